@@ -1,0 +1,117 @@
+"""create_app(settings): builds the engine, mounts every domain's router, the console and the log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+from fastapi import FastAPI, Request
+from safeslot.http import JSON
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from starlette.responses import Response
+
+from safeslot import __version__, migrate
+from safeslot.config import Settings
+from safeslot.db import build_engine, build_sessionmaker
+from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
+from safeslot.limits import BodyLimitMiddleware
+from safeslot.metrics import REGISTRY, MetricsMiddleware
+from safeslot.privacy.crypto import KeyRing, load_key_ring
+
+# Each domain exposes `router` in its endpoints module; a domain that is not
+# there yet is simply not mounted. Order matters only for the OpenAPI tags.
+DOMAIN_ROUTERS = (
+    "safeslot.scheduling.endpoints",
+    "safeslot.identity.endpoints",
+    "safeslot.transparency.endpoints",
+    "safeslot.disclosure.endpoints",
+    "safeslot.privacy.endpoints",
+    "safeslot.reports.endpoints",
+    "safeslot.console.endpoints",
+)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    bind: Any = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    keyring: KeyRing | None = None,
+) -> FastAPI:
+    """Build the ASGI app. Tests pass ``bind`` (a connection in a rolled-back transaction), a clock and keys."""
+    engine = engine or build_engine(
+        settings.database.url, pool_size=settings.database.pool_size, echo=settings.database.echo
+    )
+    app = FastAPI(
+        title="safeslot",
+        version=__version__,
+        description=(
+            "Appointments for a public office. Personal data leaves only through the disclosure gate, "
+            "and every disclosure is in a public, verifiable log. Errors are RFC 9457 problem+json."
+        ),
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = build_sessionmaker(bind if bind is not None else engine)
+    app.state.clock = clock or _utcnow
+    app.state.keyring = keyring or load_key_ring(
+        settings.crypto.key_file, settings.crypto.keys, create=settings.is_demo
+    )
+    install_handlers(app)
+
+    for module_name in DOMAIN_ROUTERS:
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(app, settings)
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz(request: Request) -> Response:
+        """Database reachable and migrations current."""
+        try:
+            with app.state.sessionmaker() as session:
+                session.execute(text("SELECT 1"))
+                conn = session.connection()
+                from alembic.runtime.migration import MigrationContext
+
+                current = set(MigrationContext.configure(conn).get_current_heads())
+        except Exception:
+            return problem_response(
+                503, "database-unreachable", "Database unreachable", "Check the database URL and that it is running."
+            )
+        expected = migrate.script_heads()
+        if current != expected:
+            return problem_response(
+                503, "migrations-pending", "Migrations pending", "Run `safeslot db upgrade`, then check again."
+            )
+        return JSON({"status": "ok", "database": "reachable", "migrations": sorted(current)})
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/problems/{slug}", tags=["operations"], include_in_schema=False)
+    def problem_doc(slug: str) -> Response:
+        text_ = PROBLEM_DOCS.get(slug, "See the 'detail' of the response for what to do next.")
+        return Response(f"{slug}: {text_}\n", media_type="text/plain")
+
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes
+    )
+    return app

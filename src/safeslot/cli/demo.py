@@ -1,0 +1,36 @@
+"""`safeslot demo load`: demo data for every domain that has landed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import import_module
+
+import typer
+
+from safeslot.cli.common import console, settings, transaction
+from safeslot.scheduling import demo as scheduling_demo
+
+app = typer.Typer(help="Demo data.", no_args_is_help=True)
+
+# Later domains add a `demo` module with `load(session, settings, console)`.
+DOMAIN_DEMOS = ("safeslot.identity.demo", "safeslot.transparency.demo", "safeslot.disclosure.demo")
+
+
+@app.command("load")
+def load() -> None:
+    """Load the demo office (idempotent), then each domain's demo."""
+    if not settings().is_demo:
+        console.print("[red]Demo data loads only when SAFESLOT_ENVIRONMENT is development, demo or test.[/]")
+        raise typer.Exit(2)
+    with transaction() as s:
+        office = scheduling_demo.load(s, dt.date.today())
+    console.print(f"Demo office [bold]{office}[/] with eight weeks of slots.")
+    for name in DOMAIN_DEMOS:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        with transaction() as s:
+            module.load(s, settings(), console)

@@ -1,0 +1,71 @@
+"""The `safeslot` command. Domain commands live beside this file and are mounted if present."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import typer
+
+from safeslot.cli import scheduling
+from safeslot.cli.common import console, engine, settings
+
+app = typer.Typer(help="safeslot: appointments for a public office, with a disclosure gate and a public log.",
+                  no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(scheduling.office_app, name="office")
+app.add_typer(scheduling.service_app, name="service")
+app.add_typer(scheduling.staff_app, name="staff")
+app.add_typer(scheduling.hours_app, name="hours")
+app.add_typer(scheduling.slots_app, name="slots")
+
+# (module, attribute, command name): each domain adds its own Typer app here.
+OPTIONAL = (
+    ("safeslot.cli.demo", "app", "demo"),
+    ("safeslot.cli.identity", "app", "account"),
+    ("safeslot.cli.privacy", "keys_app", "keys"),
+    ("safeslot.cli.privacy", "retention_app", "retention"),
+    ("safeslot.cli.privacy", "access_app", "access"),
+    ("safeslot.cli.transparency", "log_app", "log"),
+    ("safeslot.cli.transparency", "witness_app", "witness"),
+    ("safeslot.cli.disclosure", "policy_app", "policy"),
+    ("safeslot.cli.disclosure", "request_app", "request"),
+    ("safeslot.cli.reports", "app", "report"),
+)
+for module_name, attr, name in OPTIONAL:
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        continue
+    app.add_typer(getattr(module, attr), name=name)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (Alembic)."""
+    from safeslot import migrate
+
+    migrate.upgrade(engine())
+    console.print(f"Database at {sorted(migrate.current_heads(engine()))}.")
+
+
+@app.command()
+def serve(
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = typer.Option(1, min=1, max=16),
+) -> None:
+    """Serve the API, the public pages and the console."""
+    import uvicorn
+
+    s = settings()
+    uvicorn.run(
+        "safeslot.asgi:app", host=host or s.server.host, port=port or s.server.port, workers=workers,
+        log_level="info", access_log=False,  # access logs would hold codes in paths: personal data
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,109 @@
+"""Settings, read from the environment with the ``SAFESLOT_`` prefix.
+
+Nested sections use ``__`` as delimiter: ``SAFESLOT_DATABASE__URL``,
+``SAFESLOT_LOG__SIGNING_KEY_FILE``. ``create_app(settings)`` takes a Settings
+object, so tests build their own and nothing reads the environment behind
+their back.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Environment(StrEnum):
+    development = "development"
+    demo = "demo"
+    test = "test"
+    production = "production"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default=f"sqlite:///{VAR_DIR / 'safeslot.db'}",
+        description="SQLAlchemy URL. SQLite (WAL) by default; postgresql+psycopg://… in production.",
+    )
+    pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
+    echo: bool = Field(default=False, description="Log SQL statements (never in production: values may be personal).")
+
+
+class ServerSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="Address to listen on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port to listen on.")
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Request bodies above this size are refused with 413."
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024 + 64 * 1024,
+        ge=1024,
+        description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
+    )
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+
+
+class CryptoSettings(BaseModel):
+    key_file: Path = Field(
+        default=VAR_DIR / "keys" / "field-keys.json",
+        description="File holding the field-encryption master keys (never the database).",
+    )
+    keys: str | None = Field(
+        default=None,
+        description="Alternative to key_file: the key-ring JSON itself, e.g. from a secrets manager.",
+    )
+
+
+class LogSettings(BaseModel):
+    origin: str = Field(
+        default="safeslot.localhost/log",
+        description="C2SP tlog-checkpoint origin line: a unique name for this log.",
+    )
+    signing_key_file: Path = Field(
+        default=VAR_DIR / "keys" / "log-signing.key",
+        description="C2SP signed-note private key file, written by `safeslot log keygen`.",
+    )
+    witnesses: list[str] = Field(
+        default_factory=list,
+        description="Witnesses as 'URL vkey' strings; each new checkpoint is submitted to them.",
+    )
+
+
+class RetentionSettings(BaseModel):
+    contact_days: int = Field(default=30, ge=0, description="Days after a visit until contact details are deleted.")
+    appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
+
+
+class Settings(BaseSettings):
+    """All of safeslot's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="SAFESLOT_", env_nested_delimiter="__", extra="ignore")
+
+    environment: Environment = Field(default=Environment.development, description="Which kind of deployment this is.")
+    secret_key: str = Field(
+        default="development-only-secret-change-me",
+        description="Secret for session cookies and CSRF tokens. Must be set outside development, demo and test.",
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    crypto: CryptoSettings = Field(default_factory=CryptoSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    policy_profile: str = Field(default="federal", description="Cedar policy profile under policies/: federal or state.")
+    policies_dir: Path = Field(default=Path("policies"), description="Folder with the Cedar schema and profiles.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment is Environment.production and (
+            self.secret_key.startswith("development-only") or len(self.secret_key) < 32
+        ):
+            raise ValueError("SAFESLOT_SECRET_KEY must be set to 32+ random characters in production")
+        return self
+
+    @property
+    def is_demo(self) -> bool:
+        return self.environment in (Environment.demo, Environment.development, Environment.test)

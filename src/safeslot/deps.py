@@ -1,0 +1,23 @@
+"""Shared FastAPI dependencies: the clock and the field-encryption key ring.
+
+Both live on ``app.state`` so that tests can build an app with a fixed clock
+and their own keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Request
+
+from safeslot.privacy.crypto import KeyRing
+
+
+def get_now(request: Request) -> dt.datetime:
+    now: dt.datetime = request.app.state.clock()
+    return now
+
+
+def get_keyring(request: Request) -> KeyRing:
+    ring: KeyRing = request.app.state.keyring
+    return ring

@@ -1,0 +1,3 @@
+"""Imports every domain's models so Base.metadata knows every table (Alembic, tests)."""
+
+from safeslot.scheduling import models as scheduling_models  # noqa: F401

@@ -1,0 +1,157 @@
+"""Field encryption at rest: AES-256-GCM, a key id on every value.
+
+Names, contacts and accommodation text are sealed one field at a time
+(`cryptography`'s AESGCM). The key ring comes from a key file or an
+environment variable, never from the database, so a copy of the database
+alone reads as noise. Each sealed value carries the id of the key that sealed
+it, so `safeslot keys rotate` can re-seal values under a new key while old ones
+stay readable.
+
+Layout of a sealed value: ``b"S1" ‖ len(kid) ‖ kid ‖ nonce(12) ‖ ciphertext+tag``.
+The associated data binds a value to its column (``appointment.name``) so a
+ciphertext moved to another column does not decrypt.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+MAGIC = b"S1"
+
+
+class KeyMissing(Exception):
+    """A sealed value names a key that is not in the key ring."""
+
+
+class KeyRingInvalid(Exception):
+    """The key file or variable is malformed."""
+
+
+@dataclass
+class KeyRing:
+    """Master keys by id; ``current`` seals, all of them open."""
+
+    keys: dict[str, bytes]
+    current: str
+    index_key: bytes
+    _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise KeyRingInvalid("the current key id is not in the key ring")
+        for kid, key in self.keys.items():
+            if len(key) != 32:
+                raise KeyRingInvalid(f"key {kid!r} is not 32 bytes (AES-256)")
+            self._aead[kid] = AESGCM(key)
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def generate(cls) -> KeyRing:
+        kid = "k" + secrets.token_hex(4)
+        return cls(keys={kid: AESGCM.generate_key(256)}, current=kid, index_key=secrets.token_bytes(32))
+
+    @classmethod
+    def from_json(cls, text: str) -> KeyRing:
+        try:
+            raw = json.loads(text)
+            return cls(
+                keys={k: base64.b64decode(v) for k, v in raw["keys"].items()},
+                current=raw["current"],
+                index_key=base64.b64decode(raw["index_key"]),
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise KeyRingInvalid(f"key ring is malformed: {type(exc).__name__}") from exc
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "current": self.current,
+                "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()},
+                "index_key": base64.b64encode(self.index_key).decode(),
+            },
+            indent=2,
+        )
+
+    def with_new_key(self) -> KeyRing:
+        """A ring with a fresh current key; old keys stay to open old values."""
+        kid = "k" + secrets.token_hex(4)
+        keys = dict(self.keys)
+        keys[kid] = AESGCM.generate_key(256)
+        return KeyRing(keys=keys, current=kid, index_key=self.index_key)
+
+    def without(self, kid: str) -> KeyRing:
+        keys = {k: v for k, v in self.keys.items() if k != kid}
+        return KeyRing(keys=keys, current=self.current, index_key=self.index_key)
+
+    # -- use -------------------------------------------------------------------------------
+    def seal(self, plaintext: str, context: str) -> bytes:
+        kid = self.current.encode()
+        nonce = os.urandom(12)
+        ct = self._aead[self.current].encrypt(nonce, plaintext.encode(), context.encode())
+        return MAGIC + bytes([len(kid)]) + kid + nonce + ct
+
+    def open(self, sealed: bytes, context: str) -> str:
+        kid = self.key_id_of(sealed)
+        aead = self._aead.get(kid)
+        if aead is None:
+            raise KeyMissing(f"key {kid!r} is not in the key ring (destroyed or not loaded)")
+        start = 3 + len(kid)
+        try:
+            return aead.decrypt(sealed[start : start + 12], sealed[start + 12 :], context.encode()).decode()
+        except InvalidTag as exc:
+            raise KeyMissing("value does not authenticate under its key (tampered or moved)") from exc
+
+    @staticmethod
+    def key_id_of(sealed: bytes) -> str:
+        if sealed[:2] != MAGIC:
+            raise KeyRingInvalid("not a sealed value")
+        n = sealed[2]
+        return sealed[3 : 3 + n].decode()
+
+    def blind_index(self, name: str) -> str:
+        """Keyed hash of a normalised name: equal names match, the index alone reveals nothing."""
+        return hmac.new(self.index_key, normalise_name(name).encode(), hashlib.sha256).hexdigest()
+
+
+def normalise_name(name: str) -> str:
+    """Case-, accent- and spacing-insensitive form used for matching named subjects."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(letters.casefold().replace("-", " ").replace(".", " ").split())
+
+
+def load_key_ring(key_file: Path, inline: str | None, *, create: bool) -> KeyRing:
+    """Read the ring from the variable or the file; create the file only when allowed (dev/demo/test)."""
+    if inline:
+        return KeyRing.from_json(inline)
+    if key_file.exists():
+        return KeyRing.from_json(key_file.read_text())
+    if not create:
+        raise KeyRingInvalid(
+            f"no field-encryption keys: create {key_file} with `safeslot keys init` or set SAFESLOT_CRYPTO__KEYS"
+        )
+    ring = KeyRing.generate()
+    write_key_file(key_file, ring)
+    return ring
+
+
+def write_key_file(key_file: Path, ring: KeyRing) -> None:
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = key_file.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(ring.to_json())
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, key_file)

@@ -1,0 +1,168 @@
+"""Scheduling HTTP API under /api/v1 (HTTP only: rules live in service.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from safeslot.http import JSON
+from sqlalchemy.orm import Session
+
+from safeslot import metrics
+from safeslot.db import get_session
+from safeslot.deps import get_keyring, get_now
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import service
+from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
+from safeslot.scheduling.idempotency import request_hash, run_once
+from safeslot.scheduling.models import Appointment, Office, Service
+from safeslot.scheduling.schemas import (
+    AppointmentOut,
+    BookingIn,
+    OfficeOut,
+    RescheduleIn,
+    ServiceOut,
+    SlotOut,
+    StatusChangeIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+RingDep = Annotated[KeyRing, Depends(get_keyring)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=200, description="Retries with the same key return the first answer."),
+]
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown office, service or code (problem+json)"},
+    409: {"description": "Slot or interpreter full; `nearest` lists the three nearest free times"},
+    422: {"description": "Invalid input; `errors` names each field"},
+}
+
+
+def appointment_out(session: Session, appointment: Appointment) -> AppointmentOut:
+    office = session.get(Office, appointment.office_id)
+    svc = session.get(Service, appointment.service_id)
+    assert office is not None and svc is not None
+    tz = service.zone(office.timezone)
+    return AppointmentOut(
+        code=service.format_code(appointment.code),
+        status=appointment.status,
+        office=office.slug,
+        service=svc.slug,
+        starts_at=appointment.starts_at.astimezone(tz),
+        ends_at=appointment.ends_at.astimezone(tz),
+        language=appointment.language,
+        reminders_opt_in=appointment.reminders_opt_in,
+        sequence=appointment.sequence,
+    )
+
+
+def _office_out(session: Session, office: Office) -> OfficeOut:
+    from safeslot.scheduling import repository
+
+    return OfficeOut(
+        slug=office.slug, name=office.name, address=office.address, timezone=office.timezone,
+        services=[
+            ServiceOut(slug=s.slug, name=s.name, description=s.description, duration_minutes=s.duration_minutes)
+            for s in repository.services(session, office.id)
+        ],
+        languages=service.office_languages(session, office),
+    )
+
+
+@router.get("/offices", response_model=list[OfficeOut])
+def list_offices(session: SessionDep) -> list[OfficeOut]:
+    from safeslot.scheduling import repository
+
+    return [_office_out(session, o) for o in repository.offices(session)]
+
+
+@router.get("/offices/{office}", response_model=OfficeOut, responses=PROBLEMS)
+def get_office(office: str, session: SessionDep) -> OfficeOut:
+    return _office_out(session, service.get_office(session, office))
+
+
+@router.get("/slots", response_model=list[SlotOut], responses=PROBLEMS)
+def search_slots(
+    session: SessionDep,
+    now: NowDep,
+    office: Annotated[str, Query(max_length=64)],
+    service_slug: Annotated[str, Query(alias="service", max_length=64)],
+    date_from: Annotated[dt.date, Query(alias="from", description="First local day")],
+    date_to: Annotated[dt.date | None, Query(alias="to", description="Last local day (default: 7 days on)")] = None,
+    language: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = None,
+) -> Any:
+    last = date_to or date_from + dt.timedelta(days=6)
+    found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+    tz = service.zone(found_office.timezone)
+    interpreter = service._interpreter_language(language)
+    return JSON([
+        {
+            "starts_at": s.starts_at.astimezone(tz).isoformat(),
+            "ends_at": s.ends_at.astimezone(tz).isoformat(),
+            "starts_at_utc": s.starts_at.isoformat().replace("+00:00", "Z"),
+            "available": s.available,
+            "interpreter": interpreter,
+        }
+        for s in slots
+    ])
+
+
+@router.post("/appointments", status_code=201, response_model=AppointmentOut, responses=PROBLEMS)
+def book(
+    body: BookingIn, session: SessionDep, now: NowDep, ring: RingDep, idempotency_key: IdempotencyKey = None
+) -> Any:
+    def _run() -> tuple[int, dict[str, Any]]:
+        try:
+            appointment = service.book(session, ring, body, now)
+        except SlotFull:
+            metrics.CONFLICTS.labels("slot").inc()
+            raise
+        except InterpreterUnavailable:
+            metrics.CONFLICTS.labels("interpreter").inc()
+            raise
+        metrics.BOOKINGS.inc()
+        return 201, appointment_out(session, appointment).model_dump(mode="json")
+
+    status, payload, replayed = run_once(
+        session, "book", idempotency_key, request_hash(body.model_dump(mode="json")), now, _run
+    )
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSON(payload, status_code=status, headers=headers)
+
+
+@router.get("/appointments/{code}", response_model=AppointmentOut, responses=PROBLEMS)
+def get_appointment(code: str, session: SessionDep) -> AppointmentOut:
+    return appointment_out(session, service.get_by_code(session, code))
+
+
+@router.post("/appointments/{code}/reschedule", response_model=AppointmentOut, responses=PROBLEMS)
+def reschedule(
+    code: str, body: RescheduleIn, session: SessionDep, now: NowDep, idempotency_key: IdempotencyKey = None
+) -> Any:
+    def _run() -> tuple[int, dict[str, Any]]:
+        appointment = service.reschedule(session, code, body.starts_at, now)
+        return 200, appointment_out(session, appointment).model_dump(mode="json")
+
+    scope = f"reschedule:{service.normalise_code(code)[:16]}"
+    status, payload, replayed = run_once(
+        session, scope, idempotency_key, request_hash(body.model_dump(mode="json")), now, _run
+    )
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return JSON(payload, status_code=status, headers=headers)
+
+
+@router.post("/appointments/{code}/cancel", response_model=AppointmentOut, responses=PROBLEMS)
+def cancel(code: str, session: SessionDep, now: NowDep) -> AppointmentOut:
+    return appointment_out(session, service.cancel(session, code, now))
+
+
+@router.post("/appointments/{code}/status", response_model=AppointmentOut, responses=PROBLEMS)
+def change_status(code: str, body: StatusChangeIn, session: SessionDep, now: NowDep) -> AppointmentOut:
+    """Staff: check in, fulfilled, no-show."""
+    return appointment_out(session, service.set_status(session, code, body.status, now))

@@ -1,0 +1,166 @@
+"""Scheduling tables. Times are stored in UTC; each office names its IANA zone.
+
+Capacity is materialised (DESIGN.md "Data"): one SlotCapacity row per
+(office, service, start) and one InterpreterCapacity row per (office, language,
+15-minute step). Booking increments them with a conditional UPDATE in the same
+transaction as the appointment insert, and CHECK constraints make
+``booked > capacity`` impossible even for a buggy caller.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safeslot.db import Base, UTCDateTime
+
+STEP_MINUTES = 15  # the interpreter grid; every service duration is a multiple of it
+
+
+class Office(Base):
+    __tablename__ = "office"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(400))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class Service(Base):
+    __tablename__ = "service"
+    __table_args__ = (
+        UniqueConstraint("office_id", "slug"),
+        CheckConstraint(f"duration_minutes > 0 AND duration_minutes % {STEP_MINUTES} = 0", name="duration"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+
+
+class Staff(Base):
+    """A person who serves the public at an office (not a login: see identity)."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    display_name: Mapped[str] = mapped_column(String(200))
+    # BCP 47 tags, space separated, e.g. "en es vi"
+    languages: Mapped[str] = mapped_column(String(200))
+    # service slugs, space separated
+    services: Mapped[str] = mapped_column(String(1000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class WeeklyHours(Base):
+    __tablename__ = "weekly_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens < closes", name="order"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday = 0, as in Python
+    opens: Mapped[dt.time] = mapped_column(Time)  # office local time
+    closes: Mapped[dt.time] = mapped_column(Time)
+
+
+class Closure(Base):
+    __tablename__ = "closure"
+    __table_args__ = (UniqueConstraint("office_id", "day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)  # office local date
+    reason: Mapped[str] = mapped_column(String(200))
+
+
+class SlotCapacity(Base):
+    __tablename__ = "slot_capacity"
+    __table_args__ = (
+        UniqueConstraint("office_id", "service_id", "starts_at"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+        Index("ix_slot_capacity_search", "service_id", "starts_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InterpreterCapacity(Base):
+    __tablename__ = "interpreter_capacity"
+    __table_args__ = (
+        UniqueConstraint("office_id", "language", "starts_at"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(Base):
+    """FHIR Appointment.status: booked → checked-in → fulfilled, or cancelled / noshow.
+
+    Collect the minimum (invariant 3): a name or initials, and optionally a
+    language, an accommodation need and a contact for opt-in reminders. Name,
+    contact and accommodation are stored only encrypted (privacy.crypto);
+    ``name_index`` is a keyed blind index so counsel can match a named subject
+    without decrypting everyone.
+    """
+
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_office_start", "office_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slot_capacity.id"))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    language: Mapped[str | None] = mapped_column(String(16))
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_index: Mapped[str] = mapped_column(String(64), index=True)
+    accommodation_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reminders_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # RFC 5545 SEQUENCE
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class IdempotencyRecord(Base):
+    """The first answer to an Idempotency-Key, replayed on retries (invariant 7).
+
+    Holds no personal data: booking answers carry the code and the time, never
+    the name or the contact.
+    """
+
+    __tablename__ = "idempotency_record"
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,122 @@
+"""Request and response bodies of the scheduling API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, max_length=16)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("give the time with a UTC offset, e.g. 2027-03-15T09:00:00-04:00")
+    return value
+
+
+AwareDatetime = Annotated[dt.datetime, AfterValidator(_aware)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ContactKind(StrEnum):
+    phone = "phone"
+    email = "email"
+
+
+class Contact(Strict):
+    kind: ContactKind
+    value: str = Field(min_length=3, max_length=254, description="Phone number or e-mail address.")
+
+
+class BookingIn(Strict):
+    office: Slug
+    service: Slug
+    starts_at: AwareDatetime = Field(description="Start of the slot, as returned by the slot search.")
+    name: str = Field(min_length=1, max_length=120, description="A name or just initials.")
+    language: Language | None = Field(default=None, description="Language for an interpreter, e.g. 'es'.")
+    accommodation: str | None = Field(default=None, max_length=500, description="An accommodation need.")
+    contact: Contact | None = Field(default=None, description="Only for reminders, deleted after the visit.")
+    reminders_opt_in: bool = Field(default=False, description="Explicit consent to reminders.")
+
+
+class RescheduleIn(Strict):
+    starts_at: AwareDatetime
+
+
+class StatusChangeIn(Strict):
+    status: Annotated[str, StringConstraints(pattern=r"^(checked-in|fulfilled|noshow)$")]
+
+
+class SlotOut(BaseModel):
+    starts_at: dt.datetime = Field(description="Local time at the office, with its UTC offset.")
+    ends_at: dt.datetime
+    starts_at_utc: dt.datetime
+    available: int
+    interpreter: str | None = None
+
+
+class AppointmentOut(BaseModel):
+    code: str
+    status: str
+    office: str
+    service: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    language: str | None
+    reminders_opt_in: bool
+    sequence: int
+
+
+class ServiceOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+    duration_minutes: int
+
+
+class OfficeOut(BaseModel):
+    slug: str
+    name: str
+    address: str
+    timezone: str
+    services: list[ServiceOut]
+    languages: list[str]
+
+
+class OfficeIn(Strict):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(min_length=1, max_length=400)
+    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. America/New_York.")
+
+
+class ServiceIn(Strict):
+    slug: Slug
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=2000)
+    duration_minutes: int = Field(ge=15, le=240, multiple_of=15)
+
+
+class StaffIn(Strict):
+    display_name: str = Field(min_length=1, max_length=200)
+    languages: list[Language] = Field(min_length=1, max_length=20)
+    services: list[Slug] = Field(min_length=1, max_length=50)
+
+
+class HoursIn(Strict):
+    weekday: int = Field(ge=0, le=6, description="Monday = 0 … Sunday = 6.")
+    opens: dt.time
+    closes: dt.time
+
+
+class ClosureIn(Strict):
+    day: dt.date
+    reason: str = Field(min_length=1, max_length=200)

@@ -1,0 +1,155 @@
+"""Test harness: every database test runs on SQLite and on PostgreSQL.
+
+Each backend gets its own database per test worker, built by the Alembic
+migrations. Each test runs inside a transaction that is rolled back
+(``join_transaction_mode="create_savepoint"``). Tests that need real commits
+on several connections (concurrency) ask for ``fresh_url`` instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from safeslot import migrate
+from safeslot.app import create_app
+from safeslot.config import Environment, Settings
+from safeslot.db import build_engine, build_sessionmaker
+from safeslot.privacy.crypto import KeyRing
+from tests.pg import Throwaway
+
+BACKENDS = ("sqlite", "postgresql")
+# A Monday well ahead of any real date, so "the past" never catches up with the tests.
+NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+_throwaway = Throwaway()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> Iterator[str | None]:
+    url = os.environ.get("SAFESLOT_TEST_POSTGRES_URL") or _throwaway.start()
+    if url is None and os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true requires PostgreSQL: {_throwaway.reason}")
+    yield url
+    _throwaway.stop()
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
+    """A new, migrated database; returns its URL and a function that drops it."""
+    name = f"safeslot_t_{_worker()}_{uuid.uuid4().hex[:10]}"
+    if backend == "sqlite":
+        path = tmp / f"{name}.db"
+        url = f"sqlite:///{path}"
+        drop: Callable[[], None] = lambda: path.unlink(missing_ok=True)  # noqa: E731
+    else:
+        if admin_url is None:
+            pytest.skip(_throwaway.reason or "no PostgreSQL")
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+        def drop() -> None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url, drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def db_url(backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = new_database(backend, pg_admin_url, tmp_path_factory.mktemp(backend))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = build_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with build_sessionmaker(connection)() as s:
+        yield s
+
+
+@pytest.fixture
+def fresh_url(backend: str, pg_admin_url: str | None, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, for tests that commit on several connections."""
+    url, drop = new_database(backend, pg_admin_url, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def keyring() -> KeyRing:
+    return KeyRing.generate()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        environment=Environment.test,
+        crypto={"key_file": tmp_path / "keys.json"},
+        log={"signing_key_file": tmp_path / "log.key"},
+    )
+
+
+@pytest.fixture
+def clock() -> Callable[[], dt.datetime]:
+    return lambda: NOW
+
+
+@pytest.fixture
+def app_factory(
+    engine: Engine, connection: Connection, settings: Settings, keyring: KeyRing, clock: Callable[[], dt.datetime]
+) -> Callable[..., TestClient]:
+    def make(**overrides: object) -> TestClient:
+        app = create_app(
+            overrides.pop("settings", settings),  # type: ignore[arg-type]
+            engine=engine, bind=connection, clock=overrides.pop("clock", clock),  # type: ignore[arg-type]
+            keyring=keyring,
+        )
+        return TestClient(app, raise_server_exceptions=False)
+
+    return make
+
+
+@pytest.fixture
+def client(app_factory: Callable[..., TestClient]) -> TestClient:
+    return app_factory()

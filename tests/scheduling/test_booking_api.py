@@ -1,0 +1,140 @@
+"""Booking through the HTTP API, as a person would: search, book, look up, move, cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeslot.scheduling.models import Appointment, IdempotencyRecord, SlotCapacity
+from tests.scheduling.conftest import first_free
+
+PROBLEM = "application/problem+json"
+
+
+def _count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Appointment)) or 0)
+
+
+def test_search_book_lookup_cancel(client: TestClient, office: str, session: Session) -> None:
+    start = first_free(client)
+    r = client.post("/api/v1/appointments", json={"office": "central", "service": "apply",
+                                                   "starts_at": start, "name": "A. B."})
+    assert r.status_code == 201, r.text
+    booked = r.json()
+    code = booked["code"]
+    assert len(code) == 11 and code[5] == "-"
+    assert booked["starts_at"] == start
+    # the code is read forgivingly: lower case, no hyphen
+    looked = client.get(f"/api/v1/appointments/{code.replace('-', '').lower()}")
+    assert looked.status_code == 200 and looked.json()["status"] == "booked"
+    cancelled = client.post(f"/api/v1/appointments/{code}/cancel").json()
+    assert cancelled["status"] == "cancelled" and cancelled["sequence"] == 1
+    slot = session.scalars(select(SlotCapacity).where(SlotCapacity.id == session.scalars(
+        select(Appointment.slot_id)).one())).one()
+    assert slot.booked == 0
+
+
+def test_booking_answer_never_echoes_personal_data(client: TestClient, office: str) -> None:
+    start = first_free(client)
+    r = client.post("/api/v1/appointments", json={
+        "office": "central", "service": "apply", "starts_at": start, "name": "Zed Example",
+        "contact": {"kind": "phone", "value": "555-0100"}, "reminders_opt_in": True,
+    })
+    assert r.status_code == 201
+    assert "Zed" not in r.text and "555-0100" not in r.text
+
+
+def test_idempotent_retry_returns_first_answer_and_one_row(client: TestClient, office: str, session: Session) -> None:
+    start = first_free(client)
+    body = {"office": "central", "service": "card", "starts_at": first_free(client, "card"), "name": "J"}
+    first = client.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": "k-123"})
+    second = client.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": "k-123"})
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert _count(session) == 1
+    # the same key with another body is a mistake, said clearly
+    other = client.post("/api/v1/appointments", json={**body, "name": "K"}, headers={"Idempotency-Key": "k-123"})
+    assert other.status_code == 409 and other.headers["content-type"] == PROBLEM
+    assert _count(session) == 1
+    assert start
+
+
+def test_reschedule_is_idempotent_and_moves_capacity(client: TestClient, office: str, session: Session) -> None:
+    slots = client.get("/api/v1/slots", params={"office": "central", "service": "apply",
+                                                "from": "2027-03-02"}).json()
+    code = client.post("/api/v1/appointments", json={"office": "central", "service": "apply",
+                                                      "starts_at": slots[0]["starts_at"], "name": "R"}).json()["code"]
+    for _ in range(2):
+        r = client.post(f"/api/v1/appointments/{code}/reschedule", json={"starts_at": slots[1]["starts_at"]},
+                        headers={"Idempotency-Key": "move-1"})
+        assert r.status_code == 200 and r.json()["starts_at"] == slots[1]["starts_at"]
+        assert r.json()["sequence"] == 1
+    booked = dict(session.execute(select(SlotCapacity.starts_at, SlotCapacity.booked).where(
+        SlotCapacity.booked > 0)).all())
+    assert list(booked.values()) == [1]
+
+
+def test_full_slot_is_409_with_three_nearest(client: TestClient, office: str) -> None:
+    start = first_free(client, "interview")
+    capacity = client.get("/api/v1/slots", params={"office": "central", "service": "interview",
+                                                   "from": "2027-03-01"}).json()[0]["available"]
+    for i in range(capacity):
+        assert client.post("/api/v1/appointments", json={"office": "central", "service": "interview",
+                                                          "starts_at": start, "name": f"P{i}"}).status_code == 201
+    full = client.post("/api/v1/appointments", json={"office": "central", "service": "interview",
+                                                      "starts_at": start, "name": "late"})
+    assert full.status_code == 409
+    problem = full.json()
+    assert full.headers["content-type"] == PROBLEM
+    assert problem["type"] == "/problems/slot-full"
+    assert len(problem["nearest"]) == 3 and start not in problem["nearest"]
+
+
+def test_interpreter_is_a_second_resource(client: TestClient, office: str, session: Session) -> None:
+    # Vietnamese: Desk D and Desk F speak it -> two interpreters at a time
+    slots = client.get("/api/v1/slots", params={"office": "central", "service": "card", "from": "2027-03-02",
+                                                "language": "vi"}).json()
+    start = slots[0]["starts_at"]
+    assert slots[0]["interpreter"] == "vi"
+    for i in range(2):
+        r = client.post("/api/v1/appointments", json={"office": "central", "service": "card",
+                                                       "starts_at": start, "name": f"V{i}", "language": "vi"})
+        assert r.status_code == 201
+    before = _count(session)
+    r = client.post("/api/v1/appointments", json={"office": "central", "service": "card",
+                                                   "starts_at": start, "name": "V3", "language": "vi"})
+    assert r.status_code == 409 and r.json()["type"] == "/problems/interpreter-unavailable"
+    assert _count(session) == before
+    # the failed attempt took no desk capacity either
+    slot = session.scalars(select(SlotCapacity).where(SlotCapacity.starts_at == dt.datetime.fromisoformat(start))
+                           .where(SlotCapacity.booked > 0)).one()
+    assert slot.booked == 2
+    # and the search no longer offers that time for Vietnamese
+    again = client.get("/api/v1/slots", params={"office": "central", "service": "card", "from": "2027-03-02",
+                                                "language": "vi"}).json()
+    assert start not in [s["starts_at"] for s in again]
+
+
+def test_no_idempotency_rows_for_failures(client: TestClient, office: str, session: Session) -> None:
+    r = client.post("/api/v1/appointments", json={"office": "central", "service": "apply",
+                                                   "starts_at": "2027-03-01T03:00:00-05:00", "name": "x"},
+                    headers={"Idempotency-Key": "fail-1"})
+    assert r.status_code == 422
+    assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
+
+
+def test_staff_status_transitions(client: TestClient, office: str) -> None:
+    start = first_free(client)
+    code = client.post("/api/v1/appointments", json={"office": "central", "service": "apply",
+                                                      "starts_at": start, "name": "S"}).json()["code"]
+    bad = client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"})
+    assert bad.status_code == 409 and "checked-in" in bad.json()["detail"]
+    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "checked-in"}).json()[
+        "status"] == "checked-in"
+    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"}).json()[
+        "status"] == "fulfilled"
+    assert client.post(f"/api/v1/appointments/{code}/cancel").status_code == 409
