@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -52,8 +53,6 @@ class Throwaway:
 
     def stop(self) -> None:
         if self.dir and self.bindir:
-            try:
+            with contextlib.suppress(OSError, subprocess.SubprocessError):
                 self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "stop")
-            except (OSError, subprocess.SubprocessError):
-                pass
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -83,7 +83,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SAFESLOT_", env_nested_delimiter="__", extra="ignore")
 
-    environment: Environment = Field(default=Environment.development, description="Which kind of deployment this is.")
+    environment: Environment = Field(
+        default=Environment.development, description="Which kind of deployment this is."
+    )
     secret_key: str = Field(
         default="development-only-secret-change-me",
         description="Secret for session cookies and CSRF tokens. Must be set outside development, demo and test.",
@@ -93,7 +95,9 @@ class Settings(BaseSettings):
     crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    policy_profile: str = Field(default="federal", description="Cedar policy profile under policies/: federal or state.")
+    policy_profile: str = Field(
+        default="federal", description="Cedar policy profile under policies/: federal or state."
+    )
     policies_dir: Path = Field(default=Path("policies"), description="Folder with the Cedar schema and profiles.")
 
     @model_validator(mode="after")

@@ -101,7 +101,7 @@ PROBLEM_DOCS: dict[str, str] = {}
 def status_for(exc: DomainError) -> int:
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 400
 
 

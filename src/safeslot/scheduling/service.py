@@ -79,7 +79,7 @@ def new_code() -> str:
 def normalise_code(text: str) -> str:
     """Crockford base32 reading rules: case-insensitive, I/L → 1, O → 0, hyphens and spaces ignored."""
     cleaned = text.upper().replace("-", "").replace(" ", "")
-    return cleaned.translate(str.maketrans({"I": "1", "L": "1", "O": "0"}))
+    return cleaned.translate(str.maketrans("ILO", "110"))
 
 
 def format_code(code: str) -> str:
@@ -169,13 +169,15 @@ def generate_slots(session: Session, office: Office, first: dt.date, last: dt.da
     for (lang, start), cap in wanted_steps.items():
         step = steps.get((lang, start))
         if step is None:
-            session.add(InterpreterCapacity(office_id=office.id, language=lang, starts_at=start, capacity=cap, booked=0))
+            session.add(
+                InterpreterCapacity(office_id=office.id, language=lang, starts_at=start, capacity=cap, booked=0)
+            )
             written += 1
         elif step.capacity != max(cap, step.booked):
             step.capacity = max(cap, step.booked)
             written += 1
-    for key, step in steps.items():
-        if key not in wanted_steps and step.capacity != step.booked:
+    for step_key, step in steps.items():
+        if step_key not in wanted_steps and step.capacity != step.booked:
             step.capacity = step.booked
             written += 1
     session.flush()
@@ -346,7 +348,9 @@ def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> 
         name_index=ring.blind_index(data.name),
         accommodation_enc=ring.seal(data.accommodation, "appointment.accommodation") if data.accommodation else None,
         contact_enc=(
-            ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact") if data.contact else None
+            ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact")
+            if data.contact
+            else None
         ),
         reminders_opt_in=data.reminders_opt_in,
         sequence=0,
@@ -450,8 +454,11 @@ def add_staff(session: Session, office: Office, display_name: str, languages: li
     if unknown:
         raise InvalidInput(f"Office {office.slug!r} has no service {', '.join(unknown)}; add the service first.")
     member = Staff(
-        office_id=office.id, display_name=display_name, languages=" ".join(sorted(set(languages))),
-        services=" ".join(sorted(set(services))), active=True,
+        office_id=office.id,
+        display_name=display_name,
+        languages=" ".join(sorted(set(languages))),
+        services=" ".join(sorted(set(services))),
+        active=True,
     )
     session.add(member)
     session.flush()
