@@ -1,0 +1,630 @@
+"""The disclosure policy core, without a database: the DESIGN.md table row by row in both
+profiles, the "always" rules (holds, named subjects), sharing agreements, the state
+civil-immigration limit (RCW 43.17.425, Cal. Gov. Code 7284.6), loading rules, the
+policy-set hash, explanations and failing closed."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import shutil
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from safeslot.disclosure.policy import (
+    DEFAULT_DENY,
+    EVALUATION_ERROR,
+    AgreementFacts,
+    Category,
+    Decision,
+    HoldSets,
+    InstrumentType,
+    Outcome,
+    PolicyEngine,
+    PolicyInvalid,
+    PolicyMismatch,
+    Purpose,
+    RequestFacts,
+    SignerType,
+)
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+PROFILE_NAMES = ("federal", "state")
+ALL = tuple(Category)
+AGENCY = "dhs-ice"
+
+ALLOW = Outcome.ALLOW
+REVIEW = Outcome.ALLOW_WITH_COUNSEL_REVIEW
+DENY = Outcome.DENY
+
+
+@cache
+def engine(profile: str) -> PolicyEngine:
+    # Cached rather than a fixture so Hypothesis tests can share it across examples.
+    return PolicyEngine.load(POLICIES, profile)
+
+
+def facts(
+    instrument: InstrumentType,
+    signer: SignerType,
+    *,
+    purpose: Purpose = Purpose.CRIMINAL,
+    categories: tuple[Category, ...] = ALL,
+    named: frozenset[Category] | None = None,
+    subjects: int = 1,
+    holds: HoldSets | None = None,
+    agreement: AgreementFacts | None = None,
+    all_named: bool = True,
+) -> RequestFacts:
+    return RequestFacts(
+        instrument_type=instrument,
+        signer_type=signer,
+        purpose=purpose,
+        agency=AGENCY,
+        categories=categories,
+        named_categories=frozenset(categories) if named is None else named,
+        subject_count=subjects,
+        holds=holds or HoldSets(),
+        agreement=agreement,
+        all_subjects_named=all_named,
+    )
+
+
+def outcomes(decision: Decision) -> dict[str, Outcome]:
+    return {d.category: d.outcome for d in decision.categories}
+
+
+def ids(decision: Decision, category: Category) -> tuple[str, ...]:
+    return decision.for_category(category).policy_ids
+
+
+# --- the table (DESIGN.md, "Default disclosure policy"), one row per case ---------------
+# Columns: identity, contact, appointment schedule, visit history, language & accommodation.
+# Purpose "criminal" so the state profile must agree with the federal one on every row.
+IDN, CON, SCH, VIS, LNG = ALL
+IT, SG = InstrumentType, SignerType
+TABLE = [  # instrument, signer, outcomes in column order, the forbid behind each deny
+    (IT.ADMINISTRATIVE_WARRANT, SG.OFFICER, (DENY,) * 5, "administrative-warrant-refused"),
+    (IT.ADMINISTRATIVE_SUBPOENA, SG.OFFICER, (DENY,) * 5, "administrative-subpoena-refused"),
+    (IT.CLERK_SUBPOENA, SG.CLERK, (DENY,) * 5, "clerk-subpoena-refused"),
+    (
+        IT.HEAD_OF_AGENCY_REQUEST,
+        SG.AGENCY_HEAD,
+        (REVIEW, DENY, DENY, REVIEW, DENY),
+        "head-of-agency-category-refused",
+    ),
+    (IT.COURT_ORDER, SG.JUDGE, (ALLOW,) * 5, None),
+    (IT.JUDICIAL_WARRANT, SG.JUDGE, (ALLOW,) * 5, None),
+    (IT.CONSENT, SG.SUBJECT, (ALLOW,) * 5, None),
+    (IT.EMERGENCY, SG.OFFICER, (ALLOW, ALLOW, DENY, DENY, DENY), "emergency-category-refused"),
+]
+ROWS = [row[0].value for row in TABLE]
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(("instrument", "signer", "expected", "deny_id"), TABLE, ids=ROWS)
+def test_table_row(
+    profile: str,
+    instrument: InstrumentType,
+    signer: SignerType,
+    expected: tuple[Outcome, ...],
+    deny_id: str | None,
+) -> None:
+    decision = engine(profile).decide(facts(instrument, signer))
+    assert outcomes(decision) == dict(zip(ALL, expected, strict=True))
+    assert decision.policy_set_hash == engine(profile).policy_set_hash
+    for decided in decision.categories:
+        assert decided.policy_ids, "every answer names the policies that decided it"
+        if decided.outcome is DENY:
+            assert deny_id in decided.policy_ids
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    ("instrument", "signer"),
+    [
+        (InstrumentType.COURT_ORDER, SignerType.JUDGE),
+        (InstrumentType.JUDICIAL_WARRANT, SignerType.JUDGE),
+        (InstrumentType.CONSENT, SignerType.SUBJECT),
+    ],
+)
+def test_allows_exactly_what_the_instrument_names(profile: str, instrument: InstrumentType, signer: SignerType) -> None:
+    decision = engine(profile).decide(facts(instrument, signer, named=frozenset({IDN, VIS})))
+    assert outcomes(decision) == {IDN: ALLOW, CON: DENY, SCH: DENY, VIS: ALLOW, LNG: DENY}
+    assert ids(decision, CON) == ("category-not-in-instrument",)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    ("instrument", "signer", "deny_id"),
+    [
+        (InstrumentType.COURT_ORDER, SignerType.CLERK, "court-order-not-signed-by-judge"),
+        (InstrumentType.COURT_ORDER, SignerType.OFFICER, "court-order-not-signed-by-judge"),
+        (
+            InstrumentType.JUDICIAL_WARRANT,
+            SignerType.OFFICER,
+            "judicial-warrant-not-signed-by-judge",
+        ),
+        (InstrumentType.JUDICIAL_WARRANT, SignerType.CLERK, "judicial-warrant-not-signed-by-judge"),
+        (InstrumentType.CONSENT, SignerType.OFFICER, "consent-not-signed-by-subject"),
+        (
+            InstrumentType.HEAD_OF_AGENCY_REQUEST,
+            SignerType.OFFICER,
+            "head-of-agency-not-signed-by-head",
+        ),
+    ],
+)
+def test_wrong_signer_denies_all(profile: str, instrument: InstrumentType, signer: SignerType, deny_id: str) -> None:
+    decision = engine(profile).decide(facts(instrument, signer))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all(deny_id in d.policy_ids for d in decision.categories)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_consent_covers_only_the_person_who_signed(profile: str) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.CONSENT, SignerType.SUBJECT, subjects=2))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert ids(decision, IDN) == ("consent-covers-one-person",)
+
+
+# --- always: holds and named subjects ---------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    ("holds", "hold_id", "denied"),
+    [
+        (HoldSets(agencies=frozenset({AGENCY})), "legal-hold-recipient", set(ALL)),
+        (HoldSets(purposes=frozenset({Purpose.CRIMINAL})), "legal-hold-purpose", set(ALL)),
+        (HoldSets(categories=frozenset({VIS})), "legal-hold-category", {VIS}),
+    ],
+    ids=["agency", "purpose", "category"],
+)
+def test_hold_forbids(profile: str, holds: HoldSets, hold_id: str, denied: set[Category]) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, holds=holds))
+    for category in ALL:
+        expected = DENY if category in denied else ALLOW
+        assert decision.for_category(category).outcome is expected
+    for category in denied:
+        assert ids(decision, category) == (hold_id,)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_hold_on_another_agency_or_purpose_does_not_apply(profile: str) -> None:
+    holds = HoldSets(agencies=frozenset({"cbp"}), purposes=frozenset({Purpose.CIVIL_IMMIGRATION}))
+    decision = engine(profile).decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, holds=holds))
+    assert set(outcomes(decision).values()) == {ALLOW}
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(("instrument", "signer", "_e", "_d"), TABLE, ids=ROWS)
+def test_zero_named_subjects_denies_all(
+    profile: str, instrument: InstrumentType, signer: SignerType, _e: object, _d: object
+) -> None:
+    decision = engine(profile).decide(facts(instrument, signer, subjects=0))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all("no-named-subject" in d.policy_ids for d in decision.categories)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_a_described_rather_than_named_subject_denies_all(profile: str) -> None:
+    request = facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, subjects=3, all_named=False)
+    decision = engine(profile).decide(request)
+    assert set(outcomes(decision).values()) == {DENY}
+    assert ids(decision, IDN) == ("subject-not-named",)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_many_subjects_are_decided_once_per_category(profile: str) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, subjects=1000))
+    assert [d.category for d in decision.categories] == list(ALL)
+    assert set(outcomes(decision).values()) == {ALLOW}
+
+
+# --- sharing agreements (routine use, 552a(b)(3)) ---------------------------------------
+
+
+def agreement(**changes: object) -> AgreementFacts:
+    fields: dict[str, object] = {
+        "recipient": AGENCY,
+        "active": True,
+        "suspended": False,
+        "categories": frozenset({IDN, SCH, LNG}),
+        "purposes": frozenset({Purpose.PROGRAM_INTEGRITY, Purpose.CRIMINAL}),
+    }
+    fields.update(changes)
+    return AgreementFacts(**fields)  # type: ignore[arg-type]
+
+
+def sharing(purpose: Purpose, deal: AgreementFacts | None) -> RequestFacts:
+    return facts(InstrumentType.SHARING_AGREEMENT, SignerType.AGENCY_HEAD, purpose=purpose, agreement=deal)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    "deal",
+    [
+        None,
+        agreement(active=False),
+        agreement(suspended=True),
+        agreement(recipient="some-other-agency"),
+    ],
+    ids=["absent", "expired", "suspended", "other-recipient"],
+)
+def test_sharing_agreement_not_in_force_denies_all(profile: str, deal: AgreementFacts | None) -> None:
+    decision = engine(profile).decide(sharing(Purpose.PROGRAM_INTEGRITY, deal))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all("sharing-agreement-not-in-force" in d.policy_ids for d in decision.categories)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_active_sharing_agreement_allows_only_listed_categories(profile: str) -> None:
+    decision = engine(profile).decide(sharing(Purpose.PROGRAM_INTEGRITY, agreement()))
+    assert outcomes(decision) == {IDN: ALLOW, CON: DENY, SCH: ALLOW, VIS: DENY, LNG: ALLOW}
+    assert ids(decision, IDN) == ("sharing-agreement-routine-use",)
+    assert ids(decision, CON) == ("sharing-agreement-category-not-listed",)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_sharing_agreement_refuses_unlisted_purpose(profile: str) -> None:
+    decision = engine(profile).decide(sharing(Purpose.OTHER_CIVIL, agreement()))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert "sharing-agreement-purpose-not-listed" in ids(decision, IDN)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize("purpose", [Purpose.CRIMINAL, Purpose.CIVIL_IMMIGRATION])
+def test_sharing_agreement_never_releases_schedule_for_enforcement(profile: str, purpose: Purpose) -> None:
+    deal = agreement(categories=frozenset(ALL), purposes=frozenset(Purpose))
+    decision = engine(profile).decide(sharing(purpose, deal))
+    schedule = decision.for_category(SCH)
+    assert schedule.outcome is DENY
+    assert "sharing-agreement-no-schedule-for-enforcement" in schedule.policy_ids
+    if profile == "federal":
+        assert decision.for_category(IDN).outcome is ALLOW
+
+
+# --- state profile: civil immigration needs a judicial warrant --------------------------
+
+SIGNERS = {
+    InstrumentType.ADMINISTRATIVE_WARRANT: SignerType.OFFICER,
+    InstrumentType.ADMINISTRATIVE_SUBPOENA: SignerType.OFFICER,
+    InstrumentType.CLERK_SUBPOENA: SignerType.CLERK,
+    InstrumentType.HEAD_OF_AGENCY_REQUEST: SignerType.AGENCY_HEAD,
+    InstrumentType.COURT_ORDER: SignerType.JUDGE,
+    InstrumentType.JUDICIAL_WARRANT: SignerType.JUDGE,
+    InstrumentType.CONSENT: SignerType.SUBJECT,
+    InstrumentType.SHARING_AGREEMENT: SignerType.AGENCY_HEAD,
+    InstrumentType.EMERGENCY: SignerType.OFFICER,
+}
+STATE_BAR = "state-civil-immigration-needs-judicial-warrant"
+
+
+@pytest.mark.parametrize("instrument", list(InstrumentType))
+def test_state_denies_civil_immigration_unless_judicial_warrant(instrument: InstrumentType) -> None:
+    deal = agreement(categories=frozenset(ALL), purposes=frozenset(Purpose))
+    request = facts(instrument, SIGNERS[instrument], purpose=Purpose.CIVIL_IMMIGRATION, agreement=deal)
+    state = engine("state").decide(request)
+    if instrument is InstrumentType.JUDICIAL_WARRANT:
+        assert set(outcomes(state).values()) == {ALLOW}
+    else:
+        assert set(outcomes(state).values()) == {DENY}
+        assert all(STATE_BAR in d.policy_ids for d in state.categories)
+
+
+def test_federal_follows_the_table_for_civil_immigration() -> None:
+    request = facts(InstrumentType.CONSENT, SignerType.SUBJECT, purpose=Purpose.CIVIL_IMMIGRATION)
+    assert set(outcomes(engine("federal").decide(request)).values()) == {ALLOW}
+    assert STATE_BAR not in engine("federal").policies
+    assert STATE_BAR in engine("state").policies
+
+
+# --- Hypothesis: a hold always wins ------------------------------------------------------
+
+requests = st.builds(
+    RequestFacts,
+    instrument_type=st.sampled_from(InstrumentType),
+    signer_type=st.sampled_from(SignerType),
+    purpose=st.sampled_from(Purpose),
+    agency=st.sampled_from([AGENCY, "cbp"]),
+    categories=st.lists(st.sampled_from(Category), min_size=1, unique=True).map(tuple),
+    named_categories=st.frozensets(st.sampled_from(Category)),
+    subject_count=st.integers(min_value=0, max_value=5),
+    holds=st.builds(
+        HoldSets,
+        agencies=st.frozensets(st.sampled_from([AGENCY, "cbp"])),
+        purposes=st.frozensets(st.sampled_from(Purpose)),
+        categories=st.frozensets(st.sampled_from(Category)),
+    ),
+    agreement=st.none()
+    | st.builds(
+        AgreementFacts,
+        recipient=st.sampled_from([AGENCY, "cbp"]),
+        active=st.booleans(),
+        suspended=st.booleans(),
+        categories=st.frozensets(st.sampled_from(Category)),
+        purposes=st.frozensets(st.sampled_from(Purpose)),
+    ),
+    all_subjects_named=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(drawn=requests, profile=st.sampled_from(PROFILE_NAMES), data=st.data())
+def test_no_combination_with_a_hold_on_the_category_is_allowed(
+    drawn: RequestFacts, profile: str, data: st.DataObject
+) -> None:
+    held = data.draw(st.sampled_from(drawn.categories))
+    holds = dataclasses.replace(drawn.holds, categories=drawn.holds.categories | {held})
+    request = dataclasses.replace(drawn, holds=holds)
+    decision = engine(profile).decide(request)
+    assert decision.for_category(held).outcome is DENY
+    assert "legal-hold-category" in ids(decision, held)
+    for decided in decision.categories:
+        assert EVALUATION_ERROR not in decided.policy_ids
+        if (
+            decided.category in holds.categories
+            or request.agency in holds.agencies
+            or request.purpose in holds.purposes
+        ):
+            assert decided.outcome is DENY
+
+
+@settings(max_examples=300, deadline=None)
+@given(drawn=requests, profile=st.sampled_from(PROFILE_NAMES))
+def test_every_shipped_denial_names_a_specific_policy(drawn: RequestFacts, profile: str) -> None:
+    for decided in engine(profile).decide(drawn).categories:
+        assert decided.policy_ids
+        assert DEFAULT_DENY not in decided.policy_ids
+        assert EVALUATION_ERROR not in decided.policy_ids
+        if decided.outcome is not DENY:
+            assert decided.category in drawn.named_categories
+            assert drawn.subject_count >= 1
+            assert drawn.all_subjects_named
+
+
+# --- failing closed ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_value_the_schema_rejects_is_an_evaluation_error_deny(profile: str) -> None:
+    request = facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, purpose="bogus")  # type: ignore[arg-type]
+    decision = engine(profile).decide(request)
+    assert set(outcomes(decision).values()) == {DENY}
+    for decided in decision.categories:
+        assert decided.policy_ids == (EVALUATION_ERROR,)
+        assert decided.errors
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_mistyped_context_is_an_evaluation_error_deny(profile: str) -> None:
+    # A string where the schema wants a Long: without the schema a forbid could be skipped.
+    request = facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, subjects="1")  # type: ignore[arg-type]
+    decision = engine(profile).decide(request)
+    assert {d.policy_ids for d in decision.categories} == {(EVALUATION_ERROR,)}
+
+
+def test_unknown_category_is_denied_alone() -> None:
+    request = facts(
+        InstrumentType.COURT_ORDER,
+        SignerType.JUDGE,
+        categories=(IDN, "ssn"),  # type: ignore[arg-type]
+        named=frozenset({IDN}),
+    )
+    decision = engine("federal").decide(request)
+    assert decision.for_category(IDN).outcome is ALLOW
+    assert decision.for_category("ssn").policy_ids == (EVALUATION_ERROR,)
+
+
+def test_unserialisable_facts_deny_everything() -> None:
+    request = facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, subjects=object())  # type: ignore[arg-type]
+    decision = engine("federal").decide(request)
+    assert {d.policy_ids for d in decision.categories} == {(EVALUATION_ERROR,)}
+
+
+def test_no_categories_requested_gives_an_empty_decision() -> None:
+    empty = engine("federal").decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, categories=()))
+    assert empty.categories == ()
+
+
+def test_no_matching_permit_is_named_default_deny(policies: Path) -> None:
+    # The shipped policies give every denial a specific forbid (see the property test);
+    # remove the consent permit to reach Cedar's unnamed default deny.
+    consent = policies / "federal" / "40-consent.cedar"
+    text = consent.read_text()
+    start = text.index('@id("consent-of-the-person")')
+    consent.write_text(text[:start] + text[text.index("};", start) + 2 :])
+    policy = PolicyEngine.load(policies, "federal")
+    decision = policy.decide(facts(InstrumentType.CONSENT, SignerType.SUBJECT))
+    assert {d.policy_ids for d in decision.categories} == {(DEFAULT_DENY,)}
+    assert all("denied by default" in line for line in policy.explain(decision))
+
+
+def test_repeated_categories_are_decided_once() -> None:
+    request = facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, categories=(IDN, IDN, CON))
+    assert [d.category for d in engine("federal").decide(request).categories] == [IDN, CON]
+
+
+# --- explanations -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(("instrument", "signer", "_e", "_d"), TABLE, ids=ROWS)
+def test_explain_gives_a_sentence_per_category(
+    profile: str, instrument: InstrumentType, signer: SignerType, _e: object, _d: object
+) -> None:
+    policy = engine(profile)
+    decision = policy.decide(facts(instrument, signer))
+    lines = policy.explain(decision)
+    assert len(lines) == len(decision.categories)
+    for line, decided in zip(lines, decision.categories, strict=True):
+        assert line.endswith(".")
+        for policy_id in decided.policy_ids:
+            assert f"[{policy_id}]" in line
+        assert ("denied" in line) == (decided.outcome is DENY)
+        assert ("counsel confirms" in line) == (decided.outcome is REVIEW)
+
+
+def test_explain_names_synthetic_reasons() -> None:
+    policy = engine("federal")
+    lines = policy.explain(
+        policy.decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, purpose="bogus"))  # type: ignore[arg-type]
+    )
+    assert all("could not evaluate" in line for line in lines)
+
+
+def test_explain_refuses_a_decision_from_another_policy_set() -> None:
+    decision = engine("state").decide(facts(InstrumentType.CONSENT, SignerType.SUBJECT))
+    with pytest.raises(PolicyMismatch):
+        engine("federal").explain(decision)
+
+
+# --- loading, validation and the policy-set hash ----------------------------------------
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES, copy)
+    return copy
+
+
+def test_every_default_policy_has_an_id_reason_and_source() -> None:
+    for info in engine("state").policies.values():
+        assert info.reason.endswith(".")
+        assert info.source, info.policy_id
+    reviewed = [i.policy_id for i in engine("state").policies.values() if i.review]
+    assert reviewed == ["head-of-agency-law-enforcement"]
+
+
+def test_python_vocabulary_matches_the_schema() -> None:
+    schema = (POLICIES / "schema.cedarschema").read_text()
+    for enum in (Category, Purpose, InstrumentType, SignerType):
+        found = re.search(rf"entity {enum.__name__} enum \[(.*?)\];", schema, re.S)
+        assert found, enum.__name__
+        assert re.findall(r'"([a-z_]+)"', found.group(1)) == [m.value for m in enum]
+
+
+def test_hash_is_stable_and_differs_between_profiles(policies: Path) -> None:
+    first = PolicyEngine.load(policies, "federal").policy_set_hash
+    assert PolicyEngine.load(policies, "federal").policy_set_hash == first
+    assert first == engine("federal").policy_set_hash
+    assert PolicyEngine.load(policies, "state").policy_set_hash != first
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_hash_follows_the_recipe_published_in_the_readme(profile: str) -> None:
+    # Recomputed independently, the way an outside auditor would (policies/README.md).
+    dirs = ["federal"] if profile == "federal" else ["federal", "state"]
+    files = [POLICIES / "schema.cedarschema"]
+    files += [p for d in dirs for p in (POLICIES / d).glob("*.cedar")]
+    digest = hashlib.sha256(b"safeslot-policy-set-v1\n")
+    for path in sorted(files, key=lambda p: p.relative_to(POLICIES).as_posix()):
+        for part in (path.relative_to(POLICIES).as_posix().encode(), path.read_bytes()):
+            digest.update(len(part).to_bytes(8, "big") + part)
+    assert engine(profile).policy_set_hash == digest.hexdigest()
+
+
+@pytest.mark.parametrize("changed", ["federal/40-consent.cedar", "schema.cedarschema"], ids=["policy", "schema"])
+def test_hash_changes_when_a_file_changes(policies: Path, changed: str) -> None:
+    before = PolicyEngine.load(policies, "federal").policy_set_hash
+    path = policies / changed
+    path.write_text(path.read_text() + "\n// amended\n")
+    assert PolicyEngine.load(policies, "federal").policy_set_hash != before
+
+
+def test_hash_ignores_files_outside_the_profile(policies: Path) -> None:
+    before = PolicyEngine.load(policies, "federal").policy_set_hash
+    (policies / "state" / "10-civil-immigration.cedar").write_text("// changed\n")
+    (policies / "README.md").write_text("changed")
+    assert PolicyEngine.load(policies, "federal").policy_set_hash == before
+
+
+def test_type_error_fails_load(policies: Path) -> None:
+    (policies / "federal" / "70-bad.cedar").write_text(
+        '@id("bad-type")\n@reason("Compares a count with text.")\n'
+        "permit (principal, action, resource)\n"
+        'when { context.named_subject_count == "one" };\n'
+    )
+    with pytest.raises(PolicyInvalid) as raised:
+        PolicyEngine.load(policies, "federal")
+    assert any(m.startswith("federal/70-bad.cedar: [bad-type]") for m in raised.value.messages)
+
+
+def test_misspelled_enum_value_fails_load(policies: Path) -> None:
+    (policies / "state" / "20-typo.cedar").write_text(
+        '@id("typo")\n@reason("Misspells a purpose.")\n'
+        "forbid (principal, action, resource)\n"
+        'when { context.purpose == Purpose::"civil_imigration" };\n'
+    )
+    with pytest.raises(PolicyInvalid, match=r"20-typo\.cedar"):
+        PolicyEngine.load(policies, "state")
+    PolicyEngine.load(policies, "federal")  # the federal profile does not read state/
+
+
+def test_duplicate_id_fails_load(policies: Path) -> None:
+    (policies / "state" / "20-dup.cedar").write_text(
+        '@id("legal-hold-recipient")\n@reason("A second policy with a taken id.")\n'
+        "forbid (principal, action, resource);\n"
+    )
+    with pytest.raises(PolicyInvalid, match="duplicate @id 'legal-hold-recipient'"):
+        PolicyEngine.load(policies, "state")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("forbid (principal, action, resource);", "needs @id"),
+        ('@id("no-reason")\nforbid (principal, action, resource);', "needs a @reason"),
+        (
+            '@id("boss")\n@review("boss")\n@reason("r.")\npermit (principal, action, resource);',
+            "@review must be",
+        ),
+        (
+            '@id("f")\n@review("counsel")\n@reason("r.")\nforbid (principal, action, resource);',
+            "only on a permit",
+        ),
+        ('@id("default-deny")\n@reason("r.")\nforbid (principal, action, resource);', "reserved"),
+        ("permit (principal, action, resource", "parse"),
+        (
+            '@id("t")\n@reason("r.")\npermit (principal == ?principal, action, resource);',
+            "templates",
+        ),
+    ],
+    ids=[
+        "no-id",
+        "no-reason",
+        "unknown-review",
+        "review-on-forbid",
+        "reserved-id",
+        "parse",
+        "template",
+    ],
+)
+def test_house_rules_fail_load(policies: Path, text: str, message: str) -> None:
+    (policies / "federal" / "70-extra.cedar").write_text(text + "\n")
+    with pytest.raises(PolicyInvalid, match=message):
+        PolicyEngine.load(policies, "federal")
+
+
+def test_unknown_profile_and_missing_files_fail_load(policies: Path) -> None:
+    with pytest.raises(PolicyInvalid, match="unknown profile"):
+        PolicyEngine.load(policies, "county")
+    shutil.rmtree(policies / "state")
+    with pytest.raises(PolicyInvalid, match=r"no \*\.cedar files"):
+        PolicyEngine.load(policies, "state")
+    (policies / "schema.cedarschema").unlink()
+    with pytest.raises(PolicyInvalid, match=r"schema\.cedarschema"):
+        PolicyEngine.load(policies, "federal")
+
+
+def test_broken_schema_fails_load(policies: Path) -> None:
+    (policies / "schema.cedarschema").write_text("entity Agency\n")
+    with pytest.raises(PolicyInvalid, match=r"schema\.cedarschema"):
+        PolicyEngine.load(policies, "federal")
