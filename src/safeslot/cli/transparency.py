@@ -1,0 +1,135 @@
+"""`safeslot log …` (keygen, status, checkpoint, verify) and `safeslot witness …` (keygen, serve)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+
+from safeslot.cli.common import console, err_console, settings, transaction
+
+log_app = typer.Typer(help="The public transparency log.", no_args_is_help=True)
+witness_app = typer.Typer(help="Run a witness that cosigns this (or another) log.", no_args_is_help=True)
+
+
+@log_app.command("keygen")
+def keygen(
+    key_file: Annotated[Path | None, typer.Option(help="Defaults to SAFESLOT_LOG__SIGNING_KEY_FILE.")] = None,
+) -> None:
+    """Write the log's signing key (0600) and print its verifier key for publication."""
+    from safeslot.transparency.note import Signer
+    from safeslot.transparency.service import write_key_file
+
+    s = settings()
+    path = key_file or s.log.signing_key_file
+    if path.exists():
+        err_console.print(f"[red]{path} exists; refusing to overwrite a signing key.[/]")
+        raise typer.Exit(1)
+    signer = Signer.generate(s.log.origin)
+    write_key_file(path, signer.to_skey())
+    console.print(f"Signing key written to {path} (mode 0600). Publish the verifier key:")
+    print(signer.to_vkey())
+
+
+@log_app.command("status")
+def status() -> None:
+    """Size, root, last checkpoint and witness cosignatures."""
+    from safeslot.transparency import service
+
+    s = settings()
+    with transaction() as session:
+        st = service.status(session)
+    console.print(f"origin: {s.log.origin}")
+    console.print(f"entries: {st.size} (published in the latest checkpoint: {st.published_size})")
+    console.print(f"root: {base64.b64encode(st.root).decode()}")
+    console.print(f"last checkpoint: {st.last_checkpoint_at.isoformat() if st.last_checkpoint_at else 'none yet'}")
+    console.print(f"configured witnesses: {len(s.log.witnesses)}")
+    for w in s.log.witnesses:
+        console.print(f"  {w.split(' ', 1)[0]}")
+    console.print(f"cosigned by: {', '.join(st.cosigners) or 'nobody yet'}")
+
+
+@log_app.command("checkpoint")
+def checkpoint() -> None:
+    """Sign a checkpoint now (after the consistency check) and submit it to the witnesses."""
+    from safeslot.transparency import service
+
+    s = settings()
+    signer = service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo)
+    now = dt.datetime.now(dt.UTC)
+    with transaction() as session:
+        cp = service.checkpoint(session, signer, now, origin=s.log.origin)
+        outcomes = {}
+        if s.log.witnesses:
+            with httpx.Client() as http:
+                outcomes = service.submit_to_witnesses(
+                    session, cp, [service.Witness.parse(w) for w in s.log.witnesses], now, http
+                )
+    console.print(f"Checkpoint of size {cp.size} signed.")
+    for name, outcome in outcomes.items():
+        console.print(f"  witness {name}: {outcome}")
+
+
+@log_app.command("verify")
+def verify(
+    url: Annotated[str, typer.Option(help="The log's prefix, e.g. https://office.example/log")],
+    vkey: Annotated[str, typer.Option(help="The log's verifier key (name+id+key).")],
+    state: Annotated[
+        Path | None, typer.Option(help="Remembers the last checkpoint, to detect rollbacks and forks.")
+    ] = None,
+    origin: Annotated[str | None, typer.Option(help="Checkpoint origin; defaults to the key name.")] = None,
+) -> None:
+    """Independently verify every entry, tile and the signed root of a log over HTTP."""
+    from safeslot.transparency.verify import VerificationError, verify_log
+
+    try:
+        with httpx.Client(timeout=30.0, follow_redirects=True) as client:
+            result = verify_log(client, url, vkey, origin=origin, state_file=state)
+    except VerificationError as exc:
+        err_console.print(f"[red]NOT VERIFIED:[/] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"Verified: {result.size} entries, {result.tiles_checked} tiles, root "
+        f"{base64.b64encode(result.root).decode()}."
+    )
+
+
+@witness_app.command("keygen")
+def witness_keygen(
+    name: Annotated[str, typer.Option(help="The witness name, e.g. oig.example/witness")],
+    key_file: Annotated[Path, typer.Option(help="Where to write the secret key (0600).")],
+) -> None:
+    """Create a witness cosigning key and print its verifier key."""
+    from safeslot.transparency.note import CosignatureSigner
+    from safeslot.transparency.service import write_key_file
+
+    if key_file.exists():
+        err_console.print(f"[red]{key_file} exists; refusing to overwrite.[/]")
+        raise typer.Exit(1)
+    signer = CosignatureSigner.generate(name)
+    write_key_file(key_file, signer.to_skey())
+    print(signer.to_vkey())
+
+
+@witness_app.command("serve")
+def witness_serve(
+    key_file: Annotated[Path, typer.Option(help="The witness's secret key (from `safeslot witness keygen`).")],
+    log_vkey: Annotated[list[str], typer.Option(help="Verifier key of a log to witness; repeat for several.")],
+    state: Annotated[Path, typer.Option(help="JSON file holding the latest cosigned checkpoint per log.")],
+    host: str = "127.0.0.1",
+    port: int = 8100,
+) -> None:
+    """Serve C2SP tlog-witness add-checkpoint."""
+    import uvicorn
+
+    from safeslot.transparency.note import CosignatureSigner, Verifier
+    from safeslot.transparency.witness import create_witness_app
+
+    signer = CosignatureSigner.parse(key_file.read_text())
+    app = create_witness_app(signer, [Verifier.parse(v) for v in log_vkey], state)
+    console.print(f"Witness {signer.name}: {signer.to_vkey()}")
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -1,0 +1,111 @@
+"""The log over HTTP, laid out as C2SP tlog-tiles under ``/log``, plus JSON proof helpers.
+
+``GET /log/checkpoint`` first signs a new checkpoint when entries were appended
+since the last one (after the consistency check in `service.checkpoint`) and
+submits it to the configured witnesses, so readers always get a current,
+cosigned view. Tiles and entry bundles cover only signed checkpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from safeslot.config import Settings
+from safeslot.db import get_session
+from safeslot.deps import get_now
+from safeslot.http import JSON
+from safeslot.transparency import service
+from safeslot.transparency.errors import BadLogRequest
+from safeslot.transparency.note import Signer
+from safeslot.transparency.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut
+from safeslot.transparency.verify import TilePathError, parse_tile_path
+
+router = APIRouter(prefix="/log", tags=["transparency log"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def setup(app: FastAPI, settings: Settings) -> None:
+    """Load the signing key (refusing to start without one outside demo mode) and the witnesses."""
+    app.state.log_signer = service.load_signer(
+        settings.log.signing_key_file, settings.log.origin, create=settings.is_demo
+    )
+    app.state.log_witnesses = [service.Witness.parse(w) for w in settings.log.witnesses]
+    app.state.log_http = httpx.Client  # tests may replace the client factory
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
+def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:
+    state = request.app.state
+    signer: Signer = state.log_signer
+    latest = service.published_size(session)
+    cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
+    if state.log_witnesses and (cp.size != latest or not service.status(session).cosigners):
+        with state.log_http() as http:
+            service.submit_to_witnesses(session, cp, state.log_witnesses, now, http)
+
+
+@router.get("/checkpoint", response_class=Response, summary="The latest signed checkpoint (C2SP tlog-checkpoint)")
+def get_checkpoint(request: Request, session: SessionDep, now: NowDep) -> Response:
+    refresh_checkpoint(request, session, now)
+    note = service.checkpoint_note(session)
+    assert note is not None
+    return Response(note.encode(), media_type="text/plain; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/tile/{path:path}", response_class=Response, summary="A Merkle tile or entry bundle (C2SP tlog-tiles)")
+def get_tile(path: str, session: SessionDep) -> Response:
+    try:
+        level, index, width = parse_tile_path(path)
+    except TilePathError as exc:
+        raise BadLogRequest(f"Malformed tile path ({exc}); see c2sp.org/tlog-tiles.") from exc
+    body = (
+        service.entry_bundle(session, index, width) if level is None else service.tile(session, level, index, width)
+    )
+    # A tile's content is fixed by its path (a partial tile by its width), so both are immutable.
+    return Response(body, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE})
+
+
+@router.get("/proof/inclusion", response_model=InclusionProofOut, summary="RFC 9162 inclusion proof")
+def get_inclusion(
+    session: SessionDep,
+    index: Annotated[int, Query(ge=0)],
+    size: Annotated[int | None, Query(ge=1, description="Defaults to the latest checkpoint.")] = None,
+) -> JSON:
+    p = service.inclusion(session, index, size)
+    return JSON(
+        InclusionProofOut(
+            index=p.index, size=p.size, leaf_hash=_b64(p.leaf_hash), root=_b64(p.root),
+            proof=[_b64(h) for h in p.proof],
+        ).model_dump()
+    )
+
+
+@router.get("/proof/consistency", response_model=ConsistencyProofOut, summary="RFC 9162 consistency proof")
+def get_consistency(
+    session: SessionDep,
+    old: Annotated[int, Query(ge=0)],
+    new: Annotated[int | None, Query(ge=0, description="Defaults to the latest checkpoint.")] = None,
+) -> JSON:
+    new_size = new if new is not None else service.published_size(session)
+    proof = service.consistency(session, old, new_size)
+    return JSON(ConsistencyProofOut(old=old, new=new_size, proof=[_b64(h) for h in proof]).model_dump())
+
+
+@router.get("/entry/{index}", response_model=EntryOut, summary="One published entry")
+def get_entry(index: int, session: SessionDep) -> JSON:
+    data, leaf = service.entry(session, index)
+    return JSON(EntryOut(index=index, leaf_hash=_b64(leaf), entry=service.entry_json(data)).model_dump())

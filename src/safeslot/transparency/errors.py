@@ -1,0 +1,41 @@
+"""Transparency log errors.
+
+    DomainError
+    ├── BadLogRequest               400  malformed tile path, index >= size, old > new …
+    ├── NotFound
+    │   └── BeyondLog               404  a tile, entry or size the log has not published
+    ├── InvalidInput
+    │   └── EntryRejected           422  not a JSON object, unknown event, too big, personal data
+    └── Unavailable
+        ├── LogKeyMissing           503  no signing key outside demo mode
+        └── LogInconsistent         503  storage does not extend the last signed checkpoint
+"""
+
+from __future__ import annotations
+
+from safeslot.errors import DomainError, InvalidInput, NotFound, Unavailable
+
+
+class BadLogRequest(DomainError):
+    slug = "bad-log-request"
+    title = "This is not a valid log request"
+
+
+class BeyondLog(NotFound):
+    slug = "beyond-log"
+    title = "The log has not published this"
+
+
+class EntryRejected(InvalidInput):
+    slug = "log-entry-rejected"
+    title = "This log entry is not accepted"
+
+
+class LogKeyMissing(Unavailable):
+    slug = "log-key-missing"
+    title = "The log has no signing key"
+
+
+class LogInconsistent(Unavailable):
+    slug = "log-inconsistent"
+    title = "The log refuses to sign: storage is not consistent with its last checkpoint"

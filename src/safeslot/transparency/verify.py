@@ -1,0 +1,264 @@
+"""An independent verifier for a safeslot log, speaking only C2SP tlog-tiles over HTTP.
+
+It shares nothing with the server but the pure core (`merkle`, `note`): no
+models, no database, no service. Anyone can run it against a public log:
+
+1. fetch ``<url>/checkpoint`` and check the log's Ed25519 signature;
+2. if a state file holds a checkpoint seen before, check the new one extends it
+   (same root at the same size, an RFC 9162 consistency proof otherwise);
+3. fetch every entry bundle and every tile, check that every entry is RFC 8785
+   canonical JSON and hashes to the leaf hash the log serves, that each tile
+   hash at level L+1 is the hash of the full tile below it, and that all the
+   leaves hash to the signed root;
+4. save the checkpoint to the state file.
+
+Any mismatch raises `VerificationError` naming the index and what differs.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import rfc8785
+
+from safeslot.transparency import merkle
+from safeslot.transparency.note import Checkpoint, NoteError, Verifier, open_checkpoint
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 256
+_ELEMENT = re.compile(r"[0-9]{3}")
+_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+
+
+class VerificationError(Exception):
+    """The log does not verify; the message names the index and what differs."""
+
+
+class TilePathError(ValueError):
+    """A malformed tlog-tiles path."""
+
+
+def encode_index(n: int) -> str:
+    """tlog-tiles: 1234067 -> ``x001/x234/067``."""
+    if n < 0:
+        raise ValueError("tile indices are not negative")
+    groups = []
+    while True:
+        groups.append(f"{n % 1000:03d}")
+        n //= 1000
+        if n == 0:
+            break
+    groups.reverse()
+    return "/".join([*("x" + g for g in groups[:-1]), groups[-1]])
+
+
+def tile_path(level: int | None, index: int, width: int = TILE_WIDTH) -> str:
+    """``tile/<L>/<N>[.p/<W>]`` or ``tile/entries/<N>[.p/<W>]``."""
+    head = "entries" if level is None else str(level)
+    suffix = "" if width == TILE_WIDTH else f".p/{width}"
+    return f"tile/{head}/{encode_index(index)}{suffix}"
+
+
+def parse_tile_path(path: str) -> tuple[int | None, int, int]:
+    """Inverse of `tile_path` (without the leading ``tile/``): (level or None, index, width)."""
+    parts = path.split("/")
+    if len(parts) < 2:
+        raise TilePathError("a tile path is <L>/<N>[.p/<W>]")
+    first, rest = parts[0], parts[1:]
+    level: int | None
+    if first == "entries":
+        level = None
+    elif _DECIMAL.fullmatch(first) and int(first) <= 63:
+        level = int(first)
+    else:
+        raise TilePathError("the tile level is a decimal from 0 to 63 without leading zeros")
+    width = TILE_WIDTH
+    if len(rest) >= 2 and rest[-2].endswith(".p"):
+        w = rest[-1]
+        if not _DECIMAL.fullmatch(w) or not 1 <= int(w) <= 255:
+            raise TilePathError("a partial tile width is a decimal from 1 to 255")
+        width = int(w)
+        rest = [*rest[:-2], rest[-2][:-2]]
+    index = 0
+    for i, element in enumerate(rest):
+        last = i == len(rest) - 1
+        if not last:
+            if not element.startswith("x"):
+                raise TilePathError("every index element but the last starts with x")
+            element = element[1:]
+        if not _ELEMENT.fullmatch(element):
+            raise TilePathError("index elements are three digits")
+        index = index * 1000 + int(element)
+    if len(rest) > 1 and rest[0] == "x000":
+        raise TilePathError("the index has a leading x000 element")
+    return level, index, width
+
+
+@dataclass
+class Result:
+    size: int
+    root: bytes
+    entries_checked: int
+    tiles_checked: int
+
+
+def _b64(h: bytes) -> str:
+    return base64.b64encode(h).decode()
+
+
+def _read_state(path: Path | None) -> dict[str, object] | None:
+    if path is None or not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    assert isinstance(state, dict)
+    return state
+
+
+def _write_state(path: Path, checkpoint: Checkpoint, note: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"origin": checkpoint.origin, "size": checkpoint.size,
+                               "root": _b64(checkpoint.root_hash), "checkpoint": note}, indent=2))
+    tmp.replace(path)
+
+
+def _get(client: httpx.Client, url: str) -> bytes:
+    try:
+        resp = client.get(url)
+    except httpx.HTTPError as exc:
+        raise VerificationError(f"could not fetch {url}: {type(exc).__name__}") from exc
+    if resp.status_code != 200:
+        raise VerificationError(f"{url} answered HTTP {resp.status_code}")
+    return resp.content
+
+
+def _bundle_entries(bundle: bytes, first: int, width: int) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    for i in range(width):
+        if pos + 2 > len(bundle):
+            raise VerificationError(f"entry {first + i}: the entry bundle ends early")
+        n = int.from_bytes(bundle[pos : pos + 2], "big")
+        data = bundle[pos + 2 : pos + 2 + n]
+        if len(data) != n:
+            raise VerificationError(f"entry {first + i}: the entry bundle ends inside the entry")
+        yield first + i, data
+        pos += 2 + n
+    if pos != len(bundle):
+        raise VerificationError(f"entries {first}..{first + width - 1}: the bundle has trailing bytes")
+
+
+def _check_entry(index: int, data: bytes) -> None:
+    try:
+        value = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise VerificationError(f"entry {index}: not valid JSON") from exc
+    if not isinstance(value, dict) or not isinstance(value.get("event"), str):
+        raise VerificationError(f"entry {index}: not a JSON object with an event")
+    if rfc8785.dumps(value) != data:
+        raise VerificationError(f"entry {index}: not RFC 8785 canonical JSON")
+
+
+def _check_consistency(client: httpx.Client, base: str, state: dict[str, object], cp: Checkpoint) -> None:
+    if state.get("origin") != cp.origin:
+        raise VerificationError(f"the state file is for log {state.get('origin')!r}, not {cp.origin!r}")
+    old_size = int(str(state["size"]))
+    old_root = base64.b64decode(str(state["root"]))
+    if cp.size < old_size:
+        raise VerificationError(
+            f"the log served a checkpoint of size {cp.size}, older than size {old_size} seen before (rollback)"
+        )
+    if cp.size == old_size:
+        if cp.root_hash != old_root:
+            raise VerificationError(f"size {cp.size}: the root differs from the one seen before (fork)")
+        return
+    if old_size == 0:
+        return  # every tree extends the empty tree
+    body = json.loads(_get(client, f"{base}/proof/consistency?old={old_size}&new={cp.size}"))
+    proof = [base64.b64decode(p) for p in body.get("proof", [])]
+    try:
+        merkle.verify_consistency(old_size, cp.size, proof, old_root, cp.root_hash)
+    except merkle.ProofError as exc:
+        raise VerificationError(
+            f"the checkpoint of size {cp.size} does not extend the one of size {old_size} seen before "
+            f"(fork): {exc}"
+        ) from exc
+
+
+def verify_log(
+    client: httpx.Client,
+    url: str,
+    vkey: str,
+    *,
+    origin: str | None = None,
+    state_file: Path | None = None,
+) -> Result:
+    """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``)."""
+    base = url.rstrip("/")
+    try:
+        verifier = Verifier.parse(vkey)
+    except NoteError as exc:
+        raise VerificationError(f"the verifier key is not valid: {exc}") from exc
+    note = _get(client, f"{base}/checkpoint").decode("utf-8", errors="replace")
+    try:
+        cp, _ = open_checkpoint(note, origin or verifier.name, verifier)
+    except NoteError as exc:
+        raise VerificationError(f"the checkpoint does not verify: {exc}") from exc
+
+    state = _read_state(state_file)
+    if state is not None:
+        _check_consistency(client, base, state, cp)
+
+    size = cp.size
+    # Level 0: entries against the served leaf hashes.
+    level_hashes: list[bytes] = []
+    tiles = 0
+    for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        width = min(TILE_WIDTH, size - n * TILE_WIDTH)
+        served = _get(client, f"{base}/{tile_path(0, n, width)}")
+        bundle = _get(client, f"{base}/{tile_path(None, n, width)}")
+        tiles += 1
+        if len(served) != 32 * width:
+            raise VerificationError(f"tile 0/{encode_index(n)}: {len(served)} bytes, want {32 * width}")
+        for index, data in _bundle_entries(bundle, n * TILE_WIDTH, width):
+            _check_entry(index, data)
+            h = merkle.leaf_hash(data)
+            j = index - n * TILE_WIDTH
+            if served[32 * j : 32 * j + 32] != h:
+                raise VerificationError(
+                    f"entry {index}: its hash differs from the leaf hash in tile 0/{encode_index(n)}"
+                )
+            level_hashes.append(h)
+    root = merkle.root_from_leaves(level_hashes)
+    if root != cp.root_hash:
+        raise VerificationError(f"the {size} entries hash to {_b64(root)}, not the signed root {_b64(cp.root_hash)}")
+
+    # Higher levels: each hash is the root of a full tile one level below.
+    level = 0
+    while len(level_hashes) >= TILE_WIDTH:
+        level += 1
+        parents = [
+            merkle.root_from_leaves(level_hashes[i : i + TILE_WIDTH])
+            for i in range(0, len(level_hashes) - TILE_WIDTH + 1, TILE_WIDTH)
+        ]
+        span = TILE_WIDTH**level
+        for n in range((len(parents) + TILE_WIDTH - 1) // TILE_WIDTH):
+            width = min(TILE_WIDTH, len(parents) - n * TILE_WIDTH)
+            served = _get(client, f"{base}/{tile_path(level, n, width)}")
+            tiles += 1
+            for j in range(width):
+                k = n * TILE_WIDTH + j
+                if served[32 * j : 32 * j + 32] != parents[k]:
+                    raise VerificationError(
+                        f"entries {k * span}..{(k + 1) * span - 1}: hash {j} of tile "
+                        f"{level}/{encode_index(n)} differs from the hash of the tile below"
+                    )
+        level_hashes = parents
+
+    if state_file is not None:
+        _write_state(state_file, cp, note)
+    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles)

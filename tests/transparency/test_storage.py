@@ -1,0 +1,173 @@
+"""Storage: validated, canonical, append-only, batched, in the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+
+import pytest
+import rfc8785
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.transparency import merkle, service
+from safeslot.transparency.errors import EntryRejected, LogInconsistent
+from safeslot.transparency.models import LogCheckpoint, LogEntry, LogHead, LogNode
+from safeslot.transparency.note import Signer, open_checkpoint
+from tests.transparency.test_log_support import entries, triggers_disabled
+
+NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+ORIGIN = "safeslot.test/log"
+
+
+def test_append_assigns_dense_indices_and_the_rfc9162_root(session: Session) -> None:
+    batch = entries(5)
+    assert service.append(session, batch, now=NOW) == [0, 1, 2, 3, 4]
+    assert service.append(session, entries(3, 5), now=NOW) == [5, 6, 7]
+    head = session.get(LogHead, 1)
+    assert head is not None and head.size == 8
+    datas = [rfc8785.dumps(e) for e in [*batch, *entries(3, 5)]]
+    assert head.root == merkle.root_from_leaves([merkle.leaf_hash(d) for d in datas])
+    assert session.scalars(select(LogEntry.data).order_by(LogEntry.idx)).all() == datas
+
+
+def test_entries_are_stored_as_canonical_json(session: Session) -> None:
+    service.append(session, [{"people": 2, "event": "policy.change", "b": 1.0, "a": "é"}], now=NOW)
+    stored = session.scalars(select(LogEntry.data)).one()
+    assert stored == '{"a":"é","b":1,"event":"policy.change","people":2}'.encode()
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ({"request_id": "r1"}, "Unknown log event"),
+        ({"event": "disclosure.gossip"}, "Unknown log event"),
+        ({"event": "legal_hold."}, "Unknown log event"),
+        ({"event": "disclosure.release", "subjects": [{"name": "Maria Example"}]}, "personal data"),
+        ({"event": "disclosure.release", "Email": "maria@example.org"}, "personal data"),
+        ({"event": "disclosure.release", "ratio": float("nan")}, "canonical JSON"),
+        ({"event": "disclosure.release", "pad": "x" * 65_536}, "at most 65535"),
+    ],
+)
+def test_invalid_entries_are_refused(session: Session, entry: dict[str, object], why: str) -> None:
+    with pytest.raises(EntryRejected, match=why):
+        service.append(session, [entry], now=NOW)
+
+
+def test_a_refused_entry_refuses_the_whole_batch(session: Session) -> None:
+    with pytest.raises(EntryRejected):
+        service.append(session, [*entries(3), {"event": "nope"}], now=NOW)
+    assert session.get(LogHead, 1).size == 0  # type: ignore[union-attr]
+    assert session.scalars(select(LogEntry)).all() == []
+
+
+def test_wildcard_events_and_the_size_limit_boundary(session: Session) -> None:
+    pad = 65_535 - len(rfc8785.dumps({"event": "legal_hold.placed", "pad": ""}))
+    assert service.append(session, [{"event": "legal_hold.placed", "pad": "x" * pad}], now=NOW) == [0]
+    assert service.append(session, [{"event": "sharing_agreement.suspended"}], now=NOW) == [1]
+
+
+def test_commitment_is_sha256_of_salt_person_and_request() -> None:
+    salt = bytes(range(32))
+    assert service.commitment(salt, "person-17", "req-4") == hashlib.sha256(salt + b"person-17req-4").hexdigest()
+    assert service.commitment(salt, "person-17", "req-4") != service.commitment(salt, "person-18", "req-4")
+    with pytest.raises(ValueError, match="salt"):
+        service.commitment(b"short", "person-17", "req-4")
+
+
+def test_invariant_1_a_failing_caller_transaction_takes_the_append_with_it(session: Session) -> None:
+    nested = session.begin_nested()
+    service.append(session, entries(2), now=NOW)
+    nested.rollback()  # the disclosure gate failed after appending: nothing stays
+    assert session.get(LogHead, 1, populate_existing=True).size == 0  # type: ignore[union-attr]
+    assert session.scalars(select(LogEntry)).all() == []
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        update(LogEntry).values(data=b"{}"),
+        delete(LogEntry),
+        update(LogNode).values(hash=b"\0" * 32),
+        delete(LogNode),
+        update(LogCheckpoint).values(note="forged"),
+        delete(LogCheckpoint),
+    ],
+    ids=["update-entry", "delete-entry", "update-node", "delete-node", "update-checkpoint", "delete-checkpoint"],
+)
+def test_the_database_refuses_to_rewrite_history(session: Session, statement: object) -> None:
+    service.append(session, entries(4), now=NOW)
+    service.checkpoint(session, Signer.generate(ORIGIN), NOW, origin=ORIGIN)
+    nested = session.begin_nested()
+    with pytest.raises((DBAPIError, IntegrityError), match="append-only"):
+        session.execute(statement)  # type: ignore[call-overload]
+    nested.rollback()
+    assert session.scalar(select(LogEntry.data).where(LogEntry.idx == 0)) == rfc8785.dumps(entries(1)[0])
+
+
+def test_checkpoint_signs_size_and_root(session: Session) -> None:
+    signer = Signer.generate(ORIGIN)
+    service.append(session, entries(10), now=NOW)
+    cp = service.checkpoint(session, signer, NOW, origin=ORIGIN)
+    opened, _ = open_checkpoint(cp.note, ORIGIN, signer.verifier())
+    assert (opened.size, opened.root_hash) == (10, session.get(LogHead, 1).root)  # type: ignore[union-attr]
+    assert service.checkpoint(session, signer, NOW, origin=ORIGIN).note == cp.note  # nothing new: same one
+
+
+def test_checkpoint_refuses_to_sign_over_rewritten_history(session: Session) -> None:
+    signer = Signer.generate(ORIGIN)
+    service.append(session, entries(6), now=NOW)
+    service.checkpoint(session, signer, NOW, origin=ORIGIN)
+    service.append(session, entries(3, 6), now=NOW)
+    with triggers_disabled(session, "log_node"):
+        # Someone rewrites the hash of leaves 0..3, which the signed checkpoint covers.
+        session.execute(text("UPDATE log_node SET hash = :h WHERE level = 2 AND idx = 0"), {"h": b"\1" * 32})
+    with pytest.raises(LogInconsistent):
+        service.checkpoint(session, signer, NOW, origin=ORIGIN)
+    assert service.published_size(session) == 6
+
+
+def test_proofs_from_storage_verify_for_every_index(session: Session) -> None:
+    signer = Signer.generate(ORIGIN)
+    roots = {}
+    for size in (1, 2, 3, 7, 8, 13, 33):
+        service.append(session, entries(size - service.status(session).size), now=NOW)
+        roots[size] = service.checkpoint(session, signer, NOW, origin=ORIGIN).root
+        for index in range(size):
+            p = service.inclusion(session, index, size)
+            merkle.verify_inclusion(index, size, p.leaf_hash, p.proof, roots[size])
+    for old in roots:
+        for new in roots:
+            if old <= new:
+                merkle.verify_consistency(old, new, service.consistency(session, old, new), roots[old], roots[new])
+
+
+def test_one_sequencer_under_concurrent_appenders(fresh_url: str) -> None:
+    engine = build_engine(fresh_url)
+    maker = build_sessionmaker(engine)
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            for b in range(4):
+                with transaction(maker) as s:
+                    service.append(s, entries(25, 1000 * w + 100 * b), now=NOW)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with transaction(maker) as s:
+        idx = s.scalars(select(LogEntry.idx).order_by(LogEntry.idx)).all()
+        datas = s.scalars(select(LogEntry.data).order_by(LogEntry.idx)).all()
+        head = s.get(LogHead, 1)
+        assert idx == list(range(400))
+        assert head is not None and head.root == merkle.root_from_leaves([merkle.leaf_hash(d) for d in datas])
+    engine.dispose()
