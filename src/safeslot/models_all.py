@@ -2,3 +2,4 @@
 
 from safeslot.scheduling import models as scheduling_models  # noqa: F401
 from safeslot.transparency import models as transparency_models  # noqa: F401
+from safeslot.disclosure import models as disclosure_models  # noqa: F401

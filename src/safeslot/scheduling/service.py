@@ -480,3 +480,43 @@ def add_closure(session: Session, office: Office, day: dt.date, reason: str) -> 
     session.flush()
     generate_slots(session, office, day, day)
     return row
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectRecord:
+    """An appointment matched to a named subject of a disclosure request, with its labels."""
+
+    appointment: Appointment
+    office_slug: str
+    service_name: str
+
+
+def appointments_for_subject(
+    session: Session,
+    name_index: str,
+    *,
+    office_slug: str | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    ids: Sequence[int] | None = None,
+) -> list[SubjectRecord]:
+    """Appointments whose blind name index equals `name_index`, within the office and
+    time range given (the disclosure gate's subject matching); `ids` limits to those rows."""
+    from sqlalchemy import select
+
+    stmt = (
+        select(Appointment, Office.slug, Service.name)
+        .join(Office, Office.id == Appointment.office_id)
+        .join(Service, Service.id == Appointment.service_id)
+        .where(Appointment.name_index == name_index)
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    if office_slug is not None:
+        stmt = stmt.where(Office.slug == office_slug)
+    if start is not None:
+        stmt = stmt.where(Appointment.starts_at >= start)
+    if end is not None:
+        stmt = stmt.where(Appointment.starts_at < end)
+    if ids is not None:
+        stmt = stmt.where(Appointment.id.in_(list(ids)))
+    return [SubjectRecord(a, slug, name) for a, slug, name in session.execute(stmt).all()]

@@ -1,0 +1,59 @@
+"""Disclosure gate errors. They know nothing about HTTP (safeslot.errors maps them).
+
+Hierarchy::
+
+    DomainError
+    ├── InvalidInput
+    │   └── RequestRefused          422  no document, no named subject, unknown category …
+    ├── NotFound
+    │   └── RequestNotFound         404
+    ├── Conflict
+    │   ├── RequestNotReviewable    409  denied, released or otherwise past review
+    │   ├── ReleaseNotReady         409  approvals or match resolution missing
+    │   └── PackageGone             409  already downloaded or link expired
+    ├── Forbidden
+    │   └── ReviewerNotAllowed      403  wrong role, own request, or second approval
+    └── Unavailable
+        └── LogUnavailable          503  the transparency log refused the entry
+"""
+
+from __future__ import annotations
+
+from safeslot.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+
+
+class RequestRefused(InvalidInput):
+    """The request cannot be registered: nothing but a refusal log entry is kept."""
+
+    slug = "disclosure-request-refused"
+    title = "The disclosure request is refused"
+
+
+class RequestNotFound(NotFound):
+    slug = "disclosure-request-not-found"
+    title = "No such disclosure request"
+
+
+class RequestNotReviewable(Conflict):
+    slug = "disclosure-request-not-reviewable"
+    title = "The request is not open for review"
+
+
+class ReleaseNotReady(Conflict):
+    slug = "disclosure-release-not-ready"
+    title = "The request cannot be released yet"
+
+
+class PackageGone(Conflict):
+    slug = "disclosure-package-gone"
+    title = "The package is no longer available"
+
+
+class ReviewerNotAllowed(Forbidden):
+    slug = "disclosure-reviewer-not-allowed"
+    title = "You may not review this request"
+
+
+class LogUnavailable(Unavailable):
+    slug = "transparency-log-unavailable"
+    title = "The transparency log could not record the disclosure"

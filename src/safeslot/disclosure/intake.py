@@ -1,0 +1,160 @@
+"""Intake: a written instrument in, a registered request (or a logged refusal) out.
+
+DESIGN.md invariant 2: no request without an authenticated requester, an uploaded
+instrument document (kept with its SHA-256), its type, issuer, signer and scope. There
+is no verbal path and no bulk feed: a scope that describes people instead of naming
+them is refused here, before any policy runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import NoReturn
+
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure import logbook
+from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure.models import DisclosureRequest, RequestSubject
+from safeslot.disclosure.policy import Category, InstrumentType, PolicyEngine
+from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
+from safeslot.disclosure.service import decide
+from safeslot.privacy.crypto import KeyRing
+
+PDF_MAGIC = b"%PDF-"
+KNOWN_CATEGORIES = frozenset(c.value for c in Category)
+
+
+def problems(actor: Actor, meta: RequestMetadata, document: bytes | None) -> list[str]:
+    """Why the request must be refused; empty when it may be registered. Messages hold no
+    personal data: they name fields, never values."""
+    found: list[str] = []
+    if actor.kind == "official":
+        if not actor.agency:
+            found.append("The official's account names no agency; ask the office to verify it.")
+    elif actor.kind == "staff":
+        if not meta.agency:
+            found.append("Staff registering a paper request must give the requesting agency in 'agency'.")
+    else:
+        found.append("Only a verified agency official, or staff on the agency's behalf, may file a request.")
+    if not document:
+        found.append("Attach the signed instrument as a PDF in 'document'; there is no verbal or informal path.")
+    elif len(document) > MAX_DOCUMENT_BYTES:
+        found.append("The document is larger than 10 MiB; send a smaller scan.")
+    elif not document.startswith(PDF_MAGIC):
+        found.append("The document is not a PDF file; scan the signed instrument to PDF.")
+    if meta.scope_description or not meta.subjects:
+        found.append(
+            "Name each person the request is about in 'subjects'; requests about groups of people "
+            "(for example everyone booked at an office) are refused."
+        )
+    unknown = sorted(set(meta.categories) - KNOWN_CATEGORIES)
+    if unknown or not meta.categories:
+        found.append(
+            "Ask only for these data categories: " + ", ".join(sorted(KNOWN_CATEGORIES)) + "."
+        )
+    if meta.instrument_type in JUDICIAL and not (meta.court and meta.docket):
+        found.append("A court order or judicial warrant needs 'court' and 'docket'.")
+    if meta.instrument_type is InstrumentType.EMERGENCY and not meta.emergency_justification:
+        found.append("An emergency request needs 'emergency_justification' (5 U.S.C. 552a(b)(8)).")
+    for when in (meta.deadline, meta.non_disclosure_order.expires_at if meta.non_disclosure_order else None):
+        if when is not None and when.tzinfo is None:
+            found.append("Give times with a time zone, for example 2027-03-01T17:00:00Z.")
+    return found
+
+
+def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime) -> int:
+    """Log a refused request and keep nothing else (the caller must add nothing more)."""
+    entry: dict[str, object] = {
+        "event": "disclosure.request_refused",
+        "time": logbook.rfc3339(now),
+        "agency": (actor.agency if actor.kind == "official" else (meta.agency if meta else None)) or "unknown",
+        "instrument_type": meta.instrument_type.value if meta else "unknown",
+        "purpose": meta.purpose.value if meta else "unknown",
+        "categories": sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
+        "subjects": len(meta.subjects) if meta else 0,
+        "nondisclosure_order": bool(meta and meta.non_disclosure_order),
+        "emergency": bool(meta and meta.instrument_type is InstrumentType.EMERGENCY),
+    }
+    return logbook.record(session, entry, now)
+
+
+def refuse(
+    session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime, found: list[str]
+) -> NoReturn:
+    """Log the refusal, then raise. The caller must commit the log entry (endpoints do so
+    by answering 422 without raising)."""
+    record_refusal(session, actor, meta, now)
+    raise RequestRefused(" ".join(found))
+
+
+def register(
+    session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime
+) -> DisclosureRequest:
+    """Store a request that passed `problems`; subjects' names are sealed at rest."""
+    if problems(actor, meta, document):  # pragma: no cover - callers check first
+        raise RequestRefused("The request was not checked before registration.")
+    nda = meta.non_disclosure_order
+    request = DisclosureRequest(
+        status="received",
+        agency=(actor.agency if actor.kind == "official" else meta.agency) or "",
+        official_id=actor.id if actor.kind == "official" else None,
+        registered_by=actor.id if actor.kind == "staff" else None,
+        instrument_type=meta.instrument_type.value,
+        issuer=meta.issuer,
+        court=meta.court,
+        docket=meta.docket,
+        signer_name=meta.signer_name,
+        signer_type=meta.signer_type.value,
+        statutes=list(meta.statutes),
+        purpose=meta.purpose.value,
+        categories=list(dict.fromkeys(meta.categories)),
+        nda_authority=nda.authority if nda else None,
+        nda_expires_at=nda.expires_at if nda else None,
+        emergency_justification=meta.emergency_justification,
+        deadline=meta.deadline,
+        document=document,
+        document_sha256=hashlib.sha256(document).hexdigest(),
+        received_at=now,
+    )
+    session.add(request)
+    session.flush()
+    for subject in meta.subjects:
+        session.add(
+            RequestSubject(
+                request_id=request.id,
+                name_enc=ring.seal(subject.name, "disclosure_subject.name"),
+                name_index=ring.blind_index(subject.name),
+                office_slug=subject.office,
+                date_from=subject.date_from,
+                date_to=subject.date_to,
+                status="pending",
+                candidates=[],
+                appointment_ids=[],
+            )
+        )
+    session.flush()
+    return request
+
+
+def submit(
+    session: Session,
+    ring: KeyRing,
+    engine: PolicyEngine,
+    actor: Actor,
+    meta: RequestMetadata,
+    document: bytes | None,
+    now: dt.datetime,
+) -> DisclosureRequest:
+    """Check, register and decide a request in the caller's transaction.
+
+    A refusal is logged, then RequestRefused is raised: the caller must still commit so
+    that the refusal entry is kept (the HTTP endpoint answers 422 without raising)."""
+    found = problems(actor, meta, document)
+    if found or document is None:
+        refuse(session, actor, meta, now, found)
+    assert document is not None
+    request = register(session, ring, actor, meta, document, now)
+    decide(session, ring, engine, request, now)
+    return request

@@ -1,0 +1,41 @@
+"""The one place the disclosure gate writes to the transparency log.
+
+Entries are appended in the caller's transaction (DESIGN.md invariant 1): if the
+append fails, the caller's transaction fails and nothing is decided or released.
+Entries hold no personal data: event, time, request id, agency, instrument type,
+categories, number of people, policy-set hash and per-person commitments. Field names
+follow docs/log-entries.md, the contract with the transparency report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from safeslot.transparency import service as log_service
+
+
+def rfc3339(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record(session: Session, entry: Mapping[str, Any], now: dt.datetime | None = None) -> int:
+    """Append one entry; returns its log index."""
+    return record_many(session, [entry], now)[0]
+
+
+def record_many(session: Session, entries: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> list[int]:
+    """Append entries in order, in the caller's transaction; returns their log indexes."""
+    return log_service.append(session, entries, now=now)
+
+
+def new_salt() -> bytes:
+    return log_service.new_salt()
+
+
+def commitment(salt: bytes, person_id: str, request_id: int) -> str:
+    """Hex SHA-256(salt ‖ person id ‖ request id) (DESIGN.md, transparency log)."""
+    return log_service.commitment(salt, person_id, str(request_id))

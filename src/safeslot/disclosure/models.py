@@ -1,0 +1,204 @@
+"""Disclosure gate tables: requests and their subjects, decisions, reviews, releases,
+accounting of disclosures, legal holds, sharing agreements and policy changes.
+
+Names of subjects are stored sealed (privacy/crypto.py) with a keyed blind index for
+matching; nothing here stores an immigration or citizenship status (invariant 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safeslot.db import Base, UTCDateTime
+
+
+class DisclosureRequest(Base):
+    """A written request by an agency (invariant 2: never without a document)."""
+
+    __tablename__ = "disclosure_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), default="received")
+    agency: Mapped[str] = mapped_column(String(64))
+    # Who asked: the verified official's id, and the staff member who scanned a paper request.
+    official_id: Mapped[int | None] = mapped_column(Integer)
+    registered_by: Mapped[int | None] = mapped_column(Integer)
+    instrument_type: Mapped[str] = mapped_column(String(32))
+    issuer: Mapped[str] = mapped_column(String(200))
+    court: Mapped[str | None] = mapped_column(String(200))
+    docket: Mapped[str | None] = mapped_column(String(100))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_type: Mapped[str] = mapped_column(String(16))
+    statutes: Mapped[list[str]] = mapped_column(JSON)
+    purpose: Mapped[str] = mapped_column(String(24))
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    nda_authority: Mapped[str | None] = mapped_column(String(200))
+    nda_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    emergency_justification: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    policy_set_hash: Mapped[str | None] = mapped_column(String(64))
+    policy_profile: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision_log_index: Mapped[int | None] = mapped_column(Integer)
+    info_request: Mapped[str | None] = mapped_column(Text)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RequestSubject(Base):
+    """A person named by the instrument, with the records matched to them.
+
+    `status`: pending → matched | ambiguous | unmatched; ambiguous → matched (counsel);
+    any → dropped (narrowed by a reviewer). Only `matched` subjects are ever released.
+    """
+
+    __tablename__ = "disclosure_subject"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id", ondelete="CASCADE"), index=True)
+    name_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    name_index: Mapped[str] = mapped_column(String(64))
+    office_slug: Mapped[str | None] = mapped_column(String(64))
+    date_from: Mapped[dt.date | None] = mapped_column()
+    date_to: Mapped[dt.date | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    candidates: Mapped[list[int]] = mapped_column(JSON, default=list)  # appointment ids found
+    appointment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the ones to release
+    dropped_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CategoryDecisionRow(Base):
+    """The policy's answer for one category, kept with the request (invariant 4)."""
+
+    __tablename__ = "disclosure_decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id", ondelete="CASCADE"), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(32))
+    policy_ids: Mapped[list[str]] = mapped_column(JSON)
+    policy_set_hash: Mapped[str] = mapped_column(String(64))
+    dropped_reason: Mapped[str | None] = mapped_column(Text)  # narrowed by a reviewer
+
+
+class ReviewAction(Base):
+    """One reviewer's act: approve, narrow, deny, ask for information, resolve a match."""
+
+    __tablename__ = "disclosure_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(24))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Approvals are voided when the scope changes afterwards; they stay in the record.
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Release(Base):
+    """A minimised package, sealed at rest, downloadable once by the requester."""
+
+    __tablename__ = "disclosure_release"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    package_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # emptied after download
+    package_sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    downloaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class AccountingEntry(Base):
+    """5 U.S.C. 552a(c)(1): date, nature, purpose and recipient of each disclosure, per person."""
+
+    __tablename__ = "disclosure_accounting"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id"), index=True)
+    name_index: Mapped[str] = mapped_column(String(64), index=True)
+    disclosed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    recipient: Mapped[str] = mapped_column(String(200))
+    purpose: Mapped[str] = mapped_column(String(24))
+    nature: Mapped[str] = mapped_column(String(32))  # the instrument type
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    # 552a(c)(3): not made available for (b)(7) law-enforcement disclosures.
+    withheld_b7: Mapped[bool] = mapped_column(Boolean, default=False)
+    deferred_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    keep_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    salt: Mapped[str] = mapped_column(String(64))
+    commitment: Mapped[str] = mapped_column(String(64))
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class AccountingCode(Base):
+    """Confirmation codes of the disclosed appointments, so a person finds their entries
+    with code + name even after the appointment itself was purged."""
+
+    __tablename__ = "disclosure_accounting_code"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("disclosure_accounting.id"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+
+
+class LegalHold(Base):
+    """A court order or injunction forbidding disclosure to a recipient, purpose or category."""
+
+    __tablename__ = "disclosure_legal_hold"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority: Mapped[str] = mapped_column(String(300))
+    agency: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(24))
+    category: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lifted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lifted_by: Mapped[int | None] = mapped_column(Integer)
+
+
+class SharingAgreement(Base):
+    """A published routine use or computer-matching agreement (5 U.S.C. 552a(b)(3), (o))."""
+
+    __tablename__ = "disclosure_sharing_agreement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    reference: Mapped[str] = mapped_column(String(300))
+    purposes: Mapped[list[str]] = mapped_column(JSON)
+    categories: Mapped[list[str]] = mapped_column(JSON)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    renewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspended_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int] = mapped_column(Integer)
+
+
+class PolicyChange(Base):
+    """A proposed policy set; it takes effect only after two approvals (invariant 4)."""
+
+    __tablename__ = "disclosure_policy_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile: Mapped[str] = mapped_column(String(32))
+    policy_set_hash: Mapped[str] = mapped_column(String(64))
+    files: Mapped[dict[str, str]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text)
+    proposed_by: Mapped[int] = mapped_column(Integer)
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    approvals: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")

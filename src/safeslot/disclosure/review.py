@@ -1,0 +1,159 @@
+"""Two-person review (DESIGN.md invariant 5).
+
+A release needs an approval from a privacy officer and one from counsel: two different
+people, neither the staff member who registered the request nor the requester. One
+person holding both roles gives at most one approval. Reviewers may narrow the scope
+(drop people or categories, with a reason), deny (with a reason) or ask for more
+information. Narrowing or new information voids earlier approvals: both reviewers must
+approve the scope that will actually leave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure import logbook
+from safeslot.disclosure import repository as repo
+from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
+from safeslot.disclosure.models import DisclosureRequest, ReviewAction
+from safeslot.disclosure.policy import Outcome
+from safeslot.disclosure.schemas import Actor
+from safeslot.disclosure.service import get_request
+from safeslot.errors import Conflict, InvalidInput
+
+REVIEW_ROLES = ("privacy_officer", "counsel")
+
+
+def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> DisclosureRequest:
+    if role not in REVIEW_ROLES:
+        raise ReviewerNotAllowed("Review as 'privacy_officer' or 'counsel'.")
+    if actor.kind != "staff" or role not in actor.roles:
+        raise ReviewerNotAllowed(f"Only staff holding the {role} role may review as {role}.")
+    request = get_request(session, request_id, for_update=True)
+    if actor.id == request.registered_by:
+        raise ReviewerNotAllowed("You registered this request, so someone else must review it.")
+    if request.status not in ("in_review", "info_requested"):
+        raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for review.")
+    return request
+
+
+def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, action: str,
+         reason: str | None, now: dt.datetime) -> None:
+    session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role=role, action=action,
+                             reason=reason, at=now, void=False))
+
+
+def _void_approvals(session: Session, request: DisclosureRequest) -> None:
+    for act in repo.reviews(session, request.id):
+        if act.action == "approve":
+            act.void = True
+
+
+def approvals(session: Session, request_id: int) -> dict[str, int]:
+    """Role → staff id of the standing approvals."""
+    return {a.role: a.staff_id for a in repo.reviews(session, request_id) if a.action == "approve" and not a.void}
+
+
+def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
+    """Record an approval; True when both approvals now stand (the request is approved)."""
+    request = _reviewable(session, actor, request_id, role)
+    if request.status != "in_review":
+        raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
+    standing = approvals(session, request_id)
+    if actor.id in standing.values():
+        # Invariant 5: one person, even holding both roles, gives one approval.
+        raise ReviewerNotAllowed("You already approved this request; the second approval must come from someone else.")
+    if role in standing:
+        raise Conflict(f"A {role} already approved this request; the other role must approve now.")
+    _act(session, request, actor, role, "approve", None, now)
+    session.flush()
+    standing[role] = actor.id
+    if all(r in standing for r in REVIEW_ROLES):
+        request.status = "approved"
+        return True
+    return False
+
+
+def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime) -> None:
+    request = _reviewable(session, actor, request_id, role)
+    _act(session, request, actor, role, "deny", reason, now)
+    request.status = "denied"
+    request.closed_reason = "Denied by a reviewer."
+    # The log has no disclosure.review event yet; a reviewer's denial is a decision.
+    logbook.record(session, {"event": "disclosure.decision", "time": logbook.rfc3339(now),
+                             "request_id": request.id, "agency": request.agency,
+                             "instrument_type": request.instrument_type, "purpose": request.purpose,
+                             "stage": "review", "action": "deny", "role": role,
+                             "categories": [{"category": c, "outcome": "deny"} for c in request.categories],
+                             "policy_set_hash": request.policy_set_hash}, now)
+    session.flush()
+
+
+def ask_information(session: Session, actor: Actor, request_id: int, role: str, question: str,
+                    now: dt.datetime) -> None:
+    request = _reviewable(session, actor, request_id, role)
+    _act(session, request, actor, role, "ask_information", question, now)
+    request.status = "info_requested"
+    request.info_request = question
+    session.flush()
+
+
+def provide_information(session: Session, actor: Actor, request_id: int, answer: str, now: dt.datetime) -> None:
+    """The requester answers; review starts again and earlier approvals are void."""
+    request = get_request(session, request_id, for_update=True)
+    if actor.kind != "official" or actor.agency != request.agency:
+        raise ReviewerNotAllowed("Only the requesting agency may answer a question about its request.")
+    if request.status != "info_requested":
+        raise RequestNotReviewable("No question is waiting for an answer on this request.")
+    session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role="requester", action="answer",
+                             reason=answer, at=now, void=False))
+    _void_approvals(session, request)
+    request.status = "in_review"
+    request.info_request = None
+    session.flush()
+
+
+def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: str,
+           drop_subjects: list[int], drop_categories: list[str], now: dt.datetime) -> None:
+    """Drop people or categories from the scope, with a reason. Never widens."""
+    request = _reviewable(session, actor, request_id, role)
+    if not drop_subjects and not drop_categories:
+        raise InvalidInput("Name the subjects or categories to drop.")
+    subjects = {s.id: s for s in repo.subjects(session, request.id)}
+    for subject_id in drop_subjects:
+        if subject_id not in subjects:
+            raise InvalidInput(f"Subject {subject_id} is not part of this request.")
+        subjects[subject_id].status = "dropped"
+        subjects[subject_id].appointment_ids = []
+        subjects[subject_id].dropped_reason = reason
+    rows = {r.category: r for r in repo.decisions(session, request.id)}
+    for category in drop_categories:
+        if category not in rows:
+            raise InvalidInput(f"Category {category} was not requested.")
+        rows[category].dropped_reason = reason
+    _act(session, request, actor, role, "narrow", reason, now)
+    _void_approvals(session, request)
+    left_people = [s for s in subjects.values() if s.status != "dropped"]
+    left_categories = [r for r in rows.values() if r.outcome != Outcome.DENY and not r.dropped_reason]
+    if not left_people or not left_categories:
+        request.status = "denied"
+        request.closed_reason = "Narrowed to nothing by a reviewer."
+    session.flush()
+
+
+def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: int, appointment_ids: list[int],
+                  now: dt.datetime) -> None:
+    """Counsel decides which of an ambiguous subject's candidate records are the named
+    person's. Only candidates can be chosen; an empty choice includes nobody."""
+    request = _reviewable(session, actor, request_id, "counsel")
+    subject = next((s for s in repo.subjects(session, request.id) if s.id == subject_id), None)
+    if subject is None or subject.status != "ambiguous":
+        raise Conflict("Only an ambiguous match of this request can be resolved.")
+    if not set(appointment_ids) <= set(subject.candidates):
+        raise InvalidInput("Choose only among the candidate records of this subject.")
+    subject.appointment_ids = sorted(set(appointment_ids))
+    subject.status = "matched" if appointment_ids else "unmatched"
+    _act(session, request, actor, "counsel", "resolve_match", f"subject {subject_id}", now)
+    session.flush()

@@ -1,0 +1,177 @@
+"""Pydantic shapes for the disclosure API, and the plain Actor the services take."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from safeslot.disclosure.policy import Category, InstrumentType, Purpose, SignerType
+
+JUDICIAL = frozenset({InstrumentType.COURT_ORDER, InstrumentType.JUDICIAL_WARRANT})
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts, as the identity domain established it. Services never see HTTP."""
+
+    kind: Literal["staff", "official", "system"]
+    id: int
+    roles: frozenset[str] = field(default_factory=frozenset)
+    agency: str | None = None
+
+
+class NamedSubject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, description="The person's name as on the instrument.")
+    office: str | None = Field(default=None, max_length=64, description="Office slug, if the instrument names one.")
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _range(self) -> NamedSubject:
+        if self.date_from and self.date_to and self.date_to < self.date_from:
+            raise ValueError("date_to is before date_from")
+        return self
+
+
+class NonDisclosureOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    authority: str = Field(min_length=1, max_length=200, description="The court order or statute.")
+    expires_at: dt.datetime | None = Field(default=None, description="When the order ends (aware time).")
+
+
+class RequestMetadata(BaseModel):
+    """The metadata part of the multipart intake. Categories are plain strings here so an
+    unknown one is a refusal that is logged, not a bare validation error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agency: str | None = Field(default=None, max_length=64, description="Required when staff scan a paper request.")
+    instrument_type: InstrumentType
+    issuer: str = Field(min_length=1, max_length=200)
+    court: str | None = Field(default=None, max_length=200)
+    docket: str | None = Field(default=None, max_length=100)
+    signer_name: str = Field(min_length=1, max_length=200)
+    signer_type: SignerType
+    statutes: list[str] = Field(default_factory=list, max_length=20)
+    purpose: Purpose
+    subjects: list[NamedSubject] = Field(default_factory=list, max_length=1000)
+    categories: list[str] = Field(default_factory=list, max_length=10)
+    non_disclosure_order: NonDisclosureOrder | None = None
+    emergency_justification: str | None = Field(default=None, max_length=4000)
+    deadline: dt.datetime | None = None
+    # A scope that describes people instead of naming them ("everyone booked at office X").
+    scope_description: str | None = Field(default=None, max_length=1000)
+
+
+class CategoryDecisionOut(BaseModel):
+    category: str
+    outcome: str
+    policy_ids: list[str]
+    reasons: list[str]
+
+
+class RequestOut(BaseModel):
+    """What the requester and reviewers see. Never a subject's name."""
+
+    id: int
+    status: str
+    agency: str
+    instrument_type: str
+    purpose: str
+    categories: list[str]
+    document_sha256: str
+    subject_count: int
+    policy_set_hash: str | None
+    decisions: list[CategoryDecisionOut]
+    deadline: dt.datetime | None
+    overdue: bool
+    log_index: int | None
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["privacy_officer", "counsel"]
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class NarrowIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=2000)
+    drop_subjects: list[int] = Field(default_factory=list, description="Subject ids to drop.")
+    drop_categories: list[Category] = Field(default_factory=list)
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject_id: int
+    appointment_ids: list[int] = Field(default_factory=list, description="Empty: nobody is included.")
+
+
+class ReleaseOut(BaseModel):
+    request_id: int
+    download_url: str
+    expires_at: dt.datetime
+    package_sha256: str
+    log_index: int
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    authority: str = Field(min_length=3, max_length=300)
+    agency: str | None = None
+    purpose: Purpose | None = None
+    category: Category | None = None
+    expires_at: dt.datetime | None = None
+
+
+class AgreementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency: str = Field(min_length=1, max_length=64)
+    kind: Literal["routine_use", "computer_matching"]
+    reference: str = Field(min_length=3, max_length=300)
+    purposes: list[Purpose] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
+    starts_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class AccountingLookupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=4, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AccountingEntryOut(BaseModel):
+    disclosed_at: dt.datetime
+    recipient: str
+    purpose: str
+    nature: str
+    categories: list[str]
+    request_id: int
+    salt: str
+    person_id: str
+    commitment: str
+    log_index: int
+
+
+class AccountingOut(BaseModel):
+    entries: list[AccountingEntryOut]
+    note: str

@@ -1,0 +1,97 @@
+"""Fixtures for the disclosure gate: the demo office, people with appointments, actors,
+the parsed policy engine and the log's signer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure import intake
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import Actor, RequestMetadata
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import demo
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.models import Appointment
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.transparency.note import Signer
+from tests.conftest import NOW
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+PDF = b"%PDF-1.7\n% a scanned instrument, test only\n%%EOF\n"
+AGENCY = "dhs-ice"
+
+OFFICIAL = Actor("official", 501, agency=AGENCY)
+PRIVACY = Actor("staff", 11, frozenset({"privacy_officer"}))
+COUNSEL = Actor("staff", 12, frozenset({"counsel"}))
+BOTH = Actor("staff", 13, frozenset({"privacy_officer", "counsel"}))
+CLERK = Actor("staff", 14, frozenset({"clerk"}))
+
+
+@pytest.fixture(scope="session")
+def engine_federal() -> PolicyEngine:
+    return PolicyEngine.load(POLICIES, "federal")
+
+
+@pytest.fixture(scope="session")
+def signer() -> Signer:
+    return Signer.generate("safeslot.localhost/log")
+
+
+@pytest.fixture
+def office(session: Session) -> str:
+    slug = demo.load(session, NOW.date(), weeks=2)
+    session.flush()
+    return slug
+
+
+@pytest.fixture
+def book(session: Session, keyring: KeyRing, office: str) -> Callable[..., Appointment]:
+    """Book the first free slot on the given day (days after NOW) for a person."""
+
+    def make(name: str, *, days: int = 1, contact: str | None = None, language: str | None = None,
+             accommodation: str | None = None) -> Appointment:
+        day = NOW.date() + dt.timedelta(days=days)
+        _, _, slots = scheduling.search_slots(session, office, "apply", day, day, language, NOW)
+        data = BookingIn.model_validate({
+            "office": office, "service": "apply", "starts_at": slots[0].starts_at.isoformat(), "name": name,
+            "language": language, "accommodation": accommodation,
+            "contact": {"kind": "phone", "value": contact} if contact else None, "reminders_opt_in": bool(contact),
+        })
+        return scheduling.book(session, keyring, data, NOW)
+
+    return make
+
+
+def metadata(**overrides: Any) -> RequestMetadata:
+    base: dict[str, Any] = {
+        "instrument_type": "judicial_warrant",
+        "issuer": "U.S. District Court, District of Example",
+        "court": "U.S. District Court, District of Example",
+        "docket": "1:27-mj-00042",
+        "signer_name": "Hon. Judge Example",
+        "signer_type": "judge",
+        "statutes": ["18 U.S.C. 3117"],
+        "purpose": "criminal",
+        "subjects": [{"name": "Maria Example", "office": "central"}],
+        "categories": ["appointment_schedule"],
+    }
+    base.update(overrides)
+    return RequestMetadata.model_validate(base)
+
+
+@pytest.fixture
+def file_request(
+    session: Session, keyring: KeyRing, engine_federal: PolicyEngine
+) -> Callable[..., DisclosureRequest]:
+    def make(actor: Actor = OFFICIAL, document: bytes | None = PDF, now: dt.datetime = NOW,
+             **overrides: Any) -> DisclosureRequest:
+        return intake.submit(session, keyring, engine_federal, actor, metadata(**overrides), document, now)
+
+    return make
