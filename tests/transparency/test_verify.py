@@ -1,0 +1,147 @@
+"""The independent verifier, talking HTTP to the real app, against honest and dishonest logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from safeslot.cli.transparency import log_app
+from safeslot.transparency import service
+from safeslot.transparency.note import Checkpoint, Signer, sign_note
+from safeslot.transparency.verify import VerificationError, verify_log
+from tests.transparency.test_log_support import entries, serve, triggers_disabled
+
+NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+URL = "http://testserver/log"
+
+
+def publish(client: TestClient, session: Session, n: int) -> str:
+    start = service.status(session).size
+    service.append(session, entries(n, start), now=NOW)
+    session.flush()
+    r = client.get("/log/checkpoint")
+    assert r.status_code == 200
+    return r.text
+
+
+def signer_of(client: TestClient) -> Signer:
+    signer: Signer = client.app.state.log_signer  # type: ignore[attr-defined]
+    return signer
+
+
+def vkey(client: TestClient) -> str:
+    return signer_of(client).to_vkey()
+
+
+def serving_checkpoint(client: TestClient, note: str) -> httpx.Client:
+    """A dishonest mirror: the real log, except that /log/checkpoint answers ``note``."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/log/checkpoint":
+            return httpx.Response(200, text=note)
+        real = client.get(str(request.url))
+        return httpx.Response(real.status_code, content=real.content, headers=real.headers)
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+def forged(client: TestClient, size: int) -> str:
+    origin = client.app.state.settings.log.origin  # type: ignore[attr-defined]
+    return sign_note(Checkpoint(origin, size, secrets.token_bytes(32)).to_text(), [signer_of(client)])
+
+
+def test_an_honest_log_verifies_and_the_state_follows_it(client: TestClient, session: Session, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    publish(client, session, 600)
+    result = verify_log(client, URL, vkey(client), state_file=state)
+    assert (result.size, result.tiles_checked) == (600, 4)  # 3 entry tiles + 1 level-1 tile
+    assert json.loads(state.read_text())["size"] == 600
+    publish(client, session, 70)
+    assert verify_log(client, URL, vkey(client), state_file=state).size == 670
+    assert json.loads(state.read_text())["size"] == 670
+
+
+def test_an_empty_log_verifies(client: TestClient) -> None:
+    assert verify_log(client, URL, vkey(client)).size == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "index"),
+    [("data", 300), ("leaf_hash", 17)],
+)
+def test_one_changed_byte_in_one_entry_is_found(client: TestClient, session: Session, column: str, index: int) -> None:
+    publish(client, session, 600)
+    with triggers_disabled(session, "log_entry"):
+        value = bytearray(session.execute(text(f"SELECT {column} FROM log_entry WHERE idx = {index}")).scalar_one())
+        value[-3] ^= 0x01  # inside the last string value: still valid JSON
+        session.execute(text(f"UPDATE log_entry SET {column} = :v WHERE idx = {index}"), {"v": bytes(value)})
+    with pytest.raises(VerificationError, match=f"entry {index}: its hash differs"):
+        verify_log(client, URL, vkey(client))
+
+
+def test_a_changed_stored_node_hash_is_found(client: TestClient, session: Session) -> None:
+    publish(client, session, 600)
+    with triggers_disabled(session, "log_node"):
+        session.execute(text("UPDATE log_node SET hash = :h WHERE level = 8 AND idx = 1"), {"h": b"\x07" * 32})
+    with pytest.raises(VerificationError, match=r"entries 256\.\.511: hash 1 of tile 1/000"):
+        verify_log(client, URL, vkey(client))
+
+
+def test_an_older_checkpoint_is_a_rollback(client: TestClient, session: Session, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    old_note = publish(client, session, 300)
+    publish(client, session, 300)
+    verify_log(client, URL, vkey(client), state_file=state)
+    with pytest.raises(VerificationError, match="size 300, older than size 600"):
+        verify_log(serving_checkpoint(client, old_note), URL, vkey(client), state_file=state)
+    assert json.loads(state.read_text())["size"] == 600  # the state is not moved back
+
+
+def test_a_forked_checkpoint_is_refused(client: TestClient, session: Session, tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    publish(client, session, 40)
+    verify_log(client, URL, vkey(client), state_file=state)
+    with pytest.raises(VerificationError, match="root differs from the one seen before"):
+        verify_log(serving_checkpoint(client, forged(client, 40)), URL, vkey(client), state_file=state)
+    publish(client, session, 10)
+    with pytest.raises(VerificationError, match="does not extend the one of size 40"):
+        verify_log(serving_checkpoint(client, forged(client, 50)), URL, vkey(client), state_file=state)
+    # Without a state file the fork is still caught: the entries do not hash to the forged root.
+    with pytest.raises(VerificationError, match="not the signed root"):
+        verify_log(serving_checkpoint(client, forged(client, 50)), URL, vkey(client))
+
+
+def test_a_checkpoint_signed_by_another_key_is_refused(client: TestClient, session: Session) -> None:
+    publish(client, session, 3)
+    other = Signer.generate(signer_of(client).name)
+    with pytest.raises(VerificationError, match="does not verify"):
+        verify_log(client, URL, other.to_vkey())
+
+
+def test_the_verify_command_over_real_http(
+    app_factory: Callable[..., TestClient], session: Session, tmp_path: Path
+) -> None:
+    client = app_factory()
+    publish(client, session, 20)
+    runner = CliRunner()
+    with serve(client.app) as base:
+        ok = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", vkey(client),
+                                     "--state", str(tmp_path / "s.json")])
+        assert ok.exit_code == 0, ok.output
+        assert "Verified: 20 entries" in ok.output
+        with triggers_disabled(session, "log_entry"):
+            session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 7"),
+                            {"d": b'{"event":"disclosure.decision","request_id":"req-X"}'})
+        bad = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", vkey(client)])
+    assert bad.exit_code == 1
+    assert "entry 7" in bad.output
