@@ -22,7 +22,7 @@ class DisclosureRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(24), default="received")
-    agency: Mapped[str] = mapped_column(String(64))
+    agency: Mapped[str] = mapped_column(String(200))
     # Who asked: the verified official's id, and the staff member who scanned a paper request.
     official_id: Mapped[int | None] = mapped_column(Integer)
     registered_by: Mapped[int | None] = mapped_column(Integer)
@@ -110,6 +110,8 @@ class Release(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id"), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The link's token, sealed, so the requesting official can fetch the link itself.
+    token_enc: Mapped[bytes] = mapped_column(LargeBinary)
     package_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # emptied after download
     package_sha256: Mapped[str] = mapped_column(String(64))
     manifest: Mapped[str] = mapped_column(Text)
@@ -159,7 +161,7 @@ class LegalHold(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     authority: Mapped[str] = mapped_column(String(300))
-    agency: Mapped[str | None] = mapped_column(String(64))
+    agency: Mapped[str | None] = mapped_column(String(200))
     purpose: Mapped[str | None] = mapped_column(String(24))
     category: Mapped[str | None] = mapped_column(String(32))
     created_by: Mapped[int] = mapped_column(Integer)
@@ -175,7 +177,7 @@ class SharingAgreement(Base):
     __tablename__ = "disclosure_sharing_agreement"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agency: Mapped[str] = mapped_column(String(64), index=True)
+    agency: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(24))
     reference: Mapped[str] = mapped_column(String(300))
     purposes: Mapped[list[str]] = mapped_column(JSON)

@@ -151,6 +151,7 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
     token = secrets.token_urlsafe(32)
     release = Release(
         request_id=request.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        token_enc=ring.seal(token, "disclosure_release.token"),
         package_enc=ring.seal(package.decode(), "disclosure_release.package"), package_sha256=package_sha256,
         manifest=manifest, signature=signer.to_vkey(), created_at=now, expires_at=expires_at,
         downloaded_at=None, log_index=indexes[0],
@@ -176,16 +177,30 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
     return release, token
 
 
+def link_for(session: Session, ring: KeyRing, actor: Actor, request_id: int) -> tuple[Release, str]:
+    """The release of a request and its link token, for the requesting official only."""
+    request = get_request(session, request_id)
+    _check_requester(actor, request)
+    found = repo.release_for(session, request.id)
+    if found is None:
+        raise ReleaseNotReady(f"Request {request_id} has no release (status {request.status}).")
+    return found, ring.open(found.token_enc, "disclosure_release.token")
+
+
+def _check_requester(actor: Actor, request: DisclosureRequest) -> None:
+    if actor.kind != "official" or actor.agency != request.agency or (
+        request.official_id is not None and request.official_id != actor.id
+    ):
+        raise ReviewerNotAllowed("Only the requesting official may fetch this package.")
+
+
 def download(session: Session, ring: KeyRing, actor: Actor, token: str, now: dt.datetime) -> dict[str, str]:
     """The package and its signed manifest, once, for the requesting agency's official."""
     release = repo.release_by_token_hash(session, hashlib.sha256(token.encode()).hexdigest())
     if release is None:
         raise NotFound("There is no package at this link.")
     request = get_request(session, release.request_id)
-    if actor.kind != "official" or actor.agency != request.agency or (
-        request.official_id is not None and request.official_id != actor.id
-    ):
-        raise ReviewerNotAllowed("Only the requesting official may download this package.")
+    _check_requester(actor, request)
     if release.downloaded_at is not None or release.package_enc is None:
         raise PackageGone("This package was already downloaded; it can be downloaded only once.")
     if now >= release.expires_at:

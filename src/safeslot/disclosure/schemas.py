@@ -52,7 +52,7 @@ class RequestMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str | None = Field(default=None, max_length=64, description="Required when staff scan a paper request.")
+    agency: str | None = Field(default=None, max_length=200, description="Required when staff scan a paper request.")
     instrument_type: InstrumentType
     issuer: str = Field(min_length=1, max_length=200)
     court: str | None = Field(default=None, max_length=200)
@@ -95,13 +95,29 @@ class RequestOut(BaseModel):
     log_index: int | None
 
 
+ReviewRole = Literal["privacy_officer", "counsel"]
+
+
 class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: Literal["privacy_officer", "counsel"]
+    role: ReviewRole = Field(description="The role you review in; one person approves once per request.")
 
 
 class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: ReviewRole
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str = Field(min_length=3, max_length=4000)
+
+
+class SuspendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=2000)
@@ -110,6 +126,7 @@ class ReasonIn(BaseModel):
 class NarrowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    role: ReviewRole
     reason: str = Field(min_length=3, max_length=2000)
     drop_subjects: list[int] = Field(default_factory=list, description="Subject ids to drop.")
     drop_categories: list[Category] = Field(default_factory=list)
@@ -120,6 +137,23 @@ class ResolveIn(BaseModel):
 
     subject_id: int
     appointment_ids: list[int] = Field(default_factory=list, description="Empty: nobody is included.")
+
+
+class CandidateOut(BaseModel):
+    appointment_id: int
+    office: str
+    starts_at: dt.datetime
+    status: str
+
+
+class SubjectOut(BaseModel):
+    """A named subject as reviewers see it: an id and a match state, no name."""
+
+    id: int
+    status: str
+    office: str | None
+    candidates: list[CandidateOut]
+    included: list[int]
 
 
 class ReleaseOut(BaseModel):
@@ -143,7 +177,7 @@ class HoldIn(BaseModel):
 class AgreementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    agency: str = Field(min_length=1, max_length=64)
+    agency: str = Field(min_length=1, max_length=200)
     kind: Literal["routine_use", "computer_matching"]
     reference: str = Field(min_length=3, max_length=300)
     purposes: list[Purpose] = Field(min_length=1)

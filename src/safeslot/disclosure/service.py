@@ -42,7 +42,7 @@ from safeslot.disclosure.policy import (
     RequestFacts,
     SignerType,
 )
-from safeslot.disclosure.schemas import Actor, CategoryDecisionOut, RequestOut
+from safeslot.disclosure.schemas import Actor, CandidateOut, CategoryDecisionOut, RequestOut, SubjectOut
 from safeslot.errors import Conflict, InvalidInput
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
@@ -297,3 +297,41 @@ def approve_policy(session: Session, actor: Actor, change_id: int, now: dt.datet
                              "policy_set_hash": change.policy_set_hash, "approvals": len(change.approvals)}, now)
     session.flush()
     return change
+
+
+def subjects_view(session: Session, request_id: int) -> list[SubjectOut]:
+    """Subjects as reviewers see them (ids, match states, candidate records by time and
+    office), so counsel can resolve an ambiguous match. No names."""
+    out = []
+    for subject in repo.subjects(session, request_id):
+        records = (
+            scheduling.appointments_for_subject(session, subject.name_index, ids=subject.candidates)
+            if subject.candidates else []
+        )
+        out.append(SubjectOut(
+            id=subject.id, status=subject.status, office=subject.office_slug,
+            candidates=[CandidateOut(appointment_id=r.appointment.id, office=r.office_slug,
+                                     starts_at=r.appointment.starts_at, status=r.appointment.status)
+                        for r in records],
+            included=list(subject.appointment_ids),
+        ))
+    return out
+
+
+def list_requests(session: Session, actor: Actor, status: str | None) -> Sequence[DisclosureRequest]:
+    """Officials see their agency's requests; staff (role checked by the table) see all."""
+    return repo.requests(session, status=status, agency=actor.agency if actor.kind == "official" else None)
+
+
+def official_agency(session: Session, official_id: int) -> str:
+    """The agency name of a verified official (the recipient the policies and holds name).
+
+    Reads identity's models directly: identity's service has no lookup by official id alone.
+    """
+    from safeslot.identity.models import Agency, AgencyOfficial
+
+    official = session.get(AgencyOfficial, official_id)
+    agency = session.get(Agency, official.agency_id) if official is not None else None
+    if agency is None:
+        raise ReviewerNotAllowed("Your official account belongs to no registered agency.")
+    return agency.name
