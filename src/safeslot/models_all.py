@@ -3,3 +3,4 @@
 from safeslot.scheduling import models as scheduling_models  # noqa: F401
 from safeslot.transparency import models as transparency_models  # noqa: F401
 from safeslot.disclosure import models as disclosure_models  # noqa: F401
+from safeslot.reports import models as reports_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Transparency reports computed from the transparency log alone (see README.md)."""

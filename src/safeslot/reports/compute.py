@@ -1,0 +1,356 @@
+"""The pure report: log entries in, published figures out. No database, no clock, no I/O.
+
+`compute(entries, period)` reads the entries of the transparency log in log order
+and returns the `Report` for the period, already suppressed (suppress.py): raw
+small numbers never leave this module except through `tally` (for tests).
+
+Counting rules (also in docs/transparency-report.md):
+
+* A request is counted once, in the period of its first entry (the policy decision,
+  or the refusal at intake), with its outcome **as at the end of the period**, so a
+  report for a closed period says the same thing whenever it is rebuilt.
+* Outcome: denied (refused at intake, every category denied by policy, or denied by
+  a reviewer); released (every category and person asked for); narrowed (a release
+  with fewer categories or people than asked for); withdrawn (withdrawn or expired
+  before a release); pending (anything else).
+* Per data category: denied (by policy or reviewer), released, narrowed (allowed by
+  policy but not in the release), withdrawn, pending.
+* Legal holds and sharing agreements "in force" are those standing at the period's
+  end, from every entry since the log began; policy changes are those adopted (or
+  proposed) during the period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from safeslot.reports import suppress as sup
+from safeslot.reports.schemas import (
+    DENY_OUTCOMES,
+    KIND_OF_EVENT,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    REVIEW_DENY,
+    REVIEW_NARROW,
+    WITHDRAWN_STATES,
+    Period,
+    Report,
+    Table,
+    get,
+)
+
+UNKNOWN = "not stated"
+
+
+def _time(entry: dict[str, Any]) -> dt.datetime | None:
+    raw = get(entry, "time")
+    if not isinstance(raw, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _categories(value: Any) -> dict[str, str | None]:
+    """Category -> policy outcome (None when the entry lists categories without outcomes)."""
+    if isinstance(value, dict):
+        out: dict[str, str | None] = {}
+        for cat, v in value.items():
+            outcome = v.get("outcome") if isinstance(v, dict) else v
+            out[str(cat)] = str(outcome) if outcome is not None else None
+        return out
+    if isinstance(value, list):
+        res: dict[str, str | None] = {}
+        for item in value:
+            if isinstance(item, dict):
+                res[str(item.get("category"))] = item.get("outcome")
+            else:
+                res[str(item)] = None
+        return res
+    return {}
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, list):
+        return len(value)
+    return 0
+
+
+@dataclass
+class _Request:
+    agency: str
+    instrument: str
+    purpose: str
+    people: int
+    nda: bool | None
+    emergency: bool
+    asked: dict[str, str | None] = field(default_factory=dict)
+    refused: bool = False
+    denied: bool = False
+    narrowed_by_review: bool = False
+    withdrawn: bool = False
+    released: set[str] | None = None
+    released_people: int = 0
+
+    def outcome(self) -> str:
+        if self.refused or self.denied:
+            return "denied"
+        if self.released is not None:
+            if self.released >= set(self.asked) and self.released_people >= self.people:
+                return "released"
+            return "narrowed"
+        if self.withdrawn:
+            return "withdrawn"
+        if self.asked and all((o or "").lower() in DENY_OUTCOMES for o in self.asked.values()):
+            return "denied"
+        return "pending"
+
+    def category_outcome(self, category: str) -> str:
+        policy = (self.asked.get(category) or "").lower()
+        if self.refused or self.denied or policy in DENY_OUTCOMES:
+            return "denied"
+        if self.released is not None:
+            return "released" if category in self.released else "narrowed"
+        if self.withdrawn:
+            return "withdrawn"
+        return "pending"
+
+
+@dataclass
+class Tally:
+    """Raw counts before suppression (never published as such)."""
+
+    requests: dict[str, _Request] = field(default_factory=dict)
+    holds: dict[str, bool] = field(default_factory=dict)  # id -> in force
+    agreements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events_in_period: Counter[str] = field(default_factory=Counter)
+    policy_changes: list[dict[str, Any]] = field(default_factory=list)
+    entries_read: int = 0
+    entries_skipped: int = 0
+    last_time: dt.datetime | None = None
+
+
+def _new_request(entry: dict[str, Any]) -> _Request:
+    instrument = str(get(entry, "instrument_type") or UNKNOWN)
+    nda = get(entry, "nondisclosure_order")
+    return _Request(
+        agency=str(get(entry, "agency") or UNKNOWN),
+        instrument=instrument,
+        purpose=str(get(entry, "purpose") or UNKNOWN),
+        people=_count(get(entry, "subjects", 0)),
+        nda=None if nda is None else bool(nda),
+        emergency=bool(get(entry, "emergency")) or instrument == "emergency",
+        asked=_categories(get(entry, "categories")),
+    )
+
+
+def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
+    """Fold the log, in order, into raw counts for `period`."""
+    t = Tally()
+    refused_seq = 0
+    for entry in entries:
+        t.entries_read += 1
+        kind = KIND_OF_EVENT.get(str(entry.get("event")))
+        when = _time(entry)
+        if kind is None or when is None:
+            t.entries_skipped += 1
+            continue
+        if t.last_time is None or when > t.last_time:
+            t.last_time = when
+        if when >= period.end:
+            continue  # as at the end of the period
+        inside = when >= period.start
+        if inside:
+            t.events_in_period[kind] += 1
+        rid = get(entry, "request_id")
+        key = None if rid is None else str(rid)
+        if kind == "refused":
+            if key is None:  # refused before a request existed: each refusal is one request
+                refused_seq += 1
+                key = f"refused-{refused_seq}"
+            if inside and key not in t.requests:
+                req = _new_request(entry)
+                req.refused = True
+                t.requests[key] = req
+            elif key in t.requests:
+                t.requests[key].refused = True
+        elif kind == "decision":
+            if key is None:
+                t.entries_skipped += 1
+                continue
+            found = t.requests.get(key)
+            if found is None:
+                if not inside:
+                    continue  # received in an earlier period: counted there
+                found = t.requests[key] = _new_request(entry)
+            outcome = str(entry.get("outcome") or "").lower()
+            if entry.get("stage") == "review" or outcome in REVIEW_DENY:
+                found.denied = found.denied or outcome in REVIEW_DENY
+            else:
+                asked = _categories(get(entry, "categories"))
+                if asked:
+                    found.asked = asked
+        elif kind in {"review", "release", "withdrawn", "accounting"}:
+            known = t.requests.get(key) if key is not None else None
+            if known is None:
+                continue
+            if kind == "review":
+                action = str(get(entry, "action") or "").lower()
+                known.denied = known.denied or action in REVIEW_DENY
+                known.narrowed_by_review = known.narrowed_by_review or action in REVIEW_NARROW
+            elif kind == "release":
+                known.released = set(_categories(get(entry, "released_categories")))
+                known.released_people = _count(get(entry, "subjects", 0))
+            elif kind == "withdrawn":
+                status = str(get(entry, "status") or "withdrawn").lower()
+                known.withdrawn = known.withdrawn or status in WITHDRAWN_STATES
+        elif kind in {"hold_created", "hold_lifted"}:
+            hold = str(get(entry, "hold_id"))
+            t.holds[hold] = kind == "hold_created"
+        elif kind.startswith("agreement_"):
+            aid = str(get(entry, "agreement_id"))
+            ag = t.agreements.setdefault(aid, {"active": True, "expires_at": None})
+            if kind in {"agreement_created", "agreement_reinstated"}:
+                ag["active"] = True
+            elif kind in {"agreement_suspended", "agreement_expired"}:
+                ag["active"] = False
+            expires = get(entry, "expires_at")
+            if isinstance(expires, str):
+                ag["expires_at"] = expires
+        elif kind == "policy_change" and inside:
+            t.policy_changes.append({
+                "time": when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                "step": str(entry.get("step") or "adopted"),
+                "profile": str(get(entry, "profile") or UNKNOWN),
+                "policy_set_hash": str(get(entry, "policy_set_hash") or ""),
+            })
+    return t
+
+
+def _in_force(ag: dict[str, Any], end: dt.datetime) -> bool:
+    if not ag["active"]:
+        return False
+    expires = ag.get("expires_at")
+    if not expires:
+        return True
+    try:
+        when = dt.datetime.fromisoformat(expires)
+    except ValueError:
+        return True
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)) >= end
+
+
+def _by(reqs: list[_Request], attr: str, weight: str | None = None) -> tuple[list[str], list[list[int]]]:
+    rows: dict[str, list[int]] = {}
+    for r in reqs:
+        value = getattr(r, attr)
+        label = value if isinstance(value, str) else ("yes" if value else "no" if value is False else UNKNOWN)
+        row = rows.setdefault(label, [0] * len(OUTCOMES))
+        row[OUTCOMES.index(r.outcome())] += getattr(r, weight) if weight else 1
+    labels = sorted(rows)
+    return labels, [rows[k] for k in labels]
+
+
+def _table(tid: str, title: str, description: str, row_header: str, labels: list[str],
+           done: sup.Suppressed, columns: list[str] | None = None) -> Table:
+    return Table(
+        id=tid, title=title, description=description, row_header=row_header,
+        columns=columns or [OUTCOME_LABELS[o] for o in OUTCOMES],
+        rows=[{"label": label, "cells": [c.public() for c in cells], "total": total.public()}
+              for label, cells, total in zip(labels, done.cells, done.row_totals, strict=True)],
+        totals={"cells": [c.public() for c in done.column_totals] or [0] * len(OUTCOMES),
+                "total": done.total.public()},
+    )
+
+
+def _share(part: Any, whole: Any) -> str:
+    if isinstance(part, int) and isinstance(whole, int):
+        return f"{100 * part / whole:.1f}%" if whole else "0.0%"
+    return "not shown (small numbers)"
+
+
+NDA_LABELS = {"yes": "Under a non-disclosure order", "no": "No non-disclosure order",
+              UNKNOWN: "Not stated in the log"}
+EMERGENCY_LABELS = {"yes": "Emergency (5 U.S.C. 552a(b)(8))", "no": "Not an emergency"}
+
+
+def compute(entries: Iterable[dict[str, Any]], period: Period) -> Report:
+    """The published report for `period` from the log's entries, in log order."""
+    t = tally(entries, period)
+    reqs = list(t.requests.values())
+    linked = [_by(reqs, a) for a in ("agency", "instrument", "purpose", "nda", "emergency")]
+    done = sup.suppress_linked([cells for _, cells in linked])
+    (agency_l, _), (instr_l, _), (purpose_l, _), (nda_l, _), (em_l, _) = linked
+    people_l, people_cells = _by(reqs, "agency", weight="people")
+    people = sup.suppress(people_cells)
+    cat_rows: dict[str, list[int]] = {}
+    for r in reqs:
+        for cat in r.asked:
+            row = cat_rows.setdefault(cat, [0] * len(OUTCOMES))
+            row[OUTCOMES.index(r.category_outcome(cat))] += 1
+    cat_l = sorted(cat_rows)
+    cats = sup.suppress([cat_rows[c] for c in cat_l])
+    tables = [
+        _table("by-agency", "Requests by requesting agency", "Each request counted once, by its outcome.",
+               "Agency", agency_l, done[0]),
+        _table("people-by-agency", "People named in requests, by agency",
+               "The number of people the requests named (a person named twice counts twice).",
+               "Agency", people_l, people),
+        _table("by-instrument", "Requests by legal instrument", "The written instrument the request came with.",
+               "Instrument", instr_l, done[1]),
+        _table("by-purpose", "Requests by stated purpose", "The purpose stated on the instrument.",
+               "Purpose", purpose_l, done[2]),
+        _table("by-category", "Data categories asked for, by outcome",
+               "A request asking for three categories counts once in each.", "Data category", cat_l, cats),
+        _table("nondisclosure", "Requests under a non-disclosure order",
+               "Orders that forbid telling the person, for now.", "Order",
+               [NDA_LABELS.get(x, x) for x in nda_l], done[3]),
+        _table("emergency", "Emergency requests", "Requests for the health or safety of the person.",
+               "Emergency", [EMERGENCY_LABELS.get(x, x) for x in em_l], done[4]),
+    ]
+    total = done[0].total.public() if done[0].cells else 0
+    nda_yes = next((row["total"] for row in tables[5].rows if row["label"] == NDA_LABELS["yes"]), 0)
+    em_yes = next((row["total"] for row in tables[6].rows if row["label"] == EMERGENCY_LABELS["yes"]), 0)
+    summary = {
+        "requests": total,
+        "people_named": people.total.public() if people.cells else 0,
+        "under_nondisclosure_order": nda_yes,
+        "share_under_nondisclosure_order": _share(nda_yes, total),
+        "emergency_requests": em_yes,
+        "outcomes": dict(zip(OUTCOMES, tables[0].totals["cells"], strict=True)),
+    }
+    end = period.end
+    standing = {
+        "legal_holds_in_force": sum(t.holds.values()),
+        "legal_holds_created": t.events_in_period["hold_created"],
+        "legal_holds_lifted": t.events_in_period["hold_lifted"],
+        "sharing_agreements_in_force": sum(_in_force(a, end) for a in t.agreements.values()),
+        "sharing_agreements_created": t.events_in_period["agreement_created"],
+        "sharing_agreements_suspended": t.events_in_period["agreement_suspended"],
+        "sharing_agreements_renewed": t.events_in_period["agreement_renewed"],
+        "sharing_agreements_expired": t.events_in_period["agreement_expired"],
+        "policy_changes": len(t.policy_changes),
+    }
+    return Report(
+        period=period.label,
+        period_start=period.start.isoformat().replace("+00:00", "Z"),
+        period_end=period.end.isoformat().replace("+00:00", "Z"),
+        complete=t.last_time is not None and t.last_time >= period.end,
+        summary=summary,
+        tables=tables,
+        standing=standing,
+        policy_changes=t.policy_changes,
+        entries_read=t.entries_read,
+        entries_skipped=t.entries_skipped,
+        suppression_rule=sup.RULE,
+    )

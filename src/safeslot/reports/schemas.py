@@ -1,0 +1,173 @@
+"""The shapes the report reads and writes.
+
+`FIELDS` and `EVENTS` are the single mapping from the log's entry format (written by
+the disclosure gate, docs/log-entries.md) to what the report computes: if the gate
+renames a field, change one line here. The published report's JSON shape is the
+`Report` dataclass (fields documented in docs/transparency-report.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from safeslot.reports.errors import BadPeriod
+
+# --- what the log says: entry field names ------------------------------------------------
+FIELDS: Final[dict[str, tuple[str, ...]]] = {
+    # our name: the entry keys that may carry it, first found wins
+    "event": ("event",),
+    "time": ("time", "at"),
+    "request_id": ("request_id", "request"),
+    "agency": ("agency", "recipient", "recipient_agency"),
+    "instrument_type": ("instrument_type", "instrument"),
+    "purpose": ("purpose",),
+    "categories": ("categories", "decisions"),
+    "released_categories": ("categories", "released_categories"),
+    "subjects": ("subjects", "subject_count", "people", "number_of_people"),
+    "nondisclosure_order": ("nondisclosure_order", "non_disclosure_order", "nda"),
+    "emergency": ("emergency",),
+    "policy_set_hash": ("policy_set_hash",),
+    "profile": ("profile", "policy_profile"),
+    "action": ("action",),
+    "status": ("status", "state"),
+    "hold_id": ("hold_id", "id"),
+    "agreement_id": ("agreement_id", "id"),
+    "expires_at": ("expires_at", "expiry"),
+    "commitments": ("commitments",),
+}
+
+# Event names: our name -> the names in the log.
+EVENTS: Final[dict[str, frozenset[str]]] = {
+    "refused": frozenset({"disclosure.request_refused"}),
+    "decision": frozenset({"disclosure.decision"}),
+    "review": frozenset({"disclosure.review"}),
+    "release": frozenset({"disclosure.release"}),
+    "accounting": frozenset({"disclosure.accounting"}),
+    "withdrawn": frozenset({"disclosure.withdrawn", "disclosure.expired", "disclosure.closed"}),
+    "hold_created": frozenset({"legal_hold.created"}),
+    "hold_lifted": frozenset({"legal_hold.lifted"}),
+    "agreement_created": frozenset({"sharing_agreement.created"}),
+    "agreement_suspended": frozenset({"sharing_agreement.suspended"}),
+    "agreement_reinstated": frozenset({"sharing_agreement.reinstated", "sharing_agreement.resumed"}),
+    "agreement_renewed": frozenset({"sharing_agreement.renewed"}),
+    "agreement_expired": frozenset({"sharing_agreement.expired"}),
+    "policy_change": frozenset({"policy.change", "policy.changed"}),
+    "report": frozenset({"report.published"}),
+}
+KIND_OF_EVENT: Final[dict[str, str]] = {name: kind for kind, names in EVENTS.items() for name in names}
+
+# Decision outcomes in the log -> denied or not.
+DENY_OUTCOMES: Final = frozenset({"deny", "denied"})
+# Review actions in the log.
+REVIEW_DENY: Final = frozenset({"deny", "denied"})
+REVIEW_NARROW: Final = frozenset({"narrow", "narrowed"})
+WITHDRAWN_STATES: Final = frozenset({"withdrawn", "expired"})
+
+
+def get(entry: dict[str, Any], name: str, default: Any = None) -> Any:
+    """The value of our field `name` in a log entry, or `default`."""
+    for key in FIELDS[name]:
+        if key in entry:
+            return entry[key]
+    return default
+
+
+# --- what the report says ------------------------------------------------------------------
+OUTCOMES: Final = ("denied", "narrowed", "released", "withdrawn", "pending")
+OUTCOME_LABELS: Final = {
+    "denied": "Denied",
+    "narrowed": "Partly given (narrowed)",
+    "released": "Given as asked",
+    "withdrawn": "Withdrawn or expired",
+    "pending": "Pending",
+}
+FORMAT: Final = "safeslot-transparency-report/v1"
+
+_PERIOD = re.compile(r"^(\d{4})(?:(H[12])|(Q[1-4])|-(0[1-9]|1[0-2]))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: a year (`2026`), half (`2026H2`), quarter (`2026Q3`) or month (`2026-07`)."""
+
+    label: str
+    start: dt.datetime
+    end: dt.datetime  # exclusive
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        m = _PERIOD.match(text.strip())
+        if not m:
+            raise BadPeriod(text)
+        year = int(m.group(1))
+        if m.group(2):
+            first, months = (1 if m.group(2) == "H1" else 7), 6
+        elif m.group(3):
+            first, months = 3 * (int(m.group(3)[1]) - 1) + 1, 3
+        elif m.group(4):
+            first, months = int(m.group(4)), 1
+        else:
+            first, months = 1, 12
+        start = dt.datetime(year, first, 1, tzinfo=dt.UTC)
+        last = first + months
+        end = dt.datetime(year + (last - 1) // 12, (last - 1) % 12 + 1, 1, tzinfo=dt.UTC)
+        return cls(text.strip(), start, end)
+
+    def contains(self, when: dt.datetime) -> bool:
+        return self.start <= when < self.end
+
+
+@dataclass
+class Table:
+    """One published table. Cells are numbers, the range text or "hidden" (never a raw small number)."""
+
+    id: str
+    title: str
+    description: str
+    row_header: str
+    columns: list[str]
+    rows: list[dict[str, Any]]  # {"label": str, "cells": [...], "total": ...}
+    totals: dict[str, Any]  # {"cells": [...], "total": ...}
+    suppressed: bool = True
+
+
+@dataclass
+class CheckpointRef:
+    origin: str
+    size: int
+    root_hash: str  # base64, as in the checkpoint
+
+
+@dataclass
+class Report:
+    """The published report. `to_json()` is what is hashed, signed and logged."""
+
+    period: str
+    period_start: str
+    period_end: str
+    complete: bool  # the checkpoint's entries reach past the period's end
+    summary: dict[str, Any]
+    tables: list[Table]
+    standing: dict[str, int]
+    policy_changes: list[dict[str, Any]]
+    entries_read: int
+    entries_skipped: int
+    suppression_rule: str
+    checkpoint: CheckpointRef | None = None
+    format: str = FORMAT
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        tables = [Table(**t) for t in data["tables"]]
+        cp = data.get("checkpoint")
+        rest = {k: v for k, v in data.items() if k not in {"tables", "checkpoint"}}
+        return cls(tables=tables, checkpoint=CheckpointRef(**cp) if cp else None, **rest)

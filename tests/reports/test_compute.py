@@ -1,0 +1,141 @@
+"""Known log entries in, exact published figures out (pure: no database)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from safeslot.reports.compute import compute, tally
+from safeslot.reports.errors import BadPeriod
+from safeslot.reports.schemas import Period, Table
+from safeslot.reports.suppress import HIDDEN_TEXT, RANGE_TEXT
+from tests.reports import entries as E
+
+H2 = Period.parse("2026H2")
+T0 = dt.datetime(2026, 8, 3, 9, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+
+
+def table(report: Any, tid: str) -> Table:
+    return next(t for t in report.tables if t.id == tid)
+
+
+def rows(t: Table) -> dict[str, list[Any]]:
+    return {r["label"]: [*r["cells"], r["total"]] for r in t.rows} | {"Total": [*t.totals["cells"], t.totals["total"]]}
+
+
+def test_periods() -> None:
+    assert (H2.start, H2.end) == (dt.datetime(2026, 7, 1, tzinfo=dt.UTC), dt.datetime(2027, 1, 1, tzinfo=dt.UTC))
+    q = Period.parse("2026Q4")
+    assert (q.start.month, q.end.year, q.end.month) == (10, 2027, 1)
+    m = Period.parse("2026-02")
+    assert (m.start.month, m.end.month) == (2, 3)
+    assert Period.parse("2026").end == dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    with pytest.raises(BadPeriod):
+        Period.parse("2026H3")
+
+
+def big_log() -> list[dict[str, Any]]:
+    """Agency A: 30 released, 12 narrowed, 15 denied by policy. Agency B: 20 refused at intake, 3 pending."""
+    log: list[dict[str, Any]] = []
+    rid = 0
+    for _ in range(30):
+        rid += 1
+        log += [E.decision(rid, T0, people=2), E.release(rid, T0 + DAY, ("appointment_schedule",), people=2)]
+    for _ in range(12):
+        rid += 1
+        log += [E.decision(rid, T0, allow=("appointment_schedule", "contact")),
+                E.release(rid, T0 + DAY, ("appointment_schedule",))]
+    for _ in range(15):
+        rid += 1
+        log.append(E.decision(rid, T0, instrument="administrative_warrant", purpose="civil_immigration",
+                              allow=(), deny=("appointment_schedule",)))
+    log += [E.refused(T0) for _ in range(20)]
+    for _ in range(3):
+        rid += 1
+        log.append(E.decision(rid, T0, agency="Agency B", nda=True))
+    return log
+
+
+def test_known_entries_give_exact_figures_with_suppression() -> None:
+    report = compute(big_log(), H2)
+    by_agency = rows(table(report, "by-agency"))
+    # Columns: denied, narrowed, released, withdrawn, pending, total. Agency B's 3 pending are
+    # shown as a range; its denied 20 then hides (one withheld in the row), which hides
+    # Agency A's denied 15 (one withheld in the column), then A's narrowed 12, then the
+    # narrowed total (nothing non-zero left in that column).
+    assert by_agency["Agency A"] == [HIDDEN_TEXT, HIDDEN_TEXT, 30, 0, 0, 57]
+    assert by_agency["Agency B"] == [HIDDEN_TEXT, 0, 0, 0, RANGE_TEXT, 23]
+    assert by_agency["Total"] == [35, HIDDEN_TEXT, 30, 0, RANGE_TEXT, 80]
+    # Linked tables withhold the same totals (the narrowed total is hidden everywhere).
+    instruments = rows(table(report, "by-instrument"))
+    assert instruments["administrative_warrant"] == [35, 0, 0, 0, 0, 35]  # 15 decided + 20 refused at intake
+    assert instruments["judicial_warrant"] == [0, HIDDEN_TEXT, 30, 0, RANGE_TEXT, 45]
+    assert instruments["Total"] == by_agency["Total"]
+    assert report.summary["requests"] == 80
+    assert report.summary["outcomes"] == {"denied": 35, "narrowed": HIDDEN_TEXT, "released": 30, "withdrawn": 0,
+                                          "pending": RANGE_TEXT}
+    people = rows(table(report, "people-by-agency"))
+    assert people["Total"][-1] == 30 * 2 + 12 + 15 + 3  # refusals at intake name nobody in the log
+    assert report.summary["people_named"] == 90
+    cats = rows(table(report, "by-category"))
+    # The 20 refused at intake named no categories in the log; 15 + 30 + 12 + 3 asked for schedules.
+    assert cats["appointment_schedule"] == [HIDDEN_TEXT, 0, 42, 0, RANGE_TEXT, HIDDEN_TEXT]
+    assert cats["contact"] == [0, HIDDEN_TEXT, 0, 0, 0, HIDDEN_TEXT]
+    assert cats["Total"] == [HIDDEN_TEXT, HIDDEN_TEXT, 42, 0, RANGE_TEXT, 72]
+    nda = rows(table(report, "nondisclosure"))
+    assert nda["Under a non-disclosure order"][4] == RANGE_TEXT
+    assert report.summary["share_under_nondisclosure_order"] == "not shown (small numbers)"
+    assert report.complete is False
+
+
+def test_no_small_number_is_published_anywhere() -> None:
+    report = compute(big_log(), H2)
+    for t in report.tables:
+        for row in [*t.rows, t.totals]:
+            for v in [*row["cells"], row["total"]]:
+                assert not (isinstance(v, int) and 1 <= v <= 10), (t.id, row)
+
+
+def test_outcome_is_as_at_the_end_of_the_period() -> None:
+    end = H2.end
+    log = [E.decision(1, end - DAY), E.release(1, end + DAY, ("appointment_schedule",))]
+    t = tally(log, H2)
+    assert [r.outcome() for r in t.requests.values()] == ["pending"]
+    assert compute(log, Period.parse("2027H1")).summary["requests"] == 0  # counted in the period it arrived
+
+
+def test_outcomes_denied_by_review_withdrawn_and_narrowed_by_people() -> None:
+    log = [E.decision(1, T0), E.review_deny(1, T0 + DAY),
+           E.decision(2, T0, people=3), E.release(2, T0 + DAY, ("appointment_schedule",), people=2),
+           E.decision(3, T0), {"event": "disclosure.withdrawn", "time": E.iso(T0 + DAY), "request_id": 3},
+           E.decision(4, T0, allow=("identity", "contact"))]
+    t = tally(log, H2)
+    assert {k: r.outcome() for k, r in t.requests.items()} == {"1": "denied", "2": "narrowed", "3": "withdrawn",
+                                                               "4": "pending"}
+
+
+def test_standing_instruments_and_policy_changes() -> None:
+    before = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    log = [E.hold(1, before), E.hold(2, T0), E.hold(1, T0 + DAY, lifted=True),
+           E.agreement(1, before, expires=dt.datetime(2026, 9, 1, tzinfo=dt.UTC)),
+           E.agreement(2, T0, expires=dt.datetime(2027, 9, 1, tzinfo=dt.UTC)),
+           E.agreement(3, T0, expires=dt.datetime(2027, 9, 1, tzinfo=dt.UTC)),
+           E.agreement(3, T0 + DAY, expires=T0, event="suspended"),
+           E.policy_change(T0, "proposed"), E.policy_change(T0 + DAY, "adopted"),
+           {"event": "key.change", "time": E.iso(T0)}]
+    r = compute(log, H2)
+    assert r.standing == {"legal_holds_in_force": 1, "legal_holds_created": 1, "legal_holds_lifted": 1,
+                          "sharing_agreements_in_force": 1, "sharing_agreements_created": 2,
+                          "sharing_agreements_suspended": 1, "sharing_agreements_renewed": 0,
+                          "sharing_agreements_expired": 0, "policy_changes": 2}
+    assert [p["step"] for p in r.policy_changes] == ["proposed", "adopted"]
+    assert r.entries_read == 10 and r.entries_skipped == 1
+
+
+def test_an_empty_period_is_a_report_of_zeros() -> None:
+    r = compute([], H2)
+    assert r.summary["requests"] == 0
+    assert all(t.rows == [] for t in r.tables)

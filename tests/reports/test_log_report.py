@@ -1,0 +1,151 @@
+"""Reports built from the transparency log, on both databases: recomputed from the log
+alone, untouched by the mutable tables, and refused when tampered with."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text, update
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.reports import render, service
+from safeslot.reports.compute import compute
+from safeslot.reports.errors import LogUnreadable, ReportMismatch
+from safeslot.reports.schemas import Period
+from safeslot.reports.suppress import RANGE_TEXT
+from safeslot.transparency import service as log
+from safeslot.transparency.note import Signer
+from tests.reports import entries as E
+from tests.transparency.test_log_support import triggers_disabled
+
+NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
+H2 = Period.parse("2026H2")
+T0 = dt.datetime(2026, 9, 7, 10, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+URL = "http://testserver/log"
+
+
+def known_entries() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for rid in range(1, 15):  # 14 released judicial warrants
+        out += [E.decision(rid, T0), E.release(rid, T0 + DAY, ("appointment_schedule",))]
+    for rid in range(15, 27):  # 12 administrative warrants denied by policy
+        out.append(E.decision(rid, T0, agency="Agency B", instrument="administrative_warrant",
+                              purpose="civil_immigration", allow=(), deny=("appointment_schedule",)))
+    out += [E.refused(T0) for _ in range(3)]
+    out += [E.hold(1, T0), E.policy_change(T0)]
+    return out
+
+
+def signer_of(client: TestClient) -> Signer:
+    s: Signer = client.app.state.log_signer  # type: ignore[attr-defined]
+    return s
+
+
+def origin_of(client: TestClient) -> str:
+    return str(client.app.state.settings.log.origin)  # type: ignore[attr-defined]
+
+
+def fill(client: TestClient, session: Session) -> None:
+    log.append(session, known_entries(), now=NOW)
+    session.flush()
+    assert client.get("/log/checkpoint").status_code == 200  # signs a checkpoint over them
+
+
+def build(client: TestClient, session: Session) -> tuple[bytes, service.Published]:
+    signer = signer_of(client)
+    report = service.compute_from_log(service.LocalLog(session), signer.verifier(), origin_of(client), H2)
+    done = service.publish(session, report, service.sign(report, signer), NOW)
+    session.flush()
+    return render.to_json(report, done.signature), done
+
+
+def test_a_report_recomputed_from_the_log_alone_matches(client: TestClient, session: Session) -> None:
+    fill(client, session)
+    document, done = build(client, session)
+    report = done.report
+    expected = compute(known_entries(), H2)
+    expected.checkpoint = report.checkpoint
+    assert report.to_json() == expected.to_json()
+    assert report.summary["requests"] == 29
+    assert report.summary["outcomes"]["released"] == 14
+    assert report.checkpoint is not None and report.checkpoint.size == len(known_entries())
+    # The hash is in the log, after the checkpoint the report was computed from.
+    assert client.get("/log/checkpoint").status_code == 200
+    entry = client.get(f"/log/entry/{done.log_index}").json()
+    assert "report.published" in json.dumps(entry) and done.sha256 in json.dumps(entry)
+    # Anyone recomputes it over HTTP from the tiles alone, with the log's public key.
+    again = service.verify(document, service.HttpLog(client, URL), signer_of(client).verifier(), origin_of(client))
+    assert again.to_json() == report.to_json()
+
+
+def test_a_changed_row_in_the_mutable_tables_does_not_change_the_report(client: TestClient,
+                                                                        session: Session) -> None:
+    fill(client, session)
+    row = DisclosureRequest(agency="Agency A", instrument_type="judicial_warrant", issuer="Court", signer_name="Judge",
+                            signer_type="judge", statutes=[], purpose="criminal", categories=["contact"],
+                            document=b"%PDF", document_sha256="00" * 32, received_at=T0, status="released")
+    session.add(row)
+    session.flush()
+    first, _ = build(client, session)
+    session.execute(update(DisclosureRequest).where(DisclosureRequest.id == row.id)
+                    .values(agency="Agency Z", status="denied", instrument_type="administrative_warrant"))
+    session.flush()
+    second, _ = build(client, session)
+    assert first == second
+
+
+def tampered(document: bytes, change: Any) -> bytes:
+    data = json.loads(document)
+    change(data)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    ("what", "change", "says"),
+    [
+        ("a figure", lambda d: d["tables"][0]["rows"][0].__setitem__("total", 13), "tables[0].rows[0].total"),
+        ("the summary", lambda d: d["summary"].__setitem__("requests", 28), "summary.requests"),
+        ("the checkpoint", lambda d: d["checkpoint"].__setitem__("size", 3), "signature is over a different"),
+        ("the signature", lambda d: d.pop("signature"), "not signed"),
+    ],
+)
+def test_a_tampered_report_fails_verify(client: TestClient, session: Session, what: str, change: Any,
+                                        says: str) -> None:
+    fill(client, session)
+    document, _ = build(client, session)
+    with pytest.raises(ReportMismatch) as caught:
+        service.verify(tampered(document, change), service.HttpLog(client, URL), signer_of(client).verifier(),
+                       origin_of(client))
+    assert any(says in d for d in caught.value.differences), (what, caught.value.differences)
+
+
+def test_a_report_over_an_altered_log_is_refused(client: TestClient, session: Session) -> None:
+    fill(client, session)
+    document, _ = build(client, session)
+    with triggers_disabled(session, "log_entry"):
+        session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 3"),
+                        {"d": json.dumps(E.refused(T0)).encode()})
+    with pytest.raises(LogUnreadable, match="altered"):
+        service.verify(document, service.LocalLog(session), signer_of(client).verifier(), origin_of(client))
+
+
+def test_the_public_page_serves_html_json_and_csv(client: TestClient, session: Session) -> None:
+    fill(client, session)
+    document, done = build(client, session)
+    page = client.get("/transparency/report/2026H2")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert RANGE_TEXT in page.text and "<svg role=\"img\"" in page.text and "<caption>" in page.text
+    assert done.sha256 in page.text and "Small numbers" in page.text
+    assert client.get("/transparency/report/2026H2.json").content == document
+    csv = client.get("/transparency/report/2026H2.csv")
+    assert csv.status_code == 200 and csv.text.startswith("table,table_title,row,column,value")
+    assert "2026H2" in client.get("/transparency/report").text
+    missing = client.get("/transparency/report/2025H1")
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+    assert client.get("/transparency/report/2026H9").status_code == 422
