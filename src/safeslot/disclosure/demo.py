@@ -1,0 +1,84 @@
+"""Demo: the gate at work, so `make run` shows a denial, a release, an accounting entry and
+a non-empty log. Idempotent: it plays only on a database with no disclosure request.
+
+1. An immigration agency's administrative warrant (I-205) for a named person's schedule,
+   scanned in by a clerk: denied for every category, with the reasons.
+2. A judicial warrant signed by a judge for the same person's schedule: allowed, approved
+   by a privacy officer and by counsel (two people), released; the person's accounting
+   entry is visible with their confirmation code and name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeslot.config import Settings
+from safeslot.disclosure import intake, release, review, service
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import Actor, RequestMetadata
+from safeslot.privacy.crypto import load_key_ring
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.schemas import BookingIn
+
+PERSON = "Maria Example"
+AGENCY = "Example Immigration Agency"
+# Demo staff ids: identity's demo accounts, when present, are looked up by role.
+CLERK = Actor("staff", 9001, frozenset({"clerk"}))
+PRIVACY = Actor("staff", 9002, frozenset({"privacy_officer"}))
+COUNSEL = Actor("staff", 9003, frozenset({"counsel"}))
+PDF = b"%PDF-1.4\n% demo instrument: not a real document\n%%EOF\n"
+
+
+def _meta(**values: Any) -> RequestMetadata:
+    base: dict[str, Any] = {
+        "agency": AGENCY, "issuer": AGENCY, "signer_name": "Officer Example", "signer_type": "officer",
+        "purpose": "civil_immigration", "subjects": [{"name": PERSON, "office": "central"}],
+        "categories": ["appointment_schedule"],
+    }
+    base.update(values)
+    return RequestMetadata.model_validate(base)
+
+
+def load(session: Session, settings: Settings, console: Console) -> None:
+    if session.scalar(select(func.count()).select_from(DisclosureRequest)):
+        console.print("Disclosure demo already played.")
+        return
+    now = dt.datetime.now(dt.UTC)
+    ring = load_key_ring(settings.crypto.key_file, settings.crypto.keys, create=settings.is_demo)
+    engine = PolicyEngine.load(settings.policies_dir, settings.policy_profile)
+    day = now.date() + dt.timedelta(days=2)
+    _, _, slots = scheduling.search_slots(session, "central", "apply", day, day + dt.timedelta(days=7), None, now)
+    if not slots:
+        console.print("[yellow]No free slot for the disclosure demo; skipped.[/]")
+        return
+    appointment = scheduling.book(session, ring, BookingIn.model_validate({
+        "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(), "name": PERSON,
+    }), now)
+
+    denied = intake.submit(session, ring, engine, CLERK, _meta(instrument_type="administrative_warrant"), PDF, now)
+    console.print(f"Disclosure request {denied.id}: an I-205 administrative warrant → [bold red]{denied.status}[/]")
+    for line in service.explain(session, engine, denied.id)[1:]:
+        console.print(f"  {line}", markup=False)
+
+    allowed = intake.submit(session, ring, engine, CLERK, _meta(
+        instrument_type="judicial_warrant", issuer="U.S. District Court, District of Example",
+        court="U.S. District Court, District of Example", docket="1:27-mj-00001", signer_name="Hon. Judge Example",
+        signer_type="judge", purpose="criminal", statutes=["18 U.S.C. 3117"],
+    ), PDF, now)
+    review.approve(session, PRIVACY, allowed.id, "privacy_officer", now)
+    review.approve(session, COUNSEL, allowed.id, "counsel", now)
+    made, _ = release.create(session, ring, release.load_signer(settings), allowed.id, now)
+    console.print(
+        f"Disclosure request {allowed.id}: a judicial warrant → approved by a privacy officer and counsel, "
+        f"[bold green]released[/] (package sha256 {made.package_sha256[:16]}…, log index {made.log_index})."
+    )
+    console.print(
+        f"Accounting of disclosures: POST /api/v1/accounting/lookup with code {appointment.code} "
+        f"and name '{PERSON}' (demo data)."
+    )
