@@ -46,7 +46,7 @@ def test_entries_are_stored_as_canonical_json(session: Session) -> None:
         ({"request_id": "r1"}, "Unknown log event"),
         ({"event": "disclosure.gossip"}, "Unknown log event"),
         ({"event": "legal_hold."}, "Unknown log event"),
-        ({"event": "disclosure.release", "subjects": [{"name": "Maria Example"}]}, "personal data"),
+        ({"event": "disclosure.release", "subjects": [{"full_name": "Maria Example"}]}, "personal data"),
         ({"event": "disclosure.release", "Email": "maria@example.org"}, "personal data"),
         ({"event": "disclosure.release", "ratio": float("nan")}, "canonical JSON"),
         ({"event": "disclosure.release", "pad": "x" * 65_536}, "at most 65535"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from safeslot.app import create_app
 from safeslot.cli.transparency import log_app
+from safeslot.config import Settings
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
@@ -129,19 +132,25 @@ def test_a_checkpoint_signed_by_another_key_is_refused(client: TestClient, sessi
 
 
 def test_the_verify_command_over_real_http(
-    app_factory: Callable[..., TestClient], session: Session, tmp_path: Path
+    fresh_url: str, settings: Settings, keyring: KeyRing, tmp_path: Path
 ) -> None:
-    client = app_factory()
-    publish(client, session, 20)
+    # A real server needs its own committed database: threads must not share the test's connection.
+    engine = build_engine(fresh_url)
+    app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)
+    maker = build_sessionmaker(engine)
+    with transaction(maker) as s:
+        service.append(s, entries(20), now=NOW)
+    key = app.state.log_signer.to_vkey()
     runner = CliRunner()
-    with serve(client.app) as base:
-        ok = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", vkey(client),
+    with serve(app) as base:
+        ok = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", key,
                                      "--state", str(tmp_path / "s.json")])
         assert ok.exit_code == 0, ok.output
         assert "Verified: 20 entries" in ok.output
-        with triggers_disabled(session, "log_entry"):
-            session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 7"),
-                            {"d": b'{"event":"disclosure.decision","request_id":"req-X"}'})
-        bad = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", vkey(client)])
+        with transaction(maker) as s, triggers_disabled(s, "log_entry"):
+            s.execute(text("UPDATE log_entry SET data = :d WHERE idx = 7"),
+                      {"d": b'{"event":"disclosure.decision","request_id":"req-X"}'})
+        bad = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", key])
+    engine.dispose()
     assert bad.exit_code == 1
     assert "entry 7" in bad.output

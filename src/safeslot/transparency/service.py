@@ -58,6 +58,9 @@ EVENTS: frozenset[str] = frozenset(
         "disclosure.decision",
         "disclosure.release",
         "disclosure.accounting",
+        "disclosure.review",
+        "disclosure.withdrawn",
+        "disclosure.closed",
         "policy.change",
         "legal_hold.*",
         "sharing_agreement.*",
@@ -66,13 +69,14 @@ EVENTS: frozenset[str] = frozenset(
     }
 )
 
-# Keys that would carry personal data. Entries hold commitments instead
+# Keys that can only carry personal data. Entries hold commitments instead
 # (`commitment`); an entry with any of these keys, at any depth, is refused.
+# Deliberately narrow: an agency's "name" or "address" is not personal data.
 PERSONAL_KEYS: frozenset[str] = frozenset(
     {
-        "name", "first_name", "last_name", "full_name", "person", "person_id", "person_name",
-        "email", "phone", "contact", "address", "date_of_birth", "dob", "birth_date", "ssn",
-        "confirmation_code", "code", "initials",
+        "person_id", "person_name", "first_name", "last_name", "full_name", "given_name", "family_name",
+        "email", "phone", "phone_number", "date_of_birth", "dob", "birth_date", "ssn",
+        "confirmation_code", "initials", "home_address",
     }
 )
 

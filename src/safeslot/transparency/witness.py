@@ -125,7 +125,8 @@ def create_witness_app(
             known_size = int(str(mine["size"])) if mine else 0
             known_root = base64.b64decode(str(mine["root"])) if mine else None
             if old != known_size:
-                return Response(f"{known_size}\n", status_code=409, media_type="text/x.tlog.size")
+                # Exactly this media type, without a charset (tlog-witness).
+                return Response(f"{known_size}\n", status_code=409, headers={"Content-Type": "text/x.tlog.size"})
             if old == cp.size and known_root is not None and known_root != cp.root_hash:
                 return _text(409, "same size, different root: the log forked")
             try:

@@ -1,0 +1,34 @@
+"""Demo data for the log: a few events, then a signed checkpoint (idempotent)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from rich.console import Console
+from sqlalchemy.orm import Session
+
+from safeslot.config import Settings
+from safeslot.transparency import service
+
+DEMO_TIME = "2027-01-04T09:00:00Z"
+
+
+def load(session: Session, settings: Settings, console: Console) -> None:
+    if service.status(session).size == 0:
+        salt = bytes(32)  # demo only: real salts come from service.new_salt()
+        service.append(
+            session,
+            [
+                {"event": "policy.change", "time": DEMO_TIME, "policy_set_hash": "0" * 64, "profile": "federal"},
+                {
+                    "event": "disclosure.request_refused", "time": DEMO_TIME, "agency": "Example Agency",
+                    "instrument_type": "administrative_warrant", "categories": ["appointment_schedule"],
+                    "subjects": 1, "commitments": [service.commitment(salt, "demo-person-1", "demo-req-1")],
+                },
+            ],
+        )
+    signer = service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+    cp = service.checkpoint(session, signer, dt.datetime.now(dt.UTC), origin=settings.log.origin)
+    details: dict[str, Any] = {"size": cp.size, "vkey": signer.to_vkey()}
+    console.print(f"Transparency log: {details['size']} entries, verifier key {details['vkey']}")
