@@ -61,6 +61,9 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
     request = _reviewable(session, actor, request_id, role)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
+    if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
+        # Approvals are for the scope that will leave: counsel settles who is who first.
+        raise Conflict("A named person matches several people's records; counsel must resolve the match first.")
     standing = approvals(session, request_id)
     if actor.id in standing.values():
         # Invariant 5: one person, even holding both roles, gives one approval.

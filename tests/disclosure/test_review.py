@@ -1,0 +1,220 @@
+"""Review, matching, holds, agreements, accounting visibility and policy changes: the
+rules around the story, each tried from the side that would break it (both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure import accounting, holds, release, review, service
+from safeslot.disclosure.errors import PackageGone, ReleaseNotReady, RequestNotReviewable, ReviewerNotAllowed
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import Actor, AgreementIn
+from safeslot.errors import Conflict, InvalidInput
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling.models import Appointment
+from safeslot.transparency.note import Signer
+from tests.conftest import NOW
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY
+
+COUNSEL_2 = Actor("staff", 22, frozenset({"counsel"}))
+
+
+def _approve(session: Session, request_id: int) -> None:
+    review.approve(session, PRIVACY, request_id, "privacy_officer", NOW)
+    review.approve(session, COUNSEL, request_id, "counsel", NOW)
+
+
+def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    first = book("Maria Example", days=1, contact="555-0100")
+    book("María  example", days=2, contact="555-0199")  # another person, same normalised name
+    request = file_request(categories=["appointment_schedule", "identity"])
+    [subject] = service.subjects_view(session, request.id)
+    assert subject.status == "ambiguous" and len(subject.candidates) == 2 and subject.included == []
+    with pytest.raises(Conflict, match="resolve the match"):
+        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    with pytest.raises(ReleaseNotReady):
+        release.create(session, keyring, signer, request.id, NOW)
+    # A privacy officer cannot resolve; counsel can choose only among the candidates.
+    with pytest.raises(ReviewerNotAllowed):
+        review.resolve_match(session, PRIVACY, request.id, subject.id, [first.id], NOW)
+    with pytest.raises(InvalidInput):
+        review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id + 999], NOW)
+    review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id], NOW)
+    _approve(session, request.id)
+    assert request.status == "approved"
+
+
+def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    first = book("Maria Example", days=1, contact="555-0100")
+    book("Maria Example", days=2, contact="555-0199")
+    request = file_request(categories=["appointment_schedule"])
+    [subject] = service.subjects_view(session, request.id)
+    review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id], NOW)
+    _approve(session, request.id)
+    _, token = release.create(session, keyring, signer, request.id, NOW)
+    package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
+    assert [a["starts_at"] for a in package["people"][0]["appointment_schedule"]] == [first.starts_at.isoformat()]
+
+
+def test_nobody_unmatched_is_included_and_unmatched_alone_cannot_be_released(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    book("Other Person")
+    request = file_request(subjects=[{"name": "Maria Example"}])
+    assert [s.status for s in service.subjects_view(session, request.id)] == ["unmatched"]
+    _approve(session, request.id)
+    with pytest.raises(ReleaseNotReady, match="Nothing is left"):
+        release.create(session, keyring, signer, request.id, NOW)
+
+
+def test_office_and_dates_limit_the_match(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example", days=3)
+    day = (NOW + dt.timedelta(days=1)).date().isoformat()
+    request = file_request(subjects=[{"name": "Maria Example", "date_from": day, "date_to": day}])
+    assert [s.status for s in service.subjects_view(session, request.id)] == ["unmatched"]
+    other = file_request(subjects=[{"name": "Maria Example", "office": "elsewhere"}])
+    assert [s.status for s in service.subjects_view(session, other.id)] == ["unmatched"]
+
+
+def test_narrowing_drops_categories_and_voids_earlier_approvals(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], engine_federal: PolicyEngine,
+) -> None:
+    book("Maria Example", contact="555-0100")
+    request = file_request(categories=["appointment_schedule", "contact"])
+    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    review.narrow(session, COUNSEL, request.id, "counsel", "The warrant's text covers the schedule only.",
+                  [], ["contact"], NOW)
+    assert review.approvals(session, request.id) == {}
+    _approve(session, request.id)
+    _, token = release.create(session, keyring, signer, request.id, NOW)
+    package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
+    assert set(package["people"][0]) == {"appointment_schedule"} and "555-0100" not in json.dumps(package)
+    contact = next(d for d in service.view(session, engine_federal, request, NOW).decisions if d.category == "contact")
+    assert contact.outcome == "deny" and "schedule only" in contact.reasons[-1]
+
+
+def test_narrowing_to_nobody_denies_and_a_denial_closes_review(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    request = file_request()
+    [subject] = service.subjects_view(session, request.id)
+    review.narrow(session, PRIVACY, request.id, "privacy_officer", "Not the person named.", [subject.id], [], NOW)
+    assert request.status == "denied"
+    with pytest.raises(RequestNotReviewable):
+        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+    second = file_request()
+    review.deny(session, COUNSEL, second.id, "counsel", "The warrant has expired.", NOW)
+    assert second.status == "denied"
+
+
+def test_asking_for_information_pauses_review_until_the_agency_answers(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    request = file_request()
+    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    review.ask_information(session, COUNSEL, request.id, "counsel", "Send the warrant's second page.", NOW)
+    with pytest.raises(RequestNotReviewable):
+        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+    with pytest.raises(ReviewerNotAllowed):
+        review.provide_information(session, Actor("official", 9, agency="another-agency"), request.id, "here", NOW)
+    review.provide_information(session, OFFICIAL, request.id, "Attached on paper.", NOW)
+    assert request.status == "in_review" and review.approvals(session, request.id) == {}
+
+
+def test_deadlines_are_shown_and_overdue_flagged(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+    engine_federal: PolicyEngine,
+) -> None:
+    book("Maria Example")
+    deadline = NOW + dt.timedelta(days=2)
+    request = file_request(deadline=deadline.isoformat())
+    assert service.view(session, engine_federal, request, NOW).overdue is False
+    late = service.view(session, engine_federal, request, deadline + dt.timedelta(minutes=1))
+    assert late.overdue is True and late.deadline == deadline
+
+
+def test_an_expired_link_is_refused(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    request = file_request()
+    _approve(session, request.id)
+    _, token = release.create(session, keyring, signer, request.id, NOW)
+    with pytest.raises(PackageGone, match="expired"):
+        release.download(session, keyring, OFFICIAL, token, NOW + release.LINK_LIFETIME)
+
+
+def test_b7_disclosures_are_withheld_from_the_persons_accounting(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], engine_federal: PolicyEngine,
+) -> None:
+    maria = book("Maria Example")
+    request = file_request(instrument_type="head_of_agency_request", signer_type="agency_head", court=None,
+                           docket=None, categories=["visit_history", "identity"])
+    outcomes = {d.category: d.outcome for d in service.view(session, engine_federal, request, NOW).decisions}
+    assert outcomes == {"visit_history": "allow_with_counsel_review", "identity": "allow_with_counsel_review"}
+    _approve(session, request.id)
+    release.create(session, keyring, signer, request.id, NOW)
+    # 5 U.S.C. 552a(c)(3): the entry is kept (for the log and auditors) but not shown to the person.
+    assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW + dt.timedelta(days=400)).entries == []
+
+
+def test_agreements_are_limited_to_18_months_and_one_renewal(session: Session) -> None:
+    term = {"agency": "state-benefits", "kind": "computer_matching", "reference": "CMA 2027-01",
+            "purposes": ["program_integrity"], "categories": ["identity"], "starts_at": NOW.isoformat()}
+    with pytest.raises(InvalidInput, match="18 months"):
+        holds.create_agreement(session, PRIVACY, AgreementIn.model_validate(
+            {**term, "expires_at": (NOW + dt.timedelta(days=600)).isoformat()}), NOW)
+    made = holds.create_agreement(session, PRIVACY, AgreementIn.model_validate(
+        {**term, "expires_at": (NOW + dt.timedelta(days=540)).isoformat()}), NOW)
+    with pytest.raises(InvalidInput, match="12 months"):
+        holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=400), NOW)
+    holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=365), NOW)
+    with pytest.raises(Conflict, match="only once"):
+        holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=30), NOW)
+
+
+def test_a_suspended_agreement_allows_nothing(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    made = holds.create_agreement(session, PRIVACY, AgreementIn(
+        agency="dhs-ice", kind="routine_use", reference="Routine use 7", purposes=["program_integrity"],
+        categories=["identity"], starts_at=NOW - dt.timedelta(days=1), expires_at=NOW + dt.timedelta(days=90)), NOW)
+    holds.suspend_agreement(session, PRIVACY, made.id, "Under audit.", NOW)
+    request = file_request(instrument_type="sharing_agreement", signer_type="agency_head", court=None, docket=None,
+                           purpose="program_integrity", categories=["identity"])
+    assert request.status == "denied"
+
+
+def test_a_policy_change_needs_two_approvals_from_people_other_than_the_proposer(
+    session: Session, engine_federal: PolicyEngine,
+) -> None:
+    change = service.propose_policy(session, PRIVACY, engine_federal, {"schema.cedarschema": "…"}, "Typo fix", NOW)
+    with pytest.raises(ReviewerNotAllowed):
+        service.approve_policy(session, PRIVACY, change.id, NOW)
+    with pytest.raises(ReviewerNotAllowed):
+        service.approve_policy(session, Actor("staff", 99, frozenset({"clerk"})), change.id, NOW)
+    assert service.approve_policy(session, COUNSEL, change.id, NOW).status == "proposed"
+    with pytest.raises(ReviewerNotAllowed):
+        service.approve_policy(session, COUNSEL, change.id, NOW)
+    assert service.approve_policy(session, COUNSEL_2, change.id, NOW).status == "adopted"
