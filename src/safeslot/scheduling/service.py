@@ -103,6 +103,14 @@ def get_service(session: Session, office: Office, slug: str) -> Service:
     return service
 
 
+def list_offices(session: Session) -> Sequence[Office]:
+    return repo.offices(session)
+
+
+def list_services(session: Session, office: Office) -> Sequence[Service]:
+    return repo.services(session, office.id)
+
+
 def office_languages(session: Session, office: Office) -> list[str]:
     langs: set[str] = set()
     for member in repo.staff(session, office.id):

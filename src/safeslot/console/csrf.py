@@ -1,0 +1,36 @@
+"""CSRF protection for the public forms: a signed double-submit token.
+
+The browser holds a random value in a cookie (HttpOnly, SameSite=Lax). Each
+form carries ``value.HMAC-SHA256(secret_key, value)``. A POST is accepted only
+when the form token's signature is valid *and* its value equals the cookie's
+(OWASP CSRF cheat sheet, "signed double-submit cookie"). Another site can
+neither read the cookie nor forge the signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+COOKIE = "safeslot_csrf"
+FIELD = "csrf_token"
+
+
+def new_value() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _sign(value: str, secret: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def token_for(value: str, secret: str) -> str:
+    return f"{value}.{_sign(value, secret)}"
+
+
+def valid(cookie_value: str | None, form_token: str | None, secret: str) -> bool:
+    if not cookie_value or not form_token or "." not in form_token:
+        return False
+    value, signature = form_token.rsplit(".", 1)
+    return hmac.compare_digest(signature, _sign(value, secret)) and hmac.compare_digest(value, cookie_value)

@@ -1,0 +1,166 @@
+"""Rendering of the public pages: one Jinja2 environment per language, cookies, security headers.
+
+Kept apart from the routes so that endpoints.py reads as the list of pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Coroutine, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import Request
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse, Response
+
+from safeslot.console import csrf, i18n
+from safeslot.console.i18n import N_
+from safeslot.errors import DomainError, NotFound, status_for
+
+LOG = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+USWDS_CSS = STATIC / "uswds" / "css" / "uswds.min.css"
+
+# Headers on every page: no caching of pages that may show a code, no referrer
+# leaking the code in a URL, no framing, scripts and styles only from here.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+}
+
+# Titles of error pages, by the problem slug of the domain error.
+ERROR_TITLES: dict[str, str] = {
+    "office-not-found": N_("We could not find that office"),
+    "service-not-found": N_("We could not find that service"),
+    "appointment-not-found": N_("We could not find an appointment with that code"),
+    "invalid-transition": N_("This appointment cannot be changed"),
+    "not-found": N_("We could not find that page"),
+    "csrf": N_("This form has expired"),
+    "internal": N_("Something went wrong on our side"),
+}
+ERROR_ADVICE: dict[str, str] = {
+    "appointment-not-found": N_("Check the code on your confirmation. It has 10 letters and numbers."),
+    "invalid-transition": N_("It was cancelled or the visit already happened. You can book a new appointment."),
+    "csrf": N_("Go back, reload the page, and try again."),
+    "internal": N_("Nothing was saved. Please try again in a few minutes."),
+}
+DEFAULT_ADVICE = N_("Go back to the start page and try again.")
+
+
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(("html",)),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def language(request: Request) -> str:
+    return i18n.pick(
+        request.query_params.get("lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
+
+
+def gettext(request: Request) -> Callable[[str], str]:
+    return i18n.translations(language(request)).gettext
+
+
+def _switch_url(path: str, query: Mapping[str, str], lang: str) -> str:
+    params = {k: v for k, v in query.items() if k != "lang"}
+    params["lang"] = lang
+    return f"{path}?{urlencode(params)}"
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    page_url: str | None = None,
+) -> Response:
+    """Render a page in the person's language, with a fresh CSRF token and the language switcher.
+
+    ``page_url`` is where the language switcher links for pages answering a
+    POST (the switcher is a plain link, so it must point to a GET page).
+    """
+    lang = language(request)
+    csrf_value = request.cookies.get(csrf.COOKIE) or csrf.new_value()
+    secret: str = request.app.state.settings.secret_key
+    if page_url is not None:
+        path, _, query_string = page_url.partition("?")
+        query = dict(parse_qsl(query_string))
+    else:
+        path, query = request.url.path, dict(request.query_params)
+    switcher = [
+        {"code": code, "name": i18n.NATIVE_NAMES[code], "url": _switch_url(path, query, code)}
+        for code in i18n.LANGUAGES
+        if code != lang
+    ]
+    html = environment(lang).get_template(template).render(
+        lang=lang,
+        switcher=switcher,
+        csrf_field=csrf.FIELD,
+        csrf_token=csrf.token_for(csrf_value, secret),
+        uswds=USWDS_CSS.exists(),
+        **{"errors": {}, **context},
+    )
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    secure = request.url.scheme == "https"
+    if request.cookies.get(csrf.COOKIE) != csrf_value:
+        response.set_cookie(csrf.COOKIE, csrf_value, httponly=True, samesite="lax", secure=secure, path="/")
+    if request.query_params.get("lang") in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure, path="/")
+    return response
+
+
+def error_page(request: Request, slug: str, status: int) -> Response:
+    context = {
+        "title": ERROR_TITLES.get(slug, ERROR_TITLES["not-found"]),
+        "advice": ERROR_ADVICE.get(slug, DEFAULT_ADVICE),
+    }
+    page_url = "/" if request.method != "GET" else None
+    return render(request, "error.html", context, status=status, page_url=page_url)
+
+
+class PageRoute(APIRoute):
+    """A route whose errors are pages in the person's language, never problem+json or a stack trace."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return error_page(request, exc.slug, status_for(exc))
+            except Exception as exc:
+                # No exception text on the page or in the log: it may carry personal data.
+                LOG.error("public page %s failed: %s", request.url.path.split("/")[1], type(exc).__name__)
+                if os.environ.get("SAFESLOT_DEBUG_PAGES"):
+                    raise
+                return error_page(request, "internal", 500)
+
+        return page_handler
+
+
+def not_found() -> NotFound:
+    return NotFound("No such page.")

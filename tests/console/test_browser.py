@@ -1,0 +1,245 @@
+"""The public pages in a real browser: Debian's Chromium driven by Playwright, checked by axe-core.
+
+The app runs under uvicorn in a background thread on a free loopback port,
+against a fresh SQLite database with the demo office and the tests' fixed
+clock (one backend is enough here: the database is covered elsewhere).
+Screenshots of each step go to test-artifacts/screenshots/ (ignored by git).
+Without /usr/bin/chromium (scripts/test-deps installs it) these tests are
+skipped with the reason printed, and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from safeslot.app import create_app
+from safeslot.config import Environment, Settings
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import demo
+from tests.conftest import NOW, new_database
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+CODE = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp = tmp_path_factory.mktemp("browser")
+    url, drop = new_database("sqlite", None, tmp)
+    engine = build_engine(url)
+    with transaction(build_sessionmaker(engine)) as session:
+        demo.load(session, NOW.date(), weeks=2)
+    settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
+                        log={"signing_key_file": tmp / "log.key"})
+    app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=KeyRing.generate())
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off", ws="none"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+    drop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is missing: run scripts/test-deps (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the browser tests to run: {reason}")
+        print(f"skipping browser tests: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Walk:
+    """One person's visit: a page, screenshots of each step and axe-core on each page."""
+
+    def __init__(self, browser: object, base_url: str, name: str, *, javascript: bool = True) -> None:
+        # bypass_csp: axe-core is injected by the test; the pages' own CSP allows only their files
+        self.context = browser.new_context(  # type: ignore[attr-defined]
+            base_url=base_url, java_script_enabled=javascript, bypass_csp=True, accept_downloads=True,
+            locale="en-US", viewport={"width": 1100, "height": 900},
+        )
+        self.page = self.context.new_page()
+        self.name = name
+        self.javascript = javascript
+        self.step = 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def shot(self, label: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{label}.png"), full_page=True)
+
+    def check(self, label: str) -> None:
+        """Screenshot, then axe-core: 0 violations (it needs JavaScript, so only in JS-on walks)."""
+        self.shot(label)
+        if not self.javascript:
+            return
+        from axe_playwright_python.sync_playwright import Axe
+
+        results = Axe().run(self.page)
+        assert results.violations_count == 0, f"{label}: {results.generate_report()}"
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _book(walk: Walk, *, interpreter: str | None, name: str, find: str, proceed: str, submit: str) -> str:
+    page = walk.page
+    page.click("label[for=central-service-apply]")
+    if interpreter:
+        page.select_option("#central-language", interpreter)
+    walk.check("home-filled")
+    page.click(f"button:has-text('{find}')")
+    page.wait_for_url(re.compile(r"/book/slots"))
+    walk.check("slots")
+    page.locator(".times label").first.click()
+    page.click(f"button:has-text('{proceed}')")
+    page.wait_for_url(re.compile(r"/book/details"))
+    walk.check("details")
+    page.fill("#name", name)
+    page.click(f"button:has-text('{submit}')")
+    page.wait_for_url(re.compile(r"/booked/"))
+    code = page.inner_text("#code").strip()
+    assert CODE.match(code)
+    return code
+
+
+def test_booking_in_spanish_with_an_interpreter(browser: object, base_url: str) -> None:
+    walk = Walk(browser, base_url, "spanish-booking")
+    page = walk.page
+    page.goto("/?lang=es")
+    assert page.get_attribute("html", "lang") == "es"
+    walk.check("home")
+    code = _book(walk, interpreter="es", name="M. E.", find="Buscar una hora", proceed="Continuar",
+                 submit="Reservar esta hora")
+    assert page.get_attribute("html", "lang") == "es"
+    assert "Su cita está reservada" in page.inner_text("h1")
+    body = page.inner_text("main")
+    assert "español" in body and "marzo de 2027" in body
+    walk.check("confirmation")
+    with page.expect_download() as download:
+        page.click("text=Agréguela a su calendario")
+    ics = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "METHOD:REQUEST" in ics and "BEGIN:VTIMEZONE" in ics and "M. E." not in ics
+    page.click(f"a[href='/manage/{code}']")
+    page.wait_for_url(re.compile(f"/manage/{code}$"))
+    walk.check("manage")
+    walk.close()
+
+
+def test_cancel_by_code(browser: object, base_url: str) -> None:
+    walk = Walk(browser, base_url, "cancel")
+    page = walk.page
+    page.goto("/")
+    walk.check("home")
+    code = _book(walk, interpreter=None, name="J", find="Find a time", proceed="Continue", submit="Book this time")
+    walk.check("confirmation")
+    page.goto("/manage")
+    walk.check("lookup")
+    page.fill("#code", "ZZZZZ-ZZZZZ")
+    page.click("button:has-text('Find my appointment')")
+    assert "We could not find an appointment" in page.inner_text("#code-error")
+    walk.check("lookup-error")
+    page.fill("#code", code.lower().replace("-", " "))
+    page.click("button:has-text('Find my appointment')")
+    page.wait_for_url(re.compile(f"/manage/{code}$"))
+    walk.check("manage")
+    page.click("text=Choose a new time")
+    page.wait_for_url(re.compile(r"/reschedule$"))
+    walk.check("reschedule")
+    page.goto(f"/manage/{code}")
+    page.click("text=Cancel this appointment")
+    page.wait_for_url(re.compile(r"/cancel$"))
+    walk.check("cancel-confirm")
+    page.click("button:has-text('Yes, cancel it')")
+    page.wait_for_url(re.compile(r"done=cancelled"))
+    assert "Your appointment is cancelled." in page.inner_text("#done")
+    assert page.inner_text("#status") == "Cancelled"
+    walk.check("cancelled")
+    page.goto("/manage/ZZZZZ-ZZZZZ")
+    walk.check("not-found")
+    walk.close()
+
+
+def test_booking_with_javascript_off(browser: object, base_url: str) -> None:
+    walk = Walk(browser, base_url, "no-js", javascript=False)
+    page = walk.page
+    page.goto("/?lang=es")
+    walk.shot("home")
+    page.click("label[for=central-service-card]")
+    page.click("button:has-text('Buscar una hora')")
+    page.wait_for_url(re.compile(r"/book/slots"))
+    walk.shot("slots")
+    page.locator(".times label").nth(2).click()
+    page.click("button:has-text('Continuar')")
+    page.wait_for_url(re.compile(r"/book/details"))
+    # first without a name: the page explains, next to the field
+    page.click("button:has-text('Reservar esta hora')")
+    page.wait_for_url(re.compile(r"/book$"))
+    assert "Escriba su nombre o sus iniciales." in page.inner_text("#name-error")
+    walk.shot("details-error")
+    page.fill("#name", "A. B.")
+    page.click("label[for=reminders]")
+    page.click("label[for=contact_kind-email]")
+    page.fill("#contact", "ab@example.com")
+    page.click("button:has-text('Reservar esta hora')")
+    page.wait_for_url(re.compile(r"/booked/"))
+    assert CODE.match(page.inner_text("#code").strip())
+    walk.shot("confirmation")
+    walk.close()
+
+
+def test_axe_on_an_error_summary_with_javascript(browser: object, base_url: str) -> None:
+    walk = Walk(browser, base_url, "details-errors")
+    page = walk.page
+    page.goto("/")
+    page.click("label[for=central-service-interview]")
+    page.click("button:has-text('Find a time')")
+    page.wait_for_url(re.compile(r"/book/slots"))
+    page.locator(".times label").first.click()
+    page.click("button:has-text('Continue')")
+    page.wait_for_url(re.compile(r"/book/details"))
+    page.fill("#contact", "555-0100")
+    page.click("button:has-text('Book this time')")
+    page.wait_for_url(re.compile(r"/book$"))
+    # the script moves focus to the error summary, so a screen reader reads it first
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
+    walk.check("details-errors")
+    walk.close()

@@ -1,0 +1,88 @@
+"""Languages: every message has a Spanish translation, catalogs compile themselves, dates follow the locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from safeslot.console import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+CONSOLE = ROOT / "src" / "safeslot" / "console"
+METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+KEYWORDS = {"_": None, "gettext": None, "N_": None}
+
+
+def _extracted() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(CONSOLE), METHODS, OPTIONS, keywords=KEYWORDS
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _catalog(lang: str):  # type: ignore[no-untyped-def]
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def test_every_message_in_the_code_and_templates_has_a_spanish_translation() -> None:
+    messages = _extracted()
+    assert len(messages) > 100, "extraction found the page messages"
+    spanish = _catalog("es")
+    missing = sorted(m for m in messages if not (spanish.get(m) and spanish.get(m).string))
+    fuzzy = sorted(m.id for m in spanish if m.id and m.fuzzy)
+    assert not missing, f"no Spanish for: {missing}"
+    assert not fuzzy, f"fuzzy (unchecked) Spanish for: {fuzzy}"
+
+
+def test_translations_keep_their_placeholders() -> None:
+    for message in _catalog("es"):
+        if message.id:
+            assert set(re.findall(r"%\(\w+\)s", message.id)) == set(re.findall(r"%\(\w+\)s", message.string))
+
+
+def test_a_missing_or_stale_mo_is_compiled_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    shutil.copy(i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    assert not (folder / "messages.mo").exists()
+    i18n.compile_catalog("es")
+    assert (folder / "messages.mo").exists()
+    # an edited .po makes the .mo stale: it is compiled again
+    os.utime(folder / "messages.mo", (1, 1))
+    po = (folder / "messages.po").read_text(encoding="utf-8")
+    (folder / "messages.po").write_text(po.replace('msgstr "Pedir una cita"', 'msgstr "Reservar una cita"'),
+                                        encoding="utf-8")
+    from gettext import GNUTranslations
+    from io import BytesIO
+
+    fresh = GNUTranslations(BytesIO(i18n.compile_catalog("es")))
+    assert fresh.gettext("Book an appointment") == "Reservar una cita"
+    assert (folder / "messages.mo").stat().st_mtime > 1
+
+
+def test_the_language_comes_from_the_choice_then_the_cookie_then_the_browser() -> None:
+    assert i18n.pick("es", "en", "en-US") == "es"
+    assert i18n.pick(None, "es", "en-US") == "es"
+    assert i18n.pick(None, None, "es-MX,es;q=0.9,en;q=0.5") == "es"
+    assert i18n.pick("xx", None, "fr-FR") == "en"
+
+
+def test_dates_are_formatted_for_the_locale_in_the_office_zone() -> None:
+    when = dt.datetime(2027, 3, 1, 14, 30, tzinfo=dt.UTC)
+    tz = ZoneInfo("America/New_York")
+    assert i18n.when_label(when, tz, "en") == "Monday, March 1, 2027, 9:30\u202fAM"
+    assert i18n.when_label(when, tz, "es") == "lunes, 1 de marzo de 2027, 9:30"
+    assert i18n.language_name("vi", "es") == "vietnamita"
