@@ -39,10 +39,18 @@ def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> D
     return request
 
 
+LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask_information": "more_information"}
+
+
 def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, action: str,
-         reason: str | None, now: dt.datetime) -> None:
+         reason: str | None, now: dt.datetime, **logged: object) -> None:
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role=role, action=action,
                              reason=reason, at=now, void=False))
+    if action in LOGGED_ACTIONS:
+        # The role, never the person or the reason's text (which may name people).
+        logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now),
+                                 "request_id": request.id, "action": LOGGED_ACTIONS[action], "role": role,
+                                 **logged}, now)
 
 
 def _void_approvals(session: Session, request: DisclosureRequest) -> None:
@@ -84,13 +92,6 @@ def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str
     _act(session, request, actor, role, "deny", reason, now)
     request.status = "denied"
     request.closed_reason = "Denied by a reviewer."
-    # The log has no disclosure.review event yet; a reviewer's denial is a decision.
-    logbook.record(session, {"event": "disclosure.decision", "time": logbook.rfc3339(now),
-                             "request_id": request.id, "agency": request.agency,
-                             "instrument_type": request.instrument_type, "purpose": request.purpose,
-                             "stage": "review", "action": "deny", "role": role,
-                             "categories": [{"category": c, "outcome": "deny"} for c in request.categories],
-                             "policy_set_hash": request.policy_set_hash}, now)
     session.flush()
 
 
@@ -136,10 +137,11 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
         if category not in rows:
             raise InvalidInput(f"Category {category} was not requested.")
         rows[category].dropped_reason = reason
-    _act(session, request, actor, role, "narrow", reason, now)
     _void_approvals(session, request)
     left_people = [s for s in subjects.values() if s.status != "dropped"]
     left_categories = [r for r in rows.values() if r.outcome != Outcome.DENY and not r.dropped_reason]
+    _act(session, request, actor, role, "narrow", reason, now,
+         categories=[r.category for r in left_categories], subjects=len(left_people))
     if not left_people or not left_categories:
         request.status = "denied"
         request.closed_reason = "Narrowed to nothing by a reviewer."
