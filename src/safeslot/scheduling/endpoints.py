@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
-from safeslot.http import JSON
+from fastapi import APIRouter, Depends, FastAPI, Header, Query
 from sqlalchemy.orm import Session
 
 from safeslot import metrics
+from safeslot.config import Settings
 from safeslot.db import get_session
 from safeslot.deps import get_keyring, get_now
+from safeslot.http import JSON
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
@@ -28,6 +29,14 @@ from safeslot.scheduling.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+
+
+def setup(app: FastAPI, settings: Settings) -> None:
+    """On PostgreSQL, bookings take the asyncpg group-commit fast path (see fastpath.py)."""
+    from safeslot.scheduling import fastpath
+
+    fastpath.install(app, settings)
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
