@@ -210,3 +210,34 @@ def test_pages_stay_usable_without_uswds(
     page = client.get("/")
     assert page.status_code == 200
     assert "uswds.min.css" not in page.text and "/static/safeslot.css" in page.text
+
+
+def test_a_booking_refused_for_want_of_an_interpreter_takes_no_place(
+    client: TestClient, office: str, session: Session
+) -> None:
+    from safeslot.scheduling.models import InterpreterCapacity
+
+    start = free_starts(client, language="vi")[0]
+    when = dt.datetime.fromisoformat(start)
+    session.execute(update(InterpreterCapacity).values(booked=InterpreterCapacity.capacity).where(
+        InterpreterCapacity.language == "vi", InterpreterCapacity.starts_at == when))
+    before = session.scalars(select(SlotCapacity.booked).where(SlotCapacity.starts_at == when)).all()
+    answer = client.post("/book", data={"office": "central", "service": "apply", "start": start, "name": "M",
+                                        "language": "vi", "csrf_token": token(client)})
+    assert answer.status_code == 409 and "No interpreter is free at that time" in answer.text
+    session.expire_all()
+    assert session.scalars(select(SlotCapacity.booked).where(SlotCapacity.starts_at == when)).all() == before
+    assert _count(session) == 0
+    # the language switcher of a page that answers a POST leads to a page that can be fetched
+    assert 'href="/book/details?office=central&amp;service=apply&amp;start=' in answer.text
+
+
+def test_moving_or_cancelling_needs_the_csrf_token(client: TestClient, office: str, session: Session) -> None:
+    starts = free_starts(client)
+    code = book(client, starts[0]).rsplit("/", 1)[1]
+    assert client.post(f"/manage/{code}/cancel").status_code == 403
+    assert client.post(f"/manage/{code}/reschedule", data={"start": starts[2]}).status_code == 403
+    appointment = session.scalars(select(Appointment)).one()
+    session.refresh(appointment)
+    assert appointment.status == "booked" and appointment.sequence == 0
+    assert appointment.starts_at == dt.datetime.fromisoformat(starts[0])
