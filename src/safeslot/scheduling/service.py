@@ -273,6 +273,10 @@ def search_slots(
         raise InvalidInput("'to' is before 'from'; give the first day, then the last day.")
     if end - start > SEARCH_WINDOW:
         raise InvalidInput(f"Search at most {SEARCH_WINDOW.days} days at a time.")
+    if start > (now + BOOKING_WINDOW).date():
+        raise TimeOutOfRange(f"Appointments open {BOOKING_WINDOW.days} days ahead. Search an earlier range.")
+    if end < (now - dt.timedelta(days=1)).date():
+        raise TimeOutOfRange("Those days have passed. Search for slots from today on.")
     tz = zone(office.timezone)
     lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
@@ -295,6 +299,8 @@ def nearest_free(
 
 # -- booking -----------------------------------------------------------------------------------
 def _check_window(start: dt.datetime, now: dt.datetime) -> None:
+    # Compares aware times in any zone; callers convert to UTC only after this check,
+    # so a year like 9999 is refused here instead of overflowing.
     if start <= now:
         raise TimeOutOfRange("That time has passed. Search for slots from today on.")
     if start > now + BOOKING_WINDOW:
@@ -337,8 +343,8 @@ def _take(
 def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> Appointment:
     office = get_office(session, data.office)
     service = get_service(session, office, data.service)
+    _check_window(data.starts_at, now)
     start = data.starts_at.astimezone(dt.UTC)
-    _check_window(start, now)
     if data.contact is not None and not data.reminders_opt_in:
         # Collect the minimum (invariant 3): a contact is kept only for reminders the person asked for.
         raise InvalidInput("A contact is kept only for reminders: set reminders_opt_in to true, or leave it out.")
@@ -388,10 +394,10 @@ def reschedule(session: Session, code: str, starts_at: dt.datetime, now: dt.date
     appointment = get_by_code(session, code, for_update=True)
     if appointment.status != "booked":
         raise InvalidTransition(f"A {appointment.status} appointment cannot be moved. Book a new one instead.")
-    start = starts_at.astimezone(dt.UTC)
-    if start == appointment.starts_at:
+    if starts_at == appointment.starts_at:
         return appointment
-    _check_window(start, now)
+    _check_window(starts_at, now)
+    start = starts_at.astimezone(dt.UTC)
     office = session.get(Office, appointment.office_id)
     service = session.get(Service, appointment.service_id)
     assert office is not None and service is not None
@@ -501,7 +507,7 @@ class SubjectRecord:
 
 def appointments_for_subject(
     session: Session,
-    name_index: str,
+    name_index: str | Sequence[str],
     *,
     office_slug: str | None = None,
     start: dt.datetime | None = None,
@@ -509,14 +515,19 @@ def appointments_for_subject(
     ids: Sequence[int] | None = None,
 ) -> list[SubjectRecord]:
     """Appointments whose blind name index equals `name_index`, within the office and
-    time range given (the disclosure gate's subject matching); `ids` limits to those rows."""
+    time range given (the disclosure gate's subject matching); `ids` limits to those rows.
+    Several indexes may be given at once, so that matching many people is one query."""
     from sqlalchemy import select
 
     stmt = (
         select(Appointment, Office.slug, Service.name)
         .join(Office, Office.id == Appointment.office_id)
         .join(Service, Service.id == Appointment.service_id)
-        .where(Appointment.name_index == name_index)
+        .where(
+            Appointment.name_index == name_index
+            if isinstance(name_index, str)
+            else Appointment.name_index.in_(list(name_index))
+        )
         .order_by(Appointment.starts_at, Appointment.id)
     )
     if office_slug is not None:
