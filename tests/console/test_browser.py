@@ -146,6 +146,10 @@ def test_booking_in_spanish_with_an_interpreter(browser: object, base_url: str) 
     page = walk.page
     page.goto("/?lang=es")
     assert page.get_attribute("html", "lang") == "es"
+    # the first Tab reaches the skip link, which is then visible
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className").startswith("usa-skipnav")
+    assert page.locator(".skip-link").is_visible()
     walk.check("home")
     code = _book(walk, interpreter="es", name="M. E.", find="Buscar una hora", proceed="Continuar",
                  submit="Reservar esta hora")

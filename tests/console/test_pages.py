@@ -241,3 +241,17 @@ def test_moving_or_cancelling_needs_the_csrf_token(client: TestClient, office: s
     session.refresh(appointment)
     assert appointment.status == "booked" and appointment.sequence == 0
     assert appointment.starts_at == dt.datetime.fromisoformat(starts[0])
+
+
+def test_over_https_the_csrf_cookie_is_host_only_and_secure(app_factory: object, office: str) -> None:
+    secure = TestClient(client_app(app_factory), base_url="https://testserver")
+    page = secure.get("/manage")
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith("__Host-safeslot_csrf=") and "Secure" in cookie and "HttpOnly" in cookie
+    assert "Domain" not in cookie and "Path=/" in cookie
+    found = secure.post("/manage", data={"code": "ABCDE-FGHJK", "csrf_token": token(secure)})
+    assert found.status_code == 422  # the token was accepted; the code is simply unknown
+
+
+def client_app(app_factory: object) -> object:
+    return app_factory().app  # type: ignore[operator]

@@ -4,7 +4,8 @@ The browser holds a random value in a cookie (HttpOnly, SameSite=Lax). Each
 form carries ``value.HMAC-SHA256(secret_key, value)``. A POST is accepted only
 when the form token's signature is valid *and* its value equals the cookie's
 (OWASP CSRF cheat sheet, "signed double-submit cookie"). Another site can
-neither read the cookie nor forge the signature.
+neither read the cookie nor forge the signature. Over HTTPS the cookie is
+named with the ``__Host-`` prefix, so a sibling subdomain cannot plant one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import hmac
 import secrets
 
 COOKIE = "safeslot_csrf"
+SECURE_COOKIE = "__Host-safeslot_csrf"  # browsers accept it only with Secure, Path=/ and no Domain
 FIELD = "csrf_token"
+
+
+def cookie_name(secure: bool) -> str:
+    return SECURE_COOKIE if secure else COOKIE
 
 
 def new_value() -> str:

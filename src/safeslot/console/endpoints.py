@@ -99,7 +99,8 @@ def _choices(isos: list[str], office: Office, lang: str) -> list[Choice]:
 
 
 def _csrf_ok(request: Request, token: str) -> bool:
-    return csrf.valid(request.cookies.get(csrf.COOKIE), token, request.app.state.settings.secret_key)
+    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
+    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
 
 
 def _see_other(url: str) -> Response:

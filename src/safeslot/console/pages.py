@@ -103,7 +103,9 @@ def render(
     POST (the switcher is a plain link, so it must point to a GET page).
     """
     lang = language(request)
-    csrf_value = request.cookies.get(csrf.COOKIE) or csrf.new_value()
+    secure = request.url.scheme == "https"
+    csrf_cookie = csrf.cookie_name(secure)
+    csrf_value = request.cookies.get(csrf_cookie) or csrf.new_value()
     secret: str = request.app.state.settings.secret_key
     if page_url is not None:
         path, _, query_string = page_url.partition("?")
@@ -124,9 +126,8 @@ def render(
         **{"errors": {}, **context},
     )
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
-    secure = request.url.scheme == "https"
-    if request.cookies.get(csrf.COOKIE) != csrf_value:
-        response.set_cookie(csrf.COOKIE, csrf_value, httponly=True, samesite="lax", secure=secure, path="/")
+    if request.cookies.get(csrf_cookie) != csrf_value:
+        response.set_cookie(csrf_cookie, csrf_value, httponly=True, samesite="lax", secure=secure, path="/")
     if request.query_params.get("lang") in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
         response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure, path="/")
     return response
