@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from importlib import import_module
 from typing import Any
 
 from fastapi import FastAPI, Request
-from safeslot.http import JSON
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -18,8 +16,10 @@ from safeslot import __version__, migrate
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
+from safeslot.http import JSON
 from safeslot.limits import BodyLimitMiddleware
 from safeslot.metrics import REGISTRY, MetricsMiddleware
+from safeslot.optional import import_optional
 from safeslot.privacy.crypto import KeyRing, load_key_ring
 
 # Each domain exposes `router` in its endpoints module; a domain that is not
@@ -69,11 +69,8 @@ def create_app(
     install_handlers(app)
 
     for module_name in DOMAIN_ROUTERS:
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+        module = import_optional(module_name)
+        if module is None:
             continue
         setup = getattr(module, "setup", None)
         if setup is not None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib import import_module
 
 import typer
 
 from safeslot.cli.common import console, settings, transaction
+from safeslot.optional import import_optional
 from safeslot.scheduling import demo as scheduling_demo
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -26,11 +26,8 @@ def load() -> None:
         office = scheduling_demo.load(s, dt.date.today())
     console.print(f"Demo office [bold]{office}[/] with eight weeks of slots.")
     for name in DOMAIN_DEMOS:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+        module = import_optional(name)
+        if module is None:
             continue
         with transaction() as s:
             module.load(s, settings(), console)

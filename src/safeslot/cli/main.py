@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 import typer
 
 from safeslot.cli import scheduling
 from safeslot.cli.common import console, engine, settings
+from safeslot.optional import import_optional
 
 app = typer.Typer(help="safeslot: appointments for a public office, with a disclosure gate and a public log.",
                   no_args_is_help=True)
@@ -33,11 +32,8 @@ OPTIONAL = (
     ("safeslot.cli.reports", "app", "report"),
 )
 for module_name, attr, name in OPTIONAL:
-    try:
-        module = import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise
+    module = import_optional(module_name)
+    if module is None:
         continue
     app.add_typer(getattr(module, attr), name=name)
 
