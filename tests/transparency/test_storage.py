@@ -8,6 +8,8 @@ import threading
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -171,3 +173,29 @@ def test_one_sequencer_under_concurrent_appenders(fresh_url: str) -> None:
         assert idx == list(range(400))
         assert head is not None and head.root == merkle.root_from_leaves([merkle.leaf_hash(d) for d in datas])
     engine.dispose()
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=6), _json, max_size=5))
+def test_the_fast_canonical_json_is_exactly_rfc8785(value: dict[str, object]) -> None:
+    try:
+        want = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, ValueError, TypeError):
+        with pytest.raises((rfc8785.CanonicalizationError, ValueError, TypeError)):
+            service.canonical_json(value)
+        return
+    assert service.canonical_json(value) == want
+    entry = {**value, "event": "policy.change"}
+    if service._personal_keys(entry):  # e.g. Hypothesis found a nested "SSN"
+        with pytest.raises(EntryRejected, match="personal data"):
+            service.canonical(entry)
+    else:
+        assert service.canonical(entry) == rfc8785.dumps(entry)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from safeslot.transparency.models import LogCheckpoint, LogCosignature, LogEntry, LogHead, LogNode
@@ -41,9 +42,17 @@ def insert_entries(session: Session, rows: Sequence[tuple[int, bytes, bytes]], n
         _copy(session, "COPY log_entry (idx, data, leaf_hash, created_at) FROM STDIN (FORMAT BINARY)",
               ["int8", "bytea", "bytea", "timestamptz"], ((i, d, h, now) for i, d, h in rows))
         return
-    session.execute(
-        insert(LogEntry), [{"idx": i, "data": d, "leaf_hash": h, "created_at": now} for i, d, h in rows]
-    )
+    if len(rows) < COPY_THRESHOLD:
+        session.execute(
+            insert(LogEntry), [{"idx": i, "data": d, "leaf_hash": h, "created_at": now} for i, d, h in rows]
+        )
+        return
+    # Large batches on SQLite: one executemany on the driver, the time converted once.
+    dialect = session.get_bind().dialect
+    convert = LogEntry.__table__.c.created_at.type.bind_processor(dialect)
+    created = convert(now) if convert else now
+    _executemany(session, "INSERT INTO log_entry (idx, data, leaf_hash, created_at) VALUES (?, ?, ?, ?)",
+                 [(i, d, h, created) for i, d, h in rows])
 
 
 def insert_nodes(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> None:
@@ -53,7 +62,17 @@ def insert_nodes(session: Session, rows: Sequence[tuple[int, int, bytes]]) -> No
         _copy(session, "COPY log_node (level, idx, hash) FROM STDIN (FORMAT BINARY)",
               ["int4", "int8", "bytea"], rows)
         return
-    session.execute(insert(LogNode), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in rows])
+    if len(rows) < COPY_THRESHOLD:
+        session.execute(insert(LogNode), [{"level": lv, "idx": ix, "hash": h} for lv, ix, h in rows])
+        return
+    _executemany(session, "INSERT INTO log_node (level, idx, hash) VALUES (?, ?, ?)", rows)
+
+
+def _executemany(session: Session, sql: str, rows: Sequence[tuple[object, ...]]) -> None:
+    session.flush()
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    dbapi.executemany(sql, rows)
 
 
 def _copy(session: Session, sql: str, types: list[str], rows: Iterable[tuple[object, ...]]) -> None:
@@ -66,20 +85,30 @@ def _copy(session: Session, sql: str, types: list[str], rows: Iterable[tuple[obj
             copy.write_row(row)
 
 
+def _raw(session: Session, sql: str, params: Sequence[object]) -> list[tuple[Any, ...]]:
+    """A hot read path, straight to the driver (no statement compilation). ``?`` placeholders."""
+    if _is_postgresql(session):
+        sql = sql.replace("?", "%s")
+    return list(session.connection().exec_driver_sql(sql, tuple(params)).tuples())
+
+
 def aligned_hashes(session: Session, wanted: Iterable[Aligned]) -> dict[Aligned, bytes]:
-    """Hashes of complete aligned subtrees; level 0 is the entries' leaf hashes."""
+    """Hashes of complete aligned subtrees; level 0 is the entries' leaf hashes. One query."""
     wanted = set(wanted)
-    found: dict[Aligned, bytes] = {}
+    parts: list[str] = []
+    params: list[int] = []
     leaves = [ix for lv, ix in wanted if lv == 0]
     if leaves:
-        for ix, h in session.execute(select(LogEntry.idx, LogEntry.leaf_hash).where(LogEntry.idx.in_(leaves))):
-            found[(0, ix)] = h
+        parts.append(f"SELECT 0, idx, leaf_hash FROM log_entry WHERE idx IN ({', '.join('?' * len(leaves))})")
+        params.extend(leaves)
     nodes = [(lv, ix) for lv, ix in wanted if lv > 0]
     if nodes:
-        cond = or_(*(and_(LogNode.level == lv, LogNode.idx == ix) for lv, ix in nodes))
-        for lv, ix, h in session.execute(select(LogNode.level, LogNode.idx, LogNode.hash).where(cond)):
-            found[(lv, ix)] = h
-    return found
+        cond = " OR ".join(["(level = ? AND idx = ?)"] * len(nodes))
+        parts.append(f"SELECT level, idx, hash FROM log_node WHERE {cond}")
+        params.extend(x for pair in nodes for x in pair)
+    if not parts:
+        return {}
+    return {(lv, ix): bytes(h) for lv, ix, h in _raw(session, " UNION ALL ".join(parts), params)}
 
 
 def hashes_at_level(session: Session, level: int, start: int, count: int) -> list[bytes]:
@@ -110,6 +139,11 @@ def entry(session: Session, index: int) -> LogEntry | None:
 
 def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
+
+
+def published_size(session: Session) -> int:
+    rows = _raw(session, "SELECT max(size) FROM log_checkpoint", ())
+    return int(rows[0][0] or 0)
 
 
 def add_checkpoint(session: Session, size: int, root: bytes, note: str, now: dt.datetime) -> LogCheckpoint:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import rfc8785
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -116,6 +117,52 @@ def _personal_keys(value: Any, path: str = "") -> list[str]:
     return found
 
 
+_MAX_SAFE_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE 754 doubles
+
+
+def _scan(value: dict[str, Any]) -> tuple[bool, bool]:
+    """One pass over an entry: (plain, has a personal key).
+
+    *plain* means orjson's sorted output is byte-for-byte RFC 8785: only
+    strings, null, booleans, integers a double represents exactly, lists, and
+    dicts whose keys are ASCII (RFC 8785 sorts keys by UTF-16 code units; for
+    ASCII that is orjson's byte order). Floats are left to `rfc8785`, whose
+    number formatting follows ECMAScript. Iterative, because appends are hot.
+    """
+    plain, personal = True, False
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        is_dict = type(v) is dict
+        for k, x in v.items() if is_dict else enumerate(v):
+            if is_dict:
+                if type(k) is not str or not k.isascii():
+                    plain = False
+                elif k.lower() in PERSONAL_KEYS:
+                    personal = True
+            t = type(x)
+            if t is str or t is bool or x is None:
+                continue
+            if t is dict or t is list:
+                stack.append(x)
+            elif t is int:
+                if not -_MAX_SAFE_INTEGER <= x <= _MAX_SAFE_INTEGER:
+                    plain = False
+            else:
+                plain = False  # floats, tuples, other mappings: the general path
+    return plain, personal
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON: orjson (~1 µs) when provably identical, else `rfc8785` (~70 µs)."""
+    if type(value) is dict and _scan(value)[0]:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            pass  # e.g. a lone surrogate: let rfc8785 name the problem
+    return rfc8785.dumps(value)
+
+
 def canonical(entry: Mapping[str, Any]) -> bytes:
     """Validate an entry and return its RFC 8785 canonical JSON bytes."""
     if not isinstance(entry, Mapping):
@@ -125,14 +172,24 @@ def canonical(entry: Mapping[str, Any]) -> bytes:
         raise EntryRejected(
             f"Unknown log event type; use one of: {', '.join(sorted(EVENTS))}.",
         )
-    personal = _personal_keys(entry)
-    if personal:
-        raise EntryRejected(
-            "Log entries must not hold personal data; replace these fields with commitments: "
-            + ", ".join(personal[:5])
-        )
+    value = entry if type(entry) is dict else dict(entry)
+    plain, personal = _scan(value)
+    if personal or not plain:
+        found = _personal_keys(value)  # the general walk, which also says where
+        if found:
+            raise EntryRejected(
+                "Log entries must not hold personal data; replace these fields with commitments: "
+                + ", ".join(found[:5])
+            )
+    data: bytes | None = None
+    if plain:
+        try:
+            data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONEncodeError:
+            data = None  # e.g. a lone surrogate: let rfc8785 name the problem
     try:
-        data = rfc8785.dumps(dict(entry))
+        if data is None:
+            data = rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise EntryRejected(
             f"The entry cannot be written as RFC 8785 canonical JSON ({type(exc).__name__}); "
@@ -224,8 +281,7 @@ def tree_root(session: Session, size: int) -> bytes:
 
 
 def published_size(session: Session) -> int:
-    latest = repository.latest_checkpoint(session)
-    return latest.size if latest else 0
+    return repository.published_size(session)
 
 
 def _check_size(session: Session, size: int | None) -> int:
