@@ -165,6 +165,12 @@ def test_booking_in_spanish_with_an_interpreter(browser: object, base_url: str) 
     page.click(f"a[href='/manage/{code}']")
     page.wait_for_url(re.compile(f"/manage/{code}$"))
     walk.check("manage")
+    # the switcher is a plain link on every page; the choice sticks for the next pages
+    page.click("a.lang-switch[hreflang=en]")
+    page.wait_for_url(re.compile(r"lang=en"))
+    assert page.get_attribute("html", "lang") == "en" and "Your appointment" in page.inner_text("h1")
+    page.goto("/manage")
+    assert page.get_attribute("html", "lang") == "en"
     walk.close()
 
 
