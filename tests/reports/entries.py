@@ -9,16 +9,17 @@ CATS = ("identity", "contact", "appointment_schedule", "visit_history", "languag
 
 
 def iso(when: dt.datetime) -> str:
-    return when.isoformat()
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # as disclosure/logbook.rfc3339
 
 
 def decision(rid: int, when: dt.datetime, *, agency: str = "Agency A", instrument: str = "judicial_warrant",
              purpose: str = "criminal", people: int = 1, allow: tuple[str, ...] = ("appointment_schedule",),
              deny: tuple[str, ...] = (), nda: bool | None = None) -> dict[str, Any]:
-    cats = {c: {"outcome": "allow", "policies": ["p"]} for c in allow}
-    cats.update({c: {"outcome": "deny", "policies": ["default-deny"]} for c in deny})
+    cats = [{"category": c, "outcome": "allow", "policies": ["p"]} for c in allow]
+    cats += [{"category": c, "outcome": "deny", "policies": ["default-deny"]} for c in deny]
     e: dict[str, Any] = {"event": "disclosure.decision", "time": iso(when), "request_id": rid, "agency": agency,
-                         "instrument_type": instrument, "purpose": purpose, "people": people,
+                         "instrument_type": instrument, "purpose": purpose, "subjects": people,
+                         "emergency": instrument == "emergency",
                          "policy_set_hash": "ab" * 32, "profile": "federal", "categories": cats}
     if nda is not None:
         e["nondisclosure_order"] = nda
@@ -26,18 +27,25 @@ def decision(rid: int, when: dt.datetime, *, agency: str = "Agency A", instrumen
 
 
 def review_deny(rid: int, when: dt.datetime, agency: str = "Agency A") -> dict[str, Any]:
+    """As disclosure/review.py logs a reviewer's denial."""
     return {"event": "disclosure.decision", "time": iso(when), "request_id": rid, "agency": agency,
-            "instrument_type": "judicial_warrant", "stage": "review", "outcome": "denied", "role": "counsel"}
+            "instrument_type": "judicial_warrant", "purpose": "criminal", "stage": "review", "action": "deny",
+            "role": "counsel", "categories": [{"category": "appointment_schedule", "outcome": "deny"}],
+            "policy_set_hash": "ab" * 32}
 
 
 def release(rid: int, when: dt.datetime, categories: tuple[str, ...], people: int = 1) -> dict[str, Any]:
     return {"event": "disclosure.release", "time": iso(when), "request_id": rid, "agency": "Agency A",
-            "instrument_type": "judicial_warrant", "categories": list(categories), "people": people,
+            "instrument_type": "judicial_warrant", "categories": list(categories), "subjects": people,
             "policy_set_hash": "ab" * 32, "package_sha256": "cd" * 32, "commitments": ["ef" * 32] * people}
 
 
-def refused(when: dt.datetime, agency: str = "Agency B", instrument: str = "administrative_warrant") -> dict[str, Any]:
-    return {"event": "disclosure.request_refused", "time": iso(when), "agency": agency, "instrument_type": instrument}
+def refused(when: dt.datetime, agency: str = "Agency B", instrument: str = "administrative_warrant",
+            categories: tuple[str, ...] = (), subjects: int = 0) -> dict[str, Any]:
+    """As disclosure/intake.py logs a refusal at intake (no request id: nothing was kept)."""
+    return {"event": "disclosure.request_refused", "time": iso(when), "agency": agency,
+            "instrument_type": instrument, "purpose": "unknown", "categories": list(categories),
+            "subjects": subjects, "nondisclosure_order": False, "emergency": False}
 
 
 def hold(hid: int, when: dt.datetime, lifted: bool = False) -> dict[str, Any]:

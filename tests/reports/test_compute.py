@@ -117,6 +117,16 @@ def test_outcomes_denied_by_review_withdrawn_and_narrowed_by_people() -> None:
                                                                "4": "pending"}
 
 
+def test_a_refusal_at_intake_counts_as_a_denied_request_for_each_category_it_named() -> None:
+    log = [E.refused(T0, categories=("identity", "appointment_schedule"), subjects=0) for _ in range(12)]
+    r = compute(log, H2)
+    assert rows(table(r, "by-category"))["identity"] == [12, 0, 0, 0, 0, 12]
+    assert rows(table(r, "by-agency"))["Agency B"] == [12, 0, 0, 0, 0, 12]
+    assert rows(table(r, "nondisclosure"))["No non-disclosure order"] == [12, 0, 0, 0, 0, 12]
+    assert r.summary["share_under_nondisclosure_order"] == "0.0%"
+    assert r.summary["people_named"] == 0
+
+
 def test_standing_instruments_and_policy_changes() -> None:
     before = dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
     log = [E.hold(1, before), E.hold(2, T0), E.hold(1, T0 + DAY, lifted=True),

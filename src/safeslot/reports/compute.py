@@ -46,34 +46,46 @@ from safeslot.reports.schemas import (
 UNKNOWN = "not stated"
 
 
-def _time(entry: dict[str, Any]) -> dt.datetime | None:
-    raw = get(entry, "time")
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"  # the gate's format (disclosure/logbook.rfc3339)
+
+
+def stamp(when: dt.datetime) -> str:
+    """A UTC time as the log writes it; such strings compare in time order."""
+    return when.astimezone(dt.UTC).strftime(_STAMP)
+
+
+def _time(entry: dict[str, Any]) -> str | None:
+    """The entry's time as a UTC stamp, truncated to the second (bounds are whole seconds,
+    so truncation never moves an entry across one). The gate's own format is taken as is."""
+    raw = entry.get("time")
+    if raw is None:
+        raw = get(entry, "time")
+    if raw.__class__ is str and len(raw) == 20 and raw[19] == "Z" and raw[10] == "T":
+        return str(raw)
     if not isinstance(raw, str):
         return None
     try:
         when = dt.datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    return stamp(when if when.tzinfo else when.replace(tzinfo=dt.UTC))
 
 
 def _categories(value: Any) -> dict[str, str | None]:
     """Category -> policy outcome (None when the entry lists categories without outcomes)."""
-    if isinstance(value, dict):
-        out: dict[str, str | None] = {}
-        for cat, v in value.items():
-            outcome = v.get("outcome") if isinstance(v, dict) else v
-            out[str(cat)] = str(outcome) if outcome is not None else None
-        return out
-    if isinstance(value, list):
-        res: dict[str, str | None] = {}
+    res: dict[str, str | None] = {}
+    if value.__class__ is list:
         for item in value:
-            if isinstance(item, dict):
-                res[str(item.get("category"))] = item.get("outcome")
+            if item.__class__ is dict:
+                cat, outcome = item.get("category"), item.get("outcome")
+                res[cat if cat.__class__ is str else str(cat)] = outcome if outcome is None else str(outcome)
             else:
                 res[str(item)] = None
-        return res
-    return {}
+    elif isinstance(value, dict):
+        for cat, v in value.items():
+            outcome = v.get("outcome") if isinstance(v, dict) else v
+            res[str(cat)] = str(outcome) if outcome is not None else None
+    return res
 
 
 def _count(value: Any) -> int:
@@ -86,7 +98,7 @@ def _count(value: Any) -> int:
     return 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Request:
     agency: str
     instrument: str
@@ -137,7 +149,7 @@ class Tally:
     policy_changes: list[dict[str, Any]] = field(default_factory=list)
     entries_read: int = 0
     entries_skipped: int = 0
-    last_time: dt.datetime | None = None
+    last_time: str | None = None
 
 
 def _new_request(entry: dict[str, Any]) -> _Request:
@@ -158,21 +170,30 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
     """Fold the log, in order, into raw counts for `period`."""
     t = Tally()
     refused_seq = 0
+    start, end = stamp(period.start), stamp(period.end)
+    kinds = KIND_OF_EVENT
+    requests = t.requests
+    in_period = t.events_in_period
     for entry in entries:
         t.entries_read += 1
-        kind = KIND_OF_EVENT.get(str(entry.get("event")))
+        kind = kinds.get(entry.get("event"))  # type: ignore[arg-type]
+        if kind is None or kind == "accounting":  # accounting entries hold only commitments
+            t.entries_skipped += kind is None
+            continue
         when = _time(entry)
-        if kind is None or when is None:
+        if when is None:
             t.entries_skipped += 1
             continue
         if t.last_time is None or when > t.last_time:
             t.last_time = when
-        if when >= period.end:
+        if when >= end:
             continue  # as at the end of the period
-        inside = when >= period.start
+        inside = when >= start
         if inside:
-            t.events_in_period[kind] += 1
-        rid = get(entry, "request_id")
+            in_period[kind] += 1
+        rid = entry.get("request_id")
+        if rid is None:
+            rid = get(entry, "request_id")
         key = None if rid is None else str(rid)
         if kind == "refused":
             if key is None:  # refused before a request existed: each refusal is one request
@@ -188,20 +209,23 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
             if key is None:
                 t.entries_skipped += 1
                 continue
-            found = t.requests.get(key)
+            found = requests.get(key)
             if found is None:
                 if not inside:
                     continue  # received in an earlier period: counted there
-                found = t.requests[key] = _new_request(entry)
-            outcome = str(entry.get("outcome") or "").lower()
-            if entry.get("stage") == "review" or outcome in REVIEW_DENY:
-                found.denied = found.denied or outcome in REVIEW_DENY
+                found = requests[key] = _new_request(entry)
+                continue
+            # A reviewer's act is logged as a decision with "stage": "review" (disclosure/review.py).
+            acts = {str(entry.get("outcome") or "").lower(), str(get(entry, "action") or "").lower()}
+            if entry.get("stage") == "review":
+                found.denied = found.denied or bool(acts & REVIEW_DENY)
+                found.narrowed_by_review = found.narrowed_by_review or bool(acts & REVIEW_NARROW)
             else:
                 asked = _categories(get(entry, "categories"))
                 if asked:
                     found.asked = asked
-        elif kind in {"review", "release", "withdrawn", "accounting"}:
-            known = t.requests.get(key) if key is not None else None
+        elif kind in {"review", "release", "withdrawn"}:
+            known = requests.get(key) if key is not None else None
             if known is None:
                 continue
             if kind == "review":
@@ -229,7 +253,7 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
                 ag["expires_at"] = expires
         elif kind == "policy_change" and inside:
             t.policy_changes.append({
-                "time": when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+                "time": when,
                 "step": str(entry.get("step") or "adopted"),
                 "profile": str(get(entry, "profile") or UNKNOWN),
                 "policy_set_hash": str(get(entry, "policy_set_hash") or ""),
@@ -250,15 +274,42 @@ def _in_force(ag: dict[str, Any], end: dt.datetime) -> bool:
     return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)) >= end
 
 
-def _by(reqs: list[_Request], attr: str, weight: str | None = None) -> tuple[list[str], list[list[int]]]:
-    rows: dict[str, list[int]] = {}
+def _label(value: str | bool | None) -> str:
+    if isinstance(value, str):
+        return value
+    return "yes" if value else "no" if value is False else UNKNOWN
+
+
+def _rows(counts: dict[str, list[int]]) -> tuple[list[str], list[list[int]]]:
+    labels = sorted(counts)
+    return labels, [counts[k] for k in labels]
+
+
+def _aggregate(reqs: Iterable[_Request]) -> dict[str, dict[str, list[int]]]:
+    """One pass over the requests: each outcome computed once, every table filled."""
+    width = len(OUTCOMES)
+    index = {o: i for i, o in enumerate(OUTCOMES)}
+    out: dict[str, dict[str, list[int]]] = {
+        k: {} for k in ("agency", "instrument", "purpose", "nda", "emergency", "people", "category")}
+    agency, instrument, purpose, nda, emergency, people, category = out.values()
     for r in reqs:
-        value = getattr(r, attr)
-        label = value if isinstance(value, str) else ("yes" if value else "no" if value is False else UNKNOWN)
-        row = rows.setdefault(label, [0] * len(OUTCOMES))
-        row[OUTCOMES.index(r.outcome())] += getattr(r, weight) if weight else 1
-    labels = sorted(rows)
-    return labels, [rows[k] for k in labels]
+        o = index[r.outcome()]
+        for table, label in ((agency, r.agency), (instrument, r.instrument), (purpose, r.purpose),
+                             (nda, _label(r.nda)), (emergency, _label(r.emergency))):
+            row = table.get(label)
+            if row is None:
+                row = table[label] = [0] * width
+            row[o] += 1
+        prow = people.get(r.agency)
+        if prow is None:
+            prow = people[r.agency] = [0] * width
+        prow[o] += r.people
+        for cat in r.asked:
+            crow = category.get(cat)
+            if crow is None:
+                crow = category[cat] = [0] * width
+            crow[index[r.category_outcome(cat)]] += 1
+    return out
 
 
 def _table(tid: str, title: str, description: str, row_header: str, labels: list[str],
@@ -287,19 +338,14 @@ EMERGENCY_LABELS = {"yes": "Emergency (5 U.S.C. 552a(b)(8))", "no": "Not an emer
 def compute(entries: Iterable[dict[str, Any]], period: Period) -> Report:
     """The published report for `period` from the log's entries, in log order."""
     t = tally(entries, period)
-    reqs = list(t.requests.values())
-    linked = [_by(reqs, a) for a in ("agency", "instrument", "purpose", "nda", "emergency")]
+    agg = _aggregate(t.requests.values())
+    linked = [_rows(agg[a]) for a in ("agency", "instrument", "purpose", "nda", "emergency")]
     done = sup.suppress_linked([cells for _, cells in linked])
     (agency_l, _), (instr_l, _), (purpose_l, _), (nda_l, _), (em_l, _) = linked
-    people_l, people_cells = _by(reqs, "agency", weight="people")
+    people_l, people_cells = _rows(agg["people"])
     people = sup.suppress(people_cells)
-    cat_rows: dict[str, list[int]] = {}
-    for r in reqs:
-        for cat in r.asked:
-            row = cat_rows.setdefault(cat, [0] * len(OUTCOMES))
-            row[OUTCOMES.index(r.category_outcome(cat))] += 1
-    cat_l = sorted(cat_rows)
-    cats = sup.suppress([cat_rows[c] for c in cat_l])
+    cat_l, cat_cells = _rows(agg["category"])
+    cats = sup.suppress(cat_cells)
     tables = [
         _table("by-agency", "Requests by requesting agency", "Each request counted once, by its outcome.",
                "Agency", agency_l, done[0]),
@@ -345,7 +391,7 @@ def compute(entries: Iterable[dict[str, Any]], period: Period) -> Report:
         period=period.label,
         period_start=period.start.isoformat().replace("+00:00", "Z"),
         period_end=period.end.isoformat().replace("+00:00", "Z"),
-        complete=t.last_time is not None and t.last_time >= period.end,
+        complete=t.last_time is not None and t.last_time >= stamp(period.end),
         summary=summary,
         tables=tables,
         standing=standing,
