@@ -20,7 +20,7 @@ from starlette.responses import HTMLResponse, Response
 
 from safeslot.console import csrf, i18n
 from safeslot.console.i18n import N_
-from safeslot.errors import DomainError, NotFound, status_for
+from safeslot.errors import DomainError, status_for
 
 LOG = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -161,7 +161,3 @@ class PageRoute(APIRoute):
                 return error_page(request, "internal", 500)
 
         return page_handler
-
-
-def not_found() -> NotFound:
-    return NotFound("No such page.")
