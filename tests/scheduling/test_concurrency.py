@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from safeslot import metrics
 from safeslot.db import build_engine
 from safeslot.errors import DomainError
 from safeslot.privacy.crypto import KeyRing
@@ -209,14 +210,23 @@ def _post_all(base: str, bodies: list[dict[str, Any]], keys: list[str | None]) -
     return asyncio.run(go())
 
 
+def _counters() -> tuple[float, float]:
+    bookings = metrics.REGISTRY.get_sample_value("safeslot_bookings_total") or 0.0
+    conflicts = metrics.REGISTRY.get_sample_value("safeslot_booking_conflicts_total", {"reason": "slot"}) or 0.0
+    return bookings, conflicts
+
+
 def _json(i: int, language: str | None = None, service_slug: str = "apply") -> dict[str, Any]:
     return _body(i, language, service_slug).model_dump(mode="json", exclude_none=True)
 
 
 def test_64_http_bookings_for_3_places(db: Engine, live: LiveServer) -> None:
     _limit_slot(db, "apply", 3)
+    before = _counters()
     responses = _post_all(live.url, [_json(i) for i in range(ATTEMPTS)], [f"k{i}" for i in range(ATTEMPTS)])
     assert Counter(r.status_code for r in responses) == {201: 3, 409: ATTEMPTS - 3}
+    after = _counters()
+    assert (after[0] - before[0], after[1] - before[1]) == (3, ATTEMPTS - 3)  # /metrics: bookings, conflicts
     for r in responses:
         if r.status_code == 409:
             problem = r.json()

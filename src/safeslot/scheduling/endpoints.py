@@ -106,7 +106,7 @@ def search_slots(
     date_to: Annotated[dt.date | None, Query(alias="to", description="Last local day (default: 7 days on)")] = None,
     language: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = None,
 ) -> Any:
-    last = date_to or date_from + dt.timedelta(days=6)
+    last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
     tz = service.zone(found_office.timezone)
     interpreter = service._interpreter_language(language)

@@ -215,9 +215,9 @@ class FastBooking:
         if svc is None:
             return None
         now = self.clock()
+        if data.starts_at <= now or data.starts_at > now + service.BOOKING_WINDOW:
+            return None  # checked before converting, as service.book does: year 9999 must not overflow
         start = data.starts_at.astimezone(dt.UTC)
-        if start <= now or start > now + service.BOOKING_WINDOW:
-            return None
         tz = service.zone(office[1])
         end = start + dt.timedelta(minutes=svc[1])
         code = service.new_code()
