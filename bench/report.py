@@ -92,8 +92,9 @@ def main() -> None:
     ap.add_argument("--entries", type=int, default=1_000_000)
     ap.add_argument("--batch", type=int, default=20_000)
     ap.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
+    ap.add_argument("--reuse", default=None, help="a directory of an earlier run: time the build only")
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="safeslot-bench-report-")
+    tmp = args.reuse or tempfile.mkdtemp(prefix="safeslot-bench-report-")
     url = args.url or f"sqlite:///{Path(tmp) / 'bench.db'}"
     engine = build_engine(url)
     migrate.upgrade(engine)
@@ -103,29 +104,41 @@ def main() -> None:
     period = Period.parse("2026H2")
 
     t0 = time.perf_counter()
+    if args.reuse:  # a new key: sign a new checkpoint over one more entry (after the period)
+        with sm() as s, s.begin():
+            log.append(s, [{"event": "policy.change", "time": stamp(now), "step": "proposed"}], now=now)
+            cp = log.checkpoint(s, signer, now, origin=ORIGIN)
+        print(f"reusing {cp.size:,} entries in {url}")
+    else:
+        fill(sm, args.entries, args.batch, period, now)
+        with sm() as s, s.begin():
+            cp = log.checkpoint(s, signer, now, origin=ORIGIN)
+        fill_s = time.perf_counter() - t0
+        print(f"filled the log: {cp.size:,} entries in {fill_s:.1f} s ({cp.size / fill_s:,.0f} appends/s, SQLite, "
+              f"batches of {args.batch:,})")
+    report_build(sm, signer, period, Path(tmp))
+
+
+def fill(sm: Any, entries: int, size: int, period: Period, now: dt.datetime) -> None:
     batch: list[dict[str, Any]] = []
-    for e in synthetic(args.entries, period.start, period.end - period.start - dt.timedelta(hours=1)):
+    for e in synthetic(entries, period.start, period.end - period.start - dt.timedelta(hours=1)):
         batch.append(e)
-        if len(batch) == args.batch:
+        if len(batch) == size:
             with sm() as s, s.begin():
                 log.append(s, batch, now=now)
             batch = []
     if batch:
         with sm() as s, s.begin():
             log.append(s, batch, now=now)
-    with sm() as s, s.begin():
-        cp = log.checkpoint(s, signer, now, origin=ORIGIN)
-    fill = time.perf_counter() - t0
-    print(f"filled the log: {cp.size:,} entries in {fill:.1f} s ({cp.size / fill:,.0f} appends/s, SQLite, "
-          f"batches of {args.batch:,})")
 
+
+def report_build(sm: Any, signer: Signer, period: Period, out: Path) -> None:
     t1 = time.perf_counter()
     with sm() as s, s.begin():
         report = service.compute_from_log(service.LocalLog(s), signer.verifier(), ORIGIN, period)
     t2 = time.perf_counter()
     signature = service.sign(report, signer)
     sha = render.sha256(report)
-    out = Path(tmp)
     (out / "report.json").write_bytes(render.to_json(report, signature))
     (out / "report.csv").write_bytes(render.to_csv(report))
     (out / "report.html").write_bytes(render.to_html(report, signature, sha=sha))

@@ -149,3 +149,19 @@ def test_the_public_page_serves_html_json_and_csv(client: TestClient, session: S
     missing = client.get("/transparency/report/2025H1")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
     assert client.get("/transparency/report/2026H9").status_code == 422
+
+
+def test_a_report_still_verifies_after_the_log_grows(client: TestClient, session: Session) -> None:
+    """Its checkpoint is then proved a prefix of the new tree, and its last partial tile is read
+    from the full tile the log now serves."""
+    many = [E.decision(1000 + i, T0, agency=f"Agency {i % 3}") for i in range(600)]
+    log.append(session, many, now=NOW)
+    session.flush()
+    assert client.get("/log/checkpoint").status_code == 200
+    document, done = build(client, session)
+    assert done.report.summary["requests"] == 600
+    log.append(session, [E.decision(5000 + i, T0) for i in range(100)], now=NOW)
+    session.flush()
+    assert client.get("/log/checkpoint").status_code == 200
+    again = service.verify(document, service.HttpLog(client, URL), signer_of(client).verifier(), origin_of(client))
+    assert again.checkpoint == done.report.checkpoint

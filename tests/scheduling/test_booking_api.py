@@ -8,7 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, IdempotencyRecord, SlotCapacity
+from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free
 
 PROBLEM = "application/problem+json"
@@ -127,14 +129,16 @@ def test_no_idempotency_rows_for_failures(client: TestClient, office: str, sessi
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
 
 
-def test_staff_status_transitions(client: TestClient, office: str) -> None:
+def test_staff_status_transitions(client: TestClient, office: str, session: Session, keyring: KeyRing) -> None:
     start = first_free(client)
     code = client.post("/api/v1/appointments", json={"office": "central", "service": "apply",
                                                       "starts_at": start, "name": "S"}).json()["code"]
-    bad = client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"})
+    clerk = staff_headers(session, keyring, ["clerk"], "central")  # a clerk of this office (identity/authz.py)
+    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "checked-in"}).status_code == 401
+    bad = client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"}, headers=clerk)
     assert bad.status_code == 409 and "checked-in" in bad.json()["detail"]
-    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "checked-in"}).json()[
+    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "checked-in"}, headers=clerk).json()[
         "status"] == "checked-in"
-    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"}).json()[
+    assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"}, headers=clerk).json()[
         "status"] == "fulfilled"
     assert client.post(f"/api/v1/appointments/{code}/cancel").status_code == 409

@@ -112,48 +112,68 @@ def latest_checkpoint(source: LogSource, verifier: NoteVerifier, origin: str) ->
     return cp
 
 
-def _bundle(data: bytes, first: int, width: int) -> Iterator[bytes]:
-    pos = 0
+def _bundle(data: bytes, first: int, width: int) -> list[bytes]:
+    """Split a tlog-tiles entry bundle: each entry prefixed by its big-endian uint16 length."""
+    out: list[bytes] = []
+    pos, end = 0, len(data)
     for i in range(width):
-        n = int.from_bytes(data[pos : pos + 2], "big")
-        entry = data[pos + 2 : pos + 2 + n]
-        if pos + 2 > len(data) or len(entry) != n:
+        if pos + 2 > end:
             raise LogUnreadable(f"Entry {first + i}: the entry bundle ends early.")
-        pos += 2 + n
-        yield entry
-    if pos != len(data):
+        n = (data[pos] << 8) | data[pos + 1]
+        pos += 2
+        if pos + n > end:
+            raise LogUnreadable(f"Entry {first + i}: the entry bundle ends inside the entry.")
+        out.append(data[pos : pos + n])
+        pos += n
+    if pos != end:
         raise LogUnreadable(f"Entries {first}..{first + width - 1}: the bundle has trailing bytes.")
+    return out
 
 
 def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
                  progress: Progress | None = None) -> Iterator[dict[str, Any]]:
     """Entries ``[0, size)`` in log order; raises `LogUnreadable` after the last one unless
     they hash to `root` (so a consumer that reads them all never keeps an unproven result).
+
+    The tree is folded as in `merkle.CompactRange` (RFC 9162 2.1.1), inlined because this
+    loop runs once per entry of the log: one leaf hash and, on average, one node hash each.
     """
     if not 0 <= size <= latest.size:
         raise LogUnreadable(f"The report states {size} entries; the log has published {latest.size}.")
-    compact = merkle.CompactRange()
-    leaf = merkle.leaf_hash
+    sha256, loads = hashlib.sha256, orjson.loads
+    stack: list[bytes] = []  # the compact range: one hash per set bit of `count`
+    count = 0
     for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
         first = n * TILE_WIDTH
         # Ask for the tile as the latest tree has it (full once full): partial tiles of an
         # older size need not be served any more (C2SP tlog-tiles).
         width = min(TILE_WIDTH, latest.size - first)
-        for i, data in enumerate(_bundle(source.entry_bundle(n, width), first, width)):
-            if first + i >= size:
-                break
-            compact.append(leaf(data))
-            try:
-                value = orjson.loads(data)
-            except orjson.JSONDecodeError as exc:
-                raise LogUnreadable(f"Entry {first + i} is not JSON.") from exc
-            if not isinstance(value, dict):
+        datas = _bundle(source.entry_bundle(n, width), first, width)[: size - first]
+        for data in datas:
+            h = sha256(b"\x00" + data).digest()
+            i = count
+            while i & 1:
+                h = sha256(b"\x01" + stack.pop() + h).digest()
+                i >>= 1
+            stack.append(h)
+            count += 1
+        try:
+            values = [loads(d) for d in datas]
+        except orjson.JSONDecodeError as exc:
+            raise LogUnreadable(f"An entry in {first}..{first + len(datas) - 1} is not JSON.") from exc
+        for i, value in enumerate(values):
+            if value.__class__ is not dict:
                 raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
-            yield value
+        yield from values
         if progress is not None:
-            progress(min(first + width, size), size)
-    if compact.root() != root:
-        raise LogUnreadable(f"The first {size} entries hash to {_b64(compact.root())}, not the checkpoint's "
+            progress(first + len(datas), size)
+    got = merkle.EMPTY_ROOT
+    if stack:
+        got = stack[-1]
+        for left in reversed(stack[:-1]):
+            got = sha256(b"\x01" + left + got).digest()
+    if got != root:
+        raise LogUnreadable(f"The first {size} entries hash to {_b64(got)}, not the checkpoint's "
                             f"root {_b64(root)}: the log was altered. Do not trust figures computed from it.")
 
 

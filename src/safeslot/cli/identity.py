@@ -1,0 +1,63 @@
+"""`safeslot account …`: staff accounts (the admin's work, also possible over the API)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyotp
+import typer
+from rich.table import Table
+
+from safeslot.cli.common import console, keyring, transaction
+from safeslot.identity import repository, service
+from safeslot.scheduling import service as scheduling
+
+app = typer.Typer(help="Staff accounts and roles.", no_args_is_help=True)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@app.command("create")
+def create(
+    username: str,
+    display_name: str = typer.Option(..., "--name", help="Name shown in the console."),
+    role: list[str] = typer.Option(..., "--role", help="clerk, supervisor, privacy_officer, counsel, auditor, admin"),
+    office: str | None = typer.Option(None, help="Office slug (clerks and supervisors)."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create an account; prints the TOTP secret once, for an authenticator app."""
+    with transaction() as s:
+        office_id = scheduling.get_office(s, office).id if office else None
+        account, secret = service.create_account(s, keyring(), username=username, display_name=display_name,
+                                                 password=password, roles=role, office_id=office_id, now=_now())
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name="safeslot")
+    console.print(f"Account [bold]{account.username}[/] ({account.roles}). TOTP secret: [bold]{secret}[/]\n{uri}")
+
+
+@app.command("list")
+def list_accounts() -> None:
+    """Accounts, roles and lock state."""
+    table = Table("username", "roles", "office", "active", "locked until")
+    with transaction() as s:
+        for a in repository.accounts(s):
+            table.add_row(a.username, a.roles, str(a.office_id or ""), str(a.active),
+                          a.locked_until.isoformat() if a.locked_until else "")
+    console.print(table)
+
+
+@app.command("roles")
+def roles(username: str, role: list[str] = typer.Option(..., "--role")) -> None:
+    """Replace an account's roles."""
+    with transaction() as s:
+        account = service.set_roles(s, username, role)
+    console.print(f"{account.username}: {account.roles}")
+
+
+@app.command("unlock")
+def unlock(username: str) -> None:
+    """Clear the failed sign-in count and any lock."""
+    with transaction() as s:
+        service.unlock(s, username)
+    console.print(f"{username} unlocked.")

@@ -1,0 +1,106 @@
+"""`safeslot keys rotate`, `safeslot retention run`, `safeslot access report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from safeslot.cli.common import console, err_console, keyring, settings, transaction
+from safeslot.privacy import retention, rotation
+from safeslot.privacy import service as privacy
+from safeslot.privacy.crypto import KeyRing, write_key_file
+
+keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention: delete contacts and purge old appointments.", no_args_is_help=True)
+access_app = typer.Typer(help="The staff access log.", no_args_is_help=True)
+
+
+def rotate_all(ring: KeyRing, batch_size: int, max_batches: int | None = None) -> int:
+    """Re-seal pending values batch by batch, one transaction each; returns rows re-sealed."""
+    with transaction() as s:
+        total = rotation.pending(s, ring)
+    done = 0
+    with Progress(TextColumn("re-sealing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, disable=not console.is_terminal) as progress:
+        task = progress.add_task("reseal", total=total)
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            with transaction() as s:
+                n = rotation.reseal_batch(s, ring, batch_size)
+            if n == 0:
+                break
+            done += n
+            batches += 1
+            progress.update(task, advance=n)
+    return done
+
+
+@keys_app.command("rotate")
+def rotate(
+    batch_size: int = typer.Option(500, min=1, help="Rows per transaction."),
+    retire_old: bool = typer.Option(False, help="Then remove old keys that no value uses any more."),
+    max_batches: int | None = typer.Option(None, hidden=True, help="Stop after this many batches (testing)."),
+) -> None:
+    """Add a new key and re-seal every value under it. Safe to interrupt: run again to continue."""
+    s = settings()
+    if s.crypto.keys:
+        err_console.print("Keys come from SAFESLOT_CRYPTO__KEYS: rotate them in your secrets manager, "
+                          "then run `safeslot keys rotate` with the new ring in that variable.")
+        raise typer.Exit(2)
+    ring = keyring()
+    with transaction() as session:
+        left = rotation.pending(session, ring)
+    if left == 0:
+        ring = ring.with_new_key()
+        write_key_file(s.crypto.key_file, ring)
+        console.print(f"New current key [bold]{ring.current}[/] added to {s.crypto.key_file}. "
+                      "Restart the servers so they seal with it.")
+    else:
+        console.print(f"Resuming: {left} rows still use an older key.")
+    done = rotate_all(ring, batch_size, max_batches)
+    with transaction() as session:
+        left = rotation.pending(session, ring)
+        used = rotation.keys_in_use(session)
+    console.print(f"Re-sealed {done} rows; {left} left under older keys.")
+    if retire_old:
+        if left:
+            err_console.print("Not retiring: some values still use old keys. Run `safeslot keys rotate` again.")
+            raise typer.Exit(1)
+        for kid in [k for k in ring.keys if k != ring.current and k not in used]:
+            ring = ring.without(kid)
+            console.print(f"Retired key {kid}.")
+        write_key_file(s.crypto.key_file, ring)
+
+
+@retention_app.command("run")
+def run(batch_size: int = typer.Option(1000, min=1)) -> None:
+    """Delete contacts and purge appointments past the retention periods; counts are kept."""
+    now = dt.datetime.now(dt.UTC)
+    with transaction() as session:
+        result = retention.run(session, settings().retention, now, batch_size)
+    console.print(f"Contacts deleted: {result.contacts_deleted}; appointments purged: {result.appointments_purged}; "
+                  f"idempotency answers purged: {result.idempotency_purged}.")
+
+
+@access_app.command("report")
+def report(
+    date_from: dt.datetime = typer.Option(..., "--from", help="Start (UTC), e.g. 2027-03-01"),
+    date_to: dt.datetime = typer.Option(..., "--to", help="End (UTC, exclusive)"),
+) -> None:
+    """Print the staff access log for a period, and the alerts."""
+    start = date_from.replace(tzinfo=date_from.tzinfo or dt.UTC)
+    end = date_to.replace(tzinfo=date_to.tzinfo or dt.UTC)
+    table = Table("at", "staff", "record", "purpose", title=f"Staff access {start.date()} to {end.date()}")
+    with transaction() as session:
+        rows = privacy.records(session, start, end)
+        for r in rows:
+            table.add_row(r.at.isoformat(timespec="seconds"), str(r.staff_id), f"{r.record_type} {r.record_id}",
+                          r.purpose)
+        alerts = [a for a in privacy.alerts(session) if start <= a.at < end]
+    console.print(table)
+    console.print(f"{len(rows)} reads.")
+    for a in alerts:
+        console.print(f"[red]ALERT[/] {a.at.isoformat(timespec='seconds')} staff {a.staff_id} {a.rule}: {a.detail}")

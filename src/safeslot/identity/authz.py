@@ -1,0 +1,132 @@
+"""Authorization in one place: which role may call which endpoint.
+
+``RULES`` is the single source of truth. ``AuthzMiddleware`` (installed by
+``identity.endpoints.setup``) finds the route a request matches, looks up its
+(method, path template) here and refuses before any endpoint code runs:
+401 without valid credentials, 403 for a role the entry does not list. A
+route with no entry is refused too (fail closed), and
+tests/identity/test_authz_matrix.py fails naming it.
+
+To add an endpoint, add one line: ``("POST", "/api/v1/things/{id}"): roles(COUNSEL)``.
+Values are role names, ``PUBLIC`` (anyone, no sign-in) or ``AGENCY`` (a
+verified agency official's API key).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    clerk = "clerk"
+    supervisor = "supervisor"
+    privacy_officer = "privacy_officer"
+    counsel = "counsel"
+    auditor = "auditor"
+    admin = "admin"
+
+
+PUBLIC = "public"
+AGENCY = "agency"
+STAFF_ROLES = frozenset(r.value for r in Role)
+
+CLERK, SUPERVISOR, PRIVACY, COUNSEL, AUDITOR, ADMIN = (r.value for r in Role)
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+PUBLIC_ONLY = roles(PUBLIC)
+ANY_STAFF = STAFF_ROLES
+
+RULES: dict[tuple[str, str], frozenset[str]] = {
+    # operations and docs
+    ("GET", "/healthz"): PUBLIC_ONLY,
+    ("GET", "/metrics"): PUBLIC_ONLY,
+    ("GET", "/problems/{slug}"): PUBLIC_ONLY,
+    ("GET", "/docs"): PUBLIC_ONLY,
+    ("GET", "/docs/oauth2-redirect"): PUBLIC_ONLY,
+    ("GET", "/redoc"): PUBLIC_ONLY,
+    ("GET", "/openapi.json"): PUBLIC_ONLY,
+    # scheduling: the public books and manages by confirmation code
+    ("GET", "/api/v1/offices"): PUBLIC_ONLY,
+    ("GET", "/api/v1/offices/{office}"): PUBLIC_ONLY,
+    ("GET", "/api/v1/slots"): PUBLIC_ONLY,
+    ("POST", "/api/v1/appointments"): PUBLIC_ONLY,
+    ("GET", "/api/v1/appointments/{code}"): PUBLIC_ONLY,
+    ("POST", "/api/v1/appointments/{code}/reschedule"): PUBLIC_ONLY,
+    ("POST", "/api/v1/appointments/{code}/cancel"): PUBLIC_ONLY,
+    ("POST", "/api/v1/appointments/{code}/status"): roles(CLERK),
+    # public pages (console): booking and managing by code, no account
+    ("GET", "/"): PUBLIC_ONLY,
+    ("GET", "/static/{path:path}"): PUBLIC_ONLY,
+    ("GET", "/book/slots"): PUBLIC_ONLY,
+    ("GET", "/book/details"): PUBLIC_ONLY,
+    ("POST", "/book"): PUBLIC_ONLY,
+    ("GET", "/booked/{code}"): PUBLIC_ONLY,
+    ("GET", "/manage"): PUBLIC_ONLY,
+    ("POST", "/manage"): PUBLIC_ONLY,
+    ("GET", "/manage/{code}"): PUBLIC_ONLY,
+    ("GET", "/manage/{code}/calendar.ics"): PUBLIC_ONLY,
+    ("GET", "/manage/{code}/reschedule"): PUBLIC_ONLY,
+    ("POST", "/manage/{code}/reschedule"): PUBLIC_ONLY,
+    ("GET", "/manage/{code}/cancel"): PUBLIC_ONLY,
+    ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
+    # identity
+    ("POST", "/api/v1/auth/token"): PUBLIC_ONLY,
+    ("POST", "/api/v1/auth/session"): PUBLIC_ONLY,
+    ("POST", "/api/v1/auth/logout"): ANY_STAFF | roles(AGENCY),
+    ("GET", "/api/v1/auth/me"): ANY_STAFF | roles(AGENCY),
+    ("GET", "/api/v1/accounts"): roles(ADMIN),
+    ("POST", "/api/v1/accounts"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/roles"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/unlock"): roles(ADMIN),
+    ("POST", "/api/v1/agencies"): roles(PRIVACY),
+    ("GET", "/api/v1/agencies"): roles(PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/api/v1/agencies/{agency_id}/officials"): roles(PRIVACY),
+    ("POST", "/api/v1/agencies/{agency_id}/officials/{official_id}/verification"): roles(PRIVACY),
+    ("POST", "/api/v1/agencies/{agency_id}/officials/{official_id}/credentials"): roles(PRIVACY),
+    ("POST", "/api/v1/agencies/{agency_id}/officials/{official_id}/credentials/{credential_id}/revoke"): roles(
+        PRIVACY
+    ),
+    # privacy: staff reads of personal data, each one recorded
+    ("GET", "/api/v1/offices/{office}/appointments"): roles(CLERK),
+    ("POST", "/api/v1/appointments/search"): roles(CLERK, COUNSEL),
+    ("GET", "/api/v1/access/records"): roles(AUDITOR),
+    ("GET", "/api/v1/access/alerts"): roles(AUDITOR),
+    # disclosure gate: agencies file and fetch; privacy officer and counsel review; the public sees its accounting
+    ("POST", "/api/v1/disclosure-requests"): roles(AGENCY, CLERK, SUPERVISOR, PRIVACY),
+    ("GET", "/api/v1/disclosure-requests"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/api/v1/disclosure-requests/{request_id}"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/api/v1/disclosure-requests/{request_id}/explanation"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/api/v1/disclosure-requests/{request_id}/subjects"): roles(PRIVACY, COUNSEL),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/approvals"): roles(PRIVACY, COUNSEL),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/denial"): roles(PRIVACY, COUNSEL),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/narrowing"): roles(PRIVACY, COUNSEL),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/information-requests"): roles(PRIVACY, COUNSEL),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/information"): roles(AGENCY),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/matches"): roles(COUNSEL),
+    ("GET", "/api/v1/disclosure-requests/{request_id}/release"): roles(AGENCY),
+    ("GET", "/api/v1/disclosure-packages/{token}"): roles(AGENCY),
+    ("POST", "/api/v1/legal-holds"): roles(PRIVACY),
+    ("POST", "/api/v1/legal-holds/{hold_id}/lift"): roles(PRIVACY),
+    ("POST", "/api/v1/sharing-agreements"): roles(PRIVACY),
+    ("POST", "/api/v1/sharing-agreements/{agreement_id}/suspension"): roles(PRIVACY),
+    ("POST", "/api/v1/accounting/lookup"): PUBLIC_ONLY,
+    # Transparency reports (reports/endpoints.py): public by design, like the log.
+    ("GET", "/transparency/report"): PUBLIC_ONLY,
+    ("GET", "/transparency/report/{name}"): PUBLIC_ONLY,
+}
+
+# Path prefixes that are public as a whole (C2SP tlog-tiles: anyone can read the log).
+PUBLIC_PREFIXES: tuple[str, ...] = ("/log/",)
+
+
+def allowed(method: str, path_template: str) -> frozenset[str] | None:
+    """The roles allowed on a route, or None when the table has no entry for it."""
+    method = "GET" if method == "HEAD" else method
+    rule = RULES.get((method, path_template))
+    if rule is None and (path_template.startswith(PUBLIC_PREFIXES) and method == "GET"):
+        return PUBLIC_ONLY
+    return rule

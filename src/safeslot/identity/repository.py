@@ -1,0 +1,43 @@
+"""All identity queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
+
+
+def account_by_username(session: Session, username: str, *, for_update: bool = False) -> StaffAccount | None:
+    stmt = select(StaffAccount).where(StaffAccount.username == username)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def accounts(session: Session) -> Sequence[StaffAccount]:
+    return session.scalars(select(StaffAccount).order_by(StaffAccount.username)).all()
+
+
+def credential_by_hash(session: Session, secret_hash: str) -> Credential | None:
+    return session.scalars(select(Credential).where(Credential.secret_hash == secret_hash)).one_or_none()
+
+
+def credentials_of_official(session: Session, official_id: int) -> Sequence[Credential]:
+    return session.scalars(select(Credential).where(Credential.official_id == official_id)).all()
+
+
+def agency_by_name(session: Session, name: str) -> Agency | None:
+    return session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
+
+
+def agencies(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.name)).all()
+
+
+def officials(session: Session, agency_id: int) -> Sequence[AgencyOfficial]:
+    return session.scalars(
+        select(AgencyOfficial).where(AgencyOfficial.agency_id == agency_id).order_by(AgencyOfficial.id)
+    ).all()

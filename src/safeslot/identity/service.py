@@ -1,0 +1,343 @@
+"""Staff accounts, sign-in, credentials and agency officials.
+
+Passwords are hashed with argon2id (RFC 9106, argon2-cffi defaults); the second
+factor is TOTP (RFC 6238, pyotp), each code accepted once. Bearer secrets are
+random (256 bits) and stored as their SHA-256, so the database alone cannot be
+used to sign in. Repeated failures lock an account with doubling delays
+(NIST SP 800-63B 5.2.2 "rate limiting"), logged without the password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from safeslot.identity import repository as repo
+from safeslot.identity.authz import AGENCY, STAFF_ROLES
+from safeslot.identity.errors import (
+    AccountLocked,
+    AccountNotFound,
+    AgencyNotFound,
+    CredentialInvalid,
+    OfficialNotVerified,
+    SignInFailed,
+    UnknownRole,
+    UsernameTaken,
+    WeakPassword,
+    WrongOffice,
+)
+from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
+from safeslot.privacy.crypto import KeyRing
+
+log = logging.getLogger("safeslot.identity")
+
+HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+MAX_FAILURES = 5  # failures in a row before the first lock
+FIRST_LOCK = dt.timedelta(minutes=1)  # doubles with each further failure
+LONGEST_LOCK = dt.timedelta(hours=24)
+MIN_PASSWORD = 12
+TOKEN_LIFETIME = dt.timedelta(hours=8)
+SESSION_LIFETIME = dt.timedelta(hours=8)
+AGENCY_KEY_LIFETIME = dt.timedelta(days=90)
+TOTP_CONTEXT = "staff_account.totp"
+VERIFICATION_METHODS = ("phone_callback", "in_person", "agency_letter", "video_call")
+DELEGATION_LEVELS = ("head_of_agency", "delegate", "staff")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return HASHER.hash("safeslot-timing-equaliser")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a staff account or an agency official, and through which credential."""
+
+    kind: str  # "staff" or "agency"
+    id: int
+    name: str
+    roles: frozenset[str]
+    office_id: int | None
+    credential_id: int
+    credential_kind: str  # api, session or agency
+    secret_hash: str
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_roles(names: list[str]) -> str:
+    unknown = sorted(set(names) - STAFF_ROLES)
+    if unknown or not names:
+        raise UnknownRole(f"Roles must be among: {', '.join(sorted(STAFF_ROLES))}.")
+    return " ".join(sorted(set(names)))
+
+
+# -- accounts -----------------------------------------------------------------------------------
+def create_account(
+    session: Session,
+    ring: KeyRing,
+    *,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: list[str],
+    office_id: int | None,
+    now: dt.datetime,
+    demo: bool = False,
+) -> tuple[StaffAccount, str]:
+    """A new account and its TOTP secret (shown once, to be put in an authenticator app)."""
+    role_text = parse_roles(roles)
+    if len(password) < MIN_PASSWORD:
+        raise WeakPassword(f"Use at least {MIN_PASSWORD} characters; a passphrase of four words is easy to type.")
+    if ({"clerk", "supervisor"} & set(roles)) and office_id is None:
+        raise UnknownRole("A clerk or supervisor works at one office: give the office.")
+    if repo.account_by_username(session, username) is not None:
+        raise UsernameTaken("Choose another username.")
+    totp_secret = pyotp.random_base32()
+    account = StaffAccount(
+        username=username,
+        display_name=display_name,
+        password_hash=HASHER.hash(password),
+        totp_enc=ring.seal(totp_secret, TOTP_CONTEXT),
+        roles=role_text,
+        office_id=office_id,
+        active=True,
+        demo=demo,
+        failed_logins=0,
+        last_totp_step=0,
+        created_at=now,
+    )
+    session.add(account)
+    session.flush()
+    return account, totp_secret
+
+
+def get_account(session: Session, username: str) -> StaffAccount:
+    account = repo.account_by_username(session, username)
+    if account is None:
+        raise AccountNotFound("Check the username with `safeslot account list`.")
+    return account
+
+
+def set_roles(session: Session, username: str, roles: list[str]) -> StaffAccount:
+    account = get_account(session, username)
+    account.roles = parse_roles(roles)
+    session.flush()
+    return account
+
+
+def unlock(session: Session, username: str) -> StaffAccount:
+    account = get_account(session, username)
+    account.failed_logins = 0
+    account.locked_until = None
+    session.flush()
+    return account
+
+
+def _lock_delay(failures: int) -> dt.timedelta:
+    delay: dt.timedelta = FIRST_LOCK * 2 ** (failures - MAX_FAILURES)
+    return min(delay, LONGEST_LOCK)
+
+
+def _totp_step(ring: KeyRing, account: StaffAccount, code: str, now: dt.datetime) -> int | None:
+    totp = pyotp.TOTP(ring.open(account.totp_enc, TOTP_CONTEXT))
+    here = int(now.timestamp()) // totp.interval
+    for step in (here - 1, here, here + 1):  # RFC 6238 5.2: one step of clock drift either way
+        if step > account.last_totp_step and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def sign_in(
+    session: Session, ring: KeyRing, username: str, password: str, code: str, now: dt.datetime, *, demo_mode: bool
+) -> StaffAccount:
+    """Check password and TOTP code. A failure is counted before raising: the caller must still commit."""
+    account = repo.account_by_username(session, username, for_update=True)
+    if account is None or not account.active or (account.demo and not demo_mode):
+        with contextlib.suppress(VerificationError):  # same work as a real check: timing hides which exist
+            HASHER.verify(_dummy_hash(), password)
+        raise SignInFailed("Check your username, password and the six-digit code from your authenticator app.")
+    if account.locked_until is not None and now < account.locked_until:
+        wait = int((account.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(
+            f"Too many failed sign-ins. Try again in {wait} seconds, or ask an administrator to unlock it.",
+            retry_after=wait,
+        )
+    password_ok: bool
+    try:
+        password_ok = HASHER.verify(account.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        password_ok = False
+    step = _totp_step(ring, account, code, now) if password_ok else None
+    if step is None:
+        account.failed_logins += 1
+        if account.failed_logins >= MAX_FAILURES:
+            account.locked_until = now + _lock_delay(account.failed_logins)
+            log.warning("sign-in failed for account %s (%d in a row); locked until %s",
+                        account.username, account.failed_logins, account.locked_until.isoformat())
+        else:
+            log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
+        session.flush()
+        raise SignInFailed("Check your username, password and the six-digit code from your authenticator app.")
+    account.failed_logins = 0
+    account.locked_until = None
+    account.last_totp_step = step
+    if HASHER.check_needs_rehash(account.password_hash):
+        account.password_hash = HASHER.hash(password)
+    session.flush()
+    log.info("account %s signed in", account.username)
+    return account
+
+
+# -- credentials --------------------------------------------------------------------------------
+def issue_credential(
+    session: Session,
+    kind: str,
+    now: dt.datetime,
+    *,
+    staff: StaffAccount | None = None,
+    official: AgencyOfficial | None = None,
+    lifetime: dt.timedelta | None = None,
+) -> tuple[Credential, str]:
+    """A new random secret; only its hash is kept. The secret is returned once."""
+    prefix = {"api": "sst_", "session": "sss_", "agency": "ssa_"}[kind]
+    secret = prefix + secrets.token_urlsafe(32)
+    default = {"api": TOKEN_LIFETIME, "session": SESSION_LIFETIME, "agency": AGENCY_KEY_LIFETIME}[kind]
+    credential = Credential(
+        kind=kind,
+        secret_hash=hash_secret(secret),
+        staff_id=staff.id if staff else None,
+        official_id=official.id if official else None,
+        created_at=now,
+        expires_at=now + (lifetime or default),
+    )
+    session.add(credential)
+    session.flush()
+    return credential, secret
+
+
+def revoke_credential(session: Session, credential_id: int, now: dt.datetime) -> Credential:
+    credential = session.get(Credential, credential_id)
+    if credential is None:
+        raise CredentialInvalid("No such credential.")
+    if credential.revoked_at is None:
+        credential.revoked_at = now
+    session.flush()
+    return credential
+
+
+def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool) -> Principal:
+    """The principal behind a bearer secret, or CredentialInvalid (401)."""
+    credential = repo.credential_by_hash(session, hash_secret(secret))
+    if credential is None or credential.revoked_at is not None:
+        raise CredentialInvalid("This token is unknown or was revoked. Sign in again for a new one.")
+    if credential.expires_at <= now:
+        raise CredentialInvalid("This token has expired. Sign in again for a new one.")
+    if credential.staff_id is not None:
+        account = session.get(StaffAccount, credential.staff_id)
+        if account is None or not account.active or (account.demo and not demo_mode):
+            raise CredentialInvalid("This account is disabled. Ask an administrator.")
+        return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
+                         account.office_id, credential.id, credential.kind, credential.secret_hash)
+    official = session.get(AgencyOfficial, credential.official_id)
+    if official is None or not official.active:
+        raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
+    if official.verified_at is None:
+        # The API key exists, but no request may be sent until the out-of-band check is recorded.
+        raise OfficialNotVerified(
+            "A privacy officer has not yet recorded how you were verified. Contact the office's privacy officer."
+        )
+    return Principal("agency", official.id, official.name, frozenset({AGENCY}), None,
+                     credential.id, credential.kind, credential.secret_hash)
+
+
+def ensure_office(principal: Principal, office_id: int) -> None:
+    """A clerk or supervisor acts only on their own office."""
+    if principal.office_id != office_id:
+        raise WrongOffice("You can act only on appointments of the office your account is bound to.")
+
+
+# -- agencies -----------------------------------------------------------------------------------
+def create_agency(session: Session, name: str, address: str, now: dt.datetime) -> Agency:
+    if repo.agency_by_name(session, name) is not None:
+        raise UsernameTaken("An agency with this name is registered already.")
+    agency = Agency(name=name, address=address, created_at=now)
+    session.add(agency)
+    session.flush()
+    return agency
+
+
+def get_official(session: Session, agency_id: int, official_id: int) -> AgencyOfficial:
+    official = session.get(AgencyOfficial, official_id)
+    if official is None or official.agency_id != agency_id:
+        raise AgencyNotFound("Check the agency and official ids with GET /api/v1/agencies.")
+    return official
+
+
+def add_official(
+    session: Session, agency_id: int, name: str, title: str, delegation_level: str, now: dt.datetime
+) -> AgencyOfficial:
+    if session.get(Agency, agency_id) is None:
+        raise AgencyNotFound("Register the agency first (POST /api/v1/agencies).")
+    if delegation_level not in DELEGATION_LEVELS:
+        raise UnknownRole(f"Delegation level must be one of: {', '.join(DELEGATION_LEVELS)}.")
+    official = AgencyOfficial(agency_id=agency_id, name=name, title=title, delegation_level=delegation_level,
+                              active=True, created_at=now)
+    session.add(official)
+    session.flush()
+    return official
+
+
+def record_verification(
+    session: Session, agency_id: int, official_id: int, by: Principal, method: str, note: str, now: dt.datetime
+) -> AgencyOfficial:
+    """A privacy officer records how the official's identity and authority were checked out of band."""
+    if method not in VERIFICATION_METHODS:
+        raise UnknownRole(f"Verification method must be one of: {', '.join(VERIFICATION_METHODS)}.")
+    official = get_official(session, agency_id, official_id)
+    official.verified_at = now
+    official.verified_by = by.id
+    official.verification_method = method
+    official.verification_note = note
+    session.flush()
+    return official
+
+
+def issue_agency_key(
+    session: Session, agency_id: int, official_id: int, now: dt.datetime, *, revoke_others: bool
+) -> tuple[Credential, str]:
+    """A new API key for an official; rotation revokes the others."""
+    official = get_official(session, agency_id, official_id)
+    if revoke_others:
+        for old in repo.credentials_of_official(session, official.id):
+            if old.revoked_at is None:
+                old.revoked_at = now
+    return issue_credential(session, "agency", now, official=official)
+
+
+def revoke_agency_key(
+    session: Session, agency_id: int, official_id: int, credential_id: int, now: dt.datetime
+) -> Credential:
+    official = get_official(session, agency_id, official_id)
+    credential = session.get(Credential, credential_id)
+    if credential is None or credential.official_id != official.id:
+        raise AgencyNotFound("This key does not belong to this official.")
+    return revoke_credential(session, credential_id, now)
+
+
+def require_verified(official: AgencyOfficial) -> None:
+    if official.verified_at is None:
+        raise OfficialNotVerified("A privacy officer must record how this official was verified first.")

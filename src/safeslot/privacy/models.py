@@ -1,0 +1,48 @@
+"""Privacy tables: the staff access log, its alerts, and the counts kept after retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safeslot.db import Base, UTCDateTime
+
+
+class AccessRecord(Base):
+    """One staff read of one person's record (DESIGN.md invariant 8): who, what, why, when."""
+
+    __tablename__ = "access_record"
+    __table_args__ = (Index("ix_access_record_staff_at", "staff_id", "at"), Index("ix_access_record_at", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+    record_type: Mapped[str] = mapped_column(String(32))
+    record_id: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AccessAlert(Base):
+    """A bulk or unusual read, for auditors."""
+
+    __tablename__ = "access_alert"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+    rule: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(String(400))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class MonthlyCount(Base):
+    """What is left of purged appointments: counts per month, office, service, status and language."""
+
+    __tablename__ = "appointment_monthly_count"
+    __table_args__ = (UniqueConstraint("month", "office_id", "service_id", "status", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of the visit, UTC
+    office_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))  # "" when no interpreter was asked for
+    count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,66 @@
+"""All privacy queries: access log, alerts, appointments for staff reads and retention."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeslot.privacy.models import AccessAlert, AccessRecord, MonthlyCount
+from safeslot.scheduling.models import Appointment
+
+
+def records_between(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[AccessRecord]:
+    return session.scalars(
+        select(AccessRecord).where(AccessRecord.at >= start, AccessRecord.at < end).order_by(AccessRecord.id)
+    ).all()
+
+
+def distinct_records_read(session: Session, staff_id: int, record_type: str, since: dt.datetime) -> int:
+    stmt = select(func.count(func.distinct(AccessRecord.record_id))).where(
+        AccessRecord.staff_id == staff_id, AccessRecord.record_type == record_type, AccessRecord.at >= since
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def alert_exists(session: Session, staff_id: int, rule: str, since: dt.datetime) -> bool:
+    stmt = select(AccessAlert.id).where(
+        AccessAlert.staff_id == staff_id, AccessAlert.rule == rule, AccessAlert.at >= since
+    ).limit(1)
+    return session.scalar(stmt) is not None
+
+
+def alerts(session: Session, limit: int = 500) -> Sequence[AccessAlert]:
+    return session.scalars(select(AccessAlert).order_by(AccessAlert.id.desc()).limit(limit)).all()
+
+
+def appointments_between(
+    session: Session, office_id: int, start: dt.datetime, end: dt.datetime
+) -> Sequence[Appointment]:
+    return session.scalars(
+        select(Appointment)
+        .where(Appointment.office_id == office_id, Appointment.starts_at >= start, Appointment.starts_at < end)
+        .order_by(Appointment.starts_at, Appointment.id)
+    ).all()
+
+
+def appointments_by_name_index(session: Session, index: str, office_id: int | None) -> Sequence[Appointment]:
+    stmt = select(Appointment).where(Appointment.name_index == index)
+    if office_id is not None:
+        stmt = stmt.where(Appointment.office_id == office_id)
+    return session.scalars(stmt.order_by(Appointment.starts_at)).all()
+
+
+def monthly_count(
+    session: Session, month: str, office_id: int, service_id: int, status: str, language: str
+) -> MonthlyCount | None:
+    return session.scalars(select(MonthlyCount).where(
+        MonthlyCount.month == month, MonthlyCount.office_id == office_id, MonthlyCount.service_id == service_id,
+        MonthlyCount.status == status, MonthlyCount.language == language,
+    )).one_or_none()
+
+
+def monthly_counts(session: Session) -> Sequence[MonthlyCount]:
+    return session.scalars(select(MonthlyCount).order_by(MonthlyCount.month, MonthlyCount.id)).all()

@@ -1,0 +1,73 @@
+"""Retention (invariant 3, "contact details are deleted after the visit, statistics stay").
+
+* ``contact_days`` after a visit ends, the contact (phone or e-mail) is deleted
+  and reminders are switched off;
+* ``appointment_days`` after it ends, the appointment is purged, after adding
+  it to the monthly counts (office, service, status, language) that reports use.
+
+Idempotency answers older than the appointment period go too: they name a
+confirmation code and a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from safeslot.config import RetentionSettings
+from safeslot.privacy import repository as repo
+from safeslot.privacy.models import MonthlyCount
+from safeslot.scheduling.models import Appointment, IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    contacts_deleted: int
+    appointments_purged: int
+    idempotency_purged: int
+
+
+def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_size: int = 1000) -> RetentionResult:
+    """Purge first (so each count is made once), then delete the remaining expired contacts."""
+    purge_cutoff = now - dt.timedelta(days=settings.appointment_days)
+    purged = 0
+    while True:
+        rows = session.execute(
+            select(Appointment.id, Appointment.starts_at, Appointment.office_id, Appointment.service_id,
+                   Appointment.status, Appointment.language)
+            .where(Appointment.ends_at < purge_cutoff).order_by(Appointment.id).limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        counts: dict[tuple[str, int, int, str, str], int] = {}
+        for _, starts_at, office_id, service_id, status, language in rows:
+            key = (starts_at.strftime("%Y-%m"), office_id, service_id, status, language or "")
+            counts[key] = counts.get(key, 0) + 1
+        for (month, office_id, service_id, status, language), n in counts.items():
+            existing = repo.monthly_count(session, month, office_id, service_id, status, language)
+            if existing is None:
+                session.add(MonthlyCount(month=month, office_id=office_id, service_id=service_id, status=status,
+                                         language=language, count=n))
+            else:
+                existing.count += n
+        session.flush()
+        session.execute(delete(Appointment).where(Appointment.id.in_([r[0] for r in rows]))
+                        .execution_options(synchronize_session=False))
+        purged += len(rows)
+    contact_cutoff = now - dt.timedelta(days=settings.contact_days)
+    contacts: int = session.execute(  # type: ignore[attr-defined]
+        update(Appointment)
+        .where(Appointment.ends_at < contact_cutoff, Appointment.contact_enc.is_not(None))
+        .values(contact_enc=None, reminders_opt_in=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+    idem: int = session.execute(  # type: ignore[attr-defined]
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < purge_cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    session.flush()
+    return RetentionResult(contacts_deleted=int(contacts), appointments_purged=purged, idempotency_purged=int(idem))

@@ -1,0 +1,97 @@
+"""Every endpoint and every role: the allowed get through, the others get 403, no credentials get 401.
+
+The table in safeslot/identity/authz.py is the single source of truth; a route
+with no entry fails here, naming the route.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from safeslot.identity import authz, service
+from safeslot.identity.guard import routes
+from safeslot.identity.models import AgencyOfficial
+from safeslot.privacy.crypto import KeyRing
+from tests.conftest import NOW
+from tests.identity.helpers import make_staff
+
+PARAM = re.compile(r"\{[^}]+\}")
+GATE_REFUSALS = {"/problems/role-refused", "/problems/route-not-authorized", "/problems/credential-invalid"}
+
+
+def _problem_type(response: object) -> str:
+    try:
+        return str(response.json().get("type", ""))  # type: ignore[attr-defined]
+    except ValueError:
+        return ""
+
+
+def _all_routes(client: TestClient) -> list[tuple[str, str]]:
+    pairs = []
+    for _, methods, template in routes(client.app):
+        for method in sorted(methods or {"GET"}):
+            if method != "HEAD":
+                pairs.append((method, template))
+    return pairs
+
+
+def test_every_route_has_an_entry(client: TestClient) -> None:
+    missing = [f"{m} {t}" for m, t in _all_routes(client) if authz.allowed(m, t) is None]
+    assert not missing, (
+        "These routes have no entry in safeslot/identity/authz.py RULES (add one line each): " + "; ".join(missing)
+    )
+
+
+def test_route_without_entry_is_refused(client: TestClient) -> None:
+    @client.app.get("/api/v1/forgotten")  # type: ignore[attr-defined,untyped-decorator]
+    def forgotten() -> dict[str, str]:
+        return {"secret": "x"}
+
+    r = client.get("/api/v1/forgotten")
+    assert r.status_code == 403 and r.json()["type"] == "/problems/route-not-authorized"
+    assert "GET /api/v1/forgotten" in r.json()["detail"]
+
+
+def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: str) -> None:
+    accounts = {role.value: make_staff(session, keyring, [role.value], "central")[0] for role in authz.Role}
+    agency = service.create_agency(session, "Example Agency", "1 Example Way", NOW)
+    official: AgencyOfficial = service.add_official(
+        session, agency.id, "Officer Example", "Chief", "head_of_agency", NOW
+    )
+    official.verified_at = NOW
+    session.flush()
+
+    def headers_for(principal: str) -> dict[str, str]:
+        if principal == "none":
+            return {}
+        if principal == authz.AGENCY:
+            _, secret = service.issue_credential(session, "agency", NOW, official=official)
+        else:
+            _, secret = service.issue_credential(session, "api", NOW, staff=accounts[principal])
+        return {"Authorization": f"Bearer {secret}"}
+
+    principals = [*accounts, authz.AGENCY, "none"]
+    wrong: list[str] = []
+    for method, template in _all_routes(client):
+        rule = authz.allowed(method, template)
+        assert rule is not None, f"{method} {template} has no entry in authz.RULES"
+        url = PARAM.sub("1", template)
+        for principal in principals:
+            send: Callable[..., object] = client.request
+            r = send(method, url, headers=headers_for(principal), json={} if method != "GET" else None)
+            status = r.status_code  # type: ignore[attr-defined]
+            refused_here = status == 401 or (status == 403 and _problem_type(r) in GATE_REFUSALS)
+            if authz.PUBLIC in rule or principal in rule:
+                # a public form may still refuse for its own reasons (the console's CSRF check): not ours
+                ok = not refused_here
+            elif principal == "none":
+                ok = status == 401
+            else:
+                ok = status == 403 and r.json()["type"] == "/problems/role-refused"  # type: ignore[attr-defined]
+            if not ok:
+                wrong.append(f"{principal} {method} {template} -> {status}")
+    assert not wrong, "\n".join(wrong)
