@@ -13,6 +13,7 @@ from safeslot.config import Settings
 from safeslot.db import get_session
 from safeslot.deps import get_keyring, get_now
 from safeslot.http import JSON
+from safeslot.identity.guard import Principal, current_staff
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
@@ -172,6 +173,12 @@ def cancel(code: str, session: SessionDep, now: NowDep) -> AppointmentOut:
 
 
 @router.post("/appointments/{code}/status", response_model=AppointmentOut, responses=PROBLEMS)
-def change_status(code: str, body: StatusChangeIn, session: SessionDep, now: NowDep) -> AppointmentOut:
-    """Staff: check in, fulfilled, no-show."""
+def change_status(
+    code: str, body: StatusChangeIn, session: SessionDep, now: NowDep,
+    staff: Annotated[Principal, Depends(current_staff)],
+) -> AppointmentOut:
+    """Staff: check in, fulfilled, no-show (a clerk of the appointment's office; identity/authz.py)."""
+    from safeslot.identity.service import ensure_office
+
+    ensure_office(staff, service.get_by_code(session, code).office_id)
     return appointment_out(session, service.set_status(session, code, body.status, now))

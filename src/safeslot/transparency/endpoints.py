@@ -29,7 +29,10 @@ from safeslot.transparency.verify import TilePathError, parse_tile_path
 
 router = APIRouter(prefix="/log", tags=["transparency log"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": commit *before* the response is sent, so a client that got
+# the checkpoint can fetch the tiles it covers (FastAPI's default "request"
+# scope commits after the response).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
