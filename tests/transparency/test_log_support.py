@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 import threading
 import time
@@ -60,3 +61,6 @@ def serve(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+NOW_ENTRIES = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
