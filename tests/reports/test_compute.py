@@ -6,6 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from safeslot.reports.compute import compute, tally
 from safeslot.reports.errors import BadPeriod
@@ -149,3 +151,34 @@ def test_an_empty_period_is_a_report_of_zeros() -> None:
     r = compute([], H2)
     assert r.summary["requests"] == 0
     assert all(t.rows == [] for t in r.tables)
+
+
+EVENT_KINDS = st.sampled_from(["decision", "deny", "release", "refused", "withdrawn"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), EVENT_KINDS, st.sampled_from(["Agency A", "Agency B", "Agency C"]),
+                          st.sampled_from(["judicial_warrant", "court_order", "administrative_warrant"]),
+                          st.integers(0, 4)), max_size=300))
+def test_no_published_figure_is_ever_from_1_to_10(events: list[tuple[int, str, str, str, int]]) -> None:
+    log: list[dict[str, Any]] = []
+    for rid, kind, agency, instrument, people in events:
+        if kind == "decision":
+            log.append(E.decision(rid, T0, agency=agency, instrument=instrument, people=people))
+        elif kind == "deny":
+            log.append(E.review_deny(rid, T0 + DAY))
+        elif kind == "release":
+            log.append(E.release(rid, T0 + DAY, ("appointment_schedule",), people=people))
+        elif kind == "refused":
+            log.append(E.refused(T0, agency=agency, instrument=instrument))
+        else:
+            log.append({"event": "disclosure.withdrawn", "time": E.iso(T0 + DAY), "request_id": rid})
+    report = compute(log, H2)
+    for t in report.tables:
+        for row in [*t.rows, t.totals]:
+            line = [*row["cells"], row["total"]]
+            assert not any(isinstance(v, int) and 1 <= v <= 10 for v in line), (t.id, row)
+            assert sum(v in (RANGE_TEXT, HIDDEN_TEXT) for v in line) != 1, (t.id, row)
+    for key in ("requests", "people_named", "under_nondisclosure_order", "emergency_requests"):
+        v = report.summary[key]
+        assert not (isinstance(v, int) and 1 <= v <= 10), key
