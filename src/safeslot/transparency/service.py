@@ -366,6 +366,10 @@ def checkpoint(session: Session, signer: Signer, now: dt.datetime, *, origin: st
     `LogInconsistent`, and signs nothing, when storage no longer reproduces
     the last signed root.
     """
+    last = repository.latest_checkpoint(session)
+    current = repository.head(session)
+    if last is not None and last.size == current.size and last.root == current.root:
+        return last  # nothing new: readers do not queue on the sequencer lock
     head = repository.lock_head(session)
     last = repository.latest_checkpoint(session)
     if last is not None and last.size == head.size and last.root == head.root:
