@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from safeslot import metrics
@@ -47,10 +48,32 @@ IdempotencyKey = Annotated[
     Header(alias="Idempotency-Key", max_length=200, description="Retries with the same key return the first answer."),
 ]
 
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error of this API is answered."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str = Field(description="Stable identifier, e.g. /problems/slot-full; documented at that path.")
+    title: str
+    status: int
+    detail: str = Field(description="What to do next.")
+    instance: str | None = None
+    errors: list[dict[str, str]] | None = Field(default=None, description="Invalid input: each field and why.")
+    nearest: list[str] | None = Field(default=None, description="Full or missing slot: the nearest free times.")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    schema = Problem.model_json_schema()  # flat (no $defs), so it can sit inline in the document
+    return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
+
+
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Unknown office, service or code (problem+json)"},
-    409: {"description": "Slot or interpreter full; `nearest` lists the three nearest free times"},
-    422: {"description": "Invalid input; `errors` names each field"},
+    400: _problem("Malformed JSON"),
+    404: _problem("Unknown office, service or code"),
+    409: _problem("Slot or interpreter full (`nearest` lists the three nearest free times), or a reused key"),
+    413: _problem("Request body over the limit"),
+    422: _problem("Invalid input (`errors` names each field), or a time that cannot be booked"),
 }
 
 
