@@ -25,6 +25,7 @@ from safeslot.transparency.note import (
     open_note,
     sign_note,
 )
+from safeslot.transparency.verify import VerificationError, verify_log
 from safeslot.transparency.witness import create_witness_app
 from tests.transparency.test_log_support import entries, serve
 
@@ -140,10 +141,18 @@ def test_two_witnesses_on_loopback_cosign_the_log_and_refuse_a_fork(
             assert r.status_code == 409
             r = httpx.post(f"{url}/add-checkpoint", content=f"old {cp.size}\n{lines}\n{bigger}")
             assert r.status_code == 422
-        # The honest next checkpoint is still cosigned by both.
+        # The honest next checkpoint is still cosigned by both, and the verifier can require it.
         served = client.get("/log/checkpoint").text
         _, sigs = open_checkpoint(served, settings.log.origin, log_signer.verifier(), verifiers)
         assert len(sigs) == 3
+        keys = [w1.to_vkey(), w2.to_vkey()]
+        result = verify_log(client, "http://testserver/log", log_signer.to_vkey(), witnesses=keys)
+        assert result.cosigned_by == ["court.test/witness", "oig.test/witness"]
+        absent = CosignatureSigner.generate("absent.test/witness").to_vkey()
+        with pytest.raises(VerificationError, match="cosigned by 2 of the witnesses given"):
+            verify_log(client, "http://testserver/log", log_signer.to_vkey(), witnesses=[*keys, absent])
+        assert verify_log(client, "http://testserver/log", log_signer.to_vkey(), witnesses=[*keys, absent],
+                          quorum=2).size == cp.size + 10
 
 
 def test_the_log_catches_up_a_witness_that_answers_409(

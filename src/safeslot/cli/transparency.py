@@ -82,19 +82,26 @@ def verify(
         Path | None, typer.Option(help="Remembers the last checkpoint, to detect rollbacks and forks.")
     ] = None,
     origin: Annotated[str | None, typer.Option(help="Checkpoint origin; defaults to the key name.")] = None,
+    witness: Annotated[
+        list[str] | None, typer.Option(help="A witness's cosignature verifier key; repeat for several.")
+    ] = None,
+    quorum: Annotated[int | None, typer.Option(help="Cosignatures required (default: every --witness).")] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
     from safeslot.transparency.verify import VerificationError, verify_log
 
     try:
         with httpx.Client(timeout=30.0, follow_redirects=True) as client:
-            result = verify_log(client, url, vkey, origin=origin, state_file=state)
+            result = verify_log(
+                client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum
+            )
     except VerificationError as exc:
         err_console.print(f"[red]NOT VERIFIED:[/] {exc}")
         raise typer.Exit(1) from exc
     console.print(
         f"Verified: {result.size} entries, {result.tiles_checked} tiles, root "
-        f"{base64.b64encode(result.root).decode()}."
+        f"{base64.b64encode(result.root).decode()}"
+        + (f", cosigned by {', '.join(result.cosigned_by)}." if result.cosigned_by else ".")
     )
 
 

@@ -349,7 +349,9 @@ def entry_bundle(session: Session, index: int, width: int) -> bytes:
 
 def entry(session: Session, index: int) -> tuple[bytes, bytes]:
     """(canonical JSON bytes, leaf hash) of a published entry."""
-    _check_size(session, index + 1 if index >= 0 else -1)
+    if index < 0:
+        raise BadLogRequest("Entry indices start at 0.")
+    _check_size(session, index + 1)
     row = repository.entry(session, index)
     if row is None:
         raise LogInconsistent(f"Entry {index} is missing from storage; stop the log and investigate.")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ import httpx
 import rfc8785
 
 from safeslot.transparency import merkle
-from safeslot.transparency.note import Checkpoint, NoteError, Verifier, open_checkpoint
+from safeslot.transparency.note import Checkpoint, CosignatureVerifier, NoteError, Verifier, open_checkpoint
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 256
@@ -106,6 +106,7 @@ class Result:
     root: bytes
     entries_checked: int
     tiles_checked: int
+    cosigned_by: list[str]
 
 
 def _b64(h: bytes) -> str:
@@ -196,18 +197,32 @@ def verify_log(
     *,
     origin: str | None = None,
     state_file: Path | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> Result:
-    """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``)."""
+    """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``).
+
+    ``witnesses`` are cosignature verifier keys; at least ``quorum`` of them
+    (default: all) must have cosigned the checkpoint.
+    """
     base = url.rstrip("/")
     try:
         verifier = Verifier.parse(vkey)
+        cosigners = [CosignatureVerifier.parse(w) for w in witnesses]
     except NoteError as exc:
-        raise VerificationError(f"the verifier key is not valid: {exc}") from exc
+        raise VerificationError(f"a verifier key is not valid: {exc}") from exc
     note = _get(client, f"{base}/checkpoint").decode("utf-8", errors="replace")
     try:
-        cp, _ = open_checkpoint(note, origin or verifier.name, verifier)
+        cp, sigs = open_checkpoint(note, origin or verifier.name, verifier, cosigners)
     except NoteError as exc:
         raise VerificationError(f"the checkpoint does not verify: {exc}") from exc
+    cosigned = sorted({s.name for s in sigs} & {c.name for c in cosigners})
+    need = len(cosigners) if quorum is None else quorum
+    if len(cosigned) < need:
+        raise VerificationError(
+            f"the checkpoint of size {cp.size} is cosigned by {len(cosigned)} of the witnesses given "
+            f"({', '.join(cosigned) or 'none'}), fewer than the {need} required"
+        )
 
     state = _read_state(state_file)
     if state is not None:
@@ -261,4 +276,4 @@ def verify_log(
 
     if state_file is not None:
         _write_state(state_file, cp, note)
-    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles)
+    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles, cosigned_by=cosigned)
