@@ -22,16 +22,18 @@ from safeslot.disclosure import intake, release, review, service
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
+from safeslot.errors import DomainError
 from safeslot.privacy.crypto import load_key_ring
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 
 PERSON = "Maria Example"
-AGENCY = "Example Immigration Agency"
-# Demo staff ids: identity's demo accounts, when present, are looked up by role.
-CLERK = Actor("staff", 9001, frozenset({"clerk"}))
-PRIVACY = Actor("staff", 9002, frozenset({"privacy_officer"}))
-COUNSEL = Actor("staff", 9003, frozenset({"counsel"}))
+try:  # the agency identity's demo registers, so its demo official sees these requests
+    from safeslot.identity.demo import AGENCY
+except ImportError:  # pragma: no cover - identity absent
+    AGENCY = "Example Immigration Agency"
+# Identity's demo accounts act when present; otherwise stand-in staff ids.
+STAND_INS = {"clerk": 9001, "privacy_officer": 9002, "counsel": 9003}
 PDF = b"%PDF-1.4\n% demo instrument: not a real document\n%%EOF\n"
 
 
@@ -45,11 +47,22 @@ def _meta(**values: Any) -> RequestMetadata:
     return RequestMetadata.model_validate(base)
 
 
+def _staff(session: Session, role: str) -> Actor:
+    try:
+        from safeslot.identity import service as identity
+
+        account = identity.get_account(session, "demo-" + role.replace("_", "-"))
+        return Actor("staff", account.id, frozenset(account.roles.split()))
+    except (ImportError, DomainError):
+        return Actor("staff", STAND_INS[role], frozenset({role}))
+
+
 def load(session: Session, settings: Settings, console: Console) -> None:
     if session.scalar(select(func.count()).select_from(DisclosureRequest)):
         console.print("Disclosure demo already played.")
         return
     now = dt.datetime.now(dt.UTC)
+    clerk, privacy, counsel = (_staff(session, r) for r in ("clerk", "privacy_officer", "counsel"))
     ring = load_key_ring(settings.crypto.key_file, settings.crypto.keys, create=settings.is_demo)
     engine = PolicyEngine.load(settings.policies_dir, settings.policy_profile)
     day = now.date() + dt.timedelta(days=2)
@@ -61,18 +74,18 @@ def load(session: Session, settings: Settings, console: Console) -> None:
         "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(), "name": PERSON,
     }), now)
 
-    denied = intake.submit(session, ring, engine, CLERK, _meta(instrument_type="administrative_warrant"), PDF, now)
+    denied = intake.submit(session, ring, engine, clerk, _meta(instrument_type="administrative_warrant"), PDF, now)
     console.print(f"Disclosure request {denied.id}: an I-205 administrative warrant → [bold red]{denied.status}[/]")
     for line in service.explain(session, engine, denied.id)[1:]:
         console.print(f"  {line}", markup=False)
 
-    allowed = intake.submit(session, ring, engine, CLERK, _meta(
+    allowed = intake.submit(session, ring, engine, clerk, _meta(
         instrument_type="judicial_warrant", issuer="U.S. District Court, District of Example",
         court="U.S. District Court, District of Example", docket="1:27-mj-00001", signer_name="Hon. Judge Example",
         signer_type="judge", purpose="criminal", statutes=["18 U.S.C. 3117"],
     ), PDF, now)
-    review.approve(session, PRIVACY, allowed.id, "privacy_officer", now)
-    review.approve(session, COUNSEL, allowed.id, "counsel", now)
+    review.approve(session, privacy, allowed.id, "privacy_officer", now)
+    review.approve(session, counsel, allowed.id, "counsel", now)
     made, _ = release.create(session, ring, release.load_signer(settings), allowed.id, now)
     console.print(
         f"Disclosure request {allowed.id}: a judicial warrant → approved by a privacy officer and counsel, "

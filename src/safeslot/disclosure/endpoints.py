@@ -1,0 +1,228 @@
+"""HTTP for the disclosure gate. Roles are enforced by identity/authz.py RULES (every route
+has an entry); the services check the finer rules (two people, not the registrar)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from safeslot.config import Settings
+from safeslot.db import get_session
+from safeslot.deps import get_keyring, get_now
+from safeslot.disclosure import accounting, holds, intake, release, review, service
+from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import (
+    MAX_DOCUMENT_BYTES,
+    AccountingLookupIn,
+    AccountingOut,
+    Actor,
+    AgreementIn,
+    AnswerIn,
+    HoldIn,
+    NarrowIn,
+    ReasonIn,
+    ReleaseOut,
+    RequestMetadata,
+    RequestOut,
+    ResolveIn,
+    ReviewIn,
+    SubjectOut,
+    SuspendIn,
+)
+from safeslot.errors import problem_response
+from safeslot.http import JSON
+from safeslot.identity.guard import current_principal
+from safeslot.identity.service import Principal
+from safeslot.privacy.crypto import KeyRing
+from safeslot.transparency.note import Signer
+
+router = APIRouter(prefix="/api/v1", tags=["disclosure"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+RingDep = Annotated[KeyRing, Depends(get_keyring)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def setup(app: FastAPI, settings: Settings) -> None:
+    """Parse and validate the policy set once; a broken policy set stops start-up."""
+    app.state.policy_engine = PolicyEngine.load(settings.policies_dir, settings.policy_profile)
+    if getattr(app.state, "log_signer", None) is None:
+        app.state.log_signer = release.load_signer(settings)
+
+
+def _engine(request: Request) -> PolicyEngine:
+    engine: PolicyEngine = request.app.state.policy_engine
+    return engine
+
+
+def _signer(request: Request) -> Signer:
+    signer: Signer = request.app.state.log_signer
+    return signer
+
+
+EngineDep = Annotated[PolicyEngine, Depends(_engine)]
+
+
+def _actor(session: Session, principal: Principal) -> Actor:
+    if principal.kind == "agency":
+        return Actor("official", principal.id, frozenset(), service.official_agency(session, principal.id))
+    return Actor("staff", principal.id, principal.roles)
+
+
+def _out(request_: Request, session: Session, engine: PolicyEngine, request_id: int, now: dt.datetime) -> JSON:
+    found = service.get_request(session, request_id)
+    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+
+
+@router.post("/disclosure-requests", status_code=201, response_model=RequestOut,
+             summary="File a disclosure request: the signed instrument (PDF) and its metadata")
+def file_request(
+    session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
+    metadata: Annotated[str, Form(description="JSON: see RequestMetadata in the schema.")],
+    document: Annotated[UploadFile | None, File(description="The signed instrument, PDF, at most 10 MiB.")] = None,
+) -> Response:
+    actor = _actor(session, principal)
+    data = document.file.read(MAX_DOCUMENT_BYTES + 1) if document is not None else None
+    try:
+        meta = RequestMetadata.model_validate_json(metadata)
+    except ValidationError as exc:
+        intake.record_refusal(session, actor, None, now)
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "metadata" for e in exc.errors()})
+        # 422 without raising, so the transaction commits the refusal's log entry (and nothing else).
+        return problem_response(422, RequestRefused.slug, RequestRefused.title,
+                                f"Fix these metadata fields and file again: {', '.join(fields)}.",
+                                instance="/api/v1/disclosure-requests")
+    try:
+        created = intake.submit(session, ring, engine, actor, meta, data, now)
+    except RequestRefused as exc:
+        return problem_response(422, exc.slug, exc.title, exc.detail, instance="/api/v1/disclosure-requests")
+    return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)
+
+
+@router.get("/disclosure-requests", response_model=list[RequestOut], summary="Requests, with deadlines and overdue")
+def list_requests(session: SessionDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
+                  status: str | None = None) -> Response:
+    actor = _actor(session, principal)
+    found = service.list_requests(session, actor, status)
+    return JSON([service.view(session, engine, r, now).model_dump(mode="json") for r in found])
+
+
+@router.get("/disclosure-requests/{request_id}", response_model=RequestOut)
+def get_request(request_id: int, session: SessionDep, engine: EngineDep, now: NowDep,
+                principal: PrincipalDep) -> Response:
+    found = service.get_visible_request(session, _actor(session, principal), request_id)
+    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+
+
+@router.get("/disclosure-requests/{request_id}/explanation", summary="Why the policy decided as it did")
+def explain(request_id: int, session: SessionDep, engine: EngineDep, principal: PrincipalDep) -> Response:
+    service.get_visible_request(session, _actor(session, principal), request_id)
+    return JSON({"lines": service.explain(session, engine, request_id)})
+
+
+@router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut])
+def subjects(request_id: int, session: SessionDep) -> Response:
+    service.get_request(session, request_id)
+    return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
+
+
+@router.post("/disclosure-requests/{request_id}/approvals", response_model=RequestOut,
+             summary="Approve in your role; the second approval (the other role, another person) releases")
+def approve(request_id: int, body: ReviewIn, request: Request, session: SessionDep, ring: RingDep,
+            engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
+    if review.approve(session, _actor(session, principal), request_id, body.role, now):
+        release.create(session, ring, _signer(request), request_id, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.post("/disclosure-requests/{request_id}/denial", response_model=RequestOut)
+def deny(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+         now: NowDep, principal: PrincipalDep) -> Response:
+    review.deny(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.post("/disclosure-requests/{request_id}/narrowing", response_model=RequestOut)
+def narrow(request_id: int, body: NarrowIn, request: Request, session: SessionDep, engine: EngineDep,
+           now: NowDep, principal: PrincipalDep) -> Response:
+    review.narrow(session, _actor(session, principal), request_id, body.role, body.reason, body.drop_subjects,
+                  [c.value for c in body.drop_categories], now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.post("/disclosure-requests/{request_id}/information-requests", response_model=RequestOut)
+def ask(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+        now: NowDep, principal: PrincipalDep) -> Response:
+    review.ask_information(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.post("/disclosure-requests/{request_id}/information", response_model=RequestOut)
+def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDep, engine: EngineDep,
+           now: NowDep, principal: PrincipalDep) -> Response:
+    review.provide_information(session, _actor(session, principal), request_id, body.answer, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.post("/disclosure-requests/{request_id}/matches", response_model=list[SubjectOut])
+def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
+            principal: PrincipalDep) -> Response:
+    review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_ids, now)
+    return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
+
+
+@router.get("/disclosure-requests/{request_id}/release", response_model=ReleaseOut,
+            summary="The one-time download link, for the requesting official")
+def get_release(request_id: int, request: Request, session: SessionDep, ring: RingDep,
+                principal: PrincipalDep) -> Response:
+    found, token = release.link_for(session, ring, _actor(session, principal), request_id)
+    base = request.app.state.settings.server.public_url.rstrip("/")
+    out = ReleaseOut(request_id=request_id, download_url=f"{base}/api/v1/disclosure-packages/{token}",
+                     expires_at=found.expires_at, package_sha256=found.package_sha256, log_index=found.log_index)
+    return JSON(out.model_dump(mode="json"))
+
+
+@router.get("/disclosure-packages/{token}", summary="Download the package once (JSON with the signed manifest)")
+def download(token: str, session: SessionDep, ring: RingDep, now: NowDep, principal: PrincipalDep) -> Response:
+    body = release.download(session, ring, _actor(session, principal), token, now)
+    return Response(json.dumps(body), media_type="application/json",
+                    headers={"Cache-Control": "no-store", "Content-Disposition": "attachment"})
+
+
+@router.post("/legal-holds", status_code=201)
+def create_hold(body: HoldIn, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
+    hold = holds.create_hold(session, _actor(session, principal), body, now)
+    return JSON({"id": hold.id}, status_code=201)
+
+
+@router.post("/legal-holds/{hold_id}/lift")
+def lift_hold(hold_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
+    holds.lift_hold(session, _actor(session, principal), hold_id, now)
+    return JSON({"id": hold_id, "lifted": True})
+
+
+@router.post("/sharing-agreements", status_code=201)
+def create_agreement(body: AgreementIn, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
+    agreement = holds.create_agreement(session, _actor(session, principal), body, now)
+    return JSON({"id": agreement.id}, status_code=201)
+
+
+@router.post("/sharing-agreements/{agreement_id}/suspension")
+def suspend_agreement(agreement_id: int, body: SuspendIn, session: SessionDep, now: NowDep,
+                      principal: PrincipalDep) -> Response:
+    holds.suspend_agreement(session, _actor(session, principal), agreement_id, body.reason, now)
+    return JSON({"id": agreement_id, "suspended": True})
+
+
+@router.post("/accounting/lookup", response_model=AccountingOut,
+             summary="A person's accounting of disclosures (5 U.S.C. 552a(c)), by confirmation code and name")
+def accounting_lookup(body: AccountingLookupIn, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
+    return JSON(accounting.lookup(session, ring, body.code, body.name, now).model_dump(mode="json"))

@@ -1,0 +1,117 @@
+"""The gate over HTTP: multipart intake, roles from the authorization table, two-person
+review, the one-time link, and the public accounting lookup (both databases)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeslot.identity import service as identity
+from safeslot.identity.models import StaffAccount
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling.models import Appointment, Office
+from tests.conftest import NOW
+from tests.disclosure.conftest import PDF
+
+AGENCY_NAME = "Example Federal Agency"
+PASSWORD = "correct horse battery staple"
+
+
+def staff(session: Session, ring: KeyRing, username: str, roles: list[str]) -> dict[str, str]:
+    office_id = session.scalars(select(Office.id)).first() if {"clerk", "supervisor"} & set(roles) else None
+    account, _ = identity.create_account(session, ring, username=username, display_name="Desk Example",
+                                         password=PASSWORD, roles=roles, office_id=office_id, now=NOW)
+    _, secret = identity.issue_credential(session, "api", NOW, staff=account)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def official(session: Session, ring: KeyRing, verifier_headers: dict[str, str]) -> dict[str, str]:
+    agency = identity.create_agency(session, AGENCY_NAME, "1 Example Way", NOW)
+    person = identity.add_official(session, agency.id, "Agent Example", "Special Agent", "delegate", NOW)
+    verifier = session.scalars(select(StaffAccount).where(StaffAccount.username == "po")).one()
+    principal = identity.Principal("staff", verifier.id, "po", frozenset({"privacy_officer"}), None, 0, "api", "")
+    identity.record_verification(session, agency.id, person.id, principal, "phone_callback", "called back", NOW)
+    _, secret = identity.issue_agency_key(session, agency.id, person.id, NOW, revoke_others=False)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def meta(**overrides: Any) -> str:
+    base: dict[str, Any] = {
+        "instrument_type": "judicial_warrant", "issuer": "U.S. District Court", "court": "U.S. District Court",
+        "docket": "1:27-mj-00042", "signer_name": "Hon. Judge Example", "signer_type": "judge",
+        "purpose": "criminal", "subjects": [{"name": "Maria Example", "office": "central"}],
+        "categories": ["appointment_schedule"],
+    }
+    base.update(overrides)
+    return json.dumps(base)
+
+
+def test_the_gate_over_http(
+    client: TestClient, session: Session, keyring: KeyRing, book: Callable[..., Appointment],
+) -> None:
+    maria = book("Maria Example")
+    po = staff(session, keyring, "po", ["privacy_officer"])
+    counsel = staff(session, keyring, "counsel", ["counsel"])
+    clerk = staff(session, keyring, "clerk", ["clerk"])
+    agent = official(session, keyring, po)
+    session.flush()
+
+    # Intake: no document, a group instead of names, an unknown category → 422.
+    r = client.post("/api/v1/disclosure-requests", data={"metadata": meta()}, headers=agent)
+    assert r.status_code == 422 and "PDF" in r.json()["detail"]
+    r = client.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
+                    data={"metadata": meta(subjects=[], scope_description="everyone at central next week")})
+    assert r.status_code == 422 and "groups of people" in r.json()["detail"]
+    r = client.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
+                    data={"metadata": meta(categories=["citizenship"])})
+    assert r.status_code == 422
+    assert client.get("/api/v1/disclosure-requests", headers=po).json() == []
+
+    # The administrative warrant: denied, reasons given, no personal data in the answer.
+    r = client.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("i205.pdf", PDF)},
+                    data={"metadata": meta(instrument_type="administrative_warrant", signer_type="officer",
+                                           court=None, docket=None, purpose="civil_immigration")})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "denied" and {d["outcome"] for d in body["decisions"]} == {"deny"}
+    assert "Maria" not in r.text
+
+    # The judicial warrant: in review; a clerk cannot approve; one person approves once.
+    r = client.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
+                    data={"metadata": meta()})
+    assert r.status_code == 201 and r.json()["status"] == "in_review"
+    rid = r.json()["id"]
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
+                       headers=clerk).status_code == 403
+    assert client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).status_code == 409
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
+    assert r.status_code == 200 and r.json()["status"] == "in_review"
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "counsel"},
+                       headers=po).status_code == 403
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "counsel"}, headers=counsel)
+    assert r.status_code == 200 and r.json()["status"] == "released"
+
+    # The official fetches the link, downloads once; a second download is refused.
+    link = client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).json()
+    path = link["download_url"].split("8000", 1)[1]
+    assert client.get(path, headers=po).status_code == 403
+    got = client.get(path, headers=agent)
+    assert got.status_code == 200
+    package = json.loads(got.json()["package"])
+    assert package["people"][0]["appointment_schedule"][0]["starts_at"] == maria.starts_at.isoformat()
+    assert client.get(path, headers=agent).status_code == 409
+
+    # The person's accounting: the entry is visible (no non-disclosure order here).
+    r = client.post("/api/v1/accounting/lookup", json={"code": maria.code, "name": "Maria Example"})
+    assert r.status_code == 200
+    [entry] = r.json()["entries"]
+    assert entry["recipient"] == AGENCY_NAME and entry["categories"] == ["appointment_schedule"]
+    assert client.post("/api/v1/accounting/lookup",
+                       json={"code": maria.code, "name": "Not Her"}).json()["entries"] == []
+    lines = client.get(f"/api/v1/disclosure-requests/{rid}/explanation", headers=counsel).json()["lines"]
+    assert any("Appointment schedule: allowed" in line for line in lines)
