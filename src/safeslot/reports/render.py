@@ -29,6 +29,37 @@ _env = jinja2.Environment(
 )
 
 
+# Words for the codes the log uses (the JSON and CSV keep the codes; the HTML is for people).
+LABELS: Final[dict[str, str]] = {
+    "administrative_warrant": "Administrative warrant (DHS I-200 / I-205, detainer)",
+    "administrative_subpoena": "Administrative subpoena (incl. DHS I-138)",
+    "clerk_subpoena": "Clerk-issued or grand-jury subpoena",
+    "head_of_agency_request": "Written head-of-agency request, 5 U.S.C. 552a(b)(7)",
+    "court_order": "Court order signed by a judge, 5 U.S.C. 552a(b)(11)",
+    "judicial_warrant": "Judicial warrant",
+    "consent": "The person's own signed consent",
+    "sharing_agreement": "Sharing agreement (routine use)",
+    "emergency": "Emergency, 5 U.S.C. 552a(b)(8)",
+    "criminal": "Criminal investigation",
+    "civil_immigration": "Civil immigration enforcement",
+    "other_civil": "Other civil matter",
+    "program_integrity": "Program integrity",
+    "identity": "Identity",
+    "contact": "Contact details",
+    "appointment_schedule": "Appointment schedule",
+    "visit_history": "Visit history",
+    "language_accommodation": "Language and accommodation needs",
+    "unknown": "Not stated",
+}
+
+
+def label(code: str) -> str:
+    return LABELS.get(code, code)
+
+
+_env.filters["words"] = label
+
+
 def body(report: Report) -> bytes:
     """The canonical JSON of the report, without its signature: what the SHA-256 covers."""
     return rfc8785.dumps(report.to_json())
@@ -101,13 +132,13 @@ def _chart(table: Table) -> dict[str, Any]:
         v = row["total"]
         y = i * _BAR_H
         if isinstance(v, int):
-            bars.append({"y": y, "label": row["label"], "w": round(_BAR_W * v / top, 1), "text": str(v),
+            bars.append({"y": y, "label": label(row["label"]), "w": round(_BAR_W * v / top, 1), "text": str(v),
                          "kind": "shown"})
         elif v == sup.RANGE_TEXT:
-            bars.append({"y": y, "label": row["label"], "w": round(_BAR_W * sup.HIGH / top, 1), "text": v,
+            bars.append({"y": y, "label": label(row["label"]), "w": round(_BAR_W * sup.HIGH / top, 1), "text": v,
                          "kind": "range"})
         else:
-            bars.append({"y": y, "label": row["label"], "w": 0, "text": str(v), "kind": "hidden"})
+            bars.append({"y": y, "label": label(row["label"]), "w": 0, "text": str(v), "kind": "hidden"})
     return {"bars": bars, "height": max(1, len(bars)) * _BAR_H + 4, "label_w": _LABEL_W,
             "width": _LABEL_W + _BAR_W + 60}
 
@@ -121,7 +152,7 @@ def to_html(report: Report, signature: str | None, *, sha: str | None = None) ->
     return html.encode()
 
 
-STANDING_LABELS: Final = {
+STANDING_LABELS: Final[dict[str, str]] = {
     "legal_holds_in_force": "Legal holds in force at the end of the period",
     "legal_holds_created": "Legal holds ordered during the period",
     "legal_holds_lifted": "Legal holds lifted during the period",
