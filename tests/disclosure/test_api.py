@@ -115,3 +115,35 @@ def test_the_gate_over_http(
                        json={"code": maria.code, "name": "Not Her"}).json()["entries"] == []
     lines = client.get(f"/api/v1/disclosure-requests/{rid}/explanation", headers=counsel).json()["lines"]
     assert any("Appointment schedule: allowed" in line for line in lines)
+
+
+def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
+    client: TestClient, session: Session, keyring: KeyRing, book: Callable[..., Appointment],
+) -> None:
+    from safeslot.transparency.models import LogEntry
+
+    book("Maria Example")
+    clerk = staff(session, keyring, "clerk", ["clerk"])
+    po = staff(session, keyring, "po", ["privacy_officer"])
+    counsel = staff(session, keyring, "counsel", ["counsel"])
+    session.flush()
+    r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
+                    data={"metadata": meta(agency="Example Agency", instrument_type="verbal")})
+    assert r.status_code == 422 and "instrument_type" in r.json()["detail"]
+    events = [json.loads(d)["event"] for d in session.scalars(select(LogEntry.data))]
+    assert events == ["disclosure.request_refused"]
+
+    r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
+                    data={"metadata": meta(agency="Example Agency")})
+    assert r.status_code == 201 and r.json()["status"] == "in_review"
+    assert client.get("/api/v1/disclosure-requests", headers=clerk).status_code == 403
+
+    # Legal holds: privacy officers only, and a hold denies the next request outright.
+    hold = {"authority": "Injunction, case 27-cv-1", "agency": "Example Agency"}
+    assert client.post("/api/v1/legal-holds", json=hold, headers=counsel).status_code == 403
+    r = client.post("/api/v1/legal-holds", json=hold, headers=po)
+    assert r.status_code == 201
+    r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
+                    data={"metadata": meta(agency="Example Agency")})
+    assert r.json()["status"] == "denied"
+    assert "legal-hold-recipient" in r.json()["decisions"][0]["policy_ids"]
