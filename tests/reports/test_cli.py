@@ -62,3 +62,18 @@ def test_a_bad_period_is_refused_with_what_to_type(cli_env: str) -> None:
     result = runner.invoke(app, ["build", "--period", "second half"])
     assert result.exit_code == 1
     assert "2026H2" in result.output
+
+
+def test_the_progress_bar_appears_only_once_a_build_takes_over_a_second() -> None:
+    from safeslot.cli.reports import _LateProgress
+
+    quick = _LateProgress("Reading the log")
+    quick(256, 1000)
+    assert quick.bar is None
+    quick.close()
+    slow = _LateProgress("Reading the log", delay=0.0)
+    slow(256, 1000)
+    slow(1000, 1000)
+    assert slow.bar is not None and slow.task is not None
+    assert slow.bar.tasks[0].completed == 1000
+    slow.close()
