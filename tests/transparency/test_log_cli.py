@@ -12,10 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from safeslot.cli import common
 from safeslot.cli.transparency import log_app, witness_app
+from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.transparency import service
 from safeslot.transparency.note import CosignatureVerifier, Verifier, open_checkpoint
@@ -113,3 +115,14 @@ def test_two_witness_processes_cosign_the_log(cli_env: Path, fresh_url: str, tmp
         for p in procs:
             p.terminate()
             p.wait(10)
+
+
+def test_demo_load_is_idempotent(session: Session, settings: Settings) -> None:
+    from rich.console import Console
+
+    from safeslot.transparency import demo
+
+    for _ in range(2):
+        demo.load(session, settings, Console(quiet=True))
+    st = service.status(session)
+    assert (st.size, st.published_size) == (2, 2)

@@ -19,6 +19,7 @@ changed.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -422,8 +423,6 @@ class Witness:
 
 
 def _b64(h: bytes) -> str:
-    import base64
-
     return base64.b64encode(h).decode()
 
 
