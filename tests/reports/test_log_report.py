@@ -165,3 +165,20 @@ def test_a_report_still_verifies_after_the_log_grows(client: TestClient, session
     assert client.get("/log/checkpoint").status_code == 200
     again = service.verify(document, service.HttpLog(client, URL), signer_of(client).verifier(), origin_of(client))
     assert again.checkpoint == done.report.checkpoint
+
+
+def test_the_html_page_verifies_and_a_changed_figure_on_it_fails(client: TestClient, session: Session) -> None:
+    fill(client, session)
+    build(client, session)
+    page = client.get("/transparency/report/2026H2").content
+    source, key = service.HttpLog(client, URL), signer_of(client).verifier()
+    assert service.verify(page, source, key, origin_of(client)).summary["requests"] == 29
+    # Change a shown figure but not the data block: the page no longer matches what it carries.
+    shown = page.replace(b"<dd>29</dd>", b"<dd>28</dd>", 1)
+    assert shown != page
+    with pytest.raises(ReportMismatch, match="HTML page"):
+        service.verify(shown, source, key, origin_of(client))
+    # Change the data block too: the log says otherwise.
+    both = shown.replace(b'"requests": 29', b'"requests": 28')
+    with pytest.raises(ReportMismatch, match=r"summary\.requests"):
+        service.verify(both, source, key, origin_of(client))

@@ -90,7 +90,8 @@ def build(
 
 @app.command("verify")
 def verify(
-    report: Annotated[Path, typer.Argument(help="A published report-<period>.json file.")],
+    report: Annotated[Path, typer.Argument(help="A published report-<period>.json, or the .html page "
+                                                "(it carries the JSON).")],
     url: Annotated[str | None, typer.Option(help="The log's prefix, e.g. https://office.example/log; "
                                                  "default: this office's own log database.")] = None,
     vkey: Annotated[str | None, typer.Option(help="The log's verifier key; required with --url.")] = None,

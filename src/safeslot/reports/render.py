@@ -143,13 +143,34 @@ def _chart(table: Table) -> dict[str, Any]:
             "width": _LABEL_W + _BAR_W + 60}
 
 
+_DATA_OPEN: Final = '<script type="application/json" id="report-data">'
+_DATA_CLOSE: Final = "</script>"
+
+
 def to_html(report: Report, signature: str | None, *, sha: str | None = None) -> bytes:
+    """The HTML page. It carries the signed JSON in a data block (never run: no script runs
+    on the page), so `report verify report.html` can check the page's every byte."""
     template = _env.get_template("report.html")
     charts = {t.id: _chart(t) for t in report.tables}
+    # "<" escaped so the data block cannot close itself; JSON reads \u003c back as "<".
+    data = to_json(report, signature).decode().replace("<", "\\u003c")
     html = template.render(r=report, charts=charts, signature=signature, sha256=sha or sha256(report),
                            range_text=sup.RANGE_TEXT, hidden_text=sup.HIDDEN_TEXT,
-                           standing_labels=STANDING_LABELS)
+                           standing_labels=STANDING_LABELS, data=data)
     return html.encode()
+
+
+def json_in_html(page: bytes) -> bytes:
+    """The signed JSON a published HTML page carries (ValueError if none)."""
+    text = page.decode("utf-8")
+    start = text.find(_DATA_OPEN)
+    if start < 0:
+        raise ValueError("the page carries no report data")
+    start += len(_DATA_OPEN)
+    end = text.find(_DATA_CLOSE, start)
+    if end < 0:
+        raise ValueError("the report data block is not closed")
+    return text[start:end].encode()
 
 
 STANDING_LABELS: Final[dict[str, str]] = {

@@ -291,8 +291,12 @@ def _differences(claimed: Any, actual: Any, path: str = "report") -> list[str]:
 
 def verify(document: bytes, source: LogSource, verifier: NoteVerifier, origin: str, *,
            progress: Progress | None = None) -> Report:
-    """Check a published report file against the log alone; raise `ReportMismatch` on any difference."""
+    """Check a published report file (JSON, or the HTML page that carries it) against the log
+    alone; raise `ReportMismatch` on any difference."""
+    page = document if document.lstrip()[:1] == b"<" else None
     try:
+        if page is not None:
+            document = render.json_in_html(page)
         claimed, signature = render.from_json(document)
     except (ValueError, TypeError, KeyError) as exc:
         raise ReportMismatch([f"the file is not a transparency report ({type(exc).__name__})"]) from exc
@@ -319,6 +323,8 @@ def verify(document: bytes, source: LogSource, verifier: NoteVerifier, origin: s
             raise  # the log itself is at fault: say so, not that the report is
         raise ReportMismatch([*problems, exc.detail]) from exc
     problems += _differences(claimed.to_json(), actual.to_json())
+    if page is not None and not problems and page != render.to_html(claimed, signature, sha=sha):
+        problems.append("the HTML page's text or figures differ from the signed report it carries")
     if problems:
         raise ReportMismatch(problems)
     return actual
