@@ -10,8 +10,8 @@ middlewares. For ``POST /api/v1/appointments`` with a JSON body it validates
 with the same ``BookingIn`` model, seals the name with the same key ring, and
 queues the booking for one of a few writer connections. Each writer takes up to
 ``BATCH`` queued bookings, sorts them by (start, service) so row locks are
-taken in one order, and runs them in one transaction, each under its own
-SAVEPOINT, with one statement per booking that does exactly what the sync path
+taken in one order, and runs them in one transaction with one statement per
+booking that does exactly what the sync path
 does (``service.book`` + ``idempotency.run_once``): claim the Idempotency-Key
 (``INSERT … ON CONFLICT DO NOTHING``), take a place with the conditional
 ``UPDATE slot_capacity … WHERE booked < capacity``, take the interpreter steps
@@ -20,10 +20,11 @@ One COMMIT (one WAL flush) then answers the whole batch; answers are sent only
 after it. A deadlock retries the batch.
 
 Anything else — invalid input, unknown office, a time out of range, a full slot
-or interpreter, a reused key, any database error — rolls back that booking's
-savepoint and hands the untouched request to the regular FastAPI endpoint,
-which writes the problem+json answer (with the nearest free slots) and counts
-the conflict. So answers, status codes, Idempotency-Key semantics and metrics
+or interpreter, a reused key — gives back what that booking's statement took
+(UNDO_SQL, in the same transaction, like a savepoint rollback but one round trip
+cheaper; a database error rolls back the whole batch) and hands the untouched
+request to the regular FastAPI endpoint, which writes the problem+json answer
+(with the nearest free slots) and counts the conflict. So answers, status codes, Idempotency-Key semantics and metrics
 are those of the sync path, which stays the only path on SQLite and in tests
 bound to a rolled-back connection.
 """
@@ -81,17 +82,27 @@ appt AS (
   FROM take {where}
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM claim) AS claimed, (SELECT count(*) FROM appt) AS made"""
-BOOK_SQL = "WITH" + _CLAIM + "," + _INSERT.format(where="")
+SELECT (SELECT count(*) FROM claim) AS claimed, (SELECT id FROM take) AS slot_id,
+  {interp} AS interp_ids, (SELECT count(*) FROM appt) AS made"""
+BOOK_SQL = "WITH" + _CLAIM + "," + _INSERT.format(where="", interp="NULL::int[]")
 BOOK_WITH_INTERPRETER_SQL = (
     "WITH" + _CLAIM + """, interp AS (
   UPDATE interpreter_capacity SET booked = booked + 1
   WHERE office_id = $5 AND language = $16::text AND starts_at >= $7::timestamptz AND starts_at < $9::timestamptz
     AND booked < capacity AND EXISTS (SELECT 1 FROM take)
-  RETURNING 1
-),""" + _INSERT.format(where="WHERE (SELECT count(*) FROM interp) = $17::int")
+  RETURNING id
+),""" + _INSERT.format(
+        where="WHERE (SELECT count(*) FROM interp) = $17::int", interp="(SELECT array_agg(id) FROM interp)"
+    )
 )
 REPLAY_SQL = "SELECT status_code, request_hash, body FROM idempotency_record WHERE scope = 'book' AND key = $1"
+# A booking that could not complete gives back, in the same transaction (row locks still held), what its
+# statement took: as if it had run under a savepoint that was rolled back, one round trip cheaper.
+UNDO_SQL = """
+WITH s AS (UPDATE slot_capacity SET booked = booked - 1 WHERE id = $1),
+i AS (UPDATE interpreter_capacity SET booked = booked - 1 WHERE id = ANY($2::int[])),
+c AS (DELETE FROM idempotency_record WHERE $3 AND scope = 'book' AND key = $4::text)
+SELECT 1"""
 
 
 class _Route:
@@ -294,18 +305,14 @@ class FastBooking:
             _settle(b.done, None)
 
     async def _one(self, conn: asyncpg.Connection, b: Booking) -> tuple[int, bytes, bool] | None:
-        await conn.execute("SAVEPOINT b")
-        try:
-            row = await conn.fetchrow(BOOK_WITH_INTERPRETER_SQL if b.interpreter else BOOK_SQL, *b.args())
-        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-            raise
-        except asyncpg.PostgresError:  # e.g. a code collision: the sync path tries again and answers
-            await conn.execute("ROLLBACK TO SAVEPOINT b")
-            return None
+        # A database error here (a code collision, a deleted office) aborts the batch: _commit rolls it
+        # back and every booking in it takes the sync path, so nothing is half-written.
+        row = await conn.fetchrow(BOOK_WITH_INTERPRETER_SQL if b.interpreter else BOOK_SQL, *b.args())
         assert row is not None
         if row["made"] == 1:
             return 201, b.answer, False
-        await conn.execute("ROLLBACK TO SAVEPOINT b")
+        if row["slot_id"] is not None or row["claimed"]:
+            await conn.execute(UNDO_SQL, row["slot_id"], row["interp_ids"] or [], bool(row["claimed"]), b.key)
         if b.key is not None and row["claimed"] == 0:
             record = await conn.fetchrow(REPLAY_SQL, b.key)
             if record is not None and record["status_code"] and record["request_hash"] == b.body_hash:

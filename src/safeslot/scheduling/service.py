@@ -73,7 +73,9 @@ def valid_zone(name: str) -> str:
 
 # -- confirmation codes ----------------------------------------------------------------------
 def new_code() -> str:
-    return "".join(secrets.choice(CROCKFORD) for _ in range(CODE_LENGTH))
+    # 50 random bits, five per character (one urandom call: 10x cheaper than ten secrets.choice)
+    bits = int.from_bytes(secrets.token_bytes(7), "big") >> (56 - 5 * CODE_LENGTH)
+    return "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in range(CODE_LENGTH))
 
 
 def normalise_code(text: str) -> str:
