@@ -66,18 +66,23 @@ def test_keys_rotate_interrupted_then_resumed_then_old_key_retired(cli_env: tupl
 
 def test_retention_run_and_access_report(cli_env: tuple[str, Path]) -> None:
     url, key_file = cli_env
-    ring = KeyRing.generate()
+    ring = KeyRing.generate().with_month_keys(["2020-01"])
     write_key_file(key_file, ring)
     engine = build_engine(url)
     with transaction(build_sessionmaker(engine)) as s:
         demo.load(s, NOW.date(), weeks=1)
-        add_appointments(s, ring, 2, dt.datetime(2020, 1, 6, 15, tzinfo=dt.UTC))
+        old = add_appointments(s, ring, 2, dt.datetime(2020, 1, 6, 15, tzinfo=dt.UTC))
+        old[0].name_enc = ring.seal("Maria Example", "appointment.name", "2020-01")
+        add_appointments(s, ring, 1, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
         clerk, _ = make_staff(s, ring, ["clerk"], "central")
         s.add(AccessRecord(staff_id=clerk.id, record_type="appointment", record_id="1", purpose="front_desk",
                            at=NOW))
     r = runner.invoke(app, ["retention", "run"])
     assert r.exit_code == 0, r.output
     assert "appointments purged: 2" in r.output
+    assert "Moved 3 appointments" in r.output and "Destroyed the data keys of 2020-01" in r.output
+    after = KeyRing.from_json(key_file.read_text())
+    assert "2020-01" not in after.month_keys and len(after.month_keys) > 12
     r = runner.invoke(app, ["access", "report", "--from", "2027-03-01", "--to", "2027-03-02"])
     assert r.exit_code == 0, r.output
     assert "front_desk" in r.output and "1 reads" in r.output

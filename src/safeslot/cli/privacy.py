@@ -77,12 +77,35 @@ def rotate(
 
 @retention_app.command("run")
 def run(batch_size: int = typer.Option(1000, min=1)) -> None:
-    """Delete contacts and purge appointments past the retention periods; counts are kept."""
+    """Seal appointments under their month's key, purge what is past retention (counts kept), destroy old month keys."""
     now = dt.datetime.now(dt.UTC)
+    s = settings()
+    ring = keyring()
+    by_file = ring.source is not None and not s.crypto.keys
+    if by_file:
+        wanted = ring.with_month_keys(retention.months_to_key(s.retention, now))
+        if wanted.month_keys.keys() != ring.month_keys.keys():
+            write_key_file(s.crypto.key_file, wanted)
+        ring = wanted
+        moved = 0
+        for month in sorted(ring.month_keys):
+            while True:
+                with transaction() as session:
+                    n = rotation.seal_by_month_batch(session, ring, month, batch_size)
+                if n == 0:
+                    break
+                moved += n
+        console.print(f"Moved {moved} appointments under their month's data key.")
+    else:
+        err_console.print("Keys come from SAFESLOT_CRYPTO__KEYS: per-month data keys need the key file; skipped.")
     with transaction() as session:
-        result = retention.run(session, settings().retention, now, batch_size)
+        result = retention.run(session, s.retention, now, batch_size)
+        gone = retention.destroyable_months(session, ring, s.retention, now) if by_file else []
     console.print(f"Contacts deleted: {result.contacts_deleted}; appointments purged: {result.appointments_purged}; "
                   f"idempotency answers purged: {result.idempotency_purged}.")
+    if gone:
+        write_key_file(s.crypto.key_file, ring.without_months(gone))
+        console.print(f"Destroyed the data keys of {', '.join(gone)}: backups of those months can no longer be read.")
 
 
 @access_app.command("report")

@@ -7,6 +7,12 @@ alone reads as noise. Each sealed value carries the id of the key that sealed
 it, so `safeslot keys rotate` can re-seal values under a new key while old ones
 stay readable.
 
+Per-month data keys (retention, DESIGN.md invariant 3): appointment values
+are moved under a key for the month of the visit (key id ``m2027-03``), kept
+in the key file beside the master keys. When retention purges a month it
+deletes that month's key from the file, so a database backup that still holds
+the purged rows can no longer be read.
+
 Layout of a sealed value: ``b"S1" ‖ len(kid) ‖ kid ‖ nonce(12) ‖ ciphertext+tag``.
 The associated data binds a value to its column (``appointment.name``) so a
 ciphertext moved to another column does not decrypt.
@@ -46,11 +52,15 @@ class KeyRing:
     current: str
     index_key: bytes
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
+    month_keys: dict[str, bytes] = field(default_factory=dict, repr=False)  # "2027-03" -> key
+    source: Path | None = field(default=None, repr=False, compare=False)  # re-read for keys added later
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
             raise KeyRingInvalid("the current key id is not in the key ring")
-        for kid, key in self.keys.items():
+        if any(kid.startswith("m") for kid in self.keys):
+            raise KeyRingInvalid("master key ids must not start with 'm' (reserved for month keys)")
+        for kid, key in [*self.keys.items(), *((month_kid(m), k) for m, k in self.month_keys.items())]:
             if len(key) != 32:
                 raise KeyRingInvalid(f"key {kid!r} is not 32 bytes (AES-256)")
             self._aead[kid] = AESGCM(key)
@@ -69,6 +79,7 @@ class KeyRing:
                 keys={k: base64.b64decode(v) for k, v in raw["keys"].items()},
                 current=raw["current"],
                 index_key=base64.b64decode(raw["index_key"]),
+                month_keys={m: base64.b64decode(v) for m, v in raw.get("month_keys", {}).items()},
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise KeyRingInvalid(f"key ring is malformed: {type(exc).__name__}") from exc
@@ -79,6 +90,7 @@ class KeyRing:
                 "current": self.current,
                 "keys": {k: base64.b64encode(v).decode() for k, v in self.keys.items()},
                 "index_key": base64.b64encode(self.index_key).decode(),
+                "month_keys": {m: base64.b64encode(v).decode() for m, v in sorted(self.month_keys.items())},
             },
             indent=2,
         )
@@ -88,22 +100,52 @@ class KeyRing:
         kid = "k" + secrets.token_hex(4)
         keys = dict(self.keys)
         keys[kid] = AESGCM.generate_key(256)
-        return KeyRing(keys=keys, current=kid, index_key=self.index_key)
+        return KeyRing(keys=keys, current=kid, index_key=self.index_key, month_keys=dict(self.month_keys),
+                       source=self.source)
 
     def without(self, kid: str) -> KeyRing:
         keys = {k: v for k, v in self.keys.items() if k != kid}
-        return KeyRing(keys=keys, current=self.current, index_key=self.index_key)
+        return KeyRing(keys=keys, current=self.current, index_key=self.index_key, month_keys=dict(self.month_keys),
+                       source=self.source)
+
+    def with_month_keys(self, months: list[str]) -> KeyRing:
+        """A ring with a fresh data key for each of these months ("YYYY-MM") that has none yet."""
+        month_keys = dict(self.month_keys)
+        for month in months:
+            month_keys.setdefault(month, AESGCM.generate_key(256))
+        return KeyRing(keys=dict(self.keys), current=self.current, index_key=self.index_key, month_keys=month_keys,
+                       source=self.source)
+
+    def without_months(self, months: list[str]) -> KeyRing:
+        """Destroy these months' data keys: values sealed under them become unreadable everywhere."""
+        month_keys = {m: k for m, k in self.month_keys.items() if m not in months}
+        return KeyRing(keys=dict(self.keys), current=self.current, index_key=self.index_key, month_keys=month_keys,
+                       source=self.source)
 
     # -- use -------------------------------------------------------------------------------
-    def seal(self, plaintext: str, context: str) -> bytes:
-        kid = self.current.encode()
+    def seal(self, plaintext: str, context: str, month: str | None = None) -> bytes:
+        """Seal under the current master key, or under the month's data key when there is one."""
+        kid_text = month_kid(month) if month is not None and month in self.month_keys else self.current
+        kid = kid_text.encode()
         nonce = os.urandom(12)
-        ct = self._aead[self.current].encrypt(nonce, plaintext.encode(), context.encode())
+        ct = self._aead[kid_text].encrypt(nonce, plaintext.encode(), context.encode())
         return MAGIC + bytes([len(kid)]) + kid + nonce + ct
+
+    def _reload(self) -> None:
+        """Pick up keys added to the key file after start-up (month keys written by the CLI)."""
+        if self.source is None or not self.source.exists():
+            return
+        fresh = KeyRing.from_json(self.source.read_text())
+        self.keys.update(fresh.keys)
+        self.month_keys.update(fresh.month_keys)
+        self._aead.update(fresh._aead)
 
     def open(self, sealed: bytes, context: str) -> str:
         kid = self.key_id_of(sealed)
         aead = self._aead.get(kid)
+        if aead is None:
+            self._reload()
+            aead = self._aead.get(kid)
         if aead is None:
             raise KeyMissing(f"key {kid!r} is not in the key ring (destroyed or not loaded)")
         start = 3 + len(kid)
@@ -124,6 +166,11 @@ class KeyRing:
         return hmac.new(self.index_key, normalise_name(name).encode(), hashlib.sha256).hexdigest()
 
 
+def month_kid(month: str) -> str:
+    """The key id of a month's data key: ``m2027-03``."""
+    return f"m{month}"
+
+
 def normalise_name(name: str) -> str:
     """Case-, accent- and spacing-insensitive form used for matching named subjects."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -136,13 +183,16 @@ def load_key_ring(key_file: Path, inline: str | None, *, create: bool) -> KeyRin
     if inline:
         return KeyRing.from_json(inline)
     if key_file.exists():
-        return KeyRing.from_json(key_file.read_text())
+        ring = KeyRing.from_json(key_file.read_text())
+        ring.source = key_file
+        return ring
     if not create:
         raise KeyRingInvalid(
             f"no field-encryption keys: create {key_file} with `safeslot keys init` or set SAFESLOT_CRYPTO__KEYS"
         )
     ring = KeyRing.generate()
     write_key_file(key_file, ring)
+    ring.source = key_file
     return ring
 
 

@@ -8,6 +8,7 @@ leaves some values under the old key and some under the new, all readable
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import TOTP_CONTEXT
-from safeslot.privacy.crypto import MAGIC, KeyRing
+from safeslot.privacy.crypto import MAGIC, KeyRing, month_kid
 from safeslot.scheduling.models import Appointment
 
 
@@ -42,11 +43,45 @@ def _prefix(kid: str) -> bytes:
 
 
 def _stale(table: SealedTable, kid: str) -> Any:
+    """Values under an older master key. Values under a month's data key are left alone: retention owns them."""
     prefix = _prefix(kid)
     return or_(*(
-        and_(col.is_not(None), func.substr(col, 1, len(prefix), type_=LargeBinary()) != prefix)
+        and_(
+            col.is_not(None),
+            func.substr(col, 1, len(prefix), type_=LargeBinary()) != prefix,
+            func.substr(col, 4, 1, type_=LargeBinary()) != b"m",
+        )
         for col, _ in table.columns
     ))
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    year, mon = (int(x) for x in month.split("-"))
+    start = dt.datetime(year, mon, 1, tzinfo=dt.UTC)
+    end = dt.datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=dt.UTC)
+    return start, end
+
+
+def seal_by_month_batch(session: Session, ring: KeyRing, month: str, batch_size: int = 500) -> int:
+    """Move up to ``batch_size`` appointments of this month (UTC) under the month's data key."""
+    start, end = month_bounds(month)
+    prefix = _prefix(month_kid(month))
+    table = SEALED[0]
+    rows: Sequence[Any] = session.scalars(
+        select(Appointment)
+        .where(Appointment.starts_at >= start, Appointment.starts_at < end, or_(*(
+            and_(col.is_not(None), func.substr(col, 1, len(prefix), type_=LargeBinary()) != prefix)
+            for col, _ in table.columns
+        )))
+        .order_by(Appointment.id).limit(batch_size).with_for_update()
+    ).all()
+    for row in rows:
+        for col, context in table.columns:
+            value = getattr(row, col.key)
+            if value is not None and ring.key_id_of(value) != month_kid(month):
+                setattr(row, col.key, ring.seal(ring.open(value, context), context, month))
+    session.flush()
+    return len(rows)
 
 
 def pending(session: Session, ring: KeyRing) -> int:
