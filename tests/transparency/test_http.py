@@ -60,7 +60,11 @@ def test_tiles_and_entry_bundles(client: TestClient, session: Session) -> None:
     assert client.get("/log/tile/1/000.p/1").content == merkle.root_from_leaves(leaves[:256])
     bundle = client.get("/log/tile/entries/001.p/44")
     assert bundle.headers["content-type"] == "application/octet-stream"
+    assert bundle.headers["content-encoding"] == "gzip"  # httpx asks for gzip and decodes it
     assert bundle.content == b"".join(len(d).to_bytes(2, "big") + d for d in datas[256:])
+    plain = client.get("/log/tile/entries/001.p/44", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == bundle.content
 
 
 @pytest.mark.parametrize(

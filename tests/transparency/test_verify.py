@@ -53,7 +53,8 @@ def serving_checkpoint(client: TestClient, note: str) -> httpx.Client:
         if request.url.path == "/log/checkpoint":
             return httpx.Response(200, text=note)
         real = client.get(str(request.url))
-        return httpx.Response(real.status_code, content=real.content, headers=real.headers)
+        headers = {k: v for k, v in real.headers.items() if k not in ("content-encoding", "content-length")}
+        return httpx.Response(real.status_code, content=real.content, headers=headers)  # already decoded
 
     return httpx.Client(transport=httpx.MockTransport(handle))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gzip
 from typing import Annotated
 
 import httpx
@@ -72,7 +73,7 @@ def get_checkpoint(request: Request, session: SessionDep, now: NowDep) -> Respon
 
 
 @router.get("/tile/{path:path}", response_class=Response, summary="A Merkle tile or entry bundle (C2SP tlog-tiles)")
-def get_tile(path: str, session: SessionDep) -> Response:
+def get_tile(path: str, request: Request, session: SessionDep) -> Response:
     try:
         level, index, width = parse_tile_path(path)
     except TilePathError as exc:
@@ -81,7 +82,14 @@ def get_tile(path: str, session: SessionDep) -> Response:
         service.entry_bundle(session, index, width) if level is None else service.tile(session, level, index, width)
     )
     # A tile's content is fixed by its path (a partial tile by its width), so both are immutable.
-    return Response(body, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE})
+    headers = {"Cache-Control": IMMUTABLE}
+    if level is None:
+        # tlog-tiles: entry bundles SHOULD be compressed at the HTTP layer.
+        headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/octet-stream", headers=headers)
 
 
 @router.get("/proof/inclusion", response_model=InclusionProofOut, summary="RFC 9162 inclusion proof")
