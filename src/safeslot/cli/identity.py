@@ -8,7 +8,8 @@ import pyotp
 import typer
 from rich.table import Table
 
-from safeslot.cli.common import console, keyring, transaction
+from safeslot.cli.common import console, err_console, keyring, transaction
+from safeslot.errors import DomainError
 from safeslot.identity import repository, service
 from safeslot.scheduling import service as scheduling
 
@@ -28,10 +29,14 @@ def create(
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Create an account; prints the TOTP secret once, for an authenticator app."""
-    with transaction() as s:
-        office_id = scheduling.get_office(s, office).id if office else None
-        account, secret = service.create_account(s, keyring(), username=username, display_name=display_name,
-                                                 password=password, roles=role, office_id=office_id, now=_now())
+    try:
+        with transaction() as s:
+            office_id = scheduling.get_office(s, office).id if office else None
+            account, secret = service.create_account(s, keyring(), username=username, display_name=display_name,
+                                                     password=password, roles=role, office_id=office_id, now=_now())
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
+        raise typer.Exit(1) from exc
     uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name="safeslot")
     console.print(f"Account [bold]{account.username}[/] ({account.roles}). TOTP secret: [bold]{secret}[/]\n{uri}")
 
@@ -50,8 +55,12 @@ def list_accounts() -> None:
 @app.command("roles")
 def roles(username: str, role: list[str] = typer.Option(..., "--role")) -> None:
     """Replace an account's roles."""
-    with transaction() as s:
-        account = service.set_roles(s, username, role)
+    try:
+        with transaction() as s:
+            account = service.set_roles(s, username, role)
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
+        raise typer.Exit(1) from exc
     console.print(f"{account.username}: {account.roles}")
 
 

@@ -1,0 +1,54 @@
+"""`safeslot account …`: create (TOTP secret shown once), list, roles, unlock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from safeslot.cli import common
+from safeslot.cli.main import app
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.identity import repository
+from safeslot.scheduling import demo
+from tests.conftest import NOW
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_url(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
+    monkeypatch.setenv("SAFESLOT_CRYPTO__KEY_FILE", str(tmp_path / "keys.json"))
+    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
+    common.settings.cache_clear()
+    common.engine.cache_clear()
+    yield fresh_url
+    common.engine().dispose()
+    common.settings.cache_clear()
+    common.engine.cache_clear()
+
+
+def test_account_commands(cli_url: str) -> None:
+    engine = build_engine(cli_url)
+    with transaction(build_sessionmaker(engine)) as s:
+        demo.load(s, NOW.date(), weeks=1)
+    password = "correct horse battery staple\ncorrect horse battery staple\n"
+    r = runner.invoke(app, ["account", "create", "desk-a", "--name", "Desk Example", "--role", "clerk",
+                            "--office", "central"], input=password)
+    assert r.exit_code == 0, r.output
+    assert "TOTP secret" in r.output and "otpauth://" in r.output
+    r = runner.invoke(app, ["account", "create", "desk-b", "--name", "Desk Example", "--role", "clerk"],
+                      input=password)
+    assert r.exit_code == 1 and "office" in r.output  # a clerk needs an office
+    assert runner.invoke(app, ["account", "roles", "desk-a", "--role", "clerk", "--role", "supervisor"]).exit_code == 0
+    assert runner.invoke(app, ["account", "unlock", "desk-a"]).exit_code == 0
+    listed = runner.invoke(app, ["account", "list"])
+    assert "desk-a" in listed.output and "clerk supervisor" in listed.output
+    with transaction(build_sessionmaker(engine)) as s:
+        account = repository.account_by_username(s, "desk-a")
+        assert account is not None and account.password_hash.startswith("$argon2id$")
+        assert repository.account_by_username(s, "desk-b") is None
+    engine.dispose()
