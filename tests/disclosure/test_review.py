@@ -218,3 +218,11 @@ def test_a_policy_change_needs_two_approvals_from_people_other_than_the_proposer
     with pytest.raises(ReviewerNotAllowed):
         service.approve_policy(session, COUNSEL, change.id, NOW)
     assert service.approve_policy(session, COUNSEL_2, change.id, NOW).status == "adopted"
+
+
+def test_accounting_is_kept_five_years_even_from_29_february() -> None:
+    from safeslot.disclosure.release import _years_later
+
+    leap = dt.datetime(2028, 2, 29, 12, tzinfo=dt.UTC)
+    assert _years_later(leap, 5) == dt.datetime(2033, 3, 1, 12, tzinfo=dt.UTC)
+    assert _years_later(NOW, 5) == NOW.replace(year=NOW.year + 5)

@@ -98,6 +98,13 @@ def _person(ring: KeyRing, records: list[scheduling.SubjectRecord], categories: 
     return out
 
 
+def _years_later(when: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February: keep until 1 March, never less than the full years
+        return when.replace(year=when.year + years, month=3, day=1)
+
+
 def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -165,7 +172,7 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
             purpose=request.purpose, nature=request.instrument_type, categories=categories,
             # 5 U.S.C. 552a(c)(3): a (b)(7) law-enforcement disclosure is not shown to the person.
             withheld_b7=request.instrument_type == InstrumentType.HEAD_OF_AGENCY_REQUEST,
-            deferred_until=deferred, keep_until=now.replace(year=now.year + ACCOUNTING_YEARS),
+            deferred_until=deferred, keep_until=_years_later(now, ACCOUNTING_YEARS),
             salt=salt.hex(), commitment=commitment, log_index=index,
         )
         session.add(entry)
