@@ -86,6 +86,12 @@ def test_the_gate_over_http(
                     data={"metadata": meta()})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     rid = r.json()["id"]
+    [subject] = client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).json()
+    assert subject["status"] == "matched" and subject["included"] == [maria.id] and "name" not in subject
+    from safeslot.privacy.models import AccessRecord
+
+    reads = session.scalars(select(AccessRecord)).all()
+    assert [(a.record_id, a.purpose) for a in reads] == [(str(maria.id), "disclosure_review")]
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
                        headers=clerk).status_code == 403
     assert client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).status_code == 409

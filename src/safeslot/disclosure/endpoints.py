@@ -40,6 +40,7 @@ from safeslot.errors import problem_response
 from safeslot.http import JSON
 from safeslot.identity.guard import current_principal
 from safeslot.identity.service import Principal
+from safeslot.privacy import service as privacy
 from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
 
@@ -129,9 +130,13 @@ def explain(request_id: int, session: SessionDep, engine: EngineDep, principal: 
 
 
 @router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut])
-def subjects(request_id: int, session: SessionDep) -> Response:
+def subjects(request_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
     service.get_request(session, request_id)
-    return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
+    found = service.subjects_view(session, request_id)
+    # Invariant 8: a reviewer reading which records matched is a staff read of personal data.
+    privacy.record_access(session, principal, "appointment",
+                          [c.appointment_id for s in found for c in s.candidates], "disclosure_review", now)
+    return JSON([s.model_dump(mode="json") for s in found])
 
 
 @router.post("/disclosure-requests/{request_id}/approvals", response_model=RequestOut,
