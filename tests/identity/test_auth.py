@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,8 @@ from safeslot.identity import service
 from safeslot.identity.models import Credential, StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
+from safeslot.transparency.note import Signer
+from safeslot.transparency.service import write_key_file
 from tests.conftest import NOW
 from tests.identity.helpers import PASSWORD, add_appointments, bearer, code_at, make_staff
 
@@ -169,7 +172,12 @@ def test_demo_accounts_sign_in_only_in_demo_mode(
         session, keyring, username="demo-auditor", display_name="Demo", password=PASSWORD, roles=["auditor"],
         office_id=None, now=NOW, demo=True,
     )
-    production = Settings(environment=Environment.production, secret_key="p" * 40)
+    # production refuses to start the log without a key file: give it one, as an operator would
+    key_file = Path(str(tmp_path)) / "log.key"
+    write_key_file(key_file, Signer.generate("test.example/log").to_skey())
+    production = Settings(
+        environment=Environment.production, secret_key="p" * 40, log={"signing_key_file": key_file}
+    )
     prod = app_factory(settings=production)
     r = prod.post("/api/v1/auth/token", json={"username": "demo-auditor", "password": PASSWORD,
                                               "totp": code_at(secret, NOW)})
