@@ -226,3 +226,22 @@ def test_accounting_is_kept_five_years_even_from_29_february() -> None:
     leap = dt.datetime(2028, 2, 29, 12, tzinfo=dt.UTC)
     assert _years_later(leap, 5) == dt.datetime(2033, 3, 1, 12, tzinfo=dt.UTC)
     assert _years_later(NOW, 5) == NOW.replace(year=NOW.year + 5)
+
+
+def test_the_requesting_agency_may_withdraw_before_release(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    request = file_request()
+    with pytest.raises(ReviewerNotAllowed):
+        review.withdraw(session, Actor("official", 9, agency="another-agency"), request.id, NOW)
+    review.withdraw(session, OFFICIAL, request.id, NOW)
+    assert request.status == "withdrawn"
+    with pytest.raises(RequestNotReviewable):
+        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    released = file_request()
+    _approve(session, released.id)
+    release.create(session, keyring, signer, released.id, NOW)
+    with pytest.raises(RequestNotReviewable):
+        review.withdraw(session, OFFICIAL, released.id, NOW)

@@ -177,6 +177,13 @@ def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDe
     return _out(request, session, engine, request_id, now)
 
 
+@router.post("/disclosure-requests/{request_id}/withdrawal", response_model=RequestOut)
+def withdraw(request_id: int, request: Request, session: SessionDep, engine: EngineDep, now: NowDep,
+             principal: PrincipalDep) -> Response:
+    review.withdraw(session, _actor(session, principal), request_id, now)
+    return _out(request, session, engine, request_id, now)
+
+
 @router.post("/disclosure-requests/{request_id}/matches", response_model=list[SubjectOut])
 def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
             principal: PrincipalDep) -> Response:

@@ -162,3 +162,17 @@ def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: i
     subject.status = "matched" if appointment_ids else "unmatched"
     _act(session, request, actor, "counsel", "resolve_match", f"subject {subject_id}", now)
     session.flush()
+
+
+def withdraw(session: Session, actor: Actor, request_id: int, now: dt.datetime) -> None:
+    """The requesting agency withdraws a request that has not been released or closed."""
+    request = get_request(session, request_id, for_update=True)
+    if actor.kind != "official" or actor.agency != request.agency:
+        raise ReviewerNotAllowed("Only the requesting agency may withdraw its request.")
+    if request.status not in ("received", "in_review", "info_requested", "approved"):
+        raise RequestNotReviewable(f"Request {request_id} is {request.status}; it can no longer be withdrawn.")
+    request.status = "withdrawn"
+    request.closed_reason = "Withdrawn by the requesting agency."
+    logbook.record(session, {"event": "disclosure.withdrawn", "time": logbook.rfc3339(now),
+                             "request_id": request.id, "status": "withdrawn"}, now)
+    session.flush()

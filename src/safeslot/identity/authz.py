@@ -73,6 +73,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/manage/{code}/reschedule"): PUBLIC_ONLY,
     ("GET", "/manage/{code}/cancel"): PUBLIC_ONLY,
     ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
+    ("GET", "/records"): PUBLIC_ONLY,
+    ("POST", "/records"): PUBLIC_ONLY,
     # identity
     ("POST", "/api/v1/auth/token"): PUBLIC_ONLY,
     ("POST", "/api/v1/auth/session"): PUBLIC_ONLY,
@@ -106,6 +108,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/disclosure-requests/{request_id}/narrowing"): roles(PRIVACY, COUNSEL),
     ("POST", "/api/v1/disclosure-requests/{request_id}/information-requests"): roles(PRIVACY, COUNSEL),
     ("POST", "/api/v1/disclosure-requests/{request_id}/information"): roles(AGENCY),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/withdrawal"): roles(AGENCY),
     ("POST", "/api/v1/disclosure-requests/{request_id}/matches"): roles(COUNSEL),
     ("GET", "/api/v1/disclosure-requests/{request_id}/release"): roles(AGENCY),
     ("GET", "/api/v1/disclosure-packages/{token}"): roles(AGENCY),
