@@ -63,6 +63,7 @@ EVENTS: frozenset[str] = frozenset(
         "disclosure.review",
         "disclosure.withdrawn",
         "disclosure.closed",
+        "disclosure.expired",
         "policy.change",
         "legal_hold.*",
         "sharing_agreement.*",
