@@ -238,15 +238,18 @@ class FastBooking:
             reminders_opt_in=data.reminders_opt_in, sequence=0,
         ).model_dump_json().encode()
         ring = self.ring
+        name_index = ring.blind_index(data.name)
         if self.seal:
-            name_enc, name_index = ring.seal(data.name, "appointment.name"), ring.blind_index(data.name)
+            name_enc = ring.seal(data.name, "appointment.name")
             accommodation = ring.seal(data.accommodation, "appointment.accommodation") if data.accommodation else None
             contact = (
                 ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact")
                 if data.contact else None
             )
-        else:  # bench only (PLAINTEXT_FLAG)
-            name_enc, name_index, accommodation, contact = data.name.encode(), "", None, None
+        else:  # bench only (PLAINTEXT_FLAG): the same values, unsealed
+            name_enc = data.name.encode()
+            accommodation = data.accommodation.encode() if data.accommodation else None
+            contact = f"{data.contact.kind.value}:{data.contact.value}".encode() if data.contact else None
         done: asyncio.Future[tuple[int, bytes, bool] | None] = asyncio.get_running_loop().create_future()
         self.queue.put_nowait(Booking(
             key=key,

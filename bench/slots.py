@@ -1,0 +1,177 @@
+"""Bench: slot search for one office with 30 staff over 8 weeks of 15-minute slots.
+
+Run from the repository root: `.venv/bin/python bench/slots.py [--runs 200]`.
+
+Builds the office on SQLite (a temporary file) and on PostgreSQL (a throwaway
+database ``safeslot_bench_slots`` on 127.0.0.1:5432): 30 staff, half of them
+also speaking Spanish, open 08:00-18:00 Monday to Friday, eight weeks of
+15-minute slots (1,600 slots for the service, 1,600 interpreter steps).
+
+Times, per database, the p50 over the runs of:
+- the service layer, ``service.search_slots`` for one week (the API's default) and
+  for all eight weeks, with and without an interpreter language;
+- HTTP, ``GET /api/v1/slots`` against a uvicorn server in its own process, same queries;
+- the baseline measured in the same run: a ``SELECT 1`` round trip through a
+  session (service layer), and ``GET /docs`` (an HTTP round trip that touches
+  no database).
+The budget is p50 < 5 ms for a week's search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import httpx
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from safeslot import migrate
+from safeslot.db import build_engine
+from safeslot.scheduling import service
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "safeslot_bench_slots"
+BUDGET_MS = 5.0
+STAFF = 30
+WEEKS = 8
+
+
+def p50_ms(fn: Callable[[], object], runs: int) -> float:
+    for _ in range(5):
+        fn()  # warm caches; not counted
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        fn()
+        samples.append((time.perf_counter_ns() - start) / 1e6)
+    return statistics.median(samples)
+
+
+def build(url: str, first: dt.date) -> None:
+    engine = build_engine(url)
+    migrate.upgrade(engine)
+    with Session(engine) as s, s.begin():
+        office = service.add_office(s, "bench", "Bench Office", "1 Example Street", "America/New_York")
+        service.add_service(s, office, "visit", "A visit", "A 15-minute visit.", 15)
+        for i in range(STAFF):
+            service.add_staff(s, office, f"Desk {i + 1}", ["en", "es"] if i % 2 else ["en"], ["visit"])
+        for weekday in range(5):
+            service.set_hours(s, office, weekday, dt.time(8, 0), dt.time(18, 0))
+        service.generate_slots(s, office, first, first + dt.timedelta(weeks=WEEKS) - dt.timedelta(days=1))
+    engine.dispose()
+
+
+def start_server(url: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SAFESLOT_ENVIRONMENT": "demo", "SAFESLOT_DATABASE__URL": url,
+           "SAFESLOT_CRYPTO__KEY_FILE": str(tmp / "keys.json"), "SAFESLOT_LOG__SIGNING_KEY_FILE": str(tmp / "log.key")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "safeslot.asgi:app", "--host", "127.0.0.1", "--port", str(port),
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the server did not become healthy")
+
+
+def measure(name: str, url: str, first: dt.date, runs: int, tmp: Path) -> dict[str, float]:
+    now = dt.datetime.combine(first, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=12)
+    week_end = first + dt.timedelta(days=6)
+    all_end = first + dt.timedelta(weeks=WEEKS) - dt.timedelta(days=1)
+    engine = build_engine(url)
+    out: dict[str, float] = {}
+    with Session(engine) as s:
+        out["service: SELECT 1 (baseline)"] = p50_ms(lambda: s.execute(text("SELECT 1")).scalar(), runs)
+        for label, end, lang in (("1 week", week_end, None), ("1 week, es", week_end, "es"),
+                                 ("8 weeks", all_end, None), ("8 weeks, es", all_end, "es")):
+            found = service.search_slots(s, "bench", "visit", first, end, lang, now)[2]
+            assert found, "no slots found: the bench data is wrong"
+            out[f"service: {label} ({len(found)} slots)"] = p50_ms(
+                partial(service.search_slots, s, "bench", "visit", first, end, lang, now), runs
+            )
+            s.rollback()
+    engine.dispose()
+    proc, base = start_server(url, tmp)
+    try:
+        with httpx.Client(base_url=base) as client:
+            out["HTTP: GET /docs (baseline)"] = p50_ms(lambda: client.get("/docs"), runs)
+            for label, end, lang in (("1 week", week_end, None), ("1 week, es", week_end, "es"),
+                                     ("8 weeks", all_end, None)):
+                params = {"office": "bench", "service": "visit", "from": first.isoformat(), "to": end.isoformat()}
+                if lang:
+                    params["language"] = lang
+                r = client.get("/api/v1/slots", params=params)
+                assert r.status_code == 200, r.text
+                out[f"HTTP: {label} ({len(r.json())} slots)"] = p50_ms(
+                    partial(client.get, "/api/v1/slots", params=params), runs
+                )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(f"\n{name}")
+    for key, value in out.items():
+        print(f"  {key:40} p50 {value:7.2f} ms")
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    # a Monday a week from now, so the whole range is bookable by the real clock the server uses
+    today = dt.datetime.now(dt.UTC).date()
+    first = today + dt.timedelta(days=7 - today.weekday())
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sqlite_url = f"sqlite:///{tmp / 'slots.db'}"
+        build(sqlite_url, first)
+        results["SQLite"] = measure("SQLite", sqlite_url, first, args.runs, tmp)
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+        pg_url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DB}"
+        try:
+            build(pg_url, first)
+            results["PostgreSQL"] = measure("PostgreSQL", pg_url, first, args.runs, tmp)
+        finally:
+            with psycopg.connect(ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+    print()
+    ok = True
+    for name, out in results.items():
+        base_s = out["service: SELECT 1 (baseline)"]
+        base_h = out["HTTP: GET /docs (baseline)"]
+        svc = next(v for k, v in out.items() if k.startswith("service: 1 week ("))
+        http = next(v for k, v in out.items() if k.startswith("HTTP: 1 week ("))
+        print(f"{name}: a week's search p50 {svc:.2f} ms service ({svc / base_s:.1f}x SELECT 1), "
+              f"{http:.2f} ms HTTP ({http / base_h:.1f}x GET /docs); budget {BUDGET_MS:.0f} ms")
+        ok = ok and svc < BUDGET_MS and http < BUDGET_MS
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
