@@ -35,7 +35,7 @@ from safeslot.scheduling.models import Appointment, Office, Service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 
@@ -404,3 +404,9 @@ def cancel(
         return error_page(request, "csrf", 403)
     appointment = service.cancel(session, code, now)
     return _see_other(f"/manage/{service.format_code(appointment.code)}?done=cancelled")
+
+
+# -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
+from safeslot.console import records as _records  # noqa: E402
+
+router.include_router(_records.router)

@@ -1,0 +1,149 @@
+"""Public "Who has seen my records" pages: a person's accounting of disclosures, each entry checked.
+
+No account: the confirmation code and the name find the entries (the disclosure
+accounting service decides what may be shown; it withholds 552a(b)(7) entries
+and those under a running non-disclosure order). For each entry the server
+does what anyone can redo with the JSON proof: it recomputes the commitment
+SHA-256(salt ‖ person id ‖ request id), finds it in the log entry, and checks
+the entry's inclusion proof against the latest checkpoint after verifying the
+log's signature on it, with the pure core (transparency/merkle.py, note.py).
+A wrong code or name shows the same page as "no disclosures".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from safeslot.console import csrf, i18n
+from safeslot.console.i18n import N_
+from safeslot.console.pages import PageRoute, error_page, language, render
+from safeslot.db import get_session
+from safeslot.deps import get_keyring, get_now
+from safeslot.disclosure import accounting
+from safeslot.disclosure.schemas import AccountingEntryOut
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import service as scheduling
+from safeslot.transparency import merkle, note
+from safeslot.transparency import service as log_service
+from safeslot.transparency.endpoints import refresh_checkpoint
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+RingDep = Annotated[KeyRing, Depends(get_keyring)]
+UTC = ZoneInfo("UTC")
+
+PURPOSES = {
+    "criminal": N_("A criminal case"),
+    "civil_immigration": N_("A civil immigration matter"),
+    "other_civil": N_("Another civil matter"),
+    "program_integrity": N_("A check of a public program"),
+}
+CATEGORIES = {
+    "identity": N_("Your name"),
+    "contact": N_("How to reach you"),
+    "appointment_schedule": N_("Your appointment times"),
+    "visit_history": N_("Your past visits"),
+    "language_accommodation": N_("Your language and accommodation needs"),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """The result of checking one entry, step by step."""
+
+    commitment_ok: bool  # SHA-256(salt ‖ person id ‖ request id) equals the entry's commitment
+    in_entry: bool  # the public log entry at that index carries that commitment
+    signed: bool  # the latest checkpoint carries the log's valid signature
+    included: bool  # the inclusion proof leads from the entry to the checkpoint's root
+    size: int  # the checkpoint's tree size
+
+    @property
+    def ok(self) -> bool:
+        return self.commitment_ok and self.in_entry and self.signed and self.included
+
+
+def check_entry(session: Session, verifier: note.Verifier, origin: str, checkpoint_note: str,
+                entry: AccountingEntryOut) -> Check:
+    """Check one accounting entry against a signed checkpoint, as an outside verifier would."""
+    recomputed = log_service.commitment(bytes.fromhex(entry.salt), entry.person_id, str(entry.request_id))
+    commitment_ok = recomputed == entry.commitment
+    try:
+        checkpoint, _ = note.open_checkpoint(checkpoint_note, origin, verifier)
+    except note.NoteError:
+        return Check(commitment_ok, False, False, False, 0)
+    if entry.log_index >= checkpoint.size:
+        return Check(commitment_ok, False, True, False, checkpoint.size)
+    data, _ = log_service.entry(session, entry.log_index)
+    published = log_service.entry_json(data)
+    in_entry = isinstance(published, dict) and published.get("commitment") == recomputed
+    proof = log_service.inclusion(session, entry.log_index, checkpoint.size)
+    included = merkle.inclusion_is_valid(entry.log_index, checkpoint.size, merkle.leaf_hash(data), proof.proof,
+                                         checkpoint.root_hash)
+    return Check(commitment_ok, in_entry, True, included, checkpoint.size)
+
+
+def _csrf_ok(request: Request, token: str) -> bool:
+    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
+    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
+
+
+@router.get("/records")
+def records_form(request: Request) -> Response:
+    return render(request, "records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
+
+
+@router.post("/records")
+def records(
+    request: Request, session: SessionDep, ring: RingDep, now: NowDep,
+    code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    if not _csrf_ok(request, csrf_token):
+        return error_page(request, "csrf", 403)
+    errors: dict[str, str] = {}
+    cleaned = scheduling.normalise_code(code)
+    if not cleaned:
+        errors["code"] = N_("Enter the code from your confirmation.")
+    elif len(cleaned) != scheduling.CODE_LENGTH:
+        errors["code"] = N_("The code has 10 letters and numbers. Check it and try again.")
+    if not name.strip():
+        errors["name"] = N_("Enter your name as you gave it when you booked.")
+    elif len(name) > 200:
+        errors["name"] = N_("Enter at most 200 characters.")
+    context = {"title": N_("Who has seen my records"), "code": code, "name": name}
+    if errors:
+        return render(request, "records.html", {**context, "errors": errors}, status=422, page_url="/records")
+    found = accounting.lookup(session, ring, cleaned, name.strip(), now)
+    lang = language(request)
+    rows = []
+    if found.entries:
+        refresh_checkpoint(request, session, now)  # sign the newest entries, so every entry can be checked
+        checkpoint_note = log_service.checkpoint_note(session) or ""
+        signer = request.app.state.log_signer
+        origin: str = request.app.state.settings.log.origin
+        for entry in found.entries:
+            result = check_entry(session, signer.verifier(), origin, checkpoint_note, entry)
+            rows.append({
+                "entry": entry,
+                "when": i18n.when_label(entry.disclosed_at, UTC, lang),
+                "purpose": PURPOSES.get(entry.purpose),
+                "categories": [CATEGORIES.get(c, c) for c in entry.categories],
+                "check": result,
+                "proof_url": "/log/proof/inclusion?" + urlencode({"index": entry.log_index, "size": result.size}),
+                "entry_url": f"/log/entry/{entry.log_index}",
+                "recipe": json.dumps({"salt": entry.salt, "person_id": entry.person_id,
+                                      "request_id": str(entry.request_id), "commitment": entry.commitment}),
+            })
+    return render(request, "records_result.html", {**context, "title": N_("Who has seen your records"),
+                                                    "rows": rows}, page_url="/records")
