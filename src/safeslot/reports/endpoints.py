@@ -14,7 +14,7 @@ from safeslot.db import get_session
 from safeslot.reports import render, service
 
 router = APIRouter(prefix="/transparency/report", tags=["transparency report"])
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CACHE = "public, max-age=300"
 
 
