@@ -46,7 +46,7 @@ from safeslot.transparency.note import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

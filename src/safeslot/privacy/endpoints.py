@@ -19,7 +19,7 @@ from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 StaffDep = Annotated[Principal, Depends(current_staff)]

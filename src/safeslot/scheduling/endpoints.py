@@ -40,7 +40,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     fastpath.install(app, settings)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 IdempotencyKey = Annotated[
