@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from safeslot.scheduling import demo
 from tests.conftest import NOW
 
-BUDGET = 240  # examples per database, over all operations and both modes
+BUDGET = 160  # examples per database, over all operations and both modes
 SCHEDULING = ("/api/v1/appointments", "/api/v1/slots", "/api/v1/offices")  # the foundation's own: more examples
-SCHEDULING_EXAMPLES = 20
+SCHEDULING_EXAMPLES = 12
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 

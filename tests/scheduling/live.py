@@ -34,6 +34,7 @@ class LiveServer:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""
+        self.db_url = url
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
