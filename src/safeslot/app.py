@@ -26,6 +26,7 @@ from safeslot.privacy.crypto import KeyRing, load_key_ring
 # there yet is simply not mounted. Order matters only for the OpenAPI tags.
 DOMAIN_ROUTERS = (
     "safeslot.scheduling.endpoints",
+    "safeslot.scheduling.admin_endpoints",
     "safeslot.identity.endpoints",
     "safeslot.transparency.endpoints",
     "safeslot.disclosure.endpoints",

@@ -1,0 +1,205 @@
+"""Supervisor API: an office's services, staff, weekly hours and closures.
+
+Only a supervisor of *that* office may read or change them (the authorization
+table lets supervisors in; ``ensure_office`` refuses any other office with 403
+``wrong-office``). Admins may not: they manage accounts and roles, and the
+office's staff list names people, so it stays with the office's supervisor
+(docs/identity-and-privacy.md, "Who manages an office").
+
+Every change calls the scheduling service and then re-materialises the
+office's slots (``generate_slots``) from today to the end of the booking
+horizon, so a new service, staff member or opening window is bookable at once
+and a closure takes that day's slots out of search. Bookings already made are
+kept (capacity never drops below what is booked).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeslot.db import get_session
+from safeslot.deps import get_now
+from safeslot.errors import Conflict, InvalidInput
+from safeslot.identity.guard import current_staff
+from safeslot.identity.service import Principal, ensure_office
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling import service
+from safeslot.scheduling.models import Office, SlotCapacity, Staff
+
+router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+StaffDep = Annotated[Principal, Depends(current_staff)]
+
+HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
+SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
+LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+class ClosureTaken(Conflict):
+    slug = "closure-exists"
+    title = "The office is already closed that day"
+
+
+class HoursOverlap(InvalidInput):
+    slug = "hours-overlap"
+    title = "Opening hours overlap"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ServiceIn(_In):
+    slug: str = Field(pattern=SLUG, description="Short name used in URLs, e.g. `card`.")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    minutes: int = Field(ge=15, le=480, multiple_of=15, description="Duration, a multiple of 15 minutes.")
+
+
+class ServiceAdminOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+    minutes: int
+
+
+class StaffIn(_In):
+    display_name: str = Field(min_length=1, max_length=200, description="As shown at the desk, e.g. `Desk G`.")
+    languages: list[Annotated[str, Field(pattern=LANGUAGE)]] = Field(min_length=1, max_length=20)
+    services: list[Annotated[str, Field(pattern=SLUG)]] = Field(min_length=1, max_length=50)
+
+
+class StaffOut(BaseModel):
+    id: int
+    display_name: str
+    languages: list[str]
+    services: list[str]
+    active: bool
+
+
+class HoursIn(_In):
+    weekday: int = Field(ge=0, le=6, description="Monday = 0 … Sunday = 6.")
+    opens: dt.time = Field(description="Office local time, e.g. 09:00.")
+    closes: dt.time = Field(description="Office local time, after `opens`.")
+
+
+class HoursOut(BaseModel):
+    weekday: int
+    opens: dt.time
+    closes: dt.time
+
+
+class ClosureIn(_In):
+    day: dt.date = Field(description="Office local date.")
+    reason: str = Field(min_length=1, max_length=200, description="Shown to the public, e.g. `Public holiday`.")
+
+
+class ClosureOut(BaseModel):
+    day: dt.date
+    reason: str
+
+
+def _own_office(session: Session, slug: str, staff: Principal) -> Office:
+    office = service.get_office(session, slug)
+    ensure_office(staff, office.id)
+    return office
+
+
+def _reopen(session: Session, office: Office, now: dt.datetime) -> None:
+    """Re-materialise slots from today (office local) to the later of the horizon and the last open slot."""
+    tz = service.zone(office.timezone)
+    today = now.astimezone(tz).date()
+    last_start = session.scalar(select(func.max(SlotCapacity.starts_at)).where(SlotCapacity.office_id == office.id))
+    last = today + HORIZON
+    if last_start is not None:
+        last = max(last, last_start.astimezone(tz).date())
+    service.generate_slots(session, office, today, last)
+
+
+@router.get("/services", response_model=list[ServiceAdminOut])
+def list_services(office: str, staff: StaffDep, session: SessionDep) -> list[ServiceAdminOut]:
+    found = _own_office(session, office, staff)
+    return [ServiceAdminOut(slug=s.slug, name=s.name, description=s.description, minutes=s.duration_minutes)
+            for s in service.list_services(session, found)]
+
+
+@router.post("/services", status_code=201, response_model=ServiceAdminOut)
+def add_service(office: str, body: ServiceIn, staff: StaffDep, session: SessionDep, now: NowDep) -> ServiceAdminOut:
+    """A new service; it has slots once a staff member who serves it is added."""
+    found = _own_office(session, office, staff)
+    s = service.add_service(session, found, body.slug, body.name, body.description, body.minutes)
+    _reopen(session, found, now)
+    return ServiceAdminOut(slug=s.slug, name=s.name, description=s.description, minutes=s.duration_minutes)
+
+
+def _staff_out(m: Staff) -> StaffOut:
+    return StaffOut(id=m.id, display_name=m.display_name, languages=m.languages.split(),
+                    services=m.services.split(), active=m.active)
+
+
+@router.get("/staff", response_model=list[StaffOut])
+def list_staff(office: str, staff: StaffDep, session: SessionDep) -> list[StaffOut]:
+    found = _own_office(session, office, staff)
+    return [_staff_out(m) for m in repo.staff(session, found.id)]
+
+
+@router.post("/staff", status_code=201, response_model=StaffOut)
+def add_staff(office: str, body: StaffIn, staff: StaffDep, session: SessionDep, now: NowDep) -> StaffOut:
+    """A person serving at a desk; capacity of every service they serve grows by one."""
+    found = _own_office(session, office, staff)
+    member = service.add_staff(session, found, body.display_name, body.languages, body.services)
+    _reopen(session, found, now)
+    return _staff_out(member)
+
+
+@router.get("/hours", response_model=list[HoursOut])
+def list_hours(office: str, staff: StaffDep, session: SessionDep) -> list[HoursOut]:
+    found = _own_office(session, office, staff)
+    return [HoursOut(weekday=h.weekday, opens=h.opens, closes=h.closes)
+            for h in sorted(repo.hours(session, found.id), key=lambda h: (h.weekday, h.opens))]
+
+
+@router.post("/hours", status_code=201, response_model=HoursOut)
+def add_hours(office: str, body: HoursIn, staff: StaffDep, session: SessionDep, now: NowDep) -> HoursOut:
+    """One more opening window on a weekday (e.g. Saturday 09:00-12:00); windows may not overlap."""
+    found = _own_office(session, office, staff)
+    if not body.opens < body.closes:
+        raise InvalidInput("Opening time must be before closing time.")
+    for h in repo.hours(session, found.id):
+        if h.weekday == body.weekday and body.opens < h.closes and h.opens < body.closes:
+            raise HoursOverlap(
+                f"The office is already open {h.opens:%H:%M}-{h.closes:%H:%M} that weekday; "
+                "choose a window that does not overlap it."
+            )
+    row = service.set_hours(session, found, body.weekday, body.opens, body.closes)
+    _reopen(session, found, now)
+    return HoursOut(weekday=row.weekday, opens=row.opens, closes=row.closes)
+
+
+@router.get("/closures", response_model=list[ClosureOut])
+def list_closures(office: str, staff: StaffDep, session: SessionDep, now: NowDep) -> list[ClosureOut]:
+    """Closures from today on."""
+    found = _own_office(session, office, staff)
+    today = now.astimezone(service.zone(found.timezone)).date()
+    return [ClosureOut(day=c.day, reason=c.reason)
+            for c in repo.closures(session, found.id, today, dt.date(9999, 12, 31))]
+
+
+@router.post("/closures", status_code=201, response_model=ClosureOut)
+def add_closure(office: str, body: ClosureIn, staff: StaffDep, session: SessionDep, now: NowDep) -> ClosureOut:
+    """Close the office for a day: its slots leave search at once; appointments already booked are kept."""
+    found = _own_office(session, office, staff)
+    if body.day < now.astimezone(service.zone(found.timezone)).date():
+        raise InvalidInput("That day is in the past; give today or a later day.")
+    if repo.closures(session, found.id, body.day, body.day):
+        raise ClosureTaken(f"The office is already closed on {body.day.isoformat()}.")
+    row = service.add_closure(session, found, body.day, body.reason)
+    return ClosureOut(day=row.day, reason=row.reason)

@@ -1,0 +1,155 @@
+"""Supervisor API: only a supervisor of that office manages its services, staff, hours and closures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeslot.identity import service as identity
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import service
+from safeslot.scheduling.models import Closure, Service, Staff, WeeklyHours
+from tests.conftest import NOW
+from tests.identity.helpers import bearer, make_staff
+
+WEDNESDAY = NOW.date() + dt.timedelta(days=2)
+SATURDAY = NOW.date() + dt.timedelta(days=5)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def north(session: Session, office: str) -> str:
+    service.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
+    session.flush()
+    return "north"
+
+
+def _headers(session: Session, keyring: KeyRing, roles: list[str], office: str | None, name: str) -> dict[str, str]:
+    account, _ = make_staff(session, keyring, roles, office, username=name)
+    return bearer(session, account)
+
+
+def _slots(client: TestClient, service_slug: str, day: dt.date) -> list[dict[str, object]]:
+    r = client.get("/api/v1/slots", params={"office": "central", "service": service_slug,
+                                            "from": day.isoformat(), "to": day.isoformat()})
+    assert r.status_code == 200, r.text
+    return list(r.json())
+
+
+def _count(session: Session, model: type[object]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_supervisor_manages_their_office_and_changes_reach_search(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    r = client.post("/api/v1/offices/central/services", headers=h,
+                    json={"slug": "permit", "name": "Parking permit", "minutes": 15})
+    assert r.status_code == 201, r.text
+    assert _slots(client, "permit", WEDNESDAY) == []  # nobody serves it yet
+    r = client.post("/api/v1/offices/central/staff", headers=h,
+                    json={"display_name": "Desk G", "languages": ["en"], "services": ["permit"]})
+    assert r.status_code == 201, r.text
+    assert len(_slots(client, "permit", WEDNESDAY)) > 0  # reopened at once
+
+    assert _slots(client, "card", SATURDAY) == []
+    r = client.post("/api/v1/offices/central/hours", headers=h,
+                    json={"weekday": 5, "opens": "09:00", "closes": "12:00"})
+    assert r.status_code == 201, r.text
+    saturday = _slots(client, "card", SATURDAY)
+    assert saturday and str(saturday[0]["starts_at"]).startswith(f"{SATURDAY.isoformat()}T09:00")
+
+    listed = {k: client.get(f"/api/v1/offices/central/{k}", headers=h) for k in ("services", "staff", "hours")}
+    assert all(r.status_code == 200 for r in listed.values())
+    assert "permit" in [s["slug"] for s in listed["services"].json()]
+    assert "Desk G" in [s["display_name"] for s in listed["staff"].json()]
+    assert {"weekday": 5, "opens": "09:00:00", "closes": "12:00:00"} in listed["hours"].json()
+
+
+def test_closure_removes_that_days_slots_from_search(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    assert _slots(client, "apply", WEDNESDAY)
+    r = client.post("/api/v1/offices/central/closures", headers=h,
+                    json={"day": WEDNESDAY.isoformat(), "reason": "Public holiday"})
+    assert r.status_code == 201, r.text
+    assert _slots(client, "apply", WEDNESDAY) == []
+    assert _slots(client, "apply", WEDNESDAY + dt.timedelta(days=1))  # the next day stays open
+    assert client.get("/api/v1/offices/central/closures", headers=h).json() == [
+        {"day": WEDNESDAY.isoformat(), "reason": "Public holiday"}
+    ]
+    again = client.post("/api/v1/offices/central/closures", headers=h,
+                        json={"day": WEDNESDAY.isoformat(), "reason": "Twice"})
+    assert again.status_code == 409 and again.json()["type"] == "/problems/closure-exists"
+
+
+@pytest.mark.parametrize("kind", ["services", "staff", "hours", "closures"])
+def test_other_office_supervisor_clerk_and_admin_are_refused_and_nothing_changes(
+    client: TestClient, session: Session, keyring: KeyRing, north: str, kind: str
+) -> None:
+    bodies = {
+        "services": {"slug": "permit", "name": "Parking permit", "minutes": 15},
+        "staff": {"display_name": "Desk G", "languages": ["en"], "services": ["card"]},
+        "hours": {"weekday": 5, "opens": "09:00", "closes": "12:00"},
+        "closures": {"day": WEDNESDAY.isoformat(), "reason": "Public holiday"},
+    }
+    before = [_count(session, m) for m in (Service, Staff, WeeklyHours, Closure)]
+    callers = {
+        "supervisor of another office": (_headers(session, keyring, ["supervisor"], "north", "sup-north"),
+                                         "wrong-office"),
+        "clerk of this office": (_headers(session, keyring, ["clerk"], "central", "clerk-central"), "role-refused"),
+        "admin": (_headers(session, keyring, ["admin"], None, "admin"), "role-refused"),
+    }
+    for who, (h, slug) in callers.items():
+        for r in (client.post(f"/api/v1/offices/central/{kind}", headers=h, json=bodies[kind]),
+                  client.get(f"/api/v1/offices/central/{kind}", headers=h)):
+            assert r.status_code == 403, (who, r.text)
+            assert r.json()["type"] == f"/problems/{slug}", who
+    assert client.post(f"/api/v1/offices/central/{kind}", json=bodies[kind]).status_code == 401
+    assert [_count(session, m) for m in (Service, Staff, WeeklyHours, Closure)] == before
+    assert _slots(client, "apply", WEDNESDAY)  # no closure slipped through
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("services", {"slug": "Bad Slug", "name": "x", "minutes": 15}),
+        ("services", {"slug": "odd", "name": "Odd", "minutes": 20}),
+        ("services", {"slug": "card", "name": "Duplicate", "minutes": 15}),
+        ("staff", {"display_name": "Desk G", "languages": ["en"], "services": ["no-such-service"]}),
+        ("staff", {"display_name": "Desk G", "languages": [], "services": ["card"]}),
+        ("hours", {"weekday": 7, "opens": "09:00", "closes": "12:00"}),
+        ("hours", {"weekday": 5, "opens": "12:00", "closes": "09:00"}),
+        ("hours", {"weekday": 0, "opens": "10:00", "closes": "11:00"}),  # overlaps Monday 09:00-16:30
+        ("closures", {"day": "2027-02-30", "reason": "x"}),
+        ("closures", {"day": (NOW.date() - dt.timedelta(days=1)).isoformat(), "reason": "Yesterday"}),
+        ("closures", {"day": WEDNESDAY.isoformat(), "reason": ""}),
+    ],
+)
+def test_bad_input_is_422_and_writes_nothing(
+    client: TestClient, session: Session, keyring: KeyRing, office: str, kind: str, body: dict[str, object]
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    before = [_count(session, m) for m in (Service, Staff, WeeklyHours, Closure)]
+    wednesday = len(_slots(client, "apply", WEDNESDAY))
+    r = client.post(f"/api/v1/offices/central/{kind}", headers=h, json=body)
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert [_count(session, m) for m in (Service, Staff, WeeklyHours, Closure)] == before
+    assert len(_slots(client, "apply", WEDNESDAY)) == wednesday
+
+
+def test_unknown_office_is_404(client: TestClient, session: Session, keyring: KeyRing, office: str) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    assert client.get("/api/v1/offices/nowhere/services", headers=h).status_code == 404
