@@ -62,6 +62,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     """Serve our CSS and JS (and the USWDS assets when scripts/build-assets installed them)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
+    _staff.install(app)  # /console refusals of the authorization middleware become pages
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -408,5 +409,7 @@ def cancel(
 
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
 from safeslot.console import records as _records  # noqa: E402
+from safeslot.console import staff as _staff  # noqa: E402
 
 router.include_router(_records.router)
+router.include_router(_staff.router)

@@ -1,0 +1,367 @@
+"""Staff console: server-rendered pages under /console for clerks, reviewers and auditors.
+
+Sign-in is a plain form (password + TOTP through the identity service) that sets
+the same session cookie as ``POST /api/v1/auth/session``. Roles are enforced by
+identity/authz.py (every route here has an entry) before any code here runs;
+cookie POSTs must carry the session's CSRF token, which every form holds.
+Pages that show personal data go through the privacy service, which writes an
+access record per person shown. A refusal of the authorization middleware
+(problem+json) becomes a page here: no session → the sign-in page, a wrong role
+or an expired form → an error page. Domain errors are pages too (PageRoute).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from sqlalchemy.orm import Session
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from safeslot.console import csrf, i18n, pages
+from safeslot.console.i18n import N_
+from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
+from safeslot.db import get_session
+from safeslot.deps import get_keyring, get_now
+from safeslot.disclosure import release, review
+from safeslot.disclosure import service as disclosure
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import Actor
+from safeslot.errors import DomainError, InvalidInput, status_for
+from safeslot.identity import service as identity
+from safeslot.identity.errors import AccountLocked, SignInFailed
+from safeslot.identity.guard import SESSION_COOKIE, current_staff, session_csrf_token
+from safeslot.identity.service import Principal
+from safeslot.privacy import service as privacy
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.models import Office
+from safeslot.transparency import service as log_service
+
+
+class StaffRoute(PageRoute):
+    """Errors are pages; a domain error's detail (what to do next, never personal data) is shown to staff."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super(PageRoute, self).get_route_handler()
+        wrapped = PageRoute.get_route_handler(self)
+
+        async def staff_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                context = {"title": exc.title, "advice": exc.detail}
+                return render(request, "error.html", context, status=status_for(exc), page_url="/console")
+            except Exception:
+                return await wrapped(request)  # logged without details, the generic error page
+
+        return staff_handler
+
+
+router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+RingDep = Annotated[KeyRing, Depends(get_keyring)]
+StaffDep = Annotated[Principal, Depends(current_staff)]
+
+UPCOMING_DAYS = 7
+OPEN = ("in_review", "info_requested")
+STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
+REVIEW_ROLE_LABELS = {"privacy_officer": N_("Privacy officer"), "counsel": N_("Counsel")}
+HOME_BY_ROLE = (("clerk", "/console/appointments"), ("privacy_officer", "/console/disclosures"),
+                ("counsel", "/console/disclosures"), ("auditor", "/console/audit"))
+DONE = {
+    "status": N_("The appointment was updated."),
+    "approve": N_("Your approval is recorded."),
+    "released": N_("Both approvals stand: the request is approved and released."),
+    "deny": N_("The request is denied."),
+    "narrow": N_("The scope is narrowed. Both reviewers must approve again."),
+    "ask": N_("Your question was sent to the requester."),
+}
+
+
+# -- refusals of the authorization middleware as pages -------------------------------------------
+def install(app: FastAPI) -> None:
+    """Wrap the whole app (outside every middleware) so /console refusals become pages for browsers
+    (requests that accept text/html)."""
+    build = app.build_middleware_stack
+
+    def build_with_pages() -> Any:
+        return ConsoleRefusals(build())
+
+    app.build_middleware_stack = build_with_pages  # type: ignore[method-assign]
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+
+
+class ConsoleRefusals:
+    def __init__(self, app: Callable[[Scope, Any, Any], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or not str(scope["path"]).startswith("/console")
+                or b"text/html" not in dict(scope.get("headers") or []).get(b"accept", b"")):
+            # API clients (and the authorization matrix test) keep problem+json; browsers get pages.
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] = {}
+
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if message["status"] in (401, 403) and headers.get(b"content-type", b"").startswith(
+                        b"application/problem+json"):
+                    held["status"] = message["status"]
+                    return
+            elif held:
+                if message.get("more_body"):
+                    held["body"] = held.get("body", b"") + message.get("body", b"")
+                    return
+                body = held.get("body", b"") + message.get("body", b"")
+                response = _refusal_page(Request(scope), held["status"], body)
+                await response(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, watch)
+
+
+def _refusal_page(request: Request, status: int, body: bytes) -> Response:
+    if status == 401:
+        return RedirectResponse("/console/sign-in", status_code=303, headers={"Cache-Control": "no-store"})
+    if b"csrf-refused" in body:
+        return pages.error_page(request, "csrf", 403)
+    context = {"title": N_("You do not have access to this page"),
+               "advice": N_("Your account does not have the role this page needs. Ask an administrator.")}
+    return render(request, "error.html", context, status=403, page_url="/console")
+
+
+# -- rendering -----------------------------------------------------------------------------------
+def _page(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> Response:
+    """A console page: the session's CSRF token in every form; no language cookie games."""
+    lang = language(request)
+    principal: Principal = context.pop("staff")
+    html = environment(lang).get_template(template).render(
+        lang=lang, csrf_field=csrf.FIELD, csrf_token=session_csrf_token(request), staff=principal,
+        nav=_nav(principal), path=request.url.path, uswds=pages.USWDS_CSS.exists(),
+        done=DONE.get(request.query_params.get("done", "")), **{"errors": {}, **context},
+    )
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def _nav(principal: Principal) -> list[tuple[str, str]]:
+    items = []
+    if "clerk" in principal.roles:
+        items.append(("/console/appointments", N_("Appointments")))
+    if principal.roles & {"privacy_officer", "counsel"}:
+        items.append(("/console/disclosures", N_("Disclosure requests")))
+    if "auditor" in principal.roles:
+        items.append(("/console/audit", N_("Audit")))
+    return items
+
+
+def _see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
+
+
+# -- sign in and out -----------------------------------------------------------------------------
+def _public_csrf_ok(request: Request, token: str) -> bool:
+    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
+    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> Response:
+    return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"), "username": ""})
+
+
+@router.post("/sign-in")
+def sign_in(
+    request: Request, session: SessionDep, ring: RingDep, now: NowDep,
+    username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+    totp: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    if not _public_csrf_ok(request, csrf_token):  # login CSRF: the public double-submit token
+        return pages.error_page(request, "csrf", 403)
+    try:
+        account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
+                                   demo_mode=request.app.state.settings.is_demo)
+    except (SignInFailed, AccountLocked) as exc:
+        # Answer without raising, so the failure count is committed (the lockout depends on it).
+        message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")
+                   if isinstance(exc, AccountLocked)
+                   else N_("Check your username, password and the six-digit code from your app."))
+        return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"), "username": username,
+                                                      "errors": {"username": message}},
+                      status=429 if isinstance(exc, AccountLocked) else 401, page_url="/console/sign-in")
+    _, secret = identity.issue_credential(session, "session", now, staff=account)
+    response = _see_other("/console")
+    response.set_cookie(SESSION_COOKIE, secret, max_age=int(identity.SESSION_LIFETIME.total_seconds()),
+                        secure=True, httponly=True, samesite="strict", path="/")
+    return response
+
+
+@router.post("/sign-out")
+def sign_out(staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    identity.revoke_credential(session, staff.credential_id, now)
+    response = _see_other("/console/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("")
+def home(staff: StaffDep) -> Response:
+    for role, url in HOME_BY_ROLE:
+        if role in staff.roles:
+            return _see_other(url)
+    return _see_other("/console/sign-in")
+
+
+# -- clerk: the office's appointments ------------------------------------------------------------
+@router.get("/appointments")
+def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
+    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
+    if office is None:
+        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
+    tz = scheduling.zone(office.timezone)
+    lang = language(request)
+    today = now.astimezone(tz).date()
+    services = {s.id: s.name for s in scheduling.list_services(session, office)}
+    days = []
+    for offset in range(UPCOMING_DAYS):
+        day = today + dt.timedelta(days=offset)
+        # Each person listed is written to the access log (purpose front_desk) by the privacy service.
+        views = privacy.office_day(session, ring, staff, office.slug, day, now)
+        if views or offset == 0:
+            days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
+                {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
+                 "language": i18n.language_name(v.language, lang) if v.language else None,
+                 "actions": _actions(v.status, v.starts_at, now)}
+                for v in views]})
+    return _page(request, "staff/appointments.html",
+                 {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})
+
+
+def _actions(status: str, starts_at: dt.datetime, now: dt.datetime) -> list[tuple[str, str]]:
+    if status == "booked":
+        out = [("checked-in", STATUS_ACTIONS["checked-in"])]
+        if now >= starts_at:
+            out.append(("noshow", STATUS_ACTIONS["noshow"]))
+        return out
+    if status == "checked-in":
+        return [("fulfilled", STATUS_ACTIONS["fulfilled"])]
+    return []
+
+
+@router.post("/appointments/{code}/status")
+def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
+               status: Annotated[str, Form()] = "") -> Response:
+    if status not in STATUS_ACTIONS:
+        raise InvalidInput("Choose check in, done or no-show.")
+    identity.ensure_office(staff, scheduling.get_by_code(session, code).office_id)
+    scheduling.set_status(session, code, status, now)
+    return _see_other("/console/appointments?done=status")
+
+
+# -- privacy officer and counsel: the disclosure queue -------------------------------------------
+def _actor(staff: Principal) -> Actor:
+    return Actor("staff", staff.id, staff.roles)
+
+
+def _engine(request: Request) -> PolicyEngine:
+    engine: PolicyEngine = request.app.state.policy_engine
+    return engine
+
+
+def _when(value: dt.datetime | None, lang: str) -> str | None:
+    return i18n.when_label(value, scheduling.zone("UTC"), lang) if value else None
+
+
+@router.get("/disclosures")
+def queue(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    engine, lang = _engine(request), language(request)
+    rows: list[dict[str, Any]] = []
+    for status in OPEN:
+        for found in disclosure.list_requests(session, _actor(staff), status):
+            out = disclosure.view(session, engine, found, now)
+            rows.append({"out": out, "model": found, "deadline": _when(out.deadline, lang),
+                         "approvals": sorted(review.approvals(session, found.id))})
+    latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+    rows.sort(key=lambda r: (not r["out"].overdue, r["out"].deadline or latest))
+    return _page(request, "staff/queue.html", {"staff": staff, "title": N_("Disclosure requests"), "rows": rows})
+
+
+@router.get("/disclosures/{request_id}")
+def request_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    engine, lang = _engine(request), language(request)
+    found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
+    out = disclosure.view(session, engine, found, now)
+    my_roles = [r for r in review.REVIEW_ROLES if r in staff.roles]
+    context = {
+        "staff": staff, "title": N_("Disclosure request"), "out": out, "model": found,
+        "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id),
+        "approvals": review.approvals(session, request_id), "my_roles": my_roles,
+        "role_labels": REVIEW_ROLE_LABELS, "open": found.status in OPEN,
+    }
+    return _page(request, "staff/request.html", context)
+
+
+def _role(staff: Principal, role: str) -> str:
+    if role not in review.REVIEW_ROLES or role not in staff.roles:
+        raise InvalidInput("Choose the review role you hold: privacy officer or counsel.")
+    return role
+
+
+def _reason(reason: str) -> str:
+    if not reason.strip():
+        raise InvalidInput("Write a reason; the requester and the auditors read it.")
+    return reason.strip()[:2000]
+
+
+@router.post("/disclosures/{request_id}/approve")
+def approve(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+            now: NowDep, role: Annotated[str, Form()] = "") -> Response:
+    done = "approve"
+    if review.approve(session, _actor(staff), request_id, _role(staff, role), now):
+        release.create(session, ring, request.app.state.log_signer, request_id, now)
+        done = "released"
+    return _see_other(f"/console/disclosures/{request_id}?done={done}")
+
+
+@router.post("/disclosures/{request_id}/deny")
+def deny(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+         role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
+    review.deny(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    return _see_other(f"/console/disclosures/{request_id}?done=deny")
+
+
+@router.post("/disclosures/{request_id}/narrow")
+def narrow(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+           role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+           drop: Annotated[list[str] | None, Form()] = None) -> Response:
+    review.narrow(session, _actor(staff), request_id, _role(staff, role), _reason(reason), [], drop or [], now)
+    return _see_other(f"/console/disclosures/{request_id}?done=narrow")
+
+
+@router.post("/disclosures/{request_id}/ask")
+def ask(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+        role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
+    review.ask_information(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    return _see_other(f"/console/disclosures/{request_id}?done=ask")
+
+
+# -- auditor: alerts and the log's status --------------------------------------------------------
+@router.get("/audit")
+def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
+    lang = language(request)
+    alerts = [{"alert": a, "when": _when(a.at, lang)} for a in privacy.alerts(session)]
+    status = log_service.status(session)
+    context = {"staff": staff, "title": N_("Audit"), "alerts": alerts, "log": status,
+               "checkpoint_at": _when(status.last_checkpoint_at, lang)}
+    return _page(request, "staff/audit.html", context)
