@@ -70,6 +70,8 @@ StaffDep = Annotated[Principal, Depends(current_staff)]
 
 UPCOMING_DAYS = 7
 OPEN = ("in_review", "info_requested")
+STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfilled": N_("Done"),
+                 "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
 STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 REVIEW_ROLE_LABELS = {"privacy_officer": N_("Privacy officer"), "counsel": N_("Counsel")}
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("privacy_officer", "/console/disclosures"),
@@ -242,7 +244,7 @@ def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: R
             days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
                 {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
                  "language": i18n.language_name(v.language, lang) if v.language else None,
-                 "actions": _actions(v.status, v.starts_at, now)}
+                 "status": STATUS_LABELS.get(v.status, v.status), "actions": _actions(v.status, v.starts_at, now)}
                 for v in views]})
     return _page(request, "staff/appointments.html",
                  {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})

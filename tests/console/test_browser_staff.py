@@ -1,0 +1,197 @@
+"""The staff console and the records page in a real browser (Debian's Chromium, Playwright, axe-core).
+
+One story on a served app with a clock the test moves: a clerk checks someone in; a privacy
+officer and then counsel (two people) approve a judicial warrant that came with a
+non-disclosure order; the person looks at "Who has seen my records" and sees nothing while
+the order runs, then, once it has expired, the entry with its check against the signed log.
+Screenshots go to test-artifacts/screenshots/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+import uvicorn
+from argon2 import PasswordHasher
+
+from safeslot.app import create_app
+from safeslot.config import Environment, Settings
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.disclosure import intake
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.disclosure.schemas import Actor, RequestMetadata
+from safeslot.identity import service as identity
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import demo
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.models import Office
+from safeslot.scheduling.schemas import BookingIn
+from tests.conftest import NOW, new_database
+from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, Walk, _free_port
+
+pytestmark = pytest.mark.browser
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+PASSWORD = "correct horse battery staple"
+NAME = "Maria Example"
+ORDER_ENDS = NOW + dt.timedelta(days=30)
+
+
+class Story:
+    """The served app and what the test set up in it."""
+
+    def __init__(self) -> None:
+        self.now = NOW
+        self.url = ""
+        self.code = ""
+        self.request_id = 0
+        self.totp: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
+    tmp = tmp_path_factory.mktemp("browser-staff")
+    url, drop = new_database("sqlite", None, tmp)
+    engine = build_engine(url)
+    ring = KeyRing.generate()
+    told = Story()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        with transaction(build_sessionmaker(engine)) as session:
+            demo.load(session, NOW.date(), weeks=2)
+            office = session.query(Office).filter(Office.slug == "central").one()
+            for role in ("clerk", "privacy_officer", "counsel"):
+                _, secret = identity.create_account(
+                    session, ring, username=role.replace("_", "-"), display_name="Desk Example", password=PASSWORD,
+                    roles=[role], office_id=office.id if role == "clerk" else None, now=NOW)
+                told.totp[role] = secret
+            day = NOW.date() + dt.timedelta(days=1)
+            _, _, slots = scheduling.search_slots(session, "central", "apply", day, day, None, NOW)
+            appointment = scheduling.book(session, ring, BookingIn.model_validate({
+                "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(),
+                "name": NAME}), NOW)
+            told.code = scheduling.format_code(appointment.code)
+            meta = RequestMetadata.model_validate({
+                "instrument_type": "judicial_warrant", "issuer": "U.S. District Court, District of Example",
+                "court": "U.S. District Court, District of Example", "docket": "1:27-mj-00042",
+                "signer_name": "Hon. Judge Example", "signer_type": "judge", "statutes": ["18 U.S.C. 3117"],
+                "purpose": "criminal", "subjects": [{"name": NAME, "office": "central"}],
+                "categories": ["appointment_schedule"],
+                "non_disclosure_order": {"authority": "18 U.S.C. 2705(b)", "expires_at": ORDER_ENDS.isoformat()},
+            })
+            found = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"),
+                                  Actor("official", 501, agency="dhs-ice"), meta, b"%PDF-1.7\n% test\n%%EOF\n", NOW)
+            told.request_id = found.id
+        settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
+                            log={"signing_key_file": tmp / "log.key"})
+        app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off", ws="none"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        # "localhost": Chromium keeps Secure cookies (the session cookie) on http://localhost
+        told.url = f"http://localhost:{port}"
+        yield told
+        server.should_exit = True
+        thread.join(10)
+    engine.dispose()
+    drop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        reason = f"{CHROMIUM} is missing: run scripts/test-deps (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true requires the browser tests to run: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _sign_in(walk: Walk, story: Story, role: str) -> None:
+    page = walk.page
+    page.goto("/console/appointments")  # no session yet: sent to the sign-in page
+    assert page.url.endswith("/console/sign-in")
+    page.fill("#username", role.replace("_", "-"))
+    page.fill("#password", PASSWORD)
+    page.fill("#totp", pyotp.TOTP(story.totp[role]).at(story.now))
+    walk.shot("sign-in")
+    page.click("button[type=submit]:has-text('Sign in')")
+
+
+def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
+    walk = Walk(browser, story.url, "staff-clerk")
+    try:
+        _sign_in(walk, story, "clerk")
+        page = walk.page
+        assert page.url.endswith("/console/appointments")
+        row = page.locator(f"#appt-{story.code}")
+        assert NAME in row.inner_text()
+        walk.shot("day")
+        row.locator("button", has_text="Check in").click()
+        assert "The appointment was updated." in page.inner_text("#done")
+        assert page.locator(f"#appt-{story.code} .status").inner_text() == "Checked in"
+        walk.shot("checked-in")
+    finally:
+        walk.close()
+
+
+def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: Any, story: Story) -> None:
+    for role, expected in (("privacy_officer", "Your approval is recorded."),
+                           ("counsel", "approved and released")):
+        walk = Walk(browser, story.url, f"staff-{role}")
+        try:
+            _sign_in(walk, story, role)
+            page = walk.page
+            assert page.url.endswith("/console/disclosures")
+            page.click(f"a[href='/console/disclosures/{story.request_id}']")
+            assert "Policies that decided" in page.content()
+            walk.shot("request")
+            page.click("#approve")
+            assert expected in page.inner_text("#done")
+            walk.shot("approved")
+        finally:
+            walk.close()
+
+    person = Walk(browser, story.url, "records")
+    try:
+        page = person.page
+
+        def look_up() -> None:
+            page.goto("/records")
+            person.check("form")
+            page.fill("#code", story.code)
+            page.fill("#name", NAME)
+            page.click("button[type=submit]")
+
+        look_up()
+        assert page.locator("#no-entries").is_visible(), "hidden while the non-disclosure order runs"
+        person.check("order-running")
+        story.now = ORDER_ENDS  # the order expires
+        look_up()
+        assert "Checked: this entry is in the public log." in page.content()
+        person.check("entry-checked")
+        page.click("a:has-text('(JSON)') >> nth=0")
+        assert '"proof"' in page.content()
+        person.shot("proof-json")
+    finally:
+        story.now = NOW
+        person.close()
