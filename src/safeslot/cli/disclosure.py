@@ -1,4 +1,5 @@
-"""`safeslot policy …` (check, explain, propose, approve) and `safeslot request …` (list)."""
+"""`safeslot policy …` (check, explain, propose, approve), `safeslot request …` (list, expire)
+and `safeslot notices send`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from safeslot.errors import DomainError
 
 policy_app = typer.Typer(help="The Cedar disclosure policy: check, explain, change.", no_args_is_help=True)
 request_app = typer.Typer(help="Disclosure requests.", no_args_is_help=True)
+notices_app = typer.Typer(help="Notices to people whose records were disclosed.", no_args_is_help=True)
 
 
 def _now() -> dt.datetime:
@@ -143,3 +145,28 @@ def list_requests(status: Annotated[str | None, typer.Option(help="Only this sta
             table.add_row(str(view.id), view.status, view.agency, view.instrument_type, str(view.subject_count),
                           view.deadline.isoformat() if view.deadline else "", "[red]OVERDUE[/]" if view.overdue else "")
     console.print(table)
+
+
+@request_app.command("expire")
+def expire() -> None:
+    """Close requests whose deadline passed without a release (logged: disclosure.expired)."""
+    from safeslot.disclosure import review
+
+    with transaction() as session:
+        closed = review.expire_stale(session, _now())
+    console.print(f"Expired {len(closed)} request(s){': ' + ', '.join(map(str, closed)) if closed else ''}.")
+
+
+@notices_app.command("send")
+def send_notices() -> None:
+    """Queue notices for entries whose non-disclosure order expired, then send each queued notice once."""
+    from safeslot.cli.common import keyring
+    from safeslot.disclosure import notices
+
+    s = settings()
+    sender = notices.sender_for(notices.MailSettings(), allow_file=s.is_demo)
+    if sender is None:
+        err_console.print("[red]Set SAFESLOT_MAIL__HOST (and __PORT, __FROM_ADDRESS) to send notices.[/]")
+        raise typer.Exit(1)
+    queued, sent, failed = notices.send_all(transaction, keyring(), sender, _now, s.server.public_url)
+    console.print(f"Queued {queued}, sent {sent}, failed {failed} (via {sender.channel}).")

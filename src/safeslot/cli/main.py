@@ -29,6 +29,7 @@ OPTIONAL = (
     ("safeslot.cli.transparency", "witness_app", "witness"),
     ("safeslot.cli.disclosure", "policy_app", "policy"),
     ("safeslot.cli.disclosure", "request_app", "request"),
+    ("safeslot.cli.disclosure", "notices_app", "notices"),
     ("safeslot.cli.reports", "app", "report"),
 )
 for module_name, attr, name in OPTIONAL:

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Form, Request, UploadFile
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -15,8 +15,9 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import get_session
 from safeslot.deps import get_keyring, get_now
-from safeslot.disclosure import accounting, holds, intake, release, review, service
+from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service
 from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure.models import PolicyChange
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import (
     MAX_DOCUMENT_BYTES,
@@ -27,8 +28,11 @@ from safeslot.disclosure.schemas import (
     AnswerIn,
     HoldIn,
     NarrowIn,
+    PolicyChangeIn,
+    PolicyChangeOut,
     ReasonIn,
     ReleaseOut,
+    RenewalIn,
     RequestMetadata,
     RequestOut,
     ResolveIn,
@@ -232,6 +236,51 @@ def suspend_agreement(agreement_id: int, body: SuspendIn, session: SessionDep, n
                       principal: PrincipalDep) -> Response:
     holds.suspend_agreement(session, _actor(session, principal), agreement_id, body.reason, now)
     return JSON({"id": agreement_id, "suspended": True})
+
+
+@router.post("/sharing-agreements/{agreement_id}/reinstatement",
+             summary="Lift a suspension: the agreement applies again until it expires (logged)")
+def reinstate_agreement(agreement_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
+    holds.suspend_agreement(session, _actor(session, principal), agreement_id, "", now, suspended=False)
+    return JSON({"id": agreement_id, "suspended": False})
+
+
+@router.post("/sharing-agreements/{agreement_id}/renewal",
+             summary="Renew once, by at most 12 months (5 U.S.C. 552a(o)(2)(D)); logged")
+def renew_agreement(agreement_id: int, body: RenewalIn, session: SessionDep, now: NowDep,
+                    principal: PrincipalDep) -> Response:
+    agreement = holds.renew_agreement(session, _actor(session, principal), agreement_id, body.expires_at, now)
+    return JSON({"id": agreement.id, "expires_at": agreement.expires_at.isoformat(), "renewed": True})
+
+
+def _change_out(change: PolicyChange, status_code: int) -> JSON:
+    out = PolicyChangeOut(id=change.id, status=change.status, profile=change.profile,
+                          policy_set_hash=change.policy_set_hash, approvals=len(change.approvals))
+    return JSON(out.model_dump(mode="json"), status_code=status_code)
+
+
+@router.post("/policy-changes", status_code=201, response_model=PolicyChangeOut,
+             summary="Propose a policy set (validated like at start-up); it needs two other people's approval")
+def propose_policy(body: PolicyChangeIn, request: Request, session: SessionDep, now: NowDep,
+                   principal: PrincipalDep) -> Response:
+    profile = body.profile or request.app.state.settings.policy_profile
+    candidate = policy_files.engine_from_files(body.files, profile)
+    change = service.propose_policy(session, _actor(session, principal), candidate, dict(body.files),
+                                    body.summary, now)
+    return _change_out(change, 201)
+
+
+@router.post("/policy-changes/{change_id}/approvals", response_model=PolicyChangeOut,
+             summary="Approve a change; the second approval adopts it (written to the policies folder, "
+                     "effective on restart)")
+def approve_policy(change_id: int, request: Request, background: BackgroundTasks, session: SessionDep,
+                   now: NowDep, principal: PrincipalDep) -> Response:
+    change = service.approve_policy(session, _actor(session, principal), change_id, now)
+    out = _change_out(change, 200)
+    if change.status == "adopted":
+        # After the commit (the session dependency commits before the response is sent).
+        background.add_task(policy_files.install, dict(change.files), request.app.state.settings.policies_dir)
+    return out
 
 
 @router.post("/accounting/lookup", response_model=AccountingOut,

@@ -204,3 +204,23 @@ class PolicyChange(Base):
     proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     approvals: Mapped[list[int]] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="proposed")
+
+
+class DisclosureNotice(Base):
+    """Outbox: a notice to the person that an agency received records about them.
+
+    Queued when an accounting entry is visible to the person (not (b)(7), no running
+    non-disclosure order) and one of the disclosed appointments still has a contact with
+    reminders opted in. The contact stays sealed in the appointment; only the sender
+    opens it. `status`: queued → sent | failed; `channel` is how it went (smtp, file).
+    """
+
+    __tablename__ = "disclosure_notice"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("disclosure_accounting.id"), unique=True)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str | None] = mapped_column(String(200))

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.disclosure import logbook
+from safeslot.disclosure import logbook, notices
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import LogUnavailable, PackageGone, ReleaseNotReady, ReviewerNotAllowed
 from safeslot.disclosure.models import AccountingCode, AccountingEntry, DisclosureRequest, Release, RequestSubject
@@ -181,6 +181,7 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
             session.add(AccountingCode(entry_id=entry.id, code=code))
     request.status = "released"
     session.flush()
+    notices.queue_due(session, now, request.id)  # only entries the person may see now
     return release, token
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import (
     AccountingCode,
     AccountingEntry,
     CategoryDecisionRow,
+    DisclosureNotice,
     DisclosureRequest,
     LegalHold,
     PolicyChange,
@@ -111,3 +112,61 @@ def policy_change(session: Session, change_id: int, *, for_update: bool = False)
     if for_update:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).first()
+
+
+def entries_due_for_notice(session: Session, now: dt.datetime,
+                           request_id: int | None = None) -> Sequence[AccountingEntry]:
+    """Entries the person may see now (not (b)(7), no running order) without a notice yet."""
+    noticed = select(DisclosureNotice.entry_id)
+    stmt = (
+        select(AccountingEntry)
+        .where(AccountingEntry.withheld_b7.is_(False),
+               or_(AccountingEntry.deferred_until.is_(None), AccountingEntry.deferred_until <= now),
+               AccountingEntry.id.not_in(noticed))
+        .order_by(AccountingEntry.id)
+    )
+    if request_id is not None:
+        stmt = stmt.where(AccountingEntry.request_id == request_id)
+    return session.scalars(stmt).all()
+
+
+def entry_codes(session: Session, entry_id: int) -> Sequence[str]:
+    return session.scalars(
+        select(AccountingCode.code).where(AccountingCode.entry_id == entry_id).order_by(AccountingCode.code)
+    ).all()
+
+
+def notice_ids(session: Session, status: str) -> Sequence[int]:
+    return session.scalars(
+        select(DisclosureNotice.id).where(DisclosureNotice.status == status).order_by(DisclosureNotice.id)
+    ).all()
+
+
+def notices(session: Session) -> Sequence[DisclosureNotice]:
+    return session.scalars(select(DisclosureNotice).order_by(DisclosureNotice.id)).all()
+
+
+def claim_notice(session: Session, notice_id: int) -> bool:
+    """Mark a queued notice as being sent; False if another run already took it."""
+    result = session.execute(
+        update(DisclosureNotice)
+        .where(DisclosureNotice.id == notice_id, DisclosureNotice.status == "queued")
+        .values(status="sending")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def notice(session: Session, notice_id: int) -> DisclosureNotice | None:
+    return session.get(DisclosureNotice, notice_id, populate_existing=True)
+
+
+def stale_requests(session: Session, now: dt.datetime) -> Sequence[DisclosureRequest]:
+    """Open requests whose deadline has passed without a release."""
+    return session.scalars(
+        select(DisclosureRequest)
+        .where(DisclosureRequest.deadline.is_not(None), DisclosureRequest.deadline < now,
+               DisclosureRequest.status.in_(("received", "in_review", "info_requested", "approved")))
+        .order_by(DisclosureRequest.id)
+        .with_for_update()
+    ).all()

@@ -176,3 +176,17 @@ def withdraw(session: Session, actor: Actor, request_id: int, now: dt.datetime) 
     logbook.record(session, {"event": "disclosure.withdrawn", "time": logbook.rfc3339(now),
                              "request_id": request.id, "status": "withdrawn"}, now)
     session.flush()
+
+
+def expire_stale(session: Session, now: dt.datetime) -> list[int]:
+    """Close every open request whose deadline passed without a release (state `expired`),
+    each logged as `disclosure.expired` in the same transaction."""
+    closed = []
+    for request in repo.stale_requests(session, now):
+        request.status = "expired"
+        request.closed_reason = "The deadline passed without a release."
+        logbook.record(session, {"event": "disclosure.expired", "time": logbook.rfc3339(now),
+                                 "request_id": request.id, "status": "expired"}, now)
+        closed.append(request.id)
+    session.flush()
+    return closed

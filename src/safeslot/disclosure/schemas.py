@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from safeslot.disclosure.policy import Category, InstrumentType, Purpose, SignerType
 
@@ -209,3 +209,27 @@ class AccountingEntryOut(BaseModel):
 class AccountingOut(BaseModel):
     entries: list[AccountingEntryOut]
     note: str
+
+
+class RenewalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    expires_at: AwareDatetime = Field(
+        description="The new expiry (with a UTC offset): at most 12 months after the current one.")
+
+
+class PolicyChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summary: str = Field(min_length=3, max_length=2000, description="What changes and why, in a sentence.")
+    profile: str | None = Field(default=None, description="federal or state; defaults to the running profile.")
+    files: dict[str, str] = Field(min_length=1, max_length=64,
+                                  description="The schema and the profile's policies, keyed by path under policies/.")
+
+
+class PolicyChangeOut(BaseModel):
+    id: int
+    status: str
+    profile: str
+    policy_set_hash: str
+    approvals: int

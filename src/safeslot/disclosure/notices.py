@@ -1,0 +1,198 @@
+"""Notice to the person (issue 5 item 7): an agency received records about you.
+
+A notice is queued (table `disclosure_notice`, the outbox) for an accounting entry the
+person may see — not a (b)(7) disclosure (552a(c)(3)), no non-disclosure order still
+running — when one of the disclosed appointments still has a contact and the person
+opted in to reminders. Queuing never opens the contact: it stays sealed in the
+appointment and only `deliver` opens it, at send time. Release queues at once; `safeslot
+notices send` queues entries whose order has since expired, then sends each queued
+notice once (it is claimed before it is sent, so a second run sends nothing).
+
+The message says only that an agency received records and how to see the details on
+the "Who has seen my records" page with the confirmation code: never the agency, the
+categories or anything from the records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.orm import Session
+
+from safeslot.config import VAR_DIR
+from safeslot.disclosure import repository as repo
+from safeslot.disclosure.models import DisclosureNotice
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import repository as scheduling_repo
+from safeslot.scheduling.models import Appointment
+
+SUBJECT = "A government agency received records about you"
+
+
+class MailSettings(BaseSettings):
+    """SMTP for notices: SAFESLOT_MAIL__HOST, __PORT, __FROM_ADDRESS, __STARTTLS, __USERNAME, __PASSWORD."""
+
+    model_config = SettingsConfigDict(env_prefix="SAFESLOT_MAIL__", extra="ignore")
+
+    host: str | None = None
+    port: int = 25
+    from_address: str = "notices@safeslot.localhost"
+    starttls: bool = False
+    username: str | None = None
+    password: str | None = None
+    outbox_dir: Path = VAR_DIR / "outbox"
+
+
+class Undeliverable(Exception):
+    """The sender cannot reach this kind of contact."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None: ...
+
+
+def _message(from_address: str, address: str, subject: str, body: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = from_address
+    message["To"] = address
+    message["Subject"] = subject
+    message.set_content(body)
+    return message
+
+
+class SmtpSender:
+    """E-mail through an SMTP server (stdlib smtplib). Phone contacts are undeliverable."""
+
+    channel = "smtp"
+
+    def __init__(self, settings: MailSettings) -> None:
+        if not settings.host:
+            raise ValueError("SMTP needs SAFESLOT_MAIL__HOST")
+        self.settings = settings
+
+    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None:
+        if kind != "email":
+            raise Undeliverable(f"no {kind} gateway is configured")
+        s = self.settings
+        with smtplib.SMTP(s.host or "", s.port, timeout=30) as smtp:
+            if s.starttls:
+                smtp.starttls()
+            if s.username and s.password:
+                smtp.login(s.username, s.password)
+            smtp.send_message(_message(s.from_address, address, subject, body))
+
+
+class FileSender:
+    """Demo and test: each message is written as an .eml file to the outbox folder."""
+
+    channel = "file"
+
+    def __init__(self, directory: Path, from_address: str = "notices@safeslot.localhost") -> None:
+        self.directory = directory
+        self.from_address = from_address
+
+    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        message = _message(self.from_address, address, subject, body)
+        message["X-Safeslot-Channel"] = kind
+        path = self.directory / f"notice-{notice_id}.eml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(message.as_bytes())
+        tmp.replace(path)
+
+
+def sender_for(settings: MailSettings, *, allow_file: bool) -> Sender | None:
+    """SMTP when configured; otherwise the file sink, in development, demo and test only."""
+    if settings.host:
+        return SmtpSender(settings)
+    return FileSender(settings.outbox_dir, settings.from_address) if allow_file else None
+
+
+def _reachable(session: Session, entry_id: int) -> Appointment | None:
+    """The first disclosed appointment that still has a contact with reminders opted in."""
+    for code in repo.entry_codes(session, entry_id):
+        appointment = scheduling_repo.appointment_by_code(session, code)
+        if appointment is not None and appointment.contact_enc and appointment.reminders_opt_in:
+            return appointment
+    return None
+
+
+def queue_due(session: Session, now: dt.datetime, request_id: int | None = None) -> int:
+    """Queue a notice for each entry the person may now see and can be told about."""
+    queued = 0
+    for entry in repo.entries_due_for_notice(session, now, request_id):
+        if _reachable(session, entry.id) is None:
+            continue
+        session.add(DisclosureNotice(entry_id=entry.id, status="queued", created_at=now))
+        queued += 1
+    session.flush()
+    return queued
+
+
+def body(code: str, records_url: str) -> str:
+    return (
+        "Hello,\n\n"
+        "The office where you booked an appointment gave records about you to another government agency, "
+        "as the law requires or allows. The law now lets us tell you about it.\n\n"
+        "To see which agency received them, when and why, open the page \"Who has seen my records\":\n"
+        f"  {records_url}\n"
+        f"and enter your confirmation code {code} and your name as you gave it when you booked.\n\n"
+        "You do not need to do anything. If you have questions, ask the office.\n"
+    )
+
+
+def deliver(session: Session, ring: KeyRing, sender: Sender, notice_id: int, now: dt.datetime,
+            public_url: str) -> bool:
+    """Send one claimed notice; marks it sent or failed. False if it was not claimed."""
+    notice = repo.notice(session, notice_id)
+    if notice is None or notice.status != "sending":
+        return False
+    appointment = _reachable(session, notice.entry_id)
+    notice.channel = sender.channel
+    if appointment is None or appointment.contact_enc is None:
+        notice.status, notice.failure = "failed", "the contact was deleted before sending"
+        session.flush()
+        return True
+    kind, _, address = ring.open(appointment.contact_enc, "appointment.contact").partition(":")
+    try:
+        sender.send(kind, address, SUBJECT, body(appointment.code, f"{public_url.rstrip('/')}/records"), notice.id)
+    except (Undeliverable, OSError, smtplib.SMTPException) as exc:
+        notice.status, notice.failure = "failed", type(exc).__name__ + (
+            f": {exc}" if isinstance(exc, Undeliverable) else "")
+        session.flush()
+        return True
+    notice.status, notice.sent_at = "sent", now
+    session.flush()
+    return True
+
+
+def send_all(transaction: Callable[[], AbstractContextManager[Session]], ring: KeyRing, sender: Sender,
+             clock: Callable[[], dt.datetime], public_url: str) -> tuple[int, int, int]:
+    """`safeslot notices send`: queue what became due, then send each queued notice once.
+
+    Each notice is claimed (queued → sending) in its own committed transaction before it
+    is sent, so two runs never send it twice; a crash between claim and send leaves it
+    `sending` (not sent again: at most once). Returns (queued, sent, failed)."""
+    with transaction() as session:
+        queued = queue_due(session, clock())
+        ids = list(repo.notice_ids(session, "queued"))
+    sent = failed = 0
+    for notice_id in ids:
+        with transaction() as session:
+            if not repo.claim_notice(session, notice_id):
+                continue
+        with transaction() as session:
+            deliver(session, ring, sender, notice_id, clock(), public_url)
+            found = repo.notice(session, notice_id)
+            ok = found is not None and found.status == "sent"
+        sent, failed = sent + ok, failed + (not ok)
+    return queued, sent, failed

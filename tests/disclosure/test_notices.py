@@ -1,0 +1,169 @@
+"""Notice to the person (issue 5 item 7), and expiry of stale requests (both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeslot.disclosure import notices, release, review
+from safeslot.disclosure import repository as repo
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling.models import Appointment
+from safeslot.transparency.models import LogEntry
+from safeslot.transparency.note import Signer
+from tests.conftest import NOW
+from tests.disclosure.conftest import COUNSEL, PRIVACY
+
+URL = "https://office.example"
+
+
+def _released(session: Session, keyring: KeyRing, signer: Signer, request: DisclosureRequest) -> None:
+    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    review.approve(session, COUNSEL, request.id, "counsel", NOW)
+    release.create(session, keyring, signer, request.id, NOW)
+
+
+def _tx(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    @contextmanager
+    def open_tx() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    return open_tx
+
+
+def _send(session: Session, keyring: KeyRing, outbox: Path, when: dt.datetime) -> tuple[int, int, int]:
+    return notices.send_all(_tx(session), keyring, notices.FileSender(outbox), lambda: when, URL)
+
+
+def test_a_released_warrant_without_an_order_is_noticed_once_and_the_notice_holds_nothing_disclosed(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    maria = book("Maria Example", contact="555-0100", accommodation="wheelchair access")
+    request = file_request(categories=["appointment_schedule", "identity"])
+    _released(session, keyring, signer, request)
+    [notice] = repo.notices(session)
+    assert notice.status == "queued" and notice.sent_at is None
+
+    assert _send(session, keyring, tmp_path, NOW) == (0, 1, 0)
+    assert _send(session, keyring, tmp_path, NOW + dt.timedelta(hours=1)) == (0, 0, 0)  # each once
+    [notice] = repo.notices(session)
+    assert (notice.status, notice.channel, notice.sent_at) == ("sent", "file", NOW)
+    [file] = list(tmp_path.iterdir())
+    text = file.read_text()
+    assert "555-0100" in text and maria.code in text and f"{URL}/records" in text
+    for secret in ("Maria", "schedule", "identity", "dhs-ice", "wheelchair", maria.starts_at.date().isoformat(),
+                   "criminal", "warrant"):
+        assert secret.lower() not in text.lower(), secret
+
+
+def test_a_notice_waits_for_the_non_disclosure_order_to_expire(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    book("Maria Example", contact="555-0100")
+    nda_end = NOW + dt.timedelta(days=90)
+    request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042",
+                                                 "expires_at": nda_end.isoformat()})
+    _released(session, keyring, signer, request)
+    assert repo.notices(session) == []
+    assert _send(session, keyring, tmp_path, nda_end - dt.timedelta(seconds=1)) == (0, 0, 0)
+    assert list(tmp_path.iterdir()) == []
+    assert _send(session, keyring, tmp_path, nda_end + dt.timedelta(days=1)) == (1, 1, 0)
+    assert _send(session, keyring, tmp_path, nda_end + dt.timedelta(days=2)) == (0, 0, 0)
+    assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_an_order_without_an_end_defers_the_notice_indefinitely(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    book("Maria Example", contact="555-0100")
+    request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042"})
+    _released(session, keyring, signer, request)
+    assert _send(session, keyring, tmp_path, NOW + dt.timedelta(days=3650)) == (0, 0, 0)
+
+
+def test_b7_disclosures_are_never_noticed(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    book("Maria Example", contact="555-0100")
+    request = file_request(instrument_type="head_of_agency_request", signer_type="agency_head", court=None,
+                           docket=None, categories=["visit_history", "identity"])
+    _released(session, keyring, signer, request)
+    assert _send(session, keyring, tmp_path, NOW + dt.timedelta(days=4000)) == (0, 0, 0)
+    assert repo.notices(session) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nobody_is_noticed_without_a_contact_or_once_it_was_deleted(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    book("Maria Example")
+    _released(session, keyring, signer, file_request())
+    assert _send(session, keyring, tmp_path, NOW) == (0, 0, 0)
+    assert repo.notices(session) == []
+
+    ana = book("Ana Example", days=2, contact="555-0101")
+    _released(session, keyring, signer, file_request(subjects=[{"name": "Ana Example", "office": "central"}]))
+    [notice] = repo.notices(session)
+    ana.contact_enc = None  # retention deleted the contact before the notice went out
+    session.flush()
+    assert _send(session, keyring, tmp_path, NOW) == (0, 0, 1)
+    [notice] = repo.notices(session)
+    assert notice.status == "failed" and notice.sent_at is None
+
+
+def test_smtp_sends_email_and_refuses_phone_contacts(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[str] = []
+
+    class FakeSMTP:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            assert (host, port) == ("mail.example", 2525)
+
+        def __enter__(self) -> FakeSMTP:
+            return self
+
+        def __exit__(self, *args: object) -> None:
+            return None
+
+        def send_message(self, message: object) -> None:
+            sent.append(str(message))
+
+    monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
+    sender = notices.sender_for(notices.MailSettings(host="mail.example", port=2525), allow_file=False)
+    assert isinstance(sender, notices.SmtpSender)
+    sender.send("email", "maria@example.org", notices.SUBJECT, notices.body("ABCDE12345", URL), 1)
+    assert "To: maria@example.org" in sent[0] and "ABCDE12345" in sent[0]
+    with pytest.raises(notices.Undeliverable):
+        sender.send("phone", "555-0100", notices.SUBJECT, "x", 2)
+    assert notices.sender_for(notices.MailSettings(), allow_file=False) is None
+
+
+def test_stale_requests_expire_and_are_logged_in_the_same_transaction(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    book("Maria Example")
+    deadline = NOW + dt.timedelta(days=10)
+    stale = file_request(deadline=deadline.isoformat())
+    done = file_request(deadline=deadline.isoformat())
+    _released(session, keyring, signer, done)
+    open_ = file_request(deadline=(NOW + dt.timedelta(days=30)).isoformat())
+    assert stale.status == "in_review"
+    assert review.expire_stale(session, deadline) == []  # not before the deadline passes
+    assert review.expire_stale(session, deadline + dt.timedelta(seconds=1)) == [stale.id]
+    assert (stale.status, done.status, open_.status) == ("expired", "released", "in_review")
+    entries = [e for e in session.scalars(select(LogEntry)).all() if b"disclosure.expired" in e.data]
+    assert len(entries) == 1 and f'"request_id":{stale.id}'.encode() in entries[0].data
+    assert review.expire_stale(session, deadline + dt.timedelta(days=1)) == []  # once
