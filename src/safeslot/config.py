@@ -78,6 +78,29 @@ class RetentionSettings(BaseModel):
     appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
 
 
+class OidcSettings(BaseModel):
+    """OpenID Connect sign-in for staff of agencies with an identity provider (identity/oidc.py)."""
+
+    issuer: str | None = Field(
+        default=None, description="Issuer URL (https://idp.example/realms/x). Unset: OIDC sign-in is off (404)."
+    )
+    client_id: str = Field(default="", description="Client id registered with the identity provider.")
+    client_secret: str = Field(default="", description="Client secret (confidential client, client_secret_basic).")
+    scopes: str = Field(default="openid email", description="Space-separated scopes; must include openid.")
+    link_claim: str = Field(
+        default="sub",
+        description="ID token claim whose value must equal a staff account's oidc_subject (sub, or email if the "
+        "provider marks it verified). Accounts are only linked, never created.",
+    )
+    redirect_url: str | None = Field(
+        default=None, description="Callback URL registered at the provider (default: public_url + /auth/oidc/callback)."
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
 class Settings(BaseSettings):
     """All of safeslot's settings."""
 
@@ -95,6 +118,7 @@ class Settings(BaseSettings):
     crypto: CryptoSettings = Field(default_factory=CryptoSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )

@@ -101,6 +101,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/narrow"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
+    ("GET", "/console/office"): roles(SUPERVISOR),
     # identity
     ("POST", "/api/v1/auth/token"): PUBLIC_ONLY,
     ("POST", "/api/v1/auth/session"): PUBLIC_ONLY,
@@ -110,6 +111,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/accounts"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/roles"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/unlock"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/oidc-subject"): roles(ADMIN),
     ("POST", "/api/v1/agencies"): roles(PRIVACY),
     ("GET", "/api/v1/agencies"): roles(PRIVACY, COUNSEL, AUDITOR),
     ("POST", "/api/v1/agencies/{agency_id}/officials"): roles(PRIVACY),

@@ -61,7 +61,10 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
+    from safeslot.identity import oidc
+
     app.add_middleware(AuthzMiddleware)
+    app.include_router(oidc.router)
 
 
 def _sign_in(

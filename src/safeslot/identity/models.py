@@ -31,6 +31,8 @@ class StaffAccount(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_totp_step: Mapped[int] = mapped_column(Integer, default=0)  # a TOTP code works once
+    # value of the configured OIDC claim (settings.oidc.link_claim) that signs in as this account
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
