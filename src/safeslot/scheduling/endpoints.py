@@ -49,7 +49,6 @@ IdempotencyKey = Annotated[
 ]
 
 
-
 class Problem(BaseModel):
     """RFC 9457 problem details, as every error of this API is answered."""
 
