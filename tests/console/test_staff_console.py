@@ -58,7 +58,8 @@ def staff(session: Session, keyring: KeyRing, office: str, app_factory: Callable
         office_id = session.scalars(select(Office.id).where(Office.slug == office)).one()
         account, secret = identity.create_account(
             session, keyring, username=username or "-".join(roles).replace("_", "-"), display_name="Desk Example",
-            password=PASSWORD, roles=list(roles), office_id=office_id if "clerk" in roles else None, now=NOW)
+            password=PASSWORD, roles=list(roles), now=NOW,
+            office_id=office_id if {"clerk", "supervisor"} & set(roles) else None)
         session.flush()
         client = app_factory()
         client.headers["accept"] = HTML
@@ -233,3 +234,16 @@ def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRi
     out = auditor.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.headers["location"] == "/console/sign-in"
     assert auditor.get("/console/audit", follow_redirects=False).status_code == 303, "the session is revoked"
+
+
+# -- supervisor --------------------------------------------------------------------------------
+def test_the_supervisor_sees_the_office_and_others_do_not(staff: Staff) -> None:
+    supervisor = staff("supervisor")
+    assert supervisor.get("/console", follow_redirects=False).headers["location"] == "/console/office"
+    page = supervisor.get("/console/office")
+    assert page.status_code == 200
+    assert "Opening hours" in page.text and "Staff and languages" in page.text and "Monday" in page.text
+    spanish = supervisor.get("/console/office?lang=es")
+    assert "Horario de atención" in spanish.text and "lunes" in spanish.text
+    assert supervisor.get("/console/appointments").status_code == 403
+    assert staff("clerk").get("/console/office").status_code == 403

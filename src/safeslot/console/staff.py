@@ -37,6 +37,7 @@ from safeslot.identity.guard import SESSION_COOKIE, current_staff, session_csrf_
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
 from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.transparency import service as log_service
@@ -74,8 +75,9 @@ STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfil
                  "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
 STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 REVIEW_ROLE_LABELS = {"privacy_officer": N_("Privacy officer"), "counsel": N_("Counsel")}
-HOME_BY_ROLE = (("clerk", "/console/appointments"), ("privacy_officer", "/console/disclosures"),
-                ("counsel", "/console/disclosures"), ("auditor", "/console/audit"))
+HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
+                ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
+                ("auditor", "/console/audit"))
 DONE = {
     "status": N_("The appointment was updated."),
     "approve": N_("Your approval is recorded."),
@@ -161,6 +163,8 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
     items = []
     if "clerk" in principal.roles:
         items.append(("/console/appointments", N_("Appointments")))
+    if "supervisor" in principal.roles:
+        items.append(("/console/office", N_("Office")))
     if principal.roles & {"privacy_officer", "counsel"}:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
@@ -269,6 +273,30 @@ def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
     identity.ensure_office(staff, scheduling.get_by_code(session, code).office_id)
     scheduling.set_status(session, code, status, now)
     return _see_other("/console/appointments?done=status")
+
+
+# -- supervisor: the office at a glance (changes through the supervisor API for now) -----------
+@router.get("/office")
+def office_page(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
+    if office is None:
+        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
+    lang = language(request)
+    today = now.astimezone(scheduling.zone(office.timezone)).date()
+    weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
+                for w in range(7)]
+    context = {
+        "staff": staff, "title": N_("Office"), "office": office,
+        "services": scheduling.list_services(session, office),
+        "members": [{"name": m.display_name, "active": m.active,
+                     "languages": [i18n.language_name(code, lang) for code in m.languages.split()],
+                     "services": m.services.split()} for m in scheduling_repo.staff(session, office.id)],
+        "hours": [{"day": weekdays[h.weekday], "opens": h.opens, "closes": h.closes}
+                  for h in sorted(scheduling_repo.hours(session, office.id), key=lambda h: (h.weekday, h.opens))],
+        "closures": [{"day": i18n.day_label(c.day, lang), "reason": c.reason}
+                     for c in scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31))],
+    }
+    return _page(request, "staff/office.html", context)
 
 
 # -- privacy officer and counsel: the disclosure queue -------------------------------------------
