@@ -45,10 +45,14 @@ def test_account_commands(cli_url: str) -> None:
     assert r.exit_code == 1 and "office" in r.output  # a clerk needs an office
     assert runner.invoke(app, ["account", "roles", "desk-a", "--role", "clerk", "--role", "supervisor"]).exit_code == 0
     assert runner.invoke(app, ["account", "unlock", "desk-a"]).exit_code == 0
+    linked = runner.invoke(app, ["account", "link-oidc", "desk-a", "idp-user-1"])
+    assert linked.exit_code == 0 and "linked" in linked.output
+    assert runner.invoke(app, ["account", "link-oidc", "nobody", "idp-user-2"]).exit_code == 1
     listed = runner.invoke(app, ["account", "list"])
     assert "desk-a" in listed.output and "clerk supervisor" in listed.output
     with transaction(build_sessionmaker(engine)) as s:
         account = repository.account_by_username(s, "desk-a")
         assert account is not None and account.password_hash.startswith("$argon2id$")
+        assert account.oidc_subject == "idp-user-1"
         assert repository.account_by_username(s, "desk-b") is None
     engine.dispose()

@@ -194,6 +194,24 @@ def test_a_stolen_code_without_the_pkce_verifier_is_useless(
     assert _sessions(session, linked) == 0
 
 
+@pytest.mark.parametrize(("verified", "status"), [(True, 303), (False, 401)])
+def test_email_links_only_when_the_provider_verified_it(
+    app_factory: Callable[..., TestClient], settings: Settings, idp: FakeIdP, session: Session, keyring: KeyRing,
+    office: str, verified: bool, status: int,
+) -> None:
+    make_staff(session, keyring, ["clerk"], "central", username="clerk-mail")
+    oidc.link_subject(session, "clerk-mail", "desk@agency.example.test")
+    configured = settings.model_copy(update={"oidc": settings.oidc.model_copy(update={
+        "issuer": ISSUER, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_url": REDIRECT,
+        "link_claim": "email",
+    })})
+    client = app_factory(settings=configured)
+    client.app.state.oidc_transport = httpx.MockTransport(idp.handler)  # type: ignore[attr-defined]
+    location, cookie = _start(client)
+    answer = idp.authorize(location, email="desk@agency.example.test", email_verified=verified)
+    assert _finish(client, answer, cookie).status_code == status
+
+
 def test_inactive_account_is_refused(
     oidc_client: TestClient, idp: FakeIdP, linked: StaffAccount, session: Session
 ) -> None:

@@ -70,3 +70,20 @@ def unlock(username: str) -> None:
     with transaction() as s:
         service.unlock(s, username)
     console.print(f"{username} unlocked.")
+
+
+@app.command("link-oidc")
+def link_oidc(
+    username: str,
+    subject: str | None = typer.Argument(None, help="Value of the link claim (oidc.link_claim); omit to unlink."),
+) -> None:
+    """Let an identity at the agency's OpenID Connect provider sign in as this existing account."""
+    from safeslot.identity import oidc
+
+    try:
+        with transaction() as s:
+            account = oidc.link_subject(s, username, subject or None)
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
+        raise typer.Exit(1) from exc
+    console.print(f"{account.username}: " + ("linked." if account.oidc_subject else "not linked."))
