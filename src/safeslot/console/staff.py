@@ -64,7 +64,7 @@ class StaffRoute(PageRoute):
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 StaffDep = Annotated[Principal, Depends(current_staff)]
