@@ -410,6 +410,8 @@ def cancel(
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
 from safeslot.console import records as _records  # noqa: E402
 from safeslot.console import staff as _staff  # noqa: E402
+from safeslot.console import staff_forms as _staff_forms  # noqa: E402
 
 router.include_router(_records.router)
 router.include_router(_staff.router)
+router.include_router(_staff_forms.router)

@@ -103,6 +103,9 @@ def render(
     POST (the switcher is a plain link, so it must point to a GET page).
     """
     lang = language(request)
+    if template == "error.html" and request.headers.get("hx-request") == "true":
+        # HTMX swaps the answer into the page: a fragment with the message, the status code kept.
+        template = "_error_fragment.html"
     secure = request.url.scheme == "https"
     csrf_cookie = csrf.cookie_name(secure)
     csrf_value = request.cookies.get(csrf_cookie) or csrf.new_value()

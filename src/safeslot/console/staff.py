@@ -80,6 +80,7 @@ HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/off
                 ("auditor", "/console/audit"))
 DONE = {
     "status": N_("The appointment was updated."),
+    "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
     "approve": N_("Your approval is recorded."),
     "released": N_("Both approvals stand: the request is approved and released."),
     "deny": N_("The request is denied."),
@@ -275,9 +276,14 @@ def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
     return _see_other("/console/appointments?done=status")
 
 
-# -- supervisor: the office at a glance (changes through the supervisor API for now) -----------
+# -- supervisor: the office at a glance (the forms that change it are in console/staff_forms.py) -
 @router.get("/office")
 def office_page(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    return _page(request, "staff/office.html", office_context(request, staff, session, now))
+
+
+def office_context(request: Request, staff: Principal, session: Session, now: dt.datetime) -> dict[str, Any]:
+    """The supervisor's office page: hours, closures, services, staff (and the forms that change them)."""
     office = session.get(Office, staff.office_id) if staff.office_id is not None else None
     if office is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
@@ -285,7 +291,7 @@ def office_page(request: Request, staff: StaffDep, session: SessionDep, now: Now
     today = now.astimezone(scheduling.zone(office.timezone)).date()
     weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
                 for w in range(7)]
-    context = {
+    return {
         "staff": staff, "title": N_("Office"), "office": office,
         "services": scheduling.list_services(session, office),
         "members": [{"name": m.display_name, "active": m.active,
@@ -295,8 +301,8 @@ def office_page(request: Request, staff: StaffDep, session: SessionDep, now: Now
                   for h in sorted(scheduling_repo.hours(session, office.id), key=lambda h: (h.weekday, h.opens))],
         "closures": [{"day": i18n.day_label(c.day, lang), "reason": c.reason}
                      for c in scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31))],
+        "weekdays": weekdays, "form": {},
     }
-    return _page(request, "staff/office.html", context)
 
 
 # -- privacy officer and counsel: the disclosure queue -------------------------------------------

@@ -102,6 +102,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
     ("GET", "/console/office"): roles(SUPERVISOR),
+    ("GET", "/console/appointments/new"): roles(CLERK),
+    ("POST", "/console/appointments/new"): roles(CLERK),
+    ("GET", "/console/appointments/{code}/booked"): roles(CLERK),
+    ("POST", "/console/office/{office}/services"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/staff"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/hours"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/closures"): roles(SUPERVISOR),
     # identity
     ("POST", "/api/v1/auth/token"): PUBLIC_ONLY,
     ("POST", "/api/v1/auth/session"): PUBLIC_ONLY,

@@ -1,0 +1,220 @@
+"""Staff console forms: a clerk books on someone's behalf, a supervisor changes their office;
+errors as HTMX fragments; the public header links to "Who has seen my records"."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import pyotp
+import pytest
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from safeslot.identity import service as identity
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.models import Appointment, Closure, Office, Service, SlotCapacity, Staff, WeeklyHours
+from tests.conftest import NOW
+
+PASSWORD = "correct horse battery staple"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+START = re.compile(r'name="start" value="([^"]+)"')
+CODE = re.compile(r"/console/appointments/([0-9A-Z]{5}-[0-9A-Z]{5})/booked")
+HTML = "text/html,application/xhtml+xml,*/*;q=0.8"
+TUESDAY = (NOW + dt.timedelta(days=1)).date()  # NOW is Monday 2027-03-01
+SATURDAY = (NOW + dt.timedelta(days=5)).date()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+SignIn = Callable[..., TestClient]
+
+
+@pytest.fixture
+def staff(session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient]) -> SignIn:
+    def make(role: str) -> TestClient:
+        office_id = session.scalars(select(Office.id).where(Office.slug == office)).one()
+        account, secret = identity.create_account(
+            session, keyring, username=role, display_name="Desk Example", password=PASSWORD, roles=[role],
+            now=NOW, office_id=office_id)
+        session.flush()
+        client = app_factory()
+        client.headers["accept"] = HTML
+        client.base_url = "https://testserver"  # type: ignore[assignment]
+        answer = client.post("/console/sign-in", data={
+            "username": account.username, "password": PASSWORD, "totp": pyotp.TOTP(secret).at(NOW),
+            "csrf_token": _token(client, "/console/sign-in")}, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        return client
+
+    return make
+
+
+def _token(client: TestClient, path: str) -> str:
+    found = TOKEN.search(client.get(path).text)
+    assert found, f"{path} has no CSRF field"
+    return found.group(1)
+
+
+def _count(session: Session, model: type[object]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _free(session: Session, service: str, day: dt.date) -> list[scheduling.FreeSlot]:
+    return scheduling.search_slots(session, "central", service, day, day, None, NOW)[2]
+
+
+# -- clerk: book on someone's behalf -------------------------------------------------------------
+def test_the_clerk_books_for_someone_and_reads_the_code(session: Session, staff: SignIn) -> None:
+    clerk = staff("clerk")
+    assert 'href="/console/appointments/new"' in clerk.get("/console/appointments").text
+    page = clerk.get("/console/appointments/new", params={"service": "apply", "day": TUESDAY.isoformat()})
+    assert page.status_code == 200 and "Book for someone" in page.text
+    starts = START.findall(page.text)
+    assert starts, "the free times of the clerk's office are offered"
+    token = TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    answer = clerk.post("/console/appointments/new", follow_redirects=False, data={
+        "service": "apply", "day": TUESDAY.isoformat(), "start": starts[0], "name": "M. E.",
+        "language": "es", "accommodation": "A quiet room", "csrf_token": token})
+    assert answer.status_code == 303, answer.text
+    code = CODE.fullmatch(answer.headers["location"]).group(1)  # type: ignore[union-attr]
+    confirmation = clerk.get(answer.headers["location"])
+    assert confirmation.status_code == 200 and code in confirmation.text
+    assert "Read this confirmation code to the person" in confirmation.text and "M. E." not in confirmation.text
+    booked = scheduling.get_by_code(session, code)
+    assert booked.status == "booked" and booked.language == "es" and booked.accommodation_enc is not None
+    spanish = clerk.get(answer.headers["location"] + "?lang=es")
+    assert "Lea este código" in spanish.text
+
+
+def test_the_clerk_booking_follows_the_same_rules(session: Session, staff: SignIn) -> None:
+    clerk = staff("clerk")
+    page = clerk.get("/console/appointments/new", params={"service": "apply", "day": TUESDAY.isoformat()})
+    start, token = START.findall(page.text)[0], TOKEN.search(page.text).group(1)  # type: ignore[union-attr]
+    form = {"service": "apply", "day": TUESDAY.isoformat(), "start": start, "csrf_token": token}
+    nameless = clerk.post("/console/appointments/new", data=form)
+    assert nameless.status_code == 422 and "Enter your name or your initials." in nameless.text
+    no_consent = clerk.post("/console/appointments/new",
+                            data={**form, "name": "M. E.", "contact_kind": "phone", "contact": "555-0100"})
+    assert no_consent.status_code == 422 and "check the box above" in no_consent.text
+    assert _count(session, Appointment) == 0, "nothing is booked on bad input"
+    session.execute(update(SlotCapacity).values(booked=SlotCapacity.capacity).where(
+        SlotCapacity.starts_at == dt.datetime.fromisoformat(start).astimezone(dt.UTC)))
+    session.flush()
+    full = clerk.post("/console/appointments/new", data={**form, "name": "M. E."})
+    assert full.status_code == 409 and "Nearest free times" in full.text
+    nearest = START.findall(full.text)
+    assert nearest and start not in nearest
+    assert _count(session, Appointment) == 0
+    forged = clerk.post("/console/appointments/new", data={**form, "name": "M. E.", "csrf_token": "x"})
+    assert forged.status_code == 403
+
+
+# -- supervisor: services, staff, hours, closures ------------------------------------------------
+def test_the_supervisor_adds_a_service_and_staff_and_slots_open(session: Session, staff: SignIn) -> None:
+    supervisor = staff("supervisor")
+    token = _token(supervisor, "/console/office")
+    added = supervisor.post("/console/office/central/services", data={
+        "service_slug": "renew-id", "service_name": "Renew an ID", "service_description": "Bring the old card.",
+        "service_minutes": "30", "csrf_token": token})
+    assert added.status_code == 200 and "The office is updated." in added.text and "Renew an ID" in added.text
+    assert _free(session, "renew-id", TUESDAY) == [], "nobody serves it yet"
+    member = supervisor.post("/console/office/central/staff", data={
+        "member_name": "Ana Example", "member_languages": "en es", "member_services": ["renew-id", "apply"],
+        "csrf_token": token})
+    assert member.status_code == 200 and "Ana Example" in member.text
+    assert _free(session, "renew-id", TUESDAY), "a staff member who serves it opens free times"
+    later = _free(session, "renew-id", TUESDAY + dt.timedelta(weeks=7))
+    assert later, "the next 8 weeks are generated"
+
+
+def test_the_supervisor_sets_hours_and_adds_a_closure(session: Session, staff: SignIn) -> None:
+    supervisor = staff("supervisor")
+    token = _token(supervisor, "/console/office")
+    assert _free(session, "apply", SATURDAY) == []
+    hours = supervisor.post("/console/office/central/hours", data={
+        "hours_weekday": "5", "hours_opens": "10:00", "hours_closes": "12:00", "csrf_token": token})
+    assert hours.status_code == 200 and "The office is updated." in hours.text
+    assert len(_free(session, "apply", SATURDAY)) > 0, "Saturday hours open Saturday times"
+    assert _free(session, "apply", TUESDAY)
+    closed = supervisor.post("/console/office/central/closures", data={
+        "closure_day": TUESDAY.isoformat(), "closure_reason": "Staff training", "csrf_token": token})
+    assert closed.status_code == 200 and "Staff training" in closed.text
+    assert _free(session, "apply", TUESDAY) == [], "a closure closes the day's times"
+
+
+def test_bad_input_shows_the_fields_and_writes_nothing(session: Session, staff: SignIn) -> None:
+    supervisor = staff("supervisor")
+    token = _token(supervisor, "/console/office")
+    before = (_count(session, Service), _count(session, Staff), _count(session, WeeklyHours),
+              _count(session, Closure))
+    service = supervisor.post("/console/office/central/services", data={
+        "service_slug": "Bad Slug", "service_name": "", "service_description": "x", "service_minutes": "20",
+        "csrf_token": token})
+    assert service.status_code == 422
+    assert all(text in service.text for text in (
+        "Use lowercase letters, digits and dashes", "Enter a name of at most 200", "Enter minutes in steps of 15"))
+    duplicate = supervisor.post("/console/office/central/services", data={
+        "service_slug": "apply", "service_name": "Again", "service_description": "x", "service_minutes": "30",
+        "csrf_token": token})
+    assert duplicate.status_code == 422 and "already has a service with that code" in duplicate.text
+    member = supervisor.post("/console/office/central/staff", data={
+        "member_name": "Ana Example", "member_languages": "English", "member_services": ["nowhere"],
+        "csrf_token": token})
+    assert member.status_code == 422 and "Enter language codes" in member.text and "Choose at least one" in member.text
+    hours = supervisor.post("/console/office/central/hours", data={
+        "hours_weekday": "5", "hours_opens": "12:00", "hours_closes": "10:00", "csrf_token": token})
+    assert hours.status_code == 422 and "must be after the opening time" in hours.text
+    closure = supervisor.post("/console/office/central/closures", data={
+        "closure_day": "next week", "closure_reason": "", "csrf_token": token})
+    assert closure.status_code == 422 and "Enter a date like" in closure.text and "Enter a reason" in closure.text
+    spanish = supervisor.post("/console/office/central/closures?lang=es", data={
+        "closure_day": "", "closure_reason": "", "csrf_token": token})
+    assert spanish.status_code == 422 and 'lang="es"' in spanish.text and "Enter a reason" not in spanish.text
+    session.expire_all()
+    assert before == (_count(session, Service), _count(session, Staff), _count(session, WeeklyHours),
+                      _count(session, Closure))
+
+
+def test_a_supervisor_cannot_change_another_office(session: Session, staff: SignIn) -> None:
+    scheduling.add_office(session, "north", "North Office Example", "1 Example Road", "America/New_York")
+    session.flush()
+    supervisor = staff("supervisor")
+    token = _token(supervisor, "/console/office")
+    answer = supervisor.post("/console/office/north/closures", data={
+        "closure_day": TUESDAY.isoformat(), "closure_reason": "Training", "csrf_token": token})
+    assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]
+    assert _count(session, Closure) == 0
+    assert staff("clerk").post("/console/office/central/closures", data={
+        "closure_day": TUESDAY.isoformat(), "closure_reason": "Training"}).status_code == 403
+
+
+# -- errors as HTMX fragments --------------------------------------------------------------------
+def test_errors_are_fragments_for_htmx_and_pages_otherwise(client: TestClient, office: str,
+                                                           staff: SignIn) -> None:
+    page = client.get("/manage/ZZZZZ-ZZZZZ")
+    assert page.status_code == 404 and "<html" in page.text and "We could not find" in page.text
+    fragment = client.get("/manage/ZZZZZ-ZZZZZ", headers={"HX-Request": "true"})
+    assert fragment.status_code == 404 and "text/html" in fragment.headers["content-type"]
+    assert "<html" not in fragment.text and 'role="alert"' in fragment.text and "We could not find" in fragment.text
+    clerk = staff("clerk")
+    token = _token(clerk, "/console/appointments")
+    staff_fragment = clerk.post("/console/appointments/ZZZZZ-ZZZZZ/status", headers={"HX-Request": "true"},
+                                data={"status": "checked-in", "csrf_token": token})
+    assert staff_fragment.status_code == 404 and "<html" not in staff_fragment.text
+    assert 'role="alert"' in staff_fragment.text
+
+
+# -- the public header ---------------------------------------------------------------------------
+def test_the_header_links_to_who_has_seen_my_records(client: TestClient, office: str) -> None:
+    english = client.get("/")
+    assert '<a href="/records">Who has seen my records</a>' in english.text
+    spanish = client.get("/?lang=es")
+    assert '<a href="/records">Quién ha visto mis datos</a>' in spanish.text
