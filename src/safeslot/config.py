@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
 
 
 class Environment(StrEnum):
@@ -122,7 +123,10 @@ class Settings(BaseSettings):
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )
-    policies_dir: Path = Field(default=Path("policies"), description="Folder with the Cedar schema and profiles.")
+    policies_dir: Path = Field(
+        default=PROJECT_DIR / "policies",
+        description="Folder with the Cedar schema and profiles (default: the project's policies/, from any directory).",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -13,11 +13,13 @@ from fastapi import Request
 from safeslot.privacy.crypto import KeyRing
 
 
-def get_now(request: Request) -> dt.datetime:
+# async on purpose: FastAPI runs a plain `def` dependency in the thread pool,
+# a thread hop per request for what is an attribute read.
+async def get_now(request: Request) -> dt.datetime:
     now: dt.datetime = request.app.state.clock()
     return now
 
 
-def get_keyring(request: Request) -> KeyRing:
+async def get_keyring(request: Request) -> KeyRing:
     ring: KeyRing = request.app.state.keyring
     return ring
