@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -118,6 +118,12 @@ def get_session(request: Request) -> Iterator[Session]:
     maker: sessionmaker[Session] = request.app.state.sessionmaker
     with maker() as session, session.begin():
         yield session
+
+
+# The one way endpoints take a session. scope="function": FastAPI otherwise runs
+# the commit after the response is sent, so a client could hear "201" for a
+# write that then fails to commit (invariant 7).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @contextmanager

@@ -25,7 +25,7 @@ from safeslot.console import calendar, csrf, i18n, pages
 from safeslot.console.forms import BookingForm, parse_day, parse_start
 from safeslot.console.i18n import N_
 from safeslot.console.pages import STATIC, PageRoute, error_page, render
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.errors import DomainError
 from safeslot.privacy.crypto import KeyRing
@@ -35,7 +35,6 @@ from safeslot.scheduling.models import Appointment, Office, Service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from safeslot.console import csrf, i18n
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, error_page, language, render
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
@@ -38,7 +38,6 @@ from safeslot.transparency.endpoints import refresh_checkpoint
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 UTC = ZoneInfo("UTC")

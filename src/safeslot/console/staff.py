@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from safeslot.console import csrf, i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.disclosure import release, review
 from safeslot.disclosure import service as disclosure
@@ -64,7 +64,6 @@ class StaffRoute(PageRoute):
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 StaffDep = Annotated[Principal, Depends(current_staff)]

@@ -24,13 +24,13 @@ from safeslot.console.pages import language
 from safeslot.console.staff import (
     NowDep,
     RingDep,
-    SessionDep,
     StaffDep,
     StaffRoute,
     _page,
     _see_other,
     office_context,
 )
+from safeslot.db import SessionDep
 from safeslot.errors import InvalidInput
 from safeslot.identity import service as identity
 from safeslot.identity.service import Principal

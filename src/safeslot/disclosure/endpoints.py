@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service
 from safeslot.disclosure.errors import RequestRefused
@@ -50,7 +50,6 @@ from safeslot.transparency.note import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

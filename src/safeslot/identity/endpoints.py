@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.errors import problem_response, status_for
 from safeslot.http import JSON
@@ -53,7 +53,6 @@ from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 StaffDep = Annotated[Principal, Depends(current_staff)]

@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from safeslot.config import OidcSettings
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_now
 from safeslot.errors import NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
@@ -59,7 +59,6 @@ log = logging.getLogger("safeslot.identity.oidc")
 
 router = APIRouter(tags=["identity"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 STATE_COOKIE = "safeslot_oidc"

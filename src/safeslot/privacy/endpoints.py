@@ -6,9 +6,8 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy.orm import Session
 
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.identity.guard import current_staff
 from safeslot.identity.service import Principal
@@ -19,7 +18,6 @@ from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 StaffDep = Annotated[Principal, Depends(current_staff)]

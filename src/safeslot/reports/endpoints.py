@@ -4,17 +4,14 @@ as HTML, `.json` (the signed file) or `.csv`. No sign-in: these are for everyone
 from __future__ import annotations
 
 import html
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
+from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.reports import render, service
 
 router = APIRouter(prefix="/transparency/report", tags=["transparency report"])
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 CACHE = "public, max-age=300"
 
 

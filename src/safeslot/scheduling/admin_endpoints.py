@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_now
 from safeslot.errors import Conflict, InvalidInput
 from safeslot.identity.guard import current_staff
@@ -34,7 +34,6 @@ from safeslot.scheduling.models import Office, SlotCapacity, Staff
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 StaffDep = Annotated[Principal, Depends(current_staff)]
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from safeslot import metrics
 from safeslot.config import Settings
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.http import JSON
 from safeslot.identity.guard import Principal, current_staff
@@ -40,7 +40,6 @@ def setup(app: FastAPI, settings: Settings) -> None:
     fastpath.install(app, settings)
 
 
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 RingDep = Annotated[KeyRing, Depends(get_keyring)]
 IdempotencyKey = Annotated[

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import get_session
+from safeslot.db import SessionDep
 from safeslot.deps import get_now
 from safeslot.http import JSON
 from safeslot.transparency import service
@@ -33,7 +33,6 @@ router = APIRouter(prefix="/log", tags=["transparency log"])
 # scope="function": commit *before* the response is sent, so a client that got
 # the checkpoint can fetch the tiles it covers (FastAPI's default "request"
 # scope commits after the response).
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
