@@ -22,6 +22,7 @@ from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.models import AccessRecord
+from safeslot.reports.models import PublishedReport
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, Office
@@ -234,6 +235,21 @@ def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRi
     out = auditor.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.headers["location"] == "/console/sign-in"
     assert auditor.get("/console/audit", follow_redirects=False).status_code == 303, "the session is revoked"
+
+
+def test_the_auditor_sees_published_reports_in_the_console(session: Session, staff: Staff) -> None:
+    auditor = staff("auditor")
+    assert "No report has been published yet" in auditor.get("/console/audit").text
+    session.add(PublishedReport(
+        period="2026H2", sha256="ab" * 32, checkpoint_size=7, checkpoint_root="root", log_index=8,
+        signature="sig", document=b"{}", published_at=NOW,
+    ))
+    session.flush()
+    page = auditor.get("/console/audit")
+    assert page.status_code == 200
+    assert 'href="/transparency/report/2026H2.json"' in page.text and "ab" * 32 in page.text
+    spanish = auditor.get("/console/audit?lang=es")
+    assert "Informes de transparencia publicados" in spanish.text
 
 
 # -- supervisor --------------------------------------------------------------------------------

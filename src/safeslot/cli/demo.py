@@ -13,7 +13,12 @@ from safeslot.scheduling import demo as scheduling_demo
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
 # Later domains add a `demo` module with `load(session, settings, console)`.
-DOMAIN_DEMOS = ("safeslot.identity.demo", "safeslot.transparency.demo", "safeslot.disclosure.demo")
+DOMAIN_DEMOS = (
+    "safeslot.identity.demo",
+    "safeslot.transparency.demo",
+    "safeslot.disclosure.demo",
+    "safeslot.reports.demo",
+)
 
 
 @app.command("load")

@@ -37,6 +37,7 @@ from safeslot.identity.guard import SESSION_COOKIE, current_staff, session_csrf_
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
 from safeslot.privacy.crypto import KeyRing
+from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
@@ -397,6 +398,7 @@ def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     lang = language(request)
     alerts = [{"alert": a, "when": _when(a.at, lang)} for a in privacy.alerts(session)]
     status = log_service.status(session)
-    context = {"staff": staff, "title": N_("Audit"), "alerts": alerts, "log": status,
+    reports = [{"report": r, "when": _when(r.published_at, lang)} for r in report_service.published_periods(session)]
+    context = {"staff": staff, "title": N_("Audit"), "alerts": alerts, "log": status, "reports": reports,
                "checkpoint_at": _when(status.last_checkpoint_at, lang)}
     return _page(request, "staff/audit.html", context)
