@@ -10,7 +10,6 @@ skipped with the reason printed, and fail under CI=true.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import threading
@@ -30,11 +29,6 @@ from tests.conftest import NOW, new_database
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CODE = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
 
@@ -69,22 +63,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(10)
     engine.dispose()
     drop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: run scripts/test-deps (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires the browser tests to run: {reason}")
-        print(f"skipping browser tests: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Walk:

@@ -11,7 +11,6 @@ English and Spanish). Screenshots go to test-artifacts/screenshots/ (ignored by 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW, new_database
-from tests.console.test_browser import CHROMIUM, CHROMIUM_ARGS, Walk, _free_port
+from tests.console.test_browser import Walk, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -110,21 +109,6 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         thread.join(10)
     engine.dispose()
     drop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: run scripts/test-deps (apt-get install -y chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires the browser tests to run: {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _sign_in(walk: Walk, story: Story, role: str) -> None:

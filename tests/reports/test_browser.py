@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,23 +14,14 @@ from tests.reports.test_compute import H2, big_log
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="module")
-def page() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true requires {CHROMIUM}")
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/test-deps")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(java_script_enabled=True, viewport={"width": 1100, "height": 900})
-        yield context.new_page()
-        browser.close()
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(java_script_enabled=True, viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()
 
 
 def test_the_html_report_has_no_accessibility_violations(page: object) -> None:
