@@ -125,9 +125,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One Chromium for every browser test; missing Chromium skips locally and fails under CI=true."""
+    """Chromium for a module's browser tests; missing Chromium skips locally and fails under CI=true.
+
+    Module scope on purpose: Playwright's sync API keeps an asyncio loop running
+    in this thread while it is open, and other tests call asyncio.run().
+    """
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is missing: run scripts/test-deps (apt-get install -y chromium)"
         if os.environ.get("CI") == "true":
