@@ -11,7 +11,7 @@ from rich.table import Table
 from safeslot.cli.common import console, err_console, keyring, settings, transaction
 from safeslot.privacy import retention, rotation
 from safeslot.privacy import service as privacy
-from safeslot.privacy.crypto import KeyRing, write_key_file
+from safeslot.privacy.crypto import KeyRing, key_file_lock, update_key_file, write_key_file
 
 keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention: delete contacts and purge old appointments.", no_args_is_help=True)
@@ -38,6 +38,25 @@ def rotate_all(ring: KeyRing, batch_size: int, max_batches: int | None = None) -
     return done
 
 
+@keys_app.command("init")
+def init() -> None:
+    """Create the key file (a master key, the blind-index key, and month keys for the booking window)."""
+    s = settings()
+    if s.crypto.keys:
+        err_console.print("Keys come from SAFESLOT_CRYPTO__KEYS: there is no key file to create.")
+        raise typer.Exit(2)
+    key_file = s.crypto.key_file
+    with key_file_lock(key_file):
+        if key_file.exists():
+            err_console.print(f"{key_file} already exists; nothing changed. Use `safeslot keys rotate` for a new key.")
+            raise typer.Exit(1)
+        write_key_file(key_file, KeyRing.generate())
+    ring = update_key_file(key_file, lambda r: r.with_month_keys(
+        retention.months_to_key(s.retention, dt.datetime.now(dt.UTC))))
+    console.print(f"Created {key_file} (mode 600) with master key [bold]{ring.current}[/] and "
+                  f"{len(ring.month_keys)} month keys. Back it up apart from the database.")
+
+
 @keys_app.command("rotate")
 def rotate(
     batch_size: int = typer.Option(500, min=1, help="Rows per transaction."),
@@ -54,8 +73,7 @@ def rotate(
     with transaction() as session:
         left = rotation.pending(session, ring)
     if left == 0:
-        ring = ring.with_new_key()
-        write_key_file(s.crypto.key_file, ring)
+        ring = update_key_file(s.crypto.key_file, lambda r: r.with_new_key())
         console.print(f"New current key [bold]{ring.current}[/] added to {s.crypto.key_file}. "
                       "Restart the servers so they seal with it.")
     else:
@@ -69,25 +87,29 @@ def rotate(
         if left:
             err_console.print("Not retiring: some values still use old keys. Run `safeslot keys rotate` again.")
             raise typer.Exit(1)
-        for kid in [k for k in ring.keys if k != ring.current and k not in used]:
-            ring = ring.without(kid)
+        retired = [k for k in ring.keys if k != ring.current and k not in used]
+
+        def retire(r: KeyRing) -> KeyRing:
+            for kid in retired:
+                r = r.without(kid)
+            return r
+
+        update_key_file(s.crypto.key_file, retire)
+        for kid in retired:
             console.print(f"Retired key {kid}.")
-        write_key_file(s.crypto.key_file, ring)
 
 
 @retention_app.command("run")
 def run(batch_size: int = typer.Option(1000, min=1)) -> None:
-    """Seal appointments under their month's key, purge what is past retention (counts kept), destroy old month keys."""
+    """Make month keys ahead, move stragglers under their month's key, purge (counts kept), destroy old month keys."""
     now = dt.datetime.now(dt.UTC)
     s = settings()
     ring = keyring()
     by_file = ring.source is not None and not s.crypto.keys
     if by_file:
-        wanted = ring.with_month_keys(retention.months_to_key(s.retention, now))
-        if wanted.month_keys.keys() != ring.month_keys.keys():
-            write_key_file(s.crypto.key_file, wanted)
-        ring = wanted
-        moved = 0
+        ahead = retention.months_to_key(s.retention, now)
+        ring = update_key_file(s.crypto.key_file, lambda r: r.with_month_keys(ahead))
+        moved = 0  # values sealed under the master key: booked before month keys, or while the ring lacked one
         for month in sorted(ring.month_keys):
             while True:
                 with transaction() as session:
@@ -104,7 +126,7 @@ def run(batch_size: int = typer.Option(1000, min=1)) -> None:
     console.print(f"Contacts deleted: {result.contacts_deleted}; appointments purged: {result.appointments_purged}; "
                   f"idempotency answers purged: {result.idempotency_purged}.")
     if gone:
-        write_key_file(s.crypto.key_file, ring.without_months(gone))
+        update_key_file(s.crypto.key_file, lambda r: r.without_months(gone))
         console.print(f"Destroyed the data keys of {', '.join(gone)}: backups of those months can no longer be read.")
 
 

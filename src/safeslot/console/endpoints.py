@@ -364,7 +364,7 @@ def _reschedule_page(
 
 @router.post("/manage/{code}/reschedule")
 def reschedule(
-    code: str, request: Request, session: SessionDep, now: NowDep,
+    code: str, request: Request, session: SessionDep, now: NowDep, ring: RingDep,
     start: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     if not _csrf_ok(request, csrf_token):
@@ -377,7 +377,7 @@ def reschedule(
                                 status=422, page_url=page_url)
     try:
         with session.begin_nested():
-            appointment = service.reschedule(session, code, when, now)
+            appointment = service.reschedule(session, ring, code, when, now)
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
         office = session.get(Office, appointment.office_id)
         assert office is not None

@@ -7,11 +7,17 @@ alone reads as noise. Each sealed value carries the id of the key that sealed
 it, so `safeslot keys rotate` can re-seal values under a new key while old ones
 stay readable.
 
-Per-month data keys (retention, DESIGN.md invariant 3): appointment values
-are moved under a key for the month of the visit (key id ``m2027-03``), kept
-in the key file beside the master keys. When retention purges a month it
-deletes that month's key from the file, so a database backup that still holds
-the purged rows can no longer be read.
+Per-month data keys (retention, DESIGN.md invariant 3): an appointment's
+values are sealed, when it is booked, under a key for the month of the visit
+(key id ``m2027-03``), kept in the key file beside the master keys. When
+retention purges a month it deletes that month's key from the file, so a
+database backup that still holds the month's rows can no longer be read, even
+one taken a minute after the booking. Month keys are made ahead for the whole
+booking window (at start-up and by `safeslot retention run`); a month still
+missing at booking time is added to the file then. Every change to the key
+file is a read-modify-write under an exclusive lock (`update_key_file`), so a
+server adding a month and the CLI rotating or destroying keys never drop each
+other's keys.
 
 Layout of a sealed value: ``b"S1" ‖ len(kid) ‖ kid ‖ nonce(12) ‖ ciphertext+tag``.
 The associated data binds a value to its column (``appointment.name``) so a
@@ -21,12 +27,16 @@ ciphertext moved to another column does not decrypt.
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,7 +134,13 @@ class KeyRing:
 
     # -- use -------------------------------------------------------------------------------
     def seal(self, plaintext: str, context: str, month: str | None = None) -> bytes:
-        """Seal under the current master key, or under the month's data key when there is one."""
+        """Seal under the month's data key (made if the key file has none yet), else the current master key.
+
+        A ring read from an environment variable cannot add keys: a month it lacks seals under the
+        master key, and `safeslot retention run` cannot move it (docs/identity-and-privacy.md).
+        """
+        if month is not None and month not in self.month_keys:
+            self.ensure_months([month])
         kid_text = month_kid(month) if month is not None and month in self.month_keys else self.current
         kid = kid_text.encode()
         nonce = os.urandom(12)
@@ -135,10 +151,25 @@ class KeyRing:
         """Pick up keys added to the key file after start-up (month keys written by the CLI)."""
         if self.source is None or not self.source.exists():
             return
-        fresh = KeyRing.from_json(self.source.read_text())
+        self._merge(KeyRing.from_json(self.source.read_text()))
+
+    def _merge(self, fresh: KeyRing) -> None:
         self.keys.update(fresh.keys)
         self.month_keys.update(fresh.month_keys)
         self._aead.update(fresh._aead)
+
+    def ensure_months(self, months: Iterable[str]) -> list[str]:
+        """Make sure these months have data keys, adding them to the key file; returns the months still missing.
+
+        Under the key file's lock the file is read again first, so a month another process has just
+        added is taken, never replaced by a second key (which would leave some values unreadable).
+        """
+        wanted = [m for m in months if m not in self.month_keys]
+        if not wanted or self.source is None:
+            return wanted
+        fresh = update_key_file(self.source, lambda ring: ring.with_month_keys(wanted))
+        self._merge(fresh)
+        return [m for m in wanted if m not in self.month_keys]
 
     def open(self, sealed: bytes, context: str) -> str:
         kid = self.key_id_of(sealed)
@@ -190,10 +221,47 @@ def load_key_ring(key_file: Path, inline: str | None, *, create: bool) -> KeyRin
         raise KeyRingInvalid(
             f"no field-encryption keys: create {key_file} with `safeslot keys init` or set SAFESLOT_CRYPTO__KEYS"
         )
-    ring = KeyRing.generate()
-    write_key_file(key_file, ring)
+    with key_file_lock(key_file):  # two processes starting at once must not make two different rings
+        if key_file.exists():
+            ring = KeyRing.from_json(key_file.read_text())
+        else:
+            ring = KeyRing.generate()
+            write_key_file(key_file, ring)
     ring.source = key_file
     return ring
+
+
+@contextlib.contextmanager
+def key_file_lock(key_file: Path) -> Iterator[None]:
+    """An exclusive lock shared by every process that changes this key file (servers and CLI)."""
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def update_key_file(key_file: Path, change: Callable[[KeyRing], KeyRing]) -> KeyRing:
+    """Read the key file, apply ``change`` and write the result, all under the file's lock."""
+    with key_file_lock(key_file):
+        current = KeyRing.from_json(key_file.read_text())
+        ring = change(current)
+        if ring.to_json() != current.to_json():
+            write_key_file(key_file, ring)
+    ring.source = key_file
+    return ring
+
+
+def months_between(first: dt.datetime, last: dt.datetime) -> list[str]:
+    """Every month ("YYYY-MM", UTC) from ``first``'s to ``last``'s, both included."""
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
 
 
 def write_key_file(key_file: Path, ring: KeyRing) -> None:

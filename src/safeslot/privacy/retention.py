@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
 from safeslot.privacy import repository as repo
-from safeslot.privacy.crypto import KeyRing
+from safeslot.privacy.crypto import KeyRing, months_between
 from safeslot.privacy.models import MonthlyCount
 from safeslot.privacy.rotation import keys_in_use, month_bounds
 from safeslot.scheduling.models import Appointment, IdempotencyRecord
@@ -77,14 +77,7 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
 
 def months_to_key(settings: RetentionSettings, now: dt.datetime, ahead_days: int = 400) -> list[str]:
     """Months that need a data key: from the oldest month still kept to the furthest bookable one."""
-    first = now - dt.timedelta(days=settings.appointment_days)
-    last = now + dt.timedelta(days=ahead_days)
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    return months_between(now - dt.timedelta(days=settings.appointment_days), now + dt.timedelta(days=ahead_days))
 
 
 def destroyable_months(session: Session, ring: KeyRing, settings: RetentionSettings, now: dt.datetime) -> list[str]:

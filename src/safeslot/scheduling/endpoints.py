@@ -15,7 +15,7 @@ from safeslot.db import SessionDep
 from safeslot.deps import get_keyring, get_now
 from safeslot.http import JSON
 from safeslot.identity.guard import Principal, current_staff
-from safeslot.privacy.crypto import KeyRing
+from safeslot.privacy.crypto import KeyRing, months_between
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
 from safeslot.scheduling.idempotency import request_hash, run_once
@@ -34,9 +34,12 @@ router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    """On PostgreSQL, bookings take the asyncpg group-commit fast path (see fastpath.py)."""
+    """Month data keys for the booking window, made ahead; on PostgreSQL, the asyncpg fast path (fastpath.py)."""
     from safeslot.scheduling import fastpath
 
+    ring: KeyRing = app.state.keyring
+    now = app.state.clock()
+    ring.ensure_months(months_between(now, now + service.BOOKING_WINDOW))
     fastpath.install(app, settings)
 
 
@@ -174,10 +177,11 @@ def get_appointment(code: str, session: SessionDep) -> AppointmentOut:
 
 @router.post("/appointments/{code}/reschedule", response_model=AppointmentOut, responses=PROBLEMS)
 def reschedule(
-    code: str, body: RescheduleIn, session: SessionDep, now: NowDep, idempotency_key: IdempotencyKey = None
+    code: str, body: RescheduleIn, session: SessionDep, now: NowDep, ring: RingDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     def _run() -> tuple[int, dict[str, Any]]:
-        appointment = service.reschedule(session, code, body.starts_at, now)
+        appointment = service.reschedule(session, ring, code, body.starts_at, now)
         return 200, appointment_out(session, appointment).model_dump(mode="json")
 
     scope = f"reschedule:{service.normalise_code(code)[:16]}"

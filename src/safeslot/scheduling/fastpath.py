@@ -239,11 +239,14 @@ class FastBooking:
         ).model_dump_json().encode()
         ring = self.ring
         name_index = ring.blind_index(data.name)
-        if self.seal:
-            name_enc = ring.seal(data.name, "appointment.name")
-            accommodation = ring.seal(data.accommodation, "appointment.accommodation") if data.accommodation else None
+        if self.seal:  # under the visit month's data key, as service.book seals
+            month = service.data_key_month(start)
+            name_enc = ring.seal(data.name, "appointment.name", month)
+            accommodation = (
+                ring.seal(data.accommodation, "appointment.accommodation", month) if data.accommodation else None
+            )
             contact = (
-                ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact")
+                ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact", month)
                 if data.contact else None
             )
         else:  # bench only (PLAINTEXT_FLAG): the same values, unsealed

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from safeslot.errors import InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.privacy.crypto import KeyRing, month_kid
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.errors import (
     AppointmentNotFound,
@@ -351,6 +351,7 @@ def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> 
         # Collect the minimum (invariant 3): a contact is kept only for reminders the person asked for.
         raise InvalidInput("A contact is kept only for reminders: set reminders_opt_in to true, or leave it out.")
     slot = _take(session, office, service, start, data.language, now)
+    month = data_key_month(start)
     appointment = Appointment(
         code=new_code(),
         office_id=office.id,
@@ -360,11 +361,13 @@ def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> 
         ends_at=start + dt.timedelta(minutes=service.duration_minutes),
         status="booked",
         language=data.language,
-        name_enc=ring.seal(data.name, "appointment.name"),
+        name_enc=ring.seal(data.name, "appointment.name", month),
         name_index=ring.blind_index(data.name),
-        accommodation_enc=ring.seal(data.accommodation, "appointment.accommodation") if data.accommodation else None,
+        accommodation_enc=(
+            ring.seal(data.accommodation, "appointment.accommodation", month) if data.accommodation else None
+        ),
         contact_enc=(
-            ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact")
+            ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact", month)
             if data.contact
             else None
         ),
@@ -392,7 +395,25 @@ def _release(session: Session, appointment: Appointment) -> None:
         repo.release_interpreter(session, appointment.office_id, lang, appointment.starts_at, appointment.ends_at)
 
 
-def reschedule(session: Session, code: str, starts_at: dt.datetime, now: dt.datetime) -> Appointment:
+def data_key_month(start: dt.datetime) -> str:
+    """The month whose data key seals an appointment's values: its start's month in UTC, as retention counts it."""
+    return start.astimezone(dt.UTC).strftime("%Y-%m")
+
+
+SEALED_COLUMNS = (("name_enc", "appointment.name"), ("accommodation_enc", "appointment.accommodation"),
+                  ("contact_enc", "appointment.contact"))
+
+
+def _reseal_for_month(ring: KeyRing, appointment: Appointment) -> None:
+    """A moved appointment's values follow it to the data key of its new month."""
+    month = data_key_month(appointment.starts_at)
+    for attr, context in SEALED_COLUMNS:
+        value = getattr(appointment, attr)
+        if value is not None and ring.key_id_of(value) != month_kid(month):
+            setattr(appointment, attr, ring.seal(ring.open(value, context), context, month))
+
+
+def reschedule(session: Session, ring: KeyRing, code: str, starts_at: dt.datetime, now: dt.datetime) -> Appointment:
     appointment = get_by_code(session, code, for_update=True)
     if appointment.status != "booked":
         raise InvalidTransition(f"A {appointment.status} appointment cannot be moved. Book a new one instead.")
@@ -410,6 +431,7 @@ def reschedule(session: Session, code: str, starts_at: dt.datetime, now: dt.date
     appointment.ends_at = start + dt.timedelta(minutes=service.duration_minutes)
     appointment.sequence += 1
     appointment.updated_at = now
+    _reseal_for_month(ring, appointment)
     session.flush()
     return appointment
 
