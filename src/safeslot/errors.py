@@ -30,11 +30,20 @@ from starlette.responses import Response
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 
+def N_(message: str) -> str:
+    """Mark a message for the gettext catalogs (pybabel ``-k N_``); it is translated where it is shown.
+
+    Error titles are marked so the console can show them in the page's language;
+    problem+json answers stay in English (their ``type`` is the stable part).
+    """
+    return message
+
+
 class DomainError(Exception):
     """Base of every error a service may raise; rendered as problem+json."""
 
     slug: ClassVar[str] = "error"
-    title: ClassVar[str] = "Something went wrong"
+    title: ClassVar[str] = N_("Something went wrong")
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -44,42 +53,42 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     slug = "not-found"
-    title = "Not found"
+    title = N_("Not found")
 
 
 class InvalidInput(DomainError):
     slug = "invalid-input"
-    title = "Some input is not valid"
+    title = N_("Some input is not valid")
 
 
 class Conflict(DomainError):
     slug = "conflict"
-    title = "The request conflicts with the current state"
+    title = N_("The request conflicts with the current state")
 
 
 class IdempotencyKeyReused(Conflict):
     slug = "idempotency-key-reused"
-    title = "This Idempotency-Key was used for a different request"
+    title = N_("This Idempotency-Key was used for a different request")
 
 
 class Forbidden(DomainError):
     slug = "forbidden"
-    title = "Your role may not do this"
+    title = N_("Your role may not do this")
 
 
 class Unauthenticated(DomainError):
     slug = "unauthenticated"
-    title = "Sign-in required"
+    title = N_("Sign-in required")
 
 
 class PayloadTooLarge(DomainError):
     slug = "payload-too-large"
-    title = "The request body is too large"
+    title = N_("The request body is too large")
 
 
 class Unavailable(DomainError):
     slug = "unavailable"
-    title = "Service unavailable"
+    title = N_("Service unavailable")
 
 
 # The one table from error class to HTTP status; the most specific class wins.

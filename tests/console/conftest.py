@@ -1,18 +1,29 @@
-"""Fixtures of the public pages: the demo office, and a form walker that keeps the CSRF cookie."""
+"""Fixtures of the pages: the demo office, a form walker that keeps the CSRF cookie, and signed-in staff."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+import pyotp
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.identity import service as identity
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
+from safeslot.scheduling.models import Office
 from tests.conftest import NOW
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 START = re.compile(r'name="start" value="([^"]+)"')
+PASSWORD = "correct horse battery staple"
+HTML = "text/html,application/xhtml+xml,*/*;q=0.8"  # what a browser sends
+
+SignIn = Callable[..., TestClient]
 
 
 @pytest.fixture
@@ -45,3 +56,33 @@ def book(client: TestClient, start: str, **fields: str) -> str:
     answer = client.post("/book", data=form, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return str(answer.headers["location"])
+
+
+@pytest.fixture
+def staff(
+    session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> SignIn:
+    """A browser-like client signed in (password and TOTP) as a new account with these roles.
+
+    Clerks and supervisors belong to ``office`` unless ``office_slug`` names another one.
+    """
+    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+    def make(*roles: str, username: str | None = None, office_slug: str | None = None) -> TestClient:
+        office_id = session.scalars(select(Office.id).where(Office.slug == (office_slug or office))).one()
+        account, secret = identity.create_account(
+            session, keyring, username=username or "-".join(roles).replace("_", "-"), display_name="Desk Example",
+            password=PASSWORD, roles=list(roles), now=NOW,
+            office_id=office_id if {"clerk", "supervisor"} & set(roles) else None)
+        session.flush()
+        client = app_factory()
+        client.headers["accept"] = HTML
+        client.base_url = "https://testserver"  # type: ignore[assignment]  # the session cookie is Secure
+        answer = client.post("/console/sign-in", data={
+            "username": account.username, "password": PASSWORD, "totp": pyotp.TOTP(secret).at(NOW),
+            "csrf_token": token(client, "/console/sign-in")}, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        return client
+
+    return make

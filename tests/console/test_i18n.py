@@ -16,16 +16,16 @@ from babel.messages.pofile import read_po
 from safeslot.console import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSOLE = ROOT / "src" / "safeslot" / "console"
-METHODS = [("templates/**.html", "jinja2"), ("**.py", "python")]
-OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+PACKAGE = ROOT / "src" / "safeslot"  # the pages, and the error titles of every domain (shown by the console)
+METHODS = [("console/templates/**.html", "jinja2"), ("**.py", "python")]
+OPTIONS = {"console/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 KEYWORDS = {"_": None, "gettext": None, "N_": None}
 
 
 def _extracted() -> set[str]:
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(CONSOLE), METHODS, OPTIONS, keywords=KEYWORDS
+        str(PACKAGE), METHODS, OPTIONS, keywords=KEYWORDS
     ):
         found.add(message if isinstance(message, str) else message[0])
     return found
@@ -44,6 +44,37 @@ def test_every_message_in_the_code_and_templates_has_a_spanish_translation() -> 
     fuzzy = sorted(m.id for m in spanish if m.id and m.fuzzy)
     assert not missing, f"no Spanish for: {missing}"
     assert not fuzzy, f"fuzzy (unchecked) Spanish for: {fuzzy}"
+
+
+def test_the_catalogs_hold_no_message_the_code_no_longer_uses() -> None:
+    messages = _extracted()
+    for lang in ("en", "es"):
+        stale = sorted(m.id for m in _catalog(lang) if m.id and m.id not in messages)
+        assert not stale, f"{lang}: messages no page shows any more (run pybabel update --ignore-obsolete): {stale}"
+
+
+def test_every_error_title_has_a_spanish_translation() -> None:
+    """The console shows a domain error's title in the page's language: a new error class must mark it N_()."""
+    import importlib
+    import pkgutil
+
+    import safeslot
+    from safeslot.errors import DomainError
+
+    for module in pkgutil.walk_packages(safeslot.__path__, "safeslot."):
+        if not module.name.startswith("safeslot.migrations"):
+            importlib.import_module(module.name)
+    classes, todo = set(), [DomainError]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in classes:
+                classes.add(sub)
+                todo.append(sub)
+    assert len(classes) > 40
+    spanish = _catalog("es")
+    untranslated = sorted(c.title for c in {DomainError, *classes} if not (spanish.get(c.title) and
+                                                                           spanish.get(c.title).string))
+    assert not untranslated, f"no Spanish for these error titles (mark them N_ and translate): {untranslated}"
 
 
 def test_translations_keep_their_placeholders() -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure import intake
@@ -25,20 +22,17 @@ from safeslot.privacy.models import AccessRecord
 from safeslot.reports.models import PublishedReport
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.models import Appointment, Office
+from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
+from safeslot.transparency import service as log_service
+from safeslot.transparency.models import LogVerification
 from tests.conftest import NOW
+from tests.console.conftest import HTML, PASSWORD, TOKEN, SignIn
+from tests.console.conftest import token as form_token
+from tests.transparency.test_log_support import triggers_disabled
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-PASSWORD = "correct horse battery staple"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 NAME = "Maria Example"
-HTML = "text/html,application/xhtml+xml,*/*;q=0.8"  # what a browser sends
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
@@ -46,38 +40,6 @@ def office(session: Session) -> str:
     slug = demo.load(session, NOW.date(), weeks=1)
     session.flush()
     return slug
-
-
-Staff = Callable[..., TestClient]
-
-
-@pytest.fixture
-def staff(session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient]) -> Staff:
-    """A signed-in browser-like client for a new account with the given roles."""
-
-    def make(*roles: str, username: str | None = None) -> TestClient:
-        office_id = session.scalars(select(Office.id).where(Office.slug == office)).one()
-        account, secret = identity.create_account(
-            session, keyring, username=username or "-".join(roles).replace("_", "-"), display_name="Desk Example",
-            password=PASSWORD, roles=list(roles), now=NOW,
-            office_id=office_id if {"clerk", "supervisor"} & set(roles) else None)
-        session.flush()
-        client = app_factory()
-        client.headers["accept"] = HTML
-        client.base_url = "https://testserver"  # type: ignore[assignment]  # the session cookie is Secure
-        answer = client.post("/console/sign-in", data={
-            "username": account.username, "password": PASSWORD, "totp": pyotp.TOTP(secret).at(NOW),
-            "csrf_token": _token(client, "/console/sign-in")}, follow_redirects=False)
-        assert answer.status_code == 303, answer.text
-        return client
-
-    return make
-
-
-def _token(client: TestClient, path: str) -> str:
-    found = TOKEN.search(client.get(path).text)
-    assert found, f"{path} has no CSRF field"
-    return found.group(1)
 
 
 def _book(session: Session, keyring: KeyRing, days: int = 1) -> Appointment:
@@ -116,7 +78,7 @@ def test_a_wrong_code_is_refused_with_the_form_again(session: Session, keyring: 
                             roles=["auditor"], office_id=None, now=NOW)
     session.flush()
     answer = client.post("/console/sign-in", data={"username": "desk", "password": PASSWORD, "totp": "000000",
-                                                   "csrf_token": _token(client, "/console/sign-in")})
+                                                   "csrf_token": form_token(client, "/console/sign-in")})
     assert answer.status_code == 401
     assert "text/html" in answer.headers["content-type"]
     assert "Check your username, password and the six-digit code" in answer.text
@@ -128,7 +90,7 @@ def test_the_sign_in_form_needs_its_csrf_token(client: TestClient) -> None:
     assert answer.status_code == 403 and "This form has expired" in answer.text
 
 
-def test_a_role_without_access_gets_a_page_not_json(staff: Staff) -> None:
+def test_a_role_without_access_gets_a_page_not_json(staff: SignIn) -> None:
     clerk = staff("clerk")
     for path in ("/console/disclosures", "/console/audit"):
         answer = clerk.get(path)
@@ -142,7 +104,7 @@ def test_a_role_without_access_gets_a_page_not_json(staff: Staff) -> None:
 
 # -- clerk -------------------------------------------------------------------------------------
 def test_the_clerk_sees_the_office_day_and_each_read_is_recorded(
-    session: Session, keyring: KeyRing, staff: Staff
+    session: Session, keyring: KeyRing, staff: SignIn
 ) -> None:
     appointment = _book(session, keyring)
     clerk = staff("clerk")
@@ -156,14 +118,14 @@ def test_the_clerk_sees_the_office_day_and_each_read_is_recorded(
 
 
 def test_the_clerk_checks_someone_in_and_the_form_needs_the_session_token(
-    session: Session, keyring: KeyRing, staff: Staff
+    session: Session, keyring: KeyRing, staff: SignIn
 ) -> None:
     appointment = _book(session, keyring)
     code = scheduling.format_code(appointment.code)
     clerk = staff("clerk")
     forged = clerk.post(f"/console/appointments/{code}/status", data={"status": "checked-in"})
     assert forged.status_code == 403 and "This form has expired" in forged.text
-    token = _token(clerk, "/console/appointments")
+    token = form_token(clerk, "/console/appointments")
     done = clerk.post(f"/console/appointments/{code}/status", data={"status": "checked-in", "csrf_token": token})
     assert done.status_code == 200 and "The appointment was updated." in done.text
     session.expire_all()
@@ -174,7 +136,7 @@ def test_the_clerk_checks_someone_in_and_the_form_needs_the_session_token(
 
 # -- privacy officer and counsel ----------------------------------------------------------------
 def test_two_people_approve_in_the_console_and_the_release_is_accounted(
-    session: Session, keyring: KeyRing, staff: Staff
+    session: Session, keyring: KeyRing, staff: SignIn
 ) -> None:
     _book(session, keyring)
     found = _request(session, keyring, deadline=(NOW - dt.timedelta(days=1)).isoformat())
@@ -190,18 +152,18 @@ def test_two_people_approve_in_the_console_and_the_release_is_accounted(
     not_mine = officer.post(f"/console/disclosures/{found.id}/approve", data={"role": "counsel", "csrf_token": token})
     assert not_mine.status_code == 422, "a privacy officer cannot approve as counsel"
     counsel = staff("counsel")
-    token = _token(counsel, f"/console/disclosures/{found.id}")
+    token = form_token(counsel, f"/console/disclosures/{found.id}")
     second = counsel.post(f"/console/disclosures/{found.id}/approve", data={"role": "counsel", "csrf_token": token})
     assert "approved and released" in second.text
     assert session.scalar(select(func.count()).select_from(AccountingEntry).where(
         AccountingEntry.request_id == found.id)) == 1
 
 
-def test_deny_needs_a_reason_and_then_closes_the_request(session: Session, keyring: KeyRing, staff: Staff) -> None:
+def test_deny_needs_a_reason_and_then_closes_the_request(session: Session, keyring: KeyRing, staff: SignIn) -> None:
     _book(session, keyring)
     found = _request(session, keyring)
     counsel = staff("counsel")
-    token = _token(counsel, f"/console/disclosures/{found.id}")
+    token = form_token(counsel, f"/console/disclosures/{found.id}")
     empty = counsel.post(f"/console/disclosures/{found.id}/deny", data={"role": "counsel", "csrf_token": token})
     assert empty.status_code == 422 and "Write a reason" in empty.text
     denied = counsel.post(f"/console/disclosures/{found.id}/deny",
@@ -210,11 +172,11 @@ def test_deny_needs_a_reason_and_then_closes_the_request(session: Session, keyri
     assert "Your review" not in denied.text, "a closed request has no review forms"
 
 
-def test_ask_information_and_narrow(session: Session, keyring: KeyRing, staff: Staff) -> None:
+def test_ask_information_and_narrow(session: Session, keyring: KeyRing, staff: SignIn) -> None:
     _book(session, keyring)
     found = _request(session, keyring, categories=["appointment_schedule", "visit_history"])
     officer = staff("privacy_officer")
-    token = _token(officer, f"/console/disclosures/{found.id}")
+    token = form_token(officer, f"/console/disclosures/{found.id}")
     narrowed = officer.post(f"/console/disclosures/{found.id}/narrow", data={
         "role": "privacy_officer", "reason": "Only the schedule is needed.", "drop": "visit_history",
         "csrf_token": token})
@@ -224,8 +186,45 @@ def test_ask_information_and_narrow(session: Session, keyring: KeyRing, staff: S
     assert "Your question was sent" in asked.text and "info_requested" in asked.text
 
 
+def test_a_clerk_of_another_office_neither_sees_nor_changes_this_office_appointments(
+    session: Session, keyring: KeyRing, staff: SignIn
+) -> None:
+    appointment = _book(session, keyring)
+    code = scheduling.format_code(appointment.code)
+    scheduling.add_office(session, "north", "North Office", "2 Example Road", "America/Chicago")
+    other = staff("clerk", username="clerk-north", office_slug="north")
+    page = other.get(f"/console/appointments/{code}/booked")
+    assert page.status_code == 403 and "Not your office" in page.text and code not in page.text
+    token = form_token(other, "/console/appointments")
+    refused = other.post(f"/console/appointments/{code}/status", data={"status": "noshow", "csrf_token": token})
+    assert refused.status_code == 403
+    session.expire_all()
+    assert session.get(Appointment, appointment.id).status == "booked"  # type: ignore[union-attr]
+    assert session.scalar(select(func.count()).select_from(AccessRecord).where(
+        AccessRecord.record_id == str(appointment.id))) == 0, "a refused read reads nothing"
+
+
+def test_staff_errors_are_in_the_page_language(session: Session, keyring: KeyRing, staff: SignIn) -> None:
+    appointment = _book(session, keyring)
+    code = scheduling.format_code(appointment.code)
+    clerk = staff("clerk")
+    token = form_token(clerk, "/console/appointments")
+    english = clerk.post(f"/console/appointments/{code}/status", data={"status": "lost", "csrf_token": token})
+    assert english.status_code == 422 and "Some input is not valid" in english.text
+    assert "Choose check in, done or no-show." in english.text
+    spanish = clerk.post(f"/console/appointments/{code}/status?lang=es", data={"status": "lost", "csrf_token": token})
+    assert spanish.status_code == 422 and 'lang="es"' in spanish.text
+    assert "Algunos datos no son válidos" in spanish.text and "Elija registrar llegada" in spanish.text
+    # a detail with no Spanish (it names the states) gives way to the advice for its kind of error
+    clerk.post(f"/console/appointments/{code}/status", data={"status": "checked-in", "csrf_token": token})
+    again = clerk.post(f"/console/appointments/{code}/status?lang=es",
+                       data={"status": "checked-in", "csrf_token": token})
+    assert again.status_code == 409 and "cannot become" not in again.text
+    assert "Vuelva a cargar la página" in again.text
+
+
 # -- auditor -----------------------------------------------------------------------------------
-def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRing, staff: Staff) -> None:
+def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRing, staff: SignIn) -> None:
     auditor = staff("auditor")
     page = auditor.get("/console/audit")
     assert page.status_code == 200
@@ -237,7 +236,7 @@ def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRi
     assert auditor.get("/console/audit", follow_redirects=False).status_code == 303, "the session is revoked"
 
 
-def test_the_auditor_sees_published_reports_in_the_console(session: Session, staff: Staff) -> None:
+def test_the_auditor_sees_published_reports_in_the_console(session: Session, staff: SignIn) -> None:
     auditor = staff("auditor")
     assert "No report has been published yet" in auditor.get("/console/audit").text
     session.add(PublishedReport(
@@ -252,8 +251,45 @@ def test_the_auditor_sees_published_reports_in_the_console(session: Session, sta
     assert "Informes de transparencia publicados" in spanish.text
 
 
+def test_the_auditor_verifies_the_log_and_sees_when_it_was_last_verified(session: Session, staff: SignIn) -> None:
+    auditor = staff("auditor")
+    page = auditor.get("/console/audit")
+    assert re.search(r'id="last-verification">Never<', page.text)
+    signer = auditor.app.state.log_signer  # type: ignore[attr-defined]
+    log_service.append(session, [{"event": "policy.change", "time": "2027-03-01T14:00:00Z"}], now=NOW)
+    log_service.checkpoint(session, signer, NOW, origin=auditor.app.state.settings.log.origin)  # type: ignore[attr-defined]
+    session.flush()
+
+    # the wrong role, and a form without the session's token, change nothing
+    clerk = staff("clerk")
+    assert clerk.post("/console/audit/verify", data={"csrf_token": form_token(clerk, "/console/appointments")}
+                      ).status_code == 403
+    assert auditor.post("/console/audit/verify", data={}).status_code == 403
+    assert session.scalar(select(func.count()).select_from(LogVerification)) == 0
+
+    done = auditor.post("/console/audit/verify", data={"csrf_token": form_token(auditor, "/console/audit")},
+                        follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/console/audit?done=verified"
+    page = auditor.get(done.headers["location"])
+    last = re.search(r'id="last-verification">([^<]+)<', page.text)
+    assert last and "March 1, 2027" in last.group(1) and "verified at checkpoint size 1" in last.group(1)
+    assert 'id="verification-failed"' not in page.text and "every entry matches" in page.text
+    spanish = auditor.get("/console/audit?lang=es")
+    assert "Última verificación" in spanish.text and "1 de marzo de 2027" in spanish.text
+
+    with triggers_disabled(session, "log_entry"):  # someone edits the log behind the office's back
+        session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 0"), {"d": b'{"event":"edited"}'})
+    failed = auditor.post("/console/audit/verify", data={"csrf_token": form_token(auditor, "/console/audit")},
+                          follow_redirects=False)
+    assert failed.headers["location"] == "/console/audit#verification"
+    page = auditor.get("/console/audit")
+    assert 'id="verification-failed"' in page.text and "entry 0" in page.text
+    assert re.search(r'id="last-verification">[^<]+<strong>NOT verified</strong>', page.text)
+    assert session.scalar(select(func.count()).select_from(LogVerification)) == 2  # both runs are kept
+
+
 # -- supervisor --------------------------------------------------------------------------------
-def test_the_supervisor_sees_the_office_and_others_do_not(staff: Staff) -> None:
+def test_the_supervisor_sees_the_office_and_others_do_not(staff: SignIn) -> None:
     supervisor = staff("supervisor")
     assert supervisor.get("/console", follow_redirects=False).headers["location"] == "/console/office"
     page = supervisor.get("/console/office")

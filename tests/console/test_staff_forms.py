@@ -5,62 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 
-import pyotp
-import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.models import Appointment, Closure, Office, Service, SlotCapacity, Staff, WeeklyHours
+from safeslot.scheduling.models import Appointment, Closure, Service, SlotCapacity, Staff, WeeklyHours
 from tests.conftest import NOW
+from tests.console.conftest import TOKEN, SignIn
+from tests.console.conftest import token as form_token
 
-PASSWORD = "correct horse battery staple"
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 START = re.compile(r'name="start" value="([^"]+)"')
 CODE = re.compile(r"/console/appointments/([0-9A-Z]{5}-[0-9A-Z]{5})/booked")
-HTML = "text/html,application/xhtml+xml,*/*;q=0.8"
 TUESDAY = (NOW + dt.timedelta(days=1)).date()  # NOW is Monday 2027-03-01
 SATURDAY = (NOW + dt.timedelta(days=5)).date()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-SignIn = Callable[..., TestClient]
-
-
-@pytest.fixture
-def staff(session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient]) -> SignIn:
-    def make(role: str) -> TestClient:
-        office_id = session.scalars(select(Office.id).where(Office.slug == office)).one()
-        account, secret = identity.create_account(
-            session, keyring, username=role, display_name="Desk Example", password=PASSWORD, roles=[role],
-            now=NOW, office_id=office_id)
-        session.flush()
-        client = app_factory()
-        client.headers["accept"] = HTML
-        client.base_url = "https://testserver"  # type: ignore[assignment]
-        answer = client.post("/console/sign-in", data={
-            "username": account.username, "password": PASSWORD, "totp": pyotp.TOTP(secret).at(NOW),
-            "csrf_token": _token(client, "/console/sign-in")}, follow_redirects=False)
-        assert answer.status_code == 303, answer.text
-        return client
-
-    return make
-
-
-def _token(client: TestClient, path: str) -> str:
-    found = TOKEN.search(client.get(path).text)
-    assert found, f"{path} has no CSRF field"
-    return found.group(1)
 
 
 def _count(session: Session, model: type[object]) -> int:
@@ -120,7 +79,7 @@ def test_the_clerk_booking_follows_the_same_rules(session: Session, staff: SignI
 # -- supervisor: services, staff, hours, closures ------------------------------------------------
 def test_the_supervisor_adds_a_service_and_staff_and_slots_open(session: Session, staff: SignIn) -> None:
     supervisor = staff("supervisor")
-    token = _token(supervisor, "/console/office")
+    token = form_token(supervisor, "/console/office")
     added = supervisor.post("/console/office/central/services", data={
         "service_slug": "renew-id", "service_name": "Renew an ID", "service_description": "Bring the old card.",
         "service_minutes": "30", "csrf_token": token})
@@ -137,7 +96,7 @@ def test_the_supervisor_adds_a_service_and_staff_and_slots_open(session: Session
 
 def test_the_supervisor_sets_hours_and_adds_a_closure(session: Session, staff: SignIn) -> None:
     supervisor = staff("supervisor")
-    token = _token(supervisor, "/console/office")
+    token = form_token(supervisor, "/console/office")
     assert _free(session, "apply", SATURDAY) == []
     hours = supervisor.post("/console/office/central/hours", data={
         "hours_weekday": "5", "hours_opens": "10:00", "hours_closes": "12:00", "csrf_token": token})
@@ -152,7 +111,7 @@ def test_the_supervisor_sets_hours_and_adds_a_closure(session: Session, staff: S
 
 def test_bad_input_shows_the_fields_and_writes_nothing(session: Session, staff: SignIn) -> None:
     supervisor = staff("supervisor")
-    token = _token(supervisor, "/console/office")
+    token = form_token(supervisor, "/console/office")
     before = (_count(session, Service), _count(session, Staff), _count(session, WeeklyHours),
               _count(session, Closure))
     service = supervisor.post("/console/office/central/services", data={
@@ -187,7 +146,7 @@ def test_a_supervisor_cannot_change_another_office(session: Session, staff: Sign
     scheduling.add_office(session, "north", "North Office Example", "1 Example Road", "America/New_York")
     session.flush()
     supervisor = staff("supervisor")
-    token = _token(supervisor, "/console/office")
+    token = form_token(supervisor, "/console/office")
     answer = supervisor.post("/console/office/north/closures", data={
         "closure_day": TUESDAY.isoformat(), "closure_reason": "Training", "csrf_token": token})
     assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]
@@ -205,7 +164,7 @@ def test_errors_are_fragments_for_htmx_and_pages_otherwise(client: TestClient, o
     assert fragment.status_code == 404 and "text/html" in fragment.headers["content-type"]
     assert "<html" not in fragment.text and 'role="alert"' in fragment.text and "We could not find" in fragment.text
     clerk = staff("clerk")
-    token = _token(clerk, "/console/appointments")
+    token = form_token(clerk, "/console/appointments")
     staff_fragment = clerk.post("/console/appointments/ZZZZZ-ZZZZZ/status", headers={"HX-Request": "true"},
                                 data={"status": "checked-in", "csrf_token": token})
     assert staff_fragment.status_code == 404 and "<html" not in staff_fragment.text

@@ -36,3 +36,7 @@ def load() -> None:
             continue
         with transaction() as s:
             module.load(s, settings(), console)
+    log_demo = import_optional("safeslot.transparency.demo")
+    if log_demo is not None:  # last: verify the log every demo above appended to
+        with transaction() as s:
+            log_demo.verify(s, settings(), console)

@@ -74,6 +74,25 @@ def checkpoint() -> None:
         console.print(f"  witness {name}: {outcome}")
 
 
+@log_app.command("self-check")
+def self_check() -> None:
+    """Verify this office's log end to end from its database, as an outside verifier would; record the run.
+
+    The auditor's console shows the last run. Run it from cron; it exits 1 when the log does not verify.
+    """
+    from safeslot.transparency import selfcheck, service
+
+    s = settings()
+    signer = service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo)
+    with transaction() as session:
+        row = selfcheck.self_verify(session, signer.verifier(), s.log.origin, dt.datetime.now(dt.UTC), method="cli")
+        ok, size, detail = row.ok, row.size, row.detail
+    if not ok:
+        err_console.print(f"[red]NOT VERIFIED[/] (checkpoint of size {size}): {detail}")
+        raise typer.Exit(1)
+    console.print(f"Verified: {detail} (checkpoint of size {size}). Recorded for the auditors.")
+
+
 @log_app.command("verify")
 def verify(
     url: Annotated[str, typer.Option(help="The log's prefix, e.g. https://office.example/log")],

@@ -23,17 +23,14 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from safeslot.errors import N_ as N_  # the pages mark their messages with it
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("en", "es")
 DEFAULT = "en"
 # The name of each language in itself, for the switcher (never translated).
 NATIVE_NAMES = {"en": "English", "es": "Español"}
 COOKIE = "safeslot_lang"
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 def _po_path(lang: str) -> Path:

@@ -41,6 +41,7 @@ from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
+from safeslot.transparency import selfcheck
 from safeslot.transparency import service as log_service
 
 
@@ -55,12 +56,34 @@ class StaffRoute(PageRoute):
             try:
                 return await handler(request)
             except DomainError as exc:
-                context = {"title": exc.title, "advice": exc.detail}
-                return render(request, "error.html", context, status=status_for(exc), page_url="/console")
+                status = status_for(exc)
+                context = {"title": exc.title, "advice": _advice(request, exc, status)}
+                return render(request, "error.html", context, status=status, page_url="/console")
             except Exception:
                 return await wrapped(request)  # logged without details, the generic error page
 
         return staff_handler
+
+
+# What to do next, by kind of error, for a language the error's own detail is not translated into.
+STATUS_ADVICE = {
+    401: N_("Sign in again, then retry."),
+    403: N_("Your account may not do this. Ask a supervisor or an administrator if you need it."),
+    404: N_("Check the link, or go back to the list and open it from there."),
+    409: N_("Someone may have changed this just now. Reload the page to see where it stands."),
+    413: N_("What you sent is too large. Send less, then try again."),
+    503: N_("Nothing was changed. Try again in a few minutes; if it goes on, tell the administrator."),
+}
+DEFAULT_STAFF_ADVICE = N_("Check what you entered, then try again. Nothing was changed.")
+
+
+def _advice(request: Request, exc: DomainError, status: int) -> str:
+    """The error's own detail (it says what to do, never personal data) when the page's language has it;
+    otherwise the advice for its kind, so a Spanish page is all Spanish."""
+    lang = language(request)
+    if lang == i18n.DEFAULT or i18n.translations(lang).gettext(exc.detail) != exc.detail:
+        return exc.detail
+    return STATUS_ADVICE.get(status, DEFAULT_STAFF_ADVICE)
 
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -86,6 +109,7 @@ DONE = {
     "deny": N_("The request is denied."),
     "narrow": N_("The scope is narrowed. Both reviewers must approve again."),
     "ask": N_("Your question was sent to the requester."),
+    "verified": N_("The log is verified: every entry matches the signed checkpoint."),
 }
 
 
@@ -270,7 +294,7 @@ def _actions(status: str, starts_at: dt.datetime, now: dt.datetime) -> list[tupl
 def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
-        raise InvalidInput("Choose check in, done or no-show.")
+        raise InvalidInput(N_("Choose check in, done or no-show."))
     identity.ensure_office(staff, scheduling.get_by_code(session, code).office_id)
     scheduling.set_status(session, code, status, now)
     return _see_other("/console/appointments?done=status")
@@ -399,6 +423,16 @@ def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     alerts = [{"alert": a, "when": _when(a.at, lang)} for a in privacy.alerts(session)]
     status = log_service.status(session)
     reports = [{"report": r, "when": _when(r.published_at, lang)} for r in report_service.published_periods(session)]
+    verifications = [{"run": v, "when": _when(v.at, lang)} for v in selfcheck.last(session)]
     context = {"staff": staff, "title": N_("Audit"), "alerts": alerts, "log": status, "reports": reports,
-               "checkpoint_at": _when(status.last_checkpoint_at, lang)}
+               "checkpoint_at": _when(status.last_checkpoint_at, lang), "verifications": verifications}
     return _page(request, "staff/audit.html", context)
+
+
+@router.post("/audit/verify")
+def verify_log_now(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    """Verify the log end to end, as an outside verifier would, and record the run (transparency/selfcheck.py)."""
+    signer = request.app.state.log_signer
+    run = selfcheck.self_verify(session, signer.verifier(), request.app.state.settings.log.origin, now,
+                                method="console", staff_id=staff.id)
+    return _see_other("/console/audit?done=verified" if run.ok else "/console/audit#verification")

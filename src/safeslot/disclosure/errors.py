@@ -19,41 +19,41 @@ Hierarchy::
 
 from __future__ import annotations
 
-from safeslot.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 
 
 class RequestRefused(InvalidInput):
     """The request cannot be registered: nothing but a refusal log entry is kept."""
 
     slug = "disclosure-request-refused"
-    title = "The disclosure request is refused"
+    title = N_("The disclosure request is refused")
 
 
 class RequestNotFound(NotFound):
     slug = "disclosure-request-not-found"
-    title = "No such disclosure request"
+    title = N_("No such disclosure request")
 
 
 class RequestNotReviewable(Conflict):
     slug = "disclosure-request-not-reviewable"
-    title = "The request is not open for review"
+    title = N_("The request is not open for review")
 
 
 class ReleaseNotReady(Conflict):
     slug = "disclosure-release-not-ready"
-    title = "The request cannot be released yet"
+    title = N_("The request cannot be released yet")
 
 
 class PackageGone(Conflict):
     slug = "disclosure-package-gone"
-    title = "The package is no longer available"
+    title = N_("The package is no longer available")
 
 
 class ReviewerNotAllowed(Forbidden):
     slug = "disclosure-reviewer-not-allowed"
-    title = "You may not review this request"
+    title = N_("You may not review this request")
 
 
 class LogUnavailable(Unavailable):
     slug = "transparency-log-unavailable"
-    title = "The transparency log could not record the disclosure"
+    title = N_("The transparency log could not record the disclosure")

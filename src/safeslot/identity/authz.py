@@ -101,6 +101,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/narrow"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
+    ("POST", "/console/audit/verify"): roles(AUDITOR),
     ("GET", "/console/office"): roles(SUPERVISOR),
     ("GET", "/console/appointments/new"): roles(CLERK),
     ("POST", "/console/appointments/new"): roles(CLERK),

@@ -19,64 +19,64 @@
 
 from __future__ import annotations
 
-from safeslot.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 
 class SignInFailed(Unauthenticated):
     slug = "sign-in-failed"
-    title = "Sign-in failed"
+    title = N_("Sign-in failed")
 
 
 class AccountLocked(Unauthenticated):
     slug = "account-locked"
-    title = "Account locked for now"
+    title = N_("Account locked for now")
 
 
 class CredentialInvalid(Unauthenticated):
     slug = "credential-invalid"
-    title = "Credential not valid"
+    title = N_("Credential not valid")
 
 
 class RoleRefused(Forbidden):
     slug = "role-refused"
-    title = "Your role may not do this"
+    title = N_("Your role may not do this")
 
 
 class WrongOffice(Forbidden):
     slug = "wrong-office"
-    title = "Not your office"
+    title = N_("Not your office")
 
 
 class OfficialNotVerified(Forbidden):
     slug = "official-not-verified"
-    title = "Official not verified"
+    title = N_("Official not verified")
 
 
 class CsrfRefused(Forbidden):
     slug = "csrf-refused"
-    title = "Form token missing or wrong"
+    title = N_("Form token missing or wrong")
 
 
 class AccountNotFound(NotFound):
     slug = "account-not-found"
-    title = "No such account"
+    title = N_("No such account")
 
 
 class AgencyNotFound(NotFound):
     slug = "agency-not-found"
-    title = "No such agency or official"
+    title = N_("No such agency or official")
 
 
 class UsernameTaken(Conflict):
     slug = "username-taken"
-    title = "Username taken"
+    title = N_("Username taken")
 
 
 class WeakPassword(InvalidInput):
     slug = "weak-password"
-    title = "Password too weak"
+    title = N_("Password too weak")
 
 
 class UnknownRole(InvalidInput):
     slug = "unknown-role"
-    title = "Unknown role"
+    title = N_("Unknown role")

@@ -24,7 +24,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
 
-from safeslot.errors import DomainError, Forbidden, problem_response, status_for
+from safeslot.errors import N_, DomainError, Forbidden, problem_response, status_for
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
 from safeslot.identity.service import Principal, resolve
@@ -38,7 +38,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 class RouteNotInTable(Forbidden):
     slug = "route-not-authorized"
-    title = "Endpoint not in the authorization table"
+    title = N_("Endpoint not in the authorization table")
 
 
 def routes(app: Any) -> list[tuple[Any, frozenset[str] | None, str]]:

@@ -49,7 +49,7 @@ from starlette.responses import RedirectResponse, Response
 from safeslot.config import OidcSettings
 from safeslot.db import SessionDep
 from safeslot.deps import get_now
-from safeslot.errors import NotFound, Unauthenticated, Unavailable, problem_response, status_for
+from safeslot.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
 from safeslot.identity.errors import UsernameTaken
 from safeslot.identity.guard import SESSION_COOKIE
@@ -72,17 +72,17 @@ TIMEOUT = 10.0
 
 class OidcNotConfigured(NotFound):
     slug = "oidc-not-configured"
-    title = "OpenID Connect sign-in is not configured"
+    title = N_("OpenID Connect sign-in is not configured")
 
 
 class OidcRefused(Unauthenticated):
     slug = "oidc-sign-in-refused"
-    title = "OpenID Connect sign-in refused"
+    title = N_("OpenID Connect sign-in refused")
 
 
 class OidcProviderUnavailable(Unavailable):
     slug = "oidc-provider-unavailable"
-    title = "Identity provider unavailable"
+    title = N_("Identity provider unavailable")
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@
 
 from __future__ import annotations
 
-from safeslot.errors import Conflict, InvalidInput
+from safeslot.errors import N_, Conflict, InvalidInput
 
 
 class UnknownPurpose(InvalidInput):
     slug = "unknown-purpose"
-    title = "Unknown purpose"
+    title = N_("Unknown purpose")
 
 
 class RotationUnfinished(Conflict):
     slug = "rotation-unfinished"
-    title = "Values still sealed under the old key"
+    title = N_("Values still sealed under the old key")

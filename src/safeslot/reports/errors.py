@@ -13,14 +13,14 @@
 
 from __future__ import annotations
 
-from safeslot.errors import Conflict, InvalidInput, NotFound, Unavailable
+from safeslot.errors import N_, Conflict, InvalidInput, NotFound, Unavailable
 
 
 class BadPeriod(InvalidInput):
     """A period label the report does not understand."""
 
     slug = "report-bad-period"
-    title = "Not a reporting period"
+    title = N_("Not a reporting period")
 
     def __init__(self, text: str) -> None:
         super().__init__("Give a period as a year (2026), a half (2026H2), a quarter (2026Q3) "
@@ -32,7 +32,7 @@ class ReportNotFound(NotFound):
     """No report has been published for the period."""
 
     slug = "report-not-found"
-    title = "No report for this period"
+    title = N_("No report for this period")
 
     def __init__(self, period: str) -> None:
         super().__init__(f"No transparency report has been published for {period}; "
@@ -43,14 +43,14 @@ class LogUnreadable(Unavailable):
     """The log's entries cannot be read or do not hash to the checkpoint's root."""
 
     slug = "report-log-unreadable"
-    title = "The log does not match its checkpoint"
+    title = N_("The log does not match its checkpoint")
 
 
 class ReportMismatch(Conflict):
     """A report differs from the report recomputed from the log."""
 
     slug = "report-mismatch"
-    title = "The report does not match the log"
+    title = N_("The report does not match the log")
 
     def __init__(self, differences: list[str]) -> None:
         super().__init__("The report is not what the log says: " + "; ".join(differences[:10]))

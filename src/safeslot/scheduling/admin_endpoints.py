@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
 from safeslot.deps import get_now
-from safeslot.errors import Conflict, InvalidInput
+from safeslot.errors import N_, Conflict, InvalidInput
 from safeslot.identity.guard import current_staff
 from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
@@ -44,12 +44,12 @@ LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 class ClosureTaken(Conflict):
     slug = "closure-exists"
-    title = "The office is already closed that day"
+    title = N_("The office is already closed that day")
 
 
 class HoursOverlap(InvalidInput):
     slug = "hours-overlap"
-    title = "Opening hours overlap"
+    title = N_("Opening hours overlap")
 
 
 class _In(BaseModel):

@@ -15,44 +15,44 @@
 
 from __future__ import annotations
 
-from safeslot.errors import Conflict, InvalidInput, NotFound
+from safeslot.errors import N_, Conflict, InvalidInput, NotFound
 
 
 class OfficeNotFound(NotFound):
     slug = "office-not-found"
-    title = "Unknown office"
+    title = N_("Unknown office")
 
 
 class ServiceNotFound(NotFound):
     slug = "service-not-found"
-    title = "Unknown service"
+    title = N_("Unknown service")
 
 
 class AppointmentNotFound(NotFound):
     slug = "appointment-not-found"
-    title = "No appointment has this code"
+    title = N_("No appointment has this code")
 
 
 class TimeOutOfRange(InvalidInput):
     slug = "time-out-of-range"
-    title = "That time cannot be booked"
+    title = N_("That time cannot be booked")
 
 
 class NoSuchSlot(InvalidInput):
     slug = "no-such-slot"
-    title = "No appointment starts at that time"
+    title = N_("No appointment starts at that time")
 
 
 class SlotFull(Conflict):
     slug = "slot-full"
-    title = "That time is fully booked"
+    title = N_("That time is fully booked")
 
 
 class InterpreterUnavailable(Conflict):
     slug = "interpreter-unavailable"
-    title = "No interpreter is free at that time"
+    title = N_("No interpreter is free at that time")
 
 
 class InvalidTransition(Conflict):
     slug = "invalid-transition"
-    title = "The appointment cannot change that way"
+    title = N_("The appointment cannot change that way")

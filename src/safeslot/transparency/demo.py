@@ -32,3 +32,14 @@ def load(session: Session, settings: Settings, console: Console) -> None:
     cp = service.checkpoint(session, signer, dt.datetime.now(dt.UTC), origin=settings.log.origin)
     details: dict[str, Any] = {"size": cp.size, "vkey": signer.to_vkey()}
     console.print(f"Transparency log: {details['size']} entries, verifier key {details['vkey']}")
+
+
+def verify(session: Session, settings: Settings, console: Console) -> None:
+    """After every domain's demo: sign what they appended, then verify it, so the auditor's page has a last run."""
+    from safeslot.transparency import selfcheck
+
+    signer = service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+    now = dt.datetime.now(dt.UTC)
+    service.checkpoint(session, signer, now, origin=settings.log.origin)
+    run = selfcheck.self_verify(session, signer.verifier(), settings.log.origin, now, method="cli")
+    console.print(f"Transparency log verified: {run.detail}." if run.ok else f"[red]Log NOT verified:[/] {run.detail}")

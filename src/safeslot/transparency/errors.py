@@ -13,29 +13,29 @@
 
 from __future__ import annotations
 
-from safeslot.errors import DomainError, InvalidInput, NotFound, Unavailable
+from safeslot.errors import N_, DomainError, InvalidInput, NotFound, Unavailable
 
 
 class BadLogRequest(DomainError):
     slug = "bad-log-request"
-    title = "This is not a valid log request"
+    title = N_("This is not a valid log request")
 
 
 class BeyondLog(NotFound):
     slug = "beyond-log"
-    title = "The log has not published this"
+    title = N_("The log has not published this")
 
 
 class EntryRejected(InvalidInput):
     slug = "log-entry-rejected"
-    title = "This log entry is not accepted"
+    title = N_("This log entry is not accepted")
 
 
 class LogKeyMissing(Unavailable):
     slug = "log-key-missing"
-    title = "The log has no signing key"
+    title = N_("The log has no signing key")
 
 
 class LogInconsistent(Unavailable):
     slug = "log-inconsistent"
-    title = "The log refuses to sign: storage is not consistent with its last checkpoint"
+    title = N_("The log refuses to sign: storage is not consistent with its last checkpoint")

@@ -11,8 +11,10 @@
   lock) so there is one writer at a time. It is the only mutable row.
 * ``log_checkpoint``  every checkpoint the log signed (C2SP signed note).
 * ``log_cosignature`` witness cosignature lines, per checkpoint size.
+* ``log_verification`` every run of the office's own verification (`service.self_verify`):
+  when, by whom, the checkpoint it checked and the outcome; the auditor's "last verification".
 
-UPDATE and DELETE on log_entry, log_node, log_checkpoint and log_cosignature
+UPDATE and DELETE on log_entry, log_node, log_checkpoint, log_cosignature and log_verification
 are refused by the database itself, so a bug or a careless operator cannot
 rewrite history without first removing the triggers (which a verifier or a
 witness then detects).
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeslot.db import Base, UTCDateTime
@@ -69,3 +71,17 @@ class LogCosignature(Base):
     witness: Mapped[str] = mapped_column(String(200), primary_key=True)
     line: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LogVerification(Base):
+    """One run of the office's own verification of its log; a failed run stays on record."""
+
+    __tablename__ = "log_verification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    method: Mapped[str] = mapped_column(String(16))  # "console" (an auditor's button) or "cli" (log self-check)
+    staff_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    size: Mapped[int] = mapped_column(BigInteger)  # the checkpoint size checked (0: no checkpoint could be read)
+    root: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(String(500))

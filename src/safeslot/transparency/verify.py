@@ -199,11 +199,14 @@ def verify_log(
     state_file: Path | None = None,
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
+    previous: dict[str, object] | None = None,
 ) -> Result:
     """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``).
 
     ``witnesses`` are cosignature verifier keys; at least ``quorum`` of them
-    (default: all) must have cosigned the checkpoint.
+    (default: all) must have cosigned the checkpoint. ``previous`` is a
+    checkpoint seen before (``origin``, ``size``, ``root`` in base64), as the
+    state file holds it, for callers that keep it elsewhere.
     """
     base = url.rstrip("/")
     try:
@@ -224,7 +227,7 @@ def verify_log(
             f"({', '.join(cosigned) or 'none'}), fewer than the {need} required"
         )
 
-    state = _read_state(state_file)
+    state = _read_state(state_file) if state_file is not None else previous
     if state is not None:
         _check_consistency(client, base, state, cp)
 
