@@ -3,7 +3,8 @@
 One story on a served app with a clock the test moves: a clerk checks someone in; a privacy
 officer and then counsel (two people) approve a judicial warrant that came with a
 non-disclosure order; the person looks at "Who has seen my records" and sees nothing while
-the order runs, then, once it has expired, the entry with its check against the signed log.
+the order runs, then, once it has expired, the entry with its check against the signed log;
+an auditor verifies the log and sees when it was last verified.
 axe-core finds 0 violations on every page of the story (console pages and the records pages,
 English and Spanish). Screenshots go to test-artifacts/screenshots/ (ignored by git).
 """
@@ -68,7 +69,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
             office = session.query(Office).filter(Office.slug == "central").one()
-            for role in ("clerk", "privacy_officer", "counsel"):
+            for role in ("clerk", "privacy_officer", "counsel", "auditor"):
                 _, secret = identity.create_account(
                     session, ring, username=role.replace("_", "-"), display_name="Desk Example", password=PASSWORD,
                     roles=[role], office_id=office.id if role == "clerk" else None, now=NOW)
@@ -184,3 +185,27 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
     finally:
         story.now = NOW
         person.close()
+
+
+def test_an_auditor_verifies_the_log_and_sees_when(browser: Any, story: Story) -> None:
+    walk = Walk(browser, story.url, "staff-auditor")
+    try:
+        _sign_in(walk, story, "auditor")
+        page = walk.page
+        assert page.url.endswith("/console/audit")
+        page.goto("/log/checkpoint")  # what anyone can read: signs the entries the story appended
+        size = int(page.inner_text("body").splitlines()[1])
+        page.goto("/console/audit")
+        walk.check("audit")
+        page.click("#verify-log button")
+        assert "The log is verified" in page.inner_text("#done")
+        last = page.inner_text("#last-verification")
+        assert "March 1, 2027" in last and f"verified at checkpoint size {size}" in last
+        assert page.locator("#verifications tbody tr").count() >= 1
+        walk.check("verified")
+        page.goto("/console/audit?lang=es")
+        assert page.locator("html").get_attribute("lang") == "es"
+        assert "Verificar el registro ahora" in page.content() and "1 de marzo de 2027" in page.content()
+        walk.check("audit-es")
+    finally:
+        walk.close()

@@ -126,3 +126,27 @@ def test_demo_load_is_idempotent(session: Session, settings: Settings) -> None:
         demo.load(session, settings, Console(quiet=True))
     st = service.status(session)
     assert (st.size, st.published_size) == (2, 2)
+
+
+def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path, fresh_url: str) -> None:
+    from sqlalchemy import select, text
+
+    from safeslot.transparency.models import LogVerification
+    from tests.transparency.test_log_support import triggers_disabled
+
+    runner = CliRunner()
+    assert runner.invoke(log_app, ["keygen"]).exit_code == 0
+    engine = build_engine(fresh_url)
+    with transaction(build_sessionmaker(engine)) as s:
+        service.append(s, entries(7), now=NOW_ENTRIES)
+    assert runner.invoke(log_app, ["checkpoint"]).exit_code == 0
+    ok = runner.invoke(log_app, ["self-check"])
+    assert ok.exit_code == 0, ok.output
+    assert "7 entries" in ok.output and "Recorded" in ok.output
+    with transaction(build_sessionmaker(engine)) as s, triggers_disabled(s, "log_entry"):
+        s.execute(text("UPDATE log_entry SET data = :d WHERE idx = 3"), {"d": b'{"event":"edited"}'})
+    bad = runner.invoke(log_app, ["self-check"])
+    assert bad.exit_code == 1 and "NOT VERIFIED" in bad.output and "entry 3" in bad.output
+    with Session(engine) as s:
+        assert [r.ok for r in s.scalars(select(LogVerification).order_by(LogVerification.id))] == [True, False]
+    engine.dispose()
