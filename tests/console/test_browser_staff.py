@@ -4,7 +4,8 @@ One story on a served app with a clock the test moves: a clerk checks someone in
 officer and then counsel (two people) approve a judicial warrant that came with a
 non-disclosure order; the person looks at "Who has seen my records" and sees nothing while
 the order runs, then, once it has expired, the entry with its check against the signed log;
-an auditor verifies the log and sees when it was last verified.
+an auditor verifies the log and sees when it was last verified; a supervisor records that a
+staff member no longer works there.
 axe-core finds 0 violations on every page of the story (console pages and the records pages,
 English and Spanish). Screenshots go to test-artifacts/screenshots/ (ignored by git).
 """
@@ -69,10 +70,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
             office = session.query(Office).filter(Office.slug == "central").one()
-            for role in ("clerk", "privacy_officer", "counsel", "auditor"):
+            for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor"):
                 _, secret = identity.create_account(
                     session, ring, username=role.replace("_", "-"), display_name="Desk Example", password=PASSWORD,
-                    roles=[role], office_id=office.id if role == "clerk" else None, now=NOW)
+                    roles=[role], office_id=office.id if role in ("clerk", "supervisor") else None, now=NOW)
                 told.totp[role] = secret
             day = NOW.date() + dt.timedelta(days=1)
             _, _, slots = scheduling.search_slots(session, "central", "apply", day, day, None, NOW)
@@ -207,5 +208,28 @@ def test_an_auditor_verifies_the_log_and_sees_when(browser: Any, story: Story) -
         assert page.locator("html").get_attribute("lang") == "es"
         assert "Verificar el registro ahora" in page.content() and "1 de marzo de 2027" in page.content()
         walk.check("audit-es")
+    finally:
+        walk.close()
+
+
+def test_a_supervisor_changes_a_staff_member(browser: Any, story: Story) -> None:
+    walk = Walk(browser, story.url, "staff-supervisor")
+    try:
+        _sign_in(walk, story, "supervisor")
+        page = walk.page
+        assert page.url.endswith("/console/office")
+        walk.check("office")
+        page.click("a[aria-label='Change Desk E']")
+        assert "Change a staff member: Desk E" in page.inner_text("h1")
+        walk.check("member")
+        page.click("label[for=member_active]")  # USWDS draws the box on the label
+        assert not page.is_checked("#member_active")
+        page.click("button:has-text('Save the change')")
+        assert "The office is updated." in page.inner_text("#done")
+        assert "Desk E (no longer works here)" in page.inner_text("#members")
+        walk.check("member-left")
+        page.goto("/console/office?lang=es")
+        assert "Desk E (ya no trabaja aquí)" in page.inner_text("#members")
+        walk.check("office-es")
     finally:
         walk.close()

@@ -109,6 +109,56 @@ def test_the_supervisor_sets_hours_and_adds_a_closure(session: Session, staff: S
     assert _free(session, "apply", TUESDAY) == [], "a closure closes the day's times"
 
 
+def test_the_supervisor_takes_hours_away_opens_a_day_again_and_changes_a_staff_member(
+    session: Session, staff: SignIn
+) -> None:
+    supervisor = staff("supervisor")
+    token = form_token(supervisor, "/console/office")
+    supervisor.post("/console/office/central/hours", data={
+        "hours_weekday": "5", "hours_opens": "10:00", "hours_closes": "12:00", "csrf_token": token})
+    overlap = supervisor.post("/console/office/central/hours", data={
+        "hours_weekday": "5", "hours_opens": "11:00", "hours_closes": "13:00", "csrf_token": token})
+    assert overlap.status_code == 422 and "already open at some of that time" in overlap.text
+    saturday = session.scalars(select(WeeklyHours).where(WeeklyHours.weekday == 5)).one()
+    page = supervisor.get("/console/office")
+    assert f'/console/office/central/hours/{saturday.id}/remove' in page.text
+    removed = supervisor.post(f"/console/office/central/hours/{saturday.id}/remove", data={"csrf_token": token})
+    assert removed.status_code == 200 and "The office is updated." in removed.text
+    assert _free(session, "apply", SATURDAY) == [] and _count(session, WeeklyHours) == 5
+
+    supervisor.post("/console/office/central/closures", data={
+        "closure_day": TUESDAY.isoformat(), "closure_reason": "Staff training", "csrf_token": token})
+    twice = supervisor.post("/console/office/central/closures", data={
+        "closure_day": TUESDAY.isoformat(), "closure_reason": "Again", "csrf_token": token})
+    assert twice.status_code == 422 and "already closed that day" in twice.text
+    past = supervisor.post("/console/office/central/closures", data={
+        "closure_day": (TUESDAY - dt.timedelta(days=7)).isoformat(), "closure_reason": "Late", "csrf_token": token})
+    assert past.status_code == 422 and "That day is in the past" in past.text
+    closure = session.scalars(select(Closure)).one()
+    opened = supervisor.post(f"/console/office/central/closures/{closure.id}/remove", data={"csrf_token": token})
+    assert opened.status_code == 200 and "Staff training" not in opened.text
+    assert _free(session, "apply", TUESDAY), "the day is open again"
+
+    desk_b = session.scalars(select(Staff).where(Staff.display_name == "Desk B")).one()
+    form = supervisor.get(f"/console/office/central/staff/{desk_b.id}")
+    assert form.status_code == 200 and 'value="en es"' in form.text and "Works at this office now" in form.text
+    spanish = supervisor.get(f"/console/office/central/staff/{desk_b.id}?lang=es")
+    assert "Trabaja ahora en esta oficina" in spanish.text
+    bad = supervisor.post(f"/console/office/central/staff/{desk_b.id}", data={
+        "member_languages": "Spanish", "member_services": ["apply"], "member_active": "yes", "csrf_token": token})
+    assert bad.status_code == 422 and "Enter language codes" in bad.text
+    left = supervisor.post(f"/console/office/central/staff/{desk_b.id}", data={
+        "member_languages": "en es", "member_services": ["apply", "card", "interview"], "csrf_token": token})
+    assert left.status_code == 200 and "Desk B (no longer works here)" in left.text
+    session.expire_all()
+    assert session.get(Staff, desk_b.id).active is False  # type: ignore[union-attr]
+    slot = session.scalars(select(SlotCapacity).join(Service).where(
+        Service.slug == "interview", SlotCapacity.starts_at > NOW).order_by(SlotCapacity.starts_at)).first()
+    assert slot is not None and slot.capacity == 3, "four interviewers, one left: three places a time"
+    other = supervisor.get("/console/office/central/staff/999999")
+    assert other.status_code == 404
+
+
 def test_bad_input_shows_the_fields_and_writes_nothing(session: Session, staff: SignIn) -> None:
     supervisor = staff("supervisor")
     token = form_token(supervisor, "/console/office")

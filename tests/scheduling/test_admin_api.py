@@ -73,7 +73,8 @@ def test_supervisor_manages_their_office_and_changes_reach_search(
     assert all(r.status_code == 200 for r in listed.values())
     assert "permit" in [s["slug"] for s in listed["services"].json()]
     assert "Desk G" in [s["display_name"] for s in listed["staff"].json()]
-    assert {"weekday": 5, "opens": "09:00:00", "closes": "12:00:00"} in listed["hours"].json()
+    assert {"weekday": 5, "opens": "09:00:00", "closes": "12:00:00"} in [
+        {k: v for k, v in row.items() if k != "id"} for row in listed["hours"].json()]
 
 
 def test_closure_removes_that_days_slots_from_search(
@@ -86,7 +87,8 @@ def test_closure_removes_that_days_slots_from_search(
     assert r.status_code == 201, r.text
     assert _slots(client, "apply", WEDNESDAY) == []
     assert _slots(client, "apply", WEDNESDAY + dt.timedelta(days=1))  # the next day stays open
-    assert client.get("/api/v1/offices/central/closures", headers=h).json() == [
+    assert [{k: v for k, v in row.items() if k != "id"}
+            for row in client.get("/api/v1/offices/central/closures", headers=h).json()] == [
         {"day": WEDNESDAY.isoformat(), "reason": "Public holiday"}
     ]
     again = client.post("/api/v1/offices/central/closures", headers=h,
@@ -153,3 +155,84 @@ def test_bad_input_is_422_and_writes_nothing(
 def test_unknown_office_is_404(client: TestClient, session: Session, keyring: KeyRing, office: str) -> None:
     h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
     assert client.get("/api/v1/offices/nowhere/services", headers=h).status_code == 404
+
+
+def _book(client: TestClient, service_slug: str, day: dt.date) -> str:
+    start = _slots(client, service_slug, day)[0]["starts_at"]
+    r = client.post("/api/v1/appointments", json={"office": "central", "service": service_slug,
+                                                   "starts_at": start, "name": "Maria Example"})
+    assert r.status_code == 201, r.text
+    return str(r.json()["code"])
+
+
+def test_supervisor_takes_hours_away_and_opens_a_closed_day_again_and_bookings_stay(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    added = client.post("/api/v1/offices/central/hours", headers=h,
+                        json={"weekday": 5, "opens": "09:00", "closes": "12:00"}).json()
+    code = _book(client, "card", SATURDAY)
+    overlap = client.post("/api/v1/offices/central/hours", headers=h,
+                          json={"weekday": 5, "opens": "11:00", "closes": "13:00"})
+    assert overlap.status_code == 422 and overlap.json()["type"] == "/problems/hours-overlap"
+
+    gone = client.delete(f"/api/v1/offices/central/hours/{added['id']}", headers=h)
+    assert gone.status_code == 204
+    assert _slots(client, "card", SATURDAY) == []  # no new bookings that day
+    assert client.get(f"/api/v1/appointments/{code}").json()["status"] == "booked"  # the booked one stays
+    again = client.delete(f"/api/v1/offices/central/hours/{added['id']}", headers=h)
+    assert again.status_code == 404 and again.json()["type"] == "/problems/office-item-not-found"
+
+    closed = client.post("/api/v1/offices/central/closures", headers=h,
+                         json={"day": WEDNESDAY.isoformat(), "reason": "Training"}).json()
+    assert _slots(client, "apply", WEDNESDAY) == []
+    assert client.delete(f"/api/v1/offices/central/closures/{closed['id']}", headers=h).status_code == 204
+    assert _slots(client, "apply", WEDNESDAY), "the day is open again"
+    past = client.post("/api/v1/offices/central/closures", headers=h,
+                       json={"day": (NOW.date() - dt.timedelta(days=1)).isoformat(), "reason": "Late"})
+    assert past.status_code == 422
+
+
+def test_staff_who_leave_take_their_capacity_but_not_the_bookings(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    members = client.get("/api/v1/offices/central/staff", headers=h).json()
+    interviewers = [m for m in members if "interview" in m["services"]]
+    code = _book(client, "interview", WEDNESDAY)
+    first = _slots(client, "interview", WEDNESDAY)[0]["starts_at"]
+    for m in interviewers:
+        r = client.patch(f"/api/v1/offices/central/staff/{m['id']}", headers=h, json={"active": False})
+        assert r.status_code == 200 and r.json()["active"] is False
+    assert _slots(client, "interview", WEDNESDAY) == []  # nobody left to serve it
+    assert client.get(f"/api/v1/appointments/{code}").json()["status"] == "booked"
+    listed = client.get("/api/v1/offices/central/staff", headers=h).json()
+    assert {m["id"] for m in listed if not m["active"]} == {m["id"] for m in interviewers}  # still listed
+
+    back = client.patch(f"/api/v1/offices/central/staff/{interviewers[0]['id']}", headers=h,
+                        json={"active": True, "languages": ["en", "vi"]})
+    assert back.status_code == 200 and back.json()["languages"] == ["en", "vi"]
+    free = _slots(client, "interview", WEDNESDAY)
+    assert free and all(s["available"] == 1 for s in free)  # one interviewer back: one place a time
+    assert first not in [s["starts_at"] for s in free]  # ... and the booked 09:00 already fills it
+    bad = client.patch(f"/api/v1/offices/central/staff/{interviewers[0]['id']}", headers=h,
+                       json={"services": ["no-such-service"]})
+    assert bad.status_code == 422
+    assert client.patch("/api/v1/offices/central/staff/999999", headers=h, json={"active": False}).status_code == 404
+
+
+def test_another_office_cannot_take_away_this_office_hours_closures_or_staff(
+    client: TestClient, session: Session, keyring: KeyRing, north: str
+) -> None:
+    own = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    hours = client.get("/api/v1/offices/central/hours", headers=own).json()[0]
+    member = client.get("/api/v1/offices/central/staff", headers=own).json()[0]
+    other = _headers(session, keyring, ["supervisor"], "north", "sup-north")
+    before = [_count(session, m) for m in (WeeklyHours, Closure)]
+    assert client.delete(f"/api/v1/offices/central/hours/{hours['id']}", headers=other).status_code == 403
+    # through their own office's URL, an id of this office is not theirs either
+    assert client.delete(f"/api/v1/offices/north/hours/{hours['id']}", headers=other).status_code == 404
+    assert client.patch(f"/api/v1/offices/north/staff/{member['id']}", headers=other,
+                        json={"active": False}).status_code == 404
+    assert [_count(session, m) for m in (WeeklyHours, Closure)] == before
+    assert session.get(Staff, member["id"]).active is True  # type: ignore[union-attr]

@@ -318,13 +318,14 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
     return {
         "staff": staff, "title": N_("Office"), "office": office,
         "services": scheduling.list_services(session, office),
-        "members": [{"name": m.display_name, "active": m.active,
+        "members": [{"id": m.id, "name": m.display_name, "active": m.active,
                      "languages": [i18n.language_name(code, lang) for code in m.languages.split()],
-                     "services": m.services.split()} for m in scheduling_repo.staff(session, office.id)],
-        "hours": [{"day": weekdays[h.weekday], "opens": h.opens, "closes": h.closes}
+                     "services": m.services.split()} for m in scheduling_repo.all_staff(session, office.id)],
+        "hours": [{"id": h.id, "day": weekdays[h.weekday], "opens": h.opens, "closes": h.closes}
                   for h in sorted(scheduling_repo.hours(session, office.id), key=lambda h: (h.weekday, h.opens))],
-        "closures": [{"day": i18n.day_label(c.day, lang), "reason": c.reason}
-                     for c in scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31))],
+        "closures": [{"id": c.id, "day": i18n.day_label(c.day, lang), "reason": c.reason}
+                     for c in sorted(scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31)),
+                                     key=lambda c: c.day)],
         "weekdays": weekdays, "form": {},
     }
 

@@ -36,8 +36,16 @@ from safeslot.identity import service as identity
 from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
-from safeslot.scheduling.models import Office
+from safeslot.scheduling.errors import (
+    ClosureTaken,
+    HoursOverlap,
+    InterpreterUnavailable,
+    NoSuchSlot,
+    OfficeItemNotFound,
+    SlotFull,
+    TimeOutOfRange,
+)
+from safeslot.scheduling.models import Office, Staff
 from safeslot.scheduling.schemas import LANGUAGE_PATTERN, ClosureIn, HoursIn, ServiceIn, StaffIn
 
 M = TypeVar("M", bound=BaseModel)
@@ -249,7 +257,20 @@ def set_hours(
         errors["hours_closes"] = N_("The closing time must be after the opening time.")
     if errors or data is None:
         return _refused(request, staff, session, now, errors, form)
-    scheduling.set_hours(session, found, data.weekday, data.opens, data.closes)
+    try:
+        with session.begin_nested():
+            scheduling.set_hours(session, found, data.weekday, data.opens, data.closes)
+    except HoursOverlap:
+        errors["hours_opens"] = N_("The office is already open at some of that time on that day. "
+                                   "Remove the other hours first, or choose hours that do not overlap.")
+        return _refused(request, staff, session, now, errors, form)
+    return _changed(session, found, now)
+
+
+@router.post("/office/{office}/hours/{hours_id}/remove")
+def remove_hours(office: str, hours_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    found = _supervised(session, staff, office)
+    scheduling.remove_hours(session, found, hours_id)
     return _changed(session, found, now)
 
 
@@ -265,5 +286,71 @@ def add_closure(
                      {"day": "closure_day", "reason": "closure_reason"}, errors)
     if errors or data is None:
         return _refused(request, staff, session, now, errors, form)
-    scheduling.add_closure(session, found, data.day, data.reason)
+    today = now.astimezone(scheduling.zone(found.timezone)).date()
+    try:
+        with session.begin_nested():
+            scheduling.add_closure(session, found, data.day, data.reason, today)
+    except ClosureTaken:
+        errors["closure_day"] = N_("The office is already closed that day.")
+    except InvalidInput:
+        errors["closure_day"] = N_("That day is in the past. Give today or a later day.")
+    if errors:
+        return _refused(request, staff, session, now, errors, form)
+    return _changed(session, found, now)
+
+
+@router.post("/office/{office}/closures/{closure_id}/remove")
+def remove_closure(office: str, closure_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    found = _supervised(session, staff, office)
+    scheduling.remove_closure(session, found, closure_id)
+    return _changed(session, found, now)
+
+
+def _member_page(request: Request, staff: Principal, session: Session, office: Office, member: Staff,
+                 form: dict[str, Any], errors: dict[str, str], *, status: int = 200) -> Response:
+    context = {"staff": staff, "title": N_("Change a staff member"), "office": office, "member": member,
+               "services": scheduling.list_services(session, office), "form": form, "errors": errors}
+    return _page(request, "staff/member.html", context, status=status)
+
+
+def _member(session: Session, office: Office, staff_id: int) -> Staff:
+    member = session.get(Staff, staff_id)
+    if member is None or member.office_id != office.id:
+        raise OfficeItemNotFound("This office has no such staff member; reload the office page.")
+    return member
+
+
+@router.get("/office/{office}/staff/{staff_id}")
+def member_page(office: str, staff_id: int, request: Request, staff: StaffDep, session: SessionDep) -> Response:
+    found = _supervised(session, staff, office)
+    member = _member(session, found, staff_id)
+    form = {"member_languages": member.languages, "member_services": member.services.split(),
+            "member_active": member.active}
+    return _member_page(request, staff, session, found, member, form, {})
+
+
+@router.post("/office/{office}/staff/{staff_id}")
+def change_member(
+    office: str, staff_id: int, request: Request, staff: StaffDep, session: SessionDep, now: NowDep,
+    member_languages: Annotated[str, Form()] = "", member_services: Annotated[list[str] | None, Form()] = None,
+    member_active: Annotated[str, Form()] = "",
+) -> Response:
+    """Languages, services, and whether they still work here (capacity follows; bookings stay)."""
+    found = _supervised(session, staff, office)
+    member = _member(session, found, staff_id)
+    chosen = member_services or []
+    active = member_active == "yes"  # an unticked box sends nothing
+    form: dict[str, Any] = {"member_languages": member_languages.strip(), "member_services": chosen,
+                            "member_active": active}
+    errors: dict[str, str] = {}
+    data = _validate(StaffIn, {"display_name": member.display_name,
+                               "languages": member_languages.replace(",", " ").split(), "services": chosen},
+                     {"display_name": "member_name", "languages": "member_languages",
+                      "services": "member_services"}, errors)
+    if set(chosen) - {s.slug for s in scheduling.list_services(session, found)}:
+        errors["member_services"] = FIELD_MESSAGES["member_services"]
+    if errors or data is None:
+        return _member_page(request, staff, session, found, member, form, errors, status=422)
+    scheduling.update_staff(session, found, member.id, languages=data.languages, services=data.services,
+                            active=active)
     return _changed(session, found, now)

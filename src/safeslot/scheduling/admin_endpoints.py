@@ -1,5 +1,9 @@
 """Supervisor API: an office's services, staff, weekly hours and closures.
 
+Services, staff, hours and closures are added with POST; hours and closures
+are taken away with DELETE; a staff member's languages, services and whether
+they still work there change with PATCH (former staff stay listed).
+
 Only a supervisor of *that* office may read or change them (the authorization
 table lets supervisors in; ``ensure_office`` refuses any other office with 403
 ``wrong-office``). Admins may not: they manage accounts and roles, and the
@@ -18,14 +22,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
 from safeslot.deps import get_now
-from safeslot.errors import N_, Conflict, InvalidInput
 from safeslot.identity.guard import current_staff
 from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
@@ -40,16 +43,6 @@ StaffDep = Annotated[Principal, Depends(current_staff)]
 HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-
-
-class ClosureTaken(Conflict):
-    slug = "closure-exists"
-    title = N_("The office is already closed that day")
-
-
-class HoursOverlap(InvalidInput):
-    slug = "hours-overlap"
-    title = N_("Opening hours overlap")
 
 
 class _In(BaseModel):
@@ -76,6 +69,14 @@ class StaffIn(_In):
     services: list[Annotated[str, Field(pattern=SLUG)]] = Field(min_length=1, max_length=50)
 
 
+class StaffChange(_In):
+    """Only the fields given change."""
+
+    languages: list[Annotated[str, Field(pattern=LANGUAGE)]] | None = Field(default=None, min_length=1, max_length=20)
+    services: list[Annotated[str, Field(pattern=SLUG)]] | None = Field(default=None, min_length=1, max_length=50)
+    active: bool | None = Field(default=None, description="false: no longer works here (bookings are kept).")
+
+
 class StaffOut(BaseModel):
     id: int
     display_name: str
@@ -91,6 +92,7 @@ class HoursIn(_In):
 
 
 class HoursOut(BaseModel):
+    id: int
     weekday: int
     opens: dt.time
     closes: dt.time
@@ -102,6 +104,7 @@ class ClosureIn(_In):
 
 
 class ClosureOut(BaseModel):
+    id: int
     day: dt.date
     reason: str
 
@@ -147,7 +150,7 @@ def _staff_out(m: Staff) -> StaffOut:
 @router.get("/staff", response_model=list[StaffOut])
 def list_staff(office: str, staff: StaffDep, session: SessionDep) -> list[StaffOut]:
     found = _own_office(session, office, staff)
-    return [_staff_out(m) for m in repo.staff(session, found.id)]
+    return [_staff_out(m) for m in repo.all_staff(session, found.id)]
 
 
 @router.post("/staff", status_code=201, response_model=StaffOut)
@@ -159,10 +162,22 @@ def add_staff(office: str, body: StaffIn, staff: StaffDep, session: SessionDep, 
     return _staff_out(member)
 
 
+@router.patch("/staff/{staff_id}", response_model=StaffOut)
+def change_staff(
+    office: str, staff_id: int, body: StaffChange, staff: StaffDep, session: SessionDep, now: NowDep
+) -> StaffOut:
+    """Change a staff member's languages or services, or mark them as no longer working here."""
+    found = _own_office(session, office, staff)
+    member = service.update_staff(session, found, staff_id, languages=body.languages, services=body.services,
+                                  active=body.active)
+    _reopen(session, found, now)
+    return _staff_out(member)
+
+
 @router.get("/hours", response_model=list[HoursOut])
 def list_hours(office: str, staff: StaffDep, session: SessionDep) -> list[HoursOut]:
     found = _own_office(session, office, staff)
-    return [HoursOut(weekday=h.weekday, opens=h.opens, closes=h.closes)
+    return [HoursOut(id=h.id, weekday=h.weekday, opens=h.opens, closes=h.closes)
             for h in sorted(repo.hours(session, found.id), key=lambda h: (h.weekday, h.opens))]
 
 
@@ -170,17 +185,18 @@ def list_hours(office: str, staff: StaffDep, session: SessionDep) -> list[HoursO
 def add_hours(office: str, body: HoursIn, staff: StaffDep, session: SessionDep, now: NowDep) -> HoursOut:
     """One more opening window on a weekday (e.g. Saturday 09:00-12:00); windows may not overlap."""
     found = _own_office(session, office, staff)
-    if not body.opens < body.closes:
-        raise InvalidInput("Opening time must be before closing time.")
-    for h in repo.hours(session, found.id):
-        if h.weekday == body.weekday and body.opens < h.closes and h.opens < body.closes:
-            raise HoursOverlap(
-                f"The office is already open {h.opens:%H:%M}-{h.closes:%H:%M} that weekday; "
-                "choose a window that does not overlap it."
-            )
     row = service.set_hours(session, found, body.weekday, body.opens, body.closes)
     _reopen(session, found, now)
-    return HoursOut(weekday=row.weekday, opens=row.opens, closes=row.closes)
+    return HoursOut(id=row.id, weekday=row.weekday, opens=row.opens, closes=row.closes)
+
+
+@router.delete("/hours/{hours_id}", status_code=204)
+def remove_hours(office: str, hours_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    """Take an opening window away: its free times leave search; appointments already booked are kept."""
+    found = _own_office(session, office, staff)
+    service.remove_hours(session, found, hours_id)
+    _reopen(session, found, now)
+    return Response(status_code=204)
 
 
 @router.get("/closures", response_model=list[ClosureOut])
@@ -188,7 +204,7 @@ def list_closures(office: str, staff: StaffDep, session: SessionDep, now: NowDep
     """Closures from today on."""
     found = _own_office(session, office, staff)
     today = now.astimezone(service.zone(found.timezone)).date()
-    return [ClosureOut(day=c.day, reason=c.reason)
+    return [ClosureOut(id=c.id, day=c.day, reason=c.reason)
             for c in repo.closures(session, found.id, today, dt.date(9999, 12, 31))]
 
 
@@ -196,9 +212,14 @@ def list_closures(office: str, staff: StaffDep, session: SessionDep, now: NowDep
 def add_closure(office: str, body: ClosureIn, staff: StaffDep, session: SessionDep, now: NowDep) -> ClosureOut:
     """Close the office for a day: its slots leave search at once; appointments already booked are kept."""
     found = _own_office(session, office, staff)
-    if body.day < now.astimezone(service.zone(found.timezone)).date():
-        raise InvalidInput("That day is in the past; give today or a later day.")
-    if repo.closures(session, found.id, body.day, body.day):
-        raise ClosureTaken(f"The office is already closed on {body.day.isoformat()}.")
-    row = service.add_closure(session, found, body.day, body.reason)
-    return ClosureOut(day=row.day, reason=row.reason)
+    today = now.astimezone(service.zone(found.timezone)).date()
+    row = service.add_closure(session, found, body.day, body.reason, today)
+    return ClosureOut(id=row.id, day=row.day, reason=row.reason)
+
+
+@router.delete("/closures/{closure_id}", status_code=204)
+def remove_closure(office: str, closure_id: int, staff: StaffDep, session: SessionDep) -> Response:
+    """Open a closed day again: its free times come back."""
+    found = _own_office(session, office, staff)
+    service.remove_closure(session, found, closure_id)
+    return Response(status_code=204)

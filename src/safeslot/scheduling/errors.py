@@ -4,13 +4,16 @@
     ├── NotFound
     │   ├── OfficeNotFound, ServiceNotFound
     │   └── AppointmentNotFound      unknown or mistyped confirmation code
+    │   └── OfficeItemNotFound       no such hours, closure or staff member at this office
     ├── InvalidInput
     │   ├── TimeOutOfRange           in the past, or beyond the booking window
-    │   └── NoSuchSlot               no appointment starts at that time
+    │   ├── NoSuchSlot               no appointment starts at that time
+    │   └── HoursOverlap             a second opening window over the first
     └── Conflict
         ├── SlotFull                 carries the nearest free slots
         ├── InterpreterUnavailable   carries the nearest slots with an interpreter
-        └── InvalidTransition        e.g. checking in a cancelled appointment
+        ├── InvalidTransition        e.g. checking in a cancelled appointment
+        └── ClosureTaken             the office is already closed that day
 """
 
 from __future__ import annotations
@@ -56,3 +59,18 @@ class InterpreterUnavailable(Conflict):
 class InvalidTransition(Conflict):
     slug = "invalid-transition"
     title = N_("The appointment cannot change that way")
+
+
+class OfficeItemNotFound(NotFound):
+    slug = "office-item-not-found"
+    title = N_("This office has no such entry")
+
+
+class HoursOverlap(InvalidInput):
+    slug = "hours-overlap"
+    title = N_("Opening hours overlap")
+
+
+class ClosureTaken(Conflict):
+    slug = "closure-exists"
+    title = N_("The office is already closed that day")

@@ -45,6 +45,11 @@ def staff(session: Session, office_id: int) -> Sequence[Staff]:
     ).all()
 
 
+def all_staff(session: Session, office_id: int) -> Sequence[Staff]:
+    """Active and former staff (the supervisor's list; only active ones give capacity)."""
+    return session.scalars(select(Staff).where(Staff.office_id == office_id).order_by(Staff.id)).all()
+
+
 def hours(session: Session, office_id: int) -> Sequence[WeeklyHours]:
     return session.scalars(
         select(WeeklyHours).where(WeeklyHours.office_id == office_id).order_by(WeeklyHours.weekday, WeeklyHours.opens)

@@ -22,9 +22,12 @@ from safeslot.privacy.crypto import KeyRing, month_kid
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.errors import (
     AppointmentNotFound,
+    ClosureTaken,
+    HoursOverlap,
     InterpreterUnavailable,
     InvalidTransition,
     NoSuchSlot,
+    OfficeItemNotFound,
     OfficeNotFound,
     ServiceNotFound,
     SlotFull,
@@ -504,20 +507,75 @@ def add_staff(session: Session, office: Office, display_name: str, languages: li
 
 
 def set_hours(session: Session, office: Office, weekday: int, opens: dt.time, closes: dt.time) -> WeeklyHours:
+    """One more opening window on a weekday; windows of one weekday may not overlap."""
     if not opens < closes:
         raise InvalidInput("Opening time must be before closing time.")
+    for h in repo.hours(session, office.id):
+        if h.weekday == weekday and opens < h.closes and h.opens < closes:
+            raise HoursOverlap(
+                f"The office is already open {h.opens:%H:%M}-{h.closes:%H:%M} that weekday; "
+                "choose a window that does not overlap it."
+            )
     row = WeeklyHours(office_id=office.id, weekday=weekday, opens=opens, closes=closes)
     session.add(row)
     session.flush()
     return row
 
 
-def add_closure(session: Session, office: Office, day: dt.date, reason: str) -> Closure:
+def remove_hours(session: Session, office: Office, hours_id: int) -> WeeklyHours:
+    """Take an opening window away; the caller re-materialises slots (bookings already made stay)."""
+    row = session.get(WeeklyHours, hours_id)
+    if row is None or row.office_id != office.id:
+        raise OfficeItemNotFound("This office has no such opening window; reload the office page.")
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def add_closure(session: Session, office: Office, day: dt.date, reason: str, today: dt.date) -> Closure:
+    """Close the office for a day (office local): its slots leave search; appointments already booked stay."""
+    if day < today:
+        raise InvalidInput("That day is in the past; give today or a later day.")
+    if repo.closures(session, office.id, day, day):
+        raise ClosureTaken(f"The office is already closed on {day.isoformat()}.")
     row = Closure(office_id=office.id, day=day, reason=reason)
     session.add(row)
     session.flush()
     generate_slots(session, office, day, day)
     return row
+
+
+def remove_closure(session: Session, office: Office, closure_id: int) -> Closure:
+    """Open a closed day again: its slots come back (with the bookings they kept)."""
+    row = session.get(Closure, closure_id)
+    if row is None or row.office_id != office.id:
+        raise OfficeItemNotFound("This office has no such closure; reload the office page.")
+    session.delete(row)
+    session.flush()
+    generate_slots(session, office, row.day, row.day)
+    return row
+
+
+def update_staff(
+    session: Session, office: Office, staff_id: int, *, languages: list[str] | None = None,
+    services: list[str] | None = None, active: bool | None = None,
+) -> Staff:
+    """Change what a staff member speaks or serves, or whether they still work here; the caller
+    re-materialises slots (capacity follows, never below what is booked)."""
+    member = session.get(Staff, staff_id)
+    if member is None or member.office_id != office.id:
+        raise OfficeItemNotFound("This office has no such staff member; reload the office page.")
+    if services is not None:
+        unknown = sorted(set(services) - {s.slug for s in repo.services(session, office.id)})
+        if unknown:
+            raise InvalidInput(f"Office {office.slug!r} has no service {', '.join(unknown)}; add the service first.")
+        member.services = " ".join(sorted(set(services)))
+    if languages is not None:
+        member.languages = " ".join(sorted(set(languages)))
+    if active is not None:
+        member.active = active
+    session.flush()
+    return member
 
 
 @dataclass(frozen=True, slots=True)
