@@ -41,7 +41,6 @@ from safeslot.scheduling.errors import (
     HoursOverlap,
     InterpreterUnavailable,
     NoSuchSlot,
-    OfficeItemNotFound,
     SlotFull,
     TimeOutOfRange,
 )
@@ -313,17 +312,10 @@ def _member_page(request: Request, staff: Principal, session: Session, office: O
     return _page(request, "staff/member.html", context, status=status)
 
 
-def _member(session: Session, office: Office, staff_id: int) -> Staff:
-    member = session.get(Staff, staff_id)
-    if member is None or member.office_id != office.id:
-        raise OfficeItemNotFound("This office has no such staff member; reload the office page.")
-    return member
-
-
 @router.get("/office/{office}/staff/{staff_id}")
 def member_page(office: str, staff_id: int, request: Request, staff: StaffDep, session: SessionDep) -> Response:
     found = _supervised(session, staff, office)
-    member = _member(session, found, staff_id)
+    member = scheduling.office_item(session, Staff, staff_id, found, "staff member")
     form = {"member_languages": member.languages, "member_services": member.services.split(),
             "member_active": member.active}
     return _member_page(request, staff, session, found, member, form, {})
@@ -337,7 +329,7 @@ def change_member(
 ) -> Response:
     """Languages, services, and whether they still work here (capacity follows; bookings stay)."""
     found = _supervised(session, staff, office)
-    member = _member(session, found, staff_id)
+    member = scheduling.office_item(session, Staff, staff_id, found, "staff member")
     chosen = member_services or []
     active = member_active == "yes"  # an unticked box sends nothing
     form: dict[str, Any] = {"member_languages": member_languages.strip(), "member_services": chosen,

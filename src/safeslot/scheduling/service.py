@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -522,11 +523,20 @@ def set_hours(session: Session, office: Office, weekday: int, opens: dt.time, cl
     return row
 
 
+Item = TypeVar("Item", WeeklyHours, Closure, Staff)
+
+
+def office_item(session: Session, model: type[Item], item_id: int, office: Office, what: str) -> Item:
+    """An office's opening window, closure or staff member by id; another office's is as good as none."""
+    row = session.get(model, item_id)
+    if row is None or row.office_id != office.id:
+        raise OfficeItemNotFound(f"This office has no such {what}; reload the office page.")
+    return row
+
+
 def remove_hours(session: Session, office: Office, hours_id: int) -> WeeklyHours:
     """Take an opening window away; the caller re-materialises slots (bookings already made stay)."""
-    row = session.get(WeeklyHours, hours_id)
-    if row is None or row.office_id != office.id:
-        raise OfficeItemNotFound("This office has no such opening window; reload the office page.")
+    row = office_item(session, WeeklyHours, hours_id, office, "opening window")
     session.delete(row)
     session.flush()
     return row
@@ -547,9 +557,7 @@ def add_closure(session: Session, office: Office, day: dt.date, reason: str, tod
 
 def remove_closure(session: Session, office: Office, closure_id: int) -> Closure:
     """Open a closed day again: its slots come back (with the bookings they kept)."""
-    row = session.get(Closure, closure_id)
-    if row is None or row.office_id != office.id:
-        raise OfficeItemNotFound("This office has no such closure; reload the office page.")
+    row = office_item(session, Closure, closure_id, office, "closure")
     session.delete(row)
     session.flush()
     generate_slots(session, office, row.day, row.day)
@@ -562,9 +570,7 @@ def update_staff(
 ) -> Staff:
     """Change what a staff member speaks or serves, or whether they still work here; the caller
     re-materialises slots (capacity follows, never below what is booked)."""
-    member = session.get(Staff, staff_id)
-    if member is None or member.office_id != office.id:
-        raise OfficeItemNotFound("This office has no such staff member; reload the office page.")
+    member = office_item(session, Staff, staff_id, office, "staff member")
     if services is not None:
         unknown = sorted(set(services) - {s.slug for s in repo.services(session, office.id)})
         if unknown:
