@@ -113,6 +113,26 @@ def test_a_month_missing_at_booking_is_added_to_the_key_file_for_every_server(tm
     assert two.month_keys["2027-09"] == one.month_keys["2027-09"]
 
 
+def test_a_read_only_key_file_seals_under_the_master_key_and_does_not_stop_booking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from safeslot.privacy import crypto
+
+    ring = load_key_ring(tmp_path / "keys.json", None, create=True)
+    calls: list[Path] = []
+
+    def refuse(key_file: Path, change: object) -> KeyRing:
+        calls.append(key_file)
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(crypto, "update_key_file", refuse)
+    first = ring.seal("Maria Example", "appointment.name", "2027-03")
+    second = ring.seal("Maria Example", "appointment.name", "2027-03")
+    assert ring.key_id_of(first) == ring.key_id_of(second) == ring.current
+    assert len(calls) == 1, "no second write attempt within a minute"
+    assert "cannot add month keys" in caplog.text and "Maria" not in caplog.text
+
+
 def test_a_ring_from_the_environment_seals_under_the_master_key_when_it_lacks_the_month() -> None:
     ring = KeyRing.from_json(KeyRing.generate().to_json())  # as SAFESLOT_CRYPTO__KEYS gives it: no file
     sealed = ring.seal("Maria Example", "appointment.name", "2027-03")

@@ -33,8 +33,10 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +46,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 MAGIC = b"S1"
+RETRY_SECONDS = 60.0  # after the key file refused a write
+log = logging.getLogger(__name__)
 
 
 class KeyMissing(Exception):
@@ -64,6 +68,7 @@ class KeyRing:
     _aead: dict[str, AESGCM] = field(default_factory=dict, repr=False)
     month_keys: dict[str, bytes] = field(default_factory=dict, repr=False)  # "2027-03" -> key
     source: Path | None = field(default=None, repr=False, compare=False)  # re-read for keys added later
+    _retry_at: float = field(default=0.0, repr=False, compare=False)  # no write attempt before (monotonic)
 
     def __post_init__(self) -> None:
         if self.current not in self.keys:
@@ -165,9 +170,18 @@ class KeyRing:
         added is taken, never replaced by a second key (which would leave some values unreadable).
         """
         wanted = [m for m in months if m not in self.month_keys]
-        if not wanted or self.source is None:
+        if not wanted or self.source is None or time.monotonic() < self._retry_at:
             return wanted
-        fresh = update_key_file(self.source, lambda ring: ring.with_month_keys(wanted))
+        try:
+            fresh = update_key_file(self.source, lambda ring: ring.with_month_keys(wanted))
+        except OSError as exc:
+            # A read-only key file (a mounted secret): seal under the master key and say so, once a
+            # minute at most; `safeslot keys init` or `retention run` with write access adds the months.
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            log.warning("cannot add month keys to the key file (%s); sealing under the master key until "
+                        "`safeslot retention run` adds them", type(exc).__name__)
+            self._reload()  # another process may have added them
+            return [m for m in wanted if m not in self.month_keys]
         self._merge(fresh)
         return [m for m in wanted if m not in self.month_keys]
 
