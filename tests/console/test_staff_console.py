@@ -195,6 +195,7 @@ def test_a_clerk_of_another_office_neither_sees_nor_changes_this_office_appointm
     other = staff("clerk", username="clerk-north", office_slug="north")
     page = other.get(f"/console/appointments/{code}/booked")
     assert page.status_code == 403 and "Not your office" in page.text and code not in page.text
+    assert 'href="/console">Back to the staff console' in page.text
     token = form_token(other, "/console/appointments")
     refused = other.post(f"/console/appointments/{code}/status", data={"status": "noshow", "csrf_token": token})
     assert refused.status_code == 403

@@ -57,7 +57,7 @@ class StaffRoute(PageRoute):
                 return await handler(request)
             except DomainError as exc:
                 status = status_for(exc)
-                context = {"title": exc.title, "advice": _advice(request, exc, status)}
+                context = {"title": exc.title, "advice": _advice(request, exc, status), "console": True}
                 return render(request, "error.html", context, status=status, page_url="/console")
             except Exception:
                 return await wrapped(request)  # logged without details, the generic error page
@@ -166,7 +166,7 @@ def _refusal_page(request: Request, status: int, body: bytes) -> Response:
         return RedirectResponse("/console/sign-in", status_code=303, headers={"Cache-Control": "no-store"})
     if b"csrf-refused" in body:
         return pages.error_page(request, "csrf", 403)
-    context = {"title": N_("You do not have access to this page"),
+    context = {"title": N_("You do not have access to this page"), "console": True,
                "advice": N_("Your account does not have the role this page needs. Ask an administrator.")}
     return render(request, "error.html", context, status=403, page_url="/console")
 
