@@ -1,7 +1,7 @@
 """An independent verifier for a safeslot log, speaking only C2SP tlog-tiles over HTTP.
 
-It shares nothing with the server but the pure core (`merkle`, `note`): no
-models, no database, no service. Anyone can run it against a public log:
+It shares nothing with the server but the pure core (`merkle`, `note`,
+`canonical`): no models, no database, no service. Anyone can run it against a public log:
 
 1. fetch ``<url>/checkpoint`` and check the log's Ed25519 signature;
 2. if a state file holds a checkpoint seen before, check the new one extends it
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import rfc8785
 
 from safeslot.transparency import merkle
+from safeslot.transparency.canonical import is_canonical_object
 from safeslot.transparency.note import Checkpoint, CosignatureVerifier, NoteError, Verifier, open_checkpoint
 
 TILE_HEIGHT = 8
@@ -155,12 +155,12 @@ def _bundle_entries(bundle: bytes, first: int, width: int) -> Iterator[tuple[int
 
 def _check_entry(index: int, data: bytes) -> None:
     try:
-        value = json.loads(data)
+        value, canonical = is_canonical_object(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise VerificationError(f"entry {index}: not valid JSON") from exc
     if not isinstance(value, dict) or not isinstance(value.get("event"), str):
         raise VerificationError(f"entry {index}: not a JSON object with an event")
-    if rfc8785.dumps(value) != data:
+    if not canonical:
         raise VerificationError(f"entry {index}: not RFC 8785 canonical JSON")
 
 
