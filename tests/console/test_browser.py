@@ -11,14 +11,10 @@ skipped with the reason printed, and fail under CI=true.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
@@ -26,17 +22,12 @@ from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import NOW, new_database
+from tests.live import serve
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 CODE = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +40,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
                         log={"signing_key_file": tmp / "log.key"})
     app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=KeyRing.generate())
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off", ws="none"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve(app) as url:
+        yield url
     engine.dispose()
     drop()
 

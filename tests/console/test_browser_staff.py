@@ -13,15 +13,12 @@ English and Spanish). Screenshots go to test-artifacts/screenshots/ (ignored by 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
-import uvicorn
 from argon2 import PasswordHasher
 
 from safeslot.app import create_app
@@ -37,7 +34,8 @@ from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW, new_database
-from tests.console.test_browser import Walk, _free_port
+from tests.console.test_browser import Walk
+from tests.live import serve
 
 pytestmark = pytest.mark.browser
 
@@ -95,20 +93,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
                             log={"signing_key_file": tmp / "log.key"})
         app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off", ws="none"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
         # "localhost": Chromium keeps Secure cookies (the session cookie) on http://localhost
-        told.url = f"http://localhost:{port}"
-        yield told
-        server.should_exit = True
-        thread.join(10)
+        with serve(app, host="localhost") as url:
+            told.url = url
+            yield told
     engine.dispose()
     drop()
 

@@ -1,20 +1,19 @@
-"""A real uvicorn server in a thread on loopback, for tests that need real concurrency over HTTP."""
+"""The real app under uvicorn (uvloop, httptools, lifespan on: the PostgreSQL booking fast path starts),
+for tests that need real concurrency over HTTP."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
-
-import uvicorn
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine
 from safeslot.privacy.crypto import KeyRing
+from tests.live import serve
 
 
 class LiveServer:
@@ -27,29 +26,18 @@ class LiveServer:
         )
         self.engine = build_engine(url, pool_size=8)
         self.app = create_app(settings, engine=self.engine, clock=clock, keyring=keyring)
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            loop="uvloop", http="httptools", lifespan="on",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""
         self.db_url = url
+        self._served: AbstractContextManager[str] | None = None
 
     def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._served = serve(self.app, lifespan="on", loop="uvloop", http="httptools")
+        self.url = self._served.__enter__()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=20)
+        assert self._served is not None
+        self._served.__exit__(exc_type, exc, tb)
         self.engine.dispose()

@@ -22,7 +22,8 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
-from tests.transparency.test_log_support import entries, serve, triggers_disabled
+from tests.live import serve
+from tests.transparency.test_log_support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 URL = "http://testserver/log"

@@ -22,7 +22,7 @@ from starlette.responses import RedirectResponse, Response
 
 from safeslot.config import Settings
 from safeslot.console import calendar, csrf, i18n, pages
-from safeslot.console.forms import BookingForm, parse_day, parse_start
+from safeslot.console.forms import BookingForm, parse_code, parse_day, parse_start
 from safeslot.console.i18n import N_
 from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
@@ -278,12 +278,8 @@ def lookup(
     if not _csrf_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     errors: dict[str, str] = {}
-    cleaned = service.normalise_code(code)
-    if not cleaned:
-        errors["code"] = N_("Enter the code from your confirmation.")
-    elif len(cleaned) != service.CODE_LENGTH:
-        errors["code"] = N_("The code has 10 letters and numbers. Check it and try again.")
-    else:
+    cleaned = parse_code(code, errors)
+    if not errors:
         try:
             appointment = service.get_by_code(session, cleaned)
         except DomainError:

@@ -11,12 +11,23 @@ import re
 from dataclasses import dataclass
 
 from safeslot.console.i18n import N_
+from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import LANGUAGE_PATTERN, BookingIn, Contact, ContactKind
 
 NAME_MAX = 120
 ACCOMMODATION_MAX = 500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^\+?[0-9 ().-]{7,25}$")
+
+
+def parse_code(text: str, errors: dict[str, str]) -> str:
+    """A confirmation code as typed (any case, spaces, dashes); a message under ``code`` if it cannot be one."""
+    cleaned = scheduling.normalise_code(text)
+    if not cleaned:
+        errors["code"] = N_("Enter the code from your confirmation.")
+    elif len(cleaned) != scheduling.CODE_LENGTH:
+        errors["code"] = N_("The code has 10 letters and numbers. Check it and try again.")
+    return cleaned
 
 
 def parse_day(text: str, field: str, errors: dict[str, str]) -> dt.date | None:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.console import csrf, i18n
+from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, error_page, language, render
 from safeslot.db import SessionDep
@@ -31,7 +32,6 @@ from safeslot.deps import get_keyring, get_now
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
 from safeslot.privacy.crypto import KeyRing
-from safeslot.scheduling import service as scheduling
 from safeslot.transparency import merkle, note
 from safeslot.transparency import service as log_service
 from safeslot.transparency.endpoints import refresh_checkpoint
@@ -111,11 +111,7 @@ def records(
     if not _csrf_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     errors: dict[str, str] = {}
-    cleaned = scheduling.normalise_code(code)
-    if not cleaned:
-        errors["code"] = N_("Enter the code from your confirmation.")
-    elif len(cleaned) != scheduling.CODE_LENGTH:
-        errors["code"] = N_("The code has 10 letters and numbers. Check it and try again.")
+    cleaned = parse_code(code, errors)
     if not name.strip():
         errors["name"] = N_("Enter your name as you gave it when you booked.")
     elif len(name) > 200:
