@@ -1,14 +1,16 @@
 """Shared FastAPI dependencies: the clock and the field-encryption key ring.
 
 Both live on ``app.state`` so that tests can build an app with a fixed clock
-and their own keys.
+and their own keys. Endpoints take them as ``now: NowDep`` and ``ring: RingDep``
+(as they take a session as ``SessionDep`` from db.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
 from safeslot.privacy.crypto import KeyRing
 
@@ -23,3 +25,7 @@ async def get_now(request: Request) -> dt.datetime:
 async def get_keyring(request: Request) -> KeyRing:
     ring: KeyRing = request.app.state.keyring
     return ring
+
+
+NowDep = Annotated[dt.datetime, Depends(get_now)]
+RingDep = Annotated[KeyRing, Depends(get_keyring)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlparse
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -26,17 +26,14 @@ from safeslot.console.forms import BookingForm, parse_code, parse_day, parse_sta
 from safeslot.console.i18n import N_
 from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.errors import DomainError
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
 from safeslot.scheduling.models import Appointment, Office, Service
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
 
 SEARCH_DAYS = 7
 CONFLICT_MESSAGES: dict[type[DomainError], str] = {

@@ -12,14 +12,13 @@ A wrong code or name shows the same page as "no disclosures".
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -28,18 +27,15 @@ from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, error_page, language, render
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
-from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency import merkle, note
 from safeslot.transparency import service as log_service
 from safeslot.transparency.endpoints import refresh_checkpoint
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
 UTC = ZoneInfo("UTC")
 
 PURPOSES = {

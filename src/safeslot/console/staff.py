@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -24,7 +24,7 @@ from safeslot.console import csrf, i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import release, review
 from safeslot.disclosure import service as disclosure
 from safeslot.disclosure.models import DisclosureRequest
@@ -33,10 +33,9 @@ from safeslot.disclosure.schemas import Actor
 from safeslot.errors import DomainError, InvalidInput, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
-from safeslot.identity.guard import SESSION_COOKIE, current_staff, session_csrf_token
+from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
-from safeslot.privacy.crypto import KeyRing
 from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
@@ -88,9 +87,6 @@ def _advice(request: Request, exc: DomainError, status: int) -> str:
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
-StaffDep = Annotated[Principal, Depends(current_staff)]
 
 UPCOMING_DAYS = 7
 OPEN = ("in_review", "info_requested")

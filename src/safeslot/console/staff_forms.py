@@ -22,17 +22,16 @@ from safeslot.console.forms import BookingForm, parse_day
 from safeslot.console.i18n import N_
 from safeslot.console.pages import language
 from safeslot.console.staff import (
-    NowDep,
-    RingDep,
-    StaffDep,
     StaffRoute,
     _page,
     _see_other,
     office_context,
 )
 from safeslot.db import SessionDep
+from safeslot.deps import NowDep, RingDep
 from safeslot.errors import InvalidInput
 from safeslot.identity import service as identity
+from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from safeslot.config import Settings
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import PolicyChange
@@ -42,17 +42,13 @@ from safeslot.disclosure.schemas import (
 )
 from safeslot.errors import problem_response
 from safeslot.http import JSON
-from safeslot.identity.guard import current_principal
+from safeslot.identity.guard import PrincipalDep
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
-from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def setup(app: FastAPI, settings: Settings) -> None:

@@ -7,16 +7,16 @@ for every route of the app.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import pyotp
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.errors import problem_response, status_for
 from safeslot.http import JSON
 from safeslot.identity import repository as repo
@@ -25,9 +25,9 @@ from safeslot.identity.errors import AccountLocked, SignInFailed
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
+    PrincipalDep,
+    StaffDep,
     csrf_token,
-    current_principal,
-    current_staff,
 )
 from safeslot.identity.models import AgencyOfficial, StaffAccount
 from safeslot.identity.schemas import (
@@ -47,16 +47,11 @@ from safeslot.identity.schemas import (
     TokenOut,
     VerificationIn,
 )
-from safeslot.identity.service import Principal
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
-StaffDep = Annotated[Principal, Depends(current_staff)]
-PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 def setup(app: FastAPI, settings: Settings) -> None:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
@@ -224,3 +224,7 @@ def session_csrf_token(request: Request) -> str:
 
 
 __all__ = ["OfficialNotVerified", "Principal", "csrf_protect", "current_official", "current_staff", "require_roles"]
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]  # staff or an agency official
+StaffDep = Annotated[Principal, Depends(current_staff)]

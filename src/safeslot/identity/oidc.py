@@ -32,12 +32,12 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
 import httpx2 as httpx
 from authlib.common.errors import AuthlibBaseError  # type: ignore[import-untyped]
 from authlib.integrations.httpx_client import OAuth2Client  # type: ignore[import-untyped]
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -48,7 +48,7 @@ from starlette.responses import RedirectResponse, Response
 
 from safeslot.config import OidcSettings
 from safeslot.db import SessionDep
-from safeslot.deps import get_now
+from safeslot.deps import NowDep
 from safeslot.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
 from safeslot.identity.errors import UsernameTaken
@@ -59,7 +59,6 @@ log = logging.getLogger("safeslot.identity.oidc")
 
 router = APIRouter(tags=["identity"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 STATE_COOKIE = "safeslot_oidc"
 STATE_PATH = "/auth/oidc"

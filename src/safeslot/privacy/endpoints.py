@@ -5,22 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
-from safeslot.identity.guard import current_staff
-from safeslot.identity.service import Principal
+from safeslot.deps import NowDep, RingDep
+from safeslot.identity.guard import StaffDep
 from safeslot.privacy import service
-from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.schemas import AccessRecordOut, AlertOut, NameSearchIn, StaffAppointmentOut
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
-StaffDep = Annotated[Principal, Depends(current_staff)]
 
 
 def _out(views: list[service.AppointmentView], tz_name: str | None = None) -> list[StaffAppointmentOut]:

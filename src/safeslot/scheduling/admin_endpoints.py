@@ -22,14 +22,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
-from safeslot.deps import get_now
-from safeslot.identity.guard import current_staff
+from safeslot.deps import NowDep
+from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
@@ -37,8 +37,6 @@ from safeslot.scheduling.models import Office, SlotCapacity, Staff
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-StaffDep = Annotated[Principal, Depends(current_staff)]
 
 HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"

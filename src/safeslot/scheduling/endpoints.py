@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from safeslot import metrics
 from safeslot.config import Settings
 from safeslot.db import SessionDep
-from safeslot.deps import get_keyring, get_now
+from safeslot.deps import NowDep, RingDep
 from safeslot.http import JSON
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.privacy.crypto import KeyRing, months_between
@@ -43,8 +43,6 @@ def setup(app: FastAPI, settings: Settings) -> None:
     fastpath.install(app, settings)
 
 
-NowDep = Annotated[dt.datetime, Depends(get_now)]
-RingDep = Annotated[KeyRing, Depends(get_keyring)]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", max_length=200, description="Retries with the same key return the first answer."),

@@ -14,13 +14,13 @@ import gzip
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
 from safeslot.db import SessionDep
-from safeslot.deps import get_now
+from safeslot.deps import NowDep
 from safeslot.http import JSON
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest
@@ -33,7 +33,6 @@ router = APIRouter(prefix="/log", tags=["transparency log"])
 # scope="function": commit *before* the response is sent, so a client that got
 # the checkpoint can fetch the tiles it covers (FastAPI's default "request"
 # scope commits after the response).
-NowDep = Annotated[dt.datetime, Depends(get_now)]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
