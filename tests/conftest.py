@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
@@ -24,6 +25,7 @@ from safeslot import migrate
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker
+from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from tests.pg import Throwaway
 
@@ -144,6 +146,15 @@ def browser() -> Iterator[object]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# Cheap argon2id parameters for tests; production keeps the RFC 9106 defaults (identity/service.py).
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(identity, "HASHER", TEST_HASHER)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,15 +59,12 @@ def book(client: TestClient, start: str, **fields: str) -> str:
 
 @pytest.fixture
 def staff(
-    session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient],
-    monkeypatch: pytest.MonkeyPatch,
+    session: Session, keyring: KeyRing, office: str, app_factory: Callable[..., TestClient]
 ) -> SignIn:
     """A browser-like client signed in (password and TOTP) as a new account with these roles.
 
     Clerks and supervisors belong to ``office`` unless ``office_slug`` names another one.
     """
-    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
     def make(*roles: str, username: str | None = None, office_slug: str | None = None) -> TestClient:
         office_id = session.scalars(select(Office.id).where(Office.slug == (office_slug or office))).one()
         account, secret = identity.create_account(

@@ -19,7 +19,6 @@ from typing import Any
 
 import pyotp
 import pytest
-from argon2 import PasswordHasher
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
@@ -33,7 +32,7 @@ from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW, new_database
+from tests.conftest import NOW, TEST_HASHER, new_database
 from tests.console.test_browser import Walk
 from tests.live import serve
 
@@ -64,7 +63,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
     ring = KeyRing.generate()
     told = Story()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        mp.setattr(identity, "HASHER", TEST_HASHER)  # module-scoped: the autouse fixture is per test
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
             office = session.query(Office).filter(Office.slug == "central").one()

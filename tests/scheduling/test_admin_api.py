@@ -5,12 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service
 from safeslot.scheduling.models import Closure, Service, Staff, WeeklyHours
@@ -19,11 +17,6 @@ from tests.identity.helpers import bearer, make_staff
 
 WEDNESDAY = NOW.date() + dt.timedelta(days=2)
 SATURDAY = NOW.date() + dt.timedelta(days=5)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(identity, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture

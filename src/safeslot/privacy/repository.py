@@ -36,14 +36,6 @@ def alerts(session: Session, limit: int = 500) -> Sequence[AccessAlert]:
     return session.scalars(select(AccessAlert).order_by(AccessAlert.id.desc()).limit(limit)).all()
 
 
-def appointments_between(
-    session: Session, office_id: int, start: dt.datetime, end: dt.datetime
-) -> Sequence[Appointment]:
-    return session.scalars(
-        select(Appointment)
-        .where(Appointment.office_id == office_id, Appointment.starts_at >= start, Appointment.starts_at < end)
-        .order_by(Appointment.starts_at, Appointment.id)
-    ).all()
 
 
 def appointments_by_name_index(session: Session, index: str, office_id: int | None) -> Sequence[Appointment]:

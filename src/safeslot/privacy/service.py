@@ -23,6 +23,7 @@ from safeslot.privacy import repository as repo
 from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.errors import UnknownPurpose
 from safeslot.privacy.models import AccessAlert, AccessRecord
+from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 
@@ -96,7 +97,7 @@ def office_day(
         raise InvalidInput("Clerks see today's and upcoming appointments only; ask an auditor for past ones.")
     start = dt.datetime.combine(day, dt.time(0), tz).astimezone(dt.UTC)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tz).astimezone(dt.UTC)
-    rows = repo.appointments_between(session, office.id, start, end)
+    rows = scheduling_repo.appointments_between(session, office.id, start, end)
     record_access(session, staff, "appointment", [a.id for a in rows], "front_desk", now)
     return [_view(ring, a) for a in rows]
 
