@@ -70,6 +70,7 @@ def test_the_person_sees_the_disclosure_checked_against_the_signed_log(
     answer = _look_up(client, code, NAME)
     assert answer.status_code == 200, answer.text
     assert "Checked: this entry is in the public log." in answer.text
+    assert re.search(r"</code> It matches\.", answer.text), "the fingerprint and the sentence after it apart"
     assert "Your appointment times" in answer.text and "A criminal case" in answer.text
     assert NAME not in answer.text, "the page never echoes the name"
     proof_url = re.search(r'href="(/log/proof/inclusion\?index=\d+&amp;size=\d+)"', answer.text)
