@@ -177,13 +177,22 @@ def test_ask_information_and_narrow(session: Session, keyring: KeyRing, staff: S
     found = _request(session, keyring, categories=["appointment_schedule", "visit_history"])
     officer = staff("privacy_officer")
     token = form_token(officer, f"/console/disclosures/{found.id}")
+    page = officer.get(f"/console/disclosures/{found.id}")
+    assert "Warrant signed by a judge" in page.text and "Criminal case" in page.text
+    assert "Past visits" in page.text and "<dd>judicial_warrant" not in page.text  # codes only in the full explanation
+    assert page.text.count("You review as: Privacy officer") == 1
+    spanish = officer.get(f"/console/disclosures/{found.id}?lang=es")
+    assert "Orden firmada por un juez" in spanish.text and "Visitas anteriores" in spanish.text
+    queue = officer.get("/console/disclosures")
+    assert "Warrant signed by a judge" in queue.text and "In review" in queue.text
     narrowed = officer.post(f"/console/disclosures/{found.id}/narrow", data={
         "role": "privacy_officer", "reason": "Only the schedule is needed.", "drop": "visit_history",
         "csrf_token": token})
     assert "The scope is narrowed." in narrowed.text
     asked = officer.post(f"/console/disclosures/{found.id}/ask", data={
         "role": "privacy_officer", "reason": "Which dates?", "csrf_token": token})
-    assert "Your question was sent" in asked.text and "info_requested" in asked.text
+    assert "Your question was sent" in asked.text
+    assert 'id="request-status">Waiting for information<' in asked.text, "states in words, not codes"
 
 
 def test_a_clerk_of_another_office_neither_sees_nor_changes_this_office_appointments(

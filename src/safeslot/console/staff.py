@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from safeslot.console import csrf, i18n, pages
 from safeslot.console.i18n import N_
+from safeslot.console.labels import label
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
@@ -93,7 +94,6 @@ OPEN = ("in_review", "info_requested")
 STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfilled": N_("Done"),
                  "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
 STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
-REVIEW_ROLE_LABELS = {"privacy_officer": N_("Privacy officer"), "counsel": N_("Counsel")}
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
                 ("auditor", "/console/audit"))
@@ -173,7 +173,7 @@ def _page(request: Request, template: str, context: dict[str, Any], *, status: i
     lang = language(request)
     principal: Principal = context.pop("staff")
     html = environment(lang).get_template(template).render(
-        lang=lang, csrf_field=csrf.FIELD, csrf_token=session_csrf_token(request), staff=principal,
+        lang=lang, csrf_field=csrf.FIELD, csrf_token=session_csrf_token(request), staff=principal, label=label,
         nav=_nav(principal), path=request.url.path, uswds=pages.USWDS_CSS.exists(),
         done=DONE.get(request.query_params.get("done", "")), **{"errors": {}, **context},
     )
@@ -364,7 +364,7 @@ def request_page(request_id: int, request: Request, staff: StaffDep, session: Se
         "staff": staff, "title": N_("Disclosure request"), "out": out, "model": found,
         "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id),
         "approvals": review.approvals(session, request_id), "my_roles": my_roles,
-        "role_labels": REVIEW_ROLE_LABELS, "open": found.status in OPEN,
+        "open": found.status in OPEN,
     }
     return _page(request, "staff/request.html", context)
 

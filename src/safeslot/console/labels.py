@@ -1,0 +1,67 @@
+"""Words for the codes staff pages show (request states, instruments, purposes, categories, outcomes).
+
+The API and the log keep the codes; people read these, in their language. An unknown code
+is shown as it is rather than hidden.
+"""
+
+from __future__ import annotations
+
+from safeslot.errors import N_
+
+LABELS: dict[str, dict[str, str]] = {
+    "status": {
+        "received": N_("Received"),
+        "in_review": N_("In review"),
+        "info_requested": N_("Waiting for information"),
+        "approved": N_("Approved"),
+        "released": N_("Released"),
+        "denied": N_("Denied"),
+        "expired": N_("Expired"),
+        "withdrawn": N_("Withdrawn"),
+    },
+    "instrument": {
+        "administrative_warrant": N_("Administrative warrant (such as DHS I-200 or I-205)"),
+        "administrative_subpoena": N_("Administrative subpoena"),
+        "clerk_subpoena": N_("Subpoena signed by a clerk, or for a grand jury"),
+        "head_of_agency_request": N_("Written request from the head of an agency"),
+        "court_order": N_("Court order"),
+        "judicial_warrant": N_("Warrant signed by a judge"),
+        "consent": N_("The person's written consent"),
+        "sharing_agreement": N_("Data-sharing agreement"),
+        "emergency": N_("Emergency about health or safety"),
+    },
+    "signer": {
+        "judge": N_("judge"),
+        "clerk": N_("court clerk"),
+        "officer": N_("officer"),
+        "agency_head": N_("head of agency"),
+        "subject": N_("the person named"),
+    },
+    "purpose": {
+        "criminal": N_("Criminal case"),
+        "civil_immigration": N_("Civil immigration matter"),
+        "other_civil": N_("Other civil matter"),
+        "program_integrity": N_("Program integrity check"),
+    },
+    "category": {
+        "identity": N_("Name"),
+        "contact": N_("Contact details"),
+        "appointment_schedule": N_("Appointment times"),
+        "visit_history": N_("Past visits"),
+        "language_accommodation": N_("Language and accommodation needs"),
+    },
+    "outcome": {
+        "allow": N_("Allowed"),
+        "allow_with_counsel_review": N_("Allowed after counsel's review"),
+        "deny": N_("Denied"),
+    },
+    "role": {
+        "privacy_officer": N_("Privacy officer"),
+        "counsel": N_("Counsel"),
+    },
+}
+
+
+def label(kind: str, code: str) -> str:
+    """The English label (a msgid: templates translate it) of a code, or the code itself."""
+    return LABELS[kind].get(code, code)
