@@ -72,7 +72,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                     session, ring, username=role.replace("_", "-"), display_name="Desk Example", password=PASSWORD,
                     roles=[role], office_id=office.id if role in ("clerk", "supervisor") else None, now=NOW)
                 told.totp[role] = secret
-            day = NOW.date() + dt.timedelta(days=1)
+            day = NOW.date()  # this afternoon: a clerk checks people in on the day of their visit
             _, _, slots = scheduling.search_slots(session, "central", "apply", day, day, None, NOW)
             appointment = scheduling.book(session, ring, BookingIn.model_validate({
                 "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(),

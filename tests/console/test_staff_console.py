@@ -120,9 +120,19 @@ def test_the_clerk_sees_the_office_day_and_each_read_is_recorded(
 def test_the_clerk_checks_someone_in_and_the_form_needs_the_session_token(
     session: Session, keyring: KeyRing, staff: SignIn
 ) -> None:
-    appointment = _book(session, keyring)
+    tomorrow = _book(session, keyring, days=1)
+    appointment = _book(session, keyring, days=0)  # this afternoon
     code = scheduling.format_code(appointment.code)
     clerk = staff("clerk")
+    day = clerk.get("/console/appointments").text
+    row = re.search(rf'id="appt-{code}".*?</tr>', day, re.S)
+    later = re.search(rf'id="appt-{scheduling.format_code(tomorrow.code)}".*?</tr>', day, re.S)
+    assert row and "Check in" in row.group(0)
+    assert later and "Check in" not in later.group(0), "check-in is for the day of the visit"
+    token = form_token(clerk, "/console/appointments")
+    early = clerk.post(f"/console/appointments/{scheduling.format_code(tomorrow.code)}/status",
+                       data={"status": "checked-in", "csrf_token": token})
+    assert early.status_code == 409 and "only on the day of their visit" in early.text
     forged = clerk.post(f"/console/appointments/{code}/status", data={"status": "checked-in"})
     assert forged.status_code == 403 and "This form has expired" in forged.text
     token = form_token(clerk, "/console/appointments")
@@ -215,7 +225,7 @@ def test_a_clerk_of_another_office_neither_sees_nor_changes_this_office_appointm
 
 
 def test_staff_errors_are_in_the_page_language(session: Session, keyring: KeyRing, staff: SignIn) -> None:
-    appointment = _book(session, keyring)
+    appointment = _book(session, keyring, days=0)
     code = scheduling.format_code(appointment.code)
     clerk = staff("clerk")
     token = form_token(clerk, "/console/appointments")

@@ -269,15 +269,16 @@ def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: R
             days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
                 {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
                  "language": i18n.language_name(v.language, lang) if v.language else None,
-                 "status": STATUS_LABELS.get(v.status, v.status), "actions": _actions(v.status, v.starts_at, now)}
+                 "status": STATUS_LABELS.get(v.status, v.status), "actions": _actions(v.status, v.starts_at, now, today=offset == 0)}
                 for v in views]})
     return _page(request, "staff/appointments.html",
                  {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})
 
 
-def _actions(status: str, starts_at: dt.datetime, now: dt.datetime) -> list[tuple[str, str]]:
+def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bool) -> list[tuple[str, str]]:
+    """What the clerk may do now: check in on the day, a no-show once the time has passed, done after check-in."""
     if status == "booked":
-        out = [("checked-in", STATUS_ACTIONS["checked-in"])]
+        out = [("checked-in", STATUS_ACTIONS["checked-in"])] if today else []
         if now >= starts_at:
             out.append(("noshow", STATUS_ACTIONS["noshow"]))
         return out

@@ -463,6 +463,11 @@ def set_status(session: Session, code: str, status: str, now: dt.datetime) -> Ap
         )
     if status == "noshow" and now < appointment.starts_at:
         raise InvalidTransition("A no-show can be recorded only after the appointment's start time.")
+    if status == "checked-in":
+        office = session.get(Office, appointment.office_id)
+        tz = zone(office.timezone if office is not None else "UTC")
+        if now.astimezone(tz).date() != appointment.starts_at.astimezone(tz).date():
+            raise InvalidTransition("A person can be checked in only on the day of their visit (office time).")
     appointment.status = status
     appointment.updated_at = now
     session.flush()
