@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.console import pages
+from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, SlotCapacity
 from tests.console.conftest import book, free_starts, token
 
@@ -33,6 +34,25 @@ def test_home_in_english_and_spanish_and_the_choice_is_remembered(client: TestCl
     assert '<html lang="es">' in again.text
     browser = TestClient(client.app).get("/", headers={"Accept-Language": "es-MX,es;q=0.9"})
     assert '<html lang="es">' in browser.text
+
+
+def test_services_are_named_in_the_page_language_when_the_office_wrote_it(
+    client: TestClient, office: str, session: Session
+) -> None:
+    spanish = client.get("/?lang=es").text
+    assert "Solicitar beneficios" in spanish and "Apply for benefits" not in spanish
+    assert "Traiga las cartas" in spanish
+    english = client.get("/?lang=en").text
+    assert "Apply for benefits" in english and "Solicitar beneficios" not in english
+    # a service with no Spanish yet shows its English name, marked as English for screen readers
+    office_row = scheduling.get_office(session, "central")
+    scheduling.add_service(session, office_row, "permit", "Parking permit", "A permit for the lot.", 15)
+    session.flush()
+    spanish = client.get("/?lang=es").text
+    assert '<span lang="en">Parking permit</span>' in spanish
+    code = book(client, free_starts(client)[0]).rsplit("/", 1)[1]
+    ics = client.get(f"/manage/{code}/calendar.ics?lang=es").text
+    assert "SUMMARY:Solicitar beneficios" in ics
 
 
 def test_book_from_start_to_end_with_post_redirect_get(client: TestClient, office: str, session: Session) -> None:

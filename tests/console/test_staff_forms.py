@@ -159,6 +159,26 @@ def test_the_supervisor_takes_hours_away_opens_a_day_again_and_changes_a_staff_m
     assert other.status_code == 404
 
 
+def test_the_supervisor_writes_a_services_spanish_name(session: Session, staff: SignIn) -> None:
+    supervisor = staff("supervisor")
+    office = supervisor.get("/console/office").text
+    assert "Solicitar beneficios" in office and 'href="/console/office/central/services/card"' in office
+    page = supervisor.get("/console/office/central/services/card")
+    assert page.status_code == 200 and 'value="Reponer una tarjeta"' in page.text
+    token = form_token(supervisor, "/console/office/central/services/card")
+    too_long = supervisor.post("/console/office/central/services/card", data={
+        "name_es": "x" * 201, "description_es": "Una tarjeta.", "csrf_token": token})
+    assert too_long.status_code == 422 and "Enter a name of at most 200 characters." in too_long.text
+    half = supervisor.post("/console/office/central/services/card", data={
+        "name_es": "Tarjeta", "description_es": "", "csrf_token": token})
+    assert half.status_code == 422, "a name needs its description"
+    saved = supervisor.post("/console/office/central/services/card", data={
+        "name_es": "Tarjeta de reemplazo", "description_es": "Una tarjeta nueva.", "csrf_token": token})
+    assert saved.status_code == 200 and "Tarjeta de reemplazo" in saved.text
+    assert "Tarjeta de reemplazo" in supervisor.get("/?lang=es").text
+    assert supervisor.get("/console/office/central/services/nope").status_code == 404
+
+
 def test_bad_input_shows_the_fields_and_writes_nothing(session: Session, staff: SignIn) -> None:
     supervisor = staff("supervisor")
     token = form_token(supervisor, "/console/office")

@@ -229,3 +229,33 @@ def test_another_office_cannot_take_away_this_office_hours_closures_or_staff(
                         json={"active": False}).status_code == 404
     assert [_count(session, m) for m in (WeeklyHours, Closure)] == before
     assert session.get(Staff, member["id"]).active is True  # type: ignore[union-attr]
+
+
+def test_supervisor_names_a_service_in_spanish_and_the_office_shows_it(
+    client: TestClient, session: Session, keyring: KeyRing, north: str
+) -> None:
+    h = _headers(session, keyring, ["supervisor"], "central", "sup-central")
+    made = client.post("/api/v1/offices/central/services", headers=h, json={
+        "slug": "permit", "name": "Parking permit", "minutes": 15, "description": "A permit for the lot.",
+        "translations": {"es": {"name": "Permiso de estacionamiento", "description": "Un permiso para el lote."}}})
+    assert made.status_code == 201, made.text
+    assert made.json()["translations"]["es"]["name"] == "Permiso de estacionamiento"
+    changed = client.put("/api/v1/offices/central/services/card/translations/es", headers=h,
+                         json={"name": "Tarjeta nueva", "description": "Una tarjeta nueva."})
+    assert changed.status_code == 200 and changed.json()["translations"]["es"]["name"] == "Tarjeta nueva"
+    public = client.get("/api/v1/offices/central").json()
+    card = next(s for s in public["services"] if s["slug"] == "card")
+    assert card["translations"]["es"] == {"name": "Tarjeta nueva", "description": "Una tarjeta nueva."}
+
+    english = client.put("/api/v1/offices/central/services/card/translations/en", headers=h,
+                         json={"name": "Card", "description": "x"})
+    assert english.status_code == 422, "English is the service's own name"
+    for bad in ({"name": "", "description": "x"}, {"name": "x"}, {"name": "x", "description": "y", "extra": 1}):
+        r = client.put("/api/v1/offices/central/services/card/translations/es", headers=h, json=bad)
+        assert r.status_code == 422, bad
+    assert client.put("/api/v1/offices/central/services/nope/translations/es", headers=h,
+                      json={"name": "x", "description": "y"}).status_code == 404
+    other = _headers(session, keyring, ["supervisor"], "north", "sup-north")
+    assert client.put("/api/v1/offices/central/services/card/translations/es", headers=other,
+                      json={"name": "x", "description": "y"}).status_code == 403
+    assert client.get("/api/v1/offices/central").json()["services"][1]["translations"]["es"]["name"] == "Tarjeta nueva"

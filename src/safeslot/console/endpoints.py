@@ -308,7 +308,7 @@ def calendar_file(code: str, request: Request, session: SessionDep, now: NowDep)
     entry = calendar.CalendarEntry(
         appointment_id=appointment.id, sequence=appointment.sequence, status=appointment.status,
         starts_at=appointment.starts_at, ends_at=appointment.ends_at, timezone=office.timezone,
-        summary=f"{svc.name} · {office.name}", location=office.address,
+        summary=f"{svc.text_in(_lang(request))[0]} · {office.name}", location=office.address,
         description=gettext("To change or cancel, use the code on your confirmation at the office website."),
         stamp=appointment.updated_at,
     )

@@ -259,7 +259,7 @@ def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: R
     tz = scheduling.zone(office.timezone)
     lang = language(request)
     today = now.astimezone(tz).date()
-    services = {s.id: s.name for s in scheduling.list_services(session, office)}
+    services = {s.id: s.text_in(lang)[0] for s in scheduling.list_services(session, office)}
     days = []
     for offset in range(UPCOMING_DAYS):
         day = today + dt.timedelta(days=offset)
@@ -269,7 +269,8 @@ def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: R
             days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
                 {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
                  "language": i18n.language_name(v.language, lang) if v.language else None,
-                 "status": STATUS_LABELS.get(v.status, v.status), "actions": _actions(v.status, v.starts_at, now, today=offset == 0)}
+                 "status": STATUS_LABELS.get(v.status, v.status),
+                 "actions": _actions(v.status, v.starts_at, now, today=offset == 0)}
                 for v in views]})
     return _page(request, "staff/appointments.html",
                  {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})
@@ -323,8 +324,13 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
         "closures": [{"id": c.id, "day": i18n.day_label(c.day, lang), "reason": c.reason}
                      for c in sorted(scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31)),
                                      key=lambda c: c.day)],
-        "weekdays": weekdays, "form": {},
+        "weekdays": weekdays, "form": {}, "other_languages": other_languages(lang),
     }
+
+
+def other_languages(lang: str) -> list[tuple[str, str]]:
+    """The page languages besides English, each named in the page's language: where service names need words."""
+    return [(code, i18n.language_name(code, lang)) for code in i18n.LANGUAGES if code != scheduling.BASE_LANGUAGE]
 
 
 # -- privacy officer and counsel: the disclosure queue -------------------------------------------

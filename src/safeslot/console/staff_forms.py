@@ -12,9 +12,10 @@ import datetime as dt
 import re
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from safeslot.console import i18n
@@ -26,6 +27,7 @@ from safeslot.console.staff import (
     _page,
     _see_other,
     office_context,
+    other_languages,
 )
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
@@ -43,8 +45,8 @@ from safeslot.scheduling.errors import (
     SlotFull,
     TimeOutOfRange,
 )
-from safeslot.scheduling.models import Office, Staff
-from safeslot.scheduling.schemas import LANGUAGE_PATTERN, ClosureIn, HoursIn, ServiceIn, StaffIn
+from safeslot.scheduling.models import Office, Service, Staff
+from safeslot.scheduling.schemas import LANGUAGE_PATTERN, ClosureIn, HoursIn, ServiceIn, ServiceText, StaffIn
 
 M = TypeVar("M", bound=BaseModel)
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -153,7 +155,8 @@ def booked(code: str, request: Request, staff: StaffDep, session: SessionDep) ->
     identity.ensure_office(staff, appointment.office_id)
     office = _office(session, staff)
     tz, lang = scheduling.zone(office.timezone), language(request)
-    service = next((s.name for s in scheduling.list_services(session, office) if s.id == appointment.service_id), "")
+    service = next((s.text_in(lang)[0] for s in scheduling.list_services(session, office)
+                    if s.id == appointment.service_id), "")
     context = {"staff": staff, "title": N_("The appointment is booked"), "office": office,
                "code": scheduling.format_code(appointment.code), "service": service,
                "when": i18n.when_label(appointment.starts_at, tz, lang),
@@ -213,6 +216,59 @@ def add_service(
         return _refused(request, staff, session, now, errors, form)
     scheduling.add_service(session, found, data.slug, data.name, data.description, data.duration_minutes)
     return _changed(session, found, now)
+
+
+def _service_page(request: Request, staff: Principal, office: Office, service: Service, form: dict[str, str],
+                  errors: dict[str, str], *, status: int = 200) -> Response:
+    context = {"staff": staff, "title": N_("Change a service"), "office": office, "service": service,
+               "other_languages": other_languages(language(request)), "form": form, "errors": errors}
+    return _page(request, "staff/service.html", context, status=status)
+
+
+@router.get("/office/{office}/services/{service_slug}")
+def service_page(office: str, service_slug: str, request: Request, staff: StaffDep, session: SessionDep) -> Response:
+    found = _supervised(session, staff, office)
+    service = scheduling.get_service(session, found, service_slug)
+    form: dict[str, str] = {}
+    for t in service.translations:
+        form[f"name_{t.language}"], form[f"description_{t.language}"] = t.name, t.description
+    return _service_page(request, staff, found, service, form, {})
+
+
+async def _posted(request: Request) -> FormData:
+    """The whole posted form, for forms whose fields follow the page languages (name_es, …)."""
+    return await request.form()
+
+
+@router.post("/office/{office}/services/{service_slug}")
+def change_service_text(
+    office: str, service_slug: str, request: Request, staff: StaffDep, session: SessionDep,
+    posted: Annotated[FormData, Depends(_posted)],
+) -> Response:
+    """The service's name and description in each page language besides English; both or neither."""
+    found = _supervised(session, staff, office)
+    service = scheduling.get_service(session, found, service_slug)
+    codes = [code for code, _name in other_languages(language(request))]
+    form = {f"{part}_{code}": str(posted.get(f"{part}_{code}", "")).strip()
+            for code in codes for part in ("name", "description")}
+    errors: dict[str, str] = {}
+    texts: dict[str, ServiceText] = {}
+    for code in codes:
+        name, description = form[f"name_{code}"], form[f"description_{code}"]
+        if not name and not description:
+            continue
+        try:
+            texts[code] = ServiceText(name=name, description=description)
+        except ValidationError as exc:
+            for problem in exc.errors():
+                field = f"{problem['loc'][0]}_{code}"
+                errors[field] = (N_("Enter a name of at most 200 characters.") if field.startswith("name_")
+                                 else N_("Enter a description of at most 2,000 characters."))
+    if errors:
+        return _service_page(request, staff, found, service, form, errors, status=422)
+    for code, text in texts.items():
+        scheduling.set_service_text(session, found, service.slug, code, text.name, text.description)
+    return _see_other("/console/office?done=office")
 
 
 @router.post("/office/{office}/staff")

@@ -61,6 +61,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # scheduling administration: a supervisor of that office only (admin_endpoints.ensure_office)
     ("GET", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
+    ("PUT", "/api/v1/offices/{office}/services/{service_slug}/translations/{language}"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("PATCH", "/api/v1/offices/{office}/staff/{staff_id}"): roles(SUPERVISOR),
@@ -114,6 +115,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/office/{office}/hours"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/closures"): roles(SUPERVISOR),
     ("GET", "/console/office/{office}/staff/{staff_id}"): roles(SUPERVISOR),
+    ("GET", "/console/office/{office}/services/{service_slug}"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/services/{service_slug}"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/staff/{staff_id}"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/hours/{hours_id}/remove"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/closures/{closure_id}/remove"): roles(SUPERVISOR),

@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,7 +33,8 @@ from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
-from safeslot.scheduling.models import Office, SlotCapacity, Staff
+from safeslot.scheduling.models import Office, Service, SlotCapacity, Staff
+from safeslot.scheduling.schemas import ServiceText
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
 
@@ -52,6 +53,9 @@ class ServiceIn(_In):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     minutes: int = Field(ge=15, le=480, multiple_of=15, description="Duration, a multiple of 15 minutes.")
+    translations: dict[Annotated[str, Field(pattern=LANGUAGE)], ServiceText] = Field(
+        default_factory=dict, max_length=20, description="Name and description in other languages, e.g. es."
+    )
 
 
 class ServiceAdminOut(BaseModel):
@@ -59,6 +63,13 @@ class ServiceAdminOut(BaseModel):
     name: str
     description: str
     minutes: int
+    translations: dict[str, ServiceText] = Field(default_factory=dict)
+
+
+def _service_out(s: Service) -> ServiceAdminOut:
+    return ServiceAdminOut(slug=s.slug, name=s.name, description=s.description, minutes=s.duration_minutes,
+                           translations={t.language: ServiceText(name=t.name, description=t.description)
+                                         for t in s.translations})
 
 
 class StaffIn(_In):
@@ -127,17 +138,28 @@ def _reopen(session: Session, office: Office, now: dt.datetime) -> None:
 @router.get("/services", response_model=list[ServiceAdminOut])
 def list_services(office: str, staff: StaffDep, session: SessionDep) -> list[ServiceAdminOut]:
     found = _own_office(session, office, staff)
-    return [ServiceAdminOut(slug=s.slug, name=s.name, description=s.description, minutes=s.duration_minutes)
-            for s in service.list_services(session, found)]
+    return [_service_out(s) for s in service.list_services(session, found)]
 
 
 @router.post("/services", status_code=201, response_model=ServiceAdminOut)
 def add_service(office: str, body: ServiceIn, staff: StaffDep, session: SessionDep, now: NowDep) -> ServiceAdminOut:
     """A new service; it has slots once a staff member who serves it is added."""
     found = _own_office(session, office, staff)
-    s = service.add_service(session, found, body.slug, body.name, body.description, body.minutes)
+    s = service.add_service(session, found, body.slug, body.name, body.description, body.minutes,
+                            {lang: (text.name, text.description) for lang, text in body.translations.items()})
     _reopen(session, found, now)
-    return ServiceAdminOut(slug=s.slug, name=s.name, description=s.description, minutes=s.duration_minutes)
+    return _service_out(s)
+
+
+@router.put("/services/{service_slug}/translations/{language}", response_model=ServiceAdminOut)
+def set_service_text(
+    office: str, service_slug: str, language: Annotated[str, Path(pattern=LANGUAGE, max_length=16)],
+    body: ServiceText, staff: StaffDep, session: SessionDep,
+) -> ServiceAdminOut:
+    """The service's name and description in another language (shown on pages in that language)."""
+    found = _own_office(session, office, staff)
+    service.set_service_text(session, found, service_slug, language, body.name, body.description)
+    return _service_out(service.get_service(session, found, service_slug))
 
 
 def _staff_out(m: Staff) -> StaffOut:

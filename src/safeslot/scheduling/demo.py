@@ -19,11 +19,17 @@ def load(session: Session, today: dt.date, weeks: int = 8) -> str:
             session, OFFICE, "Central Benefits Office", "100 Example Plaza, Springfield", "America/New_York"
         )
         service.add_service(session, office, "apply", "Apply for benefits",
-                            "Start a new application. Bring any letters you received.", 30)
+                            "Start a new application. Bring any letters you received.", 30,
+                            {"es": ("Solicitar beneficios",
+                                    "Empiece una solicitud nueva. Traiga las cartas que haya recibido.")})
         service.add_service(session, office, "card", "Replace a card",
-                            "Get a replacement card. Bring a photo ID if you have one.", 15)
+                            "Get a replacement card. Bring a photo ID if you have one.", 15,
+                            {"es": ("Reponer una tarjeta",
+                                    "Obtenga una tarjeta nueva. Traiga una identificación con foto si tiene una.")})
         service.add_service(session, office, "interview", "Eligibility interview",
-                            "A meeting about your case. Bring the letter that asked you to come.", 45)
+                            "A meeting about your case. Bring the letter that asked you to come.", 45,
+                            {"es": ("Entrevista de elegibilidad",
+                                    "Una reunión sobre su caso. Traiga la carta en la que le pidieron venir.")})
         staff = [
             ("Desk A", ["en"], ["apply", "card"]),
             ("Desk B", ["en", "es"], ["apply", "card", "interview"]),

@@ -26,6 +26,7 @@ from safeslot.scheduling.schemas import (
     OfficeOut,
     RescheduleIn,
     ServiceOut,
+    ServiceText,
     SlotOut,
     StatusChangeIn,
 )
@@ -100,7 +101,9 @@ def _office_out(session: Session, office: Office) -> OfficeOut:
     return OfficeOut(
         slug=office.slug, name=office.name, address=office.address, timezone=office.timezone,
         services=[
-            ServiceOut(slug=s.slug, name=s.name, description=s.description, duration_minutes=s.duration_minutes)
+            ServiceOut(slug=s.slug, name=s.name, description=s.description, duration_minutes=s.duration_minutes,
+                       translations={t.language: ServiceText(name=t.name, description=t.description)
+                                     for t in s.translations})
             for s in repository.services(session, office.id)
         ],
         languages=service.office_languages(session, office),

@@ -24,7 +24,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeslot.db import Base, UTCDateTime
 
@@ -52,6 +52,27 @@ class Service(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     duration_minutes: Mapped[int] = mapped_column(Integer)
+    # The name and description in other languages than the office's own (English); loaded when shown.
+    translations: Mapped[list[ServiceTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="ServiceTranslation.language"
+    )
+
+    def text_in(self, language: str) -> tuple[str, str, str]:
+        """(name, description, the language they are in): the translation if there is one, else English."""
+        for t in self.translations:
+            if t.language == language:
+                return t.name, t.description, language
+        return self.name, self.description, "en"
+
+
+class ServiceTranslation(Base):
+    """A service's name and description in another language, written by the office's supervisor."""
+
+    __tablename__ = "service_translation"
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
 
 
 class Staff(Base):

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.models import (
     Appointment,
@@ -36,7 +36,10 @@ def service_by_slug(session: Session, office_id: int, slug: str) -> Service | No
 
 
 def services(session: Session, office_id: int) -> Sequence[Service]:
-    return session.scalars(select(Service).where(Service.office_id == office_id).order_by(Service.slug)).all()
+    return session.scalars(
+        select(Service).where(Service.office_id == office_id).order_by(Service.slug)
+        .options(selectinload(Service.translations))  # the pages show them: one query for all services
+    ).all()
 
 
 def staff(session: Session, office_id: int) -> Sequence[Staff]:

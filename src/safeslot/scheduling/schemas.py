@@ -75,11 +75,22 @@ class AppointmentOut(BaseModel):
     sequence: int
 
 
+class ServiceText(BaseModel):
+    """A service's name and description in one language."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(min_length=1, max_length=2000)
+
+
 class ServiceOut(BaseModel):
     slug: str
     name: str
     description: str
     duration_minutes: int
+    translations: dict[str, ServiceText] = Field(
+        default_factory=dict, description="The name and description in other languages, by language, e.g. es."
+    )
 
 
 class OfficeOut(BaseModel):

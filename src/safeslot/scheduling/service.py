@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
@@ -41,6 +41,7 @@ from safeslot.scheduling.models import (
     InterpreterCapacity,
     Office,
     Service,
+    ServiceTranslation,
     SlotCapacity,
     Staff,
     WeeklyHours,
@@ -484,7 +485,11 @@ def add_office(session: Session, slug: str, name: str, address: str, timezone: s
     return office
 
 
-def add_service(session: Session, office: Office, slug: str, name: str, description: str, minutes: int) -> Service:
+def add_service(
+    session: Session, office: Office, slug: str, name: str, description: str, minutes: int,
+    translations: Mapping[str, tuple[str, str]] | None = None,
+) -> Service:
+    """A service, named in English, with its name and description in other languages if given."""
     if minutes <= 0 or minutes % STEP_MINUTES:
         raise InvalidInput(f"A service lasts a multiple of {STEP_MINUTES} minutes.")
     if repo.service_by_slug(session, office.id, slug) is not None:
@@ -492,7 +497,26 @@ def add_service(session: Session, office: Office, slug: str, name: str, descript
     service = Service(office_id=office.id, slug=slug, name=name, description=description, duration_minutes=minutes)
     session.add(service)
     session.flush()
+    for language, (t_name, t_description) in (translations or {}).items():
+        set_service_text(session, office, slug, language, t_name, t_description)
     return service
+
+
+def set_service_text(
+    session: Session, office: Office, slug: str, language: str, name: str, description: str
+) -> ServiceTranslation:
+    """Write (or rewrite) a service's name and description in another language than English."""
+    if language == BASE_LANGUAGE:
+        raise InvalidInput("The English name is the service's own name; give another language, such as es.")
+    service = get_service(session, office, slug)
+    row = session.get(ServiceTranslation, (service.id, language))
+    if row is None:
+        row = ServiceTranslation(service_id=service.id, language=language, name=name, description=description)
+        service.translations.append(row)
+    else:
+        row.name, row.description = name, description
+    session.flush()
+    return row
 
 
 def add_staff(session: Session, office: Office, display_name: str, languages: list[str], services: list[str]) -> Staff:
