@@ -193,6 +193,7 @@ def test_ask_information_and_narrow(session: Session, keyring: KeyRing, staff: S
     assert page.text.count("You review as: Privacy officer") == 1
     spanish = officer.get(f"/console/disclosures/{found.id}?lang=es")
     assert "Orden firmada por un juez" in spanish.text and "Visitas anteriores" in spanish.text
+    officer.get("/console/disclosures?lang=en")
     queue = officer.get("/console/disclosures")
     assert "Warrant signed by a judge" in queue.text and "In review" in queue.text
     narrowed = officer.post(f"/console/disclosures/{found.id}/narrow", data={
@@ -244,6 +245,17 @@ def test_staff_errors_are_in_the_page_language(session: Session, keyring: KeyRin
 
 
 # -- auditor -----------------------------------------------------------------------------------
+def test_every_console_page_switches_language_and_remembers_it(staff: SignIn) -> None:
+    auditor = staff("auditor")
+    page = auditor.get("/console/audit")
+    assert 'href="/console/audit?lang=es" lang="es" hreflang="es"' in page.text
+    spanish = auditor.get("/console/audit?lang=es")
+    assert '<html lang="es">' in spanish.text and 'href="/console/audit?lang=en"' in spanish.text
+    assert '<html lang="es">' in auditor.get("/console/audit").text, "the choice is remembered"
+    sign_in = auditor.get("/console/sign-in")
+    assert "lang-switch" in sign_in.text
+
+
 def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRing, staff: SignIn) -> None:
     auditor = staff("auditor")
     page = auditor.get("/console/audit")
@@ -296,6 +308,7 @@ def test_the_auditor_verifies_the_log_and_sees_when_it_was_last_verified(session
     assert 'id="verification-failed"' not in page.text and "every entry matches" in page.text
     spanish = auditor.get("/console/audit?lang=es")
     assert "Última verificación" in spanish.text and "1 de marzo de 2027" in spanish.text
+    auditor.get("/console/audit?lang=en")  # back to English (the choice is remembered)
 
     with triggers_disabled(session, "log_entry"):  # someone edits the log behind the office's back
         session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 0"), {"d": b'{"event":"edited"}'})

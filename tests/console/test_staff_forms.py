@@ -144,6 +144,7 @@ def test_the_supervisor_takes_hours_away_opens_a_day_again_and_changes_a_staff_m
     assert form.status_code == 200 and 'value="en es"' in form.text and "Works at this office now" in form.text
     spanish = supervisor.get(f"/console/office/central/staff/{desk_b.id}?lang=es")
     assert "Trabaja ahora en esta oficina" in spanish.text
+    supervisor.get("/console/office?lang=en")
     bad = supervisor.post(f"/console/office/central/staff/{desk_b.id}", data={
         "member_languages": "Spanish", "member_services": ["apply"], "member_active": "yes", "csrf_token": token})
     assert bad.status_code == 422 and "Enter language codes" in bad.text

@@ -89,6 +89,19 @@ def _switch_url(path: str, query: Mapping[str, str], lang: str) -> str:
     return f"{path}?{urlencode(params)}"
 
 
+def switcher(lang: str, path: str, query: Mapping[str, str]) -> list[dict[str, str]]:
+    """Links to this page (a GET page) in each other language, each named in itself."""
+    return [{"code": code, "name": i18n.NATIVE_NAMES[code], "url": _switch_url(path, query, code)}
+            for code in i18n.LANGUAGES if code != lang]
+
+
+def remember_language(request: Request, response: Response, lang: str) -> None:
+    """A language chosen with ?lang= is kept in a cookie for the next pages."""
+    if request.query_params.get("lang") in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                            secure=request.url.scheme == "https", path="/")
+
+
 def render(
     request: Request,
     template: str,
@@ -115,14 +128,9 @@ def render(
         query = dict(parse_qsl(query_string))
     else:
         path, query = request.url.path, dict(request.query_params)
-    switcher = [
-        {"code": code, "name": i18n.NATIVE_NAMES[code], "url": _switch_url(path, query, code)}
-        for code in i18n.LANGUAGES
-        if code != lang
-    ]
     html = environment(lang).get_template(template).render(
         lang=lang,
-        switcher=switcher,
+        switcher=switcher(lang, path, query),
         csrf_field=csrf.FIELD,
         csrf_token=csrf.token_for(csrf_value, secret),
         uswds=USWDS_CSS.exists(),
@@ -131,8 +139,7 @@ def render(
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if request.cookies.get(csrf_cookie) != csrf_value:
         response.set_cookie(csrf_cookie, csrf_value, httponly=True, samesite="lax", secure=secure, path="/")
-    if request.query_params.get("lang") in i18n.LANGUAGES and request.cookies.get(i18n.COOKIE) != lang:
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86400, samesite="lax", secure=secure, path="/")
+    remember_language(request, response, lang)
     return response
 
 

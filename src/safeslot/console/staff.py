@@ -175,9 +175,15 @@ def _page(request: Request, template: str, context: dict[str, Any], *, status: i
     html = environment(lang).get_template(template).render(
         lang=lang, csrf_field=csrf.FIELD, csrf_token=session_csrf_token(request), staff=principal, label=label,
         nav=_nav(principal), path=request.url.path, uswds=pages.USWDS_CSS.exists(),
-        done=DONE.get(request.query_params.get("done", "")), **{"errors": {}, **context},
+        done=DONE.get(request.query_params.get("done", "")),
+        # the switcher links to a GET page: this one, or the console's start for a form's answer
+        switcher=pages.switcher(lang, request.url.path if request.method == "GET" else "/console",
+                                request.query_params if request.method == "GET" else {}),
+        **{"errors": {}, **context},
     )
-    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+    pages.remember_language(request, response, lang)
+    return response
 
 
 def _nav(principal: Principal) -> list[tuple[str, str]]:
