@@ -319,12 +319,14 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
     today = now.astimezone(scheduling.zone(office.timezone)).date()
     weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
                 for w in range(7)]
+    services = scheduling.list_services(session, office)
+    service_names = {s.slug: s.text_in(lang)[0] for s in services}
     return {
-        "staff": staff, "title": N_("Office"), "office": office,
-        "services": scheduling.list_services(session, office),
+        "staff": staff, "title": N_("Office"), "office": office, "services": services,
         "members": [{"id": m.id, "name": m.display_name, "active": m.active,
                      "languages": [i18n.language_name(code, lang) for code in m.languages.split()],
-                     "services": m.services.split()} for m in scheduling_repo.all_staff(session, office.id)],
+                     "services": [service_names.get(slug, slug) for slug in m.services.split()]}
+                    for m in scheduling_repo.all_staff(session, office.id)],
         "hours": [{"id": h.id, "day": weekdays[h.weekday], "opens": h.opens, "closes": h.closes}
                   for h in sorted(scheduling_repo.hours(session, office.id), key=lambda h: (h.weekday, h.opens))],
         "closures": [{"id": c.id, "day": i18n.day_label(c.day, lang), "reason": c.reason}
