@@ -23,7 +23,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,26 +34,29 @@ from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
 from safeslot.scheduling.models import Office, Service, SlotCapacity, Staff
-from safeslot.scheduling.schemas import ServiceText
+from safeslot.scheduling.schemas import (
+    LANGUAGE_PATTERN,
+    ClosureIn,
+    HoursIn,
+    Language,
+    ServiceText,
+    Slug,
+    StaffIn,
+    Strict,
+)
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
 
 
 HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
-SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
-LANGUAGE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ServiceIn(_In):
-    slug: str = Field(pattern=SLUG, description="Short name used in URLs, e.g. `card`.")
+class ServiceIn(Strict):
+    slug: Slug = Field(description="Short name used in URLs, e.g. `card`.")
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     minutes: int = Field(ge=15, le=480, multiple_of=15, description="Duration, a multiple of 15 minutes.")
-    translations: dict[Annotated[str, Field(pattern=LANGUAGE)], ServiceText] = Field(
+    translations: dict[Language, ServiceText] = Field(
         default_factory=dict, max_length=20, description="Name and description in other languages, e.g. es."
     )
 
@@ -72,17 +75,11 @@ def _service_out(s: Service) -> ServiceAdminOut:
                                          for t in s.translations})
 
 
-class StaffIn(_In):
-    display_name: str = Field(min_length=1, max_length=200, description="As shown at the desk, e.g. `Desk G`.")
-    languages: list[Annotated[str, Field(pattern=LANGUAGE)]] = Field(min_length=1, max_length=20)
-    services: list[Annotated[str, Field(pattern=SLUG)]] = Field(min_length=1, max_length=50)
-
-
-class StaffChange(_In):
+class StaffChange(Strict):
     """Only the fields given change."""
 
-    languages: list[Annotated[str, Field(pattern=LANGUAGE)]] | None = Field(default=None, min_length=1, max_length=20)
-    services: list[Annotated[str, Field(pattern=SLUG)]] | None = Field(default=None, min_length=1, max_length=50)
+    languages: list[Language] | None = Field(default=None, min_length=1, max_length=20)
+    services: list[Slug] | None = Field(default=None, min_length=1, max_length=50)
     active: bool | None = Field(default=None, description="false: no longer works here (bookings are kept).")
 
 
@@ -94,22 +91,11 @@ class StaffOut(BaseModel):
     active: bool
 
 
-class HoursIn(_In):
-    weekday: int = Field(ge=0, le=6, description="Monday = 0 … Sunday = 6.")
-    opens: dt.time = Field(description="Office local time, e.g. 09:00.")
-    closes: dt.time = Field(description="Office local time, after `opens`.")
-
-
 class HoursOut(BaseModel):
     id: int
     weekday: int
     opens: dt.time
     closes: dt.time
-
-
-class ClosureIn(_In):
-    day: dt.date = Field(description="Office local date.")
-    reason: str = Field(min_length=1, max_length=200, description="Shown to the public, e.g. `Public holiday`.")
 
 
 class ClosureOut(BaseModel):
@@ -153,7 +139,7 @@ def add_service(office: str, body: ServiceIn, staff: StaffDep, session: SessionD
 
 @router.put("/services/{service_slug}/translations/{language}", response_model=ServiceAdminOut)
 def set_service_text(
-    office: str, service_slug: str, language: Annotated[str, Path(pattern=LANGUAGE, max_length=16)],
+    office: str, service_slug: str, language: Annotated[str, Path(pattern=LANGUAGE_PATTERN, max_length=16)],
     body: ServiceText, staff: StaffDep, session: SessionDep,
 ) -> ServiceAdminOut:
     """The service's name and description in another language (shown on pages in that language)."""

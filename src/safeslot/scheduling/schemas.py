@@ -117,17 +117,17 @@ class ServiceIn(Strict):
 
 
 class StaffIn(Strict):
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: str = Field(min_length=1, max_length=200, description="As shown at the desk, e.g. `Desk G`.")
     languages: list[Language] = Field(min_length=1, max_length=20)
     services: list[Slug] = Field(min_length=1, max_length=50)
 
 
 class HoursIn(Strict):
     weekday: int = Field(ge=0, le=6, description="Monday = 0 … Sunday = 6.")
-    opens: dt.time
-    closes: dt.time
+    opens: dt.time = Field(description="Office local time, e.g. 09:00.")
+    closes: dt.time = Field(description="Office local time, after `opens`.")
 
 
 class ClosureIn(Strict):
-    day: dt.date
-    reason: str = Field(min_length=1, max_length=200)
+    day: dt.date = Field(description="Office local date.")
+    reason: str = Field(min_length=1, max_length=200, description="Shown to the public, e.g. `Public holiday`.")
