@@ -18,7 +18,7 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
-from safeslot.privacy.models import AccessRecord
+from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.reports.models import PublishedReport
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
@@ -266,6 +266,21 @@ def test_the_auditor_sees_log_status_and_alerts(session: Session, keyring: KeyRi
     out = auditor.post("/console/sign-out", data={"csrf_token": token}, follow_redirects=False)
     assert out.headers["location"] == "/console/sign-in"
     assert auditor.get("/console/audit", follow_redirects=False).status_code == 303, "the session is revoked"
+
+
+def test_the_auditor_sees_who_raised_each_alert_and_why_in_words(session: Session, keyring: KeyRing,
+                                                                  staff: SignIn) -> None:
+    searcher, _ = identity.create_account(session, keyring, username="desk-searcher", display_name="Desk Example",
+                                          password=PASSWORD, roles=["privacy_officer"], now=NOW, office_id=None)
+    session.add(AccessAlert(staff_id=searcher.id, rule="cross-office-name-search",
+                            detail="searched appointments by name across all offices", at=NOW))
+    session.flush()
+    auditor = staff("auditor")
+    row = re.search(r'<table class="usa-table" id="alerts">.*?</table>', auditor.get("/console/audit").text, re.S)
+    assert row and "desk-searcher" in row.group(0) and "A search by name across all offices" in row.group(0)
+    spanish = auditor.get("/console/audit?lang=es").text
+    assert "Una búsqueda por nombre en todas las oficinas" in spanish
+    assert '<td lang="en">searched appointments by name across all offices</td>' in spanish
 
 
 def test_the_auditor_sees_published_reports_in_the_console(session: Session, staff: SignIn) -> None:

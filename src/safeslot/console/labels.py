@@ -55,6 +55,10 @@ LABELS: dict[str, dict[str, str]] = {
         "allow_with_counsel_review": N_("Allowed after counsel's review"),
         "deny": N_("Denied"),
     },
+    "alert": {
+        "bulk-read": N_("Many people read outside the office's day"),
+        "cross-office-name-search": N_("A search by name across all offices"),
+    },
     "role": {
         "privacy_officer": N_("Privacy officer"),
         "counsel": N_("Counsel"),

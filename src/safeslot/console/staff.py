@@ -432,10 +432,13 @@ def ask(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
 @router.get("/audit")
 def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     lang = language(request)
-    alerts = [{"alert": a, "when": _when(a.at, lang)} for a in privacy.alerts(session)]
+    raised = privacy.alerts(session)
+    runs = selfcheck.last(session)
+    who = identity.usernames(session, [a.staff_id for a in raised] + [v.staff_id for v in runs if v.staff_id])
+    alerts = [{"alert": a, "when": _when(a.at, lang), "who": who.get(a.staff_id, str(a.staff_id))} for a in raised]
     status = log_service.status(session)
     reports = [{"report": r, "when": _when(r.published_at, lang)} for r in report_service.published_periods(session)]
-    verifications = [{"run": v, "when": _when(v.at, lang)} for v in selfcheck.last(session)]
+    verifications = [{"run": v, "when": _when(v.at, lang), "who": who.get(v.staff_id or 0)} for v in runs]
     context = {"staff": staff, "title": N_("Audit"), "alerts": alerts, "log": status, "reports": reports,
                "checkpoint_at": _when(status.last_checkpoint_at, lang), "verifications": verifications}
     return _page(request, "staff/audit.html", context)

@@ -21,6 +21,14 @@ def accounts(session: Session) -> Sequence[StaffAccount]:
     return session.scalars(select(StaffAccount).order_by(StaffAccount.username)).all()
 
 
+def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Account id → username, for pages that name who did something (auditors)."""
+    if not ids:
+        return {}
+    rows = session.execute(select(StaffAccount.id, StaffAccount.username).where(StaffAccount.id.in_(set(ids))))
+    return {account_id: username for account_id, username in rows.tuples()}  # noqa: C416 (Row → tuple)
+
+
 def credential_by_hash(session: Session, secret_hash: str) -> Credential | None:
     return session.scalars(select(Credential).where(Credential.secret_hash == secret_hash)).one_or_none()
 

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyotp
@@ -341,3 +342,8 @@ def revoke_agency_key(
 def require_verified(official: AgencyOfficial) -> None:
     if official.verified_at is None:
         raise OfficialNotVerified("A privacy officer must record how this official was verified first.")
+
+
+def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Account id → username (auditors see who raised an alert or ran a verification)."""
+    return repo.usernames(session, ids)
