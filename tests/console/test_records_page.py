@@ -63,6 +63,20 @@ def _look_up(client: TestClient, code: str, name: str, lang: str = "") -> Any:
     return client.post("/records", data={"code": code, "name": name, "csrf_token": found.group(1)})
 
 
+def test_the_accounting_names_the_recipient_with_its_address(
+    session: Session, keyring: KeyRing, office: str, client: TestClient
+) -> None:
+    """5 U.S.C. 552a(c)(1): the name and address of the agency the records went to."""
+    from safeslot.identity import service as identity
+
+    identity.create_agency(session, "dhs-ice", "500 Example Street NW, Washington, DC 20001", NOW)
+    code = _released(session, keyring)
+    page = _look_up(client, code, NAME)
+    assert "dhs-ice" in page.text and "500 Example Street NW, Washington, DC 20001" in page.text
+    api = client.post("/api/v1/accounting/lookup", json={"code": code, "name": NAME}).json()
+    assert api["entries"][0]["recipient_address"] == "500 Example Street NW, Washington, DC 20001"
+
+
 def test_the_person_sees_the_disclosure_checked_against_the_signed_log(
     session: Session, keyring: KeyRing, office: str, client: TestClient
 ) -> None:

@@ -39,7 +39,8 @@ def lookup(session: Session, ring: KeyRing, code: str, name: str, now: dt.dateti
     return AccountingOut(
         entries=[
             AccountingEntryOut(
-                disclosed_at=e.disclosed_at, recipient=e.recipient, purpose=e.purpose, nature=e.nature,
+                disclosed_at=e.disclosed_at, recipient=e.recipient, recipient_address=e.recipient_address,
+                purpose=e.purpose, nature=e.nature,
                 categories=list(e.categories), request_id=e.request_id, salt=e.salt, commitment=e.commitment,
                 log_index=e.log_index, person_id=e.name_index,
             )

@@ -123,7 +123,7 @@ class Release(Base):
 
 
 class AccountingEntry(Base):
-    """5 U.S.C. 552a(c)(1): date, nature, purpose and recipient of each disclosure, per person."""
+    """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person."""
 
     __tablename__ = "disclosure_accounting"
 
@@ -132,6 +132,8 @@ class AccountingEntry(Base):
     name_index: Mapped[str] = mapped_column(String(64), index=True)
     disclosed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recipient: Mapped[str] = mapped_column(String(200))
+    # the registered agency's address at the time of release; None for an agency not registered
+    recipient_address: Mapped[str | None] = mapped_column(String(400), nullable=True)
     purpose: Mapped[str] = mapped_column(String(24))
     nature: Mapped[str] = mapped_column(String(32))  # the instrument type
     categories: Mapped[list[str]] = mapped_column(JSON)

@@ -165,11 +165,12 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
     )
     session.add(release)
     deferred = (request.nda_expires_at or NDO_WITHOUT_END) if request.nda_authority else None
+    address = repo.agency_address(session, request.agency)
     for subject, salt, commitment, index, person_codes in zip(kept, salts, commitments, indexes[1:], codes,
                                                               strict=True):
         entry = AccountingEntry(
             request_id=request.id, name_index=subject.name_index, disclosed_at=now, recipient=request.agency,
-            purpose=request.purpose, nature=request.instrument_type, categories=categories,
+            recipient_address=address, purpose=request.purpose, nature=request.instrument_type, categories=categories,
             # 5 U.S.C. 552a(c)(3): a (b)(7) law-enforcement disclosure is not shown to the person.
             withheld_b7=request.instrument_type == InstrumentType.HEAD_OF_AGENCY_REQUEST,
             deferred_until=deferred, keep_until=_years_later(now, ACCOUNTING_YEARS),

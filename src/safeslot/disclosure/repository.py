@@ -170,3 +170,11 @@ def stale_requests(session: Session, now: dt.datetime) -> Sequence[DisclosureReq
         .order_by(DisclosureRequest.id)
         .with_for_update()
     ).all()
+
+
+def agency_address(session: Session, name: str) -> str | None:
+    """The registered address of the agency of this name (the accounting names the recipient with it)."""
+    from safeslot.identity.models import Agency
+
+    agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
+    return agency.address if agency is not None else None

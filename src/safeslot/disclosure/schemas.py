@@ -196,6 +196,7 @@ class AccountingLookupIn(BaseModel):
 class AccountingEntryOut(BaseModel):
     disclosed_at: dt.datetime
     recipient: str
+    recipient_address: str | None = Field(default=None, description="The recipient agency's registered address.")
     purpose: str
     nature: str
     categories: list[str]
