@@ -31,8 +31,9 @@ def load(session: Session, settings: Settings, console: Console) -> None:
     now = dt.datetime.now(dt.UTC)
     office = scheduling_repo.office_by_slug(session, OFFICE)
     office_id = office.id if office else None
-    console.print("[bold]Demo staff accounts[/] (demo mode only). Sign in with POST /api/v1/auth/token "
-                  '{"username", "password", "totp"}; the TOTP code comes from an authenticator app with the secret, '
+    console.print("[bold]Demo staff accounts[/] (demo mode only). Sign in at /console (the staff console), "
+                  'or through the API with POST /api/v1/auth/token {"username", "password", "totp"}. The TOTP code '
+                  "comes from an authenticator app with the secret, "
                   "or `python -c \"import pyotp; print(pyotp.TOTP('<secret>').now())\"`.")
     officer = None
     for role in Role:
