@@ -121,6 +121,7 @@ def test_other_office_supervisor_clerk_and_admin_are_refused_and_nothing_changes
     [
         ("services", {"slug": "Bad Slug", "name": "x", "minutes": 15}),
         ("services", {"slug": "odd", "name": "Odd", "minutes": 20}),
+        ("services", {"slug": "long", "name": "Long", "minutes": 255}),  # over 4 hours, as the console says
         ("services", {"slug": "card", "name": "Duplicate", "minutes": 15}),
         ("staff", {"display_name": "Desk G", "languages": ["en"], "services": ["no-such-service"]}),
         ("staff", {"display_name": "Desk G", "languages": [], "services": ["card"]}),

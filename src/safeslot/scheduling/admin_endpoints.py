@@ -55,7 +55,8 @@ class ServiceIn(Strict):
     slug: Slug = Field(description="Short name used in URLs, e.g. `card`.")
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
-    minutes: int = Field(ge=15, le=480, multiple_of=15, description="Duration, a multiple of 15 minutes.")
+    minutes: int = Field(ge=15, le=240, multiple_of=15,
+                         description="Duration, a multiple of 15 minutes, at most 4 hours.")
     translations: dict[Language, ServiceText] = Field(
         default_factory=dict, max_length=20, description="Name and description in other languages, e.g. es."
     )
