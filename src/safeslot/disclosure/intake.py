@@ -15,7 +15,8 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure import logbook
-from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure import repository as repo
+from safeslot.disclosure.errors import RequestRefused, StorageQuotaExceeded
 from safeslot.disclosure.models import DisclosureRequest, RequestSubject
 from safeslot.disclosure.policy import Category, InstrumentType, PolicyEngine
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
@@ -151,15 +152,25 @@ def submit(
     meta: RequestMetadata,
     document: bytes | None,
     now: dt.datetime,
+    *,
+    quota_bytes: int | None = None,
 ) -> DisclosureRequest:
     """Check, register and decide a request in the caller's transaction.
 
     A refusal is logged, then RequestRefused is raised: the caller must still commit so
-    that the refusal entry is kept (the HTTP endpoint answers 422 without raising)."""
+    that the refusal entry is kept (the HTTP endpoint answers 422 without raising).
+    ``quota_bytes``: the most instrument documents one agency may have stored (else
+    StorageQuotaExceeded, and nothing is kept)."""
     found = problems(actor, meta, document)
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None
+    agency = (actor.agency if actor.kind == "official" else meta.agency) or ""
+    if quota_bytes is not None and repo.document_bytes(session, agency) + len(document) > quota_bytes:
+        raise StorageQuotaExceeded(
+            f"This agency's stored instrument documents would pass its quota of {quota_bytes // (1024 * 1024)} MiB. "
+            "Nothing was saved; ask the office's privacy officer."
+        )
     request = register(session, ring, actor, meta, document, now)
     decide(session, ring, engine, request, now)
     return request
