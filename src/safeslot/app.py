@@ -27,6 +27,7 @@ from safeslot.privacy.crypto import KeyRing, load_key_ring
 DOMAIN_ROUTERS = (
     "safeslot.scheduling.endpoints",
     "safeslot.scheduling.admin_endpoints",
+    "safeslot.scheduling.queue.endpoints",
     "safeslot.identity.endpoints",
     "safeslot.transparency.endpoints",
     "safeslot.disclosure.endpoints",
