@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.responses import Response
 
-from safeslot import __version__, migrate
+from safeslot import __version__, delivery, migrate
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
@@ -112,4 +112,5 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes
     )
+    delivery.install(app)  # outermost: compression, and HEAD answered as GET without the body
     return app
