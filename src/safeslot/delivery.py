@@ -1,6 +1,6 @@
 """How responses leave the app: compressed, and ``HEAD`` answered wherever ``GET`` is.
 
-Two ASGI middlewares, installed by ``install(app)`` in ``create_app`` as the
+Two ASGI middlewares, placed by ``create_app`` (``middleware()``) as the
 outermost layers so that other middleware (authorization, security headers,
 rate limits) sees an ordinary ``GET`` and the compressed length is what
 ``HEAD`` reports.
@@ -23,8 +23,8 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
-from typing import Any
 
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette_compress import CompressMiddleware
 
@@ -92,7 +92,6 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, head_receive, head_send)
 
 
-def install(app: Any) -> None:
-    """Add compression, then HEAD handling outermost (``add_middleware`` wraps the app added so far)."""
-    app.add_middleware(CompressMiddleware, minimum_size=500)
-    app.add_middleware(HeadAsGet)
+def middleware() -> list[Middleware]:
+    """The two outermost layers of ``create_app``'s stack, outermost first."""
+    return [Middleware(HeadAsGet), Middleware(CompressMiddleware, minimum_size=500)]
