@@ -167,12 +167,25 @@ def keyring() -> KeyRing:
     return KeyRing.generate()
 
 
+# The suite books, looks up and signs in many times from TestClient's one address: the
+# fixtures' settings raise every rate limit out of reach (the limiter still runs on every
+# request). tests/test_rate_limits.py builds apps with the shipped defaults.
+LENIENT_LIMITS = dict.fromkeys(
+    (
+        "per_address", "per_credential", "booking_per_address", "booking_per_office", "lookup_per_address",
+        "sign_in_failures_per_account_address", "sign_in_failures_per_address", "sign_in_failures_per_account",
+    ),
+    "1000000/minute",
+)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         environment=Environment.test,
         crypto={"key_file": tmp_path / "keys.json"},
         log={"signing_key_file": tmp_path / "log.key"},
+        rate_limits=LENIENT_LIMITS,
     )
 
 

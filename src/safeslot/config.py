@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from safeslot.ratelimit import RateLimitSettings
+
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
 
@@ -79,6 +81,34 @@ class RetentionSettings(BaseModel):
     appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
 
 
+class QueueSettings(BaseModel):
+    """The walk-in queue (scheduling/queue): check-in windows, calling order and wait estimates."""
+
+    early_minutes: int = Field(
+        default=60, ge=0, le=24 * 60,
+        description="How many minutes before their appointment a person may check in with their code.",
+    )
+    late_minutes: int = Field(
+        default=15, ge=0, le=24 * 60,
+        description="How many minutes after its start an appointment may still be checked in; later, the "
+        "person takes a walk-in ticket.",
+    )
+    call_window_minutes: int = Field(
+        default=10, ge=0, le=240,
+        description="A checked-in appointment due within this many minutes is called before any walk-in.",
+    )
+    estimate_days: int = Field(
+        default=14, ge=1, le=90, description="Days of the office's own service times the wait estimate uses."
+    )
+    estimate_min_samples: int = Field(
+        default=5, ge=1, le=1000,
+        description="Fewer finished visits than this for a service: the estimate uses the service's duration.",
+    )
+    refresh_seconds: int = Field(
+        default=20, ge=5, le=300, description="How often the ticket and display pages refresh without JavaScript."
+    )
+
+
 class OidcSettings(BaseModel):
     """OpenID Connect sign-in for staff of agencies with an identity provider (identity/oidc.py)."""
 
@@ -120,6 +150,8 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )

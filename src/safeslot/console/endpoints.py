@@ -59,6 +59,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
     _staff.install(app)  # /console refusals of the authorization middleware become pages
+    app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -50,12 +50,16 @@ ERROR_TITLES: dict[str, str] = {
     "not-found": N_("We could not find that page"),
     "csrf": N_("This form has expired"),
     "internal": N_("Something went wrong on our side"),
+    "rate-limited": N_("Too many tries for now"),
+    "unavailable": N_("This service is briefly unavailable"),
 }
 ERROR_ADVICE: dict[str, str] = {
     "appointment-not-found": N_("Check the code on your confirmation. It has 10 letters and numbers."),
     "invalid-transition": N_("It was cancelled or the visit already happened. You can book a new appointment."),
     "csrf": N_("Go back, reload the page, and try again."),
     "internal": N_("Nothing was saved. Please try again in a few minutes."),
+    "rate-limited": N_("Nothing was saved. Please wait a few minutes, then try again."),
+    "unavailable": N_("Nothing was saved. Please try again in a minute."),
 }
 DEFAULT_ADVICE = N_("Go back to the start page and try again.")
 
@@ -171,3 +175,16 @@ class PageRoute(APIRoute):
                 return error_page(request, "internal", 500)
 
         return page_handler
+
+
+def status_page(scope: dict[str, Any], slug: str, status: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """An error page for an ASGI middleware's refusal (429 rate limit, 503 unavailable), as raw parts."""
+    response = error_page(Request(scope), slug, status)
+    return response.status_code, [(k, v) for k, v in response.raw_headers if k != b"content-length"], bytes(
+        response.body
+    )
+
+
+def throttled_page(scope: dict[str, Any], wait: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The page shown instead of the rate limiter's problem+json on the public pages and the console."""
+    return status_page(scope, "rate-limited", 429)

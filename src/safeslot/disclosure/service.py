@@ -32,9 +32,12 @@ from safeslot.disclosure.policy import (
     AgreementFacts,
     Category,
     CategoryDecision,
+    ConsentFacts,
     Decision,
+    DocumentSignature,
     HoldSets,
     InstrumentType,
+    NondisclosureFacts,
     Outcome,
     PolicyEngine,
     PolicyMismatch,
@@ -82,6 +85,26 @@ def _agreement_facts(agreements: Sequence[SharingAgreement], now: dt.datetime) -
     )
 
 
+def years_later(when: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February: 1 March, never less than the full years
+        return when.replace(year=when.year + years, month=3, day=1)
+
+
+def nondisclosure_facts(request: DisclosureRequest, now: dt.datetime) -> NondisclosureFacts | None:
+    """The claimed order reduced with the clock: its signer (the instrument's when the order is
+    part of it), whether it ends, and whether that end is at most a year after `now`."""
+    if request.nda_authority is None:
+        return None
+    end = request.nda_expires_at
+    return NondisclosureFacts(
+        signer=SignerType(request.nda_signer_type or request.signer_type),
+        has_end=end is not None,
+        within_a_year=end is not None and end <= years_later(now, 1),
+    )
+
+
 def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) -> RequestFacts:
     """The request reduced to facts with no personal data: active holds as sets, the
     agency's sharing agreement, and the number of named people still in scope."""
@@ -102,6 +125,13 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
             categories=frozenset(Category(h.category) for h in holds if h.category),
         ),
         agreement=_agreement_facts(repo.agreements_for(session, request.agency), now),
+        document_signature=DocumentSignature(request.document_signature or "none"),
+        consent=ConsentFacts(
+            requester_is_subject=request.consent_requester_is_subject,
+            names_recipient=request.consent_names_recipient,
+            names_purpose=request.consent_names_purpose,
+        ),
+        nondisclosure_order=nondisclosure_facts(request, now),
     )
 
 
