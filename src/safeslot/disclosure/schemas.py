@@ -147,11 +147,20 @@ class NarrowIn(BaseModel):
     drop_categories: list[Category] = Field(default_factory=list)
 
 
+MatchReason = Literal["office_on_document", "visit_date_on_document", "office_and_date_on_document",
+                      "no_candidate_matches_document"]
+
+
 class ResolveIn(BaseModel):
+    """Counsel's choice among a named person's candidate bookings (never more than one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     subject_id: int
-    appointment_ids: list[int] = Field(default_factory=list, description="Empty: nobody is included.")
+    appointment_id: int | None = Field(
+        default=None, description="The one candidate booking that is the named person; null: none of them.")
+    reason: MatchReason = Field(description="What in the document shows it (null choice: "
+                                            "no_candidate_matches_document).")
 
 
 class CandidateOut(BaseModel):
@@ -169,6 +178,7 @@ class SubjectOut(BaseModel):
     office: str | None
     candidates: list[CandidateOut]
     included: list[int]
+    match_reason: str | None = None
 
 
 class ReleaseOut(BaseModel):
