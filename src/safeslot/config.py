@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from safeslot.ratelimit import RateLimitSettings
+
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
 
@@ -148,6 +150,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."

@@ -32,7 +32,7 @@ from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW, TEST_HASHER, new_database
+from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
 from tests.console.test_browser import Walk
 from tests.live import serve
 
@@ -90,7 +90,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                                   Actor("official", 501, agency="dhs-ice"), meta, b"%PDF-1.7\n% test\n%%EOF\n", NOW)
             told.request_id = found.id
         settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"})
+                            log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
         app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
         # "localhost": Chromium keeps Secure cookies (the session cookie) on http://localhost
         with serve(app, host="localhost") as url:
