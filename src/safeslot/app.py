@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
 from starlette.responses import Response
 
-from safeslot import __version__, migrate
+from safeslot import __version__, delivery, migrate
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
@@ -31,6 +31,7 @@ from safeslot.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Li
 DOMAIN_ROUTERS = (
     "safeslot.scheduling.endpoints",
     "safeslot.scheduling.admin_endpoints",
+    "safeslot.scheduling.queue.endpoints",
     "safeslot.identity.endpoints",
     "safeslot.transparency.endpoints",
     "safeslot.disclosure.endpoints",
@@ -120,7 +121,7 @@ def create_app(
 def _stack_middleware(app: FastAPI, settings: Settings) -> None:
     """The middleware stack, outermost first, whatever order the domains' setup() added theirs in:
 
-    metrics → per-address/credential limits → (authorization) → body limit → action limits
+    HEAD → compression → metrics → per-address/credential limits → (authorization) → body limit → action limits
     → (the domains' other middlewares, e.g. the booking fast path) → routes.
 
     The authorization middleware refuses before any body is read; the body limit
@@ -144,6 +145,7 @@ def _stack_middleware(app: FastAPI, settings: Settings) -> None:
     authz = [m for m in domain if getattr(m.cls, "__name__", "") == "AuthzMiddleware"]
     others = [m for m in domain if m not in authz]
     app.user_middleware[:] = [
+        *delivery.middleware(),  # HEAD as GET without the body, then compression (safeslot/delivery.py)
         Middleware(MetricsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(AddressLimitMiddleware),

@@ -87,8 +87,16 @@ def metadata(**overrides: Any) -> RequestMetadata:
 
 
 @pytest.fixture
+def agency_id(session: Session) -> int:
+    """The requesting agency, registered (the log and the report name it by this id)."""
+    from safeslot.identity import service as identity
+
+    return identity.create_agency(session, AGENCY, "1 Example Plaza, Washington, DC", NOW).id
+
+
+@pytest.fixture
 def file_request(
-    session: Session, keyring: KeyRing, engine_federal: PolicyEngine
+    session: Session, keyring: KeyRing, engine_federal: PolicyEngine, agency_id: int
 ) -> Callable[..., DisclosureRequest]:
     def make(actor: Actor = OFFICIAL, document: bytes | None = PDF, now: dt.datetime = NOW,
              **overrides: Any) -> DisclosureRequest:

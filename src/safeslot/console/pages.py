@@ -19,14 +19,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
 from safeslot.console import csrf, i18n
+from safeslot.console.assets import asset_url
 from safeslot.console.i18n import N_
 from safeslot.errors import DomainError, status_for
 
 LOG = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
-USWDS_CSS = STATIC / "uswds" / "css" / "uswds.min.css"
+STATIC = HERE / "static"  # served by console/assets.py
+USWDS_CSS = STATIC / "uswds" / "uswds.css"  # purged by scripts/build-assets; absent without npm
 
 # Headers on every page: no caching of pages that may show a code, no referrer
 # leaking the code in a URL, no framing, scripts and styles only from here.
@@ -74,6 +75,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["asset"] = asset_url  # hashed, cached-for-a-year static URLs (console/assets.py)
     return env
 
 

@@ -187,7 +187,8 @@ def withdraw(request_id: int, request: Request, session: SessionDep, engine: Eng
 @router.post("/disclosure-requests/{request_id}/matches", response_model=list[SubjectOut])
 def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
             principal: PrincipalDep) -> Response:
-    review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_ids, now)
+    review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_id,
+                         body.reason, now)
     return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
 
 

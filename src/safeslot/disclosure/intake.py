@@ -27,16 +27,32 @@ PDF_MAGIC = b"%PDF-"
 KNOWN_CATEGORIES = frozenset(c.value for c in Category)
 
 
-def problems(actor: Actor, meta: RequestMetadata, document: bytes | None) -> list[str]:
+def recipient(session: Session, actor: Actor, meta: RequestMetadata | None) -> tuple[int | None, str | None]:
+    """The requesting agency as the registry knows it: (registry id, registered name), or Nones.
+    An official's agency comes from their verified account; staff give a registry id."""
+    if actor.kind == "official":
+        return repo.agency_id(session, actor.agency), actor.agency
+    if actor.kind == "staff" and meta is not None and meta.agency_id is not None:
+        name = repo.agency_name(session, meta.agency_id)
+        return (meta.agency_id if name is not None else None), name
+    return None, None
+
+
+def problems(actor: Actor, meta: RequestMetadata, document: bytes | None, agency: str | None = None) -> list[str]:
     """Why the request must be refused; empty when it may be registered. Messages hold no
-    personal data: they name fields, never values."""
+    personal data: they name fields, never values. `agency` is the registered name
+    (`recipient`); staff may file only for an agency in the registry."""
     found: list[str] = []
     if actor.kind == "official":
         if not actor.agency:
             found.append("The official's account names no agency; ask the office to verify it.")
     elif actor.kind == "staff":
-        if not meta.agency:
-            found.append("Staff registering a paper request must give the requesting agency in 'agency'.")
+        if meta.agency_id is None:
+            found.append("Staff registering a paper request must give the requesting agency's registry id in "
+                         "'agency_id'.")
+        elif agency is None:
+            found.append("That agency is not in the agency registry. Only registered agencies may file; "
+                         "registering one needs two people.")
     else:
         found.append("Only a verified agency official, or staff on the agency's behalf, may file a request.")
     if not document:
@@ -66,11 +82,13 @@ def problems(actor: Actor, meta: RequestMetadata, document: bytes | None) -> lis
 
 
 def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime) -> int:
-    """Log a refused request and keep nothing else (the caller must add nothing more)."""
+    """Log a refused request and keep nothing else (the caller must add nothing more). The
+    entry holds the registry id and enumerated values only, never what was typed."""
+    agency_id, _ = recipient(session, actor, meta)
     entry: dict[str, object] = {
         "event": "disclosure.request_refused",
         "time": logbook.rfc3339(now),
-        "agency": (actor.agency if actor.kind == "official" else (meta.agency if meta else None)) or "unknown",
+        "agency": logbook.agency_ref(agency_id),
         "instrument_type": meta.instrument_type.value if meta else "unknown",
         "purpose": meta.purpose.value if meta else "unknown",
         "categories": sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
@@ -94,12 +112,14 @@ def register(
     session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime
 ) -> DisclosureRequest:
     """Store a request that passed `problems`; subjects' names are sealed at rest."""
-    if problems(actor, meta, document):  # pragma: no cover - callers check first
+    agency_id, agency = recipient(session, actor, meta)
+    if problems(actor, meta, document, agency):  # pragma: no cover - callers check first
         raise RequestRefused("The request was not checked before registration.")
     nda = meta.non_disclosure_order
     request = DisclosureRequest(
         status="received",
-        agency=(actor.agency if actor.kind == "official" else meta.agency) or "",
+        agency=agency or "",
+        agency_id=agency_id,
         official_id=actor.id if actor.kind == "official" else None,
         registered_by=actor.id if actor.kind == "staff" else None,
         instrument_type=meta.instrument_type.value,
@@ -161,7 +181,7 @@ def submit(
     that the refusal entry is kept (the HTTP endpoint answers 422 without raising).
     ``quota_bytes``: the most instrument documents one agency may have stored (else
     StorageQuotaExceeded, and nothing is kept)."""
-    found = problems(actor, meta, document)
+    found = problems(actor, meta, document, recipient(session, actor, meta)[1])
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None

@@ -23,6 +23,9 @@ class DisclosureRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(24), default="received")
     agency: Mapped[str] = mapped_column(String(200))
+    # The recipient's id in the agency registry (identity's `agency` table): what the log and
+    # the report carry instead of any typed name (logbook.agency_ref).
+    agency_id: Mapped[int | None] = mapped_column(Integer)
     # Who asked: the verified official's id, and the staff member who scanned a paper request.
     official_id: Mapped[int | None] = mapped_column(Integer)
     registered_by: Mapped[int | None] = mapped_column(Integer)

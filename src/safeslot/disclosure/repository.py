@@ -172,6 +172,22 @@ def stale_requests(session: Session, now: dt.datetime) -> Sequence[DisclosureReq
     ).all()
 
 
+def agency_id(session: Session, name: str | None) -> int | None:
+    """The registry id of the agency of this name, if registered."""
+    from safeslot.identity.models import Agency
+
+    if not name:
+        return None
+    return session.scalars(select(Agency.id).where(Agency.name == name)).one_or_none()
+
+
+def agency_name(session: Session, agency_id: int) -> str | None:
+    """The registered name of agency `agency_id` (what policies, holds and agreements compare)."""
+    from safeslot.identity.models import Agency
+
+    return session.scalars(select(Agency.name).where(Agency.id == agency_id)).one_or_none()
+
+
 def agency_address(session: Session, name: str) -> str | None:
     """The registered address of the agency of this name (the accounting names the recipient with it)."""
     from safeslot.identity.models import Agency

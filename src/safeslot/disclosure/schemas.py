@@ -66,7 +66,9 @@ class RequestMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str | None = Field(default=None, max_length=200, description="Required when staff scan a paper request.")
+    agency_id: int | None = Field(
+        default=None, ge=1, description="Staff scanning a paper request: the requesting agency's id in the "
+        "agency registry. There is no typed agency name: an agency not in the registry cannot file.")
     instrument_type: InstrumentType
     issuer: str = Field(min_length=1, max_length=200)
     court: str | None = Field(default=None, max_length=200)
@@ -147,11 +149,20 @@ class NarrowIn(BaseModel):
     drop_categories: list[Category] = Field(default_factory=list)
 
 
+MatchReason = Literal["office_on_document", "visit_date_on_document", "office_and_date_on_document",
+                      "no_candidate_matches_document"]
+
+
 class ResolveIn(BaseModel):
+    """Counsel's choice among a named person's candidate bookings (never more than one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     subject_id: int
-    appointment_ids: list[int] = Field(default_factory=list, description="Empty: nobody is included.")
+    appointment_id: int | None = Field(
+        default=None, description="The one candidate booking that is the named person; null: none of them.")
+    reason: MatchReason = Field(description="What in the document shows it (null choice: "
+                                            "no_candidate_matches_document).")
 
 
 class CandidateOut(BaseModel):
@@ -169,6 +180,7 @@ class SubjectOut(BaseModel):
     office: str | None
     candidates: list[CandidateOut]
     included: list[int]
+    match_reason: str | None = None
 
 
 class ReleaseOut(BaseModel):

@@ -167,10 +167,11 @@ def decide(
             "event": "disclosure.decision",
             "time": logbook.rfc3339(now),
             "request_id": request.id,
-            "agency": request.agency,
+            "agency": logbook.agency_ref(request.agency_id),
             "instrument_type": request.instrument_type,
             "purpose": request.purpose,
             "subjects": len(people),
+            "candidates": candidate_counts(people) if decision.disclosable else [],
             "nondisclosure_order": request.nda_authority is not None,
             "emergency": request.instrument_type == InstrumentType.EMERGENCY,
             "policy_set_hash": decision.policy_set_hash,
@@ -224,10 +225,12 @@ def _range(subject: RequestSubject) -> tuple[dt.datetime | None, dt.datetime | N
 
 
 def match_subjects(session: Session, ring: KeyRing, subjects: Sequence[RequestSubject]) -> None:
-    """Match each named person by blind index of the normalised name, within the office
-    and dates the instrument gives. Candidates whose contact details disagree may be
-    different people with the same name: the match is ambiguous and counsel decides.
-    Nobody is included who was not matched."""
+    """Find each named person's candidate bookings by blind index of the normalised name,
+    within the office and dates the instrument gives. People are never merged: each
+    booking is its own candidate, since two bookings under one name may be two people
+    (the same contact proves nothing either way). One candidate is matched; several are
+    ambiguous, and nothing is released for that person until counsel picks one with a
+    reason from the document (review.resolve_match), or refuses."""
     # One query per 500 distinct names, then each subject's office and dates in Python:
     # a request naming 1,000 people costs two queries, not a thousand.
     indexes = sorted({s.name_index for s in subjects})
@@ -243,19 +246,21 @@ def match_subjects(session: Session, ring: KeyRing, subjects: Sequence[RequestSu
             and (start is None or r.appointment.starts_at >= start)
             and (end is None or r.appointment.starts_at < end)
         ]
-        ids = [r.appointment.id for r in found]
+        ids = sorted(r.appointment.id for r in found)
         subject.candidates = ids
-        if not found:
+        subject.match_reason = None
+        if not ids:
             subject.status, subject.appointment_ids = "unmatched", []
-            continue
-        contacts = {
-            ring.open(r.appointment.contact_enc, "appointment.contact") if r.appointment.contact_enc else None
-            for r in found
-        }
-        if len(contacts) > 1:
-            subject.status, subject.appointment_ids = "ambiguous", []
-        else:
+        elif len(ids) == 1:
             subject.status, subject.appointment_ids = "matched", ids
+        else:
+            subject.status, subject.appointment_ids = "ambiguous", []
+
+
+def candidate_counts(subjects: Sequence[RequestSubject]) -> list[int]:
+    """How many candidate bookings each named person has, sorted: what the log may say about
+    matching (never which bookings, never who)."""
+    return sorted(len(s.candidates or []) for s in subjects if s.status != "dropped")
 
 
 # --- what callers see ----------------------------------------------------------------
@@ -353,7 +358,7 @@ def subjects_view(session: Session, request_id: int) -> list[SubjectOut]:
             candidates=[CandidateOut(appointment_id=r.appointment.id, office=r.office_slug,
                                      starts_at=r.appointment.starts_at, status=r.appointment.status)
                         for r in records],
-            included=list(subject.appointment_ids),
+            included=list(subject.appointment_ids), match_reason=subject.match_reason,
         ))
     return out
 

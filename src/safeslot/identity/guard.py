@@ -24,6 +24,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
 
+from safeslot.delivery import mask_secret, unmask_secret
 from safeslot.errors import N_, DomainError, Forbidden, problem_response, status_for
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
@@ -172,6 +173,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
             return {"type": "http.request", "body": body, "more_body": False}
 
         receive = replay
+    given = unmask_secret(given)
     if not given or not hmac.compare_digest(given, expected):
         raise CsrfRefused("Reload the page and submit the form again; it must carry its csrf_token.")
     return receive
@@ -225,7 +227,8 @@ def csrf_protect(request: Request) -> None:
 def session_csrf_token(request: Request) -> str:
     """The CSRF token to put in the console's forms for the current session."""
     principal = current_principal(request)
-    return csrf_token(request.app.state.settings.secret_key, principal.secret_hash)
+    # masked afresh for each page: console pages are compressed (BREACH; safeslot/delivery.py)
+    return mask_secret(csrf_token(request.app.state.settings.secret_key, principal.secret_hash))
 
 
 __all__ = ["OfficialNotVerified", "Principal", "csrf_protect", "current_official", "current_staff", "require_roles"]

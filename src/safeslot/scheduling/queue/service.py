@@ -273,6 +273,12 @@ def at_desk(session: Session, office: Office, staff_id: int) -> QueueTicket | No
     return found[0] if found else None
 
 
+def appointment_code(session: Session, ticket: QueueTicket) -> str | None:
+    """The confirmation code of an appointment's ticket, formatted, for the clerk at the desk."""
+    appointment = session.get(Appointment, ticket.appointment_id) if ticket.appointment_id is not None else None
+    return scheduling.format_code(appointment.code) if appointment is not None else None
+
+
 def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:
     """The walk-in's name or initials; the caller records the read (privacy.record_access)."""
     return ring.open(ticket.name_enc, NAME_CONTEXT) if ticket.name_enc is not None else None
