@@ -181,12 +181,12 @@ def submit(
     that the refusal entry is kept (the HTTP endpoint answers 422 without raising).
     ``quota_bytes``: the most instrument documents one agency may have stored (else
     StorageQuotaExceeded, and nothing is kept)."""
-    found = problems(actor, meta, document, recipient(session, actor, meta)[1])
+    agency = recipient(session, actor, meta)[1]
+    found = problems(actor, meta, document, agency)
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None
-    agency = (actor.agency if actor.kind == "official" else meta.agency) or ""
-    if quota_bytes is not None and repo.document_bytes(session, agency) + len(document) > quota_bytes:
+    if quota_bytes is not None and repo.document_bytes(session, agency or "") + len(document) > quota_bytes:
         raise StorageQuotaExceeded(
             f"This agency's stored instrument documents would pass its quota of {quota_bytes // (1024 * 1024)} MiB. "
             "Nothing was saved; ask the office's privacy officer."
