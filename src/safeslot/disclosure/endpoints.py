@@ -85,7 +85,7 @@ def _out(request_: Request, session: Session, engine: PolicyEngine, request_id: 
 @router.post("/disclosure-requests", status_code=201, response_model=RequestOut,
              summary="File a disclosure request: the signed instrument (PDF) and its metadata")
 def file_request(
-    session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
+    request: Request, session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
     metadata: Annotated[str, Form(description="JSON: see RequestMetadata in the schema.")],
     document: Annotated[UploadFile | None, File(description="The signed instrument, PDF, at most 10 MiB.")] = None,
 ) -> Response:
@@ -101,7 +101,8 @@ def file_request(
                                 f"Fix these metadata fields and file again: {', '.join(fields)}.",
                                 instance="/api/v1/disclosure-requests")
     try:
-        created = intake.submit(session, ring, engine, actor, meta, data, now)
+        created = intake.submit(session, ring, engine, actor, meta, data, now,
+                                quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
     except RequestRefused as exc:
         return problem_response(422, exc.slug, exc.title, exc.detail, instance="/api/v1/disclosure-requests")
     return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)

@@ -43,7 +43,7 @@ ANY_STAFF = STAFF_ROLES
 RULES: dict[tuple[str, str], frozenset[str]] = {
     # operations and docs
     ("GET", "/healthz"): PUBLIC_ONLY,
-    ("GET", "/metrics"): PUBLIC_ONLY,
+    ("GET", "/metrics"): roles(AUDITOR, ADMIN),  # or SAFESLOT_SERVER__METRICS_BIND, a separate address
     ("GET", "/problems/{slug}"): PUBLIC_ONLY,
     ("GET", "/docs"): PUBLIC_ONLY,
     ("GET", "/docs/oauth2-redirect"): PUBLIC_ONLY,
