@@ -107,7 +107,8 @@ def file_request(
                                 f"Fix these metadata fields and file again: {', '.join(fields)}.",
                                 instance="/api/v1/disclosure-requests")
     try:
-        created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks)
+        created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
+                                quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
     except RequestRefused as exc:
         return problem_response(422, exc.slug, exc.title, exc.detail, instance="/api/v1/disclosure-requests")
     return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)

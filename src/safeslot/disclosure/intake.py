@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure import logbook, signatures
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.document import DocumentLimits, DocumentRejected, inspect
-from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure.errors import RequestRefused, StorageQuotaExceeded
 from safeslot.disclosure.models import DisclosureRequest, RequestSubject
 from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentType, PolicyEngine
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
@@ -191,6 +191,8 @@ def submit(
     document: bytes | None,
     now: dt.datetime,
     checks: DocumentChecks = DEFAULT_CHECKS,
+    *,
+    quota_bytes: int | None = None,
 ) -> DisclosureRequest:
     """Check, register and decide a request in the caller's transaction.
 
@@ -198,11 +200,18 @@ def submit(
     within the page and time limits); its digital signatures are checked (signatures.check)
     and the result goes to the policy. A refusal is logged, then RequestRefused is raised:
     the caller must still commit so that the refusal entry is kept (the HTTP endpoint
-    answers 422 without raising)."""
-    found = problems(actor, meta, document, recipient(session, actor, meta)[1])
+    answers 422 without raising). ``quota_bytes``: the most instrument documents one
+    agency may have stored (else StorageQuotaExceeded, and nothing is kept)."""
+    agency = recipient(session, actor, meta)[1]
+    found = problems(actor, meta, document, agency)
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None
+    if quota_bytes is not None and repo.document_bytes(session, agency or "") + len(document) > quota_bytes:
+        raise StorageQuotaExceeded(
+            f"This agency's stored instrument documents would pass its quota of {quota_bytes // (1024 * 1024)} MiB. "
+            "Nothing was saved; ask the office's privacy officer."
+        )
     try:
         facts = inspect(document, checks.limits)
     except DocumentRejected as exc:
