@@ -23,6 +23,9 @@ class DisclosureRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(24), default="received")
     agency: Mapped[str] = mapped_column(String(200))
+    # The recipient's id in the agency registry (identity's `agency` table): what the log and
+    # the report carry instead of any typed name (logbook.agency_ref).
+    agency_id: Mapped[int | None] = mapped_column(Integer)
     # Who asked: the verified official's id, and the staff member who scanned a paper request.
     official_id: Mapped[int | None] = mapped_column(Integer)
     registered_by: Mapped[int | None] = mapped_column(Integer)
@@ -46,6 +49,11 @@ class DisclosureRequest(Base):
     consent_names_purpose: Mapped[bool] = mapped_column(Boolean, default=False)
     # pyHanko's finding on the PDF: valid | untrusted | invalid | none (policy.DocumentSignature).
     document_signature: Mapped[str] = mapped_column(String(16), default="none")
+    # How many pages the instrument has (intake rendered each one), and when its signer says it
+    # signed (pyHanko: the signer's own claim). The signer's certificate subject is sealed.
+    document_pages: Mapped[int] = mapped_column(Integer, default=0)
+    signature_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    signature_signer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     document: Mapped[bytes] = mapped_column(LargeBinary)

@@ -143,7 +143,7 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
         raise LogUnavailable("The manifest could not be signed; nothing was released.") from exc
     base = {"time": logbook.rfc3339(now), "request_id": request.id}
     entries: list[dict[str, Any]] = [
-        {"event": "disclosure.release", **base, "agency": request.agency,
+        {"event": "disclosure.release", **base, "agency": logbook.agency_ref(request.agency_id),
          "instrument_type": request.instrument_type, "categories": categories, "subjects": len(people),
          "policy_set_hash": request.policy_set_hash, "package_sha256": package_sha256,
          "commitments": commitments},

@@ -66,7 +66,9 @@ class RequestMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str | None = Field(default=None, max_length=200, description="Required when staff scan a paper request.")
+    agency_id: int | None = Field(
+        default=None, ge=1, description="Staff scanning a paper request: the requesting agency's id in the "
+        "agency registry. There is no typed agency name: an agency not in the registry cannot file.")
     instrument_type: InstrumentType
     issuer: str = Field(min_length=1, max_length=200)
     court: str | None = Field(default=None, max_length=200)

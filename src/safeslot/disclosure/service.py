@@ -167,7 +167,7 @@ def decide(
             "event": "disclosure.decision",
             "time": logbook.rfc3339(now),
             "request_id": request.id,
-            "agency": request.agency,
+            "agency": logbook.agency_ref(request.agency_id),
             "instrument_type": request.instrument_type,
             "purpose": request.purpose,
             "subjects": len(people),

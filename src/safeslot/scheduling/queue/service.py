@@ -39,6 +39,8 @@ from safeslot.scheduling.queue.errors import (
 from safeslot.scheduling.queue.models import QueueTicket
 
 NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.crypto)
+# The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
+SEALED_COLUMNS = ((QueueTicket.name_enc, NAME_CONTEXT),)
 MAX_NAME = 100
 MAX_DESK = 32
 
@@ -271,6 +273,12 @@ def transfer(
 def at_desk(session: Session, office: Office, staff_id: int) -> QueueTicket | None:
     found = repo.at_desk(session, office.id, _member(session, office, staff_id).id)
     return found[0] if found else None
+
+
+def appointment_code(session: Session, ticket: QueueTicket) -> str | None:
+    """The confirmation code of an appointment's ticket, formatted, for the clerk at the desk."""
+    appointment = session.get(Appointment, ticket.appointment_id) if ticket.appointment_id is not None else None
+    return scheduling.format_code(appointment.code) if appointment is not None else None
 
 
 def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -26,6 +27,11 @@ from safeslot.scheduling.queue.service import as_waiting, label, office_today
 OPEN_DESK = dt.timedelta(minutes=30)  # a desk that called someone this recently is open
 DISPLAY_ROWS = 8
 DISPLAY_SINCE = dt.timedelta(minutes=30)
+
+
+def waiting(session: Session, office: Office) -> Sequence[QueueTicket]:
+    """The office's waiting tickets in arrival order (the desk's list: numbers, never names)."""
+    return repo.waiting(session, office.id)
 
 
 def estimate_for(
