@@ -121,6 +121,21 @@ class QueueSettings(BaseModel):
     )
 
 
+class DocumentSettings(BaseModel):
+    """Instrument documents: what intake accepts and how signatures are checked (issue 13)."""
+
+    max_pages: int = Field(default=30, ge=1, le=500, description="Most pages an instrument PDF may have.")
+    render_seconds: float = Field(
+        default=20.0, gt=0, le=300,
+        description="Most seconds the server may take to render one instrument (intake) or one page (review).",
+    )
+    trusted_ca_dir: Path | None = Field(
+        default=None,
+        description="Folder of trusted court CA certificates (PEM or DER) for PDF signatures; unset: every "
+        "signature is at best 'untrusted'. Read at start-up.",
+    )
+
+
 class OidcSettings(BaseModel):
     """OpenID Connect sign-in for staff of agencies with an identity provider (identity/oidc.py)."""
 
@@ -167,6 +182,7 @@ class Settings(BaseSettings):
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )
