@@ -65,6 +65,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("PATCH", "/api/v1/offices/{office}/staff/{staff_id}"): roles(SUPERVISOR),
+    ("GET", "/api/v1/offices/{office}/unassigned"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/hours/{hours_id}"): roles(SUPERVISOR),
