@@ -36,6 +36,7 @@ DOMAIN_ROUTERS = (
     "safeslot.disclosure.endpoints",
     "safeslot.privacy.endpoints",
     "safeslot.reports.endpoints",
+    "safeslot.notifications.endpoints",
     "safeslot.console.endpoints",
 )
 

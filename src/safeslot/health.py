@@ -91,6 +91,11 @@ def install(app: FastAPI) -> None:
                 checks[name] = check(app) or "ok"
             except Exception as exc:
                 checks[name] = f"check failed ({type(exc).__name__})"
+        extra: dict[str, Any] = {}
+        fast = getattr(app.state, "fast_booking", None)
+        if fast is not None and fast.loop is not None:  # the PostgreSQL booking writers (scheduling/fastpath.py)
+            extra["booking_writers"] = writers = fast.health()
+            checks["writers"] = "ok" if writers["connected"] else "the booking writers are reconnecting"
         failing = sorted(name for name, state in checks.items() if state != "ok")
         if problem is not None and problem.startswith("migrations pending"):
             response = problem_response(503, "migrations-pending", "Migrations pending",
@@ -99,8 +104,8 @@ def install(app: FastAPI) -> None:
             response = problem_response(
                 503, "unhealthy", "Not every part is working",
                 f"Not working: {', '.join(failing)} (see `checks`). Requests that need them answer 503 until "
-                "they are back; nothing needs a restart.", checks=checks)
+                "they are back; nothing needs a restart.", checks=checks, **extra)
         else:
-            return JSON({"status": "ok", "database": "reachable", "migrations": heads, "checks": checks})
+            return JSON({"status": "ok", "database": "reachable", "migrations": heads, "checks": checks, **extra})
         response.headers["Retry-After"] = RETRY_AFTER
         return response
