@@ -37,6 +37,7 @@ DOMAIN_ROUTERS = (
     "safeslot.disclosure.endpoints",
     "safeslot.privacy.endpoints",
     "safeslot.reports.endpoints",
+    "safeslot.notifications.endpoints",
     "safeslot.console.endpoints",
 )
 
@@ -102,7 +103,17 @@ def create_app(
             return problem_response(
                 503, "migrations-pending", "Migrations pending", "Run `safeslot db upgrade`, then check again."
             )
-        return JSON({"status": "ok", "database": "reachable", "migrations": sorted(current)})
+        body: dict[str, Any] = {"status": "ok", "database": "reachable", "migrations": sorted(current)}
+        fast = getattr(app.state, "fast_booking", None)
+        if fast is not None and fast.loop is not None:  # the PostgreSQL booking writers (scheduling/fastpath.py)
+            body["booking_writers"] = writers = fast.health()
+            if writers["connected"] == 0:
+                return problem_response(
+                    503, "booking-writers-down", "Booking writers disconnected",
+                    "The booking writers are reconnecting to the database; check again in a few seconds.",
+                    booking_writers=writers,
+                )
+        return JSON(body)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:

@@ -28,6 +28,7 @@ from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.errors import DomainError
+from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
 from safeslot.scheduling.models import Appointment, Office, Service
@@ -246,6 +247,8 @@ def book(
     try:
         with session.begin_nested():  # a failed booking takes nothing, and the page can still be drawn
             appointment = service.book(session, ring, data, now)
+            if appointment.reminders_opt_in:  # reminders come in the language of this page
+                reminder_notices.remember_language(session, appointment.id, _lang(request))
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
         found = service.get_office(session, office)
         nearest = _choices(list(exc.extra.get("nearest", [])), found, _lang(request))
@@ -412,3 +415,8 @@ router.include_router(_staff.router)
 router.include_router(_staff_forms.router)
 router.include_router(_queue_pages.router)
 router.include_router(_desk.router)
+
+from safeslot.console import messages as _messages  # noqa: E402
+
+router.include_router(_messages.public)
+router.include_router(_messages.staff_router)
