@@ -105,6 +105,11 @@ class QueueSettings(BaseModel):
         description="How many minutes after its start an appointment may still be checked in; later, the "
         "person takes a walk-in ticket.",
     )
+    open_early_minutes: int = Field(
+        default=30, ge=0, le=240,
+        description="Walk-ins may take a ticket this many minutes before the office opens (a line at the door); "
+        "outside the opening hours the kiosk and the door's QR code give no ticket.",
+    )
     call_window_minutes: int = Field(
         default=10, ge=0, le=240,
         description="A checked-in appointment due within this many minutes is called before any walk-in.",

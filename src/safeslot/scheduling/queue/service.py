@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from safeslot.config import QueueSettings
 from safeslot.errors import InvalidInput
 from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling import staffing
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
 from safeslot.scheduling.queue import rules
@@ -31,6 +31,7 @@ from safeslot.scheduling.queue.errors import (
     AppointmentElsewhere,
     AppointmentNotCheckable,
     LanguageNotOffered,
+    OfficeClosed,
     TicketNotFound,
     TicketStateConflict,
     TooEarlyToCheckIn,
@@ -43,6 +44,7 @@ NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.c
 SEALED_COLUMNS = ((QueueTicket.name_enc, NAME_CONTEXT),)
 MAX_NAME = 100
 MAX_DESK = 32
+DEFAULTS = QueueSettings()
 
 
 def label(ticket: QueueTicket) -> str:
@@ -87,13 +89,20 @@ def _language(session: Session, office: Office, language: str | None) -> str | N
     return needed
 
 
+def accepts_walk_ins(session: Session, office: Office, now: dt.datetime, settings: QueueSettings) -> bool:
+    """Open now, or about to open (a line at the door may take tickets ``open_early_minutes`` before)."""
+    return opening.is_open(session, office, now, early=dt.timedelta(minutes=settings.open_early_minutes))
+
+
 def check_in_walk_in(
     session: Session, ring: KeyRing, office_slug: str, service_slug: str, language: str | None, name: str | None,
-    now: dt.datetime,
+    now: dt.datetime, settings: QueueSettings = DEFAULTS,
 ) -> QueueTicket:
     """A ticket for a person without an appointment. A name is optional (initials are enough) and sealed."""
     office = scheduling.get_office(session, office_slug)
     service = scheduling.get_service(session, office, service_slug)
+    if not accepts_walk_ins(session, office, now, settings):
+        raise OfficeClosed("The office is closed now. Come back during its opening hours to take a ticket.")
     needed = _language(session, office, language)
     cleaned = " ".join((name or "").split())
     if len(cleaned) > MAX_NAME:
@@ -201,12 +210,13 @@ def call_next(
     """Call the next ticket this staff member is qualified for; None when nobody waits for them."""
     member = _member(session, office, staff_id)
     desk = desk_label(desk)
-    current = repo.at_desk(session, office.id, member.id)
+    today = office_today(office, now)
+    current = repo.at_desk(session, office.id, member.id, today)
     if current:
         raise TicketStateConflict(
             f"Ticket {label(current[0])} is still at your desk: mark it done, no-show or transfer it first."
         )
-    waiting = repo.waiting(session, office.id)
+    waiting = repo.waiting(session, office.id, today)
     window = dt.timedelta(minutes=settings.call_window_minutes)
     order = rules.candidates(desk_of(session, office, member), [as_waiting(t) for t in waiting],
                              uncovered(session, office, waiting), now, window)
@@ -270,8 +280,8 @@ def transfer(
     return ticket
 
 
-def at_desk(session: Session, office: Office, staff_id: int) -> QueueTicket | None:
-    found = repo.at_desk(session, office.id, _member(session, office, staff_id).id)
+def at_desk(session: Session, office: Office, staff_id: int, now: dt.datetime) -> QueueTicket | None:
+    found = repo.at_desk(session, office.id, _member(session, office, staff_id).id, office_today(office, now))
     return found[0] if found else None
 
 
