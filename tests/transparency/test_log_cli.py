@@ -132,6 +132,7 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
     from sqlalchemy import select, text
 
     from safeslot.transparency.models import LogVerification
+    from tests.conftest import owner_url
     from tests.transparency.test_log_support import triggers_disabled
 
     runner = CliRunner()
@@ -143,10 +144,12 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
     ok = runner.invoke(log_app, ["self-check"])
     assert ok.exit_code == 0, ok.output
     assert "7 entries" in ok.output and "Recorded" in ok.output
-    with transaction(build_sessionmaker(engine)) as s, triggers_disabled(s, "log_entry"):
+    owner = build_engine(owner_url(fresh_url))  # an insider with the schema owner's rights
+    with transaction(build_sessionmaker(owner)) as s, triggers_disabled(s, "log_entry"):
         s.execute(text("UPDATE log_entry SET data = :d WHERE idx = 3"), {"d": b'{"event":"edited"}'})
     bad = runner.invoke(log_app, ["self-check"])
     assert bad.exit_code == 1 and "NOT VERIFIED" in bad.output and "entry 3" in bad.output
     with Session(engine) as s:
         assert [r.ok for r in s.scalars(select(LogVerification).order_by(LogVerification.id))] == [True, False]
     engine.dispose()
+    owner.dispose()
