@@ -162,3 +162,18 @@ def test_the_verify_command_over_real_http(
     owner.dispose()
     assert bad.exit_code == 1
     assert "entry 7" in bad.output
+
+
+def test_the_log_must_extend_every_published_checkpoint_given(client: TestClient, session: Session) -> None:
+    # issue 14: a log smaller than, or inconsistent with, any published checkpoint fails
+    old_note = publish(client, session, 300)
+    publish(client, session, 10)
+    assert verify_log(client, URL, vkey(client), published=[old_note]).size == 310
+    with pytest.raises(VerificationError, match="size 310, older than size 400 seen before"):
+        verify_log(client, URL, vkey(client), published=[old_note, forged(client, 400)])
+    with pytest.raises(VerificationError, match="does not extend the one of size 40"):
+        verify_log(client, URL, vkey(client), published=[forged(client, 40)])
+    stranger = Signer.generate(signer_of(client).name)
+    with pytest.raises(VerificationError, match="published checkpoint 1 is not signed by this log"):
+        verify_log(client, URL, vkey(client),
+                   published=[sign_note(Checkpoint(stranger.name, 5, b"\1" * 32).to_text(), [stranger])])

@@ -218,13 +218,17 @@ def verify_log(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     previous: dict[str, object] | None = None,
+    published: Sequence[str] = (),
 ) -> Result:
     """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``).
 
     ``witnesses`` are cosignature verifier keys; at least ``quorum`` of them
     (default: all) must have cosigned the checkpoint. ``previous`` is a
     checkpoint seen before (``origin``, ``size``, ``root`` in base64), as the
-    state file holds it, for callers that keep it elsewhere.
+    state file holds it, for callers that keep it elsewhere. ``published`` are
+    signed checkpoint notes of this log collected elsewhere (a witness, a
+    newspaper, a court filing): the log must be at least as large as each and
+    extend it, else it rolled back or forked.
     """
     base = url.rstrip("/")
     try:
@@ -248,6 +252,12 @@ def verify_log(
     state = _read_state(state_file) if state_file is not None else previous
     if state is not None:
         _check_consistency(client, base, state, cp)
+    for i, text in enumerate(published):
+        try:
+            old, _ = open_checkpoint(text, origin or verifier.name, verifier)
+        except NoteError as exc:
+            raise VerificationError(f"published checkpoint {i + 1} is not signed by this log: {exc}") from exc
+        _check_consistency(client, base, {"origin": old.origin, "size": old.size, "root": _b64(old.root_hash)}, cp)
 
     size = cp.size
     # Level 0: entries against the served leaf hashes.
