@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run test test-fast install lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ run: install
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
+
+# The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
+test-fast: install
+	SAFESLOT_TEST_BACKENDS=sqlite $(BIN)/pytest -q -p no:cacheprovider -n auto -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -41,6 +41,7 @@ from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
+from safeslot.scheduling.queue import service as walk_in_queue
 from safeslot.transparency import selfcheck
 from safeslot.transparency import service as log_service
 
@@ -190,8 +191,10 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
     items = []
     if "clerk" in principal.roles:
         items.append(("/console/appointments", N_("Appointments")))
+        items.append(("/console/queue", N_("Queue")))
     if "supervisor" in principal.roles:
         items.append(("/console/office", N_("Office")))
+        items.append(("/console/board", N_("Queue board")))
     if principal.roles & {"privacy_officer", "counsel"}:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
@@ -224,7 +227,7 @@ def sign_in(
         return pages.error_page(request, "csrf", 403)
     try:
         account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
-                                   demo_mode=request.app.state.settings.is_demo)
+                                   demo_mode=request.app.state.settings.demo_credentials)
     except (SignInFailed, AccountLocked) as exc:
         # Answer without raising, so the failure count is committed (the lockout depends on it).
         message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")
@@ -295,12 +298,19 @@ def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bo
 
 
 @router.post("/appointments/{code}/status")
-def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
+def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep, now: NowDep,
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
         raise InvalidInput(N_("Choose check in, done or no-show."))
-    identity.ensure_office(staff, scheduling.get_by_code(session, code).office_id)
-    scheduling.set_status(session, code, status, now)
+    appointment = scheduling.get_by_code(session, code)
+    identity.ensure_office(staff, appointment.office_id)
+    office = session.get(Office, appointment.office_id)
+    if status == "checked-in" and office is not None and appointment.status == "booked":
+        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
+        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
+                                           by_clerk=True)
+    else:
+        scheduling.set_status(session, code, status, now)
     return _see_other("/console/appointments?done=status")
 
 

@@ -43,7 +43,7 @@ ANY_STAFF = STAFF_ROLES
 RULES: dict[tuple[str, str], frozenset[str]] = {
     # operations and docs
     ("GET", "/healthz"): PUBLIC_ONLY,
-    ("GET", "/metrics"): PUBLIC_ONLY,
+    ("GET", "/metrics"): roles(AUDITOR, ADMIN),  # or SAFESLOT_SERVER__METRICS_BIND, a separate address
     ("GET", "/problems/{slug}"): PUBLIC_ONLY,
     ("GET", "/docs"): PUBLIC_ONLY,
     ("GET", "/docs/oauth2-redirect"): PUBLIC_ONLY,
@@ -71,6 +71,33 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/offices/{office}/closures"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/closures"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/closures/{closure_id}"): roles(SUPERVISOR),
+    # the walk-in queue (scheduling/queue): anyone takes and follows a ticket by its token; clerks of the
+    # office call at their desk; its supervisor sees the board (ensure_office in the endpoints)
+    ("POST", "/api/v1/offices/{office}/queue/tickets"): PUBLIC_ONLY,
+    ("POST", "/api/v1/offices/{office}/queue/check-ins"): PUBLIC_ONLY,
+    ("GET", "/api/v1/queue/tickets/{token}"): PUBLIC_ONLY,
+    ("POST", "/api/v1/queue/tickets/{token}/leave"): PUBLIC_ONLY,
+    ("GET", "/api/v1/offices/{office}/queue/display"): PUBLIC_ONLY,
+    ("POST", "/api/v1/offices/{office}/queue/clerk-check-ins"): roles(CLERK),
+    ("POST", "/api/v1/offices/{office}/queue/call-next"): roles(CLERK),
+    ("POST", "/api/v1/offices/{office}/queue/tickets/{ticket_id}/actions"): roles(CLERK),
+    ("GET", "/api/v1/offices/{office}/queue"): roles(SUPERVISOR),
+    # the queue's public pages (console/queue_pages.py): no account, no cookie
+    ("GET", "/queue/{office}"): PUBLIC_ONLY,
+    ("POST", "/queue/{office}/ticket"): PUBLIC_ONLY,
+    ("POST", "/queue/{office}/check-in"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/qr.svg"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/poster"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/display"): PUBLIC_ONLY,
+    ("GET", "/ticket/{token}"): PUBLIC_ONLY,
+    ("GET", "/ticket/{token}/qr.svg"): PUBLIC_ONLY,
+    ("POST", "/ticket/{token}/leave"): PUBLIC_ONLY,
+    # the queue in the staff console (console/desk.py): a clerk's desk, the supervisor's board
+    ("GET", "/console/queue"): roles(CLERK),
+    ("POST", "/console/queue/call-next"): roles(CLERK),
+    ("POST", "/console/queue/tickets/{ticket_id}"): roles(CLERK),
+    ("POST", "/console/queue/check-in"): roles(CLERK),
+    ("GET", "/console/board"): roles(SUPERVISOR),
     # OpenID Connect sign-in (identity/oidc.py): 404 unless configured
     ("GET", "/auth/oidc/login"): PUBLIC_ONLY,
     ("GET", "/auth/oidc/callback"): PUBLIC_ONLY,
