@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeslot.ratelimit import RateLimitSettings
@@ -35,6 +35,13 @@ class DatabaseSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
     echo: bool = Field(default=False, description="Log SQL statements (never in production: values may be personal).")
 
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        from safeslot.db import normalize_url
+
+        return normalize_url(value)
+
 
 class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
@@ -48,6 +55,14 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    header_timeout_seconds: float = Field(
+        default=10, gt=0, le=300,
+        description="A request's line and headers must arrive within this, or the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600,
+        description="A request body must arrive within this (10 MiB at 2 Mbit/s takes 40 s), else 408.",
+    )
     metrics_bind: str | None = Field(
         default=None,
         description="host:port where Prometheus may scrape /metrics without a token (e.g. 127.0.0.1:9464, "

@@ -57,10 +57,20 @@ def serve(
     """Serve the API, the public pages and the console."""
     import uvicorn
 
+    from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol
+
     s = settings()
+    try:
+        import httptools  # noqa: F401  (uvicorn[standard])
+
+        protocol: type = TimedHttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn without extras
+        protocol = TimedH11Protocol
     uvicorn.run(
         "safeslot.asgi:app", host=host or s.server.host, port=port or s.server.port, workers=workers,
         log_level="info", access_log=False,  # access logs would hold codes in paths: personal data
+        http=protocol,  # a deadline for request heads (safeslot/server.py); bodies: the body-limit middleware
+        timeout_keep_alive=5,
     )
 
 

@@ -61,6 +61,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
     _staff.install(app)  # /console refusals of the authorization middleware become pages
     app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
+    app.state.status_page = pages.status_page  # and 503s of an unavailable database (safeslot/failures.py)
 
 
 # -- helpers -------------------------------------------------------------------------------------
