@@ -16,7 +16,7 @@ install: $(STAMP)
 	@if [ -x scripts/build-assets ]; then scripts/build-assets; fi
 
 run: install
-	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness), load the demo, serve
+	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness) and the outbox worker, load the demo, serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
