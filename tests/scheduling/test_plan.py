@@ -110,7 +110,7 @@ def test_the_same_requests_down_both_paths_give_the_same_answers_and_rows(
 ) -> None:
     settings = Settings(environment=Environment.test, database={"url": fresh_url},
                         crypto={"key_file": tmp_path / "keys.json"}, log={"signing_key_file": tmp_path / "log.key"},
-                        rate_limits=LENIENT_LIMITS)
+                        rate_limits=LENIENT_LIMITS)  # many bookings from one address
     # No lifespan: the fast path never starts, every booking takes the sync endpoint (committing for real).
     sync_app = create_app(settings, engine=db, clock=lambda: NOW, keyring=keyring)
     assert sync_app.state.fast_booking.loop is None
