@@ -16,10 +16,7 @@ install: $(STAMP)
 	@if [ -x scripts/build-assets ]; then scripts/build-assets; fi
 
 run: install
-	mkdir -p var
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot db upgrade
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot demo load
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot serve
+	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness) and the outbox worker, load the demo, serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
