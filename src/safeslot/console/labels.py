@@ -61,6 +61,11 @@ LABELS: dict[str, dict[str, str]] = {
         "bulk-read": N_("Many people read outside the office's day"),
         "cross-office-name-search": N_("A search by name across all offices"),
     },
+    "consent": {
+        "requester_is_subject": N_("the person asks for their own records"),
+        "names_recipient": N_("the form names the recipient"),
+        "names_purpose": N_("the form names the purpose"),
+    },
     "role": {
         "privacy_officer": N_("Privacy officer"),
         "counsel": N_("Counsel"),

@@ -15,7 +15,17 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service, signatures
+from safeslot.disclosure import (
+    accounting,
+    attest,
+    holds,
+    intake,
+    policy_files,
+    release,
+    review,
+    service,
+    signatures,
+)
 from safeslot.disclosure.document import DocumentLimits
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import PolicyChange
@@ -27,6 +37,7 @@ from safeslot.disclosure.schemas import (
     Actor,
     AgreementIn,
     AnswerIn,
+    AttestationIn,
     HoldIn,
     NarrowIn,
     PolicyChangeIn,
@@ -143,6 +154,15 @@ def subjects(request_id: int, session: SessionDep, now: NowDep, principal: Princ
     privacy.record_access(session, principal, "appointment",
                           [c.appointment_id for s in found for c in s.candidates], "disclosure_review", now)
     return JSON([s.model_dump(mode="json") for s in found])
+
+
+@router.post("/disclosure-requests/{request_id}/attestations", response_model=RequestOut,
+             summary="Check the typed metadata against the document, field by field; a mismatch sends it back")
+def attest_request(request_id: int, body: AttestationIn, request: Request, session: SessionDep, ring: RingDep,
+                   engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
+    attest.attest(session, ring, engine, _actor(session, principal), request_id, body.role, body.document_sha256,
+                  dict(body.fields), {str(k): v for k, v in body.corrections.items()}, now)
+    return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/approvals", response_model=RequestOut,

@@ -24,6 +24,7 @@ from safeslot.errors import InvalidInput
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.assignment import person
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
 from safeslot.scheduling.queue import rules
@@ -185,10 +186,10 @@ def as_waiting(ticket: QueueTicket) -> rules.Waiting:
 def uncovered(session: Session, office: Office, tickets: Sequence[QueueTicket]) -> frozenset[tuple[int, str]]:
     """(service, language) pairs of waiting tickets that no active staff member serves in that language."""
     services = {s.id: s.slug for s in scheduling.list_services(session, office)}
-    staff = staffing.active_staff(session, office)
+    people = [person(m) for m in staffing.active_staff(session, office)]
     pairs = {(t.service_id, t.language) for t in tickets if t.language is not None}
     return frozenset((sid, lang) for sid, lang in pairs
-                     if lang is not None and not any(staffing.serves(m, services.get(sid, ""), lang) for m in staff))
+                     if lang is not None and not staffing.serves_directly(people, services.get(sid, ""), lang))
 
 
 def desk_of(session: Session, office: Office, member: Staff) -> rules.Desk:
