@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import logbook
 from safeslot.disclosure import repository as repo
+from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
@@ -26,7 +27,8 @@ from safeslot.errors import Conflict, InvalidInput
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
 
-def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> DisclosureRequest:
+def _reviewable(session: Session, actor: Actor, request_id: int, role: str,
+                now: dt.datetime | None = None) -> DisclosureRequest:
     if role not in REVIEW_ROLES:
         raise ReviewerNotAllowed("Review as 'privacy_officer' or 'counsel'.")
     if actor.kind != "staff" or role not in actor.roles:
@@ -36,6 +38,8 @@ def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> D
         raise ReviewerNotAllowed("You registered this request, so someone else must review it.")
     if request.status not in ("in_review", "info_requested"):
         raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for review.")
+    if now is not None:
+        mark_accepted(session, request, actor.id, role, now)  # a reviewer who acts has taken it up
     return request
 
 
@@ -67,7 +71,7 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
@@ -89,7 +93,7 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
 
 
 def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime) -> None:
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     _act(session, request, actor, role, "deny", reason, now)
     request.status = "denied"
     request.closed_reason = "Denied by a reviewer."
@@ -98,7 +102,7 @@ def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str
 
 def ask_information(session: Session, actor: Actor, request_id: int, role: str, question: str,
                     now: dt.datetime) -> None:
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     _act(session, request, actor, role, "ask_information", question, now)
     request.status = "info_requested"
     request.info_request = question
@@ -123,7 +127,7 @@ def provide_information(session: Session, actor: Actor, request_id: int, answer:
 def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: str,
            drop_subjects: list[int], drop_categories: list[str], now: dt.datetime) -> None:
     """Drop people or categories from the scope, with a reason. Never widens."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     if not drop_subjects and not drop_categories:
         raise InvalidInput("Name the subjects or categories to drop.")
     subjects = {s.id: s for s in repo.subjects(session, request.id)}
@@ -162,7 +166,7 @@ def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: i
     reason `no_candidate_matches_document`): then nobody is included for that name. People are
     never merged, so exactly one booking can be chosen. The log gets the number of candidates
     and the reason, never which booking or who."""
-    request = _reviewable(session, actor, request_id, "counsel")
+    request = _reviewable(session, actor, request_id, "counsel", now)
     subject = next((s for s in repo.subjects(session, request.id) if s.id == subject_id), None)
     if subject is None or subject.status != "ambiguous":
         raise Conflict("Only an ambiguous match of this request can be resolved.")
