@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Settings
 from safeslot.disclosure import demo
 from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Release
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.transparency.models import LogEntry
 
@@ -61,3 +62,32 @@ def test_every_request_and_release_is_in_the_log(session: Session, settings: Set
     problems = violations(session)
     assert f"request {sneaky.id} has no decision in the log" in problems
     assert f"release of request {release.request_id} is not in the log" in problems
+
+
+def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRing) -> None:
+    """Issue 11: over the whole database, no staff member serves or interprets two visits at once, and
+    every visit still to come holds its people for each of its units. Shown to catch a breach."""
+    from safeslot.scheduling import service as scheduling
+    from safeslot.scheduling.models import Appointment
+    from safeslot.scheduling.schemas import BookingIn
+    from tests.conftest import NOW
+    from tests.scheduling.invariants import people_violations
+
+    scheduling_demo.load(session, NOW.date(), weeks=1)
+    at = dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC)
+    for i, (slug, language) in enumerate([("apply", None), ("card", "vi"), ("interview", "es"), ("apply", "vi")]):
+        scheduling.book(session, keyring, BookingIn(office="central", service=slug, starts_at=at,
+                                                    name=f"Test Person {i}", language=language), NOW)
+    session.flush()
+    assert people_violations(session) == []
+
+    # Try to break it: a visit written behind the service's back, on a person already serving then.
+    first = session.scalars(select(Appointment).order_by(Appointment.id)).first()
+    assert first is not None
+    sneaky = Appointment(**{c.key: getattr(first, c.key) for c in Appointment.__table__.columns
+                            if c.key not in ("id", "code")}, code="SNEAKY0000")
+    session.add(sneaky)
+    session.flush()
+    problems = people_violations(session)
+    assert f"staff {first.staff_id} is in appointments {first.id} and {sneaky.id} at once" in problems
+    assert any(p.startswith(f"appointment {sneaky.id} does not hold staff") for p in problems)

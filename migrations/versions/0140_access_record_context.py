@@ -1,7 +1,7 @@
 """privacy: the role, office and reason of each staff read (issue 12)
 
 Revision ID: 0140_access_record_context
-Revises: 0007_identity_oidc
+Revises: 0200_identity_demo_official
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0140_access_record_context"
-down_revision = "0007_identity_oidc"
+down_revision = "0200_identity_demo_official"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """disclosure: who accepted a request for review, and when (issue 12)
 
 Revision ID: 0141_disclosure_acceptance
-Revises: 0161_request_agency_id
+Revises: 0162_instrument_document
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from safeslot.db import UTCDateTime
 
 revision = "0141_disclosure_acceptance"
-down_revision = "0161_request_agency_id"
+down_revision = "0162_instrument_document"
 branch_labels = None
 depends_on = None
 

@@ -18,9 +18,10 @@ from safeslot import __version__, delivery, migrate
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
+from safeslot.headers import SecurityHeadersMiddleware
 from safeslot.http import JSON
 from safeslot.limits import BodyLimitMiddleware
-from safeslot.metrics import REGISTRY, MetricsMiddleware
+from safeslot.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.optional import import_optional
 from safeslot.privacy.crypto import KeyRing, load_key_ring
 from safeslot.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
@@ -101,10 +102,21 @@ def create_app(
             return problem_response(
                 503, "migrations-pending", "Migrations pending", "Run `safeslot db upgrade`, then check again."
             )
-        return JSON({"status": "ok", "database": "reachable", "migrations": sorted(current)})
+        body: dict[str, Any] = {"status": "ok", "database": "reachable", "migrations": sorted(current)}
+        fast = getattr(app.state, "fast_booking", None)
+        if fast is not None and fast.loop is not None:  # the PostgreSQL booking writers (scheduling/fastpath.py)
+            body["booking_writers"] = writers = fast.health()
+            if writers["connected"] == 0:
+                return problem_response(
+                    503, "booking-writers-down", "Booking writers disconnected",
+                    "The booking writers are reconnecting to the database; check again in a few seconds.",
+                    booking_writers=writers,
+                )
+        return JSON(body)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:
+        """Prometheus metrics: an auditor's or administrator's token, or the separate metrics_bind address."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/problems/{slug}", tags=["operations"], include_in_schema=False)
@@ -131,9 +143,11 @@ def _stack_middleware(app: FastAPI, settings: Settings) -> None:
     @asynccontextmanager
     async def lifespan(a: Any) -> AsyncIterator[Any]:
         async with inner(a) as state:
+            stop = start_metrics_server(settings.server.metrics_bind)
             try:
                 yield state
             finally:
+                stop()
                 await limiter.close()
 
     app.router.lifespan_context = lifespan
@@ -143,6 +157,7 @@ def _stack_middleware(app: FastAPI, settings: Settings) -> None:
     app.user_middleware[:] = [
         *delivery.middleware(),  # HEAD as GET without the body, then compression (safeslot/delivery.py)
         Middleware(MetricsMiddleware),
+        Middleware(SecurityHeadersMiddleware),
         Middleware(AddressLimitMiddleware),
         *authz,
         Middleware(

@@ -48,6 +48,18 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    metrics_bind: str | None = Field(
+        default=None,
+        description="host:port where Prometheus may scrape /metrics without a token (e.g. 127.0.0.1:9464, "
+        "an address only the monitoring network reaches). On the main address /metrics needs an auditor's or "
+        "an administrator's token. One worker only: with several, scrape each through the main address.",
+        pattern=r"^[^\s:]*:\d{1,5}$",
+    )
+    agency_storage_quota_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=0,
+        description="Instrument documents one agency may have stored in all (413 beyond it; ask the office).",
+    )
 
 
 class CryptoSettings(BaseModel):
@@ -127,6 +139,21 @@ class QueueSettings(BaseModel):
     )
 
 
+class DocumentSettings(BaseModel):
+    """Instrument documents: what intake accepts and how signatures are checked (issue 13)."""
+
+    max_pages: int = Field(default=30, ge=1, le=500, description="Most pages an instrument PDF may have.")
+    render_seconds: float = Field(
+        default=20.0, gt=0, le=300,
+        description="Most seconds the server may take to render one instrument (intake) or one page (review).",
+    )
+    trusted_ca_dir: Path | None = Field(
+        default=None,
+        description="Folder of trusted court CA certificates (PEM or DER) for PDF signatures; unset: every "
+        "signature is at best 'untrusted'. Read at start-up.",
+    )
+
+
 class OidcSettings(BaseModel):
     """OpenID Connect sign-in for staff of agencies with an identity provider (identity/oidc.py)."""
 
@@ -156,7 +183,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAFESLOT_", env_nested_delimiter="__", extra="ignore")
 
     environment: Environment = Field(
-        default=Environment.development, description="Which kind of deployment this is."
+        default=Environment.production,
+        description="Which kind of deployment this is. Unset means production: demo mode (demo data and the demo "
+        "accounts' published credentials) only when asked for with demo (as `make run` does) or test; development "
+        "creates missing key files but refuses demo credentials.",
     )
     secret_key: str = Field(
         default="development-only-secret-change-me",
@@ -171,6 +201,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )
@@ -189,4 +220,10 @@ class Settings(BaseSettings):
 
     @property
     def is_demo(self) -> bool:
+        """Missing key files are created and a file sink stands in for mail (development, demo, test)."""
         return self.environment in (Environment.demo, Environment.development, Environment.test)
+
+    @property
+    def demo_credentials(self) -> bool:
+        """Demo data loads and the demo accounts and agency key work: only when demo mode was asked for."""
+        return self.environment in (Environment.demo, Environment.test)

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import intake, review
+from safeslot.disclosure import intake, review, samplepdf
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
@@ -101,7 +101,7 @@ def _paper_request(session: Session, keyring: KeyRing, registrar: StaffAccount) 
         "subjects": [{"name": NAME, "office": "central"}], "categories": ["appointment_schedule"]})
     engine = PolicyEngine.load(POLICIES, "federal")
     actor = Actor("staff", registrar.id, frozenset(registrar.roles.split()))
-    found = intake.submit(session, keyring, engine, actor, meta, b"%PDF-1.7\n% test\n%%EOF\n", NOW)
+    found = intake.submit(session, keyring, engine, actor, meta, samplepdf.write([["Warrant (test only)"]]), NOW)
     session.flush()
     return found
 

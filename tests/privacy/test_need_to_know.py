@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Environment, Settings
+from safeslot.disclosure import samplepdf
 from safeslot.identity import authz
 from safeslot.identity import service as identity
 from safeslot.identity.models import StaffAccount
@@ -29,7 +30,7 @@ from safeslot.scheduling import service as scheduling
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments, bearer, make_staff
 
-PDF = b"%PDF-1.7\n% a scanned instrument, test only\n%%EOF\n"
+PDF = samplepdf.write([["WARRANT, case 1:27-mj-00042 (test only)", "Signed: Hon. Judge Example"]])
 TODAY = dt.date(2027, 3, 1)  # NOW in the demo office's zone (America/New_York): 09:00 on Monday
 
 

@@ -223,7 +223,7 @@ def sign_in(
         return pages.error_page(request, "csrf", 403)
     try:
         account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
-                                   demo_mode=request.app.state.settings.is_demo)
+                                   demo_mode=request.app.state.settings.demo_credentials)
     except (SignInFailed, AccountLocked) as exc:
         # Answer without raising, so the failure count is committed (the lockout depends on it).
         message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.disclosure import intake, release, review, service
+from safeslot.disclosure import intake, release, review, samplepdf, service
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - identity absent
     AGENCY = "Example Immigration Agency"
 # Identity's demo accounts act when present; otherwise stand-in staff ids.
 STAND_INS = {"clerk": 9001, "privacy_officer": 9002, "counsel": 9003}
-PDF = b"%PDF-1.4\n% demo instrument: not a real document\n%%EOF\n"
+PDF = samplepdf.write([["DEMO INSTRUMENT - not a real document", "Named: Maria Example (demo data)"]])
 
 
 def _meta(**values: Any) -> RequestMetadata:

@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import logbook, signatures
 from safeslot.disclosure import repository as repo
-from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure.document import DocumentLimits, DocumentRejected, inspect
+from safeslot.disclosure.errors import RequestRefused, StorageQuotaExceeded
 from safeslot.disclosure.models import DisclosureRequest, RequestSubject
-from safeslot.disclosure.policy import Category, InstrumentType, PolicyEngine
+from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentType, PolicyEngine
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
 from safeslot.privacy.crypto import KeyRing
 
 PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChecks:
+    """How intake checks the instrument file: render limits and the trusted court CAs."""
+
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    trust_roots: tuple[object, ...] = ()
+
+
+DEFAULT_CHECKS = DocumentChecks()
 KNOWN_CATEGORIES = frozenset(c.value for c in Category)
 
 
@@ -109,7 +122,8 @@ def refuse(
 
 
 def register(
-    session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime
+    session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime,
+    pages: int = 0, signature: signatures.SignatureCheck | None = None,
 ) -> DisclosureRequest:
     """Store a request that passed `problems`; subjects' names are sealed at rest."""
     agency_id, agency = recipient(session, actor, meta)
@@ -137,7 +151,11 @@ def register(
         consent_requester_is_subject=bool(meta.consent and meta.consent.requester_is_subject),
         consent_names_recipient=bool(meta.consent and meta.consent.names_recipient),
         consent_names_purpose=bool(meta.consent and meta.consent.names_purpose),
-        document_signature="none",
+        document_signature=(signature.status if signature else DocumentSignature.NONE).value,
+        document_pages=pages,
+        signature_signed_at=signature.signed_at if signature else None,
+        signature_signer_enc=ring.seal(signature.signer, "disclosure_request.signature_signer")
+        if signature and signature.signer else None,
         emergency_justification=meta.emergency_justification,
         deadline=meta.deadline,
         document=document,
@@ -172,15 +190,33 @@ def submit(
     meta: RequestMetadata,
     document: bytes | None,
     now: dt.datetime,
+    checks: DocumentChecks = DEFAULT_CHECKS,
+    *,
+    quota_bytes: int | None = None,
 ) -> DisclosureRequest:
     """Check, register and decide a request in the caller's transaction.
 
-    A refusal is logged, then RequestRefused is raised: the caller must still commit so
-    that the refusal entry is kept (the HTTP endpoint answers 422 without raising)."""
-    found = problems(actor, meta, document, recipient(session, actor, meta)[1])
+    The document must be a PDF the server can render (document.inspect: not encrypted,
+    within the page and time limits); its digital signatures are checked (signatures.check)
+    and the result goes to the policy. A refusal is logged, then RequestRefused is raised:
+    the caller must still commit so that the refusal entry is kept (the HTTP endpoint
+    answers 422 without raising). ``quota_bytes``: the most instrument documents one
+    agency may have stored (else StorageQuotaExceeded, and nothing is kept)."""
+    agency = recipient(session, actor, meta)[1]
+    found = problems(actor, meta, document, agency)
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None
-    request = register(session, ring, actor, meta, document, now)
+    if quota_bytes is not None and repo.document_bytes(session, agency or "") + len(document) > quota_bytes:
+        raise StorageQuotaExceeded(
+            f"This agency's stored instrument documents would pass its quota of {quota_bytes // (1024 * 1024)} MiB. "
+            "Nothing was saved; ask the office's privacy officer."
+        )
+    try:
+        facts = inspect(document, checks.limits)
+    except DocumentRejected as exc:
+        refuse(session, actor, meta, now, [exc.detail])
+    signature = signatures.check(document, list(checks.trust_roots))
+    request = register(session, ring, actor, meta, document, now, facts.pages, signature)
     decide(session, ring, engine, request, now)
     return request

@@ -49,6 +49,11 @@ class DisclosureRequest(Base):
     consent_names_purpose: Mapped[bool] = mapped_column(Boolean, default=False)
     # pyHanko's finding on the PDF: valid | untrusted | invalid | none (policy.DocumentSignature).
     document_signature: Mapped[str] = mapped_column(String(16), default="none")
+    # How many pages the instrument has (intake rendered each one), and when its signer says it
+    # signed (pyHanko: the signer's own claim). The signer's certificate subject is sealed.
+    document_pages: Mapped[int] = mapped_column(Integer, default=0)
+    signature_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    signature_signer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     document: Mapped[bytes] = mapped_column(LargeBinary)

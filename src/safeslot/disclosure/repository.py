@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import (
@@ -194,3 +194,13 @@ def agency_address(session: Session, name: str) -> str | None:
 
     agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
     return agency.address if agency is not None else None
+
+
+def document_bytes(session: Session, agency: str) -> int:
+    """Bytes of instrument documents stored for this agency (its storage quota counts them)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(func.length(DisclosureRequest.document)), 0)).where(
+            DisclosureRequest.agency == agency
+        )
+    )
+    return int(total or 0)

@@ -43,7 +43,7 @@ ANY_STAFF = STAFF_ROLES
 RULES: dict[tuple[str, str], frozenset[str]] = {
     # operations and docs
     ("GET", "/healthz"): PUBLIC_ONLY,
-    ("GET", "/metrics"): PUBLIC_ONLY,
+    ("GET", "/metrics"): roles(AUDITOR, ADMIN),  # or SAFESLOT_SERVER__METRICS_BIND, a separate address
     ("GET", "/problems/{slug}"): PUBLIC_ONLY,
     ("GET", "/docs"): PUBLIC_ONLY,
     ("GET", "/docs/oauth2-redirect"): PUBLIC_ONLY,
@@ -65,6 +65,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("PATCH", "/api/v1/offices/{office}/staff/{staff_id}"): roles(SUPERVISOR),
+    ("GET", "/api/v1/offices/{office}/unassigned"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/hours/{hours_id}"): roles(SUPERVISOR),

@@ -25,7 +25,7 @@ def demo_password(role: str) -> str:
 
 def load(session: Session, settings: Settings, console: Console) -> None:
     """Idempotent: existing demo accounts are left as they are (their TOTP secrets were printed before)."""
-    if not settings.is_demo:
+    if not settings.demo_credentials:
         return
     ring = load_key_ring(settings.crypto.key_file, settings.crypto.keys, create=True)
     now = dt.datetime.now(dt.UTC)
@@ -55,7 +55,7 @@ def load(session: Session, settings: Settings, console: Console) -> None:
                       f"(code now: {pyotp.TOTP(secret).now()})")
     if repository.agency_by_name(session, AGENCY) is None and officer is not None:
         agency = service.create_agency(session, AGENCY, "1 Example Way, Springfield", now)
-        official = service.add_official(session, agency.id, "Officer Example", "Deputy", "delegate", now)
+        official = service.add_official(session, agency.id, "Officer Example", "Deputy", "delegate", now, demo=True)
         by = Principal("staff", officer.id, officer.username, frozenset({"privacy_officer"}), None, 0, "demo", "")
         service.record_verification(session, agency.id, official.id, by, "phone_callback",
                                     "Demo: called the agency's published main number and confirmed the deputy.", now)

@@ -141,7 +141,7 @@ class AuthzMiddleware:
 
 def _resolve(state: Any, secret: str) -> Principal:
     with state.sessionmaker() as session, session.begin():
-        return resolve(session, secret, state.clock(), demo_mode=state.settings.is_demo)
+        return resolve(session, secret, state.clock(), demo_mode=state.settings.demo_credentials)
 
 
 async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any:
@@ -152,9 +152,14 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(CSRF_FIELD, [""])[0]
     if not given and headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded"):
         body = b""
+        limit = scope["app"].state.settings.server.max_body_bytes
         while True:
             message = await receive()
             body += message.get("body", b"")
+            if len(body) > limit:  # the body limit sits inside this middleware: bound this read here
+                from safeslot.errors import PayloadTooLarge
+
+                raise PayloadTooLarge(f"Send at most {limit} bytes. Nothing was saved.")
             if not message.get("more_body", False):
                 break
         given = parse_qs(body.decode("latin-1")).get(CSRF_FIELD, [""])[0]

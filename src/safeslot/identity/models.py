@@ -59,6 +59,8 @@ class AgencyOfficial(Base):
     verification_method: Mapped[str | None] = mapped_column(String(32))
     verification_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Registered by `safeslot demo load`: its keys are refused outside demo mode.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Credential(Base):

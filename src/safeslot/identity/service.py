@@ -237,7 +237,7 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
         return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
                          account.office_id, credential.id, credential.kind, credential.secret_hash)
     official = session.get(AgencyOfficial, credential.official_id)
-    if official is None or not official.active:
+    if official is None or not official.active or (official.demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
     if official.verified_at is None:
         # The API key exists, but no request may be sent until the out-of-band check is recorded.
@@ -272,14 +272,15 @@ def get_official(session: Session, agency_id: int, official_id: int) -> AgencyOf
 
 
 def add_official(
-    session: Session, agency_id: int, name: str, title: str, delegation_level: str, now: dt.datetime
+    session: Session, agency_id: int, name: str, title: str, delegation_level: str, now: dt.datetime,
+    *, demo: bool = False,
 ) -> AgencyOfficial:
     if session.get(Agency, agency_id) is None:
         raise AgencyNotFound("Register the agency first (POST /api/v1/agencies).")
     if delegation_level not in DELEGATION_LEVELS:
         raise UnknownRole(f"Delegation level must be one of: {', '.join(DELEGATION_LEVELS)}.")
     official = AgencyOfficial(agency_id=agency_id, name=name, title=title, delegation_level=delegation_level,
-                              active=True, created_at=now)
+                              active=True, created_at=now, demo=demo)
     session.add(official)
     session.flush()
     return official
