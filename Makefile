@@ -19,7 +19,10 @@ run: install
 	mkdir -p var
 	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot db upgrade
 	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot demo load
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot serve
+	# the outbox worker (reminders, notices) beside the server; stopped with it
+	export SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo}; \
+	$(BIN)/safeslot worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/safeslot serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi

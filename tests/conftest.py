@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from safeslot import migrate
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker
+from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from tests.pg import Throwaway
@@ -45,6 +45,8 @@ _throwaway = Throwaway()
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str | None]:
     url = os.environ.get("SAFESLOT_TEST_POSTGRES_URL") or _throwaway.start()
+    if url is not None:
+        url = normalize_url(url)  # postgresql:// as libpq writes it means the installed psycopg 3
     if url is None and os.environ.get("CI") == "true":
         pytest.fail(f"CI=true requires PostgreSQL: {_throwaway.reason}")
     yield url

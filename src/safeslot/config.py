@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeslot.ratelimit import RateLimitSettings
@@ -35,6 +35,13 @@ class DatabaseSettings(BaseModel):
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
     echo: bool = Field(default=False, description="Log SQL statements (never in production: values may be personal).")
 
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        from safeslot.db import normalize_url
+
+        return normalize_url(value)
+
 
 class ServerSettings(BaseModel):
     host: str = Field(default="127.0.0.1", description="Address to listen on.")
@@ -48,6 +55,14 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    header_timeout_seconds: float = Field(
+        default=10, gt=0, le=300,
+        description="A request's line and headers must arrive within this, or the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600,
+        description="A request body must arrive within this (10 MiB at 2 Mbit/s takes 40 s), else 408.",
+    )
     metrics_bind: str | None = Field(
         default=None,
         description="host:port where Prometheus may scrape /metrics without a token (e.g. 127.0.0.1:9464, "
@@ -123,6 +138,11 @@ class QueueSettings(BaseModel):
         description="How many minutes after its start an appointment may still be checked in; later, the "
         "person takes a walk-in ticket.",
     )
+    open_early_minutes: int = Field(
+        default=30, ge=0, le=240,
+        description="Walk-ins may take a ticket this many minutes before the office opens (a line at the door); "
+        "outside the opening hours the kiosk and the door's QR code give no ticket.",
+    )
     call_window_minutes: int = Field(
         default=10, ge=0, le=240,
         description="A checked-in appointment due within this many minutes is called before any walk-in.",
@@ -177,6 +197,55 @@ class OidcSettings(BaseModel):
         return bool(self.issuer and self.client_id)
 
 
+class MailSettings(BaseModel):
+    """SMTP for reminders and notices (notifications/senders.py): SAFESLOT_MAIL__HOST, __PORT, …"""
+
+    host: str | None = Field(default=None, description="SMTP server. Unset: e-mail goes to outbox_dir as .eml "
+                             "files in development, demo and test, and is not sent elsewhere.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with starttls, 25 inside a network).")
+    from_address: str = Field(default="notices@safeslot.localhost", description="The From: of every message.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before sending.")
+    username: str | None = Field(default=None, description="SMTP login, when the server needs one.")
+    password: str | None = Field(default=None, description="SMTP password (from a secrets manager, never a file).")
+    outbox_dir: Path = Field(default=VAR_DIR / "outbox", description="Where the file sink writes (no SMTP host).")
+    timeout_seconds: float = Field(default=30, gt=0, le=300, description="Give up on the SMTP server after this.")
+
+
+class SmsSettings(BaseModel):
+    """Text messages through a provider adapter (notifications/sms.py), picked by ``provider``."""
+
+    provider: str = Field(default="none", description="'none' (texts are not sent; a phone contact is a dead "
+                          "letter) or 'twilio' (Twilio's Messages API or any service speaking it).")
+    base_url: str = Field(default="https://api.twilio.com", description="The provider's API base URL.")
+    account_sid: str = Field(default="", description="Account id (Twilio: AC…).")
+    auth_token: str = Field(default="", description="API secret; also checks the signature of inbound STOP replies.")
+    from_number: str = Field(default="", description="The number texts come from, E.164 (+15555550100).")
+    timeout_seconds: float = Field(default=15, gt=0, le=120, description="Give up on the provider after this.")
+
+
+class ReminderSettings(BaseModel):
+    """Opt-in reminders (notifications/reminders.py)."""
+
+    days_before: list[int] = Field(default_factory=lambda: [2], description="Reminders this many calendar days "
+                                   "before, at the appointment's wall-clock time in the office's time zone.")
+    hours_before: list[int] = Field(default_factory=lambda: [2], description="Reminders this many hours before.")
+    office_phone: str = Field(default="555-0100", description="The office's published phone number, printed in "
+                              "every reminder so a person can check that a message is really from the office.")
+
+
+class NotificationSettings(BaseModel):
+    """The outbox and `safeslot worker` (notifications/outbox.py, worker.py)."""
+
+    poll_seconds: float = Field(default=5, gt=0, le=3600, description="How often the worker looks for work.")
+    batch_size: int = Field(default=50, ge=1, le=1000, description="Messages claimed per round.")
+    max_attempts: int = Field(default=6, ge=1, le=50, description="Tries before a message becomes a dead letter.")
+    backoff_seconds: float = Field(default=30, gt=0, description="First retry delay; doubles with each try "
+                                   "(30 s, 1 min, 2 min, 4 min, 8 min), with jitter.")
+    lease_seconds: float = Field(default=300, gt=0, description="A message claimed this long ago by a worker that "
+                                 "died is a dead letter marked 'interrupted' (it may have gone out: never resent "
+                                 "by itself, so a person gets each message at most once).")
+
+
 class Settings(BaseSettings):
     """All of safeslot's settings."""
 
@@ -201,6 +270,10 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."

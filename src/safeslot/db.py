@@ -21,8 +21,9 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +60,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def normalize_url(url: str) -> str:
+    """The URL SQLAlchemy should use; ``postgresql://`` and ``postgres://`` (as hosting platforms and
+    libpq hand them out) mean the installed psycopg 3 driver. An unusable URL raises ValueError
+    saying what to change, so the app and the CLI fail at start, not on the first query."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "The database URL cannot be read. Use sqlite:///var/safeslot.db or "
+            "postgresql://user@host:5432/dbname."
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"safeslot runs on SQLite or PostgreSQL, not {backend!r}: use sqlite:/// or postgresql://.")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(
+            f"The database driver {parsed.drivername!r} is not installed: use postgresql:// "
+            "(psycopg 3, installed with safeslot) or postgresql+psycopg://."
+        ) from None
+    return parsed.render_as_string(hide_password=False)
+
+
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
@@ -66,6 +93,7 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 
 def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """An engine configured the same way for the app, the CLI and the tests."""
+    url = normalize_url(url)
     if is_sqlite(url):
         engine = create_engine(
             url,

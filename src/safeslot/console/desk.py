@@ -83,12 +83,12 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
     if member is None or not desk_name.strip():
         context.update(choosing=True, desk_name=desk_name)
         return _page(request, "staff/desk.html", context)
-    current = queue.at_desk(session, office, member.id)
+    current = queue.at_desk(session, office, member.id, now)
     name = None
     if current is not None and current.name_enc is not None:
         privacy.record_access(session, staff, "queue_ticket", [current.id], "front_desk", now)
         name = queue.open_name(ring, current)
-    waiting = [(queue.label(t), t) for t in views.waiting(session, office)]
+    waiting = [(queue.label(t), t) for t in views.waiting(session, office, now)]
     can_serve = queue.desk_of(session, office, member)
     context.update(
         choosing=False, member=member, desk_name=queue.desk_label(desk_name), current=current, name=name,

@@ -28,6 +28,7 @@ from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.errors import DomainError
+from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
 from safeslot.scheduling.models import Appointment, Office, Service
@@ -60,6 +61,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
     _staff.install(app)  # /console refusals of the authorization middleware become pages
     app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
+    app.state.status_page = pages.status_page  # and 503s of an unavailable database (safeslot/failures.py)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -246,6 +248,8 @@ def book(
     try:
         with session.begin_nested():  # a failed booking takes nothing, and the page can still be drawn
             appointment = service.book(session, ring, data, now)
+            if appointment.reminders_opt_in:  # reminders come in the language of this page
+                reminder_notices.remember_language(session, appointment.id, _lang(request))
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
         found = service.get_office(session, office)
         nearest = _choices(list(exc.extra.get("nearest", [])), found, _lang(request))
@@ -414,3 +418,8 @@ router.include_router(_clerk.router)
 router.include_router(_staff_forms.router)
 router.include_router(_queue_pages.router)
 router.include_router(_desk.router)
+
+from safeslot.console import messages as _messages  # noqa: E402
+
+router.include_router(_messages.public)
+router.include_router(_messages.staff_router)

@@ -50,6 +50,7 @@ ERROR_TITLES: dict[str, str] = {
     "invalid-transition": N_("This appointment cannot be changed"),
     "not-found": N_("We could not find that page"),
     "csrf": N_("This form has expired"),
+    "stop-link-unknown": N_("We could not find that stop link"),
     "internal": N_("Something went wrong on our side"),
     "rate-limited": N_("Too many tries for now"),
     "unavailable": N_("This service is briefly unavailable"),
@@ -58,6 +59,7 @@ ERROR_ADVICE: dict[str, str] = {
     "appointment-not-found": N_("Check the code on your confirmation. It has 10 letters and numbers."),
     "invalid-transition": N_("It was cancelled or the visit already happened. You can book a new appointment."),
     "csrf": N_("Go back, reload the page, and try again."),
+    "stop-link-unknown": N_("Open the whole link from the message, or call the office to stop reminders."),
     "internal": N_("Nothing was saved. Please try again in a few minutes."),
     "rate-limited": N_("Nothing was saved. Please wait a few minutes, then try again."),
     "unavailable": N_("Nothing was saved. Please try again in a minute."),
@@ -170,6 +172,14 @@ class PageRoute(APIRoute):
             except DomainError as exc:
                 return error_page(request, exc.slug, status_for(exc))
             except Exception as exc:
+                from safeslot import failures
+
+                if failures.unavailable(exc):  # the database is down or its disk read-only: 503, try again
+                    page = error_page(request, "unavailable", 503)
+                    page.headers["Retry-After"] = str(failures.RETRY_AFTER)
+                    return page
+                if failures.unstorable(exc):
+                    return error_page(request, "invalid-input", 422)
                 # No exception text on the page or in the log: it may carry personal data.
                 LOG.error("public page %s failed: %s", request.url.path.split("/")[1], type(exc).__name__)
                 if os.environ.get("SAFESLOT_DEBUG_PAGES"):

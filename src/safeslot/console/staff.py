@@ -94,6 +94,7 @@ HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/off
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
                 ("auditor", "/console/audit"))
 DONE = {
+    "retried": N_("The message is back in the outbox: it will be sent within a minute."),
     "status": N_("The appointment was updated."),
     "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
     "approve": N_("Your approval is recorded."),
@@ -195,6 +196,8 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
         items.append(("/console/audit", N_("Audit")))
+    if principal.roles & {"supervisor", "privacy_officer"}:
+        items.append(("/console/messages", N_("Messages not sent")))  # console/messages.py
     return items
 
 

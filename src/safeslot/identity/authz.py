@@ -119,6 +119,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
     ("GET", "/records"): PUBLIC_ONLY,
     ("POST", "/records"): PUBLIC_ONLY,
+    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/messages.py)
+    ("POST", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the token is the authority; it only turns messages off
     # staff console pages (console/staff.py)
     ("GET", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-in"): PUBLIC_ONLY,
@@ -135,6 +137,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/narrow"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
+    ("GET", "/console/messages"): roles(SUPERVISOR, PRIVACY),  # dead letters (notifications outbox)
+    ("POST", "/console/messages/{message_id}/retry"): roles(SUPERVISOR, PRIVACY),
     ("POST", "/console/audit/verify"): roles(AUDITOR),
     ("GET", "/console/office"): roles(SUPERVISOR),
     ("GET", "/console/appointments/new"): roles(CLERK),
@@ -198,6 +202,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/policy-changes"): roles(PRIVACY),
     ("POST", "/api/v1/policy-changes/{change_id}/approvals"): roles(PRIVACY),
     ("POST", "/api/v1/accounting/lookup"): PUBLIC_ONLY,
+    # notifications: replies to texts, signed by the SMS provider (notifications/endpoints.py)
+    ("POST", "/api/v1/sms/inbound"): PUBLIC_ONLY,
     # Transparency reports (reports/endpoints.py): public by design, like the log.
     ("GET", "/transparency/report"): PUBLIC_ONLY,
     ("GET", "/transparency/report/{name}"): PUBLIC_ONLY,
