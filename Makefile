@@ -16,13 +16,7 @@ install: $(STAMP)
 	@if [ -x scripts/build-assets ]; then scripts/build-assets; fi
 
 run: install
-	mkdir -p var
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot db upgrade
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot demo load
-	# the outbox worker (reminders, notices) beside the server; stopped with it
-	export SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo}; \
-	$(BIN)/safeslot worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/safeslot serve
+	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness) and the outbox worker, load the demo, serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi

@@ -30,7 +30,15 @@ class Environment(StrEnum):
 class DatabaseSettings(BaseModel):
     url: str = Field(
         default=f"sqlite:///{VAR_DIR / 'safeslot.db'}",
-        description="SQLAlchemy URL. SQLite (WAL) by default; postgresql+psycopg://… in production.",
+        description="SQLAlchemy URL the app uses (`serve` and every other command but `db upgrade`). SQLite (WAL) "
+        "by default; in production postgresql+psycopg://safeslot_app@…, logging in as the app role, which "
+        "`db upgrade` grants only what the app needs (docs/database-roles.md).",
+    )
+    owner_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the role that owns the schema, used only by `safeslot db upgrade`: it runs "
+        "the migrations and then grants the app role (the user in `url`) its rights. Unset: `url` is used, "
+        "which on PostgreSQL leaves the app able to alter its own triggers (refused outside demo mode).",
     )
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
     echo: bool = Field(default=False, description="Log SQL statements (never in production: values may be personal).")

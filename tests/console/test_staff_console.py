@@ -298,6 +298,7 @@ def test_the_auditor_sees_published_reports_in_the_console(session: Session, sta
     assert "Informes de transparencia publicados" in spanish.text
 
 
+@pytest.mark.as_owner  # it edits the log behind the office's back, as only the schema owner can
 def test_the_auditor_verifies_the_log_and_sees_when_it_was_last_verified(session: Session, staff: SignIn) -> None:
     auditor = staff("auditor")
     page = auditor.get("/console/audit")

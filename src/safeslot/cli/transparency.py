@@ -35,6 +35,15 @@ def keygen(
     print(signer.to_vkey())
 
 
+@log_app.command("vkey")
+def vkey() -> None:
+    """Print the log's verifier key (what witnesses and verifiers are given); demo mode makes the key if missing."""
+    from safeslot.transparency import service
+
+    s = settings()
+    print(service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo).to_vkey())
+
+
 @log_app.command("status")
 def status() -> None:
     """Size, root, last checkpoint and witness cosignatures."""
@@ -105,14 +114,20 @@ def verify(
         list[str] | None, typer.Option(help="A witness's cosignature verifier key; repeat for several.")
     ] = None,
     quorum: Annotated[int | None, typer.Option(help="Cosignatures required (default: every --witness).")] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A signed checkpoint of this log seen elsewhere; the log must extend it. Repeatable."),
+    ] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
     from safeslot.transparency.verify import VerificationError, verify_log
 
     try:
+        published = [p.read_text() for p in checkpoint or ()]
         with httpx.Client(timeout=30.0, follow_redirects=True) as client:
             result = verify_log(
-                client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum
+                client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum,
+                published=published,
             )
     except VerificationError as exc:
         err_console.print(f"[red]NOT VERIFIED:[/] {exc}")
@@ -122,18 +137,27 @@ def verify(
         f"{base64.b64encode(result.root).decode()}"
         + (f", cosigned by {', '.join(result.cosigned_by)}." if result.cosigned_by else ".")
     )
+    if published:
+        console.print(f"It extends all {len(published)} checkpoints given.")
+    if result.record_heads:
+        console.print(f"Record chain heads committed: {len(result.record_heads)} times, the latest at entry "
+                      f"{result.record_heads[-1][0]} ({', '.join(sorted(result.record_heads[-1][1]))}).")
 
 
 @witness_app.command("keygen")
 def witness_keygen(
     name: Annotated[str, typer.Option(help="The witness name, e.g. oig.example/witness")],
     key_file: Annotated[Path, typer.Option(help="Where to write the secret key (0600).")],
+    exist_ok: Annotated[bool, typer.Option(help="If the key file exists, print its verifier key instead.")] = False,
 ) -> None:
     """Create a witness cosigning key and print its verifier key."""
     from safeslot.transparency.note import CosignatureSigner
     from safeslot.transparency.service import write_key_file
 
     if key_file.exists():
+        if exist_ok:
+            print(CosignatureSigner.parse(key_file.read_text()).to_vkey())
+            return
         err_console.print(f"[red]{key_file} exists; refusing to overwrite.[/]")
         raise typer.Exit(1)
     signer = CosignatureSigner.generate(name)

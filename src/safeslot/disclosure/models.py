@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safeslot.chain import Chained
 from safeslot.db import Base, UTCDateTime
 
 
@@ -145,8 +146,10 @@ class Release(Base):
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class AccountingEntry(Base):
-    """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person."""
+class AccountingEntry(Chained, Base):
+    """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person.
+
+    Append-only and hash-chained (safeslot/chain.py; invariant 9): kept at least 5 years, unchanged."""
 
     __tablename__ = "disclosure_accounting"
 
