@@ -245,6 +245,40 @@ def walk_table(conn: Connection, table: str, committed: Iterable[bytes] = ()) ->
     return walk(table, rows(conn, table), committed)
 
 
+# --- exports, for verifiers outside the office ---
+
+
+def export_lines(conn: Connection, table: str) -> Iterator[dict[str, Any]]:
+    """A chained table as JSON-ready lines: a header, then each record's hashed content and links.
+
+    An auditor given the file checks it against the heads the public log committed
+    (`safeslot log verify --records FILE`), with no access to the office's database.
+    """
+    yield {"table": table, "format": "safeslot record chain v1"}
+    for row in rows(conn, table):
+        yield {"id": row.get("id"), "seq": row["chain_seq"], "prev": bytes(row["chain_prev"]).hex(),
+               "hash": bytes(row["chain_hash"]).hex(), "row": content(row)}
+
+
+def walk_export(lines: Iterable[Mapping[str, Any]], committed: Iterable[bytes] = ()) -> Walk:
+    """`walk` over an export made by `export_lines` (the content is already in canonical form)."""
+    it = iter(lines)
+    header = next(it, None)
+    if not header or header.get("format") != "safeslot record chain v1" or not isinstance(header.get("table"), str):
+        raise ChainError("not a safeslot record chain export (no header line)")
+    table = header["table"]
+
+    def records() -> Iterator[dict[str, Any]]:
+        for line in it:
+            try:
+                yield {**line["row"], "id": line.get("id"), "chain_seq": int(line["seq"]),
+                       "chain_prev": bytes.fromhex(line["prev"]), "chain_hash": bytes.fromhex(line["hash"])}
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ChainError(f"{table}: a malformed line in the export ({type(exc).__name__})") from exc
+
+    return walk(table, records(), committed)
+
+
 # --- the flush hook ---
 
 
@@ -317,7 +351,12 @@ def migration_install(op: Any, table: str) -> None:
 
 
 def install_append_only(op: Any, table: str) -> None:
-    """UPDATE, DELETE (and on PostgreSQL TRUNCATE) on ``table`` refused by the database."""
+    """UPDATE, DELETE (and on PostgreSQL TRUNCATE) on ``table`` refused by the database.
+
+    Idempotent: triggers of the same names (a table that was append-only before it joined
+    the chains) are replaced.
+    """
+    remove_append_only(op, table)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
                    "FOR EACH ROW EXECUTE FUNCTION log_append_only()")

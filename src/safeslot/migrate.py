@@ -48,18 +48,20 @@ def is_current(engine: Engine) -> bool:
 
 # --- least privilege on PostgreSQL (issue 14; docs/database-roles.md) ---
 
-APPEND_ONLY_FUNCTION = "log_append_only"  # the trigger function that marks a table append-only (migration 0003)
+# A table is append-only when a trigger runs a function named like this: log_append_only()
+# (migration 0003, safeslot.chain) or a domain's own, e.g. identity_append_only().
+APPEND_ONLY_FUNCTION = "%append_only"
 
 _APPEND_ONLY_TABLES = """
 SELECT DISTINCT c.relname FROM pg_trigger t
 JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_proc p ON p.oid = t.tgfoid
-WHERE p.proname = :fn AND n.nspname = current_schema() AND NOT t.tgisinternal
+WHERE p.proname LIKE :fn AND n.nspname = current_schema() AND NOT t.tgisinternal
 """
 
 
 def append_only_tables(conn: Connection) -> set[str]:
-    """Tables whose UPDATE and DELETE the database refuses (they carry a ``log_append_only`` trigger)."""
+    """Tables whose UPDATE and DELETE the database refuses (a trigger runs an ``…append_only()`` function)."""
     return {r[0] for r in conn.execute(text(_APPEND_ONLY_TABLES), {"fn": APPEND_ONLY_FUNCTION})}
 
 

@@ -150,6 +150,11 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             else:  # the privacy officer's approval accepted it: counsel sees the matches
                 assert page.locator("#match-table").is_visible()
             walk.check("request")
+            # Issue 13: check every field against the document, then approve.
+            for radio in page.locator("input[type=radio][value=match]").all():
+                radio.check()
+            page.click("#attest")
+            assert "Your check of the document is recorded." in page.inner_text("#done")
             page.click("#approve")
             assert expected in page.inner_text("#done")
             walk.check("approved")

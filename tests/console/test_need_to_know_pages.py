@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import intake, review, samplepdf
+from safeslot.disclosure import acceptance, intake, samplepdf
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
@@ -124,15 +124,16 @@ def test_the_reviewer_sees_matches_after_accepting_and_the_registrar_never(
     assert 'id="match-table"' not in own.text and 'id="accept"' not in own.text
     before = reviewer.get(path)
     assert 'id="accept"' in before.text and 'id="match-table"' not in before.text
-    assert _reads(session) == [] and session.scalar(select(func.count()).select_from(AccessAlert)) == 0
+    assert _reads(session, record_type="appointment") == []
+    assert session.scalar(select(func.count()).select_from(AccessAlert)) == 0
 
     token = TOKEN.search(before.text).group(1)  # type: ignore[union-attr]
     accepted = reviewer.post(f"{path}/accept", data={"csrf_token": token})
     assert accepted.status_code == 200 and "its matches are shown below" in accepted.text
     table = re.search(r'id="match-table".*?</table>', accepted.text, re.S)
-    assert table and "Matched" in table.group(0) and NAME not in accepted.text
-    assert {(r.record_id, r.role, r.purpose) for r in _reads(session)} == {(str(maria.id), "counsel",
-                                                                           "disclosure_review")}
+    assert table and "Matched" in table.group(0) and NAME not in table.group(0)
+    assert {(r.record_id, r.role, r.purpose) for r in _reads(session, record_type="appointment")} == {
+        (str(maria.id), "counsel", "disclosure_review")}
     assert 'id="match-table"' not in registrar.get(path).text, "the registrar never sees them"
     spanish = reviewer.get(f"{path}?lang=es").text
     assert "Citas que coinciden" in spanish and "Coincide" in spanish
@@ -170,8 +171,8 @@ def test_the_person_sees_when_staff_looked_at_their_appointment_by_role_and_offi
     # a disclosure review read: never shown here (a court may keep the request secret)
     reviewer = staff("counsel", username="counsel-a")
     found = _paper_request(session, keyring, _account(session, "desk-clerk-7"))
-    review.approve(session, Actor("staff", _account(session, "counsel-a").id, frozenset({"counsel"})), found.id,
-                   "counsel", NOW)
+    acceptance.accept(session, Actor("staff", _account(session, "counsel-a").id, frozenset({"counsel"})), found.id,
+                      NOW)
     session.flush()
     assert reviewer.get(f"/console/disclosures/{found.id}").status_code == 200
     assert _reads(session, purpose="disclosure_review")

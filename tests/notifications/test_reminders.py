@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -193,3 +194,25 @@ def test_a_message_interrupted_mid_send_is_never_sent_again_by_itself(
     assert recorder.sent == []
     [dead] = outbox.dead_letters(session)
     assert (dead.last_error or "").startswith("interrupted while sending")
+
+
+def test_the_queue_logs_no_personal_data(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    first = book(MONDAY_AFTER_DST, kind="email", contact="person.a@example.org")
+    second = book(MONDAY_AFTER_DST + dt.timedelta(days=1), contact="555-0177")
+    recorder.fail = TryLater("the mail server could not be reached (ConnectionRefusedError)")
+    run(first.starts_at - dt.timedelta(hours=2))
+    recorder.fail = None
+    run(first.starts_at - dt.timedelta(hours=1))
+    run(second.starts_at - dt.timedelta(hours=2), Router(email=recorder, phone=None))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "outbox message" in logged  # it does log, by id and kind
+    for secret in ("person.a", "example.org", "555-0177", "0177", "Test Person", "Central Benefits"):
+        assert secret not in logged, secret
+    stored = " ".join(f"{m.last_error} {m.dedupe_key}" for m in _messages(session))
+    assert "555" not in stored and "person.a" not in stored

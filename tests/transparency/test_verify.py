@@ -177,3 +177,42 @@ def test_the_log_must_extend_every_published_checkpoint_given(client: TestClient
     with pytest.raises(VerificationError, match="published checkpoint 1 is not signed by this log"):
         verify_log(client, URL, vkey(client),
                    published=[sign_note(Checkpoint(stranger.name, 5, b"\1" * 32).to_text(), [stranger])])
+
+
+def test_an_outside_auditor_checks_an_exported_access_log_against_the_public_log(
+    fresh_url: str, settings: Settings, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeslot.cli import common
+    from tests.transparency.test_log_support import chained_records
+
+    engine = build_engine(fresh_url)  # the app's role writes, as the app would
+    app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)
+    with transaction(build_sessionmaker(engine)) as s:
+        chained_records(s, keyring)
+    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
+    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
+    common.settings.cache_clear()
+    common.engine.cache_clear()
+    export = tmp_path / "access.jsonl"
+    runner = CliRunner()
+    try:
+        made = runner.invoke(log_app, ["export-records", "--table", "access_record", "--out", str(export)])
+        assert made.exit_code == 0 and "3 records of access_record" in made.output, made.output
+        key = app.state.log_signer.to_vkey()
+        with serve(app) as base:
+            args = ["verify", "--url", f"{base}/log", "--vkey", key, "--records", str(export)]
+            ok = runner.invoke(log_app, args)  # the checkpoint commits the heads first
+            assert ok.exit_code == 0, ok.output
+            assert "access_record, 3 records, every link holds and all 1 committed heads" in " ".join(ok.output.split())
+            lines = export.read_text().splitlines()
+            export.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # the auditor's copy lost one
+            gone = runner.invoke(log_app, args)
+            assert gone.exit_code == 1 and "access_record record #2 is missing" in " ".join(gone.output.split())
+            export.write_text("\n".join([lines[0], lines[1], lines[2]]) + "\n")  # or its newest record
+            cut = runner.invoke(log_app, args)
+            assert cut.exit_code == 1 and "committed at log entry" in " ".join(cut.output.split())
+    finally:
+        common.engine().dispose()
+        common.settings.cache_clear()
+        common.engine.cache_clear()
+        engine.dispose()

@@ -118,6 +118,11 @@ def verify(
         list[Path] | None,
         typer.Option(help="A signed checkpoint of this log seen elsewhere; the log must extend it. Repeatable."),
     ] = None,
+    records: Annotated[
+        list[Path] | None,
+        typer.Option(help="An export from `safeslot log export-records`: check it against the chain heads the "
+                     "log committed. Repeatable."),
+    ] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
     from safeslot.transparency.verify import VerificationError, verify_log
@@ -139,9 +144,51 @@ def verify(
     )
     if published:
         console.print(f"It extends all {len(published)} checkpoints given.")
+    for path in records or ():
+        _verify_export(path, result.record_heads)
     if result.record_heads:
         console.print(f"Record chain heads committed: {len(result.record_heads)} times, the latest at entry "
                       f"{result.record_heads[-1][0]} ({', '.join(sorted(result.record_heads[-1][1]))}).")
+
+
+def _verify_export(path: Path, record_heads: list[tuple[int, dict[str, bytes]]]) -> None:
+    import json
+
+    from safeslot import chain
+
+    try:
+        with path.open() as f:
+            lines = (json.loads(line) for line in f if line.strip())
+            first: dict[str, object] = next(lines, {})
+            table = str(first.get("table"))
+            commits = [(i, heads[table]) for i, heads in record_heads if table in heads]
+            w = chain.walk_export([first, *lines], (h for _, h in commits))
+            chain.check_commitments(w, commits)
+    except (OSError, ValueError, chain.ChainError) as exc:
+        err_console.print(f"[red]NOT VERIFIED:[/] {path}: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{path}: {table}, {w.count} records, every link holds and all {len(commits)} committed heads "
+                  "are in it.")
+
+
+@log_app.command("export-records")
+def export_records(
+    table: Annotated[str, typer.Option(help="A chained table, e.g. access_record or disclosure_accounting.")],
+    out: Annotated[Path, typer.Option(help="Where to write the JSON lines (it holds staff and record ids).")],
+) -> None:
+    """Export a hash-chained table for an auditor, who checks it with `safeslot log verify --records`."""
+    import json
+
+    from safeslot import chain
+
+    if table not in chain.chained_tables():
+        err_console.print(f"[red]{table} is not a chained table;[/] one of: {', '.join(chain.chained_tables())}.")
+        raise typer.Exit(1)
+    n = -1
+    with transaction() as session, out.open("w") as f:
+        for n, line in enumerate(chain.export_lines(session.connection(), table)):  # noqa: B007
+            f.write(json.dumps(line, sort_keys=True) + "\n")
+    console.print(f"{n} records of {table} written to {out}.")
 
 
 @witness_app.command("keygen")

@@ -80,6 +80,11 @@ LABELS: dict[str, dict[str, str]] = {
         "unmatched": N_("No match"),
         "dropped": N_("Dropped by a reviewer"),
     },
+    "consent": {
+        "requester_is_subject": N_("the person asks for their own records"),
+        "names_recipient": N_("the form names the recipient"),
+        "names_purpose": N_("the form names the purpose"),
+    },
     "role": {
         "privacy_officer": N_("Privacy officer"),
         "counsel": N_("Counsel"),

@@ -20,18 +20,18 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from safeslot.console import csrf, i18n, pages
+from safeslot.console import csrf, disclosure_review, i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.labels import label
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import acceptance, release, review
+from safeslot.disclosure import acceptance, attest, release, review
 from safeslot.disclosure import service as disclosure
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor
-from safeslot.errors import DomainError, InvalidInput, status_for
+from safeslot.errors import DomainError, InvalidInput, NotFound, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
@@ -103,6 +103,9 @@ DONE = {
     "deny": N_("The request is denied."),
     "narrow": N_("The scope is narrowed. Both reviewers must approve again."),
     "ask": N_("Your question was sent to the requester."),
+    "attested": N_("Your check of the document is recorded. You may approve now."),
+    "sent_back": N_("The document does not match what was typed: the request went back to the requester, "
+                    "or was decided again on what the document shows."),
     "verified": N_("The log is verified: every entry matches the signed checkpoint."),
 }
 
@@ -324,7 +327,8 @@ def queue(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -
 
 
 @router.get("/disclosures/{request_id}")
-def request_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+def request_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                 now: NowDep) -> Response:
     engine, lang = _engine(request), language(request)
     found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
     out = disclosure.view(session, engine, found, now)
@@ -333,14 +337,41 @@ def request_page(request_id: int, request: Request, staff: StaffDep, session: Se
         "staff": staff, "title": N_("Disclosure request"), "out": out, "model": found,
         "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id),
         "approvals": review.approvals(session, request_id), "my_roles": my_roles,
-        "open": found.status in OPEN, "matches_state": acceptance.may_see_matches(staff, found), "matches": [],
+        "open": found.status in OPEN, "in_review": found.status == "in_review",
+        **disclosure_review.context(session, ring, found, staff, request.app.state.document_checks.limits, now),
+        "matches_state": acceptance.may_see_matches(staff, found), "matches": [],
     }
     if context["matches_state"] == "yes":
         # Each candidate shown is a staff read of personal data: written to the access log.
         context["matches"] = [
             {"subject": s, "candidates": [{"c": c, "when": _when(c.starts_at, lang)} for c in s.candidates]}
             for s in acceptance.read_matches(session, staff, found, now)]
+    signed_at = context["signature"]["signed_at"]
+    context["signature"]["signed_at"] = _when(signed_at, lang) if signed_at else None
     return _page(request, "staff/request.html", context)
+
+
+@router.get("/disclosures/{request_id}/pages/{page}")
+def document_page(request_id: int, page: int, request: Request, staff: StaffDep, session: SessionDep,
+                  now: NowDep) -> Response:
+    """A page of the instrument as PNG, rendered on the server; staff reviewers only, recorded."""
+    found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
+    png = disclosure_review.page_image(session, found, staff, page, request.app.state.document_checks.limits, now)
+    if png is None:
+        raise NotFound("The document has no such page.")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Robots-Tag": "none"})
+
+
+@router.post("/disclosures/{request_id}/attest")
+async def attest_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                      now: NowDep) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    answers, corrections = disclosure_review.answers_from_form(form)
+    role = _role(staff, form.get("role", ""))
+    attest.attest(session, ring, _engine(request), _actor(staff), request_id, role,
+                  form.get("document_sha256", ""), answers, corrections, now)
+    sent_back = disclosure.get_request(session, request_id).status != "in_review"
+    return _see_other(f"/console/disclosures/{request_id}?done={'sent_back' if sent_back else 'attested'}")
 
 
 @router.post("/disclosures/{request_id}/accept")

@@ -18,6 +18,7 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import (
     acceptance,
     accounting,
+    attest,
     holds,
     intake,
     policy_files,
@@ -37,6 +38,7 @@ from safeslot.disclosure.schemas import (
     Actor,
     AgreementIn,
     AnswerIn,
+    AttestationIn,
     HoldIn,
     NarrowIn,
     PolicyChangeIn,
@@ -158,6 +160,15 @@ def accept(request_id: int, request: Request, session: SessionDep, engine: Engin
 def subjects(request_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
     found = acceptance.read_matches(session, principal, service.get_request(session, request_id), now)
     return JSON([s.model_dump(mode="json") for s in found])
+
+
+@router.post("/disclosure-requests/{request_id}/attestations", response_model=RequestOut,
+             summary="Check the typed metadata against the document, field by field; a mismatch sends it back")
+def attest_request(request_id: int, body: AttestationIn, request: Request, session: SessionDep, ring: RingDep,
+                   engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
+    attest.attest(session, ring, engine, _actor(session, principal), request_id, body.role, body.document_sha256,
+                  dict(body.fields), {str(k): v for k, v in body.corrections.items()}, now)
+    return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/approvals", response_model=RequestOut,

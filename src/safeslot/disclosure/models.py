@@ -55,6 +55,9 @@ class DisclosureRequest(Base):
     document_pages: Mapped[int] = mapped_column(Integer, default=0)
     signature_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     signature_signer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Facts a reviewer corrected against the document (instrument_type, signer_type, purpose):
+    # the policy is decided on these, not on what the requester typed (attest.py).
+    attested_facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     document: Mapped[bytes] = mapped_column(LargeBinary)
@@ -123,6 +126,28 @@ class ReviewAction(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Approvals are voided when the scope changes afterwards; they stay in the record.
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Attestation(Base):
+    """One reviewer's check of the typed metadata against the document, field by field.
+
+    `fields` maps each field (attest.fields_for) to "match" or "mismatch"; `corrections`
+    holds what the document shows for an enumerated field that did not match. It is bound to
+    the document's SHA-256; an answer from the requester or a new decision voids it.
+    """
+
+    __tablename__ = "disclosure_attestation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(24))
+    reviewer: Mapped[str] = mapped_column(String(32))  # the pseudonym the log names
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    corrections: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     void: Mapped[bool] = mapped_column(Boolean, default=False)
 
 

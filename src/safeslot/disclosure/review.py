@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import attest, logbook
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
@@ -58,7 +58,7 @@ def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, 
                                  **logged}, now)
 
 
-def _void_approvals(session: Session, request: DisclosureRequest) -> None:
+def void_approvals(session: Session, request: DisclosureRequest) -> None:
     for act in repo.reviews(session, request.id):
         if act.action == "approve":
             act.void = True
@@ -74,6 +74,10 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
     request = _reviewable(session, actor, request_id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
+    attested = attest.standing(session, request, actor.id, role)
+    if attested is None:
+        # Issue 13: a reviewer judges the document, not what was typed.
+        raise Conflict("Check the document field by field first (attest); then approve.")
     if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
         # Approvals are for the scope that will leave: counsel settles who is who first.
         raise Conflict("A named person matches several people's records; counsel must resolve the match first.")
@@ -83,7 +87,7 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
         raise ReviewerNotAllowed("You already approved this request; the second approval must come from someone else.")
     if role in standing:
         raise Conflict(f"A {role} already approved this request; the other role must approve now.")
-    _act(session, request, actor, role, "approve", None, now)
+    _act(session, request, actor, role, "approve", None, now, attestation=attest.log_view(attested))
     session.flush()
     standing[role] = actor.id
     if all(r in standing for r in REVIEW_ROLES):
@@ -118,7 +122,8 @@ def provide_information(session: Session, actor: Actor, request_id: int, answer:
         raise RequestNotReviewable("No question is waiting for an answer on this request.")
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role="requester", action="answer",
                              reason=answer, at=now, void=False))
-    _void_approvals(session, request)
+    void_approvals(session, request)
+    attest.void_all(session, request.id)
     request.status = "in_review"
     request.info_request = None
     session.flush()
@@ -142,7 +147,7 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
         if category not in rows:
             raise InvalidInput(f"Category {category} was not requested.")
         rows[category].dropped_reason = reason
-    _void_approvals(session, request)
+    void_approvals(session, request)
     left_people = [s for s in subjects.values() if s.status != "dropped"]
     left_categories = [r for r in rows.values() if r.outcome != Outcome.DENY and not r.dropped_reason]
     _act(session, request, actor, role, "narrow", reason, now,

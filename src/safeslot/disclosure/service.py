@@ -111,10 +111,12 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
     holds = repo.active_holds(session, now)
     categories = tuple(Category(c) for c in request.categories)
     people = [s for s in repo.subjects(session, request.id) if s.status != "dropped"]
+    # What reviewers saw in the document wins over what was typed (attest.py).
+    attested = request.attested_facts or {}
     return RequestFacts(
-        instrument_type=InstrumentType(request.instrument_type),
-        signer_type=SignerType(request.signer_type),
-        purpose=Purpose(request.purpose),
+        instrument_type=InstrumentType(attested.get("instrument_type", request.instrument_type)),
+        signer_type=SignerType(attested.get("signer_type", request.signer_type)),
+        purpose=Purpose(attested.get("purpose", request.purpose)),
         agency=request.agency,
         categories=categories,
         named_categories=frozenset(categories),
@@ -136,10 +138,12 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
 
 
 def decide(
-    session: Session, ring: KeyRing, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime
+    session: Session, ring: KeyRing, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime,
+    stage: str | None = None,
 ) -> Decision:
     """Decide every category, store the answers with the request and log them in the same
-    transaction (invariant 4). Subjects are matched only when something may go forward."""
+    transaction (invariant 4). Subjects are matched only when something may go forward.
+    `stage` "attestation": decided again on the facts reviewers attested (attest.py)."""
     decision = engine.decide(facts_for(session, request, now))
     for decided in decision.categories:
         session.add(
@@ -178,6 +182,7 @@ def decide(
             "profile": decision.profile,
             "categories": [{"category": d.category, "outcome": d.outcome.value, "policies": list(d.policy_ids)}
                            for d in decision.categories],
+            **({"stage": stage} if stage else {}),
         },
         now,
     )
@@ -266,6 +271,13 @@ def candidate_counts(subjects: Sequence[RequestSubject]) -> list[int]:
 # --- what callers see ----------------------------------------------------------------
 
 
+def attestation_fields(request: DisclosureRequest, subjects: Sequence[RequestSubject]) -> list[str]:
+    from safeslot.disclosure.attest import fields_for  # attest builds on this module
+
+    return fields_for(request, subjects)
+
+
+
 def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime) -> RequestOut:
     """The request as the requester and reviewers see it: no subject's name, ever."""
     reasons = {}
@@ -296,6 +308,10 @@ def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now
         deadline=request.deadline,
         overdue=bool(request.deadline and now > request.deadline and request.status in OPEN_STATES),
         log_index=request.decision_log_index,
+        document_pages=request.document_pages or 0,
+        document_signature=request.document_signature or "none",
+        attestation_fields=attestation_fields(request, repo.subjects(session, request.id)),
+        info_request=request.info_request,
     )
 
 

@@ -24,7 +24,7 @@ from safeslot.scheduling.models import (
     WeeklyHours,
 )
 from safeslot.scheduling.offices import get_service, office_item
-from safeslot.scheduling.rules import BASE_LANGUAGE, day_lock_key, interpreter_language, valid_zone
+from safeslot.scheduling.rules import BASE_LANGUAGE, interpreter_language, lock_keys, valid_zone
 from safeslot.scheduling.slots import generate_slots
 
 
@@ -200,7 +200,7 @@ def reassign(
     appointments = repo.holding_appointments(session, office.id, now, staff_ids)
     if not appointments:
         return done
-    repo.lock_days(session, [day_lock_key(office.id, a.starts_at, office.timezone) for a in appointments])
+    repo.take_locks(session, [k for a in appointments for k in lock_keys(office.id, a.starts_at, a.ends_at)])
     people = people_of(session, office.id)
     by_id = {p.id: p for p in people}
     slugs = {s.id: s.slug for s in repo.services(session, office.id)}

@@ -14,9 +14,10 @@ are re-checked against the staff table (active, service, language), so a stale
 cache can never assign someone who left; the holds' primary key refuses any
 double in the database itself.
 
-Group commit: each writer takes up to ``BATCH`` queued plans, sorts them by day
-lock key, takes the day locks in that order in one statement (so batches of
-several workers and the sync path, which locks the same way, cannot deadlock),
+Group commit: each writer takes up to ``BATCH`` queued plans, takes all their
+locks (``rules.lock_keys``: office and hour) in ascending order in one statement
+(so batches of several workers and the sync path, which locks the same way,
+cannot deadlock),
 runs one statement per booking and one COMMIT; answers go out after the COMMIT.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
@@ -416,13 +417,13 @@ class FastBooking:
     async def _commit(self, conn: asyncpg.Connection, batch: list[Booking]) -> bool:
         """Run a batch in one transaction and settle every booking in it; False if the connection was lost."""
         live = sorted((b for b in batch if not b.abandoned),
-                      key=lambda b: (b.plan.lock_key, b.plan.start, b.plan.service.id))
+                      key=lambda b: (b.plan.lock_keys, b.plan.start, b.plan.service.id))
         for b in batch:
             if b.abandoned:
                 _settle(b.done, None)
         if not live:
             return True
-        keys = ",".join(str(k) for k in sorted({b.plan.lock_key for b in live}))
+        keys = ",".join(str(k) for k in sorted({k for b in live for k in b.plan.lock_keys}))
         begin = f"BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k"
         for _ in range(RETRIES):
             try:

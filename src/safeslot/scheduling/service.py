@@ -1,7 +1,7 @@
 """The scheduling domain's service-level functions, in one place for other domains and the endpoints.
 
 The rules live in modules by use case (scheduling/README.md): ``rules`` (times,
-codes, windows, the day lock), ``offices`` (look-ups), ``slots`` (the start-time
+codes, windows, the assignment locks), ``offices`` (look-ups), ``slots`` (the start-time
 grid and the people-level search), ``assignment`` (who serves a visit), ``plan``
 (the pure booking plan), ``booking`` (booking and managing by code) and
 ``administration`` (an office's services, staff, hours, closures, reassignment).
