@@ -16,8 +16,10 @@ lock, so capacity holds on both.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -95,6 +97,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     """An engine configured the same way for the app, the CLI and the tests."""
     url = normalize_url(url)
     if is_sqlite(url):
+        _private_file(url)
         engine = create_engine(
             url,
             echo=echo,
@@ -109,6 +112,22 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
     )
+
+
+def _private_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (mode 0600) before SQLite opens it:
+    SQLite gives the WAL and shared-memory files the database file's mode, so they are 0600
+    too (issue 13). An existing file's group and other bits are removed."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for sibling in (file, Path(f"{file}-wal"), Path(f"{file}-shm")):
+        if sibling.exists() and sibling.stat().st_mode & 0o077:
+            sibling.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

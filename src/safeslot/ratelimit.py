@@ -291,8 +291,11 @@ class AddressLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book")}
+BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book"),
+           # a walk-in ticket takes a place in the day's queue as a booking takes a time
+           ("POST", "/queue/{office}/ticket"), ("POST", "/api/v1/offices/{office}/queue/tickets")}
 LOOKUP = {
+    ("POST", "/queue/{office}/check-in"), ("POST", "/api/v1/offices/{office}/queue/check-ins"),
     ("GET", "/api/v1/appointments/{code}"), ("POST", "/api/v1/appointments/{code}/cancel"),
     ("POST", "/api/v1/appointments/{code}/reschedule"), ("POST", "/api/v1/accounting/lookup"),
     ("GET", "/booked/{code}"), ("POST", "/manage"), ("GET", "/manage/{code}"),

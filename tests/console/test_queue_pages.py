@@ -168,3 +168,17 @@ def test_the_api_answers_problems_that_say_what_to_do(
     supervisor.headers["accept"] = "application/json"
     board = supervisor.get("/api/v1/offices/central/queue").json()
     assert [row["number"] for row in board["open"]] == ["W001"] and "name" not in board["open"][0]
+
+
+def test_at_a_kiosk_the_ticket_can_be_followed_on_a_phone(client: TestClient, office: str) -> None:
+    answer = client.post("/queue/central/ticket?lang=es", data={"service": "card", "kiosk": "1"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].endswith("&kiosk=1")
+    page = client.get(answer.headers["location"])
+    token = TICKET.search(answer.headers["location"])
+    assert token
+    assert f'src="/ticket/{token.group(1)}/qr.svg"' in page.text
+    assert 'href="/queue/central?kiosk=1&amp;lang=es"' in page.text  # back to the start for the next person
+    assert "<form" not in page.text.split("<main", 1)[1]  # no "give up my place" on a shared screen
+    qr = client.get(f"/ticket/{token.group(1)}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")

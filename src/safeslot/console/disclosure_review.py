@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.console.i18n import N_
-from safeslot.disclosure import attest, document
+from safeslot.disclosure import attest, document, sealed
 from safeslot.disclosure import repository as disclosure_repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.identity.service import Principal
@@ -55,20 +55,21 @@ def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> l
     """One row per field to check: its label, what was typed, and whether the value is a code the
     template translates (`kind`, for label()) or text shown as typed."""
     subjects = [s for s in disclosure_repo.subjects(session, request.id) if s.status != "dropped"]
+    text = sealed.typed(ring, request)
     typed: dict[str, tuple[str | None, Any]] = {
         "instrument_type": ("instrument", request.instrument_type),
-        "issuer": (None, request.issuer),
-        "signer": (None, request.signer_name),
+        "issuer": (None, text.get("issuer")),
+        "signer": (None, text.get("signer_name")),
         "signer_type": ("signer", request.signer_type),
         "purpose": ("purpose", request.purpose),
-        "court": (None, request.court or "—"),
-        "docket": (None, request.docket or "—"),
+        "court": (None, text.get("court") or "—"),
+        "docket": (None, text.get("docket") or "—"),
         "date_range": (None, "; ".join(
             f"{s.date_from or '…'} – {s.date_to or '…'}" for s in subjects if s.date_from or s.date_to)),  # noqa: RUF001
         "categories": ("category", list(request.categories)),
-        "nda_authority": (None, request.nda_authority or "—"),
+        "nda_authority": (None, text.get("nda_authority") or "—"),
         "nda_end": (None, request.nda_expires_at.date().isoformat() if request.nda_expires_at else "—"),
-        "emergency_justification": (None, request.emergency_justification or "—"),
+        "emergency_justification": (None, text.get("emergency_justification") or "—"),
         "consent_form": ("consent", [k for k, v in (
             ("requester_is_subject", request.consent_requester_is_subject),
             ("names_recipient", request.consent_names_recipient),
@@ -94,12 +95,13 @@ def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: 
     """What the review page shows about the document; the view is recorded (invariant 8)."""
     privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
     try:
-        text = document.page_text(request.document, limits)
+        text = document.page_text(sealed.document(ring, request), limits)
     except document.DocumentRejected:  # pragma: no cover - it passed the same check at intake
         text = []
     standing = {role: attest.standing(session, request, staff.id, role) is not None
                 for role in attest.REVIEW_ROLES if role in staff.roles}
     return {
+        "typed": sealed.typed(ring, request),
         "pages": list(range(1, (request.document_pages or 0) + 1)),
         "page_text": text,
         "signature": {
@@ -114,13 +116,13 @@ def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: 
     }
 
 
-def page_image(session: Session, request: DisclosureRequest, staff: Principal, page: int,
+def page_image(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal, page: int,
                limits: document.DocumentLimits, now: dt.datetime) -> bytes | None:
     """Page `page` (1-based) as PNG, or None if the document has no such page; recorded."""
     if not 1 <= page <= (request.document_pages or 0):
         return None
     privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
-    return document.page_png(request.document, page - 1, limits)
+    return document.page_png(sealed.document(ring, request), page - 1, limits)
 
 
 def answers_from_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -34,7 +34,7 @@ from safeslot.scheduling.queue import views
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["queue pages"])
 
-JS_POLL_SECONDS = 5  # with JavaScript the page re-reads itself this often; without, settings.queue.refresh_seconds
+JS_POLL_SECONDS = 10  # with JavaScript the page re-reads itself this often; without, settings.queue.refresh_seconds
 # What the check-in page says for each refusal of the queue service, in the person's language.
 MESSAGES: dict[type[DomainError], tuple[str, str]] = {
     queue_errors.TooEarlyToCheckIn: ("code", N_("It is too early to check in. Come back closer to your appointment "

@@ -331,11 +331,11 @@ def request_page(request_id: int, request: Request, staff: StaffDep, session: Se
                  now: NowDep) -> Response:
     engine, lang = _engine(request), language(request)
     found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
-    out = disclosure.view(session, engine, found, now)
+    out = disclosure.view(session, engine, found, now, ring)
     my_roles = [r for r in review.REVIEW_ROLES if r in staff.roles]
     context = {
         "staff": staff, "title": N_("Disclosure request"), "out": out, "model": found,
-        "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id),
+        "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id, ring),
         "approvals": review.approvals(session, request_id), "my_roles": my_roles,
         "open": found.status in OPEN, "in_review": found.status == "in_review",
         **disclosure_review.context(session, ring, found, staff, request.app.state.document_checks.limits, now),
@@ -353,10 +353,10 @@ def request_page(request_id: int, request: Request, staff: StaffDep, session: Se
 
 @router.get("/disclosures/{request_id}/pages/{page}")
 def document_page(request_id: int, page: int, request: Request, staff: StaffDep, session: SessionDep,
-                  now: NowDep) -> Response:
+                  ring: RingDep, now: NowDep) -> Response:
     """A page of the instrument as PNG, rendered on the server; staff reviewers only, recorded."""
     found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
-    png = disclosure_review.page_image(session, found, staff, page, request.app.state.document_checks.limits, now)
+    png = disclosure_review.page_image(session, ring, found, staff, page, request.app.state.document_checks.limits, now)
     if png is None:
         raise NotFound("The document has no such page.")
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Robots-Tag": "none"})
@@ -403,24 +403,25 @@ def approve(request_id: int, request: Request, staff: StaffDep, session: Session
 
 
 @router.post("/disclosures/{request_id}/deny")
-def deny(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def deny(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
          role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
-    review.deny(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    review.deny(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now, ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=deny")
 
 
 @router.post("/disclosures/{request_id}/narrow")
-def narrow(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def narrow(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
            role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
            drop: Annotated[list[str] | None, Form()] = None) -> Response:
-    review.narrow(session, _actor(staff), request_id, _role(staff, role), _reason(reason), [], drop or [], now)
+    review.narrow(session, _actor(staff), request_id, _role(staff, role), _reason(reason), [], drop or [], now,
+                  ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=narrow")
 
 
 @router.post("/disclosures/{request_id}/ask")
-def ask(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def ask(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
         role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
-    review.ask_information(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    review.ask_information(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now, ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=ask")
 
 

@@ -57,6 +57,7 @@ from safeslot.errors import problem_response
 from safeslot.http import JSON
 from safeslot.identity.guard import PrincipalDep
 from safeslot.identity.service import Principal
+from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
@@ -96,7 +97,8 @@ def _actor(session: Session, principal: Principal) -> Actor:
 
 def _out(request_: Request, session: Session, engine: PolicyEngine, request_id: int, now: dt.datetime) -> JSON:
     found = service.get_request(session, request_id)
-    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+    ring: KeyRing = request_.app.state.keyring
+    return JSON(service.view(session, engine, found, now, ring).model_dump(mode="json"))
 
 
 @router.post("/disclosure-requests", status_code=201, response_model=RequestOut,
@@ -135,15 +137,16 @@ def list_requests(session: SessionDep, engine: EngineDep, now: NowDep, principal
 
 @router.get("/disclosure-requests/{request_id}", response_model=RequestOut)
 def get_request(request_id: int, session: SessionDep, engine: EngineDep, now: NowDep,
-                principal: PrincipalDep) -> Response:
+                ring: RingDep, principal: PrincipalDep) -> Response:
     found = service.get_visible_request(session, _actor(session, principal), request_id)
-    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+    return JSON(service.view(session, engine, found, now, ring).model_dump(mode="json"))
 
 
 @router.get("/disclosure-requests/{request_id}/explanation", summary="Why the policy decided as it did")
-def explain(request_id: int, session: SessionDep, engine: EngineDep, principal: PrincipalDep) -> Response:
+def explain(request_id: int, session: SessionDep, engine: EngineDep, ring: RingDep,
+            principal: PrincipalDep) -> Response:
     service.get_visible_request(session, _actor(session, principal), request_id)
-    return JSON({"lines": service.explain(session, engine, request_id)})
+    return JSON({"lines": service.explain(session, engine, request_id, ring)})
 
 
 @router.post("/disclosure-requests/{request_id}/acceptance", response_model=RequestOut,
@@ -181,31 +184,31 @@ def approve(request_id: int, body: ReviewIn, request: Request, session: SessionD
 
 
 @router.post("/disclosure-requests/{request_id}/denial", response_model=RequestOut)
-def deny(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+def deny(request_id: int, body: ReasonIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
          now: NowDep, principal: PrincipalDep) -> Response:
-    review.deny(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    review.deny(session, _actor(session, principal), request_id, body.role, body.reason, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/narrowing", response_model=RequestOut)
-def narrow(request_id: int, body: NarrowIn, request: Request, session: SessionDep, engine: EngineDep,
+def narrow(request_id: int, body: NarrowIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
            now: NowDep, principal: PrincipalDep) -> Response:
     review.narrow(session, _actor(session, principal), request_id, body.role, body.reason, body.drop_subjects,
-                  [c.value for c in body.drop_categories], now)
+                  [c.value for c in body.drop_categories], now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/information-requests", response_model=RequestOut)
-def ask(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+def ask(request_id: int, body: ReasonIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
         now: NowDep, principal: PrincipalDep) -> Response:
-    review.ask_information(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    review.ask_information(session, _actor(session, principal), request_id, body.role, body.reason, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/information", response_model=RequestOut)
-def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDep, engine: EngineDep,
+def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
            now: NowDep, principal: PrincipalDep) -> Response:
-    review.provide_information(session, _actor(session, principal), request_id, body.answer, now)
+    review.provide_information(session, _actor(session, principal), request_id, body.answer, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 

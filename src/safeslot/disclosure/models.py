@@ -60,7 +60,10 @@ class DisclosureRequest(Base):
     attested_facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    document: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[bytes] = mapped_column(LargeBinary)  # sealed (sealed.py) when typed_enc is set
+    # The typed free text (issuer, court, docket, signer, statutes, NDO authority, emergency
+    # justification) as sealed JSON; the plain columns then hold only markers (sealed.py).
+    typed_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     document_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     policy_set_hash: Mapped[str | None] = mapped_column(String(64))

@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import attest, logbook
+from safeslot.disclosure import attest, logbook, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
@@ -23,6 +23,7 @@ from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
 from safeslot.errors import Conflict, InvalidInput
+from safeslot.privacy.crypto import KeyRing
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
@@ -47,10 +48,18 @@ LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask
                   "resolve_match": "resolve_match"}
 
 
+def _seal(ring: KeyRing | None, request: DisclosureRequest, text: str | None, context: str) -> str | None:
+    """A reviewer's or requester's free text, sealed at rest when the caller has the key ring
+    (issue 13; every HTTP and console path passes it)."""
+    if ring is None or text is None:
+        return text
+    return sealed.seal_text(ring, text, context, sealed.month_of(request))
+
+
 def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, action: str,
-         reason: str | None, now: dt.datetime, **logged: object) -> None:
+         reason: str | None, now: dt.datetime, ring: KeyRing | None = None, **logged: object) -> None:
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role=role, action=action,
-                             reason=reason, at=now, void=False))
+                             reason=_seal(ring, request, reason, "disclosure_review.reason"), at=now, void=False))
     if action in LOGGED_ACTIONS:
         # The role, never the person or the reason's text (which may name people).
         logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now),
@@ -96,24 +105,26 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
     return False
 
 
-def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime) -> None:
+def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime,
+         ring: KeyRing | None = None) -> None:
     request = _reviewable(session, actor, request_id, role, now)
-    _act(session, request, actor, role, "deny", reason, now)
+    _act(session, request, actor, role, "deny", reason, now, ring)
     request.status = "denied"
     request.closed_reason = "Denied by a reviewer."
     session.flush()
 
 
 def ask_information(session: Session, actor: Actor, request_id: int, role: str, question: str,
-                    now: dt.datetime) -> None:
+                    now: dt.datetime, ring: KeyRing | None = None) -> None:
     request = _reviewable(session, actor, request_id, role, now)
-    _act(session, request, actor, role, "ask_information", question, now)
+    _act(session, request, actor, role, "ask_information", question, now, ring)
     request.status = "info_requested"
-    request.info_request = question
+    request.info_request = _seal(ring, request, question, "disclosure_request.info_request")
     session.flush()
 
 
-def provide_information(session: Session, actor: Actor, request_id: int, answer: str, now: dt.datetime) -> None:
+def provide_information(session: Session, actor: Actor, request_id: int, answer: str, now: dt.datetime,
+                        ring: KeyRing | None = None) -> None:
     """The requester answers; review starts again and earlier approvals are void."""
     request = get_request(session, request_id, for_update=True)
     if actor.kind != "official" or actor.agency != request.agency:
@@ -121,7 +132,8 @@ def provide_information(session: Session, actor: Actor, request_id: int, answer:
     if request.status != "info_requested":
         raise RequestNotReviewable("No question is waiting for an answer on this request.")
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role="requester", action="answer",
-                             reason=answer, at=now, void=False))
+                             reason=_seal(ring, request, answer, "disclosure_review.reason"), at=now,
+                             void=False))
     void_approvals(session, request)
     attest.void_all(session, request.id)
     request.status = "in_review"
@@ -130,9 +142,11 @@ def provide_information(session: Session, actor: Actor, request_id: int, answer:
 
 
 def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: str,
-           drop_subjects: list[int], drop_categories: list[str], now: dt.datetime) -> None:
+           drop_subjects: list[int], drop_categories: list[str], now: dt.datetime,
+           ring: KeyRing | None = None) -> None:
     """Drop people or categories from the scope, with a reason. Never widens."""
     request = _reviewable(session, actor, request_id, role, now)
+    stored_reason = _seal(ring, request, reason, "disclosure_decision.dropped_reason")
     if not drop_subjects and not drop_categories:
         raise InvalidInput("Name the subjects or categories to drop.")
     subjects = {s.id: s for s in repo.subjects(session, request.id)}
@@ -141,16 +155,16 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
             raise InvalidInput(f"Subject {subject_id} is not part of this request.")
         subjects[subject_id].status = "dropped"
         subjects[subject_id].appointment_ids = []
-        subjects[subject_id].dropped_reason = reason
+        subjects[subject_id].dropped_reason = stored_reason
     rows = {r.category: r for r in repo.decisions(session, request.id)}
     for category in drop_categories:
         if category not in rows:
             raise InvalidInput(f"Category {category} was not requested.")
-        rows[category].dropped_reason = reason
+        rows[category].dropped_reason = stored_reason
     void_approvals(session, request)
     left_people = [s for s in subjects.values() if s.status != "dropped"]
     left_categories = [r for r in rows.values() if r.outcome != Outcome.DENY and not r.dropped_reason]
-    _act(session, request, actor, role, "narrow", reason, now,
+    _act(session, request, actor, role, "narrow", reason, now, ring,
          categories=[r.category for r in left_categories], subjects=len(left_people))
     if not left_people or not left_categories:
         request.status = "denied"

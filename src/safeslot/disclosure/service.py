@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import logbook, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import RequestNotFound, ReviewerNotAllowed
 from safeslot.disclosure.models import (
@@ -51,6 +51,7 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 
 OPEN_STATES = frozenset({"received", "in_review", "info_requested", "approved"})
+_DROPPED = "disclosure_decision.dropped_reason"
 
 
 def get_request(session: Session, request_id: int, *, for_update: bool = False) -> DisclosureRequest:
@@ -199,7 +200,7 @@ def stored_decision(session: Session, request: DisclosureRequest) -> Decision:
     )
 
 
-def explain(session: Session, engine: PolicyEngine, request_id: int) -> list[str]:
+def explain(session: Session, engine: PolicyEngine, request_id: int, ring: KeyRing | None = None) -> list[str]:
     """Why the request was decided as it was, in words, one line per category."""
     request = get_request(session, request_id)
     if request.policy_set_hash is None:
@@ -213,7 +214,8 @@ def explain(session: Session, engine: PolicyEngine, request_id: int) -> list[str
             "(decided by an earlier policy set; the current one holds other wording)."
             for d in decision.categories
         ]
-    narrowed = {r.category: r.dropped_reason for r in repo.decisions(session, request.id) if r.dropped_reason}
+    narrowed = {r.category: sealed.open_text(ring, r.dropped_reason, "disclosure_decision.dropped_reason")
+                for r in repo.decisions(session, request.id) if r.dropped_reason}
     lines += [f"{c}: removed by a reviewer: {why}" for c, why in narrowed.items()]
     return [f"Request {request.id} ({request.instrument_type}, policy set {decision.policy_set_hash[:12]}):", *lines]
 
@@ -278,7 +280,8 @@ def attestation_fields(request: DisclosureRequest, subjects: Sequence[RequestSub
 
 
 
-def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime) -> RequestOut:
+def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime,
+         ring: KeyRing | None = None) -> RequestOut:
     """The request as the requester and reviewers see it: no subject's name, ever."""
     reasons = {}
     for policy_id, info in engine.policies.items():
@@ -301,7 +304,8 @@ def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now
                 outcome="deny" if r.dropped_reason else r.outcome,
                 policy_ids=list(r.policy_ids),
                 reasons=[reasons.get(p, p) for p in r.policy_ids]
-                + ([f"Removed by a reviewer: {r.dropped_reason}"] if r.dropped_reason else []),
+                + ([f"Removed by a reviewer: {sealed.open_text(ring, r.dropped_reason, _DROPPED)}"]
+                   if r.dropped_reason else []),
             )
             for r in rows
         ],
@@ -311,7 +315,7 @@ def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now
         document_pages=request.document_pages or 0,
         document_signature=request.document_signature or "none",
         attestation_fields=attestation_fields(request, repo.subjects(session, request.id)),
-        info_request=request.info_request,
+        info_request=sealed.open_text(ring, request.info_request, "disclosure_request.info_request"),
     )
 
 

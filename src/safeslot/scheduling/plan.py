@@ -62,9 +62,12 @@ class BookingPlan:
 
 def plan_booking(
     data: BookingIn, office: OfficeFacts, service: ServiceFacts, people: list[Person], now: dt.datetime,
-    code: str, ring: KeyRing, *, seal: bool = True,
+    code: str, ring: KeyRing, *, seal: bool = True, prepared: Candidates | None = None,
 ) -> BookingPlan:
-    """The plan of one booking, or the DomainError that refuses it before any database work."""
+    """The plan of one booking, or the DomainError that refuses it before any database work.
+
+    ``prepared``: ``assignment.candidates(people, service.slug, data.language)`` computed earlier
+    (the fast path keeps them with its cache of the office's people)."""
     check_window(data.starts_at, now)
     if data.contact is not None and not data.reminders_opt_in:
         # Collect the minimum (invariant 3): a contact is kept only for reminders the person asked for.
@@ -92,7 +95,7 @@ def plan_booking(
     return BookingPlan(
         code=code, office=office, service=service, start=start, end=end, units=units(start, end),
         lock_keys=lock_keys(office.id, start, end), language=data.language,
-        candidates=candidates(people, service.slug, data.language),
+        candidates=prepared if prepared is not None else candidates(people, service.slug, data.language),
         name_enc=name_enc, name_index=ring.blind_index(data.name), accommodation_enc=accommodation,
         contact_enc=contact_enc, reminders_opt_in=data.reminders_opt_in, now=now, answer=answer,
     )
