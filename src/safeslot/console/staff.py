@@ -273,7 +273,8 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
     if office is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
     lang = language(request)
-    today = now.astimezone(scheduling.zone(office.timezone)).date()
+    tz = scheduling.zone(office.timezone)
+    today = now.astimezone(tz).date()
     weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
                 for w in range(7)]
     services = scheduling.list_services(session, office)
@@ -290,6 +291,12 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
                      for c in sorted(scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31)),
                                      key=lambda c: c.day)],
         "weekdays": weekdays, "form": {}, "other_languages": other_languages(lang),
+        # visits a staff change left without anyone to serve them: the supervisor calls each person
+        "to_contact": [{"code": p.code, "when": f"{i18n.day_label(p.starts_at.date(), lang)}, "
+                                               f"{i18n.time_label(p.starts_at, tz, lang)}",
+                        "service": service_names.get(p.service, p.service), "name": p.name,
+                        "contact": p.contact.partition(":")[2] if p.contact else None}
+                       for p in scheduling.people_to_contact(session, request.app.state.keyring, staff, office, now)],
     }
 
 
