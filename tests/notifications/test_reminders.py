@@ -216,3 +216,22 @@ def test_the_queue_logs_no_personal_data(
         assert secret not in logged, secret
     stored = " ".join(f"{m.last_error} {m.dedupe_key}" for m in _messages(session))
     assert "555" not in stored and "person.a" not in stored
+
+
+def test_retention_takes_the_reminder_language_with_the_appointment_and_old_messages_go(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], notify_settings: Settings,
+) -> None:
+    from safeslot.notifications.models import ReminderLanguage
+    from safeslot.privacy import retention
+
+    appointment = book(MONDAY_AFTER_DST)
+    appointment_id = appointment.id
+    reminders.remember_language(session, appointment_id, "es")
+    assert run(appointment.starts_at - dt.timedelta(hours=2)).sent == 1
+    later = appointment.starts_at + dt.timedelta(days=notify_settings.retention.appointment_days + 1)
+    assert retention.run(session, notify_settings.retention, later).appointments_purged >= 1
+    session.expire_all()
+    assert session.get(ReminderLanguage, appointment_id) is None
+    assert len(_messages(session)) == 1  # still there until the worker's next round…
+    run(later)
+    assert _messages(session) == []  # …which deletes finished messages as old as purged appointments
