@@ -182,3 +182,10 @@ def test_at_a_kiosk_the_ticket_can_be_followed_on_a_phone(client: TestClient, of
     assert "<form" not in page.text.split("<main", 1)[1]  # no "give up my place" on a shared screen
     qr = client.get(f"/ticket/{token.group(1)}/qr.svg")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_head_is_answered_where_get_is(client: TestClient, office: str) -> None:
+    token = take(client)
+    for path in ("/queue/central", f"/ticket/{token}", "/queue/central/display", "/queue/central/qr.svg"):
+        answer = client.head(path)
+        assert answer.status_code == 200 and answer.content == b"", path
