@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint typecheck bench clean
+.PHONY: run test test-fast install lint typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy src
+
+# Long: >= 20,000 schemathesis cases over every operation with every credential (bench/fuzz.py).
+fuzz: install
+	nice -n 10 $(BIN)/python bench/fuzz.py --cases 20000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
 from starlette.responses import Response
 
-from safeslot import __version__, delivery, health
+from safeslot import __version__, delivery, health, openapi
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers
@@ -84,6 +84,7 @@ def create_app(
         app.include_router(module.router)
 
     health.install(app)
+    openapi.install(app)  # the answers of the layers around the endpoints, documented (safeslot/openapi.py)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:
