@@ -301,7 +301,7 @@ LOOKUP = {
     ("GET", "/booked/{code}"), ("POST", "/manage"), ("GET", "/manage/{code}"),
     ("GET", "/manage/{code}/calendar.ics"), ("GET", "/manage/{code}/reschedule"),
     ("POST", "/manage/{code}/reschedule"), ("GET", "/manage/{code}/cancel"), ("POST", "/manage/{code}/cancel"),
-    ("POST", "/records"),
+    ("POST", "/records"), ("POST", "/api/v1/access/lookup"),
 }
 SIGN_IN = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/session"), ("POST", "/console/sign-in")}
 SIGN_IN_FAILED = {401}
