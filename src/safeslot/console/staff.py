@@ -34,7 +34,7 @@ from safeslot.disclosure.schemas import Actor
 from safeslot.errors import DomainError, InvalidInput, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
-from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
+from safeslot.identity.guard import SESSION_COOKIE, StaffDep, require_passkey, session_csrf_token
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
 from safeslot.reports import service as report_service
@@ -400,6 +400,7 @@ def _reason(reason: str) -> str:
 def approve(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
             now: NowDep, role: Annotated[str, Form()] = "") -> Response:
     done = "approve"
+    require_passkey(request, staff)
     if review.approve(session, _actor(staff), request_id, _role(staff, role), now):
         release.create(session, ring, request.app.state.log_signer, request_id, now)
         done = "released"
