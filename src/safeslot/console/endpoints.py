@@ -407,3 +407,6 @@ from safeslot.console import staff_forms as _staff_forms  # noqa: E402
 router.include_router(_records.router)
 router.include_router(_staff.router)
 router.include_router(_staff_forms.router)
+from safeslot.console import privileged as _privileged  # noqa: E402
+
+router.include_router(_privileged.router)

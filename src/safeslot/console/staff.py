@@ -96,7 +96,7 @@ STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfil
 STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
-                ("auditor", "/console/audit"))
+                ("auditor", "/console/audit"), ("admin", "/console/privileged"))
 DONE = {
     "status": N_("The appointment was updated."),
     "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
@@ -196,6 +196,13 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
         items.append(("/console/audit", N_("Audit")))
+    if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/privileged", N_("Privileged changes")))
+    if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/registry", N_("Agencies, holds and agreements")))
+    if principal.roles & {"privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/decided", N_("Decided requests")))
+    items.append(("/console/passkeys", N_("Passkeys")))
     return items
 
 

@@ -145,3 +145,17 @@ def renew_agreement(session: Session, actor: Actor, agreement_id: int, new_expir
                              "expires_at": logbook.rfc3339(new_expiry)}, now)
     session.flush()
     return agreement
+
+
+def list_holds(session: Session) -> list[LegalHold]:
+    """Every legal hold, newest first (the console's registry)."""
+    from sqlalchemy import select
+
+    return list(session.scalars(select(LegalHold).order_by(LegalHold.id.desc())))
+
+
+def list_agreements(session: Session) -> list[SharingAgreement]:
+    """Every sharing agreement, newest first (the console's registry)."""
+    from sqlalchemy import select
+
+    return list(session.scalars(select(SharingAgreement).order_by(SharingAgreement.id.desc())))

@@ -56,11 +56,12 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    from safeslot.identity import oidc, privileged_endpoints
+    from safeslot.identity import oidc, passkey_endpoints, privileged_endpoints
 
     app.add_middleware(AuthzMiddleware)
     app.include_router(oidc.router)
     app.include_router(privileged_endpoints.router)
+    app.include_router(passkey_endpoints.router)
 
 
 def _sign_in(

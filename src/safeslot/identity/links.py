@@ -27,14 +27,15 @@ from safeslot.privacy.crypto import KeyRing
 
 ADDRESS_CONTEXT = "identity_outbox.address"
 BODY_CONTEXT = "identity_outbox.body"
-PREFIX = {"enrol": "sse_", "claim": "ssc_"}
+PREFIX = {"enrol": "sse_", "claim": "ssc_", "passkey": "ssp_"}  # passkey: a one-time WebAuthn challenge
 
 
 def create(session: Session, purpose: str, now: dt.datetime, ttl: dt.timedelta, *, staff_id: int | None = None,
            official_id: int | None = None, revoke_others: bool = True) -> tuple[Invitation, str]:
     """A new link; earlier unused links of the same purpose and holder stop working."""
-    for old in pending(session, purpose, staff_id=staff_id, official_id=official_id):
-        old.expires_at = min(old.expires_at, now)
+    if staff_id is not None or official_id is not None:
+        for old in pending(session, purpose, staff_id=staff_id, official_id=official_id):
+            old.expires_at = min(old.expires_at, now)
     token = PREFIX[purpose] + secrets.token_urlsafe(32)
     invitation = Invitation(purpose=purpose, token_hash=hash_secret(token), staff_id=staff_id,
                             official_id=official_id, revoke_others=revoke_others, created_at=now,
