@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import Release
+from safeslot.identity.models import StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
@@ -63,8 +64,6 @@ def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
     enrolled = client.post("/api/v1/enrolment", json={
         "token": link_token(session, keyring, "helper@mail.example", "sse_"), "password": PASSWORD})
     assert enrolled.status_code == 200
-    from safeslot.identity.models import StaffAccount
-
     helper = session.scalars(select(StaffAccount).where(StaffAccount.username == "helper")).one()
 
     # The new counsel is public at once, but counts only after the cooling-off: nothing is released.
@@ -89,3 +88,26 @@ def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
     assert next(e for e in logged if e["event"] == "identity.account_enrolled")
     text = json.dumps(logged)
     assert "helper" not in text and "Test Person B" not in text and "admin-x" not in text
+
+
+def test_approvals_need_a_passkey_sign_in_when_required(
+    app_factory: Callable[..., TestClient], settings: object, session: Session, keyring: KeyRing,
+    book: Callable[..., Appointment],
+) -> None:
+    """Outside demo mode (or when set), password and TOTP alone do not approve a disclosure (OMB M-22-09)."""
+    book("Maria Example", days=3)
+    po = bearer(session, make_staff(session, keyring, ["privacy_officer"], username="po")[0])
+    agent = official(session, keyring, po)
+    strict = app_factory(settings=settings.model_copy(update={  # type: ignore[attr-defined]
+        "identity": settings.identity.model_copy(update={"require_passkey": True})}))  # type: ignore[attr-defined]
+    rid = strict.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
+                      data={"metadata": meta()}).json()["id"]
+    r = strict.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
+    assert r.status_code == 403 and r.json()["type"] == "/problems/passkey-required"
+    from safeslot.disclosure.models import ReviewAction
+
+    assert session.scalars(select(ReviewAction).where(ReviewAction.request_id == rid)).first() is None
+    account = session.scalars(select(StaffAccount).where(StaffAccount.username == "po")).one()
+    with_key = bearer(session, account, amr="hwk")  # as a passkey sign-in makes it
+    assert strict.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
+                       headers=with_key).status_code == 200

@@ -16,6 +16,7 @@ import secrets
 import smtplib
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -79,7 +80,7 @@ def queue(session: Session, ring: KeyRing, address: str, subject: str, body: str
     return message
 
 
-class _Sender:
+class _Sender(Protocol):
     """What disclosure.notices senders offer (SmtpSender, FileSender)."""
 
     channel: str
