@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench clean
+.PHONY: run test test-fast install lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,18 @@ run: install
 	mkdir -p var
 	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot db upgrade
 	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot demo load
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot serve
+	# the outbox worker (reminders, notices) beside the server; stopped with it
+	export SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo}; \
+	$(BIN)/safeslot worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/safeslot serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n auto
+
+# The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
+test-fast: install
+	SAFESLOT_TEST_BACKENDS=sqlite $(BIN)/pytest -q -p no:cacheprovider -n auto -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench

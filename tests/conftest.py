@@ -29,7 +29,12 @@ from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from tests.pg import Throwaway
 
-BACKENDS = ("sqlite", "postgresql")
+# `make test` runs every database test on both; `make test-fast` sets SQLite only.
+BACKENDS = tuple(b for b in os.environ.get("SAFESLOT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b)
+# Fixtures that make a test slow: a real browser, a database of its own, a live server.
+SLOW_FIXTURES = frozenset({"browser", "fresh_url", "base_url", "live_server"})
+# Whole files that are slow by nature: the schema fuzzer and the races.
+SLOW_FILES = frozenset({"test_openapi_fuzz.py", "test_concurrency.py"})
 # A Monday well ahead of any real date, so "the past" never catches up with the tests.
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -162,12 +167,25 @@ def keyring() -> KeyRing:
     return KeyRing.generate()
 
 
+# The suite books, looks up and signs in many times from TestClient's one address: the
+# fixtures' settings raise every rate limit out of reach (the limiter still runs on every
+# request). tests/test_rate_limits.py builds apps with the shipped defaults.
+LENIENT_LIMITS = dict.fromkeys(
+    (
+        "per_address", "per_credential", "booking_per_address", "booking_per_office", "lookup_per_address",
+        "sign_in_failures_per_account_address", "sign_in_failures_per_address", "sign_in_failures_per_account",
+    ),
+    "1000000/minute",
+)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(
         environment=Environment.test,
         crypto={"key_file": tmp_path / "keys.json"},
         log={"signing_key_file": tmp_path / "log.key"},
+        rate_limits=LENIENT_LIMITS,
     )
 
 
@@ -194,3 +212,15 @@ def app_factory(
 @pytest.fixture
 def client(app_factory: Callable[..., TestClient]) -> TestClient:
     return app_factory()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`slow` on every test that drives a browser, owns a database or serves over a socket.
+
+    Applied here from the fixtures a test uses, so a new browser or concurrency test is
+    marked without anyone remembering to; `make test-fast` leaves them out.
+    """
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SLOW_FIXTURES or item.path.name in SLOW_FILES or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

@@ -19,6 +19,7 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling.models import SlotCapacity
 from tests.conftest import NOW
+from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free
 
 
@@ -60,7 +61,7 @@ def test_healthz_is_503_while_migrations_are_pending(empty_url: str, settings: S
 
 
 def _samples(client: TestClient) -> dict[str, float]:
-    r = client.get("/metrics")
+    r = client.get("/metrics")  # with the auditor's token the test set (tests/test_leaks.py: not public)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(r.text):
@@ -70,9 +71,12 @@ def _samples(client: TestClient) -> dict[str, float]:
     return out
 
 
-def test_metrics_count_bookings_conflicts_and_requests(client: TestClient, session: Session) -> None:
+def test_metrics_count_bookings_conflicts_and_requests(
+    client: TestClient, session: Session, keyring: KeyRing
+) -> None:
     demo.load(session, NOW.date(), weeks=1)
     session.flush()
+    client.headers.update(staff_headers(session, keyring, ["auditor"], None))
     start = first_free(client, "card")
     before = _samples(client)
     body = {"office": "central", "service": "card", "starts_at": start, "name": "M. Example"}

@@ -23,6 +23,7 @@ from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Relea
 from safeslot.identity import demo as identity_demo
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.models import PrivilegedEvent, RoleGrant, StaffAccount
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.transparency.models import LogEntry
 
@@ -126,3 +127,32 @@ def test_every_release_has_two_approvals_under_grants_approved_by_another_person
     assert any(f"by account {first.staff_id} has no grant" in p for p in problems)
     assert any(f"by account {second.staff_id} has no grant" in p for p in problems)
     assert f"account {clerk.id} holds counsel without a grant" in problems
+
+
+def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRing) -> None:
+    """Issue 11: over the whole database, no staff member serves or interprets two visits at once, and
+    every visit still to come holds its people for each of its units. Shown to catch a breach."""
+    from safeslot.scheduling import service as scheduling
+    from safeslot.scheduling.models import Appointment
+    from safeslot.scheduling.schemas import BookingIn
+    from tests.conftest import NOW
+    from tests.scheduling.invariants import people_violations
+
+    scheduling_demo.load(session, NOW.date(), weeks=1)
+    at = dt.datetime(2027, 3, 2, 15, 0, tzinfo=dt.UTC)
+    for i, (slug, language) in enumerate([("apply", None), ("card", "vi"), ("interview", "es"), ("apply", "vi")]):
+        scheduling.book(session, keyring, BookingIn(office="central", service=slug, starts_at=at,
+                                                    name=f"Test Person {i}", language=language), NOW)
+    session.flush()
+    assert people_violations(session) == []
+
+    # Try to break it: a visit written behind the service's back, on a person already serving then.
+    first = session.scalars(select(Appointment).order_by(Appointment.id)).first()
+    assert first is not None
+    sneaky = Appointment(**{c.key: getattr(first, c.key) for c in Appointment.__table__.columns
+                            if c.key not in ("id", "code")}, code="SNEAKY0000")
+    session.add(sneaky)
+    session.flush()
+    problems = people_violations(session)
+    assert f"staff {first.staff_id} is in appointments {first.id} and {sneaky.id} at once" in problems
+    assert any(p.startswith(f"appointment {sneaky.id} does not hold staff") for p in problems)

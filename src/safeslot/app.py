@@ -3,35 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from starlette.middleware import Middleware
 from starlette.responses import Response
 
-from safeslot import __version__, migrate
+from safeslot import __version__, delivery, migrate
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
+from safeslot.headers import SecurityHeadersMiddleware
 from safeslot.http import JSON
 from safeslot.limits import BodyLimitMiddleware
-from safeslot.metrics import REGISTRY, MetricsMiddleware
+from safeslot.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.optional import import_optional
 from safeslot.privacy.crypto import KeyRing, load_key_ring
+from safeslot.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
 
 # Each domain exposes `router` in its endpoints module; a domain that is not
 # there yet is simply not mounted. Order matters only for the OpenAPI tags.
 DOMAIN_ROUTERS = (
     "safeslot.scheduling.endpoints",
     "safeslot.scheduling.admin_endpoints",
+    "safeslot.scheduling.queue.endpoints",
     "safeslot.identity.endpoints",
     "safeslot.transparency.endpoints",
     "safeslot.disclosure.endpoints",
     "safeslot.privacy.endpoints",
     "safeslot.reports.endpoints",
+    "safeslot.notifications.endpoints",
     "safeslot.console.endpoints",
 )
 
@@ -97,10 +103,21 @@ def create_app(
             return problem_response(
                 503, "migrations-pending", "Migrations pending", "Run `safeslot db upgrade`, then check again."
             )
-        return JSON({"status": "ok", "database": "reachable", "migrations": sorted(current)})
+        body: dict[str, Any] = {"status": "ok", "database": "reachable", "migrations": sorted(current)}
+        fast = getattr(app.state, "fast_booking", None)
+        if fast is not None and fast.loop is not None:  # the PostgreSQL booking writers (scheduling/fastpath.py)
+            body["booking_writers"] = writers = fast.health()
+            if writers["connected"] == 0:
+                return problem_response(
+                    503, "booking-writers-down", "Booking writers disconnected",
+                    "The booking writers are reconnecting to the database; check again in a few seconds.",
+                    booking_writers=writers,
+                )
+        return JSON(body)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:
+        """Prometheus metrics: an auditor's or administrator's token, or the separate metrics_bind address."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/problems/{slug}", tags=["operations"], include_in_schema=False)
@@ -108,8 +125,45 @@ def create_app(
         text_ = PROBLEM_DOCS.get(slug, "See the 'detail' of the response for what to do next.")
         return Response(f"{slug}: {text_}\n", media_type="text/plain")
 
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(
-        BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes
-    )
+    _stack_middleware(app, settings)
     return app
+
+
+def _stack_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware stack, outermost first, whatever order the domains' setup() added theirs in:
+
+    HEAD → compression → metrics → per-address/credential limits → (authorization) → body limit → action limits
+    → (the domains' other middlewares, e.g. the booking fast path) → routes.
+
+    The authorization middleware refuses before any body is read; the body limit
+    bounds what the action limits and the fast path read.
+    """
+    limiter = app.state.limiter = Limiter(settings.rate_limits)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(a: Any) -> AsyncIterator[Any]:
+        async with inner(a) as state:
+            stop = start_metrics_server(settings.server.metrics_bind)
+            try:
+                yield state
+            finally:
+                stop()
+                await limiter.close()
+
+    app.router.lifespan_context = lifespan
+    domain = list(app.user_middleware)  # as added by setup(): outermost first
+    authz = [m for m in domain if getattr(m.cls, "__name__", "") == "AuthzMiddleware"]
+    others = [m for m in domain if m not in authz]
+    app.user_middleware[:] = [
+        *delivery.middleware(),  # HEAD as GET without the body, then compression (safeslot/delivery.py)
+        Middleware(MetricsMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+        Middleware(AddressLimitMiddleware),
+        *authz,
+        Middleware(
+            BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes
+        ),
+        Middleware(ActionLimitMiddleware),
+        *others,
+    ]

@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from safeslot.ratelimit import RateLimitSettings
+
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
 
@@ -47,6 +49,18 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    metrics_bind: str | None = Field(
+        default=None,
+        description="host:port where Prometheus may scrape /metrics without a token (e.g. 127.0.0.1:9464, "
+        "an address only the monitoring network reaches). On the main address /metrics needs an auditor's or "
+        "an administrator's token. One worker only: with several, scrape each through the main address.",
+        pattern=r"^[^\s:]*:\d{1,5}$",
+    )
+    agency_storage_quota_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=0,
+        description="Instrument documents one agency may have stored in all (413 beyond it; ask the office).",
+    )
 
 
 class CryptoSettings(BaseModel):
@@ -78,6 +92,49 @@ class LogSettings(BaseModel):
 class RetentionSettings(BaseModel):
     contact_days: int = Field(default=30, ge=0, description="Days after a visit until contact details are deleted.")
     appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
+
+
+class QueueSettings(BaseModel):
+    """The walk-in queue (scheduling/queue): check-in windows, calling order and wait estimates."""
+
+    early_minutes: int = Field(
+        default=60, ge=0, le=24 * 60,
+        description="How many minutes before their appointment a person may check in with their code.",
+    )
+    late_minutes: int = Field(
+        default=15, ge=0, le=24 * 60,
+        description="How many minutes after its start an appointment may still be checked in; later, the "
+        "person takes a walk-in ticket.",
+    )
+    call_window_minutes: int = Field(
+        default=10, ge=0, le=240,
+        description="A checked-in appointment due within this many minutes is called before any walk-in.",
+    )
+    estimate_days: int = Field(
+        default=14, ge=1, le=90, description="Days of the office's own service times the wait estimate uses."
+    )
+    estimate_min_samples: int = Field(
+        default=5, ge=1, le=1000,
+        description="Fewer finished visits than this for a service: the estimate uses the service's duration.",
+    )
+    refresh_seconds: int = Field(
+        default=20, ge=5, le=300, description="How often the ticket and display pages refresh without JavaScript."
+    )
+
+
+class DocumentSettings(BaseModel):
+    """Instrument documents: what intake accepts and how signatures are checked (issue 13)."""
+
+    max_pages: int = Field(default=30, ge=1, le=500, description="Most pages an instrument PDF may have.")
+    render_seconds: float = Field(
+        default=20.0, gt=0, le=300,
+        description="Most seconds the server may take to render one instrument (intake) or one page (review).",
+    )
+    trusted_ca_dir: Path | None = Field(
+        default=None,
+        description="Folder of trusted court CA certificates (PEM or DER) for PDF signatures; unset: every "
+        "signature is at best 'untrusted'. Read at start-up.",
+    )
 
 
 class OidcSettings(BaseModel):
@@ -125,6 +182,53 @@ class IdentitySettings(BaseModel):
     rp_id: str | None = Field(
         default=None, description="WebAuthn relying party id (default: the host of server.public_url)."
     )
+class MailSettings(BaseModel):
+    """SMTP for reminders and notices (notifications/senders.py): SAFESLOT_MAIL__HOST, __PORT, …"""
+
+    host: str | None = Field(default=None, description="SMTP server. Unset: e-mail goes to outbox_dir as .eml "
+                             "files in development, demo and test, and is not sent elsewhere.")
+    port: int = Field(default=25, ge=1, le=65535, description="SMTP port (587 with starttls, 25 inside a network).")
+    from_address: str = Field(default="notices@safeslot.localhost", description="The From: of every message.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS before sending.")
+    username: str | None = Field(default=None, description="SMTP login, when the server needs one.")
+    password: str | None = Field(default=None, description="SMTP password (from a secrets manager, never a file).")
+    outbox_dir: Path = Field(default=VAR_DIR / "outbox", description="Where the file sink writes (no SMTP host).")
+    timeout_seconds: float = Field(default=30, gt=0, le=300, description="Give up on the SMTP server after this.")
+
+
+class SmsSettings(BaseModel):
+    """Text messages through a provider adapter (notifications/sms.py), picked by ``provider``."""
+
+    provider: str = Field(default="none", description="'none' (texts are not sent; a phone contact is a dead "
+                          "letter) or 'twilio' (Twilio's Messages API or any service speaking it).")
+    base_url: str = Field(default="https://api.twilio.com", description="The provider's API base URL.")
+    account_sid: str = Field(default="", description="Account id (Twilio: AC…).")
+    auth_token: str = Field(default="", description="API secret; also checks the signature of inbound STOP replies.")
+    from_number: str = Field(default="", description="The number texts come from, E.164 (+15555550100).")
+    timeout_seconds: float = Field(default=15, gt=0, le=120, description="Give up on the provider after this.")
+
+
+class ReminderSettings(BaseModel):
+    """Opt-in reminders (notifications/reminders.py)."""
+
+    days_before: list[int] = Field(default_factory=lambda: [2], description="Reminders this many calendar days "
+                                   "before, at the appointment's wall-clock time in the office's time zone.")
+    hours_before: list[int] = Field(default_factory=lambda: [2], description="Reminders this many hours before.")
+    office_phone: str = Field(default="555-0100", description="The office's published phone number, printed in "
+                              "every reminder so a person can check that a message is really from the office.")
+
+
+class NotificationSettings(BaseModel):
+    """The outbox and `safeslot worker` (notifications/outbox.py, worker.py)."""
+
+    poll_seconds: float = Field(default=5, gt=0, le=3600, description="How often the worker looks for work.")
+    batch_size: int = Field(default=50, ge=1, le=1000, description="Messages claimed per round.")
+    max_attempts: int = Field(default=6, ge=1, le=50, description="Tries before a message becomes a dead letter.")
+    backoff_seconds: float = Field(default=30, gt=0, description="First retry delay; doubles with each try "
+                                   "(30 s, 1 min, 2 min, 4 min, 8 min), with jitter.")
+    lease_seconds: float = Field(default=300, gt=0, description="A message claimed this long ago by a worker that "
+                                 "died is a dead letter marked 'interrupted' (it may have gone out: never resent "
+                                 "by itself, so a person gets each message at most once).")
 
 
 class Settings(BaseSettings):
@@ -133,7 +237,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SAFESLOT_", env_nested_delimiter="__", extra="ignore")
 
     environment: Environment = Field(
-        default=Environment.development, description="Which kind of deployment this is."
+        default=Environment.production,
+        description="Which kind of deployment this is. Unset means production: demo mode (demo data and the demo "
+        "accounts' published credentials) only when asked for with demo (as `make run` does) or test; development "
+        "creates missing key files but refuses demo credentials.",
     )
     secret_key: str = Field(
         default="development-only-secret-change-me",
@@ -146,6 +253,13 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    documents: DocumentSettings = Field(default_factory=DocumentSettings)
     policy_profile: str = Field(
         default="federal", description="Cedar policy profile under policies/: federal or state."
     )
@@ -164,6 +278,7 @@ class Settings(BaseSettings):
 
     @property
     def is_demo(self) -> bool:
+        """Missing key files are created and a file sink stands in for mail (development, demo, test)."""
         return self.environment in (Environment.demo, Environment.development, Environment.test)
 
     @property
@@ -178,3 +293,8 @@ class Settings(BaseSettings):
         """Disclosure approvals need a passkey sign-in (OMB M-22-09), except in demo mode unless set."""
         required = self.identity.require_passkey
         return (not self.is_demo) if required is None else required
+
+    @property
+    def demo_credentials(self) -> bool:
+        """Demo data loads and the demo accounts and agency key work: only when demo mode was asked for."""
+        return self.environment in (Environment.demo, Environment.test)

@@ -114,17 +114,23 @@ def status_for(exc: DomainError) -> int:
     return 400
 
 
-def problem_response(
-    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
-) -> Response:
+def problem_body(status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any) -> bytes:
+    """The problem+json document itself (for answers written outside FastAPI, e.g. the booking fast path)."""
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
     body.update(extra)
+    return orjson.dumps(body)
+
+
+def problem_response(
+    status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> Response:
+    body = problem_body(status, slug, title, detail, instance, **extra)
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="safeslot"'
-    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:

@@ -3,7 +3,11 @@
 The body is read here, up to the limit, and then replayed to the application.
 Reading first (instead of counting while the endpoint reads) means an
 oversized or chunked body never reaches a handler, so nothing is half-written.
-Multipart uploads (instrument documents) get the larger upload limit.
+The limit is chosen by the route the request reaches, never by what the client
+says its content type is: only the routes in ``UPLOAD_ROUTES`` (the instrument
+document) get the larger upload limit. This middleware sits inside the
+authorization middleware, so a body sent without valid credentials to a route
+that needs them is refused with 401 before a byte of it is read.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from typing import Any
 import orjson
 
 from safeslot.errors import PROBLEM_MEDIA_TYPE
+
+# (method, route template) that take a file upload; every other route gets max_body.
+UPLOAD_ROUTES = frozenset({("POST", "/api/v1/disclosure-requests")})
 
 
 class BodyLimitMiddleware:
@@ -25,9 +32,11 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        from safeslot.identity.guard import route_template
+
         headers = dict(scope.get("headers") or [])
-        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
-        limit = self.max_upload if multipart else self.max_body
+        upload = (scope["method"], route_template(scope["app"], scope)) in UPLOAD_ROUTES
+        limit = self.max_upload if upload else self.max_body
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, limit)

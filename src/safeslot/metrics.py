@@ -1,11 +1,14 @@
-"""Prometheus metrics (prometheus-client), exposed at /metrics."""
+"""Prometheus metrics (prometheus-client), exposed at /metrics to auditors and administrators
+(identity/authz.py), or without a token on a separate address (``server.metrics_bind``)."""
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -51,3 +54,22 @@ class MetricsMiddleware:
             method = scope.get("method", "")
             REQUESTS.labels(template, method, str(status["code"])).inc()
             LATENCY.labels(template, method).observe(time.perf_counter() - started)
+
+
+def start_metrics_server(bind: str | None) -> Callable[[], None]:
+    """Serve the registry on a separate address (no token there: bind it where only monitoring reaches)."""
+    if not bind:
+        return lambda: None
+    host, _, port = bind.rpartition(":")
+    try:
+        server, thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=REGISTRY)
+    except OSError as exc:  # another worker has it, or the port is taken
+        logging.getLogger(__name__).warning("metrics not served on %s: %s", bind, exc.strerror)
+        return lambda: None
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return stop

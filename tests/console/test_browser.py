@@ -21,7 +21,7 @@ from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
-from tests.conftest import NOW, new_database
+from tests.conftest import LENIENT_LIMITS, NOW, new_database
 from tests.live import serve
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with transaction(build_sessionmaker(engine)) as session:
         demo.load(session, NOW.date(), weeks=2)
     settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                        log={"signing_key_file": tmp / "log.key"})
+                        log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
     app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=KeyRing.generate())
     with serve(app) as url:
         yield url

@@ -23,7 +23,7 @@ import pytest
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.disclosure import intake
+from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
@@ -31,7 +31,7 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW, TEST_HASHER, new_database
+from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
 from tests.console.test_browser import Walk
 from tests.identity.helpers import make_staff
 from tests.live import serve
@@ -86,10 +86,11 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                 "non_disclosure_order": {"authority": "18 U.S.C. 2705(b)", "expires_at": ORDER_ENDS.isoformat()},
             })
             found = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"),
-                                  Actor("official", 501, agency="dhs-ice"), meta, b"%PDF-1.7\n% test\n%%EOF\n", NOW)
+                                  Actor("official", 501, agency="dhs-ice"), meta,
+                                  samplepdf.write([["Court order (test only)"]]), NOW)
             told.request_id = found.id
         settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"})
+                            log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
         app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
         # "localhost": Chromium keeps Secure cookies (the session cookie) on http://localhost
         with serve(app, host="localhost") as url:

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safeslot.console import records
-from safeslot.disclosure import accounting, intake, release, review
+from safeslot.disclosure import accounting, intake, release, review, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.privacy.crypto import KeyRing
@@ -55,7 +55,7 @@ def _released(session: Session, keyring: KeyRing, **extra: Any) -> str:
         "categories": ["appointment_schedule"], **extra,
     })
     engine = PolicyEngine.load(POLICIES, "federal")
-    found = intake.submit(session, keyring, engine, OFFICIAL, meta, b"%PDF-1.7\n% test\n%%EOF\n", NOW)
+    found = intake.submit(session, keyring, engine, OFFICIAL, meta, samplepdf.write([["Court order (test only)"]]), NOW)
     review.approve(session, PRIVACY, found.id, "privacy_officer", NOW)
     review.approve(session, COUNSEL, found.id, "counsel", NOW)
     release.create(session, keyring, Signer.generate("safeslot.localhost/log"), found.id, NOW)

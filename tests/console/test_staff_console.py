@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import intake
+from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
@@ -58,7 +58,7 @@ def _request(session: Session, keyring: KeyRing, **extra: object) -> DisclosureR
         "categories": ["appointment_schedule"], **extra})
     engine = PolicyEngine.load(POLICIES, "federal")
     found = intake.submit(session, keyring, engine, Actor("official", 501, agency="dhs-ice"), meta,
-                          b"%PDF-1.7\n% test\n%%EOF\n", NOW)
+                          samplepdf.write([["Court order (test only)"]]), NOW)
     session.flush()
     return found
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import intake
+from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
@@ -25,7 +25,9 @@ from safeslot.transparency.note import Signer
 from tests.conftest import NOW
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-PDF = b"%PDF-1.7\n% a scanned instrument, test only\n%%EOF\n"
+# A real, renderable PDF (intake renders every instrument); made-up text only.
+PDF = samplepdf.write([["UNITED STATES DISTRICT COURT, DISTRICT OF EXAMPLE (test only)",
+                        "WARRANT, case 1:27-mj-00042", "Named: Maria Example", "Signed: Hon. Judge Example"]])
 AGENCY = "dhs-ice"
 
 OFFICIAL = Actor("official", 501, agency=AGENCY)
@@ -114,8 +116,16 @@ def metadata(**overrides: Any) -> RequestMetadata:
 
 
 @pytest.fixture
+def agency_id(session: Session) -> int:
+    """The requesting agency, registered (the log and the report name it by this id)."""
+    from safeslot.identity import service as identity
+
+    return identity.create_agency(session, AGENCY, "1 Example Plaza, Washington, DC", NOW).id
+
+
+@pytest.fixture
 def file_request(
-    session: Session, keyring: KeyRing, engine_federal: PolicyEngine
+    session: Session, keyring: KeyRing, engine_federal: PolicyEngine, agency_id: int
 ) -> Callable[..., DisclosureRequest]:
     def make(actor: Actor = OFFICIAL, document: bytes | None = PDF, now: dt.datetime = NOW,
              **overrides: Any) -> DisclosureRequest:

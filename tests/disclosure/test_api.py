@@ -133,16 +133,27 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
     clerk = staff(session, keyring, "clerk", ["clerk"])
     po = staff(session, keyring, "po", ["privacy_officer"])
     counsel = staff(session, keyring, "counsel", ["counsel"])
+    registered = identity.create_agency(session, "Example Agency", "1 Example Road", NOW)
     session.flush()
+    # Issue 13: a typed agency name is no way in; only the registry id, and only a registered one.
     r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
-                    data={"metadata": meta(agency="Example Agency", instrument_type="verbal")})
+                    data={"metadata": meta(agency="=HYPERLINK(\"x\") ICE ERO (verbal)")})
+    assert r.status_code == 422 and "agency" in r.json()["detail"]
+    r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
+                    data={"metadata": meta(agency_id=registered.id + 1000)})
+    assert r.status_code == 422 and "registry" in r.json()["detail"]
+    logged = [json.loads(d) for d in session.scalars(select(LogEntry.data))]
+    assert [e["agency"] for e in logged] == ["unregistered", "unregistered"]
+    assert "HYPERLINK" not in json.dumps(logged) and "ERO" not in json.dumps(logged)
+    r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
+                    data={"metadata": meta(agency_id=registered.id, instrument_type="verbal")})
     assert r.status_code == 422 and "instrument_type" in r.json()["detail"]
     events = [e for e in (json.loads(d)["event"] for d in session.scalars(select(LogEntry.data)))
               if not e.startswith("identity.")]  # the staff accounts made above are public too
-    assert events == ["disclosure.request_refused"]
+    assert events == ["disclosure.request_refused"] * 3
 
     r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
-                    data={"metadata": meta(agency="Example Agency")})
+                    data={"metadata": meta(agency_id=registered.id)})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     assert client.get("/api/v1/disclosure-requests", headers=clerk).status_code == 403
 
@@ -152,6 +163,6 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
     r = client.post("/api/v1/legal-holds", json=hold, headers=po)
     assert r.status_code == 201
     r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
-                    data={"metadata": meta(agency="Example Agency")})
+                    data={"metadata": meta(agency_id=registered.id)})
     assert r.json()["status"] == "denied"
     assert "legal-hold-recipient" in r.json()["decisions"][0]["policy_ids"]

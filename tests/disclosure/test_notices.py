@@ -82,14 +82,46 @@ def test_a_notice_waits_for_the_non_disclosure_order_to_expire(
     assert len(list(tmp_path.iterdir())) == 1
 
 
-def test_an_order_without_an_end_defers_the_notice_indefinitely(
-    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
-    book: Callable[..., Appointment], tmp_path: Path,
+def test_an_order_without_an_end_cannot_defer_anything_the_request_is_refused(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
     book("Maria Example", contact="555-0100")
     request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042"})
+    assert request.status == "denied"
+    rows = repo.decisions(session, request.id)
+    assert rows and all("nondisclosure-order-without-end" in r.policy_ids for r in rows)
+    assert repo.accounting_for_request(session, request.id) == []
+
+
+@pytest.mark.parametrize(("order", "deny_id"), [
+    ({"expires_at": (NOW + dt.timedelta(days=400)).isoformat()}, "nondisclosure-order-longer-than-a-year"),
+    ({"expires_at": (NOW + dt.timedelta(days=90)).isoformat(), "signer_type": "officer"},
+     "nondisclosure-order-not-signed-by-judge"),
+])
+def test_only_a_judges_order_ending_within_a_year_is_accepted(
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+    order: dict[str, str], deny_id: str,
+) -> None:
+    book("Maria Example")
+    request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042", **order})
+    assert request.status == "denied"
+    assert all(deny_id in r.policy_ids for r in repo.decisions(session, request.id))
+
+
+def test_an_emergency_disclosure_is_noticed_at_the_contact_the_person_gave(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment], tmp_path: Path,
+) -> None:
+    book("Maria Example", contact="555-0100")  # a contact is kept only with reminders opted in
+    request = file_request(instrument_type="emergency", signer_type="officer", court=None, docket=None,
+                           purpose="health_or_safety", categories=["identity", "contact"],
+                           emergency_justification="Test justification: a person is missing and at risk.")
+    assert request.status == "in_review"
     _released(session, keyring, signer, request)
-    assert _send(session, keyring, tmp_path, NOW + dt.timedelta(days=3650)) == (0, 0, 0)
+    assert len(repo.notices(session)) == 1  # 5 U.S.C. 552a(b)(8): notice to the last known address
+    assert _send(session, keyring, tmp_path, NOW) == (0, 1, 0)
+    [file] = list(tmp_path.iterdir())
+    assert "555-0100" in file.read_text()
 
 
 def test_b7_disclosures_are_never_noticed(

@@ -21,9 +21,12 @@ from safeslot.disclosure.policy import (
     EVALUATION_ERROR,
     AgreementFacts,
     Category,
+    ConsentFacts,
     Decision,
+    DocumentSignature,
     HoldSets,
     InstrumentType,
+    NondisclosureFacts,
     Outcome,
     PolicyEngine,
     PolicyInvalid,
@@ -60,6 +63,9 @@ def facts(
     holds: HoldSets | None = None,
     agreement: AgreementFacts | None = None,
     all_named: bool = True,
+    signature: DocumentSignature = DocumentSignature.NONE,
+    consent: ConsentFacts = ConsentFacts(names_recipient=True, names_purpose=True),
+    order: NondisclosureFacts | None = None,
 ) -> RequestFacts:
     return RequestFacts(
         instrument_type=instrument,
@@ -72,6 +78,9 @@ def facts(
         holds=holds or HoldSets(),
         agreement=agreement,
         all_subjects_named=all_named,
+        document_signature=signature,
+        consent=consent,
+        nondisclosure_order=order,
     )
 
 
@@ -101,7 +110,8 @@ TABLE = [  # instrument, signer, outcomes in column order, the forbid behind eac
     (IT.COURT_ORDER, SG.JUDGE, (ALLOW,) * 5, None),
     (IT.JUDICIAL_WARRANT, SG.JUDGE, (ALLOW,) * 5, None),
     (IT.CONSENT, SG.SUBJECT, (ALLOW,) * 5, None),
-    (IT.EMERGENCY, SG.OFFICER, (ALLOW, ALLOW, DENY, DENY, DENY), "emergency-category-refused"),
+    # An emergency is never for enforcement; for health or safety see test_emergency_*.
+    (IT.EMERGENCY, SG.OFFICER, (DENY,) * 5, "emergency-not-for-enforcement"),
 ]
 ROWS = [row[0].value for row in TABLE]
 
@@ -351,6 +361,11 @@ requests = st.builds(
         purposes=st.frozensets(st.sampled_from(Purpose)),
     ),
     all_subjects_named=st.booleans(),
+    document_signature=st.sampled_from(DocumentSignature),
+    consent=st.builds(ConsentFacts, requester_is_subject=st.booleans(), names_recipient=st.booleans(),
+                      names_purpose=st.booleans()),
+    nondisclosure_order=st.none() | st.builds(NondisclosureFacts, signer=st.sampled_from(SignerType),
+                                              has_end=st.booleans(), within_a_year=st.booleans()),
 )
 
 
@@ -386,6 +401,18 @@ def test_every_shipped_denial_names_a_specific_policy(drawn: RequestFacts, profi
             assert decided.category in drawn.named_categories
             assert drawn.subject_count >= 1
             assert drawn.all_subjects_named
+            # Issue 13: rules the typing cannot get round.
+            assert drawn.document_signature is not DocumentSignature.INVALID
+            assert drawn.signer_type is not SignerType.EXECUTIVE_ADJUDICATOR
+            order = drawn.nondisclosure_order
+            assert order is None or (order.signer is SignerType.JUDGE and order.has_end and order.within_a_year)
+            if drawn.instrument_type is InstrumentType.EMERGENCY:
+                assert drawn.purpose is Purpose.HEALTH_OR_SAFETY
+                assert decided.outcome is REVIEW
+                assert decided.category in (IDN, CON)
+            if drawn.instrument_type is InstrumentType.CONSENT:
+                c = drawn.consent
+                assert c.requester_is_subject or (c.names_recipient and c.names_purpose)
 
 
 # --- failing closed ---------------------------------------------------------------------
@@ -499,12 +526,12 @@ def test_every_default_policy_has_an_id_reason_and_source() -> None:
         assert info.reason.endswith(".")
         assert info.source, info.policy_id
     reviewed = [i.policy_id for i in engine("state").policies.values() if i.review]
-    assert reviewed == ["head-of-agency-law-enforcement"]
+    assert reviewed == ["head-of-agency-law-enforcement", "emergency-health-or-safety"]
 
 
 def test_python_vocabulary_matches_the_schema() -> None:
     schema = (POLICIES / "schema.cedarschema").read_text()
-    for enum in (Category, Purpose, InstrumentType, SignerType):
+    for enum in (Category, Purpose, InstrumentType, SignerType, DocumentSignature):
         found = re.search(rf"entity {enum.__name__} enum \[(.*?)\];", schema, re.S)
         assert found, enum.__name__
         assert re.findall(r'"([a-z_]+)"', found.group(1)) == [m.value for m in enum]
@@ -628,3 +655,95 @@ def test_broken_schema_fails_load(policies: Path) -> None:
     (policies / "schema.cedarschema").write_text("entity Agency\n")
     with pytest.raises(PolicyInvalid, match=r"schema\.cedarschema"):
         PolicyEngine.load(policies, "federal")
+
+
+# --- issue 13: rules the typing cannot fake --------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize("instrument", [InstrumentType.COURT_ORDER, InstrumentType.JUDICIAL_WARRANT])
+def test_an_immigration_judge_or_alj_is_not_a_court(profile: str, instrument: InstrumentType) -> None:
+    decision = engine(profile).decide(facts(instrument, SignerType.EXECUTIVE_ADJUDICATOR))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all("executive-adjudicator-not-a-court" in d.policy_ids for d in decision.categories)
+    assert "not a judge of a court" in engine(profile).explain(decision)[0]
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    ("consent", "allowed"),
+    [
+        (ConsentFacts(), False),
+        (ConsentFacts(names_recipient=True), False),
+        (ConsentFacts(names_purpose=True), False),
+        (ConsentFacts(names_recipient=True, names_purpose=True), True),
+        (ConsentFacts(requester_is_subject=True), True),
+    ],
+)
+def test_consent_needs_the_persons_own_request_or_a_form_naming_recipient_and_purpose(
+    profile: str, consent: ConsentFacts, allowed: bool
+) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.CONSENT, SignerType.SUBJECT, consent=consent))
+    if allowed:
+        assert set(outcomes(decision).values()) == {ALLOW}
+    else:
+        assert set(outcomes(decision).values()) == {DENY}
+        assert all("consent-form-incomplete" in d.policy_ids for d in decision.categories)
+
+
+def test_state_never_takes_consent_for_civil_immigration() -> None:
+    complete = ConsentFacts(requester_is_subject=True, names_recipient=True, names_purpose=True)
+    request = facts(InstrumentType.CONSENT, SignerType.SUBJECT, purpose=Purpose.CIVIL_IMMIGRATION, consent=complete)
+    decision = engine("state").decide(request)
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all(STATE_BAR in d.policy_ids for d in decision.categories)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize(
+    ("order", "deny_id"),
+    [
+        (NondisclosureFacts(SignerType.OFFICER, True, True), "nondisclosure-order-not-signed-by-judge"),
+        (NondisclosureFacts(SignerType.EXECUTIVE_ADJUDICATOR, True, True),
+         "nondisclosure-order-not-signed-by-judge"),
+        (NondisclosureFacts(SignerType.JUDGE, False, False), "nondisclosure-order-without-end"),
+        (NondisclosureFacts(SignerType.JUDGE, True, False), "nondisclosure-order-longer-than-a-year"),
+    ],
+)
+def test_a_nondisclosure_order_must_be_a_judges_and_end_within_a_year(
+    profile: str, order: NondisclosureFacts, deny_id: str
+) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.JUDICIAL_WARRANT, SignerType.JUDGE, order=order))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all(deny_id in d.policy_ids for d in decision.categories)
+    fine = NondisclosureFacts(SignerType.JUDGE, True, True)
+    ok = engine(profile).decide(facts(InstrumentType.JUDICIAL_WARRANT, SignerType.JUDGE, order=fine))
+    assert set(outcomes(ok).values()) == {ALLOW}
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_emergency_for_health_or_safety_gives_identity_and_contact_after_counsel(profile: str) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.EMERGENCY, SignerType.OFFICER,
+                                            purpose=Purpose.HEALTH_OR_SAFETY))
+    assert outcomes(decision) == {IDN: REVIEW, CON: REVIEW, SCH: DENY, VIS: DENY, LNG: DENY}
+    assert ids(decision, SCH) == ("emergency-category-refused",)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize("purpose", [p for p in Purpose if p is not Purpose.HEALTH_OR_SAFETY])
+def test_emergency_is_never_for_enforcement(profile: str, purpose: Purpose) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.EMERGENCY, SignerType.OFFICER, purpose=purpose,
+                                            categories=(IDN, CON)))
+    assert set(outcomes(decision).values()) == {DENY}
+    assert all("emergency-not-for-enforcement" in d.policy_ids for d in decision.categories)
+
+
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+@pytest.mark.parametrize("signature", list(DocumentSignature))
+def test_only_an_invalid_signature_denies_by_itself(profile: str, signature: DocumentSignature) -> None:
+    decision = engine(profile).decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, signature=signature))
+    if signature is DocumentSignature.INVALID:
+        assert set(outcomes(decision).values()) == {DENY}
+        assert all(d.policy_ids == ("document-signature-invalid",) for d in decision.categories)
+    else:
+        assert set(outcomes(decision).values()) == {ALLOW}

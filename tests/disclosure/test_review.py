@@ -43,14 +43,43 @@ def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
         review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
     with pytest.raises(ReleaseNotReady):
         release.create(session, keyring, signer, request.id, NOW)
-    # A privacy officer cannot resolve; counsel can choose only among the candidates.
+    # A privacy officer cannot resolve; counsel can choose only among the candidates, with a reason.
     with pytest.raises(ReviewerNotAllowed):
-        review.resolve_match(session, PRIVACY, request.id, subject.id, [first.id], NOW)
+        review.resolve_match(session, PRIVACY, request.id, subject.id, first.id, "office_on_document", NOW)
     with pytest.raises(InvalidInput):
-        review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id + 999], NOW)
-    review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id], NOW)
+        review.resolve_match(session, COUNSEL, request.id, subject.id, first.id + 999, "office_on_document", NOW)
+    with pytest.raises(InvalidInput, match="in the document"):
+        review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "looks right", NOW)
+    with pytest.raises(InvalidInput, match="no_candidate_matches_document"):
+        review.resolve_match(session, COUNSEL, request.id, subject.id, None, "office_on_document", NOW)
+    review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "visit_date_on_document", NOW)
+    [subject] = service.subjects_view(session, request.id)
+    assert subject.included == [first.id] and subject.match_reason == "visit_date_on_document"
     _approve(session, request.id)
     assert request.status == "approved"
+
+
+def test_bookings_are_never_merged_even_with_the_same_contact_and_the_log_counts_candidates_only(
+    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
+    book: Callable[..., Appointment],
+) -> None:
+    from tests.disclosure.test_story import entries
+
+    book("Test Person A", days=1, contact="555-0100")
+    book("Test Person A", days=2, contact="555-0100")
+    request = file_request(subjects=[{"name": "Test Person A"}], categories=["appointment_schedule"])
+    [subject] = service.subjects_view(session, request.id)
+    assert subject.status == "ambiguous" and subject.included == []
+    [decision] = [e for e in entries(session) if e["event"] == "disclosure.decision"]
+    assert decision["candidates"] == [2] and decision["subjects"] == 1
+    # Counsel refuses: nobody is included, nothing can leave.
+    review.resolve_match(session, COUNSEL, request.id, subject.id, None, "no_candidate_matches_document", NOW)
+    [logged] = [e for e in entries(session) if e.get("action") == "resolve_match"]
+    assert logged["candidates"] == 2 and logged["match_reason"] == "no_candidate_matches_document"
+    assert "Test Person" not in json.dumps(entries(session)) and "555-0100" not in json.dumps(entries(session))
+    _approve(session, request.id)
+    with pytest.raises(ReleaseNotReady, match="Nothing is left"):
+        release.create(session, keyring, signer, request.id, NOW)
 
 
 def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
@@ -61,7 +90,8 @@ def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
     book("Maria Example", days=2, contact="555-0199")
     request = file_request(categories=["appointment_schedule"])
     [subject] = service.subjects_view(session, request.id)
-    review.resolve_match(session, COUNSEL, request.id, subject.id, [first.id], NOW)
+    review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "office_and_date_on_document",
+                         NOW)
     _approve(session, request.id)
     _, token = release.create(session, keyring, signer, request.id, NOW)
     package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])

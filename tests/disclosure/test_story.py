@@ -194,10 +194,10 @@ def test_two_different_people_must_approve_and_the_package_downloads_once(
 
 
 def test_the_staff_member_who_registered_a_paper_request_cannot_approve_it(
-    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
+    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment], agency_id: int,
 ) -> None:
     book("Maria Example")
-    request = file_request(actor=PRIVACY, agency="dhs-ice")
+    request = file_request(actor=PRIVACY, agency_id=agency_id)
     assert request.registered_by == PRIVACY.id and request.official_id is None
     with pytest.raises(ReviewerNotAllowed, match="registered"):
         review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)

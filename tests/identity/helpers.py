@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import events, grants, links, proposals, service
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.models import OutboxMessage, StaffAccount
+from safeslot.identity.models import IdentityMail, StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, Office, SlotCapacity
 from tests.conftest import NOW
@@ -88,7 +88,7 @@ def code_at(secret: str, when: dt.datetime) -> str:
 
 def outbox(session: Session, ring: KeyRing) -> list[tuple[str, str, str]]:
     """Queued identity mail as (address, subject, body): what the holder's inbox would get."""
-    rows = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    rows = session.scalars(select(IdentityMail).order_by(IdentityMail.id)).all()
     return [(ring.open(m.address_enc, links.ADDRESS_CONTEXT), m.subject,
              ring.open(m.body_enc, links.BODY_CONTEXT) if m.body_enc else "") for m in rows]
 

@@ -12,7 +12,7 @@ def iso(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # as disclosure/logbook.rfc3339
 
 
-def decision(rid: int, when: dt.datetime, *, agency: str = "Agency A", instrument: str = "judicial_warrant",
+def decision(rid: int, when: dt.datetime, *, agency: str = "agency-1", instrument: str = "judicial_warrant",
              purpose: str = "criminal", people: int = 1, allow: tuple[str, ...] = ("appointment_schedule",),
              deny: tuple[str, ...] = (), nda: bool | None = None) -> dict[str, Any]:
     cats = [{"category": c, "outcome": "allow", "policies": ["p"]} for c in allow]
@@ -26,7 +26,7 @@ def decision(rid: int, when: dt.datetime, *, agency: str = "Agency A", instrumen
     return e
 
 
-def review_deny(rid: int, when: dt.datetime, agency: str = "Agency A") -> dict[str, Any]:
+def review_deny(rid: int, when: dt.datetime, agency: str = "agency-1") -> dict[str, Any]:
     """As disclosure/review.py logs a reviewer's denial."""
     return {"event": "disclosure.decision", "time": iso(when), "request_id": rid, "agency": agency,
             "instrument_type": "judicial_warrant", "purpose": "criminal", "stage": "review", "action": "deny",
@@ -35,12 +35,12 @@ def review_deny(rid: int, when: dt.datetime, agency: str = "Agency A") -> dict[s
 
 
 def release(rid: int, when: dt.datetime, categories: tuple[str, ...], people: int = 1) -> dict[str, Any]:
-    return {"event": "disclosure.release", "time": iso(when), "request_id": rid, "agency": "Agency A",
+    return {"event": "disclosure.release", "time": iso(when), "request_id": rid, "agency": "agency-1",
             "instrument_type": "judicial_warrant", "categories": list(categories), "subjects": people,
             "policy_set_hash": "ab" * 32, "package_sha256": "cd" * 32, "commitments": ["ef" * 32] * people}
 
 
-def refused(when: dt.datetime, agency: str = "Agency B", instrument: str = "administrative_warrant",
+def refused(when: dt.datetime, agency: str = "agency-2", instrument: str = "administrative_warrant",
             categories: tuple[str, ...] = (), subjects: int = 0) -> dict[str, Any]:
     """As disclosure/intake.py logs a refusal at intake (no request id: nothing was kept)."""
     return {"event": "disclosure.request_refused", "time": iso(when), "agency": agency,
@@ -51,13 +51,13 @@ def refused(when: dt.datetime, agency: str = "Agency B", instrument: str = "admi
 def hold(hid: int, when: dt.datetime, lifted: bool = False) -> dict[str, Any]:
     if lifted:
         return {"event": "legal_hold.lifted", "time": iso(when), "hold_id": hid}
-    return {"event": "legal_hold.created", "time": iso(when), "hold_id": hid, "agency": "Agency B",
+    return {"event": "legal_hold.created", "time": iso(when), "hold_id": hid, "agency": "agency-2",
             "purpose": "civil_immigration", "category": None}
 
 
 def agreement(aid: int, when: dt.datetime, expires: dt.datetime, event: str = "created") -> dict[str, Any]:
     e: dict[str, Any] = {"event": f"sharing_agreement.{event}", "time": iso(when), "agreement_id": aid,
-                         "agency": "Agency C"}
+                         "agency": "agency-3"}
     if event in ("created", "renewed"):
         e["expires_at"] = iso(expires)
     return e

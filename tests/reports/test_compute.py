@@ -57,7 +57,7 @@ def big_log() -> list[dict[str, Any]]:
     log += [E.refused(T0) for _ in range(20)]
     for _ in range(3):
         rid += 1
-        log.append(E.decision(rid, T0, agency="Agency B", nda=True))
+        log.append(E.decision(rid, T0, agency="agency-2", nda=True))
     return log
 
 
@@ -68,8 +68,8 @@ def test_known_entries_give_exact_figures_with_suppression() -> None:
     # shown as a range; its denied 20 then hides (one withheld in the row), which hides
     # Agency A's denied 15 (one withheld in the column), then A's narrowed 12, then the
     # narrowed total (nothing non-zero left in that column).
-    assert by_agency["Agency A"] == [HIDDEN_TEXT, HIDDEN_TEXT, 30, 0, 0, 57]
-    assert by_agency["Agency B"] == [HIDDEN_TEXT, 0, 0, 0, RANGE_TEXT, 23]
+    assert by_agency["agency-1"] == [HIDDEN_TEXT, HIDDEN_TEXT, 30, 0, 0, 57]
+    assert by_agency["agency-2"] == [HIDDEN_TEXT, 0, 0, 0, RANGE_TEXT, 23]
     assert by_agency["Total"] == [35, HIDDEN_TEXT, 30, 0, RANGE_TEXT, 80]
     # Linked tables withhold the same totals (the narrowed total is hidden everywhere).
     instruments = rows(table(report, "by-instrument"))
@@ -123,7 +123,7 @@ def test_a_refusal_at_intake_counts_as_a_denied_request_for_each_category_it_nam
     log = [E.refused(T0, categories=("identity", "appointment_schedule"), subjects=0) for _ in range(12)]
     r = compute(log, H2)
     assert rows(table(r, "by-category"))["identity"] == [12, 0, 0, 0, 0, 12]
-    assert rows(table(r, "by-agency"))["Agency B"] == [12, 0, 0, 0, 0, 12]
+    assert rows(table(r, "by-agency"))["agency-2"] == [12, 0, 0, 0, 0, 12]
     assert rows(table(r, "nondisclosure"))["No non-disclosure order"] == [12, 0, 0, 0, 0, 12]
     assert r.summary["share_under_nondisclosure_order"] == "0.0%"
     assert r.summary["people_named"] == 0
@@ -158,7 +158,7 @@ EVENT_KINDS = st.sampled_from(["decision", "deny", "release", "refused", "withdr
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 40), EVENT_KINDS, st.sampled_from(["Agency A", "Agency B", "Agency C"]),
+@given(st.lists(st.tuples(st.integers(1, 40), EVENT_KINDS, st.sampled_from(["agency-1", "agency-2", "agency-3"]),
                           st.sampled_from(["judicial_warrant", "court_order", "administrative_warrant"]),
                           st.integers(0, 4)), max_size=300))
 def test_no_published_figure_is_ever_from_1_to_10(events: list[tuple[int, str, str, str, int]]) -> None:
@@ -200,3 +200,22 @@ def test_privileged_identity_events_are_counted_never_named() -> None:
     assert r.standing["accounts_deactivated"] == 1 and r.standing["factor_resets"] == 1
     assert r.standing["privileged_changes_rejected"] == 1 and r.standing["privileged_roles_removed"] == 1
     assert r.entries_skipped == 0 and "0a1b2c3d" not in str(r.to_json())
+def test_free_text_in_an_entry_never_reaches_the_report_or_its_csv() -> None:
+    """Issue 13: an old entry's typed agency name (or a formula) is counted as `unregistered`."""
+    from safeslot.reports import render
+
+    typed = '=HYPERLINK("http://x","ICE ERO (verbal, for a person)")'
+    log = [E.decision(rid, T0, agency=typed) for rid in range(1, 13)]
+    log += [E.decision(rid, T0, agency="agency-7", instrument="=1+1 warrant") for rid in range(13, 25)]
+    report = compute(log, H2)
+    assert set(rows(table(report, "by-agency"))) == {"unregistered", "agency-7", "Total"}
+    text = render.to_csv(report).decode()
+    assert "HYPERLINK" not in text and "ERO" not in text and "=1+1" not in text
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised() -> None:
+    from safeslot.reports import render
+
+    for cell in ("=SUM(A1)", "+1", "-1+2", "@cmd", "\tx"):
+        assert render.neutralise(cell) == "'" + cell
+    assert render.neutralise("agency-3") == "agency-3" and render.neutralise(-4) == -4

@@ -24,6 +24,7 @@ from tests.disclosure.conftest import (  # noqa: F401  (fixtures used by name)
     COUNSEL,
     PRIVACY,
     _seeded_actors,
+    agency_id,
     book,
     engine_federal,
     file_request,
@@ -41,6 +42,7 @@ def logged(session: Session) -> list[dict[str, object]]:
 def test_the_gates_own_entries_give_the_outcomes_it_decided(
     session: Session, keyring: KeyRing, signer: Signer,  # noqa: F811
     file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],  # noqa: F811
+    agency_id: int,  # noqa: F811
 ) -> None:
     book("Maria Example")
     denied = file_request(instrument_type="administrative_warrant", signer_type="officer", court=None, docket=None,
@@ -64,7 +66,7 @@ def test_the_gates_own_entries_give_the_outcomes_it_decided(
     assert sorted(outcomes.values()) == ["denied", "denied", "pending", "released"]  # + the refusal
     gate = t.requests[str(released.id)]
     assert (gate.agency, gate.instrument, gate.purpose, gate.people, gate.nda) == (
-        "dhs-ice", "judicial_warrant", "criminal", 1, True)
+        f"agency-{agency_id}", "judicial_warrant", "criminal", 1, True)
     assert gate.category_outcome("appointment_schedule") == "released"
     assert t.requests[str(denied.id)].category_outcome("identity") == "denied"
     report = compute(logged(session), PERIOD)

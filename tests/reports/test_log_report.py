@@ -35,7 +35,7 @@ def known_entries() -> list[dict[str, Any]]:
     for rid in range(1, 15):  # 14 released judicial warrants
         out += [E.decision(rid, T0), E.release(rid, T0 + DAY, ("appointment_schedule",))]
     for rid in range(15, 27):  # 12 administrative warrants denied by policy
-        out.append(E.decision(rid, T0, agency="Agency B", instrument="administrative_warrant",
+        out.append(E.decision(rid, T0, agency="agency-2", instrument="administrative_warrant",
                               purpose="civil_immigration", allow=(), deny=("appointment_schedule",)))
     out += [E.refused(T0) for _ in range(3)]
     out += [E.hold(1, T0), E.policy_change(T0)]
@@ -87,7 +87,7 @@ def test_a_report_recomputed_from_the_log_alone_matches(client: TestClient, sess
 def test_a_changed_row_in_the_mutable_tables_does_not_change_the_report(client: TestClient,
                                                                         session: Session) -> None:
     fill(client, session)
-    row = DisclosureRequest(agency="Agency A", instrument_type="judicial_warrant", issuer="Court", signer_name="Judge",
+    row = DisclosureRequest(agency="agency-1", instrument_type="judicial_warrant", issuer="Court", signer_name="Judge",
                             signer_type="judge", statutes=[], purpose="criminal", categories=["contact"],
                             document=b"%PDF", document_sha256="00" * 32, received_at=T0, status="released")
     session.add(row)
@@ -154,7 +154,7 @@ def test_the_public_page_serves_html_json_and_csv(client: TestClient, session: S
 def test_a_report_still_verifies_after_the_log_grows(client: TestClient, session: Session) -> None:
     """Its checkpoint is then proved a prefix of the new tree, and its last partial tile is read
     from the full tile the log now serves."""
-    many = [E.decision(1000 + i, T0, agency=f"Agency {i % 3}") for i in range(600)]
+    many = [E.decision(1000 + i, T0, agency=f"agency-{i % 3}") for i in range(600)]
     log.append(session, many, now=NOW)
     session.flush()
     assert client.get("/log/checkpoint").status_code == 200

@@ -13,6 +13,7 @@ from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine
 from safeslot.privacy.crypto import KeyRing
+from tests.conftest import LENIENT_LIMITS
 from tests.live import serve
 
 
@@ -23,6 +24,7 @@ class LiveServer:
             database={"url": url, "pool_size": 8},
             crypto={"key_file": tmp / "keys.json"},
             log={"signing_key_file": tmp / "log.key"},
+            rate_limits=LENIENT_LIMITS,
         )
         self.engine = build_engine(url, pool_size=8)
         self.app = create_app(settings, engine=self.engine, clock=clock, keyring=keyring)

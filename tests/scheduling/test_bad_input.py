@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.scheduling.models import Appointment, IdempotencyRecord, InterpreterCapacity, SlotCapacity
+from safeslot.scheduling.models import Appointment, IdempotencyRecord, SlotCapacity, StaffHold
 from tests.scheduling.conftest import first_free
 
 PROBLEM = "application/problem+json"
@@ -22,7 +22,7 @@ def _state(session: Session) -> tuple[int, ...]:
         int(session.scalar(select(func.count()).select_from(Appointment)) or 0),
         int(session.scalar(select(func.count()).select_from(IdempotencyRecord)) or 0),
         int(session.scalar(select(func.coalesce(func.sum(SlotCapacity.booked), 0))) or 0),
-        int(session.scalar(select(func.coalesce(func.sum(InterpreterCapacity.booked), 0))) or 0),
+        int(session.scalar(select(func.count()).select_from(StaffHold)) or 0),
     )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.privacy.crypto import KeyRing
-from safeslot.scheduling.models import Appointment, IdempotencyRecord, SlotCapacity
+from safeslot.scheduling.models import Appointment, IdempotencyRecord, StaffHold
 from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free
 
@@ -32,11 +32,16 @@ def test_search_book_lookup_cancel(client: TestClient, office: str, session: Ses
     # the code is read forgivingly: lower case, no hyphen
     looked = client.get(f"/api/v1/appointments/{code.replace('-', '').lower()}")
     assert looked.status_code == 200 and looked.json()["status"] == "booked"
+    # one person is held for both 15-minute units of the 30-minute visit ...
+    appointment = session.scalars(select(Appointment)).one()
+    held = session.execute(select(StaffHold.staff_id, StaffHold.starts_at, StaffHold.role)).all()
+    start_utc = dt.datetime.fromisoformat(start).astimezone(dt.UTC)
+    assert sorted(held) == [(appointment.staff_id, start_utc, "serve"),
+                            (appointment.staff_id, start_utc + dt.timedelta(minutes=15), "serve")]
     cancelled = client.post(f"/api/v1/appointments/{code}/cancel").json()
     assert cancelled["status"] == "cancelled" and cancelled["sequence"] == 1
-    slot = session.scalars(select(SlotCapacity).where(SlotCapacity.id == session.scalars(
-        select(Appointment.slot_id)).one())).one()
-    assert slot.booked == 0
+    # ... and free again once it is cancelled
+    assert session.scalar(select(func.count()).select_from(StaffHold)) == 0
 
 
 def test_booking_answer_never_echoes_personal_data(client: TestClient, office: str) -> None:
@@ -75,9 +80,9 @@ def test_reschedule_is_idempotent_and_moves_capacity(client: TestClient, office:
                         headers={"Idempotency-Key": "move-1"})
         assert r.status_code == 200 and r.json()["starts_at"] == slots[1]["starts_at"]
         assert r.json()["sequence"] == 1
-    booked = dict(session.execute(select(SlotCapacity.starts_at, SlotCapacity.booked).where(
-        SlotCapacity.booked > 0)).all())
-    assert list(booked.values()) == [1]
+    new_start = dt.datetime.fromisoformat(slots[1]["starts_at"]).astimezone(dt.UTC)
+    held = session.scalars(select(StaffHold.starts_at).order_by(StaffHold.starts_at)).all()
+    assert held == [new_start, new_start + dt.timedelta(minutes=15)]  # the person moved with the visit
 
 
 def test_full_slot_is_409_with_three_nearest(client: TestClient, office: str) -> None:
@@ -111,10 +116,10 @@ def test_interpreter_is_a_second_resource(client: TestClient, office: str, sessi
                                                    "starts_at": start, "name": "V3", "language": "vi"})
     assert r.status_code == 409 and r.json()["type"] == "/problems/interpreter-unavailable"
     assert _count(session) == before
-    # the failed attempt took no desk capacity either
-    slot = session.scalars(select(SlotCapacity).where(SlotCapacity.starts_at == dt.datetime.fromisoformat(start))
-                           .where(SlotCapacity.booked > 0)).one()
-    assert slot.booked == 2
+    # each booking holds a desk and a Vietnamese interpreter; the failed attempt held no one
+    roles = session.execute(select(StaffHold.role, StaffHold.staff_id)).all()
+    assert sorted(r for r, _ in roles) == ["interpret", "interpret", "serve", "serve"]
+    assert len({who for _, who in roles}) == 4
     # and the search no longer offers that time for Vietnamese
     again = client.get("/api/v1/slots", params={"office": "central", "service": "card", "from": "2027-03-02",
                                                 "language": "vi"}).json()

@@ -1,10 +1,13 @@
-"""Capacity under contention: 64 bookings at once, each on its own connection, never overbook.
+"""People under contention: 64 bookings at once never put a person in two visits (issue 11).
 
 Each attempt runs ``service.book`` in its own transaction on its own connection,
-and a barrier releases them together. PostgreSQL serialises them on the
-capacity row's lock (READ COMMITTED re-checks ``booked < capacity`` after the
-wait); SQLite serialises them on ``BEGIN IMMEDIATE``. The same tests also go
-through HTTP against a real server, which on PostgreSQL is the asyncpg fast path.
+and a barrier releases them together. PostgreSQL serialises assignment on the
+office day's advisory lock, SQLite on ``BEGIN IMMEDIATE``; either way the holds'
+primary key (staff_id, unit) is the last word. The same races also go through
+HTTP against a real server, which on PostgreSQL is the asyncpg fast path.
+
+The demo office (scheduling/demo.py) has six staff: apply is served by A, B, D, F;
+card by A, B, C, E; interview (45 min) by B, C, D, F; D and F speak Vietnamese.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -30,15 +33,20 @@ from safeslot.errors import DomainError
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
-from safeslot.scheduling.models import Appointment, IdempotencyRecord, InterpreterCapacity, SlotCapacity
+from safeslot.scheduling.models import Appointment, IdempotencyRecord
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
+from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
 
+pytestmark = pytest.mark.slow
+
 ATTEMPTS = 64
+STAFF = 6
 TZ = service.zone("America/New_York")
-# A Tuesday 10:00 local, a week after NOW: inside the demo's two weeks of slots.
+# A Tuesday 10:00 local, a week after NOW: inside the demo's slots.
 START = dt.datetime(2027, 3, 9, 10, 0, tzinfo=TZ)
+SERVICES = ("apply", "card", "interview")
 
 
 @pytest.fixture
@@ -50,34 +58,10 @@ def db(fresh_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _limit_slot(engine: Engine, service_slug: str, capacity: int) -> int:
-    with Session(engine) as s, s.begin():
-        office = service.get_office(s, "central")
-        svc = service.get_service(s, office, service_slug)
-        slot_id = s.scalars(
-            select(SlotCapacity.id).where(
-                SlotCapacity.service_id == svc.id, SlotCapacity.starts_at == START.astimezone(dt.UTC)
-            )
-        ).one()
-        s.execute(update(SlotCapacity).where(SlotCapacity.id == slot_id).values(capacity=capacity))
-        return slot_id
-
-
-def _last_interpreter(engine: Engine, language: str) -> None:
-    """Leave exactly one free interpreter for ``language`` at START; plenty of desks."""
-    _limit_slot(engine, "apply", ATTEMPTS)
-    with Session(engine) as s, s.begin():
-        s.execute(
-            update(InterpreterCapacity)
-            .where(InterpreterCapacity.language == language)
-            .values(booked=InterpreterCapacity.capacity - 1)
-        )
-
-
-def _body(i: int, language: str | None = None, service_slug: str = "apply") -> BookingIn:
-    return BookingIn(
-        office="central", service=service_slug, starts_at=START, name=f"Person {i} Example", language=language
-    )
+def _body(i: int, language: str | None = None, service_slug: str = "apply",
+          start: dt.datetime = START) -> BookingIn:
+    return BookingIn(office="central", service=service_slug, starts_at=start, name=f"Test Person {i}",
+                     language=language)
 
 
 def _connect(engine: Engine) -> Connection:
@@ -127,42 +111,64 @@ def _kinds(results: list[object]) -> Counter[str]:
     return Counter("ok" if isinstance(r, Appointment) else type(r).__name__ for r in results)
 
 
-def _appointments(engine: Engine) -> int:
+def _appointments(engine: Engine) -> list[Appointment]:
     with Session(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Appointment)) or 0)
+        return list(s.scalars(select(Appointment)))
 
 
-def _consistent(engine: Engine) -> None:
-    """booked never exceeds capacity, and every place taken is an appointment."""
+def _sound(engine: Engine) -> None:
     with Session(engine) as s:
-        assert s.scalar(select(func.count()).where(SlotCapacity.booked > SlotCapacity.capacity)) == 0
-        appointments = s.scalar(select(func.count()).select_from(Appointment))
-        assert s.scalar(select(func.coalesce(func.sum(SlotCapacity.booked), 0))) == appointments
+        assert people_violations(s) == []
 
 
-def test_64_bookings_for_3_places_exactly_3_succeed(db: Engine, keyring: KeyRing) -> None:
-    slot_id = _limit_slot(db, "apply", 3)
-    results = _race(db, lambda s, i: service.book(s, keyring, _body(i), NOW))
-    assert _kinds(results) == {"ok": 3, "SlotFull": ATTEMPTS - 3}
-    assert all(isinstance(r, SlotFull) and len(r.extra["nearest"]) == 3 for r in results if r is not None
-               and not isinstance(r, Appointment))
-    assert _appointments(db) == 3
-    with Session(db) as s:
-        assert s.get_one(SlotCapacity, slot_id).booked == 3
-    _consistent(db)
+def _book(keyring: KeyRing, body: Callable[[int], BookingIn]) -> Callable[[Session, int], object]:
+    return lambda s, i: service.book(s, keyring, body(i), NOW)
 
 
-def test_64_bookings_for_the_last_interpreter_exactly_1_succeeds(db: Engine, keyring: KeyRing) -> None:
-    _last_interpreter(db, "vi")
-    results = _race(db, lambda s, i: service.book(s, keyring, _body(i, "vi"), NOW))
+def test_64_bookings_of_one_service_get_exactly_its_staff(db: Engine, keyring: KeyRing) -> None:
+    results = _race(db, _book(keyring, lambda i: _body(i)))
+    assert _kinds(results) == {"ok": 4, "SlotFull": ATTEMPTS - 4}  # A, B, D, F serve apply
+    assert all(len(r.extra["nearest"]) == 3 for r in results if isinstance(r, SlotFull))
+    assert len({a.staff_id for a in _appointments(db)}) == 4
+    _sound(db)
+
+
+def test_64_bookings_of_several_services_never_exceed_the_staff(db: Engine, keyring: KeyRing) -> None:
+    # Capacity counted per service would allow 4 + 4 + 4 = 12 at 10:00; there are six people.
+    results = _race(db, _book(keyring, lambda i: _body(i, service_slug=SERVICES[i % 3])))
+    kinds = _kinds(results)
+    assert set(kinds) <= {"ok", "SlotFull"}, results
+    assert 3 <= kinds["ok"] <= STAFF
+    booked = _appointments(db)
+    assert len({a.staff_id for a in booked}) == len(booked)
+    _sound(db)
+
+
+def test_overlapping_45_minute_visits_never_share_a_person(db: Engine, keyring: KeyRing) -> None:
+    later = START + dt.timedelta(minutes=15)  # 10:15 overlaps 10:00-10:45
+    results = _race(db, _book(keyring, lambda i: _body(i, service_slug="interview",
+                                                          start=START if i % 2 else later)))
+    assert _kinds(results)["ok"] == 4  # B, C, D, F serve interviews, whichever start they got
+    assert len({a.staff_id for a in _appointments(db)}) == 4
+    _sound(db)
+
+
+def _take_one_interpreter(engine: Engine, keyring: KeyRing) -> None:
+    """Desk D serves a Vietnamese apply visit at START: Desk F is the last Vietnamese speaker free."""
+    with Session(engine) as s, s.begin():
+        taken = service.book(s, keyring, _body(999, "vi"), NOW)
+        assert taken.interpreter_id is None  # D or F speaks Vietnamese: no interpreter needed
+
+
+def test_the_last_interpreter_goes_to_one_booking(db: Engine, keyring: KeyRing) -> None:
+    _take_one_interpreter(db, keyring)
+    # card is served by A, B, C, E, none of whom speaks Vietnamese: each visit needs an interpreter
+    results = _race(db, _book(keyring, lambda i: _body(i, "vi", "card")))
     assert _kinds(results) == {"ok": 1, "InterpreterUnavailable": ATTEMPTS - 1}
     assert all(isinstance(r, (Appointment, InterpreterUnavailable)) for r in results)
-    assert _appointments(db) == 1
-    _consistent(db)  # the refused bookings gave their slot places back
-    with Session(db) as s:
-        assert s.scalar(
-            select(func.count()).where(InterpreterCapacity.booked > InterpreterCapacity.capacity)
-        ) == 0
+    booked = _appointments(db)
+    assert len(booked) == 2 and sum(a.interpreter_id is not None for a in booked) == 1
+    _sound(db)
 
 
 def test_concurrent_retries_with_one_idempotency_key_make_one_row(db: Engine, keyring: KeyRing) -> None:
@@ -175,13 +181,14 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_row(db: Engine, ke
             a = service.book(s, keyring, body, NOW)
             return 201, {"code": a.code}
 
+        service.lock_booking_day(s, body)
         return run_once(s, "book", "same-key", request_hash(body.model_dump(mode="json")), NOW, run)
 
     results = _race(db, attempt)
     answers = {r[1]["code"] for r in results if isinstance(r, tuple)}
     assert len(answers) == 1, results
     assert sorted(r[2] for r in results if isinstance(r, tuple)) == [False] + [True] * (ATTEMPTS - 1)
-    assert _appointments(db) == 1
+    assert len(_appointments(db)) == 1
     with Session(db) as s:
         assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
 
@@ -216,55 +223,58 @@ def _counters() -> tuple[float, float]:
     return bookings, conflicts
 
 
-def _json(i: int, language: str | None = None, service_slug: str = "apply") -> dict[str, Any]:
-    return _body(i, language, service_slug).model_dump(mode="json", exclude_none=True)
+def _json(i: int, language: str | None = None, service_slug: str = "apply",
+          start: dt.datetime = START) -> dict[str, Any]:
+    return _body(i, language, service_slug, start).model_dump(mode="json", exclude_none=True)
 
 
-def test_64_http_bookings_for_3_places(db: Engine, live: LiveServer) -> None:
-    _limit_slot(db, "apply", 3)
+def test_64_http_bookings_of_several_services(db: Engine, live: LiveServer) -> None:
     before = _counters()
-    responses = _post_all(live.url, [_json(i) for i in range(ATTEMPTS)], [f"k{i}" for i in range(ATTEMPTS)])
-    assert Counter(r.status_code for r in responses) == {201: 3, 409: ATTEMPTS - 3}
+    responses = _post_all(live.url, [_json(i, service_slug=SERVICES[i % 3]) for i in range(ATTEMPTS)],
+                          [f"k{i}" for i in range(ATTEMPTS)])
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) == {201, 409} and 3 <= statuses[201] <= STAFF, statuses
     after = _counters()
-    assert (after[0] - before[0], after[1] - before[1]) == (3, ATTEMPTS - 3)  # /metrics: bookings, conflicts
+    assert (after[0] - before[0], after[1] - before[1]) == (statuses[201], statuses[409])  # /metrics
     for r in responses:
         if r.status_code == 409:
             problem = r.json()
             assert r.headers["content-type"] == "application/problem+json"
             assert problem["type"] == "/problems/slot-full" and len(problem["nearest"]) == 3
+            assert START.isoformat() not in problem["nearest"]
         else:
             assert r.json()["starts_at"] == START.isoformat()
-    assert _appointments(db) == 3
-    _consistent(db)
+    booked = _appointments(db)
+    assert len(booked) == statuses[201] and len({a.staff_id for a in booked}) == len(booked)
+    _sound(db)
     with Session(db) as s:  # refused bookings keep no claim on their key: a retry runs afresh
-        assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 3
+        assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == statuses[201]
 
 
-@pytest.fixture
-def postgresql_only(backend: str) -> None:
-    """SQLite answers HTTP bookings with the sync path, which the service-level races above already cover."""
-    if backend != "postgresql":
-        pytest.skip("same code path as the service-level race on SQLite")
+def test_64_http_overlapping_interviews(db: Engine, live: LiveServer) -> None:
+    later = START + dt.timedelta(minutes=15)
+    responses = _post_all(live.url, [_json(i, service_slug="interview", start=START if i % 2 else later)
+                                     for i in range(ATTEMPTS)], [None] * ATTEMPTS)
+    assert Counter(r.status_code for r in responses) == {201: 4, 409: ATTEMPTS - 4}
+    assert len({a.staff_id for a in _appointments(db)}) == 4
+    _sound(db)
 
 
-def test_64_http_bookings_for_the_last_interpreter(postgresql_only: None, db: Engine, live: LiveServer) -> None:
-    _last_interpreter(db, "es")
-    responses = _post_all(live.url, [_json(i, "es") for i in range(ATTEMPTS)], [None] * ATTEMPTS)
+def test_64_http_bookings_for_the_last_interpreter(db: Engine, live: LiveServer, keyring: KeyRing) -> None:
+    _take_one_interpreter(db, keyring)
+    responses = _post_all(live.url, [_json(i, "vi", "card") for i in range(ATTEMPTS)], [None] * ATTEMPTS)
     assert Counter(r.status_code for r in responses) == {201: 1, 409: ATTEMPTS - 1}
     assert {r.json()["type"] for r in responses if r.status_code == 409} == {"/problems/interpreter-unavailable"}
-    assert _appointments(db) == 1
-    _consistent(db)
+    assert len(_appointments(db)) == 2
+    _sound(db)
 
 
-def test_concurrent_http_retries_with_one_key_make_one_row(
-    postgresql_only: None, db: Engine, live: LiveServer
-) -> None:
+def test_concurrent_http_retries_with_one_key_make_one_row(db: Engine, live: LiveServer) -> None:
     body = _json(1, service_slug="card")
     responses = _post_all(live.url, [body] * ATTEMPTS, ["one-key"] * ATTEMPTS)
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["code"] for r in responses}) == 1
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == ATTEMPTS - 1
-    assert _appointments(db) == 1
+    assert len(_appointments(db)) == 1
     with Session(db) as s:
         assert s.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
-        assert s.scalar(text("SELECT 1")) == 1

@@ -24,8 +24,8 @@ DOMAIN_DEMOS = (
 @app.command("load")
 def load() -> None:
     """Load the demo office (idempotent), then each domain's demo."""
-    if not settings().is_demo:
-        console.print("[red]Demo data loads only when SAFESLOT_ENVIRONMENT is development, demo or test.[/]")
+    if not settings().demo_credentials:
+        console.print("[red]Demo data loads only when SAFESLOT_ENVIRONMENT is demo or test.[/]")
         raise typer.Exit(2)
     with transaction() as s:
         office = scheduling_demo.load(s, dt.date.today())

@@ -64,5 +64,34 @@ def serve(
     )
 
 
+@app.command()
+def worker(once: bool = typer.Option(False, help="One round, then exit (for cron or a test).")) -> None:
+    """Send what the outbox holds: reminders and notices, retried with backoff; `make run` starts it."""
+    import datetime as dt
+    import logging
+    import signal
+    import threading
+
+    from safeslot.cli.common import keyring, transaction
+    from safeslot.notifications import worker as notifications_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    s = settings()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        router = notifications_worker.router_for(s)
+    except ValueError as exc:  # a half-configured SMTP or SMS provider: say which setting
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"Worker: e-mail via {router.channel('email') or 'nothing (set SAFESLOT_MAIL__HOST)'}, "
+                  f"texts via {router.channel('phone') or 'nothing (set SAFESLOT_SMS__PROVIDER)'}; "
+                  f"every {s.notifications.poll_seconds:g} s.")
+    total = notifications_worker.run(transaction, keyring(), s, lambda: dt.datetime.now(dt.UTC), router=router,
+                                     stop=stop, once=once)
+    console.print(f"Sent {total.sent}, to retry {total.retried}, dead letters {total.dead}, "
+                  f"cancelled {total.cancelled}, interrupted {total.interrupted}.")
+
+
 if __name__ == "__main__":
     app()

@@ -124,7 +124,8 @@ def run(batch_size: int = typer.Option(1000, min=1)) -> None:
         result = retention.run(session, s.retention, now, batch_size)
         gone = retention.destroyable_months(session, ring, s.retention, now) if by_file else []
     console.print(f"Contacts deleted: {result.contacts_deleted}; appointments purged: {result.appointments_purged}; "
-                  f"idempotency answers purged: {result.idempotency_purged}.")
+                  f"idempotency answers purged: {result.idempotency_purged}; walk-in names erased: "
+                  f"{result.ticket_names_erased}; tickets purged: {result.tickets_purged}.")
     if gone:
         update_key_file(s.crypto.key_file, lambda r: r.without_months(gone))
         console.print(f"Destroyed the data keys of {', '.join(gone)}: backups of those months can no longer be read.")

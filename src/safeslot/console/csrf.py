@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import secrets
 
+from safeslot.delivery import mask_secret, unmask_secret
+
 COOKIE = "safeslot_csrf"
 SECURE_COOKIE = "__Host-safeslot_csrf"  # browsers accept it only with Secure, Path=/ and no Domain
 FIELD = "csrf_token"
@@ -32,10 +34,12 @@ def _sign(value: str, secret: str) -> str:
 
 
 def token_for(value: str, secret: str) -> str:
-    return f"{value}.{_sign(value, secret)}"
+    """The form's token, masked afresh for each page (BREACH: pages are compressed)."""
+    return mask_secret(f"{value}.{_sign(value, secret)}")
 
 
 def valid(cookie_value: str | None, form_token: str | None, secret: str) -> bool:
+    form_token = unmask_secret(form_token) if form_token else form_token
     if not cookie_value or not form_token or "." not in form_token:
         return False
     value, signature = form_token.rsplit(".", 1)

@@ -15,19 +15,20 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlparse
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from safeslot.config import Settings
 from safeslot.console import calendar, csrf, i18n, pages
+from safeslot.console.assets import HashedStaticFiles
 from safeslot.console.forms import BookingForm, parse_code, parse_day, parse_start
 from safeslot.console.i18n import N_
 from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.errors import DomainError
+from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
 from safeslot.scheduling.models import Appointment, Office, Service
@@ -56,9 +57,10 @@ STATUS_LABELS = {
 
 def setup(app: FastAPI, settings: Settings) -> None:
     """Serve our CSS and JS (and the USWDS assets when scripts/build-assets installed them)."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", HashedStaticFiles(directory=STATIC), name="static")
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
     _staff.install(app)  # /console refusals of the authorization middleware become pages
+    app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -245,6 +247,8 @@ def book(
     try:
         with session.begin_nested():  # a failed booking takes nothing, and the page can still be drawn
             appointment = service.book(session, ring, data, now)
+            if appointment.reminders_opt_in:  # reminders come in the language of this page
+                reminder_notices.remember_language(session, appointment.id, _lang(request))
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
         found = service.get_office(session, office)
         nearest = _choices(list(exc.extra.get("nearest", [])), found, _lang(request))
@@ -400,6 +404,8 @@ def cancel(
 
 
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
+from safeslot.console import desk as _desk  # noqa: E402
+from safeslot.console import queue_pages as _queue_pages  # noqa: E402
 from safeslot.console import records as _records  # noqa: E402
 from safeslot.console import staff as _staff  # noqa: E402
 from safeslot.console import staff_forms as _staff_forms  # noqa: E402
@@ -410,3 +416,10 @@ router.include_router(_staff_forms.router)
 from safeslot.console import privileged as _privileged  # noqa: E402
 
 router.include_router(_privileged.router)
+router.include_router(_queue_pages.router)
+router.include_router(_desk.router)
+
+from safeslot.console import messages as _messages  # noqa: E402
+
+router.include_router(_messages.public)
+router.include_router(_messages.staff_router)

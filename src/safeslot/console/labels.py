@@ -36,12 +36,14 @@ LABELS: dict[str, dict[str, str]] = {
         "officer": N_("officer"),
         "agency_head": N_("head of agency"),
         "subject": N_("the person named"),
+        "executive_adjudicator": N_("immigration judge or other executive-branch adjudicator"),
     },
     "purpose": {
         "criminal": N_("Criminal case"),
         "civil_immigration": N_("Civil immigration matter"),
         "other_civil": N_("Other civil matter"),
         "program_integrity": N_("Program integrity check"),
+        "health_or_safety": N_("Health or safety of a person"),
     },
     "category": {
         "identity": N_("Name"),

@@ -19,14 +19,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, Response
 
 from safeslot.console import csrf, i18n
+from safeslot.console.assets import asset_url
 from safeslot.console.i18n import N_
 from safeslot.errors import DomainError, status_for
 
 LOG = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
-USWDS_CSS = STATIC / "uswds" / "css" / "uswds.min.css"
+STATIC = HERE / "static"  # served by console/assets.py
+USWDS_CSS = STATIC / "uswds" / "uswds.css"  # purged by scripts/build-assets; absent without npm
 
 # Headers on every page: no caching of pages that may show a code, no referrer
 # leaking the code in a URL, no framing, scripts and styles only from here.
@@ -49,13 +50,19 @@ ERROR_TITLES: dict[str, str] = {
     "invalid-transition": N_("This appointment cannot be changed"),
     "not-found": N_("We could not find that page"),
     "csrf": N_("This form has expired"),
+    "stop-link-unknown": N_("We could not find that stop link"),
     "internal": N_("Something went wrong on our side"),
+    "rate-limited": N_("Too many tries for now"),
+    "unavailable": N_("This service is briefly unavailable"),
 }
 ERROR_ADVICE: dict[str, str] = {
     "appointment-not-found": N_("Check the code on your confirmation. It has 10 letters and numbers."),
     "invalid-transition": N_("It was cancelled or the visit already happened. You can book a new appointment."),
     "csrf": N_("Go back, reload the page, and try again."),
+    "stop-link-unknown": N_("Open the whole link from the message, or call the office to stop reminders."),
     "internal": N_("Nothing was saved. Please try again in a few minutes."),
+    "rate-limited": N_("Nothing was saved. Please wait a few minutes, then try again."),
+    "unavailable": N_("Nothing was saved. Please try again in a minute."),
 }
 DEFAULT_ADVICE = N_("Go back to the start page and try again.")
 
@@ -70,6 +77,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["asset"] = asset_url  # hashed, cached-for-a-year static URLs (console/assets.py)
     return env
 
 
@@ -171,3 +179,16 @@ class PageRoute(APIRoute):
                 return error_page(request, "internal", 500)
 
         return page_handler
+
+
+def status_page(scope: dict[str, Any], slug: str, status: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """An error page for an ASGI middleware's refusal (429 rate limit, 503 unavailable), as raw parts."""
+    response = error_page(Request(scope), slug, status)
+    return response.status_code, [(k, v) for k, v in response.raw_headers if k != b"content-length"], bytes(
+        response.body
+    )
+
+
+def throttled_page(scope: dict[str, Any], wait: int) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """The page shown instead of the rate limiter's problem+json on the public pages and the console."""
+    return status_page(scope, "rate-limited", 429)

@@ -41,6 +41,7 @@ from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
+from safeslot.scheduling.queue import service as walk_in_queue
 from safeslot.transparency import selfcheck
 from safeslot.transparency import service as log_service
 
@@ -98,6 +99,7 @@ HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/off
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
                 ("auditor", "/console/audit"), ("admin", "/console/privileged"))
 DONE = {
+    "retried": N_("The message is back in the outbox: it will be sent within a minute."),
     "status": N_("The appointment was updated."),
     "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
     "approve": N_("Your approval is recorded."),
@@ -190,8 +192,10 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
     items = []
     if "clerk" in principal.roles:
         items.append(("/console/appointments", N_("Appointments")))
+        items.append(("/console/queue", N_("Queue")))
     if "supervisor" in principal.roles:
         items.append(("/console/office", N_("Office")))
+        items.append(("/console/board", N_("Queue board")))
     if principal.roles & {"privacy_officer", "counsel"}:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
@@ -203,6 +207,8 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
     if principal.roles & {"privacy_officer", "counsel", "auditor"}:
         items.append(("/console/decided", N_("Decided requests")))
     items.append(("/console/passkeys", N_("Passkeys")))
+    if principal.roles & {"supervisor", "privacy_officer"}:
+        items.append(("/console/messages", N_("Messages not sent")))  # console/messages.py
     return items
 
 
@@ -231,7 +237,7 @@ def sign_in(
         return pages.error_page(request, "csrf", 403)
     try:
         account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
-                                   demo_mode=request.app.state.settings.is_demo)
+                                   demo_mode=request.app.state.settings.demo_credentials)
     except (SignInFailed, AccountLocked) as exc:
         # Answer without raising, so the failure count is committed (the lockout depends on it).
         message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")
@@ -302,12 +308,19 @@ def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bo
 
 
 @router.post("/appointments/{code}/status")
-def set_status(code: str, staff: StaffDep, session: SessionDep, now: NowDep,
+def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep, now: NowDep,
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
         raise InvalidInput(N_("Choose check in, done or no-show."))
-    identity.ensure_office(staff, scheduling.get_by_code(session, code).office_id)
-    scheduling.set_status(session, code, status, now)
+    appointment = scheduling.get_by_code(session, code)
+    identity.ensure_office(staff, appointment.office_id)
+    office = session.get(Office, appointment.office_id)
+    if status == "checked-in" and office is not None and appointment.status == "booked":
+        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
+        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
+                                           by_clerk=True)
+    else:
+        scheduling.set_status(session, code, status, now)
     return _see_other("/console/appointments?done=status")
 
 

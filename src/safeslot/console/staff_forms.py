@@ -399,5 +399,5 @@ def change_member(
     if errors or data is None:
         return _member_page(request, staff, session, found, member, form, errors, status=422)
     scheduling.update_staff(session, found, member.id, languages=data.languages, services=data.services,
-                            active=active)
+                            active=active, now=now)  # their visits to come go to others where possible
     return _changed(session, found, now)

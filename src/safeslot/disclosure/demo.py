@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.disclosure import intake, release, review, service
+from safeslot.disclosure import intake, release, review, samplepdf, service
+from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
@@ -34,12 +35,12 @@ except ImportError:  # pragma: no cover - identity absent
     AGENCY = "Example Immigration Agency"
 # Identity's demo accounts act when present; otherwise stand-in staff ids.
 STAND_INS = {"clerk": 9001, "privacy_officer": 9002, "counsel": 9003}
-PDF = b"%PDF-1.4\n% demo instrument: not a real document\n%%EOF\n"
+PDF = samplepdf.write([["DEMO INSTRUMENT - not a real document", "Named: Maria Example (demo data)"]])
 
 
 def _meta(**values: Any) -> RequestMetadata:
     base: dict[str, Any] = {
-        "agency": AGENCY, "issuer": AGENCY, "signer_name": "Officer Example", "signer_type": "officer",
+        "issuer": AGENCY, "signer_name": "Officer Example", "signer_type": "officer",
         "purpose": "civil_immigration", "subjects": [{"name": PERSON, "office": "central"}],
         "categories": ["appointment_schedule"],
     }
@@ -74,13 +75,21 @@ def load(session: Session, settings: Settings, console: Console) -> None:
         "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(), "name": PERSON,
     }), now)
 
-    denied = intake.submit(session, ring, engine, clerk, _meta(instrument_type="administrative_warrant"), PDF, now)
+    # The clerk files a paper request for a registered agency (identity's demo registers it; a
+    # database without it gets it here, demo data only).
+    agency_id = repo.agency_id(session, AGENCY)
+    if agency_id is None:
+        from safeslot.identity import service as identity
+
+        agency_id = identity.create_agency(session, AGENCY, "1 Example Plaza, Washington, DC", now).id
+    denied = intake.submit(session, ring, engine, clerk, _meta(instrument_type="administrative_warrant",
+                                                                agency_id=agency_id), PDF, now)
     console.print(f"Disclosure request {denied.id}: an I-205 administrative warrant → [bold red]{denied.status}[/]")
     for line in service.explain(session, engine, denied.id)[1:]:
         console.print(f"  {line}", markup=False)
 
     allowed = intake.submit(session, ring, engine, clerk, _meta(
-        instrument_type="judicial_warrant", issuer="U.S. District Court, District of Example",
+        agency_id=agency_id, instrument_type="judicial_warrant", issuer="U.S. District Court, District of Example",
         court="U.S. District Court, District of Example", docket="1:27-mj-00001", signer_name="Hon. Judge Example",
         signer_type="judge", purpose="criminal", statutes=["18 U.S.C. 3117"],
     ), PDF, now)

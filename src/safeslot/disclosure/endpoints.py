@@ -15,7 +15,8 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service
+from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service, signatures
+from safeslot.disclosure.document import DocumentLimits
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import PolicyChange
 from safeslot.disclosure.policy import PolicyEngine
@@ -57,6 +58,11 @@ router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 def setup(app: FastAPI, settings: Settings) -> None:
     """Parse and validate the policy set once; a broken policy set stops start-up."""
     app.state.policy_engine = PolicyEngine.load(settings.policies_dir, settings.policy_profile)
+    app.state.document_checks = intake.DocumentChecks(
+        limits=DocumentLimits(max_pages=settings.documents.max_pages,
+                              render_seconds=settings.documents.render_seconds),
+        trust_roots=tuple(signatures.load_trust_roots(settings.documents.trusted_ca_dir)),
+    )
     if getattr(app.state, "log_signer", None) is None:
         app.state.log_signer = release.load_signer(settings)
 
@@ -92,7 +98,7 @@ def _out(request_: Request, session: Session, engine: PolicyEngine, request_id: 
 @router.post("/disclosure-requests", status_code=201, response_model=RequestOut,
              summary="File a disclosure request: the signed instrument (PDF) and its metadata")
 def file_request(
-    session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
+    request: Request, session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
     metadata: Annotated[str, Form(description="JSON: see RequestMetadata in the schema.")],
     document: Annotated[UploadFile | None, File(description="The signed instrument, PDF, at most 10 MiB.")] = None,
 ) -> Response:
@@ -108,7 +114,8 @@ def file_request(
                                 f"Fix these metadata fields and file again: {', '.join(fields)}.",
                                 instance="/api/v1/disclosure-requests")
     try:
-        created = intake.submit(session, ring, engine, actor, meta, data, now)
+        created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
+                                quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
     except RequestRefused as exc:
         return problem_response(422, exc.slug, exc.title, exc.detail, instance="/api/v1/disclosure-requests")
     return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)
@@ -194,7 +201,8 @@ def withdraw(request_id: int, request: Request, session: SessionDep, engine: Eng
 @router.post("/disclosure-requests/{request_id}/matches", response_model=list[SubjectOut])
 def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
             principal: PrincipalDep) -> Response:
-    review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_ids, now)
+    review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_id,
+                         body.reason, now)
     return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
 
 

@@ -13,13 +13,22 @@ Hierarchy::
     │   └── PackageGone             409  already downloaded or link expired
     ├── Forbidden
     │   └── ReviewerNotAllowed      403  wrong role, own request, or second approval
+    ├── PayloadTooLarge
+    │   └── StorageQuotaExceeded    413  the agency's stored documents would pass its quota
     └── Unavailable
         └── LogUnavailable          503  the transparency log refused the entry
 """
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+
+
+class StorageQuotaExceeded(PayloadTooLarge):
+    """Nothing is stored: the agency's instrument documents would pass its storage quota."""
+
+    slug = "storage-quota-exceeded"
+    title = N_("The agency's storage quota is used up")
 
 
 class RequestRefused(InvalidInput):

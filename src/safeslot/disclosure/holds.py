@@ -25,6 +25,10 @@ MAX_RENEWAL = dt.timedelta(days=366)  # 12 months
 MANAGERS = frozenset({"privacy_officer"})
 
 
+def _ref(session: Session, agency: str) -> str:
+    return logbook.agency_ref(repo.agency_id(session, agency))
+
+
 def _require_manager(actor: Actor) -> None:
     if actor.kind != "staff" or not (actor.roles & MANAGERS):
         raise ReviewerNotAllowed("Only a privacy officer may manage legal holds and sharing agreements.")
@@ -40,7 +44,9 @@ def create_hold(session: Session, actor: Actor, data: HoldIn, now: dt.datetime) 
                      created_by=actor.id, created_at=now, expires_at=data.expires_at)
     session.add(hold)
     session.flush()
-    scope = {k: v for k, v in (("recipient", hold.agency), ("purpose", hold.purpose),
+    # The recipient by registry id only: a hold's typed agency name never reaches the log.
+    recipient = logbook.agency_ref(repo.agency_id(session, hold.agency)) if hold.agency else None
+    scope = {k: v for k, v in (("recipient", recipient), ("purpose", hold.purpose),
                                 ("category", hold.category)) if v}
     logbook.record(session, {"event": "legal_hold.created", "time": logbook.rfc3339(now), "hold_id": hold.id,
                              "scope": scope}, now)
@@ -103,7 +109,8 @@ def create_agreement(session: Session, actor: Actor, data: AgreementIn, now: dt.
     session.add(agreement)
     session.flush()
     logbook.record(session, {"event": "sharing_agreement.created", "time": logbook.rfc3339(now),
-                             "agreement_id": agreement.id, "agency": agreement.agency, "kind": agreement.kind,
+                             "agreement_id": agreement.id, "agency": _ref(session, agreement.agency),
+                             "kind": agreement.kind,
                              "purposes": agreement.purposes, "categories": agreement.categories,
                              "starts_at": logbook.rfc3339(agreement.starts_at),
                              "expires_at": logbook.rfc3339(agreement.expires_at)}, now)
@@ -126,7 +133,7 @@ def suspend_agreement(session: Session, actor: Actor, agreement_id: int, reason:
     agreement.suspended_reason = reason if suspended else None
     event = "sharing_agreement.suspended" if suspended else "sharing_agreement.reinstated"
     logbook.record(session, {"event": event, "time": logbook.rfc3339(now), "agreement_id": agreement.id,
-                             "agency": agreement.agency}, now)
+                             "agency": _ref(session, agreement.agency)}, now)
     session.flush()
     return agreement
 
@@ -141,7 +148,7 @@ def renew_agreement(session: Session, actor: Actor, agreement_id: int, new_expir
         raise InvalidInput("A renewal extends the agreement by at most 12 months.")
     agreement.expires_at, agreement.renewed = new_expiry, True
     logbook.record(session, {"event": "sharing_agreement.renewed", "time": logbook.rfc3339(now),
-                             "agreement_id": agreement.id, "agency": agreement.agency,
+                             "agreement_id": agreement.id, "agency": _ref(session, agreement.agency),
                              "expires_at": logbook.rfc3339(new_expiry)}, now)
     session.flush()
     return agreement

@@ -10,32 +10,62 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
-from safeslot.disclosure.errors import RequestRefused
+from safeslot.disclosure import logbook, signatures
+from safeslot.disclosure import repository as repo
+from safeslot.disclosure.document import DocumentLimits, DocumentRejected, inspect
+from safeslot.disclosure.errors import RequestRefused, StorageQuotaExceeded
 from safeslot.disclosure.models import DisclosureRequest, RequestSubject
-from safeslot.disclosure.policy import Category, InstrumentType, PolicyEngine
+from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentType, PolicyEngine
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
 from safeslot.privacy.crypto import KeyRing
 
 PDF_MAGIC = b"%PDF-"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentChecks:
+    """How intake checks the instrument file: render limits and the trusted court CAs."""
+
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    trust_roots: tuple[object, ...] = ()
+
+
+DEFAULT_CHECKS = DocumentChecks()
 KNOWN_CATEGORIES = frozenset(c.value for c in Category)
 
 
-def problems(actor: Actor, meta: RequestMetadata, document: bytes | None) -> list[str]:
+def recipient(session: Session, actor: Actor, meta: RequestMetadata | None) -> tuple[int | None, str | None]:
+    """The requesting agency as the registry knows it: (registry id, registered name), or Nones.
+    An official's agency comes from their verified account; staff give a registry id."""
+    if actor.kind == "official":
+        return repo.agency_id(session, actor.agency), actor.agency
+    if actor.kind == "staff" and meta is not None and meta.agency_id is not None:
+        name = repo.agency_name(session, meta.agency_id)
+        return (meta.agency_id if name is not None else None), name
+    return None, None
+
+
+def problems(actor: Actor, meta: RequestMetadata, document: bytes | None, agency: str | None = None) -> list[str]:
     """Why the request must be refused; empty when it may be registered. Messages hold no
-    personal data: they name fields, never values."""
+    personal data: they name fields, never values. `agency` is the registered name
+    (`recipient`); staff may file only for an agency in the registry."""
     found: list[str] = []
     if actor.kind == "official":
         if not actor.agency:
             found.append("The official's account names no agency; ask the office to verify it.")
     elif actor.kind == "staff":
-        if not meta.agency:
-            found.append("Staff registering a paper request must give the requesting agency in 'agency'.")
+        if meta.agency_id is None:
+            found.append("Staff registering a paper request must give the requesting agency's registry id in "
+                         "'agency_id'.")
+        elif agency is None:
+            found.append("That agency is not in the agency registry. Only registered agencies may file; "
+                         "registering one needs two people.")
     else:
         found.append("Only a verified agency official, or staff on the agency's behalf, may file a request.")
     if not document:
@@ -65,11 +95,13 @@ def problems(actor: Actor, meta: RequestMetadata, document: bytes | None) -> lis
 
 
 def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime) -> int:
-    """Log a refused request and keep nothing else (the caller must add nothing more)."""
+    """Log a refused request and keep nothing else (the caller must add nothing more). The
+    entry holds the registry id and enumerated values only, never what was typed."""
+    agency_id, _ = recipient(session, actor, meta)
     entry: dict[str, object] = {
         "event": "disclosure.request_refused",
         "time": logbook.rfc3339(now),
-        "agency": (actor.agency if actor.kind == "official" else (meta.agency if meta else None)) or "unknown",
+        "agency": logbook.agency_ref(agency_id),
         "instrument_type": meta.instrument_type.value if meta else "unknown",
         "purpose": meta.purpose.value if meta else "unknown",
         "categories": sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
@@ -90,15 +122,18 @@ def refuse(
 
 
 def register(
-    session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime
+    session: Session, ring: KeyRing, actor: Actor, meta: RequestMetadata, document: bytes, now: dt.datetime,
+    pages: int = 0, signature: signatures.SignatureCheck | None = None,
 ) -> DisclosureRequest:
     """Store a request that passed `problems`; subjects' names are sealed at rest."""
-    if problems(actor, meta, document):  # pragma: no cover - callers check first
+    agency_id, agency = recipient(session, actor, meta)
+    if problems(actor, meta, document, agency):  # pragma: no cover - callers check first
         raise RequestRefused("The request was not checked before registration.")
     nda = meta.non_disclosure_order
     request = DisclosureRequest(
         status="received",
-        agency=(actor.agency if actor.kind == "official" else meta.agency) or "",
+        agency=agency or "",
+        agency_id=agency_id,
         official_id=actor.id if actor.kind == "official" else None,
         registered_by=actor.id if actor.kind == "staff" else None,
         instrument_type=meta.instrument_type.value,
@@ -112,6 +147,15 @@ def register(
         categories=list(dict.fromkeys(meta.categories)),
         nda_authority=nda.authority if nda else None,
         nda_expires_at=nda.expires_at if nda else None,
+        nda_signer_type=nda.signer_type.value if nda and nda.signer_type else None,
+        consent_requester_is_subject=bool(meta.consent and meta.consent.requester_is_subject),
+        consent_names_recipient=bool(meta.consent and meta.consent.names_recipient),
+        consent_names_purpose=bool(meta.consent and meta.consent.names_purpose),
+        document_signature=(signature.status if signature else DocumentSignature.NONE).value,
+        document_pages=pages,
+        signature_signed_at=signature.signed_at if signature else None,
+        signature_signer_enc=ring.seal(signature.signer, "disclosure_request.signature_signer")
+        if signature and signature.signer else None,
         emergency_justification=meta.emergency_justification,
         deadline=meta.deadline,
         document=document,
@@ -146,15 +190,33 @@ def submit(
     meta: RequestMetadata,
     document: bytes | None,
     now: dt.datetime,
+    checks: DocumentChecks = DEFAULT_CHECKS,
+    *,
+    quota_bytes: int | None = None,
 ) -> DisclosureRequest:
     """Check, register and decide a request in the caller's transaction.
 
-    A refusal is logged, then RequestRefused is raised: the caller must still commit so
-    that the refusal entry is kept (the HTTP endpoint answers 422 without raising)."""
-    found = problems(actor, meta, document)
+    The document must be a PDF the server can render (document.inspect: not encrypted,
+    within the page and time limits); its digital signatures are checked (signatures.check)
+    and the result goes to the policy. A refusal is logged, then RequestRefused is raised:
+    the caller must still commit so that the refusal entry is kept (the HTTP endpoint
+    answers 422 without raising). ``quota_bytes``: the most instrument documents one
+    agency may have stored (else StorageQuotaExceeded, and nothing is kept)."""
+    agency = recipient(session, actor, meta)[1]
+    found = problems(actor, meta, document, agency)
     if found or document is None:
         refuse(session, actor, meta, now, found)
     assert document is not None
-    request = register(session, ring, actor, meta, document, now)
+    if quota_bytes is not None and repo.document_bytes(session, agency or "") + len(document) > quota_bytes:
+        raise StorageQuotaExceeded(
+            f"This agency's stored instrument documents would pass its quota of {quota_bytes // (1024 * 1024)} MiB. "
+            "Nothing was saved; ask the office's privacy officer."
+        )
+    try:
+        facts = inspect(document, checks.limits)
+    except DocumentRejected as exc:
+        refuse(session, actor, meta, now, [exc.detail])
+    signature = signatures.check(document, list(checks.trust_roots))
+    request = register(session, ring, actor, meta, document, now, facts.pages, signature)
     decide(session, ring, engine, request, now)
     return request

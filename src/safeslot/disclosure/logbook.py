@@ -17,6 +17,14 @@ from sqlalchemy.orm import Session
 
 from safeslot.transparency import service as log_service
 
+UNREGISTERED = "unregistered"
+
+
+def agency_ref(agency_id: int | None) -> str:
+    """How the log names a recipient: its registry id (`agency-3`), never a typed name (issue 13:
+    no free text leaves through the log). An agency the registry does not hold is `unregistered`."""
+    return f"agency-{agency_id}" if agency_id is not None else UNREGISTERED
+
 
 def rfc3339(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -23,6 +23,9 @@ class DisclosureRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(24), default="received")
     agency: Mapped[str] = mapped_column(String(200))
+    # The recipient's id in the agency registry (identity's `agency` table): what the log and
+    # the report carry instead of any typed name (logbook.agency_ref).
+    agency_id: Mapped[int | None] = mapped_column(Integer)
     # Who asked: the verified official's id, and the staff member who scanned a paper request.
     official_id: Mapped[int | None] = mapped_column(Integer)
     registered_by: Mapped[int | None] = mapped_column(Integer)
@@ -31,12 +34,26 @@ class DisclosureRequest(Base):
     court: Mapped[str | None] = mapped_column(String(200))
     docket: Mapped[str | None] = mapped_column(String(100))
     signer_name: Mapped[str] = mapped_column(String(200))
-    signer_type: Mapped[str] = mapped_column(String(16))
+    signer_type: Mapped[str] = mapped_column(String(24))
     statutes: Mapped[list[str]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(24))
     categories: Mapped[list[str]] = mapped_column(JSON)
     nda_authority: Mapped[str | None] = mapped_column(String(200))
     nda_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Who signed the non-disclosure order; None: the instrument's own signer (an order in the warrant).
+    nda_signer_type: Mapped[str | None] = mapped_column(String(24))
+    # Consent (552a(b), 20 CFR 401.100(a)): the person asks for their own records, or the
+    # signed form names the recipient and the purpose.
+    consent_requester_is_subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_names_recipient: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_names_purpose: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pyHanko's finding on the PDF: valid | untrusted | invalid | none (policy.DocumentSignature).
+    document_signature: Mapped[str] = mapped_column(String(16), default="none")
+    # How many pages the instrument has (intake rendered each one), and when its signer says it
+    # signed (pyHanko: the signer's own claim). The signer's certificate subject is sealed.
+    document_pages: Mapped[int] = mapped_column(Integer, default=0)
+    signature_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    signature_signer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     document: Mapped[bytes] = mapped_column(LargeBinary)
@@ -70,6 +87,8 @@ class RequestSubject(Base):
     candidates: Mapped[list[int]] = mapped_column(JSON, default=list)  # appointment ids found
     appointment_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # the ones to release
     dropped_reason: Mapped[str | None] = mapped_column(Text)
+    # Why counsel chose the one candidate (review.MATCH_REASONS), when there were several.
+    match_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class CategoryDecisionRow(Base):

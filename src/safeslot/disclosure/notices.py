@@ -4,9 +4,9 @@ A notice is queued (table `disclosure_notice`, the outbox) for an accounting ent
 person may see — not a (b)(7) disclosure (552a(c)(3)), no non-disclosure order still
 running — when one of the disclosed appointments still has a contact and the person
 opted in to reminders. Queuing never opens the contact: it stays sealed in the
-appointment and only `deliver` opens it, at send time. Release queues at once; `safeslot
-notices send` queues entries whose order has since expired, then sends each queued
-notice once (it is claimed before it is sent, so a second run sends nothing).
+appointment and only the outbox handler opens it, at send time. Release queues at once;
+`safeslot worker` (and `safeslot notices send`) queue entries whose order has since
+expired and send each queued notice at most once (notifications/outbox.py).
 
 The message says only that an agency received records and how to see the details on
 the "Who has seen my records" page with the confirmation code: never the agency, the
@@ -26,9 +26,13 @@ from typing import Protocol
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
-from safeslot.config import VAR_DIR
+from safeslot.config import VAR_DIR, Settings
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureNotice
+from safeslot.notifications import outbox, reminders
+from safeslot.notifications.models import SENT, OutboxMessage
+from safeslot.notifications.outbox import Cancel, Context
+from safeslot.notifications.senders import Outgoing, Router, Undeliverable
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling.models import Appointment
@@ -50,8 +54,7 @@ class MailSettings(BaseSettings):
     outbox_dir: Path = VAR_DIR / "outbox"
 
 
-class Undeliverable(Exception):
-    """The sender cannot reach this kind of contact."""
+KIND = "disclosure_notice"  # its kind in the notifications outbox
 
 
 class Sender(Protocol):
@@ -127,12 +130,17 @@ def _reachable(session: Session, entry_id: int) -> Appointment | None:
 
 
 def queue_due(session: Session, now: dt.datetime, request_id: int | None = None) -> int:
-    """Queue a notice for each entry the person may now see and can be told about."""
+    """Queue a notice for each entry the person may now see and can be told about (in the caller's transaction)."""
     queued = 0
     for entry in repo.entries_due_for_notice(session, now, request_id):
-        if _reachable(session, entry.id) is None:
+        appointment = _reachable(session, entry.id)
+        if appointment is None:
             continue
-        session.add(DisclosureNotice(entry_id=entry.id, status="queued", created_at=now))
+        notice = DisclosureNotice(entry_id=entry.id, status="queued", created_at=now)
+        session.add(notice)
+        session.flush()
+        outbox.enqueue(session, kind=KIND, ref=notice.id, dedupe_key=f"{KIND}:{notice.id}", now=now,
+                       office_id=appointment.office_id)
         queued += 1
     session.flush()
     return queued
@@ -150,49 +158,72 @@ def body(code: str, records_url: str) -> str:
     )
 
 
-def deliver(session: Session, ring: KeyRing, sender: Sender, notice_id: int, now: dt.datetime,
-            public_url: str) -> bool:
-    """Send one claimed notice; marks it sent or failed. False if it was not claimed."""
-    notice = repo.notice(session, notice_id)
-    if notice is None or notice.status != "sending":
-        return False
-    appointment = _reachable(session, notice.entry_id)
-    notice.channel = sender.channel
-    if appointment is None or appointment.contact_enc is None:
-        notice.status, notice.failure = "failed", "the contact was deleted before sending"
+class _Legacy:
+    """An old-style ``Sender`` (``send(kind, address, subject, body, notice_id)``) as an outbox sender."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+        self.channel = sender.channel
+
+    def send(self, message: Outgoing) -> None:
+        self.sender.send(message.contact_kind, message.address, message.subject, message.text,
+                         int(message.ref.rsplit("-", 1)[-1]))
+
+
+class NoticeHandler:
+    """Composes a notice at send time (the contact is opened only then) and records the outcome."""
+
+    def compose(self, session: Session, message: OutboxMessage, ctx: Context) -> Outgoing:
+        notice = repo.notice(session, message.ref)
+        if notice is None:
+            raise Cancel("the notice no longer exists")
+        appointment = _reachable(session, notice.entry_id)
+        if appointment is None or appointment.contact_enc is None:
+            raise Undeliverable("the contact was deleted before sending")
+        kind, _, address = ctx.ring.open(appointment.contact_enc, "appointment.contact").partition(":")
+        if reminders.stopped(session, ctx.ring, kind, address):
+            raise Cancel("the contact said STOP")
+        return Outgoing(kind, address, SUBJECT, body(appointment.code, f"{ctx.public_url}/records"),
+                        ref=f"notice-{notice.id}")
+
+    def finished(self, session: Session, message: OutboxMessage, ctx: Context) -> None:
+        notice = repo.notice(session, message.ref)
+        if notice is None:
+            return
+        notice.channel = message.channel
+        if message.status == SENT:
+            notice.status, notice.sent_at, notice.failure = "sent", message.sent_at, None
+        else:
+            notice.status, notice.failure = "failed", message.last_error
         session.flush()
-        return True
-    kind, _, address = ring.open(appointment.contact_enc, "appointment.contact").partition(":")
-    try:
-        sender.send(kind, address, SUBJECT, body(appointment.code, f"{public_url.rstrip('/')}/records"), notice.id)
-    except (Undeliverable, OSError, smtplib.SMTPException) as exc:
-        notice.status, notice.failure = "failed", type(exc).__name__ + (
-            f": {exc}" if isinstance(exc, Undeliverable) else "")
-        session.flush()
-        return True
-    notice.status, notice.sent_at = "sent", now
-    session.flush()
-    return True
+
+
+outbox.register(KIND, NoticeHandler())
+
+
+def _queue_deferred(session: Session, ctx: Context) -> int:
+    """The worker's producer: notices whose non-disclosure order expired since the last round."""
+    return queue_due(session, ctx.now)
+
+
+outbox.register_producer(_queue_deferred)
 
 
 def send_all(transaction: Callable[[], AbstractContextManager[Session]], ring: KeyRing, sender: Sender,
              clock: Callable[[], dt.datetime], public_url: str) -> tuple[int, int, int]:
-    """`safeslot notices send`: queue what became due, then send each queued notice once.
+    """`safeslot notices send`: queue what became due, then drain the notices in the outbox once.
 
-    Each notice is claimed (queued → sending) in its own committed transaction before it
-    is sent, so two runs never send it twice; a crash between claim and send leaves it
-    `sending` (not sent again: at most once). Returns (queued, sent, failed)."""
+    Delivery is the outbox's (notifications/outbox.py): each message is claimed in
+    its own committed transaction before it is sent, so two runs (or a run and
+    `safeslot worker`) never send it twice, and one interrupted mid-send becomes a
+    dead letter instead of going out again. Returns (queued, sent, failed); a
+    notice whose server was unreachable counts as failed now and is tried again later.
+    """
     with transaction() as session:
         queued = queue_due(session, clock())
-        ids = list(repo.notice_ids(session, "queued"))
-    sent = failed = 0
-    for notice_id in ids:
-        with transaction() as session:
-            if not repo.claim_notice(session, notice_id):
-                continue
-        with transaction() as session:
-            deliver(session, ring, sender, notice_id, clock(), public_url)
-            found = repo.notice(session, notice_id)
-            ok = found is not None and found.status == "sent"
-        sent, failed = sent + ok, failed + (not ok)
-    return queued, sent, failed
+    legacy = _Legacy(sender)
+    tally = outbox.drain(transaction, Router(email=legacy, phone=legacy), ring, Settings.model_construct(), clock,
+                         kinds=(KIND,), produce=False, public_url=public_url)
+    per = tally.by_kind.get(KIND, {})
+    failed = per.get("dead", 0) + per.get("cancelled", 0) + per.get("retried", 0) + per.get("interrupted", 0)
+    return queued, per.get("sent", 0), failed

@@ -77,6 +77,18 @@ class SignerType(StrEnum):
     OFFICER = "officer"
     AGENCY_HEAD = "agency_head"
     SUBJECT = "subject"
+    # An immigration judge, an administrative law judge or another executive-branch
+    # adjudicator: not a court of competent jurisdiction for 5 U.S.C. 552a(b)(11).
+    EXECUTIVE_ADJUDICATOR = "executive_adjudicator"
+
+
+class DocumentSignature(StrEnum):
+    """What signature validation found in the instrument's PDF (disclosure/signatures.py)."""
+
+    VALID = "valid"  # intact and chains to a trusted court CA
+    UNTRUSTED = "untrusted"  # intact, but the signer's certificate is not trusted
+    INVALID = "invalid"  # changed after signing, or a broken signature
+    NONE = "none"  # no digital signature (a paper scan)
 
 
 class Purpose(StrEnum):
@@ -86,6 +98,7 @@ class Purpose(StrEnum):
     CIVIL_IMMIGRATION = "civil_immigration"
     OTHER_CIVIL = "other_civil"
     PROGRAM_INTEGRITY = "program_integrity"
+    HEALTH_OR_SAFETY = "health_or_safety"  # the only purpose of an emergency, 552a(b)(8)
 
 
 class Category(StrEnum):
@@ -196,6 +209,25 @@ class AgreementFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentFacts:
+    """What makes a signed consent valid beyond the signature (20 CFR 401.100(a)): the
+    requester is the person, or the form names the recipient and the purpose."""
+
+    requester_is_subject: bool = False
+    names_recipient: bool = False
+    names_purpose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NondisclosureFacts:
+    """A claimed non-disclosure order, reduced with the clock by the service."""
+
+    signer: SignerType
+    has_end: bool
+    within_a_year: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RequestFacts:
     """Everything the policies may look at, and nothing that identifies a person.
 
@@ -214,6 +246,9 @@ class RequestFacts:
     holds: HoldSets = field(default_factory=HoldSets)
     agreement: AgreementFacts | None = None
     all_subjects_named: bool = True
+    document_signature: DocumentSignature = DocumentSignature.NONE
+    consent: ConsentFacts = field(default_factory=ConsentFacts)
+    nondisclosure_order: NondisclosureFacts | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,7 +603,18 @@ def _context(facts: RequestFacts) -> dict[str, Any]:
             "purposes": _refs("Purpose", facts.holds.purposes),
             "categories": _refs("Category", facts.holds.categories),
         },
+        "document_signature": _ref("DocumentSignature", facts.document_signature),
+        "requester_is_subject": facts.consent.requester_is_subject,
+        "consent_names_recipient": facts.consent.names_recipient,
+        "consent_names_purpose": facts.consent.names_purpose,
     }
+    order = facts.nondisclosure_order
+    if order is not None:
+        context["nondisclosure_order"] = {
+            "signer": _ref("SignerType", order.signer),
+            "has_end": order.has_end,
+            "within_a_year": order.within_a_year,
+        }
     agreement = facts.agreement
     if agreement is not None:
         # Omitted, not emptied, when there is none: policies test `context has agreement`.

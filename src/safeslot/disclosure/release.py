@@ -25,7 +25,7 @@ from safeslot.disclosure.models import AccountingCode, AccountingEntry, Disclosu
 from safeslot.disclosure.policy import Category, InstrumentType, Outcome
 from safeslot.disclosure.review import REVIEW_ROLES, approvals
 from safeslot.disclosure.schemas import Actor
-from safeslot.disclosure.service import get_request
+from safeslot.disclosure.service import get_request, years_later
 from safeslot.errors import NotFound
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
@@ -35,7 +35,6 @@ from safeslot.transparency.note import Signer, sign_note
 LINK_LIFETIME = dt.timedelta(days=7)
 # 5 U.S.C. 552a(c)(2): keep the accounting five years or the life of the record, if longer.
 ACCOUNTING_YEARS = 5
-NDO_WITHOUT_END = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 SCHEDULE_STATES = frozenset({"booked", "checked-in"})
 HISTORY_STATES = frozenset({"fulfilled", "noshow", "checked-in"})
 
@@ -98,11 +97,7 @@ def _person(ring: KeyRing, records: list[scheduling.SubjectRecord], categories: 
     return out
 
 
-def _years_later(when: dt.datetime, years: int) -> dt.datetime:
-    try:
-        return when.replace(year=when.year + years)
-    except ValueError:  # 29 February: keep until 1 March, never less than the full years
-        return when.replace(year=when.year + years, month=3, day=1)
+_years_later = years_later  # kept under its old name for tests
 
 
 def _canonical(value: Any) -> bytes:
@@ -148,7 +143,7 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
         raise LogUnavailable("The manifest could not be signed; nothing was released.") from exc
     base = {"time": logbook.rfc3339(now), "request_id": request.id}
     entries: list[dict[str, Any]] = [
-        {"event": "disclosure.release", **base, "agency": request.agency,
+        {"event": "disclosure.release", **base, "agency": logbook.agency_ref(request.agency_id),
          "instrument_type": request.instrument_type, "categories": categories, "subjects": len(people),
          "policy_set_hash": request.policy_set_hash, "package_sha256": package_sha256,
          "commitments": commitments},
@@ -164,7 +159,9 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
         downloaded_at=None, log_index=indexes[0],
     )
     session.add(release)
-    deferred = (request.nda_expires_at or NDO_WITHOUT_END) if request.nda_authority else None
+    # Only a judge's order with an end within a year defers (policy 05-document.cedar refuses
+    # any other, so an order without an end never reaches a release).
+    deferred = request.nda_expires_at if request.nda_authority else None
     address = repo.agency_address(session, request.agency)
     for subject, salt, commitment, index, person_codes in zip(kept, salts, commitments, indexes[1:], codes,
                                                               strict=True):

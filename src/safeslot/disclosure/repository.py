@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import (
@@ -172,9 +172,35 @@ def stale_requests(session: Session, now: dt.datetime) -> Sequence[DisclosureReq
     ).all()
 
 
+def agency_id(session: Session, name: str | None) -> int | None:
+    """The registry id of the agency of this name, if registered."""
+    from safeslot.identity.models import Agency
+
+    if not name:
+        return None
+    return session.scalars(select(Agency.id).where(Agency.name == name)).one_or_none()
+
+
+def agency_name(session: Session, agency_id: int) -> str | None:
+    """The registered name of agency `agency_id` (what policies, holds and agreements compare)."""
+    from safeslot.identity.models import Agency
+
+    return session.scalars(select(Agency.name).where(Agency.id == agency_id)).one_or_none()
+
+
 def agency_address(session: Session, name: str) -> str | None:
     """The registered address of the agency of this name (the accounting names the recipient with it)."""
     from safeslot.identity.models import Agency
 
     agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
     return agency.address if agency is not None else None
+
+
+def document_bytes(session: Session, agency: str) -> int:
+    """Bytes of instrument documents stored for this agency (its storage quota counts them)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(func.length(DisclosureRequest.document)), 0)).where(
+            DisclosureRequest.agency == agency
+        )
+    )
+    return int(total or 0)

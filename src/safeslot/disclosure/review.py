@@ -40,7 +40,8 @@ def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> D
     return request
 
 
-LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask_information": "more_information"}
+LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask_information": "more_information",
+                  "resolve_match": "resolve_match"}
 
 
 def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, action: str,
@@ -151,19 +152,37 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
     session.flush()
 
 
-def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: int, appointment_ids: list[int],
-                  now: dt.datetime) -> None:
-    """Counsel decides which of an ambiguous subject's candidate records are the named
-    person's. Only candidates can be chosen; an empty choice includes nobody."""
+# Why counsel chose a candidate: facts printed in the document, never free text (the choice
+# is logged, and a reason typed here could name the person).
+MATCH_REASONS = ("office_on_document", "visit_date_on_document", "office_and_date_on_document")
+NO_MATCH_REASON = "no_candidate_matches_document"
+
+
+def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: int, appointment_id: int | None,
+                  reason: str, now: dt.datetime) -> None:
+    """Counsel picks the one candidate booking that is the named person, with a reason from the
+    document (the office or the visit date it gives), or refuses (`appointment_id` None,
+    reason `no_candidate_matches_document`): then nobody is included for that name. People are
+    never merged, so exactly one booking can be chosen. The log gets the number of candidates
+    and the reason, never which booking or who."""
     request = _reviewable(session, actor, request_id, "counsel")
     subject = next((s for s in repo.subjects(session, request.id) if s.id == subject_id), None)
     if subject is None or subject.status != "ambiguous":
         raise Conflict("Only an ambiguous match of this request can be resolved.")
-    if not set(appointment_ids) <= set(subject.candidates):
-        raise InvalidInput("Choose only among the candidate records of this subject.")
-    subject.appointment_ids = sorted(set(appointment_ids))
-    subject.status = "matched" if appointment_ids else "unmatched"
-    _act(session, request, actor, "counsel", "resolve_match", f"subject {subject_id}", now)
+    if appointment_id is None:
+        if reason != NO_MATCH_REASON:
+            raise InvalidInput(f"To refuse every candidate, give the reason '{NO_MATCH_REASON}'.")
+    else:
+        if reason not in MATCH_REASONS:
+            raise InvalidInput("Say what in the document shows it is this booking: "
+                               + ", ".join(MATCH_REASONS) + ".")
+        if appointment_id not in subject.candidates:
+            raise InvalidInput("Choose one of the candidate bookings of this subject.")
+    subject.appointment_ids = [] if appointment_id is None else [appointment_id]
+    subject.status = "unmatched" if appointment_id is None else "matched"
+    subject.match_reason = reason
+    _act(session, request, actor, "counsel", "resolve_match", reason, now,
+         candidates=len(subject.candidates), match_reason=reason)
     session.flush()
 
 

@@ -43,7 +43,21 @@ class NonDisclosureOrder(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     authority: str = Field(min_length=1, max_length=200, description="The court order or statute.")
-    expires_at: dt.datetime | None = Field(default=None, description="When the order ends (aware time).")
+    expires_at: dt.datetime | None = Field(
+        default=None, description="When the order ends (aware time). Only a judge's order ending within a "
+        "year defers the accounting; without an end the request is refused.")
+    signer_type: SignerType | None = Field(
+        default=None, description="Who signed the order; leave out when the order is part of the instrument.")
+
+
+class ConsentIn(BaseModel):
+    """For a consent instrument (5 U.S.C. 552a(b); 20 CFR 401.100(a)). Reviewers attest these."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requester_is_subject: bool = Field(default=False, description="The person asks for their own records.")
+    names_recipient: bool = Field(default=False, description="The signed form names the recipient agency.")
+    names_purpose: bool = Field(default=False, description="The signed form names the purpose.")
 
 
 class RequestMetadata(BaseModel):
@@ -52,7 +66,9 @@ class RequestMetadata(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agency: str | None = Field(default=None, max_length=200, description="Required when staff scan a paper request.")
+    agency_id: int | None = Field(
+        default=None, ge=1, description="Staff scanning a paper request: the requesting agency's id in the "
+        "agency registry. There is no typed agency name: an agency not in the registry cannot file.")
     instrument_type: InstrumentType
     issuer: str = Field(min_length=1, max_length=200)
     court: str | None = Field(default=None, max_length=200)
@@ -64,6 +80,7 @@ class RequestMetadata(BaseModel):
     subjects: list[NamedSubject] = Field(default_factory=list, max_length=1000)
     categories: list[str] = Field(default_factory=list, max_length=10)
     non_disclosure_order: NonDisclosureOrder | None = None
+    consent: ConsentIn | None = None
     emergency_justification: str | None = Field(default=None, max_length=4000)
     deadline: dt.datetime | None = None
     # A scope that describes people instead of naming them ("everyone booked at office X").
@@ -132,11 +149,20 @@ class NarrowIn(BaseModel):
     drop_categories: list[Category] = Field(default_factory=list)
 
 
+MatchReason = Literal["office_on_document", "visit_date_on_document", "office_and_date_on_document",
+                      "no_candidate_matches_document"]
+
+
 class ResolveIn(BaseModel):
+    """Counsel's choice among a named person's candidate bookings (never more than one)."""
+
     model_config = ConfigDict(extra="forbid")
 
     subject_id: int
-    appointment_ids: list[int] = Field(default_factory=list, description="Empty: nobody is included.")
+    appointment_id: int | None = Field(
+        default=None, description="The one candidate booking that is the named person; null: none of them.")
+    reason: MatchReason = Field(description="What in the document shows it (null choice: "
+                                            "no_candidate_matches_document).")
 
 
 class CandidateOut(BaseModel):
@@ -154,6 +180,7 @@ class SubjectOut(BaseModel):
     office: str | None
     candidates: list[CandidateOut]
     included: list[int]
+    match_reason: str | None = None
 
 
 class ReleaseOut(BaseModel):

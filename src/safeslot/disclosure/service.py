@@ -32,9 +32,12 @@ from safeslot.disclosure.policy import (
     AgreementFacts,
     Category,
     CategoryDecision,
+    ConsentFacts,
     Decision,
+    DocumentSignature,
     HoldSets,
     InstrumentType,
+    NondisclosureFacts,
     Outcome,
     PolicyEngine,
     PolicyMismatch,
@@ -82,6 +85,26 @@ def _agreement_facts(agreements: Sequence[SharingAgreement], now: dt.datetime) -
     )
 
 
+def years_later(when: dt.datetime, years: int) -> dt.datetime:
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February: 1 March, never less than the full years
+        return when.replace(year=when.year + years, month=3, day=1)
+
+
+def nondisclosure_facts(request: DisclosureRequest, now: dt.datetime) -> NondisclosureFacts | None:
+    """The claimed order reduced with the clock: its signer (the instrument's when the order is
+    part of it), whether it ends, and whether that end is at most a year after `now`."""
+    if request.nda_authority is None:
+        return None
+    end = request.nda_expires_at
+    return NondisclosureFacts(
+        signer=SignerType(request.nda_signer_type or request.signer_type),
+        has_end=end is not None,
+        within_a_year=end is not None and end <= years_later(now, 1),
+    )
+
+
 def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) -> RequestFacts:
     """The request reduced to facts with no personal data: active holds as sets, the
     agency's sharing agreement, and the number of named people still in scope."""
@@ -102,6 +125,13 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
             categories=frozenset(Category(h.category) for h in holds if h.category),
         ),
         agreement=_agreement_facts(repo.agreements_for(session, request.agency), now),
+        document_signature=DocumentSignature(request.document_signature or "none"),
+        consent=ConsentFacts(
+            requester_is_subject=request.consent_requester_is_subject,
+            names_recipient=request.consent_names_recipient,
+            names_purpose=request.consent_names_purpose,
+        ),
+        nondisclosure_order=nondisclosure_facts(request, now),
     )
 
 
@@ -137,10 +167,11 @@ def decide(
             "event": "disclosure.decision",
             "time": logbook.rfc3339(now),
             "request_id": request.id,
-            "agency": request.agency,
+            "agency": logbook.agency_ref(request.agency_id),
             "instrument_type": request.instrument_type,
             "purpose": request.purpose,
             "subjects": len(people),
+            "candidates": candidate_counts(people) if decision.disclosable else [],
             "nondisclosure_order": request.nda_authority is not None,
             "emergency": request.instrument_type == InstrumentType.EMERGENCY,
             "policy_set_hash": decision.policy_set_hash,
@@ -194,10 +225,12 @@ def _range(subject: RequestSubject) -> tuple[dt.datetime | None, dt.datetime | N
 
 
 def match_subjects(session: Session, ring: KeyRing, subjects: Sequence[RequestSubject]) -> None:
-    """Match each named person by blind index of the normalised name, within the office
-    and dates the instrument gives. Candidates whose contact details disagree may be
-    different people with the same name: the match is ambiguous and counsel decides.
-    Nobody is included who was not matched."""
+    """Find each named person's candidate bookings by blind index of the normalised name,
+    within the office and dates the instrument gives. People are never merged: each
+    booking is its own candidate, since two bookings under one name may be two people
+    (the same contact proves nothing either way). One candidate is matched; several are
+    ambiguous, and nothing is released for that person until counsel picks one with a
+    reason from the document (review.resolve_match), or refuses."""
     # One query per 500 distinct names, then each subject's office and dates in Python:
     # a request naming 1,000 people costs two queries, not a thousand.
     indexes = sorted({s.name_index for s in subjects})
@@ -213,19 +246,21 @@ def match_subjects(session: Session, ring: KeyRing, subjects: Sequence[RequestSu
             and (start is None or r.appointment.starts_at >= start)
             and (end is None or r.appointment.starts_at < end)
         ]
-        ids = [r.appointment.id for r in found]
+        ids = sorted(r.appointment.id for r in found)
         subject.candidates = ids
-        if not found:
+        subject.match_reason = None
+        if not ids:
             subject.status, subject.appointment_ids = "unmatched", []
-            continue
-        contacts = {
-            ring.open(r.appointment.contact_enc, "appointment.contact") if r.appointment.contact_enc else None
-            for r in found
-        }
-        if len(contacts) > 1:
-            subject.status, subject.appointment_ids = "ambiguous", []
-        else:
+        elif len(ids) == 1:
             subject.status, subject.appointment_ids = "matched", ids
+        else:
+            subject.status, subject.appointment_ids = "ambiguous", []
+
+
+def candidate_counts(subjects: Sequence[RequestSubject]) -> list[int]:
+    """How many candidate bookings each named person has, sorted: what the log may say about
+    matching (never which bookings, never who)."""
+    return sorted(len(s.candidates or []) for s in subjects if s.status != "dropped")
 
 
 # --- what callers see ----------------------------------------------------------------
@@ -323,7 +358,7 @@ def subjects_view(session: Session, request_id: int) -> list[SubjectOut]:
             candidates=[CandidateOut(appointment_id=r.appointment.id, office=r.office_slug,
                                      starts_at=r.appointment.starts_at, status=r.appointment.status)
                         for r in records],
-            included=list(subject.appointment_ids),
+            included=list(subject.appointment_ids), match_reason=subject.match_reason,
         ))
     return out
 

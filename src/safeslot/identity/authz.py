@@ -44,7 +44,7 @@ ANY_STAFF = STAFF_ROLES
 RULES: dict[tuple[str, str], frozenset[str]] = {
     # operations and docs
     ("GET", "/healthz"): PUBLIC_ONLY,
-    ("GET", "/metrics"): PUBLIC_ONLY,
+    ("GET", "/metrics"): roles(AUDITOR, ADMIN),  # or SAFESLOT_SERVER__METRICS_BIND, a separate address
     ("GET", "/problems/{slug}"): PUBLIC_ONLY,
     ("GET", "/docs"): PUBLIC_ONLY,
     ("GET", "/docs/oauth2-redirect"): PUBLIC_ONLY,
@@ -66,12 +66,40 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/staff"): roles(SUPERVISOR),
     ("PATCH", "/api/v1/offices/{office}/staff/{staff_id}"): roles(SUPERVISOR),
+    ("GET", "/api/v1/offices/{office}/unassigned"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/hours"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/hours/{hours_id}"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/closures"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/closures"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/closures/{closure_id}"): roles(SUPERVISOR),
+    # the walk-in queue (scheduling/queue): anyone takes and follows a ticket by its token; clerks of the
+    # office call at their desk; its supervisor sees the board (ensure_office in the endpoints)
+    ("POST", "/api/v1/offices/{office}/queue/tickets"): PUBLIC_ONLY,
+    ("POST", "/api/v1/offices/{office}/queue/check-ins"): PUBLIC_ONLY,
+    ("GET", "/api/v1/queue/tickets/{token}"): PUBLIC_ONLY,
+    ("POST", "/api/v1/queue/tickets/{token}/leave"): PUBLIC_ONLY,
+    ("GET", "/api/v1/offices/{office}/queue/display"): PUBLIC_ONLY,
+    ("POST", "/api/v1/offices/{office}/queue/clerk-check-ins"): roles(CLERK),
+    ("POST", "/api/v1/offices/{office}/queue/call-next"): roles(CLERK),
+    ("POST", "/api/v1/offices/{office}/queue/tickets/{ticket_id}/actions"): roles(CLERK),
+    ("GET", "/api/v1/offices/{office}/queue"): roles(SUPERVISOR),
+    # the queue's public pages (console/queue_pages.py): no account, no cookie
+    ("GET", "/queue/{office}"): PUBLIC_ONLY,
+    ("POST", "/queue/{office}/ticket"): PUBLIC_ONLY,
+    ("POST", "/queue/{office}/check-in"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/qr.svg"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/poster"): PUBLIC_ONLY,
+    ("GET", "/queue/{office}/display"): PUBLIC_ONLY,
+    ("GET", "/ticket/{token}"): PUBLIC_ONLY,
+    ("GET", "/ticket/{token}/qr.svg"): PUBLIC_ONLY,
+    ("POST", "/ticket/{token}/leave"): PUBLIC_ONLY,
+    # the queue in the staff console (console/desk.py): a clerk's desk, the supervisor's board
+    ("GET", "/console/queue"): roles(CLERK),
+    ("POST", "/console/queue/call-next"): roles(CLERK),
+    ("POST", "/console/queue/tickets/{ticket_id}"): roles(CLERK),
+    ("POST", "/console/queue/check-in"): roles(CLERK),
+    ("GET", "/console/board"): roles(SUPERVISOR),
     # OpenID Connect sign-in (identity/oidc.py): 404 unless configured
     ("GET", "/auth/oidc/login"): PUBLIC_ONLY,
     ("GET", "/auth/oidc/callback"): PUBLIC_ONLY,
@@ -92,6 +120,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
     ("GET", "/records"): PUBLIC_ONLY,
     ("POST", "/records"): PUBLIC_ONLY,
+    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/messages.py)
+    ("POST", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the token is the authority; it only turns messages off
     # staff console pages (console/staff.py)
     ("GET", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-in"): PUBLIC_ONLY,
@@ -112,6 +142,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/registry"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
     ("GET", "/console/decided"): roles(PRIVACY, COUNSEL, AUDITOR),
     ("GET", "/console/passkeys"): ANY_STAFF,
+    ("GET", "/console/messages"): roles(SUPERVISOR, PRIVACY),  # dead letters (notifications outbox)
+    ("POST", "/console/messages/{message_id}/retry"): roles(SUPERVISOR, PRIVACY),
     ("POST", "/console/audit/verify"): roles(AUDITOR),
     ("GET", "/console/office"): roles(SUPERVISOR),
     ("GET", "/console/appointments/new"): roles(CLERK),
@@ -190,6 +222,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/policy-changes"): roles(PRIVACY),
     ("POST", "/api/v1/policy-changes/{change_id}/approvals"): roles(PRIVACY),
     ("POST", "/api/v1/accounting/lookup"): PUBLIC_ONLY,
+    # notifications: replies to texts, signed by the SMS provider (notifications/endpoints.py)
+    ("POST", "/api/v1/sms/inbound"): PUBLIC_ONLY,
     # Transparency reports (reports/endpoints.py): public by design, like the log.
     ("GET", "/transparency/report"): PUBLIC_ONLY,
     ("GET", "/transparency/report/{name}"): PUBLIC_ONLY,

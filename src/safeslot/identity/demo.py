@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Settings
 from safeslot.identity import events, links, proposals, repository, service
 from safeslot.identity.authz import PRIVILEGED_ROLES, Role
-from safeslot.identity.models import OutboxMessage, PrivilegedEvent, StaffAccount
+from safeslot.identity.models import IdentityMail, PrivilegedEvent, StaffAccount
 from safeslot.privacy.crypto import load_key_ring
 from safeslot.scheduling import repository as scheduling_repo
 
@@ -53,7 +53,7 @@ def _account(session: Session, ctx: proposals.Context, username: str, role: str,
 
 def load(session: Session, settings: Settings, console: Console) -> None:
     """Idempotent: existing demo accounts are left as they are (their TOTP secrets were printed before)."""
-    if not settings.is_demo:
+    if not settings.demo_credentials:
         return
     ring = load_key_ring(settings.crypto.key_file, settings.crypto.keys, create=True)
     ctx = proposals.context_for(settings, ring)
@@ -83,7 +83,7 @@ def load(session: Session, settings: Settings, console: Console) -> None:
             session, ctx, officer.id, AGENCY, "1 Example Way, Springfield", now).id, now)
         agency_id = int((done.result or {})["agency_id"])
         official = service.add_official(session, agency_id, "Officer Example", "Deputy", "delegate", now,
-                                        email=OFFICIAL_ADDRESS)
+                                        email=OFFICIAL_ADDRESS, demo=True)
         proposals.approve(session, ctx, counsel.id, proposals.propose_verification(
             session, ctx, officer.id, agency_id, official.id, "phone_callback",
             "Demo: called the agency's published main number and confirmed the deputy.", now).id, now)
@@ -119,7 +119,7 @@ def _live_change(session: Session, ctx: proposals.Context, admin: StaffAccount, 
 
 def _mailed_token(session: Session, ctx: proposals.Context, address: str) -> str:
     """The claim token in the newest message queued for an address (what the official's inbox holds)."""
-    for message in sorted(session.scalars(select(OutboxMessage)).all(), key=lambda m: -m.id):
+    for message in sorted(session.scalars(select(IdentityMail)).all(), key=lambda m: -m.id):
         body = ctx.ring.open(message.body_enc, links.BODY_CONTEXT) if message.body_enc else ""
         if ctx.ring.open(message.address_enc, links.ADDRESS_CONTEXT) == address and "ssc_" in body:
             return body[body.index("ssc_"):].split('"')[0]

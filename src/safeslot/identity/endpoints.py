@@ -69,7 +69,7 @@ def _sign_in(
 ) -> StaffAccount | Response:
     try:
         return service.sign_in(session, ring, body.username, body.password, body.totp, now,
-                               demo_mode=request.app.state.settings.is_demo)
+                               demo_mode=request.app.state.settings.demo_credentials)
     except (SignInFailed, AccountLocked) as exc:
         # Answer without raising, so the failure count is committed (the lockout depends on it).
         return problem_response(status_for(exc), exc.slug, exc.title, exc.detail, instance=request.url.path,

@@ -24,6 +24,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
 
+from safeslot.delivery import mask_secret, unmask_secret
 from safeslot.errors import N_, DomainError, Forbidden, problem_response, status_for
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
@@ -140,7 +141,7 @@ class AuthzMiddleware:
 
 def _resolve(state: Any, secret: str) -> Principal:
     with state.sessionmaker() as session, session.begin():
-        return resolve(session, secret, state.clock(), demo_mode=state.settings.is_demo)
+        return resolve(session, secret, state.clock(), demo_mode=state.settings.demo_credentials)
 
 
 async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any:
@@ -151,9 +152,14 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
         given = parse_qs(scope.get("query_string", b"").decode("latin-1")).get(CSRF_FIELD, [""])[0]
     if not given and headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded"):
         body = b""
+        limit = scope["app"].state.settings.server.max_body_bytes
         while True:
             message = await receive()
             body += message.get("body", b"")
+            if len(body) > limit:  # the body limit sits inside this middleware: bound this read here
+                from safeslot.errors import PayloadTooLarge
+
+                raise PayloadTooLarge(f"Send at most {limit} bytes. Nothing was saved.")
             if not message.get("more_body", False):
                 break
         given = parse_qs(body.decode("latin-1")).get(CSRF_FIELD, [""])[0]
@@ -167,6 +173,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
             return {"type": "http.request", "body": body, "more_body": False}
 
         receive = replay
+    given = unmask_secret(given)
     if not given or not hmac.compare_digest(given, expected):
         raise CsrfRefused("Reload the page and submit the form again; it must carry its csrf_token.")
     return receive
@@ -229,7 +236,8 @@ def csrf_protect(request: Request) -> None:
 def session_csrf_token(request: Request) -> str:
     """The CSRF token to put in the console's forms for the current session."""
     principal = current_principal(request)
-    return csrf_token(request.app.state.settings.secret_key, principal.secret_hash)
+    # masked afresh for each page: console pages are compressed (BREACH; safeslot/delivery.py)
+    return mask_secret(csrf_token(request.app.state.settings.secret_key, principal.secret_hash))
 
 
 __all__ = ["OfficialNotVerified", "Principal", "csrf_protect", "current_official", "current_staff", "require_roles"]

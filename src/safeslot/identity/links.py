@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.errors import LinkInvalid
-from safeslot.identity.models import Invitation, OutboxMessage
+from safeslot.identity.models import Invitation, IdentityMail
 from safeslot.identity.service import hash_secret
 from safeslot.privacy.crypto import KeyRing
 
@@ -72,8 +72,8 @@ def consume(session: Session, purpose: str, token: str, now: dt.datetime) -> Inv
     return invitation
 
 
-def queue(session: Session, ring: KeyRing, address: str, subject: str, body: str, now: dt.datetime) -> OutboxMessage:
-    message = OutboxMessage(address_enc=ring.seal(address, ADDRESS_CONTEXT), subject=subject,
+def queue(session: Session, ring: KeyRing, address: str, subject: str, body: str, now: dt.datetime) -> IdentityMail:
+    message = IdentityMail(address_enc=ring.seal(address, ADDRESS_CONTEXT), subject=subject,
                             body_enc=ring.seal(body, BODY_CONTEXT), status="queued", created_at=now)
     session.add(message)
     session.flush()
@@ -92,11 +92,11 @@ def send_queued(transaction: Callable[[], AbstractContextManager[Session]], ring
                 clock: Callable[[], dt.datetime]) -> tuple[int, int]:
     """Send each queued message once (claimed in its own transaction first); returns (sent, failed)."""
     with transaction() as session:
-        ids = list(session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "queued")))
+        ids = list(session.scalars(select(IdentityMail.id).where(IdentityMail.status == "queued")))
     sent = failed = 0
     for message_id in ids:
         with transaction() as session:
-            message = session.get(OutboxMessage, message_id, with_for_update=True)
+            message = session.get(IdentityMail, message_id, with_for_update=True)
             if message is None or message.status != "queued":
                 continue
             message.status = "sending"
@@ -110,7 +110,7 @@ def send_queued(transaction: Callable[[], AbstractContextManager[Session]], ring
         except (OSError, smtplib.SMTPException, ValueError):
             ok = False
         with transaction() as session:
-            message = session.get(OutboxMessage, message_id)
+            message = session.get(IdentityMail, message_id)
             if message is not None:
                 message.status = "sent" if ok else "failed"
                 message.sent_at = clock() if ok else None

@@ -67,6 +67,8 @@ class AgencyOfficial(Base):
     # The official's registered address: agency keys reach them only through a claim link sent there.
     email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Registered by `safeslot demo load`: its keys are refused outside demo mode.
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Credential(Base):
@@ -162,7 +164,7 @@ class Invitation(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class OutboxMessage(Base):
+class IdentityMail(Base):
     """Outbox for identity mail (invitations, claim links, key notices), sent like the
     disclosure notices (disclosure/notices.py senders): address and body sealed until sent,
     the body emptied once it went out."""

@@ -281,7 +281,7 @@ def callback(request: Request, session: SessionDep, now: NowDep, code: str | Non
         if not isinstance(id_token, str):
             raise OidcRefused("The identity provider sent no ID token; check that the scopes include openid.")
         claims = validate_id_token(id_token, _get_json(request, meta["jwks_uri"]), cfg, pending.nonce, now)
-        account = account_for(session, cfg, claims, now, demo_mode=settings.is_demo)
+        account = account_for(session, cfg, claims, now, demo_mode=settings.demo_credentials)
     except (OidcRefused, OidcProviderUnavailable) as exc:
         return _refusal(request, exc)
     _, secret = service.issue_credential(session, "session", now, staff=account)

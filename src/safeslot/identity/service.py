@@ -3,8 +3,9 @@
 Passwords are hashed with argon2id (RFC 9106, argon2-cffi defaults); the second
 factor is TOTP (RFC 6238, pyotp), each code accepted once. Bearer secrets are
 random (256 bits) and stored as their SHA-256, so the database alone cannot be
-used to sign in. Repeated failures lock an account with doubling delays
-(NIST SP 800-63B 5.2.2 "rate limiting"), logged without the password.
+used to sign in. Repeated failures are slowed down per username and address by
+the rate limiter (safeslot/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
+on the account that a stranger could trigger; they are logged without the password.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from sqlalchemy.orm import Session
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import AGENCY, STAFF_ROLES
 from safeslot.identity.errors import (
-    AccountLocked,
     AccountNotFound,
     AgencyNotFound,
     CredentialInvalid,
@@ -44,9 +44,6 @@ from safeslot.privacy.crypto import KeyRing
 log = logging.getLogger("safeslot.identity")
 
 HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-MAX_FAILURES = 5  # failures in a row before the first lock
-FIRST_LOCK = dt.timedelta(minutes=1)  # doubles with each further failure
-LONGEST_LOCK = dt.timedelta(hours=24)
 MIN_PASSWORD = 12
 TOKEN_LIFETIME = dt.timedelta(hours=8)
 SESSION_LIFETIME = dt.timedelta(hours=8)
@@ -159,11 +156,6 @@ def unlock(session: Session, username: str) -> StaffAccount:
     return account
 
 
-def _lock_delay(failures: int) -> dt.timedelta:
-    delay: dt.timedelta = FIRST_LOCK * 2 ** (failures - MAX_FAILURES)
-    return min(delay, LONGEST_LOCK)
-
-
 def _totp_step(ring: KeyRing, account: StaffAccount, code: str, now: dt.datetime) -> int | None:
     totp = pyotp.TOTP(ring.open(account.totp_enc, TOTP_CONTEXT))
     here = int(now.timestamp()) // totp.interval
@@ -183,12 +175,6 @@ def sign_in(
         with contextlib.suppress(VerificationError):  # same work as a real check: timing hides which exist
             HASHER.verify(_dummy_hash(), password)
         raise SignInFailed("Check your username, password and the six-digit code from your authenticator app.")
-    if account.locked_until is not None and now < account.locked_until:
-        wait = int((account.locked_until - now).total_seconds()) + 1
-        raise AccountLocked(
-            f"Too many failed sign-ins. Try again in {wait} seconds, or ask an administrator to unlock it.",
-            retry_after=wait,
-        )
     password_ok: bool
     try:
         password_ok = HASHER.verify(account.password_hash, password)
@@ -196,13 +182,10 @@ def sign_in(
         password_ok = False
     step = _totp_step(ring, account, code, now) if password_ok else None
     if step is None:
+        # Counted for the administrator's view only: nothing is locked here, the rate limiter
+        # (safeslot/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
         account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILURES:
-            account.locked_until = now + _lock_delay(account.failed_logins)
-            log.warning("sign-in failed for account %s (%d in a row); locked until %s",
-                        account.username, account.failed_logins, account.locked_until.isoformat())
-        else:
-            log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
+        log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
         session.flush()
         raise SignInFailed("Check your username, password and the six-digit code from your authenticator app.")
     account.failed_logins = 0
@@ -269,7 +252,7 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
                          account.office_id, credential.id, credential.kind, credential.secret_hash,
                          credential.amr or "")
     official = session.get(AgencyOfficial, credential.official_id)
-    if official is None or not official.active:
+    if official is None or not official.active or (official.demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
     if official.verified_at is None:
         # The API key exists, but no request may be sent until the out-of-band check is recorded.
@@ -306,13 +289,14 @@ def get_official(session: Session, agency_id: int, official_id: int) -> AgencyOf
 def add_official(
     session: Session, agency_id: int, name: str, title: str, delegation_level: str, now: dt.datetime,
     email: str | None = None,
+    *, demo: bool = False,
 ) -> AgencyOfficial:
     if session.get(Agency, agency_id) is None:
         raise AgencyNotFound("Register the agency first (POST /api/v1/agencies).")
     if delegation_level not in DELEGATION_LEVELS:
         raise UnknownRole(f"Delegation level must be one of: {', '.join(DELEGATION_LEVELS)}.")
     official = AgencyOfficial(agency_id=agency_id, name=name, title=title, delegation_level=delegation_level,
-                              active=True, created_at=now, email=email)
+                              active=True, created_at=now, email=email, demo=demo)
     session.add(official)
     session.flush()
     return official

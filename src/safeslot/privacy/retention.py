@@ -6,7 +6,9 @@
   it to the monthly counts (office, service, status, language) that reports use.
 
 Idempotency answers older than the appointment period go too: they name a
-confirmation code and a time.
+confirmation code and a time. Walk-in tickets follow the same periods
+(scheduling/queue/retention.py): the name or initials go after ``contact_days``,
+the ticket after ``appointment_days``, leaving daily counts.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from safeslot.privacy.crypto import KeyRing, months_between
 from safeslot.privacy.models import MonthlyCount
 from safeslot.privacy.rotation import keys_in_use, month_bounds
 from safeslot.scheduling.models import Appointment, IdempotencyRecord
+from safeslot.scheduling.queue import retention as queue_retention
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class RetentionResult:
     contacts_deleted: int
     appointments_purged: int
     idempotency_purged: int
+    ticket_names_erased: int = 0
+    tickets_purged: int = 0
 
 
 def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_size: int = 1000) -> RetentionResult:
@@ -71,8 +76,10 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < purge_cutoff)
         .execution_options(synchronize_session=False)
     ).rowcount or 0
+    tickets = queue_retention.run(session, settings.contact_days, settings.appointment_days, now, batch_size)
     session.flush()
-    return RetentionResult(contacts_deleted=int(contacts), appointments_purged=purged, idempotency_purged=int(idem))
+    return RetentionResult(contacts_deleted=int(contacts), appointments_purged=purged, idempotency_purged=int(idem),
+                           ticket_names_erased=tickets.names_erased, tickets_purged=tickets.tickets_purged)
 
 
 def months_to_key(settings: RetentionSettings, now: dt.datetime, ahead_days: int = 400) -> list[str]:

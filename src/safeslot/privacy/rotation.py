@@ -20,6 +20,7 @@ from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import TOTP_CONTEXT
 from safeslot.privacy.crypto import MAGIC, KeyRing, month_kid
 from safeslot.scheduling.models import Appointment
+from safeslot.scheduling.queue import service as queue
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ SEALED: tuple[SealedTable, ...] = (
         (Appointment.accommodation_enc, "appointment.accommodation"),
     )),
     SealedTable(StaffAccount, ((StaffAccount.totp_enc, TOTP_CONTEXT),)),
+    # walk-in names (initials, or nothing): sealed under the month's data key at check-in
+    SealedTable(queue.SEALED_COLUMNS[0][0].class_, queue.SEALED_COLUMNS),
 )
 
 

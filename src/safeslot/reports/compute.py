@@ -23,6 +23,7 @@ Counting rules (also in docs/transparency-report.md):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -155,13 +156,33 @@ class Tally:
     last_time: str | None = None
 
 
+# Issue 13: a report carries registry ids and enumerated values only. Anything else an entry
+# holds (a typed agency name in an old entry, a value no gate writes) is counted under a
+# fixed label instead, so no free text reaches the report or its CSV.
+_REGISTRY_REF = re.compile(r"agency-[0-9]{1,12}")
+_ENUMERATED = re.compile(r"[a-z][a-z_]{0,39}")
+UNREGISTERED = "unregistered"
+
+
+def _agency(value: object) -> str:
+    if value is None or value == "":
+        return UNKNOWN
+    text = str(value)
+    return text if _REGISTRY_REF.fullmatch(text) else UNREGISTERED
+
+
+def _enumerated(value: object) -> str:
+    text = str(value or "")
+    return text if _ENUMERATED.fullmatch(text) else UNKNOWN
+
+
 def _new_request(entry: dict[str, Any]) -> _Request:
-    instrument = str(get(entry, "instrument_type") or UNKNOWN)
+    instrument = _enumerated(get(entry, "instrument_type"))
     nda = get(entry, "nondisclosure_order")
     return _Request(
-        agency=str(get(entry, "agency") or UNKNOWN),
+        agency=_agency(get(entry, "agency")),
         instrument=instrument,
-        purpose=str(get(entry, "purpose") or UNKNOWN),
+        purpose=_enumerated(get(entry, "purpose")),
         people=_count(get(entry, "subjects", 0)),
         nda=None if nda is None else bool(nda),
         emergency=bool(get(entry, "emergency")) or instrument == "emergency",

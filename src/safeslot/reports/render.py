@@ -86,10 +86,30 @@ def from_json(raw: bytes) -> tuple[Report, str | None]:
     return Report.from_json(data), signature if isinstance(signature, str) else None
 
 
+# OWASP "CSV injection": a cell a spreadsheet would read as a formula starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with ' so it stays text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+class _SafeWriter:
+    def __init__(self, out: io.StringIO) -> None:
+        self._w = csv.writer(out, lineterminator="\n")
+
+    def writerow(self, row: tuple[object, ...]) -> None:
+        self._w.writerow([neutralise(v) for v in row])
+
+
 def to_csv(report: Report) -> bytes:
-    """Long format: one line per figure, with the table, row and column it belongs to."""
+    """Long format: one line per figure, with the table, row and column it belongs to. Every text
+    cell is neutralised against formula injection (whatever a log entry held)."""
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = _SafeWriter(out)
     w.writerow(CSV_FIELDS)
     for key, value in report.summary.items():
         if isinstance(value, dict):

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal, ensure_office
 from safeslot.scheduling import repository as repo
@@ -169,16 +169,61 @@ def add_staff(office: str, body: StaffIn, staff: StaffDep, session: SessionDep, 
     return _staff_out(member)
 
 
-@router.patch("/staff/{staff_id}", response_model=StaffOut)
+class StaffChangeOut(StaffOut):
+    reassigned: int = Field(description="Visits to come now served or interpreted by someone else.")
+    unassigned: int = Field(description="Visits to come that no one qualified is free for: "
+                                        "GET …/unassigned lists them with the people to contact.")
+
+
+@router.patch("/staff/{staff_id}", response_model=StaffChangeOut)
 def change_staff(
     office: str, staff_id: int, body: StaffChange, staff: StaffDep, session: SessionDep, now: NowDep
-) -> StaffOut:
-    """Change a staff member's languages or services, or mark them as no longer working here."""
+) -> StaffChangeOut:
+    """Change a staff member's languages or services, or mark them as no longer working here.
+
+    Their visits still to come that they can no longer serve go to another qualified free person;
+    the rest are counted in `unassigned` and listed by GET …/unassigned."""
     found = _own_office(session, office, staff)
-    member = service.update_staff(session, found, staff_id, languages=body.languages, services=body.services,
-                                  active=body.active)
+    member, done = service.update_staff_and_reassign(
+        session, found, staff_id, languages=body.languages, services=body.services, active=body.active, now=now
+    )
     _reopen(session, found, now)
-    return _staff_out(member)
+    return StaffChangeOut(**_staff_out(member).model_dump(), reassigned=len(done.moved),
+                          unassigned=len(service.unassigned(session, found, now)))
+
+
+class UnassignedOut(BaseModel):
+    code: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    service: str
+    language: str | None
+    name: str = Field(description="The person to contact.")
+    contact: str | None = Field(description="Their phone or e-mail, when they gave one (for reminders).")
+
+
+@router.get("/unassigned", response_model=list[UnassignedOut])
+def list_unassigned(
+    office: str, staff: StaffDep, session: SessionDep, now: NowDep, ring: RingDep
+) -> list[UnassignedOut]:
+    """Visits still to come that no one can serve since a staff change: call or write to each person to
+    move or cancel their visit. Shown to the office's supervisor only; each person read is access-logged."""
+    from safeslot.privacy import service as privacy
+
+    found = _own_office(session, office, staff)
+    rows = service.unassigned(session, found, now)
+    privacy.record_access(session, staff, "appointment", [a.id for a in rows], "front_desk", now)
+    tz = service.zone(found.timezone)
+    slugs = {s.id: s.slug for s in service.list_services(session, found)}
+    return [
+        UnassignedOut(
+            code=service.format_code(a.code), starts_at=a.starts_at.astimezone(tz), ends_at=a.ends_at.astimezone(tz),
+            service=slugs.get(a.service_id, ""), language=a.language,
+            name=ring.open(a.name_enc, "appointment.name"),
+            contact=ring.open(a.contact_enc, "appointment.contact") if a.contact_enc else None,
+        )
+        for a in rows
+    ]
 
 
 @router.get("/hours", response_model=list[HoursOut])

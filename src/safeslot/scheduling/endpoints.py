@@ -135,7 +135,7 @@ def search_slots(
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
     tz = service.zone(found_office.timezone)
-    interpreter = service._interpreter_language(language)
+    interpreter = service.interpreter_language(language)
     return JSON([
         {
             "starts_at": s.starts_at.astimezone(tz).isoformat(),
@@ -164,6 +164,7 @@ def book(
         metrics.BOOKINGS.inc()
         return 201, appointment_out(session, appointment).model_dump(mode="json")
 
+    service.lock_booking_day(session, body)  # lock, then claim the key: the fast path's order
     status, payload, replayed = run_once(
         session, "book", idempotency_key, request_hash(body.model_dump(mode="json")), now, _run
     )

@@ -14,11 +14,13 @@
         ├── InterpreterUnavailable   carries the nearest slots with an interpreter
         ├── InvalidTransition        e.g. checking in a cancelled appointment
         └── ClosureTaken             the office is already closed that day
+    Unavailable
+    └── BookingUnavailable           the booking fast path's writers lost the database (503, Retry-After)
 """
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, InvalidInput, NotFound
+from safeslot.errors import N_, Conflict, InvalidInput, NotFound, Unavailable
 
 
 class OfficeNotFound(NotFound):
@@ -74,3 +76,8 @@ class HoursOverlap(InvalidInput):
 class ClosureTaken(Conflict):
     slug = "closure-exists"
     title = N_("The office is already closed that day")
+
+
+class BookingUnavailable(Unavailable):
+    slug = "booking-unavailable"
+    title = N_("Bookings cannot be written just now")

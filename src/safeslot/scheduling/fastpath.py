@@ -2,107 +2,160 @@
 
 Why: a booking is one short write transaction, and on a small machine the
 application's CPU per request decides throughput, because it is taken from
-PostgreSQL on the same cores. The sync FastAPI + ORM path costs ~3 ms of CPU
-per booking; this path costs a few hundred µs (docs/performance.md).
+PostgreSQL on the same cores (docs/performance.md).
 
 What it is: a pure ASGI middleware inside the body-limit and metrics
-middlewares. For ``POST /api/v1/appointments`` with a JSON body it validates
-with the same ``BookingIn`` model, seals the name with the same key ring, and
-queues the booking for one of a few writer connections. Each writer takes up to
-``BATCH`` queued bookings, sorts them by (start, service) so row locks are
-taken in one order, and runs them in one transaction with one statement per
-booking that does exactly what the sync path
-does (``service.book`` + ``idempotency.run_once``): claim the Idempotency-Key
-(``INSERT … ON CONFLICT DO NOTHING``), take a place with the conditional
-``UPDATE slot_capacity … WHERE booked < capacity``, take the interpreter steps
-with the conditional ``UPDATE interpreter_capacity``, insert the appointment.
-One COMMIT (one WAL flush) then answers the whole batch; answers are sent only
-after it. A deadlock retries the batch.
+middlewares. It validates the body with the same ``BookingIn`` model and makes
+the same booking plan (``plan.plan_booking``: rules, code, times, the people who
+may serve and interpret, sealed values, the answer) from an office/service/staff
+cache refreshed every ``FACTS_TTL`` seconds. A writer executes the plan with
+``BOOK_SQL``, the one-statement form of ``booking.execute``: the staff it picks
+are re-checked against the staff table (active, service, language), so a stale
+cache can never assign someone who left; the holds' primary key refuses any
+double in the database itself.
 
-Anything else — invalid input, unknown office, a time out of range, a full slot
-or interpreter, a reused key — gives back what that booking's statement took
-(UNDO_SQL, in the same transaction, like a savepoint rollback but one round trip
-cheaper; a database error rolls back the whole batch) and hands the untouched
-request to the regular FastAPI endpoint, which writes the problem+json answer
-(with the nearest free slots) and counts the conflict. So answers, status codes, Idempotency-Key semantics and metrics
-are those of the sync path, which stays the only path on SQLite and in tests
-bound to a rolled-back connection.
+Group commit: each writer takes up to ``BATCH`` queued plans, sorts them by day
+lock key, takes the day locks in that order in one statement (so batches of
+several workers and the sync path, which locks the same way, cannot deadlock),
+runs one statement per booking and one COMMIT; answers go out after the COMMIT.
+
+Refusals of a full start (no free person, or no interpreter) are answered here
+too, with the nearest free times computed by the same pure search as the sync
+path (``slots.free_starts``, cached ``NEAREST_TTL`` s per start). What the fast
+path does not decide — invalid input, unknown office, a time not on the grid, a
+reused Idempotency-Key, a database error other than a lost connection — goes
+untouched to the regular FastAPI endpoint.
+
+Healing: writers and the look-up connection reconnect with backoff. While no
+writer is connected, or when a batch's connection is lost (even at COMMIT),
+the affected requests get 503 problem+json with ``Retry-After`` at once; no
+request waits more than ``REQUEST_TIMEOUT``. A booking answered 503 may have been
+committed (a COMMIT cut off mid-way): a retry with the same Idempotency-Key
+replays it, so nothing acknowledged is lost or doubled. ``/healthz`` shows the writers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+import orjson
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from safeslot import metrics
 from safeslot.config import Environment, Settings
+from safeslot.errors import DomainError, problem_body, status_for
 from safeslot.privacy.crypto import KeyRing
-from safeslot.scheduling import service
+from safeslot.scheduling.assignment import Person
+from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH, request_hash
-from safeslot.scheduling.models import STEP_MINUTES
-from safeslot.scheduling.schemas import AppointmentOut, BookingIn
+from safeslot.scheduling.plan import (
+    BookingPlan,
+    OfficeFacts,
+    ServiceFacts,
+    interpreter_unavailable,
+    plan_booking,
+    slot_full,
+)
+from safeslot.scheduling.rules import new_code
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.scheduling.slots import NEAREST_HORIZON, alternatives, free_starts, pick_nearest
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/v1/appointments"
 BATCH = 8  # bookings per transaction
 WRITERS = 4  # writer connections
-RETRIES = 3  # deadlocks between batches are retried this often, then each booking goes the sync way
+RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often, then the sync path
+REQUEST_TIMEOUT = 5.0  # a booking waits at most this long for its writer, then 503
+COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
+CONNECT_TIMEOUT = 2.0
+BACKOFF = (0.05, 2.0)  # reconnect delays: first, and the most it doubles to
+FACTS_TTL = 2.0  # office, service and staff changes are seen within this many seconds
+NEAREST_TTL = 1.0
+RETRY_AFTER = b"1"
 # Bench only, and only with SAFESLOT_ENVIRONMENT=demo: store names unsealed to measure what sealing costs.
 PLAINTEXT_FLAG = "SAFESLOT_BENCH_PLAINTEXT"
 
-_CLAIM = """
-claim AS (
+# booking.execute in one statement: the start open on the grid, the first free qualified server in the
+# plan's order (re-checked against the staff table), an interpreter when the server does not speak the
+# language, the Idempotency-Key claim, the appointment, one hold per person per unit.
+BOOK_SQL = """
+WITH slot AS (
+  SELECT id, booked < capacity AS open FROM slot_capacity WHERE service_id = $3 AND starts_at = $4
+), live AS (
+  SELECT c.id, c.speaks, c.ord
+  FROM unnest($6::int[], $7::bool[]) WITH ORDINALITY AS c(id, speaks, ord)
+  JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
+    AND strpos(' ' || s.services || ' ', ' ' || $20::text || ' ') > 0
+    AND (NOT c.speaks OR $8::text IS NULL OR strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0)
+  WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
+), interp AS (
+  SELECT c.id FROM unnest($9::int[]) WITH ORDINALITY AS c(id, ord)
+  JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
+    AND strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0
+  WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
+  ORDER BY c.ord LIMIT 1
+), pick AS (
+  SELECT slot.id AS slot_id, l.id AS staff_id,
+    CASE WHEN l.speaks THEN NULL ELSE (SELECT id FROM interp) END AS interp_id
+  FROM slot, live l
+  WHERE slot.open AND (l.speaks OR EXISTS (SELECT 1 FROM interp))
+  ORDER BY l.ord LIMIT 1
+), claim AS (
   INSERT INTO idempotency_record (scope, key, request_hash, status_code, body, created_at)
-  SELECT 'book', $1::text, $2::text, 201, $3::text, $4::timestamptz WHERE $1::text IS NOT NULL
+  SELECT 'book', $1::text, $10::text, 201, $11::text, $12::timestamptz FROM pick WHERE $1::text IS NOT NULL
   ON CONFLICT DO NOTHING RETURNING 1
-), take AS (
-  UPDATE slot_capacity SET booked = booked + 1
-  WHERE office_id = $5 AND service_id = $6 AND starts_at = $7::timestamptz AND booked < capacity
-    AND ($1::text IS NULL OR EXISTS (SELECT 1 FROM claim))
-  RETURNING id
-)"""
-_INSERT = """
-appt AS (
+), appt AS (
   INSERT INTO appointment (code, office_id, service_id, slot_id, starts_at, ends_at, status, language,
-    name_enc, name_index, accommodation_enc, contact_enc, reminders_opt_in, sequence, created_at, updated_at)
-  SELECT $8::text, $5, $6, take.id, $7::timestamptz, $9::timestamptz, 'booked', $10::text,
-    $11::bytea, $12::text, $13::bytea, $14::bytea, $15::boolean, 0, $4::timestamptz, $4::timestamptz
-  FROM take {where}
+    name_enc, name_index, accommodation_enc, contact_enc, reminders_opt_in, sequence, created_at, updated_at,
+    staff_id, interpreter_id)
+  SELECT $13::text, $2, $3, pick.slot_id, $4, $5, 'booked', $14::text, $15::bytea, $16::text, $17::bytea,
+    $18::bytea, $19::boolean, 0, $12::timestamptz, $12::timestamptz, pick.staff_id, pick.interp_id
+  FROM pick WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM claim)
+  RETURNING id, staff_id, interpreter_id
+), held AS (
+  INSERT INTO staff_hold (staff_id, starts_at, office_id, appointment_id, role)
+  SELECT p.who, u.at, $2, a.id, p.role
+  FROM appt a
+  CROSS JOIN LATERAL (VALUES (a.staff_id, 'serve'), (a.interpreter_id, 'interpret')) AS p(who, role)
+  CROSS JOIN unnest($21::timestamptz[]) AS u(at)
+  WHERE p.who IS NOT NULL
   RETURNING 1
 )
-SELECT (SELECT count(*) FROM claim) AS claimed, (SELECT id FROM take) AS slot_id,
-  {interp} AS interp_ids, (SELECT count(*) FROM appt) AS made"""
-BOOK_SQL = "WITH" + _CLAIM + "," + _INSERT.format(where="", interp="NULL::int[]")
-BOOK_WITH_INTERPRETER_SQL = (
-    "WITH" + _CLAIM + """, interp AS (
-  UPDATE interpreter_capacity SET booked = booked + 1
-  WHERE office_id = $5 AND language = $16::text AND starts_at >= $7::timestamptz AND starts_at < $9::timestamptz
-    AND booked < capacity AND EXISTS (SELECT 1 FROM take)
-  RETURNING id
-),""" + _INSERT.format(
-        where="WHERE (SELECT count(*) FROM interp) = $17::int", interp="(SELECT array_agg(id) FROM interp)"
-    )
-)
-REPLAY_SQL = "SELECT status_code, request_hash, body FROM idempotency_record WHERE scope = 'book' AND key = $1"
-# A booking that could not complete gives back, in the same transaction (row locks still held), what its
-# statement took: as if it had run under a savepoint that was rolled back, one round trip cheaper.
-UNDO_SQL = """
-WITH s AS (UPDATE slot_capacity SET booked = booked - 1 WHERE id = $1),
-i AS (UPDATE interpreter_capacity SET booked = booked - 1 WHERE id = ANY($2::int[])),
-c AS (DELETE FROM idempotency_record WHERE $3 AND scope = 'book' AND key = $4::text)
-SELECT 1"""
+SELECT (SELECT id FROM appt) AS made, (SELECT count(*) FROM held) AS held,
+  (SELECT count(*) FROM slot) AS slot_exists, COALESCE((SELECT open FROM slot), false) AS open,
+  EXISTS (SELECT 1 FROM live) AS any_server, (SELECT count(*) FROM pick) AS picked,
+  r.request_hash AS prior_hash, r.status_code AS prior_status, r.body AS prior_body
+FROM (SELECT 1) AS one LEFT JOIN idempotency_record r ON r.scope = 'book' AND r.key = $1::text"""
+
+OFFICE_SQL = "SELECT id, slug, timezone FROM office WHERE slug = $1"
+SERVICES_SQL = "SELECT id, slug, duration_minutes FROM service WHERE office_id = $1"
+STAFF_SQL = "SELECT id, languages, services FROM staff WHERE office_id = $1 AND active ORDER BY id"
+# the same grid rows as slots.nearest_free reads
+NEAREST_SQL = """
+(SELECT starts_at FROM slot_capacity WHERE service_id = $1 AND starts_at >= $2 AND starts_at < $3
+   AND booked < capacity ORDER BY starts_at LIMIT 40)
+UNION ALL
+(SELECT starts_at FROM slot_capacity WHERE service_id = $1 AND starts_at < $4 AND starts_at > $5
+   AND booked < capacity ORDER BY starts_at DESC LIMIT 40)"""
+HOLDS_SQL = "SELECT staff_id, starts_at FROM staff_hold WHERE office_id = $1 AND starts_at >= $2 AND starts_at < $3"
+
+# (status, body, extra headers); None: let the sync endpoint answer
+Result = tuple[int, bytes, list[tuple[bytes, bytes]]]
+JSON_TYPE = (b"content-type", b"application/json")
+PROBLEM_TYPE = (b"content-type", b"application/problem+json")
 
 
 class _Route:
@@ -116,40 +169,62 @@ ROUTE = _Route()
 
 @dataclass(slots=True)
 class Booking:
+    plan: BookingPlan
     key: str | None
     body_hash: str | None
-    answer: bytes
-    now: dt.datetime
-    office_id: int
-    service_id: int
-    start: dt.datetime
-    end: dt.datetime
-    code: str
-    language: str | None
-    interpreter: str | None
-    steps: int
-    name_enc: bytes
-    name_index: str
-    accommodation_enc: bytes | None
-    contact_enc: bytes | None
-    reminders_opt_in: bool
-    done: asyncio.Future[tuple[int, bytes, bool] | None]
+    answer: str
+    done: asyncio.Future[tuple[str, Any] | None]
+    abandoned: bool = False
 
     def args(self) -> tuple[Any, ...]:
-        base = (
-            self.key, self.body_hash, self.answer.decode(), self.now, self.office_id, self.service_id, self.start,
-            self.code, self.end, self.language, self.name_enc, self.name_index, self.accommodation_enc,
-            self.contact_enc, self.reminders_opt_in,
+        p, c = self.plan, self.plan.candidates
+        return (
+            self.key, p.office.id, p.service.id, p.start, p.end, list(c.servers), list(c.speaks), c.language,
+            list(c.interpreters), self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
+            p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
         )
-        return (*base, self.interpreter, self.steps) if self.interpreter else base
+
+
+@dataclass(slots=True)
+class OfficeCache:
+    facts: OfficeFacts
+    services: dict[str, ServiceFacts]
+    people: list[Person]
+    fetched: float = field(default_factory=time.monotonic)
+
+
+class LookupFailed(Exception):
+    """The look-up connection could not answer (the database is away)."""
 
 
 def asyncpg_dsn(engine: Engine) -> str:
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _problem(exc: DomainError, extra_headers: list[tuple[bytes, bytes]] | None = None) -> Result:
+    body = problem_body(status_for(exc), exc.slug, exc.title, exc.detail, PATH, **exc.extra)
+    return status_for(exc), body, [PROBLEM_TYPE, (b"cache-control", b"no-store"), *(extra_headers or [])]
+
+
+def unavailable() -> Result:
+    return _problem(
+        BookingUnavailable("Bookings cannot be written just now. Send the same request again in a second, "
+                           "with the same Idempotency-Key: a booking is never made twice."),
+        [(b"retry-after", RETRY_AFTER)],
+    )
+
+
+def _lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
+    """Did this error take the connection with it (so the outcome of the batch is unknown)?"""
+    if conn.is_closed():
+        return True
+    return not isinstance(exc, asyncpg.PostgresError) or isinstance(
+        exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError, asyncpg.CannotConnectNowError)
+    )
+
+
 class FastBooking:
-    """The writer connections, the queue, and the office/service lookups they need."""
+    """The writer connections, the queue, and the office/service/staff look-ups they need."""
 
     def __init__(self, dsn: str, clock: Callable[[], dt.datetime], ring: KeyRing, *, seal: bool = True) -> None:
         self.dsn = dsn
@@ -159,24 +234,30 @@ class FastBooking:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Booking] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
+        self.connected: list[bool] = [False] * WRITERS
         self.lookup: asyncpg.Connection | None = None
         self.lookup_lock = asyncio.Lock()
-        self.offices: dict[str, tuple[int, str]] = {}
-        self.services: dict[tuple[int, str], tuple[int, int]] = {}
+        self.offices: dict[str, OfficeCache] = {}
+        self.nearest: dict[tuple[int, dt.datetime, str | None], tuple[float, list[str]]] = {}
+        self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
 
     @property
     def running(self) -> bool:
         return self.loop is not None and asyncio.get_running_loop() is self.loop
 
+    def health(self) -> dict[str, int]:
+        return {"writers": len(self.tasks), "connected": sum(self.connected), "queued": self.queue.qsize()}
+
     async def start(self) -> None:
-        try:
-            conns = [await asyncpg.connect(self.dsn) for _ in range(WRITERS + 1)]
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("booking fast path off: cannot connect (%s); bookings take the sync path", type(exc).__name__)
-            return
-        self.lookup = conns.pop()
         self.loop = asyncio.get_running_loop()
-        self.tasks = [asyncio.create_task(self._writer(c)) for c in conns]
+        self.queue = asyncio.Queue()
+        self.lookup_lock = asyncio.Lock()
+        self.tasks = [asyncio.create_task(self._writer(i)) for i in range(WRITERS)]
+        # Wait briefly for the first connections, so a fresh server books at once; a database that is
+        # away is not fatal: the writers keep trying, and bookings get 503 until one connects.
+        deadline = time.monotonic() + CONNECT_TIMEOUT
+        while not any(self.connected) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         self.loop = None
@@ -184,159 +265,227 @@ class FastBooking:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks = []
-        while not self.queue.empty():
-            _settle(self.queue.get_nowait().done, None)
+        self._fail_queued(None)
         if self.lookup is not None:
-            await self.lookup.close()
+            self.lookup.terminate()
             self.lookup = None
 
-    # -- request side -----------------------------------------------------------------------------
-    async def _office(self, slug: str) -> tuple[int, str] | None:
-        found = self.offices.get(slug)
-        if found is None and self.lookup is not None:
-            async with self.lookup_lock:
-                row = await self.lookup.fetchrow("SELECT id, timezone FROM office WHERE slug = $1", slug)
-            if row is not None:
-                found = self.offices[slug] = (row["id"], row["timezone"])
+    # -- look-ups ----------------------------------------------------------------------------------
+    async def _query(self, sql: str, *args: Any) -> list[Any]:
+        """One read on the look-up connection (call with lookup_lock held), reconnecting when it was lost."""
+        try:
+            conn: Any = self.lookup
+            if conn is None or conn.is_closed():
+                conn = self.lookup = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
+            return list(await asyncio.wait_for(conn.fetch(sql, *args), COMMIT_TIMEOUT))
+        except Exception as exc:
+            if self.lookup is not None:
+                self.lookup.terminate()
+                self.lookup = None
+            raise LookupFailed(type(exc).__name__) from exc
+
+    async def _office(self, slug: str) -> OfficeCache | None:
+        entry = self.offices.get(slug)
+        if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
+            return entry
+        async with self.lookup_lock:
+            entry = self.offices.get(slug)
+            if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
+                return entry
+            rows = await self._query(OFFICE_SQL, slug)
+            if not rows:
+                self.offices.pop(slug, None)
+                return None
+            office = OfficeFacts(rows[0]["id"], rows[0]["slug"], rows[0]["timezone"])
+            services = {r["slug"]: ServiceFacts(r["id"], r["slug"], r["duration_minutes"])
+                        for r in await self._query(SERVICES_SQL, office.id)}
+            people = [Person(r["id"], frozenset(r["languages"].split()), frozenset(r["services"].split()))
+                      for r in await self._query(STAFF_SQL, office.id)]
+            entry = self.offices[slug] = OfficeCache(office, services, people)
+            return entry
+
+    async def _nearest(self, plan: BookingPlan) -> list[str]:
+        """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start."""
+        key = (plan.service.id, plan.start, plan.candidates.language)
+        cached = self.nearest.get(key)
+        if cached is not None and time.monotonic() - cached[0] < NEAREST_TTL:
+            return cached[1]
+        around, now = plan.start, plan.now
+        async with self.lookup_lock:
+            rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
+                                     around + NEAREST_HORIZON, around, max(now, around - NEAREST_HORIZON))
+            starts = sorted(r["starts_at"] for r in rows)
+            holds: list[tuple[int, dt.datetime]] = []
+            if starts:
+                holds = [(r["staff_id"], r["starts_at"]) for r in await self._query(
+                    HOLDS_SQL, plan.office.id, starts[0], starts[-1] + dt.timedelta(minutes=plan.service.minutes))]
+        free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
+        found = alternatives(pick_nearest(free, around), plan.office.timezone)
+        if len(self.nearest) > 10_000:
+            self.nearest.clear()
+        self.nearest[key] = (time.monotonic(), found)
         return found
 
-    async def _service(self, office_id: int, slug: str) -> tuple[int, int] | None:
-        found = self.services.get((office_id, slug))
-        if found is None and self.lookup is not None:
-            async with self.lookup_lock:
-                row = await self.lookup.fetchrow(
-                    "SELECT id, duration_minutes FROM service WHERE office_id = $1 AND slug = $2", office_id, slug
-                )
-            if row is not None:
-                found = self.services[(office_id, slug)] = (row["id"], row["duration_minutes"])
-        return found
-
-    async def book(self, body: bytes, key: str | None) -> tuple[int, bytes, bool] | None:
-        """(status, answer, replayed), or None: let the sync endpoint answer."""
+    # -- request side -------------------------------------------------------------------------------
+    async def book(self, body: bytes, key: str | None) -> Result | None:
         try:
             data = BookingIn.model_validate_json(body)
         except ValidationError:
             return None
-        if data.contact is not None and not data.reminders_opt_in:
+        if not any(self.connected):
+            return unavailable()
+        try:
+            office = await self._office(data.office)
+        except LookupFailed:
+            return unavailable()
+        service = office.services.get(data.service) if office is not None else None
+        if office is None or service is None:
             return None
-        office = await self._office(data.office)
-        if office is None:
+        try:
+            plan = plan_booking(data, office.facts, service, office.people, self.clock(), new_code(), self.ring,
+                                seal=self.seal)
+        except DomainError:
+            return None  # the sync path answers with the same rule's words
+        answer = orjson.dumps(plan.answer)
+        done: asyncio.Future[tuple[str, Any] | None] = asyncio.get_running_loop().create_future()
+        booking = Booking(plan=plan, key=key, answer=answer.decode(), done=done,
+                          body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None)
+        self.queue.put_nowait(booking)
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(done), REQUEST_TIMEOUT)
+        except TimeoutError:
+            booking.abandoned = True  # a writer that has not started it will skip it
+            return unavailable()
+        if outcome is None:
             return None
-        svc = await self._service(office[0], data.service)
-        if svc is None:
-            return None
-        now = self.clock()
-        if data.starts_at <= now or data.starts_at > now + service.BOOKING_WINDOW:
-            return None  # checked before converting, as service.book does: year 9999 must not overflow
-        start = data.starts_at.astimezone(dt.UTC)
-        tz = service.zone(office[1])
-        end = start + dt.timedelta(minutes=svc[1])
-        code = service.new_code()
-        answer = AppointmentOut(
-            code=service.format_code(code), status="booked", office=data.office, service=data.service,
-            starts_at=start.astimezone(tz), ends_at=end.astimezone(tz), language=data.language,
-            reminders_opt_in=data.reminders_opt_in, sequence=0,
-        ).model_dump_json().encode()
-        ring = self.ring
-        name_index = ring.blind_index(data.name)
-        if self.seal:  # under the visit month's data key, as service.book seals
-            month = service.data_key_month(start)
-            name_enc = ring.seal(data.name, "appointment.name", month)
-            accommodation = (
-                ring.seal(data.accommodation, "appointment.accommodation", month) if data.accommodation else None
-            )
-            contact = (
-                ring.seal(f"{data.contact.kind.value}:{data.contact.value}", "appointment.contact", month)
-                if data.contact else None
-            )
-        else:  # bench only (PLAINTEXT_FLAG): the same values, unsealed
-            name_enc = data.name.encode()
-            accommodation = data.accommodation.encode() if data.accommodation else None
-            contact = f"{data.contact.kind.value}:{data.contact.value}".encode() if data.contact else None
-        done: asyncio.Future[tuple[int, bytes, bool] | None] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait(Booking(
-            key=key,
-            body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None,
-            answer=answer, now=now, office_id=office[0], service_id=svc[0], start=start, end=end, code=code,
-            language=data.language, interpreter=service._interpreter_language(data.language),
-            steps=svc[1] // STEP_MINUTES, name_enc=name_enc, name_index=name_index,
-            accommodation_enc=accommodation, contact_enc=contact, reminders_opt_in=data.reminders_opt_in,
-            done=done,
-        ))
-        return await done
+        kind, value = outcome
+        self.answered += kind != "unavailable"
+        if kind == "made":
+            return 201, answer, [JSON_TYPE]
+        if kind == "replay":
+            return value[0], value[1], [JSON_TYPE, (b"idempotent-replayed", b"true")]
+        if kind == "unavailable":
+            return unavailable()
+        try:
+            near = await self._nearest(plan)
+        except LookupFailed:
+            return unavailable()
+        metrics.CONFLICTS.labels(value).inc()
+        if value == "interpreter" and plan.candidates.language is not None:
+            return _problem(interpreter_unavailable(plan.candidates.language, near))
+        return _problem(slot_full(near))
 
-    # -- writer side ------------------------------------------------------------------------------
-    async def _writer(self, conn: asyncpg.Connection) -> None:
+    # -- writer side --------------------------------------------------------------------------------
+    def _fail_queued(self, value: tuple[str, Any] | None) -> None:
+        while not self.queue.empty():
+            _settle(self.queue.get_nowait().done, value)
+
+    async def _writer(self, index: int) -> None:
+        conn: asyncpg.Connection | None = None
+        delay = BACKOFF[0]
         try:
             while True:
+                if conn is None:
+                    try:
+                        conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
+                    except Exception as exc:  # any failure to connect: try again later
+                        if not any(self.connected):
+                            self._fail_queued(("unavailable", None))
+                        log.warning("booking writer %d cannot connect (%s); retrying in %.2f s",
+                                    index, type(exc).__name__, delay)
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, BACKOFF[1])
+                        continue
+                    delay = BACKOFF[0]
+                    self.connected[index] = True
                 batch = [await self.queue.get()]
                 while len(batch) < BATCH and not self.queue.empty():
                     batch.append(self.queue.get_nowait())
-                batch.sort(key=lambda b: (b.start, b.service_id))
-                if conn.is_closed():
-                    try:
-                        conn = await asyncpg.connect(self.dsn)
-                    except (OSError, asyncpg.PostgresError):
-                        for b in batch:
-                            _settle(b.done, None)
-                        continue
-                await self._commit(conn, batch)
+                assert conn is not None
+                if not await self._commit(conn, batch):
+                    self.connected[index] = False
+                    conn.terminate()
+                    conn = None
+                    if not any(self.connected):
+                        self._fail_queued(("unavailable", None))
         finally:
-            await conn.close()
+            self.connected[index] = False
+            if conn is not None:
+                conn.terminate()
 
-    async def _commit(self, conn: asyncpg.Connection, batch: list[Booking]) -> None:
+    async def _commit(self, conn: asyncpg.Connection, batch: list[Booking]) -> bool:
+        """Run a batch in one transaction and settle every booking in it; False if the connection was lost."""
+        live = sorted((b for b in batch if not b.abandoned),
+                      key=lambda b: (b.plan.lock_key, b.plan.start, b.plan.service.id))
+        for b in batch:
+            if b.abandoned:
+                _settle(b.done, None)
+        if not live:
+            return True
+        keys = ",".join(str(k) for k in sorted({b.plan.lock_key for b in live}))
+        begin = f"BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k"
         for _ in range(RETRIES):
             try:
-                await conn.execute("BEGIN")
-                outcomes = [await self._one(conn, b) for b in batch]
-                await conn.execute("COMMIT")
+                async with asyncio.timeout(COMMIT_TIMEOUT):
+                    await conn.execute(begin)
+                    rows = [await conn.fetchrow(BOOK_SQL, *b.args()) for b in live]
+                    await conn.execute("COMMIT")
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-                await _rollback(conn)
+                if not await _rollback(conn):
+                    break
                 continue
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("booking batch failed (%s); its bookings take the sync path", type(exc).__name__)
-                await _rollback(conn)
-                break
-            except BaseException:
-                await _rollback(conn)
-                for b in batch:
-                    _settle(b.done, None)
+            except asyncio.CancelledError:
+                for b in live:
+                    _settle(b.done, ("unavailable", None))
                 raise
-            for b, outcome in zip(batch, outcomes, strict=True):
-                if outcome is not None and not outcome[2]:
-                    metrics.BOOKINGS.inc()
-                _settle(b.done, outcome)
-            return
-        for b in batch:
+            except Exception as exc:  # every database or driver error, at any statement
+                if _lost(exc, conn) or not await _rollback(conn):
+                    log.warning("booking batch lost its connection (%s); answered 503", type(exc).__name__)
+                    for b in live:
+                        _settle(b.done, ("unavailable", None))
+                    return False
+                log.warning("booking batch failed (%s); its bookings take the sync path", type(exc).__name__)
+                for b in live:
+                    _settle(b.done, None)
+                return True
+            for b, row in zip(live, rows, strict=True):
+                _settle(b.done, _outcome(b, row))
+            return True
+        for b in live:
             _settle(b.done, None)
-
-    async def _one(self, conn: asyncpg.Connection, b: Booking) -> tuple[int, bytes, bool] | None:
-        # A database error here (a code collision, a deleted office) aborts the batch: _commit rolls it
-        # back and every booking in it takes the sync path, so nothing is half-written.
-        row = await conn.fetchrow(BOOK_WITH_INTERPRETER_SQL if b.interpreter else BOOK_SQL, *b.args())
-        assert row is not None
-        if row["made"] == 1:
-            return 201, b.answer, False
-        if row["slot_id"] is not None or row["claimed"]:
-            await conn.execute(UNDO_SQL, row["slot_id"], row["interp_ids"] or [], bool(row["claimed"]), b.key)
-        if b.key is not None and row["claimed"] == 0:
-            record = await conn.fetchrow(REPLAY_SQL, b.key)
-            if record is not None and record["status_code"] and record["request_hash"] == b.body_hash:
-                return int(record["status_code"]), str(record["body"]).encode(), True
-        return None  # full, missing, or a reused key: the sync path says which, and counts the conflict
+        return not conn.is_closed()
 
 
-def _settle(fut: asyncio.Future[tuple[int, bytes, bool] | None], value: tuple[int, bytes, bool] | None) -> None:
+def _outcome(b: Booking, row: Any) -> tuple[str, Any] | None:
+    if row["made"] is not None:
+        metrics.BOOKINGS.inc()
+        return "made", None
+    if b.key is not None and row["prior_hash"] is not None:
+        if row["prior_hash"] == b.body_hash and row["prior_status"]:
+            return "replay", (int(row["prior_status"]), str(row["prior_body"]).encode())
+        return None  # the key was used for another body: the sync path says so
+    if not row["slot_exists"] or (b.key is not None and row["picked"]):
+        return None  # not on the grid (the sync path lists times), or a claim still in flight elsewhere
+    if not row["open"] or not row["any_server"]:
+        return "refused", "slot"
+    return "refused", "interpreter"
+
+
+def _settle(fut: asyncio.Future[tuple[str, Any] | None], value: tuple[str, Any] | None) -> None:
     if not fut.done():
         fut.set_result(value)
 
 
-async def _rollback(conn: asyncpg.Connection) -> None:
-    if not conn.is_closed():
-        try:
+async def _rollback(conn: asyncpg.Connection) -> bool:
+    """Roll back; False when the connection is gone."""
+    if conn.is_closed():
+        return False
+    try:
+        async with asyncio.timeout(CONNECT_TIMEOUT):
             await conn.execute("ROLLBACK")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            await conn.close()
+    except Exception:
+        return False
+    return True
 
 
 # -- ASGI ----------------------------------------------------------------------------------------
@@ -375,11 +524,9 @@ class FastBookingMiddleware:
             await self.app(scope, _replay(body, receive), send)
             return
         scope["route"] = ROUTE
-        status, answer, replayed = result
-        headers = [(b"content-length", str(len(answer)).encode()), (b"content-type", b"application/json")]
-        if replayed:
-            headers.append((b"idempotent-replayed", b"true"))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        status, answer, headers = result
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-length", str(len(answer)).encode()), *headers]})
         await send({"type": "http.response.body", "body": answer})
 
 
@@ -417,6 +564,7 @@ def install(app: FastAPI, settings: Settings) -> None:
             try:
                 yield state
             finally:
-                await fast.stop()
+                with contextlib.suppress(Exception):
+                    await fast.stop()
 
     app.router.lifespan_context = lifespan

@@ -1,10 +1,18 @@
 """Scheduling tables. Times are stored in UTC; each office names its IANA zone.
 
-Capacity is materialised (DESIGN.md "Data"): one SlotCapacity row per
-(office, service, start) and one InterpreterCapacity row per (office, language,
-15-minute step). Booking increments them with a conditional UPDATE in the same
-transaction as the appointment insert, and CHECK constraints make
-``booked > capacity`` impossible even for a buggy caller.
+Capacity is people (issue 11, docs/decisions.md "Booking books people"). Every
+appointment is assigned to one staff member and, when the person needs one, an
+interpreter (another staff member who speaks the language). Each of them is held
+for the whole visit by one ``StaffHold`` row per 15-minute unit, inserted in the
+same transaction as the appointment. The primary key (staff_id, starts_at) makes
+a person in two appointments at once impossible in the database itself, on
+SQLite and PostgreSQL alike, whatever the services.
+
+``SlotCapacity`` is the grid of start times a service may be booked at (opening
+hours, closures, daylight-saving gaps): a start is open while ``capacity >
+booked``. ``capacity`` is the number of staff who served the service when the
+grid was made (0: closed); ``booked`` is no longer counted (0 since migration
+0100) and is kept only so a start can be closed by raising it.
 """
 
 from __future__ import annotations
@@ -126,18 +134,22 @@ class SlotCapacity(Base):
     booked: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class InterpreterCapacity(Base):
-    __tablename__ = "interpreter_capacity"
+class StaffHold(Base):
+    """One person held for one 15-minute unit of one appointment (as its server or its interpreter).
+
+    The primary key is the guarantee: a person is in at most one appointment per unit.
+    """
+
+    __tablename__ = "staff_hold"
     __table_args__ = (
-        UniqueConstraint("office_id", "language", "starts_at"),
-        CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
+        Index("ix_staff_hold_office_time", "office_id", "starts_at"),
+        CheckConstraint("role IN ('serve', 'interpret')", name="role"),
     )
-    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
-    language: Mapped[str] = mapped_column(String(16))
-    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    capacity: Mapped[int] = mapped_column(Integer)
-    booked: Mapped[int] = mapped_column(Integer, default=0)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
 
 
 class Appointment(Base):
@@ -157,6 +169,10 @@ class Appointment(Base):
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
     service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
     slot_id: Mapped[int] = mapped_column(ForeignKey("slot_capacity.id"))
+    # Who serves, and who interprets (None: no interpreter asked, or the server speaks the language).
+    # Both None on a booked appointment: its person left and no one could take it (listed for the supervisor).
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="booked")

@@ -1,22 +1,22 @@
-"""All scheduling queries. Capacity changes are single conditional UPDATEs."""
+"""All scheduling queries."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.models import (
     Appointment,
     Closure,
     IdempotencyRecord,
-    InterpreterCapacity,
     Office,
     Service,
     SlotCapacity,
     Staff,
+    StaffHold,
     WeeklyHours,
 )
 
@@ -101,83 +101,72 @@ def free_slots_before(
     return [(r[0], r[1], r[2]) for r in session.execute(stmt)]
 
 
-def interpreter_free(
-    session: Session, office_id: int, language: str, start: dt.datetime, end: dt.datetime
-) -> dict[dt.datetime, int]:
-    rows = session.execute(
-        select(InterpreterCapacity.starts_at, InterpreterCapacity.capacity - InterpreterCapacity.booked).where(
-            InterpreterCapacity.office_id == office_id,
-            InterpreterCapacity.language == language,
-            InterpreterCapacity.starts_at >= start,
-            InterpreterCapacity.starts_at < end,
-            InterpreterCapacity.booked < InterpreterCapacity.capacity,
-        )
-    )
-    return {r[0]: r[1] for r in rows}
-
-
 def slot_at(session: Session, service_id: int, starts_at: dt.datetime) -> SlotCapacity | None:
     return session.scalars(
         select(SlotCapacity).where(SlotCapacity.service_id == service_id, SlotCapacity.starts_at == starts_at)
     ).one_or_none()
 
 
-def take_slot(session: Session, slot_id: int) -> bool:
-    """Take one place if one is left; the database decides, so concurrent callers never overbook."""
-    result = session.execute(
-        update(SlotCapacity)
-        .where(SlotCapacity.id == slot_id, SlotCapacity.booked < SlotCapacity.capacity)
-        .values(booked=SlotCapacity.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+# -- people held --------------------------------------------------------------------------------
+def lock_days(session: Session, keys: Iterable[int]) -> None:
+    """Take the day locks (rules.day_lock_key) in ascending order, until the transaction ends.
 
-
-def release_slot(session: Session, slot_id: int) -> None:
-    session.execute(
-        update(SlotCapacity)
-        .where(SlotCapacity.id == slot_id, SlotCapacity.booked > 0)
-        .values(booked=SlotCapacity.booked - 1)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def take_interpreter(
-    session: Session, office_id: int, language: str, start: dt.datetime, end: dt.datetime, steps: int
-) -> bool:
-    """Take one interpreter for every 15-minute step of [start, end); all or nothing.
-
-    Returns False when any step is full or missing; the caller raises and the
-    transaction's rollback undoes the steps that were taken.
+    PostgreSQL: transaction-level advisory locks. SQLite: nothing to do, every write
+    transaction already holds the database's one write lock (BEGIN IMMEDIATE).
     """
-    result = session.execute(
-        update(InterpreterCapacity)
-        .where(
-            InterpreterCapacity.office_id == office_id,
-            InterpreterCapacity.language == language,
-            InterpreterCapacity.starts_at >= start,
-            InterpreterCapacity.starts_at < end,
-            InterpreterCapacity.booked < InterpreterCapacity.capacity,
-        )
-        .values(booked=InterpreterCapacity.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == steps  # type: ignore[attr-defined,no-any-return]
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-def release_interpreter(session: Session, office_id: int, language: str, start: dt.datetime, end: dt.datetime) -> None:
-    session.execute(
-        update(InterpreterCapacity)
-        .where(
-            InterpreterCapacity.office_id == office_id,
-            InterpreterCapacity.language == language,
-            InterpreterCapacity.starts_at >= start,
-            InterpreterCapacity.starts_at < end,
-            InterpreterCapacity.booked > 0,
+def busy_staff(session: Session, office_id: int, start: dt.datetime, end: dt.datetime) -> set[int]:
+    """Staff held for any unit of [start, end)."""
+    return set(session.scalars(
+        select(StaffHold.staff_id).distinct().where(
+            StaffHold.office_id == office_id, StaffHold.starts_at >= start, StaffHold.starts_at < end
         )
-        .values(booked=InterpreterCapacity.booked - 1)
-        .execution_options(synchronize_session=False)
+    ))
+
+
+def holds_between(
+    session: Session, office_id: int, start: dt.datetime, end: dt.datetime
+) -> Sequence[tuple[int, dt.datetime]]:
+    """(staff_id, unit start) of every hold in [start, end)."""
+    rows = session.execute(
+        select(StaffHold.staff_id, StaffHold.starts_at).where(
+            StaffHold.office_id == office_id, StaffHold.starts_at >= start, StaffHold.starts_at < end
+        )
     )
+    return [(r[0], r[1]) for r in rows]
+
+
+def insert_holds(session: Session, rows: list[dict[str, object]]) -> None:
+    if rows:
+        session.execute(insert(StaffHold), rows)
+
+
+def release_holds(session: Session, appointment_id: int, role: str | None = None) -> None:
+    stmt = delete(StaffHold).where(StaffHold.appointment_id == appointment_id)
+    if role is not None:
+        stmt = stmt.where(StaffHold.role == role)
+    session.execute(stmt.execution_options(synchronize_session=False))
+
+
+def holding_appointments(
+    session: Session, office_id: int, after: dt.datetime, staff_ids: Collection[int] | None = None
+) -> Sequence[Appointment]:
+    """Booked or checked-in appointments ending after ``after``: those of ``staff_ids`` (as server
+    or interpreter) and those no one serves; all of them when ``staff_ids`` is None."""
+    stmt = select(Appointment).where(
+        Appointment.office_id == office_id, Appointment.ends_at > after,
+        Appointment.status.in_(("booked", "checked-in")),
+    )
+    if staff_ids is not None:
+        ids = list(staff_ids)
+        stmt = stmt.where(or_(Appointment.staff_id.in_(ids), Appointment.interpreter_id.in_(ids),
+                              Appointment.staff_id.is_(None)))
+    return session.scalars(stmt.order_by(Appointment.starts_at, Appointment.id)).all()
 
 
 def appointment_by_code(session: Session, code: str, *, for_update: bool = False) -> Appointment | None:
@@ -213,19 +202,6 @@ def existing_slot_starts(
         )
     )
     return {(r.service_id, r.starts_at): r for r in rows}
-
-
-def existing_interpreter_steps(
-    session: Session, office_id: int, start: dt.datetime, end: dt.datetime
-) -> dict[tuple[str, dt.datetime], InterpreterCapacity]:
-    rows = session.scalars(
-        select(InterpreterCapacity).where(
-            InterpreterCapacity.office_id == office_id,
-            InterpreterCapacity.starts_at >= start,
-            InterpreterCapacity.starts_at < end,
-        )
-    )
-    return {(r.language, r.starts_at): r for r in rows}
 
 
 def delete_unbooked_slots_on(session: Session, office_id: int, start: dt.datetime, end: dt.datetime) -> None:

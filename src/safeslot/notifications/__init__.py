@@ -1,0 +1,1 @@
+"""Messages to people: a transactional outbox, its worker, senders (SMTP, SMS), and opt-in reminders."""

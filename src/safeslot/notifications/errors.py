@@ -1,0 +1,34 @@
+"""Errors of the notifications domain.
+
+    DomainError
+    ├── NotFound
+    │   ├── StopLinkUnknown      404  a stop link whose token does not check out
+    │   ├── MessageNotDead       404  retry of a message that is not a dead letter (of your office)
+    │   └── SmsInboundOff        404  no SMS provider configured: nothing to receive
+    └── Forbidden
+        └── SmsSignatureInvalid  403  an inbound SMS not signed by the provider
+"""
+
+from __future__ import annotations
+
+from safeslot.errors import N_, Forbidden, NotFound
+
+
+class StopLinkUnknown(NotFound):
+    slug = "stop-link-unknown"
+    title = N_("We could not find that stop link")
+
+
+class MessageNotDead(NotFound):
+    slug = "message-not-dead"
+    title = N_("That message is not waiting to be sent again")
+
+
+class SmsInboundOff(NotFound):
+    slug = "sms-inbound-off"
+    title = N_("Text replies are not received here")
+
+
+class SmsSignatureInvalid(Forbidden):
+    slug = "sms-signature-invalid"
+    title = N_("The reply is not signed by the SMS provider")

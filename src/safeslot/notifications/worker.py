@@ -1,0 +1,65 @@
+"""`safeslot worker`: drains the outbox, round after round, until told to stop.
+
+Every message kind registers its handler when its module is imported; the
+worker imports them all (``HANDLER_MODULES``) so nothing depends on import
+order. Senders come from the settings: SMTP when ``mail.host`` is set (the
+``.eml`` file sink otherwise, in development, demo and test only), and the SMS
+provider named by ``sms.provider``. Several workers may run at once: claims
+skip each other's rows (PostgreSQL) or take turns at the write lock (SQLite).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+
+from safeslot.config import Settings
+from safeslot.notifications import outbox, sms
+from safeslot.notifications.outbox import Tally, Transaction
+from safeslot.notifications.senders import FileSender, Router, Sender, SmtpSender
+from safeslot.privacy.crypto import KeyRing
+
+LOG = logging.getLogger("safeslot.notifications")
+HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices")
+
+
+def load_handlers() -> None:
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
+
+
+def email_sender(settings: Settings) -> Sender | None:
+    if settings.mail.host:
+        return SmtpSender(settings.mail)
+    return FileSender(settings.mail.outbox_dir, settings.mail.from_address) if settings.is_demo else None
+
+
+def router_for(settings: Settings) -> Router:
+    """E-mail and SMS senders as configured; a kind with none makes its messages dead letters."""
+    return Router(email=email_sender(settings), phone=sms.provider_for(settings.sms))
+
+
+def run(transaction: Transaction, ring: KeyRing, settings: Settings, clock: Callable[[], dt.datetime],
+        router: Router | None = None, stop: threading.Event | None = None, once: bool = False) -> Tally:
+    """Drain rounds every ``poll_seconds`` until ``stop`` is set (or after one round with ``once``)."""
+    load_handlers()
+    router = router or router_for(settings)
+    stop = stop or threading.Event()
+    total = Tally()
+    while True:
+        try:
+            tally = outbox.drain(transaction, router, ring, settings, clock)
+        except Exception as exc:  # a database hiccup must not end the worker; no message text in the log
+            LOG.error("outbox round failed: %s; trying again in %ss", type(exc).__name__,
+                      settings.notifications.poll_seconds)
+            tally = Tally()
+        for name in ("sent", "retried", "dead", "cancelled", "interrupted"):
+            setattr(total, name, getattr(total, name) + getattr(tally, name))
+        if tally.sent or tally.dead or tally.retried or tally.interrupted:
+            LOG.info("outbox round: %s sent, %s to retry, %s dead, %s cancelled, %s interrupted", tally.sent,
+                     tally.retried, tally.dead, tally.cancelled, tally.interrupted)
+        if once or stop.wait(settings.notifications.poll_seconds):
+            return total

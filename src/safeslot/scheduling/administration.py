@@ -1,0 +1,237 @@
+"""Running an office: its services, staff, opening hours and closures, and keeping bookings valid
+when staff change (reassignment, and the list of visits no one can serve)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from safeslot.errors import InvalidInput
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
+from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
+from safeslot.scheduling.models import (
+    STEP_MINUTES,
+    Appointment,
+    Closure,
+    Office,
+    Service,
+    ServiceTranslation,
+    Staff,
+    WeeklyHours,
+)
+from safeslot.scheduling.offices import get_service, office_item
+from safeslot.scheduling.rules import BASE_LANGUAGE, day_lock_key, interpreter_language, valid_zone
+from safeslot.scheduling.slots import generate_slots
+
+
+def add_office(session: Session, slug: str, name: str, address: str, timezone: str) -> Office:
+    if repo.office_by_slug(session, slug) is not None:
+        raise InvalidInput(f"An office called {slug!r} exists already; choose another slug.")
+    office = Office(slug=slug, name=name, address=address, timezone=valid_zone(timezone))
+    session.add(office)
+    session.flush()
+    return office
+
+
+def add_service(
+    session: Session, office: Office, slug: str, name: str, description: str, minutes: int,
+    translations: Mapping[str, tuple[str, str]] | None = None,
+) -> Service:
+    """A service, named in English, with its name and description in other languages if given."""
+    if minutes <= 0 or minutes % STEP_MINUTES:
+        raise InvalidInput(f"A service lasts a multiple of {STEP_MINUTES} minutes.")
+    if repo.service_by_slug(session, office.id, slug) is not None:
+        raise InvalidInput(f"Office {office.slug!r} already has a service {slug!r}.")
+    service = Service(office_id=office.id, slug=slug, name=name, description=description, duration_minutes=minutes)
+    session.add(service)
+    session.flush()
+    for language, (t_name, t_description) in (translations or {}).items():
+        set_service_text(session, office, slug, language, t_name, t_description)
+    return service
+
+
+def set_service_text(
+    session: Session, office: Office, slug: str, language: str, name: str, description: str
+) -> ServiceTranslation:
+    """Write (or rewrite) a service's name and description in another language than English."""
+    if language == BASE_LANGUAGE:
+        raise InvalidInput("The English name is the service's own name; give another language, such as es.")
+    service = get_service(session, office, slug)
+    row = session.get(ServiceTranslation, (service.id, language))
+    if row is None:
+        row = ServiceTranslation(service_id=service.id, language=language, name=name, description=description)
+        service.translations.append(row)
+    else:
+        row.name, row.description = name, description
+    session.flush()
+    return row
+
+
+def add_staff(session: Session, office: Office, display_name: str, languages: list[str], services: list[str]) -> Staff:
+    known = {s.slug for s in repo.services(session, office.id)}
+    unknown = sorted(set(services) - known)
+    if unknown:
+        raise InvalidInput(f"Office {office.slug!r} has no service {', '.join(unknown)}; add the service first.")
+    member = Staff(
+        office_id=office.id,
+        display_name=display_name,
+        languages=" ".join(sorted(set(languages))),
+        services=" ".join(sorted(set(services))),
+        active=True,
+    )
+    session.add(member)
+    session.flush()
+    return member
+
+
+def set_hours(session: Session, office: Office, weekday: int, opens: dt.time, closes: dt.time) -> WeeklyHours:
+    """One more opening window on a weekday; windows of one weekday may not overlap."""
+    if not opens < closes:
+        raise InvalidInput("Opening time must be before closing time.")
+    for h in repo.hours(session, office.id):
+        if h.weekday == weekday and opens < h.closes and h.opens < closes:
+            raise HoursOverlap(
+                f"The office is already open {h.opens:%H:%M}-{h.closes:%H:%M} that weekday; "
+                "choose a window that does not overlap it."
+            )
+    row = WeeklyHours(office_id=office.id, weekday=weekday, opens=opens, closes=closes)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_hours(session: Session, office: Office, hours_id: int) -> WeeklyHours:
+    """Take an opening window away; the caller re-materialises slots (bookings already made stay)."""
+    row = office_item(session, WeeklyHours, hours_id, office, "opening window")
+    session.delete(row)
+    session.flush()
+    return row
+
+
+def add_closure(session: Session, office: Office, day: dt.date, reason: str, today: dt.date) -> Closure:
+    """Close the office for a day (office local): its slots leave search; appointments already booked stay."""
+    if day < today:
+        raise InvalidInput("That day is in the past; give today or a later day.")
+    if repo.closures(session, office.id, day, day):
+        raise ClosureTaken(f"The office is already closed on {day.isoformat()}.")
+    row = Closure(office_id=office.id, day=day, reason=reason)
+    session.add(row)
+    session.flush()
+    generate_slots(session, office, day, day)
+    return row
+
+
+def remove_closure(session: Session, office: Office, closure_id: int) -> Closure:
+    """Open a closed day again: its slots come back (with the bookings they kept)."""
+    row = office_item(session, Closure, closure_id, office, "closure")
+    session.delete(row)
+    session.flush()
+    generate_slots(session, office, row.day, row.day)
+    return row
+
+
+# -- staff changes keep bookings valid ----------------------------------------------------------------
+@dataclass
+class Reassignment:
+    """What a staff change did to the visits still to come."""
+
+    moved: list[Appointment] = field(default_factory=list)  # now served (or interpreted) by someone else
+    unassigned: list[Appointment] = field(default_factory=list)  # no one qualified is free: contact the person
+
+
+def update_staff(
+    session: Session, office: Office, staff_id: int, *, languages: list[str] | None = None,
+    services: list[str] | None = None, active: bool | None = None, now: dt.datetime | None = None,
+) -> Staff:
+    """Change what a staff member speaks or serves, or whether they still work here.
+
+    With ``now``, the visits still to come that this person can no longer serve or
+    interpret are handed to another qualified free person (``reassign``); the caller
+    re-materialises slots. ``update_staff_and_reassign`` returns what was moved.
+    """
+    return update_staff_and_reassign(session, office, staff_id, languages=languages, services=services,
+                                     active=active, now=now)[0]
+
+
+def update_staff_and_reassign(
+    session: Session, office: Office, staff_id: int, *, languages: list[str] | None = None,
+    services: list[str] | None = None, active: bool | None = None, now: dt.datetime | None = None,
+) -> tuple[Staff, Reassignment]:
+    member = office_item(session, Staff, staff_id, office, "staff member")
+    if services is not None:
+        unknown = sorted(set(services) - {s.slug for s in repo.services(session, office.id)})
+        if unknown:
+            raise InvalidInput(f"Office {office.slug!r} has no service {', '.join(unknown)}; add the service first.")
+        member.services = " ".join(sorted(set(services)))
+    if languages is not None:
+        member.languages = " ".join(sorted(set(languages)))
+    if active is not None:
+        member.active = active
+    session.flush()
+    done = reassign(session, office, now, [member.id]) if now is not None else Reassignment()
+    return member, done
+
+
+def _still_valid(a: Appointment, slug: str, people: Mapping[int, Person]) -> bool:
+    server = people.get(a.staff_id) if a.staff_id is not None else None
+    if server is None or slug not in server.services:
+        return False
+    lang = interpreter_language(a.language)
+    if lang is None or lang in server.languages:
+        return True
+    interpreter = people.get(a.interpreter_id) if a.interpreter_id is not None else None
+    return interpreter is not None and lang in interpreter.languages
+
+
+def reassign(
+    session: Session, office: Office, now: dt.datetime, staff_ids: Collection[int] | None = None
+) -> Reassignment:
+    """Visits still to come whose people can no longer serve them (``staff_ids``' visits, and those
+    no one serves; every visit when None) go to another qualified free person, in time order.
+
+    Those no one can take keep no one (their holds are released, so nobody is overbooked)
+    and are listed by ``unassigned`` for the supervisor, who contacts the person.
+    """
+    done = Reassignment()
+    appointments = repo.holding_appointments(session, office.id, now, staff_ids)
+    if not appointments:
+        return done
+    repo.lock_days(session, [day_lock_key(office.id, a.starts_at, office.timezone) for a in appointments])
+    people = people_of(session, office.id)
+    by_id = {p.id: p for p in people}
+    slugs = {s.id: s.slug for s in repo.services(session, office.id)}
+    for a in appointments:
+        slug = slugs[a.service_id]
+        if _still_valid(a, slug, by_id):
+            continue
+        repo.release_holds(session, a.id)
+        busy = repo.busy_staff(session, office.id, a.starts_at, a.ends_at)
+        c = candidates(people, slug, a.language)
+        keep = a.staff_id if a.staff_id in c.servers else None
+        chosen: tuple[int, int | None] | None = None
+        if keep is not None and keep not in busy:  # the server still can: only the interpreter changes
+            if c.speaks[c.servers.index(keep)]:
+                chosen = (keep, None)
+            else:
+                interpreter = next((i for i in c.interpreters if i not in busy), None)
+                chosen = (keep, interpreter) if interpreter is not None else None
+        if chosen is None:
+            chosen = choose(c, busy)
+        if chosen is None:
+            a.staff_id = a.interpreter_id = None
+            done.unassigned.append(a)
+            continue
+        a.staff_id, a.interpreter_id = chosen
+        hold(session, office.id, a.id, a.starts_at, a.ends_at, chosen[0], chosen[1])
+        done.moved.append(a)
+    session.flush()
+    return done
+
+
+def unassigned(session: Session, office: Office, now: dt.datetime) -> Sequence[Appointment]:
+    """Visits still to come that no one serves (their staff left or changed and no one else was free)."""
+    return [a for a in repo.holding_appointments(session, office.id, now, staff_ids=()) if a.staff_id is None]

@@ -1,0 +1,136 @@
+"""Who serves a visit: choosing a free qualified staff member and, when needed, an interpreter.
+
+The choice itself is pure (``candidates``, ``choose``, ``count_free``): the sync
+path, the PostgreSQL fast path's SQL (fastpath.BOOK_SQL) and the slot search all
+follow it. The database functions at the end read who is free and hold people;
+callers take the day lock (repository.lock_days) first.
+
+Preference, so that the people who can do the most stay free longest:
+- servers: one who speaks the visit's language first (no interpreter needed),
+  then the one who serves the fewest services, then the lowest id;
+- interpreters: any active staff member who speaks the language, those who do
+  not serve this service first, then the fewest services, then the lowest id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling.models import Office, Staff
+from safeslot.scheduling.rules import day_lock_key, interpreter_language, units
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What assignment needs to know about a staff member."""
+
+    id: int
+    languages: frozenset[str]
+    services: frozenset[str]
+
+
+def person(member: Staff) -> Person:
+    return Person(member.id, frozenset(member.languages.split()), frozenset(member.services.split()))
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """An assignment request: who may serve (in preference order) and who may interpret."""
+
+    service: str
+    language: str | None  # the interpreter language asked for; None: none needed
+    servers: tuple[int, ...]
+    speaks: tuple[bool, ...]  # servers[i] serves without an interpreter
+    interpreters: tuple[int, ...]
+
+    @property
+    def everyone(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys((*self.servers, *self.interpreters)))
+
+
+def candidates(people: Sequence[Person], service: str, language: str | None) -> Candidates:
+    lang = interpreter_language(language)
+    servers = sorted((p for p in people if service in p.services),
+                     key=lambda p: (lang is not None and lang not in p.languages, len(p.services), p.id))
+    interpreters: list[Person] = []
+    if lang is not None:
+        interpreters = sorted((p for p in people if lang in p.languages),
+                              key=lambda p: (service in p.services, len(p.services), p.id))
+    return Candidates(
+        service=service, language=lang, servers=tuple(p.id for p in servers),
+        speaks=tuple(lang is None or lang in p.languages for p in servers),
+        interpreters=tuple(p.id for p in interpreters),
+    )
+
+
+def choose(c: Candidates, busy: Collection[int]) -> tuple[int, int | None] | None:
+    """(server, interpreter or None) for people not in ``busy``, or None when no assignment exists."""
+    for server, speaks in zip(c.servers, c.speaks, strict=True):
+        if server in busy:
+            continue
+        if speaks:
+            return server, None
+        # Servers who speak the language come first: none of them is free, so the first free
+        # speaker is not a server of this service (and never this server).
+        interpreter = next((i for i in c.interpreters if i not in busy), None)
+        return (server, interpreter) if interpreter is not None else None
+    return None
+
+
+def count_free(c: Candidates, busy: Collection[int]) -> int:
+    """How many visits could still be assigned at once, given who is busy."""
+    free = [(s, sp) for s, sp in zip(c.servers, c.speaks, strict=True) if s not in busy]
+    if c.language is None:
+        return len(free)
+    direct = sum(1 for _, sp in free if sp)
+    servers = set(c.servers)
+    interpreters = sum(1 for i in c.interpreters if i not in busy and i not in servers)
+    return direct + min(len(free) - direct, interpreters)
+
+
+def refusal(c: Candidates, busy: Collection[int]) -> str:
+    """Why ``choose`` found no one: "slot" (no server free) or "interpreter"."""
+    return "interpreter" if any(s not in busy for s in c.servers) else "slot"
+
+
+# -- the database side ---------------------------------------------------------------------------
+def people_of(session: Session, office_id: int) -> list[Person]:
+    """The office's active staff, as assignment sees them."""
+    return [person(m) for m in repo.staff(session, office_id)]
+
+
+def hold(
+    session: Session, office_id: int, appointment_id: int, start: dt.datetime, end: dt.datetime,
+    server: int | None, interpreter: int | None,
+) -> None:
+    """Hold the server and the interpreter for every unit of [start, end) (the primary key refuses a double)."""
+    rows = [
+        {"staff_id": who, "starts_at": u, "office_id": office_id, "appointment_id": appointment_id, "role": role}
+        for u in units(start, end)
+        for who, role in ((server, "serve"), (interpreter, "interpret"))
+        if who is not None
+    ]
+    repo.insert_holds(session, rows)
+
+
+hold_people = hold
+
+
+def find_free_staff(
+    session: Session, office: Office, service: str, start: dt.datetime, end: dt.datetime,
+    language: str | None = None,
+) -> tuple[int, int | None] | None:
+    """A free qualified staff member (and interpreter) for [start, end), or None.
+
+    For other domains (e.g. a walk-in queue): call it, then ``hold_people`` in the same
+    transaction; the day lock taken here is held until that transaction ends, so no one
+    else can take the person in between.
+    """
+    repo.lock_days(session, [day_lock_key(office.id, start, office.timezone)])
+    c = candidates(people_of(session, office.id), service, language)
+    return choose(c, repo.busy_staff(session, office.id, start, end))

@@ -1,0 +1,54 @@
+"""Looking up offices, their services, languages and the items a supervisor manages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling.errors import OfficeItemNotFound, OfficeNotFound, ServiceNotFound
+from safeslot.scheduling.models import Closure, Office, Service, Staff, WeeklyHours
+
+
+def get_office(session: Session, slug: str) -> Office:
+    office = repo.office_by_slug(session, slug)
+    if office is None:
+        raise OfficeNotFound(f"No office is called {slug!r}. GET /api/v1/offices lists them.")
+    return office
+
+
+def get_service(session: Session, office: Office, slug: str) -> Service:
+    service = repo.service_by_slug(session, office.id, slug)
+    if service is None:
+        raise ServiceNotFound(
+            f"Office {office.slug!r} offers no service {slug!r}. GET /api/v1/offices/{office.slug} lists them."
+        )
+    return service
+
+
+def list_offices(session: Session) -> Sequence[Office]:
+    return repo.offices(session)
+
+
+def list_services(session: Session, office: Office) -> Sequence[Service]:
+    return repo.services(session, office.id)
+
+
+def office_languages(session: Session, office: Office) -> list[str]:
+    langs: set[str] = set()
+    for member in repo.staff(session, office.id):
+        langs.update(member.languages.split())
+    return sorted(langs)
+
+
+Item = TypeVar("Item", WeeklyHours, Closure, Staff)
+
+
+def office_item(session: Session, model: type[Item], item_id: int, office: Office, what: str) -> Item:
+    """An office's opening window, closure or staff member by id; another office's is as good as none."""
+    row = session.get(model, item_id)
+    if row is None or row.office_id != office.id:
+        raise OfficeItemNotFound(f"This office has no such {what}; reload the office page.")
+    return row

@@ -1,0 +1,113 @@
+"""Scheduling rules that need no database: time zones, windows, codes, units and the day lock key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from safeslot.errors import InvalidInput
+from safeslot.scheduling.errors import TimeOutOfRange
+from safeslot.scheduling.models import STEP_MINUTES
+
+BASE_LANGUAGE = "en"  # every office serves English without an interpreter
+BOOKING_WINDOW = dt.timedelta(days=120)
+SEARCH_WINDOW = dt.timedelta(days=62)
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10  # 50 bits: unguessable, and short enough to read over the phone
+STEP = dt.timedelta(minutes=STEP_MINUTES)
+# Namespace of the transaction-level advisory locks that serialise assignment per office and local day.
+LOCK_NAMESPACE = 0x5A5
+
+# FHIR Appointment.status transitions staff may make
+STAFF_TRANSITIONS = {
+    ("booked", "checked-in"),
+    ("checked-in", "fulfilled"),
+    ("booked", "noshow"),
+}
+# Statuses in which an appointment holds its people (a visit that is still to come or under way).
+HOLDING = ("booked", "checked-in")
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def valid_zone(name: str) -> str:
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"{name!r} is not an IANA time zone; use a name like America/New_York.") from exc
+    return name
+
+
+# -- confirmation codes ----------------------------------------------------------------------
+def new_code() -> str:
+    # 50 random bits, five per character (one urandom call: 10x cheaper than ten secrets.choice)
+    bits = int.from_bytes(secrets.token_bytes(7), "big") >> (56 - 5 * CODE_LENGTH)
+    return "".join(CROCKFORD[(bits >> (5 * i)) & 31] for i in range(CODE_LENGTH))
+
+
+def normalise_code(text: str) -> str:
+    """Crockford base32 reading rules: case-insensitive, I/L → 1, O → 0, hyphens and spaces ignored."""
+    cleaned = text.upper().replace("-", "").replace(" ", "")
+    return cleaned.translate(str.maketrans("ILO", "110"))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+# -- time ----------------------------------------------------------------------------------------
+def local_to_utc(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime | None:
+    """UTC instant of a local wall time; None when the time does not exist (spring-forward gap)."""
+    local = dt.datetime.combine(day, at, tzinfo=tz)
+    utc = local.astimezone(dt.UTC)
+    if utc.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return utc
+
+
+def check_window(start: dt.datetime, now: dt.datetime) -> None:
+    # Compares aware times in any zone; callers convert to UTC only after this check,
+    # so a year like 9999 is refused here instead of overflowing.
+    if start <= now:
+        raise TimeOutOfRange("That time has passed. Search for slots from today on.")
+    if start > now + BOOKING_WINDOW:
+        raise TimeOutOfRange(f"Appointments open {BOOKING_WINDOW.days} days ahead. Choose an earlier day.")
+
+
+def units(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, ...]:
+    """The 15-minute units a visit [start, end) holds its people for."""
+    count = int((end - start) / STEP)
+    return tuple(start + STEP * i for i in range(count))
+
+
+def day_lock_key(office_id: int, start: dt.datetime, timezone: str) -> int:
+    """The advisory lock of the office's local day of ``start``.
+
+    Every writer that assigns people (booking on both paths, rescheduling, reassignment after
+    a staff change) takes the lock of each day it assigns on, in ascending key order, before
+    it reads who is free. So a read of free people is never stale, and batches from several
+    workers cannot deadlock. Visits never cross local midnight (opening windows do not).
+    """
+    day = start.astimezone(zone(timezone)).date().toordinal()
+    return (LOCK_NAMESPACE << 48) | ((office_id & 0xFFFFFFF) << 20) | (day & 0xFFFFF)
+
+
+def interpreter_language(language: str | None) -> str | None:
+    """The language an interpreter is needed for (its primary subtag), or None for English or no language."""
+    if language is None or language.split("-")[0] == BASE_LANGUAGE:
+        return None
+    return language.split("-")[0]
+
+
+def data_key_month(start: dt.datetime) -> str:
+    """The month whose data key seals an appointment's values: its start's month in UTC, as retention counts it."""
+    return start.astimezone(dt.UTC).strftime("%Y-%m")
+
+
+SEALED_COLUMNS = (("name_enc", "appointment.name"), ("accommodation_enc", "appointment.accommodation"),
+                  ("contact_enc", "appointment.contact"))

@@ -1,0 +1,181 @@
+"""Start times: the grid of bookable starts (materialised) and the search for free ones (people-level).
+
+The grid (``SlotCapacity``) says when a service may start: opening windows,
+closures, daylight-saving gaps. Whether a start is *free* is decided by people:
+``free_starts`` shows a start only when ``assignment.choose`` would find a free
+qualified staff member (and interpreter) for the whole visit. The search, the
+nearest alternatives of a refusal (on both booking paths) and nothing else use it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from safeslot.errors import InvalidInput
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling.assignment import Candidates, candidates, count_free, people_of
+from safeslot.scheduling.errors import TimeOutOfRange
+from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
+from safeslot.scheduling.offices import get_office, get_service
+from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
+
+NEAREST_HORIZON = dt.timedelta(days=14)
+
+
+# -- the grid -------------------------------------------------------------------------------------
+def generate_slots(session: Session, office: Office, first: dt.date, last: dt.date) -> int:
+    """Materialise the start-time grid for local days [first, last]; returns rows written.
+
+    A service may start every 15 minutes inside opening windows (ending by closing time)
+    on days the office is not closed, open with capacity = the number of active staff who
+    serve it; other existing rows are
+    closed (capacity = booked). Appointments already made keep their people either way.
+    """
+    tz = zone(office.timezone)
+    members = repo.staff(session, office.id)
+    services = repo.services(session, office.id)
+    week = repo.hours(session, office.id)
+    closed = {c.day for c in repo.closures(session, office.id, first, last)}
+    service_capacity = {s.id: sum(1 for m in members if s.slug in m.services.split()) for s in services}
+
+    lo = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    slots = repo.existing_slot_starts(session, office.id, lo, hi)
+    wanted: dict[tuple[int, dt.datetime], int] = {}
+    day = first
+    while day <= last:
+        if day not in closed:
+            for h in (h for h in week if h.weekday == day.weekday()):
+                _plan_window(day, h, tz, services, service_capacity, wanted)
+        day += dt.timedelta(days=1)
+
+    written = 0
+    for (service_id, start), cap in wanted.items():
+        existing = slots.get((service_id, start))
+        if existing is None:
+            session.add(
+                SlotCapacity(office_id=office.id, service_id=service_id, starts_at=start, capacity=cap, booked=0)
+            )
+            written += 1
+        elif existing.capacity != max(cap, existing.booked):
+            existing.capacity = max(cap, existing.booked)
+            written += 1
+    for key, row in slots.items():  # closed or removed: no new bookings, existing ones kept
+        if key not in wanted and row.capacity != row.booked:
+            row.capacity = row.booked
+            written += 1
+    session.flush()
+    return written
+
+
+def _plan_window(
+    day: dt.date, hours: WeeklyHours, tz: ZoneInfo, services: Sequence[Service], service_capacity: dict[int, int],
+    wanted: dict[tuple[int, dt.datetime], int],
+) -> None:
+    opens = dt.datetime.combine(day, hours.opens)
+    closes = dt.datetime.combine(day, hours.closes)
+    for service in services:
+        if not service_capacity[service.id]:
+            continue
+        length = dt.timedelta(minutes=service.duration_minutes)
+        at = opens
+        while at + length <= closes:  # every 15 minutes: people, not a fixed grid, decide what is free
+            utc = local_to_utc(day, at.time(), tz)
+            if utc is not None:
+                wanted[(service.id, utc)] = service_capacity[service.id]
+            at += STEP
+
+
+# -- free starts (pure) ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FreeSlot:
+    starts_at: dt.datetime  # UTC
+    ends_at: dt.datetime
+    available: int  # visits that could still be assigned at that time (people, not places)
+
+
+def free_starts(
+    starts: Iterable[dt.datetime], minutes: int, c: Candidates, holds: Iterable[tuple[int, dt.datetime]]
+) -> list[FreeSlot]:
+    """The grid starts at which an assignment exists, given every (staff, unit) already held."""
+    by_unit: dict[dt.datetime, set[int]] = {}
+    for staff_id, unit in holds:
+        by_unit.setdefault(unit, set()).add(staff_id)
+    length = dt.timedelta(minutes=minutes)
+    steps = [STEP * i for i in range(minutes // STEP_MINUTES)]
+    out = []
+    for start in starts:
+        busy: set[int] = set()
+        for offset in steps:
+            held = by_unit.get(start + offset)
+            if held:
+                busy |= held
+        free = count_free(c, busy)
+        if free:
+            out.append(FreeSlot(start, start + length, free))
+    return out
+
+
+def pick_nearest(free: Sequence[FreeSlot], around: dt.datetime, count: int = 3) -> list[FreeSlot]:
+    """The ``count`` free starts nearest to ``around``, in time order."""
+    near = sorted(free, key=lambda s: (abs((s.starts_at - around).total_seconds()), s.starts_at))[:count]
+    return sorted(near, key=lambda s: s.starts_at)
+
+
+def alternatives(slots: Sequence[FreeSlot], timezone: str) -> list[str]:
+    tz = zone(timezone)
+    return [s.starts_at.astimezone(tz).isoformat() for s in slots]
+
+
+# -- search ---------------------------------------------------------------------------------------
+def _free(
+    session: Session, office: Office, service: Service, starts: Sequence[dt.datetime], language: str | None
+) -> list[FreeSlot]:
+    if not starts:
+        return []
+    c = candidates(people_of(session, office.id), service.slug, language)
+    holds = repo.holds_between(session, office.id, starts[0],
+                               starts[-1] + dt.timedelta(minutes=service.duration_minutes))
+    return free_starts(starts, service.duration_minutes, c, holds)
+
+
+def search_slots(
+    session: Session,
+    office_slug: str,
+    service_slug: str,
+    start: dt.date,
+    end: dt.date,
+    language: str | None,
+    now: dt.datetime,
+) -> tuple[Office, Service, list[FreeSlot]]:
+    """Free starts between local dates [start, end]: a qualified person (and an interpreter) is free."""
+    office = get_office(session, office_slug)
+    service = get_service(session, office, service_slug)
+    if end < start:
+        raise InvalidInput("'to' is before 'from'; give the first day, then the last day.")
+    if end - start > SEARCH_WINDOW:
+        raise InvalidInput(f"Search at most {SEARCH_WINDOW.days} days at a time.")
+    if start > (now + BOOKING_WINDOW).date():
+        raise TimeOutOfRange(f"Appointments open {BOOKING_WINDOW.days} days ahead. Search an earlier range.")
+    if end < (now - dt.timedelta(days=1)).date():
+        raise TimeOutOfRange("Those days have passed. Search for slots from today on.")
+    tz = zone(office.timezone)
+    lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
+    starts = [r[1] for r in repo.free_slots(session, service.id, lo, hi)]
+    return office, service, _free(session, office, service, starts, language)
+
+
+def nearest_free(
+    session: Session, office: Office, service: Service, around: dt.datetime, language: str | None, now: dt.datetime
+) -> list[FreeSlot]:
+    """The three free starts nearest to ``around`` (within two weeks either side, never in the past)."""
+    after = repo.free_slots(session, service.id, around + dt.timedelta(seconds=1), around + NEAREST_HORIZON, limit=40)
+    before = repo.free_slots_before(session, service.id, around, max(now, around - NEAREST_HORIZON), limit=40)
+    starts = sorted(r[1] for r in [*before, *after])
+    return pick_nearest(_free(session, office, service, starts, language), around)

@@ -1,0 +1,51 @@
+"""`safeslot worker --once`: the notice a release queued goes out through the outbox, once (both databases)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from safeslot.cli import common
+from safeslot.cli.main import app
+from safeslot.db import build_engine, build_sessionmaker
+from safeslot.disclosure import intake, release, review
+from safeslot.disclosure.policy import PolicyEngine
+from safeslot.scheduling import demo
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.transparency.note import Signer
+from tests.conftest import NOW
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, metadata
+from tests.disclosure.test_notices_cli import cli_env
+
+__all__ = ["cli_env"]
+
+
+def test_the_worker_sends_a_queued_notice_once_and_says_what_it_did(cli_env: Path, fresh_url: str) -> None:
+    ring = common.keyring()
+    engine = build_engine(fresh_url)
+    with build_sessionmaker(engine)() as session, session.begin():
+        office = demo.load(session, NOW.date(), weeks=1)
+        day = NOW.date() + dt.timedelta(days=1)
+        _, _, slots = scheduling.search_slots(session, office, "apply", day, day, None, NOW)
+        scheduling.book(session, ring, BookingIn.model_validate({
+            "office": office, "service": "apply", "starts_at": slots[0].starts_at.isoformat(),
+            "name": "Test Person A", "contact": {"kind": "email", "value": "person.a@example.org"},
+            "reminders_opt_in": True}), NOW)
+        request = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"), OFFICIAL,
+                                metadata(subjects=[{"name": "Test Person A", "office": "central"}]), PDF,
+                                NOW)
+        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+        release.create(session, ring, Signer.generate("safeslot.localhost/log"), request.id, NOW)
+    runner = CliRunner()
+    first = runner.invoke(app, ["worker", "--once"])
+    assert first.exit_code == 0, first.output
+    assert "e-mail via file" in first.output and "Sent 1," in first.output
+    again = runner.invoke(app, ["worker", "--once"])
+    assert again.exit_code == 0 and "Sent 0," in again.output
+    [message] = list(cli_env.iterdir())
+    assert "person.a@example.org" in message.read_text()
+    engine.dispose()

@@ -1,0 +1,161 @@
+"""The fast path heals (issue 11): PostgreSQL connections terminated again and again during a booking load.
+
+Only this test's own database's connections are terminated (``pg_terminate_backend`` filtered by
+``datname``). Every request must end within its timeout (503 with Retry-After while the writers are
+away, never a hang); within 10 s of the terminations stopping, bookings succeed again; and no
+acknowledged booking is lost or doubled: a retry with the same Idempotency-Key replays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from safeslot.db import build_engine
+from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import demo, fastpath, service
+from safeslot.scheduling.models import Appointment
+from tests.conftest import NOW
+from tests.scheduling.invariants import people_violations
+from tests.scheduling.live import LiveServer
+
+pytestmark = pytest.mark.slow
+
+TZ = service.zone("America/New_York")
+DAY = dt.date(2027, 3, 8)  # the Monday a week after NOW
+CLIENTS = 8
+TIMEOUT = fastpath.REQUEST_TIMEOUT + 3  # the client's: a request that takes longer has hung
+
+
+@pytest.fixture
+def db(fresh_url: str, backend: str) -> Iterator[Engine]:
+    if backend != "postgresql":
+        pytest.skip("the fast path and its connections are PostgreSQL's")
+    engine = build_engine(fresh_url, pool_size=2)
+    with Session(engine) as s, s.begin():
+        demo.load(s, DAY - dt.timedelta(days=1), weeks=1)
+    yield engine
+    engine.dispose()
+
+
+def _starts() -> list[str]:
+    out = []
+    for d in range(5):
+        day = DAY + dt.timedelta(days=d)
+        for q in range(29):  # 09:00 … 16:00, every quarter hour (apply lasts 30 minutes)
+            out.append(dt.datetime.combine(day, dt.time(9, 0), TZ) + dt.timedelta(minutes=15 * q))
+    return [s.isoformat() for s in out]
+
+
+class Killer(threading.Thread):
+    """Terminates every connection to one database, every ``every`` seconds, until stopped."""
+
+    def __init__(self, admin_url: str, database: str, every: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.admin_url, self.database, self.every = admin_url, database, every
+        self.stop = threading.Event()
+        self.killed = 0
+
+    def run(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                rows = conn.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                    "AND pid <> pg_backend_pid()", (self.database,)).fetchall()
+                self.killed += len(rows)
+                self.stop.wait(self.every)
+
+
+def test_terminated_connections_heal_and_lose_or_double_nothing(
+    db: Engine, fresh_url: str, pg_admin_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    starts = _starts()
+    rng = random.Random(11)
+    answers: list[tuple[str, dict[str, Any], int, float, float, str | None]] = []  # key, body, status, t, s, code
+    database = db.url.database
+    assert database and database.startswith("safeslot_t_")
+    admin = pg_admin_url.replace("postgresql+psycopg://", "postgresql://")
+    killer = Killer(admin, database)
+
+    async def load(base: str, until: float) -> None:
+        counter = 0
+
+        async def client(n: int) -> None:
+            nonlocal counter
+            async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http:
+                while time.monotonic() < until:
+                    counter += 1
+                    key = f"fault-{n}-{counter}"
+                    body = {"office": "central", "service": rng.choice(["card", "apply"]),
+                            "starts_at": rng.choice(starts), "name": "Test Person A"}
+                    sent = time.monotonic()
+                    r = await http.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": key})
+                    took = time.monotonic() - sent
+                    if r.status_code == 503:
+                        assert r.headers["retry-after"] and r.headers["content-type"] == "application/problem+json"
+                    code = r.json().get("code") if r.status_code == 201 else None
+                    answers.append((key, body, r.status_code, sent, took, code))
+                    await asyncio.sleep(0.01)
+
+        await asyncio.gather(*(client(n) for n in range(CLIENTS)))
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live:
+        began = time.monotonic()
+        loader = threading.Thread(target=lambda: asyncio.run(load(live.url, began + 12)))
+        loader.start()
+        time.sleep(1.5)
+        killer.start()
+        time.sleep(4)
+        killer.stop.set()
+        killer.join(10)
+        recovered = time.monotonic()
+        loader.join(60)
+        assert killer.killed >= 10
+        health = httpx.get(f"{live.url}/healthz", timeout=TIMEOUT)
+        assert health.status_code == 200 and health.json()["booking_writers"]["connected"] >= 1
+
+        statuses = Counter(status for _, _, status, *_ in answers)
+        assert set(statuses) <= {201, 409, 503}, statuses
+        assert statuses[503] > 0  # the terminations were felt ...
+        assert max(took for *_, took, _ in answers) < TIMEOUT  # ... and no one waited past their timeout
+        # within 10 s of the terminations stopping, bookings succeed
+        after = [sent for _, _, status, sent, _, _ in answers if status == 201 and sent > recovered]
+        assert after and min(after) - recovered < 10
+
+        # Retrying every unanswered booking with its key: a booking that did commit is replayed, not doubled.
+        final: dict[str, int] = {}
+        codes: dict[str, set[str]] = {}
+        with httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+            for key, body, status, _, _, code in answers:
+                if code is not None:
+                    codes.setdefault(key, set()).add(code)
+                if status == 503:
+                    r = http.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": key})
+                    assert r.status_code in (201, 409), r.text
+                    status = r.status_code
+                    if status == 201:
+                        codes.setdefault(key, set()).add(r.json()["code"])
+                final[key] = status
+
+    with Session(db) as s:
+        stored = Counter(service.format_code(c) for c in s.scalars(select(Appointment.code)))
+        assert all(n == 1 for n in stored.values())
+        assert all(len(c) == 1 for c in codes.values())  # one code per key, however often it was sent
+        acknowledged = {c for cs in codes.values() for c in cs}
+        assert acknowledged == set(stored)  # nothing acknowledged is lost, nothing stored unacknowledged
+        assert sum(v == 201 for v in final.values()) == len(stored)
+        assert people_violations(s) == []
