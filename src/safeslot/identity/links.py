@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.errors import LinkInvalid
-from safeslot.identity.models import Invitation, IdentityMail
+from safeslot.identity.models import IdentityMail, Invitation
 from safeslot.identity.service import hash_secret
 from safeslot.privacy.crypto import KeyRing
 
