@@ -16,7 +16,7 @@ import pytest
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.disclosure import intake
+from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import proposals
@@ -25,7 +25,7 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW, TEST_HASHER, new_database
+from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
 from tests.console.test_browser import Walk
 from tests.identity.helpers import PASSWORD, ctx, make_staff
 from tests.live import serve
@@ -68,10 +68,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                 "categories": ["appointment_schedule"]})
             told.request_id = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"),
                                             Actor("official", 501, agency="dhs-ice"), meta,
-                                            b"%PDF-1.7\n% test\n%%EOF\n", NOW).id
+                                            samplepdf.write([["Court order (test only)"]]), NOW).id
             del officer
         settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"}, identity={"require_passkey": True})
+                            log={"signing_key_file": tmp / "log.key"}, identity={"require_passkey": True},
+                            rate_limits=LENIENT_LIMITS)
         app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=ring)
         with serve(app, host="localhost") as base:
             # the relying party is the served origin (WebAuthn checks it)
