@@ -28,7 +28,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -81,7 +81,7 @@ def register(session: Session, settings: Settings, key: bytes, account: StaffAcc
         verified = verify_registration_response(credential=credential, expected_challenge=state.encode(),
                                                 expected_rp_id=rp_id, expected_origin=origin,
                                                 require_user_verification=True)
-    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         from safeslot.errors import InvalidInput
 
         raise InvalidInput("The authenticator's answer could not be verified; try again.") from exc
@@ -127,7 +127,7 @@ def authenticate(session: Session, settings: Settings, state: str, credential: d
             credential=credential, expected_challenge=state.encode(), expected_rp_id=rp_id, expected_origin=origin,
             credential_public_key=passkey.public_key, credential_current_sign_count=passkey.sign_count,
             require_user_verification=True)
-    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
         raise failed from exc
     passkey.sign_count = verified.new_sign_count
     session.flush()
