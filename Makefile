@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint typecheck bench clean
+.PHONY: run test test-fast install lint typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,7 @@ install: $(STAMP)
 	@if [ -x scripts/build-assets ]; then scripts/build-assets; fi
 
 run: install
-	mkdir -p var
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot db upgrade
-	SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo} $(BIN)/safeslot demo load
-	# the outbox worker (reminders, notices) beside the server; stopped with it
-	export SAFESLOT_ENVIRONMENT=$${SAFESLOT_ENVIRONMENT:-demo}; \
-	$(BIN)/safeslot worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/safeslot serve
+	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness) and the outbox worker, load the demo, serve
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
@@ -37,6 +31,10 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy src
+
+# Long: >= 20,000 schemathesis cases over every operation with every credential (bench/fuzz.py).
+fuzz: install
+	nice -n 10 $(BIN)/python bench/fuzz.py --cases 20000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

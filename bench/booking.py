@@ -1,29 +1,29 @@
-"""Bench: bookings per second over HTTP on PostgreSQL, against pgbench doing the same transaction.
+"""Bench: bookings per second over HTTP on PostgreSQL, against pgbench doing the same transaction (issue 11).
 
-Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust; `wrk` installed):
+Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust; `wrk` and `pgbench` installed):
 
-    .venv/bin/python bench/booking.py [--clients 32] [--seconds 10]
+    .venv/bin/python bench/booking.py [--clients 32] [--seconds 10] [--seal-cost]
 
-It creates a throwaway database ``safeslot_bench``, migrates it, loads the demo
-office with capacity raised so that no slot fills up, and starts the server
-(uvicorn, uvloop + httptools, access log off, SAFESLOT_ENVIRONMENT=demo) in its
-own process. ``wrk`` (another process) books at random demo slots with N
-connections, every request with its own Idempotency-Key. In the same run
-``pgbench`` runs the equivalent transaction with the same number of clients:
-claim an idempotency key, take a place with the conditional UPDATE on
-slot_capacity, insert the appointment. pgbench runs before and after the HTTP
-runs and the mean is the baseline.
+It creates a throwaway database ``safeslot_bench`` with one office per run (so
+every run starts from the same state): 40 staff who all serve a 15-minute
+service, open 06:00-22:00 UTC every day, ~100 days of starts. A booking is what
+the app does: take the office hour's advisory lock, then ``fastpath.BOOK_SQL`` —
+find the first free qualified person, claim the Idempotency-Key, insert the
+appointment and the person's hold — and COMMIT.
 
-The HTTP runs alternate (twice each by default): names sealed (AES-GCM, as
-always), and sealing switched off by SAFESLOT_BENCH_PLAINTEXT=1 (honoured only
-in the demo environment, only by the fast path), to show what encryption costs.
-The blind name index is written in both modes: it is how names are found, not
-a part of encryption, and both modes must insert the same index entries.
-Figures per mode are the mean of its runs.
-
-Afterwards it checks that nothing was overbooked: no slot has booked > capacity
-and the number of appointments equals the sum of booked places. Exits 1 if not,
-or if any request failed.
+Runs, all in the same invocation:
+- pgbench, the same transaction one per commit (32 clients);
+- pgbench, the same statements batched as the app batches (8 bookings, their
+  locks taken in key order, one COMMIT), reported in bookings/s;
+- HTTP (wrk, 32 connections, every request its own Idempotency-Key) against
+  uvicorn with ``--workers 1`` and ``--workers 2``;
+- full-slot mode: 90 % of requests on starts where every person is taken; pgbench
+  runs the failing transaction (the same statement on a full start), and HTTP
+  with ``--workers 1`` and ``2``.
+Targets: HTTP >= 0.5 of batched pgbench, p99 < 50 ms; full-slot answers >= 0.5 of
+pgbench's failing transaction, p99 < 50 ms; 0 deadlocks (pg_stat_database of
+this database); 0 overbooked people (no one in two overlapping visits). Exits 1
+when an invariant breaks or a request gets anything but 201 or 409.
 """
 
 from __future__ import annotations
@@ -46,55 +46,109 @@ from sqlalchemy.orm import Session
 
 from safeslot import migrate
 from safeslot.db import build_engine
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import fastpath, service
+from safeslot.scheduling.rules import lock_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB = "safeslot_bench"
 URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}"
-TARGET_RATIO = 0.40
+PG = URL.replace("+psycopg", "")
+STAFF = 40
+STARTS_PER_DAY = 64  # 06:00 … 21:45, every 15 minutes
+DAYS = 100
+FULL_STARTS = 16  # the full-slot mode's taken starts
+TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
+RUNS = ("pg1", "pg8", "http1", "http2", "pgfail", "full1", "full2", "plain1")
 
 LUA = """
 local starts = {%(starts)s}
-local counter = 0
+local full = {%(full)s}
+local threads = {}
 local created = 0
 function setup(thread)
   created = created + 1
   thread:set("tid", created)
+  table.insert(threads, thread)
 end
 function init(args)
   math.randomseed(tid * 7919 + %(seed)d)
+  counter = 0
+  made = 0
+  refused = 0
+  other = 0
 end
 function request()
   counter = counter + 1
-  local body = '{"office":"central","service":"card","starts_at":"' .. starts[math.random(#starts)] ..
-    '","name":"Bench Example"}'
+  local at
+  if #full > 0 and math.random() < 0.9 then at = full[math.random(#full)] else at = starts[math.random(#starts)] end
+  local body = '{"office":"%(office)s","service":"visit","starts_at":"' .. at .. '","name":"Test Person A"}'
   return wrk.format("POST", "/api/v1/appointments",
     {["Content-Type"] = "application/json", ["Idempotency-Key"] = "%(run)s-" .. tid .. "-" .. counter}, body)
 end
+function response(status, headers, body)
+  if status == 201 then made = made + 1 elseif status == 409 then refused = refused + 1 else other = other + 1 end
+end
 function done(summary, latency, requests)
+  local m, r, o = 0, 0, 0
+  for _, t in ipairs(threads) do m = m + t:get("made"); r = r + t:get("refused"); o = o + t:get("other") end
   local e = summary.errors
-  io.write(string.format('RESULT {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"non2xx":%%d,' ..
-    '"socket_errors":%%d}\\n', summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+  io.write(string.format('RESULT {"requests":%%d,"duration_us":%%d,"p50_us":%%d,"p99_us":%%d,"made":%%d,' ..
+    '"refused":%%d,"other":%%d,"socket_errors":%%d}\\n', summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), m, r, o, e.connect + e.read + e.write + e.timeout))
 end
 """
 
-PGBENCH = """\\set sid random(%(lo)d, %(hi)d)
-BEGIN;
-INSERT INTO idempotency_record (scope, key, request_hash, status_code, body, created_at)
-  VALUES ('book', 'pg-' || gen_random_uuid()::text, md5(random()::text), 201, '%(answer)s', now());
-UPDATE slot_capacity SET booked = booked + 1 WHERE id = :sid AND booked < capacity;
-INSERT INTO appointment (code, office_id, service_id, slot_id, starts_at, ends_at, status, language, name_enc,
-  name_index, accommodation_enc, contact_enc, reminders_opt_in, sequence, created_at, updated_at)
-  SELECT upper(substr(md5(random()::text), 1, 10)), office_id, service_id, id, starts_at,
-    starts_at + interval '15 minutes', 'booked', NULL, '\\x%(sealed)s'::bytea,
-    md5(random()::text) || md5(random()::text), NULL, NULL, false, 0,
-    now(), now()
-  FROM slot_capacity WHERE id = :sid;
-END;
-"""
+
+def _book_sql(start: str, end: str, units: str, key: str) -> str:
+    """fastpath.BOOK_SQL with pgbench's per-transaction values in place of the app's parameters."""
+    values = {
+        "$1::text": key, "$10::text": "md5(random()::text)",
+        "$11::text": "'%(answer)s'", "$12::timestamptz": "now()",
+        "$13::text": "upper(substr(md5(random()::text), 1, 10))",
+        "$14::text": "NULL::text", "$15::bytea": "'\\x%(sealed)s'::bytea",
+        "$16::text": "(md5(random()::text) || md5(random()::text))", "$17::bytea": "NULL::bytea",
+        "$18::bytea": "NULL::bytea", "$19::boolean": "false", "$20::text": "'visit'",
+        "$21::timestamptz[]": units, "$6::int[]": "'%(servers)s'::int[]", "$7::bool[]": "'%(speaks)s'::bool[]",
+        "$8::text": "NULL::text", "$9::int[]": "'{}'::int[]",
+    }
+    sql = fastpath.BOOK_SQL
+    for placeholder, value in values.items():
+        sql = sql.replace(placeholder, value)
+    for placeholder, value in (("$1", "NULL"), ("$2", "%(office)d"), ("$3", "%(service)d"), ("$4", start), ("$5", end)):
+        sql = re.sub(re.escape(placeholder) + r"\b", value, sql)
+    return " ".join(sql.split()) + ";"
+
+
+def _start(n: int) -> tuple[str, str, str, str]:
+    """start, end, units and Idempotency-Key of the transaction's n-th booking, from pgbench variables."""
+    return (f"to_timestamp(:t{n})", f"to_timestamp(:t{n} + 900)", f"ARRAY[to_timestamp(:t{n})]",
+            f"('pg-' || :client_id || '-' || :r{n})")
+
+
+def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
+    lines = []
+    for n in range(batch):
+        if fail:
+            lines.append(f"\\set f{n} random(0, {FULL_STARTS - 1})")
+            lines.append(f"\\set t{n} {facts['t0']} + :f{n} * 900")
+            lines.append(f"\\set k{n} {facts['k0']} + :t{n} / 3600")
+        else:
+            lines.append(f"\\set d{n} random(1, {DAYS - 1})")
+            lines.append(f"\\set q{n} random(0, {STARTS_PER_DAY - 1})")
+            lines.append(f"\\set t{n} {facts['t0']} + :d{n} * 86400 + :q{n} * 900")
+            lines.append(f"\\set k{n} {facts['k0']} + :t{n} / 3600")
+        lines.append(f"\\set r{n} random(1, 9000000000000000000)")
+    keys = ", ".join(f":k{n}" for n in range(batch))
+    lines.append("BEGIN;")
+    lines.append("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
+                 f"{keys}]::bigint[]) AS k ORDER BY k) AS s;")
+    for n in range(batch):
+        start, end, units, key = _start(n)
+        lines.append(_book_sql(start, end, units, key) % facts)
+    lines.append("END;")
+    return "\n".join(lines) + "\n"
 
 
 def free_port() -> int:
@@ -103,31 +157,63 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare() -> tuple[list[str], tuple[int, int]]:
+def prepare(runs: list[str]) -> dict[str, dict[str, object]]:
+    """One office per run, the same in every way; the full-slot runs' first FULL_STARTS starts all taken."""
     with psycopg.connect(ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB}"')
     engine = build_engine(URL)
     migrate.upgrade(engine)
-    today = dt.datetime.now(dt.UTC).date()
+    first = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=2)
+    facts: dict[str, dict[str, object]] = {}
     with Session(engine) as s, s.begin():
-        demo.load(s, today, weeks=8)
+        for run in runs:
+            office = service.add_office(s, f"bench-{run}", "Bench office", "1 Example Street", "UTC")
+            svc = service.add_service(s, office, "visit", "Visit", "A 15-minute visit.", 15)
+            staff = [service.add_staff(s, office, f"Desk {i}", ["en"], ["visit"]) for i in range(STAFF)]
+            for weekday in range(7):
+                service.set_hours(s, office, weekday, dt.time(6, 0), dt.time(22, 0))
+            service.generate_slots(s, office, first, first + dt.timedelta(days=DAYS))
+            t0 = dt.datetime.combine(first, dt.time(6, 0), dt.UTC)
+            facts[run] = {
+                "office": office.id, "service": svc.id, "slug": office.slug, "t0": int(t0.timestamp()),
+                # the office's lock base: a visit's lock is base + its UTC hour (rules.lock_keys)
+                "k0": lock_keys(office.id, t0, t0 + dt.timedelta(minutes=15))[0] - int(t0.timestamp()) // 3600,
+                "servers": "{" + ",".join(str(m.id) for m in staff) + "}",
+                "speaks": "{" + ",".join("t" for _ in staff) + "}",
+                "starts": [(t0 + dt.timedelta(days=d, minutes=15 * q)).isoformat()
+                           for d in range(1, DAYS) for q in range(STARTS_PER_DAY)],
+                "full": [(t0 + dt.timedelta(minutes=15 * q)).isoformat() for q in range(FULL_STARTS)],
+            }
     engine.dispose()
-    with psycopg.connect(URL.replace("+psycopg", ""), autocommit=True) as conn:
-        # large capacity: the run measures throughput, not how fast slots fill up
-        conn.execute("UPDATE slot_capacity SET capacity = 1000000")
-        conn.execute("UPDATE interpreter_capacity SET capacity = 1000000")
-        tz = service.zone("America/New_York")
-        rows = conn.execute(
-            "SELECT s.starts_at FROM slot_capacity s JOIN service v ON v.id = s.service_id "
-            "WHERE v.slug = 'card' AND s.starts_at > now() + interval '1 day' ORDER BY s.starts_at"
-        ).fetchall()
-        lo, hi = conn.execute("SELECT min(id), max(id) FROM slot_capacity").fetchone()  # type: ignore[misc]
+    answer = json.dumps({"code": "ABCDE-FGHJK", "status": "booked", "office": "bench-pg1", "service": "visit",
+                         "starts_at": "2027-03-09T10:00:00Z", "ends_at": "2027-03-09T10:15:00Z",
+                         "language": None, "reminders_opt_in": False, "sequence": 0}, separators=(",", ":"))
+    sealed = os.urandom(2 + 1 + 9 + 12 + 13 + 16).hex()  # the size of a sealed "Test Person A"
+    with psycopg.connect(PG, autocommit=True) as conn:
+        for f in facts.values():
+            f["answer"] = answer.replace(":", "=")  # same size; pgbench would read ":00" as a variable
+            f["sealed"] = sealed
+            # every person taken at the first FULL_STARTS starts (the full-slot mode's 90 %)
+            conn.execute("""
+                WITH made AS (
+                  INSERT INTO appointment (code, office_id, service_id, slot_id, starts_at, ends_at, status, language,
+                    name_enc, name_index, accommodation_enc, contact_enc, reminders_opt_in, sequence, created_at,
+                    updated_at, staff_id)
+                  SELECT 'F' || lpad((row_number() OVER ())::text, 5, '0') || lpad(%(o)s::text, 4, '0'), %(o)s,
+                    %(s)s, c.id, c.starts_at, c.starts_at + interval '15 minutes', 'booked', NULL, '\\x00', 'x', NULL,
+                    NULL, false, 0, now(), now(), st.id
+                  FROM slot_capacity c CROSS JOIN staff st
+                  WHERE c.service_id = %(s)s AND st.office_id = %(o)s AND c.starts_at < to_timestamp(%(t)s) + %(n)s
+                  RETURNING id, staff_id, starts_at)
+                INSERT INTO staff_hold (staff_id, starts_at, office_id, appointment_id, role)
+                SELECT staff_id, starts_at, %(o)s, id, 'serve' FROM made""",
+                {"o": f["office"], "s": f["service"], "t": f["t0"], "n": dt.timedelta(minutes=15 * FULL_STARTS)})
         conn.execute("VACUUM ANALYZE")
-    return [r[0].astimezone(tz).isoformat() for r in rows], (int(lo), int(hi))
+    return facts
 
 
-def start_server(tmp: Path, plaintext: bool) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(tmp: Path, workers: int, plaintext: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {
         **os.environ,
@@ -136,13 +222,15 @@ def start_server(tmp: Path, plaintext: bool) -> tuple[subprocess.Popen[bytes], s
         "SAFESLOT_DATABASE__POOL_SIZE": "8",
         "SAFESLOT_CRYPTO__KEY_FILE": str(tmp / "field-keys.json"),
         "SAFESLOT_LOG__SIGNING_KEY_FILE": str(tmp / "log-signing.key"),
+        "SAFESLOT_RATE_LIMITS__ENABLED": "false",  # the bench is one address booking thousands a second
     }
-    env.pop("SAFESLOT_BENCH_PLAINTEXT", None)
+    env.pop(fastpath.PLAINTEXT_FLAG, None)
     if plaintext:
-        env["SAFESLOT_BENCH_PLAINTEXT"] = "1"
+        env[fastpath.PLAINTEXT_FLAG] = "1"
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "safeslot.asgi:app", "--host", "127.0.0.1", "--port", str(port),
-         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"],
+         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+         "--workers", str(workers)],
         cwd=ROOT, env=env,
     )
     base = f"http://127.0.0.1:{port}"
@@ -160,9 +248,16 @@ def start_server(tmp: Path, plaintext: bool) -> tuple[subprocess.Popen[bytes], s
     raise SystemExit("the server did not become healthy")
 
 
-def wrk(base: str, starts: list[str], clients: int, seconds: int, run: str, tmp: Path) -> dict[str, float]:
+def wrk(base: str, f: dict[str, object], clients: int, seconds: int, run: str, tmp: Path,
+        full: bool) -> dict[str, float]:
     script = tmp / f"{run}.lua"
-    script.write_text(LUA % {"starts": ",".join(json.dumps(s) for s in starts), "seed": len(run) * 31, "run": run})
+    starts = f["starts"]
+    assert isinstance(starts, list)
+    full_starts = f["full"] if full else []
+    assert isinstance(full_starts, list)
+    script.write_text(LUA % {"starts": ",".join(json.dumps(s) for s in starts),
+                             "full": ",".join(json.dumps(s) for s in full_starts),
+                             "seed": len(run) * 31, "run": run, "office": f["slug"]})
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds}s", "-s", str(script), base],
         check=True, capture_output=True, text=True,
@@ -172,35 +267,26 @@ def wrk(base: str, starts: list[str], clients: int, seconds: int, run: str, tmp:
         raise SystemExit(f"wrk gave no result:\n{out}")
     r = json.loads(found.group(1))
     return {
-        "rps": r["requests"] / (r["duration_us"] / 1e6),
-        "p50_ms": r["p50_us"] / 1000,
-        "p99_ms": r["p99_us"] / 1000,
-        "failed": r["non2xx"] + r["socket_errors"],
+        "rps": r["requests"] / (r["duration_us"] / 1e6), "p50_ms": r["p50_us"] / 1000, "p99_ms": r["p99_us"] / 1000,
+        "made": r["made"], "refused": r["refused"], "failed": r["other"] + r["socket_errors"],
         "requests": r["requests"],
     }
 
 
-def http_run(tmp: Path, starts: list[str], clients: int, seconds: int, plaintext: bool) -> dict[str, float]:
-    proc, base = start_server(tmp, plaintext)
+def http_run(tmp: Path, f: dict[str, object], clients: int, seconds: int, workers: int, full: bool,
+             tag: str, plaintext: bool = False) -> dict[str, float]:
+    proc, base = start_server(tmp, workers, plaintext)
     try:
-        tag = "plain" if plaintext else "sealed"
-        wrk(base, starts, clients, 3, f"warm-{tag}", tmp)
-        return wrk(base, starts, clients, seconds, f"run-{tag}", tmp)
+        wrk(base, f, clients, 2, f"warm-{tag}", tmp, full)
+        return wrk(base, f, clients, seconds, f"run-{tag}", tmp, full)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def pgbench(ids: tuple[int, int], clients: int, seconds: int, tmp: Path) -> float:
-    script = tmp / "booking.sql"
-    answer = json.dumps({"code": "ABCDE-FGHJK", "status": "booked", "office": "central", "service": "card",
-                         "starts_at": "2027-03-09T10:00:00-05:00", "ends_at": "2027-03-09T10:15:00-05:00",
-                         "language": None, "reminders_opt_in": False, "sequence": 0}, separators=(",", ":"))
-    answer = answer.replace(":", "=")  # same size; pgbench would read ":00" as a variable
-    sealed = os.urandom(2 + 1 + 9 + 12 + 13 + 16).hex()  # the size of a sealed "Bench Example"
-    # name_index: 64 random hex characters per row, like the app's blind index (a constant would let
-    # PostgreSQL's B-tree deduplication make pgbench's index inserts unrealistically cheap)
-    script.write_text(PGBENCH % {"lo": ids[0], "hi": ids[1], "answer": answer, "sealed": sealed})
+def pgbench(script_text: str, clients: int, seconds: int, tmp: Path, name: str) -> float:
+    script = tmp / f"{name}.sql"
+    script.write_text(script_text)
     out = subprocess.run(
         ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", str(script),
          "-h", "127.0.0.1", "-U", "postgres", DB],
@@ -214,54 +300,87 @@ def pgbench(ids: tuple[int, int], clients: int, seconds: int, tmp: Path) -> floa
     return float(found.group(1))
 
 
-def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {k: sum(r[k] for r in runs) / len(runs) for k in runs[0]}
+def deadlocks() -> int:
+    with psycopg.connect(PG) as conn:
+        row = conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = %s", (DB,)).fetchone()
+        return int(row[0]) if row else 0
 
 
-def overbooking() -> tuple[int, int, int]:
-    with psycopg.connect(URL.replace("+psycopg", "")) as conn:
-        over = conn.execute("SELECT count(*) FROM slot_capacity WHERE booked > capacity").fetchone()
-        booked = conn.execute("SELECT coalesce(sum(booked), 0) FROM slot_capacity").fetchone()
+def overbooked() -> tuple[int, int, int]:
+    """(people in two overlapping visits, visits whose person is not held, appointments)."""
+    with psycopg.connect(PG) as conn:
+        over = conn.execute("""
+            SELECT count(*) FROM (
+              SELECT starts_at, max(ends_at) OVER (PARTITION BY staff_id ORDER BY starts_at, id
+                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS busy_until
+              FROM appointment WHERE status IN ('booked', 'checked-in') AND staff_id IS NOT NULL) AS x
+            WHERE starts_at < busy_until""").fetchone()
+        unheld = conn.execute("""
+            SELECT count(*) FROM appointment a WHERE a.status = 'booked' AND NOT EXISTS (
+              SELECT 1 FROM staff_hold h WHERE h.appointment_id = a.id AND h.staff_id = a.staff_id)""").fetchone()
         made = conn.execute("SELECT count(*) FROM appointment").fetchone()
-        assert over is not None and booked is not None and made is not None
-        return int(over[0]), int(booked[0]), int(made[0])
+        assert over is not None and unheld is not None and made is not None
+        return int(over[0]), int(unheld[0]), int(made[0])
+
+
+def _line(label: str, r: dict[str, float], base: float) -> str:
+    return (f"{label:34} {r['rps']:8.0f} answers/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
+            f"ratio {r['rps'] / base:.2f}  201 {int(r['made'])}  409 {int(r['refused'])}  other {int(r['failed'])}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2, help="HTTP runs per mode (sealed, unsealed), alternating")
+    parser.add_argument("--seal-cost", action="store_true", help="also run --workers 1 with sealing off")
     parser.add_argument("--keep", action="store_true", help="keep the safeslot_bench database")
     args = parser.parse_args()
+    runs = [r for r in RUNS if r != "plain1" or args.seal_cost]
+    c, secs = args.clients, args.seconds
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        print(f"preparing {DB} (demo office, 8 weeks, capacity raised) ...", flush=True)
-        starts, ids = prepare()
-        print(f"pgbench, {args.clients} clients, {args.seconds} s ...", flush=True)
-        tps_before = pgbench(ids, args.clients, args.seconds, tmp)
-        # sealed and unsealed alternate, so that drift (table growth, other load) hits both alike
-        runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
-        for plaintext in [False, True] * args.rounds:
-            label = "sealing off" if plaintext else "names sealed"
-            print(f"HTTP bookings ({label}), {args.clients} connections, {args.seconds} s ...", flush=True)
-            runs[plaintext].append(http_run(tmp, starts, args.clients, args.seconds, plaintext=plaintext))
-        sealed, plain = _mean(runs[False]), _mean(runs[True])
-        print("pgbench again ...", flush=True)
-        tps_after = pgbench(ids, args.clients, args.seconds, tmp)
-        over, booked, made = overbooking()
-    tps = (tps_before + tps_after) / 2
+        print(f"preparing {DB}: {len(runs)} offices of {STAFF} staff, {DAYS} days ...", flush=True)
+        facts = prepare(runs)
+        dead_before = deadlocks()
+        print(f"pgbench, one booking per commit, {c} clients, {secs} s ...", flush=True)
+        pg1 = pgbench(pgbench_script(1, False, facts["pg1"]), c, secs, tmp, "pg1")
+        print("pgbench, 8 bookings per commit ...", flush=True)
+        pg8 = pgbench(pgbench_script(8, False, facts["pg8"]), c, secs, tmp, "pg8") * 8
+        print("pgbench, the failing transaction (a full start) ...", flush=True)
+        pgfail = pgbench(pgbench_script(1, True, facts["pgfail"]), c, secs, tmp, "pgfail")
+        http: dict[str, dict[str, float]] = {}
+        for run, workers, full in (("http1", 1, False), ("http2", 2, False), ("full1", 1, True),
+                                   ("full2", 2, True)):
+            print(f"HTTP {'full-slot mode' if full else 'bookings'}, --workers {workers}, {c} connections, "
+                  f"{secs} s ...", flush=True)
+            http[run] = http_run(tmp, facts[run], c, secs, workers, full, run)
+        if args.seal_cost:
+            print("HTTP bookings, --workers 1, sealing off ...", flush=True)
+            http["plain1"] = http_run(tmp, facts["plain1"], c, secs, 1, False, "plain1", plaintext=True)
+        dead = deadlocks() - dead_before
+        over, unheld, made = overbooked()
     print()
-    print(f"pgbench, same transaction:     {tps:8.0f} TPS  (before {tps_before:.0f}, after {tps_after:.0f})")
-    for label, r in (("HTTP, names sealed:", sealed), ("HTTP, sealing off (bench):", plain)):
-        print(f"{label:30} {r['rps']:8.0f} bookings/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms  "
-              f"ratio {r['rps'] / tps:.2f}  failed {int(r['failed'])}")
-    cost = 1 - sealed["rps"] / plain["rps"]
-    print(f"encryption cost:               {cost * 100:8.1f} % of throughput (Identity budget: <= 15 %)")
-    print(f"overbooked slots: {over}; appointments {made}, places booked {booked}")
-    ok = over == 0 and made == booked and sealed["failed"] == 0 and plain["failed"] == 0
-    met = sealed["rps"] / tps >= TARGET_RATIO and sealed["p99_ms"] < TARGET_P99_MS
-    print(f"target (ratio >= {TARGET_RATIO}, p99 < {TARGET_P99_MS:.0f} ms): {'met' if met else 'NOT met'}")
+    print(f"{'pgbench, one booking per commit:':34} {pg1:8.0f} bookings/s")
+    print(f"{'pgbench, 8 per commit (as the app):':34} {pg8:8.0f} bookings/s")
+    print(f"{'pgbench, failing transaction:':34} {pgfail:8.0f} answers/s")
+    for run in ("http1", "http2"):
+        print(_line(f"HTTP bookings, --workers {run[-1]}:", http[run], pg8)
+              + f"  (vs one per commit {http[run]['rps'] / pg1:.2f})")
+    for run in ("full1", "full2"):
+        print(_line(f"HTTP 90 % full, --workers {run[-1]}:", http[run], pgfail))
+    if "plain1" in http:
+        cost = 1 - http["http1"]["rps"] / http["plain1"]["rps"]
+        print(_line("HTTP bookings, sealing off:", http["plain1"], pg8) + f"  encryption cost {cost * 100:.1f} %")
+    print(f"deadlocks in {DB} during the runs: {dead}")
+    print(f"overbooked people: {over}; booked visits whose person is not held: {unheld}; appointments {made}")
+    failed = sum(int(r["failed"]) for r in http.values())
+    ok = over == 0 and unheld == 0 and failed == 0 and dead == 0
+    booking_met = all(http[r]["rps"] / pg8 >= TARGET_RATIO and http[r]["p99_ms"] < TARGET_P99_MS
+                      for r in ("http1", "http2"))
+    full_met = all(http[r]["rps"] / pgfail >= TARGET_RATIO and http[r]["p99_ms"] < TARGET_P99_MS
+                   for r in ("full1", "full2"))
+    print(f"targets (>= {TARGET_RATIO} of pgbench, p99 < {TARGET_P99_MS:.0f} ms): bookings "
+          f"{'met' if booking_met else 'NOT met'}; full-slot answers {'met' if full_met else 'NOT met'}")
     if not args.keep:
         with psycopg.connect(ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')

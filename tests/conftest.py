@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from safeslot import migrate
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker
+from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from tests.pg import Throwaway
@@ -45,6 +45,8 @@ _throwaway = Throwaway()
 @pytest.fixture(scope="session")
 def pg_admin_url() -> Iterator[str | None]:
     url = os.environ.get("SAFESLOT_TEST_POSTGRES_URL") or _throwaway.start()
+    if url is not None:
+        url = normalize_url(url)  # postgresql:// as libpq writes it means the installed psycopg 3
     if url is None and os.environ.get("CI") == "true":
         pytest.fail(f"CI=true requires PostgreSQL: {_throwaway.reason}")
     yield url
@@ -55,29 +57,65 @@ def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+# app URL -> owner URL of every database the tests made (the same URL on SQLite)
+OWNER_URLS: dict[str, str] = {}
+
+
+def owner_url(url: str) -> str:
+    """The schema owner's URL for a test database (migrations, and tests that tamper as an insider would)."""
+    return OWNER_URLS.get(url, url)
+
+
+def _create_roles(admin: Engine, name: str) -> tuple[str, str, str]:
+    """An owner and an app role for one test database (roles are cluster-wide: named after the database)."""
+    owner, app = f"{name}_owner", f"{name}_app"
+    password = uuid.uuid4().hex
+    with admin.connect() as conn:
+        for role in (owner, app):
+            conn.execute(text(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'; END IF; END $$"
+            ))
+            conn.execute(text(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
+    return owner, app, password
+
+
 def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
-    """A new, migrated database; returns its URL and a function that drops it."""
+    """A new, migrated database; returns the app's URL and a function that drops it.
+
+    On PostgreSQL, as in production (docs/database-roles.md): an owner role runs the
+    migrations and grants an app role only what the app needs; the app's URL logs in
+    as the app role. `owner_url(url)` gives the owner's.
+    """
     name = f"safeslot_t_{_worker()}_{uuid.uuid4().hex[:10]}"
     if backend == "sqlite":
         path = tmp / f"{name}.db"
-        url = f"sqlite:///{path}"
+        url = owner = f"sqlite:///{path}"
         drop: Callable[[], None] = lambda: path.unlink(missing_ok=True)  # noqa: E731
+        app_role = None
     else:
         if admin_url is None:
             pytest.skip(_throwaway.reason or "no PostgreSQL")
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        owner_role, app_role, password = _create_roles(admin, name)
+        base = make_url(admin_url).set(database=name, password=password)
+        owner = base.set(username=owner_role).render_as_string(hide_password=False)
+        url = base.set(username=app_role).render_as_string(hide_password=False)
 
         def drop() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{app_role}"'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{owner_role}"'))
             admin.dispose()
 
-    engine = build_engine(url)
+    engine = build_engine(owner)
     migrate.upgrade(engine)
+    if app_role is not None:
+        migrate.grant_app_role(engine, app_role)
     engine.dispose()
+    OWNER_URLS[url] = owner
     return url, drop
 
 
@@ -101,7 +139,11 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
+def connection(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Connection]:
+    """The test's connection, in a transaction rolled back at the end: the app's role, or with
+    ``@pytest.mark.as_owner`` the schema owner's (for tests that tamper as an insider would)."""
+    if request.node.get_closest_marker("as_owner") is not None:
+        engine = request.getfixturevalue("owner_engine")
     conn = engine.connect()
     trans = conn.begin()
     yield conn
@@ -112,6 +154,29 @@ def connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def session(connection: Connection) -> Iterator[Session]:
     with build_sessionmaker(connection)() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def owner_engine(db_url: str) -> Iterator[Engine]:
+    """The schema owner's engine for the session database (an insider with the owner's rights)."""
+    eng = build_engine(owner_url(db_url))
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def owner_connection(owner_engine: Engine) -> Iterator[Connection]:
+    conn = owner_engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def owner_session(owner_connection: Connection) -> Iterator[Session]:
+    with build_sessionmaker(owner_connection)() as s:
         yield s
 
 

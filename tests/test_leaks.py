@@ -22,6 +22,7 @@ from safeslot.config import Environment, Settings
 from safeslot.identity import demo as identity_demo
 from safeslot.privacy.crypto import KeyRing, load_key_ring
 from safeslot.scheduling import demo
+from safeslot.transparency.note import CosignatureSigner
 from tests.conftest import LENIENT_LIMITS, NOW
 from tests.disclosure.conftest import PDF
 from tests.disclosure.test_api import meta, official, staff
@@ -145,7 +146,11 @@ def test_demo_credentials_are_refused_outside_demo_mode(
     demo_client = client_in(demo_settings)
     assert demo_client.get("/api/v1/disclosure-requests",
                            headers={"Authorization": f"Bearer {agency_key}"}).status_code == 200
-    other = demo_settings.model_copy(update={"environment": environment, "secret_key": "s" * 40})
+    witness = CosignatureSigner.generate("witness.example").verifier().to_vkey()  # required outside demo mode
+    other = demo_settings.model_copy(update={
+        "environment": environment, "secret_key": "s" * 40,
+        "log": demo_settings.log.model_copy(update={"witnesses": [f"https://witness.example {witness}"]}),
+    })
     outside = client_in(other)
     r = outside.get("/api/v1/disclosure-requests", headers={"Authorization": f"Bearer {agency_key}"})
     assert r.status_code == 401 and r.headers["content-type"] == PROBLEM

@@ -18,7 +18,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import demo
@@ -27,7 +31,8 @@ from tests.conftest import NOW
 BUDGET = 160  # examples per database, over all operations and both modes
 SCHEDULING = ("/api/v1/appointments", "/api/v1/slots", "/api/v1/offices")  # the foundation's own: more examples
 SCHEDULING_EXAMPLES = 12
-CHECKS = [not_a_server_error, response_schema_conformance]
+# Not only "no 500": every status code and media type the server sends must be in the document.
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def test_no_server_errors_and_answers_match_the_schema(

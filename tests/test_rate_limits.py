@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import limits.aio.storage.memory as memory_storage
+import limits.storage.memory as memory_storage
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection, Engine

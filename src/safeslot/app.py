@@ -7,19 +7,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.middleware import Middleware
 from starlette.responses import Response
 
-from safeslot import __version__, delivery, migrate
+from safeslot import __version__, delivery, health, openapi
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
-from safeslot.errors import PROBLEM_DOCS, install_handlers, problem_response
+from safeslot.errors import PROBLEM_DOCS, install_handlers
+from safeslot.failures import EdgeGuard, ErrorBoundary
 from safeslot.headers import SecurityHeadersMiddleware
-from safeslot.http import JSON
 from safeslot.limits import BodyLimitMiddleware
 from safeslot.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.optional import import_optional
@@ -84,36 +83,8 @@ def create_app(
             setup(app, settings)
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["operations"])
-    def healthz(request: Request) -> Response:
-        """Database reachable and migrations current."""
-        try:
-            with app.state.sessionmaker() as session:
-                session.execute(text("SELECT 1"))
-                conn = session.connection()
-                from alembic.runtime.migration import MigrationContext
-
-                current = set(MigrationContext.configure(conn).get_current_heads())
-        except Exception:
-            return problem_response(
-                503, "database-unreachable", "Database unreachable", "Check the database URL and that it is running."
-            )
-        expected = migrate.script_heads()
-        if current != expected:
-            return problem_response(
-                503, "migrations-pending", "Migrations pending", "Run `safeslot db upgrade`, then check again."
-            )
-        body: dict[str, Any] = {"status": "ok", "database": "reachable", "migrations": sorted(current)}
-        fast = getattr(app.state, "fast_booking", None)
-        if fast is not None and fast.loop is not None:  # the PostgreSQL booking writers (scheduling/fastpath.py)
-            body["booking_writers"] = writers = fast.health()
-            if writers["connected"] == 0:
-                return problem_response(
-                    503, "booking-writers-down", "Booking writers disconnected",
-                    "The booking writers are reconnecting to the database; check again in a few seconds.",
-                    booking_writers=writers,
-                )
-        return JSON(body)
+    health.install(app)
+    openapi.install(app)  # the answers of the layers around the endpoints, documented (safeslot/openapi.py)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:
@@ -159,11 +130,14 @@ def _stack_middleware(app: FastAPI, settings: Settings) -> None:
         *delivery.middleware(),  # HEAD as GET without the body, then compression (safeslot/delivery.py)
         Middleware(MetricsMiddleware),
         Middleware(SecurityHeadersMiddleware),
+        Middleware(ErrorBoundary),  # database down → 503, bad values → 422, never a reset (safeslot/failures.py)
         Middleware(AddressLimitMiddleware),
         *authz,
         Middleware(
-            BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes
+            BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes,
+            body_timeout=settings.server.body_timeout_seconds,
         ),
+        Middleware(EdgeGuard),
         Middleware(ActionLimitMiddleware),
         *others,
     ]

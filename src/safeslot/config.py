@@ -12,7 +12,7 @@ import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from safeslot.ratelimit import RateLimitSettings
@@ -31,10 +31,25 @@ class Environment(StrEnum):
 class DatabaseSettings(BaseModel):
     url: str = Field(
         default=f"sqlite:///{VAR_DIR / 'safeslot.db'}",
-        description="SQLAlchemy URL. SQLite (WAL) by default; postgresql+psycopg://… in production.",
+        description="SQLAlchemy URL the app uses (`serve` and every other command but `db upgrade`). SQLite (WAL) "
+        "by default; in production postgresql+psycopg://safeslot_app@…, logging in as the app role, which "
+        "`db upgrade` grants only what the app needs (docs/database-roles.md).",
+    )
+    owner_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the role that owns the schema, used only by `safeslot db upgrade`: it runs "
+        "the migrations and then grants the app role (the user in `url`) its rights. Unset: `url` is used, "
+        "which on PostgreSQL leaves the app able to alter its own triggers (refused outside demo mode).",
     )
     pool_size: int = Field(default=10, ge=1, le=200, description="Connections kept per process (PostgreSQL).")
     echo: bool = Field(default=False, description="Log SQL statements (never in production: values may be personal).")
+
+    @field_validator("url")
+    @classmethod
+    def _usable(cls, value: str) -> str:
+        from safeslot.db import normalize_url
+
+        return normalize_url(value)
 
 
 class ServerSettings(BaseModel):
@@ -49,6 +64,14 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    header_timeout_seconds: float = Field(
+        default=10, gt=0, le=300,
+        description="A request's line and headers must arrive within this, or the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60, gt=0, le=3600,
+        description="A request body must arrive within this (10 MiB at 2 Mbit/s takes 40 s), else 408.",
+    )
     metrics_bind: str | None = Field(
         default=None,
         description="host:port where Prometheus may scrape /metrics without a token (e.g. 127.0.0.1:9464, "
@@ -94,6 +117,24 @@ class RetentionSettings(BaseModel):
     appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
 
 
+class AccessSettings(BaseModel):
+    """What staff may read of people's appointments, and when a read raises an alert (issue 12, invariant 8)."""
+
+    clerk_days_ahead: int = Field(
+        default=14, ge=0, le=90,
+        description="A clerk sees the day list of today and of this many following days, never earlier or later.",
+    )
+    name_lookups_alert: int = Field(
+        default=20, ge=1,
+        description="A clerk making more name look-ups than this in one day raises an alert for auditors.",
+    )
+    bulk_people_alert: int = Field(
+        default=300, ge=1,
+        description="A clerk reading more different people's appointments than this in one day raises an alert "
+        "(an ordinary day of 60 people, read again and again, stays far below).",
+    )
+
+
 class QueueSettings(BaseModel):
     """The walk-in queue (scheduling/queue): check-in windows, calling order and wait estimates."""
 
@@ -105,6 +146,11 @@ class QueueSettings(BaseModel):
         default=15, ge=0, le=24 * 60,
         description="How many minutes after its start an appointment may still be checked in; later, the "
         "person takes a walk-in ticket.",
+    )
+    open_early_minutes: int = Field(
+        default=30, ge=0, le=240,
+        description="Walk-ins may take a ticket this many minutes before the office opens (a line at the door); "
+        "outside the opening hours the kiosk and the door's QR code give no ticket.",
     )
     call_window_minutes: int = Field(
         default=10, ge=0, le=240,
@@ -253,6 +299,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
     identity: IdentitySettings = Field(default_factory=IdentitySettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     mail: MailSettings = Field(default_factory=MailSettings)

@@ -16,13 +16,16 @@ lock, so capacity holds on both.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +62,32 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def normalize_url(url: str) -> str:
+    """The URL SQLAlchemy should use; ``postgresql://`` and ``postgres://`` (as hosting platforms and
+    libpq hand them out) mean the installed psycopg 3 driver. An unusable URL raises ValueError
+    saying what to change, so the app and the CLI fail at start, not on the first query."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "The database URL cannot be read. Use sqlite:///var/safeslot.db or "
+            "postgresql://user@host:5432/dbname."
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"safeslot runs on SQLite or PostgreSQL, not {backend!r}: use sqlite:/// or postgresql://.")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (NoSuchModuleError, ImportError):
+        raise ValueError(
+            f"The database driver {parsed.drivername!r} is not installed: use postgresql:// "
+            "(psycopg 3, installed with safeslot) or postgresql+psycopg://."
+        ) from None
+    return parsed.render_as_string(hide_password=False)
+
+
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
@@ -66,7 +95,9 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
 
 def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     """An engine configured the same way for the app, the CLI and the tests."""
+    url = normalize_url(url)
     if is_sqlite(url):
+        _private_file(url)
         engine = create_engine(
             url,
             echo=echo,
@@ -81,6 +112,22 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
     )
+
+
+def _private_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (mode 0600) before SQLite opens it:
+    SQLite gives the WAL and shared-memory files the database file's mode, so they are 0600
+    too (issue 13). An existing file's group and other bits are removed."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    file = Path(path)
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for sibling in (file, Path(f"{file}-wal"), Path(f"{file}-shm")):
+        if sibling.exists() and sibling.stat().st_mode & 0o077:
+            sibling.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -116,8 +163,17 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one transaction per request, committed here and only here."""
     maker: sessionmaker[Session] = request.app.state.sessionmaker
+    kept: Exception | None = None
     with maker() as session, session.begin():
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            # A refusal marked keeps_writes (errors.py) commits its access alert, then is answered.
+            if not getattr(exc, "keeps_writes", False):
+                raise
+            kept = exc
+    if kept is not None:
+        raise kept
 
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs

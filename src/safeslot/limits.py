@@ -12,6 +12,7 @@ that needs them is refused with 401 before a byte of it is read.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -23,8 +24,9 @@ UPLOAD_ROUTES = frozenset({("POST", "/api/v1/disclosure-requests")})
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: Any, max_body: int, max_upload: int) -> None:
+    def __init__(self, app: Any, max_body: int, max_upload: int, body_timeout: float = 60.0) -> None:
         self.app = app
+        self.body_timeout = body_timeout
         self.max_body = max_body
         self.max_upload = max_upload
 
@@ -43,8 +45,13 @@ class BodyLimitMiddleware:
             return
         chunks: list[bytes] = []
         size = 0
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:  # a half-sent body must not hold a worker's connection for ever
+                await _refuse_slow(send, self.body_timeout)
+                return
             if message["type"] == "http.disconnect":
                 return
             body = message.get("body", b"")
@@ -64,6 +71,25 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, _replay, send)
+
+
+async def _refuse_slow(send: Any, seconds: float) -> None:
+    body = orjson.dumps({
+        "type": "/problems/request-timeout",
+        "title": "The request body came too slowly",
+        "status": 408,
+        "detail": f"Send the whole body within {seconds:g} seconds. Nothing was saved.",
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 408,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _refuse(send: Any, limit: int) -> None:

@@ -1,5 +1,6 @@
 """Imports every domain's models so Base.metadata knows every table (Alembic, tests)."""
 
+from safeslot import chain as chain_models  # noqa: F401  (record_chain_commit)
 from safeslot.disclosure import models as disclosure_models  # noqa: F401
 from safeslot.identity import models as identity_models  # noqa: F401
 from safeslot.notifications import models as notifications_models  # noqa: F401

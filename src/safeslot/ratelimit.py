@@ -25,6 +25,7 @@ pages answer with an HTML page in the person's language instead).
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import math
 import time
@@ -38,7 +39,10 @@ from limits import RateLimitItem, parse_many
 from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from limits.storage import MemoryStorage as SyncMemoryStorage
+from limits.storage import Storage as SyncStorage
 from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
 from safeslot.errors import PROBLEM_MEDIA_TYPE
@@ -111,16 +115,20 @@ class Limiter:
 
     def __init__(self, settings: RateLimitSettings) -> None:
         self.enabled = settings.enabled
-        url = settings.storage_url
-        if not url.startswith("async+"):
-            url = "async+" + url
-        options: dict[str, Any] = {}
-        if "redis" in url:
-            options = {"implementation": "redispy", "key_prefix": settings.key_prefix, "wrap_exceptions": True}
-        storage = storage_from_string(url, **options)
-        assert isinstance(storage, Storage)  # async+ URLs give the asyncio storages
-        self.storage: Storage = storage
-        self.strategy = MovingWindowRateLimiter(self.storage)
+        url = settings.storage_url.removeprefix("async+")
+        self.storage: Storage | SyncStorage
+        self.strategy: MovingWindowRateLimiter | SyncMovingWindow
+        if url.startswith("memory"):
+            # The thread-safe synchronous memory storage: the asyncio one binds its lock and expiry
+            # task to the first event loop, and a test client runs each request on a loop of its own.
+            self.storage = SyncMemoryStorage()
+            self.strategy = SyncMovingWindow(self.storage)
+        else:
+            storage = storage_from_string("async+" + url, implementation="redispy", key_prefix=settings.key_prefix,
+                                          wrap_exceptions=True)
+            assert isinstance(storage, Storage)  # async+ URLs give the asyncio storages
+            self.storage = storage
+            self.strategy = MovingWindowRateLimiter(storage)
         self.prefix = settings.key_prefix
         self._warned = -1e9
         self.limits = Limits(
@@ -140,7 +148,7 @@ class Limiter:
         """Count one request against every item; 0 if allowed, else the seconds to wait."""
         try:
             for item in items:
-                if not await self.strategy.hit(item, self.prefix, *key):
+                if not await _maybe(self.strategy.hit(item, self.prefix, *key)):
                     return await self.wait(item, *key)
         except StorageError:
             self._storage_down()
@@ -151,7 +159,7 @@ class Limiter:
         wait = 0
         try:
             for item in items:
-                if not await self.strategy.test(item, self.prefix, *key):
+                if not await _maybe(self.strategy.test(item, self.prefix, *key)):
                     wait = max(wait, await self.wait(item, *key))
         except StorageError:
             self._storage_down()
@@ -160,14 +168,14 @@ class Limiter:
     async def count(self, items: list[RateLimitItem], *key: str) -> None:
         try:
             for item in items:
-                await self.strategy.hit(item, self.prefix, *key)
+                await _maybe(self.strategy.hit(item, self.prefix, *key))
         except StorageError:
             self._storage_down()
 
     async def clear(self, items: list[RateLimitItem], *key: str) -> None:
         try:
             for item in items:
-                await self.strategy.clear(item, self.prefix, *key)
+                await _maybe(self.strategy.clear(item, self.prefix, *key))
         except StorageError:
             self._storage_down()
 
@@ -184,8 +192,13 @@ class Limiter:
             await client.aclose()
 
     async def wait(self, item: RateLimitItem, *key: str) -> int:
-        stats = await self.strategy.get_window_stats(item, self.prefix, *key)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        stats = await _maybe(self.strategy.get_window_stats(item, self.prefix, *key))
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
+
+
+async def _maybe(result: Any) -> Any:
+    """The value of a synchronous (memory) or asynchronous (Redis) strategy's call."""
+    return await result if inspect.isawaitable(result) else result
 
 
 def client_address(scope: dict[str, Any]) -> str:
@@ -278,8 +291,11 @@ class AddressLimitMiddleware:
         await self.app(scope, receive, send)
 
 
-BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book")}
+BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book"),
+           # a walk-in ticket takes a place in the day's queue as a booking takes a time
+           ("POST", "/queue/{office}/ticket"), ("POST", "/api/v1/offices/{office}/queue/tickets")}
 LOOKUP = {
+    ("POST", "/queue/{office}/check-in"), ("POST", "/api/v1/offices/{office}/queue/check-ins"),
     ("GET", "/api/v1/appointments/{code}"), ("POST", "/api/v1/appointments/{code}/cancel"),
     ("POST", "/api/v1/appointments/{code}/reschedule"), ("POST", "/api/v1/accounting/lookup"),
     ("GET", "/booked/{code}"), ("POST", "/manage"), ("GET", "/manage/{code}"),

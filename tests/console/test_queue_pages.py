@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -9,8 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.models import AccessRecord
+from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Staff
+from safeslot.scheduling.queue.models import QueueTicket
+from safeslot.scheduling.schemas import BookingIn
+from tests.conftest import NOW
 from tests.console.conftest import HTML, SignIn
 
 TICKET = re.compile(r"/ticket/([A-Za-z0-9_-]+)")
@@ -100,3 +106,86 @@ def test_the_board_is_for_the_supervisor(
     anonymous = app_factory()
     anonymous.headers["accept"] = HTML
     assert anonymous.get("/console/board", follow_redirects=False).status_code == 303
+
+
+def test_a_clerk_check_in_puts_the_person_in_the_queue(
+        client: TestClient, staff: SignIn, session: Session, keyring: KeyRing, office: str) -> None:
+    """Checked in on the appointments page or through the API: the appointment holder waits with a ticket."""
+    at = NOW + dt.timedelta(minutes=15)
+    codes = []
+    for _ in range(2):
+        appointment = scheduling.book(session, keyring, BookingIn.model_validate(
+            {"office": "central", "service": "card", "starts_at": at.isoformat(), "name": "Test Person B"}),
+            NOW - dt.timedelta(days=1))
+        codes.append(scheduling.format_code(appointment.code))
+    clerk = staff("clerk")
+    page = clerk.get("/console/appointments")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    answer = clerk.post(f"/console/appointments/{codes[0]}/status",
+                        data={"status": "checked-in", "csrf_token": csrf.group(1)})
+    assert answer.status_code == 200
+    answer = clerk.post(f"/api/v1/appointments/{codes[1]}/status", json={"status": "checked-in"},
+                        headers={"x-csrf-token": csrf.group(1)})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "checked-in"
+    tickets = session.scalars(select(QueueTicket).order_by(QueueTicket.number)).all()
+    assert [(t.kind, t.number) for t in tickets] == [("appointment", 1), ("appointment", 2)]
+
+
+def test_the_closed_office_gives_no_ticket_and_says_so(
+        app_factory: Callable[..., TestClient], office: str) -> None:
+    evening = app_factory(clock=lambda: NOW + dt.timedelta(hours=9))  # 18:00 in New York
+    page = evening.get("/queue/central")
+    assert 'id="closed"' in page.text and 'action="/queue/central/ticket' not in page.text
+    answer = evening.post("/queue/central/ticket", data={"service": "card"})
+    assert answer.status_code == 422 and "The office is closed now." in answer.text
+    api = evening.post("/api/v1/offices/central/queue/tickets", json={"service": "card"})
+    assert api.status_code == 409 and api.json()["type"] == "/problems/office-closed"
+
+
+def test_the_api_answers_problems_that_say_what_to_do(
+        client: TestClient, staff: SignIn, session: Session, office: str) -> None:
+    bad = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "name": "x" * 101})
+    assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    assert client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "extra": 1}).status_code == 422
+    taken = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "language": "es"})
+    assert taken.status_code == 201 and taken.json()["number"] == "W001"
+    assert client.post("/api/v1/offices/central/queue/call-next", json={"staff_id": 1, "desk": "D"}).status_code == 401
+    member = session.scalars(select(Staff).where(Staff.display_name == "Desk E")).one()
+    clerk = staff("clerk")
+    clerk.headers["accept"] = "application/json"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', clerk.get("/console/queue", headers={"accept": HTML}).text)
+    assert token
+    headers = {"x-csrf-token": token.group(1)}
+    nobody = clerk.post("/api/v1/offices/central/queue/call-next", json={"staff_id": member.id, "desk": "Desk 5"},
+                        headers=headers)
+    assert nobody.status_code == 204  # Desk E does not speak Spanish
+    wrong = clerk.post("/api/v1/offices/central/queue/tickets/999/actions",
+                       json={"staff_id": member.id, "action": "done"}, headers=headers)
+    assert wrong.status_code == 404 and "reload the desk page" in wrong.json()["detail"]
+    supervisor = staff("supervisor")
+    supervisor.headers["accept"] = "application/json"
+    board = supervisor.get("/api/v1/offices/central/queue").json()
+    assert [row["number"] for row in board["open"]] == ["W001"] and "name" not in board["open"][0]
+
+
+def test_at_a_kiosk_the_ticket_can_be_followed_on_a_phone(client: TestClient, office: str) -> None:
+    answer = client.post("/queue/central/ticket?lang=es", data={"service": "card", "kiosk": "1"},
+                         follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].endswith("&kiosk=1")
+    page = client.get(answer.headers["location"])
+    token = TICKET.search(answer.headers["location"])
+    assert token
+    assert f'src="/ticket/{token.group(1)}/qr.svg"' in page.text
+    assert 'href="/queue/central?kiosk=1&amp;lang=es"' in page.text  # back to the start for the next person
+    assert "<form" not in page.text.split("<main", 1)[1]  # no "give up my place" on a shared screen
+    qr = client.get(f"/ticket/{token.group(1)}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+
+
+def test_head_is_answered_where_get_is(client: TestClient, office: str) -> None:
+    token = take(client)
+    for path in ("/queue/central", f"/ticket/{token}", "/queue/central/display", "/queue/central/qr.svg"):
+        answer = client.head(path)
+        assert answer.status_code == 200 and answer.content == b"", path

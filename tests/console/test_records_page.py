@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safeslot.console import records
-from safeslot.disclosure import accounting, intake, release, review, samplepdf
+from safeslot.disclosure import accounting, intake, release, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.privacy.crypto import KeyRing
@@ -24,6 +24,7 @@ from safeslot.transparency import service as log_service
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
 from tests.console.conftest import TOKEN
+from tests.disclosure.conftest import approve
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 OFFICIAL = Actor("official", 501, agency="dhs-ice")
@@ -56,8 +57,8 @@ def _released(session: Session, keyring: KeyRing, **extra: Any) -> str:
     })
     engine = PolicyEngine.load(POLICIES, "federal")
     found = intake.submit(session, keyring, engine, OFFICIAL, meta, samplepdf.write([["Court order (test only)"]]), NOW)
-    review.approve(session, PRIVACY, found.id, "privacy_officer", NOW)
-    review.approve(session, COUNSEL, found.id, "counsel", NOW)
+    approve(session, keyring, PRIVACY, found.id, "privacy_officer", NOW)
+    approve(session, keyring, COUNSEL, found.id, "counsel", NOW)
     release.create(session, keyring, Signer.generate("safeslot.localhost/log"), found.id, NOW)
     session.flush()
     return scheduling.format_code(appointment.code)

@@ -248,3 +248,32 @@ def test_the_header_links_to_who_has_seen_my_records(client: TestClient, office:
     assert '<a href="/records">Who has seen my records</a>' in english.text
     spanish = client.get("/?lang=es")
     assert '<a href="/records">Quién ha visto mis datos</a>' in spanish.text
+
+
+def test_the_office_page_lists_the_people_to_contact_when_a_staff_change_leaves_a_visit_unserved(
+    session: Session, staff: SignIn, keyring: object
+) -> None:
+    """Issue 11: every apply desk is busy at 10:00; Desk B stops serving apply, so one visit has no one."""
+    from safeslot.privacy.crypto import KeyRing
+    from safeslot.scheduling.schemas import BookingIn, Contact, ContactKind
+
+    assert isinstance(keyring, KeyRing)
+    at = dt.datetime.combine(TUESDAY, dt.time(10, 0), scheduling.zone("America/New_York"))
+    for i in range(4):
+        scheduling.book(session, keyring, BookingIn(
+            office="central", service="apply", starts_at=at, name=f"Test Person {i}",
+            contact=Contact(kind=ContactKind.phone, value=f"555-010{i}"), reminders_opt_in=True), NOW)
+    session.flush()
+    supervisor = staff("supervisor")
+    assert "to-contact" not in supervisor.get("/console/office").text
+    desk_b = session.scalars(select(Staff).where(Staff.display_name == "Desk B")).one()
+    changed = supervisor.post(f"/console/office/central/staff/{desk_b.id}", data={
+        "member_languages": "en es", "member_services": ["card", "interview"], "member_active": "yes",
+        "csrf_token": form_token(supervisor, "/console/office")}, follow_redirects=True)
+    assert changed.status_code == 200, changed.text
+    page = supervisor.get("/console/office", headers={"accept-language": "es"}).text
+    assert "Citas que nadie puede atender" in page and 'id="to-contact"' in page
+    [row] = re.findall(r'<table class="usa-table" id="to-contact">.*?<tbody>(.*?)</tbody>', page, re.S)
+    assert row.count("<tr>") == 1 and "Test Person" in row and "555-010" in row
+    # a clerk of the office does not see the office page at all
+    assert staff("clerk").get("/console/office").status_code == 403

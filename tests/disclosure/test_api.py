@@ -87,6 +87,9 @@ def test_the_gate_over_http(
                     data={"metadata": meta()})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     rid = r.json()["id"]
+    # Matches are shown once a reviewer has accepted the request for review (issue 12).
+    assert client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).status_code == 409
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=counsel).status_code == 200
     [subject] = client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).json()
     assert subject["status"] == "matched" and subject["included"] == [maria.id] and "name" not in subject
     from safeslot.privacy.models import AccessRecord
@@ -96,6 +99,24 @@ def test_the_gate_over_http(
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
                        headers=clerk).status_code == 403
     assert client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).status_code == 409
+    # Issue 13: no approval before the reviewer checked the document field by field.
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
+    assert r.status_code == 409 and "field by field" in r.json()["detail"]
+    body = client.get(f"/api/v1/disclosure-requests/{rid}", headers=po).json()
+    answers = dict.fromkeys(body["attestation_fields"], "match")
+    attestation = {"role": "privacy_officer", "document_sha256": body["document_sha256"], "fields": answers}
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/attestations", json={**attestation, "fields": {}},
+                    headers=po)
+    assert r.status_code == 422 and "exactly these fields" in r.json()["detail"]
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/attestations",
+                    json={**attestation, "document_sha256": "0" * 64}, headers=po)
+    assert r.status_code == 409
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/attestations", json=attestation,
+                       headers=clerk).status_code == 403
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/attestations", json=attestation,
+                       headers=po).status_code == 200
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/attestations", headers=counsel,
+                       json={**attestation, "role": "counsel"}).status_code == 200
     r = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
     assert r.status_code == 200 and r.json()["status"] == "in_review"
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "counsel"},

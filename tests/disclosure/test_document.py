@@ -44,7 +44,7 @@ def _file(session: Session, keyring: KeyRing, engine: PolicyEngine, document: by
     (b"%PDF-1.7\n% only a header, nothing to render\n%%EOF\n", "cannot be rendered"),
     (encrypt(ORDER), "encrypted"),
     (samplepdf.write([["page"]] * 4), "more pages"),
-])
+], ids=["unrenderable", "encrypted", "too-many-pages"])  # ids: the encrypted bytes differ per xdist worker
 def test_a_document_the_server_cannot_show_is_refused_and_only_the_refusal_is_logged(
     session: Session, keyring: KeyRing, engine_federal: PolicyEngine, agency_id: int, document: bytes,
     message: str,

@@ -19,14 +19,14 @@ from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, PRIVACY
+from tests.disclosure.conftest import COUNSEL, PRIVACY, approve
 
 URL = "https://office.example"
 
 
 def _released(session: Session, keyring: KeyRing, signer: Signer, request: DisclosureRequest) -> None:
-    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
-    review.approve(session, COUNSEL, request.id, "counsel", NOW)
+    approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
+    approve(session, keyring, COUNSEL, request.id, "counsel", NOW)
     release.create(session, keyring, signer, request.id, NOW)
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from safeslot.cli import common
 from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker
-from safeslot.disclosure import intake, release, review
+from safeslot.disclosure import intake, release
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.scheduling import demo
@@ -21,7 +21,7 @@ from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, metadata, seed_actors
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata, seed_actors
 
 
 @pytest.fixture
@@ -58,8 +58,8 @@ def test_notices_send_sends_each_notice_once_and_request_expire_closes_stale_req
             "name": "Maria Example", "contact": {"kind": "phone", "value": "555-0100"}, "reminders_opt_in": True,
         }), NOW)
         released = intake.submit(session, ring, policy, OFFICIAL, metadata(), PDF, NOW)
-        review.approve(session, PRIVACY, released.id, "privacy_officer", NOW)
-        review.approve(session, COUNSEL, released.id, "counsel", NOW)
+        approve(session, ring, PRIVACY, released.id, "privacy_officer", NOW)
+        approve(session, ring, COUNSEL, released.id, "counsel", NOW)
         release.create(session, ring, Signer.generate("safeslot.localhost/log"), released.id, NOW)
         released_id = released.id
         stale = intake.submit(session, ring, policy, OFFICIAL,

@@ -20,14 +20,14 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve
 
 COUNSEL_2 = Actor("staff", 22, frozenset({"counsel"}))
 
 
 def _approve(session: Session, request_id: int) -> None:
-    review.approve(session, PRIVACY, request_id, "privacy_officer", NOW)
-    review.approve(session, COUNSEL, request_id, "counsel", NOW)
+    approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
+    approve(session, RING, COUNSEL, request_id, "counsel", NOW)
 
 
 def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
@@ -40,7 +40,7 @@ def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
     [subject] = service.subjects_view(session, request.id)
     assert subject.status == "ambiguous" and len(subject.candidates) == 2 and subject.included == []
     with pytest.raises(Conflict, match="resolve the match"):
-        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+        approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     with pytest.raises(ReleaseNotReady):
         release.create(session, keyring, signer, request.id, NOW)
     # A privacy officer cannot resolve; counsel can choose only among the candidates, with a reason.
@@ -127,7 +127,7 @@ def test_narrowing_drops_categories_and_voids_earlier_approvals(
 ) -> None:
     book("Maria Example", contact="555-0100")
     request = file_request(categories=["appointment_schedule", "contact"])
-    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     review.narrow(session, COUNSEL, request.id, "counsel", "The warrant's text covers the schedule only.",
                   [], ["contact"], NOW)
     assert review.approvals(session, request.id) == {}
@@ -148,7 +148,7 @@ def test_narrowing_to_nobody_denies_and_a_denial_closes_review(
     review.narrow(session, PRIVACY, request.id, "privacy_officer", "Not the person named.", [subject.id], [], NOW)
     assert request.status == "denied"
     with pytest.raises(RequestNotReviewable):
-        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+        approve(session, RING, COUNSEL, request.id, "counsel", NOW)
     second = file_request()
     review.deny(session, COUNSEL, second.id, "counsel", "The warrant has expired.", NOW)
     assert second.status == "denied"
@@ -159,10 +159,10 @@ def test_asking_for_information_pauses_review_until_the_agency_answers(
 ) -> None:
     book("Maria Example")
     request = file_request()
-    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    approve(session, RING, PRIVACY, request.id, "privacy_officer", NOW)
     review.ask_information(session, COUNSEL, request.id, "counsel", "Send the warrant's second page.", NOW)
     with pytest.raises(RequestNotReviewable):
-        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+        approve(session, RING, COUNSEL, request.id, "counsel", NOW)
     with pytest.raises(ReviewerNotAllowed):
         review.provide_information(session, Actor("official", 9, agency="another-agency"), request.id, "here", NOW)
     review.provide_information(session, OFFICIAL, request.id, "Attached on paper.", NOW)
@@ -269,7 +269,7 @@ def test_the_requesting_agency_may_withdraw_before_release(
     review.withdraw(session, OFFICIAL, request.id, NOW)
     assert request.status == "withdrawn"
     with pytest.raises(RequestNotReviewable):
-        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+        approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     released = file_request()
     _approve(session, released.id)
     release.create(session, keyring, signer, released.id, NOW)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import accounting, holds, release, review, service
+from safeslot.disclosure import accounting, holds, release, service
 from safeslot.disclosure.errors import (
     PackageGone,
     ReleaseNotReady,
@@ -28,7 +28,7 @@ from safeslot.transparency import service as log
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import BOTH, CLERK, COUNSEL, OFFICIAL, PRIVACY
+from tests.disclosure.conftest import BOTH, CLERK, COUNSEL, OFFICIAL, PRIVACY, RING, approve
 
 ORIGIN = "safeslot.localhost/log"
 
@@ -91,8 +91,8 @@ def test_incomplete_requests_are_refused_and_only_the_refusal_is_kept(
 
 
 def _approve_both(session: Session, request_id: int) -> None:
-    assert review.approve(session, PRIVACY, request_id, "privacy_officer", NOW) is False
-    assert review.approve(session, COUNSEL, request_id, "counsel", NOW) is True
+    assert approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW) is False
+    assert approve(session, RING, COUNSEL, request_id, "counsel", NOW) is True
 
 
 def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_approvals(
@@ -108,10 +108,10 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     # Nothing leaves before both approvals.
     with pytest.raises(ReleaseNotReady):
         release.create(session, keyring, signer, request.id, NOW)
-    review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+    approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     with pytest.raises(ReleaseNotReady):
         release.create(session, keyring, signer, request.id, NOW)
-    assert review.approve(session, COUNSEL, request.id, "counsel", NOW) is True
+    assert approve(session, keyring, COUNSEL, request.id, "counsel", NOW) is True
     rel, token = release.create(session, keyring, signer, request.id, NOW)
 
     got = release.download(session, keyring, OFFICIAL, token, NOW + dt.timedelta(hours=1))
@@ -136,8 +136,14 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     # The log holds the decision and the release; inclusion proofs verify.
     logged = entries(session)
     events = [e["event"] for e in logged if e.get("request_id") == request.id]
-    assert events == ["disclosure.decision", "disclosure.review", "disclosure.review", "disclosure.release",
-                      "disclosure.accounting"]
+    assert events == ["disclosure.decision", *["disclosure.review"] * 5, "disclosure.release",
+                      "disclosure.accounting"]  # accepted for review (issue 12), two attestations, two approvals
+    assert [e.get("action") for e in logged if e.get("request_id") == request.id][1] == "accept"
+    approvals = [e for e in logged if e.get("action") == "approve"]
+    assert all(e["attestation"]["document_sha256"] == request.document_sha256 for e in approvals)
+    assert all("instrument_type" in e["attestation"]["fields"] for e in approvals)
+    assert {e["attestation"]["reviewer"] for e in approvals} == {e["reviewer"] for e in logged
+                                                                 if e.get("action") == "attest"}
     assert "Maria" not in json.dumps(logged) and "555-0100" not in json.dumps(logged)
     log.checkpoint(session, signer, NOW, origin=ORIGIN)
     for index in (request.decision_log_index, rel.log_index, entry.log_index):
@@ -180,11 +186,11 @@ def test_two_different_people_must_approve_and_the_package_downloads_once(
     book("Maria Example")
     request = file_request()
     with pytest.raises(ReviewerNotAllowed):
-        review.approve(session, CLERK, request.id, "privacy_officer", NOW)
-    review.approve(session, BOTH, request.id, "privacy_officer", NOW)
+        approve(session, keyring, CLERK, request.id, "privacy_officer", NOW)
+    approve(session, keyring, BOTH, request.id, "privacy_officer", NOW)
     with pytest.raises(ReviewerNotAllowed, match="already approved"):
-        review.approve(session, BOTH, request.id, "counsel", NOW)
-    assert review.approve(session, COUNSEL, request.id, "counsel", NOW) is True
+        approve(session, keyring, BOTH, request.id, "counsel", NOW)
+    assert approve(session, keyring, COUNSEL, request.id, "counsel", NOW) is True
     _, token = release.create(session, keyring, signer, request.id, NOW)
     with pytest.raises(ReviewerNotAllowed):
         release.download(session, keyring, PRIVACY, token, NOW)
@@ -200,7 +206,7 @@ def test_the_staff_member_who_registered_a_paper_request_cannot_approve_it(
     request = file_request(actor=PRIVACY, agency_id=agency_id)
     assert request.registered_by == PRIVACY.id and request.official_id is None
     with pytest.raises(ReviewerNotAllowed, match="registered"):
-        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
+        approve(session, RING, PRIVACY, request.id, "privacy_officer", NOW)
 
 
 def test_release_is_not_made_when_the_log_append_fails(

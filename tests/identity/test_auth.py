@@ -17,7 +17,7 @@ from safeslot.identity import service
 from safeslot.identity.models import Credential, StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
-from safeslot.transparency.note import Signer
+from safeslot.transparency.note import CosignatureSigner, Signer
 from safeslot.transparency.service import write_key_file
 from tests.conftest import NOW
 from tests.identity.helpers import PASSWORD, add_appointments, bearer, code_at, make_staff
@@ -162,8 +162,10 @@ def test_demo_accounts_sign_in_only_in_demo_mode(
     # production refuses to start the log without a key file: give it one, as an operator would
     key_file = Path(str(tmp_path)) / "log.key"
     write_key_file(key_file, Signer.generate("test.example/log").to_skey())
+    witness = CosignatureSigner.generate("witness.example").verifier().to_vkey()  # required outside demo mode
     production = Settings(
-        environment=Environment.production, secret_key="p" * 40, log={"signing_key_file": key_file}
+        environment=Environment.production, secret_key="p" * 40,
+        log={"signing_key_file": key_file, "witnesses": [f"https://witness.example {witness}"]},
     )
     prod = app_factory(settings=production)
     r = prod.post("/api/v1/auth/token", json={"username": "demo-auditor", "password": PASSWORD,

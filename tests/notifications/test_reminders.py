@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -193,3 +194,44 @@ def test_a_message_interrupted_mid_send_is_never_sent_again_by_itself(
     assert recorder.sent == []
     [dead] = outbox.dead_letters(session)
     assert (dead.last_error or "").startswith("interrupted while sending")
+
+
+def test_the_queue_logs_no_personal_data(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], recorder: Recorder,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    first = book(MONDAY_AFTER_DST, kind="email", contact="person.a@example.org")
+    second = book(MONDAY_AFTER_DST + dt.timedelta(days=1), contact="555-0177")
+    recorder.fail = TryLater("the mail server could not be reached (ConnectionRefusedError)")
+    run(first.starts_at - dt.timedelta(hours=2))
+    recorder.fail = None
+    run(first.starts_at - dt.timedelta(hours=1))
+    run(second.starts_at - dt.timedelta(hours=2), Router(email=recorder, phone=None))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "outbox message" in logged  # it does log, by id and kind
+    for secret in ("person.a", "example.org", "555-0177", "0177", "Test Person", "Central Benefits"):
+        assert secret not in logged, secret
+    stored = " ".join(f"{m.last_error} {m.dedupe_key}" for m in _messages(session))
+    assert "555" not in stored and "person.a" not in stored
+
+
+def test_retention_takes_the_reminder_language_with_the_appointment_and_old_messages_go(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], notify_settings: Settings,
+) -> None:
+    from safeslot.notifications.models import ReminderLanguage
+    from safeslot.privacy import retention
+
+    appointment = book(MONDAY_AFTER_DST)
+    appointment_id = appointment.id
+    reminders.remember_language(session, appointment_id, "es")
+    assert run(appointment.starts_at - dt.timedelta(hours=2)).sent == 1
+    later = appointment.starts_at + dt.timedelta(days=notify_settings.retention.appointment_days + 1)
+    assert retention.run(session, notify_settings.retention, later).appointments_purged >= 1
+    session.expire_all()
+    assert session.get(ReminderLanguage, appointment_id) is None
+    assert len(_messages(session)) == 1  # still there until the worker's next round…
+    run(later)
+    assert _messages(session) == []  # …which deletes finished messages as old as purged appointments

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -13,9 +14,11 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from safeslot.config import MailSettings, SmsSettings
-from safeslot.notifications import sms
+from safeslot.config import MailSettings, Settings, SmsSettings
+from safeslot.notifications import sms, worker
+from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Outgoing, SmtpSender, TryLater, Undeliverable
+from safeslot.scheduling.models import Appointment
 
 
 class Inbox:
@@ -174,3 +177,27 @@ def test_inbound_signature() -> None:
     assert not sms.valid_signature("secret-token", url, {**form, "Body": "START"}, good)
     assert not sms.valid_signature("other-token", url, form, good)
     assert not sms.valid_signature("secret-token", url, form, "")
+
+
+def test_a_reminder_goes_by_smtp_and_another_by_the_sms_provider_end_to_end(
+    smtp: tuple[Inbox, int], provider: str, book: Callable[..., Appointment], run: Callable[..., Tally],
+    notify_settings: Settings,
+) -> None:
+    inbox, port = smtp
+    Provider.answer = (201, {"sid": "SM1", "status": "queued"})
+    configured = notify_settings.model_copy(update={
+        "mail": MailSettings(host="127.0.0.1", port=port, from_address="office@example.org"),
+        "sms": SmsSettings(provider="twilio", base_url=provider, account_sid="AC123", auth_token="t",
+                           from_number="+15555550100"),
+    })
+    router = worker.router_for(configured)
+    by_mail = book(dt.date(2027, 3, 15), kind="email", contact="person.a@example.org")
+    book(dt.date(2027, 3, 16), contact="555-555-0199")
+    # the e-mail's two-hour reminder and the text's two-day one are both due now
+    assert run(by_mail.starts_at - dt.timedelta(hours=2), router).sent == 2
+    [raw] = inbox.messages
+    mail = message_from_bytes(raw)
+    assert mail["To"] == "person.a@example.org" and "/reminders/stop/" in mail["List-Unsubscribe"]
+    [call] = Provider.calls
+    assert call["form"]["To"] == ["+15555550199"]
+    assert "STOP" in call["form"]["Body"][0]

@@ -79,3 +79,30 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_reminder_at_most_onc
     assert sum(sent.values()) == states["sent"] + sum(
         1 for m in messages if m.status == "dead" and f"sent reminder-{m.id}" in sent)
     engine.dispose()
+
+
+def test_two_workers_at_once_share_the_batch_and_send_each_reminder_exactly_once(
+    fresh_url: str, tmp_path: Path,
+) -> None:
+    ring = KeyRing.generate()
+    (tmp_path / "ring.json").write_text(ring.to_json())
+    engine = build_engine(fresh_url)
+    with transaction(build_sessionmaker(engine)) as session:
+        demo.load(session, NOW.date(), weeks=1)
+        _, _, slots = scheduling.search_slots(session, "central", "apply", FRIDAY, FRIDAY, None, NOW)
+        for i in range(PEOPLE):
+            scheduling.book(session, ring, BookingIn.model_validate({
+                "office": "central", "service": "apply", "starts_at": slots[i].starts_at.isoformat(),
+                "name": f"Test Person {i}", "contact": {"kind": "phone", "value": f"555-01{i:02d}"},
+                "reminders_opt_in": True}), NOW)
+    engine.dispose()
+    clock = dt.datetime(2027, 3, 3, 23, 30, tzinfo=dt.UTC).isoformat()
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.notifications.kill_worker", fresh_url,
+                                 str(tmp_path / "ring.json"), str(log), clock, "--once"], cwd=ROOT, env=env)
+               for log in logs]
+    for worker in workers:
+        assert worker.wait(120) == 0
+    lines = [line for log in logs if log.exists() for line in log.read_text().splitlines()]
+    assert len(lines) == PEOPLE and len(set(lines)) == PEOPLE  # all sent, none twice

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import release, review
+from safeslot.disclosure import release
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.privacy.crypto import KeyRing
@@ -25,6 +25,7 @@ from tests.disclosure.conftest import (  # noqa: F401  (fixtures used by name)
     PRIVACY,
     _seeded_actors,
     agency_id,
+    approve,
     book,
     engine_federal,
     file_request,
@@ -50,8 +51,8 @@ def test_the_gates_own_entries_give_the_outcomes_it_decided(
                           categories=["identity", "appointment_schedule"])
     released = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042",
                                                   "expires_at": "2027-06-01T00:00:00Z"})
-    review.approve(session, PRIVACY, released.id, "privacy_officer", NOW)
-    review.approve(session, COUNSEL, released.id, "counsel", NOW)
+    approve(session, keyring, PRIVACY, released.id, "privacy_officer", NOW)
+    approve(session, keyring, COUNSEL, released.id, "counsel", NOW)
     release.create(session, keyring, signer, released.id, NOW)
     pending = file_request()
     with pytest.raises(RequestRefused):

@@ -21,7 +21,7 @@ from safeslot.db import build_engine
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment, Service, StaffHold
-from tests.conftest import NOW
+from tests.conftest import LENIENT_LIMITS, NOW
 from tests.scheduling.live import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -109,7 +109,8 @@ def test_the_same_requests_down_both_paths_give_the_same_answers_and_rows(
     db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
 ) -> None:
     settings = Settings(environment=Environment.test, database={"url": fresh_url},
-                        crypto={"key_file": tmp_path / "keys.json"}, log={"signing_key_file": tmp_path / "log.key"})
+                        crypto={"key_file": tmp_path / "keys.json"}, log={"signing_key_file": tmp_path / "log.key"},
+                        rate_limits=LENIENT_LIMITS)  # many bookings from one address
     # No lifespan: the fast path never starts, every booking takes the sync endpoint (committing for real).
     sync_app = create_app(settings, engine=db, clock=lambda: NOW, keyring=keyring)
     assert sync_app.state.fast_booking.loop is None

@@ -19,6 +19,7 @@ from safeslot.cli import common
 from safeslot.cli.transparency import log_app, witness_app
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import CosignatureVerifier, Verifier, open_checkpoint
 from tests.transparency.test_log_support import NOW_ENTRIES, entries
@@ -132,6 +133,7 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
     from sqlalchemy import select, text
 
     from safeslot.transparency.models import LogVerification
+    from tests.conftest import owner_url
     from tests.transparency.test_log_support import triggers_disabled
 
     runner = CliRunner()
@@ -143,10 +145,39 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
     ok = runner.invoke(log_app, ["self-check"])
     assert ok.exit_code == 0, ok.output
     assert "7 entries" in ok.output and "Recorded" in ok.output
-    with transaction(build_sessionmaker(engine)) as s, triggers_disabled(s, "log_entry"):
+    owner = build_engine(owner_url(fresh_url))  # an insider with the schema owner's rights
+    with transaction(build_sessionmaker(owner)) as s, triggers_disabled(s, "log_entry"):
         s.execute(text("UPDATE log_entry SET data = :d WHERE idx = 3"), {"d": b'{"event":"edited"}'})
     bad = runner.invoke(log_app, ["self-check"])
     assert bad.exit_code == 1 and "NOT VERIFIED" in bad.output and "entry 3" in bad.output
     with Session(engine) as s:
         assert [r.ok for r in s.scalars(select(LogVerification).order_by(LogVerification.id))] == [True, False]
     engine.dispose()
+    owner.dispose()
+
+
+def test_self_check_passes_on_a_new_empty_log_and_names_a_deleted_access_record(
+    cli_env: Path, fresh_url: str, keyring: KeyRing
+) -> None:
+    from sqlalchemy import text
+
+    from tests.conftest import owner_url
+    from tests.transparency.test_log_support import chained_records, triggers_disabled
+
+    runner = CliRunner()
+    assert runner.invoke(log_app, ["keygen"]).exit_code == 0
+    empty = runner.invoke(log_app, ["self-check"])  # issue 14: this failed on a new log
+    assert empty.exit_code == 0 and "empty" in empty.output, empty.output
+    engine = build_engine(fresh_url)  # the app's role writes the records, as the app would
+    with transaction(build_sessionmaker(engine)) as s:
+        chained_records(s, keyring)
+    assert runner.invoke(log_app, ["checkpoint"]).exit_code == 0  # commits the chain heads
+    ok = runner.invoke(log_app, ["self-check"])
+    assert ok.exit_code == 0 and "chained records intact" in " ".join(ok.output.split()), ok.output
+    owner = build_engine(owner_url(fresh_url))  # an insider with the schema owner's rights
+    with transaction(build_sessionmaker(owner)) as s, triggers_disabled(s, "access_record"):
+        s.execute(text("DELETE FROM access_record WHERE chain_seq = 2"))
+    bad = runner.invoke(log_app, ["self-check"])
+    assert bad.exit_code == 1 and "access_record record #2 is missing" in " ".join(bad.output.split()), bad.output
+    engine.dispose()
+    owner.dispose()

@@ -22,11 +22,15 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
+from tests.conftest import owner_url
 from tests.live import serve
 from tests.transparency.test_log_support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 URL = "http://testserver/log"
+
+# These tests tamper with the log as an insider with the schema owner's rights would.
+pytestmark = pytest.mark.as_owner
 
 
 def publish(client: TestClient, session: Session, n: int) -> str:
@@ -149,10 +153,66 @@ def test_the_verify_command_over_real_http(
                                      "--state", str(tmp_path / "s.json")])
         assert ok.exit_code == 0, ok.output
         assert "Verified: 20 entries" in ok.output
-        with transaction(maker) as s, triggers_disabled(s, "log_entry"):
+        owner = build_engine(owner_url(fresh_url))
+        with transaction(build_sessionmaker(owner)) as s, triggers_disabled(s, "log_entry"):
             s.execute(text("UPDATE log_entry SET data = :d WHERE idx = 7"),
                       {"d": b'{"event":"disclosure.decision","request_id":"req-X"}'})
         bad = runner.invoke(log_app, ["verify", "--url", f"{base}/log", "--vkey", key])
     engine.dispose()
+    owner.dispose()
     assert bad.exit_code == 1
     assert "entry 7" in bad.output
+
+
+def test_the_log_must_extend_every_published_checkpoint_given(client: TestClient, session: Session) -> None:
+    # issue 14: a log smaller than, or inconsistent with, any published checkpoint fails
+    old_note = publish(client, session, 300)
+    publish(client, session, 10)
+    assert verify_log(client, URL, vkey(client), published=[old_note]).size == 310
+    with pytest.raises(VerificationError, match="size 310, older than size 400 seen before"):
+        verify_log(client, URL, vkey(client), published=[old_note, forged(client, 400)])
+    with pytest.raises(VerificationError, match="does not extend the one of size 40"):
+        verify_log(client, URL, vkey(client), published=[forged(client, 40)])
+    stranger = Signer.generate(signer_of(client).name)
+    with pytest.raises(VerificationError, match="published checkpoint 1 is not signed by this log"):
+        verify_log(client, URL, vkey(client),
+                   published=[sign_note(Checkpoint(stranger.name, 5, b"\1" * 32).to_text(), [stranger])])
+
+
+def test_an_outside_auditor_checks_an_exported_access_log_against_the_public_log(
+    fresh_url: str, settings: Settings, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safeslot.cli import common
+    from tests.transparency.test_log_support import chained_records
+
+    engine = build_engine(fresh_url)  # the app's role writes, as the app would
+    app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)
+    with transaction(build_sessionmaker(engine)) as s:
+        chained_records(s, keyring)
+    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
+    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
+    common.settings.cache_clear()
+    common.engine.cache_clear()
+    export = tmp_path / "access.jsonl"
+    runner = CliRunner()
+    try:
+        made = runner.invoke(log_app, ["export-records", "--table", "access_record", "--out", str(export)])
+        assert made.exit_code == 0 and "3 records of access_record" in made.output, made.output
+        key = app.state.log_signer.to_vkey()
+        with serve(app) as base:
+            args = ["verify", "--url", f"{base}/log", "--vkey", key, "--records", str(export)]
+            ok = runner.invoke(log_app, args)  # the checkpoint commits the heads first
+            assert ok.exit_code == 0, ok.output
+            assert "access_record, 3 records, every link holds and all 1 committed heads" in " ".join(ok.output.split())
+            lines = export.read_text().splitlines()
+            export.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # the auditor's copy lost one
+            gone = runner.invoke(log_app, args)
+            assert gone.exit_code == 1 and "access_record record #2 is missing" in " ".join(gone.output.split())
+            export.write_text("\n".join([lines[0], lines[1], lines[2]]) + "\n")  # or its newest record
+            cut = runner.invoke(log_app, args)
+            assert cut.exit_code == 1 and "committed at log entry" in " ".join(cut.output.split())
+    finally:
+        common.engine().dispose()
+        common.settings.cache_clear()
+        common.engine.cache_clear()
+        engine.dispose()

@@ -33,6 +33,14 @@ def engine() -> Engine:
     return build_engine(s.database.url, pool_size=s.database.pool_size)
 
 
+def owner_engine() -> Engine:
+    """The schema owner's engine (``database.owner_url``, else ``database.url``): only for `db upgrade`."""
+    s = settings()
+    if s.database.owner_url is None:
+        return engine()
+    return build_engine(s.database.owner_url, pool_size=1)
+
+
 @contextmanager
 def transaction() -> Iterator[Session]:
     """One transaction, committed on success: CLI commands call the same services as the API."""

@@ -29,7 +29,9 @@ def load() -> None:
         raise typer.Exit(2)
     with transaction() as s:
         office = scheduling_demo.load(s, dt.date.today())
-    console.print(f"Demo office [bold]{office}[/] with eight weeks of slots.")
+    console.print(f"Demo office [bold]{office}[/] with eight weeks of slots. Walk-ins take a ticket at "
+                  f"/queue/{office} (door poster: /queue/{office}/poster); the lobby screen is "
+                  f"/queue/{office}/display; clerks call from /console/queue.")
     for name in DOMAIN_DEMOS:
         module = import_optional(name)
         if module is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from safeslot.cli import scheduling
-from safeslot.cli.common import console, engine, settings
+from safeslot.cli.common import console, engine, err_console, owner_engine, settings
+from safeslot.config import Settings
 from safeslot.optional import import_optional
 
 app = typer.Typer(help="safeslot: appointments for a public office, with a disclosure gate and a public log.",
@@ -41,11 +42,31 @@ for module_name, attr, name in OPTIONAL:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply every pending migration (Alembic)."""
+    """Apply every pending migration as the schema owner, then grant the app role only what the app needs.
+
+    Connects with SAFESLOT_DATABASE__OWNER_URL (else SAFESLOT_DATABASE__URL). On PostgreSQL the app role is
+    the user of SAFESLOT_DATABASE__URL; see docs/database-roles.md for the roles and the grants.
+    """
+    from sqlalchemy import make_url
+
     from safeslot import migrate
 
-    migrate.upgrade(engine())
-    console.print(f"Database at {sorted(migrate.current_heads(engine()))}.")
+    s = settings()
+    owner = owner_engine()
+    migrate.upgrade(owner)
+    console.print(f"Database at {sorted(migrate.current_heads(owner))}.")
+    if owner.dialect.name == "postgresql":
+        app_role = make_url(s.database.url).username
+        if app_role and app_role != owner.url.username:
+            migrate.grant_app_role(owner, app_role)
+            console.print(f"Granted role {app_role} what the app needs (no TRUNCATE, no DDL, no trigger changes, "
+                          "no UPDATE or DELETE on append-only tables).")
+        else:
+            err_console.print("[yellow]The app logs in as the schema owner: it could disable the append-only "
+                              "triggers. Set SAFESLOT_DATABASE__OWNER_URL to the owner and SAFESLOT_DATABASE__URL "
+                              "to an app role (docs/database-roles.md).[/]")
+    if owner is not engine():
+        owner.dispose()
 
 
 @app.command()
@@ -57,11 +78,42 @@ def serve(
     """Serve the API, the public pages and the console."""
     import uvicorn
 
+    from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol
+
     s = settings()
+    try:
+        import httptools  # noqa: F401  (uvicorn[standard])
+
+        protocol: type = TimedHttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn without extras
+        protocol = TimedH11Protocol
+    _refuse_owner_role(s)
     uvicorn.run(
         "safeslot.asgi:app", host=host or s.server.host, port=port or s.server.port, workers=workers,
         log_level="info", access_log=False,  # access logs would hold codes in paths: personal data
+        http=protocol,  # a deadline for request heads (safeslot/server.py); bodies: the body-limit middleware
+        timeout_keep_alive=5,
     )
+
+
+def _refuse_owner_role(s: Settings) -> None:
+    """Least privilege (issue 14): outside demo mode the app does not serve as the schema owner on PostgreSQL."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from safeslot import migrate
+
+    try:
+        owner = migrate.owns_schema(engine())
+    except SQLAlchemyError:
+        return  # unreachable now: /healthz says so once serving
+    if not owner:
+        return
+    message = ("SAFESLOT_DATABASE__URL logs in as the owner of the tables (or a superuser), which can disable the "
+               "append-only triggers. Use an app role: docs/database-roles.md.")
+    if not s.is_demo:
+        err_console.print(f"[red]Refusing to serve:[/] {message}")
+        raise typer.Exit(2)
+    err_console.print(f"[yellow]{message}[/]")
 
 
 @app.command()

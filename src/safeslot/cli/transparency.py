@@ -35,6 +35,15 @@ def keygen(
     print(signer.to_vkey())
 
 
+@log_app.command("vkey")
+def vkey() -> None:
+    """Print the log's verifier key (what witnesses and verifiers are given); demo mode makes the key if missing."""
+    from safeslot.transparency import service
+
+    s = settings()
+    print(service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo).to_vkey())
+
+
 @log_app.command("status")
 def status() -> None:
     """Size, root, last checkpoint and witness cosignatures."""
@@ -51,6 +60,13 @@ def status() -> None:
     for w in s.log.witnesses:
         console.print(f"  {w.split(' ', 1)[0]}")
     console.print(f"cosigned by: {', '.join(st.cosigners) or 'nobody yet'}")
+    from safeslot import chain
+
+    with transaction() as session:
+        current, new = chain.pending(session)
+    for table in chain.chained_tables():
+        state = "empty" if table not in current else ("not yet committed" if table in new else "committed")
+        console.print(f"record chain {table}: {state}")
 
 
 @log_app.command("checkpoint")
@@ -105,14 +121,25 @@ def verify(
         list[str] | None, typer.Option(help="A witness's cosignature verifier key; repeat for several.")
     ] = None,
     quorum: Annotated[int | None, typer.Option(help="Cosignatures required (default: every --witness).")] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A signed checkpoint of this log seen elsewhere; the log must extend it. Repeatable."),
+    ] = None,
+    records: Annotated[
+        list[Path] | None,
+        typer.Option(help="An export from `safeslot log export-records`: check it against the chain heads the "
+                     "log committed. Repeatable."),
+    ] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
     from safeslot.transparency.verify import VerificationError, verify_log
 
     try:
+        published = [p.read_text() for p in checkpoint or ()]
         with httpx.Client(timeout=30.0, follow_redirects=True) as client:
             result = verify_log(
-                client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum
+                client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum,
+                published=published,
             )
     except VerificationError as exc:
         err_console.print(f"[red]NOT VERIFIED:[/] {exc}")
@@ -122,18 +149,69 @@ def verify(
         f"{base64.b64encode(result.root).decode()}"
         + (f", cosigned by {', '.join(result.cosigned_by)}." if result.cosigned_by else ".")
     )
+    if published:
+        console.print(f"It extends all {len(published)} checkpoints given.")
+    for path in records or ():
+        _verify_export(path, result.record_heads)
+    if result.record_heads:
+        console.print(f"Record chain heads committed: {len(result.record_heads)} times, the latest at entry "
+                      f"{result.record_heads[-1][0]} ({', '.join(sorted(result.record_heads[-1][1]))}).")
+
+
+def _verify_export(path: Path, record_heads: list[tuple[int, dict[str, bytes]]]) -> None:
+    import json
+
+    from safeslot import chain
+
+    try:
+        with path.open() as f:
+            lines = (json.loads(line) for line in f if line.strip())
+            first: dict[str, object] = next(lines, {})
+            table = str(first.get("table"))
+            commits = [(i, heads[table]) for i, heads in record_heads if table in heads]
+            w = chain.walk_export([first, *lines], (h for _, h in commits))
+            chain.check_commitments(w, commits)
+    except (OSError, ValueError, chain.ChainError) as exc:
+        err_console.print(f"[red]NOT VERIFIED:[/] {path}: {exc}")
+        raise typer.Exit(1) from exc
+    console.print(f"{path}: {table}, {w.count} records, every link holds and all {len(commits)} committed heads "
+                  "are in it.")
+
+
+@log_app.command("export-records")
+def export_records(
+    table: Annotated[str, typer.Option(help="A chained table, e.g. access_record or disclosure_accounting.")],
+    out: Annotated[Path, typer.Option(help="Where to write the JSON lines (it holds staff and record ids).")],
+) -> None:
+    """Export a hash-chained table for an auditor, who checks it with `safeslot log verify --records`."""
+    import json
+
+    from safeslot import chain
+
+    if table not in chain.chained_tables():
+        err_console.print(f"[red]{table} is not a chained table;[/] one of: {', '.join(chain.chained_tables())}.")
+        raise typer.Exit(1)
+    n = -1
+    with transaction() as session, out.open("w") as f:
+        for n, line in enumerate(chain.export_lines(session.connection(), table)):  # noqa: B007
+            f.write(json.dumps(line, sort_keys=True) + "\n")
+    console.print(f"{n} records of {table} written to {out}.")
 
 
 @witness_app.command("keygen")
 def witness_keygen(
     name: Annotated[str, typer.Option(help="The witness name, e.g. oig.example/witness")],
     key_file: Annotated[Path, typer.Option(help="Where to write the secret key (0600).")],
+    exist_ok: Annotated[bool, typer.Option(help="If the key file exists, print its verifier key instead.")] = False,
 ) -> None:
     """Create a witness cosigning key and print its verifier key."""
     from safeslot.transparency.note import CosignatureSigner
     from safeslot.transparency.service import write_key_file
 
     if key_file.exists():
+        if exist_ok:
+            print(CosignatureSigner.parse(key_file.read_text()).to_vkey())
+            return
         err_console.print(f"[red]{key_file} exists; refusing to overwrite.[/]")
         raise typer.Exit(1)
     signer = CosignatureSigner.generate(name)

@@ -31,8 +31,8 @@ from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling import staffing
 from safeslot.scheduling.models import Office
+from safeslot.scheduling.queue import rules, views
 from safeslot.scheduling.queue import service as queue
-from safeslot.scheduling.queue import views
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
@@ -83,19 +83,21 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
     if member is None or not desk_name.strip():
         context.update(choosing=True, desk_name=desk_name)
         return _page(request, "staff/desk.html", context)
-    current = queue.at_desk(session, office, member.id)
+    current = queue.at_desk(session, office, member.id, now)
     name = None
     if current is not None and current.name_enc is not None:
         privacy.record_access(session, staff, "queue_ticket", [current.id], "front_desk", now)
         name = queue.open_name(ring, current)
-    waiting = [(queue.label(t), t) for t in views.waiting(session, office)]
+    tickets = views.waiting(session, office, now)
+    waiting = [(queue.label(t), t) for t in tickets]
     can_serve = queue.desk_of(session, office, member)
+    uncovered = queue.uncovered(session, office, tickets)
     context.update(
         choosing=False, member=member, desk_name=queue.desk_label(desk_name), current=current, name=name,
         current_label=queue.label(current) if current is not None else None,
         code=queue.appointment_code(session, current) if current is not None else None,
         waiting=[{"label": label, "ticket": t, "service": services.get(t.service_id),
-                  "mine": t.service_id in can_serve.services,
+                  "mine": rules.can_call(can_serve, queue.as_waiting(t), uncovered),
                   "waited": int((now - t.checked_in_at).total_seconds() // 60)} for label, t in waiting],
         kind_labels=KIND_LABELS,
     )

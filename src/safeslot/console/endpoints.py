@@ -61,6 +61,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
     _staff.install(app)  # /console refusals of the authorization middleware become pages
     app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
+    app.state.status_page = pages.status_page  # and 503s of an unavailable database (safeslot/failures.py)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -404,6 +405,7 @@ def cancel(
 
 
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
+from safeslot.console import clerk as _clerk  # noqa: E402
 from safeslot.console import desk as _desk  # noqa: E402
 from safeslot.console import queue_pages as _queue_pages  # noqa: E402
 from safeslot.console import records as _records  # noqa: E402
@@ -412,6 +414,7 @@ from safeslot.console import staff_forms as _staff_forms  # noqa: E402
 
 router.include_router(_records.router)
 router.include_router(_staff.router)
+router.include_router(_clerk.router)
 router.include_router(_staff_forms.router)
 from safeslot.console import privileged as _privileged  # noqa: E402
 

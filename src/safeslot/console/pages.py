@@ -172,6 +172,14 @@ class PageRoute(APIRoute):
             except DomainError as exc:
                 return error_page(request, exc.slug, status_for(exc))
             except Exception as exc:
+                from safeslot import failures
+
+                if failures.unavailable(exc):  # the database is down or its disk read-only: 503, try again
+                    page = error_page(request, "unavailable", 503)
+                    page.headers["Retry-After"] = str(failures.RETRY_AFTER)
+                    return page
+                if failures.unstorable(exc):
+                    return error_page(request, "invalid-input", 422)
                 # No exception text on the page or in the log: it may carry personal data.
                 LOG.error("public page %s failed: %s", request.url.path.split("/")[1], type(exc).__name__)
                 if os.environ.get("SAFESLOT_DEBUG_PAGES"):

@@ -9,6 +9,7 @@ a browser's ``Sec-Fetch-Site`` / ``Origin`` must name this site.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Annotated, Any
 from urllib.parse import urlparse
@@ -33,7 +34,7 @@ from safeslot.scheduling.queue import views
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["queue pages"])
 
-JS_POLL_SECONDS = 5  # with JavaScript the page re-reads itself this often; without, settings.queue.refresh_seconds
+JS_POLL_SECONDS = 10  # with JavaScript the page re-reads itself this often; without, settings.queue.refresh_seconds
 # What the check-in page says for each refusal of the queue service, in the person's language.
 MESSAGES: dict[type[DomainError], tuple[str, str]] = {
     queue_errors.TooEarlyToCheckIn: ("code", N_("It is too early to check in. Come back closer to your appointment "
@@ -45,6 +46,7 @@ MESSAGES: dict[type[DomainError], tuple[str, str]] = {
     queue_errors.AppointmentNotCheckable: ("code", N_("This appointment was cancelled or has already happened. Take "
                                                       "a ticket below.")),
     queue_errors.LanguageNotOffered: ("language", N_("Choose a language from the list.")),
+    queue_errors.OfficeClosed: ("service", N_("The office is closed now. Come back during its opening hours.")),
 }
 NOT_FOUND_CODE = N_("We could not find an appointment with that code. Check it and try again.")
 STATUS_TITLES = {
@@ -106,8 +108,9 @@ def _svg_headers() -> dict[str, str]:
 
 
 # -- check in ------------------------------------------------------------------------------------
-def _check_in_page(request: Request, session: Session, office: Office, *, errors: dict[str, str] | None = None,
-                   form: dict[str, str] | None = None, status: int = 200) -> Response:
+def _check_in_page(request: Request, session: Session, office: Office, now: dt.datetime, *,
+                   errors: dict[str, str] | None = None, form: dict[str, str] | None = None,
+                   status: int = 200) -> Response:
     lang = pages.language(request)
     languages = [{"code": code, "name": i18n.language_name(code, lang)}
                  for code in queue.office_languages(session, office) if code != scheduling.BASE_LANGUAGE]
@@ -115,12 +118,13 @@ def _check_in_page(request: Request, session: Session, office: Office, *, errors
         "title": N_("Take a ticket"), "office": office, "services": scheduling.list_services(session, office),
         "languages": languages, "errors": errors or {}, "form": form or {},
         "kiosk": request.query_params.get("kiosk") == "1",
+        "closed": not queue.accepts_walk_ins(session, office, now, request.app.state.settings.queue),
     }, status=status, page_url=f"/queue/{office.slug}" if request.method == "POST" else None)
 
 
 @router.get("/queue/{office}")
-def check_in_page(office: str, request: Request, session: SessionDep) -> Response:
-    return _check_in_page(request, session, scheduling.get_office(session, office))
+def check_in_page(office: str, request: Request, session: SessionDep, now: NowDep) -> Response:
+    return _check_in_page(request, session, scheduling.get_office(session, office), now)
 
 
 @router.post("/queue/{office}/ticket")
@@ -139,12 +143,14 @@ def take_ticket(
         errors["name"] = N_("Give at most 100 characters. Initials are enough.")
     if not errors:
         try:
-            ticket = queue.check_in_walk_in(session, ring, found.slug, service, language or None, name, now)
-        except queue_errors.LanguageNotOffered:
-            errors["language"] = MESSAGES[queue_errors.LanguageNotOffered][1]
+            ticket = queue.check_in_walk_in(session, ring, found.slug, service, language or None, name, now,
+                                            request.app.state.settings.queue)
+        except (queue_errors.LanguageNotOffered, queue_errors.OfficeClosed) as exc:
+            field, message = MESSAGES[type(exc)]
+            errors[field] = message
         else:
             return _see_other(f"/ticket/{ticket.token}{_lang_query(request)}" + ("&kiosk=1" if kiosk == "1" else ""))
-    return _check_in_page(request, session, found, errors=errors, form=form, status=422)
+    return _check_in_page(request, session, found, now, errors=errors, form=form, status=422)
 
 
 @router.post("/queue/{office}/check-in")
@@ -163,9 +169,9 @@ def check_in_appointment(
             field, message = MESSAGES.get(type(exc), ("code", NOT_FOUND_CODE))
             errors[field] = message
             status = 404 if exc.slug == "appointment-not-found" else 422
-            return _check_in_page(request, session, found, errors=errors, form={"code": code}, status=status)
+            return _check_in_page(request, session, found, now, errors=errors, form={"code": code}, status=status)
         return _see_other(f"/ticket/{ticket.token}{_lang_query(request)}" + ("&kiosk=1" if kiosk == "1" else ""))
-    return _check_in_page(request, session, found, errors=errors, form={"code": code}, status=422)
+    return _check_in_page(request, session, found, now, errors=errors, form={"code": code}, status=422)
 
 
 @router.get("/queue/{office}/qr.svg")
@@ -188,6 +194,7 @@ def ticket_page(token: str, request: Request, session: SessionDep, now: NowDep) 
     status = views.ticket_status(session, ticket, now, request.app.state.settings.queue)
     return _page(request, "queue/ticket.html", {
         "title": STATUS_TITLES[ticket.status], "t": status, "ticket": ticket,
+        "live": ticket.status in ("waiting", "called") and not status.expired,
         "kiosk": request.query_params.get("kiosk") == "1",
     })
 

@@ -20,18 +20,18 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from safeslot.console import csrf, i18n, pages
+from safeslot.console import csrf, disclosure_review, i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.labels import label
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import release, review
+from safeslot.disclosure import acceptance, attest, release, review
 from safeslot.disclosure import service as disclosure
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor
-from safeslot.errors import DomainError, InvalidInput, status_for
+from safeslot.errors import DomainError, InvalidInput, NotFound, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, require_passkey, session_csrf_token
@@ -41,7 +41,6 @@ from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
-from safeslot.scheduling.queue import service as walk_in_queue
 from safeslot.transparency import selfcheck
 from safeslot.transparency import service as log_service
 
@@ -90,11 +89,7 @@ def _advice(request: Request, exc: DomainError, status: int) -> str:
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
 
-UPCOMING_DAYS = 7
 OPEN = ("in_review", "info_requested")
-STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfilled": N_("Done"),
-                 "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
-STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
                 ("auditor", "/console/audit"), ("admin", "/console/privileged"))
@@ -103,10 +98,14 @@ DONE = {
     "status": N_("The appointment was updated."),
     "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
     "approve": N_("Your approval is recorded."),
+    "accept": N_("You accepted this request for review: its matches are shown below."),
     "released": N_("Both approvals stand: the request is approved and released."),
     "deny": N_("The request is denied."),
     "narrow": N_("The scope is narrowed. Both reviewers must approve again."),
     "ask": N_("Your question was sent to the requester."),
+    "attested": N_("Your check of the document is recorded. You may approve now."),
+    "sent_back": N_("The document does not match what was typed: the request went back to the requester, "
+                    "or was decided again on what the document shows."),
     "verified": N_("The log is verified: every entry matches the signed checkpoint."),
 }
 
@@ -269,61 +268,6 @@ def home(staff: StaffDep) -> Response:
     return _see_other("/console/sign-in")
 
 
-# -- clerk: the office's appointments ------------------------------------------------------------
-@router.get("/appointments")
-def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
-    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
-    if office is None:
-        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
-    tz = scheduling.zone(office.timezone)
-    lang = language(request)
-    today = now.astimezone(tz).date()
-    services = {s.id: s.text_in(lang)[0] for s in scheduling.list_services(session, office)}
-    days = []
-    for offset in range(UPCOMING_DAYS):
-        day = today + dt.timedelta(days=offset)
-        # Each person listed is written to the access log (purpose front_desk) by the privacy service.
-        views = privacy.office_day(session, ring, staff, office.slug, day, now)
-        if views or offset == 0:
-            days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
-                {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
-                 "language": i18n.language_name(v.language, lang) if v.language else None,
-                 "status": STATUS_LABELS.get(v.status, v.status),
-                 "actions": _actions(v.status, v.starts_at, now, today=offset == 0)}
-                for v in views]})
-    return _page(request, "staff/appointments.html",
-                 {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})
-
-
-def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bool) -> list[tuple[str, str]]:
-    """What the clerk may do now: check in on the day, a no-show once the time has passed, done after check-in."""
-    if status == "booked":
-        out = [("checked-in", STATUS_ACTIONS["checked-in"])] if today else []
-        if now >= starts_at:
-            out.append(("noshow", STATUS_ACTIONS["noshow"]))
-        return out
-    if status == "checked-in":
-        return [("fulfilled", STATUS_ACTIONS["fulfilled"])]
-    return []
-
-
-@router.post("/appointments/{code}/status")
-def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep, now: NowDep,
-               status: Annotated[str, Form()] = "") -> Response:
-    if status not in STATUS_ACTIONS:
-        raise InvalidInput(N_("Choose check in, done or no-show."))
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = session.get(Office, appointment.office_id)
-    if status == "checked-in" and office is not None and appointment.status == "booked":
-        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
-        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
-                                           by_clerk=True)
-    else:
-        scheduling.set_status(session, code, status, now)
-    return _see_other("/console/appointments?done=status")
-
-
 # -- supervisor: the office at a glance (the forms that change it are in console/staff_forms.py) -
 @router.get("/office")
 def office_page(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
@@ -336,7 +280,8 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
     if office is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
     lang = language(request)
-    today = now.astimezone(scheduling.zone(office.timezone)).date()
+    tz = scheduling.zone(office.timezone)
+    today = now.astimezone(tz).date()
     weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
                 for w in range(7)]
     services = scheduling.list_services(session, office)
@@ -353,6 +298,12 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
                      for c in sorted(scheduling_repo.closures(session, office.id, today, dt.date(9999, 12, 31)),
                                      key=lambda c: c.day)],
         "weekdays": weekdays, "form": {}, "other_languages": other_languages(lang),
+        # visits a staff change left without anyone to serve them: the supervisor calls each person
+        "to_contact": [{"code": p.code, "when": f"{i18n.day_label(p.starts_at.date(), lang)}, "
+                                               f"{i18n.time_label(p.starts_at, tz, lang)}",
+                        "service": service_names.get(p.service, p.service), "name": p.name,
+                        "contact": p.contact.partition(":")[2] if p.contact else None}
+                       for p in scheduling.people_to_contact(session, request.app.state.keyring, staff, office, now)],
     }
 
 
@@ -390,18 +341,57 @@ def queue(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -
 
 
 @router.get("/disclosures/{request_id}")
-def request_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+def request_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                 now: NowDep) -> Response:
     engine, lang = _engine(request), language(request)
     found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
-    out = disclosure.view(session, engine, found, now)
+    out = disclosure.view(session, engine, found, now, ring)
     my_roles = [r for r in review.REVIEW_ROLES if r in staff.roles]
     context = {
         "staff": staff, "title": N_("Disclosure request"), "out": out, "model": found,
-        "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id),
+        "deadline": _when(out.deadline, lang), "explanation": disclosure.explain(session, engine, request_id, ring),
         "approvals": review.approvals(session, request_id), "my_roles": my_roles,
-        "open": found.status in OPEN,
+        "open": found.status in OPEN, "in_review": found.status == "in_review",
+        **disclosure_review.context(session, ring, found, staff, request.app.state.document_checks.limits, now),
+        "matches_state": acceptance.may_see_matches(staff, found), "matches": [],
     }
+    if context["matches_state"] == "yes":
+        # Each candidate shown is a staff read of personal data: written to the access log.
+        context["matches"] = [
+            {"subject": s, "candidates": [{"c": c, "when": _when(c.starts_at, lang)} for c in s.candidates]}
+            for s in acceptance.read_matches(session, staff, found, now)]
+    signed_at = context["signature"]["signed_at"]
+    context["signature"]["signed_at"] = _when(signed_at, lang) if signed_at else None
     return _page(request, "staff/request.html", context)
+
+
+@router.get("/disclosures/{request_id}/pages/{page}")
+def document_page(request_id: int, page: int, request: Request, staff: StaffDep, session: SessionDep,
+                  ring: RingDep, now: NowDep) -> Response:
+    """A page of the instrument as PNG, rendered on the server; staff reviewers only, recorded."""
+    found: DisclosureRequest = disclosure.get_visible_request(session, _actor(staff), request_id)
+    png = disclosure_review.page_image(session, ring, found, staff, page, request.app.state.document_checks.limits, now)
+    if png is None:
+        raise NotFound("The document has no such page.")
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store", "X-Robots-Tag": "none"})
+
+
+@router.post("/disclosures/{request_id}/attest")
+async def attest_page(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                      now: NowDep) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    answers, corrections = disclosure_review.answers_from_form(form)
+    role = _role(staff, form.get("role", ""))
+    attest.attest(session, ring, _engine(request), _actor(staff), request_id, role,
+                  form.get("document_sha256", ""), answers, corrections, now)
+    sent_back = disclosure.get_request(session, request_id).status != "in_review"
+    return _see_other(f"/console/disclosures/{request_id}?done={'sent_back' if sent_back else 'attested'}")
+
+
+@router.post("/disclosures/{request_id}/accept")
+def accept(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    acceptance.accept(session, _actor(staff), request_id, now)
+    return _see_other(f"/console/disclosures/{request_id}?done=accept#matches")
 
 
 def _role(staff: Principal, role: str) -> str:
@@ -428,24 +418,25 @@ def approve(request_id: int, request: Request, staff: StaffDep, session: Session
 
 
 @router.post("/disclosures/{request_id}/deny")
-def deny(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def deny(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
          role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
-    review.deny(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    review.deny(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now, ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=deny")
 
 
 @router.post("/disclosures/{request_id}/narrow")
-def narrow(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def narrow(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
            role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
            drop: Annotated[list[str] | None, Form()] = None) -> Response:
-    review.narrow(session, _actor(staff), request_id, _role(staff, role), _reason(reason), [], drop or [], now)
+    review.narrow(session, _actor(staff), request_id, _role(staff, role), _reason(reason), [], drop or [], now,
+                  ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=narrow")
 
 
 @router.post("/disclosures/{request_id}/ask")
-def ask(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
+def ask(request_id: int, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
         role: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
-    review.ask_information(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now)
+    review.ask_information(session, _actor(staff), request_id, _role(staff, role), _reason(reason), now, ring=ring)
     return _see_other(f"/console/disclosures/{request_id}?done=ask")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.disclosure import intake, release, review, samplepdf, service
+from safeslot.disclosure import attest, intake, release, review, samplepdf, service
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
@@ -93,8 +93,11 @@ def load(session: Session, settings: Settings, console: Console) -> None:
         court="U.S. District Court, District of Example", docket="1:27-mj-00001", signer_name="Hon. Judge Example",
         signer_type="judge", purpose="criminal", statutes=["18 U.S.C. 3117"],
     ), PDF, now)
-    review.approve(session, privacy, allowed.id, "privacy_officer", now)
-    review.approve(session, counsel, allowed.id, "counsel", now)
+    # Each reviewer checks the document field by field (issue 13), then approves.
+    for actor, role in ((privacy, "privacy_officer"), (counsel, "counsel")):
+        answers = dict.fromkeys(attest.fields_for(allowed, repo.subjects(session, allowed.id)), attest.MATCH)
+        attest.attest(session, ring, engine, actor, allowed.id, role, allowed.document_sha256, answers, {}, now)
+        review.approve(session, actor, allowed.id, role, now)
     made, _ = release.create(session, ring, release.load_signer(settings), allowed.id, now)
     console.print(
         f"Disclosure request {allowed.id}: a judicial warrant → approved by a privacy officer and counsel, "

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +99,21 @@ def _inspect(data: bytes, max_pages: int, scale: float) -> dict[str, Any]:
         return {"pages": pages, "text": text}
     except Exception:  # PDFium refused part of the file: it cannot be shown
         return {"problem": "unreadable"}
+    finally:
+        doc.close()
+
+
+def _text(data: bytes) -> list[str]:
+    doc = _open(data)
+    if isinstance(doc, str):
+        raise ValueError(doc)
+    try:
+        out = []
+        for index in range(len(doc)):
+            textpage = doc[index].get_textpage()
+            out.append(textpage.get_text_range().replace("\r\n", "\n"))
+            textpage.close()
+        return out
     finally:
         doc.close()
 
@@ -192,7 +208,7 @@ def _read(stream: Any, size: int, deadline: float) -> bytes:
 
 def _serve() -> None:  # pragma: no cover - runs in the worker process
     """The worker's loop: read a call, answer (True, value) or (False, message)."""
-    calls = {"inspect": _inspect, "render": _render}
+    calls: dict[str, Callable[..., Any]] = {"inspect": _inspect, "render": _render, "text": _text}
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         head = stdin.read(8)
@@ -247,6 +263,15 @@ def inspect(data: bytes, limits: DocumentLimits) -> DocumentFacts:
     if problem:
         raise DocumentRejected(REASONS[problem].format(max=limits.max_pages))
     return DocumentFacts(pages=int(found["pages"]), text=tuple(found["text"]))
+
+
+def page_text(data: bytes, limits: DocumentLimits) -> list[str]:
+    """The text PDFium extracts from each page (empty for a scanned image)."""
+    try:
+        text: list[str] = _timed(limits, "text", data)
+    except ValueError as exc:  # pragma: no cover - the document passed inspect at intake
+        raise DocumentRejected(REASONS["unreadable"]) from exc
+    return text
 
 
 def page_png(data: bytes, index: int, limits: DocumentLimits) -> bytes:

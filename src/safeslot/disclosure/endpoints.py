@@ -15,7 +15,18 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import accounting, holds, intake, policy_files, release, review, service, signatures
+from safeslot.disclosure import (
+    acceptance,
+    accounting,
+    attest,
+    holds,
+    intake,
+    policy_files,
+    release,
+    review,
+    service,
+    signatures,
+)
 from safeslot.disclosure.document import DocumentLimits
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import PolicyChange
@@ -27,6 +38,7 @@ from safeslot.disclosure.schemas import (
     Actor,
     AgreementIn,
     AnswerIn,
+    AttestationIn,
     HoldIn,
     NarrowIn,
     PolicyChangeIn,
@@ -47,7 +59,6 @@ from safeslot.identity import proposals
 from safeslot.identity.guard import PrincipalDep, require_passkey
 from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.service import Principal
-from safeslot.privacy import service as privacy
 from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
 
@@ -92,7 +103,8 @@ def _actor(session: Session, principal: Principal) -> Actor:
 
 def _out(request_: Request, session: Session, engine: PolicyEngine, request_id: int, now: dt.datetime) -> JSON:
     found = service.get_request(session, request_id)
-    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+    ring: KeyRing = request_.app.state.keyring
+    return JSON(service.view(session, engine, found, now, ring).model_dump(mode="json"))
 
 
 @router.post("/disclosure-requests", status_code=201, response_model=RequestOut,
@@ -131,25 +143,41 @@ def list_requests(session: SessionDep, engine: EngineDep, now: NowDep, principal
 
 @router.get("/disclosure-requests/{request_id}", response_model=RequestOut)
 def get_request(request_id: int, session: SessionDep, engine: EngineDep, now: NowDep,
-                principal: PrincipalDep) -> Response:
+                ring: RingDep, principal: PrincipalDep) -> Response:
     found = service.get_visible_request(session, _actor(session, principal), request_id)
-    return JSON(service.view(session, engine, found, now).model_dump(mode="json"))
+    return JSON(service.view(session, engine, found, now, ring).model_dump(mode="json"))
 
 
 @router.get("/disclosure-requests/{request_id}/explanation", summary="Why the policy decided as it did")
-def explain(request_id: int, session: SessionDep, engine: EngineDep, principal: PrincipalDep) -> Response:
+def explain(request_id: int, session: SessionDep, engine: EngineDep, ring: RingDep,
+            principal: PrincipalDep) -> Response:
     service.get_visible_request(session, _actor(session, principal), request_id)
-    return JSON({"lines": service.explain(session, engine, request_id)})
+    return JSON({"lines": service.explain(session, engine, request_id, ring)})
 
 
-@router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut])
+@router.post("/disclosure-requests/{request_id}/acceptance", response_model=RequestOut,
+             summary="Accept the request for review (not its registrar): its matches are shown from then on")
+def accept(request_id: int, request: Request, session: SessionDep, engine: EngineDep, now: NowDep,
+           principal: PrincipalDep) -> Response:
+    acceptance.accept(session, _actor(session, principal), request_id, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut],
+            summary="The matches: shown once a reviewer other than the registrar accepted the request; never to "
+            "the registrar; every read recorded")
 def subjects(request_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
-    service.get_request(session, request_id)
-    found = service.subjects_view(session, request_id)
-    # Invariant 8: a reviewer reading which records matched is a staff read of personal data.
-    privacy.record_access(session, principal, "appointment",
-                          [c.appointment_id for s in found for c in s.candidates], "disclosure_review", now)
+    found = acceptance.read_matches(session, principal, service.get_request(session, request_id), now)
     return JSON([s.model_dump(mode="json") for s in found])
+
+
+@router.post("/disclosure-requests/{request_id}/attestations", response_model=RequestOut,
+             summary="Check the typed metadata against the document, field by field; a mismatch sends it back")
+def attest_request(request_id: int, body: AttestationIn, request: Request, session: SessionDep, ring: RingDep,
+                   engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
+    attest.attest(session, ring, engine, _actor(session, principal), request_id, body.role, body.document_sha256,
+                  dict(body.fields), {str(k): v for k, v in body.corrections.items()}, now)
+    return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/approvals", response_model=RequestOut,
@@ -163,31 +191,31 @@ def approve(request_id: int, body: ReviewIn, request: Request, session: SessionD
 
 
 @router.post("/disclosure-requests/{request_id}/denial", response_model=RequestOut)
-def deny(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+def deny(request_id: int, body: ReasonIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
          now: NowDep, principal: PrincipalDep) -> Response:
-    review.deny(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    review.deny(session, _actor(session, principal), request_id, body.role, body.reason, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/narrowing", response_model=RequestOut)
-def narrow(request_id: int, body: NarrowIn, request: Request, session: SessionDep, engine: EngineDep,
+def narrow(request_id: int, body: NarrowIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
            now: NowDep, principal: PrincipalDep) -> Response:
     review.narrow(session, _actor(session, principal), request_id, body.role, body.reason, body.drop_subjects,
-                  [c.value for c in body.drop_categories], now)
+                  [c.value for c in body.drop_categories], now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/information-requests", response_model=RequestOut)
-def ask(request_id: int, body: ReasonIn, request: Request, session: SessionDep, engine: EngineDep,
+def ask(request_id: int, body: ReasonIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
         now: NowDep, principal: PrincipalDep) -> Response:
-    review.ask_information(session, _actor(session, principal), request_id, body.role, body.reason, now)
+    review.ask_information(session, _actor(session, principal), request_id, body.role, body.reason, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
 @router.post("/disclosure-requests/{request_id}/information", response_model=RequestOut)
-def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDep, engine: EngineDep,
+def answer(request_id: int, body: AnswerIn, request: Request, session: SessionDep, ring: RingDep, engine: EngineDep,
            now: NowDep, principal: PrincipalDep) -> Response:
-    review.provide_information(session, _actor(session, principal), request_id, body.answer, now)
+    review.provide_information(session, _actor(session, principal), request_id, body.answer, now, ring=ring)
     return _out(request, session, engine, request_id, now)
 
 
@@ -203,7 +231,8 @@ def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
             principal: PrincipalDep) -> Response:
     review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_id,
                          body.reason, now)
-    return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
+    views = acceptance.read_matches(session, principal, service.get_request(session, request_id), now, "counsel")
+    return JSON([s.model_dump(mode="json") for s in views])
 
 
 @router.get("/disclosure-requests/{request_id}/release", response_model=ReleaseOut,

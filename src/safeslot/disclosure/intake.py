@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook, signatures
+from safeslot.disclosure import logbook, sealed, signatures
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.document import DocumentLimits, DocumentRejected, inspect
 from safeslot.disclosure.errors import RequestRefused, StorageQuotaExceeded
@@ -154,7 +154,8 @@ def register(
         document_signature=(signature.status if signature else DocumentSignature.NONE).value,
         document_pages=pages,
         signature_signed_at=signature.signed_at if signature else None,
-        signature_signer_enc=ring.seal(signature.signer, "disclosure_request.signature_signer")
+        signature_signer_enc=ring.seal(signature.signer, "disclosure_request.signature_signer",
+                                       month=sealed.retention_month(now))
         if signature and signature.signer else None,
         emergency_justification=meta.emergency_justification,
         deadline=meta.deadline,
@@ -162,6 +163,12 @@ def register(
         document_sha256=hashlib.sha256(document).hexdigest(),
         received_at=now,
     )
+    # Issue 13: the document and every typed free text are sealed at rest.
+    sealed.seal_request(ring, request, document, {
+        "issuer": meta.issuer, "court": meta.court, "docket": meta.docket, "signer_name": meta.signer_name,
+        "statutes": list(meta.statutes), "nda_authority": nda.authority if nda else None,
+        "emergency_justification": meta.emergency_justification,
+    })
     session.add(request)
     session.flush()
     for subject in meta.subjects:

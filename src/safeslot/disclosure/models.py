@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safeslot.chain import Chained
 from safeslot.db import Base, UTCDateTime
 
 
@@ -54,9 +55,15 @@ class DisclosureRequest(Base):
     document_pages: Mapped[int] = mapped_column(Integer, default=0)
     signature_signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     signature_signer_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Facts a reviewer corrected against the document (instrument_type, signer_type, purpose):
+    # the policy is decided on these, not on what the requester typed (attest.py).
+    attested_facts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     emergency_justification: Mapped[str | None] = mapped_column(Text)
     deadline: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    document: Mapped[bytes] = mapped_column(LargeBinary)
+    document: Mapped[bytes] = mapped_column(LargeBinary)  # sealed (sealed.py) when typed_enc is set
+    # The typed free text (issuer, court, docket, signer, statutes, NDO authority, emergency
+    # justification) as sealed JSON; the plain columns then hold only markers (sealed.py).
+    typed_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     document_sha256: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     policy_set_hash: Mapped[str | None] = mapped_column(String(64))
@@ -65,6 +72,10 @@ class DisclosureRequest(Base):
     decision_log_index: Mapped[int | None] = mapped_column(Integer)
     info_request: Mapped[str | None] = mapped_column(Text)
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # A reviewer other than the registrar took the request up (disclosure/acceptance.py): only then
+    # may reviewers see its matches (issue 12).
+    accepted_by: Mapped[int | None] = mapped_column(Integer)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class RequestSubject(Base):
@@ -121,6 +132,28 @@ class ReviewAction(Base):
     void: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Attestation(Base):
+    """One reviewer's check of the typed metadata against the document, field by field.
+
+    `fields` maps each field (attest.fields_for) to "match" or "mismatch"; `corrections`
+    holds what the document shows for an enumerated field that did not match. It is bound to
+    the document's SHA-256; an answer from the requester or a new decision voids it.
+    """
+
+    __tablename__ = "disclosure_attestation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_request.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(24))
+    reviewer: Mapped[str] = mapped_column(String(32))  # the pseudonym the log names
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    corrections: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Release(Base):
     """A minimised package, sealed at rest, downloadable once by the requester."""
 
@@ -141,8 +174,10 @@ class Release(Base):
     log_index: Mapped[int] = mapped_column(Integer)
 
 
-class AccountingEntry(Base):
-    """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person."""
+class AccountingEntry(Chained, Base):
+    """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person.
+
+    Append-only and hash-chained (safeslot/chain.py; invariant 9): kept at least 5 years, unchanged."""
 
     __tablename__ = "disclosure_accounting"
 

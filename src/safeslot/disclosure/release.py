@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.disclosure import logbook, notices
+from safeslot.disclosure import logbook, notices, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import LogUnavailable, PackageGone, ReleaseNotReady, ReviewerNotAllowed
 from safeslot.disclosure.models import AccountingCode, AccountingEntry, DisclosureRequest, Release, RequestSubject
@@ -126,7 +126,8 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
         raise ReleaseNotReady("The matched records no longer exist (purged); nothing can be released.")
     package = _canonical({
         "request_id": request.id, "agency": request.agency, "instrument_type": request.instrument_type,
-        "docket": request.docket, "categories": categories, "generated_at": now.isoformat(), "people": people,
+        "docket": sealed.typed(ring, request).get("docket"),
+        "categories": categories, "generated_at": now.isoformat(), "people": people,
     })
     package_sha256 = hashlib.sha256(package).hexdigest()
     expires_at = now + LINK_LIFETIME

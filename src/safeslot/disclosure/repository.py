@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure.models import (
     AccountingCode,
     AccountingEntry,
+    Attestation,
     CategoryDecisionRow,
     DisclosureNotice,
     DisclosureRequest,
@@ -55,6 +56,19 @@ def reviews(session: Session, request_id: int) -> Sequence[ReviewAction]:
     return session.scalars(
         select(ReviewAction).where(ReviewAction.request_id == request_id).order_by(ReviewAction.id)
     ).all()
+
+
+def attestations(session: Session, request_id: int) -> Sequence[Attestation]:
+    return session.scalars(
+        select(Attestation).where(Attestation.request_id == request_id).order_by(Attestation.id)
+    ).all()
+
+
+def delete_decisions(session: Session, request_id: int) -> None:
+    """Drop a request's per-category answers before it is decided again (the log keeps both)."""
+    for row in decisions(session, request_id):
+        session.delete(row)
+    session.flush()
 
 
 def release_for(session: Session, request_id: int) -> Release | None:

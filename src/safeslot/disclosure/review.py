@@ -14,8 +14,9 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import attest, logbook, sealed
 from safeslot.disclosure import repository as repo
+from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
@@ -23,11 +24,13 @@ from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
 from safeslot.errors import Conflict, InvalidInput
 from safeslot.identity import grants as identity_grants
+from safeslot.privacy.crypto import KeyRing
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
 
-def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> DisclosureRequest:
+def _reviewable(session: Session, actor: Actor, request_id: int, role: str,
+                now: dt.datetime | None = None) -> DisclosureRequest:
     if role not in REVIEW_ROLES:
         raise ReviewerNotAllowed("Review as 'privacy_officer' or 'counsel'.")
     if actor.kind != "staff" or role not in actor.roles:
@@ -37,6 +40,8 @@ def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> D
         raise ReviewerNotAllowed("You registered this request, so someone else must review it.")
     if request.status not in ("in_review", "info_requested"):
         raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for review.")
+    if now is not None:
+        mark_accepted(session, request, actor.id, role, now)  # a reviewer who acts has taken it up
     return request
 
 
@@ -44,10 +49,18 @@ LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask
                   "resolve_match": "resolve_match"}
 
 
+def _seal(ring: KeyRing | None, request: DisclosureRequest, text: str | None, context: str) -> str | None:
+    """A reviewer's or requester's free text, sealed at rest when the caller has the key ring
+    (issue 13; every HTTP and console path passes it)."""
+    if ring is None or text is None:
+        return text
+    return sealed.seal_text(ring, text, context, sealed.month_of(request))
+
+
 def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, action: str,
-         reason: str | None, now: dt.datetime, **logged: object) -> None:
+         reason: str | None, now: dt.datetime, ring: KeyRing | None = None, **logged: object) -> None:
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role=role, action=action,
-                             reason=reason, at=now, void=False))
+                             reason=_seal(ring, request, reason, "disclosure_review.reason"), at=now, void=False))
     if action in LOGGED_ACTIONS:
         # The role, never the person or the reason's text (which may name people).
         logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now),
@@ -55,7 +68,7 @@ def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, 
                                  **logged}, now)
 
 
-def _void_approvals(session: Session, request: DisclosureRequest) -> None:
+def void_approvals(session: Session, request: DisclosureRequest) -> None:
     for act in repo.reviews(session, request.id):
         if act.action == "approve":
             act.void = True
@@ -68,11 +81,15 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     # Issue 12: the role must have been approved by a second person and passed its cooling-off.
     identity_grants.require_reviewer(session, actor.id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
+    attested = attest.standing(session, request, actor.id, role)
+    if attested is None:
+        # Issue 13: a reviewer judges the document, not what was typed.
+        raise Conflict("Check the document field by field first (attest); then approve.")
     if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
         # Approvals are for the scope that will leave: counsel settles who is who first.
         raise Conflict("A named person matches several people's records; counsel must resolve the match first.")
@@ -82,7 +99,7 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
         raise ReviewerNotAllowed("You already approved this request; the second approval must come from someone else.")
     if role in standing:
         raise Conflict(f"A {role} already approved this request; the other role must approve now.")
-    _act(session, request, actor, role, "approve", None, now)
+    _act(session, request, actor, role, "approve", None, now, attestation=attest.log_view(attested))
     session.flush()
     standing[role] = actor.id
     if all(r in standing for r in REVIEW_ROLES):
@@ -91,24 +108,26 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
     return False
 
 
-def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime) -> None:
-    request = _reviewable(session, actor, request_id, role)
-    _act(session, request, actor, role, "deny", reason, now)
+def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime,
+         ring: KeyRing | None = None) -> None:
+    request = _reviewable(session, actor, request_id, role, now)
+    _act(session, request, actor, role, "deny", reason, now, ring)
     request.status = "denied"
     request.closed_reason = "Denied by a reviewer."
     session.flush()
 
 
 def ask_information(session: Session, actor: Actor, request_id: int, role: str, question: str,
-                    now: dt.datetime) -> None:
-    request = _reviewable(session, actor, request_id, role)
-    _act(session, request, actor, role, "ask_information", question, now)
+                    now: dt.datetime, ring: KeyRing | None = None) -> None:
+    request = _reviewable(session, actor, request_id, role, now)
+    _act(session, request, actor, role, "ask_information", question, now, ring)
     request.status = "info_requested"
-    request.info_request = question
+    request.info_request = _seal(ring, request, question, "disclosure_request.info_request")
     session.flush()
 
 
-def provide_information(session: Session, actor: Actor, request_id: int, answer: str, now: dt.datetime) -> None:
+def provide_information(session: Session, actor: Actor, request_id: int, answer: str, now: dt.datetime,
+                        ring: KeyRing | None = None) -> None:
     """The requester answers; review starts again and earlier approvals are void."""
     request = get_request(session, request_id, for_update=True)
     if actor.kind != "official" or actor.agency != request.agency:
@@ -116,17 +135,21 @@ def provide_information(session: Session, actor: Actor, request_id: int, answer:
     if request.status != "info_requested":
         raise RequestNotReviewable("No question is waiting for an answer on this request.")
     session.add(ReviewAction(request_id=request.id, staff_id=actor.id, role="requester", action="answer",
-                             reason=answer, at=now, void=False))
-    _void_approvals(session, request)
+                             reason=_seal(ring, request, answer, "disclosure_review.reason"), at=now,
+                             void=False))
+    void_approvals(session, request)
+    attest.void_all(session, request.id)
     request.status = "in_review"
     request.info_request = None
     session.flush()
 
 
 def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: str,
-           drop_subjects: list[int], drop_categories: list[str], now: dt.datetime) -> None:
+           drop_subjects: list[int], drop_categories: list[str], now: dt.datetime,
+           ring: KeyRing | None = None) -> None:
     """Drop people or categories from the scope, with a reason. Never widens."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
+    stored_reason = _seal(ring, request, reason, "disclosure_decision.dropped_reason")
     if not drop_subjects and not drop_categories:
         raise InvalidInput("Name the subjects or categories to drop.")
     subjects = {s.id: s for s in repo.subjects(session, request.id)}
@@ -135,16 +158,16 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
             raise InvalidInput(f"Subject {subject_id} is not part of this request.")
         subjects[subject_id].status = "dropped"
         subjects[subject_id].appointment_ids = []
-        subjects[subject_id].dropped_reason = reason
+        subjects[subject_id].dropped_reason = stored_reason
     rows = {r.category: r for r in repo.decisions(session, request.id)}
     for category in drop_categories:
         if category not in rows:
             raise InvalidInput(f"Category {category} was not requested.")
-        rows[category].dropped_reason = reason
-    _void_approvals(session, request)
+        rows[category].dropped_reason = stored_reason
+    void_approvals(session, request)
     left_people = [s for s in subjects.values() if s.status != "dropped"]
     left_categories = [r for r in rows.values() if r.outcome != Outcome.DENY and not r.dropped_reason]
-    _act(session, request, actor, role, "narrow", reason, now,
+    _act(session, request, actor, role, "narrow", reason, now, ring,
          categories=[r.category for r in left_categories], subjects=len(left_people))
     if not left_people or not left_categories:
         request.status = "denied"
@@ -165,7 +188,7 @@ def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: i
     reason `no_candidate_matches_document`): then nobody is included for that name. People are
     never merged, so exactly one booking can be chosen. The log gets the number of candidates
     and the reason, never which booking or who."""
-    request = _reviewable(session, actor, request_id, "counsel")
+    request = _reviewable(session, actor, request_id, "counsel", now)
     subject = next((s for s in repo.subjects(session, request.id) if s.id == subject_id), None)
     if subject is None or subject.status != "ambiguous":
         raise Conflict("Only an ambiguous match of this request can be resolved.")

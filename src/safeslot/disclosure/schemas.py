@@ -110,6 +110,11 @@ class RequestOut(BaseModel):
     deadline: dt.datetime | None
     overdue: bool
     log_index: int | None
+    document_pages: int = 0
+    document_signature: str = "none"
+    attestation_fields: list[str] = Field(
+        default_factory=list, description="What each reviewer must check against the document before approving.")
+    info_request: str | None = None
 
 
 ReviewRole = Literal["privacy_officer", "counsel"]
@@ -119,6 +124,20 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: ReviewRole = Field(description="The role you review in; one person approves once per request.")
+
+
+class AttestationIn(BaseModel):
+    """A reviewer's check of the typed metadata against the document (issue 13)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: ReviewRole
+    document_sha256: str = Field(pattern="^[0-9a-f]{64}$",
+                                 description="The SHA-256 of the document you checked (from the request).")
+    fields: dict[str, Literal["match", "mismatch"]] = Field(
+        max_length=1100, description="Every field listed in the request's attestation_fields: match or mismatch.")
+    corrections: dict[Literal["instrument_type", "signer_type", "purpose"], str] = Field(
+        default_factory=dict, description="For a mismatched enumerated field: what the document shows.")
 
 
 class ReasonIn(BaseModel):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import logbook, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import RequestNotFound, ReviewerNotAllowed
 from safeslot.disclosure.models import (
@@ -51,6 +51,7 @@ from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 
 OPEN_STATES = frozenset({"received", "in_review", "info_requested", "approved"})
+_DROPPED = "disclosure_decision.dropped_reason"
 
 
 def get_request(session: Session, request_id: int, *, for_update: bool = False) -> DisclosureRequest:
@@ -111,10 +112,12 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
     holds = repo.active_holds(session, now)
     categories = tuple(Category(c) for c in request.categories)
     people = [s for s in repo.subjects(session, request.id) if s.status != "dropped"]
+    # What reviewers saw in the document wins over what was typed (attest.py).
+    attested = request.attested_facts or {}
     return RequestFacts(
-        instrument_type=InstrumentType(request.instrument_type),
-        signer_type=SignerType(request.signer_type),
-        purpose=Purpose(request.purpose),
+        instrument_type=InstrumentType(attested.get("instrument_type", request.instrument_type)),
+        signer_type=SignerType(attested.get("signer_type", request.signer_type)),
+        purpose=Purpose(attested.get("purpose", request.purpose)),
         agency=request.agency,
         categories=categories,
         named_categories=frozenset(categories),
@@ -136,10 +139,12 @@ def facts_for(session: Session, request: DisclosureRequest, now: dt.datetime) ->
 
 
 def decide(
-    session: Session, ring: KeyRing, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime
+    session: Session, ring: KeyRing, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime,
+    stage: str | None = None,
 ) -> Decision:
     """Decide every category, store the answers with the request and log them in the same
-    transaction (invariant 4). Subjects are matched only when something may go forward."""
+    transaction (invariant 4). Subjects are matched only when something may go forward.
+    `stage` "attestation": decided again on the facts reviewers attested (attest.py)."""
     decision = engine.decide(facts_for(session, request, now))
     for decided in decision.categories:
         session.add(
@@ -178,6 +183,7 @@ def decide(
             "profile": decision.profile,
             "categories": [{"category": d.category, "outcome": d.outcome.value, "policies": list(d.policy_ids)}
                            for d in decision.categories],
+            **({"stage": stage} if stage else {}),
         },
         now,
     )
@@ -194,7 +200,7 @@ def stored_decision(session: Session, request: DisclosureRequest) -> Decision:
     )
 
 
-def explain(session: Session, engine: PolicyEngine, request_id: int) -> list[str]:
+def explain(session: Session, engine: PolicyEngine, request_id: int, ring: KeyRing | None = None) -> list[str]:
     """Why the request was decided as it was, in words, one line per category."""
     request = get_request(session, request_id)
     if request.policy_set_hash is None:
@@ -208,7 +214,8 @@ def explain(session: Session, engine: PolicyEngine, request_id: int) -> list[str
             "(decided by an earlier policy set; the current one holds other wording)."
             for d in decision.categories
         ]
-    narrowed = {r.category: r.dropped_reason for r in repo.decisions(session, request.id) if r.dropped_reason}
+    narrowed = {r.category: sealed.open_text(ring, r.dropped_reason, "disclosure_decision.dropped_reason")
+                for r in repo.decisions(session, request.id) if r.dropped_reason}
     lines += [f"{c}: removed by a reviewer: {why}" for c, why in narrowed.items()]
     return [f"Request {request.id} ({request.instrument_type}, policy set {decision.policy_set_hash[:12]}):", *lines]
 
@@ -266,7 +273,15 @@ def candidate_counts(subjects: Sequence[RequestSubject]) -> list[int]:
 # --- what callers see ----------------------------------------------------------------
 
 
-def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime) -> RequestOut:
+def attestation_fields(request: DisclosureRequest, subjects: Sequence[RequestSubject]) -> list[str]:
+    from safeslot.disclosure.attest import fields_for  # attest builds on this module
+
+    return fields_for(request, subjects)
+
+
+
+def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now: dt.datetime,
+         ring: KeyRing | None = None) -> RequestOut:
     """The request as the requester and reviewers see it: no subject's name, ever."""
     reasons = {}
     for policy_id, info in engine.policies.items():
@@ -289,13 +304,18 @@ def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now
                 outcome="deny" if r.dropped_reason else r.outcome,
                 policy_ids=list(r.policy_ids),
                 reasons=[reasons.get(p, p) for p in r.policy_ids]
-                + ([f"Removed by a reviewer: {r.dropped_reason}"] if r.dropped_reason else []),
+                + ([f"Removed by a reviewer: {sealed.open_text(ring, r.dropped_reason, _DROPPED)}"]
+                   if r.dropped_reason else []),
             )
             for r in rows
         ],
         deadline=request.deadline,
         overdue=bool(request.deadline and now > request.deadline and request.status in OPEN_STATES),
         log_index=request.decision_log_index,
+        document_pages=request.document_pages or 0,
+        document_signature=request.document_signature or "none",
+        attestation_fields=attestation_fields(request, repo.subjects(session, request.id)),
+        info_request=sealed.open_text(ring, request.info_request, "disclosure_request.info_request"),
     )
 
 

@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -148,6 +148,15 @@ def recover(session: Session, ctx: Context, kinds: Iterable[str] | None = None) 
     return [m.id for m in found]
 
 
+def prune(session: Session, before: dt.datetime) -> int:
+    """Finished messages (sent, cancelled, dead) queued before ``before`` are deleted: kept no longer than the
+    appointments they were about (``retention.appointment_days``)."""
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_([SENT, CANCELLED, DEAD]),
+                                                         OutboxMessage.created_at < before)
+                             .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def claim(session: Session, now: dt.datetime, limit: int, kinds: Iterable[str] | None = None) -> list[int]:
     """Take up to ``limit`` due messages for this worker (committed by the caller before sending)."""
     query = (select(OutboxMessage.id)
@@ -210,6 +219,7 @@ def drain(transaction: Transaction, router: Router, ring: KeyRing, settings: Set
         ctx = Context(ring, settings, clock(), public_url)
         for message_id in recover(session, ctx, kinds):
             tally.count(str(session.get(OutboxMessage, message_id).kind), "interrupted")  # type: ignore[union-attr]
+        prune(session, ctx.now - dt.timedelta(days=settings.retention.appointment_days))
         if produce:
             for producer in PRODUCERS:
                 producer(session, ctx)

@@ -7,11 +7,14 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safeslot.chain import Chained
 from safeslot.db import Base, UTCDateTime
 
 
-class AccessRecord(Base):
-    """One staff read of one person's record (DESIGN.md invariant 8): who, what, why, when."""
+class AccessRecord(Chained, Base):
+    """One staff read of one person's record (DESIGN.md invariant 8): who, what, why, when.
+
+    Append-only and hash-chained (safeslot/chain.py; invariant 9)."""
 
     __tablename__ = "access_record"
     __table_args__ = (Index("ix_access_record_staff_at", "staff_id", "at"), Index("ix_access_record_at", "at"))
@@ -21,10 +24,16 @@ class AccessRecord(Base):
     record_id: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The role the reader acted in and their office, kept as they were at the time of the read: the
+    # person sees "a clerk at Central office", never a name (issue 12). Null on records from before.
+    role: Mapped[str | None] = mapped_column(String(32))
+    office_id: Mapped[int | None] = mapped_column(Integer)
+    # Why: a name look-up's reason from a fixed list (privacy/reads.py), or "request <id>" for counsel.
+    reason: Mapped[str | None] = mapped_column(String(64))
 
 
-class AccessAlert(Base):
-    """A bulk or unusual read, for auditors."""
+class AccessAlert(Chained, Base):
+    """A bulk or unusual read, for auditors. Append-only and hash-chained (safeslot/chain.py)."""
 
     __tablename__ = "access_alert"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -208,22 +208,10 @@ def list_unassigned(
 ) -> list[UnassignedOut]:
     """Visits still to come that no one can serve since a staff change: call or write to each person to
     move or cancel their visit. Shown to the office's supervisor only; each person read is access-logged."""
-    from safeslot.privacy import service as privacy
-
     found = _own_office(session, office, staff)
-    rows = service.unassigned(session, found, now)
-    privacy.record_access(session, staff, "appointment", [a.id for a in rows], "front_desk", now)
-    tz = service.zone(found.timezone)
-    slugs = {s.id: s.slug for s in service.list_services(session, found)}
-    return [
-        UnassignedOut(
-            code=service.format_code(a.code), starts_at=a.starts_at.astimezone(tz), ends_at=a.ends_at.astimezone(tz),
-            service=slugs.get(a.service_id, ""), language=a.language,
-            name=ring.open(a.name_enc, "appointment.name"),
-            contact=ring.open(a.contact_enc, "appointment.contact") if a.contact_enc else None,
-        )
-        for a in rows
-    ]
+    return [UnassignedOut(code=p.code, starts_at=p.starts_at, ends_at=p.ends_at, service=p.service,
+                          language=p.language, name=p.name, contact=p.contact)
+            for p in service.people_to_contact(session, ring, staff, found, now)]
 
 
 @router.get("/hours", response_model=list[HoursOut])

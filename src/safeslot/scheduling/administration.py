@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from safeslot.errors import InvalidInput
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
 from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
@@ -24,8 +26,11 @@ from safeslot.scheduling.models import (
     WeeklyHours,
 )
 from safeslot.scheduling.offices import get_service, office_item
-from safeslot.scheduling.rules import BASE_LANGUAGE, day_lock_key, interpreter_language, valid_zone
+from safeslot.scheduling.rules import BASE_LANGUAGE, format_code, interpreter_language, lock_keys, valid_zone, zone
 from safeslot.scheduling.slots import generate_slots
+
+if TYPE_CHECKING:
+    from safeslot.identity.service import Principal
 
 
 def add_office(session: Session, slug: str, name: str, address: str, timezone: str) -> Office:
@@ -200,7 +205,7 @@ def reassign(
     appointments = repo.holding_appointments(session, office.id, now, staff_ids)
     if not appointments:
         return done
-    repo.lock_days(session, [day_lock_key(office.id, a.starts_at, office.timezone) for a in appointments])
+    repo.take_locks(session, [k for a in appointments for k in lock_keys(office.id, a.starts_at, a.ends_at)])
     people = people_of(session, office.id)
     by_id = {p.id: p for p in people}
     slugs = {s.id: s.slug for s in repo.services(session, office.id)}
@@ -235,3 +240,39 @@ def reassign(
 def unassigned(session: Session, office: Office, now: dt.datetime) -> Sequence[Appointment]:
     """Visits still to come that no one serves (their staff left or changed and no one else was free)."""
     return [a for a in repo.holding_appointments(session, office.id, now, staff_ids=()) if a.staff_id is None]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonToContact:
+    """An unassigned visit as its office's supervisor sees it: who to call or write to, and about what."""
+
+    code: str
+    starts_at: dt.datetime  # office local time
+    ends_at: dt.datetime
+    service: str  # slug
+    language: str | None
+    name: str
+    contact: str | None  # "phone:…" or "email:…", when the person gave one (for reminders)
+
+
+def people_to_contact(
+    session: Session, ring: KeyRing, supervisor: Principal, office: Office, now: dt.datetime
+) -> list[PersonToContact]:
+    """The unassigned visits with the people's names and contacts, for the office's supervisor only;
+    each person read is written to the access log (privacy, purpose front_desk)."""
+    from safeslot.identity.service import ensure_office
+    from safeslot.privacy import service as privacy
+
+    ensure_office(supervisor, office.id)
+    rows = unassigned(session, office, now)
+    privacy.record_access(session, supervisor, "appointment", [a.id for a in rows], "front_desk", now)
+    tz = zone(office.timezone)
+    slugs = {s.id: s.slug for s in repo.services(session, office.id)}
+    return [
+        PersonToContact(
+            code=format_code(a.code), starts_at=a.starts_at.astimezone(tz), ends_at=a.ends_at.astimezone(tz),
+            service=slugs.get(a.service_id, ""), language=a.language, name=ring.open(a.name_enc, "appointment.name"),
+            contact=ring.open(a.contact_enc, "appointment.contact") if a.contact_enc else None,
+        )
+        for a in rows
+    ]

@@ -3,7 +3,7 @@
 The choice itself is pure (``candidates``, ``choose``, ``count_free``): the sync
 path, the PostgreSQL fast path's SQL (fastpath.BOOK_SQL) and the slot search all
 follow it. The database functions at the end read who is free and hold people;
-callers take the day lock (repository.lock_days) first.
+callers take the visit's locks (rules.lock_keys, repository.take_locks) first.
 
 Preference, so that the people who can do the most stay free longest:
 - servers: one who speaks the visit's language first (no interpreter needed),
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.models import Office, Staff
-from safeslot.scheduling.rules import day_lock_key, interpreter_language, units
+from safeslot.scheduling.rules import interpreter_language, lock_keys, units
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,9 +128,9 @@ def find_free_staff(
     """A free qualified staff member (and interpreter) for [start, end), or None.
 
     For other domains (e.g. a walk-in queue): call it, then ``hold_people`` in the same
-    transaction; the day lock taken here is held until that transaction ends, so no one
+    transaction; the locks taken here is held until that transaction ends, so no one
     else can take the person in between.
     """
-    repo.lock_days(session, [day_lock_key(office.id, start, office.timezone)])
+    repo.take_locks(session, lock_keys(office.id, start, end))
     c = candidates(people_of(session, office.id), service, language)
     return choose(c, repo.busy_staff(session, office.id, start, end))

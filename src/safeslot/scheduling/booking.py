@@ -1,7 +1,7 @@
 """Booking, and managing a booking by its code: move, cancel, the visit's status.
 
 Every function takes the caller's session and never commits. A booking is a
-plan (plan.py) executed here: take the day lock, check the start is on the
+plan (plan.py) executed here: take the visit's locks, check the start is on the
 grid and open, read who is busy, choose the people, insert the appointment and
 one hold per person per 15-minute unit. The holds' primary key refuses a person
 in two visits at once; when a step refuses, the service raises and the session
@@ -37,7 +37,7 @@ from safeslot.scheduling.rules import (
     STAFF_TRANSITIONS,
     check_window,
     data_key_month,
-    day_lock_key,
+    lock_keys,
     new_code,
     normalise_code,
     zone,
@@ -66,15 +66,17 @@ def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> 
 
 
 def lock_booking_day(session: Session, data: BookingIn) -> None:
-    """Take the day lock a booking will need before its Idempotency-Key is claimed, as the fast path
-    does (lock, then claim): the two paths take their locks in one order. No office, no lock."""
+    """Take the locks a booking will need before its Idempotency-Key is claimed, as the fast path
+    does (lock, then claim): the two paths take their locks in one order. No office or service, no lock."""
     office = repo.office_by_slug(session, data.office)
-    if office is not None:
-        try:
-            key = day_lock_key(office.id, data.starts_at, office.timezone)
-        except (OverflowError, ValueError):
-            return  # a time out of range: refused later, with no lock needed
-        repo.lock_days(session, [key])
+    found = repo.service_by_slug(session, office.id, data.service) if office is not None else None
+    if office is None or found is None:
+        return
+    try:
+        keys = lock_keys(office.id, data.starts_at, data.starts_at + dt.timedelta(minutes=found.duration_minutes))
+    except (OverflowError, ValueError):
+        return  # a time out of range: refused later, with no lock needed
+    repo.take_locks(session, keys)
 
 
 def _refuse(session: Session, plan: BookingPlan, reason: str, office: Office, service: Service) -> Exception:
@@ -90,7 +92,7 @@ def _refuse(session: Session, plan: BookingPlan, reason: str, office: Office, se
 
 def execute(session: Session, plan: BookingPlan) -> Appointment:
     """Execute a booking plan in the caller's transaction, or raise the refusal with the nearest free times."""
-    repo.lock_days(session, [plan.lock_key])
+    repo.take_locks(session, plan.lock_keys)
     office = session.get(Office, plan.office.id)
     service = session.get(Service, plan.service.id)
     assert office is not None and service is not None
@@ -143,7 +145,7 @@ def reschedule(session: Session, ring: KeyRing, code: str, starts_at: dt.datetim
     service = session.get(Service, appointment.service_id)
     assert office is not None and service is not None
     end = start + dt.timedelta(minutes=service.duration_minutes)
-    repo.lock_days(session, [day_lock_key(office.id, start, office.timezone)])
+    repo.take_locks(session, lock_keys(office.id, start, end))
     slot = repo.slot_at(session, service.id, start)
     c = candidates(people_of(session, office.id), service.slug, appointment.language)
     if slot is None or slot.booked >= slot.capacity:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -201,11 +201,19 @@ def cancel(code: str, session: SessionDep, now: NowDep) -> AppointmentOut:
 
 @router.post("/appointments/{code}/status", response_model=AppointmentOut, responses=PROBLEMS)
 def change_status(
-    code: str, body: StatusChangeIn, session: SessionDep, now: NowDep,
+    request: Request, code: str, body: StatusChangeIn, session: SessionDep, now: NowDep,
     staff: Annotated[Principal, Depends(current_staff)],
 ) -> AppointmentOut:
     """Staff: check in, fulfilled, no-show (a clerk of the appointment's office; identity/authz.py)."""
     from safeslot.identity.service import ensure_office
 
-    ensure_office(staff, service.get_by_code(session, code).office_id)
+    appointment = service.get_by_code(session, code)
+    ensure_office(staff, appointment.office_id)
+    office = session.get(Office, appointment.office_id)
+    if body.status == "checked-in" and appointment.status == "booked" and office is not None:
+        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
+        from safeslot.scheduling.queue import service as queue
+
+        queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue, by_clerk=True)
+        return appointment_out(session, service.get_by_code(session, code))
     return appointment_out(session, service.set_status(session, code, body.status, now))

@@ -14,9 +14,10 @@ are re-checked against the staff table (active, service, language), so a stale
 cache can never assign someone who left; the holds' primary key refuses any
 double in the database itself.
 
-Group commit: each writer takes up to ``BATCH`` queued plans, sorts them by day
-lock key, takes the day locks in that order in one statement (so batches of
-several workers and the sync path, which locks the same way, cannot deadlock),
+Group commit: each writer takes up to ``BATCH`` queued plans, takes all their
+locks (``rules.lock_keys``: office and hour) in ascending order in one statement
+(so batches of several workers and the sync path, which locks the same way,
+cannot deadlock),
 runs one statement per booking and one COMMIT; answers go out after the COMMIT.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
@@ -57,7 +58,7 @@ from safeslot import metrics
 from safeslot.config import Environment, Settings
 from safeslot.errors import DomainError, problem_body, status_for
 from safeslot.privacy.crypto import KeyRing
-from safeslot.scheduling.assignment import Person
+from safeslot.scheduling.assignment import Candidates, Person, candidates
 from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH, request_hash
 from safeslot.scheduling.plan import (
@@ -191,6 +192,14 @@ class OfficeCache:
     services: dict[str, ServiceFacts]
     people: list[Person]
     fetched: float = field(default_factory=time.monotonic)
+    asked: dict[tuple[str, str | None], Candidates] = field(default_factory=dict)
+
+    def candidates(self, service: str, language: str | None) -> Candidates:
+        """assignment.candidates for these people, computed once per service and language."""
+        found = self.asked.get((service, language))
+        if found is None:
+            found = self.asked[(service, language)] = candidates(self.people, service, language)
+        return found
 
 
 class LookupFailed(Exception):
@@ -238,7 +247,7 @@ class FastBooking:
         self.lookup: asyncpg.Connection | None = None
         self.lookup_lock = asyncio.Lock()
         self.offices: dict[str, OfficeCache] = {}
-        self.nearest: dict[tuple[int, dt.datetime, str | None], tuple[float, list[str]]] = {}
+        self.nearest: dict[tuple[int, dt.datetime, str | None], tuple[float, asyncio.Future[list[str]]]] = {}
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
 
     @property
@@ -305,11 +314,31 @@ class FastBooking:
             return entry
 
     async def _nearest(self, plan: BookingPlan) -> list[str]:
-        """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start."""
+        """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start,
+        computed once however many refusals of that start wait for it."""
         key = (plan.service.id, plan.start, plan.candidates.language)
         cached = self.nearest.get(key)
         if cached is not None and time.monotonic() - cached[0] < NEAREST_TTL:
-            return cached[1]
+            return await asyncio.shield(cached[1])
+        if len(self.nearest) > 10_000:
+            self.nearest.clear()
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self.nearest[key] = (time.monotonic(), future)
+        try:
+            found = await self._find_nearest(plan)
+        except Exception as exc:
+            self.nearest.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters get it, no "never retrieved" warning
+            raise
+        except BaseException:
+            self.nearest.pop(key, None)
+            future.cancel()
+            raise
+        future.set_result(found)
+        return found
+
+    async def _find_nearest(self, plan: BookingPlan) -> list[str]:
         around, now = plan.start, plan.now
         async with self.lookup_lock:
             rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
@@ -320,11 +349,7 @@ class FastBooking:
                 holds = [(r["staff_id"], r["starts_at"]) for r in await self._query(
                     HOLDS_SQL, plan.office.id, starts[0], starts[-1] + dt.timedelta(minutes=plan.service.minutes))]
         free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
-        found = alternatives(pick_nearest(free, around), plan.office.timezone)
-        if len(self.nearest) > 10_000:
-            self.nearest.clear()
-        self.nearest[key] = (time.monotonic(), found)
-        return found
+        return alternatives(pick_nearest(free, around), plan.office.timezone)
 
     # -- request side -------------------------------------------------------------------------------
     async def book(self, body: bytes, key: str | None) -> Result | None:
@@ -343,7 +368,7 @@ class FastBooking:
             return None
         try:
             plan = plan_booking(data, office.facts, service, office.people, self.clock(), new_code(), self.ring,
-                                seal=self.seal)
+                                seal=self.seal, prepared=office.candidates(service.slug, data.language))
         except DomainError:
             return None  # the sync path answers with the same rule's words
         answer = orjson.dumps(plan.answer)
@@ -416,13 +441,13 @@ class FastBooking:
     async def _commit(self, conn: asyncpg.Connection, batch: list[Booking]) -> bool:
         """Run a batch in one transaction and settle every booking in it; False if the connection was lost."""
         live = sorted((b for b in batch if not b.abandoned),
-                      key=lambda b: (b.plan.lock_key, b.plan.start, b.plan.service.id))
+                      key=lambda b: (b.plan.lock_keys, b.plan.start, b.plan.service.id))
         for b in batch:
             if b.abandoned:
                 _settle(b.done, None)
         if not live:
             return True
-        keys = ",".join(str(k) for k in sorted({b.plan.lock_key for b in live}))
+        keys = ",".join(str(k) for k in sorted({k for b in live for k in b.plan.lock_keys}))
         begin = f"BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k"
         for _ in range(RETRIES):
             try:

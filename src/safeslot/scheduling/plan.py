@@ -2,7 +2,7 @@
 
 ``plan_booking`` checks the request against the rules (booking window, the
 contact rule), and computes the confirmation code, the times and 15-minute
-units, the day lock, the assignment request (who may serve, who may interpret,
+units, the locks, the assignment request (who may serve, who may interpret,
 in preference order), the sealed values and the answer body. It reads no
 database: its caller passes the office, the service and the people.
 
@@ -22,7 +22,7 @@ from safeslot.errors import InvalidInput
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.assignment import Candidates, Person, candidates
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull
-from safeslot.scheduling.rules import check_window, data_key_month, day_lock_key, format_code, units, zone
+from safeslot.scheduling.rules import check_window, data_key_month, format_code, lock_keys, units, zone
 from safeslot.scheduling.schemas import AppointmentOut, BookingIn
 
 
@@ -48,7 +48,7 @@ class BookingPlan:
     start: dt.datetime  # UTC
     end: dt.datetime
     units: tuple[dt.datetime, ...]
-    lock_key: int
+    lock_keys: tuple[int, ...]
     language: str | None
     candidates: Candidates
     name_enc: bytes
@@ -62,9 +62,12 @@ class BookingPlan:
 
 def plan_booking(
     data: BookingIn, office: OfficeFacts, service: ServiceFacts, people: list[Person], now: dt.datetime,
-    code: str, ring: KeyRing, *, seal: bool = True,
+    code: str, ring: KeyRing, *, seal: bool = True, prepared: Candidates | None = None,
 ) -> BookingPlan:
-    """The plan of one booking, or the DomainError that refuses it before any database work."""
+    """The plan of one booking, or the DomainError that refuses it before any database work.
+
+    ``prepared``: ``assignment.candidates(people, service.slug, data.language)`` computed earlier
+    (the fast path keeps them with its cache of the office's people)."""
     check_window(data.starts_at, now)
     if data.contact is not None and not data.reminders_opt_in:
         # Collect the minimum (invariant 3): a contact is kept only for reminders the person asked for.
@@ -91,8 +94,8 @@ def plan_booking(
     ).model_dump(mode="json")
     return BookingPlan(
         code=code, office=office, service=service, start=start, end=end, units=units(start, end),
-        lock_key=day_lock_key(office.id, start, office.timezone), language=data.language,
-        candidates=candidates(people, service.slug, data.language),
+        lock_keys=lock_keys(office.id, start, end), language=data.language,
+        candidates=prepared if prepared is not None else candidates(people, service.slug, data.language),
         name_enc=name_enc, name_index=ring.blind_index(data.name), accommodation_enc=accommodation,
         contact_enc=contact_enc, reminders_opt_in=data.reminders_opt_in, now=now, answer=answer,
     )

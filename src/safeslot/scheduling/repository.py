@@ -108,8 +108,8 @@ def slot_at(session: Session, service_id: int, starts_at: dt.datetime) -> SlotCa
 
 
 # -- people held --------------------------------------------------------------------------------
-def lock_days(session: Session, keys: Iterable[int]) -> None:
-    """Take the day locks (rules.day_lock_key) in ascending order, until the transaction ends.
+def take_locks(session: Session, keys: Iterable[int]) -> None:
+    """Take the assignment locks (rules.lock_keys) in ascending order, until the transaction ends.
 
     PostgreSQL: transaction-level advisory locks. SQLite: nothing to do, every write
     transaction already holds the database's one write lock (BEGIN IMMEDIATE).

@@ -1,4 +1,4 @@
-"""Scheduling rules that need no database: time zones, windows, codes, units and the day lock key."""
+"""Scheduling rules that need no database: time zones, windows, codes, units and the assignment locks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ SEARCH_WINDOW = dt.timedelta(days=62)
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10  # 50 bits: unguessable, and short enough to read over the phone
 STEP = dt.timedelta(minutes=STEP_MINUTES)
-# Namespace of the transaction-level advisory locks that serialise assignment per office and local day.
+# Namespace of the transaction-level advisory locks that serialise assignment per office and hour.
 LOCK_NAMESPACE = 0x5A5
 
 # FHIR Appointment.status transitions staff may make
@@ -85,16 +85,20 @@ def units(start: dt.datetime, end: dt.datetime) -> tuple[dt.datetime, ...]:
     return tuple(start + STEP * i for i in range(count))
 
 
-def day_lock_key(office_id: int, start: dt.datetime, timezone: str) -> int:
-    """The advisory lock of the office's local day of ``start``.
+def lock_keys(office_id: int, start: dt.datetime, end: dt.datetime) -> tuple[int, ...]:
+    """The advisory locks a visit [start, end) at an office takes: one per UTC hour it touches.
 
     Every writer that assigns people (booking on both paths, rescheduling, reassignment after
-    a staff change) takes the lock of each day it assigns on, in ascending key order, before
-    it reads who is free. So a read of free people is never stale, and batches from several
-    workers cannot deadlock. Visits never cross local midnight (opening windows do not).
+    a staff change) takes the locks of its visits, all in ascending key order, before it reads
+    who is free. Two visits that overlap touch at least one hour in common, so they are never
+    assigned at the same time: a read of free people is never stale, nobody retries, and
+    batches from several workers cannot deadlock. Visits that do not overlap mostly share no
+    lock, so they do not wait for each other.
     """
-    day = start.astimezone(zone(timezone)).date().toordinal()
-    return (LOCK_NAMESPACE << 48) | ((office_id & 0xFFFFFFF) << 20) | (day & 0xFFFFF)
+    base = (LOCK_NAMESPACE << 48) | ((office_id & 0xFFFFFFF) << 20)
+    first = int(start.timestamp()) // 3600
+    last = (int(end.timestamp()) - 1) // 3600
+    return tuple(base | (hour & 0xFFFFF) for hour in range(first, last + 1))
 
 
 def interpreter_language(language: str | None) -> str | None:

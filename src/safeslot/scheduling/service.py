@@ -1,7 +1,7 @@
 """The scheduling domain's service-level functions, in one place for other domains and the endpoints.
 
 The rules live in modules by use case (scheduling/README.md): ``rules`` (times,
-codes, windows, the day lock), ``offices`` (look-ups), ``slots`` (the start-time
+codes, windows, the assignment locks), ``offices`` (look-ups), ``slots`` (the start-time
 grid and the people-level search), ``assignment`` (who serves a visit), ``plan``
 (the pure booking plan), ``booking`` (booking and managing by code) and
 ``administration`` (an office's services, staff, hours, closures, reassignment).
@@ -11,11 +11,13 @@ Every function takes the caller's session and never commits.
 from __future__ import annotations
 
 from safeslot.scheduling.administration import (
+    PersonToContact,
     Reassignment,
     add_closure,
     add_office,
     add_service,
     add_staff,
+    people_to_contact,
     reassign,
     remove_closure,
     remove_hours,
@@ -69,11 +71,12 @@ _interpreter_language = interpreter_language  # the name the endpoints used befo
 
 __all__ = [
     "BASE_LANGUAGE", "BOOKING_WINDOW", "CODE_LENGTH", "CROCKFORD", "SEARCH_WINDOW", "STAFF_TRANSITIONS", "STEP",
-    "FreeSlot", "Reassignment", "SubjectRecord",
+    "FreeSlot", "PersonToContact", "Reassignment", "SubjectRecord",
     "add_closure", "add_office", "add_service", "add_staff", "appointments_for_subject", "book", "cancel",
     "check_window", "data_key_month", "execute", "find_free_staff", "format_code", "generate_slots", "get_by_code",
     "get_office", "get_service", "hold_people", "interpreter_language", "list_offices", "list_services",
-    "lock_booking_day", "nearest_free", "new_code", "normalise_code", "office_item", "office_languages", "prepare",
+    "lock_booking_day", "nearest_free", "new_code", "normalise_code", "office_item", "office_languages",
+    "people_to_contact", "prepare",
     "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours", "set_service_text",
     "set_status", "unassigned", "update_staff", "update_staff_and_reassign", "valid_zone", "zone",
 ]

@@ -1,7 +1,9 @@
-"""Who may serve what: the service-level face of staff qualifications (service skills, languages).
+"""Who may serve what, for the walk-in queue: a thin face over ``assignment`` (issue 11).
 
-Other parts of scheduling (the walk-in queue) and other domains ask here instead of
-reading ``Staff.services`` / ``Staff.languages`` or querying the staff table themselves.
+A desk calls only what its staff member could be assigned to serve *without an
+interpreter* (``assignment.candidates``: the service among their skills, and the
+visit's language among the languages they speak). The queue asks here instead of
+reading ``Staff.services`` / ``Staff.languages`` or querying the staff table itself.
 """
 
 from __future__ import annotations
@@ -11,20 +13,17 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
+from safeslot.scheduling.assignment import Person, candidates, person
 from safeslot.scheduling.models import Office, Staff
-from safeslot.scheduling.service import BASE_LANGUAGE, office_item
+from safeslot.scheduling.offices import office_item
+from safeslot.scheduling.rules import BASE_LANGUAGE, interpreter_language
 
-
-def interpreter_language(language: str | None) -> str | None:
-    """The language a visit needs beyond the office's own (English), as a primary subtag; None if none."""
-    if not language:
-        return None
-    primary = language.split("-")[0].lower()
-    return None if primary == BASE_LANGUAGE else primary
+__all__ = ["active_staff", "interpreter_language", "languages", "member", "serves", "serves_directly",
+           "service_slugs"]
 
 
 def active_staff(session: Session, office: Office) -> Sequence[Staff]:
-    """The office's staff who still work there."""
+    """The office's staff who still work there (as assignment sees them: ``assignment.people_of``)."""
     return repo.staff(session, office.id)
 
 
@@ -34,17 +33,19 @@ def member(session: Session, office: Office, staff_id: int) -> Staff:
 
 
 def service_slugs(member: Staff) -> frozenset[str]:
-    return frozenset(member.services.split())
+    return person(member).services
 
 
 def languages(member: Staff) -> frozenset[str]:
     """Primary language subtags the member speaks, English always included."""
-    return frozenset({BASE_LANGUAGE, *(lang.split("-")[0].lower() for lang in member.languages.split())})
+    return frozenset({BASE_LANGUAGE, *(lang.split("-")[0].lower() for lang in person(member).languages)})
+
+
+def serves_directly(people: Sequence[Person], service_slug: str, language: str | None) -> bool:
+    """Whether any of these people serves the service in the language, no interpreter needed."""
+    return any(candidates(people, service_slug, language).speaks)
 
 
 def serves(member: Staff, service_slug: str, language: str | None = None) -> bool:
     """Whether the member serves this service, in this language without an interpreter."""
-    if not member.active or service_slug not in service_slugs(member):
-        return False
-    needed = interpreter_language(language)
-    return needed is None or needed in languages(member)
+    return member.active and serves_directly([person(member)], service_slug, language)

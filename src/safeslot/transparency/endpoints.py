@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import gzip
+import time
 from typing import Annotated
 
 import httpx
@@ -23,7 +24,7 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep
 from safeslot.http import JSON
 from safeslot.transparency import service
-from safeslot.transparency.errors import BadLogRequest
+from safeslot.transparency.errors import BadLogRequest, WitnessRequired
 from safeslot.transparency.note import Signer
 from safeslot.transparency.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut
 from safeslot.transparency.verify import TilePathError, parse_tile_path
@@ -35,13 +36,20 @@ router = APIRouter(prefix="/log", tags=["transparency log"])
 # scope commits after the response).
 
 IMMUTABLE = "public, max-age=31536000, immutable"
+WITNESS_RETRY_SECONDS = 60.0
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    """Load the signing key (refusing to start without one outside demo mode) and the witnesses."""
+    """Load the signing key and the witnesses; outside demo mode refuse to start without either."""
     app.state.log_signer = service.load_signer(
         settings.log.signing_key_file, settings.log.origin, create=settings.is_demo
     )
+    if not settings.is_demo and not settings.log.witnesses:
+        # issue 14: nobody outside would hold the office to its checkpoints
+        raise WitnessRequired(
+            "Configure at least one witness (SAFESLOT_LOG__WITNESSES='[\"https://witness.example <vkey>\"]'); "
+            "see docs/transparency-log.md. `make run` starts a local one in demo mode."
+        )
     app.state.log_witnesses = [service.Witness.parse(w) for w in settings.log.witnesses]
     app.state.log_http = httpx.Client  # tests may replace the client factory
 
@@ -55,9 +63,15 @@ def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> 
     signer: Signer = state.log_signer
     latest = service.published_size(session)
     cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
-    # Only a newly signed checkpoint goes to the witnesses: a reader must not wait on a
-    # witness that is down. `safeslot log checkpoint` resubmits the latest one.
-    if state.log_witnesses and cp.size != latest:
+    # A newly signed checkpoint goes to the witnesses; one that a configured witness has not
+    # cosigned yet (it was down, or the checkpoint was signed by a command) is resubmitted at most
+    # once a minute, so readers do not keep waiting on a witness that is down.
+    if not state.log_witnesses:
+        return
+    missing = {w.verifier.name for w in state.log_witnesses} - set(service.status(session).cosigners)
+    retry = missing and time.monotonic() >= getattr(state, "log_witness_retry_at", 0.0)
+    if cp.size != latest or retry:
+        state.log_witness_retry_at = time.monotonic() + WITNESS_RETRY_SECONDS
         with state.log_http() as http:
             service.submit_to_witnesses(session, cp, state.log_witnesses, now, http)
 

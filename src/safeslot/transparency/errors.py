@@ -8,6 +8,7 @@
     │   └── EntryRejected           422  not a JSON object, unknown event, too big, personal data
     └── Unavailable
         ├── LogKeyMissing           503  no signing key outside demo mode
+        ├── WitnessRequired         503  no witness configured outside demo mode
         └── LogInconsistent         503  storage does not extend the last signed checkpoint
 """
 
@@ -39,3 +40,8 @@ class LogKeyMissing(Unavailable):
 class LogInconsistent(Unavailable):
     slug = "log-inconsistent"
     title = N_("The log refuses to sign: storage is not consistent with its last checkpoint")
+
+
+class WitnessRequired(Unavailable):
+    slug = "witness-required"
+    title = N_("The log needs at least one witness outside demo mode")

@@ -141,6 +141,11 @@ def latest_checkpoint(session: Session) -> LogCheckpoint | None:
     return session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size.desc()).limit(1)).first()
 
 
+def checkpoints(session: Session) -> list[LogCheckpoint]:
+    """Every checkpoint the log ever signed (and so published), smallest first."""
+    return list(session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.size)))
+
+
 def published_size(session: Session) -> int:
     rows = _raw(session, "SELECT max(size) FROM log_checkpoint", ())
     return int(rows[0][0] or 0)

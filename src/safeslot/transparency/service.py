@@ -36,6 +36,7 @@ import rfc8785
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from safeslot import chain
 from safeslot.transparency import canonical as canonical_form
 from safeslot.transparency import merkle, repository
 from safeslot.transparency.errors import BadLogRequest, BeyondLog, EntryRejected, LogInconsistent, LogKeyMissing
@@ -71,6 +72,7 @@ EVENTS: frozenset[str] = frozenset(
         "key.change",
         "identity.*",
         "report.published",
+        "records.heads",
     }
 )
 
@@ -333,9 +335,10 @@ def checkpoint(session: Session, signer: Signer, now: dt.datetime, *, origin: st
     """
     last = repository.latest_checkpoint(session)
     current = repository.head(session)
-    if last is not None and last.size == current.size and last.root == current.root:
+    if last is not None and last.size == current.size and last.root == current.root and not chain.pending(session)[1]:
         return last  # nothing new: readers do not queue on the sequencer lock
     head = repository.lock_head(session)
+    commit_record_heads(session, now)
     last = repository.latest_checkpoint(session)
     if last is not None and last.size == head.size and last.root == head.root:
         return last
@@ -361,6 +364,21 @@ def checkpoint(session: Session, signer: Signer, now: dt.datetime, *, origin: st
             ) from exc
     note = sign_note(Checkpoint(origin, size, root).to_text(), [signer])
     return repository.add_checkpoint(session, size, root, note, now)
+
+
+def commit_record_heads(session: Session, now: dt.datetime) -> int | None:
+    """Append a ``records.heads`` entry when a chained table grew since the last one (under the sequencer lock).
+
+    It holds the head hash of every chained table (safeslot/chain.py), never a count. Returns its index.
+    """
+    current, new = chain.pending(session)
+    if not new:
+        return None
+    entry = {"event": "records.heads", "time": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+             "heads": {t: h.hex() for t, h in sorted(current.items())}}
+    (index,) = append(session, [entry], now=now)
+    chain.record_commit(session, new, index, now)
+    return index
 
 
 def checkpoint_note(session: Session) -> str | None:
@@ -397,7 +415,11 @@ def submit_to_witnesses(
     not stop the log: the checkpoint is served with the cosignatures it got.
     """
     outcomes: dict[str, str] = {}
+    have = {c.witness for c in repository.cosignatures(session, cp.size)}
     for w in witnesses:
+        if w.verifier.name in have:
+            outcomes[w.verifier.name] = "cosigned"
+            continue
         old = repository.last_cosigned_size(session, w.verifier.name)
         if old > cp.size:
             old = 0

@@ -21,7 +21,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -34,6 +34,7 @@ TILE_HEIGHT = 8
 TILE_WIDTH = 256
 _ELEMENT = re.compile(r"[0-9]{3}")
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class VerificationError(Exception):
@@ -107,6 +108,9 @@ class Result:
     entries_checked: int
     tiles_checked: int
     cosigned_by: list[str]
+    # (log index, {table: head}) of every records.heads entry, in log order: the chain heads the
+    # office committed (safeslot/chain.py); check a table's chain against them with `chain.walk`.
+    record_heads: list[tuple[int, dict[str, bytes]]] = field(default_factory=list)
 
 
 def _b64(h: bytes) -> str:
@@ -153,7 +157,7 @@ def _bundle_entries(bundle: bytes, first: int, width: int) -> Iterator[tuple[int
         raise VerificationError(f"entries {first}..{first + width - 1}: the bundle has trailing bytes")
 
 
-def _check_entry(index: int, data: bytes) -> None:
+def _check_entry(index: int, data: bytes) -> dict[str, object]:
     try:
         value, canonical = is_canonical_object(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -162,6 +166,20 @@ def _check_entry(index: int, data: bytes) -> None:
         raise VerificationError(f"entry {index}: not a JSON object with an event")
     if not canonical:
         raise VerificationError(f"entry {index}: not RFC 8785 canonical JSON")
+    return value
+
+
+def _record_heads(index: int, value: dict[str, object]) -> dict[str, bytes]:
+    """A ``records.heads`` entry: ``{"heads": {table: 64 hex digits}}`` (safeslot/chain.py)."""
+    heads = value.get("heads")
+    if not isinstance(heads, dict) or not heads:
+        raise VerificationError(f"entry {index}: a records.heads entry without heads")
+    out: dict[str, bytes] = {}
+    for table, h in heads.items():
+        if not isinstance(h, str) or not _HEX64.fullmatch(h):
+            raise VerificationError(f"entry {index}: the head of {table} is not 64 lowercase hex digits")
+        out[table] = bytes.fromhex(h)
+    return out
 
 
 def _check_consistency(client: httpx.Client, base: str, state: dict[str, object], cp: Checkpoint) -> None:
@@ -200,13 +218,17 @@ def verify_log(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     previous: dict[str, object] | None = None,
+    published: Sequence[str] = (),
 ) -> Result:
     """Verify the log at ``url`` (its prefix, e.g. ``https://office.example/log``).
 
     ``witnesses`` are cosignature verifier keys; at least ``quorum`` of them
     (default: all) must have cosigned the checkpoint. ``previous`` is a
     checkpoint seen before (``origin``, ``size``, ``root`` in base64), as the
-    state file holds it, for callers that keep it elsewhere.
+    state file holds it, for callers that keep it elsewhere. ``published`` are
+    signed checkpoint notes of this log collected elsewhere (a witness, a
+    newspaper, a court filing): the log must be at least as large as each and
+    extend it, else it rolled back or forked.
     """
     base = url.rstrip("/")
     try:
@@ -230,10 +252,17 @@ def verify_log(
     state = _read_state(state_file) if state_file is not None else previous
     if state is not None:
         _check_consistency(client, base, state, cp)
+    for i, text in enumerate(published):
+        try:
+            old, _ = open_checkpoint(text, origin or verifier.name, verifier)
+        except NoteError as exc:
+            raise VerificationError(f"published checkpoint {i + 1} is not signed by this log: {exc}") from exc
+        _check_consistency(client, base, {"origin": old.origin, "size": old.size, "root": _b64(old.root_hash)}, cp)
 
     size = cp.size
     # Level 0: entries against the served leaf hashes.
     level_hashes: list[bytes] = []
+    record_heads: list[tuple[int, dict[str, bytes]]] = []
     tiles = 0
     for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
         width = min(TILE_WIDTH, size - n * TILE_WIDTH)
@@ -243,7 +272,9 @@ def verify_log(
         if len(served) != 32 * width:
             raise VerificationError(f"tile 0/{encode_index(n)}: {len(served)} bytes, want {32 * width}")
         for index, data in _bundle_entries(bundle, n * TILE_WIDTH, width):
-            _check_entry(index, data)
+            value = _check_entry(index, data)
+            if value["event"] == "records.heads":
+                record_heads.append((index, _record_heads(index, value)))
             h = merkle.leaf_hash(data)
             j = index - n * TILE_WIDTH
             if served[32 * j : 32 * j + 32] != h:
@@ -279,4 +310,5 @@ def verify_log(
 
     if state_file is not None:
         _write_state(state_file, cp, note)
-    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles, cosigned_by=cosigned)
+    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles, cosigned_by=cosigned,
+                  record_heads=record_heads)

@@ -15,6 +15,7 @@ from safeslot.scheduling.queue import service as queue
 from safeslot.scheduling.queue.errors import (
     AppointmentNotCheckable,
     LanguageNotOffered,
+    OfficeClosed,
     TicketStateConflict,
     TooEarlyToCheckIn,
     TooLateToCheckIn,
@@ -150,3 +151,26 @@ def test_leaving_gives_up_the_place(session: Session, keyring: KeyRing, office: 
     queue.leave(session, ticket.token, NOW + 2 * MIN)  # a retry, not an error
     assert ticket.status == "left"
     assert call(session, office, "Desk E") is None
+
+
+def test_no_walk_in_tickets_while_the_office_is_closed(session: Session, keyring: KeyRing, office: Office) -> None:
+    walk_in(session, keyring, "card", at=NOW - 29 * MIN)  # a line at the door half an hour before 09:00
+    with pytest.raises(OfficeClosed):
+        walk_in(session, keyring, "card", at=NOW - 31 * MIN)
+    with pytest.raises(OfficeClosed):
+        walk_in(session, keyring, "card", at=NOW + dt.timedelta(hours=7, minutes=30))  # 16:30, closing time
+    with pytest.raises(OfficeClosed):
+        walk_in(session, keyring, "card", at=NOW + dt.timedelta(days=5))  # Saturday
+    scheduling.add_closure(session, office, (NOW + dt.timedelta(days=1)).date(), "Holiday", NOW.date())
+    with pytest.raises(OfficeClosed):
+        walk_in(session, keyring, "card", at=NOW + dt.timedelta(days=1))
+
+
+def test_a_ticket_left_waiting_is_never_called_on_a_later_day(
+        session: Session, keyring: KeyRing, office: Office) -> None:
+    stale = walk_in(session, keyring, "card")
+    tomorrow = NOW + dt.timedelta(days=1)
+    fresh = walk_in(session, keyring, "card", at=tomorrow)
+    assert call(session, office, "Desk E", tomorrow) == fresh
+    assert call(session, office, "Desk A", tomorrow) is None
+    assert stale.status == "waiting"

@@ -1,6 +1,6 @@
 """A simulated office day checks the wait estimate against what happened (SQLite and PostgreSQL).
 
-Yesterday two desks served 30 people (service times drawn from a log-normal with a
+On the Friday before, two desks served 30 people (service times drawn from a log-normal with a
 median of 8 minutes); today 40 walk-ins arrive about every 4½ minutes over three
 hours and the same two desks call them through ``call_next``. At each check-in the
 ticket page's estimate is recorded; afterwards it is compared with each person's
@@ -46,7 +46,7 @@ def _day(session: Session, ring: KeyRing, office: Office, start: dt.datetime, ar
     busy: dict[str, tuple[QueueTicket, dt.datetime]] = {}
     pending = sorted(arrivals)
     minute = 0
-    while pending or busy or views.waiting(session, office):
+    while pending or busy or views.waiting(session, office, start + minute * M):
         now = start + minute * M
         while pending and pending[0] <= minute:
             pending.pop(0)
@@ -68,7 +68,7 @@ def _day(session: Session, ring: KeyRing, office: Office, start: dt.datetime, ar
 
 def test_the_estimate_holds_against_a_simulated_day(session: Session, keyring: KeyRing, office: Office) -> None:
     rng = random.Random(16)
-    yesterday = NOW - dt.timedelta(days=1)
+    yesterday = NOW - dt.timedelta(days=3)  # the Friday before
     _day(session, keyring, office, yesterday, [i * 4.0 for i in range(30)], rng, None)
     arrivals, t = [], 0.0
     while len(arrivals) < 40:

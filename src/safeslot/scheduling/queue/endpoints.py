@@ -18,7 +18,7 @@ from safeslot.config import QueueSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.http import JSON
-from safeslot.identity.guard import Principal, current_staff
+from safeslot.identity.guard import Principal, StaffDep
 from safeslot.identity.service import ensure_office
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.endpoints import PROBLEMS
@@ -36,7 +36,6 @@ from safeslot.scheduling.queue.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["queue"])
-StaffDep = Annotated[Principal, Depends(current_staff)]
 
 
 def queue_settings(request: Request) -> QueueSettings:
@@ -54,7 +53,8 @@ def ticket_out(session: Session, ticket: QueueTicket, now: dt.datetime, settings
         service=status.service.slug, language=ticket.language, ahead=status.ahead,
         wait_min_minutes=status.estimate.low if status.estimate else None,
         wait_max_minutes=status.estimate.high if status.estimate else None,
-        desk=ticket.desk if ticket.status == "called" else None, checked_in_at=ticket.checked_in_at,
+        desk=ticket.desk if ticket.status == "called" else None, expired=status.expired,
+        checked_in_at=ticket.checked_in_at,
     )
 
 
@@ -78,7 +78,8 @@ def take_ticket(
     office: str, body: WalkInIn, session: SessionDep, ring: RingDep, now: NowDep, settings: QueueDep
 ) -> Response:
     """A walk-in takes a ticket: no account; keep the token, it is the only way back to the ticket."""
-    ticket = service.check_in_walk_in(session, ring, office, body.service, body.language, body.name, now)
+    ticket = service.check_in_walk_in(session, ring, office, body.service, body.language, body.name, now,
+                                      settings)
     return JSON(ticket_out(session, ticket, now, settings).model_dump(mode="json"), status_code=201)
 
 

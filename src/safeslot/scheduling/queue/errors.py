@@ -8,6 +8,7 @@
     │   ├── TooEarlyToCheckIn        more than the early window before the appointment
     │   └── TooLateToCheckIn         past the late window: take a walk-in ticket
     └── Conflict
+        ├── OfficeClosed             no walk-in tickets outside the opening hours
         ├── AppointmentElsewhere     the appointment is at another office
         ├── TicketStateConflict      e.g. "done" for a ticket nobody called
         └── AppointmentNotCheckable  cancelled, missed or already served
@@ -51,3 +52,8 @@ class TicketStateConflict(Conflict):
 class AppointmentNotCheckable(Conflict):
     slug = "appointment-not-checkable"
     title = N_("This appointment cannot be checked in")
+
+
+class OfficeClosed(Conflict):
+    slug = "office-closed"
+    title = N_("The office is closed now")

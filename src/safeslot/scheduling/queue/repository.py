@@ -49,17 +49,20 @@ def by_appointment(session: Session, appointment_id: int) -> QueueTicket | None:
     return session.scalars(select(QueueTicket).where(QueueTicket.appointment_id == appointment_id)).one_or_none()
 
 
-def waiting(session: Session, office_id: int) -> Sequence[QueueTicket]:
+def waiting(session: Session, office_id: int, day: dt.date) -> Sequence[QueueTicket]:
+    """The day's waiting tickets (a ticket left waiting on an earlier day is never called)."""
     return session.scalars(
-        select(QueueTicket).where(QueueTicket.office_id == office_id, QueueTicket.status == "waiting")
+        select(QueueTicket).where(QueueTicket.office_id == office_id, QueueTicket.day == day,
+                                  QueueTicket.status == "waiting")
         .order_by(QueueTicket.queued_at, QueueTicket.id)
     ).all()
 
 
-def open_tickets(session: Session, office_id: int) -> Sequence[QueueTicket]:
-    """Waiting and called tickets, oldest first (the supervisor's live view)."""
+def open_tickets(session: Session, office_id: int, day: dt.date) -> Sequence[QueueTicket]:
+    """The day's waiting and called tickets, oldest first (the supervisor's live view)."""
     return session.scalars(
-        select(QueueTicket).where(QueueTicket.office_id == office_id, QueueTicket.status.in_(OPEN_STATUSES))
+        select(QueueTicket).where(QueueTicket.office_id == office_id, QueueTicket.day == day,
+                                  QueueTicket.status.in_(OPEN_STATUSES))
         .order_by(QueueTicket.queued_at, QueueTicket.id)
     ).all()
 
@@ -76,11 +79,11 @@ def claim(session: Session, ticket_id: int, staff_id: int, desk: str, now: dt.da
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def at_desk(session: Session, office_id: int, staff_id: int) -> Sequence[QueueTicket]:
-    """Tickets this staff member has called and not finished, latest call first."""
+def at_desk(session: Session, office_id: int, staff_id: int, day: dt.date) -> Sequence[QueueTicket]:
+    """Tickets this staff member called today and has not finished, latest call first."""
     return session.scalars(
         select(QueueTicket).where(QueueTicket.office_id == office_id, QueueTicket.staff_id == staff_id,
-                                  QueueTicket.status == "called")
+                                  QueueTicket.day == day, QueueTicket.status == "called")
         .order_by(QueueTicket.called_at.desc(), QueueTicket.id.desc())
     ).all()
 

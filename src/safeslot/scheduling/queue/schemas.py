@@ -42,6 +42,7 @@ class TicketOut(BaseModel):
     wait_min_minutes: int | None = Field(description="Estimated wait, low end (waiting tickets only).")
     wait_max_minutes: int | None = Field(description="Estimated wait, high end.")
     desk: str | None = Field(description="Where to go, once called.")
+    expired: bool = Field(description="Still open but from an earlier day: it will not be called.")
     checked_in_at: dt.datetime
 
 

@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 from safeslot.config import QueueSettings
 from safeslot.errors import InvalidInput
 from safeslot.privacy.crypto import KeyRing
+from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling import staffing
+from safeslot.scheduling.assignment import person
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
 from safeslot.scheduling.queue import rules
@@ -31,6 +32,7 @@ from safeslot.scheduling.queue.errors import (
     AppointmentElsewhere,
     AppointmentNotCheckable,
     LanguageNotOffered,
+    OfficeClosed,
     TicketNotFound,
     TicketStateConflict,
     TooEarlyToCheckIn,
@@ -43,6 +45,7 @@ NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.c
 SEALED_COLUMNS = ((QueueTicket.name_enc, NAME_CONTEXT),)
 MAX_NAME = 100
 MAX_DESK = 32
+DEFAULTS = QueueSettings()
 
 
 def label(ticket: QueueTicket) -> str:
@@ -87,13 +90,20 @@ def _language(session: Session, office: Office, language: str | None) -> str | N
     return needed
 
 
+def accepts_walk_ins(session: Session, office: Office, now: dt.datetime, settings: QueueSettings) -> bool:
+    """Open now, or about to open (a line at the door may take tickets ``open_early_minutes`` before)."""
+    return opening.is_open(session, office, now, early=dt.timedelta(minutes=settings.open_early_minutes))
+
+
 def check_in_walk_in(
     session: Session, ring: KeyRing, office_slug: str, service_slug: str, language: str | None, name: str | None,
-    now: dt.datetime,
+    now: dt.datetime, settings: QueueSettings = DEFAULTS,
 ) -> QueueTicket:
     """A ticket for a person without an appointment. A name is optional (initials are enough) and sealed."""
     office = scheduling.get_office(session, office_slug)
     service = scheduling.get_service(session, office, service_slug)
+    if not accepts_walk_ins(session, office, now, settings):
+        raise OfficeClosed("The office is closed now. Come back during its opening hours to take a ticket.")
     needed = _language(session, office, language)
     cleaned = " ".join((name or "").split())
     if len(cleaned) > MAX_NAME:
@@ -176,10 +186,10 @@ def as_waiting(ticket: QueueTicket) -> rules.Waiting:
 def uncovered(session: Session, office: Office, tickets: Sequence[QueueTicket]) -> frozenset[tuple[int, str]]:
     """(service, language) pairs of waiting tickets that no active staff member serves in that language."""
     services = {s.id: s.slug for s in scheduling.list_services(session, office)}
-    staff = staffing.active_staff(session, office)
+    people = [person(m) for m in staffing.active_staff(session, office)]
     pairs = {(t.service_id, t.language) for t in tickets if t.language is not None}
     return frozenset((sid, lang) for sid, lang in pairs
-                     if lang is not None and not any(staffing.serves(m, services.get(sid, ""), lang) for m in staff))
+                     if lang is not None and not staffing.serves_directly(people, services.get(sid, ""), lang))
 
 
 def desk_of(session: Session, office: Office, member: Staff) -> rules.Desk:
@@ -201,12 +211,13 @@ def call_next(
     """Call the next ticket this staff member is qualified for; None when nobody waits for them."""
     member = _member(session, office, staff_id)
     desk = desk_label(desk)
-    current = repo.at_desk(session, office.id, member.id)
+    today = office_today(office, now)
+    current = repo.at_desk(session, office.id, member.id, today)
     if current:
         raise TicketStateConflict(
             f"Ticket {label(current[0])} is still at your desk: mark it done, no-show or transfer it first."
         )
-    waiting = repo.waiting(session, office.id)
+    waiting = repo.waiting(session, office.id, today)
     window = dt.timedelta(minutes=settings.call_window_minutes)
     order = rules.candidates(desk_of(session, office, member), [as_waiting(t) for t in waiting],
                              uncovered(session, office, waiting), now, window)
@@ -270,8 +281,8 @@ def transfer(
     return ticket
 
 
-def at_desk(session: Session, office: Office, staff_id: int) -> QueueTicket | None:
-    found = repo.at_desk(session, office.id, _member(session, office, staff_id).id)
+def at_desk(session: Session, office: Office, staff_id: int, now: dt.datetime) -> QueueTicket | None:
+    found = repo.at_desk(session, office.id, _member(session, office, staff_id).id, office_today(office, now))
     return found[0] if found else None
 
 

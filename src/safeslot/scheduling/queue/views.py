@@ -29,9 +29,9 @@ DISPLAY_ROWS = 8
 DISPLAY_SINCE = dt.timedelta(minutes=30)
 
 
-def waiting(session: Session, office: Office) -> Sequence[QueueTicket]:
-    """The office's waiting tickets in arrival order (the desk's list: numbers, never names)."""
-    return repo.waiting(session, office.id)
+def waiting(session: Session, office: Office, now: dt.datetime) -> Sequence[QueueTicket]:
+    """The office's waiting tickets today in arrival order (the desk's list: numbers, never names)."""
+    return repo.waiting(session, office.id, office_today(office, now))
 
 
 def estimate_for(
@@ -54,6 +54,7 @@ class TicketStatus:
     service: Service
     ahead: int
     estimate: rules.Estimate | None
+    expired: bool  # still open, but from an earlier day: it will never be called
 
 
 def ticket_status(session: Session, ticket: QueueTicket, now: dt.datetime, settings: QueueSettings) -> TicketStatus:
@@ -61,12 +62,13 @@ def ticket_status(session: Session, ticket: QueueTicket, now: dt.datetime, setti
     service = session.get(Service, ticket.service_id)
     assert office is not None and service is not None
     ahead, estimate = 0, None
-    if ticket.status == "waiting":
+    expired = ticket.status in ("waiting", "called") and ticket.day != office_today(office, now)
+    if ticket.status == "waiting" and not expired:
         window = dt.timedelta(minutes=settings.call_window_minutes)
-        waiting = [as_waiting(t) for t in repo.waiting(session, office.id)]
+        waiting = [as_waiting(t) for t in repo.waiting(session, office.id, ticket.day)]
         ahead = rules.ahead_of(as_waiting(ticket), waiting, now, window)
         estimate = estimate_for(session, office, service, ahead, now, settings)
-    return TicketStatus(ticket, label(ticket), office, service, ahead, estimate)
+    return TicketStatus(ticket, label(ticket), office, service, ahead, estimate, expired)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def finished(ticket: QueueTicket) -> rules.Finished:
 
 def board(session: Session, office: Office, now: dt.datetime, settings: QueueSettings) -> Board:
     services = {s.id: s for s in scheduling.list_services(session, office)}
-    open_ = repo.open_tickets(session, office.id)
+    open_ = repo.open_tickets(session, office.id, office_today(office, now))
     rows = [LiveRow(label(t), t.kind, services[t.service_id], t.language, t.status,
                     int(((t.first_called_at or now) - t.checked_in_at).total_seconds() // 60), t.desk, t.due_at)
             for t in open_ if t.service_id in services]

@@ -1,0 +1,132 @@
+"""The document on the review page (issue 13): the instrument's pages rendered on the server,
+the text PDFium extracts beside what the requester typed, and the field-by-field check
+each reviewer makes before approving. Every view of the document (the page and each page
+image) is an access-log record: the document names people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from safeslot.console.i18n import N_
+from safeslot.disclosure import attest, document, sealed
+from safeslot.disclosure import repository as disclosure_repo
+from safeslot.disclosure.models import DisclosureRequest
+from safeslot.identity.service import Principal
+from safeslot.privacy import service as privacy
+from safeslot.privacy.crypto import KeyRing
+
+RECORD_TYPE = "disclosure_document"
+
+FIELD_LABELS = {
+    "instrument_type": N_("Type of instrument"),
+    "issuer": N_("Issued by"),
+    "signer": N_("Signer's name"),
+    "signer_type": N_("Signer is"),
+    "purpose": N_("Purpose"),
+    "court": N_("Court"),
+    "docket": N_("Docket number"),
+    "date_range": N_("Dates asked for"),
+    "categories": N_("Data asked for"),
+    "nda_authority": N_("Non-disclosure order: authority"),
+    "nda_end": N_("Non-disclosure order: end"),
+    "emergency_justification": N_("Emergency: why"),
+    "consent_form": N_("Consent form: what it names"),
+}
+SIGNATURE_TEXT = {
+    "valid": N_("Valid: unchanged since signing, and signed with a certificate from a trusted court."),
+    "untrusted": N_("Unchanged since signing, but the signer's certificate is not from a court this office "
+                    "trusts. Check the signer against the document."),
+    "invalid": N_("Invalid: the file was changed after it was signed, or the signature is broken. "
+                  "The policy denies this request."),
+    "none": N_("No digital signature (a scanned paper). Check the signature on the page itself."),
+}
+CORRECTION_KINDS = {"instrument_type": "instrument", "signer_type": "signer", "purpose": "purpose"}
+
+
+def _opened(ring: KeyRing, sealed: bytes | None, context: str) -> str | None:
+    return ring.open(sealed, context) if sealed else None
+
+
+def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> list[dict[str, Any]]:
+    """One row per field to check: its label, what was typed, and whether the value is a code the
+    template translates (`kind`, for label()) or text shown as typed."""
+    subjects = [s for s in disclosure_repo.subjects(session, request.id) if s.status != "dropped"]
+    text = sealed.typed(ring, request)
+    typed: dict[str, tuple[str | None, Any]] = {
+        "instrument_type": ("instrument", request.instrument_type),
+        "issuer": (None, text.get("issuer")),
+        "signer": (None, text.get("signer_name")),
+        "signer_type": ("signer", request.signer_type),
+        "purpose": ("purpose", request.purpose),
+        "court": (None, text.get("court") or "—"),
+        "docket": (None, text.get("docket") or "—"),
+        "date_range": (None, "; ".join(
+            f"{s.date_from or '…'} – {s.date_to or '…'}" for s in subjects if s.date_from or s.date_to)),  # noqa: RUF001
+        "categories": ("category", list(request.categories)),
+        "nda_authority": (None, text.get("nda_authority") or "—"),
+        "nda_end": (None, request.nda_expires_at.date().isoformat() if request.nda_expires_at else "—"),
+        "emergency_justification": (None, text.get("emergency_justification") or "—"),
+        "consent_form": ("consent", [k for k, v in (
+            ("requester_is_subject", request.consent_requester_is_subject),
+            ("names_recipient", request.consent_names_recipient),
+            ("names_purpose", request.consent_names_purpose)) if v]),
+    }
+    rows = []
+    for name in attest.fields_for(request, subjects):
+        if name.startswith("subject-"):
+            number = int(name.removeprefix("subject-"))
+            person = subjects[number - 1]
+            rows.append({"name": name, "label": N_("Person named %(n)s"), "n": number, "kind": None,
+                         "value": ring.open(person.name_enc, "disclosure_subject.name"),
+                         "corrections": None})
+            continue
+        kind, value = typed[name]
+        rows.append({"name": name, "label": FIELD_LABELS[name], "n": None, "kind": kind, "value": value,
+                     "corrections": CORRECTION_KINDS.get(name) and sorted(attest.CORRECTABLE[name])})
+    return rows
+
+
+def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal,
+            limits: document.DocumentLimits, now: dt.datetime) -> dict[str, Any]:
+    """What the review page shows about the document; the view is recorded (invariant 8)."""
+    privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
+    try:
+        text = document.page_text(sealed.document(ring, request), limits)
+    except document.DocumentRejected:  # pragma: no cover - it passed the same check at intake
+        text = []
+    standing = {role: attest.standing(session, request, staff.id, role) is not None
+                for role in attest.REVIEW_ROLES if role in staff.roles}
+    return {
+        "typed": sealed.typed(ring, request),
+        "pages": list(range(1, (request.document_pages or 0) + 1)),
+        "page_text": text,
+        "signature": {
+            "status": request.document_signature or "none",
+            "text": SIGNATURE_TEXT.get(request.document_signature or "none", SIGNATURE_TEXT["none"]),
+            "signer": _opened(ring, request.signature_signer_enc, "disclosure_request.signature_signer"),
+            "signed_at": request.signature_signed_at,
+        },
+        "fields": field_rows(session, ring, request),
+        "attested_roles": [role for role, ok in standing.items() if ok],
+        "attest_roles": [role for role, ok in standing.items() if not ok],
+    }
+
+
+def page_image(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal, page: int,
+               limits: document.DocumentLimits, now: dt.datetime) -> bytes | None:
+    """Page `page` (1-based) as PNG, or None if the document has no such page; recorded."""
+    if not 1 <= page <= (request.document_pages or 0):
+        return None
+    privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
+    return document.page_png(sealed.document(ring, request), page - 1, limits)
+
+
+def answers_from_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The attestation form's `f:<field>` answers and `c:<field>` corrections."""
+    answers = {k[2:]: v for k, v in form.items() if k.startswith("f:")}
+    corrections = {k[2:]: v for k, v in form.items() if k.startswith("c:") and v}
+    return answers, corrections
