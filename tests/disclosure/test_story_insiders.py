@@ -24,6 +24,15 @@ from tests.identity.helpers import PASSWORD, bearer, link_token, make_staff
 
 STEPS = ["disclosure.decision", "disclosure.review", "identity.change_proposed", "identity.role_granted",
          "disclosure.review", "disclosure.release", "disclosure.accounting"]
+
+
+def _attest(client: TestClient, rid: int, role: str, headers: dict[str, str]) -> None:
+    """The reviewer checks the document field by field first (issue 13)."""
+    body = client.get(f"/api/v1/disclosure-requests/{rid}", headers=headers).json()
+    r = client.post(f"/api/v1/disclosure-requests/{rid}/attestations", headers=headers, json={
+        "role": role, "document_sha256": body["document_sha256"],
+        "fields": dict.fromkeys(body["attestation_fields"], "match")})
+    assert r.status_code == 200, r.text
 LATER = NOW + dt.timedelta(hours=72, minutes=5)
 
 
@@ -41,6 +50,8 @@ def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
                     data={"metadata": meta()})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     rid = r.json()["id"]
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po).status_code == 200
+    _attest(client, rid, "privacy_officer", po)
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
                        headers=po).status_code == 200
 
@@ -65,6 +76,7 @@ def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
         "token": link_token(session, keyring, "helper@mail.example", "sse_"), "password": PASSWORD})
     assert enrolled.status_code == 200
     helper = session.scalars(select(StaffAccount).where(StaffAccount.username == "helper")).one()
+    _attest(client, rid, "counsel", bearer(session, helper))
 
     # The new counsel is public at once, but counts only after the cooling-off: nothing is released.
     early = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "counsel"},
@@ -83,7 +95,8 @@ def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
 
     # The public log shows every step, in order, with no names.
     logged = [json.loads(d) for d in session.scalars(select(LogEntry.data).order_by(LogEntry.idx))]
-    steps = [e["event"] for e in logged if e.get("proposal_id") == pid or e.get("request_id") == rid]
+    steps = [e["event"] for e in logged if (e.get("proposal_id") == pid or e.get("request_id") == rid)
+             and e["event"] in STEPS and e.get("action", "approve") == "approve"]
     assert steps == STEPS, steps
     assert next(e for e in logged if e["event"] == "identity.account_enrolled")
     text = json.dumps(logged)
@@ -102,11 +115,14 @@ def test_approvals_need_a_passkey_sign_in_when_required(
         "identity": settings.identity.model_copy(update={"require_passkey": True})}))  # type: ignore[attr-defined]
     rid = strict.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
                       data={"metadata": meta()}).json()["id"]
+    assert strict.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po).status_code == 200
+    _attest(strict, rid, "privacy_officer", po)
     r = strict.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
     assert r.status_code == 403 and r.json()["type"] == "/problems/passkey-required"
     from safeslot.disclosure.models import ReviewAction
 
-    assert session.scalars(select(ReviewAction).where(ReviewAction.request_id == rid)).first() is None
+    assert session.scalars(select(ReviewAction).where(ReviewAction.request_id == rid,
+                                                      ReviewAction.action == "approve")).first() is None
     account = session.scalars(select(StaffAccount).where(StaffAccount.username == "po")).one()
     with_key = bearer(session, account, amr="hwk")  # as a passkey sign-in makes it
     assert strict.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
