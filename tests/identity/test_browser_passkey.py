@@ -95,6 +95,13 @@ def _approve(walk: Walk, served: Served) -> tuple[int, str]:
     result: dict[str, Any] = walk.page.evaluate(
         """async ([id]) => {
             const me = await (await fetch('/api/v1/auth/me')).json();
+            const post = (url, body) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json',
+                'X-CSRF-Token': me.csrf_token}, body: JSON.stringify(body)});
+            await post(`/api/v1/disclosure-requests/${id}/acceptance`, {});  // issue 12B: accepted for review
+            const req = await (await fetch(`/api/v1/disclosure-requests/${id}`)).json();
+            const fields = Object.fromEntries(req.attestation_fields.map(f => [f, 'match']));  // issue 13
+            await post(`/api/v1/disclosure-requests/${id}/attestations`,
+                       {role: 'privacy_officer', document_sha256: req.document_sha256, fields: fields});
             const r = await fetch(`/api/v1/disclosure-requests/${id}/approvals`, {method: 'POST',
                 headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token},
                 body: JSON.stringify({role: 'privacy_officer'})});
