@@ -141,8 +141,8 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             assert "Policies that decided" in page.content()
             walk.check("request")
             # Issue 13: check every field against the document, then approve.
-            for radio in page.locator("input[type=radio][value=match]").all():
-                radio.check()
+            for answer in page.locator("label[for^='m-']").all():
+                answer.click()
             page.click("#attest")
             assert "Your check of the document is recorded." in page.inner_text("#done")
             page.click("#approve")
