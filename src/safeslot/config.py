@@ -116,6 +116,24 @@ class RetentionSettings(BaseModel):
     appointment_days: int = Field(default=365, ge=1, description="Days after a visit until the appointment is purged.")
 
 
+class AccessSettings(BaseModel):
+    """What staff may read of people's appointments, and when a read raises an alert (issue 12, invariant 8)."""
+
+    clerk_days_ahead: int = Field(
+        default=14, ge=0, le=90,
+        description="A clerk sees the day list of today and of this many following days, never earlier or later.",
+    )
+    name_lookups_alert: int = Field(
+        default=20, ge=1,
+        description="A clerk making more name look-ups than this in one day raises an alert for auditors.",
+    )
+    bulk_people_alert: int = Field(
+        default=300, ge=1,
+        description="A clerk reading more different people's appointments than this in one day raises an alert "
+        "(an ordinary day of 60 people, read again and again, stays far below).",
+    )
+
+
 class QueueSettings(BaseModel):
     """The walk-in queue (scheduling/queue): check-in windows, calling order and wait estimates."""
 
@@ -257,6 +275,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     mail: MailSettings = Field(default_factory=MailSettings)

@@ -163,8 +163,17 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one transaction per request, committed here and only here."""
     maker: sessionmaker[Session] = request.app.state.sessionmaker
+    kept: Exception | None = None
     with maker() as session, session.begin():
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            # A refusal marked keeps_writes (errors.py) commits its access alert, then is answered.
+            if not getattr(exc, "keeps_writes", False):
+                raise
+            kept = exc
+    if kept is not None:
+        raise kept
 
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs

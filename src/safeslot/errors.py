@@ -44,6 +44,10 @@ class DomainError(Exception):
 
     slug: ClassVar[str] = "error"
     title: ClassVar[str] = N_("Something went wrong")
+    # A refusal that is itself evidence (an access alert about the refused read) keeps what the
+    # request wrote before it was raised: the session dependency commits, then answers the error.
+    # Only for refusals raised before anything else is written (privacy/reads.py, issue 12).
+    keeps_writes: ClassVar[bool] = False
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)

@@ -125,6 +125,12 @@ def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
         assert "The appointment was updated." in page.inner_text("#done")
         assert page.locator(f"#appt-{story.code} .status").inner_text() == "Checked in"
         walk.check("checked-in")
+        # Issue 12: a look-up by name, with a reason from the list; the person will see it on /records
+        page.fill("#name", NAME)
+        page.select_option("#reason", "phone_call")
+        page.click("#lookup button[type=submit]")
+        assert NAME in page.inner_text("#lookup-results")
+        walk.check("lookup")
     finally:
         walk.close()
 
@@ -139,10 +145,14 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             assert page.url.endswith("/console/disclosures")
             page.click(f"a[href='/console/disclosures/{story.request_id}']")
             assert "Policies that decided" in page.content()
+            if role == "privacy_officer":  # nobody has accepted it yet: no matches, a button
+                assert page.locator("#accept").is_visible() and page.locator("#match-table").count() == 0
+            else:  # the privacy officer's approval accepted it: counsel sees the matches
+                assert page.locator("#match-table").is_visible()
             walk.check("request")
             # Issue 13: check every field against the document, then approve.
-            for answer in page.locator("label[for^='m-']").all():
-                answer.click()
+            for radio in page.locator("input[type=radio][value=match]").all():
+                page.click(f"label[for={radio.get_attribute('id')}]")  # USWDS draws the radio on the label
             page.click("#attest")
             assert "Your check of the document is recorded." in page.inner_text("#done")
             page.click("#approve")
@@ -168,6 +178,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
         story.now = ORDER_ENDS  # the order expires
         look_up()
         assert "Checked: this entry is in the public log." in page.content()
+        assert "A clerk at Central Benefits Office looked up your appointment by name" in page.inner_text("#looks")
         person.check("entry-checked")
         page.click("a:has-text('(JSON)') >> nth=0")
         assert '"proof"' in page.content()

@@ -86,6 +86,9 @@ def test_the_gate_over_http(
                     data={"metadata": meta()})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     rid = r.json()["id"]
+    # Matches are shown once a reviewer has accepted the request for review (issue 12).
+    assert client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).status_code == 409
+    assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=counsel).status_code == 200
     [subject] = client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).json()
     assert subject["status"] == "matched" and subject["included"] == [maria.id] and "name" not in subject
     from safeslot.privacy.models import AccessRecord

@@ -136,8 +136,9 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     # The log holds the decision and the release; inclusion proofs verify.
     logged = entries(session)
     events = [e["event"] for e in logged if e.get("request_id") == request.id]
-    assert events == ["disclosure.decision", *["disclosure.review"] * 4, "disclosure.release",
-                      "disclosure.accounting"]  # two attestations, two approvals
+    assert events == ["disclosure.decision", *["disclosure.review"] * 5, "disclosure.release",
+                      "disclosure.accounting"]  # accepted for review (issue 12), two attestations, two approvals
+    assert [e.get("action") for e in logged if e.get("request_id") == request.id][1] == "accept"
     approvals = [e for e in logged if e.get("action") == "approve"]
     assert all(e["attestation"]["document_sha256"] == request.document_sha256 for e in approvals)
     assert all("instrument_type" in e["attestation"]["fields"] for e in approvals)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from safeslot.config import Environment, Settings
 from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from tests.conftest import NOW
@@ -29,10 +31,10 @@ def test_clerk_day_list_shows_names_and_records_each_read(
     recorded = session.scalars(select(AccessRecord)).all()
     assert sorted(int(x.record_id) for x in recorded) == sorted(a.id for a in rows)
     assert {(x.staff_id, x.purpose, x.at) for x in recorded} == {(clerk.id, "front_desk", NOW)}
-    # past days are not a clerk's work
+    # past days are not a clerk's work: refused (403 since issue 12, with an alert), nothing read
     past = client.get("/api/v1/offices/central/appointments", params={"day": "2027-02-20"},
                       headers=bearer(session, clerk))
-    assert past.status_code == 422 and _records(session) == 3
+    assert past.status_code == 403 and _records(session) == 3
 
 
 def test_clerk_of_another_office_sees_nothing_and_nothing_is_recorded(
@@ -47,9 +49,14 @@ def test_clerk_of_another_office_sees_nothing_and_nothing_is_recorded(
     assert r.status_code == 403 and "Maria" not in r.text and _records(session) == 0
 
 
-def test_more_than_50_people_in_a_day_raises_an_alert_auditors_see(
-    client: TestClient, session: Session, keyring: KeyRing, office: str
+def test_more_people_than_the_setting_in_a_day_raises_an_alert_auditors_see(
+    app_factory: Any, session: Session, keyring: KeyRing, office: str, tmp_path: Any
 ) -> None:
+    # Issue 12: the threshold is a setting (default 300), so an ordinary 60-person day raises nothing
+    # (tests/privacy/test_need_to_know.py); it was a fixed 50 before.
+    client = app_factory(settings=Settings(environment=Environment.test, crypto={"key_file": tmp_path / "k.json"},
+                                           log={"signing_key_file": tmp_path / "l.key"},
+                                           access={"bulk_people_alert": 50}))
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     auditor, _ = make_staff(session, keyring, ["auditor"])
     add_appointments(session, keyring, 30, NOW + dt.timedelta(hours=1))
@@ -67,29 +74,27 @@ def test_more_than_50_people_in_a_day_raises_an_alert_auditors_see(
     assert client.get("/api/v1/access/alerts", headers=headers).status_code == 403
 
 
-def test_name_search_across_offices_raises_an_alert(
+def test_name_search_outside_the_job_raises_an_alert(
     client: TestClient, session: Session, keyring: KeyRing, office: str
 ) -> None:
     counsel, _ = make_staff(session, keyring, ["counsel"])
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Ana Example")
-    # a clerk searching their own office: recorded, no alert
+    # a clerk searching their own office, with a reason: recorded, no alert
     r = client.post("/api/v1/appointments/search", headers=bearer(session, clerk),
-                    json={"name": "ana example", "office": "central", "purpose": "front_desk"})
+                    json={"name": "ana example", "office": "central", "reason": "at_counter"})
     assert r.status_code == 200 and len(r.json()) == 1
     assert session.scalar(select(func.count()).select_from(AccessAlert)) == 0
-    # a clerk may not search across offices
-    r = client.post("/api/v1/appointments/search", headers=bearer(session, clerk),
-                    json={"name": "Ana Example", "purpose": "front_desk"})
-    assert r.status_code == 403
+    # Issue 12: a search across all offices no longer exists. Counsel searches only inside a disclosure
+    # request (refused here, with an alert); a clerk always searches their own office.
     r = client.post("/api/v1/appointments/search", headers=bearer(session, counsel),
-                    json={"name": "ANA EXAMPLE", "purpose": "disclosure_review"})
-    assert r.status_code == 200 and len(r.json()) == 1
+                    json={"name": "ANA EXAMPLE"})
+    assert r.status_code == 403 and "Ana" not in r.text
     alert = session.scalars(select(AccessAlert)).one()
-    assert alert.rule == "cross-office-name-search" and alert.staff_id == counsel.id and "Ana" not in alert.detail
-    assert _records(session) == 2
-    bad = client.post("/api/v1/appointments/search", headers=bearer(session, counsel),
-                      json={"name": "Ana Example", "purpose": "curiosity"})
+    assert alert.rule == "search-outside-request" and alert.staff_id == counsel.id and "Ana" not in alert.detail
+    assert _records(session) == 2  # the clerk's look-up and the appointment it showed
+    bad = client.post("/api/v1/appointments/search", headers=bearer(session, clerk),
+                      json={"name": "Ana Example", "reason": "curiosity"})
     assert bad.status_code == 422
 
 

@@ -159,3 +159,34 @@ def test_terminated_connections_heal_and_lose_or_double_nothing(
         assert acknowledged == set(stored)  # nothing acknowledged is lost, nothing stored unacknowledged
         assert sum(v == 201 for v in final.values()) == len(stored)
         assert people_violations(s) == []
+
+
+def test_the_fast_path_sees_staff_changes_within_seconds(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """Its cache of the office's people refreshes every FACTS_TTL seconds: a new desk is booked then,
+    and a desk that left is never booked, even before the refresh (the statement re-checks the staff table)."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(11, 0), TZ).isoformat()
+
+    def body(i: int) -> dict[str, Any]:
+        return {"office": "central", "service": "card", "starts_at": at, "name": f"Test Person {i}"}
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        assert [http.post("/api/v1/appointments", json=body(i)).status_code for i in range(5)] == [201] * 4 + [409]
+        with Session(db) as s, s.begin():
+            central = service.get_office(s, "central")
+            gone = s.scalars(select(Appointment.staff_id).order_by(Appointment.id.desc())).first()
+            assert gone is not None
+            service.cancel(s, s.scalars(select(Appointment.code).where(Appointment.staff_id == gone)).one(), NOW)
+            service.update_staff(s, central, gone, active=False, now=NOW)  # left: not bookable at once
+            service.add_staff(s, central, "Desk G", ["en"], ["card"])
+        assert http.post("/api/v1/appointments", json=body(5)).status_code == 409  # the one who left is free
+        time.sleep(fastpath.FACTS_TTL + 0.5)
+        made = http.post("/api/v1/appointments", json=body(6))
+        assert made.status_code == 201, made.text  # Desk G, seen by the refreshed cache
+        assert live.app.state.fast_booking.answered >= 7
+    with Session(db) as s:
+        newest = s.scalars(select(Appointment).order_by(Appointment.id.desc())).first()
+        assert newest is not None and newest.staff_id not in (None, gone)
+        assert people_violations(s) == []

@@ -60,6 +60,13 @@ def status() -> None:
     for w in s.log.witnesses:
         console.print(f"  {w.split(' ', 1)[0]}")
     console.print(f"cosigned by: {', '.join(st.cosigners) or 'nobody yet'}")
+    from safeslot import chain
+
+    with transaction() as session:
+        current, new = chain.pending(session)
+    for table in chain.chained_tables():
+        state = "empty" if table not in current else ("not yet committed" if table in new else "committed")
+        console.print(f"record chain {table}: {state}")
 
 
 @log_app.command("checkpoint")

@@ -405,6 +405,7 @@ def cancel(
 
 
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
+from safeslot.console import clerk as _clerk  # noqa: E402
 from safeslot.console import desk as _desk  # noqa: E402
 from safeslot.console import queue_pages as _queue_pages  # noqa: E402
 from safeslot.console import records as _records  # noqa: E402
@@ -413,6 +414,7 @@ from safeslot.console import staff_forms as _staff_forms  # noqa: E402
 
 router.include_router(_records.router)
 router.include_router(_staff.router)
+router.include_router(_clerk.router)
 router.include_router(_staff_forms.router)
 router.include_router(_queue_pages.router)
 router.include_router(_desk.router)

@@ -58,8 +58,27 @@ LABELS: dict[str, dict[str, str]] = {
         "deny": N_("Denied"),
     },
     "alert": {
-        "bulk-read": N_("Many people read outside the office's day"),
+        "bulk-read": N_("Many people read outside the office's day"),  # more than access.bulk_people_alert
         "cross-office-name-search": N_("A search by name across all offices"),
+        "outside-clerk-window": N_("A clerk asked for a past day or a day too far ahead"),
+        "other-office-read": N_("A clerk asked to read another office"),
+        "many-name-lookups": N_("Many look-ups by name in one day"),
+        "search-outside-request": N_("Counsel searched names outside an open request"),
+        "registrar-read-matches": N_("The registrar of a request asked for its matches"),
+    },
+    "appointment": {
+        "booked": N_("Booked"),
+        "checked-in": N_("Checked in"),
+        "fulfilled": N_("Done"),
+        "cancelled": N_("Cancelled"),
+        "noshow": N_("Missed"),
+    },
+    "match": {
+        "pending": N_("Not matched yet"),
+        "matched": N_("Matched"),
+        "ambiguous": N_("Several people: counsel decides"),
+        "unmatched": N_("No match"),
+        "dropped": N_("Dropped by a reviewer"),
     },
     "consent": {
         "requester_is_subject": N_("the person asks for their own records"),

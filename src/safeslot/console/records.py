@@ -1,4 +1,5 @@
-"""Public "Who has seen my records" pages: a person's accounting of disclosures, each entry checked.
+"""Public "Who has seen my records" pages: a person's accounting of disclosures, each entry checked,
+and when staff looked at their appointment outside booking, check-in and the visit (privacy/person.py).
 
 No account: the confirmation code and the name find the entries (the disclosure
 accounting service decides what may be shown; it withholds 552a(b)(7) entries
@@ -30,6 +31,7 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
+from safeslot.privacy import person
 from safeslot.transparency import merkle, note
 from safeslot.transparency import service as log_service
 from safeslot.transparency.endpoints import refresh_checkpoint
@@ -50,6 +52,23 @@ CATEGORIES = {
     "appointment_schedule": N_("Your appointment times"),
     "visit_history": N_("Your past visits"),
     "language_accommodation": N_("Your language and accommodation needs"),
+}
+
+# Staff looks at the appointment (privacy/person.py): the role, in words, never a person's name.
+ROLES = {
+    "clerk": N_("A clerk"),
+    "supervisor": N_("A supervisor"),
+    "auditor": N_("An auditor"),
+    "privacy_officer": N_("A privacy officer"),
+    "counsel": N_("A lawyer of the office"),
+    "admin": N_("An administrator"),
+    "staff": N_("A staff member"),
+}
+LOOKUP_REASONS = {
+    "at_counter": N_("The reason given: you were at the counter."),
+    "phone_call": N_("The reason given: you phoned us."),
+    "check_in": N_("The reason given: you came for your visit without your code."),
+    "written_request": N_("The reason given: you asked in writing."),
 }
 
 
@@ -136,5 +155,8 @@ def records(
                 "recipe": json.dumps({"salt": entry.salt, "person_id": entry.person_id,
                                       "request_id": str(entry.request_id), "commitment": entry.commitment}),
             })
+    looks = [{"look": look, "day": i18n.day_label(look.day, lang), "role": ROLES.get(look.role, ROLES["staff"]),
+              "reason": LOOKUP_REASONS.get(look.reason or "")}
+             for look in person.looks_at(session, ring, cleaned, name.strip())]
     return render(request, "records_result.html", {**context, "title": N_("Who has seen your records"),
-                                                    "rows": rows}, page_url="/records")
+                                                    "rows": rows, "looks": looks}, page_url="/records")

@@ -26,7 +26,7 @@ from safeslot.console.labels import label
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import attest, release, review
+from safeslot.disclosure import acceptance, attest, release, review
 from safeslot.disclosure import service as disclosure
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
@@ -41,7 +41,6 @@ from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
-from safeslot.scheduling.queue import service as walk_in_queue
 from safeslot.transparency import selfcheck
 from safeslot.transparency import service as log_service
 
@@ -90,11 +89,7 @@ def _advice(request: Request, exc: DomainError, status: int) -> str:
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
 
-UPCOMING_DAYS = 7
 OPEN = ("in_review", "info_requested")
-STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfilled": N_("Done"),
-                 "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
-STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
                 ("auditor", "/console/audit"))
@@ -103,6 +98,7 @@ DONE = {
     "status": N_("The appointment was updated."),
     "office": N_("The office is updated. The free times of the next 8 weeks follow the change."),
     "approve": N_("Your approval is recorded."),
+    "accept": N_("You accepted this request for review: its matches are shown below."),
     "released": N_("Both approvals stand: the request is approved and released."),
     "deny": N_("The request is denied."),
     "narrow": N_("The scope is narrowed. Both reviewers must approve again."),
@@ -265,61 +261,6 @@ def home(staff: StaffDep) -> Response:
     return _see_other("/console/sign-in")
 
 
-# -- clerk: the office's appointments ------------------------------------------------------------
-@router.get("/appointments")
-def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
-    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
-    if office is None:
-        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
-    tz = scheduling.zone(office.timezone)
-    lang = language(request)
-    today = now.astimezone(tz).date()
-    services = {s.id: s.text_in(lang)[0] for s in scheduling.list_services(session, office)}
-    days = []
-    for offset in range(UPCOMING_DAYS):
-        day = today + dt.timedelta(days=offset)
-        # Each person listed is written to the access log (purpose front_desk) by the privacy service.
-        views = privacy.office_day(session, ring, staff, office.slug, day, now)
-        if views or offset == 0:
-            days.append({"label": i18n.day_label(day, lang), "today": offset == 0, "rows": [
-                {"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
-                 "language": i18n.language_name(v.language, lang) if v.language else None,
-                 "status": STATUS_LABELS.get(v.status, v.status),
-                 "actions": _actions(v.status, v.starts_at, now, today=offset == 0)}
-                for v in views]})
-    return _page(request, "staff/appointments.html",
-                 {"staff": staff, "title": N_("Appointments"), "office": office, "days": days})
-
-
-def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bool) -> list[tuple[str, str]]:
-    """What the clerk may do now: check in on the day, a no-show once the time has passed, done after check-in."""
-    if status == "booked":
-        out = [("checked-in", STATUS_ACTIONS["checked-in"])] if today else []
-        if now >= starts_at:
-            out.append(("noshow", STATUS_ACTIONS["noshow"]))
-        return out
-    if status == "checked-in":
-        return [("fulfilled", STATUS_ACTIONS["fulfilled"])]
-    return []
-
-
-@router.post("/appointments/{code}/status")
-def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep, now: NowDep,
-               status: Annotated[str, Form()] = "") -> Response:
-    if status not in STATUS_ACTIONS:
-        raise InvalidInput(N_("Choose check in, done or no-show."))
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = session.get(Office, appointment.office_id)
-    if status == "checked-in" and office is not None and appointment.status == "booked":
-        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
-        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
-                                           by_clerk=True)
-    else:
-        scheduling.set_status(session, code, status, now)
-    return _see_other("/console/appointments?done=status")
-
-
 # -- supervisor: the office at a glance (the forms that change it are in console/staff_forms.py) -
 @router.get("/office")
 def office_page(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
@@ -405,7 +346,13 @@ def request_page(request_id: int, request: Request, staff: StaffDep, session: Se
         "approvals": review.approvals(session, request_id), "my_roles": my_roles,
         "open": found.status in OPEN, "in_review": found.status == "in_review",
         **disclosure_review.context(session, ring, found, staff, request.app.state.document_checks.limits, now),
+        "matches_state": acceptance.may_see_matches(staff, found), "matches": [],
     }
+    if context["matches_state"] == "yes":
+        # Each candidate shown is a staff read of personal data: written to the access log.
+        context["matches"] = [
+            {"subject": s, "candidates": [{"c": c, "when": _when(c.starts_at, lang)} for c in s.candidates]}
+            for s in acceptance.read_matches(session, staff, found, now)]
     signed_at = context["signature"]["signed_at"]
     context["signature"]["signed_at"] = _when(signed_at, lang) if signed_at else None
     return _page(request, "staff/request.html", context)
@@ -432,6 +379,12 @@ async def attest_page(request_id: int, request: Request, staff: StaffDep, sessio
                   form.get("document_sha256", ""), answers, corrections, now)
     sent_back = disclosure.get_request(session, request_id).status != "in_review"
     return _see_other(f"/console/disclosures/{request_id}?done={'sent_back' if sent_back else 'attested'}")
+
+
+@router.post("/disclosures/{request_id}/accept")
+def accept(request_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    acceptance.accept(session, _actor(staff), request_id, now)
+    return _see_other(f"/console/disclosures/{request_id}?done=accept#matches")
 
 
 def _role(staff: Principal, role: str) -> str:

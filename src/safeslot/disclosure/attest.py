@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import logbook
 from safeslot.disclosure import repository as repo
+from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import Attestation, DisclosureRequest, RequestSubject
 from safeslot.disclosure.policy import InstrumentType, PolicyEngine, Purpose, SignerType
@@ -111,6 +112,7 @@ def attest(
         raise ReviewerNotAllowed("You registered this request, so someone else must check it.")
     if request.status != "in_review":
         raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for attestation.")
+    mark_accepted(session, request, actor.id, role, now)  # a reviewer who checks the document has taken it up
     if document_sha256 != request.document_sha256:
         raise Conflict("You checked another version of the document; reload the request and check it again.")
     wanted = fields_for(request, repo.subjects(session, request.id))

@@ -16,6 +16,7 @@ from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import (
+    acceptance,
     accounting,
     attest,
     holds,
@@ -56,7 +57,6 @@ from safeslot.errors import problem_response
 from safeslot.http import JSON
 from safeslot.identity.guard import PrincipalDep
 from safeslot.identity.service import Principal
-from safeslot.privacy import service as privacy
 from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
 
@@ -149,13 +149,19 @@ def explain(request_id: int, session: SessionDep, engine: EngineDep, ring: RingD
     return JSON({"lines": service.explain(session, engine, request_id, ring)})
 
 
-@router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut])
+@router.post("/disclosure-requests/{request_id}/acceptance", response_model=RequestOut,
+             summary="Accept the request for review (not its registrar): its matches are shown from then on")
+def accept(request_id: int, request: Request, session: SessionDep, engine: EngineDep, now: NowDep,
+           principal: PrincipalDep) -> Response:
+    acceptance.accept(session, _actor(session, principal), request_id, now)
+    return _out(request, session, engine, request_id, now)
+
+
+@router.get("/disclosure-requests/{request_id}/subjects", response_model=list[SubjectOut],
+            summary="The matches: shown once a reviewer other than the registrar accepted the request; never to "
+            "the registrar; every read recorded")
 def subjects(request_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
-    service.get_request(session, request_id)
-    found = service.subjects_view(session, request_id)
-    # Invariant 8: a reviewer reading which records matched is a staff read of personal data.
-    privacy.record_access(session, principal, "appointment",
-                          [c.appointment_id for s in found for c in s.candidates], "disclosure_review", now)
+    found = acceptance.read_matches(session, principal, service.get_request(session, request_id), now)
     return JSON([s.model_dump(mode="json") for s in found])
 
 
@@ -218,7 +224,8 @@ def resolve(request_id: int, body: ResolveIn, session: SessionDep, now: NowDep,
             principal: PrincipalDep) -> Response:
     review.resolve_match(session, _actor(session, principal), request_id, body.subject_id, body.appointment_id,
                          body.reason, now)
-    return JSON([s.model_dump(mode="json") for s in service.subjects_view(session, request_id)])
+    views = acceptance.read_matches(session, principal, service.get_request(session, request_id), now, "counsel")
+    return JSON([s.model_dump(mode="json") for s in views])
 
 
 @router.get("/disclosure-requests/{request_id}/release", response_model=ReleaseOut,

@@ -9,6 +9,7 @@ Hierarchy::
     │   └── RequestNotFound         404
     ├── Conflict
     │   ├── RequestNotReviewable    409  denied, released or otherwise past review
+    │   ├── NotAcceptedForReview    409  matches are shown once another reviewer accepted it
     │   ├── ReleaseNotReady         409  approvals or match resolution missing
     │   └── PackageGone             409  already downloaded or link expired
     ├── Forbidden
@@ -46,6 +47,11 @@ class RequestNotFound(NotFound):
 class RequestNotReviewable(Conflict):
     slug = "disclosure-request-not-reviewable"
     title = N_("The request is not open for review")
+
+
+class NotAcceptedForReview(Conflict):
+    slug = "disclosure-not-accepted-for-review"
+    title = N_("Nobody has accepted this request for review yet")
 
 
 class ReleaseNotReady(Conflict):

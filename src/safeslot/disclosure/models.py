@@ -72,6 +72,10 @@ class DisclosureRequest(Base):
     decision_log_index: Mapped[int | None] = mapped_column(Integer)
     info_request: Mapped[str | None] = mapped_column(Text)
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # A reviewer other than the registrar took the request up (disclosure/acceptance.py): only then
+    # may reviewers see its matches (issue 12).
+    accepted_by: Mapped[int | None] = mapped_column(Integer)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class RequestSubject(Base):

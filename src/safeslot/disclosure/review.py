@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import attest, logbook, sealed
 from safeslot.disclosure import repository as repo
+from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
@@ -27,7 +28,8 @@ from safeslot.privacy.crypto import KeyRing
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
 
-def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> DisclosureRequest:
+def _reviewable(session: Session, actor: Actor, request_id: int, role: str,
+                now: dt.datetime | None = None) -> DisclosureRequest:
     if role not in REVIEW_ROLES:
         raise ReviewerNotAllowed("Review as 'privacy_officer' or 'counsel'.")
     if actor.kind != "staff" or role not in actor.roles:
@@ -37,6 +39,8 @@ def _reviewable(session: Session, actor: Actor, request_id: int, role: str) -> D
         raise ReviewerNotAllowed("You registered this request, so someone else must review it.")
     if request.status not in ("in_review", "info_requested"):
         raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for review.")
+    if now is not None:
+        mark_accepted(session, request, actor.id, role, now)  # a reviewer who acts has taken it up
     return request
 
 
@@ -76,7 +80,7 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     attested = attest.standing(session, request, actor.id, role)
@@ -103,7 +107,7 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
 
 def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str, now: dt.datetime,
          ring: KeyRing | None = None) -> None:
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     _act(session, request, actor, role, "deny", reason, now, ring)
     request.status = "denied"
     request.closed_reason = "Denied by a reviewer."
@@ -112,7 +116,7 @@ def deny(session: Session, actor: Actor, request_id: int, role: str, reason: str
 
 def ask_information(session: Session, actor: Actor, request_id: int, role: str, question: str,
                     now: dt.datetime, ring: KeyRing | None = None) -> None:
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     _act(session, request, actor, role, "ask_information", question, now, ring)
     request.status = "info_requested"
     request.info_request = _seal(ring, request, question, "disclosure_request.info_request")
@@ -141,7 +145,7 @@ def narrow(session: Session, actor: Actor, request_id: int, role: str, reason: s
            drop_subjects: list[int], drop_categories: list[str], now: dt.datetime,
            ring: KeyRing | None = None) -> None:
     """Drop people or categories from the scope, with a reason. Never widens."""
-    request = _reviewable(session, actor, request_id, role)
+    request = _reviewable(session, actor, request_id, role, now)
     stored_reason = _seal(ring, request, reason, "disclosure_decision.dropped_reason")
     if not drop_subjects and not drop_categories:
         raise InvalidInput("Name the subjects or categories to drop.")
@@ -181,7 +185,7 @@ def resolve_match(session: Session, actor: Actor, request_id: int, subject_id: i
     reason `no_candidate_matches_document`): then nobody is included for that name. People are
     never merged, so exactly one booking can be chosen. The log gets the number of candidates
     and the reason, never which booking or who."""
-    request = _reviewable(session, actor, request_id, "counsel")
+    request = _reviewable(session, actor, request_id, "counsel", now)
     subject = next((s for s in repo.subjects(session, request.id) if s.id == subject_id), None)
     if subject is None or subject.status != "ambiguous":
         raise Conflict("Only an ambiguous match of this request can be resolved.")

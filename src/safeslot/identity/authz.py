@@ -127,9 +127,11 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/sign-out"): ANY_STAFF,
     ("GET", "/console"): ANY_STAFF,
     ("GET", "/console/appointments"): roles(CLERK),
+    ("POST", "/console/appointments/lookup"): roles(CLERK),
     ("POST", "/console/appointments/{code}/status"): roles(CLERK),
     ("GET", "/console/disclosures"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/disclosures/{request_id}"): roles(PRIVACY, COUNSEL),
+    ("POST", "/console/disclosures/{request_id}/accept"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/disclosures/{request_id}/pages/{page}"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/attest"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/approve"): roles(PRIVACY, COUNSEL),
@@ -175,6 +177,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # privacy: staff reads of personal data, each one recorded
     ("GET", "/api/v1/offices/{office}/appointments"): roles(CLERK),
     ("POST", "/api/v1/appointments/search"): roles(CLERK, COUNSEL),
+    ("POST", "/api/v1/access/lookup"): PUBLIC_ONLY,  # the person's own view (code + name), privacy/person.py
     ("GET", "/api/v1/access/records"): roles(AUDITOR),
     ("GET", "/api/v1/access/alerts"): roles(AUDITOR),
     # disclosure gate: agencies file and fetch; privacy officer and counsel review; the public sees its accounting
@@ -182,6 +185,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/disclosure-requests"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
     ("GET", "/api/v1/disclosure-requests/{request_id}"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
     ("GET", "/api/v1/disclosure-requests/{request_id}/explanation"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/api/v1/disclosure-requests/{request_id}/acceptance"): roles(PRIVACY, COUNSEL),
     ("GET", "/api/v1/disclosure-requests/{request_id}/subjects"): roles(PRIVACY, COUNSEL),
     ("POST", "/api/v1/disclosure-requests/{request_id}/attestations"): roles(PRIVACY, COUNSEL),
     ("POST", "/api/v1/disclosure-requests/{request_id}/approvals"): roles(PRIVACY, COUNSEL),

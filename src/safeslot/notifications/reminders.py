@@ -32,6 +32,7 @@ import hmac
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.console import i18n
@@ -81,15 +82,22 @@ def produce(session: Session, ctx: Context) -> int:
     if not (r.days_before or r.hours_before):
         return 0
     horizon = dt.timedelta(days=max(r.days_before, default=0) + 1, hours=max(r.hours_before, default=0))
-    queued = 0
+    wanted: dict[str, scheduling.ReminderTarget] = {}
     for t in scheduling.upcoming(session, ctx.now, horizon):
         pick = current_reminder(t.starts_at, t.created_at, t.office_timezone, r.days_before, r.hours_before,
                                 ctx.now)
-        if pick is None:
-            continue
-        key = f"{KIND}:{t.appointment_id}:{pick[0]}:{t.starts_at.astimezone(dt.UTC):%Y%m%dT%H%MZ}"
-        queued += outbox.enqueue(session, kind=KIND, ref=t.appointment_id, dedupe_key=key, now=ctx.now,
-                                 office_id=t.office_id, about_at=t.starts_at)
+        if pick is not None:
+            wanted[f"{KIND}:{t.appointment_id}:{pick[0]}:{t.starts_at.astimezone(dt.UTC):%Y%m%dT%H%MZ}"] = t
+    if not wanted:
+        return 0
+    # one read of what is already queued, instead of an INSERT that conflicts every round
+    known = set(session.scalars(select(OutboxMessage.dedupe_key).where(
+        OutboxMessage.kind == KIND, OutboxMessage.ref.in_([t.appointment_id for t in wanted.values()]))))
+    queued = 0
+    for key, t in wanted.items():
+        if key not in known:
+            queued += outbox.enqueue(session, kind=KIND, ref=t.appointment_id, dedupe_key=key, now=ctx.now,
+                                     office_id=t.office_id, about_at=t.starts_at)
     return queued
 
 

@@ -5,20 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from safeslot.config import AccessSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
+from safeslot.disclosure import search as disclosure_search
+from safeslot.errors import InvalidInput
+from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
-from safeslot.privacy import service
-from safeslot.privacy.schemas import AccessRecordOut, AlertOut, NameSearchIn, StaffAppointmentOut
+from safeslot.privacy import person, reads, service
+from safeslot.privacy.schemas import (
+    AccessRecordOut,
+    AlertOut,
+    CounselMatchOut,
+    NameSearchIn,
+    StaffAppointmentOut,
+    StaffLookOut,
+    StaffLooksIn,
+)
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
 
+def _limits(request: Request) -> AccessSettings:
+    limits: AccessSettings = request.app.state.settings.access
+    return limits
 
-def _out(views: list[service.AppointmentView], tz_name: str | None = None) -> list[StaffAppointmentOut]:
+
+def _out(views: list[reads.AppointmentView], tz_name: str | None = None) -> list[StaffAppointmentOut]:
     return [
         StaffAppointmentOut(
             code=v.code, starts_at=v.starts_at.astimezone(scheduling.zone(tz_name)) if tz_name else v.starts_at,
@@ -30,20 +46,46 @@ def _out(views: list[service.AppointmentView], tz_name: str | None = None) -> li
 
 @router.get("/offices/{office}/appointments", response_model=list[StaffAppointmentOut])
 def office_appointments(
-    office: str, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
-    day: Annotated[dt.date | None, Query(description="Local day; default today")] = None,
+    office: str, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
+    day: Annotated[dt.date | None, Query(description="Local day: today (the default) or one of the next "
+                                         "`access.clerk_days_ahead` days (14 unless set)")] = None,
 ) -> list[StaffAppointmentOut]:
-    """A clerk's day at their own office, names decrypted; every person listed is recorded in the access log."""
+    """A clerk's day at their own office, names decrypted; every person listed is recorded in the access log.
+    Another office, a past day or a day past the window is refused (403) and raises an alert."""
     found = scheduling.get_office(session, office)
     local_day = day or now.astimezone(scheduling.zone(found.timezone)).date()
-    return _out(service.office_day(session, ring, staff, office, local_day, now), found.timezone)
+    return _out(reads.office_day(session, ring, staff, office, local_day, now, _limits(request)), found.timezone)
 
 
-@router.post("/appointments/search", response_model=list[StaffAppointmentOut])
-def search(body: NameSearchIn, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep) -> list[
-        StaffAppointmentOut]:
-    """Find a named person's appointments; recorded, and an alert when not limited to one office."""
-    return _out(service.search_by_name(session, ring, staff, body.name, body.office, body.purpose, now))
+@router.post("/appointments/search", response_model=list[StaffAppointmentOut] | list[CounselMatchOut])
+def search(body: NameSearchIn, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+           now: NowDep) -> list[StaffAppointmentOut] | list[CounselMatchOut]:
+    """Find a named person's appointments, each one recorded in the access log.
+
+    A clerk: their own office, today's and later appointments, with a `reason`. Counsel: only inside an
+    open disclosure request (`request_id`), only the people it names, no confirmation codes. Anything
+    else is refused (403) and raises an alert for auditors."""
+    if body.request_id is not None or "clerk" not in staff.roles:
+        if "counsel" not in staff.roles:
+            raise RoleRefused("Only counsel searches inside a disclosure request; clerks search without request_id.")
+        found = disclosure_search.within_request(session, ring, staff, body.request_id, body.name, now)
+        return [CounselMatchOut(appointment_id=m.appointment_id, subject_id=m.subject_id, office=m.office,
+                                starts_at=m.starts_at, status=m.status, name=m.name, language=m.language,
+                                accommodation=m.accommodation) for m in found]
+    if body.reason is None:
+        raise InvalidInput(f"Give the reason for this look-up (reason): one of {', '.join(reads.LOOKUP_REASONS)}.")
+    return _out(reads.clerk_lookup(session, ring, staff, body.name, body.reason, body.office, now,
+                                   _limits(request)))
+
+
+@router.post("/access/lookup", response_model=list[StaffLookOut],
+             summary="When staff looked at my appointment outside booking, check-in and the visit (code and name)")
+def staff_looks(body: StaffLooksIn, session: SessionDep, ring: RingDep) -> list[StaffLookOut]:
+    """The person's view of the staff access log (the same as on /records): role and office, never a
+    staff member's name. A wrong code or name answers an empty list, like an appointment nobody looked at."""
+    return [StaffLookOut(day=look.day, role=look.role, office=look.office, how=look.how,
+                         reason=look.reason, times=look.times)
+            for look in person.looks_at(session, ring, body.code, body.name)]
 
 
 @router.get("/access/records", response_model=list[AccessRecordOut])
@@ -53,7 +95,7 @@ def access_records(
     date_to: Annotated[dt.datetime, Query(alias="to")],
 ) -> list[AccessRecordOut]:
     return [AccessRecordOut(staff_id=r.staff_id, record_type=r.record_type, record_id=r.record_id,
-                            purpose=r.purpose, at=r.at)
+                            purpose=r.purpose, at=r.at, role=r.role, office_id=r.office_id, reason=r.reason)
             for r in service.records(session, _aware(date_from), _aware(date_to))]
 
 

@@ -24,6 +24,12 @@ class AccessRecord(Chained, Base):
     record_id: Mapped[str] = mapped_column(String(64))
     purpose: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The role the reader acted in and their office, kept as they were at the time of the read: the
+    # person sees "a clerk at Central office", never a name (issue 12). Null on records from before.
+    role: Mapped[str | None] = mapped_column(String(32))
+    office_id: Mapped[int | None] = mapped_column(Integer)
+    # Why: a name look-up's reason from a fixed list (privacy/reads.py), or "request <id>" for counsel.
+    reason: Mapped[str | None] = mapped_column(String(64))
 
 
 class AccessAlert(Chained, Base):

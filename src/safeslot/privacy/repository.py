@@ -36,13 +36,34 @@ def alerts(session: Session, limit: int = 500) -> Sequence[AccessAlert]:
     return session.scalars(select(AccessAlert).order_by(AccessAlert.id.desc()).limit(limit)).all()
 
 
-
-
-def appointments_by_name_index(session: Session, index: str, office_id: int | None) -> Sequence[Appointment]:
+def appointments_by_name_index(
+    session: Session, index: str, office_id: int | None, start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> Sequence[Appointment]:
+    """Appointments whose name has this blind index, in one office (or all), starting in [start, end)."""
     stmt = select(Appointment).where(Appointment.name_index == index)
     if office_id is not None:
         stmt = stmt.where(Appointment.office_id == office_id)
+    if start is not None:
+        stmt = stmt.where(Appointment.starts_at >= start)
+    if end is not None:
+        stmt = stmt.where(Appointment.starts_at < end)
     return session.scalars(stmt.order_by(Appointment.starts_at)).all()
+
+
+def records_of_type(session: Session, staff_id: int, record_type: str, since: dt.datetime) -> int:
+    """How many access records of one type a staff member wrote since a time (e.g. name look-ups)."""
+    stmt = select(func.count(AccessRecord.id)).where(
+        AccessRecord.staff_id == staff_id, AccessRecord.record_type == record_type, AccessRecord.at >= since
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def reads_of(session: Session, record_type: str, record_id: str) -> Sequence[AccessRecord]:
+    """Every recorded staff read of one record, oldest first (for the person's own view)."""
+    return session.scalars(select(AccessRecord).where(
+        AccessRecord.record_type == record_type, AccessRecord.record_id == record_id
+    ).order_by(AccessRecord.at, AccessRecord.id)).all()
 
 
 def monthly_count(
