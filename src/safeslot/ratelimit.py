@@ -322,6 +322,14 @@ def _field(headers: dict[bytes, bytes], body: bytes, name: str) -> str:
     return value[:200] if isinstance(value, str) else ""
 
 
+def _path_value(template: str | None, path: str, name: str) -> str:
+    """The value of one ``{name}`` segment of the path ('' when the template has none)."""
+    if not template or name not in template:
+        return ""
+    parts, values = template.split("/"), path.split("/")
+    return values[parts.index(name)] if len(parts) == len(values) else ""
+
+
 class ActionLimitMiddleware:
     """Booking, look-ups and sign-in failures; sits inside the body limit, so the body is bounded."""
 
@@ -353,7 +361,8 @@ class ActionLimitMiddleware:
         if action in BOOKING:
             wait = await limiter.hit(limiter.limits.booking_per_address, "book", address)
             if not wait:
-                office = _field(headers, body, "office").strip().lower()
+                office = (_path_value(template, scope["path"], "{office}")
+                          or _field(headers, body, "office")).strip().lower()
                 wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
             if wait:
                 await refuse(scope, send, wait, f"Too many bookings right now. Try again in {wait} seconds.")
