@@ -105,6 +105,28 @@ def test_a_kiosk_booking_one_person_a_minute_all_day_is_never_refused(
     assert all(_book(kiosk, start, n) != 429 for n, start in enumerate(slots[80:88]))
 
 
+def test_walk_in_tickets_count_as_bookings(make_client: Callable[..., TestClient], slots: list[str],
+                                          fake_time: list[float]) -> None:
+    flood = make_client("203.0.113.90")
+    statuses = [flood.post("/api/v1/offices/central/queue/tickets", json={"service": "apply"}).status_code
+                for _ in range(14)]
+    assert 429 in statuses and statuses.index(429) <= 10
+
+
+
+def test_the_office_limit_reads_the_office_from_the_path(
+    make_client: Callable[..., TestClient], default_settings: Settings, slots: list[str], fake_time: list[float]
+) -> None:
+    tight = default_settings.model_copy(update={"rate_limits": ratelimit.RateLimitSettings(
+        booking_per_office="3/minute")})
+    answers = [make_client(f"203.0.113.{100 + n}", settings=tight, app_key=5).post(
+        "/api/v1/offices/central/queue/tickets", json={"service": "apply"}).status_code for n in range(4)]
+    assert answers[:3].count(429) == 0 and answers[3] == 429  # four addresses, one office
+    other = make_client("203.0.113.120", settings=tight, app_key=5).post("/api/v1/offices/north/queue/tickets",
+                                                              json={"service": "apply"})
+    assert other.status_code != 429  # another office is counted apart
+
+
 def test_code_lookups_are_limited_per_address(make_client: Callable[..., TestClient], fake_time: list[float]) -> None:
     guesser = make_client("203.0.113.80")
     answers = [guesser.get(f"/api/v1/appointments/ABCDE{n:05d}").status_code for n in range(40)]

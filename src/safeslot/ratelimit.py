@@ -301,7 +301,7 @@ LOOKUP = {
     ("GET", "/booked/{code}"), ("POST", "/manage"), ("GET", "/manage/{code}"),
     ("GET", "/manage/{code}/calendar.ics"), ("GET", "/manage/{code}/reschedule"),
     ("POST", "/manage/{code}/reschedule"), ("GET", "/manage/{code}/cancel"), ("POST", "/manage/{code}/cancel"),
-    ("POST", "/records"),
+    ("POST", "/records"), ("POST", "/api/v1/access/lookup"),
 }
 SIGN_IN = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/session"), ("POST", "/console/sign-in")}
 SIGN_IN_FAILED = {401}
@@ -320,6 +320,14 @@ def _field(headers: dict[bytes, bytes], body: bytes, name: str) -> str:
     except orjson.JSONDecodeError:
         return ""
     return value[:200] if isinstance(value, str) else ""
+
+
+def _path_value(template: str | None, path: str, name: str) -> str:
+    """The value of one ``{name}`` segment of the path ('' when the template has none)."""
+    if not template or name not in template:
+        return ""
+    parts, values = template.split("/"), path.split("/")
+    return values[parts.index(name)] if len(parts) == len(values) else ""
 
 
 class ActionLimitMiddleware:
@@ -353,7 +361,8 @@ class ActionLimitMiddleware:
         if action in BOOKING:
             wait = await limiter.hit(limiter.limits.booking_per_address, "book", address)
             if not wait:
-                office = _field(headers, body, "office").strip().lower()
+                office = (_path_value(template, scope["path"], "{office}")
+                          or _field(headers, body, "office")).strip().lower()
                 wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
             if wait:
                 await refuse(scope, send, wait, f"Too many bookings right now. Try again in {wait} seconds.")

@@ -172,6 +172,7 @@ def test_a_walk_in_on_a_phone_is_called_at_a_desk_that_speaks_their_language(
         page.wait_for_function(f"document.getElementById('called') && "
                                f"document.getElementById('called').innerText.includes({expected!r})",
                                timeout=CALL_WAIT_MS)
+        assert right[1] in page.title(), "the tab's title names the desk, for a phone put away"
         phone.check("called")
 
         lobby.page.goto(f"/queue/central/display?lang={lang}")

@@ -151,7 +151,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             walk.check("request")
             # Issue 13: check every field against the document, then approve.
             for radio in page.locator("input[type=radio][value=match]").all():
-                radio.check()
+                page.click(f"label[for={radio.get_attribute('id')}]")  # USWDS draws the radio on the label
             page.click("#attest")
             assert "Your check of the document is recorded." in page.inner_text("#done")
             page.click("#approve")

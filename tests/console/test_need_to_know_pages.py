@@ -190,6 +190,17 @@ def test_the_person_sees_when_staff_looked_at_their_appointment_by_role_and_offi
         "Un empleado de Central Benefits Office buscó su cita por su nombre el lunes, 1 de marzo")
     assert "El motivo indicado: usted nos llamó." in spanish[0]
     assert _looks(_records_page(client, code, "Someone Else")) == [], "a wrong name shows nothing"
+    # the same, as JSON, for programs acting for the person
+    api = client.post("/api/v1/access/lookup", json={"code": code, "name": NAME})
+    assert api.status_code == 200
+    assert [(x["day"], x["role"], x["office"], x["how"], x["reason"], x["times"]) for x in api.json()] == [
+        ("2027-03-01", "clerk", "Central Benefits Office", "name_lookup", "phone_call", 1),
+        ("2027-03-01", "clerk", "Central Benefits Office", "upcoming_list", None, 2),
+    ]
+    assert "desk-clerk-7" not in api.text
+    assert client.post("/api/v1/access/lookup", json={"code": code, "name": "Someone Else"}).json() == []
+    assert client.post("/api/v1/access/lookup", json={"code": "ZZZZZ-99999", "name": NAME}).json() == []
+    assert client.post("/api/v1/access/lookup", json={"code": code}).status_code == 422
 
 
 def test_the_visit_day_and_check_in_are_not_looks(session: Session, keyring: KeyRing, staff: SignIn,

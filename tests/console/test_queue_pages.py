@@ -161,6 +161,9 @@ def test_the_api_answers_problems_that_say_what_to_do(
     nobody = clerk.post("/api/v1/offices/central/queue/call-next", json={"staff_id": member.id, "desk": "Desk 5"},
                         headers=headers)
     assert nobody.status_code == 204  # Desk E does not speak Spanish
+    huge = clerk.post("/api/v1/offices/central/queue/call-next", json={"staff_id": 2**40, "desk": "Desk 5"},
+                      headers=headers)
+    assert huge.status_code == 422  # never a database error
     wrong = clerk.post("/api/v1/offices/central/queue/tickets/999/actions",
                        json={"staff_id": member.id, "action": "done"}, headers=headers)
     assert wrong.status_code == 404 and "reload the desk page" in wrong.json()["detail"]
@@ -189,3 +192,23 @@ def test_head_is_answered_where_get_is(client: TestClient, office: str) -> None:
     for path in ("/queue/central", f"/ticket/{token}", "/queue/central/display", "/queue/central/qr.svg"):
         answer = client.head(path)
         assert answer.status_code == 200 and answer.content == b"", path
+
+
+def test_a_double_tap_takes_one_place(client: TestClient, session: Session, office: str) -> None:
+    page = client.get("/queue/central").text
+    once = re.search(r'name="once" value="([^"]+)"', page)
+    assert once
+    form = {"service": "card", "name": "T. P.", "once": once.group(1)}
+    first = client.post("/queue/central/ticket", data=form, follow_redirects=False)
+    again = client.post("/queue/central/ticket", data=form, follow_redirects=False)
+    assert first.headers["location"] == again.headers["location"]
+    assert len(session.scalars(select(QueueTicket)).all()) == 1
+    api = {"service": "apply"}
+    one = client.post("/api/v1/offices/central/queue/tickets", json=api, headers={"Idempotency-Key": "k-1"})
+    two = client.post("/api/v1/offices/central/queue/tickets", json=api, headers={"Idempotency-Key": "k-1"})
+    assert one.status_code == two.status_code == 201 and one.json()["token"] == two.json()["token"]
+    assert two.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card"},
+                        headers={"Idempotency-Key": "k-1"})
+    assert other.status_code == 409  # the same key for another request says so
+    assert len(session.scalars(select(QueueTicket)).all()) == 2

@@ -5,19 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from safeslot.cli import common
 from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker
-from safeslot.disclosure import intake, release, review
+from safeslot.disclosure import intake, release
 from safeslot.disclosure.policy import PolicyEngine
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, metadata
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata
 from tests.disclosure.test_notices_cli import cli_env
 
 __all__ = ["cli_env"]
@@ -26,6 +28,13 @@ __all__ = ["cli_env"]
 def test_the_worker_sends_a_queued_notice_once_and_says_what_it_did(cli_env: Path, fresh_url: str) -> None:
     ring = common.keyring()
     engine = build_engine(fresh_url)
+    try:
+        _run(engine, ring, cli_env)
+    finally:
+        engine.dispose()
+
+
+def _run(engine: Engine, ring: KeyRing, cli_env: Path) -> None:
     with build_sessionmaker(engine)() as session, session.begin():
         office = demo.load(session, NOW.date(), weeks=1)
         day = NOW.date() + dt.timedelta(days=1)
@@ -37,8 +46,8 @@ def test_the_worker_sends_a_queued_notice_once_and_says_what_it_did(cli_env: Pat
         request = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"), OFFICIAL,
                                 metadata(subjects=[{"name": "Test Person A", "office": "central"}]), PDF,
                                 NOW)
-        review.approve(session, PRIVACY, request.id, "privacy_officer", NOW)
-        review.approve(session, COUNSEL, request.id, "counsel", NOW)
+        approve(session, ring, PRIVACY, request.id, "privacy_officer", NOW)
+        approve(session, ring, COUNSEL, request.id, "counsel", NOW)
         release.create(session, ring, Signer.generate("safeslot.localhost/log"), request.id, NOW)
     runner = CliRunner()
     first = runner.invoke(app, ["worker", "--once"])
@@ -48,4 +57,3 @@ def test_the_worker_sends_a_queued_notice_once_and_says_what_it_did(cli_env: Pat
     assert again.exit_code == 0 and "Sent 0," in again.output
     [message] = list(cli_env.iterdir())
     assert "person.a@example.org" in message.read_text()
-    engine.dispose()

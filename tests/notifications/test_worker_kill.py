@@ -65,6 +65,7 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_reminder_at_most_onc
 
     with maker() as session:
         messages = list(session.scalars(select(OutboxMessage)))
+    engine.dispose()
     assert len(messages) == PEOPLE
     states = collections.Counter(m.status for m in messages)
     assert set(states) <= {"sent", "dead"}, states  # nothing left queued or half-sent
@@ -78,7 +79,6 @@ def test_a_worker_killed_mid_batch_and_restarted_sends_each_reminder_at_most_onc
             assert (m.last_error or "").startswith("interrupted")
     assert sum(sent.values()) == states["sent"] + sum(
         1 for m in messages if m.status == "dead" and f"sent reminder-{m.id}" in sent)
-    engine.dispose()
 
 
 def test_two_workers_at_once_share_the_batch_and_send_each_reminder_exactly_once(

@@ -236,3 +236,45 @@ def test_a_new_nullable_column_leaves_old_hashes_alone() -> None:
     assert chain.row_hash("t", 1, chain.GENESIS, row) == chain.row_hash("t", 1, chain.GENESIS, {**row, "new": None})
     naive = {"purpose": "front_desk", "at": NOW.replace(tzinfo=None)}  # SQLite hands back naive UTC
     assert chain.row_hash("t", 1, chain.GENESIS, row) == chain.row_hash("t", 1, chain.GENESIS, naive)
+
+
+@pytest.mark.slow
+def test_concurrent_writers_keep_one_unbroken_chain(fresh_url: str, keyring: KeyRing) -> None:
+    import threading
+
+    from safeslot.db import build_engine, build_sessionmaker, transaction
+
+    engine = build_engine(fresh_url, pool_size=6)
+    maker = build_sessionmaker(engine)
+    with transaction(maker) as s:
+        staff, _ = make_staff(s, keyring, ["auditor"])
+        staff_id = staff.id
+    errors: list[BaseException] = []
+
+    def reader(w: int) -> None:
+        try:
+            for b in range(8):
+                with transaction(maker) as s:
+                    s.add_all([AccessRecord(staff_id=staff_id, record_type="appointment", record_id=f"{w}-{b}-{i}",
+                                            purpose="front_desk", at=NOW) for i in range(5)])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    def appender() -> None:
+        try:
+            for b in range(8):
+                with transaction(maker) as s:
+                    service.append(s, entries(3, 100 * b), now=NOW)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader, args=(w,)) for w in range(4)] + [threading.Thread(target=appender)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with engine.connect() as conn:
+        w = chain.walk_table(conn, "access_record")
+    engine.dispose()
+    assert w.count == 4 * 8 * 5  # dense, linked, every hash right: one chain, not forks of it

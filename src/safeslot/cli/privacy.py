@@ -139,12 +139,13 @@ def report(
     """Print the staff access log for a period, and the alerts."""
     start = date_from.replace(tzinfo=date_from.tzinfo or dt.UTC)
     end = date_to.replace(tzinfo=date_to.tzinfo or dt.UTC)
-    table = Table("at", "staff", "record", "purpose", title=f"Staff access {start.date()} to {end.date()}")
+    table = Table("at", "staff", "role", "record", "purpose", "reason",
+                  title=f"Staff access {start.date()} to {end.date()}")
     with transaction() as session:
         rows = privacy.records(session, start, end)
         for r in rows:
-            table.add_row(r.at.isoformat(timespec="seconds"), str(r.staff_id), f"{r.record_type} {r.record_id}",
-                          r.purpose)
+            table.add_row(r.at.isoformat(timespec="seconds"), str(r.staff_id), r.role or "",
+                          f"{r.record_type} {r.record_id}", r.purpose, r.reason or "")
         alerts = [a for a in privacy.alerts(session) if start <= a.at < end]
     console.print(table)
     console.print(f"{len(rows)} reads.")

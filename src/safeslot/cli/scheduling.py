@@ -74,6 +74,17 @@ def staff_list(office: str) -> None:
     console.print(table)
 
 
+@staff_app.command("reassign")
+def staff_reassign(office: str) -> None:
+    """Give every visit still to come that no one serves (or whose people can no longer serve it) to a
+    qualified free person; those no one can take are listed by GET /api/v1/offices/OFFICE/unassigned."""
+    with transaction() as s:
+        done = service.reassign(s, service.get_office(s, office), dt.datetime.now(dt.UTC))
+        left = len(done.unassigned)
+    console.print(f"{len(done.moved)} visits assigned; {left} still without anyone "
+                  "(the office's supervisor sees them on the office page).")
+
+
 @hours_app.command("set")
 def hours_set(office: str, weekday: int, opens: str, closes: str) -> None:
     with transaction() as s:

@@ -54,6 +54,7 @@ ERROR_TITLES: dict[str, str] = {
     "internal": N_("Something went wrong on our side"),
     "rate-limited": N_("Too many tries for now"),
     "unavailable": N_("This service is briefly unavailable"),
+    "invalid-input": N_("Some of what you typed cannot be used"),
 }
 ERROR_ADVICE: dict[str, str] = {
     "appointment-not-found": N_("Check the code on your confirmation. It has 10 letters and numbers."),
@@ -63,6 +64,7 @@ ERROR_ADVICE: dict[str, str] = {
     "internal": N_("Nothing was saved. Please try again in a few minutes."),
     "rate-limited": N_("Nothing was saved. Please wait a few minutes, then try again."),
     "unavailable": N_("Nothing was saved. Please try again in a minute."),
+    "invalid-input": N_("Nothing was saved. Check what you typed, remove unusual characters, and try again."),
 }
 DEFAULT_ADVICE = N_("Go back to the start page and try again.")
 

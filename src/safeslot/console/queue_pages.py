@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import secrets
 from typing import Annotated, Any
 from urllib.parse import urlparse
 
@@ -26,7 +27,9 @@ from safeslot.console.pages import PageRoute
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.errors import DomainError, Forbidden
+from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.queue import errors as queue_errors
 from safeslot.scheduling.queue import service as queue
@@ -115,6 +118,7 @@ def _check_in_page(request: Request, session: Session, office: Office, now: dt.d
     languages = [{"code": code, "name": i18n.language_name(code, lang)}
                  for code in queue.office_languages(session, office) if code != scheduling.BASE_LANGUAGE]
     return _page(request, "queue/check_in.html", {
+        "once": secrets.token_urlsafe(16),
         "title": N_("Take a ticket"), "office": office, "services": scheduling.list_services(session, office),
         "languages": languages, "errors": errors or {}, "form": form or {},
         "kiosk": request.query_params.get("kiosk") == "1",
@@ -132,6 +136,7 @@ def take_ticket(
     office: str, request: Request, session: SessionDep, ring: RingDep, now: NowDep,
     service: Annotated[str, Form(max_length=64)] = "", language: Annotated[str, Form(max_length=16)] = "",
     name: Annotated[str, Form(max_length=400)] = "", kiosk: Annotated[str, Form(max_length=1)] = "",
+    once: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     _same_site(request)
     found = scheduling.get_office(session, office)
@@ -143,14 +148,26 @@ def take_ticket(
         errors["name"] = N_("Give at most 100 characters. Initials are enough.")
     if not errors:
         try:
-            ticket = queue.check_in_walk_in(session, ring, found.slug, service, language or None, name, now,
-                                            request.app.state.settings.queue)
+            token = _take_once(request, session, ring, found, form, once, now)
         except (queue_errors.LanguageNotOffered, queue_errors.OfficeClosed) as exc:
             field, message = MESSAGES[type(exc)]
             errors[field] = message
         else:
-            return _see_other(f"/ticket/{ticket.token}{_lang_query(request)}" + ("&kiosk=1" if kiosk == "1" else ""))
+            return _see_other(f"/ticket/{token}{_lang_query(request)}" + ("&kiosk=1" if kiosk == "1" else ""))
     return _check_in_page(request, session, found, now, errors=errors, form=form, status=422)
+
+
+def _take_once(request: Request, session: Session, ring: KeyRing, office: Office, form: dict[str, str], once: str,
+               now: dt.datetime) -> str:
+    """Take the ticket; the form's one-time value makes a double tap (or a resent form) show the same ticket."""
+    def _run() -> tuple[int, dict[str, Any]]:
+        ticket = queue.check_in_walk_in(session, ring, office.slug, form["service"], form["language"] or None,
+                                        form["name"], now, request.app.state.settings.queue)
+        return 303, {"token": ticket.token}
+
+    _, body, _ = run_once(session, "queue-form", once or None, request_hash({**form, "office": office.slug}), now,
+                          _run)
+    return str(body["token"])
 
 
 @router.post("/queue/{office}/check-in")

@@ -200,6 +200,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # privacy: staff reads of personal data, each one recorded
     ("GET", "/api/v1/offices/{office}/appointments"): roles(CLERK),
     ("POST", "/api/v1/appointments/search"): roles(CLERK, COUNSEL),
+    ("POST", "/api/v1/access/lookup"): PUBLIC_ONLY,  # the person's own view (code + name), privacy/person.py
     ("GET", "/api/v1/access/records"): roles(AUDITOR),
     ("GET", "/api/v1/access/alerts"): roles(AUDITOR),
     # disclosure gate: agencies file and fetch; privacy officer and counsel review; the public sees its accounting

@@ -14,13 +14,15 @@ from safeslot.disclosure import search as disclosure_search
 from safeslot.errors import InvalidInput
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
-from safeslot.privacy import reads, service
+from safeslot.privacy import person, reads, service
 from safeslot.privacy.schemas import (
     AccessRecordOut,
     AlertOut,
     CounselMatchOut,
     NameSearchIn,
     StaffAppointmentOut,
+    StaffLookOut,
+    StaffLooksIn,
 )
 from safeslot.scheduling import service as scheduling
 
@@ -74,6 +76,16 @@ def search(body: NameSearchIn, request: Request, staff: StaffDep, session: Sessi
         raise InvalidInput(f"Give the reason for this look-up (reason): one of {', '.join(reads.LOOKUP_REASONS)}.")
     return _out(reads.clerk_lookup(session, ring, staff, body.name, body.reason, body.office, now,
                                    _limits(request)))
+
+
+@router.post("/access/lookup", response_model=list[StaffLookOut],
+             summary="When staff looked at my appointment outside booking, check-in and the visit (code and name)")
+def staff_looks(body: StaffLooksIn, session: SessionDep, ring: RingDep) -> list[StaffLookOut]:
+    """The person's view of the staff access log (the same as on /records): role and office, never a
+    staff member's name. A wrong code or name answers an empty list, like an appointment nobody looked at."""
+    return [StaffLookOut(day=look.day, role=look.role, office=look.office, how=look.how,
+                         reason=look.reason, times=look.times)
+            for look in person.looks_at(session, ring, body.code, body.name)]
 
 
 @router.get("/access/records", response_model=list[AccessRecordOut])

@@ -66,3 +66,22 @@ class AlertOut(BaseModel):
     rule: str
     detail: str
     at: dt.datetime
+
+
+class StaffLooksIn(BaseModel):
+    """The person's own appointment: its confirmation code and the name given when booking."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=4, max_length=32)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class StaffLookOut(BaseModel):
+    """Staff looked at the appointment (privacy/person.py): the role and office, never a name."""
+
+    day: dt.date = Field(description="The day of the look, in the office's time zone.")
+    role: str = Field(description="clerk, supervisor, auditor …; 'staff' for looks recorded before roles were kept.")
+    office: str | None = Field(description="The name of the office the staff member works at.")
+    how: Literal["name_lookup", "upcoming_list", "other"]
+    reason: LookupReason | None = Field(description="A name look-up's reason, as the clerk gave it.")
+    times: int = Field(description="How many times that day.")

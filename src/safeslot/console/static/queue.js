@@ -11,7 +11,16 @@
       .then(function (html) {
         if (!html) { return; }
         var fresh = new window.DOMParser().parseFromString(html, "text/html").getElementById(region.id);
-        if (fresh && fresh.innerHTML !== region.innerHTML) { region.innerHTML = fresh.innerHTML; }
+        if (fresh && fresh.innerHTML !== region.innerHTML) {
+          var wasCalled = !!region.querySelector("#called");
+          region.innerHTML = fresh.innerHTML;
+          var called = region.querySelector("#called");
+          if (called && !wasCalled) {
+            // A phone in a pocket: buzz, and name the desk in the tab title (the live region reads it out).
+            if (window.navigator.vibrate) { window.navigator.vibrate([300, 150, 300]); }
+            document.title = called.textContent.trim();
+          }
+        }
         if (fresh && !fresh.hasAttribute("data-live-refresh")) { region = null; }
       })
       .catch(function () { /* offline for a moment: try again next time */ })

@@ -8,7 +8,7 @@ in identity/authz.py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
@@ -21,7 +21,8 @@ from safeslot.http import JSON
 from safeslot.identity.guard import Principal, StaffDep
 from safeslot.identity.service import ensure_office
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.endpoints import PROBLEMS
+from safeslot.scheduling.endpoints import PROBLEMS, IdempotencyKey
+from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.queue import service, views
 from safeslot.scheduling.queue.models import QueueTicket
@@ -75,12 +76,23 @@ def desk_ticket_out(session: Session, ticket: QueueTicket) -> DeskTicketOut:
 
 @router.post("/offices/{office}/queue/tickets", status_code=201, response_model=TicketOut, responses=PROBLEMS)
 def take_ticket(
-    office: str, body: WalkInIn, session: SessionDep, ring: RingDep, now: NowDep, settings: QueueDep
+    office: str, body: WalkInIn, session: SessionDep, ring: RingDep, now: NowDep, settings: QueueDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """A walk-in takes a ticket: no account; keep the token, it is the only way back to the ticket."""
-    ticket = service.check_in_walk_in(session, ring, office, body.service, body.language, body.name, now,
-                                      settings)
-    return JSON(ticket_out(session, ticket, now, settings).model_dump(mode="json"), status_code=201)
+    """A walk-in takes a ticket: no account; keep the token, it is the only way back to the ticket.
+
+    A retry with the same Idempotency-Key gets the same ticket (a double tap never takes two places)."""
+    def _run() -> tuple[int, dict[str, Any]]:
+        ticket = service.check_in_walk_in(session, ring, office, body.service, body.language, body.name, now,
+                                          settings)
+        return 201, ticket_out(session, ticket, now, settings).model_dump(mode="json")
+
+    status, payload, replayed = run_once(session, "queue-ticket", idempotency_key,
+                                         request_hash({**body.model_dump(mode="json"), "office": office}), now, _run)
+    if replayed:  # the answer as it is now, not as it was then (the place in line has moved)
+        payload = ticket_out(session, service.by_token(session, str(payload["token"])), now, settings).model_dump(
+            mode="json")
+    return JSON(payload, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
 
 @router.post("/offices/{office}/queue/check-ins", status_code=201, response_model=TicketOut, responses=PROBLEMS)
