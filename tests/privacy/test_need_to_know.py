@@ -1,4 +1,4 @@
-"""Issue 12 part B: nobody reads a named person's appointments beyond what their job needs.
+"""Nobody reads a named person's appointments beyond what their job needs.
 
 Each path of the issue is tried as that role would try it (path 3: a privacy officer reads the
 matches of a request they registered; path 4: counsel searches anyone; path 5: a clerk reads any
@@ -147,7 +147,7 @@ def test_a_clerk_has_no_export_of_any_kind() -> None:
         "POST /console/appointments/{code}/status", "GET /console/appointments/new",
         "POST /console/appointments/new", "GET /console/appointments/{code}/booked",
         "POST /console/sign-out", "GET /console", "POST /api/v1/auth/logout", "GET /api/v1/auth/me",
-        # the walk-in queue (issue 16): numbers called at the desk, one ticket at a time
+        # the walk-in queue: numbers called at the desk, one ticket at a time
         "GET /console/queue", "POST /console/queue/call-next", "POST /console/queue/check-in",
         "POST /console/queue/tickets/{ticket_id}", "POST /api/v1/offices/{office}/queue/call-next",
         "POST /api/v1/offices/{office}/queue/clerk-check-ins",

@@ -185,7 +185,7 @@ def test_no_published_figure_is_ever_from_1_to_10(events: list[tuple[int, str, s
 
 
 def test_free_text_in_an_entry_never_reaches_the_report_or_its_csv() -> None:
-    """Issue 13: an old entry's typed agency name (or a formula) is counted as `unregistered`."""
+    """An old entry's typed agency name (or a formula) is counted as `unregistered`."""
     from safeslot.reports import render
 
     typed = '=HYPERLINK("http://x","ICE ERO (verbal, for a person)")'

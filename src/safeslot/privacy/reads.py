@@ -1,4 +1,4 @@
-"""Staff reads of people's appointments, limited to what each job needs (issue 12, invariant 8).
+"""Staff reads of people's appointments, limited to what each job needs (invariant "staff see what their work needs").
 
 * A clerk reads their own office only: the day list of today and of the next
   ``access.clerk_days_ahead`` days (default 14); name look-ups find today's and
