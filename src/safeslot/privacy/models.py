@@ -17,7 +17,8 @@ class AccessRecord(Chained, Base):
     Append-only and hash-chained (safeslot/chain.py; invariant "the record cannot be rewritten from inside")."""
 
     __tablename__ = "access_record"
-    __table_args__ = (Index("ix_access_record_staff_at", "staff_id", "at"), Index("ix_access_record_at", "at"))
+    __table_args__ = (Index("ix_access_record_staff_at", "staff_id", "at"), Index("ix_access_record_at", "at"),
+                      Index("ix_access_record_record", "record_type", "record_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
     record_type: Mapped[str] = mapped_column(String(32))
