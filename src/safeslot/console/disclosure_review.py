@@ -107,7 +107,8 @@ def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: 
         "signature": {
             "status": request.document_signature or "none",
             "text": SIGNATURE_TEXT.get(request.document_signature or "none", SIGNATURE_TEXT["none"]),
-            "signer": _opened(ring, request.signature_signer_enc, "disclosure_request.signature_signer"),
+            "signer": (_opened(ring, request.signature_signer_enc, "disclosure_request.signature_signer") or "")
+            .removeprefix("Common Name: ") or None,
             "signed_at": request.signature_signed_at,
         },
         "fields": field_rows(session, ring, request),
