@@ -190,6 +190,21 @@ def test_many_name_look_ups_in_a_day_raise_one_alert(
     assert _alerts(session) == [("many-name-lookups", clerk.id)], "one alert a day, not one per look-up"
 
 
+def test_a_check_in_look_up_for_someone_with_no_visit_today_raises_an_alert(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    clerk, _ = make_staff(session, keyring, ["clerk"], "central")
+    headers = bearer(session, clerk)
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=2), name="Ana Example")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=30), name="Maria Example")
+    assert len(_lookup(client, headers, "Ana Example", reason="check_in").json()) == 1
+    assert _alerts(session) == [], "checking in someone who comes today is the visit itself"
+    r = _lookup(client, headers, "Maria Example", reason="check_in")
+    assert r.status_code == 200 and len(r.json()) == 1, "the look-up is answered; the auditors judge"
+    assert _alerts(session) == [("check-in-lookup-not-today", clerk.id)]
+    assert "Maria" not in session.scalars(select(AccessAlert)).one().detail
+
+
 def test_reading_more_people_than_the_setting_in_a_day_raises_bulk_read(
     app_factory: Callable[..., TestClient], session: Session, keyring: KeyRing, office: str, tmp_path: Any
 ) -> None:
