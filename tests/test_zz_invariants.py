@@ -1,6 +1,6 @@
 """Whole-database invariant checks, run at the end of the suite (file name sorts last).
 
-DESIGN.md invariant 1: for every disclosure request there is a `disclosure.decision` log
+No disclosure without a record: for every disclosure request there is a `disclosure.decision` log
 entry, and for every release a `disclosure.release` entry with the package's SHA-256 and
 one `disclosure.accounting` entry per accounting row. The check reads the whole database
 (the demo is played first so there is something to check) and is shown to catch a
@@ -130,7 +130,7 @@ def test_every_release_has_two_approvals_under_grants_approved_by_another_person
 
 
 def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRing) -> None:
-    """Issue 11: over the whole database, no staff member serves or interprets two visits at once, and
+    """Over the whole database, no staff member serves or interprets two visits at once, and
     every visit still to come holds its people for each of its units. Shown to catch a breach."""
     from safeslot.scheduling import service as scheduling
     from safeslot.scheduling.models import Appointment

@@ -118,7 +118,7 @@ class RetentionSettings(BaseModel):
 
 
 class AccessSettings(BaseModel):
-    """What staff may read of people's appointments, and when a read raises an alert (issue 12, invariant 8)."""
+    """What staff may read of people's appointments, and when a read raises an alert (need to know)."""
 
     clerk_days_ahead: int = Field(
         default=14, ge=0, le=90,
@@ -169,7 +169,7 @@ class QueueSettings(BaseModel):
 
 
 class DocumentSettings(BaseModel):
-    """Instrument documents: what intake accepts and how signatures are checked (issue 13)."""
+    """Instrument documents: what intake accepts and how signatures are checked."""
 
     max_pages: int = Field(default=30, ge=1, le=500, description="Most pages an instrument PDF may have.")
     render_seconds: float = Field(

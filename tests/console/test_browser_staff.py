@@ -124,7 +124,7 @@ def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
         assert "The appointment was updated." in page.inner_text("#done")
         assert page.locator(f"#appt-{story.code} .status").inner_text() == "Checked in"
         walk.check("checked-in")
-        # Issue 12: a look-up by name, with a reason from the list; the person will see it on /records
+        # A look-up by name, with a reason from the list; the person will see it on /records
         page.fill("#name", NAME)
         page.select_option("#reason", "phone_call")
         page.click("#lookup button[type=submit]")
@@ -149,7 +149,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             else:  # the privacy officer's approval accepted it: counsel sees the matches
                 assert page.locator("#match-table").is_visible()
             walk.check("request")
-            # Issue 13: check every field against the document, then approve.
+            # Check every field against the document, then approve.
             for radio in page.locator("input[type=radio][value=match]").all():
                 page.click(f"label[for={radio.get_attribute('id')}]")  # USWDS draws the radio on the label
             page.click("#attest")

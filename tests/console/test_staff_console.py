@@ -156,7 +156,7 @@ def test_two_people_approve_in_the_console_and_the_release_is_accounted(
     assert f"Request {found.id}" in queue.text and "Overdue" in queue.text
     detail = officer.get(f"/console/disclosures/{found.id}")
     assert "Policies that decided" in detail.text and "appointment_schedule" in detail.text
-    # Issue 13: the document itself, rendered on the server, its text beside what was typed.
+    # The document itself, rendered on the server, its text beside what was typed.
     assert f'src="/console/disclosures/{found.id}/pages/1"' in detail.text
     assert "Court order (test only)" in detail.text and NAME in detail.text
     assert 'id="approve"' not in detail.text and "field by field" in detail.text

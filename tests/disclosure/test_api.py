@@ -87,7 +87,7 @@ def test_the_gate_over_http(
                     data={"metadata": meta()})
     assert r.status_code == 201 and r.json()["status"] == "in_review"
     rid = r.json()["id"]
-    # Matches are shown once a reviewer has accepted the request for review (issue 12).
+    # Matches are shown once a reviewer has accepted the request for review.
     assert client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).status_code == 409
     assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=counsel).status_code == 200
     [subject] = client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).json()
@@ -99,7 +99,7 @@ def test_the_gate_over_http(
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
                        headers=clerk).status_code == 403
     assert client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).status_code == 409
-    # Issue 13: no approval before the reviewer checked the document field by field.
+    # No approval before the reviewer checked the document field by field.
     r = client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"}, headers=po)
     assert r.status_code == 409 and "field by field" in r.json()["detail"]
     body = client.get(f"/api/v1/disclosure-requests/{rid}", headers=po).json()
@@ -156,7 +156,7 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
     counsel = staff(session, keyring, "counsel", ["counsel"])
     registered = identity.create_agency(session, "Example Agency", "1 Example Road", NOW)
     session.flush()
-    # Issue 13: a typed agency name is no way in; only the registry id, and only a registered one.
+    # A typed agency name is no way in; only the registry id, and only a registered one.
     r = client.post("/api/v1/disclosure-requests", headers=clerk, files={"document": ("x.pdf", PDF)},
                     data={"metadata": meta(agency="=HYPERLINK(\"x\") ICE ERO (verbal)")})
     assert r.status_code == 422 and "agency" in r.json()["detail"]

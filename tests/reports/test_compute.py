@@ -201,7 +201,7 @@ def test_privileged_identity_events_are_counted_never_named() -> None:
     assert r.standing["privileged_changes_rejected"] == 1 and r.standing["privileged_roles_removed"] == 1
     assert r.entries_skipped == 0 and "0a1b2c3d" not in str(r.to_json())
 def test_free_text_in_an_entry_never_reaches_the_report_or_its_csv() -> None:
-    """Issue 13: an old entry's typed agency name (or a formula) is counted as `unregistered`."""
+    """An old entry's typed agency name (or a formula) is counted as `unregistered`."""
     from safeslot.reports import render
 
     typed = '=HYPERLINK("http://x","ICE ERO (verbal, for a person)")'

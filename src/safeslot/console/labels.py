@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outside-clerk-window": N_("A clerk asked for a past day or a day too far ahead"),
         "other-office-read": N_("A clerk asked to read another office"),
         "many-name-lookups": N_("Many look-ups by name in one day"),
+        "check-in-lookup-not-today": N_("A look-up to check someone in who has no visit that day"),
         "search-outside-request": N_("Counsel searched names outside an open request"),
         "registrar-read-matches": N_("The registrar of a request asked for its matches"),
     },

@@ -1,4 +1,4 @@
-"""Two-person review (DESIGN.md invariant 5).
+"""Two-person review (invariant "two people, distinct roles").
 
 A release needs an approval from a privacy officer and one from counsel: two different
 people, neither the staff member who registered the request nor the requester. One
@@ -51,7 +51,7 @@ LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask
 
 def _seal(ring: KeyRing | None, request: DisclosureRequest, text: str | None, context: str) -> str | None:
     """A reviewer's or requester's free text, sealed at rest when the caller has the key ring
-    (issue 13; every HTTP and console path passes it)."""
+    (every HTTP and console path passes it)."""
     if ring is None or text is None:
         return text
     return sealed.seal_text(ring, text, context, sealed.month_of(request))
@@ -88,14 +88,14 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     attested = attest.standing(session, request, actor.id, role)
     if attested is None:
-        # Issue 13: a reviewer judges the document, not what was typed.
+        # A reviewer judges the document, not what was typed.
         raise Conflict("Check the document field by field first (attest); then approve.")
     if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
         # Approvals are for the scope that will leave: counsel settles who is who first.
         raise Conflict("A named person matches several people's records; counsel must resolve the match first.")
     standing = approvals(session, request_id)
     if actor.id in standing.values():
-        # Invariant 5: one person, even holding both roles, gives one approval.
+        # Two people, distinct roles: one person, even holding both roles, gives one approval.
         raise ReviewerNotAllowed("You already approved this request; the second approval must come from someone else.")
     if role in standing:
         raise Conflict(f"A {role} already approved this request; the other role must approve now.")

@@ -156,7 +156,7 @@ class Tally:
     last_time: str | None = None
 
 
-# Issue 13: a report carries registry ids and enumerated values only. Anything else an entry
+# A report carries registry ids and enumerated values only. Anything else an entry
 # holds (a typed agency name in an old entry, a value no gate writes) is counted under a
 # fixed label instead, so no free text reaches the report or its CSV.
 _REGISTRY_REF = re.compile(r"agency-[0-9]{1,12}")
