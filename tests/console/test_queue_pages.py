@@ -161,6 +161,9 @@ def test_the_api_answers_problems_that_say_what_to_do(
     nobody = clerk.post("/api/v1/offices/central/queue/call-next", json={"staff_id": member.id, "desk": "Desk 5"},
                         headers=headers)
     assert nobody.status_code == 204  # Desk E does not speak Spanish
+    huge = clerk.post("/api/v1/offices/central/queue/call-next", json={"staff_id": 2**40, "desk": "Desk 5"},
+                      headers=headers)
+    assert huge.status_code == 422  # never a database error
     wrong = clerk.post("/api/v1/offices/central/queue/tickets/999/actions",
                        json={"staff_id": member.id, "action": "done"}, headers=headers)
     assert wrong.status_code == 404 and "reload the desk page" in wrong.json()["detail"]

@@ -235,3 +235,15 @@ def test_retention_takes_the_reminder_language_with_the_appointment_and_old_mess
     assert len(_messages(session)) == 1  # still there until the worker's next round…
     run(later)
     assert _messages(session) == []  # …which deletes finished messages as old as purged appointments
+
+
+def test_a_contact_that_cannot_be_opened_is_a_dead_letter_not_a_stuck_worker(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], recorder: Recorder,
+) -> None:
+    appointment = book(MONDAY_AFTER_DST)
+    appointment.contact_enc = b"S1\x03bad" + b"\x00" * 40  # sealed under a key the ring no longer has
+    session.flush()
+    tally = run(appointment.starts_at - dt.timedelta(hours=2))
+    assert tally.dead == 1 and recorder.sent == []
+    [dead] = outbox.dead_letters(session)
+    assert (dead.last_error or "").startswith("the message could not be composed (")

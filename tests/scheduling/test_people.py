@@ -1,4 +1,4 @@
-"""Capacity is people (issue 11): search offers a start only when someone is free for the whole visit,
+"""Capacity is people: search offers a start only when someone is free for the whole visit,
 and staff changes move visits to other qualified people or list them for the supervisor.
 
 Demo office: apply is served by A, B, D, F; card by A, B, C, E; interview (45 min) by B, C, D, F;
@@ -154,3 +154,25 @@ def test_visits_no_one_can_take_are_listed_for_the_supervisor_only_and_overbook_
     assert client.get("/api/v1/offices/central/unassigned", headers=supervisor).json() == []
     session.expire_all()
     assert people_violations(session) == []
+
+
+def test_the_search_counts_people_as_assignment_does() -> None:
+    """slots.free_starts (bit masks) agrees with assignment.count_free and choose on random offices."""
+    import random
+
+    from safeslot.scheduling.assignment import Person, candidates, choose, count_free
+    from safeslot.scheduling.slots import free_starts
+
+    rng = random.Random(11)
+    step = dt.timedelta(minutes=15)
+    for _ in range(200):
+        people = [Person(i, frozenset({"en", *rng.sample(["es", "vi"], rng.randint(0, 2))}),
+                         frozenset(rng.sample(["a", "b", "c"], rng.randint(1, 3)))) for i in range(1, 9)]
+        c = candidates(people, "a", rng.choice([None, "es", "vi-VN", "en"]))
+        holds = [(p.id, T + step * u) for p in people for u in range(8) if rng.random() < 0.4]
+        starts = [T + step * u for u in range(6)]
+        found = {s.starts_at: s.available for s in free_starts(starts, 45, c, holds)}
+        for start in starts:
+            busy = {who for who, at in holds if start <= at < start + 3 * step}
+            assert found.get(start, 0) == count_free(c, busy)
+            assert (choose(c, busy) is not None) == (count_free(c, busy) > 0)

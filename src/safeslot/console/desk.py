@@ -106,7 +106,8 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
 
 @router.post("/queue/call-next")
 def call_next(request: Request, staff: StaffDep, session: SessionDep, now: NowDep,
-              staff_id: Annotated[int, Form(ge=1)], desk: Annotated[str, Form(max_length=64)]) -> Response:
+              staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+              desk: Annotated[str, Form(max_length=64)]) -> Response:
     office = _office(session, staff)
     ticket = queue.call_next(session, office, staff_id, desk, now, request.app.state.settings.queue)
     return _see_other(_desk_url(staff_id, queue.desk_label(desk), "called" if ticket else "nobody"))
@@ -114,7 +115,7 @@ def call_next(request: Request, staff: StaffDep, session: SessionDep, now: NowDe
 
 @router.post("/queue/tickets/{ticket_id}")
 def act(ticket_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
-        staff_id: Annotated[int, Form(ge=1)], desk: Annotated[str, Form(max_length=64)],
+        staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)], desk: Annotated[str, Form(max_length=64)],
         action: Annotated[str, Form(max_length=16)], service: Annotated[str, Form(max_length=64)] = "") -> Response:
     office = _office(session, staff)
     if action not in ACTIONS:
@@ -135,7 +136,7 @@ def act(ticket_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
 
 @router.post("/queue/check-in")
 def check_in(request: Request, staff: StaffDep, session: SessionDep, now: NowDep,
-             staff_id: Annotated[int, Form(ge=1)], desk: Annotated[str, Form(max_length=64)],
+             staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)], desk: Annotated[str, Form(max_length=64)],
              code: Annotated[str, Form(max_length=40)] = "") -> Response:
     office = _office(session, staff)
     errors: dict[str, str] = {}

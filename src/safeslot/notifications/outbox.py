@@ -186,8 +186,15 @@ def deliver(session: Session, message_id: int, router: Router, ctx: Context) -> 
     try:
         if handler is None:
             raise Undeliverable(f"no handler for messages of kind {message.kind!r}")
-        outgoing = handler.compose(session, message, ctx)
+        try:
+            outgoing = handler.compose(session, message, ctx)
+        except (Cancel, Undeliverable):
+            raise
+        except Exception as exc:  # e.g. the contact's month key was destroyed: nothing was sent
+            raise Undeliverable(f"the message could not be composed ({type(exc).__name__})") from None
         message.channel = router.channel(outgoing.contact_kind)
+        # An unexpected error from a sender propagates: the message stays "sending" and becomes an
+        # interrupted dead letter, since it may have gone out.
         message.channel = router.send(outgoing)
     except Cancel as exc:
         message.status, message.last_error, outcome = CANCELLED, str(exc.args[0])[:200], "cancelled"

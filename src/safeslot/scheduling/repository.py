@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.models import (
@@ -139,6 +139,23 @@ def holds_between(
         )
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def held_masks(
+    session: Session, office_id: int, start: dt.datetime, end: dt.datetime, bits: dict[int, int]
+) -> dict[dt.datetime, int]:
+    """For each unit of [start, end) with a hold: the OR of ``bits[staff_id]`` of the people held then
+    (the database adds the bits, one row per unit; each (person, unit) is held at most once)."""
+    if not bits:
+        return {}
+    mask = func.sum(case(bits, value=StaffHold.staff_id, else_=0))
+    rows = session.execute(
+        select(StaffHold.starts_at, mask)
+        .where(StaffHold.office_id == office_id, StaffHold.starts_at >= start, StaffHold.starts_at < end,
+               StaffHold.staff_id.in_(list(bits)))
+        .group_by(StaffHold.starts_at)
+    )
+    return {unit: int(held) for unit, held in rows}
 
 
 def insert_holds(session: Session, rows: list[dict[str, object]]) -> None:

@@ -174,3 +174,13 @@ def test_a_ticket_left_waiting_is_never_called_on_a_later_day(
     assert call(session, office, "Desk E", tomorrow) == fresh
     assert call(session, office, "Desk A", tomorrow) is None
     assert stale.status == "waiting"
+
+
+def test_a_language_counts_only_the_desks_that_speak_it(session: Session, keyring: KeyRing, office: Office) -> None:
+    from safeslot.scheduling.queue import views
+
+    svc = scheduling.get_service(session, office, "card")
+    # four desks serve "card" (A, B, C, E); two of them (B, C) speak Spanish
+    assert views.estimate_for(session, office, svc, 4, NOW, SETTINGS).desks == 4
+    assert views.estimate_for(session, office, svc, 4, NOW, SETTINGS, "es").desks == 2
+    assert views.estimate_for(session, office, svc, 4, NOW, SETTINGS, "vi").desks == 4  # nobody: any card desk

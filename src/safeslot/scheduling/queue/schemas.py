@@ -55,13 +55,13 @@ class DeskIn(BaseModel):
     """Who is at the desk (a staff member of the office, whose services and languages decide) and its name."""
 
     model_config = ConfigDict(extra="forbid")
-    staff_id: int = Field(ge=1)
+    staff_id: int = Field(ge=1, le=2**31 - 1)
     desk: Desk
 
 
 class TicketAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    staff_id: int = Field(ge=1)
+    staff_id: int = Field(ge=1, le=2**31 - 1)
     action: Literal["recall", "done", "noshow", "transfer"]
     service: Slug | None = Field(default=None, description="For a transfer: the service the person goes on to.")
 

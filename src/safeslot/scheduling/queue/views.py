@@ -35,10 +35,15 @@ def waiting(session: Session, office: Office, now: dt.datetime) -> Sequence[Queu
 
 
 def estimate_for(
-    session: Session, office: Office, service: Service, ahead: int, now: dt.datetime, settings: QueueSettings
+    session: Session, office: Office, service: Service, ahead: int, now: dt.datetime, settings: QueueSettings,
+    language: str | None = None,
 ) -> rules.Estimate:
+    """The wait for someone with ``ahead`` people before them; with a language, only the desks that speak it
+    count (all desks of the service when none does: they call such a ticket with an interpreter)."""
     minutes = repo.service_minutes(session, office.id, service.id, now - dt.timedelta(days=settings.estimate_days))
-    qualified = [m.id for m in staffing.active_staff(session, office) if staffing.serves(m, service.slug)]
+    staff = staffing.active_staff(session, office)
+    qualified = ([m.id for m in staff if staffing.serves(m, service.slug, language)]
+                 or [m.id for m in staff if staffing.serves(m, service.slug)])
     callers = repo.active_callers(session, office.id, now - OPEN_DESK)
     desks = sum(1 for sid in qualified if sid in callers) or len(qualified)
     return rules.estimate(ahead, minutes, service.duration_minutes, desks, settings.estimate_min_samples)
@@ -67,7 +72,7 @@ def ticket_status(session: Session, ticket: QueueTicket, now: dt.datetime, setti
         window = dt.timedelta(minutes=settings.call_window_minutes)
         waiting = [as_waiting(t) for t in repo.waiting(session, office.id, ticket.day)]
         ahead = rules.ahead_of(as_waiting(ticket), waiting, now, window)
-        estimate = estimate_for(session, office, service, ahead, now, settings)
+        estimate = estimate_for(session, office, service, ahead, now, settings, ticket.language)
     return TicketStatus(ticket, label(ticket), office, service, ahead, estimate, expired)
 
 
