@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Settings
 from safeslot.disclosure import demo
 from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Release
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.transparency.models import LogEntry
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling.models import Office
 from tests.conftest import NOW

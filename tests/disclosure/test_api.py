@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import service as identity
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, Office
 from tests.conftest import NOW
 from tests.disclosure.conftest import PDF

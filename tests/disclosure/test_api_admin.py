@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
 from safeslot.disclosure.models import PolicyChange, SharingAgreement
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.disclosure.conftest import POLICIES
 from tests.disclosure.test_api import staff

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import service
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, Office, SlotCapacity
 from tests.conftest import NOW
 

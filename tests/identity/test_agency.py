@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.identity.helpers import bearer, make_staff
 
 

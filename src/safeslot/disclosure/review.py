@@ -22,8 +22,8 @@ from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
-from safeslot.errors import Conflict, InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 

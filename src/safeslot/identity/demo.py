@@ -12,7 +12,7 @@ from safeslot.config import Settings
 from safeslot.identity import repository, service
 from safeslot.identity.authz import Role
 from safeslot.identity.service import Principal
-from safeslot.privacy.crypto import load_key_ring
+from safeslot.kit.crypto import load_key_ring
 from safeslot.scheduling import repository as scheduling_repo
 
 OFFICE = "central"

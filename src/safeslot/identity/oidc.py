@@ -49,11 +49,11 @@ from starlette.responses import RedirectResponse, Response
 from safeslot.config import OidcSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
 from safeslot.identity.errors import UsernameTaken
 from safeslot.identity.guard import SESSION_COOKIE
 from safeslot.identity.models import StaffAccount
+from safeslot.kit.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 
 log = logging.getLogger("safeslot.identity.oidc")
 
