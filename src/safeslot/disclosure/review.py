@@ -22,6 +22,7 @@ from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
+from safeslot.identity import grants as identity_grants
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 
@@ -81,6 +82,8 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
     request = _reviewable(session, actor, request_id, role, now)
+    # The role must have been approved by a second person and passed its cooling-off.
+    identity_grants.require_reviewer(session, actor.id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     attested = attest.standing(session, request, actor.id, role)

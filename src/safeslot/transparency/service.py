@@ -70,6 +70,7 @@ EVENTS: frozenset[str] = frozenset(
         "legal_hold.*",
         "sharing_agreement.*",
         "key.change",
+        "identity.*",
         "report.published",
         "records.heads",
     }
