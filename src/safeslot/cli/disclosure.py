@@ -14,7 +14,7 @@ from rich.table import Table
 from safeslot.cli.common import console, err_console, settings, transaction
 from safeslot.disclosure.policy import PROFILES, SCHEMA_FILE, PolicyEngine, PolicyInvalid
 from safeslot.disclosure.schemas import Actor
-from safeslot.errors import DomainError
+from safeslot.kit.errors import DomainError
 
 policy_app = typer.Typer(help="The Cedar disclosure policy: check, explain, change.", no_args_is_help=True)
 request_app = typer.Typer(help="Disclosure requests.", no_args_is_help=True)
