@@ -95,7 +95,7 @@ def main() -> int:
     from safeslot.db import build_engine, build_sessionmaker, normalize_url, transaction
     from safeslot.identity import service as identity
     from safeslot.identity.models import StaffAccount
-    from safeslot.privacy.crypto import KeyRing
+    from safeslot.kit.crypto import KeyRing
     from safeslot.scheduling import demo
     from safeslot.scheduling.models import Office
 
