@@ -1,4 +1,4 @@
-"""Bench: bookings per second over HTTP on PostgreSQL, against pgbench doing the same transaction (issue 11).
+"""Bench: bookings per second over HTTP on PostgreSQL, against pgbench doing the same transaction.
 
 Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust; `wrk` and `pgbench` installed):
 

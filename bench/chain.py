@@ -1,4 +1,4 @@
-"""Cost of chaining the staff access log (issue 14), as ratios against a same-run baseline.
+"""Cost of chaining the staff access log, as ratios against a same-run baseline.
 
     .venv/bin/python bench/chain.py [--days 200] [--reads 30] [--backends sqlite,postgresql]
 

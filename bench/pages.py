@@ -48,7 +48,7 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-BASELINE_FIRST_KB = 602.0  # issue 16: GET / before compression, cache headers and the purged stylesheet
+BASELINE_FIRST_KB = 602.0  # GET / before compression, cache headers and the purged stylesheet
 FLOW_BUDGET_KB = 120.0
 REPEAT_BUDGET_KB = 15.0
 LCP_BUDGET_MS = 2500.0
@@ -136,7 +136,7 @@ def measure_app(app: Any, pw: Any) -> tuple[list[Row], list[Row]]:
 
 
 def as_before(app: Any, tmp: Path) -> bool:
-    """The same app as it was before issue 16: the whole USWDS (css, fonts, images) under plain names, served
+    """The same app as it was before lightening: the whole USWDS (css, fonts, images) under plain names, served
     by Starlette's StaticFiles without cache headers, no compression. False when USWDS is not installed."""
     from starlette.routing import Mount
     from starlette.staticfiles import StaticFiles

@@ -5,7 +5,7 @@ Run from the repository root: `.venv/bin/python bench/slots.py [--runs 200]`.
 Builds the office on SQLite (a temporary file) and on PostgreSQL (a throwaway
 database ``safeslot_bench_slots`` on 127.0.0.1:5432): 30 staff, half of them
 also speaking Spanish, open 08:00-18:00 Monday to Friday, eight weeks of
-15-minute starts (1,600 for the service). Capacity is people (issue 11): half of
+15-minute starts (1,600 for the service). Capacity is people: half of
 every start's people are already held by appointments (24,000 holds), so the
 search really works out who is free, and with Spanish who could interpret.
 

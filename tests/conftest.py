@@ -188,7 +188,7 @@ def fresh_url(backend: str, pg_admin_url: str | None, tmp_path: Path) -> Iterato
     drop()
 
 
-# Debian's Chromium, launched the one way the browser tests use (issue 6): no
+# Debian's Chromium, launched the one way the browser tests use: no
 # background networking, since this machine's network is closed.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

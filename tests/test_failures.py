@@ -1,4 +1,4 @@
-"""Failing gracefully (issue 14): values the database cannot hold are 4xx at the edge, an
+"""Failing gracefully: values the database cannot hold are 4xx at the edge, an
 unavailable database is 503 with Retry-After, /healthz names what is wrong, unusable database
 URLs fail at start, and slow or half-sent requests time out."""
 

@@ -1,4 +1,4 @@
-"""Fault test (issue 14): the database goes away under load, then comes back.
+"""Fault test: the database goes away under load, then comes back.
 
 * PostgreSQL: this test's own database's connections are terminated again and
   again (``pg_terminate_backend`` filtered by ``datname``; the server is shared

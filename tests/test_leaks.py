@@ -1,4 +1,4 @@
-"""Leaks closed (issue 14): /metrics, caching of personal data, CSP on every page, demo credentials
+"""Leaks closed: /metrics, caching of personal data, CSP on every page, demo credentials
 outside demo mode, bodies refused before they are read, body limits by route, agency storage quota."""
 
 from __future__ import annotations

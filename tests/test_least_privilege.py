@@ -1,4 +1,4 @@
-"""Least privilege in the database (issue 14): the app's role cannot rewrite history.
+"""Least privilege in the database: the app's role cannot rewrite history.
 
 On PostgreSQL the tests' databases are made as in production (tests/conftest.py,
 docs/database-roles.md): an owner role runs the migrations and `db upgrade` grants

@@ -1,4 +1,4 @@
-"""Invariant 7: an acknowledged write is durable.
+"""Nothing lost, nothing doubled: an acknowledged write is durable.
 
 FastAPI runs the exit code of a ``yield`` dependency *after* the response is
 sent unless the dependency has ``scope="function"``. For the session

@@ -1,6 +1,6 @@
 """Whole-database invariant checks, run at the end of the suite (file name sorts last).
 
-DESIGN.md invariant 1: for every disclosure request there is a `disclosure.decision` log
+No disclosure without a record: for every disclosure request there is a `disclosure.decision` log
 entry, and for every release a `disclosure.release` entry with the package's SHA-256 and
 one `disclosure.accounting` entry per accounting row. The check reads the whole database
 (the demo is played first so there is something to check) and is shown to catch a
@@ -19,7 +19,10 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
 from safeslot.disclosure import demo
-from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Release
+from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Release, ReviewAction
+from safeslot.identity import demo as identity_demo
+from safeslot.identity.authz import PRIVILEGED_ROLES
+from safeslot.identity.models import PrivilegedEvent, RoleGrant, StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.transparency.models import LogEntry
@@ -44,6 +47,7 @@ def violations(session: Session) -> list[str]:
 
 def test_every_request_and_release_is_in_the_log(session: Session, settings: Settings) -> None:
     scheduling_demo.load(session, dt.date.today(), weeks=2)
+    identity_demo.load(session, settings, Console(file=io.StringIO()))
     demo.load(session, settings, Console(file=io.StringIO()))
     session.flush()
     assert session.scalars(select(Release)).first() is not None
@@ -64,8 +68,69 @@ def test_every_request_and_release_is_in_the_log(session: Session, settings: Set
     assert f"release of request {release.request_id} is not in the log" in problems
 
 
+def two_person_violations(session: Session) -> list[str]:
+    """Issue 12: every release has two standing approvals by distinct accounts, each made under a
+    reviewer grant that another person approved (not the holder, not the proposer) and that was
+    effective (past its cooling-off, not removed) at the approval; and every privileged role an
+    account holds has such a grant, with a privileged event in the log."""
+    found: list[str] = []
+    grants = session.scalars(select(RoleGrant)).all()
+    for release in session.scalars(select(Release)):
+        approvals = list(session.scalars(select(ReviewAction).where(
+            ReviewAction.request_id == release.request_id, ReviewAction.action == "approve",
+            ReviewAction.void.is_(False))))
+        if len({a.staff_id for a in approvals}) < 2 or len({a.role for a in approvals}) < 2:
+            found.append(f"release of request {release.request_id} lacks two approvals by distinct accounts")
+        for a in approvals:
+            ok = [g for g in grants if g.account_id == a.staff_id and g.role == a.role
+                  and g.approved_by is not None and g.approved_by not in (g.account_id, g.proposed_by)
+                  and g.effective_at <= a.at and (g.removed_at is None or g.removed_at > a.at)]
+            if not ok:
+                found.append(f"approval of request {a.request_id} as {a.role} by account {a.staff_id} "
+                             "has no grant approved by another person and effective before it")
+    for account in session.scalars(select(StaffAccount).where(StaffAccount.active.is_(True))):
+        for role in set(account.roles.split()) & PRIVILEGED_ROLES:
+            if not any(g.account_id == account.id and g.role == role and g.removed_at is None for g in grants):
+                found.append(f"account {account.id} holds {role} without a grant")
+    logged = {e.proposal_id for e in session.scalars(select(PrivilegedEvent)) if e.event == "identity.role_granted"}
+    for g in grants:
+        if g.origin == "proposal" and g.proposal_id not in logged:
+            found.append(f"grant {g.id} is not in the log")
+    return found
+
+
+def test_every_release_has_two_approvals_under_grants_approved_by_another_person(
+    session: Session, settings: Settings
+) -> None:
+    scheduling_demo.load(session, dt.date.today(), weeks=2)
+    identity_demo.load(session, settings, Console(file=io.StringIO()))
+    demo.load(session, settings, Console(file=io.StringIO()))
+    session.flush()
+    assert session.scalars(select(Release)).first() is not None
+    assert two_person_violations(session) == []
+
+    # Try to break it: a reviewer grant approved by its own holder, an approval made before the
+    # grant counted, and a role slipped into an account without any grant are all caught.
+    release = session.scalars(select(Release)).one()
+    first, second = session.scalars(select(ReviewAction).where(ReviewAction.request_id == release.request_id,
+                                                               ReviewAction.action == "approve")).all()
+    own = session.scalars(select(RoleGrant).where(RoleGrant.account_id == first.staff_id,
+                                                  RoleGrant.role == first.role)).one()
+    own.approved_by = own.account_id
+    late = session.scalars(select(RoleGrant).where(RoleGrant.account_id == second.staff_id,
+                                                   RoleGrant.role == second.role)).one()
+    late.effective_at = second.at + dt.timedelta(hours=1)
+    clerk = session.scalars(select(StaffAccount).where(StaffAccount.username == "demo-clerk")).one()
+    clerk.roles = "clerk counsel"
+    session.flush()
+    problems = two_person_violations(session)
+    assert any(f"by account {first.staff_id} has no grant" in p for p in problems)
+    assert any(f"by account {second.staff_id} has no grant" in p for p in problems)
+    assert f"account {clerk.id} holds counsel without a grant" in problems
+
+
 def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRing) -> None:
-    """Issue 11: over the whole database, no staff member serves or interprets two visits at once, and
+    """Over the whole database, no staff member serves or interprets two visits at once, and
     every visit still to come holds its people for each of its units. Shown to catch a breach."""
     from safeslot.scheduling import service as scheduling
     from safeslot.scheduling.models import Appointment

@@ -1,4 +1,4 @@
-"""disclosure: outbox of notices to the person (issue 5 item 7)
+"""disclosure: outbox of notices to the person
 
 Revision ID: 0008_disclosure_notice
 Revises: 0004_disclosure

@@ -1,4 +1,4 @@
-"""transparency: a record of every verification of the log by the office (issue 6, the auditor's "last verification")
+"""transparency: a record of every verification of the log by the office (the auditor's "last verification")
 
 Revision ID: 0009_log_verification
 Revises: 0003_transparency

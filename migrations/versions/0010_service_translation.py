@@ -1,4 +1,4 @@
-"""scheduling: a service's name and description in other languages (issue 6: Spanish pages all in Spanish)
+"""scheduling: a service's name and description in other languages (Spanish pages all in Spanish)
 
 Revision ID: 0010_service_translation
 Revises: 0001_foundation

@@ -1,4 +1,4 @@
-"""scheduling: capacity is people (issue 11) — staff_hold, appointment.staff_id / interpreter_id
+"""scheduling: capacity is people — staff_hold, appointment.staff_id / interpreter_id
 
 Revision ID: 0100_staff_holds
 Revises: 0010_service_translation

@@ -1,4 +1,4 @@
-"""privacy: the role, office and reason of each staff read (issue 12)
+"""privacy: the role, office and reason of each staff read
 
 Revision ID: 0140_access_record_context
 Revises: 0200_identity_demo_official

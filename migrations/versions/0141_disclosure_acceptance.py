@@ -1,4 +1,4 @@
-"""disclosure: who accepted a request for review, and when (issue 12)
+"""disclosure: who accepted a request for review, and when
 
 Revision ID: 0141_disclosure_acceptance
 Revises: 0162_instrument_document

@@ -1,4 +1,4 @@
-"""privacy: an index to find the reads of one record (the person's view on /records, issue 12)
+"""privacy: an index to find the reads of one record (the person's view on /records)
 
 Without it, a public look-up by code would scan the whole access log.
 

@@ -1,4 +1,4 @@
-"""disclosure: facts the typing cannot fake (issue 13): consent form, the order's signer,
+"""disclosure: facts the typing cannot fake: consent form, the order's signer,
 the document's signature, a wider signer type (executive_adjudicator)
 
 Revision ID: 0160_instrument_rules

@@ -1,4 +1,4 @@
-"""disclosure: the requesting agency's registry id (issue 13: the log and the report carry
+"""disclosure: the requesting agency's registry id (the log and the report carry
 registry ids, never a typed agency name)
 
 Revision ID: 0161_request_agency_id

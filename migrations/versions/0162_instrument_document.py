@@ -1,4 +1,4 @@
-"""disclosure: the instrument's page count and its digital signature's signer and time (issue 13)
+"""disclosure: the instrument's page count and its digital signature's signer and time
 
 Revision ID: 0162_instrument_document
 Revises: 0161_request_agency_id

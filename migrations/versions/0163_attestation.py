@@ -1,4 +1,4 @@
-"""disclosure: reviewers attest the typed metadata against the document, field by field (issue 13)
+"""disclosure: reviewers attest the typed metadata against the document, field by field
 
 Revision ID: 0163_attestation
 Revises: 0162_instrument_document

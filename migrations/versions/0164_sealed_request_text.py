@@ -1,4 +1,4 @@
-"""disclosure: the request's typed free text sealed at rest (issue 13)
+"""disclosure: the request's typed free text sealed at rest
 
 Revision ID: 0164_sealed_request_text
 Revises: 0163_attestation

@@ -1,4 +1,4 @@
-"""transparency: the records people rely on become append-only hash chains committed in the log (issue 14)
+"""transparency: the records people rely on become append-only hash chains committed in the log
 
 The staff access log, its alerts and the accounting of disclosures get
 ``chain_seq``/``chain_prev``/``chain_hash`` (back-filled in id order) and

@@ -1,4 +1,4 @@
-"""scheduling/queue: walk-in tickets, the daily ticket counter and the counts kept after retention (issue 16)
+"""scheduling/queue: walk-in tickets, the daily ticket counter and the counts kept after retention
 
 Revision ID: 0220_queue
 Revises: 0001_foundation

@@ -1,4 +1,4 @@
-"""notifications: the outbox, reminder languages and contacts that said STOP (issue 16)
+"""notifications: the outbox, reminder languages and contacts that said STOP
 
 Revision ID: 0240_notifications
 Revises: 0001_foundation

@@ -1,4 +1,4 @@
-"""Hash chains for the records people rely on (issue 14; DESIGN.md invariant 9).
+"""Hash chains for the records people rely on (invariant "the record cannot be rewritten from inside").
 
 The staff access log, its alerts, the accounting of disclosures and the
 privileged identity events are append-only tables (triggers refuse UPDATE and

@@ -8,6 +8,7 @@ their back.
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 
@@ -117,7 +118,7 @@ class RetentionSettings(BaseModel):
 
 
 class AccessSettings(BaseModel):
-    """What staff may read of people's appointments, and when a read raises an alert (issue 12, invariant 8)."""
+    """What staff may read of people's appointments, and when a read raises an alert (need to know)."""
 
     clerk_days_ahead: int = Field(
         default=14, ge=0, le=90,
@@ -168,7 +169,7 @@ class QueueSettings(BaseModel):
 
 
 class DocumentSettings(BaseModel):
-    """Instrument documents: what intake accepts and how signatures are checked (issue 13)."""
+    """Instrument documents: what intake accepts and how signatures are checked."""
 
     max_pages: int = Field(default=30, ge=1, le=500, description="Most pages an instrument PDF may have.")
     render_seconds: float = Field(
@@ -205,6 +206,28 @@ class OidcSettings(BaseModel):
         return bool(self.issuer and self.client_id)
 
 
+class IdentitySettings(BaseModel):
+    """Two-person privileged changes, invitations and passkeys (issue 12; identity/proposals.py)."""
+
+    cooling_off_hours: float = Field(
+        default=72, ge=0,
+        description="Hours after its approval before a new privacy_officer or counsel role counts for approvals; "
+        "the grant is public in the log from the moment it is approved.",
+    )
+    demo_cooling_off_hours: float = Field(
+        default=0.05, ge=0,
+        description="Cooling-off used instead in the demo environment, so the demo shows a reviewer becoming "
+        "effective (3 minutes).",
+    )
+    invitation_hours: float = Field(default=72, gt=0, le=24 * 14,
+                                    description="Lifetime of an enrolment invitation or a key claim link.")
+    require_passkey: bool | None = Field(
+        default=None,
+        description="Disclosure approvals need a passkey sign-in. Default: yes, except in development, demo and test.",
+    )
+    rp_id: str | None = Field(
+        default=None, description="WebAuthn relying party id (default: the host of server.public_url)."
+    )
 class MailSettings(BaseModel):
     """SMTP for reminders and notices (notifications/senders.py): SAFESLOT_MAIL__HOST, __PORT, …"""
 
@@ -275,6 +298,7 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     oidc: OidcSettings = Field(default_factory=OidcSettings)
+    identity: IdentitySettings = Field(default_factory=IdentitySettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limits: RateLimitSettings = Field(default_factory=RateLimitSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
@@ -303,6 +327,19 @@ class Settings(BaseSettings):
     def is_demo(self) -> bool:
         """Missing key files are created and a file sink stands in for mail (development, demo, test)."""
         return self.environment in (Environment.demo, Environment.development, Environment.test)
+
+    @property
+    def cooling_off(self) -> dt.timedelta:
+        """How long a new reviewer role waits before it counts (shortened only in the demo environment)."""
+        hours = (self.identity.demo_cooling_off_hours if self.environment is Environment.demo
+                 else self.identity.cooling_off_hours)
+        return dt.timedelta(hours=hours)
+
+    @property
+    def passkey_required(self) -> bool:
+        """Disclosure approvals need a passkey sign-in (OMB M-22-09), except in demo mode unless set."""
+        required = self.identity.require_passkey
+        return (not self.is_demo) if required is None else required
 
     @property
     def demo_credentials(self) -> bool:

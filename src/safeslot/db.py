@@ -4,7 +4,7 @@ A request gets one session and one transaction (SQLAlchemy "session basics").
 The session dependency commits when the endpoint returns and rolls back when it
 raises; services and repositories never commit. That is what lets the
 disclosure service append to the transparency log in the same transaction as
-the decision (DESIGN.md invariant 1).
+the decision (invariant "no disclosure without a record").
 
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` so that writers queue on the
 database write lock instead of failing with "database is locked" half-way
@@ -117,7 +117,7 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
 def _private_file(url: str) -> None:
     """Create the SQLite file readable by its owner only (mode 0600) before SQLite opens it:
     SQLite gives the WAL and shared-memory files the database file's mode, so they are 0600
-    too (issue 13). An existing file's group and other bits are removed."""
+    too. An existing file's group and other bits are removed."""
     path = make_url(url).database
     if not path or path == ":memory:" or path.startswith("file:"):
         return
@@ -150,7 +150,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
-    # expire_on_commit=False: measured 2.5x cheaper per write (STYLE.md)
+    # expire_on_commit=False: measured 2.5x cheaper per write (docs/style.md)
     if isinstance(bind, Connection):
         # Tests hand over a connection inside a transaction they roll back; our
         # "commit" then only releases a savepoint.
@@ -178,7 +178,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs
 # the commit after the response is sent, so a client could hear "201" for a
-# write that then fails to commit (invariant 7).
+# write that then fails to commit (invariant "nothing lost, nothing doubled").
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 

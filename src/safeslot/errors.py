@@ -46,7 +46,7 @@ class DomainError(Exception):
     title: ClassVar[str] = N_("Something went wrong")
     # A refusal that is itself evidence (an access alert about the refused read) keeps what the
     # request wrote before it was raised: the session dependency commits, then answers the error.
-    # Only for refusals raised before anything else is written (privacy/reads.py, issue 12).
+    # Only for refusals raised before anything else is written (privacy/reads.py).
     keeps_writes: ClassVar[bool] = False
 
     def __init__(self, detail: str, **extra: Any) -> None:

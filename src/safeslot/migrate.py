@@ -46,7 +46,7 @@ def is_current(engine: Engine) -> bool:
     return current_heads(engine) == script_heads()
 
 
-# --- least privilege on PostgreSQL (issue 14; docs/database-roles.md) ---
+# --- least privilege on PostgreSQL (docs/database-roles.md) ---
 
 # A table is append-only when a trigger runs a function named like this: log_append_only()
 # (migration 0003, safeslot.chain) or a domain's own, e.g. identity_append_only().

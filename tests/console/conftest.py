@@ -8,14 +8,12 @@ from collections.abc import Callable
 import pyotp
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
-from safeslot.scheduling.models import Office
 from tests.conftest import NOW
+from tests.identity.helpers import make_staff
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 START = re.compile(r'name="start" value="([^"]+)"')
@@ -66,11 +64,10 @@ def staff(
     Clerks and supervisors belong to ``office`` unless ``office_slug`` names another one.
     """
     def make(*roles: str, username: str | None = None, office_slug: str | None = None) -> TestClient:
-        office_id = session.scalars(select(Office.id).where(Office.slug == (office_slug or office))).one()
-        account, secret = identity.create_account(
-            session, keyring, username=username or "-".join(roles).replace("_", "-"), display_name="Desk Example",
-            password=PASSWORD, roles=list(roles), now=NOW,
-            office_id=office_id if {"clerk", "supervisor"} & set(roles) else None)
+        # privileged roles: proposed and approved by two founder administrators (issue 12)
+        account, secret = make_staff(session, keyring, list(roles),
+                                     (office_slug or office) if {"clerk", "supervisor"} & set(roles) else None,
+                                     username)
         session.flush()
         client = app_factory()
         client.headers["accept"] = HTML

@@ -30,10 +30,10 @@ from safeslot.identity import service as identity
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
 from tests.console.test_browser import Walk
+from tests.identity.helpers import make_staff
 from tests.live import serve
 
 pytestmark = pytest.mark.browser
@@ -66,11 +66,10 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         mp.setattr(identity, "HASHER", TEST_HASHER)  # module-scoped: the autouse fixture is per test
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
-            office = session.query(Office).filter(Office.slug == "central").one()
             for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor"):
-                _, secret = identity.create_account(
-                    session, ring, username=role.replace("_", "-"), display_name="Desk Example", password=PASSWORD,
-                    roles=[role], office_id=office.id if role in ("clerk", "supervisor") else None, now=NOW)
+                # privileged roles: proposed and approved by two founder administrators (issue 12)
+                _, secret = make_staff(session, ring, [role], "central" if role in ("clerk", "supervisor") else None,
+                                       username=role.replace("_", "-"))
                 told.totp[role] = secret
             day = NOW.date()  # this afternoon: a clerk checks people in on the day of their visit
             _, _, slots = scheduling.search_slots(session, "central", "apply", day, day, None, NOW)
@@ -125,7 +124,7 @@ def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
         assert "The appointment was updated." in page.inner_text("#done")
         assert page.locator(f"#appt-{story.code} .status").inner_text() == "Checked in"
         walk.check("checked-in")
-        # Issue 12: a look-up by name, with a reason from the list; the person will see it on /records
+        # A look-up by name, with a reason from the list; the person will see it on /records
         page.fill("#name", NAME)
         page.select_option("#reason", "phone_call")
         page.click("#lookup button[type=submit]")
@@ -150,7 +149,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             else:  # the privacy officer's approval accepted it: counsel sees the matches
                 assert page.locator("#match-table").is_visible()
             walk.check("request")
-            # Issue 13: check every field against the document, then approve.
+            # Check every field against the document, then approve.
             for radio in page.locator("input[type=radio][value=match]").all():
                 page.click(f"label[for={radio.get_attribute('id')}]")  # USWDS draws the radio on the label
             page.click("#attest")

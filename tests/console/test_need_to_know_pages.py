@@ -1,4 +1,4 @@
-"""Issue 12 part B in the pages: the clerk's look-up by name with a reason, the day window, the
+"""Need to know, in the pages: the clerk's look-up by name with a reason, the day window, the
 reviewer's matches behind acceptance, and the person's view of when staff looked at their
 appointment (/records: role and office, never a name; English and Spanish)."""
 

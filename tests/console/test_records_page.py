@@ -28,8 +28,16 @@ from tests.disclosure.conftest import approve
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 OFFICIAL = Actor("official", 501, agency="dhs-ice")
-PRIVACY = Actor("staff", 11, frozenset({"privacy_officer"}))
-COUNSEL = Actor("staff", 12, frozenset({"counsel"}))
+PRIVACY = Actor("staff", 9011, frozenset({"privacy_officer"}))
+COUNSEL = Actor("staff", 9012, frozenset({"counsel"}))
+
+
+@pytest.fixture(autouse=True)
+def _reviewers(request: pytest.FixtureRequest) -> None:
+    if "session" in request.fixturenames:
+        from tests.disclosure.conftest import seed_actors
+
+        seed_actors(request.getfixturevalue("session"), (PRIVACY, COUNSEL))
 NAME = "Maria Example"
 
 

@@ -1,4 +1,4 @@
-"""The review page of issue 13 in a real browser (Debian's Chromium, Playwright, axe-core): the
+"""The review page, where reviewers judge the document, in a real browser (Debian's Chromium, Playwright, axe-core): the
 instrument's pages rendered by the server beside what was typed, the signature check, and the
 field-by-field attestation, in English and Spanish, with 0 axe violations. The screenshots
 in docs/images/ (docs/disclosure-gate.md) are written by this test."""

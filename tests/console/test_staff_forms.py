@@ -253,7 +253,7 @@ def test_the_header_links_to_who_has_seen_my_records(client: TestClient, office:
 def test_the_office_page_lists_the_people_to_contact_when_a_staff_change_leaves_a_visit_unserved(
     session: Session, staff: SignIn, keyring: object
 ) -> None:
-    """Issue 11: every apply desk is busy at 10:00; Desk B stops serving apply, so one visit has no one."""
+    """Every apply desk is busy at 10:00; Desk B stops serving apply, so one visit has no one."""
     from safeslot.privacy.crypto import KeyRing
     from safeslot.scheduling.schemas import BookingIn, Contact, ContactKind
 

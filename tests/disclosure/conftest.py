@@ -17,6 +17,7 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
+from safeslot.identity.models import RoleGrant, StaffAccount
 from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
@@ -32,10 +33,36 @@ PDF = samplepdf.write([["UNITED STATES DISTRICT COURT, DISTRICT OF EXAMPLE (test
 AGENCY = "dhs-ice"
 
 OFFICIAL = Actor("official", 501, agency=AGENCY)
-PRIVACY = Actor("staff", 11, frozenset({"privacy_officer"}))
-COUNSEL = Actor("staff", 12, frozenset({"counsel"}))
-BOTH = Actor("staff", 13, frozenset({"privacy_officer", "counsel"}))
-CLERK = Actor("staff", 14, frozenset({"clerk"}))
+# Staff actors of the service-level tests. Their accounts (with these ids, far above what a test's
+# sequences reach) are seeded for every database test here: reviewer grants approved four days before
+# NOW, so past the cooling-off (issue 12; tests/identity/test_proposals.py tests the grants themselves).
+PRIVACY = Actor("staff", 9011, frozenset({"privacy_officer"}))
+COUNSEL = Actor("staff", 9012, frozenset({"counsel"}))
+BOTH = Actor("staff", 9013, frozenset({"privacy_officer", "counsel"}))
+CLERK = Actor("staff", 9014, frozenset({"clerk"}))
+ACTORS = (PRIVACY, COUNSEL, BOTH, CLERK)
+
+
+def seed_actors(session: Session, actors: tuple[Actor, ...] = ACTORS) -> None:
+    """Accounts for the staff actors, with reviewer grants already past their cooling-off."""
+    for actor in actors:
+        if session.get(StaffAccount, actor.id) is not None:
+            continue
+        session.add(StaffAccount(id=actor.id, username=f"actor-{actor.id}", display_name="Desk Example",
+                                 password_hash="!", totp_enc=b"", roles=" ".join(sorted(actor.roles)),
+                                 active=True, demo=False, failed_logins=0, last_totp_step=0,
+                                 created_at=NOW - dt.timedelta(days=5), enrolled_at=NOW - dt.timedelta(days=5)))
+        session.flush()
+        for role in actor.roles & {"privacy_officer", "counsel"}:
+            session.add(RoleGrant(account_id=actor.id, role=role, origin="fixture",
+                                  approved_at=NOW - dt.timedelta(days=4), effective_at=NOW - dt.timedelta(days=1)))
+    session.flush()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_actors(request: pytest.FixtureRequest) -> None:
+    if "session" in request.fixturenames:
+        seed_actors(request.getfixturevalue("session"))
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +111,7 @@ def _federal() -> PolicyEngine:
 
 def confirm(session: Session, ring: KeyRing, actor: Actor, request_id: int, role: str,
             now: dt.datetime = NOW) -> None:
-    """The reviewer checks every field against the document and finds it matches (issue 13)."""
+    """The reviewer checks every field against the document and finds it matches."""
     request = service.get_request(session, request_id)
     answers = dict.fromkeys(attest.fields_for(request, repo.subjects(session, request_id)), "match")
     attest.attest(session, ring, _federal(), actor, request_id, role, request.document_sha256, answers, {}, now)

@@ -45,12 +45,20 @@ def test_privacy_officers_renew_and_reinstate_agreements_and_others_are_refused(
     r = client.post(f"/api/v1/sharing-agreements/{aid}/renewal", json=renewal, headers=po)
     assert r.status_code == 409 and "only once" in r.json()["detail"]
 
-    assert client.post(f"/api/v1/sharing-agreements/{aid}/suspension", json={"reason": "legal hold"},
-                       headers=po).status_code == 200
+    # Suspending and reinstating are proposals: the officer alone changes nothing (issue 12).
+    second = staff(session, keyring, "counsel-b", ["counsel"])
+    r = client.post(f"/api/v1/sharing-agreements/{aid}/suspension", json={"reason": "legal hold"}, headers=po)
+    assert r.status_code == 202 and r.json()["status"] == "pending"
+    own = client.post(f"/api/v1/proposals/{r.json()['id']}/approval", headers=po)
+    assert own.status_code == 403 and own.json()["type"] == "/problems/own-proposal"
+    agreement = session.get(SharingAgreement, aid, populate_existing=True)
+    assert agreement is not None and not agreement.suspended
+    assert client.post(f"/api/v1/proposals/{r.json()['id']}/approval", headers=second).status_code == 200
     agreement = session.get(SharingAgreement, aid, populate_existing=True)
     assert agreement is not None and agreement.suspended
     r = client.post(f"/api/v1/sharing-agreements/{aid}/reinstatement", headers=po)
-    assert r.status_code == 200 and r.json()["suspended"] is False
+    assert r.status_code == 202
+    assert client.post(f"/api/v1/proposals/{r.json()['id']}/approval", headers=second).status_code == 200
     agreement = session.get(SharingAgreement, aid, populate_existing=True)
     assert agreement is not None and not agreement.suspended and agreement.suspended_reason is None
     assert client.post("/api/v1/sharing-agreements/999999/reinstatement", headers=po).status_code == 404

@@ -1,4 +1,4 @@
-"""The instrument document itself (issue 13): intake accepts only a renderable, unencrypted
+"""The instrument document itself: intake accepts only a renderable, unencrypted
 PDF within the limits; digital signatures are validated with pyHanko against the trusted
 court CAs, and an invalid one denies (both databases)."""
 

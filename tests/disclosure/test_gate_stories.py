@@ -1,4 +1,4 @@
-"""Issue 13, done when: reviewers judge the document, not what the requester typed. Each story
+"""Reviewers judge the document, not what the requester typed. Each story
 is told through the services on SQLite and PostgreSQL; the last test plays them on a SQLite
 file with real commits and greps the file, its WAL and a backup for names and instrument text."""
 

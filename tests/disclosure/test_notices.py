@@ -1,4 +1,4 @@
-"""Notice to the person (issue 5 item 7), and expiry of stale requests (both databases)."""
+"""Notice to the person, and expiry of stale requests (both databases)."""
 
 from __future__ import annotations
 

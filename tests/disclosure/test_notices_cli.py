@@ -21,7 +21,7 @@ from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata, seed_actors
 
 
 @pytest.fixture
@@ -50,6 +50,7 @@ def test_notices_send_sends_each_notice_once_and_request_expire_closes_stale_req
     engine = build_engine(fresh_url)
     with build_sessionmaker(engine)() as session, session.begin():
         office = demo.load(session, NOW.date(), weeks=1)
+        seed_actors(session)
         day = NOW.date() + dt.timedelta(days=1)
         _, _, slots = scheduling.search_slots(session, office, "apply", day, day, None, NOW)
         scheduling.book(session, ring, BookingIn.model_validate({

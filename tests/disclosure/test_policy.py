@@ -1,4 +1,4 @@
-"""The disclosure policy core, without a database: the DESIGN.md table row by row in both
+"""The disclosure policy core, without a database: the default policy table (docs/architecture.md) row by row in both
 profiles, the "always" rules (holds, named subjects), sharing agreements, the state
 civil-immigration limit (RCW 43.17.425, Cal. Gov. Code 7284.6), loading rules, the
 policy-set hash, explanations and failing closed."""
@@ -92,7 +92,7 @@ def ids(decision: Decision, category: Category) -> tuple[str, ...]:
     return decision.for_category(category).policy_ids
 
 
-# --- the table (DESIGN.md, "Default disclosure policy"), one row per case ---------------
+# --- the table (docs/architecture.md, "Default disclosure policy"), one row per case ---------------
 # Columns: identity, contact, appointment schedule, visit history, language & accommodation.
 # Purpose "criminal" so the state profile must agree with the federal one on every row.
 IDN, CON, SCH, VIS, LNG = ALL
@@ -401,7 +401,7 @@ def test_every_shipped_denial_names_a_specific_policy(drawn: RequestFacts, profi
             assert decided.category in drawn.named_categories
             assert drawn.subject_count >= 1
             assert drawn.all_subjects_named
-            # Issue 13: rules the typing cannot get round.
+            # Rules the typing cannot get round.
             assert drawn.document_signature is not DocumentSignature.INVALID
             assert drawn.signer_type is not SignerType.EXECUTIVE_ADJUDICATOR
             order = drawn.nondisclosure_order
@@ -657,7 +657,7 @@ def test_broken_schema_fails_load(policies: Path) -> None:
         PolicyEngine.load(policies, "federal")
 
 
-# --- issue 13: rules the typing cannot fake --------------------------------------------
+# --- rules the typing cannot fake --------------------------------------------
 
 
 @pytest.mark.parametrize("profile", PROFILE_NAMES)

@@ -1,4 +1,4 @@
-"""The gate's story, told through the services on both databases (issue 5, stories 1-5).
+"""The gate's story, told through the services on both databases.
 HTTP-level checks (status codes, roles) are in test_api.py."""
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     logged = entries(session)
     events = [e["event"] for e in logged if e.get("request_id") == request.id]
     assert events == ["disclosure.decision", *["disclosure.review"] * 5, "disclosure.release",
-                      "disclosure.accounting"]  # accepted for review (issue 12), two attestations, two approvals
+                      "disclosure.accounting"]  # accepted for review, two attestations, two approvals
     assert [e.get("action") for e in logged if e.get("request_id") == request.id][1] == "accept"
     approvals = [e for e in logged if e.get("action") == "approve"]
     assert all(e["attestation"]["document_sha256"] == request.document_sha256 for e in approvals)

@@ -39,7 +39,7 @@ def test_password_and_totp_give_a_token_that_works(client: TestClient, session: 
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 200 and me.json()["roles"] == ["auditor"]
     # the database holds only the token's hash and an argon2id password hash
-    stored = session.scalars(select(StaffAccount)).one()
+    stored = session.scalars(select(StaffAccount).where(StaffAccount.id == account.id)).one()
     assert stored.password_hash.startswith("$argon2id$")
     hashes = session.scalars(select(Credential.secret_hash)).all()
     assert token not in hashes and service.hash_secret(token) in hashes
@@ -103,10 +103,11 @@ def _console(client: TestClient, session: Session, keyring: KeyRing, roles: list
 
 
 def test_console_form_without_csrf_token_is_refused_and_changes_nothing(
-    client: TestClient, session: Session, keyring: KeyRing
+    client: TestClient, session: Session, keyring: KeyRing, office: str
 ) -> None:
     cookie, csrf = _console(client, session, keyring, ["admin"])
-    body = {"username": "new-clerk", "display_name": "Desk Example", "password": PASSWORD, "roles": ["auditor"]}
+    body = {"username": "new-clerk", "display_name": "Desk Example", "email": "new-clerk@office.example",
+            "roles": ["clerk"], "office": "central"}
     before = session.scalar(select(func.count()).select_from(StaffAccount))
     r = client.post("/api/v1/accounts", json=body, headers={"Cookie": cookie})
     assert r.status_code == 403 and r.json()["type"] == "/problems/csrf-refused"
@@ -127,7 +128,7 @@ def test_wrong_role_gets_403_and_nothing_changes(client: TestClient, session: Se
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     before = session.scalar(select(func.count()).select_from(StaffAccount))
     r = client.post("/api/v1/accounts", headers=bearer(session, clerk), json={
-        "username": "sneaky", "display_name": "X", "password": PASSWORD, "roles": ["admin"]})
+        "username": "sneaky", "display_name": "X", "email": "x@office.example", "roles": ["admin"]})
     assert r.status_code == 403 and r.headers["content-type"] == PROBLEM
     assert session.scalar(select(func.count()).select_from(StaffAccount)) == before
     # an admin has no access to personal data

@@ -56,3 +56,30 @@ def test_account_commands(cli_url: str) -> None:
         assert account.oidc_subject == "idp-user-1"
         assert repository.account_by_username(s, "desk-b") is None
     engine.dispose()
+
+
+def test_the_command_line_makes_only_the_first_two_administrators(cli_url: str) -> None:
+    """Issue 12: the operator bootstraps two administrators (logged); every other privileged role is a
+    proposal a second person approves, never a command."""
+    password = "correct horse battery staple\ncorrect horse battery staple\n"
+    for name in ("admin-a", "admin-b"):
+        r = runner.invoke(app, ["account", "create", name, "--name", "Test Person A", "--role", "admin"],
+                          input=password)
+        assert r.exit_code == 0, r.output
+    third = runner.invoke(app, ["account", "create", "admin-c", "--name", "Test Person C", "--role", "admin"],
+                          input=password)
+    assert third.exit_code == 1 and "Two administrators exist" in third.output
+    counsel = runner.invoke(app, ["account", "create", "counsel-a", "--name", "Test Person D", "--role", "counsel"],
+                            input=password)
+    assert counsel.exit_code == 1 and "approved" in counsel.output
+    r = runner.invoke(app, ["account", "roles", "admin-a", "--role", "admin", "--role", "auditor"])
+    assert r.exit_code == 1
+    engine = build_engine(cli_url)
+    with transaction(build_sessionmaker(engine)) as s:
+        assert repository.account_by_username(s, "admin-c") is None
+        assert repository.account_by_username(s, "counsel-a") is None
+        from sqlalchemy import select
+
+        from safeslot.identity.models import PrivilegedEvent
+        assert [e.event for e in s.scalars(select(PrivilegedEvent))] == ["identity.admin_bootstrapped"] * 2
+    engine.dispose()

@@ -1,4 +1,4 @@
-"""Invariant 8: every staff read of a person's data is recorded; bulk or unusual reads raise alerts."""
+"""Staff see what their work needs: every staff read of a person's data is recorded; bulk or unusual reads alert."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_clerk_day_list_shows_names_and_records_each_read(
     recorded = session.scalars(select(AccessRecord)).all()
     assert sorted(int(x.record_id) for x in recorded) == sorted(a.id for a in rows)
     assert {(x.staff_id, x.purpose, x.at) for x in recorded} == {(clerk.id, "front_desk", NOW)}
-    # past days are not a clerk's work: refused (403 since issue 12, with an alert), nothing read
+    # past days are not a clerk's work: refused (403, with an alert), nothing read
     past = client.get("/api/v1/offices/central/appointments", params={"day": "2027-02-20"},
                       headers=bearer(session, clerk))
     assert past.status_code == 403 and _records(session) == 3
@@ -52,7 +52,7 @@ def test_clerk_of_another_office_sees_nothing_and_nothing_is_recorded(
 def test_more_people_than_the_setting_in_a_day_raises_an_alert_auditors_see(
     app_factory: Any, session: Session, keyring: KeyRing, office: str, tmp_path: Any
 ) -> None:
-    # Issue 12: the threshold is a setting (default 300), so an ordinary 60-person day raises nothing
+    # The threshold is a setting (default 300), so an ordinary 60-person day raises nothing
     # (tests/privacy/test_need_to_know.py); it was a fixed 50 before.
     client = app_factory(settings=Settings(environment=Environment.test, crypto={"key_file": tmp_path / "k.json"},
                                            log={"signing_key_file": tmp_path / "l.key"},
@@ -85,7 +85,7 @@ def test_name_search_outside_the_job_raises_an_alert(
                     json={"name": "ana example", "office": "central", "reason": "at_counter"})
     assert r.status_code == 200 and len(r.json()) == 1
     assert session.scalar(select(func.count()).select_from(AccessAlert)) == 0
-    # Issue 12: a search across all offices no longer exists. Counsel searches only inside a disclosure
+    # A search across all offices no longer exists. Counsel searches only inside a disclosure
     # request (refused here, with an alert); a clerk always searches their own office.
     r = client.post("/api/v1/appointments/search", headers=bearer(session, counsel),
                     json={"name": "ANA EXAMPLE"})

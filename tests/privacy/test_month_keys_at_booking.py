@@ -1,5 +1,5 @@
 """Month data keys are applied when a person books, not later: a backup taken a minute after the booking
-becomes unreadable once retention purges the month and destroys its key (issue 3, item 8)."""
+becomes unreadable once retention purges the month and destroys its key."""
 
 from __future__ import annotations
 

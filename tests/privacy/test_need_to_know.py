@@ -1,4 +1,4 @@
-"""Issue 12 part B: nobody reads a named person's appointments beyond what their job needs.
+"""Nobody reads a named person's appointments beyond what their job needs.
 
 Each path of the issue is tried as that role would try it (path 3: a privacy officer reads the
 matches of a request they registered; path 4: counsel searches anyone; path 5: a clerk reads any
@@ -147,7 +147,7 @@ def test_a_clerk_has_no_export_of_any_kind() -> None:
         "POST /console/appointments/{code}/status", "GET /console/appointments/new",
         "POST /console/appointments/new", "GET /console/appointments/{code}/booked",
         "POST /console/sign-out", "GET /console", "POST /api/v1/auth/logout", "GET /api/v1/auth/me",
-        # the walk-in queue (issue 16): numbers called at the desk, one ticket at a time
+        # the walk-in queue: numbers called at the desk, one ticket at a time
         "GET /console/queue", "POST /console/queue/call-next", "POST /console/queue/check-in",
         "POST /console/queue/tickets/{ticket_id}", "POST /api/v1/offices/{office}/queue/call-next",
         "POST /api/v1/offices/{office}/queue/clerk-check-ins",
@@ -188,6 +188,21 @@ def test_many_name_look_ups_in_a_day_raise_one_alert(
     for n in range(5):
         assert _lookup(client, headers, f"Someone {n}", reason="phone_call").status_code == 200
     assert _alerts(session) == [("many-name-lookups", clerk.id)], "one alert a day, not one per look-up"
+
+
+def test_a_check_in_look_up_for_someone_with_no_visit_today_raises_an_alert(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    clerk, _ = make_staff(session, keyring, ["clerk"], "central")
+    headers = bearer(session, clerk)
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=2), name="Ana Example")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=30), name="Maria Example")
+    assert len(_lookup(client, headers, "Ana Example", reason="check_in").json()) == 1
+    assert _alerts(session) == [], "checking in someone who comes today is the visit itself"
+    r = _lookup(client, headers, "Maria Example", reason="check_in")
+    assert r.status_code == 200 and len(r.json()) == 1, "the look-up is answered; the auditors judge"
+    assert _alerts(session) == [("check-in-lookup-not-today", clerk.id)]
+    assert "Maria" not in session.scalars(select(AccessAlert)).one().detail
 
 
 def test_reading_more_people_than_the_setting_in_a_day_raises_bulk_read(

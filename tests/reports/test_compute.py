@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from safeslot.reports.compute import compute, tally
 from safeslot.reports.errors import BadPeriod
-from safeslot.reports.schemas import Period, Table
+from safeslot.reports.schemas import PRIVILEGED_COUNTS, Period, Table
 from safeslot.reports.suppress import HIDDEN_TEXT, RANGE_TEXT
 from tests.reports import entries as E
 
@@ -142,7 +142,8 @@ def test_standing_instruments_and_policy_changes() -> None:
     assert r.standing == {"legal_holds_in_force": 1, "legal_holds_created": 1, "legal_holds_lifted": 1,
                           "sharing_agreements_in_force": 1, "sharing_agreements_created": 2,
                           "sharing_agreements_suspended": 1, "sharing_agreements_renewed": 0,
-                          "sharing_agreements_expired": 0, "policy_changes": 2}
+                          "sharing_agreements_expired": 0, "policy_changes": 2,
+                          **dict.fromkeys(PRIVILEGED_COUNTS, 0), "reviewer_roles_granted": 0}
     assert [p["step"] for p in r.policy_changes] == ["proposed", "adopted"]
     assert r.entries_read == 10 and r.entries_skipped == 1
 
@@ -184,8 +185,23 @@ def test_no_published_figure_is_ever_from_1_to_10(events: list[tuple[int, str, s
         assert not (isinstance(v, int) and 1 <= v <= 10), key
 
 
+def test_privileged_identity_events_are_counted_never_named() -> None:
+    """Issue 12: the report counts roles granted, keys issued, deactivations … from the log."""
+    def ev(name: str, **extra: object) -> dict[str, object]:
+        return {"event": name, "time": E.iso(T0), "account": "0a1b2c3d4e5f60718293a4b5", **extra}
+
+    log = [ev("identity.change_proposed", role="counsel"), ev("identity.role_granted", role="counsel"),
+           ev("identity.role_granted", role="auditor"), ev("identity.admin_bootstrapped", role="admin"),
+           ev("identity.agency_key_approved"), ev("identity.account_deactivated"), ev("identity.factors_reset"),
+           ev("identity.change_rejected"), ev("identity.role_removed", role="auditor")]
+    r = compute(log, H2)
+    assert r.standing["privileged_changes_proposed"] == 1 and r.standing["privileged_roles_granted"] == 3
+    assert r.standing["reviewer_roles_granted"] == 1 and r.standing["agency_keys_issued"] == 1
+    assert r.standing["accounts_deactivated"] == 1 and r.standing["factor_resets"] == 1
+    assert r.standing["privileged_changes_rejected"] == 1 and r.standing["privileged_roles_removed"] == 1
+    assert r.entries_skipped == 0 and "0a1b2c3d" not in str(r.to_json())
 def test_free_text_in_an_entry_never_reaches_the_report_or_its_csv() -> None:
-    """Issue 13: an old entry's typed agency name (or a formula) is counted as `unregistered`."""
+    """An old entry's typed agency name (or a formula) is counted as `unregistered`."""
     from safeslot.reports import render
 
     typed = '=HYPERLINK("http://x","ICE ERO (verbal, for a person)")'

@@ -23,6 +23,7 @@ from tests.conftest import NOW
 from tests.disclosure.conftest import (  # noqa: F401  (fixtures used by name)
     COUNSEL,
     PRIVACY,
+    _seeded_actors,
     agency_id,
     approve,
     book,

@@ -1,4 +1,4 @@
-"""The people invariant, checked over a whole database (issue 11).
+"""The people invariant, checked over a whole database.
 
 No person (server or interpreter) is in two overlapping visits that still hold
 people (booked or checked-in), and every such visit's people are held for each

@@ -1,4 +1,4 @@
-"""Invariant 3: collect the minimum. What is not collected cannot be disclosed.
+"""Collect the minimum. What is not collected cannot be disclosed.
 
 No SSN, immigration or citizenship status field exists anywhere in the schema,
 and the booking API refuses such fields instead of ignoring them, so a form

@@ -1,4 +1,4 @@
-"""People under contention: 64 bookings at once never put a person in two visits (issue 11).
+"""People under contention: 64 bookings at once never put a person in two visits.
 
 Each attempt runs ``service.book`` in its own transaction on its own connection,
 and a barrier releases them together. PostgreSQL serialises assignment on the

@@ -1,4 +1,4 @@
-"""The fast path heals (issue 11): PostgreSQL connections terminated again and again during a booking load.
+"""The fast path heals: PostgreSQL connections terminated again and again during a booking load.
 
 Only this test's own database's connections are terminated (``pg_terminate_backend`` filtered by
 ``datname``). Every request must end within its timeout (503 with Retry-After while the writers are

@@ -1,4 +1,4 @@
-"""Migration 0100 (issue 11): appointments booked before capacity was people get their people."""
+"""Migration 0100: appointments booked before capacity was people get their people."""
 
 from __future__ import annotations
 

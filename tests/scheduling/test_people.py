@@ -1,4 +1,4 @@
-"""Capacity is people (issue 11): search offers a start only when someone is free for the whole visit,
+"""Capacity is people: search offers a start only when someone is free for the whole visit,
 and staff changes move visits to other qualified people or list them for the supervisor.
 
 Demo office: apply is served by A, B, D, F; card by A, B, C, E; interview (45 min) by B, C, D, F;

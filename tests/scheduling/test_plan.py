@@ -1,5 +1,5 @@
 """One booking plan for both paths: the same requests down the sync path and the PostgreSQL fast path
-give the same answers and the same rows (issue 11)."""
+give the same answers and the same rows."""
 
 from __future__ import annotations
 

@@ -166,7 +166,7 @@ def test_self_check_passes_on_a_new_empty_log_and_names_a_deleted_access_record(
 
     runner = CliRunner()
     assert runner.invoke(log_app, ["keygen"]).exit_code == 0
-    empty = runner.invoke(log_app, ["self-check"])  # issue 14: this failed on a new log
+    empty = runner.invoke(log_app, ["self-check"])  # This failed on a new log
     assert empty.exit_code == 0 and "empty" in empty.output, empty.output
     engine = build_engine(fresh_url)  # the app's role writes the records, as the app would
     with transaction(build_sessionmaker(engine)) as s:

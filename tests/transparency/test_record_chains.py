@@ -1,4 +1,4 @@
-"""Every record people rely on is chained into the log (issue 14; DESIGN.md invariant 9).
+"""Every record people rely on is chained into the log (invariant "the record cannot be rewritten from inside").
 
 The staff access log, its alerts and the accounting of disclosures are hash
 chains whose heads each checkpoint commits in the public log; deleting, editing

@@ -71,7 +71,7 @@ def test_a_log_that_went_back_or_forked_since_the_last_verification_is_caught(
 
 
 def test_a_new_empty_log_verifies_and_says_it_is_empty(session: Session, signer: Signer) -> None:
-    # issue 14: `log self-check` failed on a new, empty log
+    # `log self-check` once failed on a new, empty log
     run = selfcheck.self_verify(session, signer.verifier(), ORIGIN, NOW, method="cli")
     assert run.ok and run.size == 0 and "empty" in run.detail
     service.checkpoint(session, signer, NOW, origin=ORIGIN)  # the empty tree, signed

@@ -165,7 +165,7 @@ def test_the_verify_command_over_real_http(
 
 
 def test_the_log_must_extend_every_published_checkpoint_given(client: TestClient, session: Session) -> None:
-    # issue 14: a log smaller than, or inconsistent with, any published checkpoint fails
+    # A log smaller than, or inconsistent with, any published checkpoint fails
     old_note = publish(client, session, 300)
     publish(client, session, 10)
     assert verify_log(client, URL, vkey(client), published=[old_note]).size == 310

@@ -1,4 +1,4 @@
-"""Witnessed by default (issue 14): `make run` starts a witness with its own key (scripts/witness);
+"""Witnessed by default: `make run` starts a witness with its own key (scripts/witness);
 it cosigns the office's checkpoints and refuses a fork; outside demo mode a witness is required.
 
 The witness here is started by the very script `make run` starts (scripts/run → scripts/witness).

@@ -11,6 +11,7 @@ from rich.table import Table
 from safeslot.cli.common import console, err_console, keyring, transaction
 from safeslot.errors import DomainError
 from safeslot.identity import repository, service
+from safeslot.identity.errors import UnknownRole
 from safeslot.scheduling import service as scheduling
 
 app = typer.Typer(help="Staff accounts and roles.", no_args_is_help=True)
@@ -28,12 +29,27 @@ def create(
     office: str | None = typer.Option(None, help="Office slug (clerks and supervisors)."),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
-    """Create an account; prints the TOTP secret once, for an authenticator app."""
+    """Create an account at the server's command line; prints the TOTP secret once, for the holder's app.
+
+    Privileged roles: only `admin`, and only for the first two administrators (bootstrap, logged
+    publicly). Every other privileged role is a proposal another person approves (API or console).
+    """
+    from safeslot.cli.common import settings
+    from safeslot.identity import proposals
+    from safeslot.identity.authz import PRIVILEGED_ROLES
+
+    privileged = set(role) & PRIVILEGED_ROLES
     try:
+        if privileged - {"admin"}:
+            raise UnknownRole("Privacy officers, counsel and auditors are proposed by an administrator and approved "
+                              "by a second person (POST /api/v1/accounts, or the console).")
         with transaction() as s:
             office_id = scheduling.get_office(s, office).id if office else None
-            account, secret = service.create_account(s, keyring(), username=username, display_name=display_name,
-                                                     password=password, roles=role, office_id=office_id, now=_now())
+            account, secret = service.create_account(
+                s, keyring(), username=username, display_name=display_name, password=password,
+                roles=[r for r in role if r != "admin"] or [], office_id=office_id, now=_now())
+            if privileged:
+                proposals.bootstrap_admin(s, proposals.context_for(settings(), keyring()), account, _now())
     except DomainError as exc:
         err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
         raise typer.Exit(1) from exc
@@ -54,9 +70,15 @@ def list_accounts() -> None:
 
 @app.command("roles")
 def roles(username: str, role: list[str] = typer.Option(..., "--role")) -> None:
-    """Replace an account's roles."""
+    """Replace an account's clerk and supervisor roles (privileged roles are proposals: API or console)."""
+    from safeslot.identity.authz import PRIVILEGED_ROLES
+
     try:
         with transaction() as s:
+            current = set(service.get_account(s, username).roles.split())
+            if (set(role) ^ current) & PRIVILEGED_ROLES:
+                raise UnknownRole("Privileged roles are given and taken away by proposal and a second person's "
+                                  "approval (POST /api/v1/accounts/{username}/roles, or the console).")
             account = service.set_roles(s, username, role)
     except DomainError as exc:
         err_console.print(f"[red]{exc.title}[/]: {exc.detail}")

@@ -97,7 +97,7 @@ def serve(
 
 
 def _refuse_owner_role(s: Settings) -> None:
-    """Least privilege (issue 14): outside demo mode the app does not serve as the schema owner on PostgreSQL."""
+    """Least privilege: outside demo mode the app does not serve as the schema owner on PostgreSQL."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from safeslot import migrate

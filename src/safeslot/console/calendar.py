@@ -11,7 +11,7 @@
 - DTSTART/DTEND carry the office's TZID and the file holds its VTIMEZONE
   (RFC 5545 §3.6.5), so the time is right in any calendar.
 - No name, contact, accommodation or code in the file: a calendar is often
-  synced to other services (DESIGN.md invariant 3).
+  synced to other services (invariant "collect the minimum").
 """
 
 from __future__ import annotations

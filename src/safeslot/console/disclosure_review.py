@@ -1,4 +1,4 @@
-"""The document on the review page (issue 13): the instrument's pages rendered on the server,
+"""The document on the review page: the instrument's pages rendered on the server,
 the text PDFium extracts beside what the requester typed, and the field-by-field check
 each reviewer makes before approving. Every view of the document (the page and each page
 image) is an access-log record: the document names people.
@@ -92,7 +92,7 @@ def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> l
 
 def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal,
             limits: document.DocumentLimits, now: dt.datetime) -> dict[str, Any]:
-    """What the review page shows about the document; the view is recorded (invariant 8)."""
+    """What the review page shows about the document; the view is recorded (staff see what their work needs)."""
     privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
     try:
         text = document.page_text(sealed.document(ring, request), limits)

@@ -416,6 +416,9 @@ router.include_router(_records.router)
 router.include_router(_staff.router)
 router.include_router(_clerk.router)
 router.include_router(_staff_forms.router)
+from safeslot.console import privileged as _privileged  # noqa: E402
+
+router.include_router(_privileged.router)
 router.include_router(_queue_pages.router)
 router.include_router(_desk.router)
 

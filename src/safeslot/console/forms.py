@@ -80,7 +80,7 @@ class BookingForm:
         if len(self.accommodation) > ACCOMMODATION_MAX:
             errors["accommodation"] = N_("Use at most 500 characters.")
         if self.contact and not self.reminders:
-            # Collect the minimum (DESIGN.md invariant 3): a contact only with consent to reminders.
+            # Collect the minimum: a contact only with consent to reminders.
             errors["contact"] = N_("To get reminders, check the box above. If you do not want them, leave this empty.")
         elif self.reminders and not self.contact:
             errors["contact"] = N_("Enter a phone number or an email address for your reminders.")

@@ -63,6 +63,7 @@ LABELS: dict[str, dict[str, str]] = {
         "outside-clerk-window": N_("A clerk asked for a past day or a day too far ahead"),
         "other-office-read": N_("A clerk asked to read another office"),
         "many-name-lookups": N_("Many look-ups by name in one day"),
+        "check-in-lookup-not-today": N_("A look-up to check someone in who has no visit that day"),
         "search-outside-request": N_("Counsel searched names outside an open request"),
         "registrar-read-matches": N_("The registrar of a request asked for its matches"),
     },
@@ -88,6 +89,26 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {
         "privacy_officer": N_("Privacy officer"),
         "counsel": N_("Counsel"),
+        "admin": N_("Administrator"),
+        "auditor": N_("Auditor"),
+        "clerk": N_("Clerk"),
+        "supervisor": N_("Supervisor"),
+    },
+    "change": {  # identity/authz.py Change: privileged changes two people make
+        "grant_role": N_("Give a role"),
+        "remove_role": N_("Take a role away"),
+        "register_agency": N_("Register an agency"),
+        "verify_official": N_("Verify an agency official"),
+        "issue_agency_key": N_("Issue an agency key"),
+        "lift_hold": N_("Lift a legal hold"),
+        "suspend_agreement": N_("Suspend a sharing agreement"),
+        "reinstate_agreement": N_("Reinstate a sharing agreement"),
+    },
+    "proposal": {
+        "pending": N_("Waiting for a second person"),
+        "approved": N_("Approved"),
+        "rejected": N_("Rejected"),
+        "withdrawn": N_("Withdrawn"),
     },
 }
 

@@ -34,7 +34,7 @@ from safeslot.disclosure.schemas import Actor
 from safeslot.errors import DomainError, InvalidInput, NotFound, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
-from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
+from safeslot.identity.guard import SESSION_COOKIE, StaffDep, require_passkey, session_csrf_token
 from safeslot.identity.service import Principal
 from safeslot.privacy import service as privacy
 from safeslot.reports import service as report_service
@@ -92,7 +92,7 @@ router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=
 OPEN = ("in_review", "info_requested")
 HOME_BY_ROLE = (("clerk", "/console/appointments"), ("supervisor", "/console/office"),
                 ("privacy_officer", "/console/disclosures"), ("counsel", "/console/disclosures"),
-                ("auditor", "/console/audit"))
+                ("auditor", "/console/audit"), ("admin", "/console/privileged"))
 DONE = {
     "retried": N_("The message is back in the outbox: it will be sent within a minute."),
     "status": N_("The appointment was updated."),
@@ -199,6 +199,13 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
         items.append(("/console/audit", N_("Audit")))
+    if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/privileged", N_("Privileged changes")))
+    if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/registry", N_("Agencies, holds and agreements")))
+    if principal.roles & {"privacy_officer", "counsel", "auditor"}:
+        items.append(("/console/decided", N_("Decided requests")))
+    items.append(("/console/passkeys", N_("Passkeys")))
     if principal.roles & {"supervisor", "privacy_officer"}:
         items.append(("/console/messages", N_("Messages not sent")))  # console/messages.py
     return items
@@ -403,6 +410,7 @@ def _reason(reason: str) -> str:
 def approve(request_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
             now: NowDep, role: Annotated[str, Form()] = "") -> Response:
     done = "approve"
+    require_passkey(request, staff)
     if review.approve(session, _actor(staff), request_id, _role(staff, role), now):
         release.create(session, ring, request.app.state.log_signer, request_id, now)
         done = "released"

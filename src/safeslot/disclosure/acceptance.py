@@ -1,4 +1,4 @@
-"""Who may see a request's matches, and when (issue 12, DESIGN.md invariant 8).
+"""Who may see a request's matches, and when (invariant "staff see what their work needs").
 
 Which appointments matched the people a request names (their times, offices and
 statuses) is personal data. It is shown only after a second person, a privacy

@@ -1,5 +1,5 @@
 """Attestation: each reviewer checks what the requester typed against the document itself,
-field by field (issue 13), before they may approve.
+field by field, before they may approve.
 
 The fields of a request (`fields_for`): instrument type, issuer, signer and signer type,
 purpose, categories, court and docket (judicial instruments), each named person

@@ -93,7 +93,7 @@ def load(session: Session, settings: Settings, console: Console) -> None:
         court="U.S. District Court, District of Example", docket="1:27-mj-00001", signer_name="Hon. Judge Example",
         signer_type="judge", purpose="criminal", statutes=["18 U.S.C. 3117"],
     ), PDF, now)
-    # Each reviewer checks the document field by field (issue 13), then approves.
+    # Each reviewer checks the document field by field, then approves.
     for actor, role in ((privacy, "privacy_officer"), (counsel, "counsel")):
         answers = dict.fromkeys(attest.fields_for(allowed, repo.subjects(session, allowed.id)), attest.MATCH)
         attest.attest(session, ring, engine, actor, allowed.id, role, allowed.document_sha256, answers, {}, now)

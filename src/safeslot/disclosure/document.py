@@ -1,4 +1,4 @@
-"""The instrument document itself: checked at intake, rendered for reviewers (issue 13).
+"""The instrument document itself: checked at intake, rendered for reviewers.
 
 Reviewers judge the document, not what the requester typed, so every instrument must be
 a PDF the server can render: not encrypted, at most `max_pages` pages, every page

@@ -55,7 +55,9 @@ from safeslot.disclosure.schemas import (
 )
 from safeslot.errors import problem_response
 from safeslot.http import JSON
-from safeslot.identity.guard import PrincipalDep
+from safeslot.identity import proposals
+from safeslot.identity.guard import PrincipalDep, require_passkey
+from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.privacy.crypto import KeyRing
 from safeslot.transparency.note import Signer
@@ -87,6 +89,10 @@ def _signer(request: Request) -> Signer:
 
 
 EngineDep = Annotated[PolicyEngine, Depends(_engine)]
+
+
+def _ctx(request: Request, ring: KeyRing) -> proposals.Context:
+    return proposals.context_for(request.app.state.settings, ring)
 
 
 def _actor(session: Session, principal: Principal) -> Actor:
@@ -178,6 +184,7 @@ def attest_request(request_id: int, body: AttestationIn, request: Request, sessi
              summary="Approve in your role; the second approval (the other role, another person) releases")
 def approve(request_id: int, body: ReviewIn, request: Request, session: SessionDep, ring: RingDep,
             engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
+    require_passkey(request, principal)
     if review.approve(session, _actor(session, principal), request_id, body.role, now):
         release.create(session, ring, _signer(request), request_id, now)
     return _out(request, session, engine, request_id, now)
@@ -252,10 +259,12 @@ def create_hold(body: HoldIn, session: SessionDep, now: NowDep, principal: Princ
     return JSON({"id": hold.id}, status_code=201)
 
 
-@router.post("/legal-holds/{hold_id}/lift")
-def lift_hold(hold_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
-    holds.lift_hold(session, _actor(session, principal), hold_id, now)
-    return JSON({"id": hold_id, "lifted": True})
+@router.post("/legal-holds/{hold_id}/lift", status_code=202,
+             summary="Propose lifting a hold: counsel or a second privacy officer approves it")
+def lift_hold(hold_id: int, request: Request, session: SessionDep, ring: RingDep, now: NowDep,
+              principal: PrincipalDep) -> Response:
+    proposal = proposals.propose_lift_hold(session, _ctx(request, ring), principal.id, hold_id, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
 @router.post("/sharing-agreements", status_code=201)
@@ -264,18 +273,22 @@ def create_agreement(body: AgreementIn, session: SessionDep, now: NowDep, princi
     return JSON({"id": agreement.id}, status_code=201)
 
 
-@router.post("/sharing-agreements/{agreement_id}/suspension")
-def suspend_agreement(agreement_id: int, body: SuspendIn, session: SessionDep, now: NowDep,
-                      principal: PrincipalDep) -> Response:
-    holds.suspend_agreement(session, _actor(session, principal), agreement_id, body.reason, now)
-    return JSON({"id": agreement_id, "suspended": True})
+@router.post("/sharing-agreements/{agreement_id}/suspension", status_code=202,
+             summary="Propose suspending an agreement; a second reviewer approves")
+def suspend_agreement(agreement_id: int, body: SuspendIn, request: Request, session: SessionDep, ring: RingDep,
+                      now: NowDep, principal: PrincipalDep) -> Response:
+    proposal = proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
+                                           suspend=True, reason=body.reason)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
-@router.post("/sharing-agreements/{agreement_id}/reinstatement",
-             summary="Lift a suspension: the agreement applies again until it expires (logged)")
-def reinstate_agreement(agreement_id: int, session: SessionDep, now: NowDep, principal: PrincipalDep) -> Response:
-    holds.suspend_agreement(session, _actor(session, principal), agreement_id, "", now, suspended=False)
-    return JSON({"id": agreement_id, "suspended": False})
+@router.post("/sharing-agreements/{agreement_id}/reinstatement", status_code=202,
+             summary="Propose lifting a suspension; a second reviewer approves (logged)")
+def reinstate_agreement(agreement_id: int, request: Request, session: SessionDep, ring: RingDep, now: NowDep,
+                        principal: PrincipalDep) -> Response:
+    proposal = proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
+                                           suspend=False)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
 @router.post("/sharing-agreements/{agreement_id}/renewal",

@@ -66,6 +66,37 @@ def lift_hold(session: Session, actor: Actor, hold_id: int, now: dt.datetime) ->
     return hold
 
 
+def check_liftable(session: Session, hold_id: int) -> LegalHold:
+    """The hold exists and is in force (before proposing to lift it)."""
+    hold = repo.hold(session, hold_id)
+    if hold is None:
+        raise NotFound(f"There is no legal hold {hold_id}.")
+    if hold.lifted_at is not None:
+        raise Conflict(f"Legal hold {hold_id} was already lifted.")
+    return hold
+
+
+def lift_hold_approved(session: Session, proposer_id: int, hold_id: int, now: dt.datetime) -> LegalHold:
+    """Lift a hold once a second person approved the proposal (identity/proposals.py)."""
+    return lift_hold(session, Actor("staff", proposer_id, MANAGERS), hold_id, now)
+
+
+def check_agreement(session: Session, agreement_id: int, *, suspended: bool) -> SharingAgreement:
+    """The agreement exists and is (suspended=True) or is not (False) suspended now."""
+    agreement = _agreement(session, agreement_id)
+    if agreement.suspended != suspended:
+        raise Conflict(f"Sharing agreement {agreement_id} is {'suspended' if agreement.suspended else 'in force'}"
+                       " already.")
+    return agreement
+
+
+def set_suspension_approved(session: Session, proposer_id: int, agreement_id: int, reason: str,
+                            now: dt.datetime, *, suspended: bool) -> SharingAgreement:
+    """Suspend or reinstate once a second person approved the proposal (identity/proposals.py)."""
+    return suspend_agreement(session, Actor("staff", proposer_id, MANAGERS), agreement_id, reason or "-", now,
+                             suspended=suspended)
+
+
 def create_agreement(session: Session, actor: Actor, data: AgreementIn, now: dt.datetime) -> SharingAgreement:
     _require_manager(actor)
     if data.expires_at <= data.starts_at or data.expires_at - data.starts_at > MAX_TERM:
@@ -121,3 +152,17 @@ def renew_agreement(session: Session, actor: Actor, agreement_id: int, new_expir
                              "expires_at": logbook.rfc3339(new_expiry)}, now)
     session.flush()
     return agreement
+
+
+def list_holds(session: Session) -> list[LegalHold]:
+    """Every legal hold, newest first (the console's registry)."""
+    from sqlalchemy import select
+
+    return list(session.scalars(select(LegalHold).order_by(LegalHold.id.desc())))
+
+
+def list_agreements(session: Session) -> list[SharingAgreement]:
+    """Every sharing agreement, newest first (the console's registry)."""
+    from sqlalchemy import select
+
+    return list(session.scalars(select(SharingAgreement).order_by(SharingAgreement.id.desc())))

@@ -1,6 +1,6 @@
 """Intake: a written instrument in, a registered request (or a logged refusal) out.
 
-DESIGN.md invariant 2: no request without an authenticated requester, an uploaded
+No request without a written instrument: no request without an authenticated requester, an uploaded
 instrument document (kept with its SHA-256), its type, issuer, signer and scope. There
 is no verbal path and no bulk feed: a scope that describes people instead of naming
 them is refused here, before any policy runs.
@@ -163,7 +163,7 @@ def register(
         document_sha256=hashlib.sha256(document).hexdigest(),
         received_at=now,
     )
-    # Issue 13: the document and every typed free text are sealed at rest.
+    # The document and every typed free text are sealed at rest.
     sealed.seal_request(ring, request, document, {
         "issuer": meta.issuer, "court": meta.court, "docket": meta.docket, "signer_name": meta.signer_name,
         "statutes": list(meta.statutes), "nda_authority": nda.authority if nda else None,

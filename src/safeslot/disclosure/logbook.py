@@ -1,6 +1,6 @@
 """The one place the disclosure gate writes to the transparency log.
 
-Entries are appended in the caller's transaction (DESIGN.md invariant 1): if the
+Entries are appended in the caller's transaction (invariant "no disclosure without a record"): if the
 append fails, the caller's transaction fails and nothing is decided or released.
 Entries hold no personal data: event, time, request id, agency, instrument type,
 categories, number of people, policy-set hash and per-person commitments. Field names
@@ -21,7 +21,7 @@ UNREGISTERED = "unregistered"
 
 
 def agency_ref(agency_id: int | None) -> str:
-    """How the log names a recipient: its registry id (`agency-3`), never a typed name (issue 13:
+    """How the log names a recipient: its registry id (`agency-3`), never a typed name (
     no free text leaves through the log). An agency the registry does not hold is `unregistered`."""
     return f"agency-{agency_id}" if agency_id is not None else UNREGISTERED
 
@@ -45,5 +45,5 @@ def new_salt() -> bytes:
 
 
 def commitment(salt: bytes, person_id: str, request_id: int) -> str:
-    """Hex SHA-256(salt ‖ person id ‖ request id) (DESIGN.md, transparency log)."""
+    """Hex SHA-256(salt ‖ person id ‖ request id) (docs/transparency-log.md)."""
     return log_service.commitment(salt, person_id, str(request_id))

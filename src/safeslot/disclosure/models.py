@@ -2,7 +2,7 @@
 accounting of disclosures, legal holds, sharing agreements and policy changes.
 
 Names of subjects are stored sealed (privacy/crypto.py) with a keyed blind index for
-matching; nothing here stores an immigration or citizenship status (invariant 3).
+matching; nothing here stores an immigration or citizenship status (invariant "collect the minimum").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from safeslot.db import Base, UTCDateTime
 
 
 class DisclosureRequest(Base):
-    """A written request by an agency (invariant 2: never without a document)."""
+    """A written request by an agency (invariant "no request without a written instrument")."""
 
     __tablename__ = "disclosure_request"
 
@@ -73,7 +73,7 @@ class DisclosureRequest(Base):
     info_request: Mapped[str | None] = mapped_column(Text)
     closed_reason: Mapped[str | None] = mapped_column(Text)
     # A reviewer other than the registrar took the request up (disclosure/acceptance.py): only then
-    # may reviewers see its matches (issue 12).
+    # may reviewers see its matches.
     accepted_by: Mapped[int | None] = mapped_column(Integer)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
@@ -103,7 +103,7 @@ class RequestSubject(Base):
 
 
 class CategoryDecisionRow(Base):
-    """The policy's answer for one category, kept with the request (invariant 4)."""
+    """The policy's answer for one category, kept with the request (invariant "policy is data")."""
 
     __tablename__ = "disclosure_decision"
 
@@ -190,7 +190,8 @@ class Release(Base):
 class AccountingEntry(Chained, Base):
     """5 U.S.C. 552a(c)(1): date, nature, purpose, and name and address of the recipient, per person.
 
-    Append-only and hash-chained (safeslot/chain.py; invariant 9): kept at least 5 years, unchanged."""
+    Append-only and hash-chained (safeslot/chain.py; the record cannot be rewritten from inside):
+    kept at least 5 years, unchanged."""
 
     __tablename__ = "disclosure_accounting"
 
@@ -260,7 +261,7 @@ class SharingAgreement(Base):
 
 
 class PolicyChange(Base):
-    """A proposed policy set; it takes effect only after two approvals (invariant 4)."""
+    """A proposed policy set; it takes effect only after two approvals (invariant "policy is data")."""
 
     __tablename__ = "disclosure_policy_change"
 

@@ -1,4 +1,4 @@
-"""Notice to the person (issue 5 item 7): an agency received records about you.
+"""Notice to the person: an agency received records about you.
 
 A notice is queued (table `disclosure_notice`, the outbox) for an accounting entry the
 person may see — not a (b)(7) disclosure (552a(c)(3)), no non-disclosure order still

@@ -3,7 +3,7 @@
 No database and no clock. The service (disclosure/service.py) reduces a stored
 request to `RequestFacts` (holds and agreements already filtered to the active
 ones, with dates compared outside), calls `PolicyEngine.decide`, and records
-the `Decision` with its `policy_set_hash` (DESIGN.md invariant 4).
+the `Decision` with its `policy_set_hash` (invariant "policy is data").
 
 The law behind the rules lives in the policy files under policies/, each
 policy citing its source in a `@source` annotation: the Privacy Act,
@@ -56,7 +56,7 @@ import cedarpy
 
 
 class InstrumentType(StrEnum):
-    """The written instrument behind a request (DESIGN.md invariant 2: no verbal path)."""
+    """The written instrument behind a request (invariant "no request without a written instrument": no verbal path)."""
 
     ADMINISTRATIVE_WARRANT = "administrative_warrant"  # DHS I-200 / I-205, detainer
     ADMINISTRATIVE_SUBPOENA = "administrative_subpoena"  # incl. DHS I-138
@@ -102,7 +102,7 @@ class Purpose(StrEnum):
 
 
 class Category(StrEnum):
-    """The data categories the office holds (DESIGN.md invariant 3)."""
+    """The data categories the office holds (invariant "collect the minimum")."""
 
     IDENTITY = "identity"
     CONTACT = "contact"

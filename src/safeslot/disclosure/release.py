@@ -1,5 +1,5 @@
 """Release: the minimised package, its signed manifest, the accounting entries and the
-log entries, all in the caller's one transaction (DESIGN.md invariant 1). If the log
+log entries, all in the caller's one transaction (invariant "no disclosure without a record"). If the log
 append fails, the transaction fails and nothing is released.
 
 The package holds only the approved categories of the matched people (names are

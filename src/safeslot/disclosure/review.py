@@ -1,4 +1,4 @@
-"""Two-person review (DESIGN.md invariant 5).
+"""Two-person review (invariant "two people, distinct roles").
 
 A release needs an approval from a privacy officer and one from counsel: two different
 people, neither the staff member who registered the request nor the requester. One
@@ -23,6 +23,7 @@ from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
 from safeslot.errors import Conflict, InvalidInput
+from safeslot.identity import grants as identity_grants
 from safeslot.privacy.crypto import KeyRing
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
@@ -50,7 +51,7 @@ LOGGED_ACTIONS = {"approve": "approve", "narrow": "narrow", "deny": "deny", "ask
 
 def _seal(ring: KeyRing | None, request: DisclosureRequest, text: str | None, context: str) -> str | None:
     """A reviewer's or requester's free text, sealed at rest when the caller has the key ring
-    (issue 13; every HTTP and console path passes it)."""
+    (every HTTP and console path passes it)."""
     if ring is None or text is None:
         return text
     return sealed.seal_text(ring, text, context, sealed.month_of(request))
@@ -81,18 +82,20 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
     request = _reviewable(session, actor, request_id, role, now)
+    # Issue 12: the role must have been approved by a second person and passed its cooling-off.
+    identity_grants.require_reviewer(session, actor.id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     attested = attest.standing(session, request, actor.id, role)
     if attested is None:
-        # Issue 13: a reviewer judges the document, not what was typed.
+        # A reviewer judges the document, not what was typed.
         raise Conflict("Check the document field by field first (attest); then approve.")
     if any(s.status == "ambiguous" for s in repo.subjects(session, request_id)):
         # Approvals are for the scope that will leave: counsel settles who is who first.
         raise Conflict("A named person matches several people's records; counsel must resolve the match first.")
     standing = approvals(session, request_id)
     if actor.id in standing.values():
-        # Invariant 5: one person, even holding both roles, gives one approval.
+        # Two people, distinct roles: one person, even holding both roles, gives one approval.
         raise ReviewerNotAllowed("You already approved this request; the second approval must come from someone else.")
     if role in standing:
         raise Conflict(f"A {role} already approved this request; the other role must approve now.")

@@ -127,7 +127,7 @@ class ReviewIn(BaseModel):
 
 
 class AttestationIn(BaseModel):
-    """A reviewer's check of the typed metadata against the document (issue 13)."""
+    """A reviewer's check of the typed metadata against the document."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -1,4 +1,4 @@
-"""Free text of a disclosure request, sealed at rest (issue 13).
+"""Free text of a disclosure request, sealed at rest.
 
 The instrument document (which names people), what the requester typed in free text
 (issuer, court, docket, signer, statutes, the non-disclosure order's authority, the

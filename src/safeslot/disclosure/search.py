@@ -1,4 +1,4 @@
-"""Counsel's search by name, only inside an open disclosure request (issue 12, path 4).
+"""Counsel's search by name, only inside an open disclosure request.
 
 Counsel may look a person up by name only to settle who is who in a request under
 review: the request id is required; the request must be open and accepted for

@@ -143,7 +143,7 @@ def decide(
     stage: str | None = None,
 ) -> Decision:
     """Decide every category, store the answers with the request and log them in the same
-    transaction (invariant 4). Subjects are matched only when something may go forward.
+    transaction (invariant "policy is data"). Subjects are matched only when something may go forward.
     `stage` "attestation": decided again on the facts reviewers attested (attest.py)."""
     decision = engine.decide(facts_for(session, request, now))
     for decided in decision.categories:
@@ -319,7 +319,7 @@ def view(session: Session, engine: PolicyEngine, request: DisclosureRequest, now
     )
 
 
-# --- policy changes (invariant 4: two approvals, each step logged) -----------------------
+# --- policy changes (invariant "policy is data": two approvals, each step logged) -----------------------
 
 POLICY_ROLES = frozenset({"privacy_officer", "counsel", "admin"})
 

@@ -1,4 +1,4 @@
-"""Digital signatures on the instrument's PDF, checked with pyHanko (issue 13).
+"""Digital signatures on the instrument's PDF, checked with pyHanko.
 
 For each embedded signature pyHanko checks integrity (the signed bytes are unchanged and
 nothing after them changes the signed content), the cryptography, and the signer's

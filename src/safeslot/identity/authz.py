@@ -14,6 +14,7 @@ verified agency official's API key).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -139,6 +140,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/narrow"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
+    ("GET", "/console/privileged"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/console/proposals/{proposal_id}/approve"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/console/proposals/{proposal_id}/reject"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/console/registry"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/console/decided"): roles(PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/console/passkeys"): ANY_STAFF,
     ("GET", "/console/messages"): roles(SUPERVISOR, PRIVACY),  # dead letters (notifications outbox)
     ("POST", "/console/messages/{message_id}/retry"): roles(SUPERVISOR, PRIVACY),
     ("POST", "/console/audit/verify"): roles(AUDITOR),
@@ -166,6 +173,22 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/accounts/{username}/roles"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/unlock"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/oidc-subject"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/role-removals"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/deactivation"): roles(ADMIN),
+    ("POST", "/api/v1/accounts/{username}/factor-reset"): roles(ADMIN),
+    # two-person privileged changes (identity/proposals.py; matrix APPROVALS below): the service checks the cell
+    ("GET", "/api/v1/proposals"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/api/v1/proposals/{proposal_id}/approval"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("POST", "/api/v1/proposals/{proposal_id}/rejection"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/api/v1/privileged-events"): roles(AUDITOR, ADMIN, PRIVACY),
+    # the holder's own one-time links: the token is the credential
+    ("POST", "/api/v1/enrolment"): PUBLIC_ONLY,
+    ("POST", "/api/v1/agency-key-claims"): PUBLIC_ONLY,
+    # passkeys (identity/passkeys.py): add to your own account; sign in with one
+    ("POST", "/api/v1/passkeys/registration-options"): ANY_STAFF,
+    ("POST", "/api/v1/passkeys"): ANY_STAFF,
+    ("POST", "/api/v1/auth/passkey-options"): PUBLIC_ONLY,
+    ("POST", "/api/v1/auth/passkey-session"): PUBLIC_ONLY,
     ("POST", "/api/v1/agencies"): roles(PRIVACY),
     ("GET", "/api/v1/agencies"): roles(PRIVACY, COUNSEL, AUDITOR),
     ("POST", "/api/v1/agencies/{agency_id}/officials"): roles(PRIVACY),
@@ -212,6 +235,88 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/transparency/report"): PUBLIC_ONLY,
     ("GET", "/transparency/report/{name}"): PUBLIC_ONLY,
 }
+
+
+# -- privileged changes: who proposes, who approves (issue 12; docs/two-person-changes.md) -------
+#
+# Each privileged change is a proposal that takes effect only when a second, different person
+# approves it. ``APPROVALS`` is the proposer/approver matrix, the single source of truth the
+# proposal service checks (tests/identity/test_proposals.py tries every cell). On top of it,
+# everywhere:
+#   * the approver is never the proposer, nor the account the change gives a role to;
+#   * nobody proposes a role for themselves;
+#   * an approver acting as privacy_officer or counsel needs that role past its cooling-off
+#     (REVIEWER_ROLES), the same rule as for disclosure approvals;
+#   * admin and the reviewer roles are never held by one account (SEPARATED), so the person who
+#     administers accounts can never review a disclosure.
+
+
+class Change(StrEnum):
+    grant_role = "grant_role"  # also: creating an account that holds the role
+    remove_role = "remove_role"
+    register_agency = "register_agency"
+    verify_official = "verify_official"
+    issue_agency_key = "issue_agency_key"
+    lift_hold = "lift_hold"
+    suspend_agreement = "suspend_agreement"
+    reinstate_agreement = "reinstate_agreement"
+
+
+PRIVILEGED_ROLES = frozenset({ADMIN, PRIVACY, COUNSEL, AUDITOR})
+REVIEWER_ROLES = frozenset({PRIVACY, COUNSEL})  # count for disclosure approvals after cooling-off
+SEPARATED = (frozenset({ADMIN}), REVIEWER_ROLES)  # no account holds roles from both sides
+
+
+@dataclass(frozen=True)
+class Cell:
+    proposers: frozenset[str]
+    approvers: frozenset[str]
+    why: str
+
+
+APPROVALS: dict[tuple[Change, str | None], Cell] = {
+    (Change.grant_role, ADMIN): Cell(roles(ADMIN), roles(ADMIN),
+                                     "an administrator vouches for every new administrator"),
+    (Change.grant_role, AUDITOR): Cell(roles(ADMIN), roles(ADMIN, AUDITOR),
+                                       "auditors watch the administrators; an auditor may vouch for a peer"),
+    (Change.grant_role, PRIVACY): Cell(roles(ADMIN), roles(ADMIN, PRIVACY),
+                                       "a new reviewer is vouched for by a second person; public and cooled off"),
+    (Change.grant_role, COUNSEL): Cell(roles(ADMIN), roles(ADMIN, PRIVACY),
+                                       "a new reviewer is vouched for by a second person; public and cooled off"),
+    (Change.remove_role, ADMIN): Cell(roles(ADMIN), roles(ADMIN), "one administrator cannot lock out the others"),
+    (Change.remove_role, AUDITOR): Cell(roles(ADMIN), roles(ADMIN, AUDITOR), "nobody silences an auditor alone"),
+    (Change.remove_role, PRIVACY): Cell(roles(ADMIN), roles(ADMIN, PRIVACY),
+                                        "nobody removes an inconvenient reviewer alone"),
+    (Change.remove_role, COUNSEL): Cell(roles(ADMIN), roles(ADMIN, PRIVACY),
+                                        "nobody removes an inconvenient reviewer alone"),
+    (Change.register_agency, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
+                                         "a registered agency may send requests: two reviewers agree it exists"),
+    (Change.verify_official, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
+                                         "a verified official may send requests: a second reviewer checks the check"),
+    (Change.issue_agency_key, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
+                                          "a key lets someone act as the official: never one person's doing"),
+    (Change.lift_hold, None): Cell(roles(PRIVACY), roles(COUNSEL, PRIVACY),
+                                   "lifting a court's hold reopens a disclosure path: counsel or a second officer"),
+    (Change.suspend_agreement, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
+                                           "agreements are published commitments: two people change them"),
+    (Change.reinstate_agreement, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
+                                             "reinstating reopens a sharing path: two people agree"),
+}
+
+
+def cell(change: Change, role: str | None = None) -> Cell:
+    """The matrix cell of a change (role only for grant_role / remove_role)."""
+    found = APPROVALS.get((change, role))
+    if found is None:
+        raise KeyError(f"{change.value} {role or ''} is not a privileged change")
+    return found
+
+
+def mixes_duties(roles_held: frozenset[str]) -> bool:
+    """True when a set of roles mixes administration and disclosure review (never allowed)."""
+    admin_side, reviewer_side = SEPARATED
+    return bool(roles_held & admin_side) and bool(roles_held & reviewer_side)
+
 
 # Path prefixes that are public as a whole (C2SP tlog-tiles: anyone can read the log).
 PUBLIC_PREFIXES: tuple[str, ...] = ("/log/",)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pyotp
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -19,9 +18,10 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.errors import problem_response, status_for
 from safeslot.http import JSON
+from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
-from safeslot.identity import service
-from safeslot.identity.errors import AccountLocked, SignInFailed
+from safeslot.identity.authz import PRIVILEGED_ROLES
+from safeslot.identity.errors import AccountLocked, SignInFailed, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -30,17 +30,18 @@ from safeslot.identity.guard import (
     csrf_token,
 )
 from safeslot.identity.models import AgencyOfficial, StaffAccount
+from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.schemas import (
-    AccountCreated,
     AccountIn,
     AccountOut,
     AgencyIn,
     AgencyOut,
     KeyIn,
-    KeyOut,
     MeOut,
     OfficialIn,
     OfficialOut,
+    ProposalOut,
+    RolesChangeOut,
     RolesIn,
     SessionOut,
     SignIn,
@@ -55,10 +56,12 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    from safeslot.identity import oidc
+    from safeslot.identity import oidc, passkey_endpoints, privileged_endpoints
 
     app.add_middleware(AuthzMiddleware)
     app.include_router(oidc.router)
+    app.include_router(privileged_endpoints.router)
+    app.include_router(passkey_endpoints.router)
 
 
 def _sign_in(
@@ -117,7 +120,8 @@ def me(request: Request, principal: PrincipalDep) -> MeOut:
 
 def _account_out(account: StaffAccount) -> AccountOut:
     return AccountOut(username=account.username, display_name=account.display_name, roles=account.roles.split(),
-                      office_id=account.office_id, active=account.active, locked_until=account.locked_until)
+                      office_id=account.office_id, active=account.active, locked_until=account.locked_until,
+                      enrolled=account.enrolled_at is not None)
 
 
 @router.get("/accounts", response_model=list[AccountOut])
@@ -125,20 +129,56 @@ def list_accounts(session: SessionDep) -> list[AccountOut]:
     return [_account_out(a) for a in repo.accounts(session)]
 
 
-@router.post("/accounts", status_code=201, response_model=AccountCreated)
-def create_account(body: AccountIn, session: SessionDep, ring: RingDep, now: NowDep) -> AccountCreated:
+@router.post("/accounts", status_code=201, response_model=AccountOut,
+             responses={202: {"model": ProposalOut, "description": "A privileged role: proposed, waits for approval"}})
+def create_account(request: Request, body: AccountIn, staff: StaffDep, session: SessionDep, ring: RingDep,
+                   now: NowDep) -> Response:
+    """A new account. With admin, privacy_officer, counsel or auditor it is a proposal (202) that a second,
+    authorised person approves; otherwise it is created at once (201). Either way the holder enrols their
+    own password and codes through a one-time link sent to `email`; no answer ever shows their secrets."""
     office_id = scheduling.get_office(session, body.office).id if body.office else None
-    account, secret = service.create_account(
-        session, ring, username=body.username, display_name=body.display_name, password=body.password,
-        roles=body.roles, office_id=office_id, now=now,
+    ctx = proposals.context_for(request.app.state.settings, ring)
+    privileged = sorted(set(body.roles) & PRIVILEGED_ROLES)
+    if privileged:
+        if len(privileged) > 1:
+            raise UnknownRole("Propose one privileged role with the account; propose others once it exists.")
+        other = [r for r in body.roles if r not in PRIVILEGED_ROLES]
+        service.parse_roles(body.roles)
+        if ({"clerk", "supervisor"} & set(other)) and office_id is None:
+            raise UnknownRole("A clerk or supervisor works at one office: give the office.")
+        proposal = proposals.propose_account(
+            session, ctx, staff.id, username=body.username, display_name=body.display_name, email=body.email,
+            role=privileged[0], other_roles=other, office_id=office_id, now=now)
+        return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
+    account, _ = service.create_account(
+        session, ring, username=body.username, display_name=body.display_name, password=None,
+        roles=body.roles, office_id=office_id, now=now, email=body.email,
     )
-    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name="safeslot")
-    return AccountCreated(**_account_out(account).model_dump(), totp_secret=secret, totp_uri=uri)
+    proposals.send_invitation(session, ctx, account, now)
+    return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
 
 
-@router.post("/accounts/{username}/roles", response_model=AccountOut)
-def set_roles(username: str, body: RolesIn, session: SessionDep) -> AccountOut:
-    return _account_out(service.set_roles(session, username, body.roles))
+@router.post("/accounts/{username}/roles", response_model=RolesChangeOut,
+             responses={202: {"description": "Some changes are proposals waiting for a second person"}})
+def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, session: SessionDep,
+              ring: RingDep, now: NowDep) -> Response:
+    """Replace an account's roles: clerk and supervisor change at once; adding or removing a privileged
+    role becomes a proposal each (202)."""
+    service.parse_roles(body.roles)
+    account = service.get_account(session, username)
+    held, wanted = set(account.roles.split()), set(body.roles)
+    ctx = proposals.context_for(request.app.state.settings, ring)
+    made = [proposals.propose_role(session, ctx, staff.id, username, role, now)
+            for role in sorted((wanted - held) & PRIVILEGED_ROLES)]
+    made += [proposals.propose_role(session, ctx, staff.id, username, role, now, remove=True)
+             for role in sorted((held - wanted) & PRIVILEGED_ROLES)]
+    plain = (wanted - PRIVILEGED_ROLES) | (held & PRIVILEGED_ROLES)
+    if ({"clerk", "supervisor"} & plain) and account.office_id is None:
+        raise UnknownRole("A clerk or supervisor works at one office: the account has none.")
+    account.roles = " ".join(sorted(plain))
+    session.flush()
+    out = RolesChangeOut(account=_account_out(account), proposals=[proposal_out(session, p) for p in made])
+    return JSON(out.model_dump(mode="json"), status_code=202 if made else 200)
 
 
 @router.post("/accounts/{username}/unlock", response_model=AccountOut)
@@ -159,33 +199,45 @@ def list_agencies(session: SessionDep) -> list[AgencyOut]:
             for a in repo.agencies(session)]
 
 
-@router.post("/agencies", status_code=201, response_model=AgencyOut)
-def create_agency(body: AgencyIn, session: SessionDep, now: NowDep) -> AgencyOut:
-    agency = service.create_agency(session, body.name, body.address, now)
-    return AgencyOut(id=agency.id, name=agency.name, address=agency.address, officials=[])
+@router.post("/agencies", status_code=202, response_model=ProposalOut)
+def create_agency(body: AgencyIn, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                  now: NowDep) -> Response:
+    """Propose registering an agency; a second reviewer approves (GET /api/v1/proposals)."""
+    ctx = proposals.context_for(request.app.state.settings, ring)
+    proposal = proposals.propose_agency(session, ctx, staff.id, body.name, body.address, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
 @router.post("/agencies/{agency_id}/officials", status_code=201, response_model=OfficialOut)
 def add_official(agency_id: int, body: OfficialIn, session: SessionDep, now: NowDep) -> OfficialOut:
-    return _official_out(service.add_official(session, agency_id, body.name, body.title, body.delegation_level, now))
+    """Record an official (not yet able to send anything: verification and a key are proposals)."""
+    return _official_out(service.add_official(session, agency_id, body.name, body.title, body.delegation_level, now,
+                                              email=body.email))
 
 
-@router.post("/agencies/{agency_id}/officials/{official_id}/verification", response_model=OfficialOut)
+@router.post("/agencies/{agency_id}/officials/{official_id}/verification", status_code=202,
+             response_model=ProposalOut)
 def verify_official(
-    agency_id: int, official_id: int, body: VerificationIn, staff: StaffDep, session: SessionDep, now: NowDep
-) -> OfficialOut:
-    """Record how the official was verified out of band; only then may they send requests."""
-    return _official_out(
-        service.record_verification(session, agency_id, official_id, staff, body.method, body.note, now)
-    )
+    agency_id: int, official_id: int, body: VerificationIn, request: Request, staff: StaffDep, session: SessionDep,
+    ring: RingDep, now: NowDep,
+) -> Response:
+    """Propose recording how the official was verified out of band; a second reviewer approves."""
+    ctx = proposals.context_for(request.app.state.settings, ring)
+    proposal = proposals.propose_verification(session, ctx, staff.id, agency_id, official_id, body.method,
+                                              body.note, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
-@router.post("/agencies/{agency_id}/officials/{official_id}/credentials", status_code=201, response_model=KeyOut)
-def issue_key(agency_id: int, official_id: int, body: KeyIn, session: SessionDep, now: NowDep) -> KeyOut:
-    """A new API key (shown once); with revoke_others this is a rotation."""
-    credential, secret = service.issue_agency_key(session, agency_id, official_id, now,
-                                                  revoke_others=body.revoke_others)
-    return KeyOut(credential_id=credential.id, api_key=secret, expires_at=credential.expires_at)
+@router.post("/agencies/{agency_id}/officials/{official_id}/credentials", status_code=202,
+             response_model=ProposalOut)
+def issue_key(agency_id: int, official_id: int, body: KeyIn, request: Request, staff: StaffDep,
+              session: SessionDep, ring: RingDep, now: NowDep) -> Response:
+    """Propose a new key. Once a second person approves, a one-time claim link goes to the official's
+    registered address (never to staff); the official claims it with POST /api/v1/agency-key-claims."""
+    ctx = proposals.context_for(request.app.state.settings, ring)
+    proposal = proposals.propose_key(session, ctx, staff.id, agency_id, official_id, now,
+                                     revoke_others=body.revoke_others)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
 @router.post("/agencies/{agency_id}/officials/{official_id}/credentials/{credential_id}/revoke", status_code=204)

@@ -5,6 +5,10 @@
     ├── AccountLocked         too many failures; retry after the delay
     └── CredentialInvalid     unknown, expired or revoked token or key
     Forbidden (403)
+    ├── OwnProposal           approving a change you proposed or that gives you a role
+    ├── ApproverNotAllowed    your role may not approve (or propose) this change (authz.APPROVALS)
+    ├── ReviewerCoolingOff    a new privacy_officer/counsel role has not yet passed its cooling-off
+    ├── PasskeyRequired       disclosure approvals need a passkey sign-in
     ├── RoleRefused           signed in, but no role in the authorization table allows this
     ├── WrongOffice           a clerk or supervisor acting on another office
     ├── OfficialNotVerified   an agency official nobody has verified yet
@@ -12,7 +16,12 @@
     NotFound (404)
     └── AccountNotFound / AgencyNotFound / OfficialNotFound
     Conflict (409)
-    └── UsernameTaken
+    ├── UsernameTaken
+    ├── ProposalDecided       the proposal was approved, rejected or withdrawn already
+    └── DutiesSeparated       admin and a reviewer role on one account
+    NotFound (404)
+    ├── ProposalNotFound
+    └── LinkInvalid           a forged, expired or used invitation or claim link
     InvalidInput (422)
     └── WeakPassword / UnknownRole
 """
@@ -80,3 +89,43 @@ class WeakPassword(InvalidInput):
 class UnknownRole(InvalidInput):
     slug = "unknown-role"
     title = N_("Unknown role")
+
+
+class OwnProposal(Forbidden):
+    slug = "own-proposal"
+    title = N_("A second person must approve this")
+
+
+class ApproverNotAllowed(Forbidden):
+    slug = "approver-not-allowed"
+    title = N_("Your role may not approve or propose this change")
+
+
+class ReviewerCoolingOff(Forbidden):
+    slug = "reviewer-cooling-off"
+    title = N_("This reviewer role is still in its cooling-off period")
+
+
+class PasskeyRequired(Forbidden):
+    slug = "passkey-required"
+    title = N_("Sign in with your passkey to do this")
+
+
+class ProposalDecided(Conflict):
+    slug = "proposal-decided"
+    title = N_("This proposal was already decided")
+
+
+class DutiesSeparated(Conflict):
+    slug = "duties-separated"
+    title = N_("Administration and disclosure review are separate duties")
+
+
+class ProposalNotFound(NotFound):
+    slug = "proposal-not-found"
+    title = N_("No such proposal")
+
+
+class LinkInvalid(NotFound):
+    slug = "link-invalid"
+    title = N_("This link is not valid")

@@ -232,6 +232,15 @@ def require_roles(*roles: str) -> Callable[[Request], Principal]:
     return dependency
 
 
+def require_passkey(request: Request, principal: Principal) -> None:
+    """Disclosure approvals need a phishing-resistant sign-in (a passkey; OMB M-22-09), unless the
+    settings say otherwise (by default: not in development, demo and test)."""
+    if request.app.state.settings.passkey_required and "hwk" not in principal.amr.split():
+        from safeslot.identity.errors import PasskeyRequired
+
+        raise PasskeyRequired("Sign in again with your passkey (security key or device), then approve.")
+
+
 def csrf_protect(request: Request) -> None:
     """For console form handlers: a signed-in session is required; the middleware has already
     refused every cookie-authenticated POST without the session's token."""

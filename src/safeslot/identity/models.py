@@ -8,8 +8,9 @@ stored, so a copy of the database cannot be used to sign in.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeslot.db import Base, UTCDateTime
@@ -34,6 +35,11 @@ class StaffAccount(Base):
     # value of the configured OIDC claim (settings.oidc.link_claim) that signs in as this account
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The work address invitations go to (issue 12): only the holder ever sees their secrets.
+    email: Mapped[str | None] = mapped_column(String(320))
+    # None until the holder enrolled their own password and TOTP through an invitation.
+    enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    deactivated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Agency(Base):
@@ -58,6 +64,8 @@ class AgencyOfficial(Base):
     verified_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
     verification_method: Mapped[str | None] = mapped_column(String(32))
     verification_note: Mapped[str | None] = mapped_column(Text)
+    # The official's registered address: agency keys reach them only through a claim link sent there.
+    email: Mapped[str | None] = mapped_column(String(320))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # Registered by `safeslot demo load`: its keys are refused outside demo mode.
     demo: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -78,3 +86,106 @@ class Credential(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # How the holder proved who they are (RFC 8176 "amr" values): "pwd otp", or "hwk" for a passkey.
+    amr: Mapped[str | None] = mapped_column(String(32))
+
+
+class Proposal(Base):
+    """A privileged change waiting for a second person (issue 12; matrix in authz.APPROVALS).
+
+    `status`: pending → approved | rejected | withdrawn. `params` holds ids, role names and
+    flags, never a secret. `beneficiary_id` is the staff account the change favours (the
+    account given a role), which may not approve it.
+    """
+
+    __tablename__ = "identity_proposal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RoleGrant(Base):
+    """One privileged role held by one account: who proposed it, who approved it, and from
+    when it counts (`effective_at`: reviewer roles wait out the cooling-off period)."""
+
+    __tablename__ = "identity_role_grant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    origin: Mapped[str] = mapped_column(String(16))  # proposal | bootstrap | legacy
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("identity_proposal.id"))
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    approved_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class PrivilegedEvent(Base):
+    """Append-only record of every privileged identity event (UPDATE and DELETE refused by
+    triggers), mirrored as a typed entry in the transparency log at `log_index`. Accounts
+    appear only as keyed pseudonyms."""
+
+    __tablename__ = "identity_privileged_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(48))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    account: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(32))
+    proposer: Mapped[str | None] = mapped_column(String(32))
+    approver: Mapped[str | None] = mapped_column(String(32))
+    proposal_id: Mapped[int | None] = mapped_column(Integer)
+    entry: Mapped[str] = mapped_column(Text)  # the canonical JSON appended to the log
+    log_index: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    """A one-time, expiring link: `enrol` (a staff account holder sets their own factors) or
+    `claim` (an agency official collects a new API key). Only the token's SHA-256 is kept."""
+
+    __tablename__ = "identity_invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    official_id: Mapped[int | None] = mapped_column(ForeignKey("agency_official.id"), index=True)
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credential.id"))  # the key, once claimed
+    revoke_others: Mapped[bool] = mapped_column(Boolean, default=True)  # claim: the new key replaces the others
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class IdentityMail(Base):
+    """Outbox for identity mail (invitations, claim links, key notices), sent like the
+    disclosure notices (disclosure/notices.py senders): address and body sealed until sent,
+    the body emptied once it went out."""
+
+    __tablename__ = "identity_outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    subject: Mapped[str] = mapped_column(String(200))
+    body_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Passkey(Base):
+    """A WebAuthn credential (the phishing-resistant factor, OMB M-22-09) of a staff account."""
+
+    __tablename__ = "identity_passkey"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(512), unique=True)  # base64url
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -51,8 +51,9 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep
 from safeslot.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
-from safeslot.identity.errors import UsernameTaken
-from safeslot.identity.guard import SESSION_COOKIE
+from safeslot.identity.authz import PRIVILEGED_ROLES
+from safeslot.identity.errors import UnknownRole, UsernameTaken
+from safeslot.identity.guard import SESSION_COOKIE, StaffDep
 from safeslot.identity.models import StaffAccount
 
 log = logging.getLogger("safeslot.identity.oidc")
@@ -216,6 +217,10 @@ def account_for(session: Session, cfg: OidcSettings, claims: dict[str, Any], now
 def link_subject(session: Session, username: str, subject: str | None) -> StaffAccount:
     """Store (or clear) the value of the link claim that signs in as this account."""
     account = service.get_account(session, username)
+    if subject is not None and set(account.roles.split()) & PRIVILEGED_ROLES:
+        # Issue 12: whoever controls the linked identity would act as this account, past its own factors.
+        raise UnknownRole("Accounts with the roles admin, privacy_officer, counsel or auditor sign in with their "
+                          "own password, code and passkey; they are not linked to an identity provider.")
     if subject is not None:
         other = session.scalars(select(StaffAccount).where(StaffAccount.oidc_subject == subject)).one_or_none()
         if other is not None and other.id != account.id:
@@ -298,7 +303,14 @@ class LinkOut(BaseModel):
 
 
 @router.post("/api/v1/accounts/{username}/oidc-subject", response_model=LinkOut, tags=["identity"])
-def set_subject(username: str, body: LinkIn, session: SessionDep) -> LinkOut:
-    """Admin: link an existing account to an identity at the provider (or unlink it with null)."""
+def set_subject(username: str, body: LinkIn, request: Request, session: SessionDep, now: NowDep,
+                staff: StaffDep) -> LinkOut:
+    """Admin: link an existing account to an identity at the provider (or unlink it with null). Logged
+    publicly; accounts with a privileged role are never linked."""
+    from safeslot.identity import events
+
     account = link_subject(session, username, body.subject or None)
+    events.record(session, events.pseudonym_key(request.app.state.settings.secret_key),
+                  "oidc_linked" if account.oidc_subject else "oidc_unlinked", now, account_id=account.id,
+                  actor_id=staff.id)
     return LinkOut(username=account.username, oidc_subject=account.oidc_subject)

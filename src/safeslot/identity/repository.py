@@ -49,3 +49,7 @@ def officials(session: Session, agency_id: int) -> Sequence[AgencyOfficial]:
     return session.scalars(
         select(AgencyOfficial).where(AgencyOfficial.agency_id == agency_id).order_by(AgencyOfficial.id)
     ).all()
+
+
+def credentials_of_staff(session: Session, staff_id: int) -> Sequence[Credential]:
+    return session.scalars(select(Credential).where(Credential.staff_id == staff_id)).all()

@@ -39,11 +39,16 @@ class MeOut(BaseModel):
     csrf_token: str | None = None
 
 
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}$", max_length=320)]
+
+
 class AccountIn(Strict):
+    """A new account. No password: the holder chooses it through the invitation sent to `email`."""
+
     username: Username
     display_name: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=200)
-    roles: list[str] = Field(min_length=1)
+    email: Email = Field(description="The holder's work address: the one-time invitation goes there only.")
+    roles: list[str] = Field(min_length=1, max_length=6)
     office: str | None = Field(default=None, description="Office slug, for clerks and supervisors.")
 
 
@@ -54,15 +59,56 @@ class AccountOut(BaseModel):
     office_id: int | None
     active: bool
     locked_until: dt.datetime | None
-
-
-class AccountCreated(AccountOut):
-    totp_secret: str = Field(description="Shown once: put it in an authenticator app.")
-    totp_uri: str
+    enrolled: bool = True
 
 
 class RolesIn(Strict):
-    roles: list[str] = Field(min_length=1)
+    roles: list[str] = Field(min_length=1, max_length=6)
+
+
+class ProposalOut(BaseModel):
+    """A privileged change waiting for (or decided by) a second person."""
+
+    id: int
+    kind: str
+    role: str | None
+    status: str
+    proposed_at: dt.datetime
+    proposed_by: str
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    approver_roles: list[str]
+    target: dict[str, object] = Field(description="What the change is about (ids, names; never a secret).")
+
+
+class RolesChangeOut(BaseModel):
+    account: AccountOut
+    proposals: list[ProposalOut] = Field(description="Privileged roles added or removed wait for a second person.")
+
+
+class RoleRemovalIn(Strict):
+    role: str
+
+
+class EnrolIn(Strict):
+    token: str = Field(min_length=10, max_length=200)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class EnrolOut(BaseModel):
+    username: str
+    totp_secret: str = Field(description="Yours only, shown once: put it in your authenticator app.")
+    totp_uri: str
+
+
+class ClaimIn(Strict):
+    token: str = Field(min_length=10, max_length=200)
+
+
+class OffboardOut(BaseModel):
+    username: str
+    active: bool
+    credentials_revoked: int
 
 
 class AgencyIn(Strict):
@@ -74,6 +120,8 @@ class OfficialIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=200)
     delegation_level: str = Field(description="head_of_agency, delegate or staff")
+    email: Email | None = Field(default=None, description="Registered address: API keys reach the official only "
+                                "through a one-time claim link sent there.")
 
 
 class OfficialOut(BaseModel):
@@ -99,10 +147,11 @@ class VerificationIn(Strict):
 
 
 class KeyIn(Strict):
-    revoke_others: bool = Field(default=True, description="Rotation: revoke this official's other keys.")
+    revoke_others: bool = Field(default=True, description="Rotation: the new key replaces the official's others. "
+                                "False asks for an additional key, which the approver sees.")
 
 
 class KeyOut(BaseModel):
     credential_id: int
-    api_key: str = Field(description="Shown once.")
+    api_key: str = Field(description="Shown once, to the official who claimed it.")
     expires_at: dt.datetime

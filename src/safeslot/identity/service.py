@@ -70,6 +70,7 @@ class Principal:
     credential_id: int
     credential_kind: str  # api, session or agency
     secret_hash: str
+    amr: str = ""  # RFC 8176 methods of the sign-in: "pwd otp", or "hwk" for a passkey
 
 
 def hash_secret(secret: str) -> str:
@@ -90,15 +91,23 @@ def create_account(
     *,
     username: str,
     display_name: str,
-    password: str,
+    password: str | None,
     roles: list[str],
     office_id: int | None,
     now: dt.datetime,
     demo: bool = False,
+    email: str | None = None,
 ) -> tuple[StaffAccount, str]:
-    """A new account and its TOTP secret (shown once, to be put in an authenticator app)."""
-    role_text = parse_roles(roles)
-    if len(password) < MIN_PASSWORD:
+    """A new account and its TOTP secret.
+
+    With a password (the holder at the command line, the demo, tests) the account is
+    enrolled at once and the secret is for the holder's authenticator app. Without one
+    (an administrator over the API) the account cannot sign in until its holder enrols
+    through an invitation link (identity/links.py); the placeholder secret is never shown.
+    Privileged roles given here have no grant: use identity/proposals.py for them.
+    """
+    role_text = parse_roles(roles) if roles else ""
+    if password is not None and len(password) < MIN_PASSWORD:
         raise WeakPassword(f"Use at least {MIN_PASSWORD} characters; a passphrase of four words is easy to type.")
     if ({"clerk", "supervisor"} & set(roles)) and office_id is None:
         raise UnknownRole("A clerk or supervisor works at one office: give the office.")
@@ -108,8 +117,10 @@ def create_account(
     account = StaffAccount(
         username=username,
         display_name=display_name,
-        password_hash=HASHER.hash(password),
+        password_hash=HASHER.hash(password if password is not None else secrets.token_urlsafe(32)),
         totp_enc=ring.seal(totp_secret, TOTP_CONTEXT),
+        email=email,
+        enrolled_at=now if password is not None else None,
         roles=role_text,
         office_id=office_id,
         active=True,
@@ -159,7 +170,8 @@ def sign_in(
 ) -> StaffAccount:
     """Check password and TOTP code. A failure is counted before raising: the caller must still commit."""
     account = repo.account_by_username(session, username, for_update=True)
-    if account is None or not account.active or (account.demo and not demo_mode):
+    if (account is None or not account.active or account.enrolled_at is None
+            or (account.demo and not demo_mode)):
         with contextlib.suppress(VerificationError):  # same work as a real check: timing hides which exist
             HASHER.verify(_dummy_hash(), password)
         raise SignInFailed("Check your username, password and the six-digit code from your authenticator app.")
@@ -195,6 +207,7 @@ def issue_credential(
     staff: StaffAccount | None = None,
     official: AgencyOfficial | None = None,
     lifetime: dt.timedelta | None = None,
+    amr: str | None = None,
 ) -> tuple[Credential, str]:
     """A new random secret; only its hash is kept. The secret is returned once."""
     prefix = {"api": "sst_", "session": "sss_", "agency": "ssa_"}[kind]
@@ -207,6 +220,7 @@ def issue_credential(
         official_id=official.id if official else None,
         created_at=now,
         expires_at=now + (lifetime or default),
+        amr=amr if amr is not None else ("pwd otp" if staff is not None else None),
     )
     session.add(credential)
     session.flush()
@@ -235,7 +249,8 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
         if account is None or not account.active or (account.demo and not demo_mode):
             raise CredentialInvalid("This account is disabled. Ask an administrator.")
         return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
-                         account.office_id, credential.id, credential.kind, credential.secret_hash)
+                         account.office_id, credential.id, credential.kind, credential.secret_hash,
+                         credential.amr or "")
     official = session.get(AgencyOfficial, credential.official_id)
     if official is None or not official.active or (official.demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
@@ -273,6 +288,7 @@ def get_official(session: Session, agency_id: int, official_id: int) -> AgencyOf
 
 def add_official(
     session: Session, agency_id: int, name: str, title: str, delegation_level: str, now: dt.datetime,
+    email: str | None = None,
     *, demo: bool = False,
 ) -> AgencyOfficial:
     if session.get(Agency, agency_id) is None:
@@ -280,21 +296,22 @@ def add_official(
     if delegation_level not in DELEGATION_LEVELS:
         raise UnknownRole(f"Delegation level must be one of: {', '.join(DELEGATION_LEVELS)}.")
     official = AgencyOfficial(agency_id=agency_id, name=name, title=title, delegation_level=delegation_level,
-                              active=True, created_at=now, demo=demo)
+                              active=True, created_at=now, email=email, demo=demo)
     session.add(official)
     session.flush()
     return official
 
 
 def record_verification(
-    session: Session, agency_id: int, official_id: int, by: Principal, method: str, note: str, now: dt.datetime
+    session: Session, agency_id: int, official_id: int, by: Principal | int, method: str, note: str,
+    now: dt.datetime,
 ) -> AgencyOfficial:
     """A privacy officer records how the official's identity and authority were checked out of band."""
     if method not in VERIFICATION_METHODS:
         raise UnknownRole(f"Verification method must be one of: {', '.join(VERIFICATION_METHODS)}.")
     official = get_official(session, agency_id, official_id)
     official.verified_at = now
-    official.verified_by = by.id
+    official.verified_by = by if isinstance(by, int) else by.id
     official.verification_method = method
     official.verification_note = note
     session.flush()
@@ -331,3 +348,17 @@ def require_verified(official: AgencyOfficial) -> None:
 def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
     """Account id → username (auditors see who raised an alert or ran a verification)."""
     return repo.usernames(session, ids)
+
+
+def revoke_all(session: Session, now: dt.datetime, *, staff_id: int | None = None,
+               official_id: int | None = None) -> int:
+    """Revoke every live credential of an account or official (offboarding); returns how many."""
+    found = (repo.credentials_of_staff(session, staff_id) if staff_id is not None
+             else repo.credentials_of_official(session, official_id or 0))
+    n = 0
+    for credential in found:
+        if credential.revoked_at is None:
+            credential.revoked_at = now
+            n += 1
+    session.flush()
+    return n

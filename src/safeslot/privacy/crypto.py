@@ -7,7 +7,7 @@ alone reads as noise. Each sealed value carries the id of the key that sealed
 it, so `safeslot keys rotate` can re-seal values under a new key while old ones
 stay readable.
 
-Per-month data keys (retention, DESIGN.md invariant 3): an appointment's
+Per-month data keys (retention, invariant "collect the minimum"): an appointment's
 values are sealed, when it is booked, under a key for the month of the visit
 (key id ``m2027-03``), kept in the key file beside the master keys. When
 retention purges a month it deletes that month's key from the file, so a

@@ -12,9 +12,9 @@ from safeslot.db import Base, UTCDateTime
 
 
 class AccessRecord(Chained, Base):
-    """One staff read of one person's record (DESIGN.md invariant 8): who, what, why, when.
+    """One staff read of one person's record (invariant "staff see what their work needs"): who, what, why, when.
 
-    Append-only and hash-chained (safeslot/chain.py; invariant 9)."""
+    Append-only and hash-chained (safeslot/chain.py; invariant "the record cannot be rewritten from inside")."""
 
     __tablename__ = "access_record"
     __table_args__ = (Index("ix_access_record_staff_at", "staff_id", "at"), Index("ix_access_record_at", "at"),
@@ -26,7 +26,7 @@ class AccessRecord(Chained, Base):
     purpose: Mapped[str] = mapped_column(String(32))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     # The role the reader acted in and their office, kept as they were at the time of the read: the
-    # person sees "a clerk at Central office", never a name (issue 12). Null on records from before.
+    # person sees "a clerk at Central office", never a name. Null on records from before.
     role: Mapped[str | None] = mapped_column(String(32))
     office_id: Mapped[int | None] = mapped_column(Integer)
     # Why: a name look-up's reason from a fixed list (privacy/reads.py), or "request <id>" for counsel.

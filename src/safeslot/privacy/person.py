@@ -1,4 +1,4 @@
-"""Access transparency for the person: when staff looked at their appointment (issue 12).
+"""Access transparency for the person: when staff looked at their appointment.
 
 With the confirmation code and the name (as for the accounting of disclosures), a person sees
 the staff reads of that appointment that happened outside booking, check-in and the visit

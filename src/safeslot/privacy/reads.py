@@ -1,4 +1,4 @@
-"""Staff reads of people's appointments, limited to what each job needs (issue 12, invariant 8).
+"""Staff reads of people's appointments, limited to what each job needs (invariant "staff see what their work needs").
 
 * A clerk reads their own office only: the day list of today and of the next
   ``access.clerk_days_ahead`` days (default 14); name look-ups find today's and
@@ -18,6 +18,8 @@ outside-clerk-window   a clerk asks for a day before today or past the window
 other-office-read      a clerk asks for another office's day or names
 many-name-lookups      a clerk makes more than ``name_lookups_alert`` name look-ups
                        in a day
+check-in-lookup-not-   a clerk looks a person up "to check them in" who has no visit
+today                  today (the reason does not fit the look-up)
 bulk-read              a clerk reads more than ``bulk_people_alert`` different
                        people in a day (an ordinary 60-person day stays far below)
 search-outside-request counsel searches names without an open request it may read,
@@ -149,6 +151,11 @@ def clerk_lookup(
                   office_id=office.id, reason=reason)
     record_access(session, staff, "appointment", [a.id for a in rows], "name_lookup", now, role="clerk",
                   office_id=office.id, reason=reason)
+    tomorrow = _local_midnight(clerk_days(office, now, limits)[0] + dt.timedelta(days=1), office)
+    if reason == "check_in" and not any(a.starts_at < tomorrow for a in rows):
+        # Checking in is for a visit today: a "check-in" look-up that finds none is a reason that does not fit.
+        alert(session, staff, "check-in-lookup-not-today",
+              f"looked a person up by name to check them in on {now.date()}, but they have no visit that day", now)
     since = _day_start(now)
     if (repo.records_of_type(session, staff.id, "name_lookup", since) > limits.name_lookups_alert
             and not repo.alert_exists(session, staff.id, "many-name-lookups", since)):

@@ -1,4 +1,4 @@
-"""Retention (invariant 3, "contact details are deleted after the visit, statistics stay").
+"""Retention (invariant "collect the minimum", "contact details are deleted after the visit, statistics stay").
 
 * ``contact_days`` after a visit ends, the contact (phone or e-mail) is deleted
   and reminders are switched off;

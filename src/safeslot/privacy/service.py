@@ -1,4 +1,4 @@
-"""The staff access log (DESIGN.md invariant 8): the one writer of access records and alerts.
+"""The staff access log (invariant "staff see what their work needs"): the one writer of access records and alerts.
 
 Every read of a person's data by staff goes through ``record_access``, which
 writes one AccessRecord per record read (who, in which role and office, which

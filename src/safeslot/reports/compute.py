@@ -35,6 +35,7 @@ from safeslot.reports.schemas import (
     KIND_OF_EVENT,
     OUTCOME_LABELS,
     OUTCOMES,
+    PRIVILEGED_COUNTS,
     REVIEW_DENY,
     REVIEW_NARROW,
     WITHDRAWN_STATES,
@@ -148,12 +149,14 @@ class Tally:
     agreements: dict[str, dict[str, Any]] = field(default_factory=dict)
     events_in_period: Counter[str] = field(default_factory=Counter)
     policy_changes: list[dict[str, Any]] = field(default_factory=list)
+    privileged: Counter[str] = field(default_factory=Counter)  # event name -> count in the period
+    reviewer_grants: int = 0
     entries_read: int = 0
     entries_skipped: int = 0
     last_time: str | None = None
 
 
-# Issue 13: a report carries registry ids and enumerated values only. Anything else an entry
+# A report carries registry ids and enumerated values only. Anything else an entry
 # holds (a typed agency name in an old entry, a value no gate writes) is counted under a
 # fixed label instead, so no free text reaches the report or its CSV.
 _REGISTRY_REF = re.compile(r"agency-[0-9]{1,12}")
@@ -272,6 +275,11 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
             expires = get(entry, "expires_at")
             if isinstance(expires, str):
                 ag["expires_at"] = expires
+        elif kind == "privileged" and inside:
+            name = str(entry.get("event"))
+            t.privileged[name] += 1
+            if name == "identity.role_granted" and entry.get("role") in {"privacy_officer", "counsel"}:
+                t.reviewer_grants += 1
         elif kind == "policy_change" and inside:
             t.policy_changes.append({
                 "time": when,
@@ -407,6 +415,8 @@ def compute(entries: Iterable[dict[str, Any]], period: Period) -> Report:
         "sharing_agreements_renewed": t.events_in_period["agreement_renewed"],
         "sharing_agreements_expired": t.events_in_period["agreement_expired"],
         "policy_changes": len(t.policy_changes),
+        **{key: sum(t.privileged[n] for n in names) for key, names in PRIVILEGED_COUNTS.items()},
+        "reviewer_roles_granted": t.reviewer_grants,
     }
     return Report(
         period=period.label,

@@ -56,6 +56,27 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
     "agreement_expired": frozenset({"sharing_agreement.expired"}),
     "policy_change": frozenset({"policy.change", "policy.changed"}),
     "report": frozenset({"report.published"}),
+    # Privileged identity events (issue 12; identity/events.py): counted, never people.
+    "privileged": frozenset({
+        "identity.change_proposed", "identity.change_rejected", "identity.change_withdrawn",
+        "identity.role_granted", "identity.admin_bootstrapped", "identity.role_removed",
+        "identity.agency_registered", "identity.official_verified", "identity.agency_key_approved",
+        "identity.agency_key_claimed", "identity.hold_lift_approved", "identity.agreement_suspension_approved",
+        "identity.agreement_reinstatement_approved", "identity.account_deactivated", "identity.factors_reset",
+        "identity.account_enrolled",
+    }),
+}
+# Standing counts of privileged events in the period: report key -> the log's event names.
+PRIVILEGED_COUNTS: Final[dict[str, frozenset[str]]] = {
+    "privileged_changes_proposed": frozenset({"identity.change_proposed"}),
+    "privileged_changes_rejected": frozenset({"identity.change_rejected", "identity.change_withdrawn"}),
+    "privileged_roles_granted": frozenset({"identity.role_granted", "identity.admin_bootstrapped"}),
+    "privileged_roles_removed": frozenset({"identity.role_removed"}),
+    "agencies_registered": frozenset({"identity.agency_registered"}),
+    "officials_verified": frozenset({"identity.official_verified"}),
+    "agency_keys_issued": frozenset({"identity.agency_key_approved"}),
+    "accounts_deactivated": frozenset({"identity.account_deactivated"}),
+    "factor_resets": frozenset({"identity.factors_reset"}),
 }
 KIND_OF_EVENT: Final[dict[str, str]] = {name: kind for kind, names in EVENTS.items() for name in names}
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key handling (invariant 7: nothing doubled).
+"""Idempotency-Key handling (invariant "nothing lost, nothing doubled").
 
 The key is claimed first, with ``INSERT … ON CONFLICT DO NOTHING`` in the
 request's own transaction. A concurrent request with the same key waits on the

@@ -1,6 +1,6 @@
 """Scheduling tables. Times are stored in UTC; each office names its IANA zone.
 
-Capacity is people (issue 11, docs/decisions.md "Booking books people"). Every
+Capacity is people (docs/decisions.md "Booking books people"). Every
 appointment is assigned to one staff member and, when the person needs one, an
 interpreter (another staff member who speaks the language). Each of them is held
 for the whole visit by one ``StaffHold`` row per 15-minute unit, inserted in the
@@ -155,7 +155,7 @@ class StaffHold(Base):
 class Appointment(Base):
     """FHIR Appointment.status: booked → checked-in → fulfilled, or cancelled / noshow.
 
-    Collect the minimum (invariant 3): a name or initials, and optionally a
+    Collect the minimum (docs/architecture.md): a name or initials, and optionally a
     language, an accommodation need and a contact for opt-in reminders. Name,
     contact and accommodation are stored only encrypted (privacy.crypto);
     ``name_index`` is a keyed blind index so counsel can match a named subject
@@ -188,7 +188,7 @@ class Appointment(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to an Idempotency-Key, replayed on retries (invariant 7).
+    """The first answer to an Idempotency-Key, replayed on retries (invariant "nothing lost, nothing doubled").
 
     Holds no personal data: booking answers carry the code and the time, never
     the name or the contact.

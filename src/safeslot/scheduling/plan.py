@@ -70,7 +70,7 @@ def plan_booking(
     (the fast path keeps them with its cache of the office's people)."""
     check_window(data.starts_at, now)
     if data.contact is not None and not data.reminders_opt_in:
-        # Collect the minimum (invariant 3): a contact is kept only for reminders the person asked for.
+        # Collect the minimum: a contact is kept only for reminders the person asked for.
         raise InvalidInput("A contact is kept only for reminders: set reminders_opt_in to true, or leave it out.")
     start = data.starts_at.astimezone(dt.UTC)
     end = start + dt.timedelta(minutes=service.minutes)

@@ -1,4 +1,4 @@
-"""Who may serve what, for the walk-in queue: a thin face over ``assignment`` (issue 11).
+"""Who may serve what, for the walk-in queue: a thin face over ``assignment``.
 
 A desk calls only what its staff member could be assigned to serve *without an
 interpreter* (``assignment.candidates``: the service among their skills, and the

@@ -45,7 +45,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
         settings.log.signing_key_file, settings.log.origin, create=settings.is_demo
     )
     if not settings.is_demo and not settings.log.witnesses:
-        # issue 14: nobody outside would hold the office to its checkpoints
+        # Without a witness, nobody outside would hold the office to its checkpoints
         raise WitnessRequired(
             "Configure at least one witness (SAFESLOT_LOG__WITNESSES='[\"https://witness.example <vkey>\"]'); "
             "see docs/transparency-log.md. `make run` starts a local one in demo mode."

@@ -1,7 +1,7 @@
 """The transparency log's rules: validated appends, signed checkpoints, proofs and tiles.
 
 `append` is what the disclosure gate calls *inside its own transaction*
-(DESIGN.md invariant 1): if it raises, the caller's transaction fails and
+(invariant "no disclosure without a record"): if it raises, the caller's transaction fails and
 nothing is released. It never commits.
 
 Sequencing: `append` and `checkpoint` lock the single ``log_head`` row
@@ -71,6 +71,7 @@ EVENTS: frozenset[str] = frozenset(
         "legal_hold.*",
         "sharing_agreement.*",
         "key.change",
+        "identity.*",
         "report.published",
         "records.heads",
     }
@@ -95,7 +96,7 @@ def is_known_event(event: str) -> bool:
 
 
 def commitment(salt: bytes, person_id: str, request_id: str) -> str:
-    """DESIGN.md: hex ``SHA-256(salt ‖ person id ‖ request id)`` (UTF-8 ids).
+    """The person's commitment: hex ``SHA-256(salt ‖ person id ‖ request id)`` (UTF-8 ids).
 
     The person receives the salt with their accounting entry and can then find
     the entry about them; without the salt nobody can link it to them.

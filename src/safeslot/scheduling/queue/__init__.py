@@ -1,1 +1,1 @@
-"""The walk-in queue, blended with appointments (issue 16). See README.md."""
+"""The walk-in queue, blended with appointments. See README.md."""

@@ -1,0 +1,129 @@
+"""HTTP for two-person privileged changes, offboarding, enrolment and key claims (issue 12).
+
+Proposals are made by the endpoints that used to act at once (POST /accounts, /agencies,
+…/verification, …/credentials, /legal-holds/{id}/lift, /sharing-agreements/{id}/suspension and
+/reinstatement); they are decided here by a second, authorised person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyotp
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from safeslot.db import SessionDep
+from safeslot.deps import NowDep, RingDep
+from safeslot.http import JSON
+from safeslot.identity import events, offboarding, proposals, service
+from safeslot.identity.guard import StaffDep
+from safeslot.identity.models import Proposal
+from safeslot.identity.schemas import (
+    ClaimIn,
+    EnrolIn,
+    EnrolOut,
+    KeyOut,
+    OffboardOut,
+    ProposalOut,
+    RoleRemovalIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["identity"])
+
+# What a proposal's target shows (never a note, an address or a secret).
+SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name")
+
+
+def proposal_out(session: Session, p: Proposal) -> ProposalOut:
+    names = service.usernames(session, [i for i in (p.proposed_by, p.decided_by, p.beneficiary_id) if i])
+    target: dict[str, Any] = {k: v for k, v in p.params.items() if k in SHOWN}
+    new = p.params.get("new_account")
+    if isinstance(new, dict):
+        target["new_account"] = new.get("username")
+    if p.beneficiary_id:
+        target["account"] = names.get(p.beneficiary_id)
+    if isinstance(p.result, dict):
+        target.update({k: v for k, v in p.result.items() if k in SHOWN or k == "effective_at"})
+    return ProposalOut(id=p.id, kind=p.kind, role=p.role, status=p.status, proposed_at=p.proposed_at,
+                       proposed_by=names.get(p.proposed_by, "?"), decided_at=p.decided_at,
+                       decided_by=names.get(p.decided_by) if p.decided_by else None,
+                       approver_roles=sorted(proposals.rule_of(p).approvers), target=target)
+
+
+def _ctx(request: Request, ring: Any) -> proposals.Context:
+    return proposals.context_for(request.app.state.settings, ring)
+
+
+@router.get("/proposals", response_model=list[ProposalOut])
+def list_proposals(staff: StaffDep, session: SessionDep, now: NowDep,
+                   waiting_for_me: bool = Query(default=False, description="Only those I may approve now."),
+                   decided: bool = Query(default=False, description="Decided ones, newest first.")) -> Response:
+    """Pending privileged changes (or decided ones)."""
+    found = (proposals.decided(session) if decided else
+             proposals.waiting_for(session, staff.id, now) if waiting_for_me else proposals.pending(session))
+    return JSON([proposal_out(session, p).model_dump(mode="json") for p in found])
+
+
+@router.post("/proposals/{proposal_id}/approval", response_model=ProposalOut,
+             summary="Approve a privileged change: never your own, never one that gives you a role")
+def approve(proposal_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+            now: NowDep) -> Response:
+    proposal = proposals.approve(session, _ctx(request, ring), staff.id, proposal_id, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"))
+
+
+@router.post("/proposals/{proposal_id}/rejection", response_model=ProposalOut,
+             summary="Reject a change (an authorised approver) or withdraw it (its proposer)")
+def reject(proposal_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+           now: NowDep) -> Response:
+    proposal = proposals.reject(session, _ctx(request, ring), staff.id, proposal_id, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"))
+
+
+@router.post("/accounts/{username}/role-removals", status_code=202, response_model=ProposalOut)
+def remove_role(username: str, body: RoleRemovalIn, request: Request, staff: StaffDep, session: SessionDep,
+                ring: RingDep, now: NowDep) -> Response:
+    """Propose taking a privileged role away (a second person approves; effective on the next request)."""
+    proposal = proposals.propose_role(session, _ctx(request, ring), staff.id, username, body.role, now, remove=True)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
+
+
+@router.post("/accounts/{username}/deactivation", response_model=OffboardOut)
+def deactivate(username: str, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+               now: NowDep) -> OffboardOut:
+    """End an account's access now: every session and token stops working on the next request (logged)."""
+    account, revoked = offboarding.deactivate(session, _ctx(request, ring), staff.id, username, now)
+    return OffboardOut(username=account.username, active=account.active, credentials_revoked=revoked)
+
+
+@router.post("/accounts/{username}/factor-reset", response_model=OffboardOut)
+def reset_factors(username: str, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
+                  now: NowDep) -> OffboardOut:
+    """Forget the account's password, TOTP and passkeys; the holder enrols again by a new link (logged)."""
+    account, revoked = offboarding.reset_factors(session, _ctx(request, ring), staff.id, username, now)
+    return OffboardOut(username=account.username, active=account.active, credentials_revoked=revoked)
+
+
+@router.post("/enrolment", response_model=EnrolOut,
+             summary="The account holder, with their one-time invitation, sets a password and gets their TOTP secret")
+def enrol(body: EnrolIn, request: Request, session: SessionDep, ring: RingDep, now: NowDep) -> EnrolOut:
+    account, secret = offboarding.enrol(session, _ctx(request, ring), body.token, body.password, now)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name="safeslot")
+    return EnrolOut(username=account.username, totp_secret=secret, totp_uri=uri)
+
+
+@router.post("/agency-key-claims", status_code=201, response_model=KeyOut,
+             summary="An official claims a new API key with the one-time link sent to their registered address")
+def claim(body: ClaimIn, request: Request, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
+    credential_id, secret, expires_at = proposals.claim_key(session, _ctx(request, ring), body.token, now)
+    out = KeyOut(credential_id=credential_id, api_key=secret, expires_at=expires_at)
+    return JSON(out.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/privileged-events", summary="Privileged identity events, newest first (accounts as pseudonyms)")
+def privileged_events(session: SessionDep, limit: int = Query(default=200, ge=1, le=1000)) -> Response:
+    import json
+
+    return JSON([{"id": e.id, "log_index": e.log_index, **json.loads(e.entry)} for e in events.recent(session, limit)])

@@ -1,0 +1,427 @@
+"""Two-person privileged changes (issue 12; DESIGN.md invariant 5, "all the way down").
+
+Giving or removing the roles admin, privacy_officer, counsel and auditor (also by creating an
+account that holds one), registering an agency, verifying an official, issuing an agency key,
+lifting a legal hold, and suspending or reinstating a sharing agreement are *proposals*: they
+take effect only when a different, authorised person approves them. Who may propose and who
+may approve each change is the matrix `authz.APPROVALS`; on top of it nobody approves a change
+they proposed or that gives them a role, nobody proposes a role for themselves, and
+administration and disclosure review never meet on one account (`authz.SEPARATED`).
+
+Every step is a privileged event (identity/events.py): in the append-only event table and in
+the public transparency log, with accounts as keyed pseudonyms. A reviewer grant is public
+from the moment it is approved and counts for approvals only after the cooling-off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeslot.config import Settings
+from safeslot.errors import Conflict, InvalidInput
+from safeslot.identity import events, grants, links, service
+from safeslot.identity.authz import (
+    PRIVILEGED_ROLES,
+    REVIEWER_ROLES,
+    Cell,
+    Change,
+    cell,
+    mixes_duties,
+)
+from safeslot.identity.errors import (
+    AccountNotFound,
+    AgencyNotFound,
+    ApproverNotAllowed,
+    DutiesSeparated,
+    OwnProposal,
+    ProposalDecided,
+    ProposalNotFound,
+    ReviewerCoolingOff,
+    UnknownRole,
+    UsernameTaken,
+)
+from safeslot.identity.models import AgencyOfficial, Proposal, StaffAccount
+from safeslot.privacy.crypto import KeyRing
+
+EFFECT_EVENTS = {
+    Change.grant_role: "role_granted",
+    Change.remove_role: "role_removed",
+    Change.register_agency: "agency_registered",
+    Change.verify_official: "official_verified",
+    Change.issue_agency_key: "agency_key_approved",
+    Change.lift_hold: "hold_lift_approved",
+    Change.suspend_agreement: "agreement_suspension_approved",
+    Change.reinstate_agreement: "agreement_reinstatement_approved",
+}
+# Ids that go into the public log entries (never names, notes or addresses).
+PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What privileged services need from the settings, so they never read them."""
+
+    ring: KeyRing
+    key: bytes  # pseudonym key (events.pseudonym_key)
+    cooling_off: dt.timedelta
+    link_ttl: dt.timedelta
+    public_url: str
+
+
+def context_for(settings: Settings, ring: KeyRing) -> Context:
+    return Context(ring=ring, key=events.pseudonym_key(settings.secret_key), cooling_off=settings.cooling_off,
+                   link_ttl=dt.timedelta(hours=settings.identity.invitation_hours),
+                   public_url=settings.server.public_url.rstrip("/"))
+
+
+# -- who may act ----------------------------------------------------------------------------------
+def _account(session: Session, account_id: int) -> StaffAccount:
+    account = session.get(StaffAccount, account_id)
+    if account is None or not account.active:
+        raise ApproverNotAllowed("Your account is not active.")
+    return account
+
+
+def _require(session: Session, account: StaffAccount, allowed: frozenset[str], now: dt.datetime,
+             doing: str) -> None:
+    held = frozenset(account.roles.split())
+    acting = grants.acting_roles(session, account.id, held, now)
+    if acting & allowed:
+        return
+    if held & allowed & REVIEWER_ROLES:
+        raise ReviewerCoolingOff(f"Your role does not count yet for {doing}: wait until its cooling-off ends, "
+                                 "or ask another authorised person.")
+    raise ApproverNotAllowed(f"{doing.capitalize()} needs one of these roles: {', '.join(sorted(allowed))}.")
+
+
+def _public(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: params[k] for k in PUBLIC_PARAMS if k in params}
+
+
+def _propose(session: Session, ctx: Context, by_id: int, change: Change, role: str | None,
+             params: dict[str, Any], now: dt.datetime, beneficiary_id: int | None = None) -> Proposal:
+    proposer = _account(session, by_id)
+    rule = cell(change, role)
+    _require(session, proposer, rule.proposers, now, f"proposing {change.value.replace('_', ' ')}")
+    if beneficiary_id is not None and beneficiary_id == by_id:
+        raise OwnProposal("Nobody proposes a role for themselves: ask another administrator to propose it.")
+    proposal = Proposal(kind=change.value, role=role, params=params, proposed_by=by_id, proposed_at=now,
+                        beneficiary_id=beneficiary_id, status="pending")
+    session.add(proposal)
+    session.flush()
+    events.record(session, ctx.key, "change_proposed", now, account_id=beneficiary_id, role=role,
+                  proposer_id=by_id, proposal_id=proposal.id, change=change.value, **_public(params))
+    return proposal
+
+
+# -- proposing ------------------------------------------------------------------------------------
+def _check_role(role: str) -> None:
+    if role not in PRIVILEGED_ROLES:
+        raise UnknownRole(f"Only {', '.join(sorted(PRIVILEGED_ROLES))} are proposed; other roles change at once.")
+
+
+def propose_account(session: Session, ctx: Context, by_id: int, *, username: str, display_name: str, email: str,
+                    role: str, other_roles: Sequence[str], office_id: int | None, now: dt.datetime) -> Proposal:
+    """A new account holding a privileged role: created, and invited to enrol, once approved."""
+    _check_role(role)
+    if set(other_roles) & PRIVILEGED_ROLES:
+        raise UnknownRole("Propose one privileged role with the account; propose others once it exists.")
+    if mixes_duties(frozenset({role, *other_roles})):
+        raise DutiesSeparated("An account cannot hold admin together with privacy_officer or counsel.")
+    if session.scalars(select(StaffAccount.id).where(StaffAccount.username == username)).first() is not None:
+        raise UsernameTaken("Choose another username.")
+    new = {"username": username, "display_name": display_name, "email": email, "office_id": office_id,
+           "other_roles": sorted(set(other_roles))}
+    return _propose(session, ctx, by_id, Change.grant_role, role, {"new_account": new}, now)
+
+
+def propose_role(session: Session, ctx: Context, by_id: int, username: str, role: str, now: dt.datetime, *,
+                 remove: bool = False) -> Proposal:
+    """Give an existing account a privileged role, or take it away."""
+    _check_role(role)
+    account = service.get_account(session, username)
+    if account.id == by_id and not remove:
+        raise OwnProposal("Nobody proposes a role for themselves: ask another administrator to propose it.")
+    held = frozenset(account.roles.split())
+    if remove and role not in held:
+        raise Conflict(f"{username} does not hold {role}.")
+    if not remove and role in held:
+        raise Conflict(f"{username} holds {role} already.")
+    if not remove and mixes_duties(held | {role}):
+        raise DutiesSeparated("An account cannot hold admin together with privacy_officer or counsel; "
+                              "use a separate account for each duty.")
+    change = Change.remove_role if remove else Change.grant_role
+    beneficiary = None if remove else account.id
+    return _propose(session, ctx, by_id, change, role, {"account_id": account.id}, now, beneficiary)
+
+
+def propose_agency(session: Session, ctx: Context, by_id: int, name: str, address: str,
+                   now: dt.datetime) -> Proposal:
+    from safeslot.identity import repository as repo
+
+    if repo.agency_by_name(session, name) is not None:
+        raise UsernameTaken("An agency with this name is registered already.")
+    return _propose(session, ctx, by_id, Change.register_agency, None, {"name": name, "address": address}, now)
+
+
+def propose_verification(session: Session, ctx: Context, by_id: int, agency_id: int, official_id: int,
+                         method: str, note: str, now: dt.datetime) -> Proposal:
+    if method not in service.VERIFICATION_METHODS:
+        raise UnknownRole(f"Verification method must be one of: {', '.join(service.VERIFICATION_METHODS)}.")
+    official = service.get_official(session, agency_id, official_id)
+    if official.verified_at is not None:
+        raise Conflict("This official is verified already.")
+    return _propose(session, ctx, by_id, Change.verify_official, None,
+                    {"agency_id": agency_id, "official_id": official_id, "method": method, "note": note}, now)
+
+
+def propose_key(session: Session, ctx: Context, by_id: int, agency_id: int, official_id: int, now: dt.datetime, *,
+                revoke_others: bool) -> Proposal:
+    """A new key for an official, reaching them only by a claim link to their registered address.
+    Without revoke_others it is an additional key: the approver sees that in the proposal."""
+    official = service.get_official(session, agency_id, official_id)
+    if not official.email:
+        raise InvalidInput("Record the official's registered address first: the key is sent only there.")
+    return _propose(session, ctx, by_id, Change.issue_agency_key, None,
+                    {"agency_id": agency_id, "official_id": official_id, "additional_key": not revoke_others}, now)
+
+
+def propose_lift_hold(session: Session, ctx: Context, by_id: int, hold_id: int, now: dt.datetime) -> Proposal:
+    from safeslot.disclosure import holds
+
+    holds.check_liftable(session, hold_id)
+    return _propose(session, ctx, by_id, Change.lift_hold, None, {"hold_id": hold_id}, now)
+
+
+def propose_agreement(session: Session, ctx: Context, by_id: int, agreement_id: int, now: dt.datetime, *,
+                      suspend: bool, reason: str = "") -> Proposal:
+    from safeslot.disclosure import holds
+
+    holds.check_agreement(session, agreement_id, suspended=not suspend)
+    change = Change.suspend_agreement if suspend else Change.reinstate_agreement
+    return _propose(session, ctx, by_id, change, None, {"agreement_id": agreement_id, "reason": reason}, now)
+
+
+# -- deciding -------------------------------------------------------------------------------------
+def get(session: Session, proposal_id: int, *, for_update: bool = False) -> Proposal:
+    stmt = select(Proposal).where(Proposal.id == proposal_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    proposal = session.scalars(stmt).one_or_none()
+    if proposal is None:
+        raise ProposalNotFound("Check the id in GET /api/v1/proposals.")
+    return proposal
+
+
+def rule_of(proposal: Proposal) -> Cell:
+    return cell(Change(proposal.kind), proposal.role)
+
+
+def approve(session: Session, ctx: Context, by_id: int, proposal_id: int, now: dt.datetime) -> Proposal:
+    """The second person approves: the change takes effect now, in this transaction."""
+    proposal = get(session, proposal_id, for_update=True)
+    if proposal.status != "pending":
+        raise ProposalDecided(f"Proposal {proposal_id} is {proposal.status}; nothing more can be decided.")
+    if by_id == proposal.proposed_by:
+        raise OwnProposal("You proposed this change; a different authorised person must approve it.")
+    if proposal.beneficiary_id is not None and by_id == proposal.beneficiary_id:
+        raise OwnProposal("This change gives you a role; a different authorised person must approve it.")
+    _require(session, _account(session, by_id), rule_of(proposal).approvers, now, "approving this change")
+    result = _apply(session, ctx, proposal, by_id, now)
+    proposal.status, proposal.decided_by, proposal.decided_at, proposal.result = "approved", by_id, now, result
+    session.flush()
+    return proposal
+
+
+def reject(session: Session, ctx: Context, by_id: int, proposal_id: int, now: dt.datetime) -> Proposal:
+    """An authorised approver rejects, or the proposer withdraws; nothing else changes."""
+    proposal = get(session, proposal_id, for_update=True)
+    if proposal.status != "pending":
+        raise ProposalDecided(f"Proposal {proposal_id} is {proposal.status}; nothing more can be decided.")
+    if by_id != proposal.proposed_by:
+        if proposal.beneficiary_id == by_id:
+            raise OwnProposal("This change concerns you; another authorised person decides it.")
+        _require(session, _account(session, by_id), rule_of(proposal).approvers, now, "rejecting this change")
+    proposal.status = "withdrawn" if by_id == proposal.proposed_by else "rejected"
+    proposal.decided_by, proposal.decided_at = by_id, now
+    events.record(session, ctx.key, "change_" + proposal.status, now, account_id=proposal.beneficiary_id,
+                  role=proposal.role, proposer_id=proposal.proposed_by, approver_id=by_id,
+                  proposal_id=proposal.id, change=proposal.kind, **_public(proposal.params))
+    session.flush()
+    return proposal
+
+
+def pending(session: Session) -> Sequence[Proposal]:
+    return session.scalars(select(Proposal).where(Proposal.status == "pending").order_by(Proposal.id)).all()
+
+
+def decided(session: Session, limit: int = 100) -> Sequence[Proposal]:
+    return session.scalars(select(Proposal).where(Proposal.status != "pending")
+                           .order_by(Proposal.decided_at.desc(), Proposal.id.desc()).limit(limit)).all()
+
+
+def waiting_for(session: Session, account_id: int, now: dt.datetime) -> list[Proposal]:
+    """Pending proposals this account may approve now (not its own, not for itself)."""
+    account = session.get(StaffAccount, account_id)
+    if account is None or not account.active:
+        return []
+    acting = grants.acting_roles(session, account.id, frozenset(account.roles.split()), now)
+    return [p for p in pending(session)
+            if p.proposed_by != account_id and p.beneficiary_id != account_id and acting & rule_of(p).approvers]
+
+
+# -- applying an approved change ------------------------------------------------------------------
+def _apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int, now: dt.datetime) -> dict[str, Any]:
+    change, params = Change(proposal.kind), dict(proposal.params)
+    common: dict[str, Any] = {"proposer_id": proposal.proposed_by, "approver_id": approver_id,
+                              "proposal_id": proposal.id}
+    effect = EFFECT_EVENTS[change]
+    if change is Change.grant_role:
+        return _grant(session, ctx, proposal, approver_id, now)
+    if change is Change.remove_role:
+        account = session.get(StaffAccount, int(params["account_id"]))
+        if account is None:
+            raise AccountNotFound("The account no longer exists.")
+        role = proposal.role or ""
+        grants.remove(session, account, role, now)
+        events.record(session, ctx.key, effect, now, account_id=account.id, role=role, **common)
+        return {"account_id": account.id}
+    if change is Change.register_agency:
+        agency = service.create_agency(session, str(params["name"]), str(params["address"]), now)
+        events.record(session, ctx.key, effect, now, agency_id=agency.id, agency=agency.name, **common)
+        return {"agency_id": agency.id}
+    if change is Change.verify_official:
+        official = service.record_verification(session, int(params["agency_id"]), int(params["official_id"]),
+                                               proposal.proposed_by, str(params["method"]), str(params["note"]), now)
+        events.record(session, ctx.key, effect, now, agency_id=official.agency_id, official_id=official.id,
+                      method=official.verification_method, **common)
+        return {"official_id": official.id}
+    if change is Change.issue_agency_key:
+        official = service.get_official(session, int(params["agency_id"]), int(params["official_id"]))
+        send_claim_link(session, ctx, official, now, revoke_others=not params.get("additional_key", False))
+        events.record(session, ctx.key, effect, now, agency_id=official.agency_id, official_id=official.id,
+                      additional_key=bool(params.get("additional_key", False)), **common)
+        return {"official_id": official.id}
+    from safeslot.disclosure import holds
+
+    if change is Change.lift_hold:
+        holds.lift_hold_approved(session, proposal.proposed_by, int(params["hold_id"]), now)
+        events.record(session, ctx.key, effect, now, hold_id=int(params["hold_id"]), **common)
+        return {"hold_id": int(params["hold_id"])}
+    suspend = change is Change.suspend_agreement
+    holds.set_suspension_approved(session, proposal.proposed_by, int(params["agreement_id"]),
+                                  str(params.get("reason") or ""), now, suspended=suspend)
+    events.record(session, ctx.key, effect, now, agreement_id=int(params["agreement_id"]), **common)
+    return {"agreement_id": int(params["agreement_id"])}
+
+
+def _grant(session: Session, ctx: Context, proposal: Proposal, approver_id: int, now: dt.datetime) -> dict[str, Any]:
+    role = proposal.role or ""
+    params = dict(proposal.params)
+    new = params.get("new_account")
+    if isinstance(new, dict):
+        if session.scalars(select(StaffAccount.id).where(StaffAccount.username == new["username"])).first():
+            raise UsernameTaken("An account with this username was created meanwhile; reject this proposal.")
+        account, _ = service.create_account(
+            session, ctx.ring, username=str(new["username"]), display_name=str(new["display_name"]), password=None,
+            roles=list(new.get("other_roles") or []), office_id=new.get("office_id"), now=now,
+            email=str(new["email"]),
+        )
+        created = True
+    else:
+        found = session.get(StaffAccount, int(params["account_id"]))
+        if found is None or not found.active:
+            raise AccountNotFound("The account no longer exists or was deactivated; reject this proposal.")
+        account, created = found, False
+        if approver_id == account.id:
+            raise OwnProposal("This change gives you a role; a different authorised person must approve it.")
+    if mixes_duties(frozenset(account.roles.split()) | {role}):
+        raise DutiesSeparated("An account cannot hold admin together with privacy_officer or counsel.")
+    grant = grants.add(session, account, role, now, ctx.cooling_off, origin="proposal", proposal_id=proposal.id,
+                       proposed_by=proposal.proposed_by, approved_by=approver_id)
+    events.record(session, ctx.key, EFFECT_EVENTS[Change.grant_role], now, account_id=account.id, role=role,
+                  proposer_id=proposal.proposed_by, approver_id=approver_id, proposal_id=proposal.id,
+                  effective_at=grant.effective_at, new_account=created)
+    if created:
+        send_invitation(session, ctx, account, now)
+    return {"account_id": account.id, "username": account.username, "effective_at": grant.effective_at.isoformat()}
+
+
+# -- bootstrap ------------------------------------------------------------------------------------
+BOOTSTRAP_ADMINS = 2  # the operator at the server's command line makes the first two administrators
+
+
+def bootstrap_admin(session: Session, ctx: Context, account: StaffAccount, now: dt.datetime) -> None:
+    """Make one of the first two administrators (the CLI, by whoever runs the server). Refused once two
+    active administrators exist: from then on every admin is a proposal another admin approves. Public."""
+    if grants.active_admins(session) >= BOOTSTRAP_ADMINS:
+        raise ApproverNotAllowed("Two administrators exist: propose new ones over the API or in the console; "
+                                 "another administrator approves.")
+    if mixes_duties(frozenset(account.roles.split()) | {"admin"}):
+        raise DutiesSeparated("An account cannot hold admin together with privacy_officer or counsel.")
+    grants.add(session, account, "admin", now, ctx.cooling_off, origin="bootstrap")
+    events.record(session, ctx.key, "admin_bootstrapped", now, account_id=account.id, role="admin")
+
+
+# -- links to the holder --------------------------------------------------------------------------
+def send_invitation(session: Session, ctx: Context, account: StaffAccount, now: dt.datetime) -> None:
+    """Queue a one-time enrolment link to the account holder's own address (never shown to anyone)."""
+    if not account.email:
+        raise InvalidInput("The account has no registered address to send its invitation to.")
+    _, token = links.create(session, "enrol", now, ctx.link_ttl, staff_id=account.id)
+    url = f"{ctx.public_url}/enrol#{token}"
+    hours = int(ctx.link_ttl.total_seconds() // 3600)
+    links.queue(session, ctx.ring, account.email, "Your safeslot account / Su cuenta de safeslot", (
+        f"Hello,\n\nAn account was opened for you at safeslot (username: {account.username}). Choose your "
+        f"password and set up your sign-in codes here; the link works once, for {hours} hours:\n  {url}\n\n"
+        "If you did not expect this, tell your privacy officer.\n\n---\n\n"
+        f"Hola:\n\nSe abrió una cuenta para usted en safeslot (usuario: {account.username}). Elija su contraseña "
+        f"y configure sus códigos de acceso aquí; el enlace funciona una vez, durante {hours} horas:\n  {url}\n\n"
+        "Si no lo esperaba, avise a su responsable de privacidad.\n"), now)
+
+
+def send_claim_link(session: Session, ctx: Context, official: AgencyOfficial, now: dt.datetime, *,
+                    revoke_others: bool) -> None:
+    """Queue the one-time claim link for a new key to the official's registered address."""
+    if not official.email:
+        raise InvalidInput("The official has no registered address to send the key to.")
+    _, token = links.create(session, "claim", now, ctx.link_ttl, official_id=official.id,
+                            revoke_others=revoke_others)
+    url = f"{ctx.public_url}/api/v1/agency-key-claims"
+    extra = ("Your other keys stop working when you claim this one." if revoke_others else
+             "This is an additional key, approved by two people at the office; your other keys keep working.")
+    links.queue(session, ctx.ring, official.email, "A new safeslot API key for you / Una nueva clave de API", (
+        "Hello,\n\nThe office approved a new API key for you, for sending written requests to its disclosure "
+        f"gate. {extra} Claim it once, within {int(ctx.link_ttl.total_seconds() // 3600)} hours, with:\n"
+        f"  POST {url}\n  {{\"token\": \"{token}\"}}\n\nEvery key issued is recorded in the office's public "
+        "transparency log. If you did not expect this, call the office's privacy officer at its published "
+        "number.\n\n---\n\nHola:\n\nLa oficina aprobó una nueva clave de API para usted. Reclámela una sola vez "
+        f"con el enlace de arriba. Si no la esperaba, llame al responsable de privacidad de la oficina.\n"), now)
+
+
+def claim_key(session: Session, ctx: Context, token: str, now: dt.datetime) -> tuple[int, str, dt.datetime]:
+    """The official collects their key with the claim link: (credential id, key shown once, expiry)."""
+    invitation = links.consume(session, "claim", token, now)
+    official = session.get(AgencyOfficial, invitation.official_id)
+    if official is None or not official.active:
+        raise AgencyNotFound("This official is no longer registered. Contact the office's privacy officer.")
+    if invitation.revoke_others:
+        service.revoke_all(session, now, official_id=official.id)
+    credential, secret = service.issue_credential(session, "agency", now, official=official)
+    invitation.credential_id = credential.id
+    events.record(session, ctx.key, "agency_key_claimed", now, agency_id=official.agency_id,
+                  official_id=official.id, credential_id=credential.id)
+    if official.email:
+        links.queue(session, ctx.ring, official.email, "Your new safeslot key was claimed / Su clave fue reclamada", (
+            f"Your new API key was claimed on {now.isoformat()}. If this was not you, call the office's privacy "
+            "officer at its published number now.\n\n"
+            f"Su nueva clave de API fue reclamada el {now.isoformat()}. Si no fue usted, llame ahora al "
+            "responsable de privacidad de la oficina.\n"), now)
+    session.flush()
+    return credential.id, secret, credential.expires_at
