@@ -24,7 +24,7 @@ from safeslot import migrate
 from safeslot.cli import common
 from safeslot.cli.main import app as cli
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import repository, selfcheck, service
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, owner_url

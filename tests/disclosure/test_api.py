@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import service as identity
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, Office
 from tests.conftest import NOW
 from tests.disclosure.conftest import PDF
@@ -25,7 +25,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def staff(session: Session, ring: KeyRing, username: str, roles: list[str]) -> dict[str, str]:
-    """An account with an API token; privileged roles proposed and approved by two founders (issue 12)."""
+    """An account with an API token; privileged roles proposed and approved by two founders."""
     office = session.scalars(select(Office.slug)).first() if {"clerk", "supervisor"} & set(roles) else None
     account, _ = make_staff(session, ring, roles, office, username)
     _, secret = identity.issue_credential(session, "api", NOW, staff=account)

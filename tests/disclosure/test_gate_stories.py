@@ -23,7 +23,7 @@ from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.reports import render
 from safeslot.reports.compute import compute
 from safeslot.reports.schemas import Period

@@ -1,4 +1,4 @@
-"""Enrolment by invitation, and offboarding (issue 12, path 6), on both databases."""
+"""Enrolment by invitation, and offboarding, on both databases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import Credential, PrivilegedEvent, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import PASSWORD, bearer, code_at, link_token, make_staff

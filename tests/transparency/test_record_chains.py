@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from safeslot import chain
 from safeslot.disclosure.models import AccountingEntry
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessRecord
 from safeslot.transparency import selfcheck, service
 from safeslot.transparency.models import LogEntry

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import WitnessRequired
 from safeslot.transparency.note import Checkpoint, CosignatureSigner, CosignatureVerifier, Signer, open_note, sign_note
@@ -59,14 +59,17 @@ def local_witness(tmp_path: Path) -> Iterator[LocalWitness]:
     proc = subprocess.Popen([str(ROOT / "scripts" / "witness"), str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
+        # Generous: the script runs two CLI commands before serving, slow on a loaded 2-core machine.
+        deadline = time.monotonic() + 120
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), 0.5).close()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"scripts/witness did not start: {proc.stderr.read()!r}") from None  # type: ignore[union-attr]
+                    proc.kill()  # before reading stderr: a live process would never end the read
+                    _, err = proc.communicate(timeout=10)
+                    raise RuntimeError(f"scripts/witness did not start: {err!r}") from None
                 time.sleep(0.1)
         yield LocalWitness(f"http://127.0.0.1:{port}", CosignatureSigner.parse(witness_key.read_text()).verifier(),
                            Signer.parse(log_key.read_text()))

@@ -26,10 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
 
 from safeslot.delivery import mask_secret, unmask_secret
-from safeslot.errors import N_, DomainError, Forbidden, problem_response, status_for
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
 from safeslot.identity.service import Principal, resolve
+from safeslot.kit.errors import N_, DomainError, Forbidden, problem_response, status_for
 
 SESSION_COOKIE = "safeslot_session"
 CSRF_HEADER = "x-csrf-token"
@@ -114,7 +114,7 @@ class AuthzMiddleware:
                 return
             found = _credential(dict(scope.get("headers") or []))
             if found is None:
-                from safeslot.errors import Unauthenticated
+                from safeslot.kit.errors import Unauthenticated
 
                 raise Unauthenticated("Sign in: send `Authorization: Bearer <token>` from POST /api/v1/auth/token.")
             via, secret = found
@@ -171,7 +171,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
             message = await receive()
             body += message.get("body", b"")
             if len(body) > limit:  # the body limit sits inside this middleware: bound this read here
-                from safeslot.errors import PayloadTooLarge
+                from safeslot.kit.errors import PayloadTooLarge
 
                 raise PayloadTooLarge(f"Send at most {limit} bytes. Nothing was saved.")
             if not message.get("more_body", False):
@@ -197,7 +197,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
 def current_principal(request: Request) -> Principal:
     principal: Principal | None = request.scope.get(SCOPE_KEY)
     if principal is None:
-        from safeslot.errors import Unauthenticated
+        from safeslot.kit.errors import Unauthenticated
 
         raise Unauthenticated("Sign in first.")
     return principal

@@ -1,4 +1,4 @@
-"""One-time, expiring links and the identity outbox (issue 12).
+"""One-time, expiring links and the identity outbox.
 
 An *enrol* link lets a staff account holder set their own password and receive their own
 TOTP secret; a *claim* link lets an agency official collect a new API key. Each is sent
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from safeslot.identity.errors import LinkInvalid
 from safeslot.identity.models import IdentityMail, Invitation
 from safeslot.identity.service import hash_secret
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 
 ADDRESS_CONTEXT = "identity_outbox.address"
 BODY_CONTEXT = "identity_outbox.body"

@@ -35,7 +35,7 @@ class StaffAccount(Base):
     # value of the configured OIDC claim (settings.oidc.link_claim) that signs in as this account
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # The work address invitations go to (issue 12): only the holder ever sees their secrets.
+    # The work address invitations go to: only the holder ever sees their secrets.
     email: Mapped[str | None] = mapped_column(String(320))
     # None until the holder enrolled their own password and TOTP through an invitation.
     enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -91,7 +91,7 @@ class Credential(Base):
 
 
 class Proposal(Base):
-    """A privileged change waiting for a second person (issue 12; matrix in authz.APPROVALS).
+    """A privileged change waiting for a second person (matrix in authz.APPROVALS).
 
     `status`: pending → approved | rejected | withdrawn. `params` holds ids, role names and
     flags, never a secret. `beneficiary_id` is the staff account the change favours (the
