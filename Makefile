@@ -34,7 +34,7 @@ typecheck: install
 
 # Long: >= 20,000 schemathesis cases over every operation with every credential (bench/fuzz.py).
 fuzz: install
-	nice -n 10 $(BIN)/python bench/fuzz.py --cases 20000
+	nice -n 10 $(BIN)/python bench/fuzz.py --cases 28000
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

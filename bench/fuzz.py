@@ -2,8 +2,12 @@
 
 Run from the repository root (long: tens of minutes; be kind to a shared machine):
 
-    nice -n 10 .venv/bin/python bench/fuzz.py [--cases 20000] [--database sqlite|postgresql]
+    nice -n 10 .venv/bin/python bench/fuzz.py [--cases 28000] [--database sqlite|postgresql] [--shard i/n]
     make fuzz
+
+Operations without parameters (GET /healthz) run out of distinct cases early,
+so ask for about 28,000 to get more than 20,000. ``--shard 0/2`` and ``--shard
+1/2`` in two processes split the operations between them (add up their counts).
 
 It builds a throwaway database (SQLite under a temporary folder, or a database
 on SAFESLOT_TEST_POSTGRES_URL), migrates it, loads the demo office and one staff
@@ -70,6 +74,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=20000, help="cases in all (default 20000)")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--show", type=int, default=15, help="failures to print")
+    parser.add_argument("--shard", default="0/1", help="i/n: run every n-th operation from the i-th (parallel runs)")
     args = parser.parse_args()
 
     import schemathesis
@@ -90,7 +95,7 @@ def main() -> int:
     from safeslot.db import build_engine, build_sessionmaker, normalize_url, transaction
     from safeslot.identity import service as identity
     from safeslot.identity.models import StaffAccount
-    from safeslot.privacy.crypto import KeyRing
+    from safeslot.kit.crypto import KeyRing
     from safeslot.scheduling import demo
     from safeslot.scheduling.models import Office
 
@@ -138,6 +143,8 @@ def main() -> int:
         operations = [result.ok() for result in schema.get_all_operations()]
         combos = len(operations) * len(credentials) * 2
         per = max(1, args.cases // combos + (1 if args.cases % combos else 0))
+        shard, shards = (int(x) for x in args.shard.split("/"))
+        operations = operations[shard::shards]
         checks = [not_a_server_error, status_code_conformance, content_type_conformance,
                   response_schema_conformance]
         print(f"fuzz: {len(operations)} operations x {len(credentials)} credentials x 2 modes, "
@@ -164,7 +171,9 @@ def main() -> int:
                                        if k.startswith("status ")))
         for failure in failures[: args.show]:
             print("\n" + failure)
-        return 1 if counted["server errors"] or counted["failed cases"] or counted["cases"] < args.cases else 0
+        # Operations without parameters run out of distinct cases early: ask for more than you need.
+        return 1 if counted["server errors"] or counted["failed cases"] or counted["cases"] < args.cases // shards \
+            else 0
     finally:
         engine.dispose()
         if admin_engine is not None:

@@ -41,7 +41,7 @@ from safeslot import migrate  # noqa: E402
 from safeslot.app import create_app  # noqa: E402
 from safeslot.config import Environment, Settings  # noqa: E402
 from safeslot.db import build_engine, build_sessionmaker, transaction  # noqa: E402
-from safeslot.privacy.crypto import KeyRing  # noqa: E402
+from safeslot.kit.crypto import KeyRing  # noqa: E402
 from safeslot.scheduling import demo  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

@@ -26,7 +26,7 @@ from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.pg import Throwaway
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.

@@ -20,7 +20,7 @@ from safeslot import health
 from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol, header_timeout
 from tests.conftest import NOW

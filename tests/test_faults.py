@@ -35,7 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW

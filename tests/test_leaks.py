@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.identity import demo as identity_demo
-from safeslot.privacy.crypto import KeyRing, load_key_ring
+from safeslot.kit.crypto import KeyRing, load_key_ring
 from safeslot.scheduling import demo
 from safeslot.transparency.note import CosignatureSigner
 from tests.conftest import LENIENT_LIMITS, NOW

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling.models import SlotCapacity
 from tests.conftest import NOW

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from safeslot import ratelimit
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit import ratelimit
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import NOW
 from tests.identity.helpers import PASSWORD, code_at, make_staff

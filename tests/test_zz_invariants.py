@@ -23,7 +23,7 @@ from safeslot.disclosure.models import AccountingEntry, DisclosureRequest, Relea
 from safeslot.identity import demo as identity_demo
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.models import PrivilegedEvent, RoleGrant, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.transparency.models import LogEntry
 
@@ -69,7 +69,7 @@ def test_every_request_and_release_is_in_the_log(session: Session, settings: Set
 
 
 def two_person_violations(session: Session) -> list[str]:
-    """Issue 12: every release has two standing approvals by distinct accounts, each made under a
+    """Every release has two standing approvals by distinct accounts, each made under a
     reviewer grant that another person approved (not the holder, not the proposer) and that was
     effective (past its cooling-off, not removed) at the approval; and every privileged role an
     account holds has such a grant, with a privileged event in the log."""

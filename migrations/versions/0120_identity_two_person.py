@@ -1,4 +1,4 @@
-"""identity: two-person privileged changes (issue 12) — proposals, role grants with cooling-off,
+"""identity: two-person privileged changes — proposals, role grants with cooling-off,
 an append-only privileged-event table, invitations and claim links, an outbox, passkeys
 
 Revision ID: 0120_identity_two_person
@@ -146,7 +146,7 @@ def upgrade() -> None:
                 {"a": account_id, "r": role, "t": created_at},
             )
 
-    # The privileged-event table is append-only, like the log (DESIGN.md invariant 9).
+    # The privileged-event table is append-only, like the log (invariant "the record cannot be rewritten from inside").
     if bind.dialect.name == "postgresql":
         op.execute(
             """

@@ -16,14 +16,14 @@ from starlette.responses import Response
 from safeslot import __version__, delivery, health, openapi
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
-from safeslot.errors import PROBLEM_DOCS, install_handlers
 from safeslot.failures import EdgeGuard, ErrorBoundary
 from safeslot.headers import SecurityHeadersMiddleware
-from safeslot.limits import BodyLimitMiddleware
-from safeslot.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
+from safeslot.kit.crypto import KeyRing, load_key_ring
+from safeslot.kit.errors import PROBLEM_DOCS, install_handlers
+from safeslot.kit.limits import BodyLimitMiddleware
+from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
+from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
 from safeslot.optional import import_optional
-from safeslot.privacy.crypto import KeyRing, load_key_ring
-from safeslot.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
 
 # Each domain exposes `router` in its endpoints module; a domain that is not
 # there yet is simply not mounted. Order matters only for the OpenAPI tags.

@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeslot.ratelimit import RateLimitSettings
+from safeslot.kit.ratelimit import RateLimitSettings
 
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
@@ -207,7 +207,7 @@ class OidcSettings(BaseModel):
 
 
 class IdentitySettings(BaseModel):
-    """Two-person privileged changes, invitations and passkeys (issue 12; identity/proposals.py)."""
+    """Two-person privileged changes, invitations and passkeys (identity/proposals.py)."""
 
     cooling_off_hours: float = Field(
         default=72, ge=0,

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 
 
 # async on purpose: FastAPI runs a plain `def` dependency in the thread pool,

@@ -36,7 +36,7 @@ import orjson
 from sqlalchemy import exc as sa_exc
 from starlette.routing import Match
 
-from safeslot.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds: a restarted database or a freed disk is usually back within that

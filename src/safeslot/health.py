@@ -22,8 +22,8 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from safeslot import migrate
-from safeslot.errors import problem_response
-from safeslot.http import JSON
+from safeslot.kit.errors import problem_response
+from safeslot.kit.http import JSON
 
 Check = Callable[[Any], "str | None"]
 MIN_FREE_BYTES = 64 * 1024 * 1024  # below this, SQLite writes start failing with "database or disk is full"

@@ -1,16 +1,9 @@
-"""A JSON response rendered by orjson (FastAPI's own ORJSONResponse is deprecated)."""
+"""Moved to ``safeslot.kit.http``; this name stays for branches still importing it."""
+# shim: remove when callers moved
 
-from __future__ import annotations
+import sys
 
-from typing import Any
+from safeslot.kit import http as _moved
+from safeslot.kit.http import *  # noqa: F403
 
-import orjson
-from starlette.responses import Response
-
-
-class JSON(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
-
+sys.modules[__name__] = _moved

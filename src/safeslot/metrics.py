@@ -1,75 +1,9 @@
-"""Prometheus metrics (prometheus-client), exposed at /metrics to auditors and administrators
-(identity/authz.py), or without a token on a separate address (``server.metrics_bind``)."""
+"""Moved to ``safeslot.kit.metrics``; this name stays for branches still importing it."""
+# shim: remove when callers moved
 
-from __future__ import annotations
+import sys
 
-import logging
-import time
-from collections.abc import Callable
-from typing import Any
+from safeslot.kit import metrics as _moved
+from safeslot.kit.metrics import *  # noqa: F403
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-
-REGISTRY = CollectorRegistry(auto_describe=True)
-
-REQUESTS = Counter(
-    "safeslot_http_requests_total", "HTTP requests by route template, method and status",
-    ["route", "method", "status"], registry=REGISTRY,
-)
-LATENCY = Histogram(
-    "safeslot_http_request_seconds", "HTTP request latency by route template",
-    ["route", "method"], registry=REGISTRY,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
-)
-BOOKINGS = Counter("safeslot_bookings_total", "Appointments booked", registry=REGISTRY)
-CONFLICTS = Counter(
-    "safeslot_booking_conflicts_total", "Bookings refused because a slot or interpreter was full",
-    ["reason"], registry=REGISTRY,
-)
-
-
-class MetricsMiddleware:
-    """Pure ASGI middleware: counts and times requests by route template (never by raw path)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = {"code": 500}
-
-        async def _send(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, _send)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            REQUESTS.labels(template, method, str(status["code"])).inc()
-            LATENCY.labels(template, method).observe(time.perf_counter() - started)
-
-
-def start_metrics_server(bind: str | None) -> Callable[[], None]:
-    """Serve the registry on a separate address (no token there: bind it where only monitoring reaches)."""
-    if not bind:
-        return lambda: None
-    host, _, port = bind.rpartition(":")
-    try:
-        server, thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=REGISTRY)
-    except OSError as exc:  # another worker has it, or the port is taken
-        logging.getLogger(__name__).warning("metrics not served on %s: %s", bind, exc.strerror)
-        return lambda: None
-
-    def stop() -> None:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-    return stop
+sys.modules[__name__] = _moved

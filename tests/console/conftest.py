@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import NOW
 from tests.identity.helpers import make_staff
@@ -64,7 +64,7 @@ def staff(
     Clerks and supervisors belong to ``office`` unless ``office_slug`` names another one.
     """
     def make(*roles: str, username: str | None = None, office_slug: str | None = None) -> TestClient:
-        # privileged roles: proposed and approved by two founder administrators (issue 12)
+        # privileged roles: proposed and approved by two founder administrators
         account, secret = make_staff(session, keyring, list(roles),
                                      (office_slug or office) if {"clerk", "supervisor"} & set(roles) else None,
                                      username)

@@ -19,7 +19,7 @@ import pytest
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import LENIENT_LIMITS, NOW, new_database
 from tests.live import serve

@@ -12,9 +12,9 @@ from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import service as identity
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders, worker
 from safeslot.notifications.senders import Router
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office

@@ -27,7 +27,7 @@ from safeslot.app import create_app
 from safeslot.config import Environment, QueueSettings, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office, Staff

@@ -27,7 +27,7 @@ from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
@@ -67,7 +67,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
             for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor"):
-                # privileged roles: proposed and approved by two founder administrators (issue 12)
+                # privileged roles: proposed and approved by two founder administrators
                 _, secret = make_staff(session, ring, [role], "central" if role in ("clerk", "supervisor") else None,
                                        username=role.replace("_", "-"))
                 told.totp[role] = secret

@@ -59,7 +59,7 @@ def test_every_error_title_has_a_spanish_translation() -> None:
     import pkgutil
 
     import safeslot
-    from safeslot.errors import DomainError
+    from safeslot.kit.errors import DomainError
 
     for module in pkgutil.walk_packages(safeslot.__path__, "safeslot."):
         # safeslot.asgi builds an app from the environment's settings (production needs a secret key)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders, worker
 from safeslot.notifications.models import ContactStop, ReminderLanguage
 from safeslot.notifications.senders import Router
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from tests.console.conftest import SignIn, book, free_starts
 from tests.notifications.conftest import Recorder, in_session

@@ -19,7 +19,7 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment

@@ -1,4 +1,4 @@
-"""The console's pages for two-person privileged changes (issue 12), English and Spanish, both databases:
+"""The console's pages for two-person privileged changes, English and Spanish, both databases:
 a proposal waits on the privileged-changes page; only an authorised second person sees the buttons
 and approves it; the proposer cannot; the public events are listed with pseudonyms only."""
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import proposals
 from safeslot.identity.models import Proposal, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.console.conftest import TOKEN
 from tests.identity.helpers import ctx

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessRecord
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Staff

@@ -18,7 +18,7 @@ from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.reports.models import PublishedReport
 from safeslot.scheduling import demo

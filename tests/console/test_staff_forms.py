@@ -254,7 +254,7 @@ def test_the_office_page_lists_the_people_to_contact_when_a_staff_change_leaves_
     session: Session, staff: SignIn, keyring: object
 ) -> None:
     """Every apply desk is busy at 10:00; Desk B stops serving apply, so one visit has no one."""
-    from safeslot.privacy.crypto import KeyRing
+    from safeslot.kit.crypto import KeyRing
     from safeslot.scheduling.schemas import BookingIn, Contact, ContactKind
 
     assert isinstance(keyring, KeyRing)

@@ -18,7 +18,7 @@ from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity.models import RoleGrant, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
@@ -35,7 +35,7 @@ AGENCY = "dhs-ice"
 OFFICIAL = Actor("official", 501, agency=AGENCY)
 # Staff actors of the service-level tests. Their accounts (with these ids, far above what a test's
 # sequences reach) are seeded for every database test here: reviewer grants approved four days before
-# NOW, so past the cooling-off (issue 12; tests/identity/test_proposals.py tests the grants themselves).
+# NOW, so past the cooling-off (tests/identity/test_proposals.py tests the grants themselves).
 PRIVACY = Actor("staff", 9011, frozenset({"privacy_officer"}))
 COUNSEL = Actor("staff", 9012, frozenset({"counsel"}))
 BOTH = Actor("staff", 9013, frozenset({"privacy_officer", "counsel"}))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
 from safeslot.disclosure.models import PolicyChange, SharingAgreement
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.disclosure.conftest import POLICIES
 from tests.disclosure.test_api import staff
@@ -45,7 +45,7 @@ def test_privacy_officers_renew_and_reinstate_agreements_and_others_are_refused(
     r = client.post(f"/api/v1/sharing-agreements/{aid}/renewal", json=renewal, headers=po)
     assert r.status_code == 409 and "only once" in r.json()["detail"]
 
-    # Suspending and reinstating are proposals: the officer alone changes nothing (issue 12).
+    # Suspending and reinstating are proposals: the officer alone changes nothing.
     second = staff(session, keyring, "counsel-b", ["counsel"])
     r = client.post(f"/api/v1/sharing-agreements/{aid}/suspension", json={"reason": "legal hold"}, headers=po)
     assert r.status_code == 202 and r.json()["status"] == "pending"

@@ -17,7 +17,7 @@ from safeslot.disclosure.document import DocumentLimits
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.disclosure.conftest import OFFICIAL, metadata

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure import notices, release, review
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer

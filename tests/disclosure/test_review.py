@@ -15,8 +15,8 @@ from safeslot.disclosure.errors import PackageGone, ReleaseNotReady, RequestNotR
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, AgreementIn
-from safeslot.errors import Conflict, InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW

@@ -21,7 +21,7 @@ from safeslot.disclosure.errors import (
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import AgreementIn, HoldIn
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency import merkle
 from safeslot.transparency import service as log

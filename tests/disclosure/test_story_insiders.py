@@ -1,4 +1,4 @@
-"""Issue 12's story, over HTTP on both databases: an administrator and one privacy officer acting
+"""The insiders' story, over HTTP on both databases: an administrator and one privacy officer acting
 together cannot release anything without a second reviewer whose role someone else approved and
 whose cooling-off has passed, and the public log shows every step."""
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import Release
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
@@ -27,7 +27,7 @@ STEPS = ["disclosure.decision", "disclosure.review", "identity.change_proposed",
 
 
 def _attest(client: TestClient, rid: int, role: str, headers: dict[str, str]) -> None:
-    """The reviewer checks the document field by field first (issue 13)."""
+    """The reviewer checks the document field by field first."""
     body = client.get(f"/api/v1/disclosure-requests/{rid}", headers=headers).json()
     r = client.post(f"/api/v1/disclosure-requests/{rid}/attestations", headers=headers, json={
         "role": role, "document_sha256": body["document_sha256"],

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from safeslot.identity import events, grants, links, proposals, service
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.models import IdentityMail, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, Office, SlotCapacity
 from tests.conftest import NOW
 

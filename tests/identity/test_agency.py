@@ -1,5 +1,5 @@
 """Agency officials: registered, verified and given keys only by two people; keys reach the
-official only through a one-time claim link to their registered address (issue 12, path 2)."""
+official only through a one-time claim link to their registered address."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import Credential, PrivilegedEvent
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.identity.helpers import bearer, link_token, make_staff, outbox
 
 ADDRESS = "officer.example@agency.example"
@@ -72,7 +72,7 @@ def test_official_is_refused_until_verified_and_keys_rotate(
 def test_path_2_a_privacy_officer_cannot_intercept_an_officials_key(
     client: TestClient, session: Session, keyring: KeyRing
 ) -> None:
-    """Issue 12 path 2: an extra key for an existing official, issued quietly, used to fetch their package."""
+    """An extra key for an existing official, issued quietly, used to fetch their package."""
     po, second, base = _registered(client, session, keyring)
     keys_before = session.scalar(select(func.count()).select_from(Credential).where(Credential.kind == "agency"))
     r = client.post(f"{base}/credentials", headers=po, json={"revoke_others": False})

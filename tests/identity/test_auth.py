@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Environment, Settings
 from safeslot.identity import service
 from safeslot.identity.models import Credential, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import CosignatureSigner, Signer
 from safeslot.transparency.service import write_key_file

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from safeslot.identity import authz, service
 from safeslot.identity.guard import routes
 from safeslot.identity.models import AgencyOfficial
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.identity.helpers import make_staff
 

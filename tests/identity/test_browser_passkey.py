@@ -1,7 +1,7 @@
 """Passkeys in a real browser (Debian's Chromium, Playwright) with a virtual authenticator (the DevTools
 `WebAuthn.addVirtualAuthenticator` command), on a served app that requires passkeys for approvals:
 a privacy officer adds a passkey, signs out, signs in with it alone, and only that session may
-approve a disclosure; the console pages of issue 12 are axe-clean in English and Spanish."""
+approve a disclosure; the console pages for privileged changes are axe-clean in English and Spanish."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import proposals
 from safeslot.identity import service as identity
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
@@ -97,9 +97,9 @@ def _approve(walk: Walk, served: Served) -> tuple[int, str]:
             const me = await (await fetch('/api/v1/auth/me')).json();
             const post = (url, body) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json',
                 'X-CSRF-Token': me.csrf_token}, body: JSON.stringify(body)});
-            await post(`/api/v1/disclosure-requests/${id}/acceptance`, {});  // issue 12B: accepted for review
+            await post(`/api/v1/disclosure-requests/${id}/acceptance`, {});  // accepted for review
             const req = await (await fetch(`/api/v1/disclosure-requests/${id}`)).json();
-            const fields = Object.fromEntries(req.attestation_fields.map(f => [f, 'match']));  // issue 13
+            const fields = Object.fromEntries(req.attestation_fields.map(f => [f, 'match']));
             await post(`/api/v1/disclosure-requests/${id}/attestations`,
                        {role: 'privacy_officer', document_sha256: req.document_sha256, fields: fields});
             const r = await fetch(`/api/v1/disclosure-requests/${id}/approvals`, {method: 'POST',

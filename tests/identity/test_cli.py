@@ -59,7 +59,7 @@ def test_account_commands(cli_url: str) -> None:
 
 
 def test_the_command_line_makes_only_the_first_two_administrators(cli_url: str) -> None:
-    """Issue 12: the operator bootstraps two administrators (logged); every other privileged role is a
+    """The operator bootstraps two administrators (logged); every other privileged role is a
     proposal a second person approves, never a command."""
     password = "correct horse battery staple\ncorrect horse battery staple\n"
     for name in ("admin-a", "admin-b"):

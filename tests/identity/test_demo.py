@@ -21,7 +21,7 @@ def test_demo_accounts_one_per_role_and_a_verified_official(session: Session, se
     console = Console(record=True, width=200)
     demo.load(session, settings, console)
     accounts = session.scalars(select(StaffAccount).where(StaffAccount.demo.is_(True))).all()
-    # one per role, and a second administrator: privileged roles need a second person (issue 12)
+    # one per role, and a second administrator: privileged roles need a second person
     assert sorted(a.roles for a in accounts) == sorted([*(r.value for r in Role), "admin"])
     official = session.scalars(select(AgencyOfficial)).one()
     assert official.verified_at is not None

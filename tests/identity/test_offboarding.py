@@ -1,4 +1,4 @@
-"""Enrolment by invitation, and offboarding (issue 12, path 6), on both databases."""
+"""Enrolment by invitation, and offboarding, on both databases."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import Credential, PrivilegedEvent, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import PASSWORD, bearer, code_at, link_token, make_staff
@@ -126,3 +126,25 @@ def test_path_6_factor_reset_and_role_removal(
     assert {"identity.factors_reset", "identity.role_removed"} <= events
     assert session.scalar(select(func.count()).select_from(Credential).where(
         Credential.staff_id == auditor.id, Credential.revoked_at.is_(None))) == 1
+
+
+def test_the_invitation_leaves_through_the_worker_once_and_the_link_leaves_the_database(
+    client: TestClient, session: Session, keyring: KeyRing, office: str, settings: object,
+) -> None:
+    from safeslot.identity.models import IdentityMail
+    from safeslot.notifications import outbox, worker
+    from safeslot.notifications.senders import Router
+    from tests.notifications.conftest import Recorder, in_session
+
+    token = _invite(client, session, keyring)
+    worker.load_handlers()
+    inbox = Recorder()
+    outbox.drain(in_session(session), Router(email=inbox, phone=None), keyring, settings,  # type: ignore[arg-type]
+                 lambda: NOW)
+    [sent] = [m for m in inbox.sent if m.address == ADDRESS]
+    assert token in sent.text and sent.contact_kind == "email"
+    mail = session.scalars(select(IdentityMail)).all()
+    assert all(m.status == "sent" and m.body_enc is None for m in mail)  # the link left with the message
+    outbox.drain(in_session(session), Router(email=inbox, phone=None), keyring, settings,  # type: ignore[arg-type]
+                 lambda: NOW)
+    assert len([m for m in inbox.sent if m.address == ADDRESS]) == 1

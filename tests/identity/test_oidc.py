@@ -27,7 +27,7 @@ from safeslot.config import Environment, Settings
 from safeslot.identity import oidc
 from safeslot.identity.guard import SESSION_COOKIE
 from safeslot.identity.models import Credential, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.identity.helpers import make_staff, staff_headers
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import Credential, Passkey
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.identity.helpers import bearer, make_staff
 
 PROBLEM = "application/problem+json"

@@ -1,6 +1,6 @@
 """The proposer/approver matrix (identity/authz.py APPROVALS), every cell and every role, on both
 databases; and the rules on top of it: never your own proposal, never a role for yourself, never
-admin with a reviewer role, reviewers only after their cooling-off (issue 12)."""
+admin with a reviewer role, reviewers only after their cooling-off."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import holds
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
-from safeslot.errors import DomainError
 from safeslot.identity import proposals, service
 from safeslot.identity.authz import APPROVALS, Change, Role
 from safeslot.identity.errors import ApproverNotAllowed, ReviewerCoolingOff
 from safeslot.identity.models import PrivilegedEvent, Proposal, RoleGrant, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import bearer, ctx, make_staff

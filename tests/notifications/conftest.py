@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from safeslot.config import Environment, Settings
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, worker
 from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Outgoing, Router, TryLater
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import worker
 from safeslot.notifications.senders import Outgoing, Router
-from safeslot.privacy.crypto import KeyRing
 
 
 class SlowText:

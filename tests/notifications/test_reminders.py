@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders
 from safeslot.notifications.models import OutboxMessage
 from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Router, TryLater
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 from tests.notifications.conftest import Recorder

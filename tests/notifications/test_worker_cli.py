@@ -13,7 +13,7 @@ from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.disclosure import intake, release
 from safeslot.disclosure.policy import PolicyEngine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn

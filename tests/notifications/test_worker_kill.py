@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications.models import OutboxMessage
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Environment, Settings
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments, bearer, make_staff

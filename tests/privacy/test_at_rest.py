@@ -14,7 +14,7 @@ from sqlalchemy import text
 from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import NOW
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from safeslot.cli import common
 from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.privacy.crypto import KeyRing, write_key_file
+from safeslot.kit.crypto import KeyRing, write_key_file
 from safeslot.privacy.models import AccessRecord
 from safeslot.scheduling import demo
 from safeslot.scheduling.models import Appointment

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
+from safeslot.kit.crypto import KeyMissing, KeyRing, load_key_ring, write_key_file
 from safeslot.privacy import retention, rotation
-from safeslot.privacy.crypto import KeyMissing, KeyRing, load_key_ring, write_key_file
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments

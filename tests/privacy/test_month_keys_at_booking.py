@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from safeslot.config import RetentionSettings
 from safeslot.db import build_engine
+from safeslot.kit.crypto import KeyMissing, KeyRing, load_key_ring, update_key_file
 from safeslot.privacy import retention
-from safeslot.privacy.crypto import KeyMissing, KeyRing, load_key_ring, update_key_file
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
@@ -116,7 +116,7 @@ def test_a_month_missing_at_booking_is_added_to_the_key_file_for_every_server(tm
 def test_a_read_only_key_file_seals_under_the_master_key_and_does_not_stop_booking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from safeslot.privacy import crypto
+    from safeslot.kit import crypto
 
     ring = load_key_ring(tmp_path / "keys.json", None, create=True)
     calls: list[Path] = []

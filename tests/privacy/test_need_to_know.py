@@ -24,7 +24,7 @@ from safeslot.disclosure import samplepdf
 from safeslot.identity import authz
 from safeslot.identity import service as identity
 from safeslot.identity.models import StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.scheduling import service as scheduling
 from tests.conftest import NOW

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import repository, retention
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import TOTP_CONTEXT
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import rotation
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments, make_staff

@@ -186,7 +186,7 @@ def test_no_published_figure_is_ever_from_1_to_10(events: list[tuple[int, str, s
 
 
 def test_privileged_identity_events_are_counted_never_named() -> None:
-    """Issue 12: the report counts roles granted, keys issued, deactivations … from the log."""
+    """The report counts roles granted, keys issued, deactivations … from the log."""
     def ev(name: str, **extra: object) -> dict[str, object]:
         return {"event": name, "time": E.iso(T0), "account": "0a1b2c3d4e5f60718293a4b5", **extra}
 

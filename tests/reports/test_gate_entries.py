@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure import release
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import DisclosureRequest
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.reports.compute import compute, tally
 from safeslot.reports.schemas import Period
 from safeslot.scheduling.models import Appointment

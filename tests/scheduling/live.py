@@ -12,7 +12,7 @@ from types import TracebackType
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import LENIENT_LIMITS
 from tests.live import serve
 

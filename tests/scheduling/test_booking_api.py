@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, IdempotencyRecord, StaffHold
 from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free

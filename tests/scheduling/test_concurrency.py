@@ -27,10 +27,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from safeslot import metrics
 from safeslot.db import build_engine
-from safeslot.errors import DomainError
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit import metrics
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
 from safeslot.scheduling.models import Appointment, IdempotencyRecord

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, fastpath, service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment, Service, StaffHold
 from tests.conftest import LENIENT_LIMITS, NOW

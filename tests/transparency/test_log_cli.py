@@ -19,7 +19,7 @@ from safeslot.cli import common
 from safeslot.cli.transparency import log_app, witness_app
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import CosignatureVerifier, Verifier, open_checkpoint
 from tests.transparency.test_log_support import NOW_ENTRIES, entries

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from tests.identity.helpers import make_staff
 

@@ -18,7 +18,7 @@ from safeslot.app import create_app
 from safeslot.cli.transparency import log_app
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log

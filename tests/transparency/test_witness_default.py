@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import WitnessRequired
 from safeslot.transparency.note import Checkpoint, CosignatureSigner, CosignatureVerifier, Signer, open_note, sign_note

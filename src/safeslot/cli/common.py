@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
 from safeslot.db import build_engine, build_sessionmaker
-from safeslot.privacy.crypto import KeyRing, load_key_ring
+from safeslot.kit.crypto import KeyRing, load_key_ring
 
 console = Console()
 err_console = Console(stderr=True)

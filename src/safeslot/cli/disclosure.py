@@ -14,7 +14,7 @@ from rich.table import Table
 from safeslot.cli.common import console, err_console, settings, transaction
 from safeslot.disclosure.policy import PROFILES, SCHEMA_FILE, PolicyEngine, PolicyInvalid
 from safeslot.disclosure.schemas import Actor
-from safeslot.errors import DomainError
+from safeslot.kit.errors import DomainError
 
 policy_app = typer.Typer(help="The Cedar disclosure policy: check, explain, change.", no_args_is_help=True)
 request_app = typer.Typer(help="Disclosure requests.", no_args_is_help=True)
@@ -170,8 +170,3 @@ def send_notices() -> None:
         raise typer.Exit(1)
     queued, sent, failed = notices.send_all(transaction, keyring(), sender, _now, s.server.public_url)
     console.print(f"Queued {queued}, sent {sent}, failed {failed} (via {sender.channel}).")
-    from safeslot.identity import links
-
-    # Staff invitations, key claim links and key notices (issue 12) go out through the same sender.
-    sent, failed = links.send_queued(transaction, keyring(), sender, _now)
-    console.print(f"Staff invitations and agency key messages: sent {sent}, failed {failed}.")

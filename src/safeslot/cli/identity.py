@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from safeslot.cli.common import console, err_console, keyring, transaction
-from safeslot.errors import DomainError
 from safeslot.identity import repository, service
 from safeslot.identity.errors import UnknownRole
+from safeslot.kit.errors import DomainError
 from safeslot.scheduling import service as scheduling
 
 app = typer.Typer(help="Staff accounts and roles.", no_args_is_help=True)

@@ -9,9 +9,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from safeslot.cli.common import console, err_console, keyring, settings, transaction
+from safeslot.kit.crypto import KeyRing, key_file_lock, update_key_file, write_key_file
 from safeslot.privacy import retention, rotation
 from safeslot.privacy import service as privacy
-from safeslot.privacy.crypto import KeyRing, key_file_lock, update_key_file, write_key_file
 
 keys_app = typer.Typer(help="Field-encryption keys.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retention: delete contacts and purge old appointments.", no_args_is_help=True)

@@ -47,7 +47,7 @@ def build(
     publish: Annotated[bool, typer.Option(help="Sign it, append its hash to the log, serve it publicly.")] = True,
 ) -> None:
     """Compute the report from the log's entries up to a fresh signed checkpoint."""
-    from safeslot.errors import DomainError
+    from safeslot.kit.errors import DomainError
     from safeslot.reports import render, service
     from safeslot.reports.schemas import Period
     from safeslot.transparency import service as log
@@ -98,7 +98,7 @@ def verify(
     origin: Annotated[str | None, typer.Option(help="The log's origin; defaults to the key name.")] = None,
 ) -> None:
     """Recompute a report from the log's tiles alone; fail on any difference."""
-    from safeslot.errors import DomainError
+    from safeslot.kit.errors import DomainError
     from safeslot.reports import service
     from safeslot.reports.errors import ReportMismatch
     from safeslot.transparency import service as log

@@ -22,10 +22,10 @@ from safeslot.console.pages import language
 from safeslot.console.staff import StaffRoute, _page, _see_other
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import InvalidInput
 from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
+from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import reads
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office

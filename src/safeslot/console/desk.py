@@ -24,9 +24,9 @@ from safeslot.console.pages import language
 from safeslot.console.staff import DONE, StaffRoute, _page, _see_other
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import InvalidInput
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
+from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling import staffing

@@ -16,8 +16,8 @@ from safeslot.disclosure import attest, document, sealed
 from safeslot.disclosure import repository as disclosure_repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import service as privacy
-from safeslot.privacy.crypto import KeyRing
 
 RECORD_TYPE = "disclosure_document"
 

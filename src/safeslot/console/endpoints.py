@@ -27,7 +27,7 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import STATIC, PageRoute, error_page, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import DomainError
+from safeslot.kit.errors import DomainError
 from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange

@@ -23,7 +23,7 @@ from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from safeslot.errors import N_ as N_  # the pages mark their messages with it
+from safeslot.kit.errors import N_ as N_  # the pages mark their messages with it
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("en", "es")

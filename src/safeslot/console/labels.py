@@ -6,7 +6,7 @@ is shown as it is rather than hidden.
 
 from __future__ import annotations
 
-from safeslot.errors import N_
+from safeslot.kit.errors import N_
 
 LABELS: dict[str, dict[str, str]] = {
     "status": {

@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from safeslot.console import csrf, i18n
 from safeslot.console.assets import asset_url
 from safeslot.console.i18n import N_
-from safeslot.errors import DomainError, status_for
+from safeslot.kit.errors import DomainError, status_for
 
 LOG = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

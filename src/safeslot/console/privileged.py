@@ -1,4 +1,4 @@
-"""Console pages for two-person privileged changes (issue 12): proposals waiting for me, the
+"""Console pages for two-person privileged changes: proposals waiting for me, the
 agency registry with officials and their keys, legal holds and sharing agreements, the history
 of decided requests, the privileged events of the public log, and my passkeys.
 

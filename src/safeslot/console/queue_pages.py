@@ -26,8 +26,8 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import DomainError, Forbidden
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError, Forbidden
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Office

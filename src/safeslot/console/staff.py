@@ -31,11 +31,11 @@ from safeslot.disclosure import service as disclosure
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor
-from safeslot.errors import DomainError, InvalidInput, NotFound, status_for
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, require_passkey, session_csrf_token
 from safeslot.identity.service import Principal
+from safeslot.kit.errors import DomainError, InvalidInput, NotFound, status_for
 from safeslot.privacy import service as privacy
 from safeslot.reports import service as report_service
 from safeslot.scheduling import repository as scheduling_repo

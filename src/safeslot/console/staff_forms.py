@@ -31,10 +31,10 @@ from safeslot.console.staff import (
 )
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import InvalidInput
 from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.errors import (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import AccountingEntry
 from safeslot.disclosure.schemas import AccountingEntryOut, AccountingOut
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 
 NOTE = (

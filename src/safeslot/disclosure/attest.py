@@ -34,8 +34,8 @@ from safeslot.disclosure.models import Attestation, DisclosureRequest, RequestSu
 from safeslot.disclosure.policy import InstrumentType, PolicyEngine, Purpose, SignerType
 from safeslot.disclosure.schemas import JUDICIAL, Actor
 from safeslot.disclosure.service import decide, get_request
-from safeslot.errors import Conflict, InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 
 MATCH, MISMATCH = "match", "mismatch"
 # Fields whose value a reviewer may correct from the document, and what they may say.

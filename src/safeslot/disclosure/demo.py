@@ -23,8 +23,8 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
-from safeslot.errors import DomainError
-from safeslot.privacy.crypto import load_key_ring
+from safeslot.kit.crypto import load_key_ring
+from safeslot.kit.errors import DomainError
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 

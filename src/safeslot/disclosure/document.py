@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from safeslot.errors import N_, InvalidInput
+from safeslot.kit.errors import N_, InvalidInput
 
 
 class DocumentRejected(InvalidInput):

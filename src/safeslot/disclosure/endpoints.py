@@ -53,13 +53,13 @@ from safeslot.disclosure.schemas import (
     SubjectOut,
     SuspendIn,
 )
-from safeslot.errors import problem_response
-from safeslot.http import JSON
 from safeslot.identity import proposals
 from safeslot.identity.guard import PrincipalDep, require_passkey
 from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.service import Principal
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import problem_response
+from safeslot.kit.http import JSON
 from safeslot.transparency.note import Signer
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])

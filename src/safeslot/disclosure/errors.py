@@ -1,4 +1,4 @@
-"""Disclosure gate errors. They know nothing about HTTP (safeslot.errors maps them).
+"""Disclosure gate errors. They know nothing about HTTP (safeslot.kit.errors maps them).
 
 Hierarchy::
 
@@ -22,7 +22,7 @@ Hierarchy::
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
 
 
 class StorageQuotaExceeded(PayloadTooLarge):

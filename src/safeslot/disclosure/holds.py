@@ -18,7 +18,7 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import ReviewerNotAllowed
 from safeslot.disclosure.models import LegalHold, SharingAgreement
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
-from safeslot.errors import Conflict, InvalidInput, NotFound
+from safeslot.kit.errors import Conflict, InvalidInput, NotFound
 
 MAX_TERM = dt.timedelta(days=548)  # 18 months
 MAX_RENEWAL = dt.timedelta(days=366)  # 12 months

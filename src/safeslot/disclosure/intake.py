@@ -23,7 +23,7 @@ from safeslot.disclosure.models import DisclosureRequest, RequestSubject
 from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentType, PolicyEngine
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 
 PDF_MAGIC = b"%PDF-"
 

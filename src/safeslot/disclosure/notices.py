@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from safeslot.config import VAR_DIR, Settings
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureNotice
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders
 from safeslot.notifications.models import SENT, OutboxMessage
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing, Router, Undeliverable
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling.models import Appointment
 

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from safeslot.disclosure.policy import PROFILES, SCHEMA_FILE, PolicyEngine, PolicyInvalid
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 
 _NAME = re.compile(r"^[a-z0-9_-]+/[A-Za-z0-9_.-]+\.cedar$")
 

@@ -26,8 +26,8 @@ from safeslot.disclosure.policy import Category, InstrumentType, Outcome
 from safeslot.disclosure.review import REVIEW_ROLES, approvals
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request, years_later
-from safeslot.errors import NotFound
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import NotFound
 from safeslot.scheduling import service as scheduling
 from safeslot.transparency import service as log_service
 from safeslot.transparency.note import Signer, sign_note

@@ -22,9 +22,9 @@ from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
-from safeslot.errors import Conflict, InvalidInput
 from safeslot.identity import grants as identity_grants
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
@@ -82,7 +82,7 @@ def approvals(session: Session, request_id: int) -> dict[str, int]:
 def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.datetime) -> bool:
     """Record an approval; True when both approvals now stand (the request is approved)."""
     request = _reviewable(session, actor, request_id, role, now)
-    # Issue 12: the role must have been approved by a second person and passed its cooling-off.
+    # The role must have been approved by a second person and passed its cooling-off.
     identity_grants.require_reviewer(session, actor.id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")

@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 from safeslot.disclosure.models import DisclosureRequest
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 
 SEALED = "(sealed)"
 RETENTION_YEARS = 5  # 5 U.S.C. 552a(c)(2): the accounting, and the record behind it

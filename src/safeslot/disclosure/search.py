@@ -24,8 +24,8 @@ from safeslot.disclosure.acceptance import READABLE_STATES
 from safeslot.disclosure.errors import RequestNotFound
 from safeslot.disclosure.service import get_request
 from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import reads
-from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.errors import SearchOutsideRequest
 from safeslot.scheduling import service as scheduling
 

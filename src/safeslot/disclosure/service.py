@@ -46,8 +46,8 @@ from safeslot.disclosure.policy import (
     SignerType,
 )
 from safeslot.disclosure.schemas import Actor, CandidateOut, CategoryDecisionOut, RequestOut, SubjectOut
-from safeslot.errors import Conflict, InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling import service as scheduling
 
 OPEN_STATES = frozenset({"received", "in_review", "info_requested", "approved"})

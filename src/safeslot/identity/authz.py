@@ -241,7 +241,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
-# -- privileged changes: who proposes, who approves (issue 12; docs/two-person-changes.md) -------
+# -- privileged changes: who proposes, who approves (docs/two-person-changes.md) -------
 #
 # Each privileged change is a proposal that takes effect only when a second, different person
 # approves it. ``APPROVALS`` is the proposer/approver matrix, the single source of truth the

@@ -1,6 +1,6 @@
 """Demo accounts: one per role, and one verified agency official. They sign in only in demo mode.
 
-Privileged roles go through the two-person rule as in production (issue 12): two bootstrap
+Privileged roles go through the two-person rule as in production: two bootstrap
 administrators, then every privileged role proposed by one and approved by the other. The seed
 reviewers count at once (this demo needs them to act right away); one live change — a second
 counsel proposed by the administrator and approved by the privacy officer — waits out the demo's
@@ -21,7 +21,7 @@ from safeslot.config import Settings
 from safeslot.identity import events, links, proposals, repository, service
 from safeslot.identity.authz import PRIVILEGED_ROLES, Role
 from safeslot.identity.models import IdentityMail, PrivilegedEvent, StaffAccount
-from safeslot.privacy.crypto import load_key_ring
+from safeslot.kit.crypto import load_key_ring
 from safeslot.scheduling import repository as scheduling_repo
 
 OFFICE = "central"
@@ -108,13 +108,13 @@ def _live_change(session: Session, ctx: proposals.Context, admin: StaffAccount, 
         email="demo-counsel-2@office.example", role="counsel", other_roles=[], office_id=None, now=now)
     proposals.approve(session, ctx, officer.id, proposal.id, now)
     rows = [e for e in events.recent(session, 50) if e.proposal_id == proposal.id]
-    console.print("[bold]A privileged change, two people[/] (issue 12): demo-admin proposed a new counsel "
+    console.print("[bold]A privileged change, two people[/]: demo-admin proposed a new counsel "
                   f"account, demo-counsel-2 (proposal {proposal.id}); demo-privacy-officer approved it. "
                   "In the public transparency log:")
     for row in sorted(rows, key=lambda e: e.log_index):
         console.print(f"  log index {row.log_index}: {_line(row)}", markup=False)
     console.print(f"  The new counsel counts for approvals only after the cooling-off ({ctx.cooling_off}); the "
-                  "holder enrols by the one-time link sent to their own address (see `safeslot notices send`).")
+                  "holder enrols by the one-time link sent to their own address (sent by `safeslot worker`).")
 
 
 def _mailed_token(session: Session, ctx: proposals.Context, address: str) -> str:

@@ -16,8 +16,6 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.errors import problem_response, status_for
-from safeslot.http import JSON
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
@@ -48,7 +46,9 @@ from safeslot.identity.schemas import (
     TokenOut,
     VerificationIn,
 )
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import problem_response, status_for
+from safeslot.kit.http import JSON
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])

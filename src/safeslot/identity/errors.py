@@ -28,7 +28,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 
 class SignInFailed(Unauthenticated):

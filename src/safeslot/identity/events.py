@@ -1,6 +1,6 @@
 """Privileged identity events: one append-only row and one typed transparency-log entry each.
 
-Every privileged change (issue 12) and every deactivation is written twice in the caller's
+Every privileged change and every deactivation is written twice in the caller's
 transaction: to `identity_privileged_event` (append-only; triggers refuse UPDATE and DELETE,
 so another issue can hash-chain it) and to the public transparency log. Accounts appear
 only as keyed pseudonyms: HMAC-SHA256 under a server key derived from the secret key, so a

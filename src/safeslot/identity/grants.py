@@ -1,4 +1,4 @@
-"""Privileged role grants and their cooling-off (issue 12).
+"""Privileged role grants and their cooling-off.
 
 `staff_account.roles` is what the authorization table reads; for the privileged roles
 (authz.PRIVILEGED_ROLES) every role held there has an active `identity_role_grant` row

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -25,10 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Mount, WebSocketRoute
 
 from safeslot.delivery import mask_secret, unmask_secret
-from safeslot.errors import N_, DomainError, Forbidden, problem_response, status_for
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
 from safeslot.identity.service import Principal, resolve
+from safeslot.kit.errors import N_, DomainError, Forbidden, problem_response, status_for
 
 SESSION_COOKIE = "safeslot_session"
 CSRF_HEADER = "x-csrf-token"
@@ -113,7 +114,7 @@ class AuthzMiddleware:
                 return
             found = _credential(dict(scope.get("headers") or []))
             if found is None:
-                from safeslot.errors import Unauthenticated
+                from safeslot.kit.errors import Unauthenticated
 
                 raise Unauthenticated("Sign in: send `Authorization: Bearer <token>` from POST /api/v1/auth/token.")
             via, secret = found
@@ -131,12 +132,25 @@ class AuthzMiddleware:
                 receive = await _check_csrf(scope, receive, csrf_token(state.settings.secret_key,
                                                                        principal.secret_hash))
         except DomainError as exc:
+            if scope["method"] == "POST" and template == "/api/v1/disclosure-requests":
+                # Issue 13: refusals before the gate are logged as counts by reason.
+                await run_in_threadpool(_count_gate_refusal, fastapi_app.state, exc.slug)
             response = problem_response(status_for(exc), exc.slug, exc.title, exc.detail,
                                         instance=scope.get("path"), **exc.extra)
             await response(scope, receive, send)
             return
         scope[SCOPE_KEY] = principal
         await self.app(scope, receive, send)
+
+
+def _count_gate_refusal(state: Any, slug: str) -> None:
+    from safeslot.disclosure import gate_refusals  # the gate's service; identity does not import it at load
+
+    try:
+        with state.sessionmaker() as session, session.begin():
+            gate_refusals.count(session, slug, state.clock())
+    except Exception:  # counting must never change the refusal itself; the next one counts again
+        logging.getLogger(__name__).warning("could not count a refusal before the disclosure gate", exc_info=True)
 
 
 def _resolve(state: Any, secret: str) -> Principal:
@@ -157,7 +171,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
             message = await receive()
             body += message.get("body", b"")
             if len(body) > limit:  # the body limit sits inside this middleware: bound this read here
-                from safeslot.errors import PayloadTooLarge
+                from safeslot.kit.errors import PayloadTooLarge
 
                 raise PayloadTooLarge(f"Send at most {limit} bytes. Nothing was saved.")
             if not message.get("more_body", False):
@@ -183,7 +197,7 @@ async def _check_csrf(scope: dict[str, Any], receive: Any, expected: str) -> Any
 def current_principal(request: Request) -> Principal:
     principal: Principal | None = request.scope.get(SCOPE_KEY)
     if principal is None:
-        from safeslot.errors import Unauthenticated
+        from safeslot.kit.errors import Unauthenticated
 
         raise Unauthenticated("Sign in first.")
     return principal

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safeslot.chain import Chained
 from safeslot.db import Base, UTCDateTime
 
 
@@ -35,7 +36,7 @@ class StaffAccount(Base):
     # value of the configured OIDC claim (settings.oidc.link_claim) that signs in as this account
     oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # The work address invitations go to (issue 12): only the holder ever sees their secrets.
+    # The work address invitations go to: only the holder ever sees their secrets.
     email: Mapped[str | None] = mapped_column(String(320))
     # None until the holder enrolled their own password and TOTP through an invitation.
     enrolled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -91,7 +92,7 @@ class Credential(Base):
 
 
 class Proposal(Base):
-    """A privileged change waiting for a second person (issue 12; matrix in authz.APPROVALS).
+    """A privileged change waiting for a second person (matrix in authz.APPROVALS).
 
     `status`: pending → approved | rejected | withdrawn. `params` holds ids, role names and
     flags, never a secret. `beneficiary_id` is the staff account the change favours (the
@@ -129,10 +130,11 @@ class RoleGrant(Base):
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class PrivilegedEvent(Base):
+class PrivilegedEvent(Chained, Base):
     """Append-only record of every privileged identity event (UPDATE and DELETE refused by
     triggers), mirrored as a typed entry in the transparency log at `log_index`. Accounts
-    appear only as keyed pseudonyms."""
+    appear only as keyed pseudonyms. A hash chain whose head each checkpoint commits
+    (safeslot/chain.py; migration 0181)."""
 
     __tablename__ = "identity_privileged_event"
     id: Mapped[int] = mapped_column(primary_key=True)

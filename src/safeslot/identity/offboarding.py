@@ -1,4 +1,4 @@
-"""Offboarding (issue 12, path 6): deactivate an account, reset its factors.
+"""Offboarding: deactivate an account, reset its factors.
 
 Both act at once — they take access away, they never give it — and each is a privileged
 event in the public log. Deactivation revokes every session and token of the account in
@@ -17,10 +17,10 @@ import pyotp
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from safeslot.errors import Conflict
 from safeslot.identity import events, links, service
 from safeslot.identity.models import Passkey, StaffAccount
 from safeslot.identity.proposals import Context, send_invitation
+from safeslot.kit.errors import Conflict
 
 
 def deactivate(

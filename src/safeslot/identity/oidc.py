@@ -49,12 +49,12 @@ from starlette.responses import RedirectResponse, Response
 from safeslot.config import OidcSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 from safeslot.identity import service
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.errors import UnknownRole, UsernameTaken
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep
 from safeslot.identity.models import StaffAccount
+from safeslot.kit.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
 
 log = logging.getLogger("safeslot.identity.oidc")
 
@@ -218,7 +218,7 @@ def link_subject(session: Session, username: str, subject: str | None) -> StaffA
     """Store (or clear) the value of the link claim that signs in as this account."""
     account = service.get_account(session, username)
     if subject is not None and set(account.roles.split()) & PRIVILEGED_ROLES:
-        # Issue 12: whoever controls the linked identity would act as this account, past its own factors.
+        # Whoever controls the linked identity would act as this account, past its own factors.
         raise UnknownRole("Accounts with the roles admin, privacy_officer, counsel or auditor sign in with their "
                           "own password, code and passkey; they are not linked to an identity provider.")
     if subject is not None:

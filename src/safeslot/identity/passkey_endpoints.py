@@ -10,11 +10,11 @@ from starlette.responses import Response
 
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.http import JSON
 from safeslot.identity import events, passkeys, service
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, csrf_token
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.schemas import SessionOut, Username
+from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 

@@ -82,7 +82,7 @@ def register(session: Session, settings: Settings, key: bytes, account: StaffAcc
                                                 expected_rp_id=rp_id, expected_origin=origin,
                                                 require_user_verification=True)
     except (WebAuthnException, ValueError, KeyError, TypeError) as exc:
-        from safeslot.errors import InvalidInput
+        from safeslot.kit.errors import InvalidInput
 
         raise InvalidInput("The authenticator's answer could not be verified; try again.") from exc
     passkey = Passkey(staff_id=account.id, credential_id=bytes_to_base64url(verified.credential_id),

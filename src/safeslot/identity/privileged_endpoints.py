@@ -1,4 +1,4 @@
-"""HTTP for two-person privileged changes, offboarding, enrolment and key claims (issue 12).
+"""HTTP for two-person privileged changes, offboarding, enrolment and key claims.
 
 Proposals are made by the endpoints that used to act at once (POST /accounts, /agencies,
 …/verification, …/credentials, /legal-holds/{id}/lift, /sharing-agreements/{id}/suspension and
@@ -16,7 +16,6 @@ from starlette.responses import Response
 
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.http import JSON
 from safeslot.identity import events, offboarding, proposals, service
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.models import Proposal
@@ -29,6 +28,7 @@ from safeslot.identity.schemas import (
     ProposalOut,
     RoleRemovalIn,
 )
+from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 

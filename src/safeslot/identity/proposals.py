@@ -1,4 +1,4 @@
-"""Two-person privileged changes (issue 12; DESIGN.md invariant 5, "all the way down").
+"""Two-person privileged changes (invariant "two people, distinct roles", "all the way down").
 
 Giving or removing the roles admin, privacy_officer, counsel and auditor (also by creating an
 account that holds one), registering an agency, verifying an official, issuing an agency key,
@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.errors import Conflict, InvalidInput
 from safeslot.identity import events, grants, links, service
 from safeslot.identity.authz import (
     PRIVILEGED_ROLES,
@@ -47,7 +46,8 @@ from safeslot.identity.errors import (
     UsernameTaken,
 )
 from safeslot.identity.models import AgencyOfficial, Proposal, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import Conflict, InvalidInput
 
 EFFECT_EVENTS = {
     Change.grant_role: "role_granted",

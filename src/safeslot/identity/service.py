@@ -39,7 +39,7 @@ from safeslot.identity.errors import (
     WrongOffice,
 )
 from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 
 log = logging.getLogger("safeslot.identity")
 

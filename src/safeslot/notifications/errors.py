@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Forbidden, NotFound
+from safeslot.kit.errors import N_, Forbidden, NotFound
 
 
 class StopLinkUnknown(NotFound):

@@ -40,9 +40,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications.models import CANCELLED, DEAD, QUEUED, SENDING, SENT, OutboxMessage
 from safeslot.notifications.senders import Outgoing, Router, TryLater, Undeliverable
-from safeslot.privacy.crypto import KeyRing
 
 LOG = logging.getLogger("safeslot.notifications")
 INTERRUPTED = "interrupted while sending: it may have gone out; send again only if you are sure it did not"

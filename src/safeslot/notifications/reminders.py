@@ -36,12 +36,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.console import i18n
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox
 from safeslot.notifications.models import ContactStop, OutboxMessage, ReminderLanguage
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing
 from safeslot.notifications.sms import e164
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import reminders as scheduling
 
 KIND = "reminder"

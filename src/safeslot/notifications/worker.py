@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable
 
 from safeslot.config import Settings
+from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, sms
 from safeslot.notifications.outbox import Tally, Transaction
 from safeslot.notifications.senders import FileSender, Router, Sender, SmtpSender
-from safeslot.privacy.crypto import KeyRing
 
 LOG = logging.getLogger("safeslot.notifications")
-HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices")
+HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices", "safeslot.identity.mail")
 
 
 def load_handlers() -> None:

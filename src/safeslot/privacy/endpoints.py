@@ -11,9 +11,9 @@ from safeslot.config import AccessSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import search as disclosure_search
-from safeslot.errors import InvalidInput
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
+from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import person, reads, service
 from safeslot.privacy.schemas import (
     AccessRecordOut,

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, Forbidden, InvalidInput
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput
 
 
 class UnknownPurpose(InvalidInput):

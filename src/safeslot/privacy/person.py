@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from safeslot.errors import NotFound
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import NotFound
 from safeslot.privacy import repository as repo
-from safeslot.privacy.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 
 SHOWN_PURPOSES = frozenset({"name_lookup", "front_desk", "audit", "subject_access"})

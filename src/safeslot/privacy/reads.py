@@ -38,10 +38,10 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from safeslot.config import AccessSettings
-from safeslot.errors import DomainError, InvalidInput
 from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError, InvalidInput
 from safeslot.privacy import repository as repo
-from safeslot.privacy.crypto import KeyRing
 from safeslot.privacy.errors import NotYourOffice, OutsideClerkWindow
 from safeslot.privacy.service import alert, record_access
 from safeslot.scheduling import repository as scheduling_repo

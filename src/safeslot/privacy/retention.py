@@ -20,8 +20,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
+from safeslot.kit.crypto import KeyRing, months_between
 from safeslot.privacy import repository as repo
-from safeslot.privacy.crypto import KeyRing, months_between
 from safeslot.privacy.models import MonthlyCount
 from safeslot.privacy.rotation import keys_in_use, month_bounds
 from safeslot.scheduling.models import Appointment, IdempotencyRecord

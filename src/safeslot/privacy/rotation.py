@@ -18,7 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import TOTP_CONTEXT
-from safeslot.privacy.crypto import MAGIC, KeyRing, month_kid
+from safeslot.kit.crypto import MAGIC, KeyRing, month_kid
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.queue import service as queue
 

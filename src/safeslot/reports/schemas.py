@@ -56,7 +56,7 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
     "agreement_expired": frozenset({"sharing_agreement.expired"}),
     "policy_change": frozenset({"policy.change", "policy.changed"}),
     "report": frozenset({"report.published"}),
-    # Privileged identity events (issue 12; identity/events.py): counted, never people.
+    # Privileged identity events (identity/events.py): counted, never people.
     "privileged": frozenset({
         "identity.change_proposed", "identity.change_rejected", "identity.change_withdrawn",
         "identity.role_granted", "identity.admin_bootstrapped", "identity.role_removed",

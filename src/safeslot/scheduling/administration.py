@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from safeslot.errors import InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
 from safeslot.scheduling.errors import ClosureTaken, HoursOverlap

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing, month_kid
+from safeslot.kit.crypto import KeyRing, month_kid
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import candidates, choose, hold, people_of, refusal
 from safeslot.scheduling.errors import AppointmentNotFound, InvalidTransition

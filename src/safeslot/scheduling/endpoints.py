@@ -9,13 +9,13 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from safeslot import metrics
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.http import JSON
 from safeslot.identity.guard import Principal, current_staff
-from safeslot.privacy.crypto import KeyRing, months_between
+from safeslot.kit import metrics
+from safeslot.kit.crypto import KeyRing, months_between
+from safeslot.kit.http import JSON
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
 from safeslot.scheduling.idempotency import request_hash, run_once

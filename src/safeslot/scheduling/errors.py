@@ -21,7 +21,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, InvalidInput, NotFound, Unavailable
+from safeslot.kit.errors import N_, Conflict, InvalidInput, NotFound, Unavailable
 
 
 class OfficeNotFound(NotFound):

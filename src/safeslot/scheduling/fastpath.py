@@ -54,10 +54,10 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from safeslot import metrics
 from safeslot.config import Environment, Settings
-from safeslot.errors import DomainError, problem_body, status_for
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit import metrics
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError, problem_body, status_for
 from safeslot.scheduling.assignment import Candidates, Person, candidates
 from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH, request_hash

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from safeslot.errors import IdempotencyKeyReused, InvalidInput
+from safeslot.kit.errors import IdempotencyKeyReused, InvalidInput
 from safeslot.scheduling import repository
 from safeslot.scheduling.models import IdempotencyRecord
 

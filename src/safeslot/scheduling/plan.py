@@ -18,8 +18,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from safeslot.errors import InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling.assignment import Candidates, Person, candidates
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull
 from safeslot.scheduling.rules import check_window, data_key_month, format_code, lock_keys, units, zone

@@ -7,7 +7,7 @@ import secrets
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Candidates, candidates, people_of
 from safeslot.scheduling.errors import TimeOutOfRange

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.http import JSON
+from safeslot.kit.http import JSON
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired
 from safeslot.transparency.note import Signer

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, DomainError, InvalidInput, NotFound, Unavailable
+from safeslot.kit.errors import N_, DomainError, InvalidInput, NotFound, Unavailable
 
 
 class BadLogRequest(DomainError):

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot import chain
-from safeslot.errors import DomainError, status_for
+from safeslot.kit.errors import DomainError, status_for
 from safeslot.transparency import merkle, repository, service
 from safeslot.transparency.models import LogVerification
 from safeslot.transparency.note import Verifier

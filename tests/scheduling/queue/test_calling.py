@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, Office
 from safeslot.scheduling.queue import service as queue

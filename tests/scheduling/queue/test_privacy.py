@@ -8,8 +8,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
+from safeslot.kit.crypto import KeyRing, month_kid
 from safeslot.privacy import retention, rotation
-from safeslot.privacy.crypto import KeyRing, month_kid
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.queue import service as queue

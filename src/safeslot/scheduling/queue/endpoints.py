@@ -17,9 +17,9 @@ from starlette.responses import Response
 from safeslot.config import QueueSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.http import JSON
 from safeslot.identity.guard import Principal, StaffDep
 from safeslot.identity.service import ensure_office
+from safeslot.kit.http import JSON
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.endpoints import PROBLEMS, IdempotencyKey
 from safeslot.scheduling.idempotency import request_hash, run_once
@@ -159,7 +159,7 @@ def act(
         ticket = service.recall(session, found, ticket_id, body.staff_id, now)
     elif body.action == "transfer":
         if body.service is None:
-            from safeslot.errors import InvalidInput
+            from safeslot.kit.errors import InvalidInput
 
             raise InvalidInput("A transfer names the service the person goes on to: give 'service'.")
         ticket = service.transfer(session, found, ticket_id, body.staff_id, body.service, now)

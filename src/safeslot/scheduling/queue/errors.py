@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from safeslot.errors import N_, Conflict, InvalidInput, NotFound
+from safeslot.kit.errors import N_, Conflict, InvalidInput, NotFound
 
 
 class TicketNotFound(NotFound):

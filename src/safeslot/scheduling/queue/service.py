@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from safeslot.config import QueueSettings
-from safeslot.errors import InvalidInput
-from safeslot.privacy.crypto import KeyRing
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.assignment import person

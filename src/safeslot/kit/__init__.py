@@ -1,0 +1,7 @@
+"""The kernel below every domain: plumbing with no domain logic, importing no domain.
+
+``crypto`` (field encryption and per-month keys), ``errors`` (domain error base classes, the
+one status table, RFC 9457 problem rendering), ``http`` (the JSON response), ``limits`` (body
+size), ``ratelimit`` (request rates), ``metrics`` (Prometheus). Domains, the console and the CLI
+import from here; nothing here imports from them (tests/test_import_graph.py).
+"""

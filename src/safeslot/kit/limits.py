@@ -1,0 +1,111 @@
+"""Refuse oversized bodies with 413 before the application sees them.
+
+The body is read here, up to the limit, and then replayed to the application.
+Reading first (instead of counting while the endpoint reads) means an
+oversized or chunked body never reaches a handler, so nothing is half-written.
+The limit is chosen by the route the request reaches, never by what the client
+says its content type is: only the routes in ``UPLOAD_ROUTES`` (the instrument
+document) get the larger upload limit. This middleware sits inside the
+authorization middleware, so a body sent without valid credentials to a route
+that needs them is refused with 401 before a byte of it is read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+
+# (method, route template) that take a file upload; every other route gets max_body.
+UPLOAD_ROUTES = frozenset({("POST", "/api/v1/disclosure-requests")})
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: Any, max_body: int, max_upload: int, body_timeout: float = 60.0) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+        self.max_body = max_body
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        from safeslot.identity.guard import route_template
+
+        headers = dict(scope.get("headers") or [])
+        upload = (scope["method"], route_template(scope["app"], scope)) in UPLOAD_ROUTES
+        limit = self.max_upload if upload else self.max_body
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        deadline = asyncio.get_running_loop().time() + self.body_timeout
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:  # a half-sent body must not hold a worker's connection for ever
+                await _refuse_slow(send, self.body_timeout)
+                return
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            size += len(body)
+            if size > limit:
+                await _refuse(send, limit)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = {"done": False}
+
+        async def _replay() -> Any:
+            if not replayed["done"]:
+                replayed["done"] = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, _replay, send)
+
+
+async def _refuse_slow(send: Any, seconds: float) -> None:
+    body = orjson.dumps({
+        "type": "/problems/request-timeout",
+        "title": "The request body came too slowly",
+        "status": 408,
+        "detail": f"Send the whole body within {seconds:g} seconds. Nothing was saved.",
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 408,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(send: Any, limit: int) -> None:
+    body = orjson.dumps({
+        "type": "/problems/payload-too-large",
+        "title": "The request body is too large",
+        "status": 413,
+        "detail": f"Send at most {limit} bytes. Nothing was saved.",
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})

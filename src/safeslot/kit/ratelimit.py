@@ -1,0 +1,423 @@
+"""Rate limits with the ``limits`` library: per client address, per credential, per action.
+
+Two ASGI middlewares share one limiter (``app.state.limiter``, built from
+``settings.rate_limits``; in memory for one worker, on Redis for several):
+
+* ``AddressLimitMiddleware`` — outermost, reads only the headers: every request
+  counts against its client address, and a request that carries a credential
+  (bearer token or console session cookie) also against that credential's hash.
+* ``ActionLimitMiddleware`` — inside the body limit, so the (bounded) body is in
+  memory: booking per address and per office, confirmation-code and accounting
+  look-ups per address, and sign-in failures.
+
+Sign-in (NIST SP 800-63B 5.2.2): only *failures* are counted, keyed by the
+username as typed (so an unknown username is throttled exactly like a known
+one, and the answer never tells which exists), per (username, address) with
+growing windows, per address over all usernames, and per username over all
+addresses at NIST's ceiling of 100. A client at one address therefore runs out
+of its own tries long before the username's ceiling, and cannot lock the owner
+out from elsewhere; there is no lock stored on the account.
+
+Refusals are RFC 9457 problem+json 429 with ``Retry-After`` (the console's
+pages answer with an HTML page in the person's language instead).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+from limits.storage import MemoryStorage as SyncMemoryStorage
+from limits.storage import Storage as SyncStorage
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
+from pydantic import BaseModel, Field, field_validator
+
+from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+
+log = logging.getLogger(__name__)
+CLIENT_ID_FALLBACK = "unknown"
+
+
+class RateLimitSettings(BaseModel):
+    """Limits are ``limits`` strings: ``"10/minute;150/hour"`` means both must hold."""
+
+    enabled: bool = Field(default=True, description="Turn every rate limit off (only for benchmarks).")
+    storage_url: str = Field(
+        default="memory://",
+        description="Where counters live: memory:// for one worker (the default, SQLite), "
+        "redis://127.0.0.1:6379/0 when several workers or machines serve.",
+    )
+    key_prefix: str = Field(default="safeslot", description="Prefix of every counter's key (share a Redis safely).")
+    per_address: str = Field(default="600/minute", description="Every request, per client address.")
+    per_credential: str = Field(default="1200/minute", description="Every request, per bearer token or session.")
+    booking_per_address: str = Field(
+        default="10/minute;150/hour",
+        description="Bookings per client address: a kiosk booking one person a minute for a day stays under it.",
+    )
+    booking_per_office: str = Field(
+        default="120/minute;3000/hour", description="Bookings per office from all addresses together."
+    )
+    lookup_per_address: str = Field(
+        default="30/minute;300/hour",
+        description="Confirmation-code and accounting look-ups (API and public pages) per client address.",
+    )
+    sign_in_failures_per_account_address: str = Field(
+        default="5/minute;10/15 minutes;20/hour;40/day",
+        description="Failed sign-ins for one username from one address; each tier is a longer wait.",
+    )
+    sign_in_failures_per_address: str = Field(
+        default="20/10 minutes;60/day", description="Failed sign-ins from one address, over all usernames."
+    )
+    sign_in_failures_per_account: str = Field(
+        default="100/day", description="Failed sign-ins for one username from all addresses (NIST SP 800-63B)."
+    )
+
+    @field_validator(
+        "per_address", "per_credential", "booking_per_address", "booking_per_office", "lookup_per_address",
+        "sign_in_failures_per_account_address", "sign_in_failures_per_address", "sign_in_failures_per_account",
+    )
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit string like '10/minute;150/hour': {value!r}") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_address: list[RateLimitItem]
+    per_credential: list[RateLimitItem]
+    booking_per_address: list[RateLimitItem]
+    booking_per_office: list[RateLimitItem]
+    lookup_per_address: list[RateLimitItem]
+    fail_account_address: list[RateLimitItem]
+    fail_address: list[RateLimitItem]
+    fail_account: list[RateLimitItem]
+
+
+class Limiter:
+    """The app's limiter: a moving window over the configured storage."""
+
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self.enabled = settings.enabled
+        url = settings.storage_url.removeprefix("async+")
+        self.storage: Storage | SyncStorage
+        self.strategy: MovingWindowRateLimiter | SyncMovingWindow
+        if url.startswith("memory"):
+            # The thread-safe synchronous memory storage: the asyncio one binds its lock and expiry
+            # task to the first event loop, and a test client runs each request on a loop of its own.
+            self.storage = SyncMemoryStorage()
+            self.strategy = SyncMovingWindow(self.storage)
+        else:
+            storage = storage_from_string("async+" + url, implementation="redispy", key_prefix=settings.key_prefix,
+                                          wrap_exceptions=True)
+            assert isinstance(storage, Storage)  # async+ URLs give the asyncio storages
+            self.storage = storage
+            self.strategy = MovingWindowRateLimiter(storage)
+        self.prefix = settings.key_prefix
+        self._warned = -1e9
+        self.limits = Limits(
+            per_address=parse_many(settings.per_address),
+            per_credential=parse_many(settings.per_credential),
+            booking_per_address=parse_many(settings.booking_per_address),
+            booking_per_office=parse_many(settings.booking_per_office),
+            lookup_per_address=parse_many(settings.lookup_per_address),
+            fail_account_address=parse_many(settings.sign_in_failures_per_account_address),
+            fail_address=parse_many(settings.sign_in_failures_per_address),
+            fail_account=parse_many(settings.sign_in_failures_per_account),
+        )
+
+    # A limiter whose storage is unreachable (Redis down) lets requests through and says so in
+    # the log once a minute: the office stays open; the database and the body limits still hold.
+    async def hit(self, items: list[RateLimitItem], *key: str) -> int:
+        """Count one request against every item; 0 if allowed, else the seconds to wait."""
+        try:
+            for item in items:
+                if not await _maybe(self.strategy.hit(item, self.prefix, *key)):
+                    return await self.wait(item, *key)
+        except StorageError:
+            self._storage_down()
+        return 0
+
+    async def room(self, items: list[RateLimitItem], *key: str) -> int:
+        """Without counting: 0 if one more would be allowed, else the seconds to wait (the longest tier)."""
+        wait = 0
+        try:
+            for item in items:
+                if not await _maybe(self.strategy.test(item, self.prefix, *key)):
+                    wait = max(wait, await self.wait(item, *key))
+        except StorageError:
+            self._storage_down()
+        return wait
+
+    async def count(self, items: list[RateLimitItem], *key: str) -> None:
+        try:
+            for item in items:
+                await _maybe(self.strategy.hit(item, self.prefix, *key))
+        except StorageError:
+            self._storage_down()
+
+    async def clear(self, items: list[RateLimitItem], *key: str) -> None:
+        try:
+            for item in items:
+                await _maybe(self.strategy.clear(item, self.prefix, *key))
+        except StorageError:
+            self._storage_down()
+
+    def _storage_down(self) -> None:
+        now = time.monotonic()
+        if now - self._warned > 60:
+            self._warned = now
+            log.warning("rate-limit storage unreachable; requests are let through unlimited until it is back")
+
+    async def close(self) -> None:
+        """Close the Redis client at shutdown (the memory storage has nothing to close)."""
+        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()
+
+    async def wait(self, item: RateLimitItem, *key: str) -> int:
+        stats = await _maybe(self.strategy.get_window_stats(item, self.prefix, *key))
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
+
+
+async def _maybe(result: Any) -> Any:
+    """The value of a synchronous (memory) or asynchronous (Redis) strategy's call."""
+    return await result if inspect.isawaitable(result) else result
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    """The peer address uvicorn reports (behind a proxy: run it with --forwarded-allow-ips)."""
+    client = scope.get("client")
+    return str(client[0]) if client else CLIENT_ID_FALLBACK
+
+
+def _digest(value: str) -> str:
+    # Keys hold no secret and no username in clear (Redis is shared infrastructure).
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _credential(headers: dict[bytes, bytes]) -> str | None:
+    auth = headers.get(b"authorization", b"")
+    if auth[:7].lower() == b"bearer ":
+        return auth[7:].strip().decode("latin-1")
+    for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "safeslot_session" and value:
+            return value
+    return None
+
+
+# -- answers ------------------------------------------------------------------------------------
+Render = Callable[[dict[str, Any], int], Awaitable[tuple[int, list[tuple[bytes, bytes]], bytes]]]
+
+
+def problem_429(wait: int, detail: str, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    body = orjson.dumps({
+        "type": "/problems/rate-limited", "title": "Too many requests", "status": 429,
+        "detail": detail, "instance": path, "retry_after": wait,
+    })
+    return 429, [
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"cache-control", b"no-store"),
+        (b"retry-after", str(wait).encode()),
+    ], body
+
+
+async def _send(send: Any, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:
+    status, headers, body = answer
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def refuse(scope: dict[str, Any], send: Any, wait: int, detail: str) -> None:
+    """A 429: problem+json for the API, the page renderer's HTML for the console's pages."""
+    path = scope.get("path", "")
+    renderer: Callable[[dict[str, Any], int], tuple[int, list[tuple[bytes, bytes]], bytes]] | None = getattr(
+        scope["app"].state, "throttled_page", None
+    )
+    if renderer is not None and not path.startswith("/api/"):
+        status, headers, body = renderer(scope, wait)
+        await _send(send, (status, [*headers, (b"retry-after", str(wait).encode())], body))
+        return
+    await _send(send, problem_429(wait, detail, path))
+
+
+# -- middlewares --------------------------------------------------------------------------------
+def _limiter(scope: dict[str, Any]) -> Limiter | None:
+    app = scope.get("app")
+    found: Limiter | None = getattr(app.state, "limiter", None) if app is not None else None
+    return found
+
+
+class AddressLimitMiddleware:
+    """Every request per client address and per credential; headers only, nothing read."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        limiter = _limiter(scope)
+        if scope["type"] != "http" or limiter is None or not limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        wait = await limiter.hit(limiter.limits.per_address, "addr", client_address(scope))
+        if wait:
+            await refuse(scope, send, wait, f"Too many requests from your address. Try again in {wait} seconds.")
+            return
+        secret = _credential(dict(scope.get("headers") or []))
+        if secret is not None:
+            wait = await limiter.hit(limiter.limits.per_credential, "cred", _digest(secret))
+            if wait:
+                await refuse(scope, send, wait, f"Too many requests with this credential. Try again in {wait} "
+                                                "seconds.")
+                return
+        await self.app(scope, receive, send)
+
+
+BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book"),
+           # a walk-in ticket takes a place in the day's queue as a booking takes a time
+           ("POST", "/queue/{office}/ticket"), ("POST", "/api/v1/offices/{office}/queue/tickets")}
+LOOKUP = {
+    ("POST", "/queue/{office}/check-in"), ("POST", "/api/v1/offices/{office}/queue/check-ins"),
+    ("GET", "/api/v1/appointments/{code}"), ("POST", "/api/v1/appointments/{code}/cancel"),
+    ("POST", "/api/v1/appointments/{code}/reschedule"), ("POST", "/api/v1/accounting/lookup"),
+    ("GET", "/booked/{code}"), ("POST", "/manage"), ("GET", "/manage/{code}"),
+    ("GET", "/manage/{code}/calendar.ics"), ("GET", "/manage/{code}/reschedule"),
+    ("POST", "/manage/{code}/reschedule"), ("GET", "/manage/{code}/cancel"), ("POST", "/manage/{code}/cancel"),
+    ("POST", "/records"), ("POST", "/api/v1/access/lookup"),
+}
+SIGN_IN = {("POST", "/api/v1/auth/token"), ("POST", "/api/v1/auth/session"), ("POST", "/console/sign-in")}
+SIGN_IN_FAILED = {401}
+
+
+def _field(headers: dict[bytes, bytes], body: bytes, name: str) -> str:
+    """One top-level text field of a JSON or form body ('' when absent or unreadable)."""
+    content_type = headers.get(b"content-type", b"")
+    value: Any = ""
+    try:
+        if content_type.startswith(b"application/x-www-form-urlencoded"):
+            value = parse_qs(body.decode("utf-8", "replace")).get(name, [""])[0]
+        else:
+            parsed = orjson.loads(body) if body else {}
+            value = parsed.get(name, "") if isinstance(parsed, dict) else ""
+    except orjson.JSONDecodeError:
+        return ""
+    return value[:200] if isinstance(value, str) else ""
+
+
+def _path_value(template: str | None, path: str, name: str) -> str:
+    """The value of one ``{name}`` segment of the path ('' when the template has none)."""
+    if not template or name not in template:
+        return ""
+    parts, values = template.split("/"), path.split("/")
+    return values[parts.index(name)] if len(parts) == len(values) else ""
+
+
+class ActionLimitMiddleware:
+    """Booking, look-ups and sign-in failures; sits inside the body limit, so the body is bounded."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        limiter = _limiter(scope)
+        if scope["type"] != "http" or limiter is None or not limiter.enabled:
+            await self.app(scope, receive, send)
+            return
+        from safeslot.identity.guard import route_template
+
+        template = route_template(scope["app"], scope)
+        action = (scope["method"], template)
+        if action not in BOOKING and action not in LOOKUP and action not in SIGN_IN:
+            await self.app(scope, receive, send)
+            return
+        address = client_address(scope)
+        if action in LOOKUP:
+            wait = await limiter.hit(limiter.limits.lookup_per_address, "lookup", address)
+            if wait:
+                await refuse(scope, send, wait, f"Too many look-ups from your address. Try again in {wait} seconds.")
+                return
+            await self.app(scope, receive, send)
+            return
+        body, receive = await _buffer(receive)
+        headers = dict(scope.get("headers") or [])
+        if action in BOOKING:
+            wait = await limiter.hit(limiter.limits.booking_per_address, "book", address)
+            if not wait:
+                office = (_path_value(template, scope["path"], "{office}")
+                          or _field(headers, body, "office")).strip().lower()
+                wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
+            if wait:
+                await refuse(scope, send, wait, f"Too many bookings right now. Try again in {wait} seconds.")
+                return
+            await self.app(scope, receive, send)
+            return
+        await self._sign_in(limiter, scope, receive, send, address, _field(headers, body, "username"))
+
+    async def _sign_in(
+        self, limiter: Limiter, scope: dict[str, Any], receive: Any, send: Any, address: str, username: str
+    ) -> None:
+        account = _digest(username.strip().casefold())
+        keys = (
+            (limiter.limits.fail_account_address, ("fail", account, address)),
+            (limiter.limits.fail_address, ("fail-addr", address)),
+            (limiter.limits.fail_account, ("fail-account", account)),
+        )
+        wait = 0
+        for items, key in keys:
+            wait = max(wait, await limiter.room(items, *key))
+        if wait:
+            await refuse(scope, send, wait, f"Too many failed sign-ins. Try again in {wait} seconds.")
+            return
+        status = {"code": 0}
+
+        async def _watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, _watch)
+        if status["code"] in SIGN_IN_FAILED:
+            for items, key in keys:
+                await limiter.count(items, *key)
+        elif 200 <= status["code"] < 400:
+            await limiter.clear(limiter.limits.fail_account_address, "fail", account, address)
+
+
+async def _buffer(receive: Any) -> tuple[bytes, Any]:
+    """Read the (already size-limited) body and return a receive that replays it."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    sent = {"done": False}
+
+    async def replay() -> Any:
+        if not sent["done"]:
+            sent["done"] = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
