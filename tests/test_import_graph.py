@@ -44,6 +44,7 @@ KNOWN_CROSSINGS = frozenset({
     ("disclosure/repository.py", "safeslot.identity.models"),
     ("disclosure/service.py", "safeslot.identity.models"),
     ("identity/demo.py", "safeslot.scheduling.repository"),
+    ("identity/mail.py", "safeslot.notifications.models"),
     ("privacy/reads.py", "safeslot.scheduling.models"),
     ("privacy/reads.py", "safeslot.scheduling.repository"),
     ("privacy/repository.py", "safeslot.scheduling.models"),

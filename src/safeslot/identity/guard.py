@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -100,12 +101,25 @@ class AuthzMiddleware:
                 receive = await _check_csrf(scope, receive, csrf_token(state.settings.secret_key,
                                                                        principal.secret_hash))
         except DomainError as exc:
+            if scope["method"] == "POST" and template == "/api/v1/disclosure-requests":
+                # Refusals before the gate are logged as counts by reason.
+                await run_in_threadpool(_count_gate_refusal, fastapi_app.state, exc.slug)
             response = problem_response(status_for(exc), exc.slug, exc.title, exc.detail,
                                         instance=scope.get("path"), **exc.extra)
             await response(scope, receive, send)
             return
         scope[SCOPE_KEY] = principal
         await self.app(scope, receive, send)
+
+
+def _count_gate_refusal(state: Any, slug: str) -> None:
+    from safeslot.disclosure import gate_refusals  # the gate's service; identity does not import it at load
+
+    try:
+        with state.sessionmaker() as session, session.begin():
+            gate_refusals.count(session, slug, state.clock())
+    except Exception:  # counting must never change the refusal itself; the next one counts again
+        logging.getLogger(__name__).warning("could not count a refusal before the disclosure gate", exc_info=True)
 
 
 def _resolve(state: Any, secret: str) -> Principal:
