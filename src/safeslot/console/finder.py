@@ -22,7 +22,6 @@ from safeslot.deps import NowDep
 from safeslot.errors import InvalidInput
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import PlaceNotFound
-from safeslot.scheduling.models import Office
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
@@ -32,8 +31,8 @@ BAD_PLACE = N_("Type a 5-digit ZIP code, like 01103, or a town and its state, li
 UNKNOWN_PLACE = N_("We do not know this ZIP code or town. Check it, or try a nearby town or ZIP code.")
 
 
-def booking_item(session: Session, office: Office, lang: str, now: dt.datetime) -> dict[str, Any]:
-    """What the home page's booking form needs for one office."""
+def booking_item(session: Session, office: Any, lang: str, now: dt.datetime) -> dict[str, Any]:
+    """What the home page's booking form needs for one office (an office from scheduling's service)."""
     today = now.astimezone(service.zone(office.timezone)).date()
     return {
         "office": office,
