@@ -1,4 +1,4 @@
-"""disclosure: intake requests refused before the gate, counted per hour and reason (issue 13)
+"""disclosure: intake requests refused before the gate, counted per hour and reason
 
 Revision ID: 0165_gate_refusals
 Revises: 0164_sealed_request_text

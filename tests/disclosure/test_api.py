@@ -194,7 +194,7 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
 def test_refusals_before_the_gate_are_logged_as_counts_by_reason(
     app_factory: Callable[..., TestClient], session: Session, keyring: KeyRing,
 ) -> None:
-    """Issue 13: no credentials, a wrong role — counted per hour, logged once the hour closes."""
+    """No credentials, a wrong role — counted per hour, logged once the hour closes."""
     from safeslot.transparency.models import LogEntry
 
     now = [NOW]

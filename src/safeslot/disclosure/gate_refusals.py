@@ -1,4 +1,4 @@
-"""Requests refused before the gate, as counts by reason (issue 13).
+"""Requests refused before the gate, as counts by reason.
 
 A POST to the intake that the authorization middleware refuses — no credentials, an
 invalid credential, an official whose verification is missing, a role that may not file —
