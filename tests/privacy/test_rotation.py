@@ -31,7 +31,7 @@ def test_interrupted_rotation_resumes_without_loss(session: Session, office: str
     old = KeyRing.generate()
     add_appointments(session, old, 7, NOW + dt.timedelta(hours=1))
     add_appointments(session, old, 3, NOW + dt.timedelta(hours=2), contact=None)
-    make_staff(session, old, ["auditor"])
+    make_staff(session, old, ["clerk"], office)  # one account with a sealed factor (a clerk needs no proposal)
     before = sorted(_all_readable(session, old))
 
     new = old.with_new_key()
