@@ -119,3 +119,32 @@ def test_the_same_idempotency_key_on_two_servers_books_once_with_one_answer(serv
     assert other.status_code == 409 and other.headers["content-type"] == "application/problem+json"
     with Session(servers[0].state.engine) as s:
         assert s.scalar(select(func.count()).select_from(Appointment)) == 1
+
+
+def test_the_fast_paths_of_two_live_servers_book_once_per_key(
+    servers: list[FastAPI], fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """The same, through two uvicorn servers whose PostgreSQL fast path (asyncpg) answers bookings."""
+    import httpx
+
+    from tests.scheduling.live import LiveServer
+
+    body = _booking("Test Person C")
+    with LiveServer(fresh_url, keyring, tmp_path / "a", clock=lambda: NOW) as one, \
+            LiveServer(fresh_url, keyring, tmp_path / "b", clock=lambda: NOW) as two:
+        assert one.app.state.fast_booking.loop is not None and two.app.state.fast_booking.loop is not None
+        urls = [one.url, two.url]
+        start = threading.Barrier(6)
+
+        def send(i: int) -> tuple[int, dict[str, Any]]:
+            with httpx.Client(base_url=urls[i % 2], timeout=30) as client:
+                start.wait()
+                r = client.post("/api/v1/appointments", json=body, headers={"Idempotency-Key": "multi-fast"})
+                return r.status_code, r.json()
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(send, range(6)))
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({a["code"] for _, a in answers}) == 1
+    with Session(servers[0].state.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Appointment)) == 1
