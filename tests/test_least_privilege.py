@@ -33,7 +33,8 @@ from tests.transparency.test_log_support import chained_records, entries
 # every append-only table, with a column to try to change
 APPEND_ONLY = {"log_entry": "data", "log_node": "hash", "log_checkpoint": "note", "log_cosignature": "line",
                "log_verification": "detail", "access_record": "purpose", "access_alert": "detail",
-               "disclosure_accounting": "purpose", "record_chain_commit": "log_index"}
+               "disclosure_accounting": "purpose", "record_chain_commit": "log_index",
+               "identity_privileged_event": "event"}
 
 # What an insider holding the app's credentials would try, on PostgreSQL.
 PG_ATTEMPTS = {

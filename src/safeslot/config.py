@@ -277,6 +277,14 @@ class NotificationSettings(BaseModel):
                                  "by itself, so a person gets each message at most once).")
 
 
+class FinderSettings(BaseModel):
+    zip_table: str | None = Field(
+        default=None,
+        description="A ZIP centroid table for the public office finder: a CSV with zip, town, state, latitude, "
+        "longitude, or the Census ZCTA Gazetteer file (tab-separated). Unset: the bundled coarse demo table.",
+    )
+
+
 class Settings(BaseSettings):
     """All of safeslot's settings."""
 
@@ -305,6 +313,7 @@ class Settings(BaseSettings):
     mail: MailSettings = Field(default_factory=MailSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    finder: FinderSettings = Field(default_factory=FinderSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     documents: DocumentSettings = Field(default_factory=DocumentSettings)
     policy_profile: str = Field(

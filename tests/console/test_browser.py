@@ -212,3 +212,23 @@ def test_axe_on_an_error_summary_with_javascript(browser: object, base_url: str)
     page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
     walk.check("details-errors")
     walk.close()
+
+
+def test_axe_on_the_office_finder_and_an_office_page(browser: object, base_url: str) -> None:
+    for lang, button in (("en", "Find offices"), ("es", "Buscar oficinas")):
+        walk = Walk(browser, base_url, f"finder-{lang}")
+        page = walk.page
+        page.goto(f"/?lang={lang}")
+        page.fill("#where", "01103")
+        walk.check("home-finder")
+        page.click(f"button:has-text('{button}')")
+        page.wait_for_url(re.compile(r"/find\?"))
+        assert page.locator("a[href='/offices/central']").count() >= 1
+        walk.check("finder-results")
+        page.fill("#where", "99999")
+        page.click(f"button:has-text('{button}')")
+        page.wait_for_url(re.compile(r"where=99999"))
+        walk.check("finder-unknown")
+        page.goto("/offices/central")
+        walk.check("office-page")
+        walk.close()

@@ -3,6 +3,7 @@ review, the one-time link, and the public accounting lookup (both databases)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -188,3 +189,32 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
                     data={"metadata": meta(agency_id=registered.id)})
     assert r.json()["status"] == "denied"
     assert "legal-hold-recipient" in r.json()["decisions"][0]["policy_ids"]
+
+
+def test_refusals_before_the_gate_are_logged_as_counts_by_reason(
+    app_factory: Callable[..., TestClient], session: Session, keyring: KeyRing,
+) -> None:
+    """No credentials, a wrong role — counted per hour, logged once the hour closes."""
+    from safeslot.transparency.models import LogEntry
+
+    now = [NOW]
+    client = app_factory(clock=lambda: now[0])
+    clerk_of_nothing = staff(session, keyring, "auditor", ["auditor"])
+    session.flush()
+    body = {"data": {"metadata": meta()}, "files": {"document": ("x.pdf", PDF)}}
+    assert client.post("/api/v1/disclosure-requests", **body).status_code == 401
+    assert client.post("/api/v1/disclosure-requests", headers={"Authorization": "Bearer nonsense"},
+                       **body).status_code == 401
+    assert client.post("/api/v1/disclosure-requests", headers=clerk_of_nothing, **body).status_code == 403
+
+    def gate_entries() -> list[dict[str, Any]]:
+        found = [json.loads(e.data) for e in session.scalars(select(LogEntry))]
+        return [e for e in found if e["event"] == "disclosure.refused_before_gate"]
+
+    assert gate_entries() == []  # the hour is still open
+    now[0] = NOW + dt.timedelta(hours=1)
+    assert client.post("/api/v1/disclosure-requests", **body).status_code == 401
+    [entry] = gate_entries()
+    assert entry["period"] == "2027-03-01T14"
+    assert entry["counts"] == {"no_credentials": 1, "invalid_credentials": 1, "wrong_role": 1}
+    assert "nonsense" not in json.dumps(entry) and "auditor" not in json.dumps(entry)

@@ -33,7 +33,7 @@ from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import AGENCY, COUNSEL, OFFICIAL, POLICIES, PRIVACY
+from tests.disclosure.conftest import AGENCY, COUNSEL, OFFICIAL, POLICIES, PRIVACY, seed_actors
 from tests.disclosure.signing import CourtCA, tamper
 
 PERSON = "Test Person A"
@@ -243,6 +243,7 @@ def test_after_the_stories_the_database_file_its_wal_and_a_backup_hold_no_name_a
         g = Gate(s, keyring, court, tmp_path / "ca")
         demo.load(s, NOW.date(), weeks=2)
         identity.create_agency(s, AGENCY, "1 Example Plaza, Washington, DC", NOW)
+        seed_actors(s)  # the reviewers' accounts, their grants past the cooling-off
     stories = [relabelled_i205]
     with file_session() as s, s.begin():
         g.session = s

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safeslot.identity import authz, service
-from safeslot.identity.guard import routes
 from safeslot.identity.models import AgencyOfficial
 from safeslot.kit.crypto import KeyRing
+from safeslot.kit.routing import routes
 from tests.conftest import NOW
 from tests.identity.helpers import make_staff
 

@@ -126,3 +126,25 @@ def test_path_6_factor_reset_and_role_removal(
     assert {"identity.factors_reset", "identity.role_removed"} <= events
     assert session.scalar(select(func.count()).select_from(Credential).where(
         Credential.staff_id == auditor.id, Credential.revoked_at.is_(None))) == 1
+
+
+def test_the_invitation_leaves_through_the_worker_once_and_the_link_leaves_the_database(
+    client: TestClient, session: Session, keyring: KeyRing, office: str, settings: object,
+) -> None:
+    from safeslot.identity.models import IdentityMail
+    from safeslot.notifications import outbox, worker
+    from safeslot.notifications.senders import Router
+    from tests.notifications.conftest import Recorder, in_session
+
+    token = _invite(client, session, keyring)
+    worker.load_handlers()
+    inbox = Recorder()
+    outbox.drain(in_session(session), Router(email=inbox, phone=None), keyring, settings,  # type: ignore[arg-type]
+                 lambda: NOW)
+    [sent] = [m for m in inbox.sent if m.address == ADDRESS]
+    assert token in sent.text and sent.contact_kind == "email"
+    mail = session.scalars(select(IdentityMail)).all()
+    assert all(m.status == "sent" and m.body_enc is None for m in mail)  # the link left with the message
+    outbox.drain(in_session(session), Router(email=inbox, phone=None), keyring, settings,  # type: ignore[arg-type]
+                 lambda: NOW)
+    assert len([m for m in inbox.sent if m.address == ADDRESS]) == 1

@@ -56,7 +56,8 @@ def _heads_entries(session: Session) -> list[dict[str, object]]:
 
 
 def test_the_records_people_rely_on_are_chained() -> None:
-    assert {"access_record", "access_alert", "disclosure_accounting"} <= set(chain.chained_tables())
+    assert set(chain.chained_tables()) == {"access_record", "access_alert", "disclosure_accounting",
+                                           "identity_privileged_event"}
 
 
 def test_new_records_are_numbered_and_linked_without_the_writer_doing_anything(
@@ -79,7 +80,9 @@ def test_each_checkpoint_commits_the_heads_and_never_a_count(
     _publish(session, signer)
     (first,) = _heads_entries(session)
     heads = first["heads"]
-    assert isinstance(heads, dict) and set(heads) == {"access_record", "access_alert", "disclosure_accounting"}
+    # the staff account made for the reads is itself a privileged identity event: that chain too
+    assert isinstance(heads, dict) and set(heads) == {"access_record", "access_alert", "disclosure_accounting",
+                                                      "identity_privileged_event"}
     assert all(isinstance(h, str) and len(h) == 64 for h in heads.values())  # hashes only: no counts, no ids
     assert set(first) == {"event", "time", "heads"}
     service.checkpoint(session, signer, NOW, origin=ORIGIN)
@@ -89,7 +92,8 @@ def test_each_checkpoint_commits_the_heads_and_never_a_count(
     assert len(_heads_entries(session)) == 2 and cp.size == service.status(session).size
     ok, detail = _check(session, signer)
     assert ok, detail
-    assert "chained records intact (access_alert 2, access_record 4, disclosure_accounting 2)" in detail
+    assert "chained records intact (access_alert 2, access_record 4, disclosure_accounting 2, " \
+           "identity_privileged_event " in detail
 
 
 def test_deleting_one_access_log_row_is_named(owner_session: Session, keyring: KeyRing, signer: Signer) -> None:
@@ -278,3 +282,14 @@ def test_concurrent_writers_keep_one_unbroken_chain(fresh_url: str, keyring: Key
         w = chain.walk_table(conn, "access_record")
     engine.dispose()
     assert w.count == 4 * 8 * 5  # dense, linked, every hash right: one chain, not forks of it
+
+
+def test_a_deleted_privileged_identity_event_is_named(owner_session: Session, keyring: KeyRing, signer: Signer) -> None:
+    session = owner_session
+    _records(session, keyring)  # making the staff account is a privileged event
+    _publish(session, signer)
+    assert _check(session, signer)[0]
+    with triggers_disabled(session, "identity_privileged_event"):
+        session.execute(text("DELETE FROM identity_privileged_event WHERE chain_seq = 1"))
+    ok, detail = _check(session, signer)
+    assert not ok and "identity_privileged_event record #1 is missing" in detail

@@ -170,8 +170,3 @@ def send_notices() -> None:
         raise typer.Exit(1)
     queued, sent, failed = notices.send_all(transaction, keyring(), sender, _now, s.server.public_url)
     console.print(f"Queued {queued}, sent {sent}, failed {failed} (via {sender.channel}).")
-    from safeslot.identity import links
-
-    # Staff invitations, key claim links and key notices go out through the same sender.
-    sent, failed = links.send_queued(transaction, keyring(), sender, _now)
-    console.print(f"Staff invitations and agency key messages: sent {sent}, failed {failed}.")

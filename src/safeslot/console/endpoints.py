@@ -147,17 +147,9 @@ def _language_options(session: Session, office: Office, lang: str) -> list[dict[
 @router.get("/")
 def home(request: Request, session: SessionDep, now: NowDep) -> Response:
     lang = _lang(request)
-    offices = []
-    for office in service.list_offices(session):
-        today = now.astimezone(service.zone(office.timezone)).date()
-        offices.append({
-            "office": office,
-            "services": service.list_services(session, office),
-            "languages": _language_options(session, office, lang),
-            "from": today.isoformat(),
-            "to": (today + dt.timedelta(days=SEARCH_DAYS - 1)).isoformat(),
-        })
-    return render(request, "home.html", {"title": N_("Book an appointment"), "offices": offices})
+    offices = [_finder.booking_item(session, office, lang, now) for office in service.list_offices(session)]
+    return render(request, "home.html", {"title": N_("Book an appointment"), "offices": offices,
+                                         "languages": _finder.finder_languages(session, lang)})
 
 
 @router.get("/book/slots")
@@ -407,6 +399,7 @@ def cancel(
 # -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
 from safeslot.console import clerk as _clerk  # noqa: E402
 from safeslot.console import desk as _desk  # noqa: E402
+from safeslot.console import finder as _finder  # noqa: E402
 from safeslot.console import queue_pages as _queue_pages  # noqa: E402
 from safeslot.console import records as _records  # noqa: E402
 from safeslot.console import staff as _staff  # noqa: E402
@@ -420,6 +413,7 @@ from safeslot.console import privileged as _privileged  # noqa: E402
 
 router.include_router(_privileged.router)
 router.include_router(_queue_pages.router)
+router.include_router(_finder.router)
 router.include_router(_desk.router)
 
 from safeslot.console import messages as _messages  # noqa: E402

@@ -132,6 +132,19 @@ class ReviewAction(Base):
     void: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class GateRefusal(Base):
+    """Intake requests refused before the gate, counted per hour and enumerated reason
+    (gate_refusals.py); `logged` once the hour's entry is in the transparency log."""
+
+    __tablename__ = "disclosure_gate_refusal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(13))  # UTC hour, 2027-03-01T14
+    reason: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    logged: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Attestation(Base):
     """One reviewer's check of the typed metadata against the document, field by field.
 

@@ -53,6 +53,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     # scheduling: the public books and manages by confirmation code
     ("GET", "/api/v1/offices"): PUBLIC_ONLY,
     ("GET", "/api/v1/offices/{office}"): PUBLIC_ONLY,
+    ("GET", "/api/v1/nearest-offices"): PUBLIC_ONLY,
     ("GET", "/api/v1/slots"): PUBLIC_ONLY,
     ("POST", "/api/v1/appointments"): PUBLIC_ONLY,
     ("GET", "/api/v1/appointments/{code}"): PUBLIC_ONLY,
@@ -60,6 +61,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/appointments/{code}/cancel"): PUBLIC_ONLY,
     ("POST", "/api/v1/appointments/{code}/status"): roles(CLERK),
     # scheduling administration: a supervisor of that office only (admin_endpoints.ensure_office)
+    ("PUT", "/api/v1/offices/{office}/location"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
     ("PUT", "/api/v1/offices/{office}/services/{service_slug}/translations/{language}"): roles(SUPERVISOR),
@@ -107,6 +109,8 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): PUBLIC_ONLY,
     ("GET", "/static/{path:path}"): PUBLIC_ONLY,
     ("GET", "/book/slots"): PUBLIC_ONLY,
+    ("GET", "/find"): PUBLIC_ONLY,
+    ("GET", "/offices/{office}"): PUBLIC_ONLY,
     ("GET", "/book/details"): PUBLIC_ONLY,
     ("POST", "/book"): PUBLIC_ONLY,
     ("GET", "/booked/{code}"): PUBLIC_ONLY,

@@ -114,7 +114,7 @@ def _live_change(session: Session, ctx: proposals.Context, admin: StaffAccount, 
     for row in sorted(rows, key=lambda e: e.log_index):
         console.print(f"  log index {row.log_index}: {_line(row)}", markup=False)
     console.print(f"  The new counsel counts for approvals only after the cooling-off ({ctx.cooling_off}); the "
-                  "holder enrols by the one-time link sent to their own address (see `safeslot notices send`).")
+                  "holder enrols by the one-time link sent to their own address (sent by `safeslot worker`).")
 
 
 def _mailed_token(session: Session, ctx: proposals.Context, address: str) -> str:

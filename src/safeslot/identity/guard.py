@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Request
-from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
-from starlette.routing import Mount, WebSocketRoute
 
 from safeslot.delivery import mask_secret, unmask_secret
 from safeslot.identity import authz
 from safeslot.identity.errors import CsrfRefused, OfficialNotVerified, RoleRefused
 from safeslot.identity.service import Principal, resolve
 from safeslot.kit.errors import N_, DomainError, Forbidden, problem_response, status_for
+from safeslot.kit.routing import route_template
 
 SESSION_COOKIE = "safeslot_session"
 CSRF_HEADER = "x-csrf-token"
@@ -40,36 +40,6 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class RouteNotInTable(Forbidden):
     slug = "route-not-authorized"
     title = N_("Endpoint not in the authorization table")
-
-
-def routes(app: Any) -> list[tuple[Any, frozenset[str] | None, str]]:
-    """Every route of the app, flattened through included routers: (path regex, methods, template).
-
-    Mounts (static files, sub-apps) have no methods and the template ``<prefix>/{path:path}``.
-    """
-    table: list[tuple[Any, frozenset[str] | None, str]] = []
-    for ctx in iter_route_contexts(app.router.routes):
-        route = ctx.original_route
-        if isinstance(route, Mount) or getattr(ctx, "starlette_route", None).__class__ is Mount:
-            table.append((ctx.path_regex, None, f"{ctx.path}/{{path:path}}"))
-        elif isinstance(route, WebSocketRoute):
-            continue
-        else:
-            table.append((ctx.path_regex, frozenset(ctx.methods or ()), str(ctx.path)))
-    return table
-
-
-def route_template(app: Any, scope: dict[str, Any]) -> str | None:
-    """The path template of the route this request reaches, matched in the router's order."""
-    cached = getattr(app.state, "authz_routes", None)
-    if cached is None or cached[0] != len(app.router.routes):
-        cached = (len(app.router.routes), routes(app))
-        app.state.authz_routes = cached
-    path, method = scope["path"], scope["method"]
-    for regex, methods, template in cached[1]:
-        if regex.match(path) and (methods is None or method in methods):
-            return template
-    return None
 
 
 def csrf_token(secret_key: str, secret_hash: str) -> str:
@@ -131,12 +101,25 @@ class AuthzMiddleware:
                 receive = await _check_csrf(scope, receive, csrf_token(state.settings.secret_key,
                                                                        principal.secret_hash))
         except DomainError as exc:
+            if scope["method"] == "POST" and template == "/api/v1/disclosure-requests":
+                # Refusals before the gate are logged as counts by reason.
+                await run_in_threadpool(_count_gate_refusal, fastapi_app.state, exc.slug)
             response = problem_response(status_for(exc), exc.slug, exc.title, exc.detail,
                                         instance=scope.get("path"), **exc.extra)
             await response(scope, receive, send)
             return
         scope[SCOPE_KEY] = principal
         await self.app(scope, receive, send)
+
+
+def _count_gate_refusal(state: Any, slug: str) -> None:
+    from safeslot.disclosure import gate_refusals  # the gate's service; identity does not import it at load
+
+    try:
+        with state.sessionmaker() as session, session.begin():
+            gate_refusals.count(session, slug, state.clock())
+    except Exception:  # counting must never change the refusal itself; the next one counts again
+        logging.getLogger(__name__).warning("could not count a refusal before the disclosure gate", exc_info=True)
 
 
 def _resolve(state: Any, secret: str) -> Principal:

@@ -2,10 +2,10 @@
 
 An *enrol* link lets a staff account holder set their own password and receive their own
 TOTP secret; a *claim* link lets an agency official collect a new API key. Each is sent
-only to the holder's registered address, through the identity outbox and the same senders
-as the disclosure notices (disclosure/notices.py: SMTP, or .eml files in demo and test).
+only to the holder's registered address (SMTP, or .eml files in demo and test).
 Only the token's SHA-256 is stored; the mail body (which holds the link) is sealed until
-sent and emptied afterwards. A link works once and expires (settings.identity.invitation_hours);
+`safeslot worker` sends it through the notifications outbox (identity/mail.py) and emptied
+afterwards. A link works once and expires (settings.identity.invitation_hours);
 a forged, expired or used link gets `LinkInvalid` and changes nothing.
 """
 
@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import smtplib
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
-from typing import Protocol
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +25,7 @@ from safeslot.kit.crypto import KeyRing
 
 ADDRESS_CONTEXT = "identity_outbox.address"
 BODY_CONTEXT = "identity_outbox.body"
+KIND = "identity.mail"  # the notifications outbox kind (identity/mail.py composes it)
 PREFIX = {"enrol": "sse_", "claim": "ssc_", "passkey": "ssp_"}  # passkey: a one-time WebAuthn challenge
 
 
@@ -73,47 +71,12 @@ def consume(session: Session, purpose: str, token: str, now: dt.datetime) -> Inv
 
 
 def queue(session: Session, ring: KeyRing, address: str, subject: str, body: str, now: dt.datetime) -> IdentityMail:
+    """Queue a message in the caller's transaction; `safeslot worker` sends it (notifications outbox)."""
+    from safeslot.notifications import outbox
+
     message = IdentityMail(address_enc=ring.seal(address, ADDRESS_CONTEXT), subject=subject,
-                            body_enc=ring.seal(body, BODY_CONTEXT), status="queued", created_at=now)
+                           body_enc=ring.seal(body, BODY_CONTEXT), status="queued", created_at=now)
     session.add(message)
     session.flush()
+    outbox.enqueue(session, kind=KIND, ref=message.id, dedupe_key=f"{KIND}:{message.id}", now=now)
     return message
-
-
-class _Sender(Protocol):
-    """What disclosure.notices senders offer (SmtpSender, FileSender)."""
-
-    channel: str
-
-    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None: ...
-
-
-def send_queued(transaction: Callable[[], AbstractContextManager[Session]], ring: KeyRing, sender: _Sender,
-                clock: Callable[[], dt.datetime]) -> tuple[int, int]:
-    """Send each queued message once (claimed in its own transaction first); returns (sent, failed)."""
-    with transaction() as session:
-        ids = list(session.scalars(select(IdentityMail.id).where(IdentityMail.status == "queued")))
-    sent = failed = 0
-    for message_id in ids:
-        with transaction() as session:
-            message = session.get(IdentityMail, message_id, with_for_update=True)
-            if message is None or message.status != "queued":
-                continue
-            message.status = "sending"
-            address = ring.open(message.address_enc, ADDRESS_CONTEXT)
-            body = ring.open(message.body_enc, BODY_CONTEXT) if message.body_enc else ""
-            subject = message.subject
-        ok = True
-        try:
-            # Numbered apart from the disclosure notices' files (notice-<id>.eml).
-            sender.send("email", address, subject, body, 1_000_000_000 + message_id)
-        except (OSError, smtplib.SMTPException, ValueError):
-            ok = False
-        with transaction() as session:
-            message = session.get(IdentityMail, message_id)
-            if message is not None:
-                message.status = "sent" if ok else "failed"
-                message.sent_at = clock() if ok else None
-                message.body_enc = None  # the link leaves the database with the message
-        sent, failed = sent + ok, failed + (not ok)
-    return sent, failed

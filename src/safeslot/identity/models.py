@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from safeslot.chain import Chained
 from safeslot.db import Base, UTCDateTime
 
 
@@ -129,10 +130,11 @@ class RoleGrant(Base):
     removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class PrivilegedEvent(Base):
+class PrivilegedEvent(Chained, Base):
     """Append-only record of every privileged identity event (UPDATE and DELETE refused by
     triggers), mirrored as a typed entry in the transparency log at `log_index`. Accounts
-    appear only as keyed pseudonyms."""
+    appear only as keyed pseudonyms. A hash chain whose head each checkpoint commits
+    (safeslot/chain.py; migration 0181)."""
 
     __tablename__ = "identity_privileged_event"
     id: Mapped[int] = mapped_column(primary_key=True)

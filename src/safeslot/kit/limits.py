@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.routing import route_template
 
 # (method, route template) that take a file upload; every other route gets max_body.
 UPLOAD_ROUTES = frozenset({("POST", "/api/v1/disclosure-requests")})
@@ -34,8 +35,6 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        from safeslot.identity.guard import route_template
-
         headers = dict(scope.get("headers") or [])
         upload = (scope["method"], route_template(scope["app"], scope)) in UPLOAD_ROUTES
         limit = self.max_upload if upload else self.max_body

@@ -46,6 +46,7 @@ from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
 from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.routing import route_template
 
 log = logging.getLogger(__name__)
 CLIENT_ID_FALLBACK = "unknown"
@@ -341,8 +342,6 @@ class ActionLimitMiddleware:
         if scope["type"] != "http" or limiter is None or not limiter.enabled:
             await self.app(scope, receive, send)
             return
-        from safeslot.identity.guard import route_template
-
         template = route_template(scope["app"], scope)
         action = (scope["method"], template)
         if action not in BOOKING and action not in LOOKUP and action not in SIGN_IN:

@@ -23,7 +23,7 @@ from safeslot.notifications.outbox import Tally, Transaction
 from safeslot.notifications.senders import FileSender, Router, Sender, SmtpSender
 
 LOG = logging.getLogger("safeslot.notifications")
-HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices")
+HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices", "safeslot.identity.mail")
 
 
 def load_handlers() -> None:

@@ -39,6 +39,8 @@ from safeslot.scheduling.schemas import (
     ClosureIn,
     HoursIn,
     Language,
+    OfficeLocationIn,
+    OfficeLocationOut,
     ServiceText,
     Slug,
     StaffIn,
@@ -120,6 +122,14 @@ def _reopen(session: Session, office: Office, now: dt.datetime) -> None:
     if last_start is not None:
         last = max(last, last_start.astimezone(tz).date())
     service.generate_slots(session, office, today, last)
+
+
+@router.put("/location", response_model=OfficeLocationOut)
+def set_location(office: str, body: OfficeLocationIn, staff: StaffDep, session: SessionDep) -> OfficeLocationOut:
+    """Where the office is (WGS 84), so the public office finder can list it by distance."""
+    found = _own_office(session, office, staff)
+    service.set_location(session, found, body.latitude, body.longitude)
+    return OfficeLocationOut(slug=found.slug, latitude=body.latitude, longitude=body.longitude)
 
 
 @router.get("/services", response_model=list[ServiceAdminOut])

@@ -18,6 +18,8 @@ def load(session: Session, today: dt.date, weeks: int = 8) -> str:
         office = service.add_office(
             session, OFFICE, "Central Benefits Office", "100 Example Plaza, Springfield", "America/New_York"
         )
+        # Near downtown Springfield, MA (the bundled ZIP table's area), so the office finder finds it.
+        service.set_location(session, office, 42.1015, -72.5898)
         service.add_service(session, office, "apply", "Apply for benefits",
                             "Start a new application. Bring any letters you received.", 30,
                             {"es": ("Solicitar beneficios",

@@ -23,6 +23,8 @@ from safeslot.scheduling.models import Appointment, Office, Service
 from safeslot.scheduling.schemas import (
     AppointmentOut,
     BookingIn,
+    NearestOut,
+    NearOfficeOut,
     OfficeOut,
     RescheduleIn,
     ServiceOut,
@@ -115,6 +117,28 @@ def list_offices(session: SessionDep) -> list[OfficeOut]:
     from safeslot.scheduling import repository
 
     return [_office_out(session, o) for o in repository.offices(session)]
+
+
+@router.get("/nearest-offices", response_model=NearestOut, responses=PROBLEMS)
+def nearest_offices(
+    request: Request, session: SessionDep, now: NowDep,
+    where: Annotated[str, Query(max_length=80, description="A 5-digit ZIP code or a town, e.g. 'Springfield, MA'.")],
+    language: Annotated[str | None, Query(max_length=16, description="Only offices with staff who speak it, e.g. es.")]
+    = None,
+) -> NearestOut:
+    """The nearest offices with their services, languages, next free time and own page."""
+    settings: Settings = request.app.state.settings
+    place, found = service.nearest_offices(session, where, language or None, now,
+                                           table_path=settings.finder.zip_table)
+    out = []
+    for near in found:
+        tz = service.zone(near.office.timezone)
+        out.append(NearOfficeOut(
+            office=_office_out(session, near.office), url=f"/offices/{near.office.slug}",
+            distance_km=round(near.distance_km, 1),
+            next_free=near.next_free.astimezone(tz) if near.next_free else None,
+        ))
+    return NearestOut(place=place.label, offices=out)
 
 
 @router.get("/offices/{office}", response_model=OfficeOut, responses=PROBLEMS)

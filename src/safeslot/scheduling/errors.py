@@ -5,6 +5,7 @@
     │   ├── OfficeNotFound, ServiceNotFound
     │   └── AppointmentNotFound      unknown or mistyped confirmation code
     │   └── OfficeItemNotFound       no such hours, closure or staff member at this office
+    │   └── PlaceNotFound            a ZIP code or town the office finder does not know
     ├── InvalidInput
     │   ├── TimeOutOfRange           in the past, or beyond the booking window
     │   ├── NoSuchSlot               no appointment starts at that time
@@ -81,3 +82,10 @@ class ClosureTaken(Conflict):
 class BookingUnavailable(Unavailable):
     slug = "booking-unavailable"
     title = N_("Bookings cannot be written just now")
+
+
+class PlaceNotFound(NotFound):
+    """A ZIP code or town the office finder's table does not have."""
+
+    slug = "place-not-found"
+    title = N_("We do not know this place")

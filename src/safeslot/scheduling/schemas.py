@@ -131,3 +131,29 @@ class HoursIn(Strict):
 class ClosureIn(Strict):
     day: dt.date = Field(description="Office local date.")
     reason: str = Field(min_length=1, max_length=200, description="Shown to the public, e.g. `Public holiday`.")
+
+
+class NearOfficeOut(BaseModel):
+    office: OfficeOut
+    url: str = Field(description="The office's own public page, for clinics and letters to link to.")
+    distance_km: float = Field(description="Straight-line distance from the place's centroid, rounded to 0.1 km.")
+    next_free: dt.datetime | None = Field(
+        description="Earliest free start (office local time) of any service in the next two weeks, "
+        "with an interpreter when a language was asked for; null if none."
+    )
+
+
+class NearestOut(BaseModel):
+    place: str = Field(description="The ZIP code or town searched from, as understood.")
+    offices: list[NearOfficeOut]
+
+
+class OfficeLocationIn(Strict):
+    latitude: float = Field(ge=-90, le=90, description="WGS 84 degrees north.")
+    longitude: float = Field(ge=-180, le=180, description="WGS 84 degrees east.")
+
+
+class OfficeLocationOut(BaseModel):
+    slug: str
+    latitude: float
+    longitude: float

@@ -40,6 +40,7 @@ from safeslot.scheduling.booking import (
     reschedule,
     set_status,
 )
+from safeslot.scheduling.finder import NearOffice, nearest_offices, set_location
 from safeslot.scheduling.offices import (
     get_office,
     get_service,
@@ -71,12 +72,14 @@ _interpreter_language = interpreter_language  # the name the endpoints used befo
 
 __all__ = [
     "BASE_LANGUAGE", "BOOKING_WINDOW", "CODE_LENGTH", "CROCKFORD", "SEARCH_WINDOW", "STAFF_TRANSITIONS", "STEP",
-    "FreeSlot", "PersonToContact", "Reassignment", "SubjectRecord",
+    "FreeSlot", "NearOffice", "PersonToContact", "Reassignment", "SubjectRecord",
     "add_closure", "add_office", "add_service", "add_staff", "appointments_for_subject", "book", "cancel",
     "check_window", "data_key_month", "execute", "find_free_staff", "format_code", "generate_slots", "get_by_code",
     "get_office", "get_service", "hold_people", "interpreter_language", "list_offices", "list_services",
-    "lock_booking_day", "nearest_free", "new_code", "normalise_code", "office_item", "office_languages",
+    "lock_booking_day", "nearest_free",
+    "nearest_offices", "new_code", "normalise_code", "office_item", "office_languages",
     "people_to_contact", "prepare",
-    "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours", "set_service_text",
+    "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours",
+    "set_location", "set_service_text",
     "set_status", "unassigned", "update_staff", "update_staff_and_reassign", "valid_zone", "zone",
 ]

@@ -66,6 +66,7 @@ EVENTS: frozenset[str] = frozenset(
         "disclosure.withdrawn",
         "disclosure.closed",
         "disclosure.expired",
+        "disclosure.refused_before_gate",
         "policy.change",
         "legal_hold.*",
         "sharing_agreement.*",

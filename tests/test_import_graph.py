@@ -1,0 +1,148 @@
+"""The shape of the code, read from the source with ``ast`` (no import, no database).
+
+Three rules from docs/architecture.md, each a ratchet: what exists today is listed below as debt
+to pay off, and anything new fails.
+
+* The kernel (``safeslot.kit``) imports no domain and no shell.
+* A domain, the console or the CLI never imports another domain's ``models``, ``repository`` or
+  a private (``_``) name; it calls that domain's service-level functions. (ruff's TID251
+  refuses the same imports at lint time, through the ``ruff.toml`` of each domain folder.)
+* No two domains import each other at module level (a package-level loop).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "safeslot"
+DOMAINS = frozenset({"scheduling", "identity", "privacy", "disclosure", "notifications", "transparency", "reports"})
+SHELLS = frozenset({"console", "cli"})
+
+# Crossings that exist today: (importing file, imported module). Remove an entry when its crossing
+# goes; never add one — call the other domain's service instead.
+KNOWN_CROSSINGS = frozenset({
+    ("cli/identity.py", "safeslot.identity.repository"),
+    ("cli/scheduling.py", "safeslot.scheduling.repository"),
+    ("console/clerk.py", "safeslot.scheduling.models"),
+    ("console/desk.py", "safeslot.scheduling.models"),
+    ("console/disclosure_review.py", "safeslot.disclosure.models"),
+    ("console/disclosure_review.py", "safeslot.disclosure.repository"),
+    ("console/endpoints.py", "safeslot.scheduling.models"),
+    ("console/privileged.py", "safeslot.identity.models"),
+    ("console/privileged.py", "safeslot.identity.repository"),
+    ("console/queue_pages.py", "safeslot.scheduling.models"),
+    ("console/staff.py", "safeslot.disclosure.models"),
+    ("console/staff.py", "safeslot.scheduling.models"),
+    ("console/staff.py", "safeslot.scheduling.repository"),
+    ("console/staff_forms.py", "safeslot.scheduling.models"),
+    ("console/staff_forms.py", "safeslot.scheduling.repository"),
+    ("disclosure/notices.py", "safeslot.notifications.models"),
+    ("disclosure/notices.py", "safeslot.scheduling.models"),
+    ("disclosure/notices.py", "safeslot.scheduling.repository"),
+    ("disclosure/repository.py", "safeslot.identity.models"),
+    ("disclosure/service.py", "safeslot.identity.models"),
+    ("identity/demo.py", "safeslot.scheduling.repository"),
+    ("identity/mail.py", "safeslot.notifications.models"),
+    ("privacy/reads.py", "safeslot.scheduling.models"),
+    ("privacy/reads.py", "safeslot.scheduling.repository"),
+    ("privacy/repository.py", "safeslot.scheduling.models"),
+    ("privacy/retention.py", "safeslot.scheduling.models"),
+    ("privacy/rotation.py", "safeslot.identity.models"),
+    ("privacy/rotation.py", "safeslot.scheduling.models"),
+})
+
+# Pairs of domains that import each other at module level today. Break a loop by moving the shared
+# piece below both (into ``kit``) or by having one side receive what it needs as an argument.
+KNOWN_LOOPS = frozenset({
+    frozenset({"scheduling", "identity"}),
+    frozenset({"privacy", "disclosure"}),
+})
+
+
+def _imports(path: Path, *, module_level_only: bool) -> Iterator[tuple[str, list[str]]]:
+    """(absolute module, imported names) for every ``import`` / ``from … import`` in a file."""
+    rel = path.relative_to(SRC.parent).with_suffix("").parts
+    package = rel if path.name == "__init__.py" else rel[:-1]
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes: list[ast.stmt] = list(tree.body) if module_level_only else [
+        n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
+    if module_level_only:  # also imports inside module-level try/if, but not under TYPE_CHECKING
+        for node in list(nodes):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                continue
+            if isinstance(node, ast.If | ast.Try):
+                nodes.extend(n for n in ast.walk(node) if isinstance(n, ast.stmt))
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, []
+        elif isinstance(node, ast.ImportFrom):
+            base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p)
+            yield module, [a.name for a in node.names]
+
+
+def _area(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "safeslot" else None
+
+
+def _files(*areas: str) -> Iterator[tuple[str, Path]]:
+    for area in areas:
+        for path in sorted((SRC / area).rglob("*.py")):
+            yield area, path
+
+
+def test_the_kernel_imports_no_domain_and_no_shell() -> None:
+    found = [(str(path.relative_to(SRC)), module)
+             for _, path in _files("kit")
+             for module, _ in _imports(path, module_level_only=False)
+             if _area(module) in DOMAINS | SHELLS]
+    assert found == [], "the kit is below every domain; move the shared piece into kit/ instead"
+
+
+def _crossings() -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for area, path in _files(*sorted(DOMAINS | SHELLS)):
+        for module, names in _imports(path, module_level_only=False):
+            other = _area(module)
+            if other is None or other == area or other not in DOMAINS:
+                continue
+            targets = [module] if module.count(".") > 1 else [f"{module}.{n}" for n in names]
+            for target in targets:
+                if target.split(".")[2:3] in (["models"], ["repository"]):
+                    found.add((str(path.relative_to(SRC)), ".".join(target.split(".")[:3])))
+            if any(n.startswith("_") for n in names):
+                found.add((str(path.relative_to(SRC)), module + " (private name)"))
+    return found
+
+
+def test_no_new_import_of_another_domains_models_repository_or_private_names() -> None:
+    new = sorted(_crossings() - KNOWN_CROSSINGS)
+    assert new == [], f"call the other domain's service instead: {new}"
+
+
+def test_the_crossing_check_sees_a_crossing() -> None:
+    # The check above must be able to fail: today's debt is found by the same code.
+    assert ("console/staff.py", "safeslot.scheduling.models") in _crossings()
+
+
+def _module_level_edges() -> set[tuple[str, str]]:
+    edges: set[tuple[str, str]] = set()
+    for area, path in _files(*sorted(DOMAINS)):
+        for module, _ in _imports(path, module_level_only=True):
+            other = _area(module)
+            if other in DOMAINS and other != area:
+                edges.add((area, other))
+    return edges
+
+
+def test_no_new_package_level_import_loop_between_domains() -> None:
+    edges = _module_level_edges()
+    loops = {frozenset(e) for e in edges if (e[1], e[0]) in edges}
+    assert sorted(map(sorted, loops - KNOWN_LOOPS)) == []
+    assert frozenset({"scheduling", "identity"}) in loops  # the check sees today's debt, so it can fail
+    assert ("transparency", "disclosure") not in edges, "the log knows nothing of what is logged"
+    assert not {e for e in edges if e[0] == "reports" and e[1] != "transparency"}, "reports read the log only"
