@@ -41,8 +41,6 @@ KNOWN_CROSSINGS = frozenset({
     ("disclosure/notices.py", "safeslot.notifications.models"),
     ("disclosure/notices.py", "safeslot.scheduling.models"),
     ("disclosure/notices.py", "safeslot.scheduling.repository"),
-    ("disclosure/repository.py", "safeslot.identity.models"),
-    ("disclosure/service.py", "safeslot.identity.models"),
     ("identity/demo.py", "safeslot.scheduling.repository"),
     ("identity/mail.py", "safeslot.notifications.models"),
     ("privacy/reads.py", "safeslot.scheduling.models"),

@@ -1,4 +1,4 @@
-"""Several app servers on one PostgreSQL (issue 17): one log sequencer, idempotency across servers.
+"""Several app servers on one PostgreSQL: one log sequencer, idempotency across servers.
 
 Two ``create_app`` instances on the same database, each with its own engine
 (its own connection pool), stand for two ``safeslot serve`` processes behind a

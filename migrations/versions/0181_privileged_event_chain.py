@@ -1,6 +1,6 @@
-"""identity: privileged identity events join the record chains (issue 14, item 2)
+"""identity: privileged identity events join the record chains (item 2)
 
-``identity_privileged_event`` (issue 12) becomes a hash chain like the access log
+``identity_privileged_event`` becomes a hash chain like the access log
 and the accounting (safeslot/chain.py): back-filled in id order, its head committed
 in the log at each checkpoint; its append-only triggers now run ``log_append_only()``.
 

@@ -23,22 +23,40 @@ from safeslot.kit.errors import PROBLEM_DOCS, install_handlers
 from safeslot.kit.limits import BodyLimitMiddleware
 from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
-from safeslot.optional import import_optional
 
-# Each domain exposes `router` in its endpoints module; a domain that is not
-# there yet is simply not mounted. Order matters only for the OpenAPI tags.
-DOMAIN_ROUTERS = (
-    "safeslot.scheduling.endpoints",
-    "safeslot.scheduling.admin_endpoints",
-    "safeslot.scheduling.queue.endpoints",
-    "safeslot.identity.endpoints",
-    "safeslot.transparency.endpoints",
-    "safeslot.disclosure.endpoints",
-    "safeslot.privacy.endpoints",
-    "safeslot.reports.endpoints",
-    "safeslot.notifications.endpoints",
-    "safeslot.console.endpoints",
-)
+
+def _mount_domains(app: FastAPI, settings: Settings) -> None:
+    """Every domain's routes, wired here by name so the type checker sees each one.
+
+    A domain's ``setup(app, settings)`` (state, middlewares) runs before its router is included.
+    Order matters only for the OpenAPI tags and for route matching (the console's catch-alls last).
+    """
+    from safeslot.console import endpoints as console_endpoints
+    from safeslot.disclosure import endpoints as disclosure_endpoints
+    from safeslot.identity import endpoints as identity_endpoints
+    from safeslot.notifications import endpoints as notifications_endpoints
+    from safeslot.privacy import endpoints as privacy_endpoints
+    from safeslot.reports import endpoints as reports_endpoints
+    from safeslot.scheduling import admin_endpoints as scheduling_admin_endpoints
+    from safeslot.scheduling import endpoints as scheduling_endpoints
+    from safeslot.scheduling.queue import endpoints as queue_endpoints
+    from safeslot.transparency import endpoints as transparency_endpoints
+
+    scheduling_endpoints.setup(app, settings)
+    app.include_router(scheduling_endpoints.router)
+    app.include_router(scheduling_admin_endpoints.router)
+    app.include_router(queue_endpoints.router)
+    identity_endpoints.setup(app, settings)
+    app.include_router(identity_endpoints.router)
+    transparency_endpoints.setup(app, settings)
+    app.include_router(transparency_endpoints.router)
+    disclosure_endpoints.setup(app, settings)
+    app.include_router(disclosure_endpoints.router)
+    app.include_router(privacy_endpoints.router)
+    app.include_router(reports_endpoints.router)
+    app.include_router(notifications_endpoints.router)
+    console_endpoints.setup(app, settings)
+    app.include_router(console_endpoints.router)
 
 
 def _utcnow() -> dt.datetime:
@@ -74,14 +92,7 @@ def create_app(
     )
     install_handlers(app)
 
-    for module_name in DOMAIN_ROUTERS:
-        module = import_optional(module_name)
-        if module is None:
-            continue
-        setup = getattr(module, "setup", None)
-        if setup is not None:
-            setup(app, settings)
-        app.include_router(module.router)
+    _mount_domains(app, settings)
 
     health.install(app)
     openapi.install(app)  # the answers of the layers around the endpoints, documented (safeslot/openapi.py)

@@ -7,18 +7,16 @@ import datetime as dt
 import typer
 
 from safeslot.cli.common import console, settings, transaction
-from safeslot.optional import import_optional
+from safeslot.disclosure import demo as disclosure_demo
+from safeslot.identity import demo as identity_demo
+from safeslot.reports import demo as reports_demo
 from safeslot.scheduling import demo as scheduling_demo
+from safeslot.transparency import demo as transparency_demo
 
 app = typer.Typer(help="Demo data.", no_args_is_help=True)
 
-# Later domains add a `demo` module with `load(session, settings, console)`.
-DOMAIN_DEMOS = (
-    "safeslot.identity.demo",
-    "safeslot.transparency.demo",
-    "safeslot.disclosure.demo",
-    "safeslot.reports.demo",
-)
+# Each domain's demo is `load(session, settings, console)`, run in this order, each in its own transaction.
+DOMAIN_DEMOS = (identity_demo, transparency_demo, disclosure_demo, reports_demo)
 
 
 @app.command("load")
@@ -32,13 +30,8 @@ def load() -> None:
     console.print(f"Demo office [bold]{office}[/] with eight weeks of slots. Walk-ins take a ticket at "
                   f"/queue/{office} (door poster: /queue/{office}/poster); the lobby screen is "
                   f"/queue/{office}/display; clerks call from /console/queue.")
-    for name in DOMAIN_DEMOS:
-        module = import_optional(name)
-        if module is None:
-            continue
+    for module in DOMAIN_DEMOS:
         with transaction() as s:
             module.load(s, settings(), console)
-    log_demo = import_optional("safeslot.transparency.demo")
-    if log_demo is not None:  # last: verify the log every demo above appended to
-        with transaction() as s:
-            log_demo.verify(s, settings(), console)
+    with transaction() as s:  # last: verify the log every demo above appended to
+        transparency_demo.verify(s, settings(), console)

@@ -1,13 +1,12 @@
-"""The `safeslot` command. Domain commands live beside this file and are mounted if present."""
+"""The `safeslot` command: every domain's commands, wired here explicitly so the type checker sees them."""
 
 from __future__ import annotations
 
 import typer
 
-from safeslot.cli import scheduling
+from safeslot.cli import demo, disclosure, identity, privacy, reports, scheduling, transparency
 from safeslot.cli.common import console, engine, err_console, owner_engine, settings
 from safeslot.config import Settings
-from safeslot.optional import import_optional
 
 app = typer.Typer(help="safeslot: appointments for a public office, with a disclosure gate and a public log.",
                   no_args_is_help=True)
@@ -19,25 +18,17 @@ app.add_typer(scheduling.staff_app, name="staff")
 app.add_typer(scheduling.hours_app, name="hours")
 app.add_typer(scheduling.slots_app, name="slots")
 
-# (module, attribute, command name): each domain adds its own Typer app here.
-OPTIONAL = (
-    ("safeslot.cli.demo", "app", "demo"),
-    ("safeslot.cli.identity", "app", "account"),
-    ("safeslot.cli.privacy", "keys_app", "keys"),
-    ("safeslot.cli.privacy", "retention_app", "retention"),
-    ("safeslot.cli.privacy", "access_app", "access"),
-    ("safeslot.cli.transparency", "log_app", "log"),
-    ("safeslot.cli.transparency", "witness_app", "witness"),
-    ("safeslot.cli.disclosure", "policy_app", "policy"),
-    ("safeslot.cli.disclosure", "request_app", "request"),
-    ("safeslot.cli.disclosure", "notices_app", "notices"),
-    ("safeslot.cli.reports", "app", "report"),
-)
-for module_name, attr, name in OPTIONAL:
-    module = import_optional(module_name)
-    if module is None:
-        continue
-    app.add_typer(getattr(module, attr), name=name)
+app.add_typer(demo.app, name="demo")
+app.add_typer(identity.app, name="account")
+app.add_typer(privacy.keys_app, name="keys")
+app.add_typer(privacy.retention_app, name="retention")
+app.add_typer(privacy.access_app, name="access")
+app.add_typer(transparency.log_app, name="log")
+app.add_typer(transparency.witness_app, name="witness")
+app.add_typer(disclosure.policy_app, name="policy")
+app.add_typer(disclosure.request_app, name="request")
+app.add_typer(disclosure.notices_app, name="notices")
+app.add_typer(reports.app, name="report")
 
 
 @db_app.command("upgrade")

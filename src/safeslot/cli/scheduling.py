@@ -26,6 +26,18 @@ def office_add(slug: str, name: str, address: str, timezone: Annotated[str, type
     console.print(f"Added office [bold]{slug}[/] ({timezone}).")
 
 
+@office_app.command("locate")
+def office_locate(
+    slug: str,
+    latitude: Annotated[float, typer.Argument(min=-90, max=90, help="WGS 84 degrees north")],
+    longitude: Annotated[float, typer.Argument(min=-180, max=180, help="WGS 84 degrees east")],
+) -> None:
+    """Where the office is, for the public office finder (west of Greenwich: `office locate -- slug 42.1 -72.6`)."""
+    with transaction() as s:
+        service.set_location(s, service.get_office(s, slug), latitude, longitude)
+    console.print(f"Office [bold]{slug}[/] is at {latitude}, {longitude}.")
+
+
 @office_app.command("list")
 def office_list() -> None:
     table = Table("slug", "name", "time zone", "address")

@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import secrets
 
+from starlette.requests import Request
+
 from safeslot.delivery import mask_secret, unmask_secret
 
 COOKIE = "safeslot_csrf"
@@ -44,3 +46,9 @@ def valid(cookie_value: str | None, form_token: str | None, secret: str) -> bool
         return False
     value, signature = form_token.rsplit(".", 1)
     return hmac.compare_digest(signature, _sign(value, secret)) and hmac.compare_digest(value, cookie_value)
+
+
+def request_ok(request: Request, token: str | None) -> bool:
+    """Whether a POSTed form's token matches this browser's CSRF cookie (the one check every public form makes)."""
+    cookie = request.cookies.get(cookie_name(request.url.scheme == "https"))
+    return valid(cookie, token, request.app.state.settings.secret_key)

@@ -98,11 +98,6 @@ def _choices(isos: list[str], office: Office, lang: str) -> list[Choice]:
     return out
 
 
-def _csrf_ok(request: Request, token: str) -> bool:
-    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
-    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
-
-
 def _see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
@@ -226,7 +221,7 @@ def book(
                        reminders=reminders == "yes")
     page_url = "/book/details?" + urlencode(
         {"office": office, "service": service_slug, "start": start, "language": language})
-    if not _csrf_ok(request, csrf_token):
+    if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     errors = form.validate()
     if not errors:
@@ -269,7 +264,7 @@ def lookup(
     request: Request, session: SessionDep,
     code: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if not _csrf_ok(request, csrf_token):
+    if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     errors: dict[str, str] = {}
     cleaned = parse_code(code, errors)
@@ -357,7 +352,7 @@ def reschedule(
     code: str, request: Request, session: SessionDep, now: NowDep, ring: RingDep,
     start: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if not _csrf_ok(request, csrf_token):
+    if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     appointment = service.get_by_code(session, code)
     page_url = f"/manage/{service.format_code(appointment.code)}/reschedule"
@@ -390,7 +385,7 @@ def cancel_form(code: str, request: Request, session: SessionDep) -> Response:
 def cancel(
     code: str, request: Request, session: SessionDep, now: NowDep, csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    if not _csrf_ok(request, csrf_token):
+    if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     appointment = service.cancel(session, code, now)
     return _see_other(f"/manage/{service.format_code(appointment.code)}?done=cancelled")

@@ -19,7 +19,7 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, render
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import PlaceNotFound
 

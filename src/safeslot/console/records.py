@@ -107,11 +107,6 @@ def check_entry(session: Session, verifier: note.Verifier, origin: str, checkpoi
     return Check(commitment_ok, in_entry, True, included, checkpoint.size)
 
 
-def _csrf_ok(request: Request, token: str) -> bool:
-    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
-    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
-
-
 @router.get("/records")
 def records_form(request: Request) -> Response:
     return render(request, "records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
@@ -123,7 +118,7 @@ def records(
     code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if not _csrf_ok(request, csrf_token):
+    if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     errors: dict[str, str] = {}
     cleaned = parse_code(code, errors)

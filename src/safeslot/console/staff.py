@@ -216,11 +216,6 @@ def _see_other(url: str) -> Response:
 
 
 # -- sign in and out -----------------------------------------------------------------------------
-def _public_csrf_ok(request: Request, token: str) -> bool:
-    cookie = request.cookies.get(csrf.cookie_name(request.url.scheme == "https"))
-    return csrf.valid(cookie, token, request.app.state.settings.secret_key)
-
-
 @router.get("/sign-in")
 def sign_in_form(request: Request) -> Response:
     return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"), "username": ""})
@@ -232,7 +227,7 @@ def sign_in(
     username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
     totp: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    if not _public_csrf_ok(request, csrf_token):  # login CSRF: the public double-submit token
+    if not csrf.request_ok(request, csrf_token):  # login CSRF: the public double-submit token
         return pages.error_page(request, "csrf", 403)
     try:
         account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,

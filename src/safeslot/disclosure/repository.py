@@ -187,27 +187,24 @@ def stale_requests(session: Session, now: dt.datetime) -> Sequence[DisclosureReq
 
 
 def agency_id(session: Session, name: str | None) -> int | None:
-    """The registry id of the agency of this name, if registered."""
-    from safeslot.identity.models import Agency
+    """The registry id of the agency of this name, if registered (asked of identity)."""
+    from safeslot.identity import interfaces as identity
 
-    if not name:
-        return None
-    return session.scalars(select(Agency.id).where(Agency.name == name)).one_or_none()
+    return identity.agency_id(session, name)
 
 
 def agency_name(session: Session, agency_id: int) -> str | None:
     """The registered name of agency `agency_id` (what policies, holds and agreements compare)."""
-    from safeslot.identity.models import Agency
+    from safeslot.identity import interfaces as identity
 
-    return session.scalars(select(Agency.name).where(Agency.id == agency_id)).one_or_none()
+    return identity.agency_name(session, agency_id)
 
 
 def agency_address(session: Session, name: str) -> str | None:
     """The registered address of the agency of this name (the accounting names the recipient with it)."""
-    from safeslot.identity.models import Agency
+    from safeslot.identity import interfaces as identity
 
-    agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
-    return agency.address if agency is not None else None
+    return identity.agency_address(session, name)
 
 
 def document_bytes(session: Session, agency: str) -> int:

@@ -389,14 +389,10 @@ def list_requests(session: Session, actor: Actor, status: str | None) -> Sequenc
 
 
 def official_agency(session: Session, official_id: int) -> str:
-    """The agency name of a verified official (the recipient the policies and holds name).
+    """The agency name of a verified official (the recipient the policies and holds name)."""
+    from safeslot.identity import interfaces as identity
 
-    Reads identity's models directly: identity's service has no lookup by official id alone.
-    """
-    from safeslot.identity.models import Agency, AgencyOfficial
-
-    official = session.get(AgencyOfficial, official_id)
-    agency = session.get(Agency, official.agency_id) if official is not None else None
-    if agency is None:
+    name = identity.official_agency_name(session, official_id)
+    if name is None:
         raise ReviewerNotAllowed("Your official account belongs to no registered agency.")
-    return agency.name
+    return name

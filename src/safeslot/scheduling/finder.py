@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import places
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.models import Office, Service

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from safeslot.errors import InvalidInput
+from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling.errors import PlaceNotFound
 
 BUNDLED = Path(__file__).parent / "data" / "zip_centroids.csv"

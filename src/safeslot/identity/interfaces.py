@@ -1,0 +1,36 @@
+"""What other domains may ask identity, in plain values (the pattern of Warehouse's
+``accounts/interfaces.py``). Identity's models and repository stay inside identity
+(``identity/ruff.toml`` and ``tests/test_import_graph.py`` refuse imports of them from outside).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeslot.identity.models import Agency, AgencyOfficial
+
+
+def official_agency_name(session: Session, official_id: int) -> str | None:
+    """The registered name of the agency an official belongs to; None when there is none."""
+    official = session.get(AgencyOfficial, official_id)
+    agency = session.get(Agency, official.agency_id) if official is not None else None
+    return agency.name if agency is not None else None
+
+
+def agency_id(session: Session, name: str | None) -> int | None:
+    """The registry id of the agency of this name, if registered."""
+    if not name:
+        return None
+    return session.scalars(select(Agency.id).where(Agency.name == name)).one_or_none()
+
+
+def agency_name(session: Session, agency_id: int) -> str | None:
+    """The registered name of agency ``agency_id``."""
+    return session.scalars(select(Agency.name).where(Agency.id == agency_id)).one_or_none()
+
+
+def agency_address(session: Session, name: str) -> str | None:
+    """The registered address of the agency of this name."""
+    agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
+    return agency.address if agency is not None else None
