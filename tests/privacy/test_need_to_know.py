@@ -133,7 +133,23 @@ def test_a_name_look_up_finds_today_and_later_never_past_visits_and_records_its_
     _problem(_lookup(client, headers, "Ana Example"), 422, "invalid-input")
     bad = _lookup(client, headers, "Ana Example", reason="curiosity")
     assert bad.status_code == 422 and "curiosity" not in bad.text
-    assert _alerts(session) == []
+    # it showed a visit 60 days ahead: answered, and an auditor sees it
+    assert _alerts(session) == [("name-lookup-future-visit", clerk.id)]
+
+
+def test_one_name_look_up_that_shows_a_later_day_raises_an_alert_and_todays_does_not(
+    client: TestClient, session: Session, keyring: KeyRing, office: str
+) -> None:
+    """When a named person will come is what was passed on in the reported harm: one look-up is enough."""
+    clerk, _ = make_staff(session, keyring, ["clerk"], "central")
+    headers = bearer(session, clerk)
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Ana Example")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=7), name="Maria Example")
+    assert len(_lookup(client, headers, "Ana Example", reason="at_counter").json()) == 1
+    assert _alerts(session) == [], "the person at the counter today"
+    assert len(_lookup(client, headers, "Maria Example", reason="phone_call").json()) == 1
+    assert _alerts(session) == [("name-lookup-future-visit", clerk.id)]
+    assert "Maria" not in session.scalars(select(AccessAlert)).one().detail
 
 
 def test_a_clerk_has_no_export_of_any_kind() -> None:
@@ -147,6 +163,8 @@ def test_a_clerk_has_no_export_of_any_kind() -> None:
         "POST /console/appointments/{code}/status", "GET /console/appointments/new",
         "POST /console/appointments/new", "GET /console/appointments/{code}/booked",
         "POST /console/sign-out", "GET /console", "POST /api/v1/auth/logout", "GET /api/v1/auth/me",
+        # the clerk's own passkeys: their own factor, nobody else's record
+        "GET /console/passkeys", "POST /api/v1/passkeys", "POST /api/v1/passkeys/registration-options",
         # the walk-in queue: numbers called at the desk, one ticket at a time
         "GET /console/queue", "POST /console/queue/call-next", "POST /console/queue/check-in",
         "POST /console/queue/tickets/{ticket_id}", "POST /api/v1/offices/{office}/queue/call-next",
@@ -201,8 +219,8 @@ def test_a_check_in_look_up_for_someone_with_no_visit_today_raises_an_alert(
     assert _alerts(session) == [], "checking in someone who comes today is the visit itself"
     r = _lookup(client, headers, "Maria Example", reason="check_in")
     assert r.status_code == 200 and len(r.json()) == 1, "the look-up is answered; the auditors judge"
-    assert _alerts(session) == [("check-in-lookup-not-today", clerk.id)]
-    assert "Maria" not in session.scalars(select(AccessAlert)).one().detail
+    assert sorted(_alerts(session)) == [("check-in-lookup-not-today", clerk.id), ("name-lookup-future-visit", clerk.id)]
+    assert not any("Maria" in a.detail for a in session.scalars(select(AccessAlert)))
 
 
 def test_reading_more_people_than_the_setting_in_a_day_raises_bulk_read(

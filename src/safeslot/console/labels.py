@@ -64,6 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "other-office-read": N_("A clerk asked to read another office"),
         "many-name-lookups": N_("Many look-ups by name in one day"),
         "check-in-lookup-not-today": N_("A look-up to check someone in who has no visit that day"),
+        "name-lookup-future-visit": N_("A look-up by name that showed a visit on a later day"),
         "search-outside-request": N_("Counsel searched names outside an open request"),
         "registrar-read-matches": N_("The registrar of a request asked for its matches"),
     },

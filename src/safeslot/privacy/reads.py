@@ -20,6 +20,8 @@ many-name-lookups      a clerk makes more than ``name_lookups_alert`` name look-
                        in a day
 check-in-lookup-not-   a clerk looks a person up "to check them in" who has no visit
 today                  today (the reason does not fit the look-up)
+name-lookup-future-    a clerk's name look-up shows a visit on a later day: when a
+visit                  named person will come is what must never leave quietly
 bulk-read              a clerk reads more than ``bulk_people_alert`` different
                        people in a day (an ordinary 60-person day stays far below)
 search-outside-request counsel searches names without an open request it may read,
@@ -156,6 +158,12 @@ def clerk_lookup(
         # Checking in is for a visit today: a "check-in" look-up that finds none is a reason that does not fit.
         alert(session, staff, "check-in-lookup-not-today",
               f"looked a person up by name to check them in on {now.date()}, but they have no visit that day", now)
+    if any(a.starts_at >= tomorrow for a in rows):
+        # The harm this office guards against is one person telling another when a named person will
+        # come. A look-up that shows a later day stays allowed (someone phoning about their visit), but
+        # an auditor sees each one; a look-up for today's visit at the counter raises none.
+        alert(session, staff, "name-lookup-future-visit",
+              f"looked a person up by name on {now.date()} and was shown a visit on a later day", now)
     since = _day_start(now)
     if (repo.records_of_type(session, staff.id, "name_lookup", since) > limits.name_lookups_alert
             and not repo.alert_exists(session, staff.id, "many-name-lookups", since)):
