@@ -37,9 +37,12 @@ def test_account_commands(cli_url: str) -> None:
         demo.load(s, NOW.date(), weeks=1)
     password = "correct horse battery staple\ncorrect horse battery staple\n"
     r = runner.invoke(app, ["account", "create", "desk-a", "--name", "Desk Example", "--role", "clerk",
-                            "--office", "central"], input=password)
+                            "--office", "central"])
+    assert r.exit_code == 1 and "address" in r.output  # someone else's account: only by invitation
+    r = runner.invoke(app, ["account", "create", "desk-a", "--name", "Desk Example", "--role", "clerk",
+                            "--office", "central", "--email", "desk-a@example.test"])
     assert r.exit_code == 0, r.output
-    assert "TOTP secret" in r.output and "otpauth://" in r.output
+    assert "invitation" in r.output and "TOTP" not in r.output and "otpauth://" not in r.output
     r = runner.invoke(app, ["account", "create", "desk-b", "--name", "Desk Example", "--role", "clerk"],
                       input=password)
     assert r.exit_code == 1 and "office" in r.output  # a clerk needs an office

@@ -27,12 +27,15 @@ def create(
     display_name: str = typer.Option(..., "--name", help="Name shown in the console."),
     role: list[str] = typer.Option(..., "--role", help="clerk, supervisor, privacy_officer, counsel, auditor, admin"),
     office: str | None = typer.Option(None, help="Office slug (clerks and supervisors)."),
-    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+    email: str | None = typer.Option(None, help="The holder's own work address, for their invitation."),
 ) -> None:
-    """Create an account at the server's command line; prints the TOTP secret once, for the holder's app.
+    """Create an account at the server's command line.
 
-    Privileged roles: only `admin`, and only for the first two administrators (bootstrap, logged
-    publicly). Every other privileged role is a proposal another person approves (API or console).
+    The first two administrators (bootstrap, logged publicly) are the holders at this terminal: they
+    choose their password here and see their TOTP secret once. Every other account is for someone
+    else, so it gets no password here: its holder enrols through a one-time invitation sent to their
+    own address, and nobody at this terminal sees their password or codes. Every other privileged
+    role is a proposal another person approves (API or console).
     """
     from safeslot.cli.common import settings
     from safeslot.identity import proposals
@@ -43,16 +46,25 @@ def create(
         if privileged - {"admin"}:
             raise UnknownRole("Privacy officers, counsel and auditors are proposed by an administrator and approved "
                               "by a second person (POST /api/v1/accounts, or the console).")
+        password = (typer.prompt("Password", hide_input=True, confirmation_prompt=True) if privileged
+                    else None)
         with transaction() as s:
             office_id = scheduling.get_office(s, office).id if office else None
             account, secret = service.create_account(
                 s, keyring(), username=username, display_name=display_name, password=password,
-                roles=[r for r in role if r != "admin"] or [], office_id=office_id, now=_now())
+                roles=[r for r in role if r != "admin"] or [], office_id=office_id, now=_now(), email=email)
+            ctx = proposals.context_for(settings(), keyring())
             if privileged:
-                proposals.bootstrap_admin(s, proposals.context_for(settings(), keyring()), account, _now())
+                proposals.bootstrap_admin(s, ctx, account, _now())
+            else:
+                proposals.send_invitation(s, ctx, account, _now())
     except DomainError as exc:
         err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
         raise typer.Exit(1) from exc
+    if not privileged:
+        console.print(f"Account [bold]{account.username}[/] ({account.roles}): an invitation went to the holder's "
+                      "address; they choose their password and codes there (`safeslot worker` sends it).")
+        return
     uri = pyotp.TOTP(secret).provisioning_uri(name=account.username, issuer_name="safeslot")
     console.print(f"Account [bold]{account.username}[/] ({account.roles}). TOTP secret: [bold]{secret}[/]\n{uri}")
 
