@@ -19,7 +19,7 @@ from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata, seed_actors
 from tests.disclosure.test_notices_cli import cli_env
 
 __all__ = ["cli_env"]
@@ -37,6 +37,7 @@ def test_the_worker_sends_a_queued_notice_once_and_says_what_it_did(cli_env: Pat
 def _run(engine: Engine, ring: KeyRing, cli_env: Path) -> None:
     with build_sessionmaker(engine)() as session, session.begin():
         office = demo.load(session, NOW.date(), weeks=1)
+        seed_actors(session)  # the reviewers, their grants past the cooling-off (a database of its own)
         day = NOW.date() + dt.timedelta(days=1)
         _, _, slots = scheduling.search_slots(session, office, "apply", day, day, None, NOW)
         scheduling.book(session, ring, BookingIn.model_validate({
