@@ -33,7 +33,8 @@ class LiveServer:
         self._served: AbstractContextManager[str] | None = None
 
     def __enter__(self) -> LiveServer:
-        self._served = serve(self.app, lifespan="on", loop="uvloop", http="httptools")
+        self._served = serve(self.app, lifespan="on", loop="uvloop", http="httptools",
+                            timeout_keep_alive=120)  # the races open their connections first; keep them
         self.url = self._served.__enter__()
         return self
 
