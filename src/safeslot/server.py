@@ -56,36 +56,26 @@ class _HeadDeadline:
         if self._waiting_for_head() and not self.transport.is_closing():
             self.transport.close()
 
-
-class TimedH11Protocol(_HeadDeadline, H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+    # The three hooks the deadline needs, once for both protocols (super() is the uvicorn protocol).
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm()
 
     def data_received(self, data: bytes) -> None:
         if self._waiting_for_head():
             self._arm()
-        super().data_received(data)
+        super().data_received(data)  # type: ignore[misc]
         if not self._waiting_for_head():
             self._disarm()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class TimedH11Protocol(_HeadDeadline, H11Protocol):
+    pass
 
 
 class TimedHttpToolsProtocol(_HeadDeadline, HttpToolsProtocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
-    def data_received(self, data: bytes) -> None:
-        if self._waiting_for_head():
-            self._arm()
-        super().data_received(data)
-        if not self._waiting_for_head():
-            self._disarm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
+    pass
