@@ -27,7 +27,7 @@ from safeslot.scheduling import demo
 from safeslot.transparency.note import CosignatureSigner
 from tests.conftest import LENIENT_LIMITS, NOW
 from tests.disclosure.conftest import PDF
-from tests.disclosure.test_api import meta, official, staff
+from tests.disclosure.test_endpoints import meta, official, staff
 from tests.identity.helpers import code_at, staff_headers
 
 PROBLEM = "application/problem+json"
