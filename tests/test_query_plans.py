@@ -81,6 +81,8 @@ def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
             found.append(f"Seq Scan on {rel}")
         elif kind in {"Index Scan", "Index Only Scan"} and "Index Cond" not in node and not limited:
             found.append(f"full {kind} of {rel} ({node.get('Index Name')})")
+        elif kind == "Bitmap Heap Scan" and "Recheck Cond" not in node:
+            found.append(f"full Bitmap Heap Scan of {rel}")
     for child in node.get("Plans", []):
         found.extend(_growing(child, limited))
     return found
@@ -209,7 +211,7 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
         fastpath.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
         fastpath.HOLDS_SQL: [office.id, start, end],
     }
-    with raw.cursor() as cur:
+    with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
         cur.execute("SET LOCAL enable_seqscan = off")
         for n, (sql, values) in enumerate(args.items()):
             cur.execute(f"PREPARE plans_{n} AS {sql}")
