@@ -29,7 +29,7 @@ from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import reads
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.interfaces import Office, office_by_id
+from safeslot.scheduling.interfaces import Office
 from safeslot.scheduling.queue import service as walk_in_queue
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -131,11 +131,6 @@ def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep
         raise InvalidInput(N_("Choose check in, done or no-show."))
     appointment = scheduling.get_by_code(session, code)
     identity.ensure_office(staff, appointment.office_id)
-    office = office_by_id(session, appointment.office_id)
-    if status == "checked-in" and office is not None and appointment.status == "booked":
-        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
-        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
-                                           by_clerk=True)
-    else:
-        scheduling.set_status(session, code, status, now)
+    # a check-in at the front desk also gives the person their place in the queue (scheduling/queue)
+    walk_in_queue.front_desk_status(session, code, status, now, request.app.state.settings.queue)
     return see_other("/console/appointments?done=status")
