@@ -62,3 +62,19 @@ def registry(session: Session, now: dt.datetime) -> list[AgencyEntry]:
     return [AgencyEntry(a.name, a.address, [
         OfficialEntry(o.name, o.title, o.verified_at, repo.active_official_keys(session, o.id, now))
         for o in repo.officials(session, a.id)]) for a in repo.agencies(session)]
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """A staff account as an operator's list shows it (no secret, no contact)."""
+
+    username: str
+    roles: str  # space-separated
+    office_id: int | None
+    active: bool
+    locked_until: dt.datetime | None
+
+
+def accounts(session: Session) -> list[AccountSummary]:
+    """Every staff account by username."""
+    return [AccountSummary(a.username, a.roles, a.office_id, a.active, a.locked_until) for a in repo.accounts(session)]

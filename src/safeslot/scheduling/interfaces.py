@@ -22,7 +22,8 @@ from safeslot.scheduling.service import reopen_slots, zone
 
 __all__ = [
     "Appointment", "Closure", "Office", "OfficeSetup", "Service", "Staff", "WeeklyHours",
-    "appointment_place", "has_service", "office_by_id", "office_setup", "reopen_slots", "staff_member", "zone",
+    "appointment_place", "has_service", "office_by_id", "office_setup", "reopen_slots", "staff_member", "weekly_hours",
+    "zone",
 ]
 
 
@@ -49,6 +50,11 @@ def staff_member(session: Session, office: Office, staff_id: int) -> Staff:
     return office_item(session, Staff, staff_id, office, "staff member")
 
 
+def weekly_hours(session: Session, office: Office) -> Sequence[WeeklyHours]:
+    """The office's opening windows, by weekday (0 = Monday), then opening time."""
+    return repo.hours(session, office.id)
+
+
 @dataclass(frozen=True)
 class OfficeSetup:
     """What a supervisor manages: everyone who works or worked here, the weekly hours, closures to come."""
@@ -61,6 +67,6 @@ class OfficeSetup:
 def office_setup(session: Session, office: Office, today: dt.date) -> OfficeSetup:
     return OfficeSetup(
         members=repo.all_staff(session, office.id),
-        hours=sorted(repo.hours(session, office.id), key=lambda h: (h.weekday, h.opens)),
+        hours=weekly_hours(session, office),
         closures=sorted(repo.closures(session, office.id, today, dt.date(9999, 12, 31)), key=lambda c: c.day),
     )
