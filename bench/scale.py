@@ -169,7 +169,10 @@ def build_offices(engine: Engine, offices: int, first: dt.date, last: dt.date) -
                 scheduling.set_hours(s, office, weekday, OPENS, CLOSES)
         one = scheduling.get_office(s, "office-0001")
         scheduling.generate_slots(s, one, first, last)
+    psy = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    again = drop_secondary(psy, ("slot_capacity",))
     with engine.begin() as c:
+        c.execute(text("SET LOCAL session_replication_role = replica"))  # bulk copy: FK triggers off
         c.execute(text("""
             INSERT INTO slot_capacity (office_id, service_id, starts_at, capacity, booked)
             SELECT o.id, s2.id, sc.starts_at, sc.capacity, 0
@@ -183,6 +186,7 @@ def build_offices(engine: Engine, offices: int, first: dt.date, last: dt.date) -
                                        demo, failed_logins, last_totp_step, created_at)
             SELECT 'bench-clerk', 'Bench Clerk', '-', '\\x00', 'clerk', id, true, false, 0, 0, now()
             FROM office WHERE slug = 'office-0001'"""))
+    remake(psy, again)
 
 
 def _office_job(args: tuple[str, int, int, int, str, float, int]) -> tuple[int, int, float]:
