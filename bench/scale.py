@@ -525,6 +525,7 @@ class Rolled:
 def measure(db: str, runs: int, heavy: bool) -> dict[str, tuple[float, float]]:
     """{operation: (figure, baseline)} in ms (p50), or seconds for the report and the self-check."""
     engine = build_engine(url_of(db))
+    migrate.upgrade(engine)  # indexes added since the load (a no-op otherwise)
     meta = meta_get(engine)
     ring = KeyRing.from_json(meta["ring"])
     signer = Signer.parse(meta["signer"])
