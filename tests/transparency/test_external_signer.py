@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from safeslot.transparency import service
 from safeslot.transparency.models import LogCheckpoint
 from safeslot.transparency.note import SIG_ED25519, UnverifiedNoteError, Verifier, key_id, open_checkpoint
-from tests.transparency.test_log_support import entries
+from tests.transparency.support import entries
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 ORIGIN = "safeslot.test/log"
