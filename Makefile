@@ -50,5 +50,9 @@ cluster-down:
 failover-drill: install
 	scripts/failover-drill --runs 3
 
+# A base backup and the WAL archive restored on a new instance, ending with `safeslot log self-check`.
+restore-drill: install
+	scripts/restore-drill
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
