@@ -22,7 +22,6 @@ from safeslot.console.pages import language
 from safeslot.console.staff import StaffRoute, _page, _see_other
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
@@ -137,8 +136,7 @@ def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
         raise InvalidInput(N_("Choose check in, done or no-show."))
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
+    appointment = scheduling.appointment_in_scope(session, code, staff)
     office = session.get(Office, appointment.office_id)
     if status == "checked-in" and office is not None and appointment.status == "booked":
         # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).

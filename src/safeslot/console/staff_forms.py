@@ -31,7 +31,6 @@ from safeslot.console.staff import (
 )
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
@@ -151,9 +150,9 @@ def book(
 @router.get("/appointments/{code}/booked")
 def booked(code: str, request: Request, staff: StaffDep, session: SessionDep) -> Response:
     """The code to read to the person; no name on the page (nothing personal is shown)."""
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = _office(session, staff)
+    appointment = scheduling.appointment_in_scope(session, code, staff)
+    office = session.get(Office, appointment.office_id)
+    assert office is not None  # the appointment's office (a foreign key)
     tz, lang = scheduling.zone(office.timezone), language(request)
     service = next((s.text_in(lang)[0] for s in scheduling.list_services(session, office)
                     if s.id == appointment.service_id), "")
@@ -166,9 +165,7 @@ def booked(code: str, request: Request, staff: StaffDep, session: SessionDep) ->
 
 # -- supervisor: services, staff, hours, closures ------------------------------------------------
 def _supervised(session: Session, staff: Principal, slug: str) -> Office:
-    office = scheduling.get_office(session, slug)
-    identity.ensure_office(staff, office.id)  # a supervisor changes only their own office
-    return office
+    return scheduling.office_in_scope(session, slug, staff)  # a supervisor changes only their offices
 
 
 def _validate(model: type[M], data: dict[str, Any], fields: dict[str, str],

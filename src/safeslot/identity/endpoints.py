@@ -19,7 +19,7 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.errors import AccountLocked, SignInFailed, UnknownRole
+from safeslot.identity.errors import AccountLocked, OwnProposal, SignInFailed, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -152,8 +152,11 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
         return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
     account, _ = service.create_account(
         session, ring, username=body.username, display_name=body.display_name, password=None,
-        roles=body.roles, office_id=office_id, now=now, email=body.email,
+        roles=body.roles, office_id=office_id, now=now, email=body.email, scope_origin=None,
     )
+    if office_id is not None:
+        # The office's appointments open only when a second person approves the scope (identity/scopes.py).
+        proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
     proposals.send_invitation(session, ctx, account, now)
     return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
 
@@ -166,6 +169,8 @@ def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, s
     role becomes a proposal each (202)."""
     service.parse_roles(body.roles)
     account = service.get_account(session, username)
+    if account.id == staff.id:
+        raise OwnProposal("Nobody changes their own roles: ask another administrator.")
     held, wanted = set(account.roles.split()), set(body.roles)
     ctx = proposals.context_for(request.app.state.settings, ring)
     made = [proposals.propose_role(session, ctx, staff.id, username, role, now)

@@ -51,7 +51,8 @@ def office_appointments(
                                          "`access.clerk_days_ahead` days (14 unless set)")] = None,
 ) -> list[StaffAppointmentOut]:
     """A clerk's day at their own office, names decrypted; every person listed is recorded in the access log.
-    Another office, a past day or a day past the window is refused (403) and raises an alert."""
+    An office outside the clerk's scope is answered as an unknown office (404) and raises an alert; a past
+    day or a day past the window is refused (403) and raises an alert."""
     found = scheduling.get_office(session, office)
     local_day = day or now.astimezone(scheduling.zone(found.timezone)).date()
     return _out(reads.office_day(session, ring, staff, office, local_day, now, _limits(request)), found.timezone)

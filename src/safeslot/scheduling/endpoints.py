@@ -229,10 +229,7 @@ def change_status(
     staff: Annotated[Principal, Depends(current_staff)],
 ) -> AppointmentOut:
     """Staff: check in, fulfilled, no-show (a clerk of the appointment's office; identity/authz.py)."""
-    from safeslot.identity.service import ensure_office
-
-    appointment = service.get_by_code(session, code)
-    ensure_office(staff, appointment.office_id)
+    appointment = service.appointment_in_scope(session, code, staff)
     office = session.get(Office, appointment.office_id)
     if body.status == "checked-in" and appointment.status == "booked" and office is not None:
         # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
