@@ -11,6 +11,7 @@ the test fails if the 404 came from anything but the scope.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -19,13 +20,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.identity import proposals
 from safeslot.identity.authz import PUBLIC, RULES
+from safeslot.identity.errors import DutiesSeparated, OwnProposal
+from safeslot.identity.models import PrivilegedEvent, Proposal, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, Closure, Staff, WeeklyHours
 from tests.conftest import NOW
-from tests.identity.helpers import add_appointments, bearer, make_staff
+from tests.identity.helpers import add_appointments, bearer, ctx, founders, make_staff
 
 OFFICE_BOUND = ("clerk", "supervisor")
 MISSING_OFFICE = "nowhere"
@@ -146,9 +150,6 @@ def test_another_office_answers_as_one_that_does_not_exist(
 def test_a_clerk_scoped_to_two_offices_reads_both_and_nothing_else(
     client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
 ) -> None:
-    from safeslot.identity import proposals
-    from tests.identity.helpers import ctx, founders
-
     clerk, _ = make_staff(session, keyring, ["clerk"], "north", username="two-offices")
     headers = bearer(session, clerk)
     assert client.get("/api/v1/offices/central/appointments", headers=headers).status_code == 404
@@ -176,3 +177,114 @@ def test_reading_another_office_still_raises_an_alert(
     assert [x.rule for x in alerts] == ["other-office-read"]
     # and the appointment stays untouched by the look
     assert session.scalars(select(Appointment)).first() is not None
+
+
+# -- the insider rule: nobody widens their own scope ---------------------------------------------
+def _scope_headers(session: Session, keyring: KeyRing, roles: list[str], office: str | None,
+                   username: str) -> tuple[Any, dict[str, str]]:
+    account, _ = make_staff(session, keyring, roles, office, username=username)
+    return account, bearer(session, account)
+
+
+def test_nobody_grants_themselves_an_office(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    sup, sup_h = _scope_headers(session, keyring, ["supervisor"], "north", "sup-north")
+    admin, admin_h = _scope_headers(session, keyring, ["admin"], None, "admin-a")
+    for who, headers in ((sup, sup_h), (admin, admin_h)):
+        r = client.post(f"/api/v1/accounts/{who.username}/office-scopes", headers=headers, json={"office": "north"})
+        assert r.status_code in (403, 404), r.text  # own proposal; a supervisor does not even see other offices
+        r = client.post(f"/api/v1/accounts/{who.username}/office-scopes", headers=headers,
+                        json={"office": "central"})
+        assert r.status_code in (403, 404), r.text
+    assert session.scalars(select(Proposal).where(Proposal.kind == "grant_office")).all() == []
+    # nor do they give themselves an office role, which needs no second person for someone else
+    r = client.post(f"/api/v1/accounts/{admin.username}/roles", headers=admin_h, json={"roles": ["admin", "clerk"]})
+    assert r.status_code == 403 and r.json()["type"] == "/problems/own-proposal"
+
+
+def test_an_admin_does_not_make_themselves_auditor(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    admin, headers = _scope_headers(session, keyring, ["admin"], None, "admin-a")
+    r = client.post(f"/api/v1/accounts/{admin.username}/roles", headers=headers, json={"roles": ["admin", "auditor"]})
+    assert r.status_code == 403 and r.json()["type"] == "/problems/own-proposal"
+    with pytest.raises(OwnProposal):
+        proposals.propose_role(session, ctx(keyring), admin.id, admin.username, "auditor", NOW)
+    session.refresh(admin)
+    assert "auditor" not in admin.roles.split()
+
+
+def test_a_colleague_of_the_office_needs_a_second_person(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    sup, sup_h = _scope_headers(session, keyring, ["supervisor"], "central", "sup-central")
+    sup2, sup2_h = _scope_headers(session, keyring, ["supervisor"], "central", "sup-central-2")
+    _, colleague_h = _scope_headers(session, keyring, ["clerk"], "central", "clerk-central")
+    _, other_sup_h = _scope_headers(session, keyring, ["supervisor"], "north", "sup-north")
+    newcomer, newcomer_h = _scope_headers(session, keyring, ["clerk"], "north", "clerk-north")
+    day = "/api/v1/offices/central/appointments"
+    # a supervisor of another office cannot even name central
+    r = client.post(f"/api/v1/accounts/{newcomer.username}/office-scopes", headers=other_sup_h,
+                    json={"office": "central"})
+    assert r.status_code == 404 and r.json()["type"] == "/problems/office-not-found"
+    # a clerk of central may not propose at all
+    r = client.post(f"/api/v1/accounts/{newcomer.username}/office-scopes", headers=colleague_h,
+                    json={"office": "central"})
+    assert r.status_code == 403
+    proposed = client.post(f"/api/v1/accounts/{newcomer.username}/office-scopes", headers=sup_h,
+                           json={"office": "central"})
+    assert proposed.status_code == 202, proposed.text
+    pid = proposed.json()["id"]
+    assert client.get(day, headers=newcomer_h).status_code == 404  # proposed is not granted
+    refusals = {"its proposer": sup_h, "the newcomer": newcomer_h, "a clerk colleague": colleague_h,
+                "a supervisor of another office": other_sup_h}
+    for who, headers in refusals.items():
+        r = client.post(f"/api/v1/proposals/{pid}/approval", headers=headers)
+        assert r.status_code == 403, (who, r.text)
+        assert client.get(day, headers=newcomer_h).status_code == 404, who
+    # the proposal waits for the second supervisor of central, and only for them
+    assert [p["id"] for p in client.get("/api/v1/proposals", headers=sup2_h).json()] == [pid]
+    assert client.get("/api/v1/proposals", headers=other_sup_h).json() == []
+    ok = client.post(f"/api/v1/proposals/{pid}/approval", headers=sup2_h)
+    assert ok.status_code == 200, ok.text
+    assert client.get(day, headers=newcomer_h).status_code == 200
+    # the public trace: role and office id, accounts as pseudonyms, nothing personal
+    granted = session.scalars(select(PrivilegedEvent).where(
+        PrivilegedEvent.event == "identity.office_scope_granted")).one()
+    entry = json.loads(granted.entry)
+    central_id = scheduling.get_office(session, "central").id
+    assert entry["office_id"] == central_id and entry["role"] == "clerk"
+    assert set(entry) <= {"event", "time", "account", "role", "proposer", "approver", "proposal_id", "office_id"}
+    for personal in (newcomer.username, newcomer.display_name, sup.username, sup2.username, "Desk Example"):
+        assert personal not in granted.entry
+    assert granted.log_index is not None
+
+
+def test_an_administrator_s_new_clerk_works_nowhere_until_a_second_person_approves(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    admin, headers = _scope_headers(session, keyring, ["admin"], None, "admin-a")
+    r = client.post("/api/v1/accounts", headers=headers, json={
+        "username": "new-clerk", "display_name": "Desk Example", "email": "new-clerk@office.example",
+        "roles": ["clerk"], "office": "central"})
+    assert r.status_code == 201, r.text
+    account = session.scalars(select(StaffAccount).where(StaffAccount.username == "new-clerk")).one()
+    clerk_h = bearer(session, account)
+    assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code in (404, 422)
+    pending = session.scalars(select(Proposal).where(Proposal.kind == "grant_office")).one()
+    assert pending.beneficiary_id == account.id and pending.proposed_by == admin.id
+    assert client.post(f"/api/v1/proposals/{pending.id}/approval", headers=headers).status_code == 403
+    _, b = founders(session, keyring)
+    proposals.approve(session, ctx(keyring), b.id, pending.id, NOW)
+    assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code == 200
+
+
+def test_administrators_and_auditors_hold_no_office_scope(
+    session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    a, _ = founders(session, keyring)
+    auditor, _ = make_staff(session, keyring, ["auditor"], None, username="auditor-a")
+    central = scheduling.get_office(session, "central").id
+    with pytest.raises(DutiesSeparated):
+        proposals.propose_office(session, ctx(keyring), a.id, auditor.username, central, NOW)
