@@ -54,6 +54,9 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
                                                                               "action": "done"},
     ("POST", "/api/v1/appointments/{code}/status"): {"status": "checked-in"},
 }
+QUERIES: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/offices/{office}/report"): {"month": NOW.strftime("%Y-%m")},
+}
 FORM_BODIES: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/console/appointments/{code}/status"): {"status": "checked-in"},
 }
@@ -86,6 +89,8 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def _body(method: str, template: str, values: dict[str, str]) -> dict[str, Any]:
+    if (method, template) in QUERIES:
+        return {"params": QUERIES[(method, template)]}
     if (method, template) in FORM_BODIES:
         return {"data": FORM_BODIES[(method, template)]}
     raw = JSON_BODIES.get((method, template))

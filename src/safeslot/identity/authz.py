@@ -210,6 +210,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/access/lookup"): PUBLIC_ONLY,  # the person's own view (code + name), privacy/person.py
     ("GET", "/api/v1/access/records"): roles(AUDITOR),
     ("GET", "/api/v1/access/alerts"): roles(AUDITOR),
+    # office reports (privacy/statistics.py): counts of visits, no person; a supervisor for their offices
+    ("GET", "/api/v1/offices/{office}/report"): roles(SUPERVISOR, AUDITOR),
+    ("GET", "/api/v1/network/report"): roles(AUDITOR),
     # disclosure gate: agencies file and fetch; privacy officer and counsel review; the public sees its accounting
     ("POST", "/api/v1/disclosure-requests"): roles(AGENCY, CLERK, SUPERVISOR, PRIVACY),
     ("GET", "/api/v1/disclosure-requests"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),

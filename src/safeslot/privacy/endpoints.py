@@ -14,12 +14,16 @@ from safeslot.disclosure import search as disclosure_search
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
 from safeslot.kit.errors import InvalidInput
-from safeslot.privacy import person, reads, service
+from safeslot.privacy import person, reads, service, statistics
 from safeslot.privacy.schemas import (
     AccessRecordOut,
     AlertOut,
     CounselMatchOut,
     NameSearchIn,
+    NetworkOfficeOut,
+    NetworkReportOut,
+    OfficeReportOut,
+    ServiceVisitsOut,
     StaffAppointmentOut,
     StaffLookOut,
     StaffLooksIn,
@@ -108,3 +112,31 @@ def access_alerts(session: SessionDep) -> list[AlertOut]:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# -- office reports: counts of visits, for the offices of a supervisor's scope or the whole network ----------
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (UTC month of the visit)")]
+
+
+@router.get("/offices/{office}/report", response_model=OfficeReportOut)
+def office_report(office: str, month: MonthQuery, staff: StaffDep, session: SessionDep) -> OfficeReportOut:
+    """One office's visits of a month by service and status. A supervisor: an office of their scope (any
+    other answers as an unknown office); the org auditor: any office. Counts only, no person."""
+    found = (scheduling.get_office(session, office) if "auditor" in staff.roles
+             else scheduling.office_in_scope(session, office, staff))
+    figures = statistics.offices_month(session, month, [found.id]).get(found.id)
+    slugs = {s.id: s.slug for s in scheduling.list_services(session, found)}
+    by_service = [ServiceVisitsOut(service=slugs.get(sid, str(sid)), visits=dict(counts))
+                  for sid, counts in sorted(figures.by_service.items())] if figures else []
+    return OfficeReportOut(office=found.slug, month=month, total=figures.total if figures else 0,
+                           by_status=figures.by_status() if figures else {}, by_service=by_service)
+
+
+@router.get("/network/report", response_model=NetworkReportOut)
+def network_report(month: MonthQuery, session: SessionDep) -> NetworkReportOut:
+    """Every office's visits of a month (the org auditor): one row per office, counts only."""
+    figures = statistics.offices_month(session, month)
+    rows = [NetworkOfficeOut(office=o.slug, total=figures[o.id].total if o.id in figures else 0,
+                             by_status=figures[o.id].by_status() if o.id in figures else {})
+            for o in scheduling.list_offices(session)]
+    return NetworkReportOut(month=month, total=sum(r.total for r in rows), offices=rows)

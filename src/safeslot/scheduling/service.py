@@ -70,17 +70,18 @@ from safeslot.scheduling.rules import (
     zone,
 )
 from safeslot.scheduling.slots import FreeSlot, generate_slots, nearest_free, search_slots
+from safeslot.scheduling.statistics import Count, month_counts
 
 _interpreter_language = interpreter_language  # the name the endpoints used before the split
 
 __all__ = [
     "BASE_LANGUAGE", "BOOKING_WINDOW", "CODE_LENGTH", "CROCKFORD", "SEARCH_WINDOW", "STAFF_TRANSITIONS", "STEP",
-    "FreeSlot", "NearOffice", "PersonToContact", "Reassignment", "SubjectRecord",
+    "Count", "FreeSlot", "NearOffice", "PersonToContact", "Reassignment", "SubjectRecord",
     "add_closure", "add_office", "add_service", "add_staff", "appointment_in_scope", "appointments_for_subject",
     "book", "cancel",
     "check_window", "data_key_month", "execute", "find_free_staff", "format_code", "generate_slots", "get_by_code",
     "get_office", "get_service", "hold_people", "interpreter_language", "list_offices", "list_services",
-    "lock_booking_day", "nearest_free",
+    "lock_booking_day", "month_counts", "nearest_free",
     "nearest_offices", "new_code", "normalise_code", "office_in_scope", "office_item", "office_languages",
     "people_to_contact", "prepare",
     "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours",
