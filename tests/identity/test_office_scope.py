@@ -293,3 +293,24 @@ def test_administrators_and_auditors_hold_no_office_scope(
     central = scheduling.get_office(session, "central").id
     with pytest.raises(DutiesSeparated):
         proposals.propose_office(session, ctx(keyring), a.id, auditor.username, central, NOW)
+
+
+def test_the_org_admin_and_auditor_reach_no_office_record_of_a_person(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    """Organisation-level roles work across the network without personal data: no route that takes an
+    office or an appointment admits the admin, and the auditor only the office report (counts)."""
+    for (method, template), allowed in RULES.items():
+        if PUBLIC in allowed or not TAKES_A_RECORD.search(template):
+            continue
+        assert "admin" not in allowed, (method, template)
+        if "auditor" in allowed:
+            assert (method, template) == ("GET", "/api/v1/offices/{office}/report")
+    admin = bearer(session, make_staff(session, keyring, ["admin"], None, username="admin-a")[0])
+    auditor = bearer(session, make_staff(session, keyring, ["auditor"], None, username="auditor-a")[0])
+    for headers in (admin, auditor):
+        r = client.get("/api/v1/offices/central/appointments", headers=headers)
+        assert r.status_code == 403 and r.json()["type"] == "/problems/role-refused"
+        r = client.post(f"/api/v1/appointments/{central_records['code']}/status", headers=headers,
+                        json={"status": "checked-in"})
+        assert r.status_code == 403
