@@ -100,7 +100,7 @@ def remove_role(username: str, body: RoleRemovalIn, request: Request, staff: Sta
              summary="Propose an office scope for an account (a second person approves; never for yourself)")
 def add_office_scope(username: str, body: OfficeScopeIn, request: Request, staff: StaffDep, session: SessionDep,
                      ring: RingDep, now: NowDep) -> Response:
-    office_id = _office_id(session, body.office, staff)
+    office_id = _office_id(request, session, body.office, staff)
     proposal = proposals.propose_office(session, _ctx(request, ring), staff.id, username, office_id, now)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
@@ -109,19 +109,18 @@ def add_office_scope(username: str, body: OfficeScopeIn, request: Request, staff
              summary="Propose taking an office scope away (a second person approves)")
 def remove_office_scope(username: str, body: OfficeScopeIn, request: Request, staff: StaffDep,
                         session: SessionDep, ring: RingDep, now: NowDep) -> Response:
-    office_id = _office_id(session, body.office, staff)
+    office_id = _office_id(request, session, body.office, staff)
     proposal = proposals.propose_office(session, _ctx(request, ring), staff.id, username, office_id, now,
                                         remove=True)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
-def _office_id(session: Session, slug: str, staff: Principal) -> int:
-    """An administrator names any office; a supervisor only one of theirs (others are unknown to them)."""
-    from safeslot.scheduling import service as scheduling
-
-    if ADMIN in staff.roles:
-        return scheduling.get_office(session, slug).id
-    return scheduling.office_in_scope(session, slug, staff).id
+def _office_id(request: Request, session: Session, slug: str, staff: Principal) -> int:
+    """An administrator names any office; a supervisor only one of theirs (others are unknown to them).
+    The look-up is scheduling's, given to identity by app.py (endpoints.OfficeIdOf)."""
+    office_id_of = request.app.state.office_id_of
+    found: int = office_id_of(session, slug, None if ADMIN in staff.roles else staff)
+    return found
 
 
 @router.post("/accounts/{username}/deactivation", response_model=OffboardOut)
