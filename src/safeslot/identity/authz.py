@@ -86,7 +86,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/offices/{office}/queue/call-next"): roles(CLERK),
     ("POST", "/api/v1/offices/{office}/queue/tickets/{ticket_id}/actions"): roles(CLERK),
     ("GET", "/api/v1/offices/{office}/queue"): roles(SUPERVISOR),
-    # the queue's public pages (console/queue_pages.py): no account, no cookie
+    # the queue's public pages (console/public/walk_in.py): no account, no cookie
     ("GET", "/queue/{office}"): PUBLIC_ONLY,
     ("POST", "/queue/{office}/ticket"): PUBLIC_ONLY,
     ("POST", "/queue/{office}/check-in"): PUBLIC_ONLY,
@@ -96,7 +96,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ticket/{token}"): PUBLIC_ONLY,
     ("GET", "/ticket/{token}/qr.svg"): PUBLIC_ONLY,
     ("POST", "/ticket/{token}/leave"): PUBLIC_ONLY,
-    # the queue in the staff console (console/desk.py): a clerk's desk, the supervisor's board
+    # the queue in the staff console (console/staff/desk.py): a clerk's desk, the supervisor's board
     ("GET", "/console/queue"): roles(CLERK),
     ("POST", "/console/queue/call-next"): roles(CLERK),
     ("POST", "/console/queue/tickets/{ticket_id}"): roles(CLERK),
@@ -124,9 +124,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
     ("GET", "/records"): PUBLIC_ONLY,
     ("POST", "/records"): PUBLIC_ONLY,
-    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/messages.py)
+    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/public/reminders.py)
     ("POST", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the token is the authority; it only turns messages off
-    # staff console pages (console/staff.py)
+    # staff console pages (console/staff/)
     ("GET", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-out"): ANY_STAFF,

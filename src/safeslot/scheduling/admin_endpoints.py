@@ -25,7 +25,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
@@ -34,7 +33,7 @@ from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
-from safeslot.scheduling.models import Office, Service, SlotCapacity, Staff
+from safeslot.scheduling.models import Office, Service, Staff
 from safeslot.scheduling.schemas import (
     LANGUAGE_PATTERN,
     ClosureIn,
@@ -49,9 +48,6 @@ from safeslot.scheduling.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
-
-
-HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
 
 
 class ServiceIn(Strict):
@@ -113,14 +109,7 @@ def _own_office(session: Session, slug: str, staff: Principal) -> Office:
 
 
 def _reopen(session: Session, office: Office, now: dt.datetime) -> None:
-    """Re-materialise slots from today (office local) to the later of the horizon and the last open slot."""
-    tz = service.zone(office.timezone)
-    today = now.astimezone(tz).date()
-    last_start = session.scalar(select(func.max(SlotCapacity.starts_at)).where(SlotCapacity.office_id == office.id))
-    last = today + HORIZON
-    if last_start is not None:
-        last = max(last, last_start.astimezone(tz).date())
-    service.generate_slots(session, office, today, last)
+    service.reopen_slots(session, office, now)
 
 
 @router.put("/location", response_model=OfficeLocationOut)

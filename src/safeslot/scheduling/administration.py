@@ -276,3 +276,19 @@ def people_to_contact(
         )
         for a in rows
     ]
+
+
+REOPEN_HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
+
+
+def reopen_slots(session: Session, office: Office, now: dt.datetime) -> None:
+    """After a change to services, staff, hours or closures: re-materialise the office's slots from today
+    (office local) to the later of the horizon and the last slot already open, so the change applies to
+    every bookable day at once. Bookings already made stay (capacity never drops below what is booked)."""
+    tz = zone(office.timezone)
+    today = now.astimezone(tz).date()
+    last = today + REOPEN_HORIZON
+    last_start = repo.last_slot_start(session, office.id)
+    if last_start is not None:
+        last = max(last, last_start.astimezone(tz).date())
+    generate_slots(session, office, today, last)

@@ -21,6 +21,7 @@ from safeslot.scheduling.administration import (
     reassign,
     remove_closure,
     remove_hours,
+    reopen_slots,
     set_hours,
     set_service_text,
     unassigned,
@@ -84,7 +85,7 @@ __all__ = [
     "lock_booking_day", "month_counts", "nearest_free",
     "nearest_offices", "new_code", "normalise_code", "office_in_scope", "office_item", "office_languages",
     "people_to_contact", "prepare",
-    "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours",
+    "reassign", "remove_closure", "remove_hours", "reopen_slots", "reschedule", "search_slots", "set_hours",
     "set_location", "set_service_text",
     "set_status", "unassigned", "unknown_office", "update_staff", "update_staff_and_reassign", "valid_zone", "zone",
 ]
