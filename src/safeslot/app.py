@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -23,6 +23,11 @@ from safeslot.kit.errors import PROBLEM_DOCS, install_handlers
 from safeslot.kit.limits import BodyLimitMiddleware
 from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from safeslot.identity.service import Principal
 
 
 def _mount_domains(app: FastAPI, settings: Settings) -> None:
@@ -43,12 +48,17 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.scheduling.queue import endpoints as queue_endpoints
     from safeslot.transparency import endpoints as transparency_endpoints
 
+    def office_id_of(session: Session, slug: str, within: Principal | None = None) -> int:
+        """Scheduling's office look-up for identity; ``within`` a scope, another office is unknown."""
+        found = (scheduling_service.get_office(session, slug) if within is None
+                 else scheduling_service.office_in_scope(session, slug, within))
+        return found.id
+
     scheduling_endpoints.setup(app, settings)
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
     app.include_router(queue_endpoints.router)
-    identity_endpoints.setup(app, settings, office_id_of=lambda session, slug: scheduling_service.get_office(
-        session, slug).id)
+    identity_endpoints.setup(app, settings, office_id_of=office_id_of)
     app.include_router(identity_endpoints.router)
     transparency_endpoints.setup(app, settings)
     app.include_router(transparency_endpoints.router)

@@ -4,11 +4,12 @@ Services, staff, hours and closures are added with POST; hours and closures
 are taken away with DELETE; a staff member's languages, services and whether
 they still work there change with PATCH (former staff stay listed).
 
-Only a supervisor of *that* office may read or change them (the authorization
-table lets supervisors in; ``ensure_office`` refuses any other office with 403
-``wrong-office``). Admins may not: they manage accounts and roles, and the
-office's staff list names people, so it stays with the office's supervisor
-(docs/identity-and-privacy.md, "Who manages an office").
+Only a supervisor whose scope holds *that* office may read or change them (the
+authorization table lets supervisors in; ``office_in_scope`` answers any other
+office exactly as one that does not exist, 404 ``office-not-found``). Admins
+may not: they manage accounts and roles, and the office's staff list names
+people, so it stays with the office's supervisor (docs/identity-and-privacy.md,
+"Who manages an office").
 
 Every change calls the scheduling service and then re-materialises the
 office's slots (``generate_slots``) from today to the end of the booking
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.service import Principal, ensure_office
+from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
 from safeslot.scheduling.models import Office, Service, Staff
@@ -104,9 +105,7 @@ class ClosureOut(BaseModel):
 
 
 def _own_office(session: Session, slug: str, staff: Principal) -> Office:
-    office = service.get_office(session, slug)
-    ensure_office(staff, office.id)
-    return office
+    return service.office_in_scope(session, slug, staff)
 
 
 def _reopen(session: Session, office: Office, now: dt.datetime) -> None:

@@ -14,7 +14,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
-from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
+from safeslot.scheduling.errors import ClosureTaken, HoursOverlap, OfficeNotFound
 from safeslot.scheduling.models import (
     STEP_MINUTES,
     Appointment,
@@ -25,7 +25,7 @@ from safeslot.scheduling.models import (
     Staff,
     WeeklyHours,
 )
-from safeslot.scheduling.offices import get_service, office_item
+from safeslot.scheduling.offices import get_service, office_item, unknown_office
 from safeslot.scheduling.rules import BASE_LANGUAGE, format_code, interpreter_language, lock_keys, valid_zone, zone
 from safeslot.scheduling.slots import generate_slots
 
@@ -260,10 +260,10 @@ def people_to_contact(
 ) -> list[PersonToContact]:
     """The unassigned visits with the people's names and contacts, for the office's supervisor only;
     each person read is written to the access log (privacy, purpose front_desk)."""
-    from safeslot.identity.service import ensure_office
     from safeslot.privacy import service as privacy
 
-    ensure_office(supervisor, office.id)
+    if not supervisor.covers(office.id):
+        raise OfficeNotFound(unknown_office(office.slug))
     rows = unassigned(session, office, now)
     privacy.record_access(session, supervisor, "appointment", [a.id for a in rows], "front_desk", now)
     tz = zone(office.timezone)

@@ -21,12 +21,12 @@ from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
+from safeslot.scheduling.interfaces import appointment_place
 from safeslot.scheduling.schemas import LANGUAGE_PATTERN
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -108,9 +108,8 @@ def book(
 @router.get("/appointments/{code}/booked")
 def booked(code: str, request: Request, staff: StaffDep, session: SessionDep) -> Response:
     """The code to read to the person; no name on the page (nothing personal is shown)."""
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = staff_office(session, staff)
+    appointment = scheduling.appointment_in_scope(session, code, staff)  # else: as an unknown code
+    office, _ = appointment_place(session, appointment)
     tz, lang = scheduling.zone(office.timezone), language(request)
     service = next((s.text_in(lang)[0] for s in scheduling.list_services(session, office)
                     if s.id == appointment.service_id), "")

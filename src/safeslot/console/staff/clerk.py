@@ -23,7 +23,6 @@ from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
@@ -129,8 +128,7 @@ def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
         raise InvalidInput(N_("Choose check in, done or no-show."))
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
+    scheduling.appointment_in_scope(session, code, staff)  # another office's code answers as an unknown one
     # a check-in at the front desk also gives the person their place in the queue (scheduling/queue)
     walk_in_queue.front_desk_status(session, code, status, now, request.app.state.settings.queue)
     return see_other("/console/appointments?done=status")

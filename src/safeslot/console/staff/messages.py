@@ -42,10 +42,10 @@ STAFF_ROLES = frozenset({"supervisor", "privacy_officer"})
 
 # -- dead letters --------------------------------------------------------------------------------
 def _offices(staff: Principal) -> list[int] | None:
-    """None (every office) for the privacy officer; a supervisor's own office otherwise."""
+    """None (every office) for the privacy officer; the offices of a supervisor's scope otherwise."""
     if "privacy_officer" in staff.roles:
         return None
-    return [staff.office_id] if staff.office_id is not None else []
+    return sorted(staff.office_ids)
 
 
 def _reason(error: str | None) -> str:

@@ -25,7 +25,6 @@ from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
@@ -98,9 +97,7 @@ def other_languages(lang: str) -> list[tuple[str, str]]:
 
 # -- the forms that change it ---------------------------------------------------------------------
 def _supervised(session: Session, staff: Principal, slug: str) -> Office:
-    office = scheduling.get_office(session, slug)
-    identity.ensure_office(staff, office.id)  # a supervisor changes only their own office
-    return office
+    return scheduling.office_in_scope(session, slug, staff)  # a supervisor changes only their offices
 
 
 def _validate(model: type[M], data: dict[str, Any], fields: dict[str, str],

@@ -223,7 +223,7 @@ def actor(staff: Principal) -> Actor:
 
 
 def staff_office(session: Session, staff: Principal) -> Office:
-    """The office the staff member's account is bound to (clerks and supervisors work in one)."""
+    """The office the console opens on for the staff member: one of their scope (identity/scopes.py)."""
     office = office_by_id(session, staff.office_id)
     if office is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
