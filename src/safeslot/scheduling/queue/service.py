@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,9 @@ from safeslot.scheduling.queue.errors import (
     TooLateToCheckIn,
 )
 from safeslot.scheduling.queue.models import QueueTicket
+
+if TYPE_CHECKING:
+    from safeslot.identity.service import Principal
 
 NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.crypto)
 # The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
@@ -293,8 +297,20 @@ def appointment_code(session: Session, ticket: QueueTicket) -> str | None:
 
 
 def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:
-    """The walk-in's name or initials; the caller records the read (privacy.record_access)."""
+    """The walk-in's name or initials, unrecorded: staff read it through ``name_at_desk``."""
     return ring.open(ticket.name_enc, NAME_CONTEXT) if ticket.name_enc is not None else None
+
+
+def name_at_desk(session: Session, ring: KeyRing, staff: Principal, ticket: QueueTicket,
+                 now: dt.datetime) -> str | None:
+    """The name or initials of the walk-in at the clerk's desk, if they gave one; the read is written to the
+    access log first (purpose front_desk), so no staff member sees a name without a record of it."""
+    if ticket.name_enc is None:
+        return None
+    from safeslot.privacy import service as privacy  # not at module level: privacy reads scheduling
+
+    privacy.record_access(session, staff, "queue_ticket", [ticket.id], "front_desk", now)
+    return open_name(ring, ticket)
 
 
 def front_desk_status(
