@@ -7,7 +7,7 @@ Run from the repository root (PostgreSQL on 127.0.0.1:5432, user postgres, trust
 It creates a throwaway database ``safeslot_bench`` with one office per run (so
 every run starts from the same state): 40 staff who all serve a 15-minute
 service, open 06:00-22:00 UTC every day, ~100 days of starts. A booking is what
-the app does: take the office hour's advisory lock, then ``fastpath.BOOK_SQL`` —
+the app does: take the office hour's advisory lock, then ``fastsql.BOOK_SQL`` —
 find the first free qualified person, claim the Idempotency-Key, insert the
 appointment and the person's hold — and COMMIT.
 
@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from safeslot import migrate
 from safeslot.db import build_engine
-from safeslot.scheduling import fastpath, service
+from safeslot.scheduling import fastpath, fastsql, service
 from safeslot.scheduling.rules import lock_keys
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +102,7 @@ end
 
 
 def _book_sql(start: str, end: str, units: str, key: str) -> str:
-    """fastpath.BOOK_SQL with pgbench's per-transaction values in place of the app's parameters."""
+    """fastsql.BOOK_SQL with pgbench's per-transaction values in place of the app's parameters."""
     values = {
         "$1::text": key, "$10::text": "md5(random()::text)",
         "$11::text": "'%(answer)s'", "$12::timestamptz": "now()",
@@ -113,7 +113,7 @@ def _book_sql(start: str, end: str, units: str, key: str) -> str:
         "$21::timestamptz[]": units, "$6::int[]": "'%(servers)s'::int[]", "$7::bool[]": "'%(speaks)s'::bool[]",
         "$8::text": "NULL::text", "$9::int[]": "'{}'::int[]",
     }
-    sql = fastpath.BOOK_SQL
+    sql = fastsql.BOOK_SQL
     for placeholder, value in values.items():
         sql = sql.replace(placeholder, value)
     for placeholder, value in (("$1", "NULL"), ("$2", "%(office)d"), ("$3", "%(service)d"), ("$4", start), ("$5", end)):
