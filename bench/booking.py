@@ -111,14 +111,17 @@ def _book_sql(start: str, end: str, units: str, key: str) -> str:
         "$14::text": "NULL::text", "$15::bytea": "'\\x%(sealed)s'::bytea",
         "$16::text": "(md5(random()::text) || md5(random()::text))", "$17::bytea": "NULL::bytea",
         "$18::bytea": "NULL::bytea", "$19::boolean": "false", "$20::text": "'visit'",
-        "$21::timestamptz[]": units, "$6::int[]": "'%(servers)s'::int[]", "$7::bool[]": "'%(speaks)s'::bool[]",
-        "$8::text": "NULL::text", "$9::int[]": "'{}'::int[]",
+        "$21::timestamptz[]": units, "$6::text::int[]": "'%(servers)s'::int[]",
+        "$7::text::bool[]": "'%(speaks)s'::bool[]",
+        "$8::text": "NULL::text", "$9::text::int[]": "'{}'::int[]",
     }
     sql = fastsql.BOOK_SQL
     for placeholder, value in values.items():
         sql = sql.replace(placeholder, value)
     for placeholder, value in (("$1", "NULL"), ("$2", "%(office)d"), ("$3", "%(service)d"), ("$4", start), ("$5", end)):
         sql = re.sub(re.escape(placeholder) + r"\b", value, sql)
+    if re.search(r"\$\d", sql):  # BOOK_SQL changed: pgbench must run the very statement the app runs
+        raise SystemExit(f"bench/booking.py: a parameter of BOOK_SQL is not replaced: {sql}")
     return " ".join(sql.split()) + ";"
 
 

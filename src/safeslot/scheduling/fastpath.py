@@ -58,11 +58,13 @@ from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.fastsql import (
     BOOK_SQL,
     HOLDS_SQL,
+    MASKS_SQL,
     NEAREST_SQL,
     OFFICE_SQL,
     SERVICES_SQL,
     STAFF_SQL,
     Booking,
+    arrays,
     batch_begin,
     outcome,
 )
@@ -77,7 +79,14 @@ from safeslot.scheduling.plan import (
 )
 from safeslot.scheduling.rules import new_code
 from safeslot.scheduling.schemas import BookingIn
-from safeslot.scheduling.slots import NEAREST_HORIZON, alternatives, free_starts, pick_nearest
+from safeslot.scheduling.slots import (
+    NEAREST_HORIZON,
+    alternatives,
+    candidate_bits,
+    free_starts,
+    free_starts_masked,
+    pick_nearest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +116,14 @@ class OfficeCache:
     services: dict[str, ServiceFacts]
     people: list[Person]
     fetched: float = field(default_factory=time.monotonic)
-    asked: dict[tuple[str, str | None], Candidates] = field(default_factory=dict)
+    asked: dict[tuple[str, str | None], tuple[Candidates, tuple[str, str, str]]] = field(default_factory=dict)
 
-    def candidates(self, service: str, language: str | None) -> Candidates:
-        """assignment.candidates for these people, computed once per service and language."""
+    def candidates(self, service: str, language: str | None) -> tuple[Candidates, tuple[str, str, str]]:
+        """assignment.candidates for these people, and their array literals, once per service and language."""
         found = self.asked.get((service, language))
         if found is None:
-            found = self.asked[(service, language)] = candidates(self.people, service, language)
+            c = candidates(self.people, service, language)
+            found = self.asked[(service, language)] = (c, arrays(c))
         return found
 
 
@@ -255,11 +265,18 @@ class FastBooking:
             rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
                                      around + NEAREST_HORIZON, around, max(now, around - NEAREST_HORIZON))
             starts = sorted(r["starts_at"] for r in rows)
-            holds: list[tuple[int, dt.datetime]] = []
-            if starts:
-                holds = [(r["staff_id"], r["starts_at"]) for r in await self._query(
-                    HOLDS_SQL, plan.office.id, starts[0], starts[-1] + dt.timedelta(minutes=plan.service.minutes))]
-        free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
+            if not starts:
+                return []
+            end = starts[-1] + dt.timedelta(minutes=plan.service.minutes)
+            bits = candidate_bits(plan.candidates)
+            if len(bits) > 62:  # past a 64-bit sum: read the holds one by one (as slots._free does)
+                holds = [(r["staff_id"], r["starts_at"])
+                         for r in await self._query(HOLDS_SQL, plan.office.id, starts[0], end)]
+                free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
+            else:
+                masks = {r["starts_at"]: int(r["held"]) for r in await self._query(
+                    MASKS_SQL, plan.office.id, starts[0], end, list(bits), list(bits.values()))}
+                free = free_starts_masked(starts, plan.service.minutes, plan.candidates, masks)
         return alternatives(pick_nearest(free, around), plan.office.timezone)
 
     # -- request side -------------------------------------------------------------------------------
@@ -277,18 +294,20 @@ class FastBooking:
         service = office.services.get(data.service) if office is not None else None
         if office is None or service is None:
             return None
+        prepared, literals = office.candidates(service.slug, data.language)
         try:
             plan = plan_booking(data, office.facts, service, office.people, self.clock(), new_code(), self.ring,
-                                seal=self.seal, prepared=office.candidates(service.slug, data.language))
+                                seal=self.seal, prepared=prepared)
         except DomainError:
             return None  # the sync path answers with the same rule's words
         answer = orjson.dumps(plan.answer)
         done: asyncio.Future[tuple[str, Any] | None] = asyncio.get_running_loop().create_future()
-        booking = Booking(plan=plan, key=key, answer=answer.decode(), done=done,
+        booking = Booking(plan=plan, arrays=literals, key=key, answer=answer.decode(), done=done,
                           body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None)
         self.queue.put_nowait(booking)
         try:
-            outcome = await asyncio.wait_for(asyncio.shield(done), REQUEST_TIMEOUT)
+            async with asyncio.timeout(REQUEST_TIMEOUT):
+                outcome = await done  # a timeout cancels it: the writers skip or ignore a settled booking
         except TimeoutError:
             booking.abandoned = True  # a writer that has not started it will skip it
             return unavailable()

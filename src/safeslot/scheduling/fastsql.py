@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from safeslot.kit import metrics
+from safeslot.scheduling.assignment import Candidates
 from safeslot.scheduling.plan import BookingPlan
 
 # booking.execute in one statement: the start open on the grid, the first free qualified server in the
@@ -30,13 +31,13 @@ WITH slot AS (
   SELECT id, booked < capacity AS open FROM slot_capacity WHERE service_id = $3 AND starts_at = $4
 ), live AS (
   SELECT c.id, c.speaks, c.ord
-  FROM unnest($6::int[], $7::bool[]) WITH ORDINALITY AS c(id, speaks, ord)
+  FROM unnest($6::text::int[], $7::text::bool[]) WITH ORDINALITY AS c(id, speaks, ord)
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.services || ' ', ' ' || $20::text || ' ') > 0
     AND (NOT c.speaks OR $8::text IS NULL OR strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0)
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
 ), interp AS (
-  SELECT c.id FROM unnest($9::int[]) WITH ORDINALITY AS c(id, ord)
+  SELECT c.id FROM unnest($9::text::int[]) WITH ORDINALITY AS c(id, ord)
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
@@ -85,11 +86,25 @@ UNION ALL
 (SELECT starts_at FROM slot_capacity WHERE service_id = $1 AND starts_at < $4 AND starts_at > $5
    AND booked < capacity ORDER BY starts_at DESC LIMIT 40)"""
 HOLDS_SQL = "SELECT staff_id, starts_at FROM staff_hold WHERE office_id = $1 AND starts_at >= $2 AND starts_at < $3"
+# repository.held_masks: per unit, the sum of the candidates' bits held then (one row per unit, not per hold)
+MASKS_SQL = """
+SELECT h.starts_at, sum(b.bit)::bigint AS held
+FROM staff_hold h JOIN unnest($4::int[], $5::bigint[]) AS b(id, bit) ON h.staff_id = b.id
+WHERE h.office_id = $1 AND h.starts_at >= $2 AND h.starts_at < $3
+GROUP BY h.starts_at"""
+
+
+def arrays(c: Candidates) -> tuple[str, str, str]:
+    """The plan's servers, whether each speaks, and interpreters as PostgreSQL array literals ($6, $7, $9):
+    made once per office cache, they cost the driver nothing per booking (a list is encoded item by item)."""
+    return ("{" + ",".join(map(str, c.servers)) + "}", "{" + ",".join("t" if s else "f" for s in c.speaks) + "}",
+            "{" + ",".join(map(str, c.interpreters)) + "}")
 
 
 @dataclass(slots=True)
 class Booking:
     plan: BookingPlan
+    arrays: tuple[str, str, str]  # arrays(plan.candidates)
     key: str | None
     body_hash: str | None
     answer: str
@@ -98,9 +113,10 @@ class Booking:
 
     def args(self) -> tuple[Any, ...]:
         p, c = self.plan, self.plan.candidates
+        servers, speaks, interpreters = self.arrays
         return (
-            self.key, p.office.id, p.service.id, p.start, p.end, list(c.servers), list(c.speaks), c.language,
-            list(c.interpreters), self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
+            self.key, p.office.id, p.service.id, p.start, p.end, servers, speaks, c.language,
+            interpreters, self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
             p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
         )
 
