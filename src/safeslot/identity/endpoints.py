@@ -1,13 +1,14 @@
 """Identity HTTP API: sign-in, accounts (admin), agencies and officials (privacy officer).
 
 ``setup`` installs the authorization middleware that enforces identity/authz.py
-for every route of the app.
+for every route of the app, and takes from the caller how an office's slug becomes its id
+(offices are scheduling's; identity stores only the id, and never imports scheduling).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.errors import AccountLocked, SignInFailed, UnknownRole
+from safeslot.identity.errors import AccountLocked, OwnProposal, SignInFailed, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -46,18 +47,26 @@ from safeslot.identity.schemas import (
     TokenOut,
     VerificationIn,
 )
+from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import problem_response, status_for
 from safeslot.kit.http import JSON
-from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
 
-def setup(app: FastAPI, settings: Settings) -> None:
+class OfficeIdOf(Protocol):
+    """An office's id from its slug (scheduling's offices); raises the owner's not-found error for an unknown
+    one and, ``within`` a principal's scope, for an office outside it too (the same answer: identity/scopes.py)."""
+
+    def __call__(self, session: Session, slug: str, within: Principal | None = None) -> int: ...
+
+
+def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None:
     from safeslot.identity import oidc, passkey_endpoints, privileged_endpoints
 
+    app.state.office_id_of = office_id_of
     app.add_middleware(AuthzMiddleware)
     app.include_router(oidc.router)
     app.include_router(privileged_endpoints.router)
@@ -136,7 +145,8 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
     """A new account. With admin, privacy_officer, counsel or auditor it is a proposal (202) that a second,
     authorised person approves; otherwise it is created at once (201). Either way the holder enrols their
     own password and codes through a one-time link sent to `email`; no answer ever shows their secrets."""
-    office_id = scheduling.get_office(session, body.office).id if body.office else None
+    office_id_of: OfficeIdOf = request.app.state.office_id_of
+    office_id = office_id_of(session, body.office) if body.office else None
     ctx = proposals.context_for(request.app.state.settings, ring)
     privileged = sorted(set(body.roles) & PRIVILEGED_ROLES)
     if privileged:
@@ -152,8 +162,11 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
         return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
     account, _ = service.create_account(
         session, ring, username=body.username, display_name=body.display_name, password=None,
-        roles=body.roles, office_id=office_id, now=now, email=body.email,
+        roles=body.roles, office_id=office_id, now=now, email=body.email, scope_origin=None,
     )
+    if office_id is not None:
+        # The office's appointments open only when a second person approves the scope (identity/scopes.py).
+        proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
     proposals.send_invitation(session, ctx, account, now)
     return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
 
@@ -166,6 +179,8 @@ def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, s
     role becomes a proposal each (202)."""
     service.parse_roles(body.roles)
     account = service.get_account(session, username)
+    if account.id == staff.id:
+        raise OwnProposal("Nobody changes their own roles: ask another administrator.")
     held, wanted = set(account.roles.split()), set(body.roles)
     ctx = proposals.context_for(request.app.state.settings, ring)
     made = [proposals.propose_role(session, ctx, staff.id, username, role, now)

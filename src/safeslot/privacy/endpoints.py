@@ -1,25 +1,37 @@
-"""Staff reads of personal data (each one recorded) and the access log for auditors."""
+"""Staff reads of personal data (each one recorded) and the access log for auditors.
+
+Counsel's search inside a disclosure request is disclosure's rule (the request, its names, its
+state); ``setup`` takes it from the caller, so privacy never imports disclosure (disclosure reads
+through privacy, not the other way round).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
+from sqlalchemy.orm import Session
 
-from safeslot.config import AccessSettings
+from safeslot.config import AccessSettings, Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import search as disclosure_search
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
+from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
-from safeslot.privacy import person, reads, service
+from safeslot.privacy import person, reads, service, statistics
 from safeslot.privacy.schemas import (
     AccessRecordOut,
     AlertOut,
     CounselMatchOut,
     NameSearchIn,
+    NetworkOfficeOut,
+    NetworkReportOut,
+    OfficeReportOut,
+    ServiceVisitsOut,
     StaffAppointmentOut,
     StaffLookOut,
     StaffLooksIn,
@@ -27,6 +39,14 @@ from safeslot.privacy.schemas import (
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
+
+# Counsel's search by name inside disclosure request ``request_id`` (disclosure.search.within_request):
+# (session, ring, staff, request_id, name, now) -> the matches, each read recorded.
+CounselSearch = Callable[[Session, KeyRing, Principal, int | None, str, dt.datetime], list[reads.CounselMatch]]
+
+
+def setup(app: FastAPI, settings: Settings, *, counsel_search: CounselSearch) -> None:
+    app.state.counsel_search = counsel_search
 
 
 def _limits(request: Request) -> AccessSettings:
@@ -51,7 +71,8 @@ def office_appointments(
                                          "`access.clerk_days_ahead` days (14 unless set)")] = None,
 ) -> list[StaffAppointmentOut]:
     """A clerk's day at their own office, names decrypted; every person listed is recorded in the access log.
-    Another office, a past day or a day past the window is refused (403) and raises an alert."""
+    An office outside the clerk's scope is answered as an unknown office (404) and raises an alert; a past
+    day or a day past the window is refused (403) and raises an alert."""
     found = scheduling.get_office(session, office)
     local_day = day or now.astimezone(scheduling.zone(found.timezone)).date()
     return _out(reads.office_day(session, ring, staff, office, local_day, now, _limits(request)), found.timezone)
@@ -68,7 +89,8 @@ def search(body: NameSearchIn, request: Request, staff: StaffDep, session: Sessi
     if body.request_id is not None or "clerk" not in staff.roles:
         if "counsel" not in staff.roles:
             raise RoleRefused("Only counsel searches inside a disclosure request; clerks search without request_id.")
-        found = disclosure_search.within_request(session, ring, staff, body.request_id, body.name, now)
+        counsel_search: CounselSearch = request.app.state.counsel_search
+        found = counsel_search(session, ring, staff, body.request_id, body.name, now)
         return [CounselMatchOut(appointment_id=m.appointment_id, subject_id=m.subject_id, office=m.office,
                                 starts_at=m.starts_at, status=m.status, name=m.name, language=m.language,
                                 accommodation=m.accommodation) for m in found]
@@ -107,3 +129,31 @@ def access_alerts(session: SessionDep) -> list[AlertOut]:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# -- office reports: counts of visits, for the offices of a supervisor's scope or the whole network ----------
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (UTC month of the visit)")]
+
+
+@router.get("/offices/{office}/report", response_model=OfficeReportOut)
+def office_report(office: str, month: MonthQuery, staff: StaffDep, session: SessionDep) -> OfficeReportOut:
+    """One office's visits of a month by service and status. A supervisor: an office of their scope (any
+    other answers as an unknown office); the org auditor: any office. Counts only, no person."""
+    found = (scheduling.get_office(session, office) if "auditor" in staff.roles
+             else scheduling.office_in_scope(session, office, staff))
+    figures = statistics.offices_month(session, month, [found.id]).get(found.id)
+    slugs = {s.id: s.slug for s in scheduling.list_services(session, found)}
+    by_service = [ServiceVisitsOut(service=slugs.get(sid, str(sid)), visits=dict(counts))
+                  for sid, counts in sorted(figures.by_service.items())] if figures else []
+    return OfficeReportOut(office=found.slug, month=month, total=figures.total if figures else 0,
+                           by_status=figures.by_status() if figures else {}, by_service=by_service)
+
+
+@router.get("/network/report", response_model=NetworkReportOut)
+def network_report(month: MonthQuery, session: SessionDep) -> NetworkReportOut:
+    """Every office's visits of a month (the org auditor): one row per office, counts only."""
+    figures = statistics.offices_month(session, month)
+    rows = [NetworkOfficeOut(office=o.slug, total=figures[o.id].total if o.id in figures else 0,
+                             by_status=figures[o.id].by_status() if o.id in figures else {})
+            for o in scheduling.list_offices(session)]
+    return NetworkReportOut(month=month, total=sum(r.total for r in rows), offices=rows)

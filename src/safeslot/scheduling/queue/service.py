@@ -295,3 +295,16 @@ def appointment_code(session: Session, ticket: QueueTicket) -> str | None:
 def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:
     """The walk-in's name or initials; the caller records the read (privacy.record_access)."""
     return ring.open(ticket.name_enc, NAME_CONTEXT) if ticket.name_enc is not None else None
+
+
+def front_desk_status(
+    session: Session, code: str, status: str, now: dt.datetime, settings: QueueSettings
+) -> Appointment:
+    """A clerk's status change (check in, done, no-show), from the API or the console. Checking in a booked
+    visit at the front desk also gives the person their place in the queue (an appointment ticket)."""
+    appointment = scheduling.get_by_code(session, code)
+    office = session.get(Office, appointment.office_id)
+    if status == "checked-in" and appointment.status == "booked" and office is not None:
+        check_in_appointment(session, office.slug, code, now, settings, by_clerk=True)
+        return scheduling.get_by_code(session, code)
+    return scheduling.set_status(session, code, status, now)

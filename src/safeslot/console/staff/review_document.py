@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.console.i18n import N_
 from safeslot.disclosure import attest, document, sealed
-from safeslot.disclosure import repository as disclosure_repo
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.interfaces import DisclosureRequest, subjects_in_scope
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import service as privacy
@@ -54,7 +53,7 @@ def _opened(ring: KeyRing, sealed: bytes | None, context: str) -> str | None:
 def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> list[dict[str, Any]]:
     """One row per field to check: its label, what was typed, and whether the value is a code the
     template translates (`kind`, for label()) or text shown as typed."""
-    subjects = [s for s in disclosure_repo.subjects(session, request.id) if s.status != "dropped"]
+    subjects = subjects_in_scope(session, request.id)
     text = sealed.typed(ring, request)
     typed: dict[str, tuple[str | None, Any]] = {
         "instrument_type": ("instrument", request.instrument_type),
