@@ -54,7 +54,6 @@ ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DB = "safeslot_bench"  # --database changes it (a shared server: name it after yourself)
 URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DB}"
 PG = URL.replace("+psycopg", "")
-SERVER_PATH = ""  # --server-path
 SERVER_LOGS = ("/var/log/postgresql/postgresql-*-main.log",)  # where Debian's PostgreSQL logs (stderr)
 STAFF = 40
 STARTS_PER_DAY = 64  # 06:00 … 21:45, every 15 minutes
@@ -233,8 +232,6 @@ def start_server(tmp: Path, workers: int, plaintext: bool = False) -> tuple[subp
         "SAFESLOT_LOG__SIGNING_KEY_FILE": str(tmp / "log-signing.key"),
         "SAFESLOT_RATE_LIMITS__ENABLED": "false",  # the bench is one address booking thousands a second
     }
-    if SERVER_PATH:  # --server-path: serve another checkout's code (a before/after in one run)
-        env["PYTHONPATH"] = SERVER_PATH
     env.pop(fastpath.PLAINTEXT_FLAG, None)
     if plaintext:
         env[fastpath.PLAINTEXT_FLAG] = "1"
@@ -392,12 +389,8 @@ def main() -> int:
     parser.add_argument("--database", default=DB, help=f"the throwaway database (default {DB}; created and dropped)")
     parser.add_argument("--only", help="while working: a comma-separated subset of " + ",".join(RUNS[:-1])
                         + " (the targets are judged only on a full run)")
-    parser.add_argument("--server-path", default="", help="serve the code under this src/ directory (another "
-                        "checkout, e.g. main before a change) while pgbench runs this checkout's statements")
     args = parser.parse_args()
     _use_database(args.database)
-    global SERVER_PATH
-    SERVER_PATH = args.server_path
     runs = [r for r in RUNS if r != "plain1" or args.seal_cost]
     if args.only:
         runs = [r for r in runs if r in args.only.split(",")]
