@@ -9,7 +9,9 @@ on several connections (concurrency) ask for ``fresh_url`` instead.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -402,13 +404,31 @@ def office(session: Session, office_weeks: int) -> str:
     return scheduling_demo.OFFICE
 
 
+# A test that starts a server itself (tests/live.py's serve, tests/scheduling/live.py's LiveServer).
+_SERVES = re.compile(r"\b(serve|LiveServer)\(")
+
+
+def _starts_a_server(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    try:
+        return function is not None and _SERVES.search(inspect.getsource(function)) is not None
+    except (OSError, TypeError):
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`slow` on every test that drives a browser, owns a database or serves over a socket.
 
-    Applied here from the fixtures a test uses, so a new browser or concurrency test is
-    marked without anyone remembering to; `make test-fast` leaves them out.
+    Applied here from the fixtures a test uses (and the servers it starts), so a new browser or
+    concurrency test is marked without anyone remembering to; `make test-fast` leaves them out.
+    A module's browser tests share one Chromium and one served app (module-scoped fixtures), so
+    under ``--dist loadgroup`` they run on one worker instead of starting both on each.
     """
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or item.path.name in SLOW_FILES or item.get_closest_marker("browser"):
+        if (fixtures & SLOW_FIXTURES or item.path.name in SLOW_FILES or item.get_closest_marker("browser")
+                or _starts_a_server(item)):
             item.add_marker(pytest.mark.slow)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
