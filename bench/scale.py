@@ -692,10 +692,12 @@ def report(results: dict[str, dict[str, tuple[float, float]]], stages: list[tupl
                 line += f"{v:12.2f} {unit} (baseline {b:8.2f}, {v / b if b else 0:5.1f}x)".rjust(38)
         print(line)
     first, last = stages[0][0], stages[-1][0]
-    print("\ngrowth from 1 office to the whole network (same office, same operation):")
+    print(f"\ngrowth from {stages[0][1]:,} to {stages[-1][1]:,} offices (same office, same operation): the figure, "
+          "and the figure's ratio to its same-run baseline (steadier on a busy machine)")
     for op in ops:
         if op in results[first] and op in results[last]:
-            print(f"  {op:26} {results[last][op][0] / results[first][op][0]:6.2f}x")
+            (v1, b1), (vn, bn) = results[first][op], results[last][op]
+            print(f"  {op:26} {vn / v1:6.2f}x   ratio to baseline {vn / bn / (v1 / b1) if b1 and bn else 0:6.2f}x")
     ok = True
     net = results[last]
     checks = [
@@ -725,7 +727,7 @@ def main() -> int:
     ap.add_argument("--accounting", type=int, default=200_000, help="accounting rows in the network database")
     ap.add_argument("--jobs", type=int, default=2, help="processes generating appointments")
     ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--only", default=None, help="load or measure only this database (one of the stages)")
+    ap.add_argument("--only", default=None, help="load or measure only these databases (stages, comma separated)")
     ap.add_argument("--phase", choices=("all", "log", "finish"), default="all",
                     help="with --load --only DB: 'log' appends the log entries to a loaded DB, 'finish' writes "
                          "the accounting rows, signs a checkpoint and analyzes (to run the log beside the visits)")
@@ -736,7 +738,7 @@ def main() -> int:
         ap.error("say --load (build, then measure) or --reuse (measure what is there)")
     stages = db_names(args.prefix, args.offices)
     if args.only:
-        stages = [st for st in stages if st[0] == args.only]
+        stages = [st for st in stages if st[0] in args.only.split(",")]
     if args.load and args.phase != "all":
         for db, n in stages:
             share = n / args.offices

@@ -5,7 +5,7 @@ Which desk and who sits at it ride in the address (``?staff=3&desk=Desk+2``), so
 desk is bookmarkable and nothing is stored about it. The staff member's services
 and languages decide what "call next" may call (scheduling/staffing.py). Only the
 clerk at the desk sees a walk-in's name (if one was given), and that read is
-recorded in the access log (privacy.record_access, purpose front_desk).
+recorded in the access log (``queue.name_at_desk``, purpose front_desk).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import StaffDep
 from safeslot.kit.errors import InvalidInput
-from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling import staffing
 from safeslot.scheduling.queue import rules, views
@@ -66,10 +65,7 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
         context.update(choosing=True, desk_name=desk_name)
         return page(request, "staff/desk.html", context)
     current = queue.at_desk(session, office, member.id, now)
-    name = None
-    if current is not None and current.name_enc is not None:
-        privacy.record_access(session, staff, "queue_ticket", [current.id], "front_desk", now)
-        name = queue.open_name(ring, current)
+    name = queue.name_at_desk(session, ring, staff, current, now) if current is not None else None  # recorded
     tickets = views.waiting(session, office, now)
     waiting = [(queue.label(t), t) for t in tickets]
     can_serve = queue.desk_of(session, office, member)
