@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.assignment import person
+from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
 from safeslot.scheduling.queue import rules
@@ -324,3 +325,18 @@ def front_desk_status(
         check_in_appointment(session, office.slug, code, now, settings, by_clerk=True)
         return scheduling.get_by_code(session, code)
     return scheduling.set_status(session, code, status, now)
+
+
+def take_ticket_once(
+    session: Session, ring: KeyRing, office_slug: str, service_slug: str, language: str, name: str, once: str,
+    now: dt.datetime, settings: QueueSettings = DEFAULTS,
+) -> str:
+    """A walk-in's ticket from the check-in page, by its token. The form's one-time value makes a double tap
+    or a resent form answer with the same ticket instead of a second one (a new value, a new ticket)."""
+    def run() -> tuple[int, dict[str, Any]]:
+        ticket = check_in_walk_in(session, ring, office_slug, service_slug, language or None, name, now, settings)
+        return 303, {"token": ticket.token}
+
+    fields = {"service": service_slug, "language": language, "name": name, "office": office_slug}
+    _, body, _ = run_once(session, "queue-form", once or None, request_hash(fields), now, run)
+    return str(body["token"])
