@@ -130,6 +130,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-out"): ANY_STAFF,
+    ("POST", "/console/office-choice"): roles(CLERK, SUPERVISOR),  # another office of one's scope
     ("GET", "/console"): ANY_STAFF,
     ("GET", "/console/appointments"): roles(CLERK),
     ("POST", "/console/appointments/lookup"): roles(CLERK),
