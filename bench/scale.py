@@ -614,7 +614,8 @@ def measure(db: str, runs: int, heavy: bool) -> dict[str, tuple[float, float]]:
     with engine.connect() as c:
         clerk_id = c.execute(text("SELECT id FROM staff_account WHERE username = 'bench-clerk'")).scalar_one()
     clerk = Principal(kind="staff", id=clerk_id, name="Bench Clerk", roles=frozenset({"clerk"}),
-                      office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+                      office_id=office.id, credential_id=0, credential_kind="session", secret_hash="",
+                      office_ids=frozenset({office.id}))
     limits = AccessSettings()
     day = now.date() + dt.timedelta(days=1)
     while day.weekday() >= 5:

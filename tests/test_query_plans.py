@@ -163,7 +163,8 @@ def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
     log.checkpoint(pg, signer, NOW, origin=ORIGIN)
     pg.execute(text("ANALYZE"))
     principal = Principal(kind="staff", id=clerk.id, name="Desk Example", roles=frozenset({"clerk"}),
-                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="",
+                          office_ids=frozenset({office.id}))
     return {"slug": slug, "office": office, "free": free, "codes": codes, "clerk": principal, "signer": signer}
 
 
