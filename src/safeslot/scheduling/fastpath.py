@@ -11,7 +11,9 @@ may serve and interpret, sealed values, the answer) from an office/service/staff
 cache refreshed every ``FACTS_TTL`` seconds. A writer executes the plan with
 ``BOOK_SQL``, the one-statement form of ``booking.execute``: the staff it picks
 are re-checked against the staff table (active, service, language), so a stale
-cache can never assign someone who left; the holds' primary key refuses any
+cache can never assign someone who left; their working hours and absences are
+read from their tables by the same statement (``ON_DUTY``), so a stale cache can
+never assign someone outside their hours either; the holds' primary key refuses any
 double in the database itself.
 
 Group commit: each writer takes up to ``BATCH`` queued plans, takes all their
@@ -59,6 +61,7 @@ from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, problem_body, status_for
 from safeslot.scheduling.assignment import Candidates, Person, candidates
+from safeslot.scheduling.duty import Duty, duties_from_rows
 from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH, request_hash
 from safeslot.scheduling.plan import (
@@ -69,7 +72,7 @@ from safeslot.scheduling.plan import (
     plan_booking,
     slot_full,
 )
-from safeslot.scheduling.rules import new_code
+from safeslot.scheduling.rules import new_code, zone
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.slots import NEAREST_HORIZON, alternatives, free_starts, pick_nearest
 
@@ -101,11 +104,13 @@ WITH slot AS (
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.services || ' ', ' ' || $20::text || ' ') > 0
     AND (NOT c.speaks OR $8::text IS NULL OR strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0)
+    AND {on_duty}
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
 ), interp AS (
   SELECT c.id FROM unnest($9::int[]) WITH ORDINALITY AS c(id, ord)
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0
+    AND {on_duty}
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
   ORDER BY c.ord LIMIT 1
 ), pick AS (
@@ -140,10 +145,23 @@ SELECT (SELECT id FROM appt) AS made, (SELECT count(*) FROM held) AS held,
   EXISTS (SELECT 1 FROM live) AS any_server, (SELECT count(*) FROM pick) AS picked,
   r.request_hash AS prior_hash, r.status_code AS prior_status, r.body AS prior_body
 FROM (SELECT 1) AS one LEFT JOIN idempotency_record r ON r.scope = 'book' AND r.key = $1::text"""
+# The person works during the visit (duty.py; the same test as repository.off_duty): their own hours, when they
+# keep some, hold the whole visit in one window of its weekday ($23, local $24-$25; $25 NULL when the visit
+# crosses midnight), and no absence covers its local day ($22). Read from the tables, never from the cache.
+ON_DUTY = """(NOT s.own_hours OR EXISTS (SELECT 1 FROM staff_hours w WHERE w.staff_id = s.id AND w.weekday = $23::int
+      AND w.opens <= $24::time AND w.closes >= $25::time))
+    AND NOT EXISTS (SELECT 1 FROM staff_absence x WHERE x.staff_id = s.id
+      AND x.first_day <= $22::date AND x.last_day >= $22::date)"""
+BOOK_SQL = BOOK_SQL.replace("{on_duty}", ON_DUTY)
 
 OFFICE_SQL = "SELECT id, slug, timezone FROM office WHERE slug = $1"
 SERVICES_SQL = "SELECT id, slug, duration_minutes FROM service WHERE office_id = $1"
-STAFF_SQL = "SELECT id, languages, services FROM staff WHERE office_id = $1 AND active ORDER BY id"
+STAFF_SQL = "SELECT id, languages, services, own_hours FROM staff WHERE office_id = $1 AND active ORDER BY id"
+# working hours and absences to come, for the nearest free times of a refusal (BOOK_SQL reads the tables itself)
+STAFF_HOURS_SQL = """SELECT w.staff_id, w.weekday, w.opens, w.closes FROM staff_hours w
+  JOIN staff s ON s.id = w.staff_id WHERE s.office_id = $1 AND s.active AND s.own_hours"""
+ABSENCE_SQL = """SELECT x.staff_id, x.first_day, x.last_day FROM staff_absence x JOIN staff s ON s.id = x.staff_id
+  WHERE s.office_id = $1 AND s.active AND x.last_day >= $2"""
 # the same grid rows as slots.nearest_free reads
 NEAREST_SQL = """
 (SELECT starts_at FROM slot_capacity WHERE service_id = $1 AND starts_at >= $2 AND starts_at < $3
@@ -183,6 +201,7 @@ class Booking:
             self.key, p.office.id, p.service.id, p.start, p.end, list(c.servers), list(c.speaks), c.language,
             list(c.interpreters), self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
             p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
+            p.local.day, p.local.weekday, p.local.start, p.local.end if p.local.same_day else None,
         )
 
 
@@ -191,6 +210,7 @@ class OfficeCache:
     facts: OfficeFacts
     services: dict[str, ServiceFacts]
     people: list[Person]
+    duties: dict[int, Duty] = field(default_factory=dict)
     fetched: float = field(default_factory=time.monotonic)
     asked: dict[tuple[str, str | None], Candidates] = field(default_factory=dict)
 
@@ -308,12 +328,18 @@ class FastBooking:
             office = OfficeFacts(rows[0]["id"], rows[0]["slug"], rows[0]["timezone"])
             services = {r["slug"]: ServiceFacts(r["id"], r["slug"], r["duration_minutes"])
                         for r in await self._query(SERVICES_SQL, office.id)}
+            staff = await self._query(STAFF_SQL, office.id)
             people = [Person(r["id"], frozenset(r["languages"].split()), frozenset(r["services"].split()))
-                      for r in await self._query(STAFF_SQL, office.id)]
-            entry = self.offices[slug] = OfficeCache(office, services, people)
+                      for r in staff]
+            own = [r["id"] for r in staff if r["own_hours"]]
+            windows = [tuple(r) for r in await self._query(STAFF_HOURS_SQL, office.id)] if own else []
+            away = [tuple(r) for r in await self._query(ABSENCE_SQL, office.id, self.clock().date()
+                                                        - dt.timedelta(days=1))]
+            entry = self.offices[slug] = OfficeCache(office, services, people,
+                                                     duties_from_rows(own, windows, away))
             return entry
 
-    async def _nearest(self, plan: BookingPlan) -> list[str]:
+    async def _nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
         """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start,
         computed once however many refusals of that start wait for it."""
         key = (plan.service.id, plan.start, plan.candidates.language)
@@ -325,7 +351,7 @@ class FastBooking:
         future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
         self.nearest[key] = (time.monotonic(), future)
         try:
-            found = await self._find_nearest(plan)
+            found = await self._find_nearest(plan, duties)
         except Exception as exc:
             self.nearest.pop(key, None)
             future.set_exception(exc)
@@ -338,7 +364,7 @@ class FastBooking:
         future.set_result(found)
         return found
 
-    async def _find_nearest(self, plan: BookingPlan) -> list[str]:
+    async def _find_nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
         around, now = plan.start, plan.now
         async with self.lookup_lock:
             rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
@@ -348,7 +374,7 @@ class FastBooking:
             if starts:
                 holds = [(r["staff_id"], r["starts_at"]) for r in await self._query(
                     HOLDS_SQL, plan.office.id, starts[0], starts[-1] + dt.timedelta(minutes=plan.service.minutes))]
-        free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
+        free = free_starts(starts, plan.service.minutes, plan.candidates, holds, duties, zone(plan.office.timezone))
         return alternatives(pick_nearest(free, around), plan.office.timezone)
 
     # -- request side -------------------------------------------------------------------------------
@@ -392,7 +418,7 @@ class FastBooking:
         if kind == "unavailable":
             return unavailable()
         try:
-            near = await self._nearest(plan)
+            near = await self._nearest(plan, office.duties)
         except LookupFailed:
             return unavailable()
         metrics.CONFLICTS.labels(value).inc()

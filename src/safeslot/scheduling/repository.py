@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from safeslot.scheduling.duty import Duty, LocalVisit, duties_from_rows
 from safeslot.scheduling.models import (
     Appointment,
     Closure,
@@ -16,7 +17,9 @@ from safeslot.scheduling.models import (
     Service,
     SlotCapacity,
     Staff,
+    StaffAbsence,
     StaffHold,
+    StaffHours,
     WeeklyHours,
 )
 
@@ -51,6 +54,55 @@ def staff(session: Session, office_id: int) -> Sequence[Staff]:
 def all_staff(session: Session, office_id: int) -> Sequence[Staff]:
     """Active and former staff (the supervisor's list; only active ones give capacity)."""
     return session.scalars(select(Staff).where(Staff.office_id == office_id).order_by(Staff.id)).all()
+
+
+def duties(session: Session, office_id: int, first: dt.date, last: dt.date) -> dict[int, Duty]:
+    """The working hours of the office's active staff who keep their own, and the absences of any of
+    them touching local days [first, last] (duty.Duty; staff with neither have no entry)."""
+    own = list(session.scalars(select(Staff.id).where(
+        Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))))
+    windows: Iterable[tuple[int, int, dt.time, dt.time]] = session.execute(
+        select(StaffHours.staff_id, StaffHours.weekday, StaffHours.opens, StaffHours.closes)
+        .join(Staff, Staff.id == StaffHours.staff_id)
+        .where(Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))
+    ).tuples() if own else []
+    away = session.execute(
+        select(StaffAbsence.staff_id, StaffAbsence.first_day, StaffAbsence.last_day)
+        .join(Staff, Staff.id == StaffAbsence.staff_id)
+        .where(Staff.office_id == office_id, Staff.active.is_(True), StaffAbsence.last_day >= first,
+               StaffAbsence.first_day <= last)
+    ).tuples()
+    return duties_from_rows(own, windows, away)
+
+
+def off_duty(session: Session, staff_ids: Collection[int], visit: LocalVisit) -> set[int]:
+    """Of ``staff_ids``, those not working during the visit, read from the tables in the caller's
+    transaction (the same test as fastpath.BOOK_SQL's: own hours without a window holding the whole
+    visit, or an absence that day)."""
+    if not staff_ids:
+        return set()
+    covered = exists().where(
+        StaffHours.staff_id == Staff.id, StaffHours.weekday == visit.weekday,
+        StaffHours.opens <= visit.start, StaffHours.closes >= visit.end,
+    )
+    absent = exists().where(
+        StaffAbsence.staff_id == Staff.id, StaffAbsence.first_day <= visit.day, StaffAbsence.last_day >= visit.day
+    )
+    hours_miss = and_(Staff.own_hours.is_(True), not_(covered)) if visit.same_day else Staff.own_hours.is_(True)
+    return set(session.scalars(select(Staff.id).where(Staff.id.in_(list(staff_ids)), or_(hours_miss, absent))))
+
+
+def staff_hours(session: Session, staff_id: int) -> Sequence[StaffHours]:
+    return session.scalars(
+        select(StaffHours).where(StaffHours.staff_id == staff_id).order_by(StaffHours.weekday, StaffHours.opens)
+    ).all()
+
+
+def absences(session: Session, staff_id: int, after: dt.date) -> Sequence[StaffAbsence]:
+    return session.scalars(
+        select(StaffAbsence).where(StaffAbsence.staff_id == staff_id, StaffAbsence.last_day >= after)
+        .order_by(StaffAbsence.first_day)
+    ).all()
 
 
 def hours(session: Session, office_id: int) -> Sequence[WeeklyHours]:
@@ -161,6 +213,17 @@ def held_masks(
 def insert_holds(session: Session, rows: list[dict[str, object]]) -> None:
     if rows:
         session.execute(insert(StaffHold), rows)
+
+
+def held_units(session: Session, staff_id: int, start: dt.datetime, end: dt.datetime) -> set[dt.datetime]:
+    return set(session.scalars(select(StaffHold.starts_at).where(
+        StaffHold.staff_id == staff_id, StaffHold.starts_at >= start, StaffHold.starts_at < end)))
+
+
+def release_ticket_holds(session: Session, ticket_id: int, after: dt.datetime) -> None:
+    """A walk-in's holds of the units starting at or after ``after``."""
+    session.execute(delete(StaffHold).where(StaffHold.ticket_id == ticket_id, StaffHold.starts_at >= after)
+                    .execution_options(synchronize_session=False))
 
 
 def release_holds(session: Session, appointment_id: int, role: str | None = None) -> None:
