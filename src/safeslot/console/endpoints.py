@@ -399,11 +399,13 @@ from safeslot.console import queue_pages as _queue_pages  # noqa: E402
 from safeslot.console import records as _records  # noqa: E402
 from safeslot.console import staff as _staff  # noqa: E402
 from safeslot.console import staff_forms as _staff_forms  # noqa: E402
+from safeslot.console import staff_hours as _staff_hours  # noqa: E402
 
 router.include_router(_records.router)
 router.include_router(_staff.router)
 router.include_router(_clerk.router)
 router.include_router(_staff_forms.router)
+router.include_router(_staff_hours.router)
 from safeslot.console import privileged as _privileged  # noqa: E402
 
 router.include_router(_privileged.router)

@@ -169,6 +169,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/console/office/{office}/services/{service_slug}"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/services/{service_slug}"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/staff/{staff_id}"): roles(SUPERVISOR),
+    ("GET", "/console/office/{office}/staff/{staff_id}/hours"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/staff/{staff_id}/hours"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/staff/{staff_id}/absences"): roles(SUPERVISOR),
+    ("POST", "/console/office/{office}/staff/{staff_id}/absences/{absence_id}/remove"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/hours/{hours_id}/remove"): roles(SUPERVISOR),
     ("POST", "/console/office/{office}/closures/{closure_id}/remove"): roles(SUPERVISOR),
     # identity
