@@ -19,7 +19,7 @@ The same rule is applied in four places, all from the values computed here:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -115,7 +115,7 @@ class DutyMasks:
 
 
 def duties_from_rows(
-    own: Sequence[int], windows: Iterable[tuple[int, int, dt.time, dt.time]],
+    own: Collection[int], windows: Iterable[tuple[int, int, dt.time, dt.time]],
     absences: Iterable[tuple[int, dt.date, dt.date]],
 ) -> dict[int, Duty]:
     """``Duty`` per staff member who keeps their own hours or has an absence, from the ids of those who

@@ -56,11 +56,15 @@ def all_staff(session: Session, office_id: int) -> Sequence[Staff]:
     return session.scalars(select(Staff).where(Staff.office_id == office_id).order_by(Staff.id)).all()
 
 
-def duties(session: Session, office_id: int, first: dt.date, last: dt.date) -> dict[int, Duty]:
+def duties(
+    session: Session, office_id: int, first: dt.date, last: dt.date, own: Collection[int] | None = None
+) -> dict[int, Duty]:
     """The working hours of the office's active staff who keep their own, and the absences of any of
-    them touching local days [first, last] (duty.Duty; staff with neither have no entry)."""
-    own = list(session.scalars(select(Staff.id).where(
-        Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))))
+    them touching local days [first, last] (duty.Duty; staff with neither have no entry). ``own``: the
+    ids of those who keep their own hours, when the caller has just read the staff (one query less)."""
+    if own is None:
+        own = list(session.scalars(select(Staff.id).where(
+            Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))))
     windows: Iterable[tuple[int, int, dt.time, dt.time]] = session.execute(
         select(StaffHours.staff_id, StaffHours.weekday, StaffHours.opens, StaffHours.closes)
         .join(Staff, Staff.id == StaffHours.staff_id)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.assignment import Candidates, candidates, people_of
+from safeslot.scheduling.assignment import Candidates, candidates, person
 from safeslot.scheduling.duty import Duty, DutyMasks
 from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
@@ -171,10 +171,12 @@ def _free(
 ) -> list[FreeSlot]:
     if not starts:
         return []
-    c = candidates(people_of(session, office.id), service.slug, language)
+    members = repo.staff(session, office.id)
+    c = candidates([person(m) for m in members], service.slug, language)
     end = starts[-1] + dt.timedelta(minutes=service.duration_minutes)
     tz = zone(office.timezone)
-    duties = repo.duties(session, office.id, starts[0].astimezone(tz).date(), end.astimezone(tz).date())
+    duties = repo.duties(session, office.id, starts[0].astimezone(tz).date(), end.astimezone(tz).date(),
+                         own=[m.id for m in members if m.own_hours])
     bits = candidate_bits(c)
     if len(bits) > 62:  # past a 64-bit sum: read the holds one by one
         holds = repo.holds_between(session, office.id, starts[0], end)
