@@ -46,6 +46,7 @@ from safeslot.transparency.note import (
     Checkpoint,
     CosignatureVerifier,
     NoteError,
+    NoteSigner,
     Signer,
     open_note,
     sign_note,
@@ -327,8 +328,11 @@ def entry(session: Session, index: int) -> tuple[bytes, bytes]:
 # --- checkpoints and witnesses ---
 
 
-def checkpoint(session: Session, signer: Signer, now: dt.datetime, *, origin: str) -> LogCheckpoint:
+def checkpoint(session: Session, signer: NoteSigner, now: dt.datetime, *, origin: str) -> LogCheckpoint:
     """Sign the current tree, after checking it extends the last signed checkpoint.
+
+    ``signer`` is anything with the `NoteSigner` members (a name, a key ID, ``sign``): the file key of
+    `load_signer`, or a key held in an HSM or a KMS that never leaves it.
 
     Returns the existing checkpoint when nothing was appended since. Raises
     `LogInconsistent`, and signs nothing, when storage no longer reproduces
