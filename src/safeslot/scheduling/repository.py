@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
+from functools import lru_cache
 
-from sqlalchemy import and_, case, delete, exists, func, insert, not_, or_, select
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.duty import Duty, LocalVisit, duties_from_rows
@@ -121,6 +122,17 @@ def closures(session: Session, office_id: int, start: dt.date, end: dt.date) -> 
     ).all()
 
 
+def open_starts(session: Session, service_id: int, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The starts of open slots in [start, end), in time order (``free_slots`` without the columns search
+    does not use)."""
+    return list(session.scalars(
+        select(SlotCapacity.starts_at)
+        .where(SlotCapacity.service_id == service_id, SlotCapacity.starts_at >= start,
+               SlotCapacity.starts_at < end, SlotCapacity.booked < SlotCapacity.capacity)
+        .order_by(SlotCapacity.starts_at)
+    ))
+
+
 def free_slots(
     session: Session, service_id: int, start: dt.datetime, end: dt.datetime, limit: int | None = None
 ) -> Sequence[tuple[int, dt.datetime, int]]:
@@ -197,6 +209,19 @@ def holds_between(
     return [(r[0], r[1]) for r in rows]
 
 
+@lru_cache(maxsize=256)
+def _held_masks_query(bits: tuple[tuple[int, int], ...]) -> Select[tuple[dt.datetime, int]]:
+    """The masks statement for one set of people and bits, built once: building the CASE and its cache
+    key cost more than running the query (slot search profile, docs/performance.md)."""
+    mask = func.sum(case(dict(bits), value=StaffHold.staff_id, else_=0))
+    return (
+        select(StaffHold.starts_at, mask)
+        .where(StaffHold.office_id == bindparam("office_id"), StaffHold.starts_at >= bindparam("lo"),
+               StaffHold.starts_at < bindparam("hi"), StaffHold.staff_id.in_([who for who, _ in bits]))
+        .group_by(StaffHold.starts_at)
+    )
+
+
 def held_masks(
     session: Session, office_id: int, start: dt.datetime, end: dt.datetime, bits: dict[int, int]
 ) -> dict[dt.datetime, int]:
@@ -204,13 +229,8 @@ def held_masks(
     (the database adds the bits, one row per unit; each (person, unit) is held at most once)."""
     if not bits:
         return {}
-    mask = func.sum(case(bits, value=StaffHold.staff_id, else_=0))
-    rows = session.execute(
-        select(StaffHold.starts_at, mask)
-        .where(StaffHold.office_id == office_id, StaffHold.starts_at >= start, StaffHold.starts_at < end,
-               StaffHold.staff_id.in_(list(bits)))
-        .group_by(StaffHold.starts_at)
-    )
+    stmt = _held_masks_query(tuple(bits.items()))
+    rows = session.execute(stmt, {"office_id": office_id, "lo": start, "hi": end}).tuples().all()
     return {unit: int(held) for unit, held in rows}
 
 

@@ -209,7 +209,7 @@ def search_slots(
     tz = zone(office.timezone)
     lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    starts = [r[1] for r in repo.free_slots(session, service.id, lo, hi)]
+    starts = repo.open_starts(session, service.id, lo, hi)
     return office, service, _free(session, office, service, starts, language)
 
 
