@@ -19,8 +19,10 @@ The same rule is applied in four places, all from the values computed here:
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 Window = tuple[dt.time, dt.time]
@@ -89,29 +91,65 @@ def off_duty(duties: Mapping[int, Duty], people: Iterable[int], visit: LocalVisi
 
 class DutyMasks:
     """For slot search: the bit mask (``slots.candidate_bits``) of candidates off duty for a visit of
-    ``minutes`` starting at a UTC instant. Weekly windows repeat, so the mask is computed once per
-    (weekday, local start, local end) and once per absent day."""
+    ``minutes`` starting at a UTC instant.
+
+    Per weekday, the day is cut at every opening and closing of anyone's windows; each piece has the
+    mask of those whose hours cover it. A visit is covered by a person's hours exactly when every
+    piece it overlaps is (touching windows are joined when saved, so no one is covered across a gap),
+    so its mask is the AND of one or two pieces' masks: a bisection, not a loop over people. Masks
+    are also cached per (weekday, local start, local end), and absences per local day."""
 
     def __init__(self, duties: Mapping[int, Duty], bits: Mapping[int, int], minutes: int, tz: ZoneInfo) -> None:
-        self.duties = [(d, bits[who]) for who, d in duties.items() if who in bits]
+        mine = [(d, bits[who]) for who, d in duties.items() if who in bits]
+        self.any = bool(mine)
         self.length = dt.timedelta(minutes=minutes)
         self.tz = tz
-        self.weekly: dict[tuple[int, dt.time, dt.time, bool], int] = {}
-        self.daily: dict[dt.date, int] = {}
+        self.own = sum(bit for d, bit in mine if d.own)  # everyone whose hours are their own
+        self.cuts: list[list[float]] = []
+        self.pieces: list[list[int]] = []
+        for weekday in range(7):
+            spans = [(_minutes(o), _minutes(c), bit) for d, bit in mine if d.own for o, c in d.windows.get(weekday, ())]
+            cuts = sorted({m for a, b, _ in spans for m in (a, b)})
+            self.cuts.append(cuts)
+            self.pieces.append([sum(bit for a, b, bit in spans if a <= lo and hi <= b)
+                                for lo, hi in pairwise(cuts)])
+        self.absences = [(first, last, bit) for d, bit in mine for first, last in d.absences]
+        self.weekly: dict[tuple[int, float, float], int] = {}
+        self.daily: dict[tuple[int, int, int], int] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.duties)
+        return self.any
+
+    def _covered(self, weekday: int, lo: float, hi: float) -> int:
+        cuts, pieces = self.cuts[weekday], self.pieces[weekday]
+        i = bisect_right(cuts, lo) - 1
+        if i < 0 or hi > cuts[-1]:
+            return 0
+        covered = -1
+        while i < len(pieces) and cuts[i] < hi:
+            covered &= pieces[i]
+            i += 1
+        return covered
 
     def mask(self, start: dt.datetime) -> int:
-        visit = local_visit(start, start + self.length, self.tz)
-        key = (visit.weekday, visit.start, visit.end, visit.same_day)
+        a = start.astimezone(self.tz)
+        b = (start + self.length).astimezone(self.tz)
+        lo = a.hour * 60 + a.minute + a.second / 60
+        hi = b.hour * 60 + b.minute + b.second / 60 if b.day == a.day else 24 * 60 + 1.0  # past midnight: never
+        key = (a.weekday(), lo, hi)
         off = self.weekly.get(key)
         if off is None:
-            off = self.weekly[key] = sum(bit for d, bit in self.duties if not d.covers(visit))
-        away = self.daily.get(visit.day)
+            off = self.weekly[key] = self.own & ~self._covered(*key)
+        day = (a.year, a.month, a.day)
+        away = self.daily.get(day)
         if away is None:
-            away = self.daily[visit.day] = sum(bit for d, bit in self.duties if d.absent(visit.day))
+            on = dt.date(*day)
+            away = self.daily[day] = sum({bit for first, last, bit in self.absences if first <= on <= last})
         return off | away
+
+
+def _minutes(t: dt.time) -> float:
+    return t.hour * 60 + t.minute + t.second / 60
 
 
 def duties_from_rows(
