@@ -21,6 +21,7 @@ from safeslot.scheduling.administration import (
     reassign,
     remove_closure,
     remove_hours,
+    reopen_slots,
     set_hours,
     set_service_text,
     unassigned,
@@ -30,6 +31,7 @@ from safeslot.scheduling.administration import (
 from safeslot.scheduling.assignment import find_free_staff, hold_people
 from safeslot.scheduling.booking import (
     SubjectRecord,
+    appointment_in_scope,
     appointments_for_subject,
     book,
     cancel,
@@ -46,8 +48,10 @@ from safeslot.scheduling.offices import (
     get_service,
     list_offices,
     list_services,
+    office_in_scope,
     office_item,
     office_languages,
+    unknown_office,
 )
 from safeslot.scheduling.rules import (
     BASE_LANGUAGE,
@@ -67,6 +71,7 @@ from safeslot.scheduling.rules import (
     zone,
 )
 from safeslot.scheduling.slots import FreeSlot, generate_slots, nearest_free, search_slots
+from safeslot.scheduling.statistics import Count, month_counts
 from safeslot.scheduling.working_hours import StaffSchedule, add_absence, remove_absence, schedule, set_staff_hours
 
 _interpreter_language = interpreter_language  # the name the endpoints used before the split
@@ -79,6 +84,7 @@ __all__ = [
     "SEARCH_WINDOW",
     "STAFF_TRANSITIONS",
     "STEP",
+    "Count",
     "FreeSlot",
     "NearOffice",
     "PersonToContact",
@@ -90,6 +96,7 @@ __all__ = [
     "add_office",
     "add_service",
     "add_staff",
+    "appointment_in_scope",
     "appointments_for_subject",
     "book",
     "cancel",
@@ -107,10 +114,12 @@ __all__ = [
     "list_offices",
     "list_services",
     "lock_booking_day",
+    "month_counts",
     "nearest_free",
     "nearest_offices",
     "new_code",
     "normalise_code",
+    "office_in_scope",
     "office_item",
     "office_languages",
     "people_to_contact",
@@ -119,6 +128,7 @@ __all__ = [
     "remove_absence",
     "remove_closure",
     "remove_hours",
+    "reopen_slots",
     "reschedule",
     "schedule",
     "search_slots",
@@ -128,6 +138,7 @@ __all__ = [
     "set_staff_hours",
     "set_status",
     "unassigned",
+    "unknown_office",
     "update_staff",
     "update_staff_and_reassign",
     "valid_zone",

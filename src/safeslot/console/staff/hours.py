@@ -17,19 +17,16 @@ from starlette.responses import Response
 
 from safeslot.console import i18n
 from safeslot.console.i18n import N_
-from safeslot.console.pages import language
-from safeslot.console.staff import DONE, StaffRoute, _page, _see_other
+from safeslot.console.pages import language, see_other
+from safeslot.console.staff.shell import DONE, StaffRoute, page
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.errors import HoursOverlap
-
-# An office row as scheduling.get_office returns it (its model is scheduling's own: not imported here).
-Office = Any
+from safeslot.scheduling.interfaces import Office
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
@@ -48,9 +45,7 @@ MESSAGES = {
 
 
 def _supervised(session: Session, staff: Principal, slug: str) -> Office:
-    office = scheduling.get_office(session, slug)
-    identity.ensure_office(staff, office.id)  # a supervisor changes only their own office
-    return office
+    return scheduling.office_in_scope(session, slug, staff)  # a supervisor changes only their offices
 
 
 def _context(request: Request, staff: Principal, session: Session, office: Office, staff_id: int,
@@ -87,7 +82,7 @@ def _per_day(windows: tuple[tuple[int, dt.time, dt.time], ...]) -> dict[int, int
 def hours_page(office: str, staff_id: int, request: Request, staff: StaffDep, session: SessionDep,
                now: NowDep) -> Response:
     found = _supervised(session, staff, office)
-    return _page(request, "staff/member_hours.html", _context(request, staff, session, found, staff_id, now, None, {}))
+    return page(request, "staff/member_hours.html", _context(request, staff, session, found, staff_id, now, None, {}))
 
 
 def _time(text: str) -> dt.time | None:
@@ -136,8 +131,8 @@ async def save_hours(office: str, staff_id: int, request: Request, staff: StaffD
             errors[f"opens_{day}_0"] = MESSAGES["overlap"]
     if errors:
         context = _context(request, staff, session, found, staff_id, now, form, errors)
-        return _page(request, "staff/member_hours.html", context, status=422)
-    return _see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
+        return page(request, "staff/member_hours.html", context, status=422)
+    return see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
 
 
 @router.post("/office/{office}/staff/{staff_id}/absences")
@@ -163,12 +158,12 @@ def add_absence(
         form = {"first_day": first_day[:10], "last_day": last_day[:10]}
         context = _context(request, staff, session, found, staff_id, now, None, errors)
         context["absence_form"] = form
-        return _page(request, "staff/member_hours.html", context, status=422)
-    return _see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
+        return page(request, "staff/member_hours.html", context, status=422)
+    return see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
 
 
 @router.post("/office/{office}/staff/{staff_id}/absences/{absence_id}/remove")
 def remove_absence(office: str, staff_id: int, absence_id: int, staff: StaffDep, session: SessionDep) -> Response:
     found = _supervised(session, staff, office)
     scheduling.remove_absence(session, found, staff_id, absence_id)
-    return _see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
+    return see_other(f"/console/office/{found.slug}/staff/{staff_id}/hours?done=hours")
