@@ -38,7 +38,7 @@ from safeslot.disclosure.models import RequestSubject
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy import reads
+from safeslot.privacy import reads, statistics
 from safeslot.reports import service as reports
 from safeslot.reports.schemas import Period
 from safeslot.scheduling import demo, fastpath
@@ -241,6 +241,14 @@ def test_clerk_day_list(pg: Session, network: dict[str, Any], keyring: KeyRing) 
     day = NOW.date() + dt.timedelta(days=1)
     assert _run(pg, lambda: reads.office_day(pg, keyring, network["clerk"], network["slug"], day, NOW,
                                              AccessSettings())) == []
+
+
+def test_office_and_network_report(pg: Session, network: dict[str, Any]) -> None:
+    month = NOW.strftime("%Y-%m")
+    office = scheduling.get_office(pg, network["slug"])
+    every = [o.id for o in scheduling.list_offices(pg)]
+    assert _run(pg, lambda: (statistics.offices_month(pg, month, [office.id]),
+                             statistics.offices_month(pg, month, every))) == []
 
 
 def test_subject_match(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
