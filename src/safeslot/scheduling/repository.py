@@ -82,7 +82,7 @@ def duties(
 
 def off_duty(session: Session, staff_ids: Collection[int], visit: LocalVisit) -> set[int]:
     """Of ``staff_ids``, those not working during the visit, read from the tables in the caller's
-    transaction (the same test as fastpath.BOOK_SQL's: own hours without a window holding the whole
+    transaction (the same test as fastsql.BOOK_SQL's: own hours without a window holding the whole
     visit, or an absence that day)."""
     if not staff_ids:
         return set()
