@@ -57,7 +57,7 @@ from safeslot.disclosure.schemas import (
 )
 from safeslot.identity import proposals
 from safeslot.identity.guard import PrincipalDep, require_passkey
-from safeslot.identity.privileged_endpoints import proposal_out
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import problem_response

@@ -29,8 +29,8 @@ from safeslot.identity.guard import (
     StaffDep,
     csrf_token,
 )
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.models import AgencyOfficial, StaffAccount
-from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.schemas import (
     AccountIn,
     AccountOut,
