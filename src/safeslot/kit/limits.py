@@ -12,12 +12,9 @@ that needs them is refused with 401 before a byte of it is read.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import orjson
-
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.http import BodyTooLarge, BodyTooSlow, read_body, replay, send_problem
 from safeslot.kit.routing import route_template
 
 # (method, route template) that take a file upload; every other route gets max_body.
@@ -42,69 +39,21 @@ class BodyLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _refuse(send, limit)
             return
-        chunks: list[bytes] = []
-        size = 0
-        deadline = asyncio.get_running_loop().time() + self.body_timeout
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
-            except TimeoutError:  # a half-sent body must not hold a worker's connection for ever
-                await _refuse_slow(send, self.body_timeout)
-                return
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > limit:
-                await _refuse(send, limit)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
-        replayed = {"done": False}
-
-        async def _replay() -> Any:
-            if not replayed["done"]:
-                replayed["done"] = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, _replay, send)
-
-
-async def _refuse_slow(send: Any, seconds: float) -> None:
-    body = orjson.dumps({
-        "type": "/problems/request-timeout",
-        "title": "The request body came too slowly",
-        "status": 408,
-        "detail": f"Send the whole body within {seconds:g} seconds. Nothing was saved.",
-    })
-    await send({
-        "type": "http.response.start",
-        "status": 408,
-        "headers": [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    })
-    await send({"type": "http.response.body", "body": body})
+        try:
+            body = await read_body(receive, limit=limit, timeout=self.body_timeout)
+        except BodyTooLarge:
+            await _refuse(send, limit)
+            return
+        except BodyTooSlow:  # a half-sent body must not hold a worker's connection for ever
+            await send_problem(send, 408, "request-timeout", "The request body came too slowly",
+                               f"Send the whole body within {self.body_timeout:g} seconds. Nothing was saved.",
+                               [(b"connection", b"close")])
+            return
+        if body is None:
+            return
+        await self.app(scope, replay(body, receive), send)
 
 
 async def _refuse(send: Any, limit: int) -> None:
-    body = orjson.dumps({
-        "type": "/problems/payload-too-large",
-        "title": "The request body is too large",
-        "status": 413,
-        "detail": f"Send at most {limit} bytes. Nothing was saved.",
-    })
-    await send({
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    })
-    await send({"type": "http.response.body", "body": body})
+    await send_problem(send, 413, "payload-too-large", "The request body is too large",
+                       f"Send at most {limit} bytes. Nothing was saved.", [(b"connection", b"close")])

@@ -46,6 +46,7 @@ from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
 from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.http import read_body, replay
 from safeslot.kit.routing import route_template
 
 log = logging.getLogger(__name__)
@@ -355,7 +356,10 @@ class ActionLimitMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffer(receive)
+        read = await read_body(receive)  # already size-limited by the body limit outside
+        if read is None:
+            return
+        body, receive = read, replay(read, receive)
         headers = dict(scope.get("headers") or [])
         if action in BOOKING:
             wait = await limiter.hit(limiter.limits.booking_per_address, "book", address)
@@ -398,25 +402,3 @@ class ActionLimitMiddleware:
                 await limiter.count(items, *key)
         elif 200 <= status["code"] < 400:
             await limiter.clear(limiter.limits.fail_account_address, "fail", account, address)
-
-
-async def _buffer(receive: Any) -> tuple[bytes, Any]:
-    """Read the (already size-limited) body and return a receive that replays it."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = {"done": False}
-
-    async def replay() -> Any:
-        if not sent["done"]:
-            sent["done"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay
