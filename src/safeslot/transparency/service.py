@@ -50,9 +50,7 @@ from safeslot.transparency.note import (
     open_note,
     sign_note,
 )
-
-TILE_HEIGHT = 8
-TILE_WIDTH = 1 << TILE_HEIGHT  # 256 hashes per full tile (C2SP tlog-tiles)
+from safeslot.transparency.tiles import TILE_HEIGHT, TILE_WIDTH, bundle
 
 # The event types the log accepts: one place, extend it here. A name ending
 # in ".*" admits every event under that prefix.
@@ -310,7 +308,7 @@ def entry_bundle(session: Session, index: int, width: int) -> bytes:
     if start + width > published_size(session):
         raise BeyondLog("This entry bundle is not in the published tree; fetch the checkpoint first.")
     datas = repository.entries(session, start, width)
-    return b"".join(len(d).to_bytes(2, "big") + d for d in datas)
+    return bundle(datas)
 
 
 def entry(session: Session, index: int) -> tuple[bytes, bytes]:
