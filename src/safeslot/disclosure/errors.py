@@ -5,6 +5,7 @@ Hierarchy::
     DomainError
     ├── InvalidInput
     │   └── RequestRefused          422  no document, no named subject, unknown category …
+    │                                    (Recorded: its refusal log entry is committed)
     ├── NotFound
     │   └── RequestNotFound         404
     ├── Conflict
@@ -22,7 +23,16 @@ Hierarchy::
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from safeslot.kit.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Recorded,
+    Unavailable,
+)
 
 
 class StorageQuotaExceeded(PayloadTooLarge):
@@ -32,7 +42,7 @@ class StorageQuotaExceeded(PayloadTooLarge):
     title = N_("The agency's storage quota is used up")
 
 
-class RequestRefused(InvalidInput):
+class RequestRefused(Recorded, InvalidInput):
     """The request cannot be registered: nothing but a refusal log entry is kept."""
 
     slug = "disclosure-request-refused"

@@ -115,8 +115,8 @@ def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None,
 def refuse(
     session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime, found: list[str]
 ) -> NoReturn:
-    """Log the refusal, then raise. The caller must commit the log entry (endpoints do so
-    by answering 422 without raising)."""
+    """Log the refusal, then raise RequestRefused (a `Recorded` error: the request's session
+    commits the log entry, and only it, before the 422 is answered)."""
     record_refusal(session, actor, meta, now)
     raise RequestRefused(" ".join(found))
 
@@ -205,9 +205,8 @@ def submit(
 
     The document must be a PDF the server can render (document.inspect: not encrypted,
     within the page and time limits); its digital signatures are checked (signatures.check)
-    and the result goes to the policy. A refusal is logged, then RequestRefused is raised:
-    the caller must still commit so that the refusal entry is kept (the HTTP endpoint
-    answers 422 without raising). ``quota_bytes``: the most instrument documents one
+    and the result goes to the policy. A refusal is logged, then RequestRefused is raised
+    (`Recorded`: the session keeps the refusal entry). ``quota_bytes``: the most instrument documents one
     agency may have stored (else StorageQuotaExceeded, and nothing is kept)."""
     agency = recipient(session, actor, meta)[1]
     found = problems(actor, meta, document, agency)

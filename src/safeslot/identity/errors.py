@@ -1,8 +1,9 @@
 """Identity errors (domain only; errors.py maps the bases to HTTP).
 
     Unauthenticated (401)
-    ├── SignInFailed          wrong username, password or code (never says which)
-    ├── AccountLocked         too many failures; retry after the delay
+    ├── SignInFailed          wrong username, password or code (never says which); Recorded:
+    │                         the failure count (or the used passkey challenge) is committed
+    ├── AccountLocked         too many failures; retry after the delay (Recorded)
     └── CredentialInvalid     unknown, expired or revoked token or key
     Forbidden (403)
     ├── OwnProposal           approving a change you proposed or that gives you a role
@@ -28,15 +29,17 @@
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Recorded, Unauthenticated
 
 
-class SignInFailed(Unauthenticated):
+class SignInFailed(Recorded, Unauthenticated):
+    """The failure is counted (for the administrator's view) and that count is kept."""
+
     slug = "sign-in-failed"
     title = N_("Sign-in failed")
 
 
-class AccountLocked(Unauthenticated):
+class AccountLocked(Recorded, Unauthenticated):
     slug = "account-locked"
     title = N_("Account locked for now")
 

@@ -168,7 +168,8 @@ def _totp_step(ring: KeyRing, account: StaffAccount, code: str, now: dt.datetime
 def sign_in(
     session: Session, ring: KeyRing, username: str, password: str, code: str, now: dt.datetime, *, demo_mode: bool
 ) -> StaffAccount:
-    """Check password and TOTP code. A failure is counted before raising: the caller must still commit."""
+    """Check password and TOTP code. A failure is counted, then SignInFailed (a `Recorded` error:
+    the request's session keeps the count) is raised."""
     account = repo.account_by_username(session, username, for_update=True)
     if (account is None or not account.active or account.enrolled_at is None
             or (account.demo and not demo_mode)):

@@ -11,10 +11,17 @@ Hierarchy (domain code raises these; it never knows about HTTP)::
     ├── Forbidden                     403  signed in, but this role may not
     ├── Unauthenticated               401  no, expired or revoked credentials
     ├── PayloadTooLarge               413
-    └── Unavailable                   503  a dependency (database, log key) is missing
+    ├── Unavailable                   503  a dependency (database, log key) is missing
+    └── Recorded                      (a mixin: the status comes from the other base)
+        e.g. SignInFailed(Recorded, Unauthenticated), ReadRefused(Recorded, Forbidden)
 
 Every problem has a stable ``type`` (``/problems/<slug>``, documented at that
 URL), a short ``title`` and a ``detail`` that says what to do next.
+
+A `Recorded` error is a refusal that is itself a record: the sign-in failure count, the
+log entry of a refused disclosure request, the auditors' alert about a refused read. The
+session dependency (`db.get_session`) commits what the request wrote before such an error
+was raised, then the error is answered like any other; every other error rolls back.
 """
 
 from __future__ import annotations
@@ -44,10 +51,6 @@ class DomainError(Exception):
 
     slug: ClassVar[str] = "error"
     title: ClassVar[str] = N_("Something went wrong")
-    # A refusal that is itself evidence (an access alert about the refused read) keeps what the
-    # request wrote before it was raised: the session dependency commits, then answers the error.
-    # Only for refusals raised before anything else is written (privacy/reads.py).
-    keeps_writes: ClassVar[bool] = False
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -93,6 +96,16 @@ class PayloadTooLarge(DomainError):
 class Unavailable(DomainError):
     slug = "unavailable"
     title = N_("Service unavailable")
+
+
+class Recorded(DomainError):
+    """A refusal whose writes are kept: the request's session commits them, then answers the error.
+
+    Mix it in before the class that gives the status (``class SignInFailed(Recorded,
+    Unauthenticated)``). Raise it only when everything the request wrote so far is the record
+    of the refusal itself (a failure count, a refusal log entry, an alert), never after a
+    write the refusal should undo: those would be committed too.
+    """
 
 
 # The one table from error class to HTTP status; the most specific class wins.

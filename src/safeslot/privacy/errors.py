@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, Recorded
 
 
 class UnknownPurpose(InvalidInput):
@@ -22,12 +22,11 @@ class UnknownPurpose(InvalidInput):
     title = N_("Unknown purpose")
 
 
-class ReadRefused(Forbidden):
-    """Refused, and an alert for auditors written and kept (errors.DomainError.keeps_writes)."""
+class ReadRefused(Recorded, Forbidden):
+    """Refused, and an alert for auditors written and kept (a `Recorded` refusal)."""
 
     slug = "read-refused"
     title = N_("This read goes beyond what your work needs")
-    keeps_writes = True
 
 
 class OutsideClerkWindow(ReadRefused):
