@@ -36,11 +36,17 @@ import orjson
 from sqlalchemy import exc as sa_exc
 from starlette.routing import Match
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
 from safeslot.kit.http import read_body, replay
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds: a restarted database or a freed disk is usually back within that
+
+register_problem("database-unavailable", N_("The database is unavailable"), 503, f"""
+    The database (or the disk under it) refused the request, so nothing was saved. Send the same
+    request again after the seconds in Retry-After (about {RETRY_AFTER}); with an Idempotency-Key
+    a retry never books twice.
+""")
 MAX_ID = 2**31 - 1
 
 SQLITE_UNAVAILABLE = ("readonly", "read-only", "locked", "disk i/o", "full", "unable to open", "busy")

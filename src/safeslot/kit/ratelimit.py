@@ -45,12 +45,17 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
 from safeslot.kit.http import read_body, replay
 from safeslot.kit.routing import route_template
 
 log = logging.getLogger(__name__)
 CLIENT_ID_FALLBACK = "unknown"
+
+register_problem("rate-limited", N_("Too many requests"), 429, """
+    Too many requests came from this address, account or office in a short time (sign-in failures
+    count more). Wait the seconds in Retry-After, then try again.
+""")
 
 
 class RateLimitSettings(BaseModel):

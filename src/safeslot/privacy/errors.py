@@ -18,6 +18,10 @@ from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, Recorded
 
 
 class UnknownPurpose(InvalidInput):
+    """The reason given for reading personal data is not one of the fixed purposes. Pick one from
+    the list.
+    """
+
     slug = "unknown-purpose"
     title = N_("Unknown purpose")
 
@@ -30,25 +34,41 @@ class ReadRefused(Recorded, Forbidden):
 
 
 class OutsideClerkWindow(ReadRefused):
+    """Clerks see today's and the next days' appointments only. The refused read raised an alert for
+    auditors.
+    """
+
     slug = "outside-clerk-window"
     title = N_("Clerks see today and the next days only")
 
 
 class NotYourOffice(ReadRefused):
+    """Staff read records of their own office only. The refused read raised an alert for auditors."""
+
     slug = "not-your-office"
     title = N_("This is not your office")
 
 
 class SearchOutsideRequest(ReadRefused):
+    """Counsel searches names only inside an open disclosure request they may read. The refused
+    search raised an alert for auditors.
+    """
+
     slug = "search-outside-request"
     title = N_("Counsel searches only inside an open disclosure request")
 
 
 class MatchesRefused(ReadRefused):
+    """The person who registered a disclosure request never sees its matches (two people, distinct
+    roles). The refused read raised an alert.
+    """
+
     slug = "registrar-may-not-see-matches"
     title = N_("The registrar of a request never sees its matches")
 
 
 class RotationUnfinished(Conflict):
+    """A key cannot be retired while values are still sealed under it. Finish the rotation first."""
+
     slug = "rotation-unfinished"
     title = N_("Values still sealed under the old key")
