@@ -24,6 +24,7 @@ from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentTy
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
 from safeslot.kit.crypto import KeyRing
+from safeslot.transparency.entries import Refused
 
 PDF_MAGIC = b"%PDF-"
 
@@ -98,17 +99,16 @@ def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None,
     """Log a refused request and keep nothing else (the caller must add nothing more). The
     entry holds the registry id and enumerated values only, never what was typed."""
     agency_id, _ = recipient(session, actor, meta)
-    entry: dict[str, object] = {
-        "event": "disclosure.request_refused",
-        "time": logbook.rfc3339(now),
-        "agency": logbook.agency_ref(agency_id),
-        "instrument_type": meta.instrument_type.value if meta else "unknown",
-        "purpose": meta.purpose.value if meta else "unknown",
-        "categories": sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
-        "subjects": len(meta.subjects) if meta else 0,
-        "nondisclosure_order": bool(meta and meta.non_disclosure_order),
-        "emergency": bool(meta and meta.instrument_type is InstrumentType.EMERGENCY),
-    }
+    entry = Refused(
+        time=logbook.rfc3339(now),
+        agency=logbook.agency_ref(agency_id),
+        instrument_type=meta.instrument_type.value if meta else "unknown",
+        purpose=meta.purpose.value if meta else "unknown",
+        categories=sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
+        subjects=len(meta.subjects) if meta else 0,
+        nondisclosure_order=bool(meta and meta.non_disclosure_order),
+        emergency=bool(meta and meta.instrument_type is InstrumentType.EMERGENCY),
+    )
     return logbook.record(session, entry, now)
 
 

@@ -30,6 +30,7 @@ from safeslot.reports.errors import LogUnreadable, ReportMismatch, ReportNotFoun
 from safeslot.reports.models import PublishedReport
 from safeslot.reports.schemas import CheckpointRef, Period, Report
 from safeslot.transparency import merkle
+from safeslot.transparency.entries import ReportPublished
 from safeslot.transparency.note import Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, open_note
 from safeslot.transparency.note import sign_note as _sign_note
 from safeslot.transparency.tiles import TILE_WIDTH, BundleError, split_bundle, tile_path
@@ -226,10 +227,10 @@ def publish(session: Session, report: Report, signature: str, now: dt.datetime) 
 
     assert report.checkpoint is not None
     sha = render.sha256(report)
-    [index] = log.append(session, [{
-        "event": "report.published", "time": now.isoformat(), "period": report.period, "sha256": sha,
-        "checkpoint_size": report.checkpoint.size, "checkpoint_root": report.checkpoint.root_hash,
-    }], now=now)
+    [index] = log.append(session, [ReportPublished(
+        time=now.isoformat(), period=report.period, sha256=sha, checkpoint_size=report.checkpoint.size,
+        checkpoint_root=report.checkpoint.root_hash,
+    )], now=now)
     row = repository.add(session, PublishedReport(
         period=report.period, sha256=sha, checkpoint_size=report.checkpoint.size,
         checkpoint_root=report.checkpoint.root_hash, log_index=index, signature=signature,

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from safeslot import chain
 from safeslot.transparency import canonical as canonical_form
-from safeslot.transparency import merkle, repository
+from safeslot.transparency import entries, merkle, repository
 from safeslot.transparency.errors import BadLogRequest, BeyondLog, EntryRejected, LogInconsistent, LogKeyMissing
 from safeslot.transparency.merkle import CompactRange, ProofError
 from safeslot.transparency.models import MAX_ENTRY_BYTES, LogCheckpoint
@@ -52,28 +52,8 @@ from safeslot.transparency.note import (
 )
 from safeslot.transparency.tiles import TILE_HEIGHT, TILE_WIDTH, bundle
 
-# The event types the log accepts: one place, extend it here. A name ending
-# in ".*" admits every event under that prefix.
-EVENTS: frozenset[str] = frozenset(
-    {
-        "disclosure.request_refused",
-        "disclosure.decision",
-        "disclosure.release",
-        "disclosure.accounting",
-        "disclosure.review",
-        "disclosure.withdrawn",
-        "disclosure.closed",
-        "disclosure.expired",
-        "disclosure.refused_before_gate",
-        "policy.change",
-        "legal_hold.*",
-        "sharing_agreement.*",
-        "key.change",
-        "identity.*",
-        "report.published",
-        "records.heads",
-    }
-)
+# The event types the log accepts: derived from the entry models (transparency/entries.py).
+EVENTS: frozenset[str] = entries.EVENTS
 
 # Keys that can only carry personal data. Entries hold commitments instead
 # (`commitment`); an entry with any of these keys, at any depth, is refused.
@@ -88,9 +68,7 @@ PERSONAL_KEYS: frozenset[str] = frozenset(
 
 
 def is_known_event(event: str) -> bool:
-    if event in EVENTS:
-        return True
-    return any(e.endswith(".*") and event.startswith(e[:-1]) and len(event) > len(e) - 1 for e in EVENTS)
+    return event in EVENTS
 
 
 def commitment(salt: bytes, person_id: str, request_id: str) -> str:
@@ -127,16 +105,23 @@ def canonical_json(value: Any) -> bytes:
     return canonical_form.canonical_json(value)
 
 
-def canonical(entry: Mapping[str, Any]) -> bytes:
-    """Validate an entry and return its RFC 8785 canonical JSON bytes."""
-    if not isinstance(entry, Mapping):
+def canonical(entry: entries.EntryBase | Mapping[str, Any]) -> bytes:
+    """Validate an entry and return its RFC 8785 canonical JSON bytes.
+
+    The application's writers pass typed entries (transparency/entries.py: unknown fields and
+    free text were refused when the model was built). A plain JSON object (tools, tests,
+    benchmarks writing raw entries) gets the checks every entry gets: a known event, no
+    personal keys, canonical JSON, the size limit.
+    """
+    if isinstance(entry, entries.EntryBase):
+        value = entries.as_json(entry)
+    elif isinstance(entry, Mapping):
+        value = entry if type(entry) is dict else dict(entry)
+        event = value.get("event")
+        if not isinstance(event, str) or not is_known_event(event):
+            raise EntryRejected(f"Unknown log event type; use one of: {', '.join(sorted(EVENTS))}.")
+    else:
         raise EntryRejected("A log entry must be a JSON object with an 'event' field.")
-    event = entry.get("event")
-    if not isinstance(event, str) or not is_known_event(event):
-        raise EntryRejected(
-            f"Unknown log event type; use one of: {', '.join(sorted(EVENTS))}.",
-        )
-    value = entry if type(entry) is dict else dict(entry)
     plain, personal = canonical_form.scan(value, PERSONAL_KEYS)
     if personal or not plain:
         found = _personal_keys(value)  # the general walk, which also says where
@@ -184,9 +169,11 @@ def _load_compact(session: Session, size: int) -> CompactRange:
         ) from exc
 
 
-def append(session: Session, entries: Sequence[Mapping[str, Any]], *, now: dt.datetime | None = None) -> list[int]:
+def append(
+    session: Session, batch: Sequence[entries.EntryBase | Mapping[str, Any]], *, now: dt.datetime | None = None
+) -> list[int]:
     """Append entries in one batch; return their indices. Runs in the caller's transaction."""
-    datas = [canonical(e) for e in entries]
+    datas = [canonical(e) for e in batch]
     if not datas:
         return []
     now = now or _db_now(session)
@@ -373,8 +360,8 @@ def commit_record_heads(session: Session, now: dt.datetime) -> int | None:
     current, new = chain.pending(session)
     if not new:
         return None
-    entry = {"event": "records.heads", "time": now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             "heads": {t: h.hex() for t, h in sorted(current.items())}}
+    entry = entries.RecordsHeads(time=now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                 heads={t: h.hex() for t, h in sorted(current.items())})
     (index,) = append(session, [entry], now=now)
     chain.record_commit(session, new, index, now)
     return index

@@ -1,7 +1,8 @@
 """An independent verifier for a safeslot log, speaking only C2SP tlog-tiles over HTTP.
 
 It shares nothing with the server but the pure core (`merkle`, `note`,
-`canonical`): no models, no database, no service. Anyone can run it against a public log:
+`canonical`, the tile layout in `tiles` and the entry types in `entries`): no database
+tables, no service. Anyone can run it against a public log:
 
 1. fetch ``<url>/checkpoint`` and check the log's Ed25519 signature;
 2. if a state file holds a checkpoint seen before, check the new one extends it
@@ -19,19 +20,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import ValidationError
 
-from safeslot.transparency import merkle
+from safeslot.transparency import entries, merkle
 from safeslot.transparency.canonical import is_canonical_object
 from safeslot.transparency.note import Checkpoint, CosignatureVerifier, NoteError, Verifier, open_checkpoint
 from safeslot.transparency.tiles import TILE_WIDTH, BundleError, encode_index, split_bundle, tile_path, tiles
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 class VerificationError(Exception):
@@ -99,16 +98,14 @@ def _check_entry(index: int, data: bytes) -> dict[str, object]:
 
 
 def _record_heads(index: int, value: dict[str, object]) -> dict[str, bytes]:
-    """A ``records.heads`` entry: ``{"heads": {table: 64 hex digits}}`` (safeslot/chain.py)."""
-    heads = value.get("heads")
-    if not isinstance(heads, dict) or not heads:
-        raise VerificationError(f"entry {index}: a records.heads entry without heads")
-    out: dict[str, bytes] = {}
-    for table, h in heads.items():
-        if not isinstance(h, str) or not _HEX64.fullmatch(h):
-            raise VerificationError(f"entry {index}: the head of {table} is not 64 lowercase hex digits")
-        out[table] = bytes.fromhex(h)
-    return out
+    """A ``records.heads`` entry, read through its model (transparency/entries.py): ``{"heads":
+    {table: 64 lowercase hex digits}}`` (safeslot/chain.py)."""
+    try:
+        heads = entries.RecordsHeads.model_validate(value).heads
+    except ValidationError as exc:
+        raise VerificationError(f"entry {index}: a records.heads entry with heads not as logged "
+                                f"({exc.error_count()} problems; each head is 64 lowercase hex digits)") from None
+    return {table: bytes.fromhex(h) for table, h in heads.items()}
 
 
 def _check_consistency(client: httpx.Client, base: str, state: dict[str, object], cp: Checkpoint) -> None:
