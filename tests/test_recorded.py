@@ -30,6 +30,8 @@ from tests.identity.helpers import PASSWORD, bearer, code_at, make_staff
 
 
 class _RecordedConflict(Recorded, Conflict):
+    """A test-only refusal that keeps what the request wrote before it."""
+
     slug = "recorded-conflict"
 
 
