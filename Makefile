@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint typecheck bench fuzz clean
+.PHONY: run test test-fast install lint typecheck bench fuzz clean cluster-up cluster-down failover-drill restore-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ typecheck: install
 # Long: >= 20,000 schemathesis cases over every operation with every credential (bench/fuzz.py).
 fuzz: install
 	nice -n 10 $(BIN)/python bench/fuzz.py --cases 28000
+
+# The reference deployment on loopback (etcd, Patroni with two PostgreSQL, HAProxy, two app servers, the
+# worker; ports 18600-18699, files under var/cluster): docs/operations.md. Needs root (PostgreSQL runs as
+# the postgres OS user) and Debian's patroni, etcd-server, haproxy and postgresql-15 packages.
+cluster-up: install
+	scripts/cluster up
+
+cluster-down:
+	scripts/cluster down
+
+# Slow and opt-in (about 4 minutes; not part of `make test`): three runs in a row of load through HAProxy,
+# the PostgreSQL primary killed with SIGKILL, and the checks that nothing acknowledged was lost.
+failover-drill: install
+	scripts/failover-drill --runs 3
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

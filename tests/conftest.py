@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,10 +29,13 @@ from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
+from safeslot.scheduling import demo as scheduling_demo
 from tests.pg import Throwaway
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
-BACKENDS = tuple(b for b in os.environ.get("SAFESLOT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b)
+# "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).
+BACKENDS = tuple({"postgres": "postgresql"}.get(b.strip(), b.strip())
+                 for b in os.environ.get("SAFESLOT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip())
 # Fixtures that make a test slow: a real browser, a database of its own, a live server.
 SLOW_FIXTURES = frozenset({"browser", "fresh_url", "base_url", "live_server"})
 # Whole files that are slow by nature: the schema fuzzer and the races.
@@ -50,6 +55,7 @@ def pg_admin_url() -> Iterator[str | None]:
     if url is None and os.environ.get("CI") == "true":
         pytest.fail(f"CI=true requires PostgreSQL: {_throwaway.reason}")
     yield url
+    _templates.drop()  # after every database made from them (their fixtures depend on this one)
     _throwaway.stop()
 
 
@@ -66,39 +72,95 @@ def owner_url(url: str) -> str:
     return OWNER_URLS.get(url, url)
 
 
-def _create_roles(admin: Engine, name: str) -> tuple[str, str, str]:
-    """An owner and an app role for one test database (roles are cluster-wide: named after the database)."""
-    owner, app = f"{name}_owner", f"{name}_app"
-    password = uuid.uuid4().hex
-    with admin.connect() as conn:
-        for role in (owner, app):
-            conn.execute(text(
-                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
-                f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'; END IF; END $$"
-            ))
-            conn.execute(text(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
-        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
-    return owner, app, password
+class _Templates:
+    """One migrated database per backend per test process, copied for every database a test asks for.
+
+    Running the Alembic migrations is the slow part of a new database (every revision, every
+    trigger); copying the result is not. SQLite copies the migrated file; PostgreSQL makes each
+    database with ``CREATE DATABASE … TEMPLATE``, which copies the schema, its triggers and the app
+    role's grants exactly as the migrations and ``migrate.grant_app_role`` left them. The copies share
+    the process's owner and app roles (tests in one process run one after another). Names carry a
+    random run id: several checkouts' suites share one PostgreSQL server.
+    """
+
+    def __init__(self) -> None:
+        self.run = f"safeslot_t_{_worker()}_{uuid.uuid4().hex[:8]}"
+        self.sqlite: Path | None = None
+        self.pg: tuple[str, str, str, str] | None = None  # admin URL, owner role, app role, password
+        self.dir: Path | None = None
+
+    def sqlite_copy(self, path: Path) -> None:
+        if self.sqlite is None:
+            self.dir = Path(tempfile.mkdtemp(prefix=f"{self.run}-"))
+            template = self.dir / "template.db"
+            engine = build_engine(f"sqlite:///{template}")
+            migrate.upgrade(engine)
+            engine.dispose()  # the last connection closing checkpoints the WAL into the file
+            self.sqlite = template
+        shutil.copyfile(self.sqlite, path)
+
+    def pg_create(self, admin: Engine, admin_url: str, name: str) -> tuple[str, str, str]:
+        """A new database ``name`` copied from this process's migrated template; (owner, app, password)."""
+        if self.pg is None:
+            owner, app = f"{self.run}_owner", f"{self.run}_app"
+            password = uuid.uuid4().hex
+            with admin.connect() as conn:
+                for role in (owner, app):
+                    conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
+                conn.execute(text(f'CREATE DATABASE "{self.run}" OWNER "{owner}"'))
+            url = make_url(admin_url).set(database=self.run, username=owner, password=password)
+            engine = build_engine(url.render_as_string(hide_password=False))
+            migrate.upgrade(engine)
+            migrate.grant_app_role(engine, app)
+            engine.dispose()  # CREATE DATABASE … TEMPLATE needs the template without connections
+            self.pg = (admin_url, owner, app, password)
+        _, owner, app, password = self.pg
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.run}" OWNER "{owner}"'))
+        return owner, app, password
+
+    def drop(self) -> None:
+        if self.pg is not None:
+            admin_url, owner, app, _ = self.pg
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                         {"p": f"{self.run}%"}).scalars().all():
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{app}"'))
+                conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
+            admin.dispose()
+            self.pg = None
+        if self.dir is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = self.sqlite = None
+
+
+_templates = _Templates()
 
 
 def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
     """A new, migrated database; returns the app's URL and a function that drops it.
 
-    On PostgreSQL, as in production (docs/database-roles.md): an owner role runs the
-    migrations and grants an app role only what the app needs; the app's URL logs in
-    as the app role. `owner_url(url)` gives the owner's.
+    On PostgreSQL, as in production (docs/database-roles.md): an owner role ran the
+    migrations and granted an app role only what the app needs; the app's URL logs in
+    as the app role. `owner_url(url)` gives the owner's. Both are copies of a template
+    migrated once per test process (``_Templates``).
     """
-    name = f"safeslot_t_{_worker()}_{uuid.uuid4().hex[:10]}"
+    name = f"{_templates.run}_{uuid.uuid4().hex[:10]}"
     if backend == "sqlite":
         path = tmp / f"{name}.db"
         url = owner = f"sqlite:///{path}"
-        drop: Callable[[], None] = lambda: path.unlink(missing_ok=True)  # noqa: E731
-        app_role = None
+        _templates.sqlite_copy(path)
+
+        def drop() -> None:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         if admin_url is None:
             pytest.skip(_throwaway.reason or "no PostgreSQL")
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        owner_role, app_role, password = _create_roles(admin, name)
+        owner_role, app_role, password = _templates.pg_create(admin, admin_url, name)
         base = make_url(admin_url).set(database=name, password=password)
         owner = base.set(username=owner_role).render_as_string(hide_password=False)
         url = base.set(username=app_role).render_as_string(hide_password=False)
@@ -106,15 +168,8 @@ def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, C
         def drop() -> None:
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(text(f'DROP ROLE IF EXISTS "{app_role}"'))
-                conn.execute(text(f'DROP ROLE IF EXISTS "{owner_role}"'))
             admin.dispose()
 
-    engine = build_engine(owner)
-    migrate.upgrade(engine)
-    if app_role is not None:
-        migrate.grant_app_role(engine, app_role)
-    engine.dispose()
     OWNER_URLS[url] = owner
     return url, drop
 
@@ -277,6 +332,22 @@ def app_factory(
 @pytest.fixture
 def client(app_factory: Callable[..., TestClient]) -> TestClient:
     return app_factory()
+
+
+@pytest.fixture
+def office_weeks() -> int:
+    """Weeks of bookable starts the demo office gets from NOW; a folder or file overrides it when it needs
+    more (reminders across the March clock change) or fewer (cheaper set-up)."""
+    return 2
+
+
+@pytest.fixture
+def office(session: Session, office_weeks: int) -> str:
+    """The demo office ("central": services, staff, hours) with ``office_weeks`` weeks of starts from NOW,
+    flushed into the test's rolled-back transaction. The one copy every folder uses."""
+    slug = scheduling_demo.load(session, NOW.date(), weeks=office_weeks)
+    session.flush()
+    return slug
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

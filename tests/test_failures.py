@@ -21,7 +21,6 @@ from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol, header_timeout
 from tests.conftest import NOW
 from tests.identity.helpers import staff_headers
@@ -32,10 +31,8 @@ BIG = (str(2**31), str(2**63), str(2**70))
 
 
 @pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, NOW.date(), weeks=1)
-    session.flush()
-    return slug
+def office_weeks() -> int:
+    return 1
 
 
 def _refused_politely(r: Any) -> None:

@@ -41,7 +41,6 @@ KNOWN_CROSSINGS = frozenset({
     ("disclosure/notices.py", "safeslot.notifications.models"),
     ("disclosure/notices.py", "safeslot.scheduling.models"),
     ("disclosure/notices.py", "safeslot.scheduling.repository"),
-    ("identity/demo.py", "safeslot.scheduling.repository"),
     ("identity/mail.py", "safeslot.notifications.models"),
     ("privacy/reads.py", "safeslot.scheduling.models"),
     ("privacy/reads.py", "safeslot.scheduling.repository"),
@@ -51,12 +50,10 @@ KNOWN_CROSSINGS = frozenset({
     ("privacy/rotation.py", "safeslot.scheduling.models"),
 })
 
-# Pairs of domains that import each other at module level today. Break a loop by moving the shared
-# piece below both (into ``kit``) or by having one side receive what it needs as an argument.
-KNOWN_LOOPS = frozenset({
-    frozenset({"scheduling", "identity"}),
-    frozenset({"privacy", "disclosure"}),
-})
+# Pairs of domains that import each other at module level today: none. Break a new loop by moving the
+# shared piece below both (into ``kit``) or by having one side receive what it needs as an argument
+# (identity's and privacy's ``endpoints.setup`` take an office look-up and counsel's search from app.py).
+KNOWN_LOOPS: frozenset[frozenset[str]] = frozenset()
 
 
 def _imports(path: Path, *, module_level_only: bool) -> Iterator[tuple[str, list[str]]]:
@@ -137,10 +134,20 @@ def _module_level_edges() -> set[tuple[str, str]]:
     return edges
 
 
+def _loops(edges: set[tuple[str, str]]) -> set[frozenset[str]]:
+    return {frozenset(e) for e in edges if (e[1], e[0]) in edges}
+
+
+def test_the_loop_check_sees_a_loop() -> None:
+    # The check below must be able to fail: a back edge added to today's graph is a loop it reports.
+    edges = _module_level_edges()
+    assert ("scheduling", "identity") in edges  # scheduling asks identity who is signed in
+    assert frozenset({"scheduling", "identity"}) in _loops(edges | {("identity", "scheduling")})
+
+
 def test_no_new_package_level_import_loop_between_domains() -> None:
     edges = _module_level_edges()
-    loops = {frozenset(e) for e in edges if (e[1], e[0]) in edges}
+    loops = _loops(edges)
     assert sorted(map(sorted, loops - KNOWN_LOOPS)) == []
-    assert frozenset({"scheduling", "identity"}) in loops  # the check sees today's debt, so it can fail
     assert ("transparency", "disclosure") not in edges, "the log knows nothing of what is logged"
     assert not {e for e in edges if e[0] == "reports" and e[1] != "transparency"}, "reports read the log only"

@@ -23,21 +23,19 @@ from safeslot.config import Environment, Settings
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.identity import demo as identity_demo
 from safeslot.kit.crypto import KeyRing, load_key_ring
-from safeslot.scheduling import demo
+from safeslot.scheduling import service as scheduling
 from safeslot.transparency.note import CosignatureSigner
 from tests.conftest import LENIENT_LIMITS, NOW
 from tests.disclosure.conftest import PDF
-from tests.disclosure.test_api import meta, official, staff
+from tests.disclosure.test_endpoints import meta, official, staff
 from tests.identity.helpers import code_at, staff_headers
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, NOW.date(), weeks=1)
-    session.flush()
-    return slug
+def office_weeks() -> int:
+    return 1
 
 
 # -- /metrics --------------------------------------------------------------------------------------
@@ -131,7 +129,7 @@ def test_demo_credentials_are_refused_outside_demo_mode(
     demo_settings = Settings(environment=Environment.demo, crypto={"key_file": tmp_path / "keys.json"},
                              log={"signing_key_file": tmp_path / "log.key"}, rate_limits=LENIENT_LIMITS)
     console = Console(record=True, width=400)
-    identity_demo.load(session, demo_settings, console)
+    identity_demo.load(session, demo_settings, console, office_id=scheduling.get_office(session, office).id)
     session.flush()
     printed = console.export_text()
     agency_key = printed.split("API key: ")[1].split()[0]

@@ -28,7 +28,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import repository, selfcheck, service
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, owner_url
-from tests.transparency.test_log_support import chained_records, entries
+from tests.transparency.support import chained_records, entries
 
 # every append-only table, with a column to try to change
 APPEND_ONLY = {"log_entry": "data", "log_node": "hash", "log_checkpoint": "note", "log_cosignature": "line",

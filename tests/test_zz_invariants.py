@@ -25,6 +25,7 @@ from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.models import PrivilegedEvent, RoleGrant, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
+from safeslot.scheduling import service as scheduling
 from safeslot.transparency.models import LogEntry
 
 
@@ -46,8 +47,9 @@ def violations(session: Session) -> list[str]:
 
 
 def test_every_request_and_release_is_in_the_log(session: Session, settings: Settings) -> None:
-    scheduling_demo.load(session, dt.date.today(), weeks=2)
-    identity_demo.load(session, settings, Console(file=io.StringIO()))
+    office = scheduling_demo.load(session, dt.date.today(), weeks=2)
+    identity_demo.load(session, settings, Console(file=io.StringIO()),
+                       office_id=scheduling.get_office(session, office).id)
     demo.load(session, settings, Console(file=io.StringIO()))
     session.flush()
     assert session.scalars(select(Release)).first() is not None
@@ -102,8 +104,9 @@ def two_person_violations(session: Session) -> list[str]:
 def test_every_release_has_two_approvals_under_grants_approved_by_another_person(
     session: Session, settings: Settings
 ) -> None:
-    scheduling_demo.load(session, dt.date.today(), weeks=2)
-    identity_demo.load(session, settings, Console(file=io.StringIO()))
+    office = scheduling_demo.load(session, dt.date.today(), weeks=2)
+    identity_demo.load(session, settings, Console(file=io.StringIO()),
+                       office_id=scheduling.get_office(session, office).id)
     demo.load(session, settings, Console(file=io.StringIO()))
     session.flush()
     assert session.scalars(select(Release)).first() is not None
@@ -132,7 +135,6 @@ def test_every_release_has_two_approvals_under_grants_approved_by_another_person
 def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRing) -> None:
     """Over the whole database, no staff member serves or interprets two visits at once, and
     every visit still to come holds its people for each of its units. Shown to catch a breach."""
-    from safeslot.scheduling import service as scheduling
     from safeslot.scheduling.models import Appointment
     from safeslot.scheduling.schemas import BookingIn
     from tests.conftest import NOW

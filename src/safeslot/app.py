@@ -33,12 +33,14 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     """
     from safeslot.console import endpoints as console_endpoints
     from safeslot.disclosure import endpoints as disclosure_endpoints
+    from safeslot.disclosure import search as disclosure_search
     from safeslot.identity import endpoints as identity_endpoints
     from safeslot.notifications import endpoints as notifications_endpoints
     from safeslot.privacy import endpoints as privacy_endpoints
     from safeslot.reports import endpoints as reports_endpoints
     from safeslot.scheduling import admin_endpoints as scheduling_admin_endpoints
     from safeslot.scheduling import endpoints as scheduling_endpoints
+    from safeslot.scheduling import service as scheduling_service
     from safeslot.scheduling.queue import endpoints as queue_endpoints
     from safeslot.transparency import endpoints as transparency_endpoints
 
@@ -46,12 +48,14 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
     app.include_router(queue_endpoints.router)
-    identity_endpoints.setup(app, settings)
+    identity_endpoints.setup(app, settings, office_id_of=lambda session, slug: scheduling_service.get_office(
+        session, slug).id)
     app.include_router(identity_endpoints.router)
     transparency_endpoints.setup(app, settings)
     app.include_router(transparency_endpoints.router)
     disclosure_endpoints.setup(app, settings)
     app.include_router(disclosure_endpoints.router)
+    privacy_endpoints.setup(app, settings, counsel_search=disclosure_search.within_request)
     app.include_router(privacy_endpoints.router)
     app.include_router(reports_endpoints.router)
     app.include_router(notifications_endpoints.router)

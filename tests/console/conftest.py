@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from tests.conftest import NOW
 from tests.identity.helpers import make_staff
 
@@ -23,12 +22,6 @@ HTML = "text/html,application/xhtml+xml,*/*;q=0.8"  # what a browser sends
 SignIn = Callable[..., TestClient]
 
 
-@pytest.fixture
-def office(session: Session) -> str:
-    """The demo office with two weeks of slots from NOW."""
-    slug = demo.load(session, NOW.date(), weeks=2)
-    session.flush()
-    return slug
 
 
 def token(client: TestClient, path: str = "/manage") -> str:

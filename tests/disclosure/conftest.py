@@ -19,7 +19,6 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity.models import RoleGrant, StaffAccount
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
@@ -75,11 +74,6 @@ def signer() -> Signer:
     return Signer.generate("safeslot.localhost/log")
 
 
-@pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, NOW.date(), weeks=2)
-    session.flush()
-    return slug
 
 
 @pytest.fixture

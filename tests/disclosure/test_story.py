@@ -1,5 +1,5 @@
 """The gate's story, told through the services on both databases.
-HTTP-level checks (status codes, roles) are in test_api.py."""
+HTTP-level checks (status codes, roles) are in test_endpoints.py."""
 
 from __future__ import annotations
 

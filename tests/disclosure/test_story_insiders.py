@@ -19,7 +19,7 @@ from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.disclosure.conftest import PDF
-from tests.disclosure.test_api import meta, official
+from tests.disclosure.test_endpoints import meta, official
 from tests.identity.helpers import PASSWORD, bearer, link_token, make_staff
 
 STEPS = ["disclosure.decision", "disclosure.review", "identity.change_proposed", "identity.role_granted",

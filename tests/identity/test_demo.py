@@ -13,13 +13,15 @@ from safeslot.config import Environment, Settings
 from safeslot.identity import demo
 from safeslot.identity.authz import Role
 from safeslot.identity.models import AgencyOfficial, StaffAccount
+from safeslot.scheduling import service as scheduling
 from safeslot.transparency.models import LogEntry
 
 
 def test_demo_accounts_one_per_role_and_a_verified_official(session: Session, settings: Settings,
                                                             office: str) -> None:
     console = Console(record=True, width=200)
-    demo.load(session, settings, console)
+    office_id = scheduling.get_office(session, office).id
+    demo.load(session, settings, console, office_id=office_id)
     accounts = session.scalars(select(StaffAccount).where(StaffAccount.demo.is_(True))).all()
     # one per role, and a second administrator: privileged roles need a second person
     assert sorted(a.roles for a in accounts) == sorted([*(r.value for r in Role), "admin"])
@@ -35,7 +37,7 @@ def test_demo_accounts_one_per_role_and_a_verified_official(session: Session, se
     # privacy_officer, counsel, auditor and demo-counsel-2 (the two admins are bootstrapped, also logged)
     assert logged.count("identity.role_granted") == 4 and logged.count("identity.admin_bootstrapped") == 2
     total = len(session.scalars(select(StaffAccount)).all())
-    demo.load(session, settings, Console(record=True))  # idempotent
+    demo.load(session, settings, Console(record=True), office_id=office_id)  # idempotent
     assert len(session.scalars(select(StaffAccount)).all()) == total
 
 

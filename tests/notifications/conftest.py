@@ -15,7 +15,6 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, worker
 from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Outgoing, Router, TryLater
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
@@ -39,10 +38,8 @@ class Recorder:
 
 
 @pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, NOW.date(), weeks=3)  # into the week after the clocks change (14 March 2027)
-    session.flush()
-    return slug
+def office_weeks() -> int:
+    return 3  # into the week after the clocks change (14 March 2027)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from safeslot.cli import common
 from safeslot.cli.reports import app
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.transparency import service as log
-from tests.reports.test_log_report import known_entries
+from tests.reports.test_service import known_entries
 
 runner = CliRunner()
 

@@ -29,7 +29,6 @@ from tests.disclosure.conftest import (  # noqa: F401  (fixtures used by name)
     book,
     engine_federal,
     file_request,
-    office,
     signer,
 )
 

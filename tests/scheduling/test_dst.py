@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment
 
 # (local day, expected answer, expected UTC instant)
@@ -28,8 +28,14 @@ CASES = [
 
 
 @pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, dt.date(2027, 3, 1), weeks=0)
+def office_weeks() -> int:
+    return 0  # no starts from NOW: only the weeks around each clock change, below
+
+
+@pytest.fixture
+def office(office: str, session: Session) -> str:
+    """The shared demo office (tests/conftest.py; NOW is 1 March 2027) with the weeks of both changes."""
+    slug = office
     found = service.get_office(session, slug)
     for day in (dt.date(2027, 3, 10), dt.date(2027, 11, 3)):
         service.generate_slots(session, found, day, day + dt.timedelta(days=7))

@@ -22,7 +22,7 @@ from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import CosignatureVerifier, Verifier, open_checkpoint
-from tests.transparency.test_log_support import NOW_ENTRIES, entries
+from tests.transparency.support import NOW_ENTRIES, entries
 
 
 @pytest.fixture
@@ -134,7 +134,7 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
 
     from safeslot.transparency.models import LogVerification
     from tests.conftest import owner_url
-    from tests.transparency.test_log_support import triggers_disabled
+    from tests.transparency.support import triggers_disabled
 
     runner = CliRunner()
     assert runner.invoke(log_app, ["keygen"]).exit_code == 0
@@ -162,7 +162,7 @@ def test_self_check_passes_on_a_new_empty_log_and_names_a_deleted_access_record(
     from sqlalchemy import text
 
     from tests.conftest import owner_url
-    from tests.transparency.test_log_support import chained_records, triggers_disabled
+    from tests.transparency.support import chained_records, triggers_disabled
 
     runner = CliRunner()
     assert runner.invoke(log_app, ["keygen"]).exit_code == 0

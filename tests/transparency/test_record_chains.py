@@ -28,8 +28,8 @@ from safeslot.transparency import selfcheck, service
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer
 from tests.identity.helpers import make_staff
-from tests.transparency.test_log_support import chained_records as _records
-from tests.transparency.test_log_support import entries, triggers_disabled
+from tests.transparency.support import chained_records as _records
+from tests.transparency.support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 ORIGIN = "log.example.gov/safeslot"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from safeslot.transparency import selfcheck, service
 from safeslot.transparency.models import LogVerification
 from safeslot.transparency.note import Signer
-from tests.transparency.test_log_support import entries, triggers_disabled
+from tests.transparency.support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 ORIGIN = "log.example.gov/safeslot"

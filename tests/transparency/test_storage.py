@@ -19,7 +19,7 @@ from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import EntryRejected, LogInconsistent
 from safeslot.transparency.models import LogCheckpoint, LogEntry, LogHead, LogNode
 from safeslot.transparency.note import Signer, open_checkpoint
-from tests.transparency.test_log_support import entries, triggers_disabled
+from tests.transparency.support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 ORIGIN = "safeslot.test/log"

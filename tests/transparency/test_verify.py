@@ -24,7 +24,7 @@ from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
 from tests.conftest import owner_url
 from tests.live import serve
-from tests.transparency.test_log_support import entries, triggers_disabled
+from tests.transparency.support import entries, triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 URL = "http://testserver/log"
@@ -183,7 +183,7 @@ def test_an_outside_auditor_checks_an_exported_access_log_against_the_public_log
     fresh_url: str, settings: Settings, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from safeslot.cli import common
-    from tests.transparency.test_log_support import chained_records
+    from tests.transparency.support import chained_records
 
     engine = build_engine(fresh_url)  # the app's role writes, as the app would
     app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)

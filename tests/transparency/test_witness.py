@@ -28,7 +28,7 @@ from safeslot.transparency.note import (
 from safeslot.transparency.verify import VerificationError, verify_log
 from safeslot.transparency.witness import create_witness_app
 from tests.live import serve
-from tests.transparency.test_log_support import entries
+from tests.transparency.support import entries
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 ORIGIN = "safeslot.test/log"

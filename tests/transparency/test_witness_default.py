@@ -29,7 +29,7 @@ from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import WitnessRequired
 from safeslot.transparency.note import Checkpoint, CosignatureSigner, CosignatureVerifier, Signer, open_note, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
-from tests.transparency.test_log_support import NOW_ENTRIES, entries
+from tests.transparency.support import NOW_ENTRIES, entries
 
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "safeslot.localhost/log"  # the default origin: the script reads the office's own settings

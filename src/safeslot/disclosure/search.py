@@ -14,7 +14,6 @@ that category. Anything else is refused, and raises an alert for auditors
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NoReturn
 
 from sqlalchemy.orm import Session
@@ -27,21 +26,8 @@ from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.privacy import reads
 from safeslot.privacy.errors import SearchOutsideRequest
+from safeslot.privacy.reads import CounselMatch
 from safeslot.scheduling import service as scheduling
-
-
-@dataclass(frozen=True)
-class CounselMatch:
-    """One appointment as counsel sees it inside a request: no confirmation code."""
-
-    appointment_id: int
-    subject_id: int
-    office: str
-    starts_at: dt.datetime
-    status: str
-    name: str
-    language: str | None
-    accommodation: str | None
 
 
 def _refuse(session: Session, staff: Principal, detail: str, advice: str, now: dt.datetime) -> NoReturn:

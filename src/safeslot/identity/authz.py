@@ -5,7 +5,7 @@
 (method, path template) here and refuses before any endpoint code runs:
 401 without valid credentials, 403 for a role the entry does not list. A
 route with no entry is refused too (fail closed), and
-tests/identity/test_authz_matrix.py fails naming it.
+tests/identity/test_authz.py fails naming it.
 
 To add an endpoint, add one line: ``("POST", "/api/v1/things/{id}"): roles(COUNSEL)``.
 Values are role names, ``PUBLIC`` (anyone, no sign-in) or ``AGENCY`` (a

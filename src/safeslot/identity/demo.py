@@ -22,7 +22,6 @@ from safeslot.identity import events, links, proposals, repository, service
 from safeslot.identity.authz import PRIVILEGED_ROLES, Role
 from safeslot.identity.models import IdentityMail, PrivilegedEvent, StaffAccount
 from safeslot.kit.crypto import load_key_ring
-from safeslot.scheduling import repository as scheduling_repo
 
 OFFICE = "central"
 AGENCY = "Example County Office of the Sheriff"
@@ -51,16 +50,17 @@ def _account(session: Session, ctx: proposals.Context, username: str, role: str,
     return account
 
 
-def load(session: Session, settings: Settings, console: Console) -> None:
-    """Idempotent: existing demo accounts are left as they are (their TOTP secrets were printed before)."""
+def load(session: Session, settings: Settings, console: Console, *, office_id: int | None = None) -> None:
+    """Idempotent: existing demo accounts are left as they are (their TOTP secrets were printed before).
+
+    ``office_id`` is the demo office's (scheduling's ``OFFICE``), where the clerk and supervisor work;
+    without it they have none (the caller looks it up: identity does not read scheduling)."""
     if not settings.demo_credentials:
         return
     ring = load_key_ring(settings.crypto.key_file, settings.crypto.keys, create=True)
     ctx = proposals.context_for(settings, ring)
     seed = dataclasses.replace(ctx, cooling_off=dt.timedelta(0))  # seed reviewers act at once (demo only)
     now = dt.datetime.now(dt.UTC)
-    office = scheduling_repo.office_by_slug(session, OFFICE)
-    office_id = office.id if office else None
     console.print("[bold]Demo staff accounts[/] (demo mode only). Sign in at /console (the staff console), "
                   'or through the API with POST /api/v1/auth/token {"username", "password", "totp"}. The TOTP code '
                   "comes from an authenticator app with the secret, "

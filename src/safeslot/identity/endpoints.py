@@ -1,12 +1,14 @@
 """Identity HTTP API: sign-in, accounts (admin), agencies and officials (privacy officer).
 
 ``setup`` installs the authorization middleware that enforces identity/authz.py
-for every route of the app.
+for every route of the app, and takes from the caller how an office's slug becomes its id
+(offices are scheduling's; identity stores only the id, and never imports scheduling).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -48,15 +50,19 @@ from safeslot.identity.schemas import (
 )
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
-from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
 
-def setup(app: FastAPI, settings: Settings) -> None:
+# An office's id from its slug (scheduling's offices); raises the owner's not-found error for an unknown one.
+OfficeIdOf = Callable[[Session, str], int]
+
+
+def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None:
     from safeslot.identity import oidc, passkey_endpoints, privileged_endpoints
 
+    app.state.office_id_of = office_id_of
     app.add_middleware(AuthzMiddleware)
     app.include_router(oidc.router)
     app.include_router(privileged_endpoints.router)
@@ -125,7 +131,8 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
     """A new account. With admin, privacy_officer, counsel or auditor it is a proposal (202) that a second,
     authorised person approves; otherwise it is created at once (201). Either way the holder enrols their
     own password and codes through a one-time link sent to `email`; no answer ever shows their secrets."""
-    office_id = scheduling.get_office(session, body.office).id if body.office else None
+    office_id_of: OfficeIdOf = request.app.state.office_id_of
+    office_id = office_id_of(session, body.office) if body.office else None
     ctx = proposals.context_for(request.app.state.settings, ring)
     privileged = sorted(set(body.roles) & PRIVILEGED_ROLES)
     if privileged:

@@ -1,18 +1,26 @@
-"""Staff reads of personal data (each one recorded) and the access log for auditors."""
+"""Staff reads of personal data (each one recorded) and the access log for auditors.
+
+Counsel's search inside a disclosure request is disclosure's rule (the request, its names, its
+state); ``setup`` takes it from the caller, so privacy never imports disclosure (disclosure reads
+through privacy, not the other way round).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
+from sqlalchemy.orm import Session
 
-from safeslot.config import AccessSettings
+from safeslot.config import AccessSettings, Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.disclosure import search as disclosure_search
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
+from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import person, reads, service
 from safeslot.privacy.schemas import (
@@ -27,6 +35,14 @@ from safeslot.privacy.schemas import (
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
+
+# Counsel's search by name inside disclosure request ``request_id`` (disclosure.search.within_request):
+# (session, ring, staff, request_id, name, now) -> the matches, each read recorded.
+CounselSearch = Callable[[Session, KeyRing, Principal, int | None, str, dt.datetime], list[reads.CounselMatch]]
+
+
+def setup(app: FastAPI, settings: Settings, *, counsel_search: CounselSearch) -> None:
+    app.state.counsel_search = counsel_search
 
 
 def _limits(request: Request) -> AccessSettings:
@@ -68,7 +84,8 @@ def search(body: NameSearchIn, request: Request, staff: StaffDep, session: Sessi
     if body.request_id is not None or "clerk" not in staff.roles:
         if "counsel" not in staff.roles:
             raise RoleRefused("Only counsel searches inside a disclosure request; clerks search without request_id.")
-        found = disclosure_search.within_request(session, ring, staff, body.request_id, body.name, now)
+        counsel_search: CounselSearch = request.app.state.counsel_search
+        found = counsel_search(session, ring, staff, body.request_id, body.name, now)
         return [CounselMatchOut(appointment_id=m.appointment_id, subject_id=m.subject_id, office=m.office,
                                 starts_at=m.starts_at, status=m.status, name=m.name, language=m.language,
                                 accommodation=m.accommodation) for m in found]

@@ -70,6 +70,20 @@ class AppointmentView:
     accommodation: str | None
 
 
+@dataclass(frozen=True)
+class CounselMatch:
+    """One appointment as counsel sees it inside a request: no confirmation code."""
+
+    appointment_id: int
+    subject_id: int
+    office: str
+    starts_at: dt.datetime
+    status: str
+    name: str
+    language: str | None
+    accommodation: str | None
+
+
 def _view(ring: KeyRing, a: Appointment) -> AppointmentView:
     return AppointmentView(
         id=a.id, code=scheduling.format_code(a.code), starts_at=a.starts_at, status=a.status,

@@ -10,20 +10,22 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import QueueSettings
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, Office, Staff
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
 
 SETTINGS = QueueSettings()
 
 
 @pytest.fixture
-def office(session: Session) -> Office:
-    demo.load(session, NOW.date(), weeks=1)
-    session.flush()
-    return session.scalars(select(Office).where(Office.slug == "central")).one()
+def office_weeks() -> int:
+    return 1
+
+
+@pytest.fixture
+def office(office: str, session: Session) -> Office:
+    """The shared demo office (tests/conftest.py), as its row: the queue's services take it."""
+    return session.scalars(select(Office).where(Office.slug == office)).one()
 
 
 def desk(session: Session, name: str) -> Staff:

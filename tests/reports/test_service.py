@@ -21,7 +21,7 @@ from safeslot.reports.suppress import RANGE_TEXT
 from safeslot.transparency import service as log
 from safeslot.transparency.note import Signer
 from tests.reports import entries as E
-from tests.transparency.test_log_support import triggers_disabled
+from tests.transparency.support import triggers_disabled
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 H2 = Period.parse("2026H2")

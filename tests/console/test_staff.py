@@ -30,7 +30,7 @@ from safeslot.transparency.models import LogEntry, LogVerification
 from tests.conftest import NOW
 from tests.console.conftest import HTML, PASSWORD, TOKEN, SignIn
 from tests.console.conftest import token as form_token
-from tests.transparency.test_log_support import triggers_disabled
+from tests.transparency.support import triggers_disabled
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NAME = "Maria Example"

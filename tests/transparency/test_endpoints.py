@@ -19,7 +19,7 @@ from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import LogKeyMissing
 from safeslot.transparency.note import Signer, open_checkpoint
 from safeslot.transparency.tiles import encode_index
-from tests.transparency.test_log_support import entries
+from tests.transparency.support import entries
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 

@@ -15,7 +15,7 @@ from safeslot.disclosure.models import PolicyChange, SharingAgreement
 from safeslot.kit.crypto import KeyRing
 from tests.conftest import NOW
 from tests.disclosure.conftest import POLICIES
-from tests.disclosure.test_api import staff
+from tests.disclosure.test_endpoints import staff
 
 TERM = {"agency": "state-benefits", "kind": "computer_matching", "reference": "CMA 2027-01",
         "purposes": ["program_integrity"], "categories": ["identity"], "starts_at": NOW.isoformat(),

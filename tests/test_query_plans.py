@@ -1,0 +1,266 @@
+"""No hot query reads a growing table from end to end (PostgreSQL's plans, checked with EXPLAIN).
+
+A network of 1,200 offices holds tens of millions of appointments, holds and log entries
+(bench/scale.py). A query whose plan is a sequential scan of one of those tables costs
+time in proportion to the whole network, however small the answer. This test runs each hot
+operation — slot search, booking (both paths), the office finder, an accounting look-up, a
+clerk's day list, a disclosure subject match, a report build, serving a tile and an entry
+bundle, a log self-check — records every statement it sends, and asks PostgreSQL for the plan
+of each with ``enable_seqscan = off``: the planner then scans a table from end to end only
+when no index can answer the query, whatever the table's size, so a small test database shows
+what a full one would do. A plan that still has a ``Seq Scan`` on a growing table, or an index
+scan with no condition on the index (a full scan in index order) that no ``LIMIT`` stops, fails.
+
+Reading everything is the job of two things only, and they are listed by name below
+(``WHOLE_READS``): the self-check walks every record chain from its first link, and reads every
+entry bundle (by index ranges). Nothing else may.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from safeslot.config import AccessSettings
+from safeslot.disclosure import accounting
+from safeslot.disclosure import service as disclosure
+from safeslot.disclosure.models import RequestSubject
+from safeslot.identity.models import StaffAccount
+from safeslot.identity.service import Principal
+from safeslot.kit.crypto import KeyRing
+from safeslot.privacy import reads
+from safeslot.reports import service as reports
+from safeslot.reports.schemas import Period
+from safeslot.scheduling import demo, fastpath
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.transparency import selfcheck
+from safeslot.transparency import service as log
+from safeslot.transparency.note import Signer
+from tests.conftest import NOW
+
+# Tables whose rows grow with appointments or log entries (or with offices x days, the start grid).
+GROWING = frozenset({
+    "appointment", "staff_hold", "slot_capacity", "idempotency_record", "log_entry", "log_node",
+    "log_checkpoint", "log_cosignature", "log_verification", "record_chain_commit", "access_record", "access_alert",
+    "disclosure_accounting", "disclosure_accounting_code", "disclosure_subject", "notification_outbox",
+    "queue_ticket",
+})
+
+# Statements that read a whole growing table by design, and why.
+WHOLE_READS = (
+    # the self-check walks each record chain from its first link (chain.walk): every record, once
+    re.compile(r"FROM (access_record|access_alert|disclosure_accounting|identity_privileged_event)\b.*"
+               r"ORDER BY \w+\.chain_seq", re.S),
+    # ... and checks the log against every checkpoint ever published, and every committed chain head
+    re.compile(r"FROM log_checkpoint\b(?!.*WHERE)", re.S),
+    re.compile(r"FROM record_chain_commit\b(?!.*WHERE)", re.S),
+)
+
+ORIGIN = "plans.example/log"
+
+
+def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
+    """The plan nodes that read a growing table from end to end."""
+    found: list[str] = []
+    kind = node.get("Node Type", "")
+    rel = node.get("Relation Name")
+    limited = limited or kind == "Limit"
+    if rel in GROWING:
+        if kind == "Seq Scan":
+            found.append(f"Seq Scan on {rel}")
+        elif kind in {"Index Scan", "Index Only Scan"} and "Index Cond" not in node and not limited:
+            found.append(f"full {kind} of {rel} ({node.get('Index Name')})")
+        elif kind == "Bitmap Heap Scan" and "Recheck Cond" not in node:
+            found.append(f"full Bitmap Heap Scan of {rel}")
+    for child in node.get("Plans", []):
+        found.extend(_growing(child, limited))
+    return found
+
+
+@contextmanager
+def recorded(connection: Connection) -> Iterator[list[tuple[str, Any]]]:
+    """Every statement (with its parameters) sent on ``connection`` inside the block."""
+    seen: list[tuple[str, Any]] = []
+
+    def hook(conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if not many:
+            seen.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", hook)
+    try:
+        yield seen
+    finally:
+        event.remove(connection, "before_cursor_execute", hook)
+
+
+def plan_of(connection: Connection, statement: str, parameters: Any) -> dict[str, Any]:
+    """PostgreSQL's plan for one recorded statement, with sequential scans priced out."""
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with psycopg.ClientCursor(raw) as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN (FORMAT JSON) " + statement, parameters or None)
+        row = cur.fetchone()
+    assert row is not None
+    value = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+    return dict(value[0]["Plan"])
+
+
+def offenders(connection: Connection, statements: list[tuple[str, Any]]) -> list[str]:
+    out: list[str] = []
+    for statement, parameters in statements:
+        head = statement.lstrip().split(None, 1)[0].upper()
+        if head not in {"SELECT", "WITH", "UPDATE", "DELETE"} or "pg_advisory" in statement:
+            continue
+        if any(p.search(statement) for p in WHOLE_READS):
+            continue
+        bad = _growing(plan_of(connection, statement, parameters))
+        if bad:
+            out.append(f"{'; '.join(bad)} in: {' '.join(statement.split())[:300]}")
+    return out
+
+
+@pytest.fixture
+def pg(backend: str, session: Session) -> Session:
+    if backend != "postgresql":
+        pytest.skip("query plans are PostgreSQL's (the production database)")
+    return session
+
+
+@pytest.fixture
+def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
+    """The demo office with bookings, a clerk, accounting rows and a log with a checkpoint; ANALYZEd."""
+    slug = demo.load(pg, NOW.date(), weeks=3)
+    office = scheduling.get_office(pg, slug)
+    day = NOW.date() + dt.timedelta(days=1)
+    free = scheduling.search_slots(pg, slug, "apply", day, day + dt.timedelta(days=6), None, NOW)[2]
+    codes = []
+    for i, f in enumerate(free[:12]):
+        a = scheduling.book(pg, keyring, BookingIn(office=slug, service="apply", starts_at=f.starts_at,
+                                                   name=f"Test Person {i % 4}"), NOW)
+        codes.append(a.code)
+    clerk = StaffAccount(username="plans-clerk", display_name="Desk Example", password_hash="!", totp_enc=b"",
+                         roles="clerk", office_id=office.id, active=True, demo=False, failed_logins=0,
+                         last_totp_step=0, created_at=NOW - dt.timedelta(days=5))
+    pg.add(clerk)
+    pg.flush()
+    signer = Signer.generate(ORIGIN)
+    log.append(pg, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": i, "step": "proposed"}
+                    for i in range(600)], now=NOW)
+    log.checkpoint(pg, signer, NOW, origin=ORIGIN)
+    pg.execute(text("ANALYZE"))
+    principal = Principal(kind="staff", id=clerk.id, name="Desk Example", roles=frozenset({"clerk"}),
+                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+    return {"slug": slug, "office": office, "free": free, "codes": codes, "clerk": principal, "signer": signer}
+
+
+def _run(pg: Session, action: Callable[[], object]) -> list[str]:
+    connection = pg.connection()
+    with recorded(connection) as seen:
+        action()
+    assert seen, "the operation sent no statement: the test would prove nothing"
+    return offenders(connection, seen)
+
+
+def test_the_check_sees_a_sequential_scan(pg: Session) -> None:
+    """The guard itself: a query with no usable index is caught, one with an index is not."""
+    connection = pg.connection()
+    assert offenders(connection, [("SELECT id FROM appointment WHERE ends_at > %(t)s", {"t": NOW})])
+    assert offenders(connection, [("SELECT count(*) FROM log_entry", None)])
+    assert not offenders(connection, [("SELECT id FROM appointment WHERE code = %(c)s", {"c": "X"})])
+    assert not offenders(connection, [("SELECT idx FROM log_entry ORDER BY idx DESC LIMIT 1", None)])
+
+
+def test_slot_search(pg: Session, network: dict[str, Any]) -> None:
+    day = NOW.date() + dt.timedelta(days=1)
+    assert _run(pg, lambda: scheduling.search_slots(pg, network["slug"], "interview", day,
+                                                    day + dt.timedelta(days=6), "es", NOW)) == []
+
+
+def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
+    start = network["free"][-1].starts_at
+    data = BookingIn(office=network["slug"], service="apply", starts_at=start, name="Test Person Z")
+    assert _run(pg, lambda: (scheduling.lock_booking_day(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
+
+
+def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> None:
+    """The fast path's one statement per booking (asyncpg, $n parameters), and its look-ups."""
+    connection = pg.connection()
+    office, start = network["office"], network["free"][-1].starts_at
+    service = scheduling.get_service(pg, office, "apply")
+    staff = list(pg.scalars(text("SELECT id FROM staff WHERE office_id = :o ORDER BY id"), {"o": office.id}))
+    bad: list[str] = []
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    end = start + dt.timedelta(minutes=30)
+    args = {
+        fastpath.BOOK_SQL: ["k1", office.id, service.id, start, end, staff, [True] * len(staff), None, [], "h",
+                            "{}", NOW, "CODE000000", None, b"\0", "ix", None, None, False, "apply",
+                            [start, start + dt.timedelta(minutes=15)]],
+        fastpath.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
+        fastpath.HOLDS_SQL: [office.id, start, end],
+    }
+    with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
+        cur.execute("SET LOCAL enable_seqscan = off")
+        for n, (sql, values) in enumerate(args.items()):
+            cur.execute(f"PREPARE plans_{n} AS {sql}")
+            placeholders = ", ".join("%s" for _ in values)
+            cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE plans_{n} ({placeholders})", values)
+            row = cur.fetchone()
+            assert row is not None
+            plan = (row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]["Plan"]
+            bad.extend(_growing(plan))
+            cur.execute(f"DEALLOCATE plans_{n}")
+    assert bad == []
+
+
+def test_office_finder(pg: Session, network: dict[str, Any]) -> None:
+    assert _run(pg, lambda: scheduling.nearest_offices(pg, "01103", "vi", NOW)) == []
+
+
+def test_accounting_lookup(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
+    code = network["codes"][0]
+    assert _run(pg, lambda: accounting.lookup(pg, keyring, code, "Test Person 0", NOW)) == []
+
+
+def test_clerk_day_list(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
+    day = NOW.date() + dt.timedelta(days=1)
+    assert _run(pg, lambda: reads.office_day(pg, keyring, network["clerk"], network["slug"], day, NOW,
+                                             AccessSettings())) == []
+
+
+def test_subject_match(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
+    subjects = [RequestSubject(name_index=keyring.blind_index(f"Test Person {i}"), office_slug=network["slug"],
+                               date_from=NOW.date(), date_to=NOW.date() + dt.timedelta(days=30)) for i in range(3)]
+    assert _run(pg, lambda: disclosure.match_subjects(pg, keyring, subjects)) == []
+    assert any(s.candidates for s in subjects), "the match found nothing: the data is wrong"
+
+
+def test_tile_and_entry_bundle(pg: Session, network: dict[str, Any]) -> None:
+    assert _run(pg, lambda: (log.tile(pg, 0, 1, 256), log.entry_bundle(pg, 0, 256),
+                             log.inclusion(pg, 300))) == []
+
+
+def test_report_build(pg: Session, network: dict[str, Any]) -> None:
+    signer = network["signer"]
+    assert _run(pg, lambda: reports.compute_from_log(reports.LocalLog(pg), signer.verifier(), ORIGIN,
+                                                     Period.parse("2027"))) == []
+
+
+def test_log_self_check(pg: Session, network: dict[str, Any]) -> None:
+    def check() -> None:
+        run = selfcheck.self_verify(pg, network["signer"].verifier(), ORIGIN, NOW, method="cli")
+        assert run.ok, run.detail
+
+    assert _run(pg, check) == []
