@@ -33,8 +33,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "policy_set_hash": H, "profile": "federal", "stage": "review",
         "categories": [{"category": "identity", "outcome": "allow", "policies": ["judicial-warrant-names"]}]},
     "disclosure.review": {
-        "time": T, "request_id": 7, "action": "attest", "role": "counsel", "fields": ["court", "docket"],
-        "document_sha256": H, "reviewer": "reviewer-0123456789abcdef"},
+        "time": T, "request_id": 7, "action": "approve", "role": "counsel",
+        "attestation": {"fields": ["court", "docket"], "document_sha256": H, "reviewer": "reviewer-0123456789abcdef"}},
     "disclosure.release": {
         "time": T, "request_id": 7, "agency": "agency-3", "instrument_type": "judicial_warrant",
         "categories": ["identity"], "subjects": 1, "policy_set_hash": H, "package_sha256": H, "commitments": [H]},

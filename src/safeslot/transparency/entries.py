@@ -131,6 +131,15 @@ class Decision(_Timed):
     stage: Code | None = None
 
 
+class AttestationView(EntryBase):
+    """What an approval says about the approver's attestation: the field names confirmed, the
+    document's hash and the reviewer's pseudonym, never a value."""
+
+    fields: list[Code]
+    document_sha256: Hex64
+    reviewer: Code
+
+
 class Review(_Timed):
     """A reviewer's act: the role, never the person (attestations name a reviewer pseudonym)."""
 
@@ -138,6 +147,9 @@ class Review(_Timed):
     request_id: Id
     action: Code
     role: Code
+    attestation: AttestationView | None = None
+    categories: list[Code] | None = None
+    subjects: Count | None = None
     candidates: Count | None = None
     match_reason: Code | None = None
     fields: list[Code] | None = None
