@@ -4,7 +4,7 @@ Passwords are hashed with argon2id (RFC 9106, argon2-cffi defaults); the second
 factor is TOTP (RFC 6238, pyotp), each code accepted once. Bearer secrets are
 random (256 bits) and stored as their SHA-256, so the database alone cannot be
 used to sign in. Repeated failures are slowed down per username and address by
-the rate limiter (safeslot/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
+the rate limiter (kit/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
 on the account that a stranger could trigger; they are logged without the password.
 """
 
@@ -184,7 +184,7 @@ def sign_in(
     step = _totp_step(ring, account, code, now) if password_ok else None
     if step is None:
         # Counted for the administrator's view only: nothing is locked here, the rate limiter
-        # (safeslot/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
+        # (kit/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
         account.failed_logins += 1
         log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
         session.flush()
