@@ -45,10 +45,14 @@ cluster-up: install
 cluster-down:
 	scripts/cluster down
 
-# Slow and opt-in (about 4 minutes; not part of `make test`): three runs in a row of load through HAProxy,
+# Slow and opt-in (about 10 minutes; not part of `make test`): three runs in a row of load through HAProxy,
 # the PostgreSQL primary killed with SIGKILL, and the checks that nothing acknowledged was lost.
 failover-drill: install
 	scripts/failover-drill --runs 3
+
+# A base backup and the WAL archive restored on a new instance, ending with `safeslot log self-check`.
+restore-drill: install
+	scripts/restore-drill
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -169,7 +169,10 @@ def build_offices(engine: Engine, offices: int, first: dt.date, last: dt.date) -
                 scheduling.set_hours(s, office, weekday, OPENS, CLOSES)
         one = scheduling.get_office(s, "office-0001")
         scheduling.generate_slots(s, one, first, last)
+    psy = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    again = drop_secondary(psy, ("slot_capacity",))
     with engine.begin() as c:
+        c.execute(text("SET LOCAL session_replication_role = replica"))  # bulk copy: FK triggers off
         c.execute(text("""
             INSERT INTO slot_capacity (office_id, service_id, starts_at, capacity, booked)
             SELECT o.id, s2.id, sc.starts_at, sc.capacity, 0
@@ -183,6 +186,7 @@ def build_offices(engine: Engine, offices: int, first: dt.date, last: dt.date) -
                                        demo, failed_logins, last_totp_step, created_at)
             SELECT 'bench-clerk', 'Bench Clerk', '-', '\\x00', 'clerk', id, true, false, 0, 0, now()
             FROM office WHERE slug = 'office-0001'"""))
+    remake(psy, again)
 
 
 def _office_job(args: tuple[str, int, int, int, str, float, int]) -> tuple[int, int, float]:
@@ -331,77 +335,61 @@ def load_appointments(url: str, engine: Engine, total: int, ring: KeyRing, now: 
           f"{time.perf_counter() - t0:.0f} s (generation + sealing CPU in the workers: {cpu:.0f} s)", flush=True)
 
 
-def load_log(url: str, entries: int, accounting: int, appointments: int, ring_json: str, signer_key: str,
-             batch: int = 20_000) -> None:
-    """The log through its own appender; the first `accounting` accounting entries get their accounting rows."""
+def accounting_people(ring: KeyRing, accounting: int, appointments: int) -> list[tuple[int, str]]:
+    """(number, blind index) of the people the log's accounting entries name, in turn: about two
+    disclosures per person, chosen the same way every time (so the log and the rows agree)."""
+    population = max(1, int(appointments * PEOPLE_PER_APPOINTMENT))
+    numbers = random.Random(17).sample(range(population), min(population, max(1, accounting // 2)))
+    return [(n, ring.blind_index(person_name(n))) for n in numbers]
+
+
+def _salt(ordinal: int) -> bytes:
+    return hashlib.sha256(f"salt{ordinal}".encode()).digest()
+
+
+def append_log(url: str, entries: int, accounting: int, appointments: int, ring_json: str,
+               batch: int = 20_000) -> None:
+    """The log through its own appender (``service.append``: canonical JSON, leaf hashes, the Merkle
+    nodes by COPY), in batches; each accounting entry carries a real commitment to a loaded person."""
     t0 = time.perf_counter()
     engine = build_engine(url)
     maker = build_sessionmaker(engine)
-    ring = KeyRing.from_json(ring_json)
+    people = accounting_people(KeyRing.from_json(ring_json), accounting, appointments)
     now = dt.datetime.now(dt.UTC)
-    start = now - dt.timedelta(days=365)
-    population = max(1, int(appointments * PEOPLE_PER_APPOINTMENT))
-    people, codes, numbers = _people_sample(engine, ring, accounting, population)
-    meta_set(engine, {"accounting_people": numbers[:50]})
-    acc_rows: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
-    done = 0
+    done = made = 0
 
-    def flush(b: list[dict[str, Any]]) -> None:
+    def flush() -> None:
         nonlocal done
         with maker() as s, s.begin():
-            idx = log.append(s, b, now=now)
-        for e, i in zip(b, idx, strict=True):
-            if e["event"] == "disclosure.accounting" and len(acc_rows) < accounting:
-                acc_rows.append({"log_index": i, "entry": e})
-        done += len(b)
+            log.append(s, pending, now=now)
+        done += len(pending)
         if done % 1_000_000 < batch:
             el = time.perf_counter() - t0
             print(f"  log: {done:,} entries, {el:.0f} s ({done / el:,.0f}/s)", flush=True)
 
-    made = 0  # accounting entries made so far (each gets a person, in turn)
-    for e in synthetic(entries, start, dt.timedelta(days=364)):
+    for e in synthetic(entries, now - dt.timedelta(days=365), dt.timedelta(days=364)):
         if e["event"] == "disclosure.accounting":
-            # a real commitment: SHA-256(salt || person id || request id), as the release writes it
-            person = people[made % len(people)] if people else "0" * 64
-            salt = hashlib.sha256(f"salt{made}".encode()).digest()
+            # SHA-256(salt || person id || request id), as the release writes it (person id: the blind index)
+            e["commitment"] = log.commitment(_salt(made), people[made % len(people)][1], str(e["request_id"]))
             made += 1
-            e["commitment"] = log.commitment(salt, person, str(e["request_id"]))
-            e["_salt"], e["_person"] = salt.hex(), person
         pending.append(e)
         if len(pending) >= batch:
-            _flush_batch(flush, acc_rows, pending)
+            flush()
             pending = []
     if pending:
-        _flush_batch(flush, acc_rows, pending)
+        flush()
     print(f"  log: {done:,} entries appended in {time.perf_counter() - t0:.0f} s", flush=True)
-    _write_accounting(engine, acc_rows, codes, ring)
-    signer = Signer.parse(signer_key)
-    with maker() as s, s.begin():
-        cp = log.checkpoint(s, signer, now, origin=ORIGIN)
-    print(f"  log: checkpoint at {cp.size:,}; log + accounting {time.perf_counter() - t0:.0f} s", flush=True)
     engine.dispose()
 
 
-def _flush_batch(flush: Callable[[list[dict[str, Any]]], None], acc_rows: list[dict[str, Any]],
-                 pending: list[dict[str, Any]]) -> None:
-    """Append a batch (without the bench's private fields); give its new accounting rows their salt and person."""
-    seen = len(acc_rows)
-    flush([{k: v for k, v in p.items() if not k.startswith("_")} for p in pending])
-    extra = iter(p for p in pending if p["event"] == "disclosure.accounting")
-    for row in acc_rows[seen:]:
-        p = next(extra)
-        assert p["commitment"] == row["entry"]["commitment"]
-        row["salt"], row["person"] = p["_salt"], p["_person"]
-
-
-def _people_sample(engine: Engine, ring: KeyRing, n: int, people: int) -> tuple[list[str], dict[str, str], list[int]]:
-    """Blind indexes of about n/2 loaded people (each disclosed about twice), one code each, and their numbers."""
-    if n == 0:
-        return [], {}, []
-    rng = random.Random(17)
-    numbers = rng.sample(range(people), min(people, max(1, n // 2)))
-    by_index = {ring.blind_index(person_name(k)): k for k in numbers}
+def finish_log(url: str, accounting: int, appointments: int, ring_json: str, signer_key: str) -> None:
+    """The accounting rows of the log's first accounting entries whose person has a visit, then a checkpoint."""
+    t0 = time.perf_counter()
+    engine = build_engine(url)
+    ring = KeyRing.from_json(ring_json)
+    people = accounting_people(ring, accounting, appointments)
+    by_index = {ni: n for n, ni in people}
     codes: dict[str, str] = {}
     keys = list(by_index)
     with engine.connect() as c:
@@ -410,8 +398,28 @@ def _people_sample(engine: Engine, ring: KeyRing, n: int, people: int) -> tuple[
             for ni, code in c.execute(text("SELECT name_index, min(code) FROM appointment "
                                            "WHERE name_index = ANY(:ni) GROUP BY name_index"), chunk):
                 codes[ni] = code
-    found = [ni for ni in keys if ni in codes]
-    return found, codes, [by_index[ni] for ni in found]
+    acc_rows: list[dict[str, Any]] = []
+    ordinal = 0
+    if accounting:
+        with engine.connect().execution_options(stream_results=True, yield_per=20_000) as c:
+            for idx, data in c.execute(text("SELECT idx, data FROM log_entry ORDER BY idx")):
+                if b'"disclosure.accounting"' not in bytes(data):
+                    continue
+                entry = json.loads(bytes(data))
+                person = people[ordinal % len(people)][1]
+                if person in codes:
+                    acc_rows.append({"log_index": idx, "entry": entry, "salt": _salt(ordinal).hex(),
+                                     "person": person})
+                ordinal += 1
+                if len(acc_rows) >= accounting:
+                    break
+    meta_set(engine, {"accounting_people": [by_index[r["person"]] for r in acc_rows[-50:]]})
+    _write_accounting(engine, acc_rows, codes, ring)
+    with build_sessionmaker(engine)() as s, s.begin():
+        cp = log.checkpoint(s, Signer.parse(signer_key), dt.datetime.now(dt.UTC), origin=ORIGIN)
+    print(f"  log: checkpoint at {cp.size:,}; accounting and checkpoint {time.perf_counter() - t0:.0f} s",
+          flush=True)
+    engine.dispose()
 
 
 def _write_accounting(engine: Engine, acc_rows: list[dict[str, Any]], codes: dict[str, str], ring: KeyRing) -> None:
@@ -473,7 +481,8 @@ def load(db: str, offices: int, appointments: int, entries: int, accounting: int
     load_appointments(url, engine, appointments, ring, now, jobs)
     with engine.begin() as c:
         c.execute(text("ANALYZE"))
-    load_log(url, entries, accounting, appointments, ring.to_json(), signer.to_skey())
+    append_log(url, entries, accounting, appointments, ring.to_json())
+    finish_log(url, accounting, appointments, ring.to_json(), signer.to_skey())
     with engine.begin() as c:
         c.execute(text("ANALYZE"))
         size = c.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
@@ -521,6 +530,7 @@ class Rolled:
 def measure(db: str, runs: int, heavy: bool) -> dict[str, tuple[float, float]]:
     """{operation: (figure, baseline)} in ms (p50), or seconds for the report and the self-check."""
     engine = build_engine(url_of(db))
+    migrate.upgrade(engine)  # indexes added since the load (a no-op otherwise)
     meta = meta_get(engine)
     ring = KeyRing.from_json(meta["ring"])
     signer = Signer.parse(meta["signer"])
@@ -682,10 +692,12 @@ def report(results: dict[str, dict[str, tuple[float, float]]], stages: list[tupl
                 line += f"{v:12.2f} {unit} (baseline {b:8.2f}, {v / b if b else 0:5.1f}x)".rjust(38)
         print(line)
     first, last = stages[0][0], stages[-1][0]
-    print("\ngrowth from 1 office to the whole network (same office, same operation):")
+    print(f"\ngrowth from {stages[0][1]:,} to {stages[-1][1]:,} offices (same office, same operation): the figure, "
+          "and the figure's ratio to its same-run baseline (steadier on a busy machine)")
     for op in ops:
         if op in results[first] and op in results[last]:
-            print(f"  {op:26} {results[last][op][0] / results[first][op][0]:6.2f}x")
+            (v1, b1), (vn, bn) = results[first][op], results[last][op]
+            print(f"  {op:26} {vn / v1:6.2f}x   ratio to baseline {vn / bn / (v1 / b1) if b1 and bn else 0:6.2f}x")
     ok = True
     net = results[last]
     checks = [
@@ -715,7 +727,10 @@ def main() -> int:
     ap.add_argument("--accounting", type=int, default=200_000, help="accounting rows in the network database")
     ap.add_argument("--jobs", type=int, default=2, help="processes generating appointments")
     ap.add_argument("--runs", type=int, default=50)
-    ap.add_argument("--only", default=None, help="load or measure only this database (one of the stages)")
+    ap.add_argument("--only", default=None, help="load or measure only these databases (stages, comma separated)")
+    ap.add_argument("--phase", choices=("all", "log", "finish"), default="all",
+                    help="with --load --only DB: 'log' appends the log entries to a loaded DB, 'finish' writes "
+                         "the accounting rows, signs a checkpoint and analyzes (to run the log beside the visits)")
     ap.add_argument("--load-only", action="store_true", help="with --load: build, do not measure")
     ap.add_argument("--no-heavy", action="store_true", help="skip the report build and the self-check")
     args = ap.parse_args()
@@ -723,7 +738,21 @@ def main() -> int:
         ap.error("say --load (build, then measure) or --reuse (measure what is there)")
     stages = db_names(args.prefix, args.offices)
     if args.only:
-        stages = [st for st in stages if st[0] == args.only]
+        stages = [st for st in stages if st[0] in args.only.split(",")]
+    if args.load and args.phase != "all":
+        for db, n in stages:
+            share = n / args.offices
+            engine = build_engine(url_of(db))
+            meta = meta_get(engine)
+            if args.phase == "log":
+                append_log(url_of(db), int(args.log_entries * share), meta["accounting"], meta["appointments"],
+                           meta["ring"])
+            else:
+                finish_log(url_of(db), meta["accounting"], meta["appointments"], meta["ring"], meta["signer"])
+                with engine.begin() as c:
+                    c.execute(text("ANALYZE"))
+            engine.dispose()
+        return 0
     if args.load:
         for db, n in stages:
             share = n / args.offices

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -24,6 +24,11 @@ from safeslot.kit.limits import BodyLimitMiddleware
 from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from safeslot.identity.service import Principal
+
 
 def _mount_domains(app: FastAPI, settings: Settings) -> None:
     """Every domain's routes, wired here by name so the type checker sees each one.
@@ -31,7 +36,6 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     A domain's ``setup(app, settings)`` (state, middlewares) runs before its router is included.
     Order matters only for the OpenAPI tags and for route matching (the console's catch-alls last).
     """
-    from safeslot.console import endpoints as console_endpoints
     from safeslot.disclosure import endpoints as disclosure_endpoints
     from safeslot.disclosure import search as disclosure_search
     from safeslot.identity import endpoints as identity_endpoints
@@ -44,12 +48,17 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.scheduling.queue import endpoints as queue_endpoints
     from safeslot.transparency import endpoints as transparency_endpoints
 
+    def office_id_of(session: Session, slug: str, within: Principal | None = None) -> int:
+        """Scheduling's office look-up for identity; ``within`` a scope, another office is unknown."""
+        found = (scheduling_service.get_office(session, slug) if within is None
+                 else scheduling_service.office_in_scope(session, slug, within))
+        return found.id
+
     scheduling_endpoints.setup(app, settings)
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
     app.include_router(queue_endpoints.router)
-    identity_endpoints.setup(app, settings, office_id_of=lambda session, slug: scheduling_service.get_office(
-        session, slug).id)
+    identity_endpoints.setup(app, settings, office_id_of=office_id_of)
     app.include_router(identity_endpoints.router)
     transparency_endpoints.setup(app, settings)
     app.include_router(transparency_endpoints.router)
@@ -59,8 +68,48 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     app.include_router(privacy_endpoints.router)
     app.include_router(reports_endpoints.router)
     app.include_router(notifications_endpoints.router)
-    console_endpoints.setup(app, settings)
-    app.include_router(console_endpoints.router)
+    _mount_console(app)
+
+
+def _mount_console(app: FastAPI) -> None:
+    """The pages, by audience: the public's (no account), then the staff console under /console.
+
+    Route order is the include order; the public pages' paths and /console do not overlap.
+    """
+    from safeslot.console import i18n, pages
+    from safeslot.console.assets import HashedStaticFiles
+    from safeslot.console.public import booking, finder, records, reminders, walk_in
+    from safeslot.console.staff import (
+        auditor,
+        clerk,
+        desk,
+        messages,
+        office,
+        privileged,
+        reviewer,
+        shell,
+    )
+    from safeslot.console.staff import booking as staff_booking
+
+    app.mount("/static", HashedStaticFiles(directory=pages.STATIC), name="static")  # our CSS/JS, USWDS
+    i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
+    shell.install(app)  # /console refusals of the authorization middleware become pages
+    app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
+    app.state.status_page = pages.status_page  # and 503s of an unavailable database (safeslot/failures.py)
+    app.include_router(booking.router)
+    app.include_router(records.router)
+    app.include_router(walk_in.router)
+    app.include_router(finder.router)
+    app.include_router(reminders.router)
+    app.include_router(shell.router)
+    app.include_router(clerk.router)
+    app.include_router(staff_booking.router)
+    app.include_router(office.router)
+    app.include_router(reviewer.router)
+    app.include_router(auditor.router)
+    app.include_router(privileged.router)
+    app.include_router(desk.router)
+    app.include_router(messages.router)
 
 
 def _utcnow() -> dt.datetime:

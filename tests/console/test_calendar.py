@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from icalendar import Calendar
 
-from safeslot.console.calendar import CalendarEntry, build
+from safeslot.console.public.calendar import CalendarEntry, build
 
 ENTRY = CalendarEntry(
     appointment_id=7, sequence=0, status="booked",

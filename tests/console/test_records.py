@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from safeslot.console import records
+from safeslot.console.public import records
 from safeslot.disclosure import accounting, intake, release, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata

@@ -220,7 +220,8 @@ def test_a_supervisor_cannot_change_another_office(session: Session, staff: Sign
     token = form_token(supervisor, "/console/office")
     answer = supervisor.post("/console/office/north/closures", data={
         "closure_day": TUESDAY.isoformat(), "closure_reason": "Training", "csrf_token": token})
-    assert answer.status_code == 403 and "text/html" in answer.headers["content-type"]
+    # another office answers as an unknown one (404), not "forbidden": no existence oracle
+    assert answer.status_code == 404 and "text/html" in answer.headers["content-type"]
     assert _count(session, Closure) == 0
     assert staff("clerk").post("/console/office/central/closures", data={
         "closure_day": TUESDAY.isoformat(), "closure_reason": "Training"}).status_code == 403
@@ -277,3 +278,19 @@ def test_the_office_page_lists_the_people_to_contact_when_a_staff_change_leaves_
     assert row.count("<tr>") == 1 and "Test Person" in row and "555-010" in row
     # a clerk of the office does not see the office page at all
     assert staff("clerk").get("/console/office").status_code == 403
+
+
+def test_a_supervisors_change_reaches_days_already_open_beyond_eight_weeks(session: Session, staff: SignIn) -> None:
+    # The console and the API re-open slots by one rule (scheduling.service.reopen_slots): up to the later
+    # of 8 weeks and the last slot already open, so no open day keeps the old hours.
+    office = scheduling.get_office(session, "central")
+    far_saturday = SATURDAY + dt.timedelta(weeks=11)
+    scheduling.generate_slots(session, office, TUESDAY, far_saturday + dt.timedelta(days=3))
+    assert _free(session, "apply", far_saturday + dt.timedelta(days=3)), "the office is open 11 weeks ahead"
+    assert _free(session, "apply", far_saturday) == []
+    supervisor = staff("supervisor")
+    token = form_token(supervisor, "/console/office")
+    hours = supervisor.post("/console/office/central/hours", data={
+        "hours_weekday": "5", "hours_opens": "10:00", "hours_closes": "12:00", "csrf_token": token})
+    assert hours.status_code == 200 and "The office is updated." in hours.text
+    assert _free(session, "apply", SATURDAY) and _free(session, "apply", far_saturday)

@@ -50,6 +50,17 @@ def _target(session: Session, ring: KeyRing, change: Change, role: str | None,
     if change is Change.remove_role:
         holder, _ = make_staff(session, ring, [role or ""], username="target-holder")
         return lambda by: proposals.propose_role(session, c, by.id, holder.username, role or "", NOW, remove=True)
+    if change in (Change.grant_office, Change.remove_office):
+        # a clerk given central (a supervisor of central may propose and approve), or moved out of it
+        from safeslot.scheduling import service as scheduling
+
+        scheduling.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
+        session.flush()
+        clerk, _ = make_staff(session, ring, ["clerk"], "central" if change is Change.remove_office else "north",
+                              username="target-clerk")
+        central = scheduling.get_office(session, "central").id
+        remove = change is Change.remove_office
+        return lambda by: proposals.propose_office(session, c, by.id, clerk.username, central, NOW, remove=remove)
     if change is Change.register_agency:
         return lambda by: proposals.propose_agency(session, c, by.id, "Example Agency", "1 Example Way", NOW)
     agency = service.create_agency(session, "Example Agency", "1 Example Way", NOW)

@@ -146,7 +146,7 @@ def test_clerk_of_another_office_cannot_check_in(client: TestClient, session: Se
     appointment = add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1))[0]
     r = client.post(f"/api/v1/appointments/{appointment.code}/status", json={"status": "checked-in"},
                     headers=bearer(session, clerk))
-    assert r.status_code == 403 and r.json()["type"] == "/problems/wrong-office"
+    assert r.status_code == 404 and r.json()["type"] == "/problems/appointment-not-found"  # as an unknown code
     session.expire_all()
     assert session.get(Appointment, appointment.id).status == "booked"  # type: ignore[union-attr]
     assert other.id != appointment.office_id

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import places, service
+from safeslot.scheduling.finder import next_free
 from tests.identity.helpers import bearer, make_staff
 
 PROBLEM = "application/problem+json"
@@ -120,3 +121,19 @@ def test_a_census_gazetteer_file_loads(tmp_path: object) -> None:
                     "01103\t1\t0\t0.1\t0\t42.102\t-72.589\n", encoding="utf-8")
     table = places.table(str(path))
     assert table.find("01103").latitude == pytest.approx(42.102)
+
+
+def test_next_free_is_the_earliest_even_past_two_closed_days(session: Session, network: list[str]) -> None:
+    """The next free time looks at today and tomorrow first: on a Saturday (both closed) it still finds
+    Monday's first start, and it is never a later one than the whole fortnight's earliest."""
+    holyoke = service.get_office(session, "holyoke")
+    services = service.list_services(session, holyoke)
+    saturday = dt.datetime(2027, 3, 6, 10, 0, tzinfo=dt.UTC)
+    found = next_free(session, holyoke, services, None, saturday)
+    fortnight = service.search_slots(session, "holyoke", "apply", dt.date(2027, 3, 6), dt.date(2027, 3, 19), None,
+                                     saturday)[2]
+    assert found is not None and found == fortnight[0].starts_at
+    assert found.astimezone(service.zone("America/New_York")).date() == dt.date(2027, 3, 8)  # Monday
+    friday = dt.datetime(2027, 3, 5, 14, 0, tzinfo=dt.UTC)  # 9:00 in Holyoke: today's starts are free
+    assert next_free(session, holyoke, services, None, friday) == service.search_slots(
+        session, "holyoke", "apply", dt.date(2027, 3, 5), dt.date(2027, 3, 18), None, friday)[2][0].starts_at

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from safeslot.cli.common import console, err_console, keyring, transaction
-from safeslot.identity import repository, service
+from safeslot.identity import interfaces, service
 from safeslot.identity.errors import UnknownRole
 from safeslot.kit.errors import DomainError
 from safeslot.scheduling import service as scheduling
@@ -74,7 +74,7 @@ def list_accounts() -> None:
     """Accounts, roles and lock state."""
     table = Table("username", "roles", "office", "active", "locked until")
     with transaction() as s:
-        for a in repository.accounts(s):
+        for a in interfaces.accounts(s):
             table.add_row(a.username, a.roles, str(a.office_id or ""), str(a.active),
                           a.locked_until.isoformat() if a.locked_until else "")
     console.print(table)

@@ -10,7 +10,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from safeslot.cli.common import console, transaction
-from safeslot.scheduling import repository, service
+from safeslot.scheduling import interfaces, service, staffing
 
 office_app = typer.Typer(help="Offices.", no_args_is_help=True)
 service_app = typer.Typer(help="Services an office offers.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def office_locate(
 def office_list() -> None:
     table = Table("slug", "name", "time zone", "address")
     with transaction() as s:
-        for o in repository.offices(s):
+        for o in service.list_offices(s):
             table.add_row(o.slug, o.name, o.timezone, o.address)
     console.print(table)
 
@@ -61,7 +61,7 @@ def service_add(
 def service_list(office: str) -> None:
     table = Table("slug", "name", "minutes", "description")
     with transaction() as s:
-        for sv in repository.services(s, service.get_office(s, office).id):
+        for sv in service.list_services(s, service.get_office(s, office)):
             table.add_row(sv.slug, sv.name, str(sv.duration_minutes), sv.description)
     console.print(table)
 
@@ -81,7 +81,7 @@ def staff_add(
 def staff_list(office: str) -> None:
     table = Table("id", "name", "languages", "services")
     with transaction() as s:
-        for m in repository.staff(s, service.get_office(s, office).id):
+        for m in staffing.active_staff(s, service.get_office(s, office)):
             table.add_row(str(m.id), m.display_name, m.languages, m.services)
     console.print(table)
 
@@ -110,7 +110,7 @@ def hours_list(office: str) -> None:
     names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     table = Table("day", "opens", "closes")
     with transaction() as s:
-        for h in repository.hours(s, service.get_office(s, office).id):
+        for h in interfaces.weekly_hours(s, service.get_office(s, office)):
             table.add_row(names[h.weekday], h.opens.isoformat("minutes"), h.closes.isoformat("minutes"))
     console.print(table)
 

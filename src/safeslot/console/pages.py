@@ -1,6 +1,7 @@
-"""Rendering of the public pages: one Jinja2 environment per language, cookies, security headers.
+"""Rendering shared by every page: one Jinja2 environment per language, cookies, security headers,
+the redirect after a form, and errors as pages (``PageRoute``).
 
-Kept apart from the routes so that endpoints.py reads as the list of pages.
+Kept apart from the routes so that each page module (``public/``, ``staff/``) reads as its list of pages.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import Request
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from safeslot.console import csrf, i18n
 from safeslot.console.assets import asset_url
@@ -151,6 +152,11 @@ def render(
         response.set_cookie(csrf_cookie, csrf_value, httponly=True, samesite="lax", secure=secure, path="/")
     remember_language(request, response, lang)
     return response
+
+
+def see_other(url: str) -> Response:
+    """The answer to a form that worked (Post/Redirect/Get): 303 to a GET page, never cached."""
+    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
 
 
 def error_page(request: Request, slug: str, status: int) -> Response:

@@ -177,8 +177,8 @@ def attest_request(request_id: int, body: AttestationIn, request: Request, sessi
 def approve(request_id: int, body: ReviewIn, request: Request, session: SessionDep, ring: RingDep,
             engine: EngineDep, now: NowDep, principal: PrincipalDep) -> Response:
     require_passkey(request, principal)
-    if review.approve(session, _actor(session, principal), request_id, body.role, now):
-        release.create(session, ring, _signer(request), request_id, now)
+    release.approve_then_release(session, ring, _signer(request), _actor(session, principal), request_id, body.role,
+                                 now)
     return _out(request, session, engine, request_id, now)
 
 

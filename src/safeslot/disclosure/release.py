@@ -24,6 +24,7 @@ from safeslot.disclosure.errors import LogUnavailable, PackageGone, ReleaseNotRe
 from safeslot.disclosure.models import AccountingCode, AccountingEntry, DisclosureRequest, Release, RequestSubject
 from safeslot.disclosure.policy import Category, InstrumentType, Outcome
 from safeslot.disclosure.review import REVIEW_ROLES, approvals
+from safeslot.disclosure.review import approve as approve_in_role
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request, years_later
 from safeslot.kit.crypto import KeyRing
@@ -219,3 +220,14 @@ def download(session: Session, ring: KeyRing, actor: Actor, token: str, now: dt.
     session.flush()
     return {"package": package, "package_sha256": release.package_sha256, "manifest": release.manifest,
             "signer": release.signature}
+
+
+def approve_then_release(session: Session, ring: KeyRing, signer: Signer, actor: Actor, request_id: int, role: str,
+                         now: dt.datetime) -> bool:
+    """A reviewer's approval in ``role``; the second of the two (the other role, another person) releases at
+    once, in the same transaction, so an approved request is never left unreleased or released unlogged.
+    True when this approval released the request."""
+    if not approve_in_role(session, actor, request_id, role, now):
+        return False
+    create(session, ring, signer, request_id, now)
+    return True

@@ -60,7 +60,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/appointments/{code}/reschedule"): PUBLIC_ONLY,
     ("POST", "/api/v1/appointments/{code}/cancel"): PUBLIC_ONLY,
     ("POST", "/api/v1/appointments/{code}/status"): roles(CLERK),
-    # scheduling administration: a supervisor of that office only (admin_endpoints.ensure_office)
+    # scheduling administration: a supervisor whose scope holds that office (scheduling.office_in_scope)
     ("PUT", "/api/v1/offices/{office}/location"): roles(SUPERVISOR),
     ("GET", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
     ("POST", "/api/v1/offices/{office}/services"): roles(SUPERVISOR),
@@ -76,7 +76,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/offices/{office}/closures"): roles(SUPERVISOR),
     ("DELETE", "/api/v1/offices/{office}/closures/{closure_id}"): roles(SUPERVISOR),
     # the walk-in queue (scheduling/queue): anyone takes and follows a ticket by its token; clerks of the
-    # office call at their desk; its supervisor sees the board (ensure_office in the endpoints)
+    # office call at their desk; its supervisor sees the board (office_in_scope in the endpoints)
     ("POST", "/api/v1/offices/{office}/queue/tickets"): PUBLIC_ONLY,
     ("POST", "/api/v1/offices/{office}/queue/check-ins"): PUBLIC_ONLY,
     ("GET", "/api/v1/queue/tickets/{token}"): PUBLIC_ONLY,
@@ -86,7 +86,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/offices/{office}/queue/call-next"): roles(CLERK),
     ("POST", "/api/v1/offices/{office}/queue/tickets/{ticket_id}/actions"): roles(CLERK),
     ("GET", "/api/v1/offices/{office}/queue"): roles(SUPERVISOR),
-    # the queue's public pages (console/queue_pages.py): no account, no cookie
+    # the queue's public pages (console/public/walk_in.py): no account, no cookie
     ("GET", "/queue/{office}"): PUBLIC_ONLY,
     ("POST", "/queue/{office}/ticket"): PUBLIC_ONLY,
     ("POST", "/queue/{office}/check-in"): PUBLIC_ONLY,
@@ -96,7 +96,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/ticket/{token}"): PUBLIC_ONLY,
     ("GET", "/ticket/{token}/qr.svg"): PUBLIC_ONLY,
     ("POST", "/ticket/{token}/leave"): PUBLIC_ONLY,
-    # the queue in the staff console (console/desk.py): a clerk's desk, the supervisor's board
+    # the queue in the staff console (console/staff/desk.py): a clerk's desk, the supervisor's board
     ("GET", "/console/queue"): roles(CLERK),
     ("POST", "/console/queue/call-next"): roles(CLERK),
     ("POST", "/console/queue/tickets/{ticket_id}"): roles(CLERK),
@@ -124,12 +124,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/manage/{code}/cancel"): PUBLIC_ONLY,
     ("GET", "/records"): PUBLIC_ONLY,
     ("POST", "/records"): PUBLIC_ONLY,
-    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/messages.py)
+    ("GET", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the stop link of reminders (console/public/reminders.py)
     ("POST", "/reminders/stop/{token}"): PUBLIC_ONLY,  # the token is the authority; it only turns messages off
-    # staff console pages (console/staff.py)
+    # staff console pages (console/staff/)
     ("GET", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-in"): PUBLIC_ONLY,
     ("POST", "/console/sign-out"): ANY_STAFF,
+    ("POST", "/console/office-choice"): roles(CLERK, SUPERVISOR),  # another office of one's scope
     ("GET", "/console"): ANY_STAFF,
     ("GET", "/console/appointments"): roles(CLERK),
     ("POST", "/console/appointments/lookup"): roles(CLERK),
@@ -180,10 +181,13 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/accounts/{username}/role-removals"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/deactivation"): roles(ADMIN),
     ("POST", "/api/v1/accounts/{username}/factor-reset"): roles(ADMIN),
+    # office scopes (identity/scopes.py): proposed and approved by two people; a supervisor for their offices
+    ("POST", "/api/v1/accounts/{username}/office-scopes"): roles(ADMIN, SUPERVISOR),
+    ("POST", "/api/v1/accounts/{username}/office-scope-removals"): roles(ADMIN, SUPERVISOR),
     # two-person privileged changes (identity/proposals.py; matrix APPROVALS below): the service checks the cell
-    ("GET", "/api/v1/proposals"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
-    ("POST", "/api/v1/proposals/{proposal_id}/approval"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
-    ("POST", "/api/v1/proposals/{proposal_id}/rejection"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
+    ("GET", "/api/v1/proposals"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
+    ("POST", "/api/v1/proposals/{proposal_id}/approval"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
+    ("POST", "/api/v1/proposals/{proposal_id}/rejection"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
     ("GET", "/api/v1/privileged-events"): roles(AUDITOR, ADMIN, PRIVACY),
     # the holder's own one-time links: the token is the credential
     ("POST", "/api/v1/enrolment"): PUBLIC_ONLY,
@@ -207,6 +211,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/access/lookup"): PUBLIC_ONLY,  # the person's own view (code + name), privacy/person.py
     ("GET", "/api/v1/access/records"): roles(AUDITOR),
     ("GET", "/api/v1/access/alerts"): roles(AUDITOR),
+    # office reports (privacy/statistics.py): counts of visits, no person; a supervisor for their offices
+    ("GET", "/api/v1/offices/{office}/report"): roles(SUPERVISOR, AUDITOR),
+    ("GET", "/api/v1/network/report"): roles(AUDITOR),
     # disclosure gate: agencies file and fetch; privacy officer and counsel review; the public sees its accounting
     ("POST", "/api/v1/disclosure-requests"): roles(AGENCY, CLERK, SUPERVISOR, PRIVACY),
     ("GET", "/api/v1/disclosure-requests"): roles(AGENCY, PRIVACY, COUNSEL, AUDITOR),
@@ -264,6 +271,11 @@ class Change(StrEnum):
     lift_hold = "lift_hold"
     suspend_agreement = "suspend_agreement"
     reinstate_agreement = "reinstate_agreement"
+    grant_office = "grant_office"  # an office scope (identity/scopes.py); also a new account's first office
+    remove_office = "remove_office"
+
+
+ROLE_CHANGES = frozenset({Change.grant_role, Change.remove_role})  # the matrix cell depends on the role
 
 
 PRIVILEGED_ROLES = frozenset({ADMIN, PRIVACY, COUNSEL, AUDITOR})
@@ -305,12 +317,17 @@ APPROVALS: dict[tuple[Change, str | None], Cell] = {
                                            "agreements are published commitments: two people change them"),
     (Change.reinstate_agreement, None): Cell(roles(PRIVACY), roles(PRIVACY, COUNSEL),
                                              "reinstating reopens a sharing path: two people agree"),
+    # A supervisor proposes or approves only for an office in their own scope (proposals._require_office).
+    (Change.grant_office, None): Cell(roles(ADMIN, SUPERVISOR), roles(ADMIN, SUPERVISOR),
+                                      "an office scope opens that office's appointments: a second person agrees"),
+    (Change.remove_office, None): Cell(roles(ADMIN, SUPERVISOR), roles(ADMIN, SUPERVISOR),
+                                       "nobody moves a colleague out of an office alone"),
 }
 
 
 def cell(change: Change, role: str | None = None) -> Cell:
     """The matrix cell of a change (role only for grant_role / remove_role)."""
-    found = APPROVALS.get((change, role))
+    found = APPROVALS.get((change, role if change in ROLE_CHANGES else None))
     if found is None:
         raise KeyError(f"{change.value} {role or ''} is not a privileged change")
     return found

@@ -8,8 +8,7 @@ for every route of the app, and takes from the caller how an office's slug becom
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy.orm import Session
@@ -21,7 +20,7 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.errors import UnknownRole
+from safeslot.identity.errors import OwnProposal, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -48,6 +47,7 @@ from safeslot.identity.schemas import (
     TokenOut,
     VerificationIn,
 )
+from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
 
@@ -55,8 +55,11 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 
 
-# An office's id from its slug (scheduling's offices); raises the owner's not-found error for an unknown one.
-OfficeIdOf = Callable[[Session, str], int]
+class OfficeIdOf(Protocol):
+    """An office's id from its slug (scheduling's offices); raises the owner's not-found error for an unknown
+    one and, ``within`` a principal's scope, for an office outside it too (the same answer: identity/scopes.py)."""
+
+    def __call__(self, session: Session, slug: str, within: Principal | None = None) -> int: ...
 
 
 def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None:
@@ -148,8 +151,11 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
         return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
     account, _ = service.create_account(
         session, ring, username=body.username, display_name=body.display_name, password=None,
-        roles=body.roles, office_id=office_id, now=now, email=body.email,
+        roles=body.roles, office_id=office_id, now=now, email=body.email, scope_origin=None,
     )
+    if office_id is not None:
+        # The office's appointments open only when a second person approves the scope (identity/scopes.py).
+        proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
     proposals.send_invitation(session, ctx, account, now)
     return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
 
@@ -162,6 +168,8 @@ def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, s
     role becomes a proposal each (202)."""
     service.parse_roles(body.roles)
     account = service.get_account(session, username)
+    if account.id == staff.id:
+        raise OwnProposal("Nobody changes their own roles: ask another administrator.")
     held, wanted = set(account.roles.split()), set(body.roles)
     ctx = proposals.context_for(request.app.state.settings, ring)
     made = [proposals.propose_role(session, ctx, staff.id, username, role, now)

@@ -11,7 +11,6 @@
     ├── ReviewerCoolingOff    a new privacy_officer/counsel role has not yet passed its cooling-off
     ├── PasskeyRequired       disclosure approvals need a passkey sign-in
     ├── RoleRefused           signed in, but no role in the authorization table allows this
-    ├── WrongOffice           a clerk or supervisor acting on another office
     ├── OfficialNotVerified   an agency official nobody has verified yet
     └── CsrfRefused           a console form without a valid CSRF token
     NotFound (404)
@@ -64,15 +63,6 @@ class RoleRefused(Forbidden):
 
     slug = "role-refused"
     title = N_("Your role may not do this")
-
-
-class WrongOffice(Forbidden):
-    """Clerks and supervisors act on their own office only. Sign in at the office the record belongs
-    to.
-    """
-
-    slug = "wrong-office"
-    title = N_("Not your office")
 
 
 class OfficialNotVerified(Forbidden):

@@ -5,9 +5,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.identity import repository as repo
 from safeslot.identity.models import Agency, AgencyOfficial
 
 
@@ -34,3 +38,43 @@ def agency_address(session: Session, name: str) -> str | None:
     """The registered address of the agency of this name."""
     agency = session.scalars(select(Agency).where(Agency.name == name)).one_or_none()
     return agency.address if agency is not None else None
+
+
+@dataclass(frozen=True)
+class OfficialEntry:
+    """An agency official as the registry page lists them (no contact, no key material)."""
+
+    name: str
+    title: str
+    verified_at: dt.datetime | None
+    active_keys: int  # neither revoked nor expired
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    name: str
+    address: str
+    officials: list[OfficialEntry]
+
+
+def registry(session: Session, now: dt.datetime) -> list[AgencyEntry]:
+    """The registered agencies by name, each with its officials and how many working keys each holds."""
+    return [AgencyEntry(a.name, a.address, [
+        OfficialEntry(o.name, o.title, o.verified_at, repo.active_official_keys(session, o.id, now))
+        for o in repo.officials(session, a.id)]) for a in repo.agencies(session)]
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """A staff account as an operator's list shows it (no secret, no contact)."""
+
+    username: str
+    roles: str  # space-separated
+    office_id: int | None
+    active: bool
+    locked_until: dt.datetime | None
+
+
+def accounts(session: Session) -> list[AccountSummary]:
+    """Every staff account by username."""
+    return [AccountSummary(a.username, a.roles, a.office_id, a.active, a.locked_until) for a in repo.accounts(session)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeslot.chain import Chained
@@ -89,6 +89,9 @@ class Credential(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # How the holder proved who they are (RFC 8176 "amr" values): "pwd otp", or "hwk" for a passkey.
     amr: Mapped[str | None] = mapped_column(String(32))
+    # The office of the holder's scope this session works on (chosen in the console); counts only while
+    # it is in scope (identity/scopes.py); None: the account's own office.
+    office_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Proposal(Base):
@@ -191,3 +194,29 @@ class Passkey(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary)
     sign_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class OfficeScope(Base):
+    """One office a staff account may work on (invariant "staff see what their work needs").
+
+    A clerk, supervisor or other office-bound account sees and acts on the appointments, queues,
+    staff and day lists of the offices it holds an active scope for, and nothing else. A scope is
+    granted by two people (identity/scopes.py, authz.APPROVALS ``grant_office``): `proposed_by` and
+    `approved_by` say who, `origin` how (proposal; account: made with the account by its holder at
+    the command line or by the demo; legacy: the single office an account had before scopes).
+    """
+
+    __tablename__ = "identity_office_scope"
+    __table_args__ = (
+        Index("ix_identity_office_scope_account", "account_id", "removed_at"),
+        Index("ix_identity_office_scope_office", "office_id", "removed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id"))
+    office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))
+    origin: Mapped[str] = mapped_column(String(16))  # proposal | account | legacy
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("identity_proposal.id"))
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("staff_account.id"))
+    granted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity import events, offboarding, proposals, service
+from safeslot.identity.authz import ADMIN, PRIVILEGED_ROLES
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.models import Proposal
 from safeslot.identity.schemas import (
@@ -25,15 +26,17 @@ from safeslot.identity.schemas import (
     EnrolOut,
     KeyOut,
     OffboardOut,
+    OfficeScopeIn,
     ProposalOut,
     RoleRemovalIn,
 )
+from safeslot.identity.service import Principal
 from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 # What a proposal's target shows (never a note, an address or a secret).
-SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name")
+SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name", "office_id")
 
 
 def proposal_out(session: Session, p: Proposal) -> ProposalOut:
@@ -60,7 +63,10 @@ def _ctx(request: Request, ring: Any) -> proposals.Context:
 def list_proposals(staff: StaffDep, session: SessionDep, now: NowDep,
                    waiting_for_me: bool = Query(default=False, description="Only those I may approve now."),
                    decided: bool = Query(default=False, description="Decided ones, newest first.")) -> Response:
-    """Pending privileged changes (or decided ones)."""
+    """Pending privileged changes (or decided ones). A supervisor sees only those waiting for them: their
+    offices' scope changes."""
+    if not staff.roles & PRIVILEGED_ROLES:
+        waiting_for_me, decided = True, False
     found = (proposals.decided(session) if decided else
              proposals.waiting_for(session, staff.id, now) if waiting_for_me else proposals.pending(session))
     return JSON([proposal_out(session, p).model_dump(mode="json") for p in found])
@@ -88,6 +94,33 @@ def remove_role(username: str, body: RoleRemovalIn, request: Request, staff: Sta
     """Propose taking a privileged role away (a second person approves; effective on the next request)."""
     proposal = proposals.propose_role(session, _ctx(request, ring), staff.id, username, body.role, now, remove=True)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
+
+
+@router.post("/accounts/{username}/office-scopes", status_code=202, response_model=ProposalOut,
+             summary="Propose an office scope for an account (a second person approves; never for yourself)")
+def add_office_scope(username: str, body: OfficeScopeIn, request: Request, staff: StaffDep, session: SessionDep,
+                     ring: RingDep, now: NowDep) -> Response:
+    office_id = _office_id(request, session, body.office, staff)
+    proposal = proposals.propose_office(session, _ctx(request, ring), staff.id, username, office_id, now)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
+
+
+@router.post("/accounts/{username}/office-scope-removals", status_code=202, response_model=ProposalOut,
+             summary="Propose taking an office scope away (a second person approves)")
+def remove_office_scope(username: str, body: OfficeScopeIn, request: Request, staff: StaffDep,
+                        session: SessionDep, ring: RingDep, now: NowDep) -> Response:
+    office_id = _office_id(request, session, body.office, staff)
+    proposal = proposals.propose_office(session, _ctx(request, ring), staff.id, username, office_id, now,
+                                        remove=True)
+    return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
+
+
+def _office_id(request: Request, session: Session, slug: str, staff: Principal) -> int:
+    """An administrator names any office; a supervisor only one of theirs (others are unknown to them).
+    The look-up is scheduling's, given to identity by app.py (endpoints.OfficeIdOf)."""
+    office_id_of = request.app.state.office_id_of
+    found: int = office_id_of(session, slug, None if ADMIN in staff.roles else staff)
+    return found
 
 
 @router.post("/accounts/{username}/deactivation", response_model=OffboardOut)

@@ -24,10 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.identity import events, grants, links, service
+from safeslot.identity import events, grants, links, scopes, service
 from safeslot.identity.authz import (
+    ADMIN,
+    AUDITOR,
     PRIVILEGED_ROLES,
     REVIEWER_ROLES,
+    SUPERVISOR,
     Cell,
     Change,
     cell,
@@ -58,9 +61,14 @@ EFFECT_EVENTS = {
     Change.lift_hold: "hold_lift_approved",
     Change.suspend_agreement: "agreement_suspension_approved",
     Change.reinstate_agreement: "agreement_reinstatement_approved",
+    Change.grant_office: "office_scope_granted",
+    Change.remove_office: "office_scope_removed",
 }
+OFFICE_CHANGES = frozenset({Change.grant_office, Change.remove_office})
 # Ids that go into the public log entries (never names, notes or addresses).
-PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key")
+PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "office_id")
+# Accounts that work across the network and never read an office's appointments hold no office scope.
+NETWORK_ROLES = frozenset({ADMIN, AUDITOR})
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,20 @@ def _require(session: Session, account: StaffAccount, allowed: frozenset[str], n
     raise ApproverNotAllowed(f"{doing.capitalize()} needs one of these roles: {', '.join(sorted(allowed))}.")
 
 
+def _require_office(session: Session, account: StaffAccount, change: Change, params: dict[str, Any],
+                    now: dt.datetime, doing: str) -> None:
+    """An office scope change by someone acting only as supervisor: the office must be in their own scope
+    (a supervisor looks after their offices' staff, never another office's)."""
+    if change not in OFFICE_CHANGES:
+        return
+    acting = grants.acting_roles(session, account.id, frozenset(account.roles.split()), now)
+    if ADMIN in acting:
+        return
+    if SUPERVISOR in acting and int(params["office_id"]) in scopes.office_ids(session, account.id):
+        return
+    raise ApproverNotAllowed(f"{doing.capitalize()} needs an administrator or a supervisor of that office.")
+
+
 def _public(params: dict[str, Any]) -> dict[str, Any]:
     return {k: params[k] for k in PUBLIC_PARAMS if k in params}
 
@@ -108,7 +130,9 @@ def _propose(session: Session, ctx: Context, by_id: int, change: Change, role: s
              params: dict[str, Any], now: dt.datetime, beneficiary_id: int | None = None) -> Proposal:
     proposer = _account(session, by_id)
     rule = cell(change, role)
-    _require(session, proposer, rule.proposers, now, f"proposing {change.value.replace('_', ' ')}")
+    doing = f"proposing {change.value.replace('_', ' ')}"
+    _require(session, proposer, rule.proposers, now, doing)
+    _require_office(session, proposer, change, params, now, doing)
     if beneficiary_id is not None and beneficiary_id == by_id:
         raise OwnProposal("Nobody proposes a role for themselves: ask another administrator to propose it.")
     proposal = Proposal(kind=change.value, role=role, params=params, proposed_by=by_id, proposed_at=now,
@@ -159,6 +183,35 @@ def propose_role(session: Session, ctx: Context, by_id: int, username: str, role
     change = Change.remove_role if remove else Change.grant_role
     beneficiary = None if remove else account.id
     return _propose(session, ctx, by_id, change, role, {"account_id": account.id}, now, beneficiary)
+
+
+def office_role(account: StaffAccount) -> str | None:
+    """The office-bound role an account holds (for the public trace of its scope: role and office only)."""
+    held = account.roles.split()
+    return "supervisor" if "supervisor" in held else "clerk" if "clerk" in held else None
+
+
+def propose_office(session: Session, ctx: Context, by_id: int, username: str, office_id: int, now: dt.datetime, *,
+                   remove: bool = False) -> Proposal:
+    """Give an account an office scope, or take one away (a second person approves; identity/scopes.py).
+
+    Nobody proposes a scope for themselves, so nobody widens their own scope; the account given a
+    scope may not approve it either (proposals.approve)."""
+    account = service.get_account(session, username)
+    if account.id == by_id and not remove:
+        raise OwnProposal("Nobody widens their own office scope: ask another administrator or supervisor.")
+    held = scopes.office_ids(session, account.id)
+    if remove and office_id not in held:
+        raise Conflict(f"{username} has no scope on office {office_id}.")
+    if not remove and office_id in held:
+        raise Conflict(f"{username} has a scope on office {office_id} already.")
+    if not remove and NETWORK_ROLES & set(account.roles.split()):
+        raise DutiesSeparated("Administrators and auditors work across the network and read no office's "
+                              "appointments: they hold no office scope. Use a separate account for office work.")
+    change = Change.remove_office if remove else Change.grant_office
+    beneficiary = None if remove else account.id
+    return _propose(session, ctx, by_id, change, office_role(account),
+                    {"account_id": account.id, "office_id": office_id}, now, beneficiary)
 
 
 def propose_agency(session: Session, ctx: Context, by_id: int, name: str, address: str,
@@ -232,7 +285,9 @@ def approve(session: Session, ctx: Context, by_id: int, proposal_id: int, now: d
         raise OwnProposal("You proposed this change; a different authorised person must approve it.")
     if proposal.beneficiary_id is not None and by_id == proposal.beneficiary_id:
         raise OwnProposal("This change gives you a role; a different authorised person must approve it.")
-    _require(session, _account(session, by_id), rule_of(proposal).approvers, now, "approving this change")
+    approver = _account(session, by_id)
+    _require(session, approver, rule_of(proposal).approvers, now, "approving this change")
+    _require_office(session, approver, Change(proposal.kind), proposal.params, now, "approving this change")
     result = _apply(session, ctx, proposal, by_id, now)
     proposal.status, proposal.decided_by, proposal.decided_at, proposal.result = "approved", by_id, now, result
     session.flush()
@@ -247,7 +302,9 @@ def reject(session: Session, ctx: Context, by_id: int, proposal_id: int, now: dt
     if by_id != proposal.proposed_by:
         if proposal.beneficiary_id == by_id:
             raise OwnProposal("This change concerns you; another authorised person decides it.")
-        _require(session, _account(session, by_id), rule_of(proposal).approvers, now, "rejecting this change")
+        decider = _account(session, by_id)
+        _require(session, decider, rule_of(proposal).approvers, now, "rejecting this change")
+        _require_office(session, decider, Change(proposal.kind), proposal.params, now, "rejecting this change")
     proposal.status = "withdrawn" if by_id == proposal.proposed_by else "rejected"
     proposal.decided_by, proposal.decided_at = by_id, now
     events.record(session, ctx.key, "change_" + proposal.status, now, account_id=proposal.beneficiary_id,
@@ -272,8 +329,10 @@ def waiting_for(session: Session, account_id: int, now: dt.datetime) -> list[Pro
     if account is None or not account.active:
         return []
     acting = grants.acting_roles(session, account.id, frozenset(account.roles.split()), now)
+    mine = scopes.office_ids(session, account.id)
     return [p for p in pending(session)
-            if p.proposed_by != account_id and p.beneficiary_id != account_id and acting & rule_of(p).approvers]
+            if p.proposed_by != account_id and p.beneficiary_id != account_id and acting & rule_of(p).approvers
+            and (Change(p.kind) not in OFFICE_CHANGES or ADMIN in acting or int(p.params["office_id"]) in mine)]
 
 
 # -- applying an approved change ------------------------------------------------------------------
@@ -308,6 +367,21 @@ def _apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int,
         events.record(session, ctx.key, effect, now, agency_id=official.agency_id, official_id=official.id,
                       additional_key=bool(params.get("additional_key", False)), **common)
         return {"official_id": official.id}
+    if change in OFFICE_CHANGES:
+        account = session.get(StaffAccount, int(params["account_id"]))
+        if account is None or not account.active:
+            raise AccountNotFound("The account no longer exists or was deactivated; reject this proposal.")
+        office_id = int(params["office_id"])
+        if change is Change.grant_office:
+            if office_id in scopes.office_ids(session, account.id):
+                raise Conflict("The account has this office scope already; reject this proposal.")
+            scopes.add(session, account, office_id, now, origin="proposal", proposal_id=proposal.id,
+                       proposed_by=proposal.proposed_by, approved_by=approver_id)
+        else:
+            scopes.remove(session, account, office_id, now)
+        events.record(session, ctx.key, effect, now, account_id=account.id, role=office_role(account),
+                      office_id=office_id, **common)
+        return {"account_id": account.id, "office_id": office_id}
     from safeslot.disclosure import holds
 
     if change is Change.lift_hold:
@@ -331,8 +405,11 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, approver_id: int,
         account, _ = service.create_account(
             session, ctx.ring, username=str(new["username"]), display_name=str(new["display_name"]), password=None,
             roles=list(new.get("other_roles") or []), office_id=new.get("office_id"), now=now,
-            email=str(new["email"]),
+            email=str(new["email"]), scope_origin=None,
         )
+        if account.office_id is not None:  # the office was in the proposal the second person approved
+            scopes.add(session, account, account.office_id, now, origin="proposal", proposal_id=proposal.id,
+                       proposed_by=proposal.proposed_by, approved_by=approver_id)
         created = True
     else:
         found = session.get(StaffAccount, int(params["account_id"]))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
@@ -53,3 +54,9 @@ def officials(session: Session, agency_id: int) -> Sequence[AgencyOfficial]:
 
 def credentials_of_staff(session: Session, staff_id: int) -> Sequence[Credential]:
     return session.scalars(select(Credential).where(Credential.staff_id == staff_id)).all()
+
+
+def active_official_keys(session: Session, official_id: int, now: dt.datetime) -> int:
+    """How many keys of an agency official are neither revoked nor expired."""
+    return int(session.scalar(select(func.count()).select_from(Credential).where(
+        Credential.official_id == official_id, Credential.revoked_at.is_(None), Credential.expires_at > now)) or 0)

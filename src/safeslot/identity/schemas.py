@@ -90,6 +90,10 @@ class RoleRemovalIn(Strict):
     role: str
 
 
+class OfficeScopeIn(Strict):
+    office: str = Field(min_length=1, max_length=64, description="Office slug (GET /api/v1/offices).")
+
+
 class EnrolIn(Strict):
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=200)

@@ -26,6 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from safeslot.identity import repository as repo
+from safeslot.identity import scopes
 from safeslot.identity.authz import AGENCY, STAFF_ROLES
 from safeslot.identity.errors import (
     AccountNotFound,
@@ -36,7 +37,6 @@ from safeslot.identity.errors import (
     UnknownRole,
     UsernameTaken,
     WeakPassword,
-    WrongOffice,
 )
 from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
 from safeslot.kit.crypto import KeyRing
@@ -71,6 +71,12 @@ class Principal:
     credential_kind: str  # api, session or agency
     secret_hash: str
     amr: str = ""  # RFC 8176 methods of the sign-in: "pwd otp", or "hwk" for a passkey
+    # The offices this account may work on (identity/scopes.py); `office_id` is the one pages open on.
+    office_ids: frozenset[int] = frozenset()
+
+    def covers(self, office_id: int) -> bool:
+        """True when the office is in this principal's scope (never for agency officials)."""
+        return self.kind == "staff" and office_id in self.office_ids
 
 
 def hash_secret(secret: str) -> str:
@@ -97,6 +103,7 @@ def create_account(
     now: dt.datetime,
     demo: bool = False,
     email: str | None = None,
+    scope_origin: str | None = "account",
 ) -> tuple[StaffAccount, str]:
     """A new account and its TOTP secret.
 
@@ -105,6 +112,8 @@ def create_account(
     (an administrator over the API) the account cannot sign in until its holder enrols
     through an invitation link (identity/links.py); the placeholder secret is never shown.
     Privileged roles given here have no grant: use identity/proposals.py for them.
+    The office becomes the account's first scope (identity/scopes.py) with ``scope_origin``, unless
+    that is None: an administrator's new account waits for a second person to approve its scope.
     """
     role_text = parse_roles(roles) if roles else ""
     if password is not None and len(password) < MIN_PASSWORD:
@@ -131,6 +140,8 @@ def create_account(
     )
     session.add(account)
     session.flush()
+    if office_id is not None and scope_origin is not None:
+        scopes.add(session, account, office_id, now, origin=scope_origin)
     return account, totp_secret
 
 
@@ -228,6 +239,16 @@ def issue_credential(
     return credential, secret
 
 
+def work_on(session: Session, principal: Principal, office_id: int) -> None:
+    """This session works on another office of the principal's scope from its next request (the console's
+    office choice). An office outside the scope is refused by the caller's look-up first; here too."""
+    credential = session.get(Credential, principal.credential_id)
+    if credential is None or not principal.covers(office_id):
+        raise CredentialInvalid("Sign in again, then choose one of your offices.")
+    credential.office_id = office_id
+    session.flush()
+
+
 def revoke_credential(session: Session, credential_id: int, now: dt.datetime) -> Credential:
     credential = session.get(Credential, credential_id)
     if credential is None:
@@ -249,9 +270,11 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
         account = session.get(StaffAccount, credential.staff_id)
         if account is None or not account.active or (account.demo and not demo_mode):
             raise CredentialInvalid("This account is disabled. Ask an administrator.")
+        scoped = scopes.office_ids(session, account.id)
+        working = credential.office_id if credential.office_id in scoped else scopes.home_office(account, scoped)
         return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
-                         account.office_id, credential.id, credential.kind, credential.secret_hash,
-                         credential.amr or "")
+                         working, credential.id, credential.kind, credential.secret_hash, credential.amr or "",
+                         scoped)
     official = session.get(AgencyOfficial, credential.official_id)
     if official is None or not official.active or (official.demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
@@ -262,12 +285,6 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
         )
     return Principal("agency", official.id, official.name, frozenset({AGENCY}), None,
                      credential.id, credential.kind, credential.secret_hash)
-
-
-def ensure_office(principal: Principal, office_id: int) -> None:
-    """A clerk or supervisor acts only on their own office."""
-    if principal.office_id != office_id:
-        raise WrongOffice("You can act only on appointments of the office your account is bound to.")
 
 
 # -- agencies -----------------------------------------------------------------------------------

@@ -57,10 +57,14 @@ class DomainError(Exception):
     slug: ClassVar[str] = "error"
     title: ClassVar[str] = N_("Something went wrong")
 
+    # True on a class that answers, on purpose, exactly as another class does (same slug, same
+    # page), so that the answer reveals nothing the other would not (privacy.OfficeOutOfScope).
+    answers_as_another: ClassVar[bool] = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "slug" in cls.__dict__:  # a problem type of its own: its page is its docstring
-            _ERROR_CLASSES.setdefault(cls.slug, []).append(cls)
+        if "slug" in cls.__dict__ and not cls.__dict__.get("answers_as_another", False):
+            _ERROR_CLASSES.setdefault(cls.slug, []).append(cls)  # a problem type of its own: its docstring
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)

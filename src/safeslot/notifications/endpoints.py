@@ -1,6 +1,6 @@
 """HTTP of the notifications domain: replies to texts (STOP) from the SMS provider.
 
-The stop link of e-mails and the dead-letter list are pages (console/messages.py).
+The stop link of e-mails and the dead-letter list are pages (console/public/reminders.py, console/staff/messages.py).
 """
 
 from __future__ import annotations

@@ -22,12 +22,16 @@ from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
-from safeslot.privacy import person, reads, service
+from safeslot.privacy import person, reads, service, statistics
 from safeslot.privacy.schemas import (
     AccessRecordOut,
     AlertOut,
     CounselMatchOut,
     NameSearchIn,
+    NetworkOfficeOut,
+    NetworkReportOut,
+    OfficeReportOut,
+    ServiceVisitsOut,
     StaffAppointmentOut,
     StaffLookOut,
     StaffLooksIn,
@@ -67,7 +71,8 @@ def office_appointments(
                                          "`access.clerk_days_ahead` days (14 unless set)")] = None,
 ) -> list[StaffAppointmentOut]:
     """A clerk's day at their own office, names decrypted; every person listed is recorded in the access log.
-    Another office, a past day or a day past the window is refused (403) and raises an alert."""
+    An office outside the clerk's scope is answered as an unknown office (404) and raises an alert; a past
+    day or a day past the window is refused (403) and raises an alert."""
     found = scheduling.get_office(session, office)
     local_day = day or now.astimezone(scheduling.zone(found.timezone)).date()
     return _out(reads.office_day(session, ring, staff, office, local_day, now, _limits(request)), found.timezone)
@@ -124,3 +129,31 @@ def access_alerts(session: SessionDep) -> list[AlertOut]:
 
 def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# -- office reports: counts of visits, for the offices of a supervisor's scope or the whole network ----------
+MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (UTC month of the visit)")]
+
+
+@router.get("/offices/{office}/report", response_model=OfficeReportOut)
+def office_report(office: str, month: MonthQuery, staff: StaffDep, session: SessionDep) -> OfficeReportOut:
+    """One office's visits of a month by service and status. A supervisor: an office of their scope (any
+    other answers as an unknown office); the org auditor: any office. Counts only, no person."""
+    found = (scheduling.get_office(session, office) if "auditor" in staff.roles
+             else scheduling.office_in_scope(session, office, staff))
+    figures = statistics.offices_month(session, month, [found.id]).get(found.id)
+    slugs = {s.id: s.slug for s in scheduling.list_services(session, found)}
+    by_service = [ServiceVisitsOut(service=slugs.get(sid, str(sid)), visits=dict(counts))
+                  for sid, counts in sorted(figures.by_service.items())] if figures else []
+    return OfficeReportOut(office=found.slug, month=month, total=figures.total if figures else 0,
+                           by_status=figures.by_status() if figures else {}, by_service=by_service)
+
+
+@router.get("/network/report", response_model=NetworkReportOut)
+def network_report(month: MonthQuery, session: SessionDep) -> NetworkReportOut:
+    """Every office's visits of a month (the org auditor): one row per office, counts only."""
+    figures = statistics.offices_month(session, month)
+    rows = [NetworkOfficeOut(office=o.slug, total=figures[o.id].total if o.id in figures else 0,
+                             by_status=figures[o.id].by_status() if o.id in figures else {})
+            for o in scheduling.list_offices(session)]
+    return NetworkReportOut(month=month, total=sum(r.total for r in rows), offices=rows)

@@ -2,10 +2,12 @@
 
     InvalidInput (422)
     └── UnknownPurpose        an access purpose not in the fixed list
+    NotFound (404)
+    └── OfficeOutOfScope      a clerk reading an office outside their scope: answered exactly as an
+                              unknown office (same type, title and detail), the alert it raised kept
     Forbidden (403)
     └── ReadRefused           a staff read beyond what the job needs; the alert it raised is kept
         ├── OutsideClerkWindow    a clerk's day list before today or past the window
-        ├── NotYourOffice         a clerk reading another office
         ├── SearchOutsideRequest  counsel searching names without an open request it may read
         └── MatchesRefused        the registrar of a disclosure request reading its matches
     Conflict (409)
@@ -14,7 +16,7 @@
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, Recorded
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Recorded
 
 
 class UnknownPurpose(InvalidInput):
@@ -42,11 +44,13 @@ class OutsideClerkWindow(ReadRefused):
     title = N_("Clerks see today and the next days only")
 
 
-class NotYourOffice(ReadRefused):
-    """Staff read records of their own office only. The refused read raised an alert for auditors."""
+class OfficeOutOfScope(Recorded, NotFound):
+    """The same problem as scheduling's OfficeNotFound (no existence oracle), but the alert stays
+    (a `Recorded` refusal). Its page is OfficeNotFound's: the answer must not differ."""
 
-    slug = "not-your-office"
-    title = N_("This is not your office")
+    slug = "office-not-found"
+    title = N_("Unknown office")
+    answers_as_another = True
 
 
 class SearchOutsideRequest(ReadRefused):

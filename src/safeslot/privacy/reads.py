@@ -44,7 +44,7 @@ from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, InvalidInput
 from safeslot.privacy import repository as repo
-from safeslot.privacy.errors import NotYourOffice, OutsideClerkWindow
+from safeslot.privacy.errors import OfficeOutOfScope, OutsideClerkWindow
 from safeslot.privacy.service import alert, record_access
 from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
@@ -109,13 +109,14 @@ def _local_midnight(day: dt.date, office: Office) -> dt.datetime:
 
 
 def _own_office(session: Session, staff: Principal, office_slug: str | None, now: dt.datetime) -> Office:
-    """The clerk's office; asking for another one is refused with an alert."""
+    """An office in the clerk's scope (identity/scopes.py), by default the one their pages open on.
+    Asking for another office raises an alert and is answered exactly as an unknown office."""
     if staff.office_id is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
     office = scheduling.get_office(session, office_slug) if office_slug is not None else None
-    if office is not None and office.id != staff.office_id:
+    if office is not None and not staff.covers(office.id):
         refuse(session, staff, "other-office-read", f"asked to read appointments of office {office.slug}",
-               NotYourOffice("Clerks read their own office's appointments only."), now)
+               OfficeOutOfScope(scheduling.unknown_office(office.slug)), now)
     own = office or session.get(Office, staff.office_id)
     if own is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")

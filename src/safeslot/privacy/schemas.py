@@ -85,3 +85,32 @@ class StaffLookOut(BaseModel):
     how: Literal["name_lookup", "upcoming_list", "other"]
     reason: LookupReason | None = Field(description="A name look-up's reason, as the clerk gave it.")
     times: int = Field(description="How many times that day.")
+
+
+class ServiceVisitsOut(BaseModel):
+    service: str = Field(description="The service's slug.")
+    visits: dict[str, int] = Field(description="Status (booked, checked-in, fulfilled, noshow, cancelled) → visits.")
+
+
+class OfficeReportOut(BaseModel):
+    """One office's visits of a month: counts only, never a person."""
+
+    office: str
+    month: str
+    total: int
+    by_status: dict[str, int]
+    by_service: list[ServiceVisitsOut]
+
+
+class NetworkOfficeOut(BaseModel):
+    office: str
+    total: int
+    by_status: dict[str, int]
+
+
+class NetworkReportOut(BaseModel):
+    """The whole network's visits of a month, office by office (the org auditor's report)."""
+
+    month: str
+    total: int
+    offices: list[NetworkOfficeOut]

@@ -4,11 +4,12 @@ Services, staff, hours and closures are added with POST; hours and closures
 are taken away with DELETE; a staff member's languages, services and whether
 they still work there change with PATCH (former staff stay listed).
 
-Only a supervisor of *that* office may read or change them (the authorization
-table lets supervisors in; ``ensure_office`` refuses any other office with 403
-``wrong-office``). Admins may not: they manage accounts and roles, and the
-office's staff list names people, so it stays with the office's supervisor
-(docs/identity-and-privacy.md, "Who manages an office").
+Only a supervisor whose scope holds *that* office may read or change them (the
+authorization table lets supervisors in; ``office_in_scope`` answers any other
+office exactly as one that does not exist, 404 ``office-not-found``). Admins
+may not: they manage accounts and roles, and the office's staff list names
+people, so it stays with the office's supervisor (docs/identity-and-privacy.md,
+"Who manages an office").
 
 Every change calls the scheduling service and then re-materialises the
 office's slots (``generate_slots``) from today to the end of the booking
@@ -24,16 +25,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.service import Principal, ensure_office
+from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
-from safeslot.scheduling.models import Office, Service, SlotCapacity, Staff
+from safeslot.scheduling.models import Office, Service, Staff
 from safeslot.scheduling.schemas import (
     LANGUAGE_PATTERN,
     ClosureIn,
@@ -48,9 +48,6 @@ from safeslot.scheduling.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/offices/{office}", tags=["office administration"])
-
-
-HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
 
 
 class ServiceIn(Strict):
@@ -108,20 +105,11 @@ class ClosureOut(BaseModel):
 
 
 def _own_office(session: Session, slug: str, staff: Principal) -> Office:
-    office = service.get_office(session, slug)
-    ensure_office(staff, office.id)
-    return office
+    return service.office_in_scope(session, slug, staff)
 
 
 def _reopen(session: Session, office: Office, now: dt.datetime) -> None:
-    """Re-materialise slots from today (office local) to the later of the horizon and the last open slot."""
-    tz = service.zone(office.timezone)
-    today = now.astimezone(tz).date()
-    last_start = session.scalar(select(func.max(SlotCapacity.starts_at)).where(SlotCapacity.office_id == office.id))
-    last = today + HORIZON
-    if last_start is not None:
-        last = max(last, last_start.astimezone(tz).date())
-    service.generate_slots(session, office, today, last)
+    service.reopen_slots(session, office, now)
 
 
 @router.put("/location", response_model=OfficeLocationOut)

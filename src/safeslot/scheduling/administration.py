@@ -14,7 +14,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
-from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
+from safeslot.scheduling.errors import ClosureTaken, HoursOverlap, OfficeNotFound
 from safeslot.scheduling.models import (
     STEP_MINUTES,
     Appointment,
@@ -25,7 +25,7 @@ from safeslot.scheduling.models import (
     Staff,
     WeeklyHours,
 )
-from safeslot.scheduling.offices import get_service, office_item
+from safeslot.scheduling.offices import get_service, office_item, unknown_office
 from safeslot.scheduling.rules import BASE_LANGUAGE, format_code, interpreter_language, lock_keys, valid_zone, zone
 from safeslot.scheduling.slots import generate_slots
 
@@ -260,10 +260,10 @@ def people_to_contact(
 ) -> list[PersonToContact]:
     """The unassigned visits with the people's names and contacts, for the office's supervisor only;
     each person read is written to the access log (privacy, purpose front_desk)."""
-    from safeslot.identity.service import ensure_office
     from safeslot.privacy import service as privacy
 
-    ensure_office(supervisor, office.id)
+    if not supervisor.covers(office.id):
+        raise OfficeNotFound(unknown_office(office.slug))
     rows = unassigned(session, office, now)
     privacy.record_access(session, supervisor, "appointment", [a.id for a in rows], "front_desk", now)
     tz = zone(office.timezone)
@@ -276,3 +276,19 @@ def people_to_contact(
         )
         for a in rows
     ]
+
+
+REOPEN_HORIZON = dt.timedelta(weeks=8)  # slots are (re)opened at least this far ahead after a change
+
+
+def reopen_slots(session: Session, office: Office, now: dt.datetime) -> None:
+    """After a change to services, staff, hours or closures: re-materialise the office's slots from today
+    (office local) to the later of the horizon and the last slot already open, so the change applies to
+    every bookable day at once. Bookings already made stay (capacity never drops below what is booked)."""
+    tz = zone(office.timezone)
+    today = now.astimezone(tz).date()
+    last = today + REOPEN_HORIZON
+    last_start = repo.last_slot_start(session, office.id)
+    if last_start is not None:
+        last = max(last, last_start.astimezone(tz).date())
+    generate_slots(session, office, today, last)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,9 @@ from safeslot.scheduling.rules import (
 )
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.slots import alternatives, nearest_free
+
+if TYPE_CHECKING:
+    from safeslot.identity.service import Principal
 
 
 def office_facts(office: Office) -> OfficeFacts:
@@ -116,10 +120,22 @@ def execute(session: Session, plan: BookingPlan) -> Appointment:
     return appointment
 
 
+UNKNOWN_CODE = "Check the code on your confirmation; it has ten letters and digits."
+
+
 def get_by_code(session: Session, code: str, *, for_update: bool = False) -> Appointment:
     appointment = repo.appointment_by_code(session, normalise_code(code), for_update=for_update)
     if appointment is None:
-        raise AppointmentNotFound("Check the code on your confirmation; it has ten letters and digits.")
+        raise AppointmentNotFound(UNKNOWN_CODE)
+    return appointment
+
+
+def appointment_in_scope(session: Session, code: str, staff: Principal) -> Appointment:
+    """An appointment of an office in the staff member's scope; any other is answered exactly as a code
+    that does not exist (no existence oracle: a clerk cannot learn that a code is booked elsewhere)."""
+    appointment = repo.appointment_by_code(session, normalise_code(code))
+    if appointment is None or not staff.covers(appointment.office_id):
+        raise AppointmentNotFound(UNKNOWN_CODE)
     return appointment
 
 

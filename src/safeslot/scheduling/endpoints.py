@@ -229,15 +229,9 @@ def change_status(
     staff: Annotated[Principal, Depends(current_staff)],
 ) -> AppointmentOut:
     """Staff: check in, fulfilled, no-show (a clerk of the appointment's office; identity/authz.py)."""
-    from safeslot.identity.service import ensure_office
+    from safeslot.scheduling.queue import service as queue
 
-    appointment = service.get_by_code(session, code)
-    ensure_office(staff, appointment.office_id)
-    office = session.get(Office, appointment.office_id)
-    if body.status == "checked-in" and appointment.status == "booked" and office is not None:
-        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
-        from safeslot.scheduling.queue import service as queue
-
-        queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue, by_clerk=True)
-        return appointment_out(session, service.get_by_code(session, code))
-    return appointment_out(session, service.set_status(session, code, body.status, now))
+    service.appointment_in_scope(session, code, staff)  # another office's code answers as an unknown one
+    # a check-in at the front desk also gives the person their place in the queue
+    return appointment_out(session, queue.front_desk_status(session, code, body.status, now,
+                                                            request.app.state.settings.queue))

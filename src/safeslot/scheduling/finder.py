@@ -48,14 +48,21 @@ def set_location(session: Session, office: Office, latitude: float, longitude: f
 
 def next_free(session: Session, office: Office, services: Sequence[Service], language: str | None,
               now: dt.datetime) -> dt.datetime | None:
-    """The earliest free start of any of the office's services (with an interpreter when one is asked for)."""
+    """The earliest free start of any of the office's services (with an interpreter when one is asked for).
+
+    Today and tomorrow are searched first and the rest of the fortnight only when they have nothing:
+    anything found there is earlier than anything later, and an office usually has a free start within
+    two days, so the finder's five offices cost a fraction of five fortnights' searches (bench/scale.py)."""
     today = now.date()
     best: dt.datetime | None = None
-    for svc in services:
-        _, _, free = search_slots(session, office.slug, svc.slug, today,
-                                  today + dt.timedelta(days=NEXT_FREE_DAYS - 1), language, now)
-        if free and (best is None or free[0].starts_at < best):
-            best = free[0].starts_at
+    for first, last in ((0, 1), (2, NEXT_FREE_DAYS - 1)):
+        for svc in services:
+            _, _, free = search_slots(session, office.slug, svc.slug, today + dt.timedelta(days=first),
+                                      today + dt.timedelta(days=last), language, now)
+            if free and (best is None or free[0].starts_at < best):
+                best = free[0].starts_at
+        if best is not None:
+            return best
     return best
 
 

@@ -95,6 +95,8 @@ class Staff(Base):
     """A person who serves the public at an office (not a login: see identity)."""
 
     __tablename__ = "staff"
+    # an office's people, in id order (repository.staff; migration 0360)
+    __table_args__ = (Index("ix_staff_office", "office_id", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
     display_name: Mapped[str] = mapped_column(String(200))
@@ -110,6 +112,7 @@ class WeeklyHours(Base):
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
         CheckConstraint("opens < closes", name="order"),
+        Index("ix_weekly_hours_office", "office_id", "weekday"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -11,11 +11,28 @@ from safeslot.scheduling import repository as repo
 from safeslot.scheduling.errors import OfficeItemNotFound, OfficeNotFound, ServiceNotFound
 from safeslot.scheduling.models import Closure, Office, Service, Staff, WeeklyHours
 
+if TYPE_CHECKING:
+    from safeslot.identity.service import Principal
+
+
+def unknown_office(slug: str) -> str:
+    """The one detail of "no such office", also for an office outside the caller's scope."""
+    return f"No office is called {slug!r}. GET /api/v1/offices lists them."
+
 
 def get_office(session: Session, slug: str) -> Office:
     office = repo.office_by_slug(session, slug)
     if office is None:
-        raise OfficeNotFound(f"No office is called {slug!r}. GET /api/v1/offices lists them.")
+        raise OfficeNotFound(unknown_office(slug))
+    return office
+
+
+def office_in_scope(session: Session, slug: str, staff: Principal) -> Office:
+    """An office the staff member may work on (identity/scopes.py). Outside their scope the answer is the
+    very one for an office that does not exist: their records are not theirs to learn about."""
+    office = repo.office_by_slug(session, slug)
+    if office is None or not staff.covers(office.id):
+        raise OfficeNotFound(unknown_office(slug))
     return office
 
 

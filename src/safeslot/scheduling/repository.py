@@ -233,3 +233,8 @@ def delete_unbooked_slots_on(session: Session, office_id: int, start: dt.datetim
 
 def idempotency_record(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
     return session.get(IdempotencyRecord, (scope, key))
+
+
+def last_slot_start(session: Session, office_id: int) -> dt.datetime | None:
+    """The latest start time materialised for the office (how far ahead it is open)."""
+    return session.scalar(select(func.max(SlotCapacity.starts_at)).where(SlotCapacity.office_id == office_id))

@@ -21,6 +21,7 @@ from safeslot.scheduling.administration import (
     reassign,
     remove_closure,
     remove_hours,
+    reopen_slots,
     set_hours,
     set_service_text,
     unassigned,
@@ -30,6 +31,7 @@ from safeslot.scheduling.administration import (
 from safeslot.scheduling.assignment import find_free_staff, hold_people
 from safeslot.scheduling.booking import (
     SubjectRecord,
+    appointment_in_scope,
     appointments_for_subject,
     book,
     cancel,
@@ -46,8 +48,10 @@ from safeslot.scheduling.offices import (
     get_service,
     list_offices,
     list_services,
+    office_in_scope,
     office_item,
     office_languages,
+    unknown_office,
 )
 from safeslot.scheduling.rules import (
     BASE_LANGUAGE,
@@ -67,19 +71,21 @@ from safeslot.scheduling.rules import (
     zone,
 )
 from safeslot.scheduling.slots import FreeSlot, generate_slots, nearest_free, search_slots
+from safeslot.scheduling.statistics import Count, month_counts
 
 _interpreter_language = interpreter_language  # the name the endpoints used before the split
 
 __all__ = [
     "BASE_LANGUAGE", "BOOKING_WINDOW", "CODE_LENGTH", "CROCKFORD", "SEARCH_WINDOW", "STAFF_TRANSITIONS", "STEP",
-    "FreeSlot", "NearOffice", "PersonToContact", "Reassignment", "SubjectRecord",
-    "add_closure", "add_office", "add_service", "add_staff", "appointments_for_subject", "book", "cancel",
+    "Count", "FreeSlot", "NearOffice", "PersonToContact", "Reassignment", "SubjectRecord",
+    "add_closure", "add_office", "add_service", "add_staff", "appointment_in_scope", "appointments_for_subject",
+    "book", "cancel",
     "check_window", "data_key_month", "execute", "find_free_staff", "format_code", "generate_slots", "get_by_code",
     "get_office", "get_service", "hold_people", "interpreter_language", "list_offices", "list_services",
-    "lock_booking_day", "nearest_free",
-    "nearest_offices", "new_code", "normalise_code", "office_item", "office_languages",
+    "lock_booking_day", "month_counts", "nearest_free",
+    "nearest_offices", "new_code", "normalise_code", "office_in_scope", "office_item", "office_languages",
     "people_to_contact", "prepare",
-    "reassign", "remove_closure", "remove_hours", "reschedule", "search_slots", "set_hours",
+    "reassign", "remove_closure", "remove_hours", "reopen_slots", "reschedule", "search_slots", "set_hours",
     "set_location", "set_service_text",
-    "set_status", "unassigned", "update_staff", "update_staff_and_reassign", "valid_zone", "zone",
+    "set_status", "unassigned", "unknown_office", "update_staff", "update_staff_and_reassign", "valid_zone", "zone",
 ]

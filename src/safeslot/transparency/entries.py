@@ -253,6 +253,7 @@ IDENTITY_EVENTS = (
     "admin_bootstrapped", "agency_registered", "official_verified", "agency_key_approved", "agency_key_claimed",
     "hold_lift_approved", "agreement_suspension_approved", "agreement_reinstatement_approved",
     "account_deactivated", "factors_reset", "account_enrolled", "passkey_added", "oidc_linked", "oidc_unlinked",
+    "office_scope_granted", "office_scope_removed",
 )
 IdentityEventName = Literal[
     "identity.change_proposed", "identity.change_approved", "identity.change_rejected",
@@ -261,6 +262,7 @@ IdentityEventName = Literal[
     "identity.agency_key_claimed", "identity.hold_lift_approved", "identity.agreement_suspension_approved",
     "identity.agreement_reinstatement_approved", "identity.account_deactivated", "identity.factors_reset",
     "identity.account_enrolled", "identity.passkey_added", "identity.oidc_linked", "identity.oidc_unlinked",
+    "identity.office_scope_granted", "identity.office_scope_removed",
 ]
 
 
@@ -280,6 +282,7 @@ class IdentityEvent(_Timed):
     official_id: Id | None = None
     hold_id: Id | None = None
     agreement_id: Id | None = None
+    office_id: Id | None = None
     additional_key: bool | None = None
     method: Code | None = None
     credential_id: Id | None = None

@@ -24,7 +24,7 @@ from safeslot.transparency.appends import append
 from safeslot.transparency.errors import BadLogRequest, BeyondLog, LogInconsistent, LogKeyMissing
 from safeslot.transparency.merkle import ProofError
 from safeslot.transparency.models import LogCheckpoint
-from safeslot.transparency.note import Checkpoint, Signer, sign_note
+from safeslot.transparency.note import Checkpoint, NoteSigner, Signer, sign_note
 from safeslot.transparency.tiles import TILE_HEIGHT, TILE_WIDTH, bundle
 
 
@@ -134,8 +134,11 @@ def entry(session: Session, index: int) -> tuple[bytes, bytes]:
     return row.data, row.leaf_hash
 
 
-def checkpoint(session: Session, signer: Signer, now: dt.datetime, *, origin: str) -> LogCheckpoint:
+def checkpoint(session: Session, signer: NoteSigner, now: dt.datetime, *, origin: str) -> LogCheckpoint:
     """Sign the current tree, after checking it extends the last signed checkpoint.
+
+    ``signer`` is anything with the `NoteSigner` members (a name, a key ID, ``sign``): the file key of
+    `load_signer`, or a key held in an HSM or a KMS that never leaves it.
 
     Returns the existing checkpoint when nothing was appended since. Raises
     `LogInconsistent`, and signs nothing, when storage no longer reproduces

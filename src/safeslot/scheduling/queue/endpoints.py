@@ -18,7 +18,6 @@ from safeslot.config import QueueSettings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import Principal, StaffDep
-from safeslot.identity.service import ensure_office
 from safeslot.kit.http import JSON
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.endpoints import PROBLEMS, IdempotencyKey
@@ -60,9 +59,7 @@ def ticket_out(session: Session, ticket: QueueTicket, now: dt.datetime, settings
 
 
 def _staff_office(session: Session, staff: Principal, slug: str) -> Office:
-    office = scheduling.get_office(session, slug)
-    ensure_office(staff, office.id)
-    return office
+    return scheduling.office_in_scope(session, slug, staff)
 
 
 def desk_ticket_out(session: Session, ticket: QueueTicket) -> DeskTicketOut:
@@ -131,6 +128,7 @@ def clerk_check_in(
 ) -> Response:
     """A clerk checks an appointment holder in, any time on the day of the visit."""
     found = _staff_office(session, staff, office)
+    scheduling.appointment_in_scope(session, body.code, staff)  # another office's code: as an unknown one
     ticket = service.check_in_appointment(session, found.slug, body.code, now, settings, by_clerk=True)
     return JSON(desk_ticket_out(session, ticket).model_dump(mode="json"), status_code=201)
 

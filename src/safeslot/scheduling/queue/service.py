@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.assignment import person
+from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
 from safeslot.scheduling.queue import rules
@@ -39,6 +41,9 @@ from safeslot.scheduling.queue.errors import (
     TooLateToCheckIn,
 )
 from safeslot.scheduling.queue.models import QueueTicket
+
+if TYPE_CHECKING:
+    from safeslot.identity.service import Principal
 
 NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (kit/crypto.py)
 # The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
@@ -293,5 +298,45 @@ def appointment_code(session: Session, ticket: QueueTicket) -> str | None:
 
 
 def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:
-    """The walk-in's name or initials; the caller records the read (privacy.record_access)."""
+    """The walk-in's name or initials, unrecorded: staff read it through ``name_at_desk``."""
     return ring.open(ticket.name_enc, NAME_CONTEXT) if ticket.name_enc is not None else None
+
+
+def name_at_desk(session: Session, ring: KeyRing, staff: Principal, ticket: QueueTicket,
+                 now: dt.datetime) -> str | None:
+    """The name or initials of the walk-in at the clerk's desk, if they gave one; the read is written to the
+    access log first (purpose front_desk), so no staff member sees a name without a record of it."""
+    if ticket.name_enc is None:
+        return None
+    from safeslot.privacy import service as privacy  # not at module level: privacy reads scheduling
+
+    privacy.record_access(session, staff, "queue_ticket", [ticket.id], "front_desk", now)
+    return open_name(ring, ticket)
+
+
+def front_desk_status(
+    session: Session, code: str, status: str, now: dt.datetime, settings: QueueSettings
+) -> Appointment:
+    """A clerk's status change (check in, done, no-show), from the API or the console. Checking in a booked
+    visit at the front desk also gives the person their place in the queue (an appointment ticket)."""
+    appointment = scheduling.get_by_code(session, code)
+    office = session.get(Office, appointment.office_id)
+    if status == "checked-in" and appointment.status == "booked" and office is not None:
+        check_in_appointment(session, office.slug, code, now, settings, by_clerk=True)
+        return scheduling.get_by_code(session, code)
+    return scheduling.set_status(session, code, status, now)
+
+
+def take_ticket_once(
+    session: Session, ring: KeyRing, office_slug: str, service_slug: str, language: str, name: str, once: str,
+    now: dt.datetime, settings: QueueSettings = DEFAULTS,
+) -> str:
+    """A walk-in's ticket from the check-in page, by its token. The form's one-time value makes a double tap
+    or a resent form answer with the same ticket instead of a second one (a new value, a new ticket)."""
+    def run() -> tuple[int, dict[str, Any]]:
+        ticket = check_in_walk_in(session, ring, office_slug, service_slug, language or None, name, now, settings)
+        return 303, {"token": ticket.token}
+
+    fields = {"service": service_slug, "language": language, "name": name, "office": office_slug}
+    _, body, _ = run_once(session, "queue-form", once or None, request_hash(fields), now, run)
+    return str(body["token"])

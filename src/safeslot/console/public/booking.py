@@ -1,4 +1,4 @@
-"""Public booking pages (no account): book, confirm, look up, move and cancel by code.
+"""Public booking pages (no account): book, confirm, look up, move and cancel by code, the calendar file.
 
 Server-rendered HTML forms that POST and redirect (Post/Redirect/Get); they
 work with JavaScript off. Rules live in the scheduling service; this module
@@ -14,24 +14,24 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlparse
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, Form, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from safeslot.config import Settings
-from safeslot.console import calendar, csrf, i18n, pages
-from safeslot.console.assets import HashedStaticFiles
+from safeslot.console import csrf, i18n, pages
 from safeslot.console.forms import BookingForm, parse_code, parse_day, parse_start
 from safeslot.console.i18n import N_
-from safeslot.console.pages import STATIC, PageRoute, error_page, render
+from safeslot.console.labels import label
+from safeslot.console.pages import PageRoute, error_page, render, see_other
+from safeslot.console.public import calendar, finder
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.kit.errors import DomainError
 from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull, TimeOutOfRange
-from safeslot.scheduling.models import Appointment, Office, Service
+from safeslot.scheduling.interfaces import Appointment, Office, appointment_place
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
@@ -45,23 +45,6 @@ CONFLICT_MESSAGES: dict[type[DomainError], str] = {
     NoSuchSlot: N_("No appointment starts at that time. Choose one of the nearest free times."),
     TimeOutOfRange: N_("That time cannot be booked. Choose a time in the coming weeks."),
 }
-# FHIR Appointment.status, in words people use
-STATUS_LABELS = {
-    "booked": N_("Booked"),
-    "checked-in": N_("Checked in"),
-    "fulfilled": N_("Done"),
-    "cancelled": N_("Cancelled"),
-    "noshow": N_("Missed"),
-}
-
-
-def setup(app: FastAPI, settings: Settings) -> None:
-    """Serve our CSS and JS (and the USWDS assets when scripts/build-assets installed them)."""
-    app.mount("/static", HashedStaticFiles(directory=STATIC), name="static")
-    i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
-    _staff.install(app)  # /console refusals of the authorization middleware become pages
-    app.state.throttled_page = pages.throttled_page  # 429s of the rate limiter become pages too
-    app.state.status_page = pages.status_page  # and 503s of an unavailable database (safeslot/failures.py)
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -98,19 +81,13 @@ def _choices(isos: list[str], office: Office, lang: str) -> list[Choice]:
     return out
 
 
-def _see_other(url: str) -> Response:
-    return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store"})
-
-
 def _summary(session: Session, appointment: Appointment, lang: str) -> dict[str, Any]:
-    office = session.get(Office, appointment.office_id)
-    svc = session.get(Service, appointment.service_id)
-    assert office is not None and svc is not None
+    office, svc = appointment_place(session, appointment)
     tz = service.zone(office.timezone)
     return {
         "code": service.format_code(appointment.code),
         "status": appointment.status,
-        "status_label": STATUS_LABELS.get(appointment.status, appointment.status),
+        "status_label": label("appointment", appointment.status),  # FHIR Appointment.status
         "office": office,
         "service": svc,
         "when": i18n.when_label(appointment.starts_at, tz, lang),
@@ -142,9 +119,9 @@ def _language_options(session: Session, office: Office, lang: str) -> list[dict[
 @router.get("/")
 def home(request: Request, session: SessionDep, now: NowDep) -> Response:
     lang = _lang(request)
-    offices = [_finder.booking_item(session, office, lang, now) for office in service.list_offices(session)]
+    offices = [finder.booking_item(session, office, lang, now) for office in service.list_offices(session)]
     return render(request, "home.html", {"title": N_("Book an appointment"), "offices": offices,
-                                         "languages": _finder.finder_languages(session, lang)})
+                                         "languages": finder.finder_languages(session, lang)})
 
 
 @router.get("/book/slots")
@@ -243,7 +220,7 @@ def book(
         errors = {"start": CONFLICT_MESSAGES[type(exc)]}
         return render(request, "details.html", _details_context(session, request, form, errors, nearest),
                       status=409, page_url=page_url)
-    return _see_other(f"/booked/{service.format_code(appointment.code)}")
+    return see_other(f"/booked/{service.format_code(appointment.code)}")
 
 
 @router.get("/booked/{code}")
@@ -276,7 +253,7 @@ def lookup(
     if errors:
         return render(request, "lookup.html", {"title": N_("Manage my appointment"), "code": code,
                                                "errors": errors}, status=422, page_url="/manage")
-    return _see_other(f"/manage/{service.format_code(appointment.code)}")
+    return see_other(f"/manage/{service.format_code(appointment.code)}")
 
 
 _DONE = {"moved": N_("Your appointment has a new time."), "cancelled": N_("Your appointment is cancelled.")}
@@ -293,9 +270,7 @@ def manage(code: str, request: Request, session: SessionDep) -> Response:
 @router.get("/manage/{code}/calendar.ics")
 def calendar_file(code: str, request: Request, session: SessionDep, now: NowDep) -> Response:
     appointment = service.get_by_code(session, code)
-    office = session.get(Office, appointment.office_id)
-    svc = session.get(Service, appointment.service_id)
-    assert office is not None and svc is not None
+    office, svc = appointment_place(session, appointment)
     gettext = i18n.translations(_lang(request)).gettext
     entry = calendar.CalendarEntry(
         appointment_id=appointment.id, sequence=appointment.sequence, status=appointment.status,
@@ -326,9 +301,7 @@ def _reschedule_page(
     errors: dict[str, str], nearest: list[Choice], status: int = 200, page_url: str | None = None,
 ) -> Response:
     lang = _lang(request)
-    office = session.get(Office, appointment.office_id)
-    svc = session.get(Service, appointment.service_id)
-    assert office is not None and svc is not None
+    office, svc = appointment_place(session, appointment)
     today = now.astimezone(service.zone(office.timezone)).date()
     p = request.query_params
     first = parse_day(p.get("from", ""), "from", errors) or today
@@ -364,12 +337,11 @@ def reschedule(
         with session.begin_nested():
             appointment = service.reschedule(session, ring, code, when, now)
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
-        office = session.get(Office, appointment.office_id)
-        assert office is not None
+        office, _ = appointment_place(session, appointment)
         nearest = _choices(list(exc.extra.get("nearest", [])), office, _lang(request))
         return _reschedule_page(request, session, appointment, now, {"start": CONFLICT_MESSAGES[type(exc)]},
                                 nearest, status=409, page_url=page_url)
-    return _see_other(f"/manage/{service.format_code(appointment.code)}?done=moved")
+    return see_other(f"/manage/{service.format_code(appointment.code)}?done=moved")
 
 
 @router.get("/manage/{code}/cancel")
@@ -388,30 +360,4 @@ def cancel(
     if not csrf.request_ok(request, csrf_token):
         return error_page(request, "csrf", 403)
     appointment = service.cancel(session, code, now)
-    return _see_other(f"/manage/{service.format_code(appointment.code)}?done=cancelled")
-
-
-# -- "Who has seen my records" (console/records.py) and the staff console (console/staff.py) ----
-from safeslot.console import clerk as _clerk  # noqa: E402
-from safeslot.console import desk as _desk  # noqa: E402
-from safeslot.console import finder as _finder  # noqa: E402
-from safeslot.console import queue_pages as _queue_pages  # noqa: E402
-from safeslot.console import records as _records  # noqa: E402
-from safeslot.console import staff as _staff  # noqa: E402
-from safeslot.console import staff_forms as _staff_forms  # noqa: E402
-
-router.include_router(_records.router)
-router.include_router(_staff.router)
-router.include_router(_clerk.router)
-router.include_router(_staff_forms.router)
-from safeslot.console import privileged as _privileged  # noqa: E402
-
-router.include_router(_privileged.router)
-router.include_router(_queue_pages.router)
-router.include_router(_finder.router)
-router.include_router(_desk.router)
-
-from safeslot.console import messages as _messages  # noqa: E402
-
-router.include_router(_messages.public)
-router.include_router(_messages.staff_router)
+    return see_other(f"/manage/{service.format_code(appointment.code)}?done=cancelled")

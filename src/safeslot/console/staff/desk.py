@@ -5,7 +5,7 @@ Which desk and who sits at it ride in the address (``?staff=3&desk=Desk+2``), so
 desk is bookmarkable and nothing is stored about it. The staff member's services
 and languages decide what "call next" may call (scheduling/staffing.py). Only the
 clerk at the desk sees a walk-in's name (if one was given), and that read is
-recorded in the access log (privacy.record_access, purpose front_desk).
+recorded in the access log (``queue.name_at_desk``, purpose front_desk).
 """
 
 from __future__ import annotations
@@ -14,49 +14,30 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.console import i18n
 from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
-from safeslot.console.pages import language
-from safeslot.console.staff import DONE, StaffRoute, _page, _see_other
+from safeslot.console.pages import language, see_other
+from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
-from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling import staffing
-from safeslot.scheduling.models import Office
 from safeslot.scheduling.queue import rules, views
 from safeslot.scheduling.queue import service as queue
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-DONE.update({
-    "called": N_("The next ticket is called: its number is on the lobby display."),
-    "nobody": N_("Nobody is waiting whom you may serve."),
-    "recall": N_("The ticket is called again."),
-    "finished": N_("The visit is recorded."),
-    "transferred": N_("The ticket waits for the other service now, in its arrival order."),
-    "checked-in": N_("The person is checked in and waits for their turn."),
-})
 ACTIONS = ("recall", "done", "noshow", "transfer")
 KIND_LABELS = {"walk-in": N_("Walk-in"), "appointment": N_("Appointment")}
 TICKET_STATUS = {"waiting": N_("Waiting"), "called": N_("Called"), "done": N_("Done"), "noshow": N_("Missed"),
                  "left": N_("Left")}
 OUTCOMES = {"done": N_("Served"), "noshow": N_("Missed"), "left": N_("Left"), "waiting": N_("Waiting"),
             "called": N_("Called")}
-
-
-def _office(session: Session, staff: Principal) -> Office:
-    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
-    if office is None:
-        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
-    return office
 
 
 def _desk_url(staff_id: int, desk: str, done: str | None = None) -> str:
@@ -72,7 +53,7 @@ def _language(code: str | None, lang: str) -> str | None:
 
 @router.get("/queue")
 def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
-    office = _office(session, staff)
+    office = staff_office(session, staff)
     members = staffing.active_staff(session, office)
     services = {s.id: s for s in scheduling.list_services(session, office)}
     context: dict[str, Any] = {"staff": staff, "title": N_("Queue"), "office": office, "members": members,
@@ -82,12 +63,9 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
     member = next((m for m in members if str(m.id) == staff_id), None)
     if member is None or not desk_name.strip():
         context.update(choosing=True, desk_name=desk_name)
-        return _page(request, "staff/desk.html", context)
+        return page(request, "staff/desk.html", context)
     current = queue.at_desk(session, office, member.id, now)
-    name = None
-    if current is not None and current.name_enc is not None:
-        privacy.record_access(session, staff, "queue_ticket", [current.id], "front_desk", now)
-        name = queue.open_name(ring, current)
+    name = queue.name_at_desk(session, ring, staff, current, now) if current is not None else None  # recorded
     tickets = views.waiting(session, office, now)
     waiting = [(queue.label(t), t) for t in tickets]
     can_serve = queue.desk_of(session, office, member)
@@ -101,23 +79,23 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
                   "waited": int((now - t.checked_in_at).total_seconds() // 60)} for label, t in waiting],
         kind_labels=KIND_LABELS,
     )
-    return _page(request, "staff/desk.html", context)
+    return page(request, "staff/desk.html", context)
 
 
 @router.post("/queue/call-next")
 def call_next(request: Request, staff: StaffDep, session: SessionDep, now: NowDep,
               staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
               desk: Annotated[str, Form(max_length=64)]) -> Response:
-    office = _office(session, staff)
+    office = staff_office(session, staff)
     ticket = queue.call_next(session, office, staff_id, desk, now, request.app.state.settings.queue)
-    return _see_other(_desk_url(staff_id, queue.desk_label(desk), "called" if ticket else "nobody"))
+    return see_other(_desk_url(staff_id, queue.desk_label(desk), "called" if ticket else "nobody"))
 
 
 @router.post("/queue/tickets/{ticket_id}")
 def act(ticket_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
         staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)], desk: Annotated[str, Form(max_length=64)],
         action: Annotated[str, Form(max_length=16)], service: Annotated[str, Form(max_length=64)] = "") -> Response:
-    office = _office(session, staff)
+    office = staff_office(session, staff)
     if action not in ACTIONS:
         raise InvalidInput(N_("Choose call again, done, no-show or transfer."))
     if action == "recall":
@@ -131,32 +109,32 @@ def act(ticket_id: int, staff: StaffDep, session: SessionDep, now: NowDep,
     else:
         queue.finish(session, office, ticket_id, staff_id, action, now)
         done = "finished"
-    return _see_other(_desk_url(staff_id, queue.desk_label(desk), done))
+    return see_other(_desk_url(staff_id, queue.desk_label(desk), done))
 
 
 @router.post("/queue/check-in")
 def check_in(request: Request, staff: StaffDep, session: SessionDep, now: NowDep,
              staff_id: Annotated[int, Form(ge=1, le=2**31 - 1)], desk: Annotated[str, Form(max_length=64)],
              code: Annotated[str, Form(max_length=40)] = "") -> Response:
-    office = _office(session, staff)
+    office = staff_office(session, staff)
     errors: dict[str, str] = {}
     cleaned = parse_code(code, errors)
     if errors:
         raise InvalidInput(N_("The code has 10 letters and numbers. Check it and try again."))
     queue.check_in_appointment(session, office.slug, cleaned, now, request.app.state.settings.queue, by_clerk=True)
-    return _see_other(_desk_url(staff_id, queue.desk_label(desk), "checked-in"))
+    return see_other(_desk_url(staff_id, queue.desk_label(desk), "checked-in"))
 
 
 @router.get("/board")
 def board(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
-    office = _office(session, staff)
+    office = staff_office(session, staff)
     lang = language(request)
     b = views.board(session, office, now, request.app.state.settings.queue)
     services = {s.id: s for s in scheduling.list_services(session, office)}
     counts = [{"service": services[k[0]].text_in(lang)[0] if k[0] in services else "", "kind": KIND_LABELS[k[1]],
                "language": _language(k[2], lang) or "", "outcome": OUTCOMES.get(k[3], k[3]),
                "band": k[4], "count": n} for k, n in sorted(b.counts.items())]
-    return _page(request, "staff/board.html", {
+    return page(request, "staff/board.html", {
         "staff": staff, "title": N_("Queue board"), "office": office, "board": b, "counts": counts,
         "kind_labels": KIND_LABELS, "status_labels": TICKET_STATUS, "lang_name": _language,
         "refresh": request.app.state.settings.queue.refresh_seconds,

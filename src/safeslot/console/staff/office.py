@@ -1,15 +1,16 @@
-"""Staff console forms that change things: a clerk books on someone's behalf (nobody is turned
-away); a supervisor adds services, staff, weekly hours and closures for their own office.
+"""A supervisor's office page and the forms that change it: services (and their words in each page
+language), staff, weekly hours and closures, for their own office only.
 
-Every change goes through the scheduling service (the same rules as the public pages and the
-API). Bad input re-renders the page with a message next to each field, before anything is
-written; the supervisor's changes then regenerate the free times of the coming 8 weeks.
+Every change goes through the scheduling service (the same rules as the API). Bad input
+re-renders the page with a message next to each field, before anything is written; after a
+change the scheduling service re-opens the office's slots (``reopen_slots``), so the change
+applies to every bookable day at once. The page also lists the visits a staff change left
+without anyone to serve them, with what the supervisor needs to call each person (a recorded read).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,47 +20,22 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from safeslot.console import i18n
-from safeslot.console.forms import BookingForm, parse_day
 from safeslot.console.i18n import N_
-from safeslot.console.pages import language
-from safeslot.console.staff import (
-    StaffRoute,
-    _page,
-    _see_other,
-    office_context,
-    other_languages,
-)
+from safeslot.console.pages import language, see_other
+from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
+from safeslot.deps import NowDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
-from safeslot.scheduling import repository as scheduling_repo
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.errors import (
-    ClosureTaken,
-    HoursOverlap,
-    InterpreterUnavailable,
-    NoSuchSlot,
-    SlotFull,
-    TimeOutOfRange,
-)
-from safeslot.scheduling.models import Office, Service, Staff
-from safeslot.scheduling.schemas import LANGUAGE_PATTERN, ClosureIn, HoursIn, ServiceIn, ServiceText, StaffIn
+from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
+from safeslot.scheduling.interfaces import Office, Service, Staff, has_service, office_setup, staff_member
+from safeslot.scheduling.schemas import ClosureIn, HoursIn, ServiceIn, ServiceText, StaffIn
 
 M = TypeVar("M", bound=BaseModel)
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-SLOT_WEEKS = 8
-TAKEN = {
-    SlotFull: N_("Someone just took the last place at that time. Choose one of the nearest free times."),
-    InterpreterUnavailable: N_(
-        "No interpreter is free at that time. Choose one of the nearest times with an interpreter."
-    ),
-    NoSuchSlot: N_("No appointment starts at that time. Choose one of the nearest free times."),
-    TimeOutOfRange: N_("Choose a time from today on, within the booking window."),
-}
 FIELD_MESSAGES = {
     "service_slug": N_("Use lowercase letters, digits and dashes, like renew-id."),
     "service_name": N_("Enter a name of at most 200 characters."),
@@ -76,99 +52,52 @@ FIELD_MESSAGES = {
 }
 
 
-def _office(session: Session, staff: Principal) -> Office:
-    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
-    if office is None:
-        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
-    return office
+
+# -- the office at a glance ---------------------------------------------------------------------
+@router.get("/office")
+def officepage(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
+    return page(request, "staff/office.html", office_context(request, staff, session, now))
 
 
-# -- clerk: book on someone's behalf -------------------------------------------------------------
-def _book_page(request: Request, staff: Principal, session: Session, now: dt.datetime, form: BookingForm,
-               day_text: str, errors: dict[str, str], nearest: list[str] | None = None,
-               status: int = 200) -> Response:
-    office = _office(session, staff)
-    tz, lang = scheduling.zone(office.timezone), language(request)
+def office_context(request: Request, staff: Principal, session: Session, now: dt.datetime) -> dict[str, Any]:
+    """The supervisor's office page: hours, closures, services, staff (and the forms that change them)."""
+    office = staff_office(session, staff)
+    lang = language(request)
+    tz = scheduling.zone(office.timezone)
+    today = now.astimezone(tz).date()
+    weekdays = [i18n.day_label(today + dt.timedelta(days=(w - today.weekday()) % 7), lang).split(",")[0]
+                for w in range(7)]
     services = scheduling.list_services(session, office)
-    if not form.service and services:
-        form.service = services[0].slug
-    day = parse_day(day_text, "day", errors) or now.astimezone(tz).date()
-    slots: list[dict[str, str]] = []
-    if form.service and "day" not in errors:
-        try:
-            _, _, found = scheduling.search_slots(session, office.slug, form.service, day, day,
-                                                  form.language or None, now)
-            slots = [{"value": s.starts_at.astimezone(tz).isoformat(),
-                      "label": i18n.time_label(s.starts_at, tz, lang)} for s in found]
-        except (InvalidInput, TimeOutOfRange):
-            errors.setdefault("day", N_("Choose a day from today on, within the booking window."))
-    near = [{"value": v, "label": i18n.when_label(dt.datetime.fromisoformat(v), tz, lang)} for v in nearest or []]
-    context = {
-        "staff": staff, "title": N_("Book for someone"), "office": office, "services": services,
-        "form": form, "day": day.isoformat(), "day_label": i18n.day_label(day, lang), "slots": slots,
-        "nearest": near, "errors": errors,
-        "languages": [{"code": c, "name": i18n.language_name(c, lang)}
-                      for c in scheduling.office_languages(session, office)],
+    setup = office_setup(session, office, today)
+    service_names = {s.slug: s.text_in(lang)[0] for s in services}
+    return {
+        "staff": staff, "title": N_("Office"), "office": office, "services": services,
+        "members": [{"id": m.id, "name": m.display_name, "active": m.active,
+                     "languages": [i18n.language_name(code, lang) for code in m.languages.split()],
+                     "services": [service_names.get(slug, slug) for slug in m.services.split()]}
+                    for m in setup.members],
+        "hours": [{"id": h.id, "day": weekdays[h.weekday], "opens": h.opens, "closes": h.closes}
+                  for h in setup.hours],
+        "closures": [{"id": c.id, "day": i18n.day_label(c.day, lang), "reason": c.reason}
+                     for c in setup.closures],
+        "weekdays": weekdays, "form": {}, "other_languages": other_languages(lang),
+        # visits a staff change left without anyone to serve them: the supervisor calls each person
+        "to_contact": [{"code": p.code, "when": f"{i18n.day_label(p.starts_at.date(), lang)}, "
+                                               f"{i18n.time_label(p.starts_at, tz, lang)}",
+                        "service": service_names.get(p.service, p.service), "name": p.name,
+                        "contact": p.contact.partition(":")[2] if p.contact else None}
+                       for p in scheduling.people_to_contact(session, request.app.state.keyring, staff, office, now)],
     }
-    return _page(request, "staff/book.html", context, status=status)
 
 
-@router.get("/appointments/new")
-def book_form(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
-    query = request.query_params
-    form = BookingForm(office="", service=query.get("service", ""), start="", language=query.get("language", ""))
-    errors: dict[str, str] = {}
-    if form.language and not re.match(LANGUAGE_PATTERN, form.language):
-        errors["language"] = N_("Choose a language from the list.")
-        form.language = ""
-    return _book_page(request, staff, session, now, form, query.get("day", ""), errors)
+def other_languages(lang: str) -> list[tuple[str, str]]:
+    """The page languages besides English, each named in the page's language: where service names need words."""
+    return [(code, i18n.language_name(code, lang)) for code in i18n.LANGUAGES if code != scheduling.BASE_LANGUAGE]
 
 
-@router.post("/appointments/new")
-def book(
-    request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
-    service: Annotated[str, Form()] = "", day: Annotated[str, Form()] = "", start: Annotated[str, Form()] = "",
-    name: Annotated[str, Form()] = "", language: Annotated[str, Form()] = "",
-    accommodation: Annotated[str, Form()] = "", contact_kind: Annotated[str, Form()] = "",
-    contact: Annotated[str, Form()] = "", reminders: Annotated[str, Form()] = "",
-) -> Response:
-    office = _office(session, staff)
-    form = BookingForm(office=office.slug, service=service, start=start, language=language, name=name,
-                       accommodation=accommodation, contact_kind=contact_kind, contact=contact,
-                       reminders=bool(reminders))
-    errors = form.validate()
-    if errors:
-        return _book_page(request, staff, session, now, form, day, errors, status=422)
-    try:
-        appointment = scheduling.book(session, ring, form.to_booking(), now)
-    except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
-        errors = {"start": TAKEN[type(exc)]}
-        nearest = list(exc.extra.get("nearest", []))
-        return _book_page(request, staff, session, now, form, day, errors, nearest, status=409)
-    return _see_other(f"/console/appointments/{scheduling.format_code(appointment.code)}/booked")
-
-
-@router.get("/appointments/{code}/booked")
-def booked(code: str, request: Request, staff: StaffDep, session: SessionDep) -> Response:
-    """The code to read to the person; no name on the page (nothing personal is shown)."""
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = _office(session, staff)
-    tz, lang = scheduling.zone(office.timezone), language(request)
-    service = next((s.text_in(lang)[0] for s in scheduling.list_services(session, office)
-                    if s.id == appointment.service_id), "")
-    context = {"staff": staff, "title": N_("The appointment is booked"), "office": office,
-               "code": scheduling.format_code(appointment.code), "service": service,
-               "when": i18n.when_label(appointment.starts_at, tz, lang),
-               "language": i18n.language_name(appointment.language, lang) if appointment.language else None}
-    return _page(request, "staff/booked.html", context)
-
-
-# -- supervisor: services, staff, hours, closures ------------------------------------------------
+# -- the forms that change it ---------------------------------------------------------------------
 def _supervised(session: Session, staff: Principal, slug: str) -> Office:
-    office = scheduling.get_office(session, slug)
-    identity.ensure_office(staff, office.id)  # a supervisor changes only their own office
-    return office
+    return scheduling.office_in_scope(session, slug, staff)  # a supervisor changes only their offices
 
 
 def _validate(model: type[M], data: dict[str, Any], fields: dict[str, str],
@@ -184,15 +113,14 @@ def _validate(model: type[M], data: dict[str, Any], fields: dict[str, str],
 
 
 def _changed(session: Session, office: Office, now: dt.datetime) -> Response:
-    today = now.astimezone(scheduling.zone(office.timezone)).date()
-    scheduling.generate_slots(session, office, today, today + dt.timedelta(weeks=SLOT_WEEKS))
-    return _see_other("/console/office?done=office")
+    scheduling.reopen_slots(session, office, now)  # the change applies to every bookable day at once
+    return see_other("/console/office?done=office")
 
 
 def _refused(request: Request, staff: Principal, session: Session, now: dt.datetime,
              errors: dict[str, str], form: dict[str, Any]) -> Response:
     context = {**office_context(request, staff, session, now), "errors": errors, "form": form}
-    return _page(request, "staff/office.html", context, status=422)
+    return page(request, "staff/office.html", context, status=422)
 
 
 @router.post("/office/{office}/services")
@@ -210,7 +138,7 @@ def add_service(
                                  "duration_minutes": form["service_minutes"] or None},
                      {"slug": "service_slug", "name": "service_name", "description": "service_description",
                       "duration_minutes": "service_minutes"}, errors)
-    if data is not None and scheduling_repo.service_by_slug(session, found.id, data.slug) is not None:
+    if data is not None and has_service(session, found, data.slug):
         errors["service_slug"] = N_("This office already has a service with that code. Choose another.")
     if errors or data is None:
         return _refused(request, staff, session, now, errors, form)
@@ -218,11 +146,11 @@ def add_service(
     return _changed(session, found, now)
 
 
-def _service_page(request: Request, staff: Principal, office: Office, service: Service, form: dict[str, str],
+def _servicepage(request: Request, staff: Principal, office: Office, service: Service, form: dict[str, str],
                   errors: dict[str, str], *, status: int = 200) -> Response:
     context = {"staff": staff, "title": N_("Change a service"), "office": office, "service": service,
                "other_languages": other_languages(language(request)), "form": form, "errors": errors}
-    return _page(request, "staff/service.html", context, status=status)
+    return page(request, "staff/service.html", context, status=status)
 
 
 @router.get("/office/{office}/services/{service_slug}")
@@ -232,7 +160,7 @@ def service_page(office: str, service_slug: str, request: Request, staff: StaffD
     form: dict[str, str] = {}
     for t in service.translations:
         form[f"name_{t.language}"], form[f"description_{t.language}"] = t.name, t.description
-    return _service_page(request, staff, found, service, form, {})
+    return _servicepage(request, staff, found, service, form, {})
 
 
 async def _posted(request: Request) -> FormData:
@@ -265,10 +193,10 @@ def change_service_text(
                 errors[field] = (N_("Enter a name of at most 200 characters.") if field.startswith("name_")
                                  else N_("Enter a description of at most 2,000 characters."))
     if errors:
-        return _service_page(request, staff, found, service, form, errors, status=422)
+        return _servicepage(request, staff, found, service, form, errors, status=422)
     for code, text in texts.items():
         scheduling.set_service_text(session, found, service.slug, code, text.name, text.description)
-    return _see_other("/console/office?done=office")
+    return see_other("/console/office?done=office")
 
 
 @router.post("/office/{office}/staff")
@@ -360,20 +288,20 @@ def remove_closure(office: str, closure_id: int, staff: StaffDep, session: Sessi
     return _changed(session, found, now)
 
 
-def _member_page(request: Request, staff: Principal, session: Session, office: Office, member: Staff,
+def _memberpage(request: Request, staff: Principal, session: Session, office: Office, member: Staff,
                  form: dict[str, Any], errors: dict[str, str], *, status: int = 200) -> Response:
     context = {"staff": staff, "title": N_("Change a staff member"), "office": office, "member": member,
                "services": scheduling.list_services(session, office), "form": form, "errors": errors}
-    return _page(request, "staff/member.html", context, status=status)
+    return page(request, "staff/member.html", context, status=status)
 
 
 @router.get("/office/{office}/staff/{staff_id}")
 def member_page(office: str, staff_id: int, request: Request, staff: StaffDep, session: SessionDep) -> Response:
     found = _supervised(session, staff, office)
-    member = scheduling.office_item(session, Staff, staff_id, found, "staff member")
+    member = staff_member(session, found, staff_id)
     form = {"member_languages": member.languages, "member_services": member.services.split(),
             "member_active": member.active}
-    return _member_page(request, staff, session, found, member, form, {})
+    return _memberpage(request, staff, session, found, member, form, {})
 
 
 @router.post("/office/{office}/staff/{staff_id}")
@@ -384,7 +312,7 @@ def change_member(
 ) -> Response:
     """Languages, services, and whether they still work here (capacity follows; bookings stay)."""
     found = _supervised(session, staff, office)
-    member = scheduling.office_item(session, Staff, staff_id, found, "staff member")
+    member = staff_member(session, found, staff_id)
     chosen = member_services or []
     active = member_active == "yes"  # an unticked box sends nothing
     form: dict[str, Any] = {"member_languages": member_languages.strip(), "member_services": chosen,
@@ -397,7 +325,7 @@ def change_member(
     if set(chosen) - {s.slug for s in scheduling.list_services(session, found)}:
         errors["member_services"] = FIELD_MESSAGES["member_services"]
     if errors or data is None:
-        return _member_page(request, staff, session, found, member, form, errors, status=422)
+        return _memberpage(request, staff, session, found, member, form, errors, status=422)
     scheduling.update_staff(session, found, member.id, languages=data.languages, services=data.services,
                             active=active, now=now)  # their visits to come go to others where possible
     return _changed(session, found, now)

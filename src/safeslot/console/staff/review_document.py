@@ -1,7 +1,8 @@
 """The document on the review page: the instrument's pages rendered on the server,
 the text PDFium extracts beside what the requester typed, and the field-by-field check
-each reviewer makes before approving. Every view of the document (the page and each page
-image) is an access-log record: the document names people.
+each reviewer makes before approving, in words. Opening the document and recording each view
+(the page and each page image: the document names people) is disclosure's
+(``disclosure/document_view.py``); this module only labels what it returns.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.console.i18n import N_
-from safeslot.disclosure import attest, document, sealed
-from safeslot.disclosure import repository as disclosure_repo
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure import attest, document, document_view
+from safeslot.disclosure.interfaces import DisclosureRequest, DocumentView
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy import service as privacy
-
-RECORD_TYPE = "disclosure_document"
 
 FIELD_LABELS = {
     "instrument_type": N_("Type of instrument"),
@@ -47,15 +44,10 @@ SIGNATURE_TEXT = {
 CORRECTION_KINDS = {"instrument_type": "instrument", "signer_type": "signer", "purpose": "purpose"}
 
 
-def _opened(ring: KeyRing, sealed: bytes | None, context: str) -> str | None:
-    return ring.open(sealed, context) if sealed else None
-
-
-def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> list[dict[str, Any]]:
+def field_rows(request: DisclosureRequest, view: DocumentView) -> list[dict[str, Any]]:
     """One row per field to check: its label, what was typed, and whether the value is a code the
     template translates (`kind`, for label()) or text shown as typed."""
-    subjects = [s for s in disclosure_repo.subjects(session, request.id) if s.status != "dropped"]
-    text = sealed.typed(ring, request)
+    text = view.typed
     typed: dict[str, tuple[str | None, Any]] = {
         "instrument_type": ("instrument", request.instrument_type),
         "issuer": (None, text.get("issuer")),
@@ -65,7 +57,7 @@ def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> l
         "court": (None, text.get("court") or "—"),
         "docket": (None, text.get("docket") or "—"),
         "date_range": (None, "; ".join(
-            f"{s.date_from or '…'} – {s.date_to or '…'}" for s in subjects if s.date_from or s.date_to)),  # noqa: RUF001
+            f"{start or '…'} – {end or '…'}" for start, end in view.date_ranges)),  # noqa: RUF001
         "categories": ("category", list(request.categories)),
         "nda_authority": (None, text.get("nda_authority") or "—"),
         "nda_end": (None, request.nda_expires_at.date().isoformat() if request.nda_expires_at else "—"),
@@ -76,13 +68,11 @@ def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> l
             ("names_purpose", request.consent_names_purpose)) if v]),
     }
     rows = []
-    for name in attest.fields_for(request, subjects):
+    for name in view.fields:
         if name.startswith("subject-"):
             number = int(name.removeprefix("subject-"))
-            person = subjects[number - 1]
             rows.append({"name": name, "label": N_("Person named %(n)s"), "n": number, "kind": None,
-                         "value": ring.open(person.name_enc, "disclosure_subject.name"),
-                         "corrections": None})
+                         "value": view.subject_names[number - 1], "corrections": None})
             continue
         kind, value = typed[name]
         rows.append({"name": name, "label": FIELD_LABELS[name], "n": None, "kind": kind, "value": value,
@@ -93,37 +83,27 @@ def field_rows(session: Session, ring: KeyRing, request: DisclosureRequest) -> l
 def context(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal,
             limits: document.DocumentLimits, now: dt.datetime) -> dict[str, Any]:
     """What the review page shows about the document; the view is recorded (staff see what their work needs)."""
-    privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
-    try:
-        text = document.page_text(sealed.document(ring, request), limits)
-    except document.DocumentRejected:  # pragma: no cover - it passed the same check at intake
-        text = []
-    standing = {role: attest.standing(session, request, staff.id, role) is not None
-                for role in attest.REVIEW_ROLES if role in staff.roles}
+    view = document_view.for_review(session, ring, request, staff, limits, now)
     return {
-        "typed": sealed.typed(ring, request),
-        "pages": list(range(1, (request.document_pages or 0) + 1)),
-        "page_text": text,
+        "typed": view.typed,
+        "pages": list(range(1, view.pages + 1)),
+        "page_text": view.page_text,
         "signature": {
-            "status": request.document_signature or "none",
-            "text": SIGNATURE_TEXT.get(request.document_signature or "none", SIGNATURE_TEXT["none"]),
-            "signer": (_opened(ring, request.signature_signer_enc, "disclosure_request.signature_signer") or "")
-            .removeprefix("Common Name: ") or None,
-            "signed_at": request.signature_signed_at,
+            "status": view.signature_status,
+            "text": SIGNATURE_TEXT.get(view.signature_status, SIGNATURE_TEXT["none"]),
+            "signer": view.signer,
+            "signed_at": view.signed_at,
         },
-        "fields": field_rows(session, ring, request),
-        "attested_roles": [role for role, ok in standing.items() if ok],
-        "attest_roles": [role for role, ok in standing.items() if not ok],
+        "fields": field_rows(request, view),
+        "attested_roles": view.attested_roles,
+        "attest_roles": view.attest_roles,
     }
 
 
 def page_image(session: Session, ring: KeyRing, request: DisclosureRequest, staff: Principal, page: int,
                limits: document.DocumentLimits, now: dt.datetime) -> bytes | None:
     """Page `page` (1-based) as PNG, or None if the document has no such page; recorded."""
-    if not 1 <= page <= (request.document_pages or 0):
-        return None
-    privacy.record_access(session, staff, RECORD_TYPE, [request.id], "disclosure_review", now)
-    return document.page_png(sealed.document(ring, request), page - 1, limits)
+    return document_view.page_for_review(session, ring, request, staff, page, limits, now)
 
 
 def answers_from_form(form: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -18,23 +18,21 @@ from starlette.responses import Response
 
 from safeslot.console import i18n
 from safeslot.console.i18n import N_
-from safeslot.console.pages import language
-from safeslot.console.staff import StaffRoute, _page, _see_other
+from safeslot.console.labels import label
+from safeslot.console.pages import language, see_other
+from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import reads
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.models import Office
+from safeslot.scheduling.interfaces import Office
 from safeslot.scheduling.queue import service as walk_in_queue
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
-STATUS_LABELS = {"booked": N_("Booked"), "checked-in": N_("Checked in"), "fulfilled": N_("Done"),
-                 "cancelled": N_("Cancelled"), "noshow": N_("Missed")}
 STATUS_ACTIONS = {"checked-in": N_("Check in"), "fulfilled": N_("Done"), "noshow": N_("No-show")}
 
 # -- clerk: the office's appointments ------------------------------------------------------------
@@ -46,13 +44,6 @@ LOOKUP_REASONS = {"at_counter": N_("The person is at the counter"), "phone_call"
                   "written_request": N_("The person asked in writing")}
 
 
-def _clerk_office(session: Session, staff: Principal) -> Office:
-    office = session.get(Office, staff.office_id) if staff.office_id is not None else None
-    if office is None:
-        raise InvalidInput("Your account is not bound to an office; ask an administrator.")
-    return office
-
-
 def _rows(request: Request, session: Session, office: Office, views: list[reads.AppointmentView],
           now: dt.datetime) -> list[dict[str, Any]]:
     tz, lang = scheduling.zone(office.timezone), language(request)
@@ -61,7 +52,7 @@ def _rows(request: Request, session: Session, office: Office, views: list[reads.
     return [{"view": v, "time": i18n.time_label(v.starts_at, tz, lang), "service": services.get(v.service_id),
              "day": i18n.day_label(v.starts_at.astimezone(tz).date(), lang),
              "language": i18n.language_name(v.language, lang) if v.language else None,
-             "status": STATUS_LABELS.get(v.status, v.status),
+             "status": label("appointment", v.status),
              "actions": _actions(v.status, v.starts_at, now, today=v.starts_at.astimezone(tz).date() == today)}
             for v in views]
 
@@ -77,7 +68,7 @@ def _appointments_context(request: Request, staff: Principal, office: Office, no
 @router.get("/appointments")
 def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
                  day: str | None = None) -> Response:
-    office = _clerk_office(session, staff)
+    office = staff_office(session, staff)
     limits = request.app.state.settings.access
     context = _appointments_context(request, staff, office, now)
     window = reads.clerk_days(office, now, limits)
@@ -95,14 +86,14 @@ def appointments(request: Request, staff: StaffDep, session: SessionDep, ring: R
         context["days"].append({"label": i18n.day_label(one, lang), "today": one == window[0], "iso": one.isoformat(),
                                 "rows": _rows(request, session, office, views, now)})
     context["shown"] = [d.isoformat() for d in chosen]
-    return _page(request, "staff/appointments.html", context)
+    return page(request, "staff/appointments.html", context)
 
 
 @router.post("/appointments/lookup")
 def lookup(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, now: NowDep,
            name: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "") -> Response:
     """A name look-up: the clerk's own office, today and later, with a reason from the list; recorded."""
-    office = _clerk_office(session, staff)
+    office = staff_office(session, staff)
     context = _appointments_context(request, staff, office, now)
     context["form"] = {"name": name, "reason": reason}
     errors: dict[str, str] = {}
@@ -113,11 +104,11 @@ def lookup(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep
     if reason not in LOOKUP_REASONS:
         errors["reason"] = N_("Choose why you look this person up.")
     if errors:
-        return _page(request, "staff/appointments.html", {**context, "errors": errors}, status=422)
+        return page(request, "staff/appointments.html", {**context, "errors": errors}, status=422)
     views = reads.clerk_lookup(session, ring, staff, name.strip(), reason, None, now,
                                request.app.state.settings.access)
     context["lookup"] = _rows(request, session, office, views, now)
-    return _page(request, "staff/appointments.html", context)
+    return page(request, "staff/appointments.html", context)
 
 
 def _actions(status: str, starts_at: dt.datetime, now: dt.datetime, *, today: bool) -> list[tuple[str, str]]:
@@ -137,13 +128,7 @@ def set_status(request: Request, code: str, staff: StaffDep, session: SessionDep
                status: Annotated[str, Form()] = "") -> Response:
     if status not in STATUS_ACTIONS:
         raise InvalidInput(N_("Choose check in, done or no-show."))
-    appointment = scheduling.get_by_code(session, code)
-    identity.ensure_office(staff, appointment.office_id)
-    office = session.get(Office, appointment.office_id)
-    if status == "checked-in" and office is not None and appointment.status == "booked":
-        # Checked in at the front desk: the person also takes their place in the queue (scheduling/queue).
-        walk_in_queue.check_in_appointment(session, office.slug, code, now, request.app.state.settings.queue,
-                                           by_clerk=True)
-    else:
-        scheduling.set_status(session, code, status, now)
-    return _see_other("/console/appointments?done=status")
+    scheduling.appointment_in_scope(session, code, staff)  # another office's code answers as an unknown one
+    # a check-in at the front desk also gives the person their place in the queue (scheduling/queue)
+    walk_in_queue.front_desk_status(session, code, status, now, request.app.state.settings.queue)
+    return see_other("/console/appointments?done=status")

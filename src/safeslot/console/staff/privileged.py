@@ -8,26 +8,22 @@ identity/authz.py RULES like every route.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.console.i18n import N_
-from safeslot.console.pages import language
-from safeslot.console.staff import StaffRoute, _actor, _page, _see_other, _when
+from safeslot.console.pages import language, see_other
+from safeslot.console.staff.shell import StaffRoute, actor, page, when
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import holds
 from safeslot.disclosure import service as disclosure
 from safeslot.identity import events, passkeys, proposals
-from safeslot.identity import repository as identity_repo
+from safeslot.identity import interfaces as identity_faces
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.models import Credential
 from safeslot.identity.privileged_endpoints import proposal_out
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -47,13 +43,13 @@ def privileged(request: Request, staff: StaffDep, session: SessionDep, now: NowD
     lang = language(request)
     mine = {p.id for p in proposals.waiting_for(session, staff.id, now)}
     pending = [{"out": proposal_out(session, p), "mine": p.id in mine,
-                "when": _when(p.proposed_at, lang)} for p in proposals.pending(session)]
-    decided = [{"out": proposal_out(session, p), "when": _when(p.decided_at, lang)}
+                "when": when(p.proposed_at, lang)} for p in proposals.pending(session)]
+    decided = [{"out": proposal_out(session, p), "when": when(p.decided_at, lang)}
                for p in proposals.decided(session, 30)]
-    logged = [{"when": _when(e.at, lang), "log_index": e.log_index, "entry": json.loads(e.entry)}
+    logged = [{"when": when(e.at, lang), "log_index": e.log_index, "entry": json.loads(e.entry)}
               for e in events.recent(session, 50)]
     done = DONE.get(request.query_params.get("decided", ""))
-    return _page(request, "staff/privileged.html", {
+    return page(request, "staff/privileged.html", {
         "staff": staff, "title": N_("Privileged changes"), "pending": pending, "decided": decided,
         "events": logged, "decided_done": done})
 
@@ -62,19 +58,14 @@ def privileged(request: Request, staff: StaffDep, session: SessionDep, now: NowD
 def approve(proposal_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
             now: NowDep) -> Response:
     proposals.approve(session, _ctx(request, ring), staff.id, proposal_id, now)
-    return _see_other("/console/privileged?decided=approved")
+    return see_other("/console/privileged?decided=approved")
 
 
 @router.post("/proposals/{proposal_id}/reject")
 def reject(proposal_id: int, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
            now: NowDep) -> Response:
     proposals.reject(session, _ctx(request, ring), staff.id, proposal_id, now)
-    return _see_other("/console/privileged?decided=rejected")
-
-
-def _active_keys(session: Session, official_id: int, now: dt.datetime) -> int:
-    return int(session.scalar(select(func.count()).select_from(Credential).where(
-        Credential.official_id == official_id, Credential.revoked_at.is_(None), Credential.expires_at > now)) or 0)
+    return see_other("/console/privileged?decided=rejected")
 
 
 @router.get("/registry")
@@ -82,13 +73,13 @@ def registry(request: Request, staff: StaffDep, session: SessionDep, now: NowDep
     """Agencies, their officials and keys; legal holds; sharing agreements."""
     lang = language(request)
     agencies = [{"agency": a, "officials": [
-        {"official": o, "keys": _active_keys(session, o.id, now), "verified": _when(o.verified_at, lang)}
-        for o in identity_repo.officials(session, a.id)]} for a in identity_repo.agencies(session)]
-    return _page(request, "staff/registry.html", {
+        {"official": o, "keys": o.active_keys, "verified": when(o.verified_at, lang)} for o in a.officials]}
+        for a in identity_faces.registry(session, now)]
+    return page(request, "staff/registry.html", {
         "staff": staff, "title": N_("Agencies, holds and agreements"), "agencies": agencies,
-        "holds": [{"hold": h, "since": _when(h.created_at, lang), "lifted": _when(h.lifted_at, lang)}
+        "holds": [{"hold": h, "since": when(h.created_at, lang), "lifted": when(h.lifted_at, lang)}
                   for h in holds.list_holds(session)],
-        "agreements": [{"agreement": g, "until": _when(g.expires_at, lang)} for g in holds.list_agreements(session)],
+        "agreements": [{"agreement": g, "until": when(g.expires_at, lang)} for g in holds.list_agreements(session)],
     })
 
 
@@ -96,14 +87,14 @@ def registry(request: Request, staff: StaffDep, session: SessionDep, now: NowDep
 def decided(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     """The history of decided disclosure requests (no personal data: ids, agencies, instruments)."""
     lang = language(request)
-    found = sorted((r for status in DECIDED for r in disclosure.list_requests(session, _actor(staff), status)),
+    found = sorted((r for status in DECIDED for r in disclosure.list_requests(session, actor(staff), status)),
                    key=lambda r: r.id, reverse=True)
-    rows = [{"request": r, "when": _when(r.decided_at or r.received_at, lang)} for r in found]
-    return _page(request, "staff/decided.html", {"staff": staff, "title": N_("Decided requests"), "rows": rows})
+    rows = [{"request": r, "when": when(r.decided_at or r.received_at, lang)} for r in found]
+    return page(request, "staff/decided.html", {"staff": staff, "title": N_("Decided requests"), "rows": rows})
 
 
 @router.get("/passkeys")
 def my_passkeys(request: Request, staff: StaffDep, session: SessionDep) -> Response:
-    return _page(request, "staff/passkeys.html", {
+    return page(request, "staff/passkeys.html", {
         "staff": staff, "title": N_("Passkeys"), "count": passkeys.count(session, staff.id),
         "strong": "hwk" in staff.amr.split()})
