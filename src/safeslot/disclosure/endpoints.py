@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Form, Request, UploadFile
@@ -12,13 +13,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from safeslot.config import Settings
+from safeslot.config import Environment, Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import (
     acceptance,
     accounting,
     attest,
+    document,
     holds,
     intake,
     policy_files,
@@ -54,7 +56,7 @@ from safeslot.disclosure.schemas import (
 )
 from safeslot.identity import proposals
 from safeslot.identity.guard import PrincipalDep, require_passkey
-from safeslot.identity.privileged_endpoints import proposal_out
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
@@ -74,6 +76,9 @@ def setup(app: FastAPI, settings: Settings) -> None:
     )
     if getattr(app.state, "log_signer", None) is None:
         app.state.log_signer = release.load_signer(settings)
+    if settings.environment is not Environment.test:  # tests build hundreds of apps; a server builds one
+        threading.Thread(target=document.warm, args=(app.state.document_checks.limits,),
+                         name="pdf-worker-warm-up", daemon=True).start()
 
 
 def _engine(request: Request) -> PolicyEngine:

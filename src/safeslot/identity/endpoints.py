@@ -8,6 +8,7 @@ for every route of the app, and takes from the caller how an office's slug becom
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import proposals, service
+from safeslot.identity import proposals, scopes, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.errors import OwnProposal, UnknownRole
@@ -28,8 +29,8 @@ from safeslot.identity.guard import (
     StaffDep,
     csrf_token,
 )
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.models import AgencyOfficial, StaffAccount
-from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.schemas import (
     AccountIn,
     AccountOut,
@@ -116,15 +117,18 @@ def me(request: Request, principal: PrincipalDep) -> MeOut:
                  office_id=principal.office_id, csrf_token=csrf)
 
 
-def _account_out(account: StaffAccount) -> AccountOut:
+def _account_out(session: Session, account: StaffAccount,
+                 scoped: Mapping[int, frozenset[int]] | None = None) -> AccountOut:
+    offices = scoped.get(account.id, frozenset()) if scoped is not None else scopes.office_ids(session, account.id)
     return AccountOut(username=account.username, display_name=account.display_name, roles=account.roles.split(),
                       office_id=account.office_id, active=account.active, locked_until=account.locked_until,
-                      enrolled=account.enrolled_at is not None)
+                      enrolled=account.enrolled_at is not None, office_ids=sorted(offices))
 
 
 @router.get("/accounts", response_model=list[AccountOut])
 def list_accounts(session: SessionDep) -> list[AccountOut]:
-    return [_account_out(a) for a in repo.accounts(session)]
+    scoped = scopes.all_office_ids(session)  # one query for the whole network's staff
+    return [_account_out(session, a, scoped) for a in repo.accounts(session)]
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut,
@@ -157,7 +161,7 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
         # The office's appointments open only when a second person approves the scope (identity/scopes.py).
         proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
     proposals.send_invitation(session, ctx, account, now)
-    return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
+    return JSON(_account_out(session, account).model_dump(mode="json"), status_code=201)
 
 
 @router.post("/accounts/{username}/roles", response_model=RolesChangeOut,
@@ -181,13 +185,13 @@ def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, s
         raise UnknownRole("A clerk or supervisor works at one office: the account has none.")
     account.roles = " ".join(sorted(plain))
     session.flush()
-    out = RolesChangeOut(account=_account_out(account), proposals=[proposal_out(session, p) for p in made])
+    out = RolesChangeOut(account=_account_out(session, account), proposals=[proposal_out(session, p) for p in made])
     return JSON(out.model_dump(mode="json"), status_code=202 if made else 200)
 
 
 @router.post("/accounts/{username}/unlock", response_model=AccountOut)
 def unlock(username: str, session: SessionDep) -> AccountOut:
-    return _account_out(service.unlock(session, username))
+    return _account_out(session, service.unlock(session, username))
 
 
 def _official_out(o: AgencyOfficial) -> OfficialOut:

@@ -358,11 +358,6 @@ def revoke_agency_key(
     return revoke_credential(session, credential_id, now)
 
 
-def require_verified(official: AgencyOfficial) -> None:
-    if official.verified_at is None:
-        raise OfficialNotVerified("A privacy officer must record how this official was verified first.")
-
-
 def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
     """Account id → username (auditors see who raised an alert or ran a verification)."""
     return repo.usernames(session, ids)

@@ -12,9 +12,13 @@ that needs them is refused with 401 before a byte of it is read.
 
 from __future__ import annotations
 
+import asyncio
+from enum import Enum
 from typing import Any
 
-from safeslot.kit.http import BodyTooLarge, BodyTooSlow, read_body, replay, send_problem
+import orjson
+
+from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
 from safeslot.kit.routing import route_template
 
 # (method, route template) that take a file upload; every other route gets max_body.
@@ -37,23 +41,97 @@ class BodyLimitMiddleware:
         limit = self.max_upload if upload else self.max_body
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await refuse_too_large(send, limit)
             return
-        try:
-            body = await read_body(receive, limit=limit, timeout=self.body_timeout)
-        except BodyTooLarge:
-            await _refuse(send, limit)
+        read = await read_body(receive, limit, self.body_timeout)
+        if read is None:
             return
-        except BodyTooSlow:  # a half-sent body must not hold a worker's connection for ever
-            await send_problem(send, 408, "request-timeout", "The request body came too slowly",
-                               f"Send the whole body within {self.body_timeout:g} seconds. Nothing was saved.",
-                               [(b"connection", b"close")])
+        if read is TOO_SLOW:
+            await refuse_slow(send, self.body_timeout)
             return
-        if body is None:
+        if read is TOO_LARGE:
+            await refuse_too_large(send, limit)
             return
-        await self.app(scope, replay(body, receive), send)
+        assert isinstance(read, bytes)
+        body = read
+        replayed = {"done": False}
+
+        async def _replay() -> Any:
+            if not replayed["done"]:
+                replayed["done"] = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, _replay, send)
 
 
-async def _refuse(send: Any, limit: int) -> None:
-    await send_problem(send, 413, "payload-too-large", "The request body is too large",
-                       f"Send at most {limit} bytes. Nothing was saved.", [(b"connection", b"close")])
+class Unread(Enum):
+    """Why ``read_body`` gives no body."""
+
+    TOO_LARGE = "too large"
+    TOO_SLOW = "too slow"
+
+
+TOO_LARGE, TOO_SLOW = Unread.TOO_LARGE, Unread.TOO_SLOW
+
+
+async def read_body(receive: Any, limit: int, timeout: float) -> bytes | Unread | None:
+    """The whole body, read within ``timeout`` seconds: TOO_LARGE past ``limit`` bytes (reading stops there),
+    TOO_SLOW when the deadline passes (a half-sent body must not hold a worker's connection for ever),
+    None when the client left. The booking fast path reads its bodies with this too (scheduling/fastfront.py)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                body = message.get("body", b"")
+                size += len(body)
+                if size > limit:
+                    return TOO_LARGE
+                chunks.append(body)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        return TOO_SLOW
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def refuse_slow(send: Any, seconds: float) -> None:
+    body = orjson.dumps({
+        "type": "/problems/request-timeout",
+        "title": "The request body came too slowly",
+        "status": 408,
+        "detail": f"Send the whole body within {seconds:g} seconds. Nothing was saved.",
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 408,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+async def refuse_too_large(send: Any, limit: int) -> None:
+    body = orjson.dumps({
+        "type": "/problems/payload-too-large",
+        "title": "The request body is too large",
+        "status": 413,
+        "detail": f"Send at most {limit} bytes. Nothing was saved.",
+    })
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close"),
+        ],
+    })
+    await send({"type": "http.response.body", "body": body})

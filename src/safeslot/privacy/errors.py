@@ -10,13 +10,11 @@
         ├── OutsideClerkWindow    a clerk's day list before today or past the window
         ├── SearchOutsideRequest  counsel searching names without an open request it may read
         └── MatchesRefused        the registrar of a disclosure request reading its matches
-    Conflict (409)
-    └── RotationUnfinished    a key cannot be retired while values still use it
 """
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Recorded
+from safeslot.kit.errors import N_, Forbidden, InvalidInput, NotFound, Recorded
 
 
 class UnknownPurpose(InvalidInput):
@@ -71,8 +69,3 @@ class MatchesRefused(ReadRefused):
     title = N_("The registrar of a request never sees its matches")
 
 
-class RotationUnfinished(Conflict):
-    """A key cannot be retired while values are still sealed under it. Finish the rotation first."""
-
-    slug = "rotation-unfinished"
-    title = N_("Values still sealed under the old key")

@@ -1,7 +1,7 @@
 """Who serves a visit: choosing a free qualified staff member and, when needed, an interpreter.
 
 The choice itself is pure (``candidates``, ``choose``, ``count_free``): the sync
-path, the PostgreSQL fast path's SQL (fastpath.BOOK_SQL) and the slot search all
+path, the PostgreSQL fast path's SQL (fastsql.BOOK_SQL) and the slot search all
 follow it. The database functions at the end read who is free and hold people;
 callers take the visit's locks (rules.lock_keys, repository.take_locks) first.
 

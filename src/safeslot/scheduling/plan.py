@@ -7,7 +7,7 @@ in preference order), the sealed values and the answer body. It reads no
 database: its caller passes the office, the service and the people.
 
 Both booking paths execute a plan: ``booking.execute`` (SQLAlchemy, SQLite and
-PostgreSQL) and the PostgreSQL fast path (``fastpath.BOOK_SQL``, one statement).
+PostgreSQL) and the PostgreSQL fast path (``fastsql.BOOK_SQL``, one statement).
 A rule added here is a rule of both; tests/scheduling/test_plan.py sends the same
 requests down both paths and compares the answers and the rows.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.models import (
@@ -203,13 +203,6 @@ def appointments_between(
     ).all()
 
 
-def count_appointments(session: Session, slot_id: int | None = None) -> int:
-    stmt = select(func.count()).select_from(Appointment)
-    if slot_id is not None:
-        stmt = stmt.where(Appointment.slot_id == slot_id, Appointment.status != "cancelled")
-    return int(session.scalar(stmt) or 0)
-
-
 def existing_slot_starts(
     session: Session, office_id: int, start: dt.datetime, end: dt.datetime
 ) -> dict[tuple[int, dt.datetime], SlotCapacity]:
@@ -219,16 +212,6 @@ def existing_slot_starts(
         )
     )
     return {(r.service_id, r.starts_at): r for r in rows}
-
-
-def delete_unbooked_slots_on(session: Session, office_id: int, start: dt.datetime, end: dt.datetime) -> None:
-    cond = and_(
-        SlotCapacity.office_id == office_id,
-        SlotCapacity.starts_at >= start,
-        SlotCapacity.starts_at < end,
-        SlotCapacity.booked == 0,
-    )
-    session.execute(delete(SlotCapacity).where(cond).execution_options(synchronize_session=False))
 
 
 def idempotency_record(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
