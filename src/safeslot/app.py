@@ -90,6 +90,7 @@ def _mount_console(app: FastAPI) -> None:
         shell,
     )
     from safeslot.console.staff import booking as staff_booking
+    from safeslot.console.staff import hours as staff_hours
 
     app.mount("/static", HashedStaticFiles(directory=pages.STATIC), name="static")  # our CSS/JS, USWDS
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
@@ -105,6 +106,7 @@ def _mount_console(app: FastAPI) -> None:
     app.include_router(clerk.router)
     app.include_router(staff_booking.router)
     app.include_router(office.router)
+    app.include_router(staff_hours.router)
     app.include_router(reviewer.router)
     app.include_router(auditor.router)
     app.include_router(privileged.router)
