@@ -205,7 +205,7 @@ class Appointment(Base):
 
     Collect the minimum (docs/architecture.md): a name or initials, and optionally a
     language, an accommodation need and a contact for opt-in reminders. Name,
-    contact and accommodation are stored only encrypted (privacy.crypto);
+    contact and accommodation are stored only encrypted (kit/crypto.py);
     ``name_index`` is a keyed blind index so counsel can match a named subject
     without decrypting everyone.
     """

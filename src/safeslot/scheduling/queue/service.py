@@ -49,7 +49,7 @@ from safeslot.scheduling.queue.models import QueueTicket
 if TYPE_CHECKING:
     from safeslot.identity.service import Principal
 
-NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.crypto)
+NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (kit/crypto.py)
 # The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
 SEALED_COLUMNS = ((QueueTicket.name_enc, NAME_CONTEXT),)
 MAX_NAME = 100
