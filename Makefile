@@ -20,11 +20,11 @@ run: install
 
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
-	$(BIN)/pytest -q -p no:cacheprovider -n auto
+	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup
 
 # The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
 test-fast: install
-	SAFESLOT_TEST_BACKENDS=sqlite $(BIN)/pytest -q -p no:cacheprovider -n auto -m "not slow"
+	SAFESLOT_TEST_BACKENDS=sqlite $(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench

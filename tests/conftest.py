@@ -9,7 +9,9 @@ on several connections (concurrency) ask for ``fresh_url`` instead.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -19,6 +21,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -30,6 +34,7 @@ from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
+from safeslot.scheduling import service as scheduling
 from tests.pg import Throwaway
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
@@ -45,6 +50,13 @@ NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 _throwaway = Throwaway()
+
+# Hypothesis checks properties, not speed: on a shared, busy machine its timers (the per-example
+# deadline, the "data generation too slow" health check) fail tests that are right. Examples and
+# shrinking are unchanged; the other health checks stay on.
+hypothesis_settings.register_profile(
+    "safeslot", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+hypothesis_settings.load_profile("safeslot")
 
 
 @pytest.fixture(scope="session")
@@ -179,18 +191,63 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def db_url(backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url, drop = new_database(backend, pg_admin_url, tmp_path_factory.mktemp(backend))
-    yield url
-    drop()
+class _Database:
+    """One test database of a process: its app URL and the app's and the owner's engines."""
+
+    def __init__(self, url: str, drop: Callable[[], None]) -> None:
+        self.url, self.drop = url, drop
+        self.engine = build_engine(url)
+        self.owner_engine = build_engine(owner_url(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.owner_engine.dispose()
+        self.drop()
 
 
 @pytest.fixture(scope="session")
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = build_engine(db_url)
-    yield eng
-    eng.dispose()
+def databases(
+    backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[int | None], _Database]]:
+    """The process's databases on one backend, made on first use: the empty one (``None``), and for
+    each ``office_weeks`` one holding the demo office with that many weeks of starts, committed.
+
+    A test that asks for ``office`` runs on the second kind, so the demo office is loaded once per
+    process instead of once per test (about a second each); the test's own writes are still rolled
+    back, so every test starts from the same office.
+    """
+    made: dict[int | None, _Database] = {}
+    tmp = tmp_path_factory.mktemp(backend)
+
+    def get(weeks: int | None) -> _Database:
+        if weeks not in made:
+            db = _Database(*new_database(backend, pg_admin_url, tmp))
+            if weeks is not None:
+                with build_sessionmaker(db.owner_engine)() as s, s.begin():
+                    scheduling_demo.load(s, NOW.date(), weeks=weeks)
+            made[weeks] = db
+        return made[weeks]
+
+    yield get
+    for db in made.values():
+        db.close()
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, databases: Callable[[int | None], _Database]) -> _Database:
+    """This test's database: with the demo office when the test uses ``office`` (see ``databases``)."""
+    uses_office = "office" in getattr(request.node, "fixturenames", ())
+    return databases(request.getfixturevalue("office_weeks") if uses_office else None)
+
+
+@pytest.fixture
+def db_url(database: _Database) -> str:
+    return database.url
+
+
+@pytest.fixture
+def engine(database: _Database) -> Engine:
+    return database.engine
 
 
 @pytest.fixture
@@ -212,12 +269,10 @@ def session(connection: Connection) -> Iterator[Session]:
         yield s
 
 
-@pytest.fixture(scope="session")
-def owner_engine(db_url: str) -> Iterator[Engine]:
-    """The schema owner's engine for the session database (an insider with the owner's rights)."""
-    eng = build_engine(owner_url(db_url))
-    yield eng
-    eng.dispose()
+@pytest.fixture
+def owner_engine(database: _Database) -> Engine:
+    """The schema owner's engine for the test's database (an insider with the owner's rights)."""
+    return database.owner_engine
 
 
 @pytest.fixture
@@ -343,20 +398,37 @@ def office_weeks() -> int:
 
 @pytest.fixture
 def office(session: Session, office_weeks: int) -> str:
-    """The demo office ("central": services, staff, hours) with ``office_weeks`` weeks of starts from NOW,
-    flushed into the test's rolled-back transaction. The one copy every folder uses."""
-    slug = scheduling_demo.load(session, NOW.date(), weeks=office_weeks)
-    session.flush()
-    return slug
+    """The demo office ("central": services, staff, hours) with ``office_weeks`` weeks of starts from NOW.
+    The one copy every folder uses: already committed in the test's database (``databases``)."""
+    assert scheduling.get_office(session, scheduling_demo.OFFICE).slug == scheduling_demo.OFFICE
+    return scheduling_demo.OFFICE
 
 
+# A test that starts a server itself (tests/live.py's serve, tests/scheduling/live.py's LiveServer).
+_SERVES = re.compile(r"\b(serve|LiveServer)\(")
+
+
+def _starts_a_server(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    try:
+        return function is not None and _SERVES.search(inspect.getsource(function)) is not None
+    except (OSError, TypeError):
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`slow` on every test that drives a browser, owns a database or serves over a socket.
 
-    Applied here from the fixtures a test uses, so a new browser or concurrency test is
-    marked without anyone remembering to; `make test-fast` leaves them out.
+    Applied here from the fixtures a test uses (and the servers it starts), so a new browser or
+    concurrency test is marked without anyone remembering to; `make test-fast` leaves them out.
+    A module's browser tests share one Chromium and one served app (module-scoped fixtures), so
+    under ``--dist loadgroup`` they run on one worker instead of starting both on each.
     """
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & SLOW_FIXTURES or item.path.name in SLOW_FILES or item.get_closest_marker("browser"):
+        if (fixtures & SLOW_FIXTURES or item.path.name in SLOW_FILES or item.get_closest_marker("browser")
+                or _starts_a_server(item)):
             item.add_marker(pytest.mark.slow)
+        if "browser" in fixtures:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -42,10 +42,6 @@ def current_heads(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
 
 
-def is_current(engine: Engine) -> bool:
-    return current_heads(engine) == script_heads()
-
-
 # --- least privilege on PostgreSQL (docs/database-roles.md) ---
 
 # A table is append-only when a trigger runs a function named like this: log_append_only()

@@ -21,7 +21,6 @@ from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.reports.models import PublishedReport
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
@@ -37,10 +36,8 @@ NAME = "Maria Example"
 
 
 @pytest.fixture
-def office(session: Session) -> str:
-    slug = demo.load(session, NOW.date(), weeks=1)
-    session.flush()
-    return slug
+def office_weeks() -> int:
+    return 1
 
 
 def _book(session: Session, keyring: KeyRing, days: int = 1) -> Appointment:

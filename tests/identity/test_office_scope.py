@@ -274,6 +274,7 @@ def test_an_administrator_s_new_clerk_works_nowhere_until_a_second_person_approv
         "username": "new-clerk", "display_name": "Desk Example", "email": "new-clerk@office.example",
         "roles": ["clerk"], "office": "central"})
     assert r.status_code == 201, r.text
+    assert r.json()["office_ids"] == []  # the office waits for its second person
     account = session.scalars(select(StaffAccount).where(StaffAccount.username == "new-clerk")).one()
     clerk_h = bearer(session, account)
     assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code in (404, 422)
@@ -283,6 +284,8 @@ def test_an_administrator_s_new_clerk_works_nowhere_until_a_second_person_approv
     _, b = founders(session, keyring)
     proposals.approve(session, ctx(keyring), b.id, pending.id, NOW)
     assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code == 200
+    listed = {a["username"]: a["office_ids"] for a in client.get("/api/v1/accounts", headers=headers).json()}
+    assert listed["new-clerk"] == [scheduling.get_office(session, "central").id]
 
 
 def test_administrators_and_auditors_hold_no_office_scope(
@@ -314,3 +317,24 @@ def test_the_org_admin_and_auditor_reach_no_office_record_of_a_person(
         r = client.post(f"/api/v1/appointments/{central_records['code']}/status", headers=headers,
                         json={"status": "checked-in"})
         assert r.status_code == 403
+
+
+def test_a_code_in_the_body_of_another_office_answers_as_an_unknown_code(
+    client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
+) -> None:
+    """The clerk's check-in at their own office's desk takes the code in the body: a code booked at an
+    office outside their scope must not answer "at another office" (that would say it exists)."""
+    clerk = bearer(session, make_staff(session, keyring, ["clerk"], "north", username="north-clerk")[0])
+    url = "/api/v1/offices/north/queue/clerk-check-ins"
+    other = client.post(url, headers=clerk, json={"code": central_records["code"]})
+    nothing = client.post(url, headers=clerk, json={"code": MISSING_CODE})
+    assert other.status_code == 404, other.text
+    assert _normalised(other, central_records["code"]) == _normalised(nothing, MISSING_CODE)
+    # the answer a clerk of both offices gets is a different one: the scope made the difference
+    both = make_staff(session, keyring, ["clerk"], "north", username="both-clerk")[0]
+    central_id = scheduling.get_office(session, "central").id
+    a, b = founders(session, keyring)
+    proposal = proposals.propose_office(session, ctx(keyring), a.id, both.username, central_id, NOW)
+    proposals.approve(session, ctx(keyring), b.id, proposal.id, NOW)
+    elsewhere = client.post(url, headers=bearer(session, both), json={"code": central_records["code"]})
+    assert elsewhere.status_code != 404, elsewhere.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure.models import (
@@ -79,10 +79,6 @@ def release_by_token_hash(session: Session, token_hash: str) -> Release | None:
     return session.scalars(select(Release).where(Release.token_hash == token_hash).with_for_update()).first()
 
 
-def releases(session: Session) -> Sequence[Release]:
-    return session.scalars(select(Release).order_by(Release.id)).all()
-
-
 def active_holds(session: Session, now: dt.datetime) -> Sequence[LegalHold]:
     return session.scalars(
         select(LegalHold)
@@ -150,25 +146,8 @@ def entry_codes(session: Session, entry_id: int) -> Sequence[str]:
     ).all()
 
 
-def notice_ids(session: Session, status: str) -> Sequence[int]:
-    return session.scalars(
-        select(DisclosureNotice.id).where(DisclosureNotice.status == status).order_by(DisclosureNotice.id)
-    ).all()
-
-
 def notices(session: Session) -> Sequence[DisclosureNotice]:
     return session.scalars(select(DisclosureNotice).order_by(DisclosureNotice.id)).all()
-
-
-def claim_notice(session: Session, notice_id: int) -> bool:
-    """Mark a queued notice as being sent; False if another run already took it."""
-    result = session.execute(
-        update(DisclosureNotice)
-        .where(DisclosureNotice.id == notice_id, DisclosureNotice.status == "queued")
-        .values(status="sending")
-        .execution_options(synchronize_session=False)
-    )
-    return bool(getattr(result, "rowcount", 0))
 
 
 def notice(session: Session, notice_id: int) -> DisclosureNotice | None:

@@ -4,7 +4,7 @@ Passwords are hashed with argon2id (RFC 9106, argon2-cffi defaults); the second
 factor is TOTP (RFC 6238, pyotp), each code accepted once. Bearer secrets are
 random (256 bits) and stored as their SHA-256, so the database alone cannot be
 used to sign in. Repeated failures are slowed down per username and address by
-the rate limiter (safeslot/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
+the rate limiter (kit/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
 on the account that a stranger could trigger; they are logged without the password.
 """
 
@@ -179,7 +179,8 @@ def _totp_step(ring: KeyRing, account: StaffAccount, code: str, now: dt.datetime
 def sign_in(
     session: Session, ring: KeyRing, username: str, password: str, code: str, now: dt.datetime, *, demo_mode: bool
 ) -> StaffAccount:
-    """Check password and TOTP code. A failure is counted before raising: the caller must still commit."""
+    """Check password and TOTP code. A failure is counted, then SignInFailed (a `Recorded` error:
+    the request's session keeps the count) is raised."""
     account = repo.account_by_username(session, username, for_update=True)
     if (account is None or not account.active or account.enrolled_at is None
             or (account.demo and not demo_mode)):
@@ -194,7 +195,7 @@ def sign_in(
     step = _totp_step(ring, account, code, now) if password_ok else None
     if step is None:
         # Counted for the administrator's view only: nothing is locked here, the rate limiter
-        # (safeslot/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
+        # (kit/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
         account.failed_logins += 1
         log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
         session.flush()
@@ -238,6 +239,16 @@ def issue_credential(
     return credential, secret
 
 
+def work_on(session: Session, principal: Principal, office_id: int) -> None:
+    """This session works on another office of the principal's scope from its next request (the console's
+    office choice). An office outside the scope is refused by the caller's look-up first; here too."""
+    credential = session.get(Credential, principal.credential_id)
+    if credential is None or not principal.covers(office_id):
+        raise CredentialInvalid("Sign in again, then choose one of your offices.")
+    credential.office_id = office_id
+    session.flush()
+
+
 def revoke_credential(session: Session, credential_id: int, now: dt.datetime) -> Credential:
     credential = session.get(Credential, credential_id)
     if credential is None:
@@ -260,9 +271,10 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
         if account is None or not account.active or (account.demo and not demo_mode):
             raise CredentialInvalid("This account is disabled. Ask an administrator.")
         scoped = scopes.office_ids(session, account.id)
+        working = credential.office_id if credential.office_id in scoped else scopes.home_office(account, scoped)
         return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
-                         scopes.home_office(account, scoped), credential.id, credential.kind,
-                         credential.secret_hash, credential.amr or "", scoped)
+                         working, credential.id, credential.kind, credential.secret_hash, credential.amr or "",
+                         scoped)
     official = session.get(AgencyOfficial, credential.official_id)
     if official is None or not official.active or (official.demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
@@ -344,11 +356,6 @@ def revoke_agency_key(
     if credential is None or credential.official_id != official.id:
         raise AgencyNotFound("This key does not belong to this official.")
     return revoke_credential(session, credential_id, now)
-
-
-def require_verified(official: AgencyOfficial) -> None:
-    if official.verified_at is None:
-        raise OfficialNotVerified("A privacy officer must record how this official was verified first.")
 
 
 def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:

@@ -102,13 +102,6 @@ class OfficeOut(BaseModel):
     languages: list[str]
 
 
-class OfficeIn(Strict):
-    slug: Slug
-    name: str = Field(min_length=1, max_length=200)
-    address: str = Field(min_length=1, max_length=400)
-    timezone: str = Field(min_length=1, max_length=64, description="IANA zone, e.g. America/New_York.")
-
-
 class ServiceIn(Strict):
     slug: Slug
     name: str = Field(min_length=1, max_length=200)

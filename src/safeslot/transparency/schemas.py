@@ -27,9 +27,3 @@ class EntryOut(BaseModel):
     entry: dict[str, Any] = Field(description="The entry (its RFC 8785 canonical JSON bytes are what is hashed).")
 
 
-class StatusOut(BaseModel):
-    size: int = Field(description="Entries appended.")
-    published_size: int = Field(description="Entries covered by the latest signed checkpoint.")
-    root: str
-    last_checkpoint_at: str | None
-    cosigners: list[str]

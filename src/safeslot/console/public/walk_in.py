@@ -26,10 +26,8 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, see_other
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, Forbidden
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.interfaces import Office
 from safeslot.scheduling.queue import errors as queue_errors
 from safeslot.scheduling.queue import service as queue
@@ -144,26 +142,14 @@ def take_ticket(
         errors["name"] = N_("Give at most 100 characters. Initials are enough.")
     if not errors:
         try:
-            token = _take_once(request, session, ring, found, form, once, now)
+            token = queue.take_ticket_once(session, ring, found.slug, service, language, name, once, now,
+                                           request.app.state.settings.queue)
         except (queue_errors.LanguageNotOffered, queue_errors.OfficeClosed) as exc:
             field, message = MESSAGES[type(exc)]
             errors[field] = message
         else:
             return see_other(f"/ticket/{token}{_lang_query(request)}" + ("&kiosk=1" if kiosk == "1" else ""))
     return _check_in_page(request, session, found, now, errors=errors, form=form, status=422)
-
-
-def _take_once(request: Request, session: Session, ring: KeyRing, office: Office, form: dict[str, str], once: str,
-               now: dt.datetime) -> str:
-    """Take the ticket; the form's one-time value makes a double tap (or a resent form) show the same ticket."""
-    def _run() -> tuple[int, dict[str, Any]]:
-        ticket = queue.check_in_walk_in(session, ring, office.slug, form["service"], form["language"] or None,
-                                        form["name"], now, request.app.state.settings.queue)
-        return 303, {"token": ticket.token}
-
-    _, body, _ = run_once(session, "queue-form", once or None, request_hash({**form, "office": office.slug}), now,
-                          _run)
-    return str(body["token"])
 
 
 @router.post("/queue/{office}/check-in")

@@ -37,6 +37,7 @@ from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import DomainError, InvalidInput, status_for
 from safeslot.scheduling.interfaces import Office, office_by_id, zone
+from safeslot.scheduling.service import office_in_scope
 
 
 class StaffRoute(PageRoute):
@@ -176,7 +177,8 @@ def page(request: Request, template: str, context: dict[str, Any], *, status: in
     principal: Principal = context.pop("staff")
     html = environment(lang).get_template(template).render(
         lang=lang, csrf_field=csrf.FIELD, csrf_token=session_csrf_token(request), staff=principal, label=label,
-        nav=_nav(principal), path=request.url.path, uswds=pages.USWDS_CSS.exists(),
+        nav=_nav(principal), path=request.url.path, offices=_offices(request, principal),
+        uswds=pages.USWDS_CSS.exists(),
         done=DONE.get(request.query_params.get("done", "")),
         # the switcher links to a GET page: this one, or the console's start for a form's answer
         switcher=pages.switcher(lang, request.url.path if request.method == "GET" else "/console",
@@ -186,6 +188,16 @@ def page(request: Request, template: str, context: dict[str, Any], *, status: in
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     pages.remember_language(request, response, lang)
     return response
+
+
+def _offices(request: Request, principal: Principal) -> list[Office]:
+    """The offices of the staff member's scope, for the office choice (shown only with more than one)."""
+    if len(principal.office_ids) < 2:
+        return []
+    sessionmaker = request.app.state.sessionmaker
+    with sessionmaker() as session:
+        found = [office_by_id(session, i) for i in sorted(principal.office_ids)]
+    return sorted((o for o in found if o is not None), key=lambda o: o.name)
 
 
 def _nav(principal: Principal) -> list[tuple[str, str]]:
@@ -260,6 +272,13 @@ def sign_in(
     response.set_cookie(SESSION_COOKIE, secret, max_age=int(identity.SESSION_LIFETIME.total_seconds()),
                         secure=True, httponly=True, samesite="strict", path="/")
     return response
+
+
+@router.post("/office-choice")
+def choose_office(staff: StaffDep, session: SessionDep, office: Annotated[str, Form()] = "") -> Response:
+    """Work on another office of one's scope (identity/scopes.py); any other answers as an unknown office."""
+    identity.work_on(session, staff, office_in_scope(session, office, staff).id)
+    return see_other("/console")
 
 
 @router.post("/sign-out")

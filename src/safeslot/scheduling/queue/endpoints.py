@@ -128,6 +128,7 @@ def clerk_check_in(
 ) -> Response:
     """A clerk checks an appointment holder in, any time on the day of the visit."""
     found = _staff_office(session, staff, office)
+    scheduling.appointment_in_scope(session, body.code, staff)  # another office's code: as an unknown one
     ticket = service.check_in_appointment(session, found.slug, body.code, now, settings, by_clerk=True)
     return JSON(desk_ticket_out(session, ticket).model_dump(mode="json"), status_code=201)
 

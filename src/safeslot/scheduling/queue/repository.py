@@ -151,6 +151,3 @@ def daily_count(
         QueueDailyCount.wait_band == band)).one_or_none()
 
 
-def daily_counts(session: Session, office_id: int, first: dt.date, last: dt.date) -> Sequence[QueueDailyCount]:
-    return session.scalars(select(QueueDailyCount).where(
-        QueueDailyCount.office_id == office_id, QueueDailyCount.day >= first, QueueDailyCount.day <= last)).all()
