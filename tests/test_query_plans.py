@@ -163,7 +163,8 @@ def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
     log.checkpoint(pg, signer, NOW, origin=ORIGIN)
     pg.execute(text("ANALYZE"))
     principal = Principal(kind="staff", id=clerk.id, name="Desk Example", roles=frozenset({"clerk"}),
-                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="",
+                          office_ids=frozenset({office.id}))
     return {"slug": slug, "office": office, "free": free, "codes": codes, "clerk": principal, "signer": signer}
 
 
@@ -210,7 +211,8 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
         fastsql.BOOK_SQL: ["k1", office.id, service.id, start, end,
                            "{" + ",".join(map(str, staff)) + "}", "{" + ",".join("t" for _ in staff) + "}", None,
                            "{}", "h", "{}", NOW, "CODE000000", None, b"\0", "ix", None, None, False, "apply",
-                           [start, start + dt.timedelta(minutes=15)]],
+                           [start, start + dt.timedelta(minutes=15)], start.date(), start.weekday(),
+                           start.time(), end.time()],  # the visit in office time (here UTC: same plan)
         fastsql.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
         fastsql.HOLDS_SQL: [office.id, start, end],
         fastsql.MASKS_SQL: [office.id, start, end, staff, [1 << i for i in range(len(staff))]],

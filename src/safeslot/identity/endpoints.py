@@ -21,7 +21,7 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.identity import proposals, scopes, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.errors import AccountLocked, OwnProposal, SignInFailed, UnknownRole
+from safeslot.identity.errors import OwnProposal, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -29,8 +29,8 @@ from safeslot.identity.guard import (
     StaffDep,
     csrf_token,
 )
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.models import AgencyOfficial, StaffAccount
-from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.schemas import (
     AccountIn,
     AccountOut,
@@ -50,7 +50,6 @@ from safeslot.identity.schemas import (
 )
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.kit.errors import problem_response, status_for
 from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -74,24 +73,16 @@ def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None
     app.include_router(passkey_endpoints.router)
 
 
-def _sign_in(
-    request: Request, body: SignIn, session: Session, ring: KeyRing, now: dt.datetime
-) -> StaffAccount | Response:
-    try:
-        return service.sign_in(session, ring, body.username, body.password, body.totp, now,
-                               demo_mode=request.app.state.settings.demo_credentials)
-    except (SignInFailed, AccountLocked) as exc:
-        # Answer without raising, so the failure count is committed (the lockout depends on it).
-        return problem_response(status_for(exc), exc.slug, exc.title, exc.detail, instance=request.url.path,
-                                **exc.extra)
+def _sign_in(request: Request, body: SignIn, session: Session, ring: KeyRing, now: dt.datetime) -> StaffAccount:
+    # SignInFailed is Recorded: the session commits the failure count before it is answered.
+    return service.sign_in(session, ring, body.username, body.password, body.totp, now,
+                           demo_mode=request.app.state.settings.demo_credentials)
 
 
 @router.post("/auth/token", response_model=TokenOut, responses={401: {"description": "Sign-in failed or locked"}})
 def token(request: Request, body: SignIn, session: SessionDep, ring: RingDep, now: NowDep) -> Any:
     """Exchange username, password and TOTP code for an API bearer token."""
     account = _sign_in(request, body, session, ring, now)
-    if isinstance(account, Response):
-        return account
     credential, secret = service.issue_credential(session, "api", now, staff=account)
     return TokenOut(access_token=secret, expires_at=credential.expires_at)
 
@@ -100,8 +91,6 @@ def token(request: Request, body: SignIn, session: SessionDep, ring: RingDep, no
 def console_session(request: Request, body: SignIn, session: SessionDep, ring: RingDep, now: NowDep) -> Any:
     """Console sign-in: sets a Secure, HttpOnly, SameSite=Strict cookie and returns the CSRF token for forms."""
     account = _sign_in(request, body, session, ring, now)
-    if isinstance(account, Response):
-        return account
     credential, secret = service.issue_credential(session, "session", now, staff=account)
     out = SessionOut(csrf_token=csrf_token(request.app.state.settings.secret_key, credential.secret_hash),
                      expires_at=credential.expires_at)

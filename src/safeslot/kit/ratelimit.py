@@ -45,11 +45,17 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
+from safeslot.kit.http import read_body, replay
 from safeslot.kit.routing import route_template
 
 log = logging.getLogger(__name__)
 CLIENT_ID_FALLBACK = "unknown"
+
+register_problem("rate-limited", N_("Too many requests"), 429, """
+    Too many requests came from this address, account or office in a short time (sign-in failures
+    count more). Wait the seconds in Retry-After, then try again.
+""")
 
 
 class RateLimitSettings(BaseModel):
@@ -376,7 +382,10 @@ class ActionLimitMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffer(receive)
+        read = await read_body(receive)  # already size-limited by the body limit outside
+        if read is None:
+            return
+        body, receive = read, replay(read, receive)
         headers = dict(scope.get("headers") or [])
         if action in BOOKING:
             wait, detail = await booking_wait(limiter, scope, template, body)
@@ -415,25 +424,3 @@ class ActionLimitMiddleware:
                 await limiter.count(items, *key)
         elif 200 <= status["code"] < 400:
             await limiter.clear(limiter.limits.fail_account_address, "fail", account, address)
-
-
-async def _buffer(receive: Any) -> tuple[bytes, Any]:
-    """Read the (already size-limited) body and return a receive that replays it."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = {"done": False}
-
-    async def replay() -> Any:
-        if not sent["done"]:
-            sent["done"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay

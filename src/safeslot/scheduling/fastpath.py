@@ -54,14 +54,17 @@ from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, problem_body, status_for
 from safeslot.scheduling.assignment import Candidates, Person, candidates
+from safeslot.scheduling.duty import Duty, DutyMasks, duties_from_rows
 from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.fastsql import (
+    ABSENCE_SQL,
     BOOK_SQL,
     HOLDS_SQL,
     MASKS_SQL,
     NEAREST_SQL,
     OFFICE_SQL,
     SERVICES_SQL,
+    STAFF_HOURS_SQL,
     STAFF_SQL,
     Booking,
     arrays,
@@ -77,7 +80,7 @@ from safeslot.scheduling.plan import (
     plan_booking,
     slot_full,
 )
-from safeslot.scheduling.rules import new_code
+from safeslot.scheduling.rules import new_code, zone
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.slots import (
     NEAREST_HORIZON,
@@ -115,6 +118,7 @@ class OfficeCache:
     facts: OfficeFacts
     services: dict[str, ServiceFacts]
     people: list[Person]
+    duties: dict[int, Duty] = field(default_factory=dict)  # working hours and absences, for nearest times only
     fetched: float = field(default_factory=time.monotonic)
     asked: dict[tuple[str, str | None], tuple[Candidates, tuple[str, str, str]]] = field(default_factory=dict)
 
@@ -229,12 +233,17 @@ class FastBooking:
             office = OfficeFacts(rows[0]["id"], rows[0]["slug"], rows[0]["timezone"])
             services = {r["slug"]: ServiceFacts(r["id"], r["slug"], r["duration_minutes"])
                         for r in await self._query(SERVICES_SQL, office.id)}
+            staff = await self._query(STAFF_SQL, office.id)
             people = [Person(r["id"], frozenset(r["languages"].split()), frozenset(r["services"].split()))
-                      for r in await self._query(STAFF_SQL, office.id)]
-            entry = self.offices[slug] = OfficeCache(office, services, people)
+                      for r in staff]
+            own = [r["id"] for r in staff if r["own_hours"]]
+            windows = [tuple(r) for r in await self._query(STAFF_HOURS_SQL, office.id)] if own else []
+            away = [tuple(r) for r in await self._query(ABSENCE_SQL, office.id,
+                                                        self.clock().date() - dt.timedelta(days=1))]
+            entry = self.offices[slug] = OfficeCache(office, services, people, duties_from_rows(own, windows, away))
             return entry
 
-    async def _nearest(self, plan: BookingPlan) -> list[str]:
+    async def _nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
         """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start,
         computed once however many refusals of that start wait for it."""
         key = (plan.service.id, plan.start, plan.candidates.language)
@@ -246,7 +255,7 @@ class FastBooking:
         future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
         self.nearest[key] = (time.monotonic(), future)
         try:
-            found = await self._find_nearest(plan)
+            found = await self._find_nearest(plan, duties)
         except Exception as exc:
             self.nearest.pop(key, None)
             future.set_exception(exc)
@@ -259,7 +268,7 @@ class FastBooking:
         future.set_result(found)
         return found
 
-    async def _find_nearest(self, plan: BookingPlan) -> list[str]:
+    async def _find_nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
         around, now = plan.start, plan.now
         async with self.lookup_lock:
             rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
@@ -269,14 +278,16 @@ class FastBooking:
                 return []
             end = starts[-1] + dt.timedelta(minutes=plan.service.minutes)
             bits = candidate_bits(plan.candidates)
+            tz = zone(plan.office.timezone)
             if len(bits) > 62:  # past a 64-bit sum: read the holds one by one (as slots._free does)
                 holds = [(r["staff_id"], r["starts_at"])
                          for r in await self._query(HOLDS_SQL, plan.office.id, starts[0], end)]
-                free = free_starts(starts, plan.service.minutes, plan.candidates, holds)
+                free = free_starts(starts, plan.service.minutes, plan.candidates, holds, duties, tz)
             else:
                 masks = {r["starts_at"]: int(r["held"]) for r in await self._query(
                     MASKS_SQL, plan.office.id, starts[0], end, list(bits), list(bits.values()))}
-                free = free_starts_masked(starts, plan.service.minutes, plan.candidates, masks)
+                free = free_starts_masked(starts, plan.service.minutes, plan.candidates, masks,
+                                          DutyMasks(duties, bits, plan.service.minutes, tz))
         return alternatives(pick_nearest(free, around), plan.office.timezone)
 
     # -- request side -------------------------------------------------------------------------------
@@ -322,7 +333,7 @@ class FastBooking:
         if kind == "unavailable":
             return unavailable()
         try:
-            near = await self._nearest(plan)
+            near = await self._nearest(plan, office.duties)
         except LookupFailed:
             return unavailable()
         metrics.CONFLICTS.labels(value).inc()

@@ -2,7 +2,8 @@
 
 ``BOOK_SQL`` is ``booking.execute`` in one statement: the start open on the
 grid, the first free qualified server in the plan's order (re-checked against
-the staff table, so a stale cache can never assign someone who left), an
+the staff table, so a stale cache can never assign someone who left, and against
+their working hours and absences, ``ON_DUTY``), an
 interpreter when the server does not speak the language, the Idempotency-Key
 claim, the appointment, one hold per person per 15-minute unit. The holds'
 primary key refuses any double in the database itself. A batch takes all its
@@ -35,11 +36,13 @@ WITH slot AS (
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.services || ' ', ' ' || $20::text || ' ') > 0
     AND (NOT c.speaks OR $8::text IS NULL OR strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0)
+    AND {on_duty}
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
 ), interp AS (
   SELECT c.id FROM unnest($9::text::int[]) WITH ORDINALITY AS c(id, ord)
   JOIN staff s ON s.id = c.id AND s.office_id = $2 AND s.active
     AND strpos(' ' || s.languages || ' ', ' ' || $8::text || ' ') > 0
+    AND {on_duty}
   WHERE NOT EXISTS (SELECT 1 FROM staff_hold h WHERE h.staff_id = c.id AND h.starts_at >= $4 AND h.starts_at < $5)
   ORDER BY c.ord LIMIT 1
 ), pick AS (
@@ -74,10 +77,24 @@ SELECT (SELECT id FROM appt) AS made, (SELECT count(*) FROM held) AS held,
   EXISTS (SELECT 1 FROM live) AS any_server, (SELECT count(*) FROM pick) AS picked,
   r.request_hash AS prior_hash, r.status_code AS prior_status, r.body AS prior_body
 FROM (SELECT 1) AS one LEFT JOIN idempotency_record r ON r.scope = 'book' AND r.key = $1::text"""
+# The person works during the visit (duty.py; the same test as repository.off_duty): their own hours, when they
+# keep some, hold the whole visit in one window of its weekday ($23, local $24-$25; $25 NULL when the visit
+# crosses midnight), and no absence covers its local day ($22). Read from the tables, never from the cache, so
+# a stale cache can never assign someone outside their hours.
+ON_DUTY = """(NOT s.own_hours OR EXISTS (SELECT 1 FROM staff_hours w WHERE w.staff_id = s.id AND w.weekday = $23::int
+      AND w.opens <= $24::time AND w.closes >= $25::time))
+    AND NOT EXISTS (SELECT 1 FROM staff_absence x WHERE x.staff_id = s.id
+      AND x.first_day <= $22::date AND x.last_day >= $22::date)"""
+BOOK_SQL = BOOK_SQL.replace("{on_duty}", ON_DUTY)
 
 OFFICE_SQL = "SELECT id, slug, timezone FROM office WHERE slug = $1"
 SERVICES_SQL = "SELECT id, slug, duration_minutes FROM service WHERE office_id = $1"
-STAFF_SQL = "SELECT id, languages, services FROM staff WHERE office_id = $1 AND active ORDER BY id"
+STAFF_SQL = "SELECT id, languages, services, own_hours FROM staff WHERE office_id = $1 AND active ORDER BY id"
+# working hours and absences to come, for the nearest free times of a refusal (BOOK_SQL reads the tables itself)
+STAFF_HOURS_SQL = """SELECT w.staff_id, w.weekday, w.opens, w.closes FROM staff_hours w
+  JOIN staff s ON s.id = w.staff_id WHERE s.office_id = $1 AND s.active AND s.own_hours"""
+ABSENCE_SQL = """SELECT x.staff_id, x.first_day, x.last_day FROM staff_absence x JOIN staff s ON s.id = x.staff_id
+  WHERE s.office_id = $1 AND s.active AND x.last_day >= $2"""
 # the same grid rows as slots.nearest_free reads
 NEAREST_SQL = """
 (SELECT starts_at FROM slot_capacity WHERE service_id = $1 AND starts_at >= $2 AND starts_at < $3
@@ -118,6 +135,7 @@ class Booking:
             self.key, p.office.id, p.service.id, p.start, p.end, servers, speaks, c.language,
             interpreters, self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
             p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
+            p.local.day, p.local.weekday, p.local.start, p.local.end if p.local.same_day else None,
         )
 
 
