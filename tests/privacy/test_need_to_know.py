@@ -163,6 +163,8 @@ def test_a_clerk_has_no_export_of_any_kind() -> None:
         "POST /console/appointments/{code}/status", "GET /console/appointments/new",
         "POST /console/appointments/new", "GET /console/appointments/{code}/booked",
         "POST /console/sign-out", "GET /console", "POST /api/v1/auth/logout", "GET /api/v1/auth/me",
+        # which office of their own scope the clerk works on today: no record in the answer
+        "POST /console/office-choice",
         # the clerk's own passkeys: their own factor, nobody else's record
         "GET /console/passkeys", "POST /api/v1/passkeys", "POST /api/v1/passkeys/registration-options",
         # the walk-in queue: numbers called at the desk, one ticket at a time
