@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.identity import repository as repo
-from safeslot.identity.models import Agency, AgencyOfficial
+from safeslot.identity.models import Agency, AgencyOfficial, StaffAccount
+from safeslot.identity.service import TOTP_CONTEXT
 
 
 def official_agency_name(session: Session, official_id: int) -> str | None:
@@ -78,3 +79,7 @@ class AccountSummary:
 def accounts(session: Session) -> list[AccountSummary]:
     """Every staff account by username."""
     return [AccountSummary(a.username, a.roles, a.office_id, a.active, a.locked_until) for a in repo.accounts(session)]
+
+
+# Identity's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key rotation.
+SEALED_COLUMNS = ((StaffAccount.totp_enc, TOTP_CONTEXT),)
