@@ -307,15 +307,22 @@ def remake(url: str, statements: list[str]) -> None:
 
 
 def load_appointments(url: str, engine: Engine, total: int, ring: KeyRing, now: dt.datetime, jobs: int) -> None:
+    """Every office's visits and holds; an office that has visits already is skipped, so an interrupted
+    load resumes (``--phase visits``): each office's visits and holds are one transaction."""
     with engine.connect() as c:
         offices = [(r[0], r[1]) for r in c.execute(text("SELECT id, slug FROM office ORDER BY id"))]
+        loaded = {r[0] for r in c.execute(text("SELECT DISTINCT office_id FROM appointment"))}
     per = total // len(offices)
     extra = total - per * len(offices)
     people = max(1, int(total * PEOPLE_PER_APPOINTMENT))
     psy = url.replace("postgresql+psycopg://", "postgresql://")
-    again = drop_secondary(psy, ("appointment", "staff_hold"))
+    # the indexes to rebuild are kept in the database until rebuilt, so an interrupted load still rebuilds them
+    again = meta_get(engine).get("pending_indexes") or []
+    meta_set(engine, {"pending_indexes": again})
+    again += drop_secondary(psy, ("appointment", "staff_hold"))
+    meta_set(engine, {"pending_indexes": again})
     work = [(psy, oid, k, per + (1 if k < extra else 0), ring.to_json(), now.timestamp(), people)
-            for k, (oid, _slug) in enumerate(offices)]
+            for k, (oid, _slug) in enumerate(offices) if oid not in loaded]
     t0 = time.perf_counter()
     n_appts = n_holds = 0
     cpu = 0.0
@@ -329,6 +336,7 @@ def load_appointments(url: str, engine: Engine, total: int, ring: KeyRing, now: 
                 print(f"  appointments: {done}/{len(work)} offices, {n_appts:,} visits, {n_holds:,} holds, "
                       f"{el:.0f} s ({n_appts / el:,.0f}/s)", flush=True)
     remake(psy, again)
+    meta_set(engine, {"pending_indexes": []})
     with engine.begin() as c:
         c.execute(text("SELECT setval(pg_get_serial_sequence('appointment', 'id'), (SELECT max(id) FROM appointment))"))
     print(f"  appointments loaded: {n_appts:,} sealed visits and {n_holds:,} holds in "
@@ -606,7 +614,8 @@ def measure(db: str, runs: int, heavy: bool) -> dict[str, tuple[float, float]]:
     with engine.connect() as c:
         clerk_id = c.execute(text("SELECT id FROM staff_account WHERE username = 'bench-clerk'")).scalar_one()
     clerk = Principal(kind="staff", id=clerk_id, name="Bench Clerk", roles=frozenset({"clerk"}),
-                      office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+                      office_id=office.id, credential_id=0, credential_kind="session", secret_hash="",
+                      office_ids=frozenset({office.id}))
     limits = AccessSettings()
     day = now.date() + dt.timedelta(days=1)
     while day.weekday() >= 5:
@@ -728,9 +737,10 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="processes generating appointments")
     ap.add_argument("--runs", type=int, default=50)
     ap.add_argument("--only", default=None, help="load or measure only these databases (stages, comma separated)")
-    ap.add_argument("--phase", choices=("all", "log", "finish"), default="all",
-                    help="with --load --only DB: 'log' appends the log entries to a loaded DB, 'finish' writes "
-                         "the accounting rows, signs a checkpoint and analyzes (to run the log beside the visits)")
+    ap.add_argument("--phase", choices=("all", "visits", "log", "finish"), default="all",
+                    help="with --load --only DB: 'visits' loads the visits of offices that have none (resumes an "
+                         "interrupted load), 'log' appends the log entries, 'finish' writes the accounting rows, "
+                         "signs a checkpoint and analyzes (so the log can load beside the visits)")
     ap.add_argument("--load-only", action="store_true", help="with --load: build, do not measure")
     ap.add_argument("--no-heavy", action="store_true", help="skip the report build and the self-check")
     args = ap.parse_args()
@@ -744,7 +754,10 @@ def main() -> int:
             share = n / args.offices
             engine = build_engine(url_of(db))
             meta = meta_get(engine)
-            if args.phase == "log":
+            if args.phase == "visits":
+                load_appointments(url_of(db), engine, meta["appointments"], KeyRing.from_json(meta["ring"]),
+                                  dt.datetime.fromisoformat(meta["loaded_at"]), args.jobs)
+            elif args.phase == "log":
                 append_log(url_of(db), int(args.log_entries * share), meta["accounting"], meta["appointments"],
                            meta["ring"])
             else:

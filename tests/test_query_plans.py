@@ -38,10 +38,10 @@ from safeslot.disclosure.models import RequestSubject
 from safeslot.identity.models import StaffAccount
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy import reads
+from safeslot.privacy import reads, statistics
 from safeslot.reports import service as reports
 from safeslot.reports.schemas import Period
-from safeslot.scheduling import demo, fastpath
+from safeslot.scheduling import demo, fastsql
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency import selfcheck
@@ -163,7 +163,8 @@ def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
     log.checkpoint(pg, signer, NOW, origin=ORIGIN)
     pg.execute(text("ANALYZE"))
     principal = Principal(kind="staff", id=clerk.id, name="Desk Example", roles=frozenset({"clerk"}),
-                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="")
+                          office_id=office.id, credential_id=0, credential_kind="session", secret_hash="",
+                          office_ids=frozenset({office.id}))
     return {"slug": slug, "office": office, "free": free, "codes": codes, "clerk": principal, "signer": signer}
 
 
@@ -207,11 +208,14 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
     assert isinstance(raw, psycopg.Connection)
     end = start + dt.timedelta(minutes=30)
     args = {
-        fastpath.BOOK_SQL: ["k1", office.id, service.id, start, end, staff, [True] * len(staff), None, [], "h",
-                            "{}", NOW, "CODE000000", None, b"\0", "ix", None, None, False, "apply",
-                            [start, start + dt.timedelta(minutes=15)]],
-        fastpath.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
-        fastpath.HOLDS_SQL: [office.id, start, end],
+        fastsql.BOOK_SQL: ["k1", office.id, service.id, start, end,
+                           "{" + ",".join(map(str, staff)) + "}", "{" + ",".join("t" for _ in staff) + "}", None,
+                           "{}", "h", "{}", NOW, "CODE000000", None, b"\0", "ix", None, None, False, "apply",
+                           [start, start + dt.timedelta(minutes=15)], start.date(), start.weekday(),
+                           start.time(), end.time()],  # the visit in office time (here UTC: same plan)
+        fastsql.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
+        fastsql.HOLDS_SQL: [office.id, start, end],
+        fastsql.MASKS_SQL: [office.id, start, end, staff, [1 << i for i in range(len(staff))]],
     }
     with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
         cur.execute("SET LOCAL enable_seqscan = off")
@@ -240,6 +244,14 @@ def test_clerk_day_list(pg: Session, network: dict[str, Any], keyring: KeyRing) 
     day = NOW.date() + dt.timedelta(days=1)
     assert _run(pg, lambda: reads.office_day(pg, keyring, network["clerk"], network["slug"], day, NOW,
                                              AccessSettings())) == []
+
+
+def test_office_and_network_report(pg: Session, network: dict[str, Any]) -> None:
+    month = NOW.strftime("%Y-%m")
+    office = scheduling.get_office(pg, network["slug"])
+    every = [o.id for o in scheduling.list_offices(pg)]
+    assert _run(pg, lambda: (statistics.offices_month(pg, month, [office.id]),
+                             statistics.offices_month(pg, month, every))) == []
 
 
 def test_subject_match(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:

@@ -19,7 +19,7 @@ from safeslot.db import build_engine, build_sessionmaker
 from safeslot.failures import EdgeGuard, ErrorBoundary
 from safeslot.headers import SecurityHeadersMiddleware
 from safeslot.kit.crypto import KeyRing, load_key_ring
-from safeslot.kit.errors import PROBLEM_DOCS, install_handlers
+from safeslot.kit.errors import NotFound, install_handlers, problem_doc
 from safeslot.kit.limits import BodyLimitMiddleware
 from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
@@ -90,6 +90,7 @@ def _mount_console(app: FastAPI) -> None:
         shell,
     )
     from safeslot.console.staff import booking as staff_booking
+    from safeslot.console.staff import hours as staff_hours
 
     app.mount("/static", HashedStaticFiles(directory=pages.STATIC), name="static")  # our CSS/JS, USWDS
     i18n.translations("es")  # compile a missing or stale .mo now, not on someone's first visit
@@ -105,6 +106,7 @@ def _mount_console(app: FastAPI) -> None:
     app.include_router(clerk.router)
     app.include_router(staff_booking.router)
     app.include_router(office.router)
+    app.include_router(staff_hours.router)
     app.include_router(reviewer.router)
     app.include_router(auditor.router)
     app.include_router(privileged.router)
@@ -156,9 +158,13 @@ def create_app(
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/problems/{slug}", tags=["operations"], include_in_schema=False)
-    def problem_doc(slug: str) -> Response:
-        text_ = PROBLEM_DOCS.get(slug, "See the 'detail' of the response for what to do next.")
-        return Response(f"{slug}: {text_}\n", media_type="text/plain")
+    def problem_page(slug: str) -> Response:
+        """The page a problem's ``type`` points at: its title, status and what it means (the error
+        class's docstring, or the text given to `register_problem`)."""
+        doc = problem_doc(slug)
+        if doc is None:
+            raise NotFound("There is no problem type with this name; the 'type' of an answer links to its page.")
+        return Response(f"{doc.title} ({doc.status})\n\n{doc.text}\n", media_type="text/plain; charset=utf-8")
 
     _stack_middleware(app, settings)
     return app

@@ -29,6 +29,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from safeslot.kit.errors import Recorded
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -168,8 +170,9 @@ def get_session(request: Request) -> Iterator[Session]:
         try:
             yield session
         except Exception as exc:
-            # A refusal marked keeps_writes (errors.py) commits its access alert, then is answered.
-            if not getattr(exc, "keeps_writes", False):
+            # A Recorded refusal (kit/errors.py) commits its record (a failure count, a refusal
+            # entry, an alert), then is answered; every other error rolls the request back.
+            if not isinstance(exc, Recorded):
                 raise
             kept = exc
     if kept is not None:
@@ -184,6 +187,14 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """The CLI's counterpart of get_session."""
+    """The CLI's counterpart of get_session (a `Recorded` refusal keeps its writes here too)."""
+    kept: Exception | None = None
     with maker() as session, session.begin():
-        yield session
+        try:
+            yield session
+        except Exception as exc:
+            if not isinstance(exc, Recorded):
+                raise
+            kept = exc
+    if kept is not None:
+        raise kept

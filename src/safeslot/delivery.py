@@ -92,6 +92,15 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, head_receive, head_send)
 
 
+COMPRESS_MINIMUM = 500  # bytes: smaller answers go out as they are
+
+
 def middleware() -> list[Middleware]:
     """The two outermost layers of ``create_app``'s stack, outermost first."""
-    return [Middleware(HeadAsGet), Middleware(CompressMiddleware, minimum_size=500)]
+    return [Middleware(HeadAsGet), Middleware(CompressMiddleware, minimum_size=COMPRESS_MINIMUM)]
+
+
+def compressor(app: ASGIApp) -> ASGIApp:
+    """``app`` behind the same compression as the stack's (for a layer that answers outside the stack:
+    the booking fast path's front, scheduling/fastfront.py)."""
+    return CompressMiddleware(app, minimum_size=COMPRESS_MINIMUM)

@@ -36,10 +36,17 @@ import orjson
 from sqlalchemy import exc as sa_exc
 from starlette.routing import Match
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
+from safeslot.kit.http import read_body, replay
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds: a restarted database or a freed disk is usually back within that
+
+register_problem("database-unavailable", N_("The database is unavailable"), 503, f"""
+    The database (or the disk under it) refused the request, so nothing was saved. Send the same
+    request again after the seconds in Retry-After (about {RETRY_AFTER}); with an Idempotency-Key
+    a retry never books twice.
+""")
 MAX_ID = 2**31 - 1
 
 SQLITE_UNAVAILABLE = ("readonly", "read-only", "locked", "disk i/o", "full", "unable to open", "busy")
@@ -199,30 +206,16 @@ class EdgeGuard:
         if scope.get("method") in ("GET", "HEAD", "OPTIONS") or content_type.startswith(b"multipart/"):
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive)
+        if body is None:
+            return
         form = content_type.startswith(b"application/x-www-form-urlencoded")
         if b"\x00" in body or (b"\\u0000" in body and not form) or (form and b"%00" in body):
             await _send_answer(send, _answer(
                 422, "invalid-input", "Some input is not valid",
                 "Remove the NUL character (\\u0000) from the text and send again.", path))
             return
-        sent = {"done": False}
-
-        async def replay() -> Any:
-            if not sent["done"]:
-                sent["done"] = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay(body, receive), send)
 
 
 async def _send_answer(send: Any, answer: tuple[int, list[tuple[bytes, bytes]], bytes]) -> None:

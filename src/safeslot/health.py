@@ -22,12 +22,21 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from safeslot import migrate
-from safeslot.kit.errors import problem_response
+from safeslot.kit.errors import N_, problem_response, register_problem
 from safeslot.kit.http import JSON
 
 Check = Callable[[Any], "str | None"]
 MIN_FREE_BYTES = 64 * 1024 * 1024  # below this, SQLite writes start failing with "database or disk is full"
 RETRY_AFTER = "5"
+
+register_problem("migrations-pending", N_("Migrations pending"), 503, """
+    The database schema is older than this version of the application. An operator runs
+    `safeslot db upgrade`, then checks /healthz again.
+""")
+register_problem("unhealthy", N_("Not every part is working"), 503, """
+    A part the service needs (database, disk, log key, rate-limit store) is not working; the
+    answer's `checks` name it. Requests that need it answer 503 until it is back.
+""")
 
 
 def register(app: FastAPI, name: str, check: Check) -> None:

@@ -6,7 +6,7 @@ or never finishes them, holds the connection for ever: neither its h11 nor its
 httptools protocol has a deadline for the head. These subclasses arm a timer
 when a connection opens and whenever a new request starts arriving, and close
 the connection if the head is not complete in time. The body has its own
-deadline in the body-limit middleware (408, safeslot/limits.py).
+deadline in the body-limit middleware (408, kit/limits.py).
 
 Used by ``safeslot serve`` (``http=``); the deadline is
 ``SAFESLOT_SERVER__HEADER_TIMEOUT_SECONDS`` (read once per worker).

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import intake, samplepdf, service, signatures
+from safeslot.disclosure import document, intake, samplepdf, service, signatures
 from safeslot.disclosure.document import DocumentLimits
 from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import DisclosureRequest
@@ -93,3 +93,13 @@ def test_an_unsigned_scan_is_none_and_the_policy_decides_on_the_rest(
     book("Test Person A")
     request = _file(session, keyring, engine_federal, ORDER)
     assert (request.document_signature, request.status) == ("none", "in_review")
+
+
+def test_a_server_starts_its_pdf_worker_before_the_first_instrument_arrives() -> None:
+    # A worker spawned by the first filing made that filing (and those queued behind it) wait for Python and
+    # PDFium to load: over ten seconds under the failover drill's load. Servers warm it at start-up instead.
+    document.stop_worker()
+    assert not document.worker_running()
+    document.warm(DocumentLimits())
+    assert document.worker_running()
+    assert document.inspect(ORDER, DocumentLimits()).pages == 1

@@ -274,6 +274,7 @@ def test_an_administrator_s_new_clerk_works_nowhere_until_a_second_person_approv
         "username": "new-clerk", "display_name": "Desk Example", "email": "new-clerk@office.example",
         "roles": ["clerk"], "office": "central"})
     assert r.status_code == 201, r.text
+    assert r.json()["office_ids"] == []  # the office waits for its second person
     account = session.scalars(select(StaffAccount).where(StaffAccount.username == "new-clerk")).one()
     clerk_h = bearer(session, account)
     assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code in (404, 422)
@@ -283,6 +284,8 @@ def test_an_administrator_s_new_clerk_works_nowhere_until_a_second_person_approv
     _, b = founders(session, keyring)
     proposals.approve(session, ctx(keyring), b.id, pending.id, NOW)
     assert client.get("/api/v1/offices/central/appointments", headers=clerk_h).status_code == 200
+    listed = {a["username"]: a["office_ids"] for a in client.get("/api/v1/accounts", headers=headers).json()}
+    assert listed["new-clerk"] == [scheduling.get_office(session, "central").id]
 
 
 def test_administrators_and_auditors_hold_no_office_scope(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
@@ -18,14 +19,16 @@ from tests.live import serve
 
 
 class LiveServer:
-    def __init__(self, url: str, keyring: KeyRing, tmp: Path, clock: Callable[[], dt.datetime]) -> None:
-        settings = Settings(
-            environment=Environment.test,
-            database={"url": url, "pool_size": 8},
-            crypto={"key_file": tmp / "keys.json"},
-            log={"signing_key_file": tmp / "log.key"},
-            rate_limits=LENIENT_LIMITS,
-        )
+    def __init__(self, url: str, keyring: KeyRing, tmp: Path, clock: Callable[[], dt.datetime],
+                 **settings_overrides: Any) -> None:
+        settings = Settings(**{
+            "environment": Environment.test,
+            "database": {"url": url, "pool_size": 8},
+            "crypto": {"key_file": tmp / "keys.json"},
+            "log": {"signing_key_file": tmp / "log.key"},
+            "rate_limits": LENIENT_LIMITS,
+            **settings_overrides,
+        })
         self.engine = build_engine(url, pool_size=8)
         self.app = create_app(settings, engine=self.engine, clock=clock, keyring=keyring)
         self.url = ""

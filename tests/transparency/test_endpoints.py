@@ -18,7 +18,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import merkle, service
 from safeslot.transparency.errors import LogKeyMissing
 from safeslot.transparency.note import Signer, open_checkpoint
-from safeslot.transparency.verify import encode_index
+from safeslot.transparency.tiles import encode_index
 from tests.transparency.support import entries
 
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)

@@ -84,6 +84,10 @@ def serve(
         log_level="info", access_log=False,  # access logs would hold codes in paths: personal data
         http=protocol,  # a deadline for request heads (safeslot/server.py); bodies: the body-limit middleware
         timeout_keep_alive=5,
+        # uvicorn kills a worker that has not answered its supervisor's ping within this many seconds. A
+        # spawned worker answers only after importing the whole app, which took 30 s (3.7 s of CPU)
+        # on a busy 2-core machine: every worker was killed and respawned for ever (--workers 2 never served).
+        timeout_worker_healthcheck=60,
     )
 
 

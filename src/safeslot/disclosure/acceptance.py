@@ -29,6 +29,7 @@ from safeslot.identity.service import Principal
 from safeslot.privacy import reads
 from safeslot.privacy.errors import MatchesRefused
 from safeslot.privacy.service import record_access
+from safeslot.transparency.entries import Review
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 # States in which a request can be taken up and its matches read.
@@ -59,8 +60,8 @@ def mark_accepted(session: Session, request: DisclosureRequest, staff_id: int, r
     if request.accepted_by is not None or staff_id == request.registered_by:
         return
     request.accepted_by, request.accepted_at = staff_id, now
-    logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now), "request_id": request.id,
-                             "action": "accept", "role": role}, now)
+    logbook.record(session, Review(time=logbook.rfc3339(now), request_id=request.id, action="accept", role=role),
+                   now)
     session.flush()
 
 

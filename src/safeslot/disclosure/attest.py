@@ -36,6 +36,7 @@ from safeslot.disclosure.schemas import JUDICIAL, Actor
 from safeslot.disclosure.service import decide, get_request
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
+from safeslot.transparency.entries import Review
 
 MATCH, MISMATCH = "match", "mismatch"
 # Fields whose value a reviewer may correct from the document, and what they may say.
@@ -133,10 +134,9 @@ def attest(
     session.flush()
     mismatched = [f for f in wanted if answers[f] == MISMATCH]
     if not mismatched:
-        logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now),
-                                 "request_id": request.id, "action": "attest", "role": role,
-                                 "fields": sorted(wanted), "document_sha256": document_sha256,
-                                 "reviewer": found.reviewer}, now)
+        logbook.record(session, Review(time=logbook.rfc3339(now), request_id=request.id, action="attest",
+                                       role=role, fields=sorted(wanted), document_sha256=document_sha256,
+                                       reviewer=found.reviewer), now)
         return found
     _send_back(session, ring, engine, request, role, found, mismatched, now)
     return found
@@ -148,9 +148,9 @@ def _send_back(session: Session, ring: KeyRing, engine: PolicyEngine, request: D
 
     review.void_approvals(session, request)
     void_all(session, request.id)
-    logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now), "request_id": request.id,
-                             "action": "attestation_mismatch", "role": role, "fields": mismatched,
-                             "document_sha256": found.document_sha256, "reviewer": found.reviewer}, now)
+    logbook.record(session, Review(time=logbook.rfc3339(now), request_id=request.id, action="attestation_mismatch",
+                                   role=role, fields=mismatched, document_sha256=found.document_sha256,
+                                   reviewer=found.reviewer), now)
     if found.corrections:
         request.attested_facts = {**(request.attested_facts or {}), **found.corrections}
         repo.delete_decisions(session, request.id)

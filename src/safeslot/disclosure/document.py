@@ -20,6 +20,7 @@ Errors::
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import os
 import pickle
@@ -177,6 +178,10 @@ class _Worker:
                 raise ValueError(value)
             return value
 
+    def running(self) -> bool:
+        with self._lock:
+            return self._process is not None and self._process.poll() is None
+
     def _kill(self) -> None:
         process, self._process = self._process, None
         if process is not None:
@@ -225,7 +230,14 @@ def _serve() -> None:  # pragma: no cover - runs in the worker process
 
 
 _WORKER = _Worker()
-atexit.register(_WORKER.close)
+
+
+def stop_worker() -> None:
+    """End the PDFium worker (at exit; the next call or `warm` starts a new one)."""
+    _WORKER.close()
+
+
+atexit.register(stop_worker)
 # A first call starts the worker process (spawn imports Python and PDFium): allow for it.
 _START_ALLOWANCE = 30.0
 _started = False
@@ -263,6 +275,24 @@ def inspect(data: bytes, limits: DocumentLimits) -> DocumentFacts:
     if problem:
         raise DocumentRejected(REASONS[problem].format(max=limits.max_pages))
     return DocumentFacts(pages=int(found["pages"]), text=tuple(found["text"]))
+
+
+def warm(limits: DocumentLimits) -> None:
+    """Start the worker now, at server start-up, with a one-page document of our own.
+
+    Spawning it imports Python and PDFium, which takes seconds on a busy machine (over ten were measured
+    under the failover drill's load); without this the first instrument filed after a start waits for it,
+    and so does every filing queued behind it. A failure here is left for the first real call to meet.
+    """
+    from safeslot.disclosure import samplepdf
+
+    with contextlib.suppress(DocumentRejected, ValueError):
+        inspect(samplepdf.write([["worker warm-up"]]), limits)
+
+
+def worker_running() -> bool:
+    """Whether the PDFium worker process is up (started by `warm` or the first call)."""
+    return _WORKER.running()
 
 
 def page_text(data: bytes, limits: DocumentLimits) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Form, Request, UploadFile
@@ -12,13 +13,14 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from safeslot.config import Settings
+from safeslot.config import Environment, Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import (
     acceptance,
     accounting,
     attest,
+    document,
     holds,
     intake,
     policy_files,
@@ -28,7 +30,6 @@ from safeslot.disclosure import (
     signatures,
 )
 from safeslot.disclosure.document import DocumentLimits
-from safeslot.disclosure.errors import RequestRefused
 from safeslot.disclosure.models import PolicyChange
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import (
@@ -55,10 +56,9 @@ from safeslot.disclosure.schemas import (
 )
 from safeslot.identity import proposals
 from safeslot.identity.guard import PrincipalDep, require_passkey
-from safeslot.identity.privileged_endpoints import proposal_out
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.kit.errors import problem_response
 from safeslot.kit.http import JSON
 from safeslot.transparency.note import Signer
 
@@ -76,6 +76,9 @@ def setup(app: FastAPI, settings: Settings) -> None:
     )
     if getattr(app.state, "log_signer", None) is None:
         app.state.log_signer = release.load_signer(settings)
+    if settings.environment is not Environment.test:  # tests build hundreds of apps; a server builds one
+        threading.Thread(target=document.warm, args=(app.state.document_checks.limits,),
+                         name="pdf-worker-warm-up", daemon=True).start()
 
 
 def _engine(request: Request) -> PolicyEngine:
@@ -119,17 +122,11 @@ def file_request(
     try:
         meta = RequestMetadata.model_validate_json(metadata)
     except ValidationError as exc:
-        intake.record_refusal(session, actor, None, now)
         fields = sorted({".".join(str(p) for p in e["loc"]) or "metadata" for e in exc.errors()})
-        # 422 without raising, so the transaction commits the refusal's log entry (and nothing else).
-        return problem_response(422, RequestRefused.slug, RequestRefused.title,
-                                f"Fix these metadata fields and file again: {', '.join(fields)}.",
-                                instance="/api/v1/disclosure-requests")
-    try:
-        created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
-                                quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
-    except RequestRefused as exc:
-        return problem_response(422, exc.slug, exc.title, exc.detail, instance="/api/v1/disclosure-requests")
+        # RequestRefused is Recorded: the session commits the refusal's log entry (and nothing else).
+        intake.refuse(session, actor, None, now, [f"Fix these metadata fields and file again: {', '.join(fields)}."])
+    created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
+                            quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
     return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)
 
 

@@ -5,6 +5,7 @@ Hierarchy::
     DomainError
     ├── InvalidInput
     │   └── RequestRefused          422  no document, no named subject, unknown category …
+    │                                    (Recorded: its refusal log entry is committed)
     ├── NotFound
     │   └── RequestNotFound         404
     ├── Conflict
@@ -22,7 +23,16 @@ Hierarchy::
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge, Unavailable
+from safeslot.kit.errors import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Recorded,
+    Unavailable,
+)
 
 
 class StorageQuotaExceeded(PayloadTooLarge):
@@ -32,7 +42,7 @@ class StorageQuotaExceeded(PayloadTooLarge):
     title = N_("The agency's storage quota is used up")
 
 
-class RequestRefused(InvalidInput):
+class RequestRefused(Recorded, InvalidInput):
     """The request cannot be registered: nothing but a refusal log entry is kept."""
 
     slug = "disclosure-request-refused"
@@ -40,35 +50,59 @@ class RequestRefused(InvalidInput):
 
 
 class RequestNotFound(NotFound):
+    """There is no disclosure request with this id that you may see."""
+
     slug = "disclosure-request-not-found"
     title = N_("No such disclosure request")
 
 
 class RequestNotReviewable(Conflict):
+    """The request was denied, released, withdrawn or closed; nothing more can be reviewed on it."""
+
     slug = "disclosure-request-not-reviewable"
     title = N_("The request is not open for review")
 
 
 class NotAcceptedForReview(Conflict):
+    """The request's matches are shown only after another reviewer accepted it for review. Ask a
+    second reviewer to accept it first.
+    """
+
     slug = "disclosure-not-accepted-for-review"
     title = N_("Nobody has accepted this request for review yet")
 
 
 class ReleaseNotReady(Conflict):
+    """A release needs both approvals (privacy officer and counsel) and every match resolved. The
+    detail says what is missing.
+    """
+
     slug = "disclosure-release-not-ready"
     title = N_("The request cannot be released yet")
 
 
 class PackageGone(Conflict):
+    """The release package was already downloaded or its link expired. Ask the office; a package is
+    handed over once.
+    """
+
     slug = "disclosure-package-gone"
     title = N_("The package is no longer available")
 
 
 class ReviewerNotAllowed(Forbidden):
+    """You may not review this request: wrong role, your own request, or you already gave the other
+    approval. A second person must do it.
+    """
+
     slug = "disclosure-reviewer-not-allowed"
     title = N_("You may not review this request")
 
 
 class LogUnavailable(Unavailable):
+    """The transparency log could not record the disclosure, so nothing was released (no disclosure
+    without a record). Try again later.
+    """
+
     slug = "transparency-log-unavailable"
     title = N_("The transparency log could not record the disclosure")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import logbook
 from safeslot.disclosure.models import GateRefusal
+from safeslot.transparency.entries import RefusedBeforeGate
 
 REASONS: Final = {
     "unauthenticated": "no_credentials",
@@ -66,7 +67,6 @@ def flush_closed(session: Session, now: dt.datetime) -> int:
         by_period.setdefault(row.period, {})[row.reason] = row.count
         row.logged = True
     for period, counts in by_period.items():
-        logbook.record(session, {"event": "disclosure.refused_before_gate", "time": logbook.rfc3339(now),
-                                 "period": period, "counts": counts}, now)
+        logbook.record(session, RefusedBeforeGate(time=logbook.rfc3339(now), period=period, counts=counts), now)
     session.flush()
     return len(by_period)

@@ -10,6 +10,7 @@ Log entries carry scopes and ids, never the text of a court's order.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,14 @@ from safeslot.disclosure.errors import ReviewerNotAllowed
 from safeslot.disclosure.models import LegalHold, SharingAgreement
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
 from safeslot.kit.errors import Conflict, InvalidInput, NotFound
+from safeslot.transparency.entries import (
+    AgreementChanged,
+    AgreementCreated,
+    AgreementRenewed,
+    HoldCreated,
+    HoldLifted,
+    HoldScope,
+)
 
 MAX_TERM = dt.timedelta(days=548)  # 18 months
 MAX_RENEWAL = dt.timedelta(days=366)  # 12 months
@@ -48,8 +57,8 @@ def create_hold(session: Session, actor: Actor, data: HoldIn, now: dt.datetime) 
     recipient = logbook.agency_ref(repo.agency_id(session, hold.agency)) if hold.agency else None
     scope = {k: v for k, v in (("recipient", recipient), ("purpose", hold.purpose),
                                 ("category", hold.category)) if v}
-    logbook.record(session, {"event": "legal_hold.created", "time": logbook.rfc3339(now), "hold_id": hold.id,
-                             "scope": scope}, now)
+    logbook.record(session, HoldCreated(time=logbook.rfc3339(now), hold_id=hold.id,
+                                        scope=HoldScope.model_validate(scope)), now)
     return hold
 
 
@@ -61,7 +70,7 @@ def lift_hold(session: Session, actor: Actor, hold_id: int, now: dt.datetime) ->
     if hold.lifted_at is not None:
         raise Conflict(f"Legal hold {hold_id} was already lifted.")
     hold.lifted_at, hold.lifted_by = now, actor.id
-    logbook.record(session, {"event": "legal_hold.lifted", "time": logbook.rfc3339(now), "hold_id": hold.id}, now)
+    logbook.record(session, HoldLifted(time=logbook.rfc3339(now), hold_id=hold.id), now)
     session.flush()
     return hold
 
@@ -108,12 +117,10 @@ def create_agreement(session: Session, actor: Actor, data: AgreementIn, now: dt.
     )
     session.add(agreement)
     session.flush()
-    logbook.record(session, {"event": "sharing_agreement.created", "time": logbook.rfc3339(now),
-                             "agreement_id": agreement.id, "agency": _ref(session, agreement.agency),
-                             "kind": agreement.kind,
-                             "purposes": agreement.purposes, "categories": agreement.categories,
-                             "starts_at": logbook.rfc3339(agreement.starts_at),
-                             "expires_at": logbook.rfc3339(agreement.expires_at)}, now)
+    logbook.record(session, AgreementCreated(
+        time=logbook.rfc3339(now), agreement_id=agreement.id, agency=_ref(session, agreement.agency),
+        kind=agreement.kind, purposes=agreement.purposes, categories=agreement.categories,
+        starts_at=logbook.rfc3339(agreement.starts_at), expires_at=logbook.rfc3339(agreement.expires_at)), now)
     return agreement
 
 
@@ -131,9 +138,10 @@ def suspend_agreement(session: Session, actor: Actor, agreement_id: int, reason:
     agreement = _agreement(session, agreement_id)
     agreement.suspended = suspended
     agreement.suspended_reason = reason if suspended else None
-    event = "sharing_agreement.suspended" if suspended else "sharing_agreement.reinstated"
-    logbook.record(session, {"event": event, "time": logbook.rfc3339(now), "agreement_id": agreement.id,
-                             "agency": _ref(session, agreement.agency)}, now)
+    event: Literal["sharing_agreement.suspended", "sharing_agreement.reinstated"] = (
+        "sharing_agreement.suspended" if suspended else "sharing_agreement.reinstated")
+    logbook.record(session, AgreementChanged(event=event, time=logbook.rfc3339(now), agreement_id=agreement.id,
+                                             agency=_ref(session, agreement.agency)), now)
     session.flush()
     return agreement
 
@@ -147,9 +155,9 @@ def renew_agreement(session: Session, actor: Actor, agreement_id: int, new_expir
     if new_expiry <= agreement.expires_at or new_expiry - agreement.expires_at > MAX_RENEWAL:
         raise InvalidInput("A renewal extends the agreement by at most 12 months.")
     agreement.expires_at, agreement.renewed = new_expiry, True
-    logbook.record(session, {"event": "sharing_agreement.renewed", "time": logbook.rfc3339(now),
-                             "agreement_id": agreement.id, "agency": _ref(session, agreement.agency),
-                             "expires_at": logbook.rfc3339(new_expiry)}, now)
+    logbook.record(session, AgreementRenewed(time=logbook.rfc3339(now), agreement_id=agreement.id,
+                                             agency=_ref(session, agreement.agency),
+                                             expires_at=logbook.rfc3339(new_expiry)), now)
     session.flush()
     return agreement
 

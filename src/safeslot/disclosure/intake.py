@@ -24,6 +24,7 @@ from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentTy
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
 from safeslot.kit.crypto import KeyRing
+from safeslot.transparency.entries import Refused
 
 PDF_MAGIC = b"%PDF-"
 
@@ -98,25 +99,24 @@ def record_refusal(session: Session, actor: Actor, meta: RequestMetadata | None,
     """Log a refused request and keep nothing else (the caller must add nothing more). The
     entry holds the registry id and enumerated values only, never what was typed."""
     agency_id, _ = recipient(session, actor, meta)
-    entry: dict[str, object] = {
-        "event": "disclosure.request_refused",
-        "time": logbook.rfc3339(now),
-        "agency": logbook.agency_ref(agency_id),
-        "instrument_type": meta.instrument_type.value if meta else "unknown",
-        "purpose": meta.purpose.value if meta else "unknown",
-        "categories": sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
-        "subjects": len(meta.subjects) if meta else 0,
-        "nondisclosure_order": bool(meta and meta.non_disclosure_order),
-        "emergency": bool(meta and meta.instrument_type is InstrumentType.EMERGENCY),
-    }
+    entry = Refused(
+        time=logbook.rfc3339(now),
+        agency=logbook.agency_ref(agency_id),
+        instrument_type=meta.instrument_type.value if meta else "unknown",
+        purpose=meta.purpose.value if meta else "unknown",
+        categories=sorted(set(meta.categories) & KNOWN_CATEGORIES) if meta else [],
+        subjects=len(meta.subjects) if meta else 0,
+        nondisclosure_order=bool(meta and meta.non_disclosure_order),
+        emergency=bool(meta and meta.instrument_type is InstrumentType.EMERGENCY),
+    )
     return logbook.record(session, entry, now)
 
 
 def refuse(
     session: Session, actor: Actor, meta: RequestMetadata | None, now: dt.datetime, found: list[str]
 ) -> NoReturn:
-    """Log the refusal, then raise. The caller must commit the log entry (endpoints do so
-    by answering 422 without raising)."""
+    """Log the refusal, then raise RequestRefused (a `Recorded` error: the request's session
+    commits the log entry, and only it, before the 422 is answered)."""
     record_refusal(session, actor, meta, now)
     raise RequestRefused(" ".join(found))
 
@@ -205,9 +205,8 @@ def submit(
 
     The document must be a PDF the server can render (document.inspect: not encrypted,
     within the page and time limits); its digital signatures are checked (signatures.check)
-    and the result goes to the policy. A refusal is logged, then RequestRefused is raised:
-    the caller must still commit so that the refusal entry is kept (the HTTP endpoint
-    answers 422 without raising). ``quota_bytes``: the most instrument documents one
+    and the result goes to the policy. A refusal is logged, then RequestRefused is raised
+    (`Recorded`: the session keeps the refusal entry). ``quota_bytes``: the most instrument documents one
     agency may have stored (else StorageQuotaExceeded, and nothing is kept)."""
     agency = recipient(session, actor, meta)[1]
     found = problems(actor, meta, document, agency)

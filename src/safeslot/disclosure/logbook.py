@@ -3,18 +3,18 @@
 Entries are appended in the caller's transaction (invariant "no disclosure without a record"): if the
 append fails, the caller's transaction fails and nothing is decided or released.
 Entries hold no personal data: event, time, request id, agency, instrument type,
-categories, number of people, policy-set hash and per-person commitments. Field names
-follow docs/log-entries.md, the contract with the transparency report.
+categories, number of people, policy-set hash and per-person commitments. Each entry is
+one of the typed kinds of `transparency/entries.py` (documented in docs/log-entries.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from safeslot.transparency import entries
 from safeslot.transparency import service as log_service
 
 UNREGISTERED = "unregistered"
@@ -30,14 +30,14 @@ def rfc3339(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def record(session: Session, entry: Mapping[str, Any], now: dt.datetime | None = None) -> int:
+def record(session: Session, entry: entries.EntryBase, now: dt.datetime | None = None) -> int:
     """Append one entry; returns its log index."""
     return record_many(session, [entry], now)[0]
 
 
-def record_many(session: Session, entries: Sequence[Mapping[str, Any]], now: dt.datetime | None = None) -> list[int]:
+def record_many(session: Session, batch: Sequence[entries.EntryBase], now: dt.datetime | None = None) -> list[int]:
     """Append entries in order, in the caller's transaction; returns their log indexes."""
-    return log_service.append(session, entries, now=now)
+    return log_service.append(session, batch, now=now)
 
 
 def new_salt() -> bytes:

@@ -1,7 +1,7 @@
 """Disclosure gate tables: requests and their subjects, decisions, reviews, releases,
 accounting of disclosures, legal holds, sharing agreements and policy changes.
 
-Names of subjects are stored sealed (privacy/crypto.py) with a keyed blind index for
+Names of subjects are stored sealed (kit/crypto.py) with a keyed blind index for
 matching; nothing here stores an immigration or citizenship status (invariant "collect the minimum").
 """
 

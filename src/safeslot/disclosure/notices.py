@@ -31,7 +31,7 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureNotice
 from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders
-from safeslot.notifications.models import SENT, OutboxMessage
+from safeslot.notifications.interfaces import SENT, Message
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing, Router, Undeliverable
 from safeslot.scheduling import repository as scheduling_repo
@@ -173,7 +173,7 @@ class _Legacy:
 class NoticeHandler:
     """Composes a notice at send time (the contact is opened only then) and records the outcome."""
 
-    def compose(self, session: Session, message: OutboxMessage, ctx: Context) -> Outgoing:
+    def compose(self, session: Session, message: Message, ctx: Context) -> Outgoing:
         notice = repo.notice(session, message.ref)
         if notice is None:
             raise Cancel("the notice no longer exists")
@@ -186,7 +186,7 @@ class NoticeHandler:
         return Outgoing(kind, address, SUBJECT, body(appointment.code, f"{ctx.public_url}/records"),
                         ref=f"notice-{notice.id}")
 
-    def finished(self, session: Session, message: OutboxMessage, ctx: Context) -> None:
+    def finished(self, session: Session, message: Message, ctx: Context) -> None:
         notice = repo.notice(session, message.ref)
         if notice is None:
             return

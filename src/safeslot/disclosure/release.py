@@ -30,6 +30,7 @@ from safeslot.disclosure.service import get_request, years_later
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import NotFound
 from safeslot.scheduling import service as scheduling
+from safeslot.transparency import entries as log_entries
 from safeslot.transparency import service as log_service
 from safeslot.transparency.note import Signer, sign_note
 
@@ -143,15 +144,15 @@ def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now
         manifest = sign_note(manifest_text, [signer])
     except Exception as exc:  # a release without a valid signature must not exist
         raise LogUnavailable("The manifest could not be signed; nothing was released.") from exc
-    base = {"time": logbook.rfc3339(now), "request_id": request.id}
-    entries: list[dict[str, Any]] = [
-        {"event": "disclosure.release", **base, "agency": logbook.agency_ref(request.agency_id),
-         "instrument_type": request.instrument_type, "categories": categories, "subjects": len(people),
-         "policy_set_hash": request.policy_set_hash, "package_sha256": package_sha256,
-         "commitments": commitments},
-        *({"event": "disclosure.accounting", **base, "commitment": c} for c in commitments),
+    when = logbook.rfc3339(now)
+    logged: list[log_entries.EntryBase] = [
+        log_entries.Release(time=when, request_id=request.id, agency=logbook.agency_ref(request.agency_id),
+                            instrument_type=request.instrument_type, categories=categories, subjects=len(people),
+                            policy_set_hash=request.policy_set_hash, package_sha256=package_sha256,
+                            commitments=commitments),
+        *(log_entries.Accounting(time=when, request_id=request.id, commitment=c) for c in commitments),
     ]
-    indexes = logbook.record_many(session, entries, now)
+    indexes = logbook.record_many(session, logged, now)
     token = secrets.token_urlsafe(32)
     release = Release(
         request_id=request.id, token_hash=hashlib.sha256(token.encode()).hexdigest(),

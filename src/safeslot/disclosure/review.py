@@ -25,6 +25,7 @@ from safeslot.disclosure.service import get_request
 from safeslot.identity import grants as identity_grants
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
+from safeslot.transparency.entries import RequestClosed, Review
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 
@@ -63,9 +64,9 @@ def _act(session: Session, request: DisclosureRequest, actor: Actor, role: str, 
                              reason=_seal(ring, request, reason, "disclosure_review.reason"), at=now, void=False))
     if action in LOGGED_ACTIONS:
         # The role, never the person or the reason's text (which may name people).
-        logbook.record(session, {"event": "disclosure.review", "time": logbook.rfc3339(now),
-                                 "request_id": request.id, "action": LOGGED_ACTIONS[action], "role": role,
-                                 **logged}, now)
+        logbook.record(session, Review.model_validate({
+            "time": logbook.rfc3339(now), "request_id": request.id, "action": LOGGED_ACTIONS[action], "role": role,
+            **logged}), now)
 
 
 def void_approvals(session: Session, request: DisclosureRequest) -> None:
@@ -218,8 +219,8 @@ def withdraw(session: Session, actor: Actor, request_id: int, now: dt.datetime) 
         raise RequestNotReviewable(f"Request {request_id} is {request.status}; it can no longer be withdrawn.")
     request.status = "withdrawn"
     request.closed_reason = "Withdrawn by the requesting agency."
-    logbook.record(session, {"event": "disclosure.withdrawn", "time": logbook.rfc3339(now),
-                             "request_id": request.id, "status": "withdrawn"}, now)
+    logbook.record(session, RequestClosed(event="disclosure.withdrawn", time=logbook.rfc3339(now),
+                                          request_id=request.id, status="withdrawn"), now)
     session.flush()
 
 
@@ -230,8 +231,8 @@ def expire_stale(session: Session, now: dt.datetime) -> list[int]:
     for request in repo.stale_requests(session, now):
         request.status = "expired"
         request.closed_reason = "The deadline passed without a release."
-        logbook.record(session, {"event": "disclosure.expired", "time": logbook.rfc3339(now),
-                                 "request_id": request.id, "status": "expired"}, now)
+        logbook.record(session, RequestClosed(event="disclosure.expired", time=logbook.rfc3339(now),
+                                              request_id=request.id, status="expired"), now)
         closed.append(request.id)
     session.flush()
     return closed

@@ -3,7 +3,7 @@
 The instrument document (which names people), what the requester typed in free text
 (issuer, court, docket, signer, statutes, the non-disclosure order's authority, the
 emergency justification) and reviewers' questions, answers and reasons are sealed with
-AES-GCM under the office's key ring (privacy/crypto.py), each bound to its column. They
+AES-GCM under the office's key ring (kit/crypto.py), each bound to its column. They
 are sealed under the data key of the month in which the disclosure record's retention
 ends (5 years after receipt, 5 U.S.C. 552a(c)(2)): when retention destroys that month's
 key, these values are gone with it, from backups too.

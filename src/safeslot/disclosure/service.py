@@ -49,6 +49,7 @@ from safeslot.disclosure.schemas import Actor, CandidateOut, CategoryDecisionOut
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling import service as scheduling
+from safeslot.transparency import entries
 
 OPEN_STATES = frozenset({"received", "in_review", "info_requested", "approved"})
 _DROPPED = "disclosure_decision.dropped_reason"
@@ -168,23 +169,22 @@ def decide(
         request.closed_reason = "Every category was denied by policy."
     request.decision_log_index = logbook.record(
         session,
-        {
-            "event": "disclosure.decision",
-            "time": logbook.rfc3339(now),
-            "request_id": request.id,
-            "agency": logbook.agency_ref(request.agency_id),
-            "instrument_type": request.instrument_type,
-            "purpose": request.purpose,
-            "subjects": len(people),
-            "candidates": candidate_counts(people) if decision.disclosable else [],
-            "nondisclosure_order": request.nda_authority is not None,
-            "emergency": request.instrument_type == InstrumentType.EMERGENCY,
-            "policy_set_hash": decision.policy_set_hash,
-            "profile": decision.profile,
-            "categories": [{"category": d.category, "outcome": d.outcome.value, "policies": list(d.policy_ids)}
-                           for d in decision.categories],
-            **({"stage": stage} if stage else {}),
-        },
+        entries.Decision(
+            time=logbook.rfc3339(now),
+            request_id=request.id,
+            agency=logbook.agency_ref(request.agency_id),
+            instrument_type=request.instrument_type,
+            purpose=request.purpose,
+            subjects=len(people),
+            candidates=candidate_counts(people) if decision.disclosable else [],
+            nondisclosure_order=request.nda_authority is not None,
+            emergency=request.instrument_type == InstrumentType.EMERGENCY,
+            policy_set_hash=decision.policy_set_hash,
+            profile=decision.profile,
+            categories=[entries.CategoryOutcome(category=d.category, outcome=d.outcome.value,
+                                                policies=list(d.policy_ids)) for d in decision.categories],
+            stage=stage or None,
+        ),
         now,
     )
     session.flush()
@@ -336,9 +336,9 @@ def propose_policy(
     )
     session.add(change)
     session.flush()
-    logbook.record(session, {"event": "policy.change", "time": logbook.rfc3339(now), "change_id": change.id,
-                             "step": "proposed", "profile": change.profile,
-                             "policy_set_hash": change.policy_set_hash}, now)
+    logbook.record(session, entries.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step="proposed",
+                                                 profile=change.profile, policy_set_hash=change.policy_set_hash),
+                   now)
     return change
 
 
@@ -357,9 +357,9 @@ def approve_policy(session: Session, actor: Actor, change_id: int, now: dt.datet
     step = "approved"
     if len(change.approvals) >= 2:
         change.status = step = "adopted"
-    logbook.record(session, {"event": "policy.change", "time": logbook.rfc3339(now), "change_id": change.id,
-                             "step": step, "profile": change.profile,
-                             "policy_set_hash": change.policy_set_hash, "approvals": len(change.approvals)}, now)
+    logbook.record(session, entries.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step=step,
+                                                 profile=change.profile, policy_set_hash=change.policy_set_hash,
+                                                 approvals=len(change.approvals)), now)
     session.flush()
     return change
 

@@ -8,6 +8,7 @@ for every route of the app, and takes from the caller how an office's slug becom
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
@@ -17,10 +18,10 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import proposals, service
+from safeslot.identity import proposals, scopes, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
-from safeslot.identity.errors import AccountLocked, OwnProposal, SignInFailed, UnknownRole
+from safeslot.identity.errors import OwnProposal, UnknownRole
 from safeslot.identity.guard import (
     SESSION_COOKIE,
     AuthzMiddleware,
@@ -28,8 +29,8 @@ from safeslot.identity.guard import (
     StaffDep,
     csrf_token,
 )
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.models import AgencyOfficial, StaffAccount
-from safeslot.identity.privileged_endpoints import proposal_out
 from safeslot.identity.schemas import (
     AccountIn,
     AccountOut,
@@ -49,7 +50,6 @@ from safeslot.identity.schemas import (
 )
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.kit.errors import problem_response, status_for
 from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
@@ -73,24 +73,16 @@ def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None
     app.include_router(passkey_endpoints.router)
 
 
-def _sign_in(
-    request: Request, body: SignIn, session: Session, ring: KeyRing, now: dt.datetime
-) -> StaffAccount | Response:
-    try:
-        return service.sign_in(session, ring, body.username, body.password, body.totp, now,
-                               demo_mode=request.app.state.settings.demo_credentials)
-    except (SignInFailed, AccountLocked) as exc:
-        # Answer without raising, so the failure count is committed (the lockout depends on it).
-        return problem_response(status_for(exc), exc.slug, exc.title, exc.detail, instance=request.url.path,
-                                **exc.extra)
+def _sign_in(request: Request, body: SignIn, session: Session, ring: KeyRing, now: dt.datetime) -> StaffAccount:
+    # SignInFailed is Recorded: the session commits the failure count before it is answered.
+    return service.sign_in(session, ring, body.username, body.password, body.totp, now,
+                           demo_mode=request.app.state.settings.demo_credentials)
 
 
 @router.post("/auth/token", response_model=TokenOut, responses={401: {"description": "Sign-in failed or locked"}})
 def token(request: Request, body: SignIn, session: SessionDep, ring: RingDep, now: NowDep) -> Any:
     """Exchange username, password and TOTP code for an API bearer token."""
     account = _sign_in(request, body, session, ring, now)
-    if isinstance(account, Response):
-        return account
     credential, secret = service.issue_credential(session, "api", now, staff=account)
     return TokenOut(access_token=secret, expires_at=credential.expires_at)
 
@@ -99,8 +91,6 @@ def token(request: Request, body: SignIn, session: SessionDep, ring: RingDep, no
 def console_session(request: Request, body: SignIn, session: SessionDep, ring: RingDep, now: NowDep) -> Any:
     """Console sign-in: sets a Secure, HttpOnly, SameSite=Strict cookie and returns the CSRF token for forms."""
     account = _sign_in(request, body, session, ring, now)
-    if isinstance(account, Response):
-        return account
     credential, secret = service.issue_credential(session, "session", now, staff=account)
     out = SessionOut(csrf_token=csrf_token(request.app.state.settings.secret_key, credential.secret_hash),
                      expires_at=credential.expires_at)
@@ -127,15 +117,18 @@ def me(request: Request, principal: PrincipalDep) -> MeOut:
                  office_id=principal.office_id, csrf_token=csrf)
 
 
-def _account_out(account: StaffAccount) -> AccountOut:
+def _account_out(session: Session, account: StaffAccount,
+                 scoped: Mapping[int, frozenset[int]] | None = None) -> AccountOut:
+    offices = scoped.get(account.id, frozenset()) if scoped is not None else scopes.office_ids(session, account.id)
     return AccountOut(username=account.username, display_name=account.display_name, roles=account.roles.split(),
                       office_id=account.office_id, active=account.active, locked_until=account.locked_until,
-                      enrolled=account.enrolled_at is not None)
+                      enrolled=account.enrolled_at is not None, office_ids=sorted(offices))
 
 
 @router.get("/accounts", response_model=list[AccountOut])
 def list_accounts(session: SessionDep) -> list[AccountOut]:
-    return [_account_out(a) for a in repo.accounts(session)]
+    scoped = scopes.all_office_ids(session)  # one query for the whole network's staff
+    return [_account_out(session, a, scoped) for a in repo.accounts(session)]
 
 
 @router.post("/accounts", status_code=201, response_model=AccountOut,
@@ -168,7 +161,7 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
         # The office's appointments open only when a second person approves the scope (identity/scopes.py).
         proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
     proposals.send_invitation(session, ctx, account, now)
-    return JSON(_account_out(account).model_dump(mode="json"), status_code=201)
+    return JSON(_account_out(session, account).model_dump(mode="json"), status_code=201)
 
 
 @router.post("/accounts/{username}/roles", response_model=RolesChangeOut,
@@ -192,13 +185,13 @@ def set_roles(username: str, body: RolesIn, request: Request, staff: StaffDep, s
         raise UnknownRole("A clerk or supervisor works at one office: the account has none.")
     account.roles = " ".join(sorted(plain))
     session.flush()
-    out = RolesChangeOut(account=_account_out(account), proposals=[proposal_out(session, p) for p in made])
+    out = RolesChangeOut(account=_account_out(session, account), proposals=[proposal_out(session, p) for p in made])
     return JSON(out.model_dump(mode="json"), status_code=202 if made else 200)
 
 
 @router.post("/accounts/{username}/unlock", response_model=AccountOut)
 def unlock(username: str, session: SessionDep) -> AccountOut:
-    return _account_out(service.unlock(session, username))
+    return _account_out(session, service.unlock(session, username))
 
 
 def _official_out(o: AgencyOfficial) -> OfficialOut:

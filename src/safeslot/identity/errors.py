@@ -1,8 +1,9 @@
 """Identity errors (domain only; errors.py maps the bases to HTTP).
 
     Unauthenticated (401)
-    ├── SignInFailed          wrong username, password or code (never says which)
-    ├── AccountLocked         too many failures; retry after the delay
+    ├── SignInFailed          wrong username, password or code (never says which); Recorded:
+    │                         the failure count (or the used passkey challenge) is committed
+    ├── AccountLocked         too many failures; retry after the delay (Recorded)
     └── CredentialInvalid     unknown, expired or revoked token or key
     Forbidden (403)
     ├── OwnProposal           approving a change you proposed or that gives you a role
@@ -27,99 +28,161 @@
 
 from __future__ import annotations
 
-from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Recorded, Unauthenticated
 
 
-class SignInFailed(Unauthenticated):
+class SignInFailed(Recorded, Unauthenticated):
+    """The username, password or code is wrong (we never say which). Check them and try again; the
+    failure is counted, and the count kept, for the administrator's view.
+    """
+
     slug = "sign-in-failed"
     title = N_("Sign-in failed")
 
 
-class AccountLocked(Unauthenticated):
+class AccountLocked(Recorded, Unauthenticated):
+    """Too many failed sign-ins for this account. Wait the time given, then sign in again; the
+    failures are kept for the administrator.
+    """
+
     slug = "account-locked"
     title = N_("Account locked for now")
 
 
 class CredentialInvalid(Unauthenticated):
+    """The token, session or key is unknown, expired or revoked. Sign in again or ask for a new key."""
+
     slug = "credential-invalid"
     title = N_("Credential not valid")
 
 
 class RoleRefused(Forbidden):
+    """No role of yours may use this address (the authorization table lists who may). Ask an
+    administrator if your work needs it.
+    """
+
     slug = "role-refused"
     title = N_("Your role may not do this")
 
 
 class OfficialNotVerified(Forbidden):
+    """An agency official's key works only after a privacy officer verified the official (by call-
+    back). Ask the office to verify you.
+    """
+
     slug = "official-not-verified"
     title = N_("Official not verified")
 
 
 class CsrfRefused(Forbidden):
+    """The form's token is missing or does not belong to your session. Reload the page and submit
+    the form again.
+    """
+
     slug = "csrf-refused"
     title = N_("Form token missing or wrong")
 
 
 class AccountNotFound(NotFound):
+    """There is no staff account with this id or username."""
+
     slug = "account-not-found"
     title = N_("No such account")
 
 
 class AgencyNotFound(NotFound):
+    """There is no registered agency or official with this id. Agencies are registered by the office
+    first.
+    """
+
     slug = "agency-not-found"
     title = N_("No such agency or official")
 
 
 class UsernameTaken(Conflict):
+    """Another account already has this username. Choose another one."""
+
     slug = "username-taken"
     title = N_("Username taken")
 
 
 class WeakPassword(InvalidInput):
+    """The password is too short or too common. Choose a longer passphrase."""
+
     slug = "weak-password"
     title = N_("Password too weak")
 
 
 class UnknownRole(InvalidInput):
+    """This role does not exist. Use one of the roles the detail lists."""
+
     slug = "unknown-role"
     title = N_("Unknown role")
 
 
 class OwnProposal(Forbidden):
+    """A privileged change needs two people: you cannot approve a change you proposed or one that
+    gives you a role. Ask another administrator.
+    """
+
     slug = "own-proposal"
     title = N_("A second person must approve this")
 
 
 class ApproverNotAllowed(Forbidden):
+    """Your role may not propose or approve this kind of privileged change. The detail names who
+    may.
+    """
+
     slug = "approver-not-allowed"
     title = N_("Your role may not approve or propose this change")
 
 
 class ReviewerCoolingOff(Forbidden):
+    """A new privacy officer or counsel role waits a cooling-off period before it can review. Try
+    again after the time given.
+    """
+
     slug = "reviewer-cooling-off"
     title = N_("This reviewer role is still in its cooling-off period")
 
 
 class PasskeyRequired(Forbidden):
+    """Approving a disclosure needs a sign-in with your passkey, not only a password and code. Sign
+    in with your passkey and try again.
+    """
+
     slug = "passkey-required"
     title = N_("Sign in with your passkey to do this")
 
 
 class ProposalDecided(Conflict):
+    """This proposal was already approved, rejected or withdrawn; it cannot change again. Make a new
+    proposal if needed.
+    """
+
     slug = "proposal-decided"
     title = N_("This proposal was already decided")
 
 
 class DutiesSeparated(Conflict):
+    """One account may not hold both administration and a disclosure reviewer role. Use two accounts
+    held by two people.
+    """
+
     slug = "duties-separated"
     title = N_("Administration and disclosure review are separate duties")
 
 
 class ProposalNotFound(NotFound):
+    """There is no proposal with this id."""
+
     slug = "proposal-not-found"
     title = N_("No such proposal")
 
 
 class LinkInvalid(NotFound):
+    """The link is forged, expired or already used. Ask for a new invitation or link."""
+
     slug = "link-invalid"
     title = N_("This link is not valid")

@@ -21,7 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import PrivilegedEvent
+from safeslot.transparency import entries
 from safeslot.transparency import service as log_service
+from safeslot.transparency.entries import IdentityEvent
 
 PREFIX = "identity."
 
@@ -57,8 +59,7 @@ def record(
     **extra: Any,
 ) -> PrivilegedEvent:
     """Append one privileged event (to the table and the log) in the caller's transaction."""
-    entry: dict[str, Any] = {
-        "event": PREFIX + event,
+    fields: dict[str, Any] = {
         "time": _rfc3339(now),
         "account": pseudonym(key, account_id),
         "role": role,
@@ -68,8 +69,11 @@ def record(
         "actor": pseudonym(key, actor_id),  # single-step acts (deactivation, factor reset): who acted
         **{k: (_rfc3339(v) if isinstance(v, dt.datetime) else v) for k, v in extra.items()},
     }
-    entry = {k: v for k, v in entry.items() if v is not None}
-    (index,) = log_service.append(session, [entry], now=now)
+    # The typed kind (transparency/entries.py) refuses a field or value a privileged event may not hold.
+    typed = IdentityEvent.model_validate(dict({k: v for k, v in fields.items() if v is not None},
+                                              event=PREFIX + event))
+    entry = entries.as_json(typed)
+    (index,) = log_service.append(session, [typed], now=now)
     row = PrivilegedEvent(
         event=entry["event"], at=now, account=entry.get("account"), role=role, proposer=entry.get("proposer"),
         approver=entry.get("approver"), proposal_id=proposal_id, entry=rfc8785.dumps(entry).decode(),

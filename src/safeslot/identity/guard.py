@@ -38,6 +38,10 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class RouteNotInTable(Forbidden):
+    """This address is not in the authorization table, so nobody may call it. It is a mistake on our
+    side; report it to the office.
+    """
+
     slug = "route-not-authorized"
     title = N_("Endpoint not in the authorization table")
 

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
-from safeslot.identity.models import Agency, AgencyOfficial, StaffAccount
+from safeslot.identity.models import Agency, AgencyOfficial, Proposal, StaffAccount
+from safeslot.identity.schemas import ProposalOut
 from safeslot.identity.service import TOTP_CONTEXT
 
 
@@ -79,6 +82,28 @@ class AccountSummary:
 def accounts(session: Session) -> list[AccountSummary]:
     """Every staff account by username."""
     return [AccountSummary(a.username, a.roles, a.office_id, a.active, a.locked_until) for a in repo.accounts(session)]
+
+
+# What a proposal's target shows (never a note, an address or a secret).
+SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name", "office_id")
+
+
+def proposal_out(session: Session, p: Proposal) -> ProposalOut:
+    """A proposal as the API and the console show it: who proposed and decided it (usernames), what it
+    targets (ids and names only), which roles may approve it."""
+    names = service.usernames(session, [i for i in (p.proposed_by, p.decided_by, p.beneficiary_id) if i])
+    target: dict[str, Any] = {k: v for k, v in p.params.items() if k in SHOWN}
+    new = p.params.get("new_account")
+    if isinstance(new, dict):
+        target["new_account"] = new.get("username")
+    if p.beneficiary_id:
+        target["account"] = names.get(p.beneficiary_id)
+    if isinstance(p.result, dict):
+        target.update({k: v for k, v in p.result.items() if k in SHOWN or k == "effective_at"})
+    return ProposalOut(id=p.id, kind=p.kind, role=p.role, status=p.status, proposed_at=p.proposed_at,
+                       proposed_by=names.get(p.proposed_by, "?"), decided_at=p.decided_at,
+                       decided_by=names.get(p.decided_by) if p.decided_by else None,
+                       approver_roles=sorted(proposals.rule_of(p).approvers), target=target)
 
 
 # Identity's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key rotation.

@@ -10,20 +10,20 @@ from sqlalchemy.orm import Session
 from safeslot.identity.links import ADDRESS_CONTEXT, BODY_CONTEXT, KIND
 from safeslot.identity.models import IdentityMail
 from safeslot.notifications import outbox
-from safeslot.notifications.models import SENT, OutboxMessage
+from safeslot.notifications.interfaces import SENT, Message
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing
 
 
 class IdentityMailHandler:
-    def compose(self, session: Session, message: OutboxMessage, ctx: Context) -> Outgoing:
+    def compose(self, session: Session, message: Message, ctx: Context) -> Outgoing:
         mail = session.get(IdentityMail, message.ref)
         if mail is None or mail.body_enc is None or mail.status not in ("queued", "sending"):
             raise Cancel("the message was sent already or withdrawn")
         return Outgoing("email", ctx.ring.open(mail.address_enc, ADDRESS_CONTEXT), mail.subject,
                         ctx.ring.open(mail.body_enc, BODY_CONTEXT), ref=f"identity-{mail.id}")
 
-    def finished(self, session: Session, message: OutboxMessage, ctx: Context) -> None:
+    def finished(self, session: Session, message: Message, ctx: Context) -> None:
         mail = session.get(IdentityMail, message.ref)
         if mail is None or mail.status == "sent":
             return

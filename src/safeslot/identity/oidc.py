@@ -71,16 +71,28 @@ TIMEOUT = 10.0
 
 
 class OidcNotConfigured(NotFound):
+    """This office does not sign staff in with an OpenID Connect provider. Sign in with username,
+    password and code.
+    """
+
     slug = "oidc-not-configured"
     title = N_("OpenID Connect sign-in is not configured")
 
 
 class OidcRefused(Unauthenticated):
+    """The identity provider's answer was refused (state, nonce, signature or account does not
+    match). Start the sign-in again.
+    """
+
     slug = "oidc-sign-in-refused"
     title = N_("OpenID Connect sign-in refused")
 
 
 class OidcProviderUnavailable(Unavailable):
+    """The identity provider did not answer. Try again later, or sign in with username, password and
+    code.
+    """
+
     slug = "oidc-provider-unavailable"
     title = N_("Identity provider unavailable")
 

@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import events, offboarding, proposals, service
+from safeslot.identity import events, offboarding, proposals
 from safeslot.identity.authz import ADMIN, PRIVILEGED_ROLES
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.models import Proposal
+from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.schemas import (
     ClaimIn,
     EnrolIn,
@@ -34,26 +34,6 @@ from safeslot.identity.service import Principal
 from safeslot.kit.http import JSON
 
 router = APIRouter(prefix="/api/v1", tags=["identity"])
-
-# What a proposal's target shows (never a note, an address or a secret).
-SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name", "office_id")
-
-
-def proposal_out(session: Session, p: Proposal) -> ProposalOut:
-    names = service.usernames(session, [i for i in (p.proposed_by, p.decided_by, p.beneficiary_id) if i])
-    target: dict[str, Any] = {k: v for k, v in p.params.items() if k in SHOWN}
-    new = p.params.get("new_account")
-    if isinstance(new, dict):
-        target["new_account"] = new.get("username")
-    if p.beneficiary_id:
-        target["account"] = names.get(p.beneficiary_id)
-    if isinstance(p.result, dict):
-        target.update({k: v for k, v in p.result.items() if k in SHOWN or k == "effective_at"})
-    return ProposalOut(id=p.id, kind=p.kind, role=p.role, status=p.status, proposed_at=p.proposed_at,
-                       proposed_by=names.get(p.proposed_by, "?"), decided_at=p.decided_at,
-                       decided_by=names.get(p.decided_by) if p.decided_by else None,
-                       approver_roles=sorted(proposals.rule_of(p).approvers), target=target)
-
 
 def _ctx(request: Request, ring: Any) -> proposals.Context:
     return proposals.context_for(request.app.state.settings, ring)

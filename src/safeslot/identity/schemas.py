@@ -60,6 +60,8 @@ class AccountOut(BaseModel):
     active: bool
     locked_until: dt.datetime | None
     enrolled: bool = True
+    office_ids: list[int] = Field(default_factory=list, description=(
+        "The offices of the account's scope (granted by two people); a pending grant is not listed."))
 
 
 class RolesIn(Strict):

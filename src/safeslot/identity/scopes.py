@@ -31,6 +31,15 @@ def office_ids(session: Session, account_id: int) -> frozenset[int]:
     ).all())
 
 
+def all_office_ids(session: Session) -> dict[int, frozenset[int]]:
+    """Account id → its offices, for every account holding a scope (the administrator's account list)."""
+    found: dict[int, set[int]] = {}
+    for account_id, office_id in session.execute(
+            select(OfficeScope.account_id, OfficeScope.office_id).where(OfficeScope.removed_at.is_(None))).tuples():
+        found.setdefault(account_id, set()).add(office_id)
+    return {k: frozenset(v) for k, v in found.items()}
+
+
 def active(session: Session, account_id: int) -> Sequence[OfficeScope]:
     return session.scalars(
         select(OfficeScope).where(OfficeScope.account_id == account_id, OfficeScope.removed_at.is_(None))

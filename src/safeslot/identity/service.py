@@ -4,7 +4,7 @@ Passwords are hashed with argon2id (RFC 9106, argon2-cffi defaults); the second
 factor is TOTP (RFC 6238, pyotp), each code accepted once. Bearer secrets are
 random (256 bits) and stored as their SHA-256, so the database alone cannot be
 used to sign in. Repeated failures are slowed down per username and address by
-the rate limiter (safeslot/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
+the rate limiter (kit/ratelimit.py, NIST SP 800-63B 5.2.2), never by a lock
 on the account that a stranger could trigger; they are logged without the password.
 """
 
@@ -179,7 +179,8 @@ def _totp_step(ring: KeyRing, account: StaffAccount, code: str, now: dt.datetime
 def sign_in(
     session: Session, ring: KeyRing, username: str, password: str, code: str, now: dt.datetime, *, demo_mode: bool
 ) -> StaffAccount:
-    """Check password and TOTP code. A failure is counted before raising: the caller must still commit."""
+    """Check password and TOTP code. A failure is counted, then SignInFailed (a `Recorded` error:
+    the request's session keeps the count) is raised."""
     account = repo.account_by_username(session, username, for_update=True)
     if (account is None or not account.active or account.enrolled_at is None
             or (account.demo and not demo_mode)):
@@ -194,7 +195,7 @@ def sign_in(
     step = _totp_step(ring, account, code, now) if password_ok else None
     if step is None:
         # Counted for the administrator's view only: nothing is locked here, the rate limiter
-        # (safeslot/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
+        # (kit/ratelimit.py) slows the failing address down, so nobody can lock the owner out.
         account.failed_logins += 1
         log.warning("sign-in failed for account %s (%d in a row)", account.username, account.failed_logins)
         session.flush()

@@ -13,6 +13,7 @@ that needs them is refused with 401 before a byte of it is read.
 from __future__ import annotations
 
 import asyncio
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -40,39 +41,65 @@ class BodyLimitMiddleware:
         limit = self.max_upload if upload else self.max_body
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(send, limit)
+            await refuse_too_large(send, limit)
             return
-        chunks: list[bytes] = []
-        size = 0
-        deadline = asyncio.get_running_loop().time() + self.body_timeout
-        while True:
-            try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
-            except TimeoutError:  # a half-sent body must not hold a worker's connection for ever
-                await _refuse_slow(send, self.body_timeout)
-                return
-            if message["type"] == "http.disconnect":
-                return
-            body = message.get("body", b"")
-            size += len(body)
-            if size > limit:
-                await _refuse(send, limit)
-                return
-            chunks.append(body)
-            if not message.get("more_body", False):
-                break
+        read = await read_body(receive, limit, self.body_timeout)
+        if read is None:
+            return
+        if read is TOO_SLOW:
+            await refuse_slow(send, self.body_timeout)
+            return
+        if read is TOO_LARGE:
+            await refuse_too_large(send, limit)
+            return
+        assert isinstance(read, bytes)
+        body = read
         replayed = {"done": False}
 
         async def _replay() -> Any:
             if not replayed["done"]:
                 replayed["done"] = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
         await self.app(scope, _replay, send)
 
 
-async def _refuse_slow(send: Any, seconds: float) -> None:
+class Unread(Enum):
+    """Why ``read_body`` gives no body."""
+
+    TOO_LARGE = "too large"
+    TOO_SLOW = "too slow"
+
+
+TOO_LARGE, TOO_SLOW = Unread.TOO_LARGE, Unread.TOO_SLOW
+
+
+async def read_body(receive: Any, limit: int, timeout: float) -> bytes | Unread | None:
+    """The whole body, read within ``timeout`` seconds: TOO_LARGE past ``limit`` bytes (reading stops there),
+    TOO_SLOW when the deadline passes (a half-sent body must not hold a worker's connection for ever),
+    None when the client left. The booking fast path reads its bodies with this too (scheduling/fastfront.py)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return None
+                body = message.get("body", b"")
+                size += len(body)
+                if size > limit:
+                    return TOO_LARGE
+                chunks.append(body)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        return TOO_SLOW
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def refuse_slow(send: Any, seconds: float) -> None:
     body = orjson.dumps({
         "type": "/problems/request-timeout",
         "title": "The request body came too slowly",
@@ -91,7 +118,7 @@ async def _refuse_slow(send: Any, seconds: float) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _refuse(send: Any, limit: int) -> None:
+async def refuse_too_large(send: Any, limit: int) -> None:
     body = orjson.dumps({
         "type": "/problems/payload-too-large",
         "title": "The request body is too large",

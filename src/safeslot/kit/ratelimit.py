@@ -45,11 +45,17 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
 from pydantic import BaseModel, Field, field_validator
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
+from safeslot.kit.http import read_body, replay
 from safeslot.kit.routing import route_template
 
 log = logging.getLogger(__name__)
 CLIENT_ID_FALLBACK = "unknown"
+
+register_problem("rate-limited", N_("Too many requests"), 429, """
+    Too many requests came from this address, account or office in a short time (sign-in failures
+    count more). Wait the seconds in Retry-After, then try again.
+""")
 
 
 class RateLimitSettings(BaseModel):
@@ -267,6 +273,34 @@ def _limiter(scope: dict[str, Any]) -> Limiter | None:
     return found
 
 
+# Scope key: an outer layer (the booking fast path's front, scheduling/fastfront.py) already counted this
+# request with the functions below; the middlewares then do not count it twice.
+COUNTED = "safeslot.limits_counted"
+
+
+async def address_wait(limiter: Limiter, scope: dict[str, Any]) -> tuple[int, str]:
+    """AddressLimitMiddleware's count: (0, "") if allowed, else (seconds to wait, the refusal's detail)."""
+    wait = await limiter.hit(limiter.limits.per_address, "addr", client_address(scope))
+    if wait:
+        return wait, f"Too many requests from your address. Try again in {wait} seconds."
+    secret = _credential(dict(scope.get("headers") or []))
+    if secret is not None:
+        wait = await limiter.hit(limiter.limits.per_credential, "cred", _digest(secret))
+        if wait:
+            return wait, f"Too many requests with this credential. Try again in {wait} seconds."
+    return 0, ""
+
+
+async def booking_wait(limiter: Limiter, scope: dict[str, Any], template: str | None, body: bytes) -> tuple[int, str]:
+    """ActionLimitMiddleware's count for a booking: per address, then per office (from the path or the body)."""
+    wait = await limiter.hit(limiter.limits.booking_per_address, "book", client_address(scope))
+    if not wait:
+        office = (_path_value(template, scope["path"], "{office}")
+                  or _field(dict(scope.get("headers") or []), body, "office")).strip().lower()
+        wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
+    return wait, f"Too many bookings right now. Try again in {wait} seconds." if wait else ""
+
+
 class AddressLimitMiddleware:
     """Every request per client address and per credential; headers only, nothing read."""
 
@@ -275,20 +309,13 @@ class AddressLimitMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         limiter = _limiter(scope)
-        if scope["type"] != "http" or limiter is None or not limiter.enabled:
+        if scope["type"] != "http" or limiter is None or not limiter.enabled or COUNTED in scope:
             await self.app(scope, receive, send)
             return
-        wait = await limiter.hit(limiter.limits.per_address, "addr", client_address(scope))
+        wait, detail = await address_wait(limiter, scope)
         if wait:
-            await refuse(scope, send, wait, f"Too many requests from your address. Try again in {wait} seconds.")
+            await refuse(scope, send, wait, detail)
             return
-        secret = _credential(dict(scope.get("headers") or []))
-        if secret is not None:
-            wait = await limiter.hit(limiter.limits.per_credential, "cred", _digest(secret))
-            if wait:
-                await refuse(scope, send, wait, f"Too many requests with this credential. Try again in {wait} "
-                                                "seconds.")
-                return
         await self.app(scope, receive, send)
 
 
@@ -339,7 +366,7 @@ class ActionLimitMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         limiter = _limiter(scope)
-        if scope["type"] != "http" or limiter is None or not limiter.enabled:
+        if scope["type"] != "http" or limiter is None or not limiter.enabled or COUNTED in scope:
             await self.app(scope, receive, send)
             return
         template = route_template(scope["app"], scope)
@@ -355,16 +382,15 @@ class ActionLimitMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        body, receive = await _buffer(receive)
+        read = await read_body(receive)  # already size-limited by the body limit outside
+        if read is None:
+            return
+        body, receive = read, replay(read, receive)
         headers = dict(scope.get("headers") or [])
         if action in BOOKING:
-            wait = await limiter.hit(limiter.limits.booking_per_address, "book", address)
-            if not wait:
-                office = (_path_value(template, scope["path"], "{office}")
-                          or _field(headers, body, "office")).strip().lower()
-                wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
+            wait, detail = await booking_wait(limiter, scope, template, body)
             if wait:
-                await refuse(scope, send, wait, f"Too many bookings right now. Try again in {wait} seconds.")
+                await refuse(scope, send, wait, detail)
                 return
             await self.app(scope, receive, send)
             return
@@ -398,25 +424,3 @@ class ActionLimitMiddleware:
                 await limiter.count(items, *key)
         elif 200 <= status["code"] < 400:
             await limiter.clear(limiter.limits.fail_account_address, "fail", account, address)
-
-
-async def _buffer(receive: Any) -> tuple[bytes, Any]:
-    """Read the (already size-limited) body and return a receive that replays it."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    sent = {"done": False}
-
-    async def replay() -> Any:
-        if not sent["done"]:
-            sent["done"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return body, replay

@@ -53,7 +53,7 @@ class ReminderLanguage(Base):
 
 
 class ContactStop(Base):
-    """A contact that said STOP: a keyed hash only (privacy/crypto blind index), never the contact itself."""
+    """A contact that said STOP: a keyed hash only (kit/crypto blind index), never the contact itself."""
 
     __tablename__ = "notification_contact_stop"
 

@@ -152,8 +152,10 @@ def office_report(office: str, month: MonthQuery, staff: StaffDep, session: Sess
 @router.get("/network/report", response_model=NetworkReportOut)
 def network_report(month: MonthQuery, session: SessionDep) -> NetworkReportOut:
     """Every office's visits of a month (the org auditor): one row per office, counts only."""
-    figures = statistics.offices_month(session, month)
+    offices = scheduling.list_offices(session)
+    # every office named: the month is read through the (office, start) index, never the whole table
+    figures = statistics.offices_month(session, month, [o.id for o in offices])
     rows = [NetworkOfficeOut(office=o.slug, total=figures[o.id].total if o.id in figures else 0,
                              by_status=figures[o.id].by_status() if o.id in figures else {})
-            for o in scheduling.list_offices(session)]
+            for o in offices]
     return NetworkReportOut(month=month, total=sum(r.total for r in rows), offices=rows)

@@ -9,7 +9,7 @@
 
 Every read is written to the access log (privacy/service.record_access). A read
 beyond the job is refused and raises an alert in the same stroke (the refusal
-keeps its alert: errors.DomainError.keeps_writes). The rules, one alert each:
+keeps its alert: ReadRefused is a `kit.errors.Recorded` error). The rules, one alert each:
 
 =====================  ==========================================================
 rule                   raised when

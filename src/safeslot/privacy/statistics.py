@@ -56,7 +56,8 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def offices_month(session: Session, month: str, office_ids: Collection[int] | None = None) -> dict[int, OfficeMonth]:
-    """Each office's visits of the month (None: every office of the network)."""
+    """Each office's visits of the month (None: every office of the network, read end to end: pass the
+    offices' ids so the (office, start) index is used, as the network report does)."""
     start, end = month_bounds(month)
     found: dict[int, OfficeMonth] = {}
 

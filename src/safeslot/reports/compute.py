@@ -42,7 +42,6 @@ from safeslot.reports.schemas import (
     Period,
     Report,
     Table,
-    get,
 )
 
 UNKNOWN = "not stated"
@@ -60,8 +59,6 @@ def _time(entry: dict[str, Any]) -> str | None:
     """The entry's time as a UTC stamp, truncated to the second (bounds are whole seconds,
     so truncation never moves an entry across one). The gate's own format is taken as is."""
     raw = entry.get("time")
-    if raw is None:
-        raw = get(entry, "time")
     if raw.__class__ is str and len(raw) == 20 and raw[19] == "Z" and raw[10] == "T":
         return str(raw)
     if not isinstance(raw, str):
@@ -177,16 +174,16 @@ def _enumerated(value: object) -> str:
 
 
 def _new_request(entry: dict[str, Any]) -> _Request:
-    instrument = _enumerated(get(entry, "instrument_type"))
-    nda = get(entry, "nondisclosure_order")
+    instrument = _enumerated(entry.get("instrument_type"))
+    nda = entry.get("nondisclosure_order")
     return _Request(
-        agency=_agency(get(entry, "agency")),
+        agency=_agency(entry.get("agency")),
         instrument=instrument,
-        purpose=_enumerated(get(entry, "purpose")),
-        people=_count(get(entry, "subjects", 0)),
+        purpose=_enumerated(entry.get("purpose")),
+        people=_count(entry.get("subjects", 0)),
         nda=None if nda is None else bool(nda),
-        emergency=bool(get(entry, "emergency")) or instrument == "emergency",
-        asked=_categories(get(entry, "categories")),
+        emergency=bool(entry.get("emergency")) or instrument == "emergency",
+        asked=_categories(entry.get("categories")),
     )
 
 
@@ -217,7 +214,7 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
             in_period[kind] += 1
         rid = entry.get("request_id")
         if rid is None:
-            rid = get(entry, "request_id")
+            rid = entry.get("request_id")
         key = None if rid is None else str(rid)
         if kind == "refused":
             if key is None:  # refused before a request existed: each refusal is one request
@@ -240,12 +237,12 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
                 found = requests[key] = _new_request(entry)
                 continue
             # A reviewer's act is logged as a decision with "stage": "review" (disclosure/review.py).
-            acts = {str(entry.get("outcome") or "").lower(), str(get(entry, "action") or "").lower()}
+            acts = {str(entry.get("outcome") or "").lower(), str(entry.get("action") or "").lower()}
             if entry.get("stage") == "review":
                 found.denied = found.denied or bool(acts & REVIEW_DENY)
                 found.narrowed_by_review = found.narrowed_by_review or bool(acts & REVIEW_NARROW)
             else:
-                asked = _categories(get(entry, "categories"))
+                asked = _categories(entry.get("categories"))
                 if asked:
                     found.asked = asked
         elif kind in {"review", "release", "withdrawn"}:
@@ -253,26 +250,26 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
             if known is None:
                 continue
             if kind == "review":
-                action = str(get(entry, "action") or "").lower()
+                action = str(entry.get("action") or "").lower()
                 known.denied = known.denied or action in REVIEW_DENY
                 known.narrowed_by_review = known.narrowed_by_review or action in REVIEW_NARROW
             elif kind == "release":
-                known.released = set(_categories(get(entry, "released_categories")))
-                known.released_people = _count(get(entry, "subjects", 0))
+                known.released = set(_categories(entry.get("categories")))
+                known.released_people = _count(entry.get("subjects", 0))
             elif kind == "withdrawn":
-                status = str(get(entry, "status") or "withdrawn").lower()
+                status = str(entry.get("status") or "withdrawn").lower()
                 known.withdrawn = known.withdrawn or status in WITHDRAWN_STATES
         elif kind in {"hold_created", "hold_lifted"}:
-            hold = str(get(entry, "hold_id"))
+            hold = str(entry.get("hold_id"))
             t.holds[hold] = kind == "hold_created"
         elif kind.startswith("agreement_"):
-            aid = str(get(entry, "agreement_id"))
+            aid = str(entry.get("agreement_id"))
             ag = t.agreements.setdefault(aid, {"active": True, "expires_at": None})
             if kind in {"agreement_created", "agreement_reinstated"}:
                 ag["active"] = True
             elif kind in {"agreement_suspended", "agreement_expired"}:
                 ag["active"] = False
-            expires = get(entry, "expires_at")
+            expires = entry.get("expires_at")
             if isinstance(expires, str):
                 ag["expires_at"] = expires
         elif kind == "privileged" and inside:
@@ -284,8 +281,8 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
             t.policy_changes.append({
                 "time": when,
                 "step": str(entry.get("step") or "adopted"),
-                "profile": str(get(entry, "profile") or UNKNOWN),
-                "policy_set_hash": str(get(entry, "policy_set_hash") or ""),
+                "profile": str(entry.get("profile") or UNKNOWN),
+                "policy_set_hash": str(entry.get("policy_set_hash") or ""),
             })
     return t
 

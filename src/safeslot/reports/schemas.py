@@ -1,8 +1,9 @@
 """The shapes the report reads and writes.
 
-`FIELDS` and `EVENTS` are the single mapping from the log's entry format (written by
-the disclosure gate, docs/log-entries.md) to what the report computes: if the gate
-renames a field, change one line here. The published report's JSON shape is the
+The entries the report reads are the typed kinds of `transparency/entries.py` (documented in
+docs/log-entries.md); `compute` reads their fields by the models' own names, and
+`tests/reports/test_entry_fields.py` checks every name it reads is a field of the model of its
+event. `EVENTS` groups the log's event names into what the report counts. The published report's JSON shape is the
 `Report` dataclass (fields documented in docs/transparency-report.md).
 """
 
@@ -15,30 +16,7 @@ from typing import Any, Final
 
 from safeslot.reports.errors import BadPeriod
 
-# --- what the log says: entry field names ------------------------------------------------
-FIELDS: Final[dict[str, tuple[str, ...]]] = {
-    # our name: the entry keys that may carry it, first found wins
-    "event": ("event",),
-    "time": ("time", "at"),
-    "request_id": ("request_id", "request"),
-    "agency": ("agency", "recipient", "recipient_agency"),
-    "instrument_type": ("instrument_type", "instrument"),
-    "purpose": ("purpose",),
-    "categories": ("categories", "decisions"),
-    "released_categories": ("categories", "released_categories"),
-    "subjects": ("subjects", "subject_count", "people", "number_of_people"),
-    "nondisclosure_order": ("nondisclosure_order", "non_disclosure_order", "nda"),
-    "emergency": ("emergency",),
-    "policy_set_hash": ("policy_set_hash",),
-    "profile": ("profile", "policy_profile"),
-    "action": ("action",),
-    "status": ("status", "state"),
-    "hold_id": ("hold_id", "id"),
-    "agreement_id": ("agreement_id", "id"),
-    "expires_at": ("expires_at", "expiry"),
-    "commitments": ("commitments",),
-}
-
+# --- what the log says ------------------------------------------------------------------------
 # Event names: our name -> the names in the log.
 EVENTS: Final[dict[str, frozenset[str]]] = {
     "refused": frozenset({"disclosure.request_refused"}),
@@ -51,10 +29,10 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
     "hold_lifted": frozenset({"legal_hold.lifted"}),
     "agreement_created": frozenset({"sharing_agreement.created"}),
     "agreement_suspended": frozenset({"sharing_agreement.suspended"}),
-    "agreement_reinstated": frozenset({"sharing_agreement.reinstated", "sharing_agreement.resumed"}),
+    "agreement_reinstated": frozenset({"sharing_agreement.reinstated"}),
     "agreement_renewed": frozenset({"sharing_agreement.renewed"}),
     "agreement_expired": frozenset({"sharing_agreement.expired"}),
-    "policy_change": frozenset({"policy.change", "policy.changed"}),
+    "policy_change": frozenset({"policy.change"}),
     "report": frozenset({"report.published"}),
     # Privileged identity events (identity/events.py): counted, never people.
     "privileged": frozenset({
@@ -86,14 +64,6 @@ DENY_OUTCOMES: Final = frozenset({"deny", "denied"})
 REVIEW_DENY: Final = frozenset({"deny", "denied"})
 REVIEW_NARROW: Final = frozenset({"narrow", "narrowed"})
 WITHDRAWN_STATES: Final = frozenset({"withdrawn", "expired"})
-
-
-def get(entry: dict[str, Any], name: str, default: Any = None) -> Any:
-    """The value of our field `name` in a log entry, or `default`."""
-    for key in FIELDS[name]:
-        if key in entry:
-            return entry[key]
-    return default
 
 
 # --- what the report says ------------------------------------------------------------------

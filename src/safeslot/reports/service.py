@@ -30,10 +30,11 @@ from safeslot.reports.errors import LogUnreadable, ReportMismatch, ReportNotFoun
 from safeslot.reports.models import PublishedReport
 from safeslot.reports.schemas import CheckpointRef, Period, Report
 from safeslot.transparency import merkle
+from safeslot.transparency.entries import ReportPublished
 from safeslot.transparency.note import Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, open_note
 from safeslot.transparency.note import sign_note as _sign_note
+from safeslot.transparency.tiles import TILE_WIDTH, BundleError, split_bundle, tile_path
 
-TILE_WIDTH: Final = 256  # C2SP tlog-tiles
 NOTE_TITLE: Final = "safeslot transparency report v1"
 Progress = Callable[[int, int], None]  # (entries read, entries to read)
 
@@ -66,8 +67,6 @@ class HttpLog:
         return self._get("checkpoint").decode("utf-8", errors="replace")
 
     def entry_bundle(self, index: int, width: int) -> bytes:
-        from safeslot.transparency.verify import tile_path
-
         return self._get(tile_path(None, index, width))
 
     def consistency(self, old: int, new: int) -> list[bytes]:
@@ -113,21 +112,11 @@ def latest_checkpoint(source: LogSource, verifier: NoteVerifier, origin: str) ->
 
 
 def _bundle(data: bytes, first: int, width: int) -> list[bytes]:
-    """Split a tlog-tiles entry bundle: each entry prefixed by its big-endian uint16 length."""
-    out: list[bytes] = []
-    pos, end = 0, len(data)
-    for i in range(width):
-        if pos + 2 > end:
-            raise LogUnreadable(f"Entry {first + i}: the entry bundle ends early.")
-        n = (data[pos] << 8) | data[pos + 1]
-        pos += 2
-        if pos + n > end:
-            raise LogUnreadable(f"Entry {first + i}: the entry bundle ends inside the entry.")
-        out.append(data[pos : pos + n])
-        pos += n
-    if pos != end:
-        raise LogUnreadable(f"Entries {first}..{first + width - 1}: the bundle has trailing bytes.")
-    return out
+    try:
+        return split_bundle(data, first, width)
+    except BundleError as exc:
+        message = str(exc)
+        raise LogUnreadable(f"{message[:1].upper()}{message[1:]}.") from exc
 
 
 def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
@@ -238,10 +227,10 @@ def publish(session: Session, report: Report, signature: str, now: dt.datetime) 
 
     assert report.checkpoint is not None
     sha = render.sha256(report)
-    [index] = log.append(session, [{
-        "event": "report.published", "time": now.isoformat(), "period": report.period, "sha256": sha,
-        "checkpoint_size": report.checkpoint.size, "checkpoint_root": report.checkpoint.root_hash,
-    }], now=now)
+    [index] = log.append(session, [ReportPublished(
+        time=now.isoformat(), period=report.period, sha256=sha, checkpoint_size=report.checkpoint.size,
+        checkpoint_root=report.checkpoint.root_hash,
+    )], now=now)
     row = repository.add(session, PublishedReport(
         period=report.period, sha256=sha, checkpoint_size=report.checkpoint.size,
         checkpoint_root=report.checkpoint.root_hash, log_index=index, signature=signature,

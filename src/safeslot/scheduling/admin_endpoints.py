@@ -1,4 +1,5 @@
-"""Supervisor API: an office's services, staff, weekly hours and closures.
+"""Supervisor API: an office's services, staff (and each one's working hours and absences), weekly hours
+and closures.
 
 Services, staff, hours and closures are added with POST; hours and closures
 are taken away with DELETE; a staff member's languages, services and whether
@@ -210,6 +211,86 @@ def list_unassigned(
     return [UnassignedOut(code=p.code, starts_at=p.starts_at, ends_at=p.ends_at, service=p.service,
                           language=p.language, name=p.name, contact=p.contact)
             for p in service.people_to_contact(session, ring, staff, found, now)]
+
+
+class StaffHoursIn(Strict):
+    weekly: list[HoursIn] | None = Field(
+        max_length=50, description="Their weekly windows (office local time); null: whenever the office is open; "
+                                   "[]: no hours (they take no visits). Windows of one weekday may not overlap.")
+
+
+class AbsenceIn(Strict):
+    first_day: dt.date = Field(description="Office local date, the first day away.")
+    last_day: dt.date = Field(description="Office local date, the last day away (the same day for one day).")
+
+
+class AbsenceOut(BaseModel):
+    id: int
+    first_day: dt.date
+    last_day: dt.date
+
+
+class StaffHoursOut(BaseModel):
+    staff_id: int
+    weekly: list[HoursIn] | None = Field(description="null: they work whenever the office is open.")
+    absences: list[AbsenceOut] = Field(description="Absences from today on.")
+
+
+class ScheduleChangeOut(StaffHoursOut):
+    reassigned: int = Field(description="Visits to come now served or interpreted by someone else.")
+    unassigned: int = Field(description="Visits to come that no one qualified is free for: "
+                                        "GET …/unassigned lists them with the people to contact.")
+
+
+def _schedule_out(found: service.StaffSchedule) -> StaffHoursOut:
+    return StaffHoursOut(
+        staff_id=found.member.id,
+        weekly=[HoursIn(weekday=w, opens=o, closes=c) for w, o, c in found.windows] if found.own else None,
+        absences=[AbsenceOut(id=a.id, first_day=a.first_day, last_day=a.last_day) for a in found.absences])
+
+
+def _today(office: Office, now: dt.datetime) -> dt.date:
+    return now.astimezone(service.zone(office.timezone)).date()
+
+
+@router.get("/staff/{staff_id}/hours", response_model=StaffHoursOut)
+def get_staff_hours(office: str, staff_id: int, staff: StaffDep, session: SessionDep, now: NowDep) -> StaffHoursOut:
+    """When a staff member works: the office's hours, or their own weekly windows; and their absences."""
+    found = _own_office(session, office, staff)
+    return _schedule_out(service.schedule(session, found, staff_id, _today(found, now)))
+
+
+@router.put("/staff/{staff_id}/hours", response_model=ScheduleChangeOut)
+def set_staff_hours(
+    office: str, staff_id: int, body: StaffHoursIn, staff: StaffDep, session: SessionDep, now: NowDep
+) -> ScheduleChangeOut:
+    """Replace a staff member's weekly hours. Their visits to come outside the new hours go to another
+    qualified person who is free then; the rest are counted in `unassigned` and listed by GET …/unassigned."""
+    found = _own_office(session, office, staff)
+    weekly = [(h.weekday, h.opens, h.closes) for h in body.weekly] if body.weekly is not None else None
+    result, done = service.set_staff_hours(session, found, staff_id, weekly, now)
+    return ScheduleChangeOut(**_schedule_out(result).model_dump(), reassigned=len(done.moved),
+                             unassigned=len(service.unassigned(session, found, now)))
+
+
+@router.post("/staff/{staff_id}/absences", status_code=201, response_model=ScheduleChangeOut)
+def add_absence(
+    office: str, staff_id: int, body: AbsenceIn, staff: StaffDep, session: SessionDep, now: NowDep
+) -> ScheduleChangeOut:
+    """Whole days a staff member does not work; their visits those days move or are listed, as for new hours."""
+    found = _own_office(session, office, staff)
+    today = _today(found, now)
+    _, done = service.add_absence(session, found, staff_id, body.first_day, body.last_day, today, now)
+    return ScheduleChangeOut(**_schedule_out(service.schedule(session, found, staff_id, today)).model_dump(),
+                             reassigned=len(done.moved), unassigned=len(service.unassigned(session, found, now)))
+
+
+@router.delete("/staff/{staff_id}/absences/{absence_id}", status_code=204)
+def remove_absence(office: str, staff_id: int, absence_id: int, staff: StaffDep, session: SessionDep) -> Response:
+    """They work those days after all (visits already moved stay with their new people)."""
+    found = _own_office(session, office, staff)
+    service.remove_absence(session, found, staff_id, absence_id)
+    return Response(status_code=204)
 
 
 @router.get("/hours", response_model=list[HoursOut])

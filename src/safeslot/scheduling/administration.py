@@ -14,6 +14,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of
+from safeslot.scheduling.duty import local_visit, off_duty
 from safeslot.scheduling.errors import ClosureTaken, HoursOverlap, OfficeNotFound
 from safeslot.scheduling.models import (
     STEP_MINUTES,
@@ -181,15 +182,16 @@ def update_staff_and_reassign(
     return member, done
 
 
-def _still_valid(a: Appointment, slug: str, people: Mapping[int, Person]) -> bool:
+def _still_valid(a: Appointment, slug: str, people: Mapping[int, Person], off: Collection[int]) -> bool:
+    """Its server still serves the service and works then; its interpreter (if it needs one) likewise."""
     server = people.get(a.staff_id) if a.staff_id is not None else None
-    if server is None or slug not in server.services:
+    if server is None or slug not in server.services or server.id in off:
         return False
     lang = interpreter_language(a.language)
     if lang is None or lang in server.languages:
         return True
     interpreter = people.get(a.interpreter_id) if a.interpreter_id is not None else None
-    return interpreter is not None and lang in interpreter.languages
+    return interpreter is not None and lang in interpreter.languages and interpreter.id not in off
 
 
 def reassign(
@@ -209,12 +211,16 @@ def reassign(
     people = people_of(session, office.id)
     by_id = {p.id: p for p in people}
     slugs = {s.id: s.slug for s in repo.services(session, office.id)}
+    tz = zone(office.timezone)
+    duties = repo.duties(session, office.id, appointments[0].starts_at.astimezone(tz).date(),
+                         max(a.ends_at for a in appointments).astimezone(tz).date())
     for a in appointments:
         slug = slugs[a.service_id]
-        if _still_valid(a, slug, by_id):
+        off = off_duty(duties, by_id, local_visit(a.starts_at, a.ends_at, tz))  # their hours or an absence
+        if _still_valid(a, slug, by_id, off):
             continue
         repo.release_holds(session, a.id)
-        busy = repo.busy_staff(session, office.id, a.starts_at, a.ends_at)
+        busy = repo.busy_staff(session, office.id, a.starts_at, a.ends_at) | off
         c = candidates(people, slug, a.language)
         keep = a.staff_id if a.staff_id in c.servers else None
         chosen: tuple[int, int | None] | None = None

@@ -1,7 +1,7 @@
 """Who serves a visit: choosing a free qualified staff member and, when needed, an interpreter.
 
 The choice itself is pure (``candidates``, ``choose``, ``count_free``): the sync
-path, the PostgreSQL fast path's SQL (fastpath.BOOK_SQL) and the slot search all
+path, the PostgreSQL fast path's SQL (fastsql.BOOK_SQL) and the slot search all
 follow it. The database functions at the end read who is free and hold people;
 callers take the visit's locks (rules.lock_keys, repository.take_locks) first.
 
@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.models import Office, Staff
-from safeslot.scheduling.rules import interpreter_language, lock_keys, units
+from safeslot.scheduling.duty import local_visit
+from safeslot.scheduling.models import STEP_MINUTES, Office, Staff
+from safeslot.scheduling.rules import interpreter_language, lock_keys, units, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,4 +134,32 @@ def find_free_staff(
     """
     repo.take_locks(session, lock_keys(office.id, start, end))
     c = candidates(people_of(session, office.id), service, language)
-    return choose(c, repo.busy_staff(session, office.id, start, end))
+    busy = repo.busy_staff(session, office.id, start, end)
+    return choose(c, busy | repo.off_duty(session, c.everyone, local_visit(start, end, zone(office.timezone))))
+
+
+def hold_for_walk_in(
+    session: Session, office_id: int, ticket_id: int, staff_id: int, now: dt.datetime, minutes: int
+) -> int:
+    """Hold the clerk who called a walk-in for the service's duration from now, so that no booking is
+    given to them meanwhile; returns the units held.
+
+    Units follow the 15-minute UTC grid from the one ``now`` falls in. A unit the clerk is already
+    held for (their own appointment, which they serve next) is left to it. Releasing: ``release_walk_in``."""
+    now = now.astimezone(dt.UTC)
+    first = now.replace(minute=now.minute - now.minute % STEP_MINUTES, second=0, microsecond=0)
+    end = now + dt.timedelta(minutes=minutes)
+    wanted = [u for u in units(first, first + dt.timedelta(minutes=minutes + STEP_MINUTES)) if u < end]
+    repo.take_locks(session, lock_keys(office_id, first, wanted[-1] + dt.timedelta(minutes=STEP_MINUTES)))
+    taken = repo.held_units(session, staff_id, first, wanted[-1] + dt.timedelta(minutes=STEP_MINUTES))
+    rows: list[dict[str, object]] = [
+        {"staff_id": staff_id, "starts_at": u, "office_id": office_id, "ticket_id": ticket_id, "role": "walk-in"}
+        for u in wanted if u not in taken
+    ]
+    repo.insert_holds(session, rows)
+    return len(rows)
+
+
+def release_walk_in(session: Session, ticket_id: int, now: dt.datetime) -> None:
+    """The walk-in's visit ended (or went back to the queue): its clerk is free from the next unit on."""
+    repo.release_ticket_holds(session, ticket_id, now)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from safeslot.kit.crypto import KeyRing, month_kid
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import candidates, choose, hold, people_of, refusal
+from safeslot.scheduling.duty import local_visit
 from safeslot.scheduling.errors import AppointmentNotFound, InvalidTransition
 from safeslot.scheduling.models import Appointment, Office, Service
 from safeslot.scheduling.offices import get_office, get_service
@@ -103,7 +104,9 @@ def execute(session: Session, plan: BookingPlan) -> Appointment:
     slot = repo.slot_at(session, plan.service.id, plan.start)
     if slot is None or slot.booked >= slot.capacity:
         raise _refuse(session, plan, "missing" if slot is None else "slot", office, service)
+    # Who is held, and who is not working then (their hours, read here after the locks, as BOOK_SQL does).
     busy = repo.busy_staff(session, plan.office.id, plan.start, plan.end)
+    busy |= repo.off_duty(session, plan.candidates.everyone, plan.local)
     chosen = choose(plan.candidates, busy)
     if chosen is None:
         raise _refuse(session, plan, refusal(plan.candidates, busy), office, service)
@@ -169,6 +172,7 @@ def reschedule(session: Session, ring: KeyRing, code: str, starts_at: dt.datetim
         raise no_such_slot(near) if slot is None else slot_full(near)
     repo.release_holds(session, appointment.id)  # its own people may serve it at the new time too
     busy = repo.busy_staff(session, office.id, start, end)
+    busy |= repo.off_duty(session, c.everyone, local_visit(start, end, zone(office.timezone)))
     chosen = choose(c, busy)
     if chosen is None:
         near = alternatives(nearest_free(session, office, service, start, appointment.language, now), office.timezone)

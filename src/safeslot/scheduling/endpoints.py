@@ -37,13 +37,13 @@ router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    """Month data keys for the booking window, made ahead; on PostgreSQL, the asyncpg fast path (fastpath.py)."""
-    from safeslot.scheduling import fastpath
+    """Month data keys for the booking window, made ahead; on PostgreSQL, the asyncpg fast path (fastfront.py)."""
+    from safeslot.scheduling import fastfront
 
     ring: KeyRing = app.state.keyring
     now = app.state.clock()
     ring.ensure_months(months_between(now, now + service.BOOKING_WINDOW))
-    fastpath.install(app, settings)
+    fastfront.install(app, settings)
 
 
 IdempotencyKey = Annotated[

@@ -105,6 +105,38 @@ class Staff(Base):
     # service slugs, space separated
     services: Mapped[str] = mapped_column(String(1000))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # False: works whenever the office is open. True: only inside their ``StaffHours`` windows (none: never).
+    own_hours: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+class StaffHours(Base):
+    """One window of a staff member's weekly working hours (office local time), used when ``own_hours``."""
+
+    __tablename__ = "staff_hours"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+        CheckConstraint("opens < closes", name="order"),
+        Index("ix_staff_hours_staff", "staff_id", "weekday"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer)  # Monday = 0, as in Python
+    opens: Mapped[dt.time] = mapped_column(Time)
+    closes: Mapped[dt.time] = mapped_column(Time)
+
+
+class StaffAbsence(Base):
+    """Whole days (office local, inclusive) a staff member does not work, whatever their hours."""
+
+    __tablename__ = "staff_absence"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="order"),
+        Index("ix_staff_absence_staff", "staff_id", "first_day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
 
 
 class WeeklyHours(Base):
@@ -146,20 +178,25 @@ class SlotCapacity(Base):
 
 
 class StaffHold(Base):
-    """One person held for one 15-minute unit of one appointment (as its server or its interpreter).
+    """One person held for one 15-minute unit of one appointment (as its server or its interpreter), or of
+    a walk-in they are serving (role ``walk-in``, ``ticket_id`` set: the queue's clerk at the desk).
 
-    The primary key is the guarantee: a person is in at most one appointment per unit.
+    The primary key is the guarantee: a person is in at most one visit per unit.
     """
 
     __tablename__ = "staff_hold"
     __table_args__ = (
         Index("ix_staff_hold_office_time", "office_id", "starts_at"),
-        CheckConstraint("role IN ('serve', 'interpret')", name="role"),
+        CheckConstraint("role IN ('serve', 'interpret', 'walk-in')", name="role"),
+        CheckConstraint("(appointment_id IS NULL) <> (ticket_id IS NULL)", name="owner"),
     )
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id", ondelete="CASCADE"))
-    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointment.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), index=True
+    )
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("queue_ticket.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
 
 
@@ -168,7 +205,7 @@ class Appointment(Base):
 
     Collect the minimum (docs/architecture.md): a name or initials, and optionally a
     language, an accommodation need and a contact for opt-in reminders. Name,
-    contact and accommodation are stored only encrypted (privacy.crypto);
+    contact and accommodation are stored only encrypted (kit/crypto.py);
     ``name_index`` is a keyed blind index so counsel can match a named subject
     without decrypting everyone.
     """

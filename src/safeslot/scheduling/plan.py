@@ -7,7 +7,7 @@ in preference order), the sealed values and the answer body. It reads no
 database: its caller passes the office, the service and the people.
 
 Both booking paths execute a plan: ``booking.execute`` (SQLAlchemy, SQLite and
-PostgreSQL) and the PostgreSQL fast path (``fastpath.BOOK_SQL``, one statement).
+PostgreSQL) and the PostgreSQL fast path (``fastsql.BOOK_SQL``, one statement).
 A rule added here is a rule of both; tests/scheduling/test_plan.py sends the same
 requests down both paths and compares the answers and the rows.
 """
@@ -21,6 +21,7 @@ from typing import Any
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling.assignment import Candidates, Person, candidates
+from safeslot.scheduling.duty import LocalVisit, local_visit
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull
 from safeslot.scheduling.rules import check_window, data_key_month, format_code, lock_keys, units, zone
 from safeslot.scheduling.schemas import AppointmentOut, BookingIn
@@ -48,6 +49,7 @@ class BookingPlan:
     start: dt.datetime  # UTC
     end: dt.datetime
     units: tuple[dt.datetime, ...]
+    local: LocalVisit  # office local day and times: the people's working hours are checked against it
     lock_keys: tuple[int, ...]
     language: str | None
     candidates: Candidates
@@ -94,7 +96,7 @@ def plan_booking(
     ).model_dump(mode="json")
     return BookingPlan(
         code=code, office=office, service=service, start=start, end=end, units=units(start, end),
-        lock_keys=lock_keys(office.id, start, end), language=data.language,
+        local=local_visit(start, end, tz), lock_keys=lock_keys(office.id, start, end), language=data.language,
         candidates=prepared if prepared is not None else candidates(people, service.slug, data.language),
         name_enc=name_enc, name_index=ring.blind_index(data.name), accommodation_enc=accommodation,
         contact_enc=contact_enc, reminders_opt_in=data.reminders_opt_in, now=now, answer=answer,

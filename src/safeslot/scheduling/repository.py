@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
+from functools import lru_cache
 
-from sqlalchemy import case, delete, func, insert, or_, select
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from safeslot.scheduling.duty import Duty, LocalVisit, duties_from_rows
 from safeslot.scheduling.models import (
     Appointment,
     Closure,
@@ -16,7 +18,9 @@ from safeslot.scheduling.models import (
     Service,
     SlotCapacity,
     Staff,
+    StaffAbsence,
     StaffHold,
+    StaffHours,
     WeeklyHours,
 )
 
@@ -53,6 +57,59 @@ def all_staff(session: Session, office_id: int) -> Sequence[Staff]:
     return session.scalars(select(Staff).where(Staff.office_id == office_id).order_by(Staff.id)).all()
 
 
+def duties(
+    session: Session, office_id: int, first: dt.date, last: dt.date, own: Collection[int] | None = None
+) -> dict[int, Duty]:
+    """The working hours of the office's active staff who keep their own, and the absences of any of
+    them touching local days [first, last] (duty.Duty; staff with neither have no entry). ``own``: the
+    ids of those who keep their own hours, when the caller has just read the staff (one query less)."""
+    if own is None:
+        own = list(session.scalars(select(Staff.id).where(
+            Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))))
+    windows: Iterable[tuple[int, int, dt.time, dt.time]] = session.execute(
+        select(StaffHours.staff_id, StaffHours.weekday, StaffHours.opens, StaffHours.closes)
+        .join(Staff, Staff.id == StaffHours.staff_id)
+        .where(Staff.office_id == office_id, Staff.active.is_(True), Staff.own_hours.is_(True))
+    ).tuples() if own else []
+    away = session.execute(
+        select(StaffAbsence.staff_id, StaffAbsence.first_day, StaffAbsence.last_day)
+        .join(Staff, Staff.id == StaffAbsence.staff_id)
+        .where(Staff.office_id == office_id, Staff.active.is_(True), StaffAbsence.last_day >= first,
+               StaffAbsence.first_day <= last)
+    ).tuples()
+    return duties_from_rows(own, windows, away)
+
+
+def off_duty(session: Session, staff_ids: Collection[int], visit: LocalVisit) -> set[int]:
+    """Of ``staff_ids``, those not working during the visit, read from the tables in the caller's
+    transaction (the same test as fastsql.BOOK_SQL's: own hours without a window holding the whole
+    visit, or an absence that day)."""
+    if not staff_ids:
+        return set()
+    covered = exists().where(
+        StaffHours.staff_id == Staff.id, StaffHours.weekday == visit.weekday,
+        StaffHours.opens <= visit.start, StaffHours.closes >= visit.end,
+    )
+    absent = exists().where(
+        StaffAbsence.staff_id == Staff.id, StaffAbsence.first_day <= visit.day, StaffAbsence.last_day >= visit.day
+    )
+    hours_miss = and_(Staff.own_hours.is_(True), not_(covered)) if visit.same_day else Staff.own_hours.is_(True)
+    return set(session.scalars(select(Staff.id).where(Staff.id.in_(list(staff_ids)), or_(hours_miss, absent))))
+
+
+def staff_hours(session: Session, staff_id: int) -> Sequence[StaffHours]:
+    return session.scalars(
+        select(StaffHours).where(StaffHours.staff_id == staff_id).order_by(StaffHours.weekday, StaffHours.opens)
+    ).all()
+
+
+def absences(session: Session, staff_id: int, after: dt.date) -> Sequence[StaffAbsence]:
+    return session.scalars(
+        select(StaffAbsence).where(StaffAbsence.staff_id == staff_id, StaffAbsence.last_day >= after)
+        .order_by(StaffAbsence.first_day)
+    ).all()
+
+
 def hours(session: Session, office_id: int) -> Sequence[WeeklyHours]:
     return session.scalars(
         select(WeeklyHours).where(WeeklyHours.office_id == office_id).order_by(WeeklyHours.weekday, WeeklyHours.opens)
@@ -63,6 +120,17 @@ def closures(session: Session, office_id: int, start: dt.date, end: dt.date) -> 
     return session.scalars(
         select(Closure).where(Closure.office_id == office_id, Closure.day >= start, Closure.day <= end)
     ).all()
+
+
+def open_starts(session: Session, service_id: int, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """The starts of open slots in [start, end), in time order (``free_slots`` without the columns search
+    does not use)."""
+    return list(session.scalars(
+        select(SlotCapacity.starts_at)
+        .where(SlotCapacity.service_id == service_id, SlotCapacity.starts_at >= start,
+               SlotCapacity.starts_at < end, SlotCapacity.booked < SlotCapacity.capacity)
+        .order_by(SlotCapacity.starts_at)
+    ))
 
 
 def free_slots(
@@ -141,6 +209,19 @@ def holds_between(
     return [(r[0], r[1]) for r in rows]
 
 
+@lru_cache(maxsize=256)
+def _held_masks_query(bits: tuple[tuple[int, int], ...]) -> Select[tuple[dt.datetime, int]]:
+    """The masks statement for one set of people and bits, built once: building the CASE and its cache
+    key cost more than running the query (slot search profile, docs/performance.md)."""
+    mask = func.sum(case(dict(bits), value=StaffHold.staff_id, else_=0))
+    return (
+        select(StaffHold.starts_at, mask)
+        .where(StaffHold.office_id == bindparam("office_id"), StaffHold.starts_at >= bindparam("lo"),
+               StaffHold.starts_at < bindparam("hi"), StaffHold.staff_id.in_([who for who, _ in bits]))
+        .group_by(StaffHold.starts_at)
+    )
+
+
 def held_masks(
     session: Session, office_id: int, start: dt.datetime, end: dt.datetime, bits: dict[int, int]
 ) -> dict[dt.datetime, int]:
@@ -148,19 +229,25 @@ def held_masks(
     (the database adds the bits, one row per unit; each (person, unit) is held at most once)."""
     if not bits:
         return {}
-    mask = func.sum(case(bits, value=StaffHold.staff_id, else_=0))
-    rows = session.execute(
-        select(StaffHold.starts_at, mask)
-        .where(StaffHold.office_id == office_id, StaffHold.starts_at >= start, StaffHold.starts_at < end,
-               StaffHold.staff_id.in_(list(bits)))
-        .group_by(StaffHold.starts_at)
-    )
+    stmt = _held_masks_query(tuple(bits.items()))
+    rows = session.execute(stmt, {"office_id": office_id, "lo": start, "hi": end}).tuples().all()
     return {unit: int(held) for unit, held in rows}
 
 
 def insert_holds(session: Session, rows: list[dict[str, object]]) -> None:
     if rows:
         session.execute(insert(StaffHold), rows)
+
+
+def held_units(session: Session, staff_id: int, start: dt.datetime, end: dt.datetime) -> set[dt.datetime]:
+    return set(session.scalars(select(StaffHold.starts_at).where(
+        StaffHold.staff_id == staff_id, StaffHold.starts_at >= start, StaffHold.starts_at < end)))
+
+
+def release_ticket_holds(session: Session, ticket_id: int, after: dt.datetime) -> None:
+    """A walk-in's holds of the units starting at or after ``after``."""
+    session.execute(delete(StaffHold).where(StaffHold.ticket_id == ticket_id, StaffHold.starts_at >= after)
+                    .execution_options(synchronize_session=False))
 
 
 def release_holds(session: Session, appointment_id: int, role: str | None = None) -> None:

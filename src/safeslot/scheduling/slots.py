@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.assignment import Candidates, candidates, people_of
+from safeslot.scheduling.assignment import Candidates, candidates, person
+from safeslot.scheduling.duty import Duty, DutyMasks
 from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
@@ -105,23 +106,28 @@ def candidate_bits(c: Candidates) -> dict[int, int]:
 
 
 def free_starts(
-    starts: Iterable[dt.datetime], minutes: int, c: Candidates, holds: Iterable[tuple[int, dt.datetime]]
+    starts: Iterable[dt.datetime], minutes: int, c: Candidates, holds: Iterable[tuple[int, dt.datetime]],
+    duties: Mapping[int, Duty] | None = None, tz: ZoneInfo | None = None,
 ) -> list[FreeSlot]:
-    """The grid starts at which an assignment exists, given every (staff, unit) already held."""
+    """The grid starts at which an assignment exists, given every (staff, unit) already held and the
+    working hours of those who keep their own (``duties``, in the office's zone ``tz``)."""
     bit = candidate_bits(c)
     by_unit: dict[dt.datetime, int] = {}
     for staff_id, unit in holds:
         if staff_id in bit:
             by_unit[unit] = by_unit.get(unit, 0) | bit[staff_id]
-    return free_starts_masked(starts, minutes, c, by_unit)
+    off = DutyMasks(duties, bit, minutes, tz) if duties and tz is not None else None
+    return free_starts_masked(starts, minutes, c, by_unit, off)
 
 
 def free_starts_masked(
-    starts: Iterable[dt.datetime], minutes: int, c: Candidates, by_unit: Mapping[dt.datetime, int]
+    starts: Iterable[dt.datetime], minutes: int, c: Candidates, by_unit: Mapping[dt.datetime, int],
+    off: DutyMasks | None = None,
 ) -> list[FreeSlot]:
-    """``assignment.count_free`` per start, on bit masks (``candidate_bits``) of who is held in each unit,
-    so that eight weeks of starts for thirty people stay cheap."""
+    """``assignment.count_free`` per start, on bit masks (``candidate_bits``) of who is held in each unit
+    and who is off duty (``off``), so that eight weeks of starts for thirty people stay cheap."""
     bit = candidate_bits(c)
+    duty = off if off else None
     servers = speakers = 0
     for who, speaks in zip(c.servers, c.speaks, strict=True):
         servers |= bit[who]
@@ -135,7 +141,7 @@ def free_starts_masked(
     steps = [STEP * i for i in range(minutes // STEP_MINUTES)]
     out = []
     for start in starts:
-        busy = 0
+        busy = duty.mask(start) if duty is not None else 0
         for offset in steps:
             busy |= by_unit.get(start + offset, 0)
         if c.language is None:
@@ -165,14 +171,19 @@ def _free(
 ) -> list[FreeSlot]:
     if not starts:
         return []
-    c = candidates(people_of(session, office.id), service.slug, language)
+    members = repo.staff(session, office.id)
+    c = candidates([person(m) for m in members], service.slug, language)
     end = starts[-1] + dt.timedelta(minutes=service.duration_minutes)
+    tz = zone(office.timezone)
+    duties = repo.duties(session, office.id, starts[0].astimezone(tz).date(), end.astimezone(tz).date(),
+                         own=[m.id for m in members if m.own_hours])
     bits = candidate_bits(c)
     if len(bits) > 62:  # past a 64-bit sum: read the holds one by one
         holds = repo.holds_between(session, office.id, starts[0], end)
-        return free_starts(starts, service.duration_minutes, c, holds)
+        return free_starts(starts, service.duration_minutes, c, holds, duties, tz)
     masks = repo.held_masks(session, office.id, starts[0], end, bits)
-    return free_starts_masked(starts, service.duration_minutes, c, masks)
+    return free_starts_masked(starts, service.duration_minutes, c, masks,
+                              DutyMasks(duties, bits, service.duration_minutes, tz))
 
 
 def search_slots(
@@ -198,7 +209,7 @@ def search_slots(
     tz = zone(office.timezone)
     lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    starts = [r[1] for r in repo.free_slots(session, service.id, lo, hi)]
+    starts = repo.open_starts(session, service.id, lo, hi)
     return office, service, _free(session, office, service, starts, language)
 
 

@@ -9,23 +9,21 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.transparency import service
+from safeslot.transparency import entries, service
 
 DEMO_TIME = "2027-01-04T09:00:00Z"
 
 
 def load(session: Session, settings: Settings, console: Console) -> None:
     if service.status(session).size == 0:
-        salt = bytes(32)  # demo only: real salts come from service.new_salt()
+        # A refusal names the recipient by registry id and holds no commitment (nothing was kept).
         service.append(
             session,
             [
-                {"event": "policy.change", "time": DEMO_TIME, "policy_set_hash": "0" * 64, "profile": "federal"},
-                {
-                    "event": "disclosure.request_refused", "time": DEMO_TIME, "agency": "Example Agency",
-                    "instrument_type": "administrative_warrant", "categories": ["appointment_schedule"],
-                    "subjects": 1, "commitments": [service.commitment(salt, "demo-person-1", "demo-req-1")],
-                },
+                entries.PolicyChange(time=DEMO_TIME, policy_set_hash="0" * 64, profile="federal"),
+                entries.Refused(time=DEMO_TIME, agency="unregistered", instrument_type="administrative_warrant",
+                                purpose="civil_immigration", categories=["appointment_schedule"], subjects=1,
+                                nondisclosure_order=False, emergency=False),
             ],
         )
     signer = service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)

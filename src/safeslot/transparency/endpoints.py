@@ -27,7 +27,7 @@ from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired
 from safeslot.transparency.note import Signer
 from safeslot.transparency.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut
-from safeslot.transparency.verify import TilePathError, parse_tile_path
+from safeslot.transparency.tiles import TilePathError, parse_tile_path
 
 router = APIRouter(prefix="/log", tags=["transparency log"])
 

@@ -18,30 +18,52 @@ from safeslot.kit.errors import N_, DomainError, InvalidInput, NotFound, Unavail
 
 
 class BadLogRequest(DomainError):
+    """The log request is malformed (a tile path, an index past the size, an old size above the
+    new). The detail says which; see c2sp.org/tlog-tiles.
+    """
+
     slug = "bad-log-request"
     title = N_("This is not a valid log request")
 
 
 class BeyondLog(NotFound):
+    """The log has not published this tile, entry or size yet. Fetch the latest checkpoint first."""
+
     slug = "beyond-log"
     title = N_("The log has not published this")
 
 
 class EntryRejected(InvalidInput):
+    """The log accepts only known event types holding no personal data and no free text, in
+    canonical JSON. The detail says what to change.
+    """
+
     slug = "log-entry-rejected"
     title = N_("This log entry is not accepted")
 
 
 class LogKeyMissing(Unavailable):
+    """The log has no signing key outside demo mode. An operator runs `safeslot log keygen` and sets
+    the key file.
+    """
+
     slug = "log-key-missing"
     title = N_("The log has no signing key")
 
 
 class LogInconsistent(Unavailable):
+    """Stored log data no longer reproduces the last signed checkpoint, so the log refuses to sign.
+    An operator stops the log and investigates.
+    """
+
     slug = "log-inconsistent"
     title = N_("The log refuses to sign: storage is not consistent with its last checkpoint")
 
 
 class WitnessRequired(Unavailable):
+    """Outside demo mode the log needs at least one witness to cosign its checkpoints. An operator
+    configures one.
+    """
+
     slug = "witness-required"
     title = N_("The log needs at least one witness outside demo mode")

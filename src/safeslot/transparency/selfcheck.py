@@ -35,7 +35,8 @@ from safeslot.kit.errors import DomainError, status_for
 from safeslot.transparency import merkle, repository, service
 from safeslot.transparency.models import LogVerification
 from safeslot.transparency.note import Verifier
-from safeslot.transparency.verify import TilePathError, VerificationError, parse_tile_path, verify_log
+from safeslot.transparency.tiles import TilePathError, parse_tile_path
+from safeslot.transparency.verify import VerificationError, verify_log
 
 BASE = "http://log.internal/log"
 

@@ -1,7 +1,8 @@
 """An independent verifier for a safeslot log, speaking only C2SP tlog-tiles over HTTP.
 
 It shares nothing with the server but the pure core (`merkle`, `note`,
-`canonical`): no models, no database, no service. Anyone can run it against a public log:
+`canonical`, the tile layout in `tiles` and the entry types in `entries`): no database
+tables, no service. Anyone can run it against a public log:
 
 1. fetch ``<url>/checkpoint`` and check the log's Ed25519 signature;
 2. if a state file holds a checkpoint seen before, check the new one extends it
@@ -19,86 +20,21 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import ValidationError
 
-from safeslot.transparency import merkle
+from safeslot.transparency import entries, merkle
 from safeslot.transparency.canonical import is_canonical_object
 from safeslot.transparency.note import Checkpoint, CosignatureVerifier, NoteError, Verifier, open_checkpoint
-
-TILE_HEIGHT = 8
-TILE_WIDTH = 256
-_ELEMENT = re.compile(r"[0-9]{3}")
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+from safeslot.transparency.tiles import TILE_WIDTH, BundleError, encode_index, split_bundle, tile_path, tiles
 
 
 class VerificationError(Exception):
     """The log does not verify; the message names the index and what differs."""
-
-
-class TilePathError(ValueError):
-    """A malformed tlog-tiles path."""
-
-
-def encode_index(n: int) -> str:
-    """tlog-tiles: 1234067 -> ``x001/x234/067``."""
-    if n < 0:
-        raise ValueError("tile indices are not negative")
-    groups = []
-    while True:
-        groups.append(f"{n % 1000:03d}")
-        n //= 1000
-        if n == 0:
-            break
-    groups.reverse()
-    return "/".join([*("x" + g for g in groups[:-1]), groups[-1]])
-
-
-def tile_path(level: int | None, index: int, width: int = TILE_WIDTH) -> str:
-    """``tile/<L>/<N>[.p/<W>]`` or ``tile/entries/<N>[.p/<W>]``."""
-    head = "entries" if level is None else str(level)
-    suffix = "" if width == TILE_WIDTH else f".p/{width}"
-    return f"tile/{head}/{encode_index(index)}{suffix}"
-
-
-def parse_tile_path(path: str) -> tuple[int | None, int, int]:
-    """Inverse of `tile_path` (without the leading ``tile/``): (level or None, index, width)."""
-    parts = path.split("/")
-    if len(parts) < 2:
-        raise TilePathError("a tile path is <L>/<N>[.p/<W>]")
-    first, rest = parts[0], parts[1:]
-    level: int | None
-    if first == "entries":
-        level = None
-    elif _DECIMAL.fullmatch(first) and int(first) <= 63:
-        level = int(first)
-    else:
-        raise TilePathError("the tile level is a decimal from 0 to 63 without leading zeros")
-    width = TILE_WIDTH
-    if len(rest) >= 2 and rest[-2].endswith(".p"):
-        w = rest[-1]
-        if not _DECIMAL.fullmatch(w) or not 1 <= int(w) <= 255:
-            raise TilePathError("a partial tile width is a decimal from 1 to 255")
-        width = int(w)
-        rest = [*rest[:-2], rest[-2][:-2]]
-    index = 0
-    for i, element in enumerate(rest):
-        last = i == len(rest) - 1
-        if not last:
-            if not element.startswith("x"):
-                raise TilePathError("every index element but the last starts with x")
-            element = element[1:]
-        if not _ELEMENT.fullmatch(element):
-            raise TilePathError("index elements are three digits")
-        index = index * 1000 + int(element)
-    if len(rest) > 1 and rest[0] == "x000":
-        raise TilePathError("the index has a leading x000 element")
-    return level, index, width
 
 
 @dataclass
@@ -143,18 +79,10 @@ def _get(client: httpx.Client, url: str) -> bytes:
 
 
 def _bundle_entries(bundle: bytes, first: int, width: int) -> Iterator[tuple[int, bytes]]:
-    pos = 0
-    for i in range(width):
-        if pos + 2 > len(bundle):
-            raise VerificationError(f"entry {first + i}: the entry bundle ends early")
-        n = int.from_bytes(bundle[pos : pos + 2], "big")
-        data = bundle[pos + 2 : pos + 2 + n]
-        if len(data) != n:
-            raise VerificationError(f"entry {first + i}: the entry bundle ends inside the entry")
-        yield first + i, data
-        pos += 2 + n
-    if pos != len(bundle):
-        raise VerificationError(f"entries {first}..{first + width - 1}: the bundle has trailing bytes")
+    try:
+        return enumerate(split_bundle(bundle, first, width), first)
+    except BundleError as exc:
+        raise VerificationError(str(exc)) from exc
 
 
 def _check_entry(index: int, data: bytes) -> dict[str, object]:
@@ -170,16 +98,14 @@ def _check_entry(index: int, data: bytes) -> dict[str, object]:
 
 
 def _record_heads(index: int, value: dict[str, object]) -> dict[str, bytes]:
-    """A ``records.heads`` entry: ``{"heads": {table: 64 hex digits}}`` (safeslot/chain.py)."""
-    heads = value.get("heads")
-    if not isinstance(heads, dict) or not heads:
-        raise VerificationError(f"entry {index}: a records.heads entry without heads")
-    out: dict[str, bytes] = {}
-    for table, h in heads.items():
-        if not isinstance(h, str) or not _HEX64.fullmatch(h):
-            raise VerificationError(f"entry {index}: the head of {table} is not 64 lowercase hex digits")
-        out[table] = bytes.fromhex(h)
-    return out
+    """A ``records.heads`` entry, read through its model (transparency/entries.py): ``{"heads":
+    {table: 64 lowercase hex digits}}`` (safeslot/chain.py)."""
+    try:
+        heads = entries.RecordsHeads.model_validate(value).heads
+    except ValidationError as exc:
+        raise VerificationError(f"entry {index}: a records.heads entry with heads not as logged "
+                                f"({exc.error_count()} problems; each head is 64 lowercase hex digits)") from None
+    return {table: bytes.fromhex(h) for table, h in heads.items()}
 
 
 def _check_consistency(client: httpx.Client, base: str, state: dict[str, object], cp: Checkpoint) -> None:
@@ -263,12 +189,11 @@ def verify_log(
     # Level 0: entries against the served leaf hashes.
     level_hashes: list[bytes] = []
     record_heads: list[tuple[int, dict[str, bytes]]] = []
-    tiles = 0
-    for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
-        width = min(TILE_WIDTH, size - n * TILE_WIDTH)
+    fetched = 0
+    for n, width in tiles(size):
         served = _get(client, f"{base}/{tile_path(0, n, width)}")
         bundle = _get(client, f"{base}/{tile_path(None, n, width)}")
-        tiles += 1
+        fetched += 1
         if len(served) != 32 * width:
             raise VerificationError(f"tile 0/{encode_index(n)}: {len(served)} bytes, want {32 * width}")
         for index, data in _bundle_entries(bundle, n * TILE_WIDTH, width):
@@ -295,10 +220,9 @@ def verify_log(
             for i in range(0, len(level_hashes) - TILE_WIDTH + 1, TILE_WIDTH)
         ]
         span = TILE_WIDTH**level
-        for n in range((len(parents) + TILE_WIDTH - 1) // TILE_WIDTH):
-            width = min(TILE_WIDTH, len(parents) - n * TILE_WIDTH)
+        for n, width in tiles(len(parents)):
             served = _get(client, f"{base}/{tile_path(level, n, width)}")
-            tiles += 1
+            fetched += 1
             for j in range(width):
                 k = n * TILE_WIDTH + j
                 if served[32 * j : 32 * j + 32] != parents[k]:
@@ -310,5 +234,5 @@ def verify_log(
 
     if state_file is not None:
         _write_state(state_file, cp, note)
-    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=tiles, cosigned_by=cosigned,
+    return Result(size=size, root=cp.root_hash, entries_checked=size, tiles_checked=fetched, cosigned_by=cosigned,
                   record_heads=record_heads)

@@ -24,7 +24,7 @@ from safeslot.disclosure import service as disclosure
 from safeslot.identity import events, passkeys, proposals
 from safeslot.identity import interfaces as identity_faces
 from safeslot.identity.guard import StaffDep
-from safeslot.identity.privileged_endpoints import proposal_out
+from safeslot.identity.interfaces import proposal_out
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 

@@ -20,40 +20,56 @@ from safeslot.kit.errors import N_, Conflict, InvalidInput, NotFound
 
 
 class TicketNotFound(NotFound):
+    """We could not find that ticket at this office. Check the ticket number, or take a new ticket."""
+
     slug = "ticket-not-found"
     title = N_("We could not find that ticket")
 
 
 class LanguageNotOffered(InvalidInput):
+    """No one at this office speaks that language. Pick another language, or ask at the desk."""
+
     slug = "language-not-offered"
     title = N_("No one at this office speaks that language")
 
 
 class TooEarlyToCheckIn(InvalidInput):
+    """Check-in opens a short time before the appointment. Come back then."""
+
     slug = "too-early-to-check-in"
     title = N_("It is too early to check in for this appointment")
 
 
 class TooLateToCheckIn(InvalidInput):
+    """The check-in window for this appointment has passed. Take a walk-in ticket at the desk."""
+
     slug = "too-late-to-check-in"
     title = N_("It is too late to check in for this appointment")
 
 
 class AppointmentElsewhere(Conflict):
+    """This appointment is at another office. Go to that office, or take a walk-in ticket here."""
+
     slug = "appointment-elsewhere"
     title = N_("This appointment is at another office")
 
 
 class TicketStateConflict(Conflict):
+    """The ticket cannot change that way (for example, finishing a ticket nobody called)."""
+
     slug = "ticket-state"
     title = N_("The ticket cannot change that way")
 
 
 class AppointmentNotCheckable(Conflict):
+    """This appointment was cancelled, missed or already served, so it cannot be checked in."""
+
     slug = "appointment-not-checkable"
     title = N_("This appointment cannot be checked in")
 
 
 class OfficeClosed(Conflict):
+    """Walk-in tickets are given only during opening hours. Come back when the office is open."""
+
     slug = "office-closed"
     title = N_("The office is closed now")

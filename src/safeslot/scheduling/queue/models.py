@@ -4,7 +4,7 @@ A ticket is a place in the office's queue for one visit today: a walk-in, or an
 appointment whose holder checked in. Its number is unique per office and local
 day; its ``token`` (unguessable) is the address of the person's ticket page,
 so no account or cookie is needed. A walk-in may give a name or initials (or
-nothing); it is stored only sealed (privacy.crypto) and has no blind index, so
+nothing); it is stored only sealed (kit/crypto.py) and has no blind index, so
 the disclosure gate cannot match a ticket to a named subject.
 """
 

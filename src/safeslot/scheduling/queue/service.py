@@ -7,6 +7,10 @@ is the pure ``rules.candidates``; taking a ticket is one conditional UPDATE
     walk-in / appointment check-in → waiting
     waiting  → called   (call next)           → called again (recall)
     called   → done | noshow                  (the visit ends)
+
+A called walk-in holds its clerk (``staff_hold``, role ``walk-in``) for the service's
+duration, so online bookings cannot be given to them meanwhile; done, no-show and
+transfer free them from the next unit on.
     called   → waiting  (transfer to another service, keeping the arrival time)
     waiting  → left     (the person leaves; from their ticket page)
 """
@@ -25,7 +29,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.assignment import person
+from safeslot.scheduling.assignment import hold_for_walk_in, person, release_walk_in
 from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
@@ -45,7 +49,7 @@ from safeslot.scheduling.queue.models import QueueTicket
 if TYPE_CHECKING:
     from safeslot.identity.service import Principal
 
-NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (privacy.crypto)
+NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (kit/crypto.py)
 # The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
 SEALED_COLUMNS = ((QueueTicket.name_enc, NAME_CONTEXT),)
 MAX_NAME = 100
@@ -232,6 +236,10 @@ def call_next(
             assert ticket is not None
             if ticket.first_called_at is None:
                 ticket.first_called_at = now
+            if ticket.kind == "walk-in":  # an appointment already holds its people; a walk-in holds its clerk
+                service = session.get(Service, ticket.service_id)
+                assert service is not None
+                hold_for_walk_in(session, office.id, ticket.id, member.id, now, service.duration_minutes)
             session.flush()
             return ticket
     return None
@@ -263,6 +271,7 @@ def finish(
         raise InvalidInput("A visit ends as done or noshow.")
     ticket = _called_here(session, office, ticket_id, staff_id)
     ticket.status, ticket.finished_at = outcome, now
+    release_walk_in(session, ticket.id, now)
     if outcome == "done" and ticket.appointment_id is not None:
         appointment = session.get(Appointment, ticket.appointment_id)
         if appointment is not None and appointment.status == "checked-in":
@@ -281,6 +290,7 @@ def transfer(
         raise InvalidInput("Choose another service than the one the ticket is for.")
     ticket.service_id = service.id
     ticket.status, ticket.staff_id, ticket.desk, ticket.called_at = "waiting", None, None, None
+    release_walk_in(session, ticket.id, now)
     ticket.transfers += 1
     session.flush()
     return ticket

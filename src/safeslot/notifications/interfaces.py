@@ -1,0 +1,36 @@
+"""What other domains may use of notifications: queue a message of their kind, and handle it.
+
+A domain with something to send (disclosure's notices to the person, identity's invitations
+and key links, scheduling's reminders) registers a handler for its kind with `register`,
+queues messages with `enqueue` inside its own transaction, and is called back by the worker:
+`compose` opens what it sealed and returns an `Outgoing`, `finished` records the outcome.
+The handler sees a queued message only through `Message` (never the outbox table), so no
+domain reads notifications' models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+
+from safeslot.notifications.models import CANCELLED, DEAD, SENT
+from safeslot.notifications.outbox import Cancel, Context, enqueue, register
+from safeslot.notifications.senders import Outgoing, Router, Undeliverable
+
+__all__ = ["CANCELLED", "DEAD", "SENT", "Cancel", "Context", "Message", "Outgoing", "Router", "Undeliverable",
+           "enqueue", "register"]
+
+
+class Message(Protocol):
+    """A queued message as its handler sees it: what it is about and how it ended."""
+
+    @property
+    def ref(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sent_at(self) -> dt.datetime | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def last_error(self) -> str | None: ...
