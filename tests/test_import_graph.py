@@ -27,12 +27,6 @@ SHELLS = frozenset({"console", "cli"})
 KNOWN_CROSSINGS = frozenset({
     ("disclosure/notices.py", "safeslot.scheduling.models"),
     ("disclosure/notices.py", "safeslot.scheduling.repository"),
-    ("privacy/reads.py", "safeslot.scheduling.models"),
-    ("privacy/reads.py", "safeslot.scheduling.repository"),
-    ("privacy/repository.py", "safeslot.scheduling.models"),
-    ("privacy/retention.py", "safeslot.scheduling.models"),
-    ("privacy/rotation.py", "safeslot.identity.models"),
-    ("privacy/rotation.py", "safeslot.scheduling.models"),
 })
 
 # Pairs of domains that import each other at module level today: none. Break a new loop by moving the

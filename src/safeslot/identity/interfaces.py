@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
-from safeslot.identity.models import Agency, AgencyOfficial, Proposal
+from safeslot.identity.models import Agency, AgencyOfficial, Proposal, StaffAccount
 from safeslot.identity.schemas import ProposalOut
+from safeslot.identity.service import TOTP_CONTEXT
 
 
 def official_agency_name(session: Session, official_id: int) -> str | None:
@@ -103,3 +104,7 @@ def proposal_out(session: Session, p: Proposal) -> ProposalOut:
                        proposed_by=names.get(p.proposed_by, "?"), decided_at=p.decided_at,
                        decided_by=names.get(p.decided_by) if p.decided_by else None,
                        approver_roles=sorted(proposals.rule_of(p).approvers), target=target)
+
+
+# Identity's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key rotation.
+SEALED_COLUMNS = ((StaffAccount.totp_enc, TOTP_CONTEXT),)

@@ -1,4 +1,4 @@
-"""All privacy queries: access log, alerts, appointments for staff reads and retention."""
+"""All privacy queries: access log, alerts and monthly counts (appointments are read through scheduling.interfaces)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.privacy.models import AccessAlert, AccessRecord, MonthlyCount
-from safeslot.scheduling.models import Appointment
 
 
 def records_between(session: Session, start: dt.datetime, end: dt.datetime) -> Sequence[AccessRecord]:
@@ -34,21 +33,6 @@ def alert_exists(session: Session, staff_id: int, rule: str, since: dt.datetime)
 
 def alerts(session: Session, limit: int = 500) -> Sequence[AccessAlert]:
     return session.scalars(select(AccessAlert).order_by(AccessAlert.id.desc()).limit(limit)).all()
-
-
-def appointments_by_name_index(
-    session: Session, index: str, office_id: int | None, start: dt.datetime | None = None,
-    end: dt.datetime | None = None,
-) -> Sequence[Appointment]:
-    """Appointments whose name has this blind index, in one office (or all), starting in [start, end)."""
-    stmt = select(Appointment).where(Appointment.name_index == index)
-    if office_id is not None:
-        stmt = stmt.where(Appointment.office_id == office_id)
-    if start is not None:
-        stmt = stmt.where(Appointment.starts_at >= start)
-    if end is not None:
-        stmt = stmt.where(Appointment.starts_at < end)
-    return session.scalars(stmt.order_by(Appointment.starts_at)).all()
 
 
 def records_of_type(session: Session, staff_id: int, record_type: str, since: dt.datetime) -> int:

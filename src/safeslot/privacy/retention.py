@@ -8,7 +8,8 @@
 Idempotency answers older than the appointment period go too: they name a
 confirmation code and a time. Walk-in tickets follow the same periods
 (scheduling/queue/retention.py): the name or initials go after ``contact_days``,
-the ticket after ``appointment_days``, leaving daily counts.
+the ticket after ``appointment_days``, leaving daily counts. Privacy decides and counts;
+scheduling's rows are changed by scheduling/retention.py.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
@@ -24,7 +24,7 @@ from safeslot.kit.crypto import KeyRing, months_between
 from safeslot.privacy import repository as repo
 from safeslot.privacy.models import MonthlyCount
 from safeslot.privacy.rotation import keys_in_use, month_bounds
-from safeslot.scheduling.models import Appointment, IdempotencyRecord
+from safeslot.scheduling import retention as appointment_retention
 from safeslot.scheduling.queue import retention as queue_retention
 
 
@@ -42,16 +42,12 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
     purge_cutoff = now - dt.timedelta(days=settings.appointment_days)
     purged = 0
     while True:
-        rows = session.execute(
-            select(Appointment.id, Appointment.starts_at, Appointment.office_id, Appointment.service_id,
-                   Appointment.status, Appointment.language)
-            .where(Appointment.ends_at < purge_cutoff).order_by(Appointment.id).limit(batch_size)
-        ).all()
+        rows = appointment_retention.ended_before(session, purge_cutoff, batch_size)
         if not rows:
             break
         counts: dict[tuple[str, int, int, str, str], int] = {}
-        for _, starts_at, office_id, service_id, status, language in rows:
-            key = (starts_at.strftime("%Y-%m"), office_id, service_id, status, language or "")
+        for row in rows:
+            key = (row.starts_at.strftime("%Y-%m"), row.office_id, row.service_id, row.status, row.language or "")
             counts[key] = counts.get(key, 0) + 1
         for (month, office_id, service_id, status, language), n in counts.items():
             existing = repo.monthly_count(session, month, office_id, service_id, status, language)
@@ -61,21 +57,10 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
             else:
                 existing.count += n
         session.flush()
-        session.execute(delete(Appointment).where(Appointment.id.in_([r[0] for r in rows]))
-                        .execution_options(synchronize_session=False))
+        appointment_retention.purge(session, [row.id for row in rows])
         purged += len(rows)
-    contact_cutoff = now - dt.timedelta(days=settings.contact_days)
-    contacts: int = session.execute(  # type: ignore[attr-defined]
-        update(Appointment)
-        .where(Appointment.ends_at < contact_cutoff, Appointment.contact_enc.is_not(None))
-        .values(contact_enc=None, reminders_opt_in=False)
-        .execution_options(synchronize_session=False)
-    ).rowcount or 0
-
-    idem: int = session.execute(  # type: ignore[attr-defined]
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < purge_cutoff)
-        .execution_options(synchronize_session=False)
-    ).rowcount or 0
+    contacts = appointment_retention.erase_contacts(session, now - dt.timedelta(days=settings.contact_days))
+    idem = appointment_retention.purge_idempotency(session, purge_cutoff)
     tickets = queue_retention.run(session, settings.contact_days, settings.appointment_days, now, batch_size)
     session.flush()
     return RetentionResult(contacts_deleted=int(contacts), appointments_purged=purged, idempotency_purged=int(idem),

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import LargeBinary, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from safeslot.identity.models import StaffAccount
-from safeslot.identity.service import TOTP_CONTEXT
+from safeslot.identity import interfaces as identity_face
 from safeslot.kit.crypto import MAGIC, KeyRing, month_kid
-from safeslot.scheduling.models import Appointment
+from safeslot.scheduling import interfaces as scheduling_face
+from safeslot.scheduling.interfaces import Appointment
 from safeslot.scheduling.queue import service as queue
 
 
@@ -30,12 +30,8 @@ class SealedTable:
 
 
 SEALED: tuple[SealedTable, ...] = (
-    SealedTable(Appointment, (
-        (Appointment.name_enc, "appointment.name"),
-        (Appointment.contact_enc, "appointment.contact"),
-        (Appointment.accommodation_enc, "appointment.accommodation"),
-    )),
-    SealedTable(StaffAccount, ((StaffAccount.totp_enc, TOTP_CONTEXT),)),
+    SealedTable(Appointment, scheduling_face.SEALED_COLUMNS),
+    SealedTable(identity_face.SEALED_COLUMNS[0][0].class_, identity_face.SEALED_COLUMNS),
     # walk-in names (initials, or nothing): sealed under the month's data key at check-in
     SealedTable(queue.SEALED_COLUMNS[0][0].class_, queue.SEALED_COLUMNS),
 )

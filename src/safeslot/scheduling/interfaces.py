@@ -21,15 +21,55 @@ from safeslot.scheduling.offices import office_item
 from safeslot.scheduling.service import reopen_slots, zone
 
 __all__ = [
-    "Appointment", "Closure", "Office", "OfficeSetup", "Service", "Staff", "WeeklyHours",
-    "appointment_place", "has_service", "office_by_id", "office_setup", "reopen_slots", "staff_member", "weekly_hours",
+    "SEALED_COLUMNS",
+    "Appointment",
+    "Closure",
+    "Office",
+    "OfficeSetup",
+    "Service",
+    "Staff",
+    "WeeklyHours",
+    "appointment_place",
+    "appointments_between",
+    "appointments_by_name_index",
+    "has_service",
+    "office_by_id",
+    "office_setup",
+    "reopen_slots",
+    "staff_member",
+    "weekly_hours",
     "zone",
 ]
+
+
+# An appointment's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key
+# rotation, moved under their month's data key at booking or by ``safeslot keys`` (privacy/rotation.py).
+SEALED_COLUMNS = (
+    (Appointment.name_enc, "appointment.name"),
+    (Appointment.contact_enc, "appointment.contact"),
+    (Appointment.accommodation_enc, "appointment.accommodation"),
+)
 
 
 def office_by_id(session: Session, office_id: int | None) -> Office | None:
     """The office with this id (a staff account's ``office_id``); None when there is none."""
     return session.get(Office, office_id) if office_id is not None else None
+
+
+def appointments_between(
+    session: Session, office_id: int, start: dt.datetime, end: dt.datetime
+) -> Sequence[Appointment]:
+    """An office's appointments starting in [start, end), by start (a clerk's day list; privacy records the read)."""
+    return repo.appointments_between(session, office_id, start, end)
+
+
+def appointments_by_name_index(
+    session: Session, index: str, office_id: int | None, start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> Sequence[Appointment]:
+    """Appointments whose name has this blind index, in one office (or all), starting in [start, end)
+    (a name look-up; privacy decides who may make it and records the read)."""
+    return repo.appointments_by_name_index(session, index, office_id, start, end)
 
 
 def appointment_place(session: Session, appointment: Appointment) -> tuple[Office, Service]:

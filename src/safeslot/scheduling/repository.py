@@ -290,6 +290,21 @@ def appointments_between(
     ).all()
 
 
+def appointments_by_name_index(
+    session: Session, index: str, office_id: int | None, start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+) -> Sequence[Appointment]:
+    """Appointments whose name has this blind index, in one office (or all), starting in [start, end)."""
+    stmt = select(Appointment).where(Appointment.name_index == index)
+    if office_id is not None:
+        stmt = stmt.where(Appointment.office_id == office_id)
+    if start is not None:
+        stmt = stmt.where(Appointment.starts_at >= start)
+    if end is not None:
+        stmt = stmt.where(Appointment.starts_at < end)
+    return session.scalars(stmt.order_by(Appointment.starts_at)).all()
+
+
 def existing_slot_starts(
     session: Session, office_id: int, start: dt.datetime, end: dt.datetime
 ) -> dict[tuple[int, dt.datetime], SlotCapacity]:
