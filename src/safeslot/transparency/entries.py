@@ -332,7 +332,7 @@ def _events_of(model: type[EntryBase]) -> tuple[str, ...]:
 
 # The log's allow-list of event names, derived from the models (one place: add a model to add an event).
 EVENTS: frozenset[str] = frozenset(name for model in MODELS for name in _events_of(model))
-_ADAPTER: TypeAdapter[Any] = TypeAdapter(Entry)  # type: ignore[arg-type]  # an Annotated union
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Entry)  # an Annotated union
 
 
 def parse(value: Any) -> Any:
