@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep
+from safeslot.db import SessionDep, get_session
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.kit import metrics
@@ -34,6 +36,7 @@ from safeslot.scheduling.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
+request_session = contextmanager(get_session)  # SessionDep's transaction, opened and closed in one thread
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
@@ -147,8 +150,8 @@ def get_office(office: str, session: SessionDep) -> OfficeOut:
 
 
 @router.get("/slots", response_model=list[SlotOut], responses=PROBLEMS)
-def search_slots(
-    session: SessionDep,
+async def search_slots(
+    request: Request,
     now: NowDep,
     office: Annotated[str, Query(max_length=64)],
     service_slug: Annotated[str, Query(alias="service", max_length=64)],
@@ -156,8 +159,19 @@ def search_slots(
     date_to: Annotated[dt.date | None, Query(alias="to", description="Last local day (default: 7 days on)")] = None,
     language: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = None,
 ) -> Any:
+    # One thread hand-off for the whole request (the session's transaction, the search, the JSON), where
+    # a sync endpoint with SessionDep took three (open, endpoint, close): under load each hand-off waits
+    # for a thread and the GIL, and they were most of the HTTP time (docs/performance.md, "Slot search").
+    return await run_in_threadpool(_search_slots, request, now, office, service_slug, date_from, date_to, language)
+
+
+def _search_slots(
+    request: Request, now: dt.datetime, office: str, service_slug: str, date_from: dt.date,
+    date_to: dt.date | None, language: str | None,
+) -> JSON:
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
-    found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+    with request_session(request) as session:  # the same transaction as SessionDep (db.get_session)
+        found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
     tz = service.zone(found_office.timezone)
     interpreter = service.interpreter_language(language)
     return JSON([
