@@ -147,3 +147,30 @@ def test_staff_status_transitions(client: TestClient, office: str, session: Sess
     assert client.post(f"/api/v1/appointments/{code}/status", json={"status": "fulfilled"}, headers=clerk).json()[
         "status"] == "fulfilled"
     assert client.post(f"/api/v1/appointments/{code}/cancel").status_code == 409
+
+
+def test_slot_search_takes_one_thread_hand_off(client: TestClient, office: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A search opens its transaction, searches and closes in one trip to the thread pool (bench/slots.py):
+    each trip waits for a thread and the GIL under load. Its answers are the endpoint's as before."""
+    import anyio.to_thread
+
+    trips = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        trips.append(args[0])
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    r = client.get("/api/v1/slots", params={"office": "central", "service": "apply", "from": "2027-03-02"})
+    assert r.status_code == 200 and r.json(), r.text
+    assert len(trips) == 1
+    first = r.json()[0]
+    assert set(first) == {"starts_at", "ends_at", "starts_at_utc", "available", "interpreter"}
+    assert first["starts_at_utc"].endswith("Z") and first["interpreter"] is None
+    trips.clear()
+    missing = client.get("/api/v1/slots", params={"office": "nowhere", "service": "apply", "from": "2027-03-02"})
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(PROBLEM)
+    backwards = client.get("/api/v1/slots", params={"office": "central", "service": "apply",
+                                                    "from": "2027-03-09", "to": "2027-03-02"})
+    assert backwards.status_code == 422 and "before" in backwards.json()["detail"]
