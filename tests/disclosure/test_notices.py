@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.config import MailSettings, Settings, SmsSettings
 from safeslot.disclosure import notices, release, review
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.kit.crypto import KeyRing
+from safeslot.notifications.senders import FileSender, Outgoing, Router, SmtpSender, Undeliverable
+from safeslot.notifications.worker import router_for
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.models import LogEntry
 from safeslot.transparency.note import Signer
@@ -40,7 +43,8 @@ def _tx(session: Session) -> Callable[[], AbstractContextManager[Session]]:
 
 
 def _send(session: Session, keyring: KeyRing, outbox: Path, when: dt.datetime) -> tuple[int, int, int]:
-    return notices.send_all(_tx(session), keyring, notices.FileSender(outbox), lambda: when, URL)
+    sink = FileSender(outbox)  # both kinds of contact to files: what a demo office's worker does
+    return notices.send_all(_tx(session), keyring, Router(email=sink, phone=sink), lambda: when, URL)
 
 
 def test_a_released_warrant_without_an_order_is_noticed_once_and_the_notice_holds_nothing_disclosed(
@@ -173,13 +177,18 @@ def test_smtp_sends_email_and_refuses_phone_contacts(monkeypatch: pytest.MonkeyP
             sent.append(str(message))
 
     monkeypatch.setattr("smtplib.SMTP", FakeSMTP)
-    sender = notices.sender_for(notices.MailSettings(host="mail.example", port=2525), allow_file=False)
-    assert isinstance(sender, notices.SmtpSender)
-    sender.send("email", "maria@example.org", notices.SUBJECT, notices.body("ABCDE12345", URL), 1)
+    # the notices go out through the worker's senders, configured by the settings' mail section
+    router = router_for(Settings.model_construct(mail=MailSettings(host="mail.example", port=2525), sms=SmsSettings(),
+                                                 environment="production"))
+    assert router.channel("email") == "smtp" and isinstance(router.by_kind["email"], SmtpSender)
+    text = notices.body("ABCDE12345", URL)
+    router.send(Outgoing("email", "maria@example.org", notices.SUBJECT, text, ref="notice-1"))
     assert "To: maria@example.org" in sent[0] and "ABCDE12345" in sent[0]
-    with pytest.raises(notices.Undeliverable):
-        sender.send("phone", "555-0100", notices.SUBJECT, "x", 2)
-    assert notices.sender_for(notices.MailSettings(), allow_file=False) is None
+    with pytest.raises(Undeliverable):  # no text-message provider configured
+        router.send(Outgoing("phone", "555-0100", notices.SUBJECT, text, ref="notice-2"))
+    # outside demo, no SMTP host means no e-mail sender at all (never a silent file sink)
+    bare = router_for(Settings.model_construct(mail=MailSettings(), sms=SmsSettings(), environment="production"))
+    assert bare.channel("email") is None
 
 
 def test_stale_requests_expire_and_are_logged_in_the_same_transaction(

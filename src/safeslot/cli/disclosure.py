@@ -162,11 +162,13 @@ def send_notices() -> None:
     """Queue notices for entries whose non-disclosure order expired, then send each queued notice once."""
     from safeslot.cli.common import keyring
     from safeslot.disclosure import notices
+    from safeslot.notifications.worker import router_for
 
     s = settings()
-    sender = notices.sender_for(notices.MailSettings(), allow_file=s.is_demo)
-    if sender is None:
+    router = router_for(s)  # the worker's senders, from the settings' mail and sms sections
+    channels = [c for c in (router.channel("email"), router.channel("phone")) if c is not None]
+    if not channels:
         err_console.print("[red]Set SAFESLOT_MAIL__HOST (and __PORT, __FROM_ADDRESS) to send notices.[/]")
         raise typer.Exit(1)
-    queued, sent, failed = notices.send_all(transaction, keyring(), sender, _now, s.server.public_url)
-    console.print(f"Queued {queued}, sent {sent}, failed {failed} (via {sender.channel}).")
+    queued, sent, failed = notices.send_all(transaction, keyring(), router, _now, s.server.public_url)
+    console.print(f"Queued {queued}, sent {sent}, failed {failed} (via {', '.join(channels)}).")

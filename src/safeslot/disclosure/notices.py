@@ -16,17 +16,12 @@ categories or anything from the records.
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Protocol
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.orm import Session
 
-from safeslot.config import VAR_DIR, Settings
+from safeslot.config import Settings
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureNotice
 from safeslot.kit.crypto import KeyRing
@@ -40,84 +35,7 @@ from safeslot.scheduling.models import Appointment
 SUBJECT = "A government agency received records about you"
 
 
-class MailSettings(BaseSettings):
-    """SMTP for notices: SAFESLOT_MAIL__HOST, __PORT, __FROM_ADDRESS, __STARTTLS, __USERNAME, __PASSWORD."""
-
-    model_config = SettingsConfigDict(env_prefix="SAFESLOT_MAIL__", extra="ignore")
-
-    host: str | None = None
-    port: int = 25
-    from_address: str = "notices@safeslot.localhost"
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = None
-    outbox_dir: Path = VAR_DIR / "outbox"
-
-
 KIND = "disclosure_notice"  # its kind in the notifications outbox
-
-
-class Sender(Protocol):
-    channel: str
-
-    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None: ...
-
-
-def _message(from_address: str, address: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = from_address
-    message["To"] = address
-    message["Subject"] = subject
-    message.set_content(body)
-    return message
-
-
-class SmtpSender:
-    """E-mail through an SMTP server (stdlib smtplib). Phone contacts are undeliverable."""
-
-    channel = "smtp"
-
-    def __init__(self, settings: MailSettings) -> None:
-        if not settings.host:
-            raise ValueError("SMTP needs SAFESLOT_MAIL__HOST")
-        self.settings = settings
-
-    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None:
-        if kind != "email":
-            raise Undeliverable(f"no {kind} gateway is configured")
-        s = self.settings
-        with smtplib.SMTP(s.host or "", s.port, timeout=30) as smtp:
-            if s.starttls:
-                smtp.starttls()
-            if s.username and s.password:
-                smtp.login(s.username, s.password)
-            smtp.send_message(_message(s.from_address, address, subject, body))
-
-
-class FileSender:
-    """Demo and test: each message is written as an .eml file to the outbox folder."""
-
-    channel = "file"
-
-    def __init__(self, directory: Path, from_address: str = "notices@safeslot.localhost") -> None:
-        self.directory = directory
-        self.from_address = from_address
-
-    def send(self, kind: str, address: str, subject: str, body: str, notice_id: int) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        message = _message(self.from_address, address, subject, body)
-        message["X-Safeslot-Channel"] = kind
-        path = self.directory / f"notice-{notice_id}.eml"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(message.as_bytes())
-        tmp.replace(path)
-
-
-def sender_for(settings: MailSettings, *, allow_file: bool) -> Sender | None:
-    """SMTP when configured; otherwise the file sink, in development, demo and test only."""
-    if settings.host:
-        return SmtpSender(settings)
-    return FileSender(settings.outbox_dir, settings.from_address) if allow_file else None
 
 
 def _reachable(session: Session, entry_id: int) -> Appointment | None:
@@ -156,18 +74,6 @@ def body(code: str, records_url: str) -> str:
         f"and enter your confirmation code {code} and your name as you gave it when you booked.\n\n"
         "You do not need to do anything. If you have questions, ask the office.\n"
     )
-
-
-class _Legacy:
-    """An old-style ``Sender`` (``send(kind, address, subject, body, notice_id)``) as an outbox sender."""
-
-    def __init__(self, sender: Sender) -> None:
-        self.sender = sender
-        self.channel = sender.channel
-
-    def send(self, message: Outgoing) -> None:
-        self.sender.send(message.contact_kind, message.address, message.subject, message.text,
-                         int(message.ref.rsplit("-", 1)[-1]))
 
 
 class NoticeHandler:
@@ -209,7 +115,7 @@ def _queue_deferred(session: Session, ctx: Context) -> int:
 outbox.register_producer(_queue_deferred)
 
 
-def send_all(transaction: Callable[[], AbstractContextManager[Session]], ring: KeyRing, sender: Sender,
+def send_all(transaction: Callable[[], AbstractContextManager[Session]], ring: KeyRing, router: Router,
              clock: Callable[[], dt.datetime], public_url: str) -> tuple[int, int, int]:
     """`safeslot notices send`: queue what became due, then drain the notices in the outbox once.
 
@@ -221,8 +127,7 @@ def send_all(transaction: Callable[[], AbstractContextManager[Session]], ring: K
     """
     with transaction() as session:
         queued = queue_due(session, clock())
-    legacy = _Legacy(sender)
-    tally = outbox.drain(transaction, Router(email=legacy, phone=legacy), ring, Settings.model_construct(), clock,
+    tally = outbox.drain(transaction, router, ring, Settings.model_construct(), clock,
                          kinds=(KIND,), produce=False, public_url=public_url)
     per = tally.by_kind.get(KIND, {})
     failed = per.get("dead", 0) + per.get("cancelled", 0) + per.get("retried", 0) + per.get("interrupted", 0)

@@ -37,9 +37,17 @@ def email_sender(settings: Settings) -> Sender | None:
     return FileSender(settings.mail.outbox_dir, settings.mail.from_address) if settings.is_demo else None
 
 
+def phone_sender(settings: Settings) -> Sender | None:
+    """The SMS provider; without one, the file sink in development, demo and test (as for e-mail)."""
+    provider = sms.provider_for(settings.sms)
+    if provider is not None:
+        return provider
+    return FileSender(settings.mail.outbox_dir, settings.mail.from_address) if settings.is_demo else None
+
+
 def router_for(settings: Settings) -> Router:
     """E-mail and SMS senders as configured; a kind with none makes its messages dead letters."""
-    return Router(email=email_sender(settings), phone=sms.provider_for(settings.sms))
+    return Router(email=email_sender(settings), phone=phone_sender(settings))
 
 
 def run(transaction: Transaction, ring: KeyRing, settings: Settings, clock: Callable[[], dt.datetime],
