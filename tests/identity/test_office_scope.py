@@ -27,7 +27,7 @@ from safeslot.identity.models import PrivilegedEvent, Proposal, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.privacy.models import AccessAlert
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.models import Appointment, Closure, Staff, WeeklyHours
+from safeslot.scheduling.models import Appointment, Closure, Staff, StaffAbsence, WeeklyHours
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments, bearer, ctx, founders, make_staff
 
@@ -53,6 +53,11 @@ JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/offices/{office}/queue/tickets/{ticket_id}/actions"): {"staff_id": "{staff_id}",
                                                                               "action": "done"},
     ("POST", "/api/v1/appointments/{code}/status"): {"status": "checked-in"},
+    ("PUT", "/api/v1/offices/{office}/staff/{staff_id}/hours"): {"weekly": [
+        {"weekday": 1, "opens": "09:00", "closes": "12:00"}]},
+    ("POST", "/api/v1/offices/{office}/staff/{staff_id}/absences"): {
+        "first_day": (NOW.date() + dt.timedelta(days=40)).isoformat(),
+        "last_day": (NOW.date() + dt.timedelta(days=41)).isoformat()},
 }
 QUERIES: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/v1/offices/{office}/report"): {"month": NOW.strftime("%Y-%m")},
@@ -119,10 +124,14 @@ def central_records(session: Session, keyring: KeyRing, office: str) -> dict[str
     staff_id = session.scalars(select(Staff.id).where(Staff.office_id == central.id)).first()
     hours_id = session.scalars(select(WeeklyHours.id).where(WeeklyHours.office_id == central.id)).first()
     closure_id = session.scalars(select(Closure.id).where(Closure.office_id == central.id)).first()
+    away = StaffAbsence(staff_id=staff_id, first_day=NOW.date() + dt.timedelta(days=50),
+                        last_day=NOW.date() + dt.timedelta(days=50))
+    session.add(away)
     scheduling.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
     session.flush()
     return {"office": office, "code": scheduling.format_code(appointment.code), "staff_id": str(staff_id),
             "hours_id": str(hours_id), "closure_id": str(closure_id), "ticket_id": "1",
+            "absence_id": str(away.id),
             "service_slug": "apply", "language": "es"}
 
 
