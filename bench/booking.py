@@ -114,6 +114,9 @@ def _book_sql(start: str, end: str, units: str, key: str) -> str:
         "$21::timestamptz[]": units, "$6::text::int[]": "'%(servers)s'::int[]",
         "$7::text::bool[]": "'%(speaks)s'::bool[]",
         "$8::text": "NULL::text", "$9::text::int[]": "'{}'::int[]",
+        # the working-hours check (fastsql.ON_DUTY): the visit's local day, weekday and times
+        "$22::date": f"({start})::date", "$23::int": f"(extract(isodow from {start})::int - 1)",
+        "$24::time": f"({start})::time", "$25::time": f"({end})::time",
     }
     sql = fastsql.BOOK_SQL
     for placeholder, value in values.items():
