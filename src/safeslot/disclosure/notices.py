@@ -29,8 +29,8 @@ from safeslot.notifications import outbox, reminders
 from safeslot.notifications.interfaces import SENT, Message
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing, Router, Undeliverable
-from safeslot.scheduling import repository as scheduling_repo
-from safeslot.scheduling.models import Appointment
+from safeslot.scheduling import interfaces as scheduling
+from safeslot.scheduling.interfaces import Appointment
 
 SUBJECT = "A government agency received records about you"
 
@@ -41,7 +41,7 @@ KIND = "disclosure_notice"  # its kind in the notifications outbox
 def _reachable(session: Session, entry_id: int) -> Appointment | None:
     """The first disclosed appointment that still has a contact with reminders opted in."""
     for code in repo.entry_codes(session, entry_id):
-        appointment = scheduling_repo.appointment_by_code(session, code)
+        appointment = scheduling.appointment_by_code(session, code)
         if appointment is not None and appointment.contact_enc and appointment.reminders_opt_in:
             return appointment
     return None

@@ -29,6 +29,7 @@ __all__ = [
     "Service",
     "Staff",
     "WeeklyHours",
+    "appointment_by_code",
     "appointment_place",
     "appointments_between",
     "appointments_by_name_index",
@@ -70,6 +71,11 @@ def appointments_by_name_index(
     """Appointments whose name has this blind index, in one office (or all), starting in [start, end)
     (a name look-up; privacy decides who may make it and records the read)."""
     return repo.appointments_by_name_index(session, index, office_id, start, end)
+
+
+def appointment_by_code(session: Session, code: str) -> Appointment | None:
+    """The appointment with this confirmation code (stored form), or None."""
+    return repo.appointment_by_code(session, code)
 
 
 def appointment_place(session: Session, appointment: Appointment) -> tuple[Office, Service]:
