@@ -99,16 +99,12 @@ async def read_body(receive: Any, limit: int, timeout: float) -> bytes | Unread 
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def refuse_slow(send: Any, seconds: float) -> None:
-    body = orjson.dumps({
-        "type": "/problems/request-timeout",
-        "title": "The request body came too slowly",
-        "status": 408,
-        "detail": f"Send the whole body within {seconds:g} seconds. Nothing was saved.",
-    })
+async def _refuse(send: Any, status: int, slug: str, title: str, detail: str) -> None:
+    """A problem+json answer written straight to the ASGI send, closing the connection."""
+    body = orjson.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail})
     await send({
         "type": "http.response.start",
-        "status": 408,
+        "status": status,
         "headers": [
             (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
             (b"content-length", str(len(body)).encode()),
@@ -116,22 +112,13 @@ async def refuse_slow(send: Any, seconds: float) -> None:
         ],
     })
     await send({"type": "http.response.body", "body": body})
+
+
+async def refuse_slow(send: Any, seconds: float) -> None:
+    await _refuse(send, 408, "request-timeout", "The request body came too slowly",
+                  f"Send the whole body within {seconds:g} seconds. Nothing was saved.")
 
 
 async def refuse_too_large(send: Any, limit: int) -> None:
-    body = orjson.dumps({
-        "type": "/problems/payload-too-large",
-        "title": "The request body is too large",
-        "status": 413,
-        "detail": f"Send at most {limit} bytes. Nothing was saved.",
-    })
-    await send({
-        "type": "http.response.start",
-        "status": 413,
-        "headers": [
-            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    })
-    await send({"type": "http.response.body", "body": body})
+    await _refuse(send, 413, "payload-too-large", "The request body is too large",
+                  f"Send at most {limit} bytes. Nothing was saved.")
