@@ -591,6 +591,7 @@ def measure_heavy(engine: Engine, signer: Signer, now: dt.datetime) -> dict[str,
                 pass
 
     read_s = once_s(read_all)
+    print(f"  read every entry once: {read_s:.1f} s", flush=True)
     period = Period.parse(str(now.year))
 
     def build_report() -> None:
@@ -602,6 +603,7 @@ def measure_heavy(engine: Engine, signer: Signer, now: dt.datetime) -> dict[str,
         render.to_html(report, signature, sha=render.sha256(report))
 
     out["report build (s)"] = (once_s(build_report), read_s)
+    print(f"  report build: {out['report build (s)'][0]:.1f} s", flush=True)
 
     def check() -> None:
         with Session(engine) as x:
@@ -610,6 +612,7 @@ def measure_heavy(engine: Engine, signer: Signer, now: dt.datetime) -> dict[str,
             x.rollback()
 
     out["log self-check (s)"] = (once_s(check), read_s)
+    print(f"  log self-check: {out['log self-check (s)'][0]:.1f} s", flush=True)
     return out
 
 
