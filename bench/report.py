@@ -44,10 +44,12 @@ PURPOSES = ["criminal", "civil_immigration", "other_civil", "program_integrity"]
 CATS = ["identity", "contact", "appointment_schedule", "visit_history", "language_accommodation"]
 
 
-def synthetic(n: int, start: dt.datetime, span: dt.timedelta, seed: int = 7) -> Iterator[dict[str, Any]]:
-    """About n entries in log order: a request yields a decision, and often a release plus accounting."""
+def synthetic(n: int, start: dt.datetime, span: dt.timedelta, seed: int = 7,
+              first_request: int = 0) -> Iterator[dict[str, Any]]:
+    """About n entries in log order: a request yields a decision, and often a release plus accounting.
+    Request ids run from ``first_request + 1`` (a generator per chunk of a larger log: bench/scale.py)."""
     rnd = random.Random(seed)
-    made, rid = 0, 0
+    made, rid = 0, first_request
     step = span / n
     when = start
     while made < n:
