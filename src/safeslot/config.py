@@ -15,7 +15,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeslot.kit.ratelimit import RateLimitSettings
+from safeslot.kit.limiter import RateLimitSettings
 
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
