@@ -37,9 +37,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 def setup(app: FastAPI, settings: Settings) -> None:
     """Load the signing key and the witnesses; outside demo mode refuse to start without either."""
-    app.state.log_signer = service.load_signer(
-        settings.log.signing_key_file, settings.log.origin, create=settings.is_demo
-    )
+    app.state.log_signer = service.open_signer(settings.log, create=settings.is_demo)
     if not settings.is_demo and not settings.log.witnesses:
         # Without a witness, nobody outside would hold the office to its checkpoints
         raise WitnessRequired(

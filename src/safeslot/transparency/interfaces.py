@@ -28,7 +28,7 @@ WITNESS_RETRY_SECONDS = 60.0
 def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:
     """Sign a checkpoint over the entries appended since the last one, with the app's key and witnesses."""
     state = request.app.state
-    signer: note.Signer = state.log_signer
+    signer: note.LogSigner = state.log_signer
     latest = service.published_size(session)
     cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
     # A newly signed checkpoint goes to the witnesses; one that a configured witness has not

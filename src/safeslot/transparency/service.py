@@ -38,6 +38,7 @@ from safeslot.transparency.proofs import (
     entry_bundle,
     inclusion,
     load_signer,
+    open_signer,
     published_size,
     status,
     tile,
@@ -49,6 +50,6 @@ from safeslot.transparency.witnesses import Witness, consistency_for_witness, su
 __all__ = [
     "EVENTS", "PERSONAL_KEYS", "InclusionProof", "Status", "Witness", "append", "canonical", "canonical_json",
     "checkpoint", "checkpoint_note", "commit_record_heads", "commitment", "consistency", "consistency_for_witness",
-    "entry", "entry_bundle", "entry_json", "inclusion", "is_known_event", "load_signer", "new_salt",
+    "entry", "entry_bundle", "entry_json", "inclusion", "is_known_event", "load_signer", "new_salt", "open_signer",
     "published_size", "status", "submit_to_witnesses", "tile", "tree_root", "write_key_file",
 ]
