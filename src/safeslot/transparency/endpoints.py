@@ -25,7 +25,7 @@ from safeslot.deps import NowDep
 from safeslot.kit.http import JSON
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired
-from safeslot.transparency.note import Signer
+from safeslot.transparency.note import LogSigner
 from safeslot.transparency.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut
 from safeslot.transparency.tiles import TilePathError, parse_tile_path
 
@@ -41,9 +41,7 @@ WITNESS_RETRY_SECONDS = 60.0
 
 def setup(app: FastAPI, settings: Settings) -> None:
     """Load the signing key and the witnesses; outside demo mode refuse to start without either."""
-    app.state.log_signer = service.load_signer(
-        settings.log.signing_key_file, settings.log.origin, create=settings.is_demo
-    )
+    app.state.log_signer = service.open_signer(settings.log, create=settings.is_demo)
     if not settings.is_demo and not settings.log.witnesses:
         # Without a witness, nobody outside would hold the office to its checkpoints
         raise WitnessRequired(
@@ -60,7 +58,7 @@ def _b64(h: bytes) -> str:
 
 def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:
     state = request.app.state
-    signer: Signer = state.log_signer
+    signer: LogSigner = state.log_signer
     latest = service.published_size(session)
     cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
     # A newly signed checkpoint goes to the witnesses; one that a configured witness has not

@@ -8,6 +8,7 @@
     │   └── EntryRejected           422  not a JSON object, unknown event, too big, personal data
     └── Unavailable
         ├── LogKeyMissing           503  no signing key outside demo mode
+        ├── LogKeyUnusable          503  the key's token (HSM/KMS) refuses: module, token, PIN, key
         ├── WitnessRequired         503  no witness configured outside demo mode
         └── LogInconsistent         503  storage does not extend the last signed checkpoint
 """
@@ -49,6 +50,17 @@ class LogKeyMissing(Unavailable):
 
     slug = "log-key-missing"
     title = N_("The log has no signing key")
+
+
+class LogKeyUnusable(Unavailable):
+    """The log's signing key is kept in a PKCS#11 token (an HSM or a KMS) that cannot be used: the
+    module, the token label, the PIN or the key label is wrong, or the token stopped answering. The
+    service refuses to start rather than fail when it first signs; the detail names the setting to
+    fix (docs/operations.md, "Where keys live").
+    """
+
+    slug = "log-key-unusable"
+    title = N_("The log's signing key cannot be used")
 
 
 class LogInconsistent(Unavailable):
