@@ -8,7 +8,7 @@ SQLite gets one ``executemany``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -131,6 +131,23 @@ def hashes_at_level(session: Session, level: int, start: int, count: int) -> lis
 def entries(session: Session, start: int, count: int) -> list[bytes]:
     stmt = select(LogEntry.data).where(LogEntry.idx >= start, LogEntry.idx < start + count).order_by(LogEntry.idx)
     return list(session.scalars(stmt))
+
+
+def stream_entries(session: Session, start: int, end: int, chunk: int) -> Iterator[Sequence[tuple[int, bytes]]]:
+    """(idx, data) of entries ``[start, end)`` in index order, ``chunk`` rows at a time, in one statement:
+    a server-side cursor on PostgreSQL (psycopg named cursor), SQLite's own lazy cursor; never
+    the whole range in memory."""
+    sql = "SELECT idx, data FROM log_entry WHERE idx >= ? AND idx < ? ORDER BY idx"
+    if _is_postgresql(session):
+        sql = sql.replace("?", "%s")
+    # per statement: Connection.execution_options would set streaming on the caller's connection for good
+    result = session.connection().exec_driver_sql(
+        sql, (start, end), execution_options={"stream_results": True, "max_row_buffer": chunk})
+    try:
+        # rows of (int, bytes) on both drivers (psycopg: bytea -> bytes; sqlite3: BLOB -> bytes)
+        yield from result.tuples().partitions(chunk)
+    finally:
+        result.close()
 
 
 def entry(session: Session, index: int) -> LogEntry | None:

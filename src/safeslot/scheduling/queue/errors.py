@@ -11,6 +11,7 @@
         ├── OfficeClosed             no walk-in tickets outside the opening hours
         ├── AppointmentElsewhere     the appointment is at another office
         ├── TicketStateConflict      e.g. "done" for a ticket nobody called
+        ├── NextVisitDue             every walk-in waiting would run into the clerk's next booked visit
         └── AppointmentNotCheckable  cancelled, missed or already served
 """
 
@@ -53,3 +54,8 @@ class AppointmentNotCheckable(Conflict, slug="appointment-not-checkable",
 
 class OfficeClosed(Conflict, slug="office-closed", title=N_("The office is closed now")):
     """Walk-in tickets are given only during opening hours. Come back when the office is open."""
+
+
+class NextVisitDue(Conflict, slug="next-visit-due", title=N_("A walk-in would run into your next booked visit")):
+    """The walk-ins waiting for this desk would run into the next visit booked with the person at the
+    desk. Serve that visit first (its time is in ``at``), or leave the walk-ins to another desk."""
