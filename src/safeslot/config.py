@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeslot.kit.ratelimit import RateLimitSettings
+from safeslot.kit.limiter import RateLimitSettings
 
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here
@@ -97,6 +98,32 @@ class CryptoSettings(BaseModel):
     )
 
 
+class Pkcs11Settings(BaseModel):
+    module: Path = Field(
+        default=Path("/usr/lib/softhsm/libsofthsm2.so"),
+        description="The PKCS#11 module (shared library) of the HSM or of the cloud KMS's PKCS#11 client; "
+        "SoftHSM2's by default, for trials.",
+    )
+    token_label: str = Field(default="safeslot-log", min_length=1, max_length=32,
+                             description="Label of the token (slot) that holds the log key.")
+    key_label: str = Field(default="log-signing", min_length=1,
+                           description="Label of the Ed25519 key pair (CKK_EC_EDWARDS) on the token.")
+    pin_file: Path | None = Field(
+        default=None,
+        description="File holding the token's user PIN (readable by the service account only). Preferred over pin.",
+    )
+    pin: SecretStr | None = Field(default=None, description="The token's user PIN, when no pin_file is given.")
+
+    def read_pin(self) -> str | None:
+        """The PIN from the file (trailing newline dropped) or the setting; None when neither is set."""
+        if self.pin_file is not None:
+            try:
+                return self.pin_file.read_text().rstrip("\r\n")
+            except OSError:
+                return None
+        return self.pin.get_secret_value() if self.pin is not None else None
+
+
 class LogSettings(BaseModel):
     origin: str = Field(
         default="safeslot.localhost/log",
@@ -104,8 +131,15 @@ class LogSettings(BaseModel):
     )
     signing_key_file: Path = Field(
         default=VAR_DIR / "keys" / "log-signing.key",
-        description="C2SP signed-note private key file, written by `safeslot log keygen`.",
+        description="C2SP signed-note private key file, written by `safeslot log keygen` (signer=file).",
     )
+    signer: Literal["file", "pkcs11"] = Field(
+        default="file",
+        description="Where the log signing key lives: 'file' (signing_key_file) or 'pkcs11' (an HSM or KMS "
+        "token, the pkcs11 section; docs/operations.md).",
+    )
+    pkcs11: Pkcs11Settings = Field(default_factory=Pkcs11Settings,
+                                   description="The token holding the log key when signer is 'pkcs11'.")
     witnesses: list[str] = Field(
         default_factory=list,
         description="Witnesses as 'URL vkey' strings; each new checkpoint is submitted to them.",

@@ -53,7 +53,7 @@ def build(
     from safeslot.transparency import service as log
 
     s = settings()
-    signer = log.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo)
+    signer = log.open_signer(s.log, create=s.is_demo)
     progress = _LateProgress("Reading the log")
     try:
         p = Period.parse(period)
@@ -118,7 +118,7 @@ def verify(
         else:
             s = settings()
             verifier = (Verifier.parse(vkey) if vkey else
-                        log.load_signer(s.log.signing_key_file, s.log.origin, create=False).verifier())
+                        log.open_signer(s.log, create=False).verifier())
             with transaction() as session:
                 actual = service.verify(document, service.LocalLog(session), verifier, origin or s.log.origin,
                                         progress=progress)

@@ -1,11 +1,12 @@
-"""`safeslot log …` (keygen, status, checkpoint, verify) and `safeslot witness …` (keygen, serve)."""
+"""`safeslot log …` (keygen, hsm-keygen, hsm-import, status, checkpoint, verify) and `safeslot witness …`
+(keygen, serve)."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -35,13 +36,68 @@ def keygen(
     print(signer.to_vkey())
 
 
+def _token_and_pin() -> tuple[Any, str]:
+    from safeslot.transparency import hsm
+
+    s = settings()
+    pin = s.log.pkcs11.read_pin()
+    if pin is None:
+        err_console.print("[red]Set SAFESLOT_LOG__PKCS11__PIN_FILE (or SAFESLOT_LOG__PKCS11__PIN) to the token's "
+                          "user PIN.[/]")
+        raise typer.Exit(1)
+    return hsm.TokenKey(s.log.pkcs11.module, s.log.pkcs11.token_label, s.log.pkcs11.key_label), pin
+
+
+@log_app.command("hsm-keygen")
+def hsm_keygen() -> None:
+    """Generate the log's Ed25519 key inside the PKCS#11 token (SAFESLOT_LOG__PKCS11__*) and print its
+    verifier key. The key never leaves the token; set SAFESLOT_LOG__SIGNER=pkcs11 to sign with it."""
+    from safeslot.transparency import hsm
+    from safeslot.transparency.errors import LogKeyUnusable
+
+    where, pin = _token_and_pin()
+    try:
+        verifier = hsm.generate_key(where, pin, settings().log.origin)
+    except LogKeyUnusable as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"Generated {where.describe()}. Publish the verifier key:")
+    print(verifier.to_vkey())
+
+
+@log_app.command("hsm-import")
+def hsm_import(
+    key_file: Annotated[Path | None, typer.Option(help="Defaults to SAFESLOT_LOG__SIGNING_KEY_FILE.")] = None,
+) -> None:
+    """Move the log's key file into the PKCS#11 token: same key and key ID, so verifiers and witnesses
+    need no change. Then set SAFESLOT_LOG__SIGNER=pkcs11 and destroy the file (shred -u)."""
+    from safeslot.transparency import hsm
+    from safeslot.transparency.errors import LogKeyUnusable
+    from safeslot.transparency.note import Signer
+
+    s = settings()
+    path = key_file or s.log.signing_key_file
+    if not path.exists():
+        err_console.print(f"[red]No key file at {path}.[/]")
+        raise typer.Exit(1)
+    where, pin = _token_and_pin()
+    try:
+        verifier = hsm.import_key(where, pin, Signer.parse(path.read_text()))
+    except LogKeyUnusable as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    console.print(f"Imported into {where.describe()}; the verifier key is unchanged:")
+    print(verifier.to_vkey())
+    console.print(f"Now set SAFESLOT_LOG__SIGNER=pkcs11, check `safeslot log vkey`, and destroy {path}.")
+
+
 @log_app.command("vkey")
 def vkey() -> None:
     """Print the log's verifier key (what witnesses and verifiers are given); demo mode makes the key if missing."""
     from safeslot.transparency import service
 
     s = settings()
-    print(service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo).to_vkey())
+    print(service.open_signer(s.log, create=s.is_demo).to_vkey())
 
 
 @log_app.command("status")
@@ -75,7 +131,7 @@ def checkpoint() -> None:
     from safeslot.transparency import service
 
     s = settings()
-    signer = service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo)
+    signer = service.open_signer(s.log, create=s.is_demo)
     now = dt.datetime.now(dt.UTC)
     with transaction() as session:
         cp = service.checkpoint(session, signer, now, origin=s.log.origin)
@@ -96,12 +152,12 @@ def self_check() -> None:
 
     The auditor's console shows the last run. Run it from cron; it exits 1 when the log does not verify.
     """
-    from safeslot.transparency import selfcheck, service
+    from safeslot.transparency import interfaces, service
 
     s = settings()
-    signer = service.load_signer(s.log.signing_key_file, s.log.origin, create=s.is_demo)
+    signer = service.open_signer(s.log, create=s.is_demo)
     with transaction() as session:
-        row = selfcheck.self_verify(session, signer.verifier(), s.log.origin, dt.datetime.now(dt.UTC), method="cli")
+        row = interfaces.self_verify(session, signer.verifier(), s.log.origin, dt.datetime.now(dt.UTC), method="cli")
         ok, size, detail = row.ok, row.size, row.detail
     if not ok:
         err_console.print(f"[red]NOT VERIFIED[/] (checkpoint of size {size}): {detail}")

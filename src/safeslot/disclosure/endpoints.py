@@ -60,7 +60,7 @@ from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
-from safeslot.transparency.note import Signer
+from safeslot.transparency.note import LogSigner
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
@@ -86,8 +86,8 @@ def _engine(request: Request) -> PolicyEngine:
     return engine
 
 
-def _signer(request: Request) -> Signer:
-    signer: Signer = request.app.state.log_signer
+def _signer(request: Request) -> LogSigner:
+    signer: LogSigner = request.app.state.log_signer
     return signer
 
 

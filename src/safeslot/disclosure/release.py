@@ -32,7 +32,7 @@ from safeslot.kit.errors import NotFound
 from safeslot.scheduling import service as scheduling
 from safeslot.transparency import entries as log_entries
 from safeslot.transparency import service as log_service
-from safeslot.transparency.note import Signer, sign_note
+from safeslot.transparency.note import LogSigner, sign_note
 
 LINK_LIFETIME = dt.timedelta(days=7)
 # 5 U.S.C. 552a(c)(2): keep the accounting five years or the life of the record, if longer.
@@ -41,9 +41,10 @@ SCHEDULE_STATES = frozenset({"booked", "checked-in"})
 HISTORY_STATES = frozenset({"fulfilled", "noshow", "checked-in"})
 
 
-def load_signer(settings: Settings) -> Signer:
-    """The log's Ed25519 signer (created on first use only in development, demo and test)."""
-    return log_service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+def load_signer(settings: Settings) -> LogSigner:
+    """The log's Ed25519 signer, file or token (a file key is created on first use only in development,
+    demo and test)."""
+    return log_service.open_signer(settings.log, create=settings.is_demo)
 
 
 def released_categories(session: Session, request: DisclosureRequest) -> list[str]:
@@ -106,7 +107,7 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def create(session: Session, ring: KeyRing, signer: Signer, request_id: int, now: dt.datetime,
+def create(session: Session, ring: KeyRing, signer: LogSigner, request_id: int, now: dt.datetime,
            public_url: str = "") -> tuple[Release, str]:
     """Build and record the release; returns it with the one-time download token."""
     request = get_request(session, request_id, for_update=True)
@@ -222,7 +223,7 @@ def download(session: Session, ring: KeyRing, actor: Actor, token: str, now: dt.
             "signer": release.signature}
 
 
-def approve_then_release(session: Session, ring: KeyRing, signer: Signer, actor: Actor, request_id: int, role: str,
+def approve_then_release(session: Session, ring: KeyRing, signer: LogSigner, actor: Actor, request_id: int, role: str,
                          now: dt.datetime) -> bool:
     """A reviewer's approval in ``role``; the second of the two (the other role, another person) releases at
     once, in the same transaction, so an approved request is never left unreleased or released unlogged.

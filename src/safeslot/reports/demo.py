@@ -18,7 +18,7 @@ from safeslot.transparency import service as log
 
 
 def load(session: Session, settings: Settings, console: Console) -> None:
-    signer = log.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+    signer = log.open_signer(settings.log, create=settings.is_demo)
     now = dt.datetime.now(dt.UTC)
     period = Period.parse(f"{now.year}H{1 if now.month <= 6 else 2}")
     log.checkpoint(session, signer, now, origin=settings.log.origin)

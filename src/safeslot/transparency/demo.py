@@ -26,7 +26,7 @@ def load(session: Session, settings: Settings, console: Console) -> None:
                                 nondisclosure_order=False, emergency=False),
             ],
         )
-    signer = service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+    signer = service.open_signer(settings.log, create=settings.is_demo)
     cp = service.checkpoint(session, signer, dt.datetime.now(dt.UTC), origin=settings.log.origin)
     details: dict[str, Any] = {"size": cp.size, "vkey": signer.to_vkey()}
     console.print(f"Transparency log: {details['size']} entries, verifier key {details['vkey']}")
@@ -36,7 +36,7 @@ def verify(session: Session, settings: Settings, console: Console) -> None:
     """After every domain's demo: sign what they appended, then verify it, so the auditor's page has a last run."""
     from safeslot.transparency import selfcheck
 
-    signer = service.load_signer(settings.log.signing_key_file, settings.log.origin, create=settings.is_demo)
+    signer = service.open_signer(settings.log, create=settings.is_demo)
     now = dt.datetime.now(dt.UTC)
     service.checkpoint(session, signer, now, origin=settings.log.origin)
     run = selfcheck.self_verify(session, signer.verifier(), settings.log.origin, now, method="cli")

@@ -74,6 +74,7 @@ __all__ = [
     "CosignatureVerifier",
     "InvalidSignatureError",
     "KeyFormatError",
+    "LogSigner",
     "MalformedNoteError",
     "NoteError",
     "NoteSignature",
@@ -176,6 +177,14 @@ class NoteSigner(Protocol):
     @property
     def key_id(self) -> bytes: ...
     def sign(self, message: bytes) -> bytes: ...
+
+
+class LogSigner(NoteSigner, Protocol):
+    """The log's own key, wherever it is kept (the key file's `Signer`, `hsm.Pkcs11Signer`): it signs,
+    and gives the verifier and vkey that readers and witnesses check with."""
+
+    def verifier(self) -> Verifier: ...
+    def to_vkey(self) -> str: ...
 
 
 class NoteVerifier(Protocol):
@@ -296,6 +305,10 @@ class _Ed25519Signer:
         if signer.key_id != kid:
             raise KeyFormatError("the key ID does not match the name and key")
         return signer
+
+    def seed(self) -> bytes:
+        """The 32-byte private seed, for moving the key into an HSM (transparency/hsm.py); secret."""
+        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
     def to_skey(self) -> str:
         """The secret key string; whoever holds it can sign as this key."""

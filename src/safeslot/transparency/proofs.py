@@ -12,19 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from safeslot import chain
+from safeslot.config import LogSettings
 from safeslot.transparency import entries, merkle, repository
 from safeslot.transparency.appends import append
-from safeslot.transparency.errors import BadLogRequest, BeyondLog, LogInconsistent, LogKeyMissing
+from safeslot.transparency.errors import BadLogRequest, BeyondLog, LogInconsistent, LogKeyMissing, LogKeyUnusable
 from safeslot.transparency.merkle import ProofError
 from safeslot.transparency.models import LogCheckpoint
-from safeslot.transparency.note import Checkpoint, NoteSigner, Signer, sign_note
+from safeslot.transparency.note import Checkpoint, LogSigner, NoteSigner, Signer, sign_note
 from safeslot.transparency.tiles import TILE_HEIGHT, TILE_WIDTH, bundle
 
 
@@ -121,6 +122,23 @@ def entry_bundle(session: Session, index: int, width: int) -> bytes:
         raise BeyondLog("This entry bundle is not in the published tree; fetch the checkpoint first.")
     datas = repository.entries(session, start, width)
     return bundle(datas)
+
+
+def entry_chunks(session: Session, size: int, chunk: int = 10_000) -> Iterator[list[bytes]]:
+    """The entries ``[0, size)`` of the published tree in log order, ``chunk`` at a time, in one
+    streamed statement: the bytes the entry bundles hold, for a reader of the whole log on this
+    database (the report), without a query per bundle. The caller hashes them into the tree
+    itself; a missing entry is `LogInconsistent` here."""
+    _check_size(session, size)
+    expected = 0
+    for rows in repository.stream_entries(session, 0, size, chunk):
+        # ordered by the primary key, so first and last bound the chunk: no entry is missing inside
+        if rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1:
+            break
+        expected += len(rows)
+        yield [data for _, data in rows]
+    if expected != size:
+        raise LogInconsistent(f"Entries from {expected} on are not all in storage; stop the log and investigate.")
 
 
 def entry(session: Session, index: int) -> tuple[bytes, bytes]:
@@ -239,3 +257,18 @@ def load_signer(path: Path, origin: str, *, create: bool) -> Signer:
     signer = Signer.generate(origin)
     write_key_file(path, signer.to_skey())
     return signer
+
+
+def open_signer(log: LogSettings, *, create: bool) -> LogSigner:
+    """The log's signing key where the settings keep it: the key file (`load_signer`) or a PKCS#11
+    token (`hsm.Pkcs11Signer`, opened and self-tested now so that a wrong PIN or label stops start-up)."""
+    if log.signer == "file":
+        return load_signer(log.signing_key_file, log.origin, create=create)
+    from safeslot.transparency import hsm  # the PKCS#11 binding loads only where a token is configured
+
+    pin = log.pkcs11.read_pin()
+    if pin is None:
+        raise LogKeyUnusable("The log key is in a PKCS#11 token but no PIN is readable: set SAFESLOT_LOG__PKCS11__"
+                             "PIN_FILE to a file the service can read (or SAFESLOT_LOG__PKCS11__PIN).")
+    where = hsm.TokenKey(log.pkcs11.module, log.pkcs11.token_label, log.pkcs11.key_label)
+    return hsm.Pkcs11Signer(log.origin, where, pin)
