@@ -149,6 +149,7 @@ def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
         lines.append(f"\\set r{n} random(1, 9000000000000000000)")
     keys = ", ".join(f":k{n}" for n in range(batch))
     lines.append("BEGIN;")
+    lines.append(f"SELECT pg_advisory_xact_lock_shared({facts['k0']});")  # the office's staff lock, as the app
     lines.append("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
                  f"{keys}]::bigint[]) AS k ORDER BY k) AS s;")
     if batch > 1:  # the app sends a batch's bookings pipelined (asyncpg fetchmany): so does pgbench
@@ -162,7 +163,13 @@ def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+PORT: int | None = None  # --port: serve on this one (a shared machine hands out port ranges)
+PROFILE: Path | None = None  # --profile: py-spy's collapsed stacks of the server, one file per HTTP run
+
+
 def free_port() -> int:
+    if PORT is not None:
+        return PORT
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -305,8 +312,16 @@ def http_run(tmp: Path, f: dict[str, object], clients: int, seconds: int, worker
     proc, base = start_server(tmp, workers, plaintext)
     try:
         wrk(base, f, clients, 2, f"warm-{tag}", tmp, full)
+        spy = None
+        if PROFILE is not None:  # sampling from outside: the server runs unchanged (its CPU includes none of it)
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--pid", str(proc.pid), "--subprocesses", "--nonblocking", "--rate", "200",
+                 "--duration", str(seconds), "--format", "raw", "-o", str(PROFILE / f"{tag}.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cpu = cpu_seconds(proc.pid)
         result = wrk(base, f, clients, seconds, f"run-{tag}", tmp, full)
+        if spy is not None:
+            spy.wait(timeout=60)
         # the app's CPU per answer: load-independent, unlike answers/s (every µs is taken from PostgreSQL)
         result["cpu_us"] = (cpu_seconds(proc.pid) - cpu) * 1e6 / max(1, result["requests"])
         return result
@@ -392,8 +407,15 @@ def main() -> int:
     parser.add_argument("--database", default=DB, help=f"the throwaway database (default {DB}; created and dropped)")
     parser.add_argument("--only", help="while working: a comma-separated subset of " + ",".join(RUNS[:-1])
                         + " (the targets are judged only on a full run)")
+    parser.add_argument("--port", type=int, help="serve the app on this port (default: any free one)")
+    parser.add_argument("--profile", type=Path, help="a folder: write py-spy's samples of the server there "
+                        "(collapsed stacks, one file per HTTP run; py-spy on PATH)")
     args = parser.parse_args()
     _use_database(args.database)
+    global PORT, PROFILE
+    PORT, PROFILE = args.port, args.profile
+    if PROFILE is not None:
+        PROFILE.mkdir(parents=True, exist_ok=True)
     runs = [r for r in RUNS if r != "plain1" or args.seal_cost]
     if args.only:
         runs = [r for r in runs if r in args.only.split(",")]

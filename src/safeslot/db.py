@@ -8,7 +8,9 @@ the decision (invariant "no disclosure without a record").
 
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` so that writers queue on the
 database write lock instead of failing with "database is locked" half-way
-through a transaction; PostgreSQL runs at READ COMMITTED, where a conditional
+through a transaction; a transaction that only reads (``read_transaction``, slot
+search) begins deferred instead, so it reads a WAL snapshot without taking or
+waiting for that lock; PostgreSQL runs at READ COMMITTED, where a conditional
 ``UPDATE … WHERE booked < capacity`` re-checks the row after waiting for its
 lock, so capacity holds on both.
 """
@@ -148,7 +150,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (READ_ONLY_OPTION) takes a snapshot, not the write lock: in WAL mode
+        # readers never block the writer nor wait for it (SQLite "WAL mode", "Concurrency"); query_only
+        # makes SQLite refuse a write inside it, as PostgreSQL's READ ONLY does.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
+        conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
@@ -183,6 +190,24 @@ def get_session(request: Request) -> Iterator[Session]:
 # the commit after the response is sent, so a client could hear "201" for a
 # write that then fails to commit (invariant "nothing lost, nothing doubled").
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+READ_ONLY_OPTION = "safeslot_read_only"
+
+
+@contextmanager
+def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction for reads only (slot search): one snapshot, and on SQLite a deferred BEGIN, so
+    searches neither take the database's write lock nor queue behind bookings for it. Both databases
+    refuse a write inside it (SQLite ``query_only``, PostgreSQL ``READ ONLY``); nothing is committed.
+    The slot search cache keeps only answers computed in such a transaction (scheduling/search_cache.py)."""
+    with maker() as session:  # closing it rolls the snapshot back
+        options: Any = {READ_ONLY_OPTION: True}
+        bind = maker.kw["bind"]
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":  # (a test's connection is already in
+            options["postgresql_readonly"] = True  # its transaction) psycopg begins with BEGIN READ ONLY: no extra trip
+        session.connection(execution_options=options)  # begins the transaction, with these options
+        yield session
 
 
 @contextmanager

@@ -168,6 +168,8 @@ def update_staff_and_reassign(
     services: list[str] | None = None, active: bool | None = None, now: dt.datetime | None = None,
 ) -> tuple[Staff, Reassignment]:
     member = office_item(session, Staff, staff_id, office, "staff member")
+    if now is not None:
+        repo.lock_staff(session, office.id)  # before the change: no booking reads the people half-changed
     if services is not None:
         unknown = sorted(set(services) - {s.slug for s in repo.services(session, office.id)})
         if unknown:
@@ -204,6 +206,8 @@ def reassign(
     and are listed by ``unassigned`` for the supervisor, who contacts the person.
     """
     done = Reassignment()
+    # Bookings in flight at the office commit first, later ones read the people as changed (rules.office_lock_key).
+    repo.lock_staff(session, office.id)
     appointments = repo.holding_appointments(session, office.id, now, staff_ids)
     if not appointments:
         return done

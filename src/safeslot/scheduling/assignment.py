@@ -94,6 +94,24 @@ def count_free(c: Candidates, busy: Collection[int]) -> int:
     return direct + min(len(free) - direct, interpreters)
 
 
+def unqualified(c: Candidates, people: Sequence[Person]) -> set[int]:
+    """Who in the request can no longer be given the visit, by the people as they are now: gone,
+    no longer serving the service, or no longer speaking the language they were chosen for
+    (fastsql.BOOK_SQL's ``live`` and ``interp`` apply the same test in SQL)."""
+    now = {p.id: p for p in people}
+    out: set[int] = set()
+    for server, speaks in zip(c.servers, c.speaks, strict=True):
+        p = now.get(server)
+        if p is None or c.service not in p.services or (speaks and c.language is not None
+                                                         and c.language not in p.languages):
+            out.add(server)
+    for interpreter in c.interpreters:
+        p = now.get(interpreter)
+        if p is None or c.language is None or c.language not in p.languages:
+            out.add(interpreter)
+    return out
+
+
 def refusal(c: Candidates, busy: Collection[int]) -> str:
     """Why ``choose`` found no one: "slot" (no server free) or "interpreter"."""
     return "interpreter" if any(s not in busy for s in c.servers) else "slot"
@@ -138,23 +156,48 @@ def find_free_staff(
     return choose(c, busy | repo.off_duty(session, c.everyone, local_visit(start, end, zone(office.timezone))))
 
 
+def walk_in_units(now: dt.datetime, minutes: int) -> tuple[dt.datetime, ...]:
+    """The units a walk-in called at ``now`` holds its clerk for: on the same 15-minute UTC grid as a
+    booked visit's holds (rules.units), from the unit under way until the service's duration has passed."""
+    now = now.astimezone(dt.UTC)
+    first = now.replace(minute=now.minute - now.minute % STEP_MINUTES, second=0, microsecond=0)
+    end = now + dt.timedelta(minutes=minutes)
+    return tuple(u for u in units(first, first + dt.timedelta(minutes=minutes + STEP_MINUTES)) if u < end)
+
+
+def walk_in_conflict(
+    session: Session, office_id: int, staff_id: int, now: dt.datetime, minutes: int
+) -> dt.datetime | None:
+    """The first unit after the one under way that the clerk is already held for (their next booked
+    visit, usually): a walk-in called now would run into it. None when the walk-in fits.
+
+    Takes the units' locks first, so the answer stays true until the transaction ends: a booking
+    cannot take the clerk between this check and ``hold_for_walk_in``. The unit under way is not a
+    conflict: whatever holds it (the visit the desk just ended, or a booked person who has not come)
+    has begun already, and the walk-in leaves it to that hold."""
+    wanted = walk_in_units(now, minutes)
+    stop = wanted[-1] + dt.timedelta(minutes=STEP_MINUTES)
+    repo.take_locks(session, lock_keys(office_id, wanted[0], stop))
+    taken = repo.held_units(session, staff_id, wanted[0], stop)
+    return min((u for u in wanted[1:] if u in taken), default=None)
+
+
 def hold_for_walk_in(
     session: Session, office_id: int, ticket_id: int, staff_id: int, now: dt.datetime, minutes: int
 ) -> int:
     """Hold the clerk who called a walk-in for the service's duration from now, so that no booking is
-    given to them meanwhile; returns the units held.
-
-    Units follow the 15-minute UTC grid from the one ``now`` falls in. A unit the clerk is already
-    held for (their own appointment, which they serve next) is left to it. Releasing: ``release_walk_in``."""
-    now = now.astimezone(dt.UTC)
-    first = now.replace(minute=now.minute - now.minute % STEP_MINUTES, second=0, microsecond=0)
-    end = now + dt.timedelta(minutes=minutes)
-    wanted = [u for u in units(first, first + dt.timedelta(minutes=minutes + STEP_MINUTES)) if u < end]
-    repo.take_locks(session, lock_keys(office_id, first, wanted[-1] + dt.timedelta(minutes=STEP_MINUTES)))
-    taken = repo.held_units(session, staff_id, first, wanted[-1] + dt.timedelta(minutes=STEP_MINUTES))
+    given to them meanwhile; returns the units held. Call ``walk_in_conflict`` first, in the same
+    transaction: the units after the one under way must be free, and the holds' primary key refuses
+    them otherwise (the same no-overlap guarantee as a booking). The unit under way, when something
+    already holds the clerk for it, is left to that hold. Releasing: ``release_walk_in``."""
+    wanted = walk_in_units(now, minutes)
+    stop = wanted[-1] + dt.timedelta(minutes=STEP_MINUTES)
+    repo.take_locks(session, lock_keys(office_id, wanted[0], stop))
+    under_way_taken = wanted[0] in repo.held_units(session, staff_id, wanted[0], wanted[0] + dt.timedelta(
+        minutes=STEP_MINUTES))
     rows: list[dict[str, object]] = [
         {"staff_id": staff_id, "starts_at": u, "office_id": office_id, "ticket_id": ticket_id, "role": "walk-in"}
-        for u in wanted if u not in taken
+        for u in wanted if not (u == wanted[0] and under_way_taken)
     ]
     repo.insert_holds(session, rows)
     return len(rows)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing, month_kid
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.assignment import candidates, choose, hold, people_of, refusal
+from safeslot.scheduling.assignment import Person, candidates, choose, hold, people_of, refusal, unqualified
 from safeslot.scheduling.duty import local_visit
 from safeslot.scheduling.errors import AppointmentNotFound, InvalidTransition
 from safeslot.scheduling.models import Appointment, Office, Service
@@ -107,6 +107,10 @@ def execute(session: Session, plan: BookingPlan) -> Appointment:
     # Who is held, and who is not working then (their hours, read here after the locks, as BOOK_SQL does).
     busy = repo.busy_staff(session, plan.office.id, plan.start, plan.end)
     busy |= repo.off_duty(session, plan.candidates.everyone, plan.local)
+    # The plan's people were read before the locks: a staff change committed since (it holds the office's
+    # staff lock while it re-checks visits) must not be missed, so re-read them now, as BOOK_SQL does.
+    busy |= unqualified(plan.candidates, [Person(i, frozenset(langs.split()), frozenset(svcs.split()))
+                                          for i, langs, svcs in repo.staff_now(session, plan.office.id)])
     chosen = choose(plan.candidates, busy)
     if chosen is None:
         raise _refuse(session, plan, refusal(plan.candidates, busy), office, service)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep, get_session
+from safeslot.db import SessionDep, read_transaction
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.kit import metrics
@@ -36,7 +36,6 @@ from safeslot.scheduling.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
-request_session = contextmanager(get_session)  # SessionDep's transaction, opened and closed in one thread
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
@@ -170,20 +169,27 @@ def _search_slots(
     date_to: dt.date | None, language: str | None,
 ) -> JSON:
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
-    with request_session(request) as session:  # the same transaction as SessionDep (db.get_session)
+    # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
+    with read_transaction(request.app.state.sessionmaker) as session:
         found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
-    tz = service.zone(found_office.timezone)
     interpreter = service.interpreter_language(language)
     return JSON([
-        {
-            "starts_at": s.starts_at.astimezone(tz).isoformat(),
-            "ends_at": s.ends_at.astimezone(tz).isoformat(),
-            "starts_at_utc": s.starts_at.isoformat().replace("+00:00", "Z"),
-            "available": s.available,
-            "interpreter": interpreter,
-        }
+        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, found_office.timezone), s.available, interpreter),
+                 strict=True))
         for s in slots
     ])
+
+
+_SLOT_KEYS = ("starts_at", "ends_at", "starts_at_utc", "available", "interpreter")
+
+
+@lru_cache(maxsize=1 << 15)
+def _slot_times(start: dt.datetime, end: dt.datetime, timezone: str) -> tuple[str, str, str]:
+    """A start's three written times. The same starts are answered again and again and a zone-aware
+    ``isoformat`` is most of a week's answer otherwise (docs/performance.md, "Slot search")."""
+    tz = service.zone(timezone)
+    return (start.astimezone(tz).isoformat(), end.astimezone(tz).isoformat(),
+            start.isoformat().replace("+00:00", "Z"))
 
 
 @router.post("/appointments", status_code=201, response_model=AppointmentOut, responses=PROBLEMS)

@@ -7,7 +7,7 @@ their working hours and absences, ``ON_DUTY``), an
 interpreter when the server does not speak the language, the Idempotency-Key
 claim, the appointment, one hold per person per 15-minute unit. The holds'
 primary key refuses any double in the database itself. A batch takes all its
-locks (``rules.lock_keys``) in ascending order in one statement
+locks (its offices' staff locks shared, then ``rules.lock_keys``) in ascending order in one round trip
 (``batch_begin``), so batches of several workers, and the sync path, which
 locks the same way, cannot deadlock. ``bench/booking.py`` runs these very
 statements under pgbench as its baseline.
@@ -23,6 +23,7 @@ from typing import Any
 from safeslot.kit import metrics
 from safeslot.scheduling.assignment import Candidates
 from safeslot.scheduling.plan import BookingPlan
+from safeslot.scheduling.rules import office_of_lock
 
 # booking.execute in one statement: the start open on the grid, the first free qualified server in the
 # plan's order (re-checked against the staff table), an interpreter when the server does not speak the
@@ -157,6 +158,10 @@ def outcome(b: Booking, row: Any) -> tuple[str, Any] | None:
 
 
 def batch_begin(bookings: Iterable[Booking]) -> str:
-    """BEGIN and every lock of the batch, ascending, in one round trip (the keys are integers we computed)."""
-    keys = ",".join(str(k) for k in sorted({k for b in bookings for k in b.plan.lock_keys}))
-    return f"BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k"
+    """BEGIN and every lock of the batch in one round trip (the keys are integers we computed): the
+    offices' staff locks shared, then the hour locks, each ascending, as ``repository.take_locks``."""
+    hours = sorted({k for b in bookings for k in b.plan.lock_keys})
+    offices = ",".join(str(k) for k in sorted({office_of_lock(k) for k in hours}))
+    keys = ",".join(map(str, hours))
+    return (f"BEGIN; SELECT pg_advisory_xact_lock_shared(k) FROM unnest('{{{offices}}}'::bigint[]) AS k; "
+            f"SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k")

@@ -188,7 +188,7 @@ class StaffHold(Base):
 
     __tablename__ = "staff_hold"
     __table_args__ = (
-        Index("ix_staff_hold_office_time", "office_id", "starts_at"),
+        Index("ix_staff_hold_office_time", "office_id", "starts_at", "staff_id"),  # covering: slot search
         CheckConstraint("role IN ('serve', 'interpret', 'walk-in')", name="role"),
         CheckConstraint("(appointment_id IS NULL) <> (ticket_id IS NULL)", name="owner"),
     )

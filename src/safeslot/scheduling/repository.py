@@ -23,6 +23,7 @@ from safeslot.scheduling.models import (
     StaffHours,
     WeeklyHours,
 )
+from safeslot.scheduling.rules import office_lock_key, office_of_lock
 
 
 def office_by_slug(session: Session, slug: str) -> Office | None:
@@ -187,8 +188,32 @@ def take_locks(session: Session, keys: Iterable[int]) -> None:
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    for key in sorted(set(keys)):
+    hours = sorted(set(keys))
+    # the offices' staff locks first, shared: a staff change holds its office's exclusively (lock_staff)
+    for office in sorted({office_of_lock(k) for k in hours}):
+        session.execute(select(func.pg_advisory_xact_lock_shared(office)))
+    for key in hours:
         session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def lock_staff(session: Session, office_id: int) -> None:
+    """Take the office's staff lock exclusively, until the transaction ends (a staff change).
+
+    Bookings in flight at the office finish first and any new one waits, so the change's
+    re-check of the visits to come sees every booking that could still pick the old people,
+    and every later booking reads the people as changed (rules.office_lock_key). SQLite: the
+    database's one write lock already does this."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(select(func.pg_advisory_xact_lock(office_lock_key(office_id))))
+
+
+def staff_now(session: Session, office_id: int) -> list[tuple[int, str, str]]:
+    """(id, languages, services) of the office's active staff, read afresh (never from the session's
+    identity map): what a booking re-checks its plan's people against after its locks."""
+    return [(r.id, r.languages, r.services) for r in session.execute(
+        select(Staff.id, Staff.languages, Staff.services).where(Staff.office_id == office_id, Staff.active.is_(True))
+    )]
 
 
 def busy_staff(session: Session, office_id: int, start: dt.datetime, end: dt.datetime) -> set[int]:

@@ -95,10 +95,27 @@ def lock_keys(office_id: int, start: dt.datetime, end: dt.datetime) -> tuple[int
     batches from several workers cannot deadlock. Visits that do not overlap mostly share no
     lock, so they do not wait for each other.
     """
-    base = (LOCK_NAMESPACE << 48) | ((office_id & 0xFFFFFFF) << 20)
+    base = office_lock_key(office_id)
     first = int(start.timestamp()) // 3600
     last = (int(end.timestamp()) - 1) // 3600
     return tuple(base | (hour & 0xFFFFF) for hour in range(first, last + 1))
+
+
+def office_lock_key(office_id: int) -> int:
+    """The office's staff lock: every assignment takes it shared before its hour locks
+    (``repository.take_locks``), a staff change takes it exclusive before it reads the visits to
+    re-check (``repository.lock_staff``). So a booking either commits before a staff change reads its
+    office's visits (and is re-checked by it), or reads the people after the change committed.
+
+    It is the office's hour-lock base with hour 0: it sorts before every hour lock of its office
+    (hour 0 is 1970, never a visit), so all locks are still taken in one ascending order.
+    """
+    return (LOCK_NAMESPACE << 48) | ((office_id & 0xFFFFFFF) << 20)
+
+
+def office_of_lock(key: int) -> int:
+    """The office staff lock (``office_lock_key``) that goes with an hour lock."""
+    return key & ~0xFFFFF
 
 
 def interpreter_language(language: str | None) -> str | None:

@@ -52,6 +52,7 @@ def set_staff_hours(
     an empty list: no hours, as for someone who takes no visits for now). Windows of one weekday may
     not overlap; touching ones are joined. Their visits still to come are re-checked at once."""
     member = office_item(session, Staff, staff_id, office, "staff member")
+    repo.lock_staff(session, office.id)  # before the change: no booking reads the hours half-changed
     if windows is not None:
         try:
             merged = merge(windows)
@@ -76,6 +77,7 @@ def add_absence(
 ) -> tuple[StaffAbsence, Reassignment]:
     """Whole days (office local, inclusive) the staff member does not work; their visits those days move."""
     member = office_item(session, Staff, staff_id, office, "staff member")
+    repo.lock_staff(session, office.id)
     if last < first:
         raise InvalidInput("The last day is before the first; give the first day, then the last day.")
     if last < today:

@@ -29,7 +29,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import opening, staffing
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.assignment import hold_for_walk_in, person, release_walk_in
+from safeslot.scheduling.assignment import hold_for_walk_in, person, release_walk_in, walk_in_conflict
 from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.queue import repository as repo
@@ -38,6 +38,7 @@ from safeslot.scheduling.queue.errors import (
     AppointmentElsewhere,
     AppointmentNotCheckable,
     LanguageNotOffered,
+    NextVisitDue,
     OfficeClosed,
     TicketNotFound,
     TicketStateConflict,
@@ -230,18 +231,28 @@ def call_next(
     window = dt.timedelta(minutes=settings.call_window_minutes)
     order = rules.candidates(desk_of(session, office, member), [as_waiting(t) for t in waiting],
                              uncovered(session, office, waiting), now, window)
+    minutes = {s.id: s.duration_minutes for s in scheduling.list_services(session, office)}
+    blocked: dt.datetime | None = None  # the clerk's next held unit that a skipped walk-in would run into
     for choice in order:
+        if choice.kind == "walk-in":  # an appointment already holds its people; a walk-in holds its clerk
+            conflict = walk_in_conflict(session, office.id, member.id, now, minutes[choice.service_id])
+            if conflict is not None:  # it would run into the clerk's next visit: leave it to another desk
+                blocked = conflict if blocked is None else min(blocked, conflict)
+                continue
         if repo.claim(session, choice.id, member.id, desk, now):
             ticket = session.get(QueueTicket, choice.id, populate_existing=True)
             assert ticket is not None
             if ticket.first_called_at is None:
                 ticket.first_called_at = now
-            if ticket.kind == "walk-in":  # an appointment already holds its people; a walk-in holds its clerk
-                service = session.get(Service, ticket.service_id)
-                assert service is not None
-                hold_for_walk_in(session, office.id, ticket.id, member.id, now, service.duration_minutes)
+            if ticket.kind == "walk-in":
+                hold_for_walk_in(session, office.id, ticket.id, member.id, now, minutes[ticket.service_id])
             session.flush()
             return ticket
+    if blocked is not None:
+        local = blocked.astimezone(scheduling.zone(office.timezone))
+        raise NextVisitDue(
+            f"The walk-ins waiting for you would run into your visit at {local:%H:%M}. Serve that visit first, "
+            "or leave them to another desk.", at=local.isoformat())
     return None
 
 
