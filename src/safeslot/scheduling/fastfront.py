@@ -49,8 +49,9 @@ from safeslot.delivery import COMPRESS_MINIMUM, compressor
 from safeslot.failures import classify
 from safeslot.headers import secured
 from safeslot.kit import metrics
+from safeslot.kit.limiter import Limiter
 from safeslot.kit.limits import TOO_LARGE, TOO_SLOW, read_body, refuse_slow, refuse_too_large
-from safeslot.kit.ratelimit import COUNTED, Limiter, address_wait, booking_wait, refuse
+from safeslot.kit.ratelimit import COUNTED, address_wait, booking_wait, refuse
 from safeslot.scheduling.fastpath import PATH, PLAINTEXT_FLAG, FastBooking, Result
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH
 

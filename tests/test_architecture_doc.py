@@ -1,0 +1,95 @@
+"""The docs name the tests that guard each invariant; every test they name must exist.
+
+``docs/*.md``, the top README and every domain README pair rules with tests (`tests/x/test_y.py`,
+`test_y.py::test_name`, `test_y.py::test_prefix…` for a family of tests, or a test's name alone). A renamed or removed
+test would leave a rule that looks guarded and is not: this file reads the docs as text, finds
+each cited test file and test name, and fails on any that is gone.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+SRC = ROOT / "src" / "safeslot"
+
+# A cited test, inside backticks: an optional folder path, the file, then optionally ::name (a
+# trailing … means "every test whose name starts so").
+CITED = re.compile(r"`((?:[\w./-]+/)?test_\w+\.py)(?:::([\w…]+))?`")
+# A test cited by its name alone (`test_a_totp_code_works_once`): it must be in the domain's folder.
+CITED_NAME = re.compile(r"`(test_[\w…]+)`")
+
+
+def _docs() -> list[Path]:
+    return sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md", *SRC.rglob("README.md")])
+
+
+def _candidates(doc: Path, cited: str) -> list[Path]:
+    """Where a cited path may point: from the repository root, or, from a domain README, that
+    domain's test folder (``src/safeslot/scheduling/queue/README.md`` → ``tests/scheduling/queue``
+    and its parents); anywhere in the suite otherwise."""
+    if cited.startswith("tests/"):
+        return [ROOT / cited]
+    if doc.is_relative_to(SRC):
+        parts = doc.parent.relative_to(SRC).parts
+        return [TESTS.joinpath(*parts[:n], cited) for n in range(len(parts), -1, -1)]
+    return sorted(TESTS.rglob(cited)) or [TESTS / cited]
+
+
+@cache
+def _test_names(path: Path) -> frozenset[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return frozenset(n.name for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test"))
+
+
+def _has(files: list[Path], name: str) -> bool:
+    return any(n == name or (name.endswith("…") and n.startswith(name[:-1])) for p in files for n in _test_names(p))
+
+
+def _missing(doc: Path) -> list[str]:
+    missing = []
+    text = doc.read_text(encoding="utf-8")
+    for match in CITED.finditer(text):
+        cited, name = match.group(1), match.group(2)
+        files = [p for p in _candidates(doc, cited) if p.is_file()]
+        if not files:
+            missing.append(f"{cited} (no such file)")
+        elif name and not _has(files, name):
+            missing.append(f"{cited}::{name} (no such test)")
+    for match in CITED_NAME.finditer(text):
+        folder = _candidates(doc, "x")[0].parent if doc.is_relative_to(SRC) else TESTS
+        if not _has(sorted(folder.rglob("test_*.py")), match.group(1)):
+            missing.append(f"{match.group(1)} (no such test)")
+    return missing
+
+
+def test_every_test_the_docs_cite_exists() -> None:
+    found = {str(doc.relative_to(ROOT)): m for doc in _docs() if (m := _missing(doc))}
+    assert found == {}, "rename the citation with the test, or restore the test"
+
+
+def test_the_architecture_table_cites_tests_for_every_invariant() -> None:
+    # Each invariant's row names at least one test file, and the check above reads them all.
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| **")]
+    assert len(rows) >= 9
+    assert all(CITED.search(row) for row in rows), [r[:40] for r in rows if not CITED.search(r)]
+
+
+def test_the_check_sees_a_missing_test(tmp_path: Path) -> None:
+    # The check must be able to fail: a citation of a file, a name and a prefix that do not exist.
+    doc = tmp_path / "doc.md"
+    doc.write_text("`tests/test_architecture_doc.py::test_every_test_the_docs_cite_exists` "
+                   "`tests/no_such/test_file.py` `tests/test_architecture_doc.py::test_gone` "
+                   "`tests/test_architecture_doc.py::test_nothing_starts_so…` "
+                   "`tests/test_architecture_doc.py::test_the_check_sees…` "
+                   "`test_every_test_the_docs_cite_exists` `test_renamed_away`")
+    assert _missing(doc) == ["tests/no_such/test_file.py (no such file)",
+                             "tests/test_architecture_doc.py::test_gone (no such test)",
+                             "tests/test_architecture_doc.py::test_nothing_starts_so… (no such test)",
+                             "test_renamed_away (no such test)"]
