@@ -118,7 +118,7 @@ def _office_out(session: Session, office: Office) -> OfficeOut:
 def list_offices(session: SessionDep) -> list[OfficeOut]:
     from safeslot.scheduling import repository
 
-    return [_office_out(session, o) for o in repository.offices(session)]
+    return [_office_out(session, o) for o in repository.offices(session, open_only=True)]
 
 
 @router.get("/nearest-offices", response_model=NearestOut, responses=PROBLEMS)

@@ -54,6 +54,8 @@ class Office(Base):
     # WGS 84 degrees, set by the office's supervisor; an office without them is not in the finder.
     latitude: Mapped[float | None] = mapped_column(Float, default=None)
     longitude: Mapped[float | None] = mapped_column(Float, default=None)
+    # Set when a second administrator approved closing it: no new slots, out of the finder and the lists.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class Service(Base):

@@ -50,7 +50,7 @@ def generate_slots(session: Session, office: Office, first: dt.date, last: dt.da
     wanted: dict[tuple[int, dt.datetime], int] = {}
     day = first
     while day <= last:
-        if day not in closed:
+        if day not in closed and office.closed_at is None:  # a closed office opens no start (capacity = booked)
             for h in (h for h in week if h.weekday == day.weekday()):
                 _plan_window(day, h, tz, services, service_capacity, wanted)
         day += dt.timedelta(days=1)
