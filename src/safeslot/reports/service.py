@@ -172,12 +172,12 @@ def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
             stack.append(h)
             count += 1
         try:
-            values = [loads(d) for d in datas]
+            values = list(map(loads, datas))
         except orjson.JSONDecodeError as exc:
             raise LogUnreadable(f"An entry in {first}..{count - 1} is not JSON.") from exc
-        for i, value in enumerate(values):
-            if value.__class__ is not dict:
-                raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
+        if set(map(type, values)) - {dict}:
+            i = next(i for i, value in enumerate(values) if value.__class__ is not dict)
+            raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
         yield from values
         if progress is not None:
             progress(count, size)
