@@ -1,13 +1,15 @@
 """Build, sign, publish and verify transparency reports, reading only the transparency log.
 
 The figures come from `compute.compute` over the log's entries, read the way any
-outside verifier reads them: the signed checkpoint, then the C2SP tlog-tiles entry
-bundles, each entry hashed into the Merkle tree as it is read. A report is produced
-only if the entries read hash to the checkpoint's root; a stated checkpoint older
-than the log's latest must be proved a prefix of it (RFC 9162 consistency proof).
+outside verifier reads them: the signed checkpoint, then every entry up to it, each
+hashed into the Merkle tree as it is read. A report is produced only if the entries
+read hash to the checkpoint's root; a stated checkpoint older than the log's latest
+must be proved a prefix of it (RFC 9162 consistency proof).
 
-Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints, for
-anyone) and `LocalLog` (the log service's own readers, read-only, for the office).
+Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints and their
+C2SP tlog-tiles entry bundles, for anyone) and `LocalLog` (the log service's own
+readers, read-only, for the office: every entry in one streamed statement, not a query
+per bundle; docs/decisions.md).
 Writing goes through the log service's `append` (the `report.published` entry).
 """
 
