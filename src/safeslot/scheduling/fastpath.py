@@ -17,9 +17,10 @@ Three modules, by concern:
 * ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement
   per booking) and what its row means.
 
-Group commit: each writer takes up to ``BATCH`` queued plans, takes all their
-locks in ascending order in one statement, runs one statement per booking and
-one COMMIT; answers go out after the COMMIT.
+Group commit: each writer takes up to ``BATCH`` queued plans and sends them as
+one pipeline (one round trip, one implicit transaction committed at its Sync):
+a first statement that takes all their locks in ascending order, then one
+statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
 too, with the nearest free times computed by the same pure search as the sync
@@ -68,7 +69,7 @@ from safeslot.scheduling.fastsql import (
     STAFF_SQL,
     Booking,
     arrays,
-    batch_begin,
+    lock_row,
     outcome,
 )
 from safeslot.scheduling.idempotency import request_hash
@@ -388,25 +389,24 @@ class FastBooking:
                 _settle(b.done, None)
         if not live:
             return True
-        begin = batch_begin(live)
+        # The lock row, then one statement per booking, in order, pipelined: one round trip, one Sync, and
+        # no BEGIN or COMMIT: the pipeline is one implicit transaction, committed at the Sync (rolled back
+        # there when a statement fails). Each statement still sees the holds of the ones before it.
+        args = [lock_row(live), *(b.args() for b in live)]
         for _ in range(RETRIES):
             try:
                 async with asyncio.timeout(COMMIT_TIMEOUT):
-                    await conn.execute(begin)
-                    # one statement per booking, in order, pipelined (one round trip, one Sync): each still
-                    # sees the holds of the ones before it; an error aborts the batch as before
-                    rows = await conn.fetchmany(BOOK_SQL, [b.args() for b in live])
-                    await conn.execute("COMMIT")
+                    rows = (await conn.fetchmany(BOOK_SQL, args))[1:]
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-                if not await _rollback(conn):
+                if conn.is_closed():
                     break
-                continue
+                continue  # the Sync rolled the batch back: run it again
             except asyncio.CancelledError:
                 for b in live:
                     _settle(b.done, ("unavailable", None))
                 raise
             except Exception as exc:  # every database or driver error, at any statement
-                if _lost(exc, conn) or not await _rollback(conn):
+                if _lost(exc, conn) or not await _idle(conn):
                     log.warning("booking batch lost its connection (%s); answered 503", type(exc).__name__)
                     for b in live:
                         _settle(b.done, ("unavailable", None))
@@ -428,10 +428,13 @@ def _settle(fut: asyncio.Future[tuple[str, Any] | None], value: tuple[str, Any] 
         fut.set_result(value)
 
 
-async def _rollback(conn: asyncpg.Connection) -> bool:
-    """Roll back; False when the connection is gone."""
+async def _idle(conn: asyncpg.Connection) -> bool:
+    """Out of any transaction (a batch that failed was rolled back at its Sync); False when the connection is
+    gone or cannot be brought back."""
     if conn.is_closed():
         return False
+    if not conn.is_in_transaction():
+        return True
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await conn.execute("ROLLBACK")
