@@ -133,6 +133,7 @@ class Booking:
     body_hash: str | None
     answer: str
     done: asyncio.Future[tuple[str, Any] | None]
+    deadline: float = 0.0  # loop time after which the watchdog answers 503 (fastpath.REQUEST_TIMEOUT)
     abandoned: bool = False
 
     def args(self) -> tuple[Any, ...]:
