@@ -17,16 +17,17 @@ Target at network scale: 10M entries < 300 s (>= 33,000 entries/s).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import random
+import resource
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import text
+from unittest import mock
 
 from safeslot import migrate
 from safeslot.db import build_engine, build_sessionmaker
@@ -143,33 +144,40 @@ def fill(sm: Any, entries: int, size: int, period: Period, now: dt.datetime) -> 
 
 
 class BundledLog(service.LocalLog):
-    """The build as it was before the streamed read: one entry-bundle query per 256 entries."""
+    """The build as it was: one entry-bundle query per 256 entries (run with the cycle collector on)."""
 
     def entry_chunks(self, published: int, size: int) -> Iterator[Sequence[bytes]]:
         return service.bundled_chunks(self, published, size)
 
 
-def plain_read(sm: Any, size: int) -> float:
-    """The baseline: the same rows' bytes by one plain streamed SELECT, in index order, nothing done with them."""
-    t0 = time.perf_counter()
+def plain_read(sm: Any, size: int) -> tuple[float, float]:
+    """The baseline: the same rows' bytes by one plain streamed SELECT, in index order, nothing done with them.
+    (wall seconds, this process's CPU seconds)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     with sm() as s, s.begin():
-        result = s.connection().execute(text("SELECT data FROM log_entry WHERE idx < :n ORDER BY idx"), {"n": size},
-                                         execution_options={"stream_results": True, "max_row_buffer": service.CHUNK})
-        for _ in result.partitions(service.CHUNK):
+        dbapi = s.connection().connection.driver_connection
+        if s.get_bind().dialect.name == "postgresql":  # as the build reads: a binary server-side cursor
+            cur = dbapi.cursor(name="bench_plain_read", binary=True)
+            cur.execute("SELECT data FROM log_entry WHERE idx < %s ORDER BY idx", (size,))
+        else:
+            cur = dbapi.cursor()
+            cur.execute("SELECT data FROM log_entry WHERE idx < ? ORDER BY idx", (size,))
+        while cur.fetchmany(service.CHUNK):
             pass
-    return time.perf_counter() - t0
+        cur.close()
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def report_build(sm: Any, signer: Signer, period: Period, out: Path, bundled: bool = False) -> None:
     with sm() as s:
         size = log.published_size(s)
-    base_s = plain_read(sm, size)
+    base_s, base_cpu = plain_read(sm, size)
     if bundled:
-        t0 = time.perf_counter()
-        with sm() as s, s.begin():
+        t0, c0 = time.perf_counter(), time.process_time()
+        with sm() as s, s.begin(), mock.patch.object(service, "_no_cycle_collection", contextlib.nullcontext):
             old = service.compute_from_log(BundledLog(s), signer.verifier(), ORIGIN, period)
-        old_s = time.perf_counter() - t0
-    t1 = time.perf_counter()
+        old_s, old_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t1, c1 = time.perf_counter(), time.process_time()
     with sm() as s, s.begin():
         report = service.compute_from_log(service.LocalLog(s), signer.verifier(), ORIGIN, period)
     t2 = time.perf_counter()
@@ -178,17 +186,18 @@ def report_build(sm: Any, signer: Signer, period: Period, out: Path, bundled: bo
     (out / "report.json").write_bytes(render.to_json(report, signature))
     (out / "report.csv").write_bytes(render.to_csv(report))
     (out / "report.html").write_bytes(render.to_html(report, signature, sha=sha))
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     build_s, n = t3 - t1, report.entries_read
-    print(f"plain SELECT of the same rows: {base_s:.1f} s ({n / base_s:,.0f} entries/s)")
+    print(f"plain SELECT of the same rows: {base_s:.1f} s ({n / base_s:,.0f} entries/s; {base_cpu:.1f} s CPU here)")
     if bundled:
         same = "same figures" if old.to_json() == report.to_json() else "DIFFERENT FIGURES"
         print(f"build, one query per entry bundle (before): {old_s:.1f} s ({n / old_s:,.0f} entries/s, "
-              f"{old_s / base_s:.2f}x the plain SELECT; {same})")
+              f"{old_s / base_s:.2f}x the plain SELECT; {old_cpu:.1f} s CPU here; {same})")
     print(f"report build: {build_s:.1f} s for {n:,} entries ({n / build_s:,.0f} entries/s, "
-          f"{build_s / base_s:.2f}x the plain SELECT; read + check root + compute: {t2 - t1:.1f} s; "
-          f"sign + render: {t3 - t2:.2f} s)")
-    print(f"requests counted: {report.summary['requests']}, files in {out}; load average "
+          f"{build_s / base_s:.2f}x the plain SELECT; {c3 - c1:.1f} s CPU here; read + check root + compute: "
+          f"{t2 - t1:.1f} s; sign + render: {t3 - t2:.2f} s)")
+    print(f"requests counted: {report.summary['requests']}; peak memory of this process "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB; files in {out}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 

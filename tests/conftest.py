@@ -37,7 +37,11 @@ from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.scheduling import service as scheduling
+from tests import reuse
 from tests.pg import Throwaway
+
+if os.environ.get("SAFESLOT_TEST_REUSE", "1") != "0":  # 0: build every app from scratch (tests/reuse.py)
+    reuse.install()  # FastAPI's route analysis and the parsed policies once per process, not per app
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
 # "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).

@@ -45,6 +45,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.reports import endpoints as reports_endpoints
     from safeslot.scheduling import admin_endpoints as scheduling_admin_endpoints
     from safeslot.scheduling import endpoints as scheduling_endpoints
+    from safeslot.scheduling import office_endpoints as scheduling_office_endpoints
     from safeslot.scheduling import service as scheduling_service
     from safeslot.scheduling.queue import endpoints as queue_endpoints
     from safeslot.transparency import endpoints as transparency_endpoints
@@ -58,6 +59,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     scheduling_endpoints.setup(app, settings)
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
+    app.include_router(scheduling_office_endpoints.router)
     app.include_router(queue_endpoints.router)
     identity_endpoints.setup(app, settings, office_id_of=office_id_of)
     app.include_router(identity_endpoints.router)
@@ -85,6 +87,7 @@ def _mount_console(app: FastAPI) -> None:
         clerk,
         desk,
         messages,
+        network,
         office,
         privileged,
         reviewer,
@@ -111,6 +114,7 @@ def _mount_console(app: FastAPI) -> None:
     app.include_router(reviewer.router)
     app.include_router(auditor.router)
     app.include_router(privileged.router)
+    app.include_router(network.router)
     app.include_router(desk.router)
     app.include_router(messages.router)
 

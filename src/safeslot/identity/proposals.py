@@ -63,10 +63,13 @@ EFFECT_EVENTS = {
     Change.reinstate_agreement: "agreement_reinstatement_approved",
     Change.grant_office: "office_scope_granted",
     Change.remove_office: "office_scope_removed",
+    Change.open_office: "office_opened",
+    Change.close_office: "office_closed",
 }
 OFFICE_CHANGES = frozenset({Change.grant_office, Change.remove_office})
 # Ids that go into the public log entries (never names, notes or addresses).
-PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "office_id")
+PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "office_id", "office",
+                 "bookings")
 # Accounts that work across the network and never read an office's appointments hold no office scope.
 NETWORK_ROLES = frozenset({ADMIN, AUDITOR})
 
@@ -142,6 +145,12 @@ def _propose(session: Session, ctx: Context, by_id: int, change: Change, role: s
     events.record(session, ctx.key, "change_proposed", now, account_id=beneficiary_id, role=role,
                   proposer_id=by_id, proposal_id=proposal.id, change=change.value, **_public(params))
     return proposal
+
+
+def propose(session: Session, ctx: Context, by_id: int, change: Change, params: dict[str, Any],
+            now: dt.datetime) -> Proposal:
+    """A proposal with no role and no beneficiary, checked against the matrix (identity/office_proposals.py)."""
+    return _propose(session, ctx, by_id, change, None, params, now)
 
 
 # -- proposing ------------------------------------------------------------------------------------
@@ -341,6 +350,10 @@ def _apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int,
     common: dict[str, Any] = {"proposer_id": proposal.proposed_by, "approver_id": approver_id,
                               "proposal_id": proposal.id}
     effect = EFFECT_EVENTS[change]
+    if change in (Change.open_office, Change.close_office):
+        from safeslot.identity import office_proposals
+
+        return office_proposals.apply(session, ctx, proposal, common, now)
     if change is Change.grant_role:
         return _grant(session, ctx, proposal, approver_id, now)
     if change is Change.remove_role:

@@ -14,7 +14,9 @@
         ├── SlotFull                 carries the nearest free slots
         ├── InterpreterUnavailable   carries the nearest slots with an interpreter
         ├── InvalidTransition        e.g. checking in a cancelled appointment
-        └── ClosureTaken             the office is already closed that day
+        ├── ClosureTaken             the office is already closed that day
+        ├── OfficeHasBookings        closing would strand visits the proposal does not list
+        └── OfficeShut               the office was closed for good (two administrators)
     Unavailable
     └── BookingUnavailable           the booking fast path's writers lost the database (503, Retry-After)
 """
@@ -72,6 +74,19 @@ class HoursOverlap(InvalidInput, slug="hours-overlap", title=N_("Opening hours o
 
 class ClosureTaken(Conflict, slug="closure-exists", title=N_("The office is already closed that day")):
     """The office is already closed that day."""
+
+
+class OfficeHasBookings(Conflict, slug="office-has-bookings", title=N_("The office still has visits to come")):
+    """The office still has visits to come that the closing proposal does not list. Nobody is left
+    without their appointment unnoticed: list every id from the office's bookings-to-move, so that
+    its supervisor contacts each person to move them, or wait until those visits have passed.
+    """
+
+
+class OfficeShut(Conflict, slug="office-shut", title=N_("The office is closed for good")):
+    """The office was closed for good by two administrators. It keeps its records but takes no changes
+    and no bookings; propose a new office instead.
+    """
 
 
 class BookingUnavailable(Unavailable, slug="booking-unavailable", title=N_("Bookings cannot be written just now")):

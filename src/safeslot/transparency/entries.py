@@ -253,7 +253,7 @@ IDENTITY_EVENTS = (
     "admin_bootstrapped", "agency_registered", "official_verified", "agency_key_approved", "agency_key_claimed",
     "hold_lift_approved", "agreement_suspension_approved", "agreement_reinstatement_approved",
     "account_deactivated", "factors_reset", "account_enrolled", "passkey_added", "oidc_linked", "oidc_unlinked",
-    "office_scope_granted", "office_scope_removed",
+    "office_scope_granted", "office_scope_removed", "office_opened", "office_closed",
 )
 IdentityEventName = Literal[
     "identity.change_proposed", "identity.change_approved", "identity.change_rejected",
@@ -262,7 +262,8 @@ IdentityEventName = Literal[
     "identity.agency_key_claimed", "identity.hold_lift_approved", "identity.agreement_suspension_approved",
     "identity.agreement_reinstatement_approved", "identity.account_deactivated", "identity.factors_reset",
     "identity.account_enrolled", "identity.passkey_added", "identity.oidc_linked", "identity.oidc_unlinked",
-    "identity.office_scope_granted", "identity.office_scope_removed",
+    "identity.office_scope_granted", "identity.office_scope_removed", "identity.office_opened",
+    "identity.office_closed",
 ]
 
 
@@ -283,6 +284,8 @@ class IdentityEvent(_Timed):
     hold_id: Id | None = None
     agreement_id: Id | None = None
     office_id: Id | None = None
+    office: Code | None = None  # an office's slug (its public name); opening and closing
+    bookings: Count | None = None  # visits listed for moving when an office closes (a count, never who)
     additional_key: bool | None = None
     method: Code | None = None
     credential_id: Id | None = None

@@ -119,9 +119,10 @@ def _language_options(session: Session, office: Office, lang: str) -> list[dict[
 @router.get("/")
 def home(request: Request, session: SessionDep, now: NowDep) -> Response:
     lang = _lang(request)
-    offices = [finder.booking_item(session, office, lang, now) for office in service.list_offices(session)]
+    offices = [finder.booking_item(session, office, lang, now)
+               for office in service.list_offices(session, open_only=True)]
     return render(request, "public/home.html", {"title": N_("Book an appointment"), "offices": offices,
-                                         "languages": finder.finder_languages(session, lang)})
+                                                "languages": finder.finder_languages(session, lang)})
 
 
 @router.get("/book/slots")

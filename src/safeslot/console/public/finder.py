@@ -47,7 +47,7 @@ def booking_item(session: Session, office: Any, lang: str, now: dt.datetime) -> 
 def finder_languages(session: Session, lang: str) -> list[dict[str, str]]:
     """Every interpreter language some office offers, for the finder's language choice."""
     codes: set[str] = set()
-    for office in service.list_offices(session):
+    for office in service.list_offices(session, open_only=True):
         codes.update(service.office_languages(session, office))
     codes.discard(service.BASE_LANGUAGE)
     return [{"code": c, "name": i18n.language_name(c, lang)} for c in sorted(codes)]
