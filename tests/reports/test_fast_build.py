@@ -187,3 +187,16 @@ def test_the_fast_build_refuses_an_altered_log(session: Session, monkeypatch: py
                         {"d": b'{"event":"disclosure.request_refused","time":"2026-09-01T00:00:00Z"}'})
     with pytest.raises(LogUnreadable, match="altered"):
         service.compute_from_log(service.LocalLog(session), signer.verifier(), ORIGIN, Period.parse("2026H2"))
+
+
+@pytest.mark.as_owner
+@pytest.mark.parametrize(("data", "says"), [(b"[1, 2]", "Entry 301 is not a JSON object"),
+                                            (b"{not json", "is not JSON")])
+def test_an_entry_that_is_not_a_json_object_is_named(session: Session, monkeypatch: pytest.MonkeyPatch,
+                                                      data: bytes, says: str) -> None:
+    monkeypatch.setattr(service, "CHUNK", 97)
+    signer = filled(session, 400, seed=2)
+    with triggers_disabled(session, "log_entry"):
+        session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 301"), {"d": data})
+    with pytest.raises(LogUnreadable, match=says):
+        service.compute_from_log(service.LocalLog(session), signer.verifier(), ORIGIN, Period.parse("2026H2"))

@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, fastpath, service
+from safeslot.scheduling import fastpath, service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
+from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
 
@@ -43,13 +43,8 @@ TIMEOUT = fastpath.REQUEST_TIMEOUT + 3  # the client's: a request that takes lon
 
 @pytest.fixture
 def db(fresh_url: str, backend: str) -> Iterator[Engine]:
-    if backend != "postgresql":
-        pytest.skip("the fast path and its connections are PostgreSQL's")
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, DAY - dt.timedelta(days=1), weeks=1)
-    yield engine
-    engine.dispose()
+    with fast_path_database(fresh_url, backend, DAY - dt.timedelta(days=1), 1) as engine:
+        yield engine
 
 
 def _starts() -> list[str]:

@@ -24,6 +24,7 @@ from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
 from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
+from safeslot.scheduling.search_cache import SearchCache, read_only, versions
 
 NEAREST_HORIZON = dt.timedelta(days=14)
 
@@ -194,8 +195,12 @@ def search_slots(
     end: dt.date,
     language: str | None,
     now: dt.datetime,
+    cache: SearchCache | None = None,
 ) -> tuple[Office, Service, list[FreeSlot]]:
-    """Free starts between local dates [start, end]: a qualified person (and an interpreter) is free."""
+    """Free starts between local dates [start, end]: a qualified person (and an interpreter) is free.
+
+    With a ``cache`` (search_cache.py), whole days are computed once per availability version and
+    reused while nothing they depend on has changed; the answer is the same either way."""
     office = get_office(session, office_slug)
     service = get_service(session, office, service_slug)
     if end < start:
@@ -207,10 +212,20 @@ def search_slots(
     if end < (now - dt.timedelta(days=1)).date():
         raise TimeOutOfRange("Those days have passed. Search for slots from today on.")
     tz = zone(office.timezone)
-    lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
+    first = dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC)
     hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    starts = repo.open_starts(session, service.id, lo, hi)
-    return office, service, _free(session, office, service, starts, language)
+    lo = max(first, now + dt.timedelta(seconds=1))
+    if cache is None:
+        return office, service, _free(session, office, service, repo.open_starts(session, service.id, lo, hi), language)
+    # Whole days, read and computed from the first day's midnight: the key does not move with the clock;
+    # what is already past is dropped below (each start's answer depends on its own units only).
+    version = versions(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
+    days = cache.get_or_compute(
+        (office.id, service.id, language, first, hi), version,
+        lambda: _free(session, office, service, repo.open_starts(session, service.id, first, hi), language),
+        store=read_only(session),
+    )
+    return office, service, [s for s in days if s.starts_at >= lo]
 
 
 def nearest_free(
