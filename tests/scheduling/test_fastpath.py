@@ -86,13 +86,15 @@ def test_terminated_connections_heal_and_lose_or_double_nothing(
     admin = pg_admin_url.replace("postgresql+psycopg://", "postgresql://")
     killer = Killer(admin, database)
 
-    async def load(base: str, until: float) -> None:
+    stop = threading.Event()  # set once bookings have resumed after the terminations (or 10 s passed)
+
+    async def load(base: str) -> None:
         counter = 0
 
         async def client(n: int) -> None:
             nonlocal counter
             async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http:
-                while time.monotonic() < until:
+                while not stop.is_set():
                     counter += 1
                     key = f"fault-{n}-{counter}"
                     body = {"office": "central", "service": rng.choice(["card", "apply"]),
@@ -108,16 +110,25 @@ def test_terminated_connections_heal_and_lose_or_double_nothing(
 
         await asyncio.gather(*(client(n) for n in range(CLIENTS)))
 
+    def booked_since(t: float) -> bool:
+        return any(status == 201 and sent > t for _, _, status, sent, _, _ in list(answers))
+
+    def wait_for(condition: Any, within: float) -> None:  # on the answers, not for a fixed time
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.05)
+
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live:
-        began = time.monotonic()
-        loader = threading.Thread(target=lambda: asyncio.run(load(live.url, began + 12)))
+        loader = threading.Thread(target=lambda: asyncio.run(load(live.url)))
         loader.start()
-        time.sleep(1.5)
+        wait_for(lambda: booked_since(0), 30)  # the load is under way
         killer.start()
-        time.sleep(4)
+        time.sleep(4)  # the terminations go on this long
         killer.stop.set()
         killer.join(10)
         recovered = time.monotonic()
+        wait_for(lambda: booked_since(recovered), 10)
+        stop.set()
         loader.join(60)
         assert killer.killed >= 10
         health = httpx.get(f"{live.url}/healthz", timeout=TIMEOUT)
