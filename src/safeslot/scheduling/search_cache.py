@@ -18,7 +18,7 @@ they are enough: docs/decisions.md "Slot search cache".
 - Answers are stored for whole local days (from the first day's midnight), and what is
   already past is dropped when answering, so the clock does not change the key.
 - The cache is per process (several app servers each keep their own; each checks the
-  shared counters), bounded (``MAX_ENTRIES``, least recently used out first).
+  shared counters), bounded by the starts it holds (``MAX_STARTS``, least recently used out first).
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import READ_ONLY_OPTION
 from safeslot.scheduling.models import AvailabilityHour, AvailabilityOffice
 
-MAX_ENTRIES = 512  # a week's answer for one service and language is ~200 starts; a few MB in all
+MAX_STARTS = 200_000  # starts kept in all (~200 bytes each: some 40 MB); a week of 15-minute starts is ~200
 
 Key = tuple[int, int, str | None, dt.datetime, dt.datetime]  # office, service, language, from, to (UTC)
 Version = tuple[int, int, int]
@@ -47,15 +47,19 @@ def hour_of(moment: dt.datetime) -> int:
     return int(moment.timestamp()) // 3600
 
 
+_HOURS = (select(func.coalesce(func.sum(AvailabilityHour.version), 0), func.count())
+          .where(AvailabilityHour.office_id == bindparam("office_id"), AvailabilityHour.hour >= bindparam("first"),
+                 AvailabilityHour.hour <= bindparam("last")))
+# built once: constructing the statement cost more than running it (as repository._held_masks_query)
+_VERSIONS = _HOURS.add_columns(select(func.coalesce(func.max(AvailabilityOffice.version), 0)).where(
+    AvailabilityOffice.office_id == bindparam("office_id")).scalar_subquery())
+
+
 def versions(session: Session, office_id: int, first: dt.datetime, end: dt.datetime) -> Version:
     """The key of the office's availability for visits held in [first, end): its setup version, and the sum
     and count of the version rows of the hours in between (one indexed read)."""
-    hours = (select(func.coalesce(func.sum(AvailabilityHour.version), 0), func.count())
-             .where(AvailabilityHour.office_id == office_id, AvailabilityHour.hour >= hour_of(first),
-                    AvailabilityHour.hour <= hour_of(end - dt.timedelta(microseconds=1))))
-    setup = select(func.coalesce(func.max(AvailabilityOffice.version), 0)).where(
-        AvailabilityOffice.office_id == office_id).scalar_subquery()
-    row = session.execute(hours.add_columns(setup)).one()
+    row = session.execute(_VERSIONS, {"office_id": office_id, "first": hour_of(first),
+                                      "last": hour_of(end - dt.timedelta(microseconds=1))}).one()
     return int(row[2]), int(row[0]), int(row[1])
 
 
@@ -67,8 +71,9 @@ def read_only(session: Session) -> bool:
 class SearchCache:
     """Computed searches by (office, service, language, UTC range), each with the version it was computed at."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
+    def __init__(self, max_starts: int = MAX_STARTS) -> None:
+        self.max_starts = max_starts
+        self.starts = 0
         self._entries: OrderedDict[Key, tuple[Version, Sequence[object]]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -88,12 +93,14 @@ class SearchCache:
         value = compute()
         if store:
             with self._lock:
+                old = self._entries.pop(key, None)
+                self.starts += len(value) - (len(old[1]) if old else 0)
                 self._entries[key] = (version, value)
-                self._entries.move_to_end(key)
-                while len(self._entries) > self.max_entries:
-                    self._entries.popitem(last=False)
+                while self.starts > self.max_starts and len(self._entries) > 1:
+                    self.starts -= len(self._entries.popitem(last=False)[1][1])
         return value
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.starts = 0
