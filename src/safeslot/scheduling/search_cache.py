@@ -5,8 +5,8 @@ by database triggers (migration 0481), whatever code path or app server writes:
 ``availability_office`` for the office's setup (services, staff, their skills, languages,
 hours and absences, office hours, closures, the start grid) and ``availability_hour`` for
 who is held in each UTC hour. A search reads, in one statement, the office's counter and
-the sum of the counters of the hours its visits could touch (``versions``), *before* it
-reads anything else; the answer it then computes is stored under that key. A later
+the sum of the counters of the hours its visits could touch (``versions``); the answer computed in
+the same snapshot is stored under that key. A later
 search uses it only if the key it reads is the same, which it is exactly when no
 transaction that touched those hours or that setup has committed since (counters only
 go up by one per bump, never down, so a sum cannot come back). Rules and the reasons
@@ -15,6 +15,10 @@ they are enough: docs/decisions.md "Slot search cache".
 - Only answers computed in a read-only transaction are stored (``db.read_transaction``):
   an answer computed inside a transaction that wrote could be rolled back while its
   version numbers are reused by another transaction.
+- Within one read-only transaction every read sees one snapshot (SQLite's, PostgreSQL REPEATABLE READ),
+  so the key and the data it keys always agree.
+- A hit costs one statement: the office and service found by slug are remembered (``Place``) with the
+  setup version they were read at, and used only while the office's setup version is still that one.
 - Answers are stored for whole local days (from the first day's midnight), and what is
   already past is dropped when answering, so the clock does not change the key.
 - The cache is per process (several app servers each keep their own; each checks the
@@ -27,6 +31,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import bindparam, func, select
@@ -38,7 +43,21 @@ from safeslot.scheduling.models import AvailabilityHour, AvailabilityOffice
 MAX_STARTS = 200_000  # starts kept in all (~200 bytes each: some 40 MB); a week of 15-minute starts is ~200
 
 Key = tuple[int, int, str | None, dt.datetime, dt.datetime]  # office, service, language, from, to (UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """What a search needs of its office and service, as read at the office's setup version ``setup``.
+    Renaming, re-zoning or deleting either bumps that version, so the place is used only while it holds."""
+
+    office_id: int
+    service_id: int
+    timezone: str
+    minutes: int
+    setup: int
+
 Version = tuple[int, int, int]
+MAX_PLACES = 10_000  # (office, service) pairs remembered; a network has some 1,200 offices and a few services each
 T = TypeVar("T")
 
 
@@ -75,6 +94,7 @@ class SearchCache:
         self.max_starts = max_starts
         self.starts = 0
         self._entries: OrderedDict[Key, tuple[Version, Sequence[object]]] = OrderedDict()
+        self._places: dict[tuple[str, str], Place] = {}  # (office slug, service slug): a look-up saved per search
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -100,7 +120,17 @@ class SearchCache:
                     self.starts -= len(self._entries.popitem(last=False)[1][1])
         return value
 
+    def place(self, office_slug: str, service_slug: str) -> Place | None:
+        return self._places.get((office_slug, service_slug))
+
+    def remember(self, office_slug: str, service_slug: str, place: Place) -> None:
+        with self._lock:
+            if len(self._places) >= MAX_PLACES:
+                self._places.clear()
+            self._places[(office_slug, service_slug)] = place
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._places.clear()
             self.starts = 0
