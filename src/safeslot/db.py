@@ -172,18 +172,8 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one transaction per request, committed here and only here."""
     maker: sessionmaker[Session] = request.app.state.sessionmaker
-    kept: Exception | None = None
-    with maker() as session, session.begin():
-        try:
-            yield session
-        except Exception as exc:
-            # A Recorded refusal (kit/errors.py) commits its record (a failure count, a refusal
-            # entry, an alert), then is answered; every other error rolls the request back.
-            if not isinstance(exc, Recorded):
-                raise
-            kept = exc
-    if kept is not None:
-        raise kept
+    with transaction(maker) as session:
+        yield session
 
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs
@@ -216,7 +206,9 @@ def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
 
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """The CLI's counterpart of get_session (a `Recorded` refusal keeps its writes here too)."""
+    """One transaction, committed at the end and rolled back on an error: the request's (`get_session`)
+    and the CLI's. A `Recorded` refusal (kit/errors.py) commits its record (a failure count, a refusal
+    entry, an alert), then is raised again to be answered; every other error rolls back."""
     kept: Exception | None = None
     with maker() as session, session.begin():
         try:
