@@ -15,7 +15,8 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,13 +30,18 @@ from sqlalchemy.orm import Session
 
 from safeslot import migrate
 from safeslot.app import create_app
+from safeslot.cli import common as cli_common
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.scheduling import service as scheduling
+from tests import reuse
 from tests.pg import Throwaway
+
+if os.environ.get("SAFESLOT_TEST_REUSE", "1") != "0":  # 0: build every app from scratch (tests/reuse.py)
+    reuse.install()  # FastAPI's route analysis and the parsed policies once per process, not per app
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
 # "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).
@@ -47,7 +53,6 @@ SLOW_FIXTURES = frozenset({"browser", "fresh_url", "base_url", "live_server"})
 SLOW_FILES = frozenset({"test_openapi_fuzz.py", "test_concurrency.py"})
 # A Monday well ahead of any real date, so "the past" never catches up with the tests.
 NOW = dt.datetime(2027, 3, 1, 14, 0, tzinfo=dt.UTC)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 _throwaway = Throwaway()
 
@@ -250,17 +255,26 @@ def engine(database: _Database) -> Engine:
     return database.engine
 
 
+@contextmanager
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back at the end, whatever the test did."""
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
 @pytest.fixture
 def connection(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Connection]:
     """The test's connection, in a transaction rolled back at the end: the app's role, or with
     ``@pytest.mark.as_owner`` the schema owner's (for tests that tamper as an insider would)."""
     if request.node.get_closest_marker("as_owner") is not None:
         engine = request.getfixturevalue("owner_engine")
-    conn = engine.connect()
-    trans = conn.begin()
-    yield conn
-    trans.rollback()
-    conn.close()
+    with _rolled_back(engine) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -277,11 +291,8 @@ def owner_engine(database: _Database) -> Engine:
 
 @pytest.fixture
 def owner_connection(owner_engine: Engine) -> Iterator[Connection]:
-    conn = owner_engine.connect()
-    trans = conn.begin()
-    yield conn
-    trans.rollback()
-    conn.close()
+    with _rolled_back(owner_engine) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -296,6 +307,37 @@ def fresh_url(backend: str, pg_admin_url: str | None, tmp_path: Path) -> Iterato
     url, drop = new_database(backend, pg_admin_url, tmp_path)
     yield url
     drop()
+
+
+@contextmanager
+def cli_configured(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str | None]) -> Iterator[None]:
+    """Point the ``safeslot`` command line at these settings (None unsets a variable) for one test.
+
+    The CLI caches its settings and its engine (``cli/common.py``): both are cleared before and
+    after, and the engine the commands opened is disposed, so no test sees another's database.
+    """
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    cli_common.settings.cache_clear()
+    cli_common.engine.cache_clear()
+    try:
+        yield
+    finally:
+        cli_common.engine().dispose()
+        cli_common.settings.cache_clear()
+        cli_common.engine.cache_clear()
+
+
+@pytest.fixture
+def cli_url(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database the command line writes to, with a field-key file of its own (test mode)."""
+    env = {"SAFESLOT_DATABASE__URL": fresh_url, "SAFESLOT_CRYPTO__KEY_FILE": str(tmp_path / "keys.json"),
+           "SAFESLOT_ENVIRONMENT": "test"}
+    with cli_configured(monkeypatch, env):
+        yield fresh_url
 
 
 # Debian's Chromium, launched the one way the browser tests use: no

@@ -27,7 +27,7 @@ from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import repository, selfcheck, service
 from safeslot.transparency.note import Signer
-from tests.conftest import NOW, owner_url
+from tests.conftest import NOW, cli_configured, owner_url
 from tests.transparency.support import chained_records, entries
 
 # every append-only table, with a column to try to change
@@ -121,16 +121,9 @@ def test_the_append_only_set_is_read_from_the_triggers(owner_engine: Engine, bac
 @pytest.fixture
 def cli_urls(fresh_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[str, str]]:
     owner = owner_url(fresh_url)
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "production")
-    monkeypatch.setenv("SAFESLOT_SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_DATABASE__OWNER_URL", owner)
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    yield fresh_url, owner
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
+    with cli_configured(monkeypatch, {"SAFESLOT_ENVIRONMENT": "production", "SAFESLOT_SECRET_KEY": "s" * 40,
+                                      "SAFESLOT_DATABASE__URL": fresh_url, "SAFESLOT_DATABASE__OWNER_URL": owner}):
+        yield fresh_url, owner
 
 
 def test_db_upgrade_runs_as_the_owner_and_grants_the_app_role(

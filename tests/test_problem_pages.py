@@ -1,7 +1,7 @@
 """Every problem type an answer can name has a page of its own at ``/problems/<slug>``.
 
-The page is the error class's docstring (or the text a middleware gave `register_problem`), so
-a new error class without a docstring, or two classes sharing a slug, fail here.
+The page is the error class's docstring (middlewares answer from classes too), so a new error
+class without a docstring, or two classes sharing a slug, fail here.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import safeslot
-from safeslot.kit import errors
-from safeslot.kit.errors import problem_classes, problem_docs, register_problem
+from safeslot.kit.errors import Conflict, DomainError, problem_classes, problem_docs
 
 
 def _import_everything() -> None:
@@ -59,11 +58,25 @@ def test_an_unknown_problem_type_is_not_found(client: TestClient) -> None:
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
 
 
-def test_a_problem_type_cannot_be_documented_twice_with_different_texts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(errors, "_OTHER_PROBLEMS", dict(errors._OTHER_PROBLEMS))  # leave the registry as it was
-    register_problem("test-only-twice", "Twice", 400, "The first text.")
-    register_problem("test-only-twice", "Twice", 400, "The first text.")  # the same again is harmless
-    with pytest.raises(ValueError, match="twice"):
-        register_problem("test-only-twice", "Twice", 400, "Another text.")
-    with pytest.raises(ValueError, match="twice"):
-        register_problem("slot-full", "Full", 409, "Shadowing an error class's page.")
+def test_an_error_is_declared_one_way_only() -> None:
+    # slug, title and status go in the class header; as attributes they would silently lose the
+    # page (and the status), so the class is refused when it is defined.
+    with pytest.raises(TypeError, match="class header"):
+        class _Attributes(Conflict):
+            """Declared the old way."""
+
+            slug = "test-only-attributes"
+    with pytest.raises(TypeError, match="both a slug and a title"):
+        class _NoTitle(Conflict, slug="test-only-no-title"):
+            """A slug without a title."""
+    assert "test-only-attributes" not in problem_docs() and "test-only-no-title" not in problem_docs()
+
+
+def test_a_kind_declares_its_status_once_and_every_error_below_it_inherits_it() -> None:
+    _import_everything()
+    assert {slug: doc.status for slug, doc in problem_docs().items()
+            if slug in ("slot-full", "not-found", "rate-limited", "request-timeout", "database-unavailable",
+                        "sign-in-failed", "internal")} == {
+        "slot-full": 409, "not-found": 404, "rate-limited": 429, "request-timeout": 408,
+        "database-unavailable": 503, "sign-in-failed": 401, "internal": 500}
+    assert DomainError.status == 400

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.kit import ratelimit
+from safeslot.kit import limiter as rate_limiter
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
 from tests.conftest import NOW
@@ -33,7 +33,7 @@ def fake_time(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1_900_000_000.0]
     fake = types.SimpleNamespace(time=lambda: now[0])
     monkeypatch.setattr(memory_storage, "time", fake)
-    monkeypatch.setattr(ratelimit, "time", fake)
+    monkeypatch.setattr(rate_limiter, "time", fake)
     return now
 
 
@@ -117,7 +117,7 @@ def test_walk_in_tickets_count_as_bookings(make_client: Callable[..., TestClient
 def test_the_office_limit_reads_the_office_from_the_path(
     make_client: Callable[..., TestClient], default_settings: Settings, slots: list[str], fake_time: list[float]
 ) -> None:
-    tight = default_settings.model_copy(update={"rate_limits": ratelimit.RateLimitSettings(
+    tight = default_settings.model_copy(update={"rate_limits": rate_limiter.RateLimitSettings(
         booking_per_office="3/minute")})
     answers = [make_client(f"203.0.113.{100 + n}", settings=tight, app_key=5).post(
         "/api/v1/offices/central/queue/tickets", json={"service": "apply"}).status_code for n in range(4)]
@@ -202,7 +202,7 @@ def test_the_console_sign_in_answers_a_page_when_throttled(
 def test_every_request_is_limited_per_address(
     make_client: Callable[..., TestClient], default_settings: Settings, fake_time: list[float]
 ) -> None:
-    tight = default_settings.model_copy(update={"rate_limits": ratelimit.RateLimitSettings(per_address="5/minute")})
+    tight = default_settings.model_copy(update={"rate_limits": rate_limiter.RateLimitSettings(per_address="5/minute")})
     client = make_client("198.51.100.13", settings=tight)
     statuses = [client.get("/api/v1/offices").status_code for _ in range(7)]
     assert statuses == [200] * 5 + [429] * 2
@@ -225,7 +225,7 @@ def redis_url() -> str:
 def test_several_workers_share_counters_on_redis(
     make_client: Callable[..., TestClient], default_settings: Settings, redis_url: str
 ) -> None:
-    limits_ = ratelimit.RateLimitSettings(storage_url=redis_url, key_prefix=f"safeslot-test-{uuid.uuid4().hex}",
+    limits_ = rate_limiter.RateLimitSettings(storage_url=redis_url, key_prefix=f"safeslot-test-{uuid.uuid4().hex}",
                                           per_address="6/minute")
     shared = default_settings.model_copy(update={"rate_limits": limits_})
     # one event loop per worker, as under uvicorn (the Redis client belongs to its loop)

@@ -29,10 +29,8 @@ from tests.conftest import NOW, owner_url
 from tests.identity.helpers import PASSWORD, bearer, code_at, make_staff
 
 
-class _RecordedConflict(Recorded, Conflict):
+class _RecordedConflict(Recorded, Conflict, slug="recorded-conflict", title="A test-only refusal"):
     """A test-only refusal that keeps what the request wrote before it."""
-
-    slug = "recorded-conflict"
 
 
 @pytest.fixture

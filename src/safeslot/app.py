@@ -20,9 +20,10 @@ from safeslot.failures import EdgeGuard, ErrorBoundary
 from safeslot.headers import SecurityHeadersMiddleware
 from safeslot.kit.crypto import KeyRing, load_key_ring
 from safeslot.kit.errors import NotFound, install_handlers, problem_doc
+from safeslot.kit.limiter import Limiter
 from safeslot.kit.limits import BodyLimitMiddleware
 from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
-from safeslot.kit.ratelimit import ActionLimitMiddleware, AddressLimitMiddleware, Limiter
+from safeslot.kit.ratelimit import RateLimitMiddleware
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.reports import endpoints as reports_endpoints
     from safeslot.scheduling import admin_endpoints as scheduling_admin_endpoints
     from safeslot.scheduling import endpoints as scheduling_endpoints
+    from safeslot.scheduling import office_endpoints as scheduling_office_endpoints
     from safeslot.scheduling import service as scheduling_service
     from safeslot.scheduling.queue import endpoints as queue_endpoints
     from safeslot.transparency import endpoints as transparency_endpoints
@@ -57,6 +59,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     scheduling_endpoints.setup(app, settings)
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
+    app.include_router(scheduling_office_endpoints.router)
     app.include_router(queue_endpoints.router)
     identity_endpoints.setup(app, settings, office_id_of=office_id_of)
     app.include_router(identity_endpoints.router)
@@ -84,6 +87,7 @@ def _mount_console(app: FastAPI) -> None:
         clerk,
         desk,
         messages,
+        network,
         office,
         privileged,
         reviewer,
@@ -110,6 +114,7 @@ def _mount_console(app: FastAPI) -> None:
     app.include_router(reviewer.router)
     app.include_router(auditor.router)
     app.include_router(privileged.router)
+    app.include_router(network.router)
     app.include_router(desk.router)
     app.include_router(messages.router)
 
@@ -160,7 +165,7 @@ def create_app(
     @app.get("/problems/{slug}", tags=["operations"], include_in_schema=False)
     def problem_page(slug: str) -> Response:
         """The page a problem's ``type`` points at: its title, status and what it means (the error
-        class's docstring, or the text given to `register_problem`)."""
+        class's docstring)."""
         doc = problem_doc(slug)
         if doc is None:
             raise NotFound("There is no problem type with this name; the 'type' of an answer links to its page.")
@@ -201,13 +206,13 @@ def _stack_middleware(app: FastAPI, settings: Settings) -> None:
         Middleware(MetricsMiddleware),
         Middleware(SecurityHeadersMiddleware),
         Middleware(ErrorBoundary),  # database down → 503, bad values → 422, never a reset (safeslot/failures.py)
-        Middleware(AddressLimitMiddleware),
+        Middleware(RateLimitMiddleware, stage="address"),  # headers only, before any body is read
         *authz,
         Middleware(
             BodyLimitMiddleware, max_body=settings.server.max_body_bytes, max_upload=settings.server.max_upload_bytes,
             body_timeout=settings.server.body_timeout_seconds,
         ),
         Middleware(EdgeGuard),
-        Middleware(ActionLimitMiddleware),
+        Middleware(RateLimitMiddleware, stage="action"),  # needs the bounded body (booking office, username)
         *others,
     ]

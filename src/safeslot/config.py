@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from safeslot.kit.ratelimit import RateLimitSettings
+from safeslot.kit.limiter import RateLimitSettings
 
 VAR_DIR = Path("var")
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the checkout: policies/ and migrations/ live here

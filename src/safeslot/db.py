@@ -8,7 +8,9 @@ the decision (invariant "no disclosure without a record").
 
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` so that writers queue on the
 database write lock instead of failing with "database is locked" half-way
-through a transaction; PostgreSQL runs at READ COMMITTED, where a conditional
+through a transaction; a transaction that only reads (``read_transaction``, slot
+search) begins deferred instead, so it reads a WAL snapshot without taking or
+waiting for that lock; PostgreSQL runs at READ COMMITTED, where a conditional
 ``UPDATE … WHERE booked < capacity`` re-checks the row after waiting for its
 lock, so capacity holds on both.
 """
@@ -148,7 +150,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only transaction (READ_ONLY_OPTION) takes a snapshot, not the write lock: in WAL mode
+        # readers never block the writer nor wait for it (SQLite "WAL mode", "Concurrency"); query_only
+        # makes SQLite refuse a write inside it, as PostgreSQL's READ ONLY does.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
+        conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
@@ -165,18 +172,8 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one transaction per request, committed here and only here."""
     maker: sessionmaker[Session] = request.app.state.sessionmaker
-    kept: Exception | None = None
-    with maker() as session, session.begin():
-        try:
-            yield session
-        except Exception as exc:
-            # A Recorded refusal (kit/errors.py) commits its record (a failure count, a refusal
-            # entry, an alert), then is answered; every other error rolls the request back.
-            if not isinstance(exc, Recorded):
-                raise
-            kept = exc
-    if kept is not None:
-        raise kept
+    with transaction(maker) as session:
+        yield session
 
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs
@@ -185,9 +182,33 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+READ_ONLY_OPTION = "safeslot_read_only"
+
+
+@contextmanager
+def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction for reads only (slot search): one snapshot for all its reads (SQLite: a deferred BEGIN;
+    PostgreSQL: REPEATABLE READ), so searches neither take the database's write lock nor queue behind
+    bookings for it. Both databases
+    refuse a write inside it (SQLite ``query_only``, PostgreSQL ``READ ONLY``); nothing is committed.
+    The slot search cache keeps only answers computed in such a transaction (scheduling/search_cache.py)."""
+    with maker() as session:  # closing it rolls the snapshot back
+        options: Any = {READ_ONLY_OPTION: True}
+        bind = maker.kw["bind"]
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":  # (a test's connection is already in
+            # its transaction) one snapshot for the whole transaction, as SQLite's; psycopg begins with
+            # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no extra round trip (a read-only one never
+            # fails to serialize)
+            options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
+        session.connection(execution_options=options)  # begins the transaction, with these options
+        yield session
+
+
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """The CLI's counterpart of get_session (a `Recorded` refusal keeps its writes here too)."""
+    """One transaction, committed at the end and rolled back on an error: the request's (`get_session`)
+    and the CLI's. A `Recorded` refusal (kit/errors.py) commits its record (a failure count, a refusal
+    entry, an alert), then is raised again to be answered; every other error rolls back."""
     kept: Exception | None = None
     with maker() as session, session.begin():
         try:

@@ -36,17 +36,21 @@ import orjson
 from sqlalchemy import exc as sa_exc
 from starlette.routing import Match
 
-from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, DomainError, Internal, InvalidInput, NotFound, Unavailable
 from safeslot.kit.http import read_body, replay
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 5  # seconds: a restarted database or a freed disk is usually back within that
 
-register_problem("database-unavailable", N_("The database is unavailable"), 503, f"""
-    The database (or the disk under it) refused the request, so nothing was saved. Send the same
-    request again after the seconds in Retry-After (about {RETRY_AFTER}); with an Idempotency-Key
-    a retry never books twice.
-""")
+
+
+class DatabaseUnavailable(Unavailable, slug="database-unavailable", title=N_("The database is unavailable")):
+    """The database (or the disk under it) refused the request, so nothing was saved. Send the same
+    request again after the seconds in Retry-After (a few); with an Idempotency-Key a retry never
+    books twice.
+    """
+
+
 MAX_ID = 2**31 - 1
 
 SQLITE_UNAVAILABLE = ("readonly", "read-only", "locked", "disk i/o", "full", "unable to open", "busy")
@@ -78,17 +82,17 @@ def unstorable(exc: BaseException) -> bool:
     return isinstance(exc, OverflowError)
 
 
-def _answer(status: int, slug: str, title: str, detail: str, path: str,
+def _answer(kind: type[DomainError], detail: str, path: str,
             headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    body = orjson.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail,
+    status = kind.status
+    body = orjson.dumps({"type": f"/problems/{kind.slug}", "title": kind.title, "status": status, "detail": detail,
                          "instance": path})
     return status, [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"cache-control", b"no-store"),
                     (b"content-length", str(len(body)).encode()), *(headers or [])], body
 
 
 def database_unavailable(path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    return _answer(503, "database-unavailable", "The database is unavailable",
-                   f"Nothing was saved. Try again in {RETRY_AFTER} seconds.", path,
+    return _answer(DatabaseUnavailable, f"Nothing was saved. Try again in {RETRY_AFTER} seconds.", path,
                    [(b"retry-after", str(RETRY_AFTER).encode())])
 
 
@@ -96,11 +100,9 @@ def classify(exc: BaseException, path: str) -> tuple[int, list[tuple[bytes, byte
     if unavailable(exc):
         return database_unavailable(path)
     if unstorable(exc):
-        return _answer(422, "invalid-input", "Some input is not valid",
-                       "A value is out of range: a number too large, a date past year 9999, or a NUL character. "
-                       "Fix it and send again; nothing was saved.", path)
-    return _answer(500, "internal", "Internal error",
-                   "The request was not completed and nothing was saved. Try again later.", path)
+        return _answer(InvalidInput, "A value is out of range: a number too large, a date past year 9999, or a NUL "
+                       "character. Fix it and send again; nothing was saved.", path)
+    return _answer(Internal, "The request was not completed and nothing was saved. Try again later.", path)
 
 
 class ErrorBoundary:
@@ -194,12 +196,10 @@ class EdgeGuard:
         query = scope.get("query_string", b"")
         if "\x00" in path or _has_nul(raw_path) or b"\x00" in unquote_to_bytes(query):
             await _send_answer(send, _answer(
-                422, "invalid-input", "Some input is not valid",
-                "Remove the NUL character (%00) from the address and send again.", path))
+                InvalidInput, "Remove the NUL character (%00) from the address and send again.", path))
             return
         if _id_out_of_range(scope):
-            await _send_answer(send, _answer(
-                404, "not-found", "Not found", "There is no record with that number.", path))
+            await _send_answer(send, _answer(NotFound, "There is no record with that number.", path))
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"")
@@ -212,8 +212,7 @@ class EdgeGuard:
         form = content_type.startswith(b"application/x-www-form-urlencoded")
         if b"\x00" in body or (b"\\u0000" in body and not form) or (form and b"%00" in body):
             await _send_answer(send, _answer(
-                422, "invalid-input", "Some input is not valid",
-                "Remove the NUL character (\\u0000) from the text and send again.", path))
+                InvalidInput, "Remove the NUL character (\\u0000) from the text and send again.", path))
             return
         await self.app(scope, replay(body, receive), send)
 

@@ -22,21 +22,25 @@ from sqlalchemy import text
 from starlette.responses import Response
 
 from safeslot import migrate
-from safeslot.kit.errors import N_, problem_response, register_problem
+from safeslot.kit.errors import N_, Unavailable, problem_for
 from safeslot.kit.http import JSON
 
 Check = Callable[[Any], "str | None"]
 MIN_FREE_BYTES = 64 * 1024 * 1024  # below this, SQLite writes start failing with "database or disk is full"
 RETRY_AFTER = "5"
 
-register_problem("migrations-pending", N_("Migrations pending"), 503, """
-    The database schema is older than this version of the application. An operator runs
+
+
+class MigrationsPending(Unavailable, slug="migrations-pending", title=N_("Migrations pending")):
+    """The database schema is older than this version of the application. An operator runs
     `safeslot db upgrade`, then checks /healthz again.
-""")
-register_problem("unhealthy", N_("Not every part is working"), 503, """
-    A part the service needs (database, disk, log key, rate-limit store) is not working; the
+    """
+
+
+class Unhealthy(Unavailable, slug="unhealthy", title=N_("Not every part is working")):
+    """A part the service needs (database, disk, log key, rate-limit store) is not working; the
     answer's `checks` name it. Requests that need it answer 503 until it is back.
-""")
+    """
 
 
 def register(app: FastAPI, name: str, check: Check) -> None:
@@ -107,13 +111,11 @@ def install(app: FastAPI) -> None:
             checks["writers"] = "ok" if writers["connected"] else "the booking writers are reconnecting"
         failing = sorted(name for name, state in checks.items() if state != "ok")
         if problem is not None and problem.startswith("migrations pending"):
-            response = problem_response(503, "migrations-pending", "Migrations pending",
-                                        "Run `safeslot db upgrade`, then check again.", checks=checks)
+            response = problem_for(MigrationsPending, "Run `safeslot db upgrade`, then check again.", checks=checks)
         elif failing:
-            response = problem_response(
-                503, "unhealthy", "Not every part is working",
-                f"Not working: {', '.join(failing)} (see `checks`). Requests that need them answer 503 until "
-                "they are back; nothing needs a restart.", checks=checks, **extra)
+            response = problem_for(
+                Unhealthy, f"Not working: {', '.join(failing)} (see `checks`). Requests that need them answer 503 "
+                "until they are back; nothing needs a restart.", checks=checks, **extra)
         else:
             return JSON({"status": "ok", "database": "reachable", "migrations": heads, "checks": checks, **extra})
         response.headers["Retry-After"] = RETRY_AFTER

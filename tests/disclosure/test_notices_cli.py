@@ -20,26 +20,20 @@ from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency.note import Signer
-from tests.conftest import NOW
+from tests.conftest import NOW, cli_configured
 from tests.disclosure.conftest import COUNSEL, OFFICIAL, PDF, POLICIES, PRIVACY, approve, metadata, seed_actors
 
 
 @pytest.fixture
 def cli_env(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     outbox = tmp_path / "outbox"
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_CRYPTO__KEY_FILE", str(tmp_path / "keys.json"))
-    monkeypatch.setenv("SAFESLOT_LOG__SIGNING_KEY_FILE", str(tmp_path / "log.key"))
-    monkeypatch.setenv("SAFESLOT_POLICIES_DIR", str(POLICIES))
-    monkeypatch.setenv("SAFESLOT_MAIL__OUTBOX_DIR", str(outbox))
-    monkeypatch.delenv("SAFESLOT_MAIL__HOST", raising=False)
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    yield outbox
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
+    with cli_configured(monkeypatch, {
+        "SAFESLOT_ENVIRONMENT": "test", "SAFESLOT_DATABASE__URL": fresh_url,
+        "SAFESLOT_CRYPTO__KEY_FILE": str(tmp_path / "keys.json"),
+        "SAFESLOT_LOG__SIGNING_KEY_FILE": str(tmp_path / "log.key"), "SAFESLOT_POLICIES_DIR": str(POLICIES),
+        "SAFESLOT_MAIL__OUTBOX_DIR": str(outbox), "SAFESLOT_MAIL__HOST": None,
+    }):
+        yield outbox
 
 
 def test_notices_send_sends_each_notice_once_and_request_expire_closes_stale_requests(

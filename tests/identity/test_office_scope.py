@@ -307,6 +307,15 @@ def test_administrators_and_auditors_hold_no_office_scope(
         proposals.propose_office(session, ctx(keyring), a.id, auditor.username, central, NOW)
 
 
+# Closing an office (two administrators, identity/office_proposals.py) names the office; what comes back is
+# a proposal, or the visits still to come as ids, times and services with no person
+# (tests/identity/test_office_proposals.py checks those fields).
+ADMIN_OFFICE_ROUTES = frozenset({
+    ("POST", "/api/v1/offices/{office}/closing"), ("GET", "/api/v1/offices/{office}/bookings-to-move"),
+    ("GET", "/console/offices/{office}/closing"), ("POST", "/console/offices/{office}/closing"),
+})
+
+
 def test_the_org_admin_and_auditor_reach_no_office_record_of_a_person(
     client: TestClient, session: Session, keyring: KeyRing, central_records: dict[str, str],
 ) -> None:
@@ -315,7 +324,7 @@ def test_the_org_admin_and_auditor_reach_no_office_record_of_a_person(
     for (method, template), allowed in RULES.items():
         if PUBLIC in allowed or not TAKES_A_RECORD.search(template):
             continue
-        assert "admin" not in allowed, (method, template)
+        assert "admin" not in allowed or (method, template) in ADMIN_OFFICE_ROUTES, (method, template)
         if "auditor" in allowed:
             assert (method, template) == ("GET", "/api/v1/offices/{office}/report")
     admin = bearer(session, make_staff(session, keyring, ["admin"], None, username="admin-a")[0])

@@ -16,12 +16,14 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import holds
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
-from safeslot.identity import proposals, service
+from safeslot.identity import office_proposals, proposals, service
 from safeslot.identity.authz import APPROVALS, Change, Role
 from safeslot.identity.errors import ApproverNotAllowed, ReviewerCoolingOff
 from safeslot.identity.models import PrivilegedEvent, Proposal, RoleGrant, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError
+from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.interfaces import NewOffice
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import bearer, ctx, make_staff
@@ -44,6 +46,13 @@ def _target(session: Session, ring: KeyRing, change: Change, role: str | None,
             proposer: StaffAccount) -> Callable[[StaffAccount], Proposal]:
     """A function that proposes this change as the given account (the target made once)."""
     c = ctx(ring)
+    if change is Change.open_office:
+        new = NewOffice("north", "North Office", "1 Example Road", "America/New_York")
+        return lambda by: office_proposals.propose_opening(session, c, by.id, new, NOW)
+    if change is Change.close_office:  # an office with no visit to come: nothing to list
+        scheduling.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
+        session.flush()
+        return lambda by: office_proposals.propose_closing(session, c, by.id, "north", [], NOW)
     if change is Change.grant_role:
         plain, _ = make_staff(session, ring, [], username="target-plain")
         return lambda by: proposals.propose_role(session, c, by.id, plain.username, role or "", NOW)
@@ -52,8 +61,6 @@ def _target(session: Session, ring: KeyRing, change: Change, role: str | None,
         return lambda by: proposals.propose_role(session, c, by.id, holder.username, role or "", NOW, remove=True)
     if change in (Change.grant_office, Change.remove_office):
         # a clerk given central (a supervisor of central may propose and approve), or moved out of it
-        from safeslot.scheduling import service as scheduling
-
         scheduling.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
         session.flush()
         clerk, _ = make_staff(session, ring, ["clerk"], "central" if change is Change.remove_office else "north",

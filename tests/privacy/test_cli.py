@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from safeslot.cli import common
 from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.kit.crypto import KeyRing, write_key_file
 from safeslot.privacy.models import AccessRecord
 from safeslot.scheduling import demo
 from safeslot.scheduling.models import Appointment
-from tests.conftest import NOW
+from tests.conftest import NOW, cli_configured
 from tests.identity.helpers import add_appointments, make_staff
 
 runner = CliRunner()
@@ -26,16 +25,9 @@ runner = CliRunner()
 @pytest.fixture
 def cli_env(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
     key_file = tmp_path / "field-keys.json"
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_CRYPTO__KEY_FILE", str(key_file))
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
-    monkeypatch.delenv("SAFESLOT_CRYPTO__KEYS", raising=False)
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    yield fresh_url, key_file
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
+    with cli_configured(monkeypatch, {"SAFESLOT_DATABASE__URL": fresh_url, "SAFESLOT_CRYPTO__KEY_FILE": str(key_file),
+                                      "SAFESLOT_ENVIRONMENT": "test", "SAFESLOT_CRYPTO__KEYS": None}):
+        yield fresh_url, key_file
 
 
 def test_keys_rotate_interrupted_then_resumed_then_old_key_retired(cli_env: tuple[str, Path]) -> None:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from safeslot.cli import common
 from safeslot.cli.reports import app
 from safeslot.db import build_engine, build_sessionmaker
 from safeslot.transparency import service as log
+from tests.conftest import cli_configured
 from tests.reports.test_service import known_entries
 
 runner = CliRunner()
@@ -21,20 +21,16 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_env(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_LOG__SIGNING_KEY_FILE", str(tmp_path / "log.key"))
-    monkeypatch.setenv("SAFESLOT_CRYPTO__KEY_FILE", str(tmp_path / "keys.json"))
-    common.settings.cache_clear()
-    common.engine.cache_clear()
     engine = build_engine(fresh_url)
     with build_sessionmaker(engine)() as s, s.begin():
         log.append(s, known_entries(), now=dt.datetime(2027, 1, 5, tzinfo=dt.UTC))
     engine.dispose()
-    yield fresh_url
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
+    with cli_configured(monkeypatch, {
+        "SAFESLOT_ENVIRONMENT": "test", "SAFESLOT_DATABASE__URL": fresh_url,
+        "SAFESLOT_LOG__SIGNING_KEY_FILE": str(tmp_path / "log.key"),
+        "SAFESLOT_CRYPTO__KEY_FILE": str(tmp_path / "keys.json"),
+    }):
+        yield fresh_url
 
 
 def test_build_writes_three_formats_and_verify_accepts_only_the_untouched_file(cli_env: str,

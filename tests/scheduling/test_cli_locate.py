@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from safeslot.cli import common
 from safeslot.cli.main import app
 from safeslot.db import build_engine
 from safeslot.scheduling import service
 from tests.conftest import NOW
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_url(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_CRYPTO__KEY_FILE", str(tmp_path / "keys.json"))
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    yield fresh_url
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
 
 
 def test_locate_an_office_then_find_it(cli_url: str) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from safeslot.config import Settings
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, IdempotencyRecord, StaffHold
+from tests.conftest import NOW
 from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free
 
@@ -174,3 +177,28 @@ def test_slot_search_takes_one_thread_hand_off(client: TestClient, office: str, 
     backwards = client.get("/api/v1/slots", params={"office": "central", "service": "apply",
                                                     "from": "2027-03-09", "to": "2027-03-02"})
     assert backwards.status_code == 422 and "before" in backwards.json()["detail"]
+
+
+def test_a_search_is_answered_while_a_booking_holds_the_write_lock(
+    backend: str, fresh_url: str, settings: Settings, keyring: KeyRing
+) -> None:
+    """SQLite has one write lock, which every writing transaction takes at BEGIN (BEGIN IMMEDIATE). A search
+    only reads, so it answers from a snapshot while a booking holds that lock, instead of queueing behind
+    it (and failing with 503 once the busy timeout runs out)."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL readers never wait for writers")
+    from safeslot.app import create_app
+    from safeslot.db import build_engine
+    from safeslot.scheduling import demo
+
+    engine = build_engine(fresh_url)
+    with Session(engine) as s, s.begin():
+        demo.load(s, NOW.date(), weeks=1)
+    app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=keyring)
+    with engine.connect() as writer, TestClient(app, raise_server_exceptions=False) as client:
+        writer.begin()  # BEGIN IMMEDIATE: the write lock, held for the whole search
+        writer.execute(select(func.count()).select_from(StaffHold)).scalar()
+        r = client.get("/api/v1/slots", params={"office": "central", "service": "apply", "from": "2027-03-02"})
+        writer.rollback()
+    engine.dispose()
+    assert r.status_code == 200 and r.json(), r.text

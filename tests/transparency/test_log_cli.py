@@ -22,22 +22,16 @@ from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import CosignatureVerifier, Verifier, open_checkpoint
+from tests.conftest import cli_configured
 from tests.transparency.support import NOW_ENTRIES, entries
 
 
 @pytest.fixture
 def cli_env(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     key = tmp_path / "keys" / "log.key"
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "production")
-    monkeypatch.setenv("SAFESLOT_SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    monkeypatch.setenv("SAFESLOT_LOG__SIGNING_KEY_FILE", str(key))
-    common.settings.cache_clear()
-    common.engine.cache_clear()
-    yield key
-    common.engine().dispose()
-    common.settings.cache_clear()
-    common.engine.cache_clear()
+    with cli_configured(monkeypatch, {"SAFESLOT_ENVIRONMENT": "production", "SAFESLOT_SECRET_KEY": "s" * 40,
+                                      "SAFESLOT_DATABASE__URL": fresh_url, "SAFESLOT_LOG__SIGNING_KEY_FILE": str(key)}):
+        yield key
 
 
 def test_keygen_status_and_checkpoint(cli_env: Path, fresh_url: str) -> None:

@@ -2,7 +2,7 @@
 
 The reference functions below transcribe RFC 9162 sections 2.1.1, 2.1.3.1
 and 2.1.4.1 literally (recursion over lists); the code under test must agree
-with them and with the transparency-dev/merkle vectors in ../shared/testdata.
+with them and with the transparency-dev/merkle vectors in vectors/rfc6962.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from safeslot.transparency.merkle import (
     verify_witness_consistency,
 )
 
-# The repository and shared/ are checked out side by side (here and in CI).
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "rfc6962"
+# Copied unchanged from their sources (vectors/README.md says which commit and licence).
+TESTDATA = Path(__file__).resolve().parent / "vectors" / "rfc6962"
 
 # --- RFC 9162 reference implementation (slow, literal) ---
 

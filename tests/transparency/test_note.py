@@ -34,8 +34,8 @@ from safeslot.transparency.note import (
     sign_note,
 )
 
-# The repository and shared/ are checked out side by side (here and in CI).
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "signed-note"
+# Copied unchanged from their sources (vectors/README.md says which commit and licence).
+TESTDATA = Path(__file__).resolve().parent / "vectors" / "signed-note"
 
 
 def spec_example() -> tuple[bytes, str]:

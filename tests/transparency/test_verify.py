@@ -22,7 +22,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.transparency import service
 from safeslot.transparency.note import Checkpoint, Signer, sign_note
 from safeslot.transparency.verify import VerificationError, verify_log
-from tests.conftest import owner_url
+from tests.conftest import cli_configured, owner_url
 from tests.live import serve
 from tests.transparency.support import entries, triggers_disabled
 
@@ -182,37 +182,31 @@ def test_the_log_must_extend_every_published_checkpoint_given(client: TestClient
 def test_an_outside_auditor_checks_an_exported_access_log_against_the_public_log(
     fresh_url: str, settings: Settings, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safeslot.cli import common
     from tests.transparency.support import chained_records
 
     engine = build_engine(fresh_url)  # the app's role writes, as the app would
     app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)
     with transaction(build_sessionmaker(engine)) as s:
         chained_records(s, keyring)
-    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "test")
-    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
-    common.settings.cache_clear()
-    common.engine.cache_clear()
     export = tmp_path / "access.jsonl"
     runner = CliRunner()
     try:
-        made = runner.invoke(log_app, ["export-records", "--table", "access_record", "--out", str(export)])
-        assert made.exit_code == 0 and "3 records of access_record" in made.output, made.output
-        key = app.state.log_signer.to_vkey()
-        with serve(app) as base:
-            args = ["verify", "--url", f"{base}/log", "--vkey", key, "--records", str(export)]
-            ok = runner.invoke(log_app, args)  # the checkpoint commits the heads first
-            assert ok.exit_code == 0, ok.output
-            assert "access_record, 3 records, every link holds and all 1 committed heads" in " ".join(ok.output.split())
-            lines = export.read_text().splitlines()
-            export.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # the auditor's copy lost one
-            gone = runner.invoke(log_app, args)
-            assert gone.exit_code == 1 and "access_record record #2 is missing" in " ".join(gone.output.split())
-            export.write_text("\n".join([lines[0], lines[1], lines[2]]) + "\n")  # or its newest record
-            cut = runner.invoke(log_app, args)
-            assert cut.exit_code == 1 and "committed at log entry" in " ".join(cut.output.split())
+        with cli_configured(monkeypatch, {"SAFESLOT_ENVIRONMENT": "test", "SAFESLOT_DATABASE__URL": fresh_url}):
+            made = runner.invoke(log_app, ["export-records", "--table", "access_record", "--out", str(export)])
+            assert made.exit_code == 0 and "3 records of access_record" in made.output, made.output
+            key = app.state.log_signer.to_vkey()
+            with serve(app) as base:
+                args = ["verify", "--url", f"{base}/log", "--vkey", key, "--records", str(export)]
+                ok = runner.invoke(log_app, args)  # the checkpoint commits the heads first
+                assert ok.exit_code == 0, ok.output
+                said = " ".join(ok.output.split())
+                assert "access_record, 3 records, every link holds and all 1 committed heads" in said
+                lines = export.read_text().splitlines()
+                export.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # the auditor's copy lost one
+                gone = runner.invoke(log_app, args)
+                assert gone.exit_code == 1 and "access_record record #2 is missing" in " ".join(gone.output.split())
+                export.write_text("\n".join([lines[0], lines[1], lines[2]]) + "\n")  # or its newest record
+                cut = runner.invoke(log_app, args)
+                assert cut.exit_code == 1 and "committed at log entry" in " ".join(cut.output.split())
     finally:
-        common.engine().dispose()
-        common.settings.cache_clear()
-        common.engine.cache_clear()
         engine.dispose()

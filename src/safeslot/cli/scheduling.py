@@ -42,7 +42,7 @@ def office_locate(
 def office_list() -> None:
     table = Table("slug", "name", "time zone", "address")
     with transaction() as s:
-        for o in service.list_offices(s):
+        for o in service.list_offices(s, open_only=True):
             table.add_row(o.slug, o.name, o.timezone, o.address)
     console.print(table)
 

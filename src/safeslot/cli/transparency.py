@@ -152,12 +152,12 @@ def self_check() -> None:
 
     The auditor's console shows the last run. Run it from cron; it exits 1 when the log does not verify.
     """
-    from safeslot.transparency import selfcheck, service
+    from safeslot.transparency import interfaces, service
 
     s = settings()
     signer = service.open_signer(s.log, create=s.is_demo)
     with transaction() as session:
-        row = selfcheck.self_verify(session, signer.verifier(), s.log.origin, dt.datetime.now(dt.UTC), method="cli")
+        row = interfaces.self_verify(session, signer.verifier(), s.log.origin, dt.datetime.now(dt.UTC), method="cli")
         ok, size, detail = row.ok, row.size, row.detail
     if not ok:
         err_console.print(f"[red]NOT VERIFIED[/] (checkpoint of size {size}): {detail}")

@@ -104,6 +104,10 @@ LABELS: dict[str, dict[str, str]] = {
         "lift_hold": N_("Lift a legal hold"),
         "suspend_agreement": N_("Suspend a sharing agreement"),
         "reinstate_agreement": N_("Reinstate a sharing agreement"),
+        "grant_office": N_("Give an office scope"),
+        "remove_office": N_("Take an office scope away"),
+        "open_office": N_("Open an office"),
+        "close_office": N_("Close an office"),
     },
     "proposal": {
         "pending": N_("Waiting for a second person"),

@@ -37,11 +37,9 @@ from typing import Any
 from safeslot.kit.errors import N_, InvalidInput
 
 
-class DocumentRejected(InvalidInput):
+class DocumentRejected(InvalidInput, slug="disclosure-document-rejected",
+                       title=N_("The instrument document cannot be read")):
     """The uploaded instrument cannot be shown to reviewers, so it is refused at intake."""
-
-    slug = "disclosure-document-rejected"
-    title = N_("The instrument document cannot be read")
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,74 +35,53 @@ from safeslot.kit.errors import (
 )
 
 
-class StorageQuotaExceeded(PayloadTooLarge):
+class StorageQuotaExceeded(PayloadTooLarge, slug="storage-quota-exceeded",
+                           title=N_("The agency's storage quota is used up")):
     """Nothing is stored: the agency's instrument documents would pass its storage quota."""
 
-    slug = "storage-quota-exceeded"
-    title = N_("The agency's storage quota is used up")
 
-
-class RequestRefused(Recorded, InvalidInput):
+class RequestRefused(Recorded, InvalidInput, slug="disclosure-request-refused",
+                     title=N_("The disclosure request is refused")):
     """The request cannot be registered: nothing but a refusal log entry is kept."""
 
-    slug = "disclosure-request-refused"
-    title = N_("The disclosure request is refused")
 
-
-class RequestNotFound(NotFound):
+class RequestNotFound(NotFound, slug="disclosure-request-not-found", title=N_("No such disclosure request")):
     """There is no disclosure request with this id that you may see."""
 
-    slug = "disclosure-request-not-found"
-    title = N_("No such disclosure request")
 
-
-class RequestNotReviewable(Conflict):
+class RequestNotReviewable(Conflict, slug="disclosure-request-not-reviewable",
+                           title=N_("The request is not open for review")):
     """The request was denied, released, withdrawn or closed; nothing more can be reviewed on it."""
 
-    slug = "disclosure-request-not-reviewable"
-    title = N_("The request is not open for review")
 
-
-class NotAcceptedForReview(Conflict):
+class NotAcceptedForReview(Conflict, slug="disclosure-not-accepted-for-review",
+                           title=N_("Nobody has accepted this request for review yet")):
     """The request's matches are shown only after another reviewer accepted it for review. Ask a
     second reviewer to accept it first.
     """
 
-    slug = "disclosure-not-accepted-for-review"
-    title = N_("Nobody has accepted this request for review yet")
 
-
-class ReleaseNotReady(Conflict):
+class ReleaseNotReady(Conflict, slug="disclosure-release-not-ready", title=N_("The request cannot be released yet")):
     """A release needs both approvals (privacy officer and counsel) and every match resolved. The
     detail says what is missing.
     """
 
-    slug = "disclosure-release-not-ready"
-    title = N_("The request cannot be released yet")
 
-
-class PackageGone(Conflict):
+class PackageGone(Conflict, slug="disclosure-package-gone", title=N_("The package is no longer available")):
     """The release package was already downloaded or its link expired. Ask the office; a package is
     handed over once.
     """
 
-    slug = "disclosure-package-gone"
-    title = N_("The package is no longer available")
 
-
-class ReviewerNotAllowed(Forbidden):
+class ReviewerNotAllowed(Forbidden, slug="disclosure-reviewer-not-allowed",
+                         title=N_("You may not review this request")):
     """You may not review this request: wrong role, your own request, or you already gave the other
     approval. A second person must do it.
     """
 
-    slug = "disclosure-reviewer-not-allowed"
-    title = N_("You may not review this request")
 
-
-class LogUnavailable(Unavailable):
+class LogUnavailable(Unavailable, slug="transparency-log-unavailable",
+                     title=N_("The transparency log could not record the disclosure")):
     """The transparency log could not record the disclosure, so nothing was released (no disclosure
     without a record). Try again later.
     """
-
-    slug = "transparency-log-unavailable"
-    title = N_("The transparency log could not record the disclosure")

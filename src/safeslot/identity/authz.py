@@ -149,6 +149,12 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/console/disclosures/{request_id}/narrow"): roles(PRIVACY, COUNSEL),
     ("POST", "/console/disclosures/{request_id}/ask"): roles(PRIVACY, COUNSEL),
     ("GET", "/console/audit"): roles(AUDITOR),
+    # the organisation's pages (console/staff/network.py): counts by office; offices opened and closed by two
+    ("GET", "/console/reports"): roles(AUDITOR, SUPERVISOR),
+    ("GET", "/console/offices"): roles(ADMIN),
+    ("POST", "/console/offices"): roles(ADMIN),
+    ("GET", "/console/offices/{office}/closing"): roles(ADMIN),
+    ("POST", "/console/offices/{office}/closing"): roles(ADMIN),
     ("GET", "/console/privileged"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
     ("POST", "/console/proposals/{proposal_id}/approve"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
     ("POST", "/console/proposals/{proposal_id}/reject"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR),
@@ -197,6 +203,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/proposals/{proposal_id}/approval"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
     ("POST", "/api/v1/proposals/{proposal_id}/rejection"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
     ("GET", "/api/v1/privileged-events"): roles(AUDITOR, ADMIN, PRIVACY),
+    # opening and closing offices: the organisation's administrators, two of them (identity/office_proposals.py)
+    ("POST", "/api/v1/office-openings"): roles(ADMIN),
+    ("POST", "/api/v1/offices/{office}/closing"): roles(ADMIN),
+    ("GET", "/api/v1/offices/{office}/bookings-to-move"): roles(ADMIN),
     # the holder's own one-time links: the token is the credential
     ("POST", "/api/v1/enrolment"): PUBLIC_ONLY,
     ("POST", "/api/v1/agency-key-claims"): PUBLIC_ONLY,
@@ -281,6 +291,8 @@ class Change(StrEnum):
     reinstate_agreement = "reinstate_agreement"
     grant_office = "grant_office"  # an office scope (identity/scopes.py); also a new account's first office
     remove_office = "remove_office"
+    open_office = "open_office"  # a new office of the network (identity/office_proposals.py)
+    close_office = "close_office"  # closing one; its visits still to come listed for moving
 
 
 ROLE_CHANGES = frozenset({Change.grant_role, Change.remove_role})  # the matrix cell depends on the role
@@ -330,6 +342,10 @@ APPROVALS: dict[tuple[Change, str | None], Cell] = {
                                       "an office scope opens that office's appointments: a second person agrees"),
     (Change.remove_office, None): Cell(roles(ADMIN, SUPERVISOR), roles(ADMIN, SUPERVISOR),
                                        "nobody moves a colleague out of an office alone"),
+    (Change.open_office, None): Cell(roles(ADMIN), roles(ADMIN),
+                                     "a new office takes bookings from the public: a second administrator agrees"),
+    (Change.close_office, None): Cell(roles(ADMIN), roles(ADMIN),
+                                      "closing sends people elsewhere: nobody closes an office alone"),
 }
 
 

@@ -31,158 +31,104 @@ from __future__ import annotations
 from safeslot.kit.errors import N_, Conflict, Forbidden, InvalidInput, NotFound, Recorded, Unauthenticated
 
 
-class SignInFailed(Recorded, Unauthenticated):
+class SignInFailed(Recorded, Unauthenticated, slug="sign-in-failed", title=N_("Sign-in failed")):
     """The username, password or code is wrong (we never say which). Check them and try again; the
     failure is counted, and the count kept, for the administrator's view.
     """
 
-    slug = "sign-in-failed"
-    title = N_("Sign-in failed")
 
-
-class AccountLocked(Recorded, Unauthenticated):
+class AccountLocked(Recorded, Unauthenticated, slug="account-locked", title=N_("Account locked for now")):
     """Too many failed sign-ins for this account. Wait the time given, then sign in again; the
     failures are kept for the administrator.
     """
 
-    slug = "account-locked"
-    title = N_("Account locked for now")
 
-
-class CredentialInvalid(Unauthenticated):
+class CredentialInvalid(Unauthenticated, slug="credential-invalid", title=N_("Credential not valid")):
     """The token, session or key is unknown, expired or revoked. Sign in again or ask for a new key."""
 
-    slug = "credential-invalid"
-    title = N_("Credential not valid")
 
-
-class RoleRefused(Forbidden):
+class RoleRefused(Forbidden, slug="role-refused", title=N_("Your role may not do this")):
     """No role of yours may use this address (the authorization table lists who may). Ask an
     administrator if your work needs it.
     """
 
-    slug = "role-refused"
-    title = N_("Your role may not do this")
 
-
-class OfficialNotVerified(Forbidden):
+class OfficialNotVerified(Forbidden, slug="official-not-verified", title=N_("Official not verified")):
     """An agency official's key works only after a privacy officer verified the official (by call-
     back). Ask the office to verify you.
     """
 
-    slug = "official-not-verified"
-    title = N_("Official not verified")
 
-
-class CsrfRefused(Forbidden):
+class CsrfRefused(Forbidden, slug="csrf-refused", title=N_("Form token missing or wrong")):
     """The form's token is missing or does not belong to your session. Reload the page and submit
     the form again.
     """
 
-    slug = "csrf-refused"
-    title = N_("Form token missing or wrong")
 
-
-class AccountNotFound(NotFound):
+class AccountNotFound(NotFound, slug="account-not-found", title=N_("No such account")):
     """There is no staff account with this id or username."""
 
-    slug = "account-not-found"
-    title = N_("No such account")
 
-
-class AgencyNotFound(NotFound):
+class AgencyNotFound(NotFound, slug="agency-not-found", title=N_("No such agency or official")):
     """There is no registered agency or official with this id. Agencies are registered by the office
     first.
     """
 
-    slug = "agency-not-found"
-    title = N_("No such agency or official")
 
-
-class UsernameTaken(Conflict):
+class UsernameTaken(Conflict, slug="username-taken", title=N_("Username taken")):
     """Another account already has this username. Choose another one."""
 
-    slug = "username-taken"
-    title = N_("Username taken")
 
-
-class WeakPassword(InvalidInput):
+class WeakPassword(InvalidInput, slug="weak-password", title=N_("Password too weak")):
     """The password is too short or too common. Choose a longer passphrase."""
 
-    slug = "weak-password"
-    title = N_("Password too weak")
 
-
-class UnknownRole(InvalidInput):
+class UnknownRole(InvalidInput, slug="unknown-role", title=N_("Unknown role")):
     """This role does not exist. Use one of the roles the detail lists."""
 
-    slug = "unknown-role"
-    title = N_("Unknown role")
 
-
-class OwnProposal(Forbidden):
+class OwnProposal(Forbidden, slug="own-proposal", title=N_("A second person must approve this")):
     """A privileged change needs two people: you cannot approve a change you proposed or one that
     gives you a role. Ask another administrator.
     """
 
-    slug = "own-proposal"
-    title = N_("A second person must approve this")
 
-
-class ApproverNotAllowed(Forbidden):
+class ApproverNotAllowed(Forbidden, slug="approver-not-allowed",
+                         title=N_("Your role may not approve or propose this change")):
     """Your role may not propose or approve this kind of privileged change. The detail names who
     may.
     """
 
-    slug = "approver-not-allowed"
-    title = N_("Your role may not approve or propose this change")
 
-
-class ReviewerCoolingOff(Forbidden):
+class ReviewerCoolingOff(Forbidden, slug="reviewer-cooling-off",
+                         title=N_("This reviewer role is still in its cooling-off period")):
     """A new privacy officer or counsel role waits a cooling-off period before it can review. Try
     again after the time given.
     """
 
-    slug = "reviewer-cooling-off"
-    title = N_("This reviewer role is still in its cooling-off period")
 
-
-class PasskeyRequired(Forbidden):
+class PasskeyRequired(Forbidden, slug="passkey-required", title=N_("Sign in with your passkey to do this")):
     """Approving a disclosure needs a sign-in with your passkey, not only a password and code. Sign
     in with your passkey and try again.
     """
 
-    slug = "passkey-required"
-    title = N_("Sign in with your passkey to do this")
 
-
-class ProposalDecided(Conflict):
+class ProposalDecided(Conflict, slug="proposal-decided", title=N_("This proposal was already decided")):
     """This proposal was already approved, rejected or withdrawn; it cannot change again. Make a new
     proposal if needed.
     """
 
-    slug = "proposal-decided"
-    title = N_("This proposal was already decided")
 
-
-class DutiesSeparated(Conflict):
+class DutiesSeparated(Conflict, slug="duties-separated",
+                      title=N_("Administration and disclosure review are separate duties")):
     """One account may not hold both administration and a disclosure reviewer role. Use two accounts
     held by two people.
     """
 
-    slug = "duties-separated"
-    title = N_("Administration and disclosure review are separate duties")
 
-
-class ProposalNotFound(NotFound):
+class ProposalNotFound(NotFound, slug="proposal-not-found", title=N_("No such proposal")):
     """There is no proposal with this id."""
 
-    slug = "proposal-not-found"
-    title = N_("No such proposal")
 
-
-class LinkInvalid(NotFound):
+class LinkInvalid(NotFound, slug="link-invalid", title=N_("This link is not valid")):
     """The link is forged, expired or already used. Ask for a new invitation or link."""
-
-    slug = "link-invalid"
-    title = N_("This link is not valid")

@@ -37,13 +37,10 @@ SCOPE_KEY = "safeslot.principal"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-class RouteNotInTable(Forbidden):
+class RouteNotInTable(Forbidden, slug="route-not-authorized", title=N_("Endpoint not in the authorization table")):
     """This address is not in the authorization table, so nobody may call it. It is a mistake on our
     side; report it to the office.
     """
-
-    slug = "route-not-authorized"
-    title = N_("Endpoint not in the authorization table")
 
 
 def csrf_token(secret_key: str, secret_hash: str) -> str:

@@ -85,7 +85,8 @@ def accounts(session: Session) -> list[AccountSummary]:
 
 
 # What a proposal's target shows (never a note, an address or a secret).
-SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name", "office_id")
+SHOWN = ("account_id", "agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "name", "office_id",
+         "office", "bookings")
 
 
 def proposal_out(session: Session, p: Proposal) -> ProposalOut:
@@ -96,6 +97,9 @@ def proposal_out(session: Session, p: Proposal) -> ProposalOut:
     new = p.params.get("new_account")
     if isinstance(new, dict):
         target["new_account"] = new.get("username")
+    office = p.params.get("new_office")
+    if isinstance(office, dict):  # a public office's public facts, for the approver to check
+        target.update({k: office.get(k) for k in ("name", "address", "timezone")})
     if p.beneficiary_id:
         target["account"] = names.get(p.beneficiary_id)
     if isinstance(p.result, dict):

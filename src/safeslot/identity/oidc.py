@@ -70,31 +70,22 @@ AFTER_SIGN_IN = "/console"
 TIMEOUT = 10.0
 
 
-class OidcNotConfigured(NotFound):
+class OidcNotConfigured(NotFound, slug="oidc-not-configured", title=N_("OpenID Connect sign-in is not configured")):
     """This office does not sign staff in with an OpenID Connect provider. Sign in with username,
     password and code.
     """
 
-    slug = "oidc-not-configured"
-    title = N_("OpenID Connect sign-in is not configured")
 
-
-class OidcRefused(Unauthenticated):
+class OidcRefused(Unauthenticated, slug="oidc-sign-in-refused", title=N_("OpenID Connect sign-in refused")):
     """The identity provider's answer was refused (state, nonce, signature or account does not
     match). Start the sign-in again.
     """
 
-    slug = "oidc-sign-in-refused"
-    title = N_("OpenID Connect sign-in refused")
 
-
-class OidcProviderUnavailable(Unavailable):
+class OidcProviderUnavailable(Unavailable, slug="oidc-provider-unavailable", title=N_("Identity provider unavailable")):
     """The identity provider did not answer. Try again later, or sign in with username, password and
     code.
     """
-
-    slug = "oidc-provider-unavailable"
-    title = N_("Identity provider unavailable")
 
 
 @dataclass(frozen=True)

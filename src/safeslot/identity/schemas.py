@@ -96,6 +96,29 @@ class OfficeScopeIn(Strict):
     office: str = Field(min_length=1, max_length=64, description="Office slug (GET /api/v1/offices).")
 
 
+class OfficeOpeningIn(Strict):
+    slug: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+                      description="The office's address and public name: lowercase letters, digits, hyphens.")
+    name: str = Field(min_length=1, max_length=200, description="The office's name as the public sees it.")
+    address: str = Field(min_length=1, max_length=400, description="Street address (a public office's).")
+    timezone: str = Field(min_length=1, max_length=64, description="IANA time zone, such as America/Chicago.")
+    latitude: float | None = Field(default=None, ge=-90, le=90, description="WGS 84; with longitude, for the finder.")
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+
+
+class OfficeClosingIn(Strict):
+    move_bookings: list[int] = Field(
+        default_factory=list, max_length=100_000,
+        description="Every id from GET …/bookings-to-move: the visits still to come, listed for their office's "
+        "supervisor to move. Closing is refused while a visit to come is not listed.")
+
+
+class BookingToMoveOut(BaseModel):
+    id: int
+    starts_at: dt.datetime
+    service_id: int
+
+
 class EnrolIn(Strict):
     token: str = Field(min_length=10, max_length=200)
     password: str = Field(min_length=1, max_length=200)

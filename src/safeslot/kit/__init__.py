@@ -1,7 +1,8 @@
 """The kernel below every domain: plumbing with no domain logic, importing no domain.
 
-``crypto`` (field encryption and per-month keys), ``errors`` (domain error base classes, the
-one status table, RFC 9457 problem rendering), ``http`` (the JSON response), ``limits`` (body
-size), ``ratelimit`` (request rates), ``metrics`` (Prometheus). Domains, the console and the CLI
-import from here; nothing here imports from them (tests/test_import_graph.py).
+``crypto`` (field encryption and per-month keys), ``errors`` (domain error base classes, each
+kind with its status, RFC 9457 problem rendering), ``http`` (the JSON response), ``limits`` (body
+size), ``limiter`` and ``ratelimit`` (request rates: the counters, and the one middleware that
+counts), ``metrics`` (Prometheus). Domains, the console and the CLI import from here; nothing
+here imports from them (tests/test_import_graph.py).
 """

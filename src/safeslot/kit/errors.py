@@ -12,11 +12,17 @@ Hierarchy (domain code raises these; it never knows about HTTP)::
     ├── Unauthenticated               401  no, expired or revoked credentials
     ├── PayloadTooLarge               413
     ├── Unavailable                   503  a dependency (database, log key) is missing
-    └── Recorded                      (a mixin: the status comes from the other base)
-        e.g. SignInFailed(Recorded, Unauthenticated), ReadRefused(Recorded, Forbidden)
+    ├── Recorded                      (a mixin: the status comes from the other base)
+    │   e.g. SignInFailed(Recorded, Unauthenticated), ReadRefused(Recorded, Forbidden)
+    └── answered by the kernel itself: MalformedJson 400, MethodNotAllowed 405, HttpError,
+        Internal 500; and beside their middlewares RequestTimeout 408 (kit/limits.py),
+        RateLimited 429 (kit/ratelimit.py), DatabaseUnavailable 503 (failures.py),
+        MigrationsPending and Unhealthy 503 (health.py)
 
 Every problem has a stable ``type`` (``/problems/<slug>``, documented at that
-URL), a short ``title`` and a ``detail`` that says what to do next.
+URL), a short ``title`` and a ``detail`` that says what to do next. Each kind is declared
+one way (see `DomainError`): slug, title and a new status in the class header, the page in
+the docstring; the status is a class attribute inherited from the kind's base.
 
 A `Recorded` error is a refusal that is itself a record: the sign-in failure count, the
 log entry of a refused disclosure request, the auditors' alert about a refused read. The
@@ -52,19 +58,40 @@ _ERROR_CLASSES: dict[str, list[type[DomainError]]] = {}
 
 
 class DomainError(Exception):
-    """Base of every error a service may raise; rendered as problem+json."""
+    """Base of every error a service may raise; rendered as problem+json.
+
+    One way to declare an error: its problem type, title and (for a new kind) status in the
+    class header, its page in the docstring, the status inherited from the base otherwise::
+
+        class SlotFull(Conflict, slug="slot-full", title=N_("That time is fully booked")):
+            \"\"\"Someone booked the last place at that time first. …\"\"\"
+
+    A class that sets a ``slug`` is a problem type of its own: ``/problems/<slug>`` serves its
+    docstring. ``answers_as_another=True`` marks a class that answers, on purpose, exactly as
+    another class does (same slug, same page), so that the answer reveals nothing the other would
+    not (privacy.OfficeOutOfScope).
+    """
 
     slug: ClassVar[str] = "error"
     title: ClassVar[str] = N_("Something went wrong")
-
-    # True on a class that answers, on purpose, exactly as another class does (same slug, same
-    # page), so that the answer reveals nothing the other would not (privacy.OfficeOutOfScope).
+    status: ClassVar[int] = 400
     answers_as_another: ClassVar[bool] = False
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, slug: str | None = None, title: str | None = None, status: int | None = None,
+                          answers_as_another: bool = False, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "slug" in cls.__dict__ and not cls.__dict__.get("answers_as_another", False):
-            _ERROR_CLASSES.setdefault(cls.slug, []).append(cls)  # a problem type of its own: its docstring
+        if {"slug", "title", "status"} & cls.__dict__.keys():
+            raise TypeError(f"{cls.__qualname__}: declare slug, title and status in the class header "
+                            "(class X(Base, slug=..., title=N_(...))), not as attributes")
+        if (slug is None) != (title is None):
+            raise TypeError(f"{cls.__qualname__}: a problem type of its own needs both a slug and a title")
+        if status is not None:
+            cls.status = status
+        cls.answers_as_another = answers_as_another
+        if slug is not None and title is not None:
+            cls.slug, cls.title = slug, title
+            if not answers_as_another:
+                _ERROR_CLASSES.setdefault(slug, []).append(cls)  # its docstring is its page
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -72,72 +99,49 @@ class DomainError(Exception):
         self.extra = extra
 
 
-class NotFound(DomainError):
+class NotFound(DomainError, slug="not-found", title=N_("Not found"), status=404):
     """There is no record at this address, or it is not yours to see. Check the number or code and
     try again.
     """
 
-    slug = "not-found"
-    title = N_("Not found")
 
-
-class InvalidInput(DomainError):
+class InvalidInput(DomainError, slug="invalid-input", title=N_("Some input is not valid"), status=422):
     """A value in the request cannot be used as sent. The detail names the fields; fix them and send
     again.
     """
 
-    slug = "invalid-input"
-    title = N_("Some input is not valid")
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, slug="conflict", title=N_("The request conflicts with the current state"), status=409):
     """The request no longer fits the current state (someone changed it first). Reload, then decide
     again.
     """
 
-    slug = "conflict"
-    title = N_("The request conflicts with the current state")
 
-
-class IdempotencyKeyReused(Conflict):
+class IdempotencyKeyReused(Conflict, slug="idempotency-key-reused",
+                           title=N_("This Idempotency-Key was used for a different request")):
     """This Idempotency-Key already answered a different request. Use a new key for a new request;
     resend the same body to get the first answer again.
     """
 
-    slug = "idempotency-key-reused"
-    title = N_("This Idempotency-Key was used for a different request")
 
-
-class Forbidden(DomainError):
+class Forbidden(DomainError, slug="forbidden", title=N_("Your role may not do this"), status=403):
     """You are signed in, but your role may not do this. Ask a person whose job it is."""
 
-    slug = "forbidden"
-    title = N_("Your role may not do this")
 
-
-class Unauthenticated(DomainError):
+class Unauthenticated(DomainError, slug="unauthenticated", title=N_("Sign-in required"), status=401):
     """This needs a valid sign-in: the token or session is missing, expired or revoked. Sign in
     again.
     """
 
-    slug = "unauthenticated"
-    title = N_("Sign-in required")
 
-
-class PayloadTooLarge(DomainError):
+class PayloadTooLarge(DomainError, slug="payload-too-large", title=N_("The request body is too large"), status=413):
     """The request body is larger than this address accepts. Nothing was saved; send less."""
 
-    slug = "payload-too-large"
-    title = N_("The request body is too large")
 
-
-class Unavailable(DomainError):
+class Unavailable(DomainError, slug="unavailable", title=N_("Service unavailable"), status=503):
     """Something the service depends on (the database, a key, a provider) is not available. Nothing
     was saved; try again later.
     """
-
-    slug = "unavailable"
-    title = N_("Service unavailable")
 
 
 class Recorded(DomainError):
@@ -150,20 +154,6 @@ class Recorded(DomainError):
     """
 
 
-# The one table from error class to HTTP status; the most specific class wins.
-STATUS: dict[type[DomainError], int] = {
-    NotFound: 404,
-    InvalidInput: 422,
-    Conflict: 409,
-    Forbidden: 403,
-    Unauthenticated: 401,
-    PayloadTooLarge: 413,
-    Unavailable: 503,
-    DomainError: 400,
-}
-
-
-
 @dataclass(frozen=True)
 class ProblemDoc:
     """What ``/problems/<slug>`` says about one problem type."""
@@ -174,40 +164,19 @@ class ProblemDoc:
     text: str
 
 
-# Problem types answered outside a DomainError (by the middlewares and handlers of the kernel),
-# each registered where it is answered with `register_problem`.
-_OTHER_PROBLEMS: dict[str, ProblemDoc] = {}
-
-
-def register_problem(slug: str, title: str, status: int, text: str) -> None:
-    """Document a problem type that no DomainError class carries (a middleware's 413, 429, 503 …).
-
-    Error classes need no call: each DomainError subclass that sets its own ``slug`` is
-    registered when it is defined, with its docstring as its page.
-    """
-    doc = ProblemDoc(slug, title, status, inspect.cleandoc(text))
-    if _OTHER_PROBLEMS.get(slug, doc) != doc or slug in _ERROR_CLASSES:
-        raise ValueError(f"problem type {slug!r} is registered twice with different texts")
-    _OTHER_PROBLEMS[slug] = doc
-
-
 def _class_doc(cls: type[DomainError]) -> ProblemDoc:
-    status = next((STATUS[c] for c in cls.__mro__ if c in STATUS), 400)
-    return ProblemDoc(cls.slug, cls.title, status, inspect.cleandoc(cls.__dict__.get("__doc__") or ""))
+    return ProblemDoc(cls.slug, cls.title, cls.status, inspect.cleandoc(cls.__dict__.get("__doc__") or ""))
 
 
 def problem_doc(slug: str) -> ProblemDoc | None:
-    """The page of a problem type, or None when no error class or `register_problem` names it."""
+    """The page of a problem type, or None when no error class declares it."""
     classes = _ERROR_CLASSES.get(slug)
-    if classes:
-        return _class_doc(classes[0])
-    return _OTHER_PROBLEMS.get(slug)
+    return _class_doc(classes[0]) if classes else None
 
 
 def problem_docs() -> dict[str, ProblemDoc]:
     """Every problem type known so far (error classes register when their module is imported)."""
-    found = {slug: _class_doc(classes[0]) for slug, classes in _ERROR_CLASSES.items()}
-    return {**_OTHER_PROBLEMS, **found}
+    return {slug: _class_doc(classes[0]) for slug, classes in _ERROR_CLASSES.items()}
 
 
 def problem_classes() -> dict[str, list[type[DomainError]]]:
@@ -216,10 +185,8 @@ def problem_classes() -> dict[str, list[type[DomainError]]]:
 
 
 def status_for(exc: DomainError) -> int:
-    for cls in type(exc).__mro__:
-        if cls in STATUS:
-            return STATUS[cls]
-    return 400
+    """The HTTP status of an error: declared on its kind (``NotFound`` is 404), inherited below it."""
+    return exc.status
 
 
 def problem_body(status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any) -> bytes:
@@ -229,6 +196,11 @@ def problem_body(status: int, slug: str, title: str, detail: str, instance: str 
         body["instance"] = instance
     body.update(extra)
     return orjson.dumps(body)
+
+
+def problem_for(kind: type[DomainError], detail: str, instance: str | None = None, **extra: Any) -> Response:
+    """The answer of one declared kind of problem (its status, slug and title), with this detail."""
+    return problem_response(kind.status, kind.slug, kind.title, detail, instance, **extra)
 
 
 def problem_response(
@@ -241,21 +213,28 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
-register_problem("malformed-json", N_("The body is not valid JSON"), 400, """
-    The request body could not be read as JSON. Send one JSON object with
+# Problems the kernel's handlers answer without a service raising them: declared the same way, so
+# each has its page.
+class MalformedJson(DomainError, slug="malformed-json", title=N_("The body is not valid JSON")):
+    """The request body could not be read as JSON. Send one JSON object with
     ``Content-Type: application/json``; check the quotes and commas.
-""")
-register_problem("method-not-allowed", N_("Method Not Allowed"), 405, """
-    This address does not take this HTTP method. The API description at /docs lists the
+    """
+
+
+class MethodNotAllowed(DomainError, slug="method-not-allowed", title=N_("Method Not Allowed"), status=405):
+    """This address does not take this HTTP method. The API description at /docs lists the
     methods each address takes.
-""")
-register_problem("http-error", N_("The request could not be served"), 400, """
-    The request could not be served as sent; the status and detail of the answer say why.
-""")
-register_problem("internal", N_("Internal error"), 500, """
-    The request was not completed and nothing was saved. This is a mistake on our side and is
+    """
+
+
+class HttpError(DomainError, slug="http-error", title=N_("The request could not be served")):
+    """The request could not be served as sent; the status and detail of the answer say why."""
+
+
+class Internal(DomainError, slug="internal", title=N_("Internal error"), status=500):
+    """The request was not completed and nothing was saved. This is a mistake on our side and is
     logged without your data; try again later.
-""")
+    """
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -275,30 +254,17 @@ def install_handlers(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
-                return problem_response(
-                    400,
-                    "malformed-json",
-                    "The body is not valid JSON",
-                    "Send a JSON object with Content-Type: application/json; check quotes and commas.",
-                    instance=request.url.path,
-                )
+                return problem_for(MalformedJson, "Send a JSON object with Content-Type: application/json; "
+                                   "check quotes and commas.", instance=request.url.path)
             # Never echo the submitted value back: it may be personal data.
             errors.append({"field": _field_name(tuple(err.get("loc", ()))), "message": err.get("msg", "")})
         fields = ", ".join(sorted({e["field"] for e in errors}))
-        return problem_response(
-            422,
-            "invalid-input",
-            "Some input is not valid",
-            f"Fix these fields and send again: {fields}.",
-            instance=request.url.path,
-            errors=errors,
-        )
+        return problem_for(InvalidInput, f"Fix these fields and send again: {fields}.", instance=request.url.path,
+                           errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-            exc.status_code, "http-error"
-        )
+        slug = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}.get(exc.status_code, HttpError).slug
         detail = str(exc.detail)
         if exc.status_code == 404:
             detail = "There is nothing at this address. See /docs for the API."
@@ -307,10 +273,5 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # No stack trace and no exception text: it may carry personal data.
-        return problem_response(
-            500,
-            "internal",
-            "Internal error",
-            "The request was not completed and nothing was saved. Try again later.",
-            instance=request.url.path,
-        )
+        return problem_for(Internal, "The request was not completed and nothing was saved. Try again later.",
+                           instance=request.url.path)

@@ -15,15 +15,8 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from safeslot.kit.errors import N_, register_problem
-
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
-
-register_problem("request-timeout", N_("The request body came too slowly"), 408, """
-    The whole request body did not arrive in time, so the connection was closed and nothing was
-    saved. Send the request again on a steadier connection.
-""")
 
 
 class JSON(Response):

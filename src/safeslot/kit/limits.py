@@ -18,8 +18,15 @@ from typing import Any
 
 import orjson
 
-from safeslot.kit.errors import PROBLEM_MEDIA_TYPE
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, DomainError, PayloadTooLarge
 from safeslot.kit.routing import route_template
+
+
+class RequestTimeout(DomainError, slug="request-timeout", title=N_("The request body came too slowly"), status=408):
+    """The whole request body did not arrive in time, so the connection was closed and nothing was
+    saved. Send the request again on a steadier connection.
+    """
+
 
 # (method, route template) that take a file upload; every other route gets max_body.
 UPLOAD_ROUTES = frozenset({("POST", "/api/v1/disclosure-requests")})
@@ -99,9 +106,10 @@ async def read_body(receive: Any, limit: int, timeout: float) -> bytes | Unread 
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def _refuse(send: Any, status: int, slug: str, title: str, detail: str) -> None:
+async def _refuse(send: Any, kind: type[DomainError], detail: str) -> None:
     """A problem+json answer written straight to the ASGI send, closing the connection."""
-    body = orjson.dumps({"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail})
+    status = kind.status
+    body = orjson.dumps({"type": f"/problems/{kind.slug}", "title": kind.title, "status": status, "detail": detail})
     await send({
         "type": "http.response.start",
         "status": status,
@@ -115,10 +123,8 @@ async def _refuse(send: Any, status: int, slug: str, title: str, detail: str) ->
 
 
 async def refuse_slow(send: Any, seconds: float) -> None:
-    await _refuse(send, 408, "request-timeout", "The request body came too slowly",
-                  f"Send the whole body within {seconds:g} seconds. Nothing was saved.")
+    await _refuse(send, RequestTimeout, f"Send the whole body within {seconds:g} seconds. Nothing was saved.")
 
 
 async def refuse_too_large(send: Any, limit: int) -> None:
-    await _refuse(send, 413, "payload-too-large", "The request body is too large",
-                  f"Send at most {limit} bytes. Nothing was saved.")
+    await _refuse(send, PayloadTooLarge, f"Send at most {limit} bytes. Nothing was saved.")

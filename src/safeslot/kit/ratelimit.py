@@ -1,14 +1,16 @@
 """Rate limits with the ``limits`` library: per client address, per credential, per action.
 
-Two ASGI middlewares share one limiter (``app.state.limiter``, built from
-``settings.rate_limits``; in memory for one worker, on Redis for several):
+One ASGI middleware, ``RateLimitMiddleware``, over one limiter (``app.state.limiter``, built
+from ``settings.rate_limits``; in memory for one worker, on Redis for several). ``app.py``
+mounts it at the two points of the stack where its two stages can run:
 
-* ``AddressLimitMiddleware`` — outermost, reads only the headers: every request
-  counts against its client address, and a request that carries a credential
-  (bearer token or console session cookie) also against that credential's hash.
-* ``ActionLimitMiddleware`` — inside the body limit, so the (bounded) body is in
-  memory: booking per address and per office, confirmation-code and accounting
-  look-ups per address, and sign-in failures.
+* ``stage="address"`` — outermost, reads only the headers: every request counts
+  against its client address, and a request that carries a credential (bearer
+  token or console session cookie) also against that credential's hash. It must
+  refuse a flood before anything reads a body.
+* ``stage="action"`` — inside the body limit, so the (bounded) body is in memory:
+  booking per address and per office, confirmation-code and accounting look-ups
+  per address, and sign-in failures (keyed by the username in the body).
 
 Sign-in (NIST SP 800-63B 5.2.2): only *failures* are counted, keyed by the
 username as typed (so an unknown username is throttled exactly like a known
@@ -25,187 +27,23 @@ pages answer with an HTML page in the person's language instead).
 from __future__ import annotations
 
 import hashlib
-import inspect
-import logging
-import math
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import orjson
-from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
-from limits.storage import MemoryStorage as SyncMemoryStorage
-from limits.storage import Storage as SyncStorage
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter as SyncMovingWindow
-from pydantic import BaseModel, Field, field_validator
 
-from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, register_problem
+from safeslot.kit.errors import N_, PROBLEM_MEDIA_TYPE, DomainError
 from safeslot.kit.http import read_body, replay
+from safeslot.kit.limiter import Limiter
 from safeslot.kit.routing import route_template
 
-log = logging.getLogger(__name__)
 CLIENT_ID_FALLBACK = "unknown"
 
-register_problem("rate-limited", N_("Too many requests"), 429, """
-    Too many requests came from this address, account or office in a short time (sign-in failures
+class RateLimited(DomainError, slug="rate-limited", title=N_("Too many requests"), status=429):
+    """Too many requests came from this address, account or office in a short time (sign-in failures
     count more). Wait the seconds in Retry-After, then try again.
-""")
-
-
-class RateLimitSettings(BaseModel):
-    """Limits are ``limits`` strings: ``"10/minute;150/hour"`` means both must hold."""
-
-    enabled: bool = Field(default=True, description="Turn every rate limit off (only for benchmarks).")
-    storage_url: str = Field(
-        default="memory://",
-        description="Where counters live: memory:// for one worker (the default, SQLite), "
-        "redis://127.0.0.1:6379/0 when several workers or machines serve.",
-    )
-    key_prefix: str = Field(default="safeslot", description="Prefix of every counter's key (share a Redis safely).")
-    per_address: str = Field(default="600/minute", description="Every request, per client address.")
-    per_credential: str = Field(default="1200/minute", description="Every request, per bearer token or session.")
-    booking_per_address: str = Field(
-        default="10/minute;150/hour",
-        description="Bookings per client address: a kiosk booking one person a minute for a day stays under it.",
-    )
-    booking_per_office: str = Field(
-        default="120/minute;3000/hour", description="Bookings per office from all addresses together."
-    )
-    lookup_per_address: str = Field(
-        default="30/minute;300/hour",
-        description="Confirmation-code and accounting look-ups (API and public pages) per client address.",
-    )
-    sign_in_failures_per_account_address: str = Field(
-        default="5/minute;10/15 minutes;20/hour;40/day",
-        description="Failed sign-ins for one username from one address; each tier is a longer wait.",
-    )
-    sign_in_failures_per_address: str = Field(
-        default="20/10 minutes;60/day", description="Failed sign-ins from one address, over all usernames."
-    )
-    sign_in_failures_per_account: str = Field(
-        default="100/day", description="Failed sign-ins for one username from all addresses (NIST SP 800-63B)."
-    )
-
-    @field_validator(
-        "per_address", "per_credential", "booking_per_address", "booking_per_office", "lookup_per_address",
-        "sign_in_failures_per_account_address", "sign_in_failures_per_address", "sign_in_failures_per_account",
-    )
-    @classmethod
-    def _parses(cls, value: str) -> str:
-        try:
-            parse_many(value)
-        except ValueError as exc:
-            raise ValueError(f"not a rate limit string like '10/minute;150/hour': {value!r}") from exc
-        return value
-
-
-@dataclass(frozen=True)
-class Limits:
-    per_address: list[RateLimitItem]
-    per_credential: list[RateLimitItem]
-    booking_per_address: list[RateLimitItem]
-    booking_per_office: list[RateLimitItem]
-    lookup_per_address: list[RateLimitItem]
-    fail_account_address: list[RateLimitItem]
-    fail_address: list[RateLimitItem]
-    fail_account: list[RateLimitItem]
-
-
-class Limiter:
-    """The app's limiter: a moving window over the configured storage."""
-
-    def __init__(self, settings: RateLimitSettings) -> None:
-        self.enabled = settings.enabled
-        url = settings.storage_url.removeprefix("async+")
-        self.storage: Storage | SyncStorage
-        self.strategy: MovingWindowRateLimiter | SyncMovingWindow
-        if url.startswith("memory"):
-            # The thread-safe synchronous memory storage: the asyncio one binds its lock and expiry
-            # task to the first event loop, and a test client runs each request on a loop of its own.
-            self.storage = SyncMemoryStorage()
-            self.strategy = SyncMovingWindow(self.storage)
-        else:
-            storage = storage_from_string("async+" + url, implementation="redispy", key_prefix=settings.key_prefix,
-                                          wrap_exceptions=True)
-            assert isinstance(storage, Storage)  # async+ URLs give the asyncio storages
-            self.storage = storage
-            self.strategy = MovingWindowRateLimiter(storage)
-        self.prefix = settings.key_prefix
-        self._warned = -1e9
-        self.limits = Limits(
-            per_address=parse_many(settings.per_address),
-            per_credential=parse_many(settings.per_credential),
-            booking_per_address=parse_many(settings.booking_per_address),
-            booking_per_office=parse_many(settings.booking_per_office),
-            lookup_per_address=parse_many(settings.lookup_per_address),
-            fail_account_address=parse_many(settings.sign_in_failures_per_account_address),
-            fail_address=parse_many(settings.sign_in_failures_per_address),
-            fail_account=parse_many(settings.sign_in_failures_per_account),
-        )
-
-    # A limiter whose storage is unreachable (Redis down) lets requests through and says so in
-    # the log once a minute: the office stays open; the database and the body limits still hold.
-    async def hit(self, items: list[RateLimitItem], *key: str) -> int:
-        """Count one request against every item; 0 if allowed, else the seconds to wait."""
-        try:
-            for item in items:
-                if not await _maybe(self.strategy.hit(item, self.prefix, *key)):
-                    return await self.wait(item, *key)
-        except StorageError:
-            self._storage_down()
-        return 0
-
-    async def room(self, items: list[RateLimitItem], *key: str) -> int:
-        """Without counting: 0 if one more would be allowed, else the seconds to wait (the longest tier)."""
-        wait = 0
-        try:
-            for item in items:
-                if not await _maybe(self.strategy.test(item, self.prefix, *key)):
-                    wait = max(wait, await self.wait(item, *key))
-        except StorageError:
-            self._storage_down()
-        return wait
-
-    async def count(self, items: list[RateLimitItem], *key: str) -> None:
-        try:
-            for item in items:
-                await _maybe(self.strategy.hit(item, self.prefix, *key))
-        except StorageError:
-            self._storage_down()
-
-    async def clear(self, items: list[RateLimitItem], *key: str) -> None:
-        try:
-            for item in items:
-                await _maybe(self.strategy.clear(item, self.prefix, *key))
-        except StorageError:
-            self._storage_down()
-
-    def _storage_down(self) -> None:
-        now = time.monotonic()
-        if now - self._warned > 60:
-            self._warned = now
-            log.warning("rate-limit storage unreachable; requests are let through unlimited until it is back")
-
-    async def close(self) -> None:
-        """Close the Redis client at shutdown (the memory storage has nothing to close)."""
-        client = getattr(getattr(self.storage, "bridge", None), "storage", None)
-        if client is not None and hasattr(client, "aclose"):
-            await client.aclose()
-
-    async def wait(self, item: RateLimitItem, *key: str) -> int:
-        stats = await _maybe(self.strategy.get_window_stats(item, self.prefix, *key))
-        return max(1, math.ceil(float(stats.reset_time) - time.time()))
-
-
-async def _maybe(result: Any) -> Any:
-    """The value of a synchronous (memory) or asynchronous (Redis) strategy's call."""
-    return await result if inspect.isawaitable(result) else result
+    """
 
 
 def client_address(scope: dict[str, Any]) -> str:
@@ -236,10 +74,10 @@ Render = Callable[[dict[str, Any], int], Awaitable[tuple[int, list[tuple[bytes, 
 
 def problem_429(wait: int, detail: str, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     body = orjson.dumps({
-        "type": "/problems/rate-limited", "title": "Too many requests", "status": 429,
+        "type": f"/problems/{RateLimited.slug}", "title": RateLimited.title, "status": RateLimited.status,
         "detail": detail, "instance": path, "retry_after": wait,
     })
-    return 429, [
+    return RateLimited.status, [
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"cache-control", b"no-store"),
         (b"retry-after", str(wait).encode()),
@@ -279,7 +117,7 @@ COUNTED = "safeslot.limits_counted"
 
 
 async def address_wait(limiter: Limiter, scope: dict[str, Any]) -> tuple[int, str]:
-    """AddressLimitMiddleware's count: (0, "") if allowed, else (seconds to wait, the refusal's detail)."""
+    """The address stage's count: (0, "") if allowed, else (seconds to wait, the refusal's detail)."""
     wait = await limiter.hit(limiter.limits.per_address, "addr", client_address(scope))
     if wait:
         return wait, f"Too many requests from your address. Try again in {wait} seconds."
@@ -292,31 +130,13 @@ async def address_wait(limiter: Limiter, scope: dict[str, Any]) -> tuple[int, st
 
 
 async def booking_wait(limiter: Limiter, scope: dict[str, Any], template: str | None, body: bytes) -> tuple[int, str]:
-    """ActionLimitMiddleware's count for a booking: per address, then per office (from the path or the body)."""
+    """The action stage's count for a booking: per address, then per office (from the path or the body)."""
     wait = await limiter.hit(limiter.limits.booking_per_address, "book", client_address(scope))
     if not wait:
         office = (_path_value(template, scope["path"], "{office}")
                   or _field(dict(scope.get("headers") or []), body, "office")).strip().lower()
         wait = await limiter.hit(limiter.limits.booking_per_office, "book-office", _digest(office))
     return wait, f"Too many bookings right now. Try again in {wait} seconds." if wait else ""
-
-
-class AddressLimitMiddleware:
-    """Every request per client address and per credential; headers only, nothing read."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        limiter = _limiter(scope)
-        if scope["type"] != "http" or limiter is None or not limiter.enabled or COUNTED in scope:
-            await self.app(scope, receive, send)
-            return
-        wait, detail = await address_wait(limiter, scope)
-        if wait:
-            await refuse(scope, send, wait, detail)
-            return
-        await self.app(scope, receive, send)
 
 
 BOOKING = {("POST", "/api/v1/appointments"), ("POST", "/book"),
@@ -358,17 +178,31 @@ def _path_value(template: str | None, path: str, name: str) -> str:
     return values[parts.index(name)] if len(parts) == len(values) else ""
 
 
-class ActionLimitMiddleware:
-    """Booking, look-ups and sign-in failures; sits inside the body limit, so the body is bounded."""
+class RateLimitMiddleware:
+    """Every request per address and credential (``stage="address"``, headers only), or booking,
+    look-ups and sign-in failures (``stage="action"``, inside the body limit, so the body is bounded)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, stage: Literal["address", "action"]) -> None:
         self.app = app
+        self.stage = stage
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         limiter = _limiter(scope)
         if scope["type"] != "http" or limiter is None or not limiter.enabled or COUNTED in scope:
             await self.app(scope, receive, send)
+        elif self.stage == "address":
+            await self._address(limiter, scope, receive, send)
+        else:
+            await self._action(limiter, scope, receive, send)
+
+    async def _address(self, limiter: Limiter, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        wait, detail = await address_wait(limiter, scope)
+        if wait:
+            await refuse(scope, send, wait, detail)
             return
+        await self.app(scope, receive, send)
+
+    async def _action(self, limiter: Limiter, scope: dict[str, Any], receive: Any, send: Any) -> None:
         template = route_template(scope["app"], scope)
         action = (scope["method"], template)
         if action not in BOOKING and action not in LOOKUP and action not in SIGN_IN:

@@ -17,55 +17,39 @@ from __future__ import annotations
 from safeslot.kit.errors import N_, Forbidden, InvalidInput, NotFound, Recorded
 
 
-class UnknownPurpose(InvalidInput):
+class UnknownPurpose(InvalidInput, slug="unknown-purpose", title=N_("Unknown purpose")):
     """The reason given for reading personal data is not one of the fixed purposes. Pick one from
     the list.
     """
 
-    slug = "unknown-purpose"
-    title = N_("Unknown purpose")
 
-
-class ReadRefused(Recorded, Forbidden):
+class ReadRefused(Recorded, Forbidden, slug="read-refused", title=N_("This read goes beyond what your work needs")):
     """Refused, and an alert for auditors written and kept (a `Recorded` refusal)."""
 
-    slug = "read-refused"
-    title = N_("This read goes beyond what your work needs")
 
-
-class OutsideClerkWindow(ReadRefused):
+class OutsideClerkWindow(ReadRefused, slug="outside-clerk-window", title=N_("Clerks see today and the next days only")):
     """Clerks see today's and the next days' appointments only. The refused read raised an alert for
     auditors.
     """
 
-    slug = "outside-clerk-window"
-    title = N_("Clerks see today and the next days only")
 
-
-class OfficeOutOfScope(Recorded, NotFound):
+class OfficeOutOfScope(Recorded, NotFound, slug="office-not-found",
+                       title=N_("Unknown office"), answers_as_another=True):
     """The same problem as scheduling's OfficeNotFound (no existence oracle), but the alert stays
     (a `Recorded` refusal). Its page is OfficeNotFound's: the answer must not differ."""
 
-    slug = "office-not-found"
-    title = N_("Unknown office")
-    answers_as_another = True
 
-
-class SearchOutsideRequest(ReadRefused):
+class SearchOutsideRequest(ReadRefused, slug="search-outside-request",
+                           title=N_("Counsel searches only inside an open disclosure request")):
     """Counsel searches names only inside an open disclosure request they may read. The refused
     search raised an alert for auditors.
     """
 
-    slug = "search-outside-request"
-    title = N_("Counsel searches only inside an open disclosure request")
 
-
-class MatchesRefused(ReadRefused):
+class MatchesRefused(ReadRefused, slug="registrar-may-not-see-matches",
+                     title=N_("The registrar of a request never sees its matches")):
     """The person who registered a disclosure request never sees its matches (two people, distinct
     roles). The refused read raised an alert.
     """
-
-    slug = "registrar-may-not-see-matches"
-    title = N_("The registrar of a request never sees its matches")
 
 

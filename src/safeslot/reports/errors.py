@@ -16,11 +16,8 @@ from __future__ import annotations
 from safeslot.kit.errors import N_, Conflict, InvalidInput, NotFound, Unavailable
 
 
-class BadPeriod(InvalidInput):
+class BadPeriod(InvalidInput, slug="report-bad-period", title=N_("Not a reporting period")):
     """A period label the report does not understand."""
-
-    slug = "report-bad-period"
-    title = N_("Not a reporting period")
 
     def __init__(self, text: str) -> None:
         super().__init__("Give a period as a year (2026), a half (2026H2), a quarter (2026Q3) "
@@ -28,29 +25,20 @@ class BadPeriod(InvalidInput):
         self.text = text
 
 
-class ReportNotFound(NotFound):
+class ReportNotFound(NotFound, slug="report-not-found", title=N_("No report for this period")):
     """No report has been published for the period."""
-
-    slug = "report-not-found"
-    title = N_("No report for this period")
 
     def __init__(self, period: str) -> None:
         super().__init__(f"No transparency report has been published for {period}; "
                          "see /transparency/report for the published periods.")
 
 
-class LogUnreadable(Unavailable):
+class LogUnreadable(Unavailable, slug="report-log-unreadable", title=N_("The log does not match its checkpoint")):
     """The log's entries cannot be read or do not hash to the checkpoint's root."""
 
-    slug = "report-log-unreadable"
-    title = N_("The log does not match its checkpoint")
 
-
-class ReportMismatch(Conflict):
+class ReportMismatch(Conflict, slug="report-mismatch", title=N_("The report does not match the log")):
     """A report differs from the report recomputed from the log."""
-
-    slug = "report-mismatch"
-    title = N_("The report does not match the log")
 
     def __init__(self, differences: list[str]) -> None:
         super().__init__("The report is not what the log says: " + "; ".join(differences[:10]))

@@ -213,4 +213,6 @@ STANDING_LABELS: Final[dict[str, str]] = {
     "agency_keys_issued": "Agency API keys issued",
     "accounts_deactivated": "Staff accounts deactivated",
     "factor_resets": "Staff sign-in factors reset",
+    "offices_opened": "Offices opened (two administrators)",
+    "offices_closed": "Offices closed (two administrators; their visits to come listed for moving)",
 }

@@ -41,7 +41,7 @@ EVENTS: Final[dict[str, frozenset[str]]] = {
         "identity.agency_registered", "identity.official_verified", "identity.agency_key_approved",
         "identity.agency_key_claimed", "identity.hold_lift_approved", "identity.agreement_suspension_approved",
         "identity.agreement_reinstatement_approved", "identity.account_deactivated", "identity.factors_reset",
-        "identity.account_enrolled",
+        "identity.account_enrolled", "identity.office_opened", "identity.office_closed",
     }),
 }
 # Standing counts of privileged events in the period: report key -> the log's event names.
@@ -55,6 +55,8 @@ PRIVILEGED_COUNTS: Final[dict[str, frozenset[str]]] = {
     "agency_keys_issued": frozenset({"identity.agency_key_approved"}),
     "accounts_deactivated": frozenset({"identity.account_deactivated"}),
     "factor_resets": frozenset({"identity.factors_reset"}),
+    "offices_opened": frozenset({"identity.office_opened"}),
+    "offices_closed": frozenset({"identity.office_closed"}),
 }
 KIND_OF_EVENT: Final[dict[str, str]] = {name: kind for kind, names in EVENTS.items() for name in names}
 

@@ -1,13 +1,15 @@
 """Build, sign, publish and verify transparency reports, reading only the transparency log.
 
 The figures come from `compute.compute` over the log's entries, read the way any
-outside verifier reads them: the signed checkpoint, then the C2SP tlog-tiles entry
-bundles, each entry hashed into the Merkle tree as it is read. A report is produced
-only if the entries read hash to the checkpoint's root; a stated checkpoint older
-than the log's latest must be proved a prefix of it (RFC 9162 consistency proof).
+outside verifier reads them: the signed checkpoint, then every entry up to it, each
+hashed into the Merkle tree as it is read. A report is produced only if the entries
+read hash to the checkpoint's root; a stated checkpoint older than the log's latest
+must be proved a prefix of it (RFC 9162 consistency proof).
 
-Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints, for
-anyone) and `LocalLog` (the log service's own readers, read-only, for the office).
+Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints and their
+C2SP tlog-tiles entry bundles, for anyone) and `LocalLog` (the log service's own
+readers, read-only, for the office: every entry in one streamed statement, not a query
+per bundle; docs/decisions.md).
 Writing goes through the log service's `append` (the `report.published` entry).
 """
 
@@ -15,8 +17,10 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import gc
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -37,14 +41,32 @@ from safeslot.transparency.tiles import TILE_WIDTH, BundleError, split_bundle, t
 
 NOTE_TITLE: Final = "safeslot transparency report v1"
 Progress = Callable[[int, int], None]  # (entries read, entries to read)
+CHUNK: Final = 10_000  # entries per streamed chunk from the office's own database
 
 
 class LogSource(Protocol):
     """Where the log's public data comes from."""
 
     def checkpoint_note(self) -> str: ...
-    def entry_bundle(self, index: int, width: int) -> bytes: ...
+    def entry_chunks(self, published: int, size: int) -> Iterator[Sequence[bytes]]:
+        """Entries ``[0, size)`` of the tree of size `published`, in log order, in chunks (unverified:
+        `read_entries` hashes them into the tree)."""
+        ...
     def consistency(self, old: int, new: int) -> list[bytes]: ...
+
+
+class BundleSource(Protocol):
+    def entry_bundle(self, index: int, width: int) -> bytes: ...
+
+
+def bundled_chunks(source: BundleSource, published: int, size: int) -> Iterator[list[bytes]]:
+    """Entries ``[0, size)`` one C2SP entry bundle at a time, as any outside verifier reads them."""
+    for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        first = n * TILE_WIDTH
+        # Ask for the tile as the published tree has it (full once full): partial tiles of an
+        # older size need not be served any more (C2SP tlog-tiles).
+        width = min(TILE_WIDTH, published - first)
+        yield _bundle(source.entry_bundle(n, width), first, width)[: size - first]
 
 
 class HttpLog:
@@ -69,6 +91,9 @@ class HttpLog:
     def entry_bundle(self, index: int, width: int) -> bytes:
         return self._get(tile_path(None, index, width))
 
+    def entry_chunks(self, published: int, size: int) -> Iterator[Sequence[bytes]]:
+        return bundled_chunks(self, published, size)
+
     def consistency(self, old: int, new: int) -> list[bytes]:
         body = orjson.loads(self._get(f"proof/consistency?old={old}&new={new}"))
         return [base64.b64decode(p) for p in body.get("proof", [])]
@@ -92,6 +117,12 @@ class LocalLog:
         from safeslot.transparency import service as log
 
         return log.entry_bundle(self.session, index, width)
+
+    def entry_chunks(self, published: int, size: int) -> Iterator[Sequence[bytes]]:
+        """The same bytes as the entry bundles, streamed in one statement (not one query per bundle)."""
+        from safeslot.transparency import service as log
+
+        return log.entry_chunks(self.session, size, CHUNK)
 
     def consistency(self, old: int, new: int) -> list[bytes]:
         from safeslot.transparency import service as log
@@ -132,12 +163,8 @@ def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
     sha256, loads = hashlib.sha256, orjson.loads
     stack: list[bytes] = []  # the compact range: one hash per set bit of `count`
     count = 0
-    for n in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
-        first = n * TILE_WIDTH
-        # Ask for the tile as the latest tree has it (full once full): partial tiles of an
-        # older size need not be served any more (C2SP tlog-tiles).
-        width = min(TILE_WIDTH, latest.size - first)
-        datas = _bundle(source.entry_bundle(n, width), first, width)[: size - first]
+    for datas in source.entry_chunks(latest.size, size):
+        first = count
         for data in datas:
             h = sha256(b"\x00" + data).digest()
             i = count
@@ -147,15 +174,17 @@ def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
             stack.append(h)
             count += 1
         try:
-            values = [loads(d) for d in datas]
+            values = list(map(loads, datas))
         except orjson.JSONDecodeError as exc:
-            raise LogUnreadable(f"An entry in {first}..{first + len(datas) - 1} is not JSON.") from exc
-        for i, value in enumerate(values):
-            if value.__class__ is not dict:
-                raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
+            raise LogUnreadable(f"An entry in {first}..{count - 1} is not JSON.") from exc
+        if set(map(type, values)) - {dict}:
+            i = next(i for i, value in enumerate(values) if value.__class__ is not dict)
+            raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
         yield from values
         if progress is not None:
-            progress(first + len(datas), size)
+            progress(count, size)
+    if count != size:
+        raise LogUnreadable(f"The log gave {count} entries of the {size} its checkpoint covers.")
     got = merkle.EMPTY_ROOT
     if stack:
         got = stack[-1]
@@ -181,6 +210,24 @@ def check_prefix(source: LogSource, latest: Checkpoint, size: int, root: bytes) 
                             f"{size} ({exc}): the log forked or was rewritten.") from exc
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while the log is read and counted.
+
+    The fold keeps one small object per request (millions at network scale) and makes no
+    reference cycles, so every collection walks an ever larger heap and frees nothing: with
+    it on, reading and counting took twice the CPU time (docs/decisions.md). Reference
+    counting still frees each entry once counted; the previous state is restored after.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compute_from_log(source: LogSource, verifier: NoteVerifier, origin: str, period: Period, *,
                      at: CheckpointRef | None = None, progress: Progress | None = None) -> Report:
     """The report for `period` from the log's entries up to `at` (default: its latest checkpoint)."""
@@ -192,7 +239,8 @@ def compute_from_log(source: LogSource, verifier: NoteVerifier, origin: str, per
             raise LogUnreadable(f"The report was computed from log {at.origin!r}, not {origin!r}.")
         size, root = at.size, base64.b64decode(at.root_hash)
         check_prefix(source, latest, size, root)
-    report = compute(read_entries(source, latest, size, root, progress), period)
+    with _no_cycle_collection():
+        report = compute(read_entries(source, latest, size, root, progress), period)
     report.checkpoint = CheckpointRef(origin=origin, size=size, root_hash=_b64(root))
     return report
 

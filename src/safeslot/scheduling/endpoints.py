@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import contextmanager
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep, get_session
+from safeslot.db import SessionDep, read_transaction
 from safeslot.deps import NowDep, RingDep
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.kit import metrics
@@ -34,9 +35,10 @@ from safeslot.scheduling.schemas import (
     SlotOut,
     StatusChangeIn,
 )
+from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.slots import search_known
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
-request_session = contextmanager(get_session)  # SessionDep's transaction, opened and closed in one thread
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
@@ -44,6 +46,9 @@ def setup(app: FastAPI, settings: Settings) -> None:
     from safeslot.scheduling import fastfront
 
     ring: KeyRing = app.state.keyring
+    # The slot search cache (search_cache.py), one per app server. Not when the app is bound to a test's
+    # connection: its transaction is rolled back, so its availability versions would be reused.
+    app.state.search_cache = None if isinstance(app.state.sessionmaker.kw.get("bind"), Connection) else SearchCache()
     now = app.state.clock()
     ring.ensure_months(months_between(now, now + service.BOOKING_WINDOW))
     fastfront.install(app, settings)
@@ -119,7 +124,7 @@ def _office_out(session: Session, office: Office) -> OfficeOut:
 def list_offices(session: SessionDep) -> list[OfficeOut]:
     from safeslot.scheduling import repository
 
-    return [_office_out(session, o) for o in repository.offices(session)]
+    return [_office_out(session, o) for o in repository.offices(session, open_only=True)]
 
 
 @router.get("/nearest-offices", response_model=NearestOut, responses=PROBLEMS)
@@ -170,20 +175,32 @@ def _search_slots(
     date_to: dt.date | None, language: str | None,
 ) -> JSON:
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
-    with request_session(request) as session:  # the same transaction as SessionDep (db.get_session)
-        found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
-    tz = service.zone(found_office.timezone)
+    # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
+    with read_transaction(request.app.state.sessionmaker) as session:
+        cache = request.app.state.search_cache
+        if cache is None:
+            found, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+            timezone = found.timezone
+        else:
+            timezone, slots = search_known(session, cache, office, service_slug, date_from, last, language, now)
     interpreter = service.interpreter_language(language)
     return JSON([
-        {
-            "starts_at": s.starts_at.astimezone(tz).isoformat(),
-            "ends_at": s.ends_at.astimezone(tz).isoformat(),
-            "starts_at_utc": s.starts_at.isoformat().replace("+00:00", "Z"),
-            "available": s.available,
-            "interpreter": interpreter,
-        }
+        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, timezone), s.available, interpreter),
+                 strict=True))
         for s in slots
     ])
+
+
+_SLOT_KEYS = ("starts_at", "ends_at", "starts_at_utc", "available", "interpreter")
+
+
+@lru_cache(maxsize=1 << 15)
+def _slot_times(start: dt.datetime, end: dt.datetime, timezone: str) -> tuple[str, str, str]:
+    """A start's three written times. The same starts are answered again and again and a zone-aware
+    ``isoformat`` is most of a week's answer otherwise (docs/performance.md, "Slot search")."""
+    tz = service.zone(timezone)
+    return (start.astimezone(tz).isoformat(), end.astimezone(tz).isoformat(),
+            start.isoformat().replace("+00:00", "Z"))
 
 
 @router.post("/appointments", status_code=201, response_model=AppointmentOut, responses=PROBLEMS)

@@ -75,7 +75,8 @@ def nearest_offices(
         raise InvalidInput("The language is a code like es or vi.")
     place = places.table(table_path).find(where)
     located = session.scalars(
-        select(Office).where(Office.latitude.is_not(None), Office.longitude.is_not(None))
+        select(Office).where(Office.latitude.is_not(None), Office.longitude.is_not(None),
+                             Office.closed_at.is_(None))
     ).all()
     ranked = sorted(
         located,

@@ -17,13 +17,25 @@ from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling.models import Appointment, Closure, Office, Service, Staff, WeeklyHours
+from safeslot.scheduling.office_changes import (
+    BookingToMove,
+    NewOffice,
+    bookings_to_move,
+    check_closable,
+    check_new_office,
+    close_office,
+    open_office,
+    open_office_by_slug,
+)
 from safeslot.scheduling.offices import office_item
 from safeslot.scheduling.service import reopen_slots, zone
 
 __all__ = [
     "SEALED_COLUMNS",
     "Appointment",
+    "BookingToMove",
     "Closure",
+    "NewOffice",
     "Office",
     "OfficeSetup",
     "Service",
@@ -33,9 +45,15 @@ __all__ = [
     "appointment_place",
     "appointments_between",
     "appointments_by_name_index",
+    "bookings_to_move",
+    "check_closable",
+    "check_new_office",
+    "close_office",
     "has_service",
     "office_by_id",
     "office_setup",
+    "open_office",
+    "open_office_by_slug",
     "reopen_slots",
     "staff_member",
     "weekly_hours",

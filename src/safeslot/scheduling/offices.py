@@ -45,8 +45,9 @@ def get_service(session: Session, office: Office, slug: str) -> Service:
     return service
 
 
-def list_offices(session: Session) -> Sequence[Office]:
-    return repo.offices(session)
+def list_offices(session: Session, *, open_only: bool = False) -> Sequence[Office]:
+    """Every office (reports and records need the closed ones too); ``open_only`` for what the public sees."""
+    return repo.offices(session, open_only=open_only)
 
 
 def list_services(session: Session, office: Office) -> Sequence[Service]:

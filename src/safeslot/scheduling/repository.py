@@ -30,8 +30,11 @@ def office_by_slug(session: Session, slug: str) -> Office | None:
     return session.scalars(select(Office).where(Office.slug == slug)).one_or_none()
 
 
-def offices(session: Session) -> Sequence[Office]:
-    return session.scalars(select(Office).order_by(Office.slug)).all()
+def offices(session: Session, *, open_only: bool = False) -> Sequence[Office]:
+    stmt = select(Office).order_by(Office.slug)
+    if open_only:  # a closed office keeps its records (reports, accounting) but leaves the public lists
+        stmt = stmt.where(Office.closed_at.is_(None))
+    return session.scalars(stmt).all()
 
 
 def service_by_slug(session: Session, office_id: int, slug: str) -> Service | None:

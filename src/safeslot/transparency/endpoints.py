@@ -9,14 +9,11 @@ cosigned view. Tiles and entry bundles cover only signed checkpoints.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import gzip
-import time
 from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, FastAPI, Query, Request
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
@@ -25,7 +22,7 @@ from safeslot.deps import NowDep
 from safeslot.kit.http import JSON
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired
-from safeslot.transparency.note import LogSigner
+from safeslot.transparency.interfaces import refresh_checkpoint
 from safeslot.transparency.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut
 from safeslot.transparency.tiles import TilePathError, parse_tile_path
 
@@ -36,7 +33,6 @@ router = APIRouter(prefix="/log", tags=["transparency log"])
 # scope commits after the response).
 
 IMMUTABLE = "public, max-age=31536000, immutable"
-WITNESS_RETRY_SECONDS = 60.0
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
@@ -54,24 +50,6 @@ def setup(app: FastAPI, settings: Settings) -> None:
 
 def _b64(h: bytes) -> str:
     return base64.b64encode(h).decode()
-
-
-def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:
-    state = request.app.state
-    signer: LogSigner = state.log_signer
-    latest = service.published_size(session)
-    cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
-    # A newly signed checkpoint goes to the witnesses; one that a configured witness has not
-    # cosigned yet (it was down, or the checkpoint was signed by a command) is resubmitted at most
-    # once a minute, so readers do not keep waiting on a witness that is down.
-    if not state.log_witnesses:
-        return
-    missing = {w.verifier.name for w in state.log_witnesses} - set(service.status(session).cosigners)
-    retry = missing and time.monotonic() >= getattr(state, "log_witness_retry_at", 0.0)
-    if cp.size != latest or retry:
-        state.log_witness_retry_at = time.monotonic() + WITNESS_RETRY_SECONDS
-        with state.log_http() as http:
-            service.submit_to_witnesses(session, cp, state.log_witnesses, now, http)
 
 
 @router.get("/checkpoint", response_class=Response, summary="The latest signed checkpoint (C2SP tlog-checkpoint)")

@@ -28,8 +28,8 @@ bytes (a root of the wrong length simply never matches).
 
 Consistency from size 0. Every tree is an extension of the empty tree, so a
 proof "from size 0" carries no information. `verify_consistency` follows
-transparency-dev/merkle and its test vectors (../shared/testdata/rfc6962,
-``consistency/additional``): ``size1 == 0 < size2`` is rejected whatever the
+transparency-dev/merkle and its RFC 6962 test vectors (the
+``consistency/additional`` cases): ``size1 == 0 < size2`` is rejected whatever the
 proof, and ``size1 == size2 == 0`` passes only with an empty proof and both
 roots equal to `EMPTY_ROOT`. C2SP tlog-witness (add-checkpoint) instead accepts
 "old 0" with an empty proof, because a witness that never cosigned the log has

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -122,6 +123,23 @@ def entry_bundle(session: Session, index: int, width: int) -> bytes:
         raise BeyondLog("This entry bundle is not in the published tree; fetch the checkpoint first.")
     datas = repository.entries(session, start, width)
     return bundle(datas)
+
+
+def entry_chunks(session: Session, size: int, chunk: int = 10_000) -> Iterator[list[bytes]]:
+    """The entries ``[0, size)`` of the published tree in log order, ``chunk`` at a time, in one
+    streamed statement: the bytes the entry bundles hold, for a reader of the whole log on this
+    database (the report), without a query per bundle. The caller hashes them into the tree
+    itself; a missing entry is `LogInconsistent` here."""
+    _check_size(session, size)
+    expected = 0
+    for rows in repository.stream_entries(session, 0, size, chunk):
+        # ordered by the primary key, so first and last bound the chunk: no entry is missing inside
+        if rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1:
+            break
+        expected += len(rows)
+        yield list(map(itemgetter(1), rows))
+    if expected != size:
+        raise LogInconsistent(f"Entries from {expected} on are not all in storage; stop the log and investigate.")
 
 
 def entry(session: Session, index: int) -> tuple[bytes, bytes]:

@@ -8,7 +8,8 @@ SQLite gets one ``executemany``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -131,6 +132,37 @@ def hashes_at_level(session: Session, level: int, start: int, count: int) -> lis
 def entries(session: Session, start: int, count: int) -> list[bytes]:
     stmt = select(LogEntry.data).where(LogEntry.idx >= start, LogEntry.idx < start + count).order_by(LogEntry.idx)
     return list(session.scalars(stmt))
+
+
+STREAM_SQL = "SELECT idx, data FROM log_entry WHERE idx >= %(start)s AND idx < %(end)s ORDER BY idx"
+_stream_names = itertools.count(1)
+
+
+def stream_entries(session: Session, start: int, end: int, chunk: int) -> Iterator[Sequence[tuple[int, bytes]]]:
+    """(idx, data) of entries ``[start, end)`` in index order, ``chunk`` rows at a time, in one statement,
+    never the whole range in memory.
+
+    PostgreSQL: a server-side (named) cursor in binary format on the session's own connection, inside its
+    transaction: the bytes travel as they are (text format doubles them as hex and costs the server
+    and the client to encode and decode: measured 2.5x the CPU, docs/performance.md). SQLite: its own
+    lazy cursor. Both give (int, bytes) rows.
+    """
+    params = {"start": start, "end": end}
+    if not _is_postgresql(session):
+        result = session.connection().exec_driver_sql(
+            STREAM_SQL.replace("%(start)s", "?").replace("%(end)s", "?"), (start, end))
+        try:
+            yield from result.tuples().partitions(chunk)
+        finally:
+            result.close()
+        return
+    session.flush()
+    dbapi = session.connection().connection.driver_connection
+    assert dbapi is not None
+    with dbapi.cursor(name=f"safeslot_log_stream_{next(_stream_names)}", binary=True) as cur:
+        cur.execute(STREAM_SQL, params)
+        while rows := cur.fetchmany(chunk):
+            yield rows
 
 
 def entry(session: Session, index: int) -> LogEntry | None:

@@ -36,6 +36,7 @@ from safeslot.transparency.proofs import (
     consistency,
     entry,
     entry_bundle,
+    entry_chunks,
     inclusion,
     load_signer,
     open_signer,
@@ -50,6 +51,7 @@ from safeslot.transparency.witnesses import Witness, consistency_for_witness, su
 __all__ = [
     "EVENTS", "PERSONAL_KEYS", "InclusionProof", "Status", "Witness", "append", "canonical", "canonical_json",
     "checkpoint", "checkpoint_note", "commit_record_heads", "commitment", "consistency", "consistency_for_witness",
-    "entry", "entry_bundle", "entry_json", "inclusion", "is_known_event", "load_signer", "new_salt", "open_signer",
+    "entry", "entry_bundle", "entry_chunks", "entry_json", "inclusion", "is_known_event", "load_signer",
+    "new_salt", "open_signer",
     "published_size", "status", "submit_to_witnesses", "tile", "tree_root", "write_key_file",
 ]

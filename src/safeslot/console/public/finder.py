@@ -47,7 +47,7 @@ def booking_item(session: Session, office: Any, lang: str, now: dt.datetime) -> 
 def finder_languages(session: Session, lang: str) -> list[dict[str, str]]:
     """Every interpreter language some office offers, for the finder's language choice."""
     codes: set[str] = set()
-    for office in service.list_offices(session):
+    for office in service.list_offices(session, open_only=True):
         codes.update(service.office_languages(session, office))
     codes.discard(service.BASE_LANGUAGE)
     return [{"code": c, "name": i18n.language_name(c, lang)} for c in sorted(codes)]
@@ -87,7 +87,7 @@ def find(request: Request, session: SessionDep, now: NowDep) -> Response:
         "title": N_("Find an office near you"), "where": where, "language": language, "languages": known,
         "place": place, "results": results, "errors": errors,
     }
-    return render(request, "find.html", context, status=status)
+    return render(request, "public/find.html", context, status=status)
 
 
 @router.get("/offices/{office}")
@@ -96,4 +96,4 @@ def office_page(office: str, request: Request, session: SessionDep, now: NowDep)
     lang = pages.language(request)
     context = {"title": N_("Book an appointment"), "offices": [booking_item(session, found, lang, now)],
                "single": True, "languages": finder_languages(session, lang)}
-    return render(request, "home.html", context)
+    return render(request, "public/home.html", context)

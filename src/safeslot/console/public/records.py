@@ -7,14 +7,13 @@ and those under a running non-disclosure order). For each entry the server
 does what anyone can redo with the JSON proof: it recomputes the commitment
 SHA-256(salt ‖ person id ‖ request id), finds it in the log entry, and checks
 the entry's inclusion proof against the latest checkpoint after verifying the
-log's signature on it, with the pure core (transparency/merkle.py, note.py).
+log's signature on it, with the pure core (transparency/interfaces.py: check_entry).
 A wrong code or name shows the same page as "no disclosures".
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -32,9 +31,9 @@ from safeslot.deps import NowDep, RingDep
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
 from safeslot.privacy import person
-from safeslot.transparency import merkle, note
+from safeslot.transparency import interfaces as log
+from safeslot.transparency import note
 from safeslot.transparency import service as log_service
-from safeslot.transparency.endpoints import refresh_checkpoint
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
@@ -72,44 +71,16 @@ LOOKUP_REASONS = {
 }
 
 
-@dataclass(frozen=True)
-class Check:
-    """The result of checking one entry, step by step."""
-
-    commitment_ok: bool  # SHA-256(salt ‖ person id ‖ request id) equals the entry's commitment
-    in_entry: bool  # the public log entry at that index carries that commitment
-    signed: bool  # the latest checkpoint carries the log's valid signature
-    included: bool  # the inclusion proof leads from the entry to the checkpoint's root
-    size: int  # the checkpoint's tree size
-
-    @property
-    def ok(self) -> bool:
-        return self.commitment_ok and self.in_entry and self.signed and self.included
-
-
 def check_entry(session: Session, verifier: note.Verifier, origin: str, checkpoint_note: str,
-                entry: AccountingEntryOut) -> Check:
+                entry: AccountingEntryOut) -> log.EntryCheck:
     """Check one accounting entry against a signed checkpoint, as an outside verifier would."""
-    recomputed = log_service.commitment(bytes.fromhex(entry.salt), entry.person_id, str(entry.request_id))
-    commitment_ok = recomputed == entry.commitment
-    try:
-        checkpoint, _ = note.open_checkpoint(checkpoint_note, origin, verifier)
-    except note.NoteError:
-        return Check(commitment_ok, False, False, False, 0)
-    if entry.log_index >= checkpoint.size:
-        return Check(commitment_ok, False, True, False, checkpoint.size)
-    data, _ = log_service.entry(session, entry.log_index)
-    published = log_service.entry_json(data)
-    in_entry = isinstance(published, dict) and published.get("commitment") == recomputed
-    proof = log_service.inclusion(session, entry.log_index, checkpoint.size)
-    included = merkle.inclusion_is_valid(entry.log_index, checkpoint.size, merkle.leaf_hash(data), proof.proof,
-                                         checkpoint.root_hash)
-    return Check(commitment_ok, in_entry, True, included, checkpoint.size)
+    return log.check_entry(session, verifier, origin, checkpoint_note, salt=entry.salt, person_id=entry.person_id,
+                           request_id=str(entry.request_id), commitment=entry.commitment, log_index=entry.log_index)
 
 
 @router.get("/records")
 def records_form(request: Request) -> Response:
-    return render(request, "records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
+    return render(request, "public/records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
 
 
 @router.post("/records")
@@ -128,12 +99,12 @@ def records(
         errors["name"] = N_("Enter at most 200 characters.")
     context = {"title": N_("Who has seen my records"), "code": code, "name": name}
     if errors:
-        return render(request, "records.html", {**context, "errors": errors}, status=422, page_url="/records")
+        return render(request, "public/records.html", {**context, "errors": errors}, status=422, page_url="/records")
     found = accounting.lookup(session, ring, cleaned, name.strip(), now)
     lang = language(request)
     rows = []
     if found.entries:
-        refresh_checkpoint(request, session, now)  # sign the newest entries, so every entry can be checked
+        log.refresh_checkpoint(request, session, now)  # sign the newest entries, so every entry can be checked
         checkpoint_note = log_service.checkpoint_note(session) or ""
         signer = request.app.state.log_signer
         origin: str = request.app.state.settings.log.origin
@@ -153,5 +124,5 @@ def records(
     looks = [{"look": look, "day": i18n.day_label(look.day, lang), "role": ROLES.get(look.role, ROLES["staff"]),
               "reason": LOOKUP_REASONS.get(look.reason or "")}
              for look in person.looks_at(session, ring, cleaned, name.strip())]
-    return render(request, "records_result.html", {**context, "title": N_("Who has seen your records"),
+    return render(request, "public/records_result.html", {**context, "title": N_("Who has seen your records"),
                                                     "rows": rows, "looks": looks}, page_url="/records")

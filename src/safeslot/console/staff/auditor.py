@@ -15,7 +15,7 @@ from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.privacy import service as privacy
 from safeslot.reports import service as report_service
-from safeslot.transparency import selfcheck
+from safeslot.transparency import interfaces as log
 from safeslot.transparency import service as log_service
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
@@ -26,7 +26,7 @@ router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=
 def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     lang = language(request)
     raised = privacy.alerts(session)
-    runs = selfcheck.last(session)
+    runs = log.last_verifications(session)
     who = identity.usernames(session, [a.staff_id for a in raised] + [v.staff_id for v in runs if v.staff_id])
     alerts = [{"alert": a, "when": when(a.at, lang), "who": who.get(a.staff_id, str(a.staff_id))} for a in raised]
     status = log_service.status(session)
@@ -39,8 +39,8 @@ def audit(request: Request, staff: StaffDep, session: SessionDep) -> Response:
 
 @router.post("/audit/verify")
 def verify_log_now(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
-    """Verify the log end to end, as an outside verifier would, and record the run (transparency/selfcheck.py)."""
+    """Verify the log end to end, as an outside verifier would, and record the run (`log.self_verify`)."""
     signer = request.app.state.log_signer
-    run = selfcheck.self_verify(session, signer.verifier(), request.app.state.settings.log.origin, now,
+    run = log.self_verify(session, signer.verifier(), request.app.state.settings.log.origin, now,
                                 method="console", staff_id=staff.id)
     return see_other("/console/audit?done=verified" if run.ok else "/console/audit#verification")

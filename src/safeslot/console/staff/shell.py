@@ -109,6 +109,9 @@ DONE = {
     "finished": N_("The visit is recorded."),
     "transferred": N_("The ticket waits for the other service now, in its arrival order."),
     "checked-in": N_("The person is checked in and waits for their turn."),
+    # the network's offices (staff/network.py)
+    "proposed": N_("Your proposal is recorded and in the public log. Another administrator approves it on the "
+                   "privileged changes page."),
 }
 
 
@@ -212,6 +215,10 @@ def _nav(principal: Principal) -> list[tuple[str, str]]:
         items.append(("/console/disclosures", N_("Disclosure requests")))
     if "auditor" in principal.roles:
         items.append(("/console/audit", N_("Audit")))
+    if principal.roles & {"auditor", "supervisor"}:
+        items.append(("/console/reports", N_("Visits by office")))  # staff/network.py
+    if "admin" in principal.roles:
+        items.append(("/console/offices", N_("Offices of the network")))
     if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:
         items.append(("/console/privileged", N_("Privileged changes")))
     if principal.roles & {"admin", "privacy_officer", "counsel", "auditor"}:

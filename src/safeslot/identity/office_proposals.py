@@ -1,0 +1,79 @@
+"""Opening and closing an office: two-person privileged changes (invariant "two people, distinct roles").
+
+A network's organisation administrator proposes; a second administrator approves (`authz.APPROVALS`);
+neither can do it alone, and the proposer cannot approve. Scheduling owns the office and its rules
+(``scheduling/office_changes.py``, reached through ``scheduling/interfaces.py``): they are checked when the
+change is proposed, so a bad proposal is refused at once, and again when it is approved, in the same
+transaction as the effect.
+
+Every step is a privileged event in the public transparency log (``identity.change_proposed``, then
+``identity.office_opened`` or ``identity.office_closed``) holding the office's id and slug, the
+proposal's id, the two administrators as keyed pseudonyms and, for a closing, the number of visits
+listed for moving — never a name, an address or a person.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from safeslot.identity import events, proposals
+from safeslot.identity.authz import Change
+from safeslot.identity.models import Proposal
+from safeslot.kit.errors import Conflict
+
+LIFECYCLE = frozenset({Change.open_office, Change.close_office})
+
+
+def _pending_for(session: Session, change: Change, slug: str) -> Proposal | None:
+    return next((p for p in proposals.pending(session) if p.kind == change.value and p.params.get("office") == slug),
+                None)
+
+
+def propose_opening(session: Session, ctx: proposals.Context, by_id: int, new: Any, now: dt.datetime) -> Proposal:
+    """Propose a new office (``new`` is scheduling's `NewOffice`); it exists once a second admin approves."""
+    from safeslot.scheduling import interfaces as offices
+
+    offices.check_new_office(session, new)
+    waiting = _pending_for(session, Change.open_office, new.slug)
+    if waiting is not None:
+        raise Conflict(f"Proposal {waiting.id} to open {new.slug!r} is already waiting for a second administrator; "
+                       "approve or withdraw that one.")
+    params = {"office": new.slug, "new_office": dataclasses.asdict(new)}
+    return proposals.propose(session, ctx, by_id, Change.open_office, params, now)
+
+
+def propose_closing(session: Session, ctx: proposals.Context, by_id: int, slug: str, move: Collection[int],
+                    now: dt.datetime) -> Proposal:
+    """Propose closing an office. Refused while a visit still to come is not in ``move`` (ids)."""
+    from safeslot.scheduling import interfaces as offices
+
+    office = offices.open_office_by_slug(session, slug)
+    listed = offices.check_closable(session, office, move, now)
+    waiting = _pending_for(session, Change.close_office, slug)
+    if waiting is not None:
+        raise Conflict(f"Proposal {waiting.id} to close {slug!r} is already waiting for a second administrator; "
+                       "approve or withdraw that one.")
+    params = {"office_id": office.id, "office": office.slug, "move_bookings": listed, "bookings": len(listed)}
+    return proposals.propose(session, ctx, by_id, Change.close_office, params, now)
+
+
+def apply(session: Session, ctx: proposals.Context, proposal: Proposal, common: dict[str, Any],
+          now: dt.datetime) -> dict[str, Any]:
+    """The approved change, in the approval's transaction (`proposals.approve`)."""
+    from safeslot.scheduling import interfaces as offices
+
+    params = dict(proposal.params)
+    if proposal.kind == Change.open_office.value:
+        office = offices.open_office(session, offices.NewOffice(**params["new_office"]))
+        events.record(session, ctx.key, "office_opened", now, office_id=office.id, office=office.slug, **common)
+        return {"office_id": office.id, "office": office.slug}
+    office = offices.open_office_by_slug(session, str(params["office"]))
+    moved = offices.close_office(session, office, [int(i) for i in params["move_bookings"]], now)
+    events.record(session, ctx.key, "office_closed", now, office_id=office.id, office=office.slug, bookings=moved,
+                  **common)
+    return {"office_id": office.id, "office": office.slug, "bookings": moved}

@@ -1,0 +1,80 @@
+"""What the console and the CLI may ask the log beyond ``transparency/service.py`` (the pattern of
+``scheduling/interfaces.py``): keeping the served checkpoint current, checking one person's entry
+as an outside verifier would, and the self-verification runs an auditor starts and reads.
+
+Shells import this module or ``service``; never ``endpoints`` (a route module is wiring, not a
+contract) nor the package's other modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from safeslot.transparency import merkle, note, service
+from safeslot.transparency.selfcheck import last as last_verifications
+from safeslot.transparency.selfcheck import self_verify
+
+__all__ = ["WITNESS_RETRY_SECONDS", "EntryCheck", "check_entry", "last_verifications", "refresh_checkpoint",
+           "self_verify"]
+
+WITNESS_RETRY_SECONDS = 60.0
+
+
+def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:
+    """Sign a checkpoint over the entries appended since the last one, with the app's key and witnesses."""
+    state = request.app.state
+    signer: note.LogSigner = state.log_signer
+    latest = service.published_size(session)
+    cp = service.checkpoint(session, signer, now, origin=state.settings.log.origin)
+    # A newly signed checkpoint goes to the witnesses; one that a configured witness has not
+    # cosigned yet (it was down, or the checkpoint was signed by a command) is resubmitted at most
+    # once a minute, so readers do not keep waiting on a witness that is down.
+    if not state.log_witnesses:
+        return
+    missing = {w.verifier.name for w in state.log_witnesses} - set(service.status(session).cosigners)
+    retry = missing and time.monotonic() >= getattr(state, "log_witness_retry_at", 0.0)
+    if cp.size != latest or retry:
+        state.log_witness_retry_at = time.monotonic() + WITNESS_RETRY_SECONDS
+        with state.log_http() as http:
+            service.submit_to_witnesses(session, cp, state.log_witnesses, now, http)
+
+
+@dataclass(frozen=True)
+class EntryCheck:
+    """The result of checking one person's entry, step by step."""
+
+    commitment_ok: bool  # SHA-256(salt ‖ person id ‖ request id) equals the entry's commitment
+    in_entry: bool  # the public log entry at that index carries that commitment
+    signed: bool  # the latest checkpoint carries the log's valid signature
+    included: bool  # the inclusion proof leads from the entry to the checkpoint's root
+    size: int  # the checkpoint's tree size
+
+    @property
+    def ok(self) -> bool:
+        return self.commitment_ok and self.in_entry and self.signed and self.included
+
+
+def check_entry(session: Session, verifier: note.Verifier, origin: str, checkpoint_note: str, *,
+                salt: str, person_id: str, request_id: str, commitment: str, log_index: int) -> EntryCheck:
+    """Check a person's commitment against a signed checkpoint with the pure core (``merkle``,
+    ``note``), doing what anyone can redo from the public log and the salt the person holds."""
+    recomputed = service.commitment(bytes.fromhex(salt), person_id, request_id)
+    commitment_ok = recomputed == commitment
+    try:
+        checkpoint, _ = note.open_checkpoint(checkpoint_note, origin, verifier)
+    except note.NoteError:
+        return EntryCheck(commitment_ok, False, False, False, 0)
+    if log_index >= checkpoint.size:
+        return EntryCheck(commitment_ok, False, True, False, checkpoint.size)
+    data, _ = service.entry(session, log_index)
+    published = service.entry_json(data)
+    in_entry = isinstance(published, dict) and published.get("commitment") == recomputed
+    proof = service.inclusion(session, log_index, checkpoint.size)
+    included = merkle.inclusion_is_valid(log_index, checkpoint.size, merkle.leaf_hash(data), proof.proof,
+                                         checkpoint.root_hash)
+    return EntryCheck(commitment_ok, in_entry, True, included, checkpoint.size)

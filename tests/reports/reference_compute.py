@@ -1,0 +1,412 @@
+"""The report computation as it was before the fast build (frozen copy of reports/compute.py at
+main fefb7d3): the reference the fast build must match byte for byte (test_fast_build.py).
+Never edited to follow compute.py: a difference between the two is what the test catches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from safeslot.reports import suppress as sup
+from safeslot.reports.schemas import (
+    DENY_OUTCOMES,
+    KIND_OF_EVENT,
+    OUTCOME_LABELS,
+    OUTCOMES,
+    PRIVILEGED_COUNTS,
+    REVIEW_DENY,
+    REVIEW_NARROW,
+    WITHDRAWN_STATES,
+    Period,
+    Report,
+    Table,
+)
+
+UNKNOWN = "not stated"
+
+
+_STAMP = "%Y-%m-%dT%H:%M:%SZ"  # the gate's format (disclosure/logbook.rfc3339)
+
+
+def stamp(when: dt.datetime) -> str:
+    """A UTC time as the log writes it; such strings compare in time order."""
+    return when.astimezone(dt.UTC).strftime(_STAMP)
+
+
+def _time(entry: dict[str, Any]) -> str | None:
+    """The entry's time as a UTC stamp, truncated to the second (bounds are whole seconds,
+    so truncation never moves an entry across one). The gate's own format is taken as is."""
+    raw = entry.get("time")
+    if raw.__class__ is str and len(raw) == 20 and raw[19] == "Z" and raw[10] == "T":
+        return str(raw)
+    if not isinstance(raw, str):
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return stamp(when if when.tzinfo else when.replace(tzinfo=dt.UTC))
+
+
+def _categories(value: Any) -> dict[str, str | None]:
+    """Category -> policy outcome (None when the entry lists categories without outcomes)."""
+    res: dict[str, str | None] = {}
+    if value.__class__ is list:
+        for item in value:
+            if item.__class__ is dict:
+                cat, outcome = item.get("category"), item.get("outcome")
+                res[cat if cat.__class__ is str else str(cat)] = outcome if outcome is None else str(outcome)
+            else:
+                res[str(item)] = None
+    elif isinstance(value, dict):
+        for cat, v in value.items():
+            outcome = v.get("outcome") if isinstance(v, dict) else v
+            res[str(cat)] = str(outcome) if outcome is not None else None
+    return res
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, list):
+        return len(value)
+    return 0
+
+
+@dataclass(slots=True)
+class _Request:
+    agency: str
+    instrument: str
+    purpose: str
+    people: int
+    nda: bool | None
+    emergency: bool
+    asked: dict[str, str | None] = field(default_factory=dict)
+    refused: bool = False
+    denied: bool = False
+    narrowed_by_review: bool = False
+    withdrawn: bool = False
+    released: set[str] | None = None
+    released_people: int = 0
+
+    def outcome(self) -> str:
+        if self.refused or self.denied:
+            return "denied"
+        if self.released is not None:
+            if self.released >= set(self.asked) and self.released_people >= self.people:
+                return "released"
+            return "narrowed"
+        if self.withdrawn:
+            return "withdrawn"
+        if self.asked and all((o or "").lower() in DENY_OUTCOMES for o in self.asked.values()):
+            return "denied"
+        return "pending"
+
+    def category_outcome(self, category: str) -> str:
+        policy = (self.asked.get(category) or "").lower()
+        if self.refused or self.denied or policy in DENY_OUTCOMES:
+            return "denied"
+        if self.released is not None:
+            return "released" if category in self.released else "narrowed"
+        if self.withdrawn:
+            return "withdrawn"
+        return "pending"
+
+
+@dataclass
+class Tally:
+    """Raw counts before suppression (never published as such)."""
+
+    requests: dict[str, _Request] = field(default_factory=dict)
+    holds: dict[str, bool] = field(default_factory=dict)  # id -> in force
+    agreements: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events_in_period: Counter[str] = field(default_factory=Counter)
+    policy_changes: list[dict[str, Any]] = field(default_factory=list)
+    privileged: Counter[str] = field(default_factory=Counter)  # event name -> count in the period
+    reviewer_grants: int = 0
+    entries_read: int = 0
+    entries_skipped: int = 0
+    last_time: str | None = None
+
+
+# A report carries registry ids and enumerated values only. Anything else an entry
+# holds (a typed agency name in an old entry, a value no gate writes) is counted under a
+# fixed label instead, so no free text reaches the report or its CSV.
+_REGISTRY_REF = re.compile(r"agency-[0-9]{1,12}")
+_ENUMERATED = re.compile(r"[a-z][a-z_]{0,39}")
+UNREGISTERED = "unregistered"
+
+
+def _agency(value: object) -> str:
+    if value is None or value == "":
+        return UNKNOWN
+    text = str(value)
+    return text if _REGISTRY_REF.fullmatch(text) else UNREGISTERED
+
+
+def _enumerated(value: object) -> str:
+    text = str(value or "")
+    return text if _ENUMERATED.fullmatch(text) else UNKNOWN
+
+
+def _new_request(entry: dict[str, Any]) -> _Request:
+    instrument = _enumerated(entry.get("instrument_type"))
+    nda = entry.get("nondisclosure_order")
+    return _Request(
+        agency=_agency(entry.get("agency")),
+        instrument=instrument,
+        purpose=_enumerated(entry.get("purpose")),
+        people=_count(entry.get("subjects", 0)),
+        nda=None if nda is None else bool(nda),
+        emergency=bool(entry.get("emergency")) or instrument == "emergency",
+        asked=_categories(entry.get("categories")),
+    )
+
+
+def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
+    """Fold the log, in order, into raw counts for `period`."""
+    t = Tally()
+    refused_seq = 0
+    start, end = stamp(period.start), stamp(period.end)
+    kinds = KIND_OF_EVENT
+    requests = t.requests
+    in_period = t.events_in_period
+    for entry in entries:
+        t.entries_read += 1
+        kind = kinds.get(entry.get("event"))  # type: ignore[arg-type]
+        if kind is None or kind == "accounting":  # accounting entries hold only commitments
+            t.entries_skipped += kind is None
+            continue
+        when = _time(entry)
+        if when is None:
+            t.entries_skipped += 1
+            continue
+        if t.last_time is None or when > t.last_time:
+            t.last_time = when
+        if when >= end:
+            continue  # as at the end of the period
+        inside = when >= start
+        if inside:
+            in_period[kind] += 1
+        rid = entry.get("request_id")
+        if rid is None:
+            rid = entry.get("request_id")
+        key = None if rid is None else str(rid)
+        if kind == "refused":
+            if key is None:  # refused before a request existed: each refusal is one request
+                refused_seq += 1
+                key = f"refused-{refused_seq}"
+            if inside and key not in t.requests:
+                req = _new_request(entry)
+                req.refused = True
+                t.requests[key] = req
+            elif key in t.requests:
+                t.requests[key].refused = True
+        elif kind == "decision":
+            if key is None:
+                t.entries_skipped += 1
+                continue
+            found = requests.get(key)
+            if found is None:
+                if not inside:
+                    continue  # received in an earlier period: counted there
+                found = requests[key] = _new_request(entry)
+                continue
+            # A reviewer's act is logged as a decision with "stage": "review" (disclosure/review.py).
+            acts = {str(entry.get("outcome") or "").lower(), str(entry.get("action") or "").lower()}
+            if entry.get("stage") == "review":
+                found.denied = found.denied or bool(acts & REVIEW_DENY)
+                found.narrowed_by_review = found.narrowed_by_review or bool(acts & REVIEW_NARROW)
+            else:
+                asked = _categories(entry.get("categories"))
+                if asked:
+                    found.asked = asked
+        elif kind in {"review", "release", "withdrawn"}:
+            known = requests.get(key) if key is not None else None
+            if known is None:
+                continue
+            if kind == "review":
+                action = str(entry.get("action") or "").lower()
+                known.denied = known.denied or action in REVIEW_DENY
+                known.narrowed_by_review = known.narrowed_by_review or action in REVIEW_NARROW
+            elif kind == "release":
+                known.released = set(_categories(entry.get("categories")))
+                known.released_people = _count(entry.get("subjects", 0))
+            elif kind == "withdrawn":
+                status = str(entry.get("status") or "withdrawn").lower()
+                known.withdrawn = known.withdrawn or status in WITHDRAWN_STATES
+        elif kind in {"hold_created", "hold_lifted"}:
+            hold = str(entry.get("hold_id"))
+            t.holds[hold] = kind == "hold_created"
+        elif kind.startswith("agreement_"):
+            aid = str(entry.get("agreement_id"))
+            ag = t.agreements.setdefault(aid, {"active": True, "expires_at": None})
+            if kind in {"agreement_created", "agreement_reinstated"}:
+                ag["active"] = True
+            elif kind in {"agreement_suspended", "agreement_expired"}:
+                ag["active"] = False
+            expires = entry.get("expires_at")
+            if isinstance(expires, str):
+                ag["expires_at"] = expires
+        elif kind == "privileged" and inside:
+            name = str(entry.get("event"))
+            t.privileged[name] += 1
+            if name == "identity.role_granted" and entry.get("role") in {"privacy_officer", "counsel"}:
+                t.reviewer_grants += 1
+        elif kind == "policy_change" and inside:
+            t.policy_changes.append({
+                "time": when,
+                "step": str(entry.get("step") or "adopted"),
+                "profile": str(entry.get("profile") or UNKNOWN),
+                "policy_set_hash": str(entry.get("policy_set_hash") or ""),
+            })
+    return t
+
+
+def _in_force(ag: dict[str, Any], end: dt.datetime) -> bool:
+    if not ag["active"]:
+        return False
+    expires = ag.get("expires_at")
+    if not expires:
+        return True
+    try:
+        when = dt.datetime.fromisoformat(expires)
+    except ValueError:
+        return True
+    return (when if when.tzinfo else when.replace(tzinfo=dt.UTC)) >= end
+
+
+def _label(value: str | bool | None) -> str:
+    if isinstance(value, str):
+        return value
+    return "yes" if value else "no" if value is False else UNKNOWN
+
+
+def _rows(counts: dict[str, list[int]]) -> tuple[list[str], list[list[int]]]:
+    labels = sorted(counts)
+    return labels, [counts[k] for k in labels]
+
+
+def _aggregate(reqs: Iterable[_Request]) -> dict[str, dict[str, list[int]]]:
+    """One pass over the requests: each outcome computed once, every table filled."""
+    width = len(OUTCOMES)
+    index = {o: i for i, o in enumerate(OUTCOMES)}
+    out: dict[str, dict[str, list[int]]] = {
+        k: {} for k in ("agency", "instrument", "purpose", "nda", "emergency", "people", "category")}
+    agency, instrument, purpose, nda, emergency, people, category = out.values()
+    for r in reqs:
+        o = index[r.outcome()]
+        for table, label in ((agency, r.agency), (instrument, r.instrument), (purpose, r.purpose),
+                             (nda, _label(r.nda)), (emergency, _label(r.emergency))):
+            row = table.get(label)
+            if row is None:
+                row = table[label] = [0] * width
+            row[o] += 1
+        prow = people.get(r.agency)
+        if prow is None:
+            prow = people[r.agency] = [0] * width
+        prow[o] += r.people
+        for cat in r.asked:
+            crow = category.get(cat)
+            if crow is None:
+                crow = category[cat] = [0] * width
+            crow[index[r.category_outcome(cat)]] += 1
+    return out
+
+
+def _table(tid: str, title: str, description: str, row_header: str, labels: list[str],
+           done: sup.Suppressed, columns: list[str] | None = None) -> Table:
+    return Table(
+        id=tid, title=title, description=description, row_header=row_header,
+        columns=columns or [OUTCOME_LABELS[o] for o in OUTCOMES],
+        rows=[{"label": label, "cells": [c.public() for c in cells], "total": total.public()}
+              for label, cells, total in zip(labels, done.cells, done.row_totals, strict=True)],
+        totals={"cells": [c.public() for c in done.column_totals] or [0] * len(OUTCOMES),
+                "total": done.total.public()},
+    )
+
+
+def _share(part: Any, whole: Any) -> str:
+    if isinstance(part, int) and isinstance(whole, int):
+        return f"{100 * part / whole:.1f}%" if whole else "0.0%"
+    return "not shown (small numbers)"
+
+
+NDA_LABELS = {"yes": "Under a non-disclosure order", "no": "No non-disclosure order",
+              UNKNOWN: "Not stated in the log"}
+EMERGENCY_LABELS = {"yes": "Emergency (5 U.S.C. 552a(b)(8))", "no": "Not an emergency"}
+
+
+def compute(entries: Iterable[dict[str, Any]], period: Period) -> Report:
+    """The published report for `period` from the log's entries, in log order."""
+    t = tally(entries, period)
+    agg = _aggregate(t.requests.values())
+    linked = [_rows(agg[a]) for a in ("agency", "instrument", "purpose", "nda", "emergency")]
+    done = sup.suppress_linked([cells for _, cells in linked])
+    (agency_l, _), (instr_l, _), (purpose_l, _), (nda_l, _), (em_l, _) = linked
+    people_l, people_cells = _rows(agg["people"])
+    people = sup.suppress(people_cells)
+    cat_l, cat_cells = _rows(agg["category"])
+    cats = sup.suppress(cat_cells)
+    tables = [
+        _table("by-agency", "Requests by requesting agency", "Each request counted once, by its outcome.",
+               "Agency", agency_l, done[0]),
+        _table("people-by-agency", "People named in requests, by agency",
+               "The number of people the requests named (a person named twice counts twice).",
+               "Agency", people_l, people),
+        _table("by-instrument", "Requests by legal instrument", "The written instrument the request came with.",
+               "Instrument", instr_l, done[1]),
+        _table("by-purpose", "Requests by stated purpose", "The purpose stated on the instrument.",
+               "Purpose", purpose_l, done[2]),
+        _table("by-category", "Data categories asked for, by outcome",
+               "A request asking for three categories counts once in each.", "Data category", cat_l, cats),
+        _table("nondisclosure", "Requests under a non-disclosure order",
+               "Orders that forbid telling the person, for now.", "Order",
+               [NDA_LABELS.get(x, x) for x in nda_l], done[3]),
+        _table("emergency", "Emergency requests", "Requests for the health or safety of the person.",
+               "Emergency", [EMERGENCY_LABELS.get(x, x) for x in em_l], done[4]),
+    ]
+    total = done[0].total.public() if done[0].cells else 0
+    nda_yes = next((row["total"] for row in tables[5].rows if row["label"] == NDA_LABELS["yes"]), 0)
+    em_yes = next((row["total"] for row in tables[6].rows if row["label"] == EMERGENCY_LABELS["yes"]), 0)
+    summary = {
+        "requests": total,
+        "people_named": people.total.public() if people.cells else 0,
+        "under_nondisclosure_order": nda_yes,
+        "share_under_nondisclosure_order": _share(nda_yes, total),
+        "emergency_requests": em_yes,
+        "outcomes": dict(zip(OUTCOMES, tables[0].totals["cells"], strict=True)),
+    }
+    end = period.end
+    standing = {
+        "legal_holds_in_force": sum(t.holds.values()),
+        "legal_holds_created": t.events_in_period["hold_created"],
+        "legal_holds_lifted": t.events_in_period["hold_lifted"],
+        "sharing_agreements_in_force": sum(_in_force(a, end) for a in t.agreements.values()),
+        "sharing_agreements_created": t.events_in_period["agreement_created"],
+        "sharing_agreements_suspended": t.events_in_period["agreement_suspended"],
+        "sharing_agreements_renewed": t.events_in_period["agreement_renewed"],
+        "sharing_agreements_expired": t.events_in_period["agreement_expired"],
+        "policy_changes": len(t.policy_changes),
+        **{key: sum(t.privileged[n] for n in names) for key, names in PRIVILEGED_COUNTS.items()},
+        "reviewer_roles_granted": t.reviewer_grants,
+    }
+    return Report(
+        period=period.label,
+        period_start=period.start.isoformat().replace("+00:00", "Z"),
+        period_end=period.end.isoformat().replace("+00:00", "Z"),
+        complete=t.last_time is not None and t.last_time >= stamp(period.end),
+        summary=summary,
+        tables=tables,
+        standing=standing,
+        policy_changes=t.policy_changes,
+        entries_read=t.entries_read,
+        entries_skipped=t.entries_skipped,
+        suppression_rule=sup.RULE,
+    )

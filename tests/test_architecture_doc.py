@@ -1,0 +1,138 @@
+"""The docs name the tests that guard each invariant; every test they name must exist.
+
+``docs/*.md``, the top README and every domain README pair rules with tests (`tests/x/test_y.py`,
+`test_y.py::test_name`, `test_y.py::test_prefix…` for a family of tests, or a test's name alone). A renamed or removed
+test would leave a rule that looks guarded and is not: this file reads the docs as text, finds
+each cited test file and test name, and fails on any that is gone.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+SRC = ROOT / "src" / "safeslot"
+
+# A cited test, inside backticks: an optional folder path, the file, then optionally ::name (a
+# trailing … means "every test whose name starts so").
+CITED = re.compile(r"`((?:[\w./-]+/)?test_\w+\.py)(?:::([\w…]+))?`")
+# A test cited by its name alone (`test_a_totp_code_works_once`): it must be in the domain's folder.
+CITED_NAME = re.compile(r"`(test_[\w…]+)`")
+
+
+def _docs() -> list[Path]:
+    return sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md", *SRC.rglob("README.md")])
+
+
+def _candidates(doc: Path, cited: str) -> list[Path]:
+    """Where a cited path may point: from the repository root, or, from a domain README, that
+    domain's test folder (``src/safeslot/scheduling/queue/README.md`` → ``tests/scheduling/queue``
+    and its parents); anywhere in the suite otherwise."""
+    if cited.startswith("tests/"):
+        return [ROOT / cited]
+    if doc.is_relative_to(SRC):
+        parts = doc.parent.relative_to(SRC).parts
+        return [TESTS.joinpath(*parts[:n], cited) for n in range(len(parts), -1, -1)]
+    return sorted(TESTS.rglob(cited)) or [TESTS / cited]
+
+
+@cache
+def _test_names(path: Path) -> frozenset[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return frozenset(n.name for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name.startswith("test"))
+
+
+def _has(files: list[Path], name: str) -> bool:
+    return any(n == name or (name.endswith("…") and n.startswith(name[:-1])) for p in files for n in _test_names(p))
+
+
+def _missing(doc: Path) -> list[str]:
+    missing = []
+    text = doc.read_text(encoding="utf-8")
+    for match in CITED.finditer(text):
+        cited, name = match.group(1), match.group(2)
+        files = [p for p in _candidates(doc, cited) if p.is_file()]
+        if not files:
+            missing.append(f"{cited} (no such file)")
+        elif name and not _has(files, name):
+            missing.append(f"{cited}::{name} (no such test)")
+    for match in CITED_NAME.finditer(text):
+        folder = _candidates(doc, "x")[0].parent if doc.is_relative_to(SRC) else TESTS
+        if not _has(sorted(folder.rglob("test_*.py")), match.group(1)):
+            missing.append(f"{match.group(1)} (no such test)")
+    return missing
+
+
+def test_every_test_the_docs_cite_exists() -> None:
+    found = {str(doc.relative_to(ROOT)): m for doc in _docs() if (m := _missing(doc))}
+    assert found == {}, "rename the citation with the test, or restore the test"
+
+
+def test_the_architecture_table_cites_tests_for_every_invariant() -> None:
+    # Each invariant's row names at least one test file, and the check above reads them all.
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| **")]
+    assert len(rows) >= 9
+    assert all(CITED.search(row) for row in rows), [r[:40] for r in rows if not CITED.search(r)]
+
+
+def test_the_check_sees_a_missing_test(tmp_path: Path) -> None:
+    # The check must be able to fail: a citation of a file, a name and a prefix that do not exist.
+    doc = tmp_path / "doc.md"
+    doc.write_text("`tests/test_architecture_doc.py::test_every_test_the_docs_cite_exists` "
+                   "`tests/no_such/test_file.py` `tests/test_architecture_doc.py::test_gone` "
+                   "`tests/test_architecture_doc.py::test_nothing_starts_so…` "
+                   "`tests/test_architecture_doc.py::test_the_check_sees…` "
+                   "`test_every_test_the_docs_cite_exists` `test_renamed_away`")
+    assert _missing(doc) == ["tests/no_such/test_file.py (no such file)",
+                             "tests/test_architecture_doc.py::test_gone (no such test)",
+                             "tests/test_architecture_doc.py::test_nothing_starts_so… (no such test)",
+                             "test_renamed_away (no such test)"]
+
+
+# Documents outside the repository, named by file, by number or by path. Built from pieces so this
+# file does not match itself.
+OUTSIDE = re.compile("|".join([r"\b(?:DESIGN|STYLE)\." + "md", r"\b[Ii]ssue #?\d+", r"\b[Ii]nvariant #?\d+",
+                               r"\.\./" + "shared/"]))
+SCANNED = ("src", "tests", "docs", "bench", "scripts", "migrations", "README.md", "Makefile")
+
+
+def test_nothing_cites_a_document_outside_the_repository() -> None:
+    # The reason is written where the code is. The Cedar files under policies/ are the one
+    # exception (docs/decisions.md, "Not changed: the Cedar files"): their bytes are the policy-set
+    # hash, so their wording changes only with a reviewed policy change.
+    found = []
+    for name in SCANNED:
+        root = ROOT / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if not path.is_file() or path.suffix in {".mo", ".json", ".pdf", ".png", ".svg", ".woff2"} \
+                    or "vectors" in path.parts or "__pycache__" in path.parts:
+                continue
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
+                      for m in OUTSIDE.finditer(text)]
+    assert found == [], "write the reason itself instead"
+
+
+def test_the_outside_check_sees_each_kind_of_citation() -> None:
+    cited = ["see DESIGN" + ".md", "per issue " + "15", "(invariant " + "4)", "in ../" + "shared/notes/x.md"]
+    assert [bool(OUTSIDE.search(c)) for c in cited] == [True] * 4
+    assert not OUTSIDE.search('invariant "collect the minimum"; docs/style.md')
+
+
+# docs/style.md: modules under ~400 lines, split by use case past that. The check allows a quarter
+# more, so that a module near the mark is not split in the middle of other work (docs/decisions.md
+# names the few between 400 and 500, and why), and fails long before a module becomes the
+# thousand-line kind.
+MODULE_LINES = 500
+
+
+def test_no_module_grows_far_past_400_lines() -> None:
+    long = {str(p.relative_to(ROOT)): n for p in sorted(SRC.rglob("*.py"))
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MODULE_LINES}
+    assert long == {}, "split these by use case (docs/style.md, 'Size and comments')"
