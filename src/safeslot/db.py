@@ -187,15 +187,19 @@ READ_ONLY_OPTION = "safeslot_read_only"
 
 @contextmanager
 def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction for reads only (slot search): one snapshot, and on SQLite a deferred BEGIN, so
-    searches neither take the database's write lock nor queue behind bookings for it. Both databases
+    """A transaction for reads only (slot search): one snapshot for all its reads (SQLite: a deferred BEGIN;
+    PostgreSQL: REPEATABLE READ), so searches neither take the database's write lock nor queue behind
+    bookings for it. Both databases
     refuse a write inside it (SQLite ``query_only``, PostgreSQL ``READ ONLY``); nothing is committed.
     The slot search cache keeps only answers computed in such a transaction (scheduling/search_cache.py)."""
     with maker() as session:  # closing it rolls the snapshot back
         options: Any = {READ_ONLY_OPTION: True}
         bind = maker.kw["bind"]
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":  # (a test's connection is already in
-            options["postgresql_readonly"] = True  # its transaction) psycopg begins with BEGIN READ ONLY: no extra trip
+            # its transaction) one snapshot for the whole transaction, as SQLite's; psycopg begins with
+            # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no extra round trip (a read-only one never
+            # fails to serialize)
+            options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
         session.connection(execution_options=options)  # begins the transaction, with these options
         yield session
 

@@ -49,10 +49,10 @@ def generated(n: int, seed: int) -> Iterator[dict[str, Any]]:
             asked = rnd.sample(CATS, rnd.randint(1, 3))
             e: dict[str, Any] = {
                 "event": "disclosure.decision", "time": t, "request_id": rid,
-                "agency": rnd.choice(["agency-1", "agency-2", "agency-3", "agency-12", "Agency Z"]),
+                "agency": rnd.choice(["agency-1", "agency-2", "agency-3", "agency-12", "Agency Z", 7]),
                 "instrument_type": rnd.choice(["judicial_warrant", "court_order", "administrative_warrant",
                                                "emergency", "consent"]),
-                "purpose": rnd.choice(["criminal", "civil_immigration", "program_integrity"]),
+                "purpose": rnd.choice(["criminal", "civil_immigration", "program_integrity", None, "Not A Code"]),
                 "subjects": rnd.randint(0, 4), "candidates": [1], "emergency": rnd.random() < 0.05,
                 "policy_set_hash": "ab" * 32, "profile": "federal",
                 "categories": [{"category": c, "outcome": rnd.choice(["allow", "allow", "deny"]),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,9 +24,10 @@ from safeslot.config import Settings
 from safeslot.db import build_engine, read_transaction
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
-from safeslot.scheduling.models import Appointment, Staff
+from safeslot.scheduling.models import Appointment, Office, Service, Staff
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.slots import search_known
 from tests.conftest import NOW
 
 TZ = service.zone("America/New_York")
@@ -90,6 +91,9 @@ def test_changes_on_another_server_are_seen_by_the_next_search(servers: tuple[En
     hits = cache.hits
     _same(engine, a)
     assert cache.hits > hits, "the second round of searches should be answered from the cache"
+    for far in ("9999-12-31", "0001-01-01"):  # refused as without a cache, never converted to a time
+        r = a.get("/api/v1/slots", params={"office": "central", "service": "apply", "from": far, "to": far})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
 
     week = a.get("/api/v1/slots", params={"office": "central", "service": "interview",
                                           "from": DAY.isoformat()}).json()
@@ -165,7 +169,7 @@ def test_the_cached_search_gives_the_uncached_answers_on_random_changes(
     each, random searches through a cache (a read-only transaction) and afresh give the same starts."""
     engine, _, _ = servers
     rng = random.Random(20271)
-    cache = SearchCache(max_entries=8)  # small: evictions happen too
+    cache = SearchCache(max_starts=600)  # small: evictions happen too
     maker = sessionmaker(engine, expire_on_commit=False)
     languages = [None, "es", "vi", "en"]
     for step in range(60):
@@ -211,11 +215,32 @@ def test_the_cached_search_gives_the_uncached_answers_on_random_changes(
             first = DAY + dt.timedelta(days=rng.choice([0, 2]))
             last = first + dt.timedelta(days=rng.choice([0, 6]))
             with read_transaction(maker) as s:
-                cached = service.search_slots(s, "central", slug, first, last, language, NOW, cache=cache)[2]
+                if rng.random() < 0.5:
+                    cached = service.search_slots(s, "central", slug, first, last, language, NOW, cache=cache)[2]
+                else:
+                    cached = search_known(s, cache, "central", slug, first, last, language, NOW)[1]
             assert cached == _afresh_slots(engine, slug, language, first, last), (step, kind, slug, language)
-    assert cache.hits > 20 and cache.misses > 20
+    assert cache.hits > 20 and cache.misses > 20 and cache.starts <= 600
 
 
 def _afresh_slots(engine: Engine, slug: str, language: str | None, first: dt.date, last: dt.date) -> list[Any]:
     with Session(engine) as s:
         return service.search_slots(s, "central", slug, first, last, language, NOW)[2]
+
+
+def test_a_renamed_or_rezoned_office_or_service_is_read_afresh(servers: tuple[Engine, TestClient, TestClient]) -> None:
+    """The office and service a server remembers by name are used only while the office's setup is unchanged:
+    a service renamed elsewhere is unknown under its old name at once, and a new time zone moves the days."""
+    engine, a, _ = servers
+    _same(engine, a)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Service).where(Service.slug == "card").values(slug="card-2"))
+    r = a.get("/api/v1/slots", params={"office": "central", "service": "card", "from": DAY.isoformat()})
+    assert r.status_code == 404, r.text
+    assert _http(a, "card-2", None, DAY, DAY) == _afresh(engine, "card-2", None, DAY, DAY)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Service).where(Service.slug == "card-2").values(slug="card"))
+    _same(engine, a)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Office).where(Office.slug == "central").values(timezone="America/Los_Angeles"))
+    _same(engine, a)

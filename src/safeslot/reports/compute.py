@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,13 +201,29 @@ def _enumerated(value: object) -> str:
     return text if _ENUMERATED.fullmatch(text) else UNKNOWN
 
 
+# A log repeats a few dozen agencies and codes millions of times: each string is checked once.
+_AGENCY_SEEN: dict[str, str] = {}
+_ENUMERATED_SEEN: dict[str, str] = {}
+
+
+def _checked(value: object, check: Callable[[object], str], seen: dict[str, str]) -> str:
+    if type(value) is not str:
+        return check(value)
+    label = seen.get(value)
+    if label is None:
+        if len(seen) >= _SHARED_MAX:
+            seen.clear()
+        label = seen[value] = check(value)
+    return label
+
+
 def _new_request(entry: dict[str, Any]) -> _Request:
-    instrument = _enumerated(entry.get("instrument_type"))
+    instrument = _checked(entry.get("instrument_type"), _enumerated, _ENUMERATED_SEEN)
     nda = entry.get("nondisclosure_order")
     return _Request(
-        agency=_agency(entry.get("agency")),
+        agency=_checked(entry.get("agency"), _agency, _AGENCY_SEEN),
         instrument=instrument,
-        purpose=_enumerated(entry.get("purpose")),
+        purpose=_checked(entry.get("purpose"), _enumerated, _ENUMERATED_SEEN),
         people=_count(entry.get("subjects", 0)),
         nda=None if nda is None else bool(nda),
         emergency=bool(entry.get("emergency")) or instrument == "emergency",

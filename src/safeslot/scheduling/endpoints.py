@@ -36,6 +36,7 @@ from safeslot.scheduling.schemas import (
     StatusChangeIn,
 )
 from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.slots import search_known
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -176,11 +177,15 @@ def _search_slots(
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
     with read_transaction(request.app.state.sessionmaker) as session:
-        found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now,
-                                                      cache=request.app.state.search_cache)
+        cache = request.app.state.search_cache
+        if cache is None:
+            found, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+            timezone = found.timezone
+        else:
+            timezone, slots = search_known(session, cache, office, service_slug, date_from, last, language, now)
     interpreter = service.interpreter_language(language)
     return JSON([
-        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, found_office.timezone), s.available, interpreter),
+        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, timezone), s.available, interpreter),
                  strict=True))
         for s in slots
     ])
