@@ -113,7 +113,7 @@ def _book_sql(start: str, end: str, units: str, key: str) -> str:
         "$18::bytea": "NULL::bytea", "$19::boolean": "false", "$20::text": "'visit'",
         "$21::timestamptz[]": units, "$6::text::int[]": "'%(servers)s'::int[]",
         "$7::text::bool[]": "'%(speaks)s'::bool[]",
-        "$8::text": "NULL::text", "$9::text::int[]": "'{}'::int[]",
+        "$8::text": "NULL::text", "$9::text::int[]": "'{}'::int[]", "$26::text::bigint[]": "'{}'::bigint[]",
         # the working-hours check (fastsql.ON_DUTY): the visit's local day, weekday and times
         "$22::date": f"({start})::date", "$23::int": f"(extract(isodow from {start})::int - 1)",
         "$24::time": f"({start})::time", "$25::time": f"({end})::time",
@@ -148,18 +148,21 @@ def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
             lines.append(f"\\set k{n} {facts['k0']} + :t{n} / 3600")
         lines.append(f"\\set r{n} random(1, 9000000000000000000)")
     keys = ", ".join(f":k{n}" for n in range(batch))
-    lines.append("BEGIN;")
-    lines.append(f"SELECT pg_advisory_xact_lock_shared({facts['k0']});")  # the office's staff lock, as the app
-    lines.append("SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
-                 f"{keys}]::bigint[]) AS k ORDER BY k) AS s;")
-    if batch > 1:  # the app sends a batch's bookings pipelined (asyncpg fetchmany): so does pgbench
-        lines.append("\\startpipeline")
-    for n in range(batch):
-        start, end, units, key = _start(n)
-        lines.append(_book_sql(start, end, units, key) % facts)
+    # the office's staff lock (shared; its key, hour 0, sorts first) and the hour locks, ascending, as the app
+    lock = ("SELECT count(CASE WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k) "
+            "ELSE pg_advisory_xact_lock(k) END) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
+            f"{facts['k0']}, {keys}]::bigint[]) AS k ORDER BY k) AS s;")
     if batch > 1:
+        # the app's batch: one pipeline and one Sync, no BEGIN or COMMIT (one implicit transaction, committed
+        # at the Sync): the locks, then the bookings (asyncpg fetchmany). So does pgbench.
+        lines += ["\\startpipeline", lock]
+        for n in range(batch):
+            start, end, units, key = _start(n)
+            lines.append(_book_sql(start, end, units, key) % facts)
         lines.append("\\endpipeline")
-    lines.append("END;")
+        return "\n".join(lines) + "\n"
+    start, end, units, key = _start(0)
+    lines += ["BEGIN;", lock, _book_sql(start, end, units, key) % facts, "END;"]
     return "\n".join(lines) + "\n"
 
 

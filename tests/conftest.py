@@ -37,11 +37,11 @@ from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.scheduling import service as scheduling
-from tests import routecache
+from tests import reuse
 from tests.pg import Throwaway
 
-if os.environ.get("SAFESLOT_TEST_ROUTE_CACHE", "1") != "0":  # 0: analyse every app's routes afresh
-    routecache.install()  # FastAPI's analysis of each included route once per process, not per app
+if os.environ.get("SAFESLOT_TEST_REUSE", "1") != "0":  # 0: build every app from scratch (tests/reuse.py)
+    reuse.install()  # FastAPI's route analysis and the parsed policies once per process, not per app
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
 # "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).
@@ -255,17 +255,26 @@ def engine(database: _Database) -> Engine:
     return database.engine
 
 
+@contextmanager
+def _rolled_back(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back at the end, whatever the test did."""
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        yield conn
+    finally:
+        trans.rollback()
+        conn.close()
+
+
 @pytest.fixture
 def connection(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Connection]:
     """The test's connection, in a transaction rolled back at the end: the app's role, or with
     ``@pytest.mark.as_owner`` the schema owner's (for tests that tamper as an insider would)."""
     if request.node.get_closest_marker("as_owner") is not None:
         engine = request.getfixturevalue("owner_engine")
-    conn = engine.connect()
-    trans = conn.begin()
-    yield conn
-    trans.rollback()
-    conn.close()
+    with _rolled_back(engine) as conn:
+        yield conn
 
 
 @pytest.fixture
@@ -282,11 +291,8 @@ def owner_engine(database: _Database) -> Engine:
 
 @pytest.fixture
 def owner_connection(owner_engine: Engine) -> Iterator[Connection]:
-    conn = owner_engine.connect()
-    trans = conn.begin()
-    yield conn
-    trans.rollback()
-    conn.close()
+    with _rolled_back(owner_engine) as conn:
+        yield conn
 
 
 @pytest.fixture

@@ -185,6 +185,25 @@ def test_a_half_sent_request_head_is_cut_off(
         header_timeout.cache_clear()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("protocol", [TimedH11Protocol, TimedHttpToolsProtocol])
+def test_answers_joined_into_one_write_arrive_whole_on_a_kept_alive_connection(
+    protocol: type, app_factory: Callable[..., TestClient]
+) -> None:
+    """The served protocols send an answer's head and body in one write (server.OneWrite): small and large
+    answers, one after another on the same connection, each arrive whole, and a closing answer too."""
+    import httpx
+
+    with serve(app_factory().app, http=protocol) as url, httpx.Client(base_url=url, timeout=60) as http:
+        for path in ("/healthz", "/openapi.json", "/problems/slot-full", "/healthz", "/openapi.json"):
+            r = http.get(path)
+            assert r.status_code == 200 and r.num_bytes_downloaded == int(r.headers["content-length"])
+        spec = http.get("/openapi.json", headers={"accept-encoding": "identity"}).json()
+        assert "/api/v1/appointments" in spec["paths"]
+        last = http.get("/healthz", headers={"connection": "close"})
+        assert last.status_code == 200
+
+
 def test_dates_stay_in_range_on_the_public_pages(client: TestClient, office: str) -> None:
     r = client.get("/book/slots", params={"office": office, "service": "apply", "day": "9999-12-31"})
     assert r.status_code < 500

@@ -105,6 +105,17 @@ class Load:
             for t in threads:
                 t.join(TIMEOUT + 5)
 
+    def wait_until_booked(self, after: float, within: float) -> None:
+        """Wait (at most ``within`` seconds) for a booking answered 201 after the monotonic time ``after``;
+        ``check`` then says whether it came in time. Waiting on the answer, not for a fixed time."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and not self._booked_after(after):
+            time.sleep(0.05)
+
+    def _booked_after(self, after: float) -> bool:
+        with self._lock:
+            return any(kind == "book" and status == 201 and t > after for t, kind, status, *_ in self.answers)
+
     def check(self, fault_began: float, fault_ended: float) -> None:
         assert not self.broken, f"connections broke: {Counter(self.broken)}"
         odd = [(kind, status, body) for _, kind, status, headers, body in self.answers if status not in NORMAL
@@ -123,6 +134,16 @@ def _demo(url: str) -> None:
     with Session(engine) as s, s.begin():
         demo.load(s, DAY - dt.timedelta(days=1), weeks=1)
     engine.dispose()
+
+
+def _healthy(base: str, within: float = 10) -> Any:
+    """/healthz, asked until it answers 200 or ``within`` seconds have passed (then its last answer)."""
+    deadline = time.monotonic() + within
+    while True:
+        health = httpx.get(f"{base}/healthz", timeout=TIMEOUT)
+        if health.status_code == 200 or time.monotonic() > deadline:
+            return health
+        time.sleep(0.1)
 
 
 def _nothing_lost(url: str, base: str, codes: list[str]) -> None:
@@ -146,7 +167,7 @@ def test_terminated_postgresql_connections_give_503_then_service_resumes(
     assert database and database.startswith("safeslot_t_")  # only this test's own database
     admin = pg_admin_url.replace("postgresql+psycopg://", "postgresql://")
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, Load(live.url).running() as load:
-        time.sleep(1.5)
+        load.wait_until_booked(after=0, within=30)  # the load is under way
         began = time.monotonic()
         killed = 0
         with psycopg.connect(admin, autocommit=True) as conn:
@@ -156,9 +177,9 @@ def test_terminated_postgresql_connections_give_503_then_service_resumes(
                     "AND pid <> pg_backend_pid()", (database,)).fetchall())
                 time.sleep(0.2)
         ended = time.monotonic()
-        time.sleep(6)
+        load.wait_until_booked(after=ended, within=10)
         assert killed >= 5
-        health = httpx.get(f"{live.url}/healthz", timeout=TIMEOUT)
+        health = _healthy(live.url)
         assert health.status_code == 200, health.text
         load.stop.set()
         load.check(began, ended)
@@ -202,7 +223,7 @@ def test_a_sqlite_folder_that_stops_taking_writes_gives_503_then_service_resumes
     keys = tmp_path / "keys"
     keys.mkdir()
     with LiveServer(url, keyring, keys, clock=lambda: NOW) as live, Load(live.url).running() as load:
-        time.sleep(1.5)
+        load.wait_until_booked(after=0, within=30)  # the load is under way
         with _no_writes(folder):
             began = time.monotonic()
             time.sleep(1)
@@ -211,8 +232,8 @@ def test_a_sqlite_folder_that_stops_taking_writes_gives_503_then_service_resumes
             assert "disk" in health.json()["checks"] and health.json()["checks"]["disk"] != "ok"
             time.sleep(2)
             ended = time.monotonic()
-        time.sleep(6)
-        health = httpx.get(f"{live.url}/healthz", timeout=TIMEOUT)
+        load.wait_until_booked(after=ended, within=10)
+        health = _healthy(live.url)
         assert health.status_code == 200, health.text
         load.stop.set()
         load.check(began, ended)

@@ -192,6 +192,15 @@ def test_slot_search(pg: Session, network: dict[str, Any]) -> None:
                                                     day + dt.timedelta(days=6), "es", NOW)) == []
 
 
+def test_slot_search_through_the_cache(pg: Session, network: dict[str, Any]) -> None:
+    """The cached search's own statement (the availability versions, read first) is found by index too."""
+    from safeslot.scheduling.search_cache import SearchCache
+
+    day = NOW.date() + dt.timedelta(days=1)
+    assert _run(pg, lambda: scheduling.search_slots(pg, network["slug"], "interview", day, day + dt.timedelta(days=6),
+                                                    "es", NOW, cache=SearchCache())) == []
+
+
 def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
     start = network["free"][-1].starts_at
     data = BookingIn(office=network["slug"], service="apply", starts_at=start, name="Test Person Z")

@@ -29,6 +29,17 @@ from safeslot.scheduling import service as scheduling
 from safeslot.transparency.models import LogEntry
 
 
+def _demo_with_a_release(session: Session, settings: Settings) -> None:
+    """The demo office, its staff and the disclosure demo (which ends in a release), loaded through
+    the services as `safeslot demo load` does."""
+    office = scheduling_demo.load(session, dt.date.today(), weeks=2)
+    identity_demo.load(session, settings, Console(file=io.StringIO()),
+                       office_id=scheduling.get_office(session, office).id)
+    demo.load(session, settings, Console(file=io.StringIO()))
+    session.flush()
+    assert session.scalars(select(Release)).first() is not None
+
+
 def violations(session: Session) -> list[str]:
     """Every request and release without its log entries; empty when the invariant holds."""
     logged = [json.loads(row) for row in session.scalars(select(LogEntry.data).order_by(LogEntry.idx))]
@@ -47,12 +58,7 @@ def violations(session: Session) -> list[str]:
 
 
 def test_every_request_and_release_is_in_the_log(session: Session, settings: Settings) -> None:
-    office = scheduling_demo.load(session, dt.date.today(), weeks=2)
-    identity_demo.load(session, settings, Console(file=io.StringIO()),
-                       office_id=scheduling.get_office(session, office).id)
-    demo.load(session, settings, Console(file=io.StringIO()))
-    session.flush()
-    assert session.scalars(select(Release)).first() is not None
+    _demo_with_a_release(session, settings)
     assert violations(session) == []
 
     # Try to break it: a request and a release written behind the gate's back are caught.
@@ -104,12 +110,7 @@ def two_person_violations(session: Session) -> list[str]:
 def test_every_release_has_two_approvals_under_grants_approved_by_another_person(
     session: Session, settings: Settings
 ) -> None:
-    office = scheduling_demo.load(session, dt.date.today(), weeks=2)
-    identity_demo.load(session, settings, Console(file=io.StringIO()),
-                       office_id=scheduling.get_office(session, office).id)
-    demo.load(session, settings, Console(file=io.StringIO()))
-    session.flush()
-    assert session.scalars(select(Release)).first() is not None
+    _demo_with_a_release(session, settings)
     assert two_person_violations(session) == []
 
     # Try to break it: a reviewer grant approved by its own holder, an approval made before the

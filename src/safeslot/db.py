@@ -172,18 +172,8 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
 def get_session(request: Request) -> Iterator[Session]:
     """FastAPI dependency: one transaction per request, committed here and only here."""
     maker: sessionmaker[Session] = request.app.state.sessionmaker
-    kept: Exception | None = None
-    with maker() as session, session.begin():
-        try:
-            yield session
-        except Exception as exc:
-            # A Recorded refusal (kit/errors.py) commits its record (a failure count, a refusal
-            # entry, an alert), then is answered; every other error rolls the request back.
-            if not isinstance(exc, Recorded):
-                raise
-            kept = exc
-    if kept is not None:
-        raise kept
+    with transaction(maker) as session:
+        yield session
 
 
 # The one way endpoints take a session. scope="function": FastAPI otherwise runs
@@ -197,22 +187,28 @@ READ_ONLY_OPTION = "safeslot_read_only"
 
 @contextmanager
 def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction for reads only (slot search): one snapshot, and on SQLite a deferred BEGIN, so
-    searches neither take the database's write lock nor queue behind bookings for it. Both databases
+    """A transaction for reads only (slot search): one snapshot for all its reads (SQLite: a deferred BEGIN;
+    PostgreSQL: REPEATABLE READ), so searches neither take the database's write lock nor queue behind
+    bookings for it. Both databases
     refuse a write inside it (SQLite ``query_only``, PostgreSQL ``READ ONLY``); nothing is committed.
     The slot search cache keeps only answers computed in such a transaction (scheduling/search_cache.py)."""
     with maker() as session:  # closing it rolls the snapshot back
         options: Any = {READ_ONLY_OPTION: True}
         bind = maker.kw["bind"]
         if isinstance(bind, Engine) and bind.dialect.name == "postgresql":  # (a test's connection is already in
-            options["postgresql_readonly"] = True  # its transaction) psycopg begins with BEGIN READ ONLY: no extra trip
+            # its transaction) one snapshot for the whole transaction, as SQLite's; psycopg begins with
+            # BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY, no extra round trip (a read-only one never
+            # fails to serialize)
+            options.update(postgresql_readonly=True, isolation_level="REPEATABLE READ")
         session.connection(execution_options=options)  # begins the transaction, with these options
         yield session
 
 
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """The CLI's counterpart of get_session (a `Recorded` refusal keeps its writes here too)."""
+    """One transaction, committed at the end and rolled back on an error: the request's (`get_session`)
+    and the CLI's. A `Recorded` refusal (kit/errors.py) commits its record (a failure count, a refusal
+    entry, an alert), then is raised again to be answered; every other error rolls back."""
     kept: Exception | None = None
     with maker() as session, session.begin():
         try:

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from safeslot.app import create_app
+from safeslot.cli import outbox_kinds
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
-from safeslot.notifications import outbox, reminders, worker
+from safeslot.notifications import outbox, reminders
 from safeslot.notifications.senders import Router
 from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
@@ -58,7 +59,7 @@ def told(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Told]:
                 "reminders_opt_in": True}), NOW)
             out.stop_url = f"/reminders/stop/{reminders.stop_token(settings.secret_key, appointment.id)}"
             due = appointment.starts_at - dt.timedelta(hours=2)
-        worker.load_handlers()
+        outbox_kinds.register_all()
         outbox.drain(lambda: transaction(maker), Router(email=None, phone=None), ring, settings, lambda: due)
         with maker() as session:
             [dead] = outbox.dead_letters(session)

@@ -66,7 +66,7 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
         mp.setattr(identity, "HASHER", TEST_HASHER)  # module-scoped: the autouse fixture is per test
         with transaction(build_sessionmaker(engine)) as session:
             demo.load(session, NOW.date(), weeks=2)
-            for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor"):
+            for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor", "admin"):
                 # privileged roles: proposed and approved by two founder administrators
                 _, secret = make_staff(session, ring, [role], "central" if role in ("clerk", "supervisor") else None,
                                        username=role.replace("_", "-"))
@@ -211,6 +211,34 @@ def test_an_auditor_verifies_the_log_and_sees_when(browser: Any, story: Story) -
         assert page.locator("html").get_attribute("lang") == "es"
         assert "Verificar el registro ahora" in page.content() and "1 de marzo de 2027" in page.content()
         walk.check("audit-es")
+        # the network's visits by office (counts only): every office for the organisation's auditor
+        page.goto("/console/reports?month=2027-03")
+        assert "Central" in page.inner_text("#by-office") and NAME not in page.content()
+        walk.check("reports")
+        page.goto("/console/reports?month=2027-03&lang=es")
+        assert "Visitas por oficina" in page.content()
+        walk.check("reports-es")
+    finally:
+        walk.close()
+
+
+def test_an_admin_sees_the_network_and_proposes_an_office(browser: Any, story: Story) -> None:
+    walk = Walk(browser, story.url, "staff-admin")
+    try:
+        _sign_in(walk, story, "admin")
+        page = walk.page
+        page.goto("/console/offices")
+        walk.check("offices")
+        page.fill("#slug", "Not A Slug")
+        page.click("#propose-opening button")
+        assert "lowercase letters, digits and inner dashes" in page.inner_text("#error-summary")
+        walk.check("offices-refused")
+        page.goto("/console/offices/central/closing")
+        assert page.locator("#visits tbody tr").count() >= 1 and NAME not in page.content()
+        walk.check("office-closing")
+        page.goto("/console/offices?lang=es")
+        assert "Proponer una oficina nueva" in page.content()
+        walk.check("offices-es")
     finally:
         walk.close()
 

@@ -12,9 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safeslot.cli import outbox_kinds
 from safeslot.config import Settings
 from safeslot.kit.crypto import KeyRing
-from safeslot.notifications import outbox, reminders, worker
+from safeslot.notifications import outbox, reminders
 from safeslot.notifications.models import ContactStop, ReminderLanguage
 from safeslot.notifications.senders import Router
 from safeslot.scheduling.models import Appointment
@@ -68,7 +69,7 @@ def test_dead_letters_are_listed_for_the_supervisor_in_english_and_spanish_and_s
     client: TestClient, office: str, session: Session, keyring: KeyRing, settings: Settings, staff: SignIn,
 ) -> None:
     appointment = _booked(client, session)
-    worker.load_handlers()
+    outbox_kinds.register_all()
     due = appointment.starts_at - dt.timedelta(hours=2)
     assert outbox.drain(in_session(session), Router(email=None, phone=None), keyring, settings,
                         lambda: due).dead == 1

@@ -14,7 +14,7 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.identity import events, grants, links, proposals, service
+from safeslot.identity import events, grants, invitations, links, proposals, service
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.models import IdentityMail, StaffAccount
 from safeslot.kit.crypto import KeyRing
@@ -41,7 +41,7 @@ def founders(session: Session, ring: KeyRing) -> tuple[StaffAccount, StaffAccoun
             account, _ = service.create_account(session, ring, username=username, display_name="Founder Example",
                                                 password=PASSWORD, roles=[], office_id=None,
                                                 now=APPROVED_AT - dt.timedelta(days=1))
-            proposals.bootstrap_admin(session, ctx(ring), account, APPROVED_AT - dt.timedelta(days=1))
+            invitations.bootstrap_admin(session, ctx(ring), account, APPROVED_AT - dt.timedelta(days=1))
         made.append(account)
     return made[0], made[1]
 
@@ -50,8 +50,8 @@ def grant(session: Session, ring: KeyRing, account: StaffAccount, role: str,
           at: dt.datetime = APPROVED_AT) -> None:
     """Give a privileged role the production way: founder A proposes, founder B approves."""
     a, b = founders(session, ring)
-    if role == "admin" and grants.active_admins(session) < proposals.BOOTSTRAP_ADMINS:
-        proposals.bootstrap_admin(session, ctx(ring), account, at)
+    if role == "admin" and grants.active_admins(session) < invitations.BOOTSTRAP_ADMINS:
+        invitations.bootstrap_admin(session, ctx(ring), account, at)
         return
     proposal = proposals.propose_role(session, ctx(ring), a.id, account.username, role, at)
     proposals.approve(session, ctx(ring), b.id, proposal.id, at)

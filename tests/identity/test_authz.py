@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -56,7 +57,13 @@ def test_route_without_entry_is_refused(client: TestClient) -> None:
     assert "GET /api/v1/forgotten" in r.json()["detail"]
 
 
-def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: str) -> None:
+# The routes, sorted, are dealt into this many tests so pytest-xdist spreads the matrix over its workers
+# (as one test it was among the suite's longest, and the slowest worker sets the wall time).
+SHARDS = 3
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: str, shard: int) -> None:
     accounts = {role.value: make_staff(session, keyring, [role.value], "central")[0] for role in authz.Role}
     agency = service.create_agency(session, "Example Agency", "1 Example Way", NOW)
     official: AgencyOfficial = service.add_official(
@@ -76,7 +83,7 @@ def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: 
 
     principals = [*accounts, authz.AGENCY, "none"]
     wrong: list[str] = []
-    for method, template in _all_routes(client):
+    for method, template in sorted(_all_routes(client))[shard::SHARDS]:
         rule = authz.allowed(method, template)
         assert rule is not None, f"{method} {template} has no entry in authz.RULES"
         url = PARAM.sub("1", template)

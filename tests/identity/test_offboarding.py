@@ -131,13 +131,14 @@ def test_path_6_factor_reset_and_role_removal(
 def test_the_invitation_leaves_through_the_worker_once_and_the_link_leaves_the_database(
     client: TestClient, session: Session, keyring: KeyRing, office: str, settings: object,
 ) -> None:
+    from safeslot.cli import outbox_kinds
     from safeslot.identity.models import IdentityMail
-    from safeslot.notifications import outbox, worker
+    from safeslot.notifications import outbox
     from safeslot.notifications.senders import Router
     from tests.notifications.conftest import Recorder, in_session
 
     token = _invite(client, session, keyring)
-    worker.load_handlers()
+    outbox_kinds.register_all()
     inbox = Recorder()
     outbox.drain(in_session(session), Router(email=inbox, phone=None), keyring, settings,  # type: ignore[arg-type]
                  lambda: NOW)

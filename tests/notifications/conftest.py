@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 import pytest
 from sqlalchemy.orm import Session
 
+from safeslot.cli import outbox_kinds
 from safeslot.config import Environment, Settings
 from safeslot.kit.crypto import KeyRing
-from safeslot.notifications import outbox, worker
+from safeslot.notifications import outbox
 from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Outgoing, Router, TryLater
 from safeslot.scheduling import service as scheduling
@@ -88,7 +89,7 @@ def recorder() -> Recorder:
 @pytest.fixture
 def run(session: Session, keyring: KeyRing, notify_settings: Settings, recorder: Recorder) -> Callable[..., Tally]:
     """One worker round at ``when``, e-mail and texts both to the recorder (unless a router is given)."""
-    worker.load_handlers()
+    outbox_kinds.register_all()
 
     def go(when: dt.datetime, router: Router | None = None) -> Tally:
         return outbox.drain(in_session(session), router or Router(email=recorder, phone=recorder), keyring,

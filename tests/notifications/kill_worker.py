@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from safeslot.cli import outbox_kinds
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.kit.crypto import KeyRing
@@ -46,6 +47,7 @@ def main() -> None:
     ring = KeyRing.from_json(Path(ring_file).read_text())
     clock = dt.datetime.fromisoformat(now)
     text = SlowText(Path(log))
+    outbox_kinds.register_all()
     worker.run(lambda: transaction(maker), ring, settings, lambda: clock, router=Router(email=text, phone=text),
                once=once)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -58,3 +59,21 @@ def _run(engine: Engine, ring: KeyRing, cli_env: Path) -> None:
     assert again.exit_code == 0 and "Sent 0," in again.output
     [message] = list(cli_env.iterdir())
     assert "person.a@example.org" in message.read_text()
+
+
+def test_a_worker_with_no_registered_kind_refuses_to_start_rather_than_bury_messages(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    # Without its handlers every message would end as a dead letter "no handler for messages of
+    # kind …"; the shells register them first (cli/outbox_kinds.py), and a run without is refused.
+    from safeslot.config import Environment, Settings
+    from safeslot.notifications import outbox, worker
+
+    monkeypatch.setattr(outbox, "HANDLERS", {})
+    settings = Settings(environment=Environment.test, crypto={"key_file": tmp_path / "keys.json"})
+    with pytest.raises(RuntimeError, match="register_all"):
+        worker.run(lambda: None, KeyRing.generate(), settings, lambda: NOW, once=True)  # type: ignore[arg-type,return-value]
+    from safeslot.cli import outbox_kinds
+
+    assert {m.__name__ for m in outbox_kinds.register_all()} == {
+        "safeslot.disclosure.notices", "safeslot.identity.mail", "safeslot.notifications.reminders"}

@@ -49,10 +49,10 @@ def generated(n: int, seed: int) -> Iterator[dict[str, Any]]:
             asked = rnd.sample(CATS, rnd.randint(1, 3))
             e: dict[str, Any] = {
                 "event": "disclosure.decision", "time": t, "request_id": rid,
-                "agency": rnd.choice(["agency-1", "agency-2", "agency-3", "agency-12", "Agency Z"]),
+                "agency": rnd.choice(["agency-1", "agency-2", "agency-3", "agency-12", "Agency Z", 7]),
                 "instrument_type": rnd.choice(["judicial_warrant", "court_order", "administrative_warrant",
                                                "emergency", "consent"]),
-                "purpose": rnd.choice(["criminal", "civil_immigration", "program_integrity"]),
+                "purpose": rnd.choice(["criminal", "civil_immigration", "program_integrity", None, "Not A Code"]),
                 "subjects": rnd.randint(0, 4), "candidates": [1], "emergency": rnd.random() < 0.05,
                 "policy_set_hash": "ab" * 32, "profile": "federal",
                 "categories": [{"category": c, "outcome": rnd.choice(["allow", "allow", "deny"]),
@@ -186,4 +186,17 @@ def test_the_fast_build_refuses_an_altered_log(session: Session, monkeypatch: py
         session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 450"),
                         {"d": b'{"event":"disclosure.request_refused","time":"2026-09-01T00:00:00Z"}'})
     with pytest.raises(LogUnreadable, match="altered"):
+        service.compute_from_log(service.LocalLog(session), signer.verifier(), ORIGIN, Period.parse("2026H2"))
+
+
+@pytest.mark.as_owner
+@pytest.mark.parametrize(("data", "says"), [(b"[1, 2]", "Entry 301 is not a JSON object"),
+                                            (b"{not json", "is not JSON")])
+def test_an_entry_that_is_not_a_json_object_is_named(session: Session, monkeypatch: pytest.MonkeyPatch,
+                                                      data: bytes, says: str) -> None:
+    monkeypatch.setattr(service, "CHUNK", 97)
+    signer = filled(session, 400, seed=2)
+    with triggers_disabled(session, "log_entry"):
+        session.execute(text("UPDATE log_entry SET data = :d WHERE idx = 301"), {"d": data})
+    with pytest.raises(LogUnreadable, match=says):
         service.compute_from_log(service.LocalLog(session), signer.verifier(), ORIGIN, Period.parse("2026H2"))

@@ -1,8 +1,31 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from safeslot.db import build_engine
+from safeslot.scheduling import demo
 from tests.conftest import NOW
+
+
+@contextmanager
+def fast_path_database(url: str, backend: str, first_day: dt.date, weeks: int) -> Iterator[Engine]:
+    """A PostgreSQL database of its own with the demo offices from ``first_day``, for the booking fast
+    path (its writers commit on connections of their own); skipped on SQLite, which has no fast path."""
+    if backend != "postgresql":
+        pytest.skip("the fast path is PostgreSQL's")
+    engine = build_engine(url, pool_size=2)
+    with Session(engine) as s, s.begin():
+        demo.load(s, first_day, weeks=weeks)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def first_free(client, service: str = "apply", language: str | None = None, day: dt.date | None = None) -> str:  # type: ignore[no-untyped-def]

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from safeslot.app import create_app
 from safeslot.config import Environment, Settings
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.metrics import REGISTRY
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import LENIENT_LIMITS, NOW
+from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.live import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -45,13 +45,8 @@ def _booking(minutes: int, name: str = "Test Person A", **extra: Any) -> dict[st
 
 @pytest.fixture
 def db(fresh_url: str, backend: str) -> Iterator[Engine]:
-    if backend != "postgresql":
-        pytest.skip("the fast path is PostgreSQL's")
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, T.date() - dt.timedelta(days=1), weeks=1)
-    yield engine
-    engine.dispose()
+    with fast_path_database(fresh_url, backend, T.date() - dt.timedelta(days=1), 1) as engine:
+        yield engine
 
 
 def _appointments(engine: Engine) -> int:

@@ -25,11 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, fastpath, service
+from safeslot.scheduling import fastpath, service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
+from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
 
@@ -43,13 +43,8 @@ TIMEOUT = fastpath.REQUEST_TIMEOUT + 3  # the client's: a request that takes lon
 
 @pytest.fixture
 def db(fresh_url: str, backend: str) -> Iterator[Engine]:
-    if backend != "postgresql":
-        pytest.skip("the fast path and its connections are PostgreSQL's")
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, DAY - dt.timedelta(days=1), weeks=1)
-    yield engine
-    engine.dispose()
+    with fast_path_database(fresh_url, backend, DAY - dt.timedelta(days=1), 1) as engine:
+        yield engine
 
 
 def _starts() -> list[str]:
@@ -91,13 +86,15 @@ def test_terminated_connections_heal_and_lose_or_double_nothing(
     admin = pg_admin_url.replace("postgresql+psycopg://", "postgresql://")
     killer = Killer(admin, database)
 
-    async def load(base: str, until: float) -> None:
+    stop = threading.Event()  # set once bookings have resumed after the terminations (or 10 s passed)
+
+    async def load(base: str) -> None:
         counter = 0
 
         async def client(n: int) -> None:
             nonlocal counter
             async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT) as http:
-                while time.monotonic() < until:
+                while not stop.is_set():
                     counter += 1
                     key = f"fault-{n}-{counter}"
                     body = {"office": "central", "service": rng.choice(["card", "apply"]),
@@ -113,16 +110,25 @@ def test_terminated_connections_heal_and_lose_or_double_nothing(
 
         await asyncio.gather(*(client(n) for n in range(CLIENTS)))
 
+    def booked_since(t: float) -> bool:
+        return any(status == 201 and sent > t for _, _, status, sent, _, _ in list(answers))
+
+    def wait_for(condition: Any, within: float) -> None:  # on the answers, not for a fixed time
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline and not condition():
+            time.sleep(0.05)
+
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live:
-        began = time.monotonic()
-        loader = threading.Thread(target=lambda: asyncio.run(load(live.url, began + 12)))
+        loader = threading.Thread(target=lambda: asyncio.run(load(live.url)))
         loader.start()
-        time.sleep(1.5)
+        wait_for(lambda: booked_since(0), 30)  # the load is under way
         killer.start()
-        time.sleep(4)
+        time.sleep(4)  # the terminations go on this long
         killer.stop.set()
         killer.join(10)
         recovered = time.monotonic()
+        wait_for(lambda: booked_since(recovered), 10)
+        stop.set()
         loader.join(60)
         assert killer.killed >= 10
         health = httpx.get(f"{live.url}/healthz", timeout=TIMEOUT)

@@ -19,15 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, fastpath, service
+from safeslot.scheduling import fastpath, service
 from safeslot.scheduling.duty import Duty, DutyMasks, local_visit, merge, off_duty
 from safeslot.scheduling.errors import SlotFull
 from safeslot.scheduling.models import Appointment, Office, Staff, StaffHold
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
 from tests.identity.helpers import staff_headers
+from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import duty_violations, people_violations
 from tests.scheduling.live import LiveServer
 
@@ -242,13 +242,8 @@ def test_booking_outside_hours_over_http_is_refused(
 # -- the PostgreSQL fast path ---------------------------------------------------------------------------
 @pytest.fixture
 def live_db(fresh_url: str, backend: str) -> Iterator[Engine]:
-    if backend != "postgresql":
-        pytest.skip("the fast path is PostgreSQL's")
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, NOW.date(), weeks=2)
-    yield engine
-    engine.dispose()
+    with fast_path_database(fresh_url, backend, NOW.date(), 2) as engine:
+        yield engine
 
 
 def test_the_fast_path_never_books_outside_hours_even_from_a_stale_cache(

@@ -180,3 +180,14 @@ def test_the_cli_generates_the_key_in_the_token_and_prints_its_vkey(
         assert runner.invoke(log_app, ["hsm-keygen"]).exit_code == 1  # never a second key under one label
     finally:
         common.settings.cache_clear()
+
+
+def test_a_session_the_token_dropped_is_reopened_and_signing_goes_on(
+    token: Path, pin_file: Path, settings: Settings
+) -> None:
+    label = _label()
+    hsm.generate_key(hsm.TokenKey(token, TOKEN, label), PIN, settings.log.origin)
+    signer = service.open_signer(_pkcs11(settings, token, label, pin_file).log, create=False)
+    pkcs11.lib(str(token)).reinitialize()  # the HSM restarted: every session and login is gone
+    message = b"safeslot.test/log\n2\n" + b"B" * 43 + b"=\n"
+    assert signer.verifier().verify(message, signer.sign(message))

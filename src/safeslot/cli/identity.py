@@ -38,7 +38,7 @@ def create(
     role is a proposal another person approves (API or console).
     """
     from safeslot.cli.common import settings
-    from safeslot.identity import proposals
+    from safeslot.identity import invitations, proposals
     from safeslot.identity.authz import PRIVILEGED_ROLES
 
     privileged = set(role) & PRIVILEGED_ROLES
@@ -55,9 +55,9 @@ def create(
                 roles=[r for r in role if r != "admin"] or [], office_id=office_id, now=_now(), email=email)
             ctx = proposals.context_for(settings(), keyring())
             if privileged:
-                proposals.bootstrap_admin(s, ctx, account, _now())
+                invitations.bootstrap_admin(s, ctx, account, _now())
             else:
-                proposals.send_invitation(s, ctx, account, _now())
+                invitations.send_invitation(s, ctx, account, _now())
     except DomainError as exc:
         err_console.print(f"[red]{exc.title}[/]: {exc.detail}")
         raise typer.Exit(1) from exc

@@ -119,6 +119,7 @@ def worker(once: bool = typer.Option(False, help="One round, then exit (for cron
     import signal
     import threading
 
+    from safeslot.cli import outbox_kinds
     from safeslot.cli.common import keyring, transaction
     from safeslot.notifications import worker as notifications_worker
 
@@ -134,6 +135,7 @@ def worker(once: bool = typer.Option(False, help="One round, then exit (for cron
     console.print(f"Worker: e-mail via {router.channel('email') or 'nothing (set SAFESLOT_MAIL__HOST)'}, "
                   f"texts via {router.channel('phone') or 'nothing (set SAFESLOT_SMS__PROVIDER)'}; "
                   f"every {s.notifications.poll_seconds:g} s.")
+    outbox_kinds.register_all()
     total = notifications_worker.run(transaction, keyring(), s, lambda: dt.datetime.now(dt.UTC), router=router,
                                      stop=stop, once=once)
     console.print(f"Sent {total.sent}, to retry {total.retried}, dead letters {total.dead}, "

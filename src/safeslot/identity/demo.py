@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.identity import events, links, proposals, repository, service
+from safeslot.identity import events, invitations, links, proposals, repository, service
 from safeslot.identity.authz import PRIVILEGED_ROLES, Role
 from safeslot.identity.models import IdentityMail, PrivilegedEvent, StaffAccount
 from safeslot.kit.crypto import load_key_ring
@@ -70,7 +70,7 @@ def load(session: Session, settings: Settings, console: Console, *, office_id: i
     admin, second = accounts["admin"], _account(session, ctx, SECOND_ADMIN, "admin", None, now, console)
     for account in (admin, second):
         if "admin" not in account.roles.split():
-            proposals.bootstrap_admin(session, ctx, account, now)
+            invitations.bootstrap_admin(session, ctx, account, now)
     for role, account in accounts.items():
         if role in PRIVILEGED_ROLES and role not in account.roles.split():
             proposal = proposals.propose_role(session, seed, admin.id, account.username, role, now)
@@ -90,7 +90,7 @@ def load(session: Session, settings: Settings, console: Console, *, office_id: i
         proposals.approve(session, ctx, counsel.id, proposals.propose_key(
             session, ctx, officer.id, agency_id, official.id, now, revoke_others=True).id, now)
         # The demo plays the official too: it opens the claim link mailed to the official's address.
-        _, key, _ = proposals.claim_key(session, ctx, _mailed_token(session, ctx, OFFICIAL_ADDRESS), now)
+        _, key, _ = invitations.claim_key(session, ctx, _mailed_token(session, ctx, OFFICIAL_ADDRESS), now)
         console.print(f"[bold]Demo agency official[/] Officer Example ({AGENCY}): registered, verified and given a key "
                       "by two people (a privacy officer proposed, counsel approved); the key reached the official "
                       f"through a one-time claim link. API key: {key}\n"

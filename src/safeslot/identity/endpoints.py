@@ -18,7 +18,7 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import proposals, scopes, service
+from safeslot.identity import invitations, proposals, scopes, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.errors import OwnProposal, UnknownRole
@@ -160,7 +160,7 @@ def create_account(request: Request, body: AccountIn, staff: StaffDep, session: 
     if office_id is not None:
         # The office's appointments open only when a second person approves the scope (identity/scopes.py).
         proposals.propose_office(session, ctx, staff.id, account.username, office_id, now)
-    proposals.send_invitation(session, ctx, account, now)
+    invitations.send_invitation(session, ctx, account, now)
     return JSON(_account_out(session, account).model_dump(mode="json"), status_code=201)
 
 

@@ -18,8 +18,9 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from safeslot.identity import events, links, service
+from safeslot.identity.invitations import send_invitation
 from safeslot.identity.models import Passkey, StaffAccount
-from safeslot.identity.proposals import Context, send_invitation
+from safeslot.identity.proposals import Context
 from safeslot.kit.errors import Conflict
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from safeslot.db import SessionDep
 from safeslot.deps import NowDep, RingDep
-from safeslot.identity import events, offboarding, proposals
+from safeslot.identity import events, invitations, offboarding, proposals
 from safeslot.identity.authz import ADMIN, PRIVILEGED_ROLES
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.interfaces import proposal_out
@@ -130,7 +130,7 @@ def enrol(body: EnrolIn, request: Request, session: SessionDep, ring: RingDep, n
 @router.post("/agency-key-claims", status_code=201, response_model=KeyOut,
              summary="An official claims a new API key with the one-time link sent to their registered address")
 def claim(body: ClaimIn, request: Request, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
-    credential_id, secret, expires_at = proposals.claim_key(session, _ctx(request, ring), body.token, now)
+    credential_id, secret, expires_at = invitations.claim_key(session, _ctx(request, ring), body.token, now)
     out = KeyOut(credential_id=credential_id, api_key=secret, expires_at=expires_at)
     return JSON(out.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"})
 

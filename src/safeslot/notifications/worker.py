@@ -1,8 +1,8 @@
 """`safeslot worker`: drains the outbox, round after round, until told to stop.
 
 Every message kind registers its handler when its module is imported; the
-worker imports them all (``HANDLER_MODULES``) so nothing depends on import
-order. Senders come from the settings: SMTP when ``mail.host`` is set (the
+shells that run the worker import them all first (``cli/outbox_kinds.register_all``),
+since the kinds live in domains above this one. Senders come from the settings: SMTP when ``mail.host`` is set (the
 ``.eml`` file sink otherwise, in development, demo and test only), and the SMS
 provider named by ``sms.provider``. Several workers may run at once: claims
 skip each other's rows (PostgreSQL) or take turns at the write lock (SQLite).
@@ -11,7 +11,6 @@ skip each other's rows (PostgreSQL) or take turns at the write lock (SQLite).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import threading
 from collections.abc import Callable
@@ -23,14 +22,6 @@ from safeslot.notifications.outbox import Tally, Transaction
 from safeslot.notifications.senders import FileSender, Router, Sender, SmtpSender
 
 LOG = logging.getLogger("safeslot.notifications")
-HANDLER_MODULES = ("safeslot.notifications.reminders", "safeslot.disclosure.notices", "safeslot.identity.mail")
-
-
-def load_handlers() -> None:
-    for name in HANDLER_MODULES:
-        importlib.import_module(name)
-
-
 def email_sender(settings: Settings) -> Sender | None:
     if settings.mail.host:
         return SmtpSender(settings.mail)
@@ -53,7 +44,8 @@ def router_for(settings: Settings) -> Router:
 def run(transaction: Transaction, ring: KeyRing, settings: Settings, clock: Callable[[], dt.datetime],
         router: Router | None = None, stop: threading.Event | None = None, once: bool = False) -> Tally:
     """Drain rounds every ``poll_seconds`` until ``stop`` is set (or after one round with ``once``)."""
-    load_handlers()
+    if not outbox.HANDLERS:  # a message of an unregistered kind would become a dead letter
+        raise RuntimeError("No message kind is registered: call safeslot.cli.outbox_kinds.register_all() first.")
     router = router or router_for(settings)
     stop = stop or threading.Event()
     total = Tally()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,6 +87,34 @@ def _categories(value: Any) -> dict[str, str | None]:
     return res
 
 
+# A request's categories repeat (a few hundred combinations in a log of millions of requests): each
+# request holds the one shared, read-only copy, so millions of requests do not hold millions of dicts.
+_ASKED: dict[tuple[tuple[str, str | None], ...], Mapping[str, str | None]] = {}
+_RELEASED: dict[frozenset[str], frozenset[str]] = {}
+_SHARED_MAX = 10_000  # a log of ever new combinations: stay bounded
+
+
+def _asked(value: Any) -> Mapping[str, str | None]:
+    cats = _categories(value)
+    key = tuple(cats.items())
+    found = _ASKED.get(key)
+    if found is None:
+        if len(_ASKED) >= _SHARED_MAX:
+            _ASKED.clear()
+        found = _ASKED[key] = cats
+    return found
+
+
+def _released(value: Any) -> frozenset[str]:
+    cats = frozenset(_categories(value))
+    found = _RELEASED.get(cats)
+    if found is None:
+        if len(_RELEASED) >= _SHARED_MAX:
+            _RELEASED.clear()
+        found = _RELEASED[cats] = cats
+    return found
+
+
 def _count(value: Any) -> int:
     if isinstance(value, bool):
         return int(value)
@@ -105,12 +133,12 @@ class _Request:
     people: int
     nda: bool | None
     emergency: bool
-    asked: dict[str, str | None] = field(default_factory=dict)
+    asked: Mapping[str, str | None] = field(default_factory=dict)  # shared between requests: never changed
     refused: bool = False
     denied: bool = False
     narrowed_by_review: bool = False
     withdrawn: bool = False
-    released: set[str] | None = None
+    released: frozenset[str] | None = None
     released_people: int = 0
 
     def outcome(self) -> str:
@@ -173,17 +201,33 @@ def _enumerated(value: object) -> str:
     return text if _ENUMERATED.fullmatch(text) else UNKNOWN
 
 
+# A log repeats a few dozen agencies and codes millions of times: each string is checked once.
+_AGENCY_SEEN: dict[str, str] = {}
+_ENUMERATED_SEEN: dict[str, str] = {}
+
+
+def _checked(value: object, check: Callable[[object], str], seen: dict[str, str]) -> str:
+    if type(value) is not str:
+        return check(value)
+    label = seen.get(value)
+    if label is None:
+        if len(seen) >= _SHARED_MAX:
+            seen.clear()
+        label = seen[value] = check(value)
+    return label
+
+
 def _new_request(entry: dict[str, Any]) -> _Request:
-    instrument = _enumerated(entry.get("instrument_type"))
+    instrument = _checked(entry.get("instrument_type"), _enumerated, _ENUMERATED_SEEN)
     nda = entry.get("nondisclosure_order")
     return _Request(
-        agency=_agency(entry.get("agency")),
+        agency=_checked(entry.get("agency"), _agency, _AGENCY_SEEN),
         instrument=instrument,
-        purpose=_enumerated(entry.get("purpose")),
+        purpose=_checked(entry.get("purpose"), _enumerated, _ENUMERATED_SEEN),
         people=_count(entry.get("subjects", 0)),
         nda=None if nda is None else bool(nda),
         emergency=bool(entry.get("emergency")) or instrument == "emergency",
-        asked=_categories(entry.get("categories")),
+        asked=_asked(entry.get("categories")),
     )
 
 
@@ -242,7 +286,7 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
                 found.denied = found.denied or bool(acts & REVIEW_DENY)
                 found.narrowed_by_review = found.narrowed_by_review or bool(acts & REVIEW_NARROW)
             else:
-                asked = _categories(entry.get("categories"))
+                asked = _asked(entry.get("categories"))
                 if asked:
                     found.asked = asked
         elif kind in {"review", "release", "withdrawn"}:
@@ -254,7 +298,7 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
                 known.denied = known.denied or action in REVIEW_DENY
                 known.narrowed_by_review = known.narrowed_by_review or action in REVIEW_NARROW
             elif kind == "release":
-                known.released = set(_categories(entry.get("categories")))
+                known.released = _released(entry.get("categories"))
                 known.released_people = _count(entry.get("subjects", 0))
             elif kind == "withdrawn":
                 status = str(entry.get("status") or "withdrawn").lower()

@@ -1,13 +1,15 @@
 """Build, sign, publish and verify transparency reports, reading only the transparency log.
 
 The figures come from `compute.compute` over the log's entries, read the way any
-outside verifier reads them: the signed checkpoint, then the C2SP tlog-tiles entry
-bundles, each entry hashed into the Merkle tree as it is read. A report is produced
-only if the entries read hash to the checkpoint's root; a stated checkpoint older
-than the log's latest must be proved a prefix of it (RFC 9162 consistency proof).
+outside verifier reads them: the signed checkpoint, then every entry up to it, each
+hashed into the Merkle tree as it is read. A report is produced only if the entries
+read hash to the checkpoint's root; a stated checkpoint older than the log's latest
+must be proved a prefix of it (RFC 9162 consistency proof).
 
-Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints, for
-anyone) and `LocalLog` (the log service's own readers, read-only, for the office).
+Two sources give the same bytes: `HttpLog` (the public `/log/...` endpoints and their
+C2SP tlog-tiles entry bundles, for anyone) and `LocalLog` (the log service's own
+readers, read-only, for the office: every entry in one streamed statement, not a query
+per bundle; docs/decisions.md).
 Writing goes through the log service's `append` (the `report.published` entry).
 """
 
@@ -172,12 +174,12 @@ def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
             stack.append(h)
             count += 1
         try:
-            values = [loads(d) for d in datas]
+            values = list(map(loads, datas))
         except orjson.JSONDecodeError as exc:
             raise LogUnreadable(f"An entry in {first}..{count - 1} is not JSON.") from exc
-        for i, value in enumerate(values):
-            if value.__class__ is not dict:
-                raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
+        if set(map(type, values)) - {dict}:
+            i = next(i for i, value in enumerate(values) if value.__class__ is not dict)
+            raise LogUnreadable(f"Entry {first + i} is not a JSON object.")
         yield from values
         if progress is not None:
             progress(count, size)

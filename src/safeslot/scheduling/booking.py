@@ -168,7 +168,11 @@ def reschedule(session: Session, ring: KeyRing, code: str, starts_at: dt.datetim
     service = session.get(Service, appointment.service_id)
     assert office is not None and service is not None
     end = start + dt.timedelta(minutes=service.duration_minutes)
-    repo.take_locks(session, lock_keys(office.id, start, end))
+    # the old visit's hours too, all in one ascending order: releasing its holds bumps those hours'
+    # availability versions under the same locks (search_cache.py), and a second acquisition later
+    # would break the one order that keeps writers from deadlocking
+    repo.take_locks(session, lock_keys(office.id, start, end) + lock_keys(office.id, appointment.starts_at,
+                                                                         appointment.ends_at))
     slot = repo.slot_at(session, service.id, start)
     c = candidates(people_of(session, office.id), service.slug, appointment.language)
     if slot is None or slot.booked >= slot.capacity:

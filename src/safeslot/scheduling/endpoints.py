@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -34,6 +35,8 @@ from safeslot.scheduling.schemas import (
     SlotOut,
     StatusChangeIn,
 )
+from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.slots import search_known
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -43,6 +46,9 @@ def setup(app: FastAPI, settings: Settings) -> None:
     from safeslot.scheduling import fastfront
 
     ring: KeyRing = app.state.keyring
+    # The slot search cache (search_cache.py), one per app server. Not when the app is bound to a test's
+    # connection: its transaction is rolled back, so its availability versions would be reused.
+    app.state.search_cache = None if isinstance(app.state.sessionmaker.kw.get("bind"), Connection) else SearchCache()
     now = app.state.clock()
     ring.ensure_months(months_between(now, now + service.BOOKING_WINDOW))
     fastfront.install(app, settings)
@@ -171,10 +177,15 @@ def _search_slots(
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
     with read_transaction(request.app.state.sessionmaker) as session:
-        found_office, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+        cache = request.app.state.search_cache
+        if cache is None:
+            found, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
+            timezone = found.timezone
+        else:
+            timezone, slots = search_known(session, cache, office, service_slug, date_from, last, language, now)
     interpreter = service.interpreter_language(language)
     return JSON([
-        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, found_office.timezone), s.available, interpreter),
+        dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, timezone), s.available, interpreter),
                  strict=True))
         for s in slots
     ])

@@ -49,6 +49,7 @@ from safeslot.delivery import COMPRESS_MINIMUM, compressor
 from safeslot.failures import classify
 from safeslot.headers import secured
 from safeslot.kit import metrics
+from safeslot.kit.http import replay
 from safeslot.kit.limiter import Limiter
 from safeslot.kit.limits import TOO_LARGE, TOO_SLOW, read_body, refuse_slow, refuse_too_large
 from safeslot.kit.ratelimit import COUNTED, address_wait, booking_wait, refuse
@@ -140,7 +141,7 @@ class FastFront:
             body = None
         if body is not None:  # the stack answers, counts and heads its answer itself
             scope[TRIED] = True
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
         elif state["status"]:
             self._count(state["route"], state["status"], time.perf_counter() - started)
 
@@ -234,7 +235,7 @@ class FastBookingMiddleware:
         if json_body and (key is None or (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable())):
             result = await self.fast.book(body, key)
         if result is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay(body, receive), send)
             return
         scope["route"] = ROUTE
         status, answer, headers = result
@@ -245,19 +246,6 @@ class FastBookingMiddleware:
 
 async def _nothing() -> Any:
     return {"type": "http.disconnect"}
-
-
-def _replay(body: bytes, receive: Any) -> Any:
-    sent = False
-
-    async def replay() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def install(app: FastAPI, settings: Settings) -> None:

@@ -17,9 +17,10 @@ Three modules, by concern:
 * ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement
   per booking) and what its row means.
 
-Group commit: each writer takes up to ``BATCH`` queued plans, takes all their
-locks in ascending order in one statement, runs one statement per booking and
-one COMMIT; answers go out after the COMMIT.
+Group commit: each writer takes up to ``BATCH`` queued plans and sends them as
+one pipeline (one round trip, one implicit transaction committed at its Sync):
+a first statement that takes all their locks in ascending order, then one
+statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
 too, with the nearest free times computed by the same pure search as the sync
@@ -39,6 +40,7 @@ replays it, so nothing acknowledged is lost or doubled. ``/healthz`` shows the w
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as dt
 import logging
 import time
@@ -47,7 +49,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-import orjson
 from pydantic import ValidationError
 
 from safeslot.kit import metrics
@@ -68,7 +69,7 @@ from safeslot.scheduling.fastsql import (
     STAFF_SQL,
     Booking,
     arrays,
-    batch_begin,
+    lock_row,
     outcome,
 )
 from safeslot.scheduling.idempotency import request_hash
@@ -97,7 +98,8 @@ PATH = "/api/v1/appointments"
 BATCH = 8  # bookings per transaction
 WRITERS = 4  # writer connections
 RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often, then the sync path
-REQUEST_TIMEOUT = 5.0  # a booking waits at most this long for its writer, then 503
+REQUEST_TIMEOUT = 4.9  # a booking waits this long for its writer, then 503 (checked every WATCH_EVERY: < 5 s)
+WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
 CONNECT_TIMEOUT = 2.0
 BACKOFF = (0.05, 2.0)  # reconnect delays: first, and the most it doubles to
@@ -168,6 +170,8 @@ class FastBooking:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Booking] = asyncio.Queue()
         self.tasks: list[asyncio.Task[None]] = []
+        self.watchdog: asyncio.Task[None] | None = None
+        self.waiting: collections.deque[Booking] = collections.deque()  # in deadline order, for the watchdog
         self.connected: list[bool] = [False] * WRITERS
         self.lookup: asyncpg.Connection | None = None
         self.lookup_lock = asyncio.Lock()
@@ -185,8 +189,10 @@ class FastBooking:
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue()
+        self.waiting = collections.deque()
         self.lookup_lock = asyncio.Lock()
         self.tasks = [asyncio.create_task(self._writer(i)) for i in range(WRITERS)]
+        self.watchdog = asyncio.create_task(self._watch())
         # Wait briefly for the first connections, so a fresh server books at once; a database that is
         # away is not fatal: the writers keep trying, and bookings get 503 until one connects.
         deadline = time.monotonic() + CONNECT_TIMEOUT
@@ -195,10 +201,11 @@ class FastBooking:
 
     async def stop(self) -> None:
         self.loop = None
-        for task in self.tasks:
+        everything = [*self.tasks, *([self.watchdog] if self.watchdog is not None else [])]
+        for task in everything:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
-        self.tasks = []
+        await asyncio.gather(*everything, return_exceptions=True)
+        self.tasks, self.watchdog = [], None
         self._fail_queued(None)
         if self.lookup is not None:
             self.lookup.terminate()
@@ -311,17 +318,15 @@ class FastBooking:
                                 seal=self.seal, prepared=prepared)
         except DomainError:
             return None  # the sync path answers with the same rule's words
-        answer = orjson.dumps(plan.answer)
-        done: asyncio.Future[tuple[str, Any] | None] = asyncio.get_running_loop().create_future()
+        answer = plan.answer
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[tuple[str, Any] | None] = loop.create_future()
         booking = Booking(plan=plan, arrays=literals, key=key, answer=answer.decode(), done=done,
-                          body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None)
+                          body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None,
+                          deadline=loop.time() + REQUEST_TIMEOUT)
         self.queue.put_nowait(booking)
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT):
-                outcome = await done  # a timeout cancels it: the writers skip or ignore a settled booking
-        except TimeoutError:
-            booking.abandoned = True  # a writer that has not started it will skip it
-            return unavailable()
+        self.waiting.append(booking)
+        outcome = await done  # the watchdog settles it as unavailable at its deadline
         if outcome is None:
             return None
         kind, value = outcome
@@ -340,6 +345,22 @@ class FastBooking:
         if value == "interpreter" and plan.candidates.language is not None:
             return _problem(interpreter_unavailable(plan.candidates.language, near))
         return _problem(slot_full(near))
+
+    async def _watch(self) -> None:
+        """Answer 503 to every booking still waiting at its deadline (REQUEST_TIMEOUT after it was queued).
+
+        One task for all requests, instead of a timer per request: bookings are queued in deadline order, so
+        the oldest is checked first and each is looked at once or twice. A writer that has not started an
+        abandoned booking skips it; one that has finishes it (a retry with the same key replays it)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(WATCH_EVERY)
+            now = loop.time()
+            while self.waiting and (self.waiting[0].done.done() or self.waiting[0].deadline <= now):
+                booking = self.waiting.popleft()
+                if not booking.done.done():
+                    booking.abandoned = True
+                    _settle(booking.done, ("unavailable", None))
 
     # -- writer side --------------------------------------------------------------------------------
     def _fail_queued(self, value: tuple[str, Any] | None) -> None:
@@ -388,25 +409,24 @@ class FastBooking:
                 _settle(b.done, None)
         if not live:
             return True
-        begin = batch_begin(live)
+        # The lock row, then one statement per booking, in order, pipelined: one round trip, one Sync, and
+        # no BEGIN or COMMIT: the pipeline is one implicit transaction, committed at the Sync (rolled back
+        # there when a statement fails). Each statement still sees the holds of the ones before it.
+        args = [lock_row(live), *(b.args() for b in live)]
         for _ in range(RETRIES):
             try:
                 async with asyncio.timeout(COMMIT_TIMEOUT):
-                    await conn.execute(begin)
-                    # one statement per booking, in order, pipelined (one round trip, one Sync): each still
-                    # sees the holds of the ones before it; an error aborts the batch as before
-                    rows = await conn.fetchmany(BOOK_SQL, [b.args() for b in live])
-                    await conn.execute("COMMIT")
+                    rows = (await conn.fetchmany(BOOK_SQL, args))[1:]
             except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
-                if not await _rollback(conn):
+                if conn.is_closed():
                     break
-                continue
+                continue  # the Sync rolled the batch back: run it again
             except asyncio.CancelledError:
                 for b in live:
                     _settle(b.done, ("unavailable", None))
                 raise
             except Exception as exc:  # every database or driver error, at any statement
-                if _lost(exc, conn) or not await _rollback(conn):
+                if _lost(exc, conn) or not await _idle(conn):
                     log.warning("booking batch lost its connection (%s); answered 503", type(exc).__name__)
                     for b in live:
                         _settle(b.done, ("unavailable", None))
@@ -428,10 +448,13 @@ def _settle(fut: asyncio.Future[tuple[str, Any] | None], value: tuple[str, Any] 
         fut.set_result(value)
 
 
-async def _rollback(conn: asyncpg.Connection) -> bool:
-    """Roll back; False when the connection is gone."""
+async def _idle(conn: asyncpg.Connection) -> bool:
+    """Out of any transaction (a batch that failed was rolled back at its Sync); False when the connection is
+    gone or cannot be brought back."""
     if conn.is_closed():
         return False
+    if not conn.is_in_transaction():
+        return True
     try:
         async with asyncio.timeout(CONNECT_TIMEOUT):
             await conn.execute("ROLLBACK")

@@ -6,16 +6,19 @@ the staff table, so a stale cache can never assign someone who left, and against
 their working hours and absences, ``ON_DUTY``), an
 interpreter when the server does not speak the language, the Idempotency-Key
 claim, the appointment, one hold per person per 15-minute unit. The holds'
-primary key refuses any double in the database itself. A batch takes all its
-locks (its offices' staff locks shared, then ``rules.lock_keys``) in ascending order in one round trip
-(``batch_begin``), so batches of several workers, and the sync path, which
-locks the same way, cannot deadlock. ``bench/booking.py`` runs these very
+primary key refuses any double in the database itself. A batch is one pipeline of
+BOOK_SQL executions and one Sync, so one round trip and one implicit transaction,
+committed at the Sync: its first execution (``lock_row``) books nothing and takes all
+the batch's locks (its offices' staff locks shared, then ``rules.lock_keys``, ascending;
+``$26``), and each booking after it runs under them with a fresh snapshot. So batches
+of several workers, and the sync path, which locks the same way, cannot deadlock. ``bench/booking.py`` runs these very
 statements under pgbench as its baseline.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +32,10 @@ from safeslot.scheduling.rules import office_of_lock
 # plan's order (re-checked against the staff table), an interpreter when the server does not speak the
 # language, the Idempotency-Key claim, the appointment, one hold per person per unit.
 BOOK_SQL = """
-WITH slot AS (
+WITH locked AS (
+  SELECT count(CASE WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END) AS n
+  FROM unnest($26::text::bigint[]) AS k
+), slot AS (
   SELECT id, booked < capacity AS open FROM slot_capacity WHERE service_id = $3 AND starts_at = $4
 ), live AS (
   SELECT c.id, c.speaks, c.ord
@@ -76,7 +82,7 @@ WITH slot AS (
 SELECT (SELECT id FROM appt) AS made, (SELECT count(*) FROM held) AS held,
   (SELECT count(*) FROM slot) AS slot_exists, COALESCE((SELECT open FROM slot), false) AS open,
   EXISTS (SELECT 1 FROM live) AS any_server, (SELECT count(*) FROM pick) AS picked,
-  r.request_hash AS prior_hash, r.status_code AS prior_status, r.body AS prior_body
+  r.request_hash AS prior_hash, r.status_code AS prior_status, r.body AS prior_body, (SELECT n FROM locked) AS locked
 FROM (SELECT 1) AS one LEFT JOIN idempotency_record r ON r.scope = 'book' AND r.key = $1::text"""
 # The person works during the visit (duty.py; the same test as repository.off_duty): their own hours, when they
 # keep some, hold the whole visit in one window of its weekday ($23, local $24-$25; $25 NULL when the visit
@@ -127,6 +133,7 @@ class Booking:
     body_hash: str | None
     answer: str
     done: asyncio.Future[tuple[str, Any] | None]
+    deadline: float = 0.0  # loop time after which the watchdog answers 503 (fastpath.REQUEST_TIMEOUT)
     abandoned: bool = False
 
     def args(self) -> tuple[Any, ...]:
@@ -136,7 +143,7 @@ class Booking:
             self.key, p.office.id, p.service.id, p.start, p.end, servers, speaks, c.language,
             interpreters, self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
             p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
-            p.local.day, p.local.weekday, p.local.start, p.local.end if p.local.same_day else None,
+            p.local.day, p.local.weekday, p.local.start, p.local.end if p.local.same_day else None, "{}",
         )
 
 
@@ -157,11 +164,22 @@ def outcome(b: Booking, row: Any) -> tuple[str, Any] | None:
     return "refused", "interpreter"
 
 
-def batch_begin(bookings: Iterable[Booking]) -> str:
-    """BEGIN and every lock of the batch in one round trip (the keys are integers we computed): the
-    offices' staff locks shared, then the hour locks, each ascending, as ``repository.take_locks``."""
+def batch_keys(bookings: Iterable[Booking]) -> list[int]:
+    """Every lock of a batch in the order taken: the offices' staff locks (shared), then the hour
+    locks, each ascending, as ``repository.take_locks``."""
     hours = sorted({k for b in bookings for k in b.plan.lock_keys})
-    offices = ",".join(str(k) for k in sorted({office_of_lock(k) for k in hours}))
-    keys = ",".join(map(str, hours))
-    return (f"BEGIN; SELECT pg_advisory_xact_lock_shared(k) FROM unnest('{{{offices}}}'::bigint[]) AS k; "
-            f"SELECT pg_advisory_xact_lock(k) FROM unnest('{{{keys}}}'::bigint[]) AS k")
+    return sorted({office_of_lock(k) for k in hours}) + hours
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_NO_BOOKING: tuple[Any, ...] = (
+    None, 0, 0, _EPOCH, _EPOCH, "{}", "{}", None, "{}", None, "", _EPOCH, "", None, b"", "", None, None, False, "", [],
+    _EPOCH.date(), 0, _EPOCH.time(), None,
+)
+
+
+def lock_row(bookings: Iterable[Booking]) -> tuple[Any, ...]:
+    """The arguments of a batch's first BOOK_SQL: no booking (service 0 has no start), only the batch's
+    locks ($26; an office staff lock is the key with hour 0, ``rules.office_lock_key``), so that the
+    bookings after it in the same pipeline run under them, each with a fresh snapshot."""
+    return (*_NO_BOOKING, "{" + ",".join(map(str, batch_keys(bookings))) + "}")

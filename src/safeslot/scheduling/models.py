@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -251,3 +252,22 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AvailabilityOffice(Base):
+    """An office's setup version: bumped by database triggers (migration 0481) whenever anything a slot search
+    reads changes, except who is held (``AvailabilityHour``). The search cache's key; never written by code."""
+
+    __tablename__ = "availability_office"
+    office_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
+class AvailabilityHour(Base):
+    """The version of who is held during one UTC hour (``hour`` = epoch seconds // 3600) of an office: bumped
+    by a trigger on ``staff_hold`` under that hour's assignment lock. Never written by code."""
+
+    __tablename__ = "availability_hour"
+    office_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hour: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

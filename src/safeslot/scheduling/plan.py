@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+
+import orjson
 
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
@@ -24,7 +25,7 @@ from safeslot.scheduling.assignment import Candidates, Person, candidates
 from safeslot.scheduling.duty import LocalVisit, local_visit
 from safeslot.scheduling.errors import InterpreterUnavailable, NoSuchSlot, SlotFull
 from safeslot.scheduling.rules import check_window, data_key_month, format_code, lock_keys, units, zone
-from safeslot.scheduling.schemas import AppointmentOut, BookingIn
+from safeslot.scheduling.schemas import BookingIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ class BookingPlan:
     contact_enc: bytes | None
     reminders_opt_in: bool
     now: dt.datetime
-    answer: dict[str, Any]  # the 201 body (AppointmentOut), stored for Idempotency-Key replays
+    answer: bytes  # the 201 body (AppointmentOut's JSON), stored for Idempotency-Key replays
 
 
 def plan_booking(
@@ -89,11 +90,8 @@ def plan_booking(
         name_enc = data.name.encode()
         accommodation = data.accommodation.encode() if data.accommodation else None
         contact_enc = contact.encode() if contact else None
-    answer = AppointmentOut(
-        code=format_code(code), status="booked", office=office.slug, service=service.slug,
-        starts_at=start.astimezone(tz), ends_at=end.astimezone(tz), language=data.language,
-        reminders_opt_in=data.reminders_opt_in, sequence=0,
-    ).model_dump(mode="json")
+    answer = answer_json(code, office.slug, service.slug, start.astimezone(tz), end.astimezone(tz), data.language,
+                         data.reminders_opt_in)
     return BookingPlan(
         code=code, office=office, service=service, start=start, end=end, units=units(start, end),
         local=local_visit(start, end, tz), lock_keys=lock_keys(office.id, start, end), language=data.language,
@@ -101,6 +99,19 @@ def plan_booking(
         name_enc=name_enc, name_index=ring.blind_index(data.name), accommodation_enc=accommodation,
         contact_enc=contact_enc, reminders_opt_in=data.reminders_opt_in, now=now, answer=answer,
     )
+
+
+def answer_json(code: str, office: str, service: str, starts_at: dt.datetime, ends_at: dt.datetime,
+                language: str | None, reminders_opt_in: bool) -> bytes:
+    """The 201 body of a new booking: the bytes ``AppointmentOut(...).model_dump(mode="json")`` serialises
+    to (its field order; RFC 3339 times with ``Z`` for a zero offset, as pydantic writes them), built
+    directly by orjson: a model, its validation and its dump cost more than the rest of the plan's answer
+    work. ``tests/scheduling/test_plan.py`` checks the bytes against the model's over many zones and times."""
+    return orjson.dumps({
+        "code": format_code(code), "status": "booked", "office": office, "service": service,
+        "starts_at": starts_at, "ends_at": ends_at, "language": language, "reminders_opt_in": reminders_opt_in,
+        "sequence": 0,
+    }, option=orjson.OPT_UTC_Z)
 
 
 # -- refusals: the same words on both paths ----------------------------------------------------------

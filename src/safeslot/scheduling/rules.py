@@ -127,7 +127,8 @@ def interpreter_language(language: str | None) -> str | None:
 
 def data_key_month(start: dt.datetime) -> str:
     """The month whose data key seals an appointment's values: its start's month in UTC, as retention counts it."""
-    return start.astimezone(dt.UTC).strftime("%Y-%m")
+    utc = start.astimezone(dt.UTC)
+    return f"{utc.year:04d}-{utc.month:02d}"  # strftime("%Y-%m"), a few times cheaper (once per booking)
 
 
 SEALED_COLUMNS = (("name_enc", "appointment.name"), ("accommodation_enc", "appointment.accommodation"),

@@ -10,8 +10,8 @@ nearest alternatives of a refusal (on both booking paths) and nothing else use i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
 from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
+from safeslot.scheduling.search_cache import Place, SearchCache, Version, read_only, versions
 
 NEAREST_HORIZON = dt.timedelta(days=14)
 
@@ -194,10 +195,69 @@ def search_slots(
     end: dt.date,
     language: str | None,
     now: dt.datetime,
+    cache: SearchCache | None = None,
 ) -> tuple[Office, Service, list[FreeSlot]]:
-    """Free starts between local dates [start, end]: a qualified person (and an interpreter) is free."""
+    """Free starts between local dates [start, end]: a qualified person (and an interpreter) is free.
+
+    With a ``cache`` (search_cache.py), whole days are computed once per availability version and
+    reused while nothing they depend on has changed; the answer is the same either way."""
     office = get_office(session, office_slug)
     service = get_service(session, office, service_slug)
+    _check_range(start, end, now)
+    first, hi = _utc_days(office.timezone, start, end)
+    lo = max(first, now + dt.timedelta(seconds=1))
+    if cache is None:
+        return office, service, _free(session, office, service, repo.open_starts(session, service.id, lo, hi), language)
+    place = Place(office.id, service.id, office.timezone, service.duration_minutes, 0)
+    version = versions(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
+    if read_only(session):
+        cache.remember(office_slug, service_slug, replace(place, setup=version[0]))
+    return office, service, _cached(session, cache, place, version, first, hi, lo, language,
+                                    lambda: (office, service))
+
+
+def search_known(
+    session: Session, cache: SearchCache, office_slug: str, service_slug: str, start: dt.date, end: dt.date,
+    language: str | None, now: dt.datetime,
+) -> tuple[str, list[FreeSlot]]:
+    """``search_slots`` through the cache, for the API: the office's time zone and the free starts.
+
+    When this server has searched the office and service before, and the office's setup has not changed
+    since, the office and service are not read again: the versions are the one statement of a hit."""
+    place = cache.place(office_slug, service_slug)
+    if place is not None:
+        _check_range(start, end, now)  # first: days far out of range cannot even be converted
+        first, hi = _utc_days(place.timezone, start, end)
+        version = versions(session, place.office_id, first, hi + dt.timedelta(minutes=place.minutes))
+        if version[0] == place.setup:  # the same office, service, zone and duration as when remembered
+
+            def rows() -> tuple[Office, Service]:
+                office, service = session.get(Office, place.office_id), session.get(Service, place.service_id)
+                assert office is not None and service is not None  # a deletion would have bumped the version
+                return office, service
+
+            lo = max(first, now + dt.timedelta(seconds=1))
+            return place.timezone, _cached(session, cache, place, version, first, hi, lo, language, rows)
+    office, _, free = search_slots(session, office_slug, service_slug, start, end, language, now, cache=cache)
+    return office.timezone, free
+
+
+def _cached(
+    session: Session, cache: SearchCache, place: Place, version: Version, first: dt.datetime, hi: dt.datetime,
+    lo: dt.datetime, language: str | None, rows: Callable[[], tuple[Office, Service]],
+) -> list[FreeSlot]:
+    # Whole days, read and computed from the first day's midnight: the key does not move with the clock;
+    # what is already past is dropped below (each start's answer depends on its own units only).
+    def compute() -> list[FreeSlot]:
+        office, service = rows()
+        return _free(session, office, service, repo.open_starts(session, service.id, first, hi), language)
+
+    days = cache.get_or_compute((place.office_id, place.service_id, language, first, hi), version, compute,
+                                store=read_only(session))
+    return [s for s in days if s.starts_at >= lo]
+
+
+def _check_range(start: dt.date, end: dt.date, now: dt.datetime) -> None:
     if end < start:
         raise InvalidInput("'to' is before 'from'; give the first day, then the last day.")
     if end - start > SEARCH_WINDOW:
@@ -206,11 +266,13 @@ def search_slots(
         raise TimeOutOfRange(f"Appointments open {BOOKING_WINDOW.days} days ahead. Search an earlier range.")
     if end < (now - dt.timedelta(days=1)).date():
         raise TimeOutOfRange("Those days have passed. Search for slots from today on.")
-    tz = zone(office.timezone)
-    lo = max(dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC), now + dt.timedelta(seconds=1))
-    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    starts = repo.open_starts(session, service.id, lo, hi)
-    return office, service, _free(session, office, service, starts, language)
+
+
+def _utc_days(timezone: str, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Local days [start, end] as a UTC range [first midnight, the midnight after the last day)."""
+    tz = zone(timezone)
+    return (dt.datetime.combine(start, dt.time(), tzinfo=tz).astimezone(dt.UTC),
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC))
 
 
 def nearest_free(

@@ -45,29 +45,42 @@ Errors::
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, Self
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
+# The format's primitives and the keys live beside this module (note_base.py, note_keys.py);
+# callers import every name from here.
+from safeslot.transparency.note_base import (
+    CONTROL,
+    DECIMAL,
+    MAX_NOTE_BYTES,
+    MAX_SIGNATURES,
+    MAX_TREE_SIZE,
+    SIG_COSIGNATURE_V1,
+    SIG_ED25519,
+    SIG_PREFIX,
+    CheckpointFormatError,
+    InvalidSignatureError,
+    KeyFormatError,
+    LogSigner,
+    MalformedNoteError,
+    NoteError,
+    NoteSignature,
+    NoteSigner,
+    NoteVerifier,
+    UnverifiedNoteError,
+    b64decode,
+    b64encode,
+    key_id,
+    valid_name,
 )
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
+from safeslot.transparency.note_keys import CosignatureSigner, CosignatureVerifier, Signer, Verifier
 
 __all__ = [
     "MAX_NOTE_BYTES",
     "MAX_SIGNATURES",
+    "SIG_COSIGNATURE_V1",
+    "SIG_ED25519",
     "Checkpoint",
     "CheckpointFormatError",
     "CosignatureSigner",
@@ -89,304 +102,6 @@ __all__ = [
     "open_note",
     "sign_note",
 ]
-
-# Go's x/mod/sumdb/note stops at 100 signatures; the spec requires >= 16.
-MAX_SIGNATURES = 100
-# 100 ML-DSA-sized (~5 kB, base64) signature lines plus a checkpoint fit.
-MAX_NOTE_BYTES = 1_000_000
-
-SIG_ED25519 = 0x01  # signed-note "Signature types"
-SIG_COSIGNATURE_V1 = 0x04  # tlog-cosignature, Ed25519
-_SIG_PREFIX = "\u2014 "  # EM DASH, space
-_MAX_TIMESTAMP = 2**63 - 1  # tlog-cosignature: "MUST NOT exceed 2^63 - 1"
-_MAX_TREE_SIZE = 2**63 - 1  # what Go's golang.org/x/mod/sumdb/tlog parses
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f]")  # control characters except newline
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
-
-
-class NoteError(ValueError):
-    """A signed note, key or checkpoint is invalid."""
-
-
-class MalformedNoteError(NoteError):
-    """The bytes are not a well-formed signed note (C2SP signed-note "Format")."""
-
-
-class KeyFormatError(NoteError):
-    """A verifier/signer key string or a key name is invalid."""
-
-
-class InvalidSignatureError(NoteError):
-    """A signature from a known key failed to verify; the note must be rejected."""
-
-
-class UnverifiedNoteError(NoteError):
-    """The note has no verified signature from any of the given keys."""
-
-
-class CheckpointFormatError(NoteError):
-    """The note text is not a C2SP tlog-checkpoint."""
-
-
-def _valid_name(name: str) -> bool:
-    # signed-note: non-empty, no Unicode spaces, no plus; no control characters.
-    if not name or "+" in name or _CONTROL.search(name):
-        return False
-    return not any(c.isspace() for c in name)
-
-
-def key_id(name: str, sig_type: int, public_key: bytes) -> bytes:
-    """signed-note: ``SHA-256(key name || 0x0A || signature type || public key)[:4]``."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([sig_type]) + public_key).digest()[:4]
-
-
-def _b64decode(text: str) -> bytes:
-    """Strict standard base64 (RFC 4648 section 4), canonical encodings only."""
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise ValueError(f"invalid base64: {text!r}") from exc
-    # Non-canonical padding bits would give one value two spellings.
-    if base64.b64encode(raw).decode() != text:
-        raise ValueError(f"non-canonical base64: {text!r}")
-    return raw
-
-
-def _b64encode(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-@dataclass(frozen=True)
-class NoteSignature:
-    """One signature line: key name, 4-byte key ID, and the signature bytes."""
-
-    name: str
-    key_id: bytes
-    signature: bytes
-
-    def to_line(self) -> str:
-        """``— <name> base64(key ID || signature)`` with its newline."""
-        return f"{_SIG_PREFIX}{self.name} {_b64encode(self.key_id + self.signature)}\n"
-
-
-class NoteSigner(Protocol):
-    """Anything that can sign note text (e.g. a key held in an HSM)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def key_id(self) -> bytes: ...
-    def sign(self, message: bytes) -> bytes: ...
-
-
-class LogSigner(NoteSigner, Protocol):
-    """The log's own key, wherever it is kept (the key file's `Signer`, `hsm.Pkcs11Signer`): it signs,
-    and gives the verifier and vkey that readers and witnesses check with."""
-
-    def verifier(self) -> Verifier: ...
-    def to_vkey(self) -> str: ...
-
-
-class NoteVerifier(Protocol):
-    """Anything that can check one key's signatures on note text."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def key_id(self) -> bytes: ...
-    def verify(self, message: bytes, signature: bytes) -> bool: ...
-
-
-# --- keys ---
-
-
-def _split_key(key: str, parts: int) -> list[str]:
-    # Names and hex IDs cannot contain "+", base64 can: split from the left.
-    fields = key.split("+", parts - 1)
-    if len(fields) != parts:
-        raise KeyFormatError("malformed key string")
-    return fields
-
-
-class _Ed25519Verifier:
-    _sig_type: ClassVar[int]
-
-    def __init__(self, name: str, public_key: bytes) -> None:
-        if not _valid_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
-        if len(public_key) != 32:
-            raise KeyFormatError("an Ed25519 public key is 32 bytes")
-        self._name = name
-        self._public_bytes = public_key
-        self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        self._key_id = key_id(name, self._sig_type, public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_bytes
-
-    @classmethod
-    def parse(cls, vkey: str) -> Self:
-        """Parse ``<name>+<hex key ID>+base64(type || public key)``."""
-        name, id_hex, key64 = _split_key(vkey.strip(), 3)
-        try:
-            raw = _b64decode(key64)
-            kid = bytes.fromhex(id_hex)
-        except ValueError as exc:
-            raise KeyFormatError("malformed verifier key") from exc
-        if len(id_hex) != 8 or len(raw) != 33 or raw[0] != cls._sig_type:
-            raise KeyFormatError(f"not a verifier key of signature type {cls._sig_type:#04x}")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id != kid:
-            raise KeyFormatError("the key ID does not match the name and public key")
-        return verifier
-
-    def to_vkey(self) -> str:
-        raw = bytes([self._sig_type]) + self._public_bytes
-        return f"{self._name}+{self._key_id.hex()}+{_b64encode(raw)}"
-
-    def _verify(self, message: bytes, signature: bytes) -> bool:
-        try:
-            self._key.verify(signature, message)
-        except InvalidSignature:
-            return False
-        return True
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.to_vkey()!r})"
-
-
-class _Ed25519Signer:
-    _sig_type: ClassVar[int]
-
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        if not _valid_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
-        self._name = name
-        self._private = private_key
-        self._public_bytes = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self._key_id = key_id(name, self._sig_type, self._public_bytes)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    @classmethod
-    def generate(cls, name: str) -> Self:
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @classmethod
-    def parse(cls, skey: str) -> Self:
-        """Parse ``PRIVATE+KEY+<name>+<hex key ID>+base64(type || seed)``."""
-        private, key, name, id_hex, key64 = _split_key(skey.strip(), 5)
-        try:
-            raw = _b64decode(key64)
-            kid = bytes.fromhex(id_hex)
-        except ValueError as exc:
-            raise KeyFormatError("malformed signer key") from exc
-        if (private, key) != ("PRIVATE", "KEY") or len(id_hex) != 8:
-            raise KeyFormatError("a signer key starts with PRIVATE+KEY+")
-        if len(raw) != 33 or raw[0] != cls._sig_type:
-            raise KeyFormatError(f"not a signer key of signature type {cls._sig_type:#04x}")
-        signer = cls(name, Ed25519PrivateKey.from_private_bytes(raw[1:]))
-        # The ID hashes the *public* key, so it can only be checked after derivation.
-        if signer.key_id != kid:
-            raise KeyFormatError("the key ID does not match the name and key")
-        return signer
-
-    def seed(self) -> bytes:
-        """The 32-byte private seed, for moving the key into an HSM (transparency/hsm.py); secret."""
-        return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-
-    def to_skey(self) -> str:
-        """The secret key string; whoever holds it can sign as this key."""
-        seed = self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        raw = bytes([self._sig_type]) + seed
-        return f"PRIVATE+KEY+{self._name}+{self._key_id.hex()}+{_b64encode(raw)}"
-
-    def to_vkey(self) -> str:
-        raw = bytes([self._sig_type]) + self._public_bytes
-        return f"{self._name}+{self._key_id.hex()}+{_b64encode(raw)}"
-
-    def __repr__(self) -> str:  # never print the secret
-        return f"{type(self).__name__}(name={self._name!r}, key_id={self._key_id.hex()})"
-
-
-class Verifier(_Ed25519Verifier):
-    """An Ed25519 note verifier (signature type 0x01)."""
-
-    _sig_type = SIG_ED25519
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        return self._verify(message, signature)
-
-
-class Signer(_Ed25519Signer):
-    """An Ed25519 note signer (signature type 0x01)."""
-
-    _sig_type = SIG_ED25519
-
-    def sign(self, message: bytes) -> bytes:
-        return self._private.sign(message)
-
-    def verifier(self) -> Verifier:
-        return Verifier(self._name, self._public_bytes)
-
-
-def _cosigned_message(checkpoint_text: bytes, timestamp: int) -> bytes:
-    # tlog-cosignature "Ed25519 signed message": header, time line, checkpoint.
-    return b"cosignature/v1\ntime %d\n" % timestamp + checkpoint_text
-
-
-class CosignatureVerifier(_Ed25519Verifier):
-    """Checks tlog-cosignature/v1 Ed25519 cosignatures (signature type 0x04)."""
-
-    _sig_type = SIG_COSIGNATURE_V1
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """``message`` is the checkpoint text; ``signature`` is timestamp || sig."""
-        if len(signature) != 72:
-            return False
-        timestamp = int.from_bytes(signature[:8], "big")
-        if timestamp > _MAX_TIMESTAMP:
-            return False
-        return self._verify(_cosigned_message(message, timestamp), signature[8:])
-
-    @staticmethod
-    def timestamp(signature: NoteSignature) -> int:
-        """The POSIX time a (verified) cosignature claims it was made at."""
-        if len(signature.signature) != 72:
-            raise NoteError("not a tlog-cosignature/v1 signature")
-        return int.from_bytes(signature.signature[:8], "big")
-
-
-class CosignatureSigner(_Ed25519Signer):
-    """A witness key making tlog-cosignature/v1 Ed25519 cosignatures."""
-
-    _sig_type = SIG_COSIGNATURE_V1
-
-    def cosign(self, checkpoint: Checkpoint, timestamp: int) -> NoteSignature:
-        """Cosign ``checkpoint`` at POSIX time ``timestamp`` (seconds)."""
-        if not 0 <= timestamp <= _MAX_TIMESTAMP:
-            raise ValueError(f"timestamp {timestamp} is outside 0..2^63-1")
-        message = _cosigned_message(checkpoint.to_text().encode(), timestamp)
-        signature = timestamp.to_bytes(8, "big") + self._private.sign(message)
-        return NoteSignature(self._name, self._key_id, signature)
-
-    def verifier(self) -> CosignatureVerifier:
-        return CosignatureVerifier(self._name, self._public_bytes)
 
 
 # --- notes ---
@@ -413,7 +128,7 @@ def _parse_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
     raw, msg = _encode(note)
     if len(raw) > MAX_NOTE_BYTES:
         raise MalformedNoteError(f"note is larger than {MAX_NOTE_BYTES} bytes")
-    if _CONTROL.search(msg):
+    if CONTROL.search(msg):
         raise MalformedNoteError("a note must not contain control characters other than newline")
     split = msg.rfind("\n\n")
     if split < 0:
@@ -426,14 +141,14 @@ def _parse_note(note: str | bytes) -> tuple[str, list[NoteSignature]]:
         raise MalformedNoteError(f"more than {MAX_SIGNATURES} signatures")
     sigs = []
     for line in lines:
-        if not line.startswith(_SIG_PREFIX):
+        if not line.startswith(SIG_PREFIX):
             raise MalformedNoteError("a signature line starts with an em dash and a space")
-        name, _, b64 = line[len(_SIG_PREFIX) :].partition(" ")
+        name, _, b64 = line[len(SIG_PREFIX) :].partition(" ")
         try:
-            raw_sig = _b64decode(b64)
+            raw_sig = b64decode(b64)
         except ValueError as exc:
             raise MalformedNoteError("signature is not valid base64") from exc
-        if not _valid_name(name) or len(raw_sig) < 5:
+        if not valid_name(name) or len(raw_sig) < 5:
             raise MalformedNoteError("malformed signature line")
         sigs.append(NoteSignature(name, raw_sig[:4], raw_sig[4:]))
     return text, sigs
@@ -443,14 +158,14 @@ def sign_note(text: str, signers: Sequence[NoteSigner]) -> str:
     """Sign ``text`` (which must end in a newline) with each signer in turn."""
     if not text.endswith("\n"):
         raise MalformedNoteError("note text must end in a newline")
-    if _CONTROL.search(text):
+    if CONTROL.search(text):
         raise MalformedNoteError("note text must not contain control characters")
     if not signers:
         raise ValueError("a signed note needs at least one signature")
     message = text.encode()
     lines = []
     for signer in signers:
-        if not _valid_name(signer.name):
+        if not valid_name(signer.name):
             raise KeyFormatError(f"invalid key name {signer.name!r}")
         lines.append(NoteSignature(signer.name, signer.key_id, signer.sign(message)).to_line())
     return text + "\n" + "".join(lines)
@@ -514,15 +229,15 @@ class Checkpoint:
 
     def __post_init__(self) -> None:
         for line in (self.origin, *self.extensions):
-            if not line or "\n" in line or _CONTROL.search(line):
+            if not line or "\n" in line or CONTROL.search(line):
                 raise CheckpointFormatError("origin and extension lines must be non-empty single lines")
-        if not 0 <= self.size <= _MAX_TREE_SIZE:
+        if not 0 <= self.size <= MAX_TREE_SIZE:
             raise CheckpointFormatError(f"tree size {self.size} is out of range")
         if len(self.root_hash) != 32:
             raise CheckpointFormatError("the root hash is a 32-byte SHA-256 hash")
 
     def to_text(self) -> str:
-        lines = [self.origin, str(self.size), _b64encode(self.root_hash), *self.extensions]
+        lines = [self.origin, str(self.size), b64encode(self.root_hash), *self.extensions]
         return "\n".join(lines) + "\n"
 
     @classmethod
@@ -534,10 +249,10 @@ class Checkpoint:
         if len(lines) < 3:
             raise CheckpointFormatError("a checkpoint has at least three lines")
         origin, size_line, root_line, *extensions = lines
-        if not _DECIMAL.fullmatch(size_line):
+        if not DECIMAL.fullmatch(size_line):
             raise CheckpointFormatError(f"tree size {size_line!r} is not a decimal without leading zeros")
         try:
-            root = _b64decode(root_line)
+            root = b64decode(root_line)
         except ValueError as exc:
             raise CheckpointFormatError("the root hash is not valid base64") from exc
         return cls(origin, int(size_line), root, tuple(extensions))

@@ -14,6 +14,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -136,7 +137,7 @@ def entry_chunks(session: Session, size: int, chunk: int = 10_000) -> Iterator[l
         if rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1:
             break
         expected += len(rows)
-        yield [data for _, data in rows]
+        yield list(map(itemgetter(1), rows))
     if expected != size:
         raise LogInconsistent(f"Entries from {expected} on are not all in storage; stop the log and investigate.")
 

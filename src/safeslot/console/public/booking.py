@@ -121,8 +121,8 @@ def home(request: Request, session: SessionDep, now: NowDep) -> Response:
     lang = _lang(request)
     offices = [finder.booking_item(session, office, lang, now)
                for office in service.list_offices(session, open_only=True)]
-    return render(request, "home.html", {"title": N_("Book an appointment"), "offices": offices,
-                                         "languages": finder.finder_languages(session, lang)})
+    return render(request, "public/home.html", {"title": N_("Book an appointment"), "offices": offices,
+                                                "languages": finder.finder_languages(session, lang)})
 
 
 @router.get("/book/slots")
@@ -153,7 +153,7 @@ def slots(request: Request, session: SessionDep, now: NowDep) -> Response:
         "language": interpreter,
         "interpreter": i18n.language_name(interpreter, lang) if interpreter else None,
     }
-    return render(request, "slots.html", context, status=422 if errors else 200)
+    return render(request, "public/slots.html", context, status=422 if errors else 200)
 
 
 # -- book ----------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def details(request: Request, session: SessionDep) -> Response:
     errors: dict[str, str] = {}
     if parse_start(form.start) is None:
         errors["start"] = N_("Choose a time first.")
-    return render(request, "details.html", _details_context(session, request, form, errors),
+    return render(request, "public/details.html", _details_context(session, request, form, errors),
                   status=422 if errors else 200)
 
 
@@ -208,7 +208,7 @@ def book(
         except ValidationError:
             errors["name"] = N_("Check your answers and try again.")
     if errors:
-        return render(request, "details.html", _details_context(session, request, form, errors),
+        return render(request, "public/details.html", _details_context(session, request, form, errors),
                       status=422, page_url=page_url)
     try:
         with session.begin_nested():  # a failed booking takes nothing, and the page can still be drawn
@@ -219,7 +219,7 @@ def book(
         found = service.get_office(session, office)
         nearest = _choices(list(exc.extra.get("nearest", [])), found, _lang(request))
         errors = {"start": CONFLICT_MESSAGES[type(exc)]}
-        return render(request, "details.html", _details_context(session, request, form, errors, nearest),
+        return render(request, "public/details.html", _details_context(session, request, form, errors, nearest),
                       status=409, page_url=page_url)
     return see_other(f"/booked/{service.format_code(appointment.code)}")
 
@@ -228,13 +228,13 @@ def book(
 def confirmed(code: str, request: Request, session: SessionDep) -> Response:
     appointment = service.get_by_code(session, code)
     context = {"title": N_("Your appointment is booked"), **_summary(session, appointment, _lang(request))}
-    return render(request, "confirmed.html", context)
+    return render(request, "public/confirmed.html", context)
 
 
 # -- manage by code ------------------------------------------------------------------------------
 @router.get("/manage")
 def lookup_form(request: Request) -> Response:
-    return render(request, "lookup.html", {"title": N_("Manage my appointment"), "code": ""})
+    return render(request, "public/lookup.html", {"title": N_("Manage my appointment"), "code": ""})
 
 
 @router.post("/manage")
@@ -252,7 +252,7 @@ def lookup(
         except DomainError:
             errors["code"] = N_("We could not find an appointment with that code. Check it and try again.")
     if errors:
-        return render(request, "lookup.html", {"title": N_("Manage my appointment"), "code": code,
+        return render(request, "public/lookup.html", {"title": N_("Manage my appointment"), "code": code,
                                                "errors": errors}, status=422, page_url="/manage")
     return see_other(f"/manage/{service.format_code(appointment.code)}")
 
@@ -265,7 +265,7 @@ def manage(code: str, request: Request, session: SessionDep) -> Response:
     appointment = service.get_by_code(session, code)
     done = _DONE.get(request.query_params.get("done", ""))
     context = {"title": N_("Your appointment"), "done": done, **_summary(session, appointment, _lang(request))}
-    return render(request, "manage.html", context)
+    return render(request, "public/manage.html", context)
 
 
 @router.get("/manage/{code}/calendar.ics")
@@ -317,7 +317,7 @@ def _reschedule_page(
         "title": N_("Choose a new time"), "errors": errors, "days": days, "nearest": nearest,
         "date_from": first.isoformat(), "date_to": last.isoformat(), **_summary(session, appointment, lang),
     }
-    return render(request, "reschedule.html", context, status=status if not errors or status != 200 else 422,
+    return render(request, "public/reschedule.html", context, status=status if not errors or status != 200 else 422,
                   page_url=page_url)
 
 
@@ -351,7 +351,7 @@ def cancel_form(code: str, request: Request, session: SessionDep) -> Response:
     if appointment.status != "booked":
         return error_page(request, "invalid-transition", 409)
     context = {"title": N_("Cancel your appointment?"), **_summary(session, appointment, _lang(request))}
-    return render(request, "cancel.html", context)
+    return render(request, "public/cancel.html", context)
 
 
 @router.post("/manage/{code}/cancel")

@@ -87,7 +87,7 @@ def find(request: Request, session: SessionDep, now: NowDep) -> Response:
         "title": N_("Find an office near you"), "where": where, "language": language, "languages": known,
         "place": place, "results": results, "errors": errors,
     }
-    return render(request, "find.html", context, status=status)
+    return render(request, "public/find.html", context, status=status)
 
 
 @router.get("/offices/{office}")
@@ -96,4 +96,4 @@ def office_page(office: str, request: Request, session: SessionDep, now: NowDep)
     lang = pages.language(request)
     context = {"title": N_("Book an appointment"), "offices": [booking_item(session, found, lang, now)],
                "single": True, "languages": finder_languages(session, lang)}
-    return render(request, "home.html", context)
+    return render(request, "public/home.html", context)

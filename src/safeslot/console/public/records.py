@@ -80,7 +80,7 @@ def check_entry(session: Session, verifier: note.Verifier, origin: str, checkpoi
 
 @router.get("/records")
 def records_form(request: Request) -> Response:
-    return render(request, "records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
+    return render(request, "public/records.html", {"title": N_("Who has seen my records"), "code": "", "name": ""})
 
 
 @router.post("/records")
@@ -99,7 +99,7 @@ def records(
         errors["name"] = N_("Enter at most 200 characters.")
     context = {"title": N_("Who has seen my records"), "code": code, "name": name}
     if errors:
-        return render(request, "records.html", {**context, "errors": errors}, status=422, page_url="/records")
+        return render(request, "public/records.html", {**context, "errors": errors}, status=422, page_url="/records")
     found = accounting.lookup(session, ring, cleaned, name.strip(), now)
     lang = language(request)
     rows = []
@@ -124,5 +124,5 @@ def records(
     looks = [{"look": look, "day": i18n.day_label(look.day, lang), "role": ROLES.get(look.role, ROLES["staff"]),
               "reason": LOOKUP_REASONS.get(look.reason or "")}
              for look in person.looks_at(session, ring, cleaned, name.strip())]
-    return render(request, "records_result.html", {**context, "title": N_("Who has seen your records"),
+    return render(request, "public/records_result.html", {**context, "title": N_("Who has seen your records"),
                                                     "rows": rows, "looks": looks}, page_url="/records")

@@ -28,12 +28,12 @@ def _check(request: Request, token: str) -> None:
 @router.get("/reminders/stop/{token}")
 def stop_form(token: str, request: Request) -> Response:
     _check(request, token)
-    return render(request, "reminders_stop.html", {"title": N_("Stop reminders"), "token": token, "done": False})
+    return render(request, "public/reminders_stop.html", {"title": N_("Stop reminders"), "token": token, "done": False})
 
 
 @router.post("/reminders/stop/{token}")
 def stop(token: str, request: Request, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
     _check(request, token)
     reminders.stop_by_token(session, ring, request.app.state.settings.secret_key, token, now)
-    return render(request, "reminders_stop.html", {"title": N_("Reminders stopped"), "token": token, "done": True},
-                  page_url=f"/reminders/stop/{token}")
+    return render(request, "public/reminders_stop.html",
+                  {"title": N_("Reminders stopped"), "token": token, "done": True}, page_url=f"/reminders/stop/{token}")

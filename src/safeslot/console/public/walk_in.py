@@ -111,7 +111,7 @@ def _check_in_page(request: Request, session: Session, office: Office, now: dt.d
     lang = pages.language(request)
     languages = [{"code": code, "name": i18n.language_name(code, lang)}
                  for code in queue.office_languages(session, office) if code != scheduling.BASE_LANGUAGE]
-    return _page(request, "queue/check_in.html", {
+    return _page(request, "public/queue/check_in.html", {
         "once": secrets.token_urlsafe(16),
         "title": N_("Take a ticket"), "office": office, "services": scheduling.list_services(session, office),
         "languages": languages, "errors": errors or {}, "form": form or {},
@@ -182,7 +182,7 @@ def office_qr(office: str, request: Request, session: SessionDep) -> Response:
 @router.get("/queue/{office}/poster")
 def poster(office: str, request: Request, session: SessionDep) -> Response:
     found = scheduling.get_office(session, office)
-    return _page(request, "queue/poster.html", {"title": N_("Take a ticket with your phone"), "office": found,
+    return _page(request, "public/queue/poster.html", {"title": N_("Take a ticket with your phone"), "office": found,
                                                  "url": _office_url(request, found)})
 
 
@@ -191,7 +191,7 @@ def poster(office: str, request: Request, session: SessionDep) -> Response:
 def ticket_page(token: str, request: Request, session: SessionDep, now: NowDep) -> Response:
     ticket = queue.by_token(session, token)
     status = views.ticket_status(session, ticket, now, request.app.state.settings.queue)
-    return _page(request, "queue/ticket.html", {
+    return _page(request, "public/queue/ticket.html", {
         "title": STATUS_TITLES[ticket.status], "t": status, "ticket": ticket,
         "live": ticket.status in ("waiting", "called") and not status.expired,
         "kiosk": request.query_params.get("kiosk") == "1",
@@ -217,5 +217,5 @@ def leave(token: str, request: Request, session: SessionDep, now: NowDep) -> Res
 @router.get("/queue/{office}/display")
 def display(office: str, request: Request, session: SessionDep, now: NowDep) -> Response:
     found = scheduling.get_office(session, office)
-    return _page(request, "queue/display.html", {"title": N_("Now serving"), "office": found,
+    return _page(request, "public/queue/display.html", {"title": N_("Now serving"), "office": found,
                                                   "called": views.display(session, found, now)})

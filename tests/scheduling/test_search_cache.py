@@ -1,0 +1,246 @@
+"""The slot search cache answers exactly what the search computes, whatever another app server changed.
+
+Two app instances on one database, each with its own in-process cache (two "servers"): one searches,
+the other — or a plain committed session, as the CLI or a supervisor's console would — books,
+cancels, moves, changes staff, hours, absences and closures; after every change the first server's
+answer is compared with the search computed afresh without any cache. Then the same on random data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from safeslot.app import create_app
+from safeslot.config import Settings
+from safeslot.db import build_engine, read_transaction
+from safeslot.kit.crypto import KeyRing
+from safeslot.scheduling import demo, service
+from safeslot.scheduling.models import Appointment, Office, Service, Staff
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.slots import search_known
+from tests.conftest import NOW
+
+TZ = service.zone("America/New_York")
+DAY = NOW.astimezone(TZ).date()  # a Monday
+QUERIES = [("apply", None), ("interview", "es"), ("card", "vi"), ("interview", None)]
+
+
+@pytest.fixture
+def servers(fresh_url: str, settings: Settings, keyring: KeyRing) -> Iterator[tuple[Engine, TestClient, TestClient]]:
+    engine = build_engine(fresh_url, pool_size=2)
+    with Session(engine) as s, s.begin():
+        demo.load(s, DAY, weeks=2)
+    other = build_engine(fresh_url, pool_size=2)
+    a = create_app(settings, engine=engine, clock=lambda: NOW, keyring=keyring)
+    b = create_app(settings, engine=other, clock=lambda: NOW, keyring=keyring)
+    with TestClient(a, raise_server_exceptions=False) as ca, TestClient(b, raise_server_exceptions=False) as cb:
+        yield engine, ca, cb
+    other.dispose()
+    engine.dispose()
+
+
+def _http(client: TestClient, slug: str, language: str | None, first: dt.date, last: dt.date) -> list[Any]:
+    params = {"office": "central", "service": slug, "from": first.isoformat(), "to": last.isoformat()}
+    if language:
+        params["language"] = language
+    r = client.get("/api/v1/slots", params=params)
+    assert r.status_code == 200, r.text
+    return [(s["starts_at_utc"], s["available"]) for s in r.json()]
+
+
+def _afresh(engine: Engine, slug: str, language: str | None, first: dt.date, last: dt.date) -> list[Any]:
+    with Session(engine) as s:
+        free = service.search_slots(s, "central", slug, first, last, language, NOW)[2]
+    return [(f.starts_at.isoformat().replace("+00:00", "Z"), f.available) for f in free]
+
+
+def _same(engine: Engine, client: TestClient, first: dt.date = DAY, last: dt.date = DAY + dt.timedelta(days=6)) -> None:
+    for slug, language in QUERIES:
+        assert _http(client, slug, language, first, last) == _afresh(engine, slug, language, first, last), (
+            slug, language)
+
+
+def _commit(engine: Engine, change: Any) -> Any:
+    with Session(engine) as s, s.begin():
+        return change(s, service.get_office(s, "central"))
+
+
+def _book(client: TestClient, slug: str, at: str, language: str | None = None) -> str:
+    body = {"office": "central", "service": slug, "starts_at": at, "name": "Test Person A"}
+    if language:
+        body["language"] = language
+    r = client.post("/api/v1/appointments", json=body)
+    assert r.status_code == 201, r.text
+    return str(r.json()["code"])
+
+
+def test_changes_on_another_server_are_seen_by_the_next_search(servers: tuple[Engine, TestClient, TestClient]) -> None:
+    engine, a, b = servers
+    cache: SearchCache = a.app.state.search_cache  # type: ignore[attr-defined]
+    _same(engine, a)
+    hits = cache.hits
+    _same(engine, a)
+    assert cache.hits > hits, "the second round of searches should be answered from the cache"
+    for far in ("9999-12-31", "0001-01-01"):  # refused as without a cache, never converted to a time
+        r = a.get("/api/v1/slots", params={"office": "central", "service": "apply", "from": far, "to": far})
+        assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+
+    week = a.get("/api/v1/slots", params={"office": "central", "service": "interview",
+                                          "from": DAY.isoformat()}).json()
+    at = week[3]["starts_at"]
+    before = {s["starts_at"]: s["available"] for s in week}[at]
+    code = _book(b, "interview", at)  # a 45-minute visit: it holds someone over three units
+    _same(engine, a)
+    after = {s["starts_at"]: s["available"] for s in a.get("/api/v1/slots", params={
+        "office": "central", "service": "interview", "from": DAY.isoformat()}).json()}
+    assert after.get(at, 0) == before - 1
+
+    assert b.post(f"/api/v1/appointments/{code}/cancel").status_code == 200
+    _same(engine, a)
+    assert {s["starts_at"]: s["available"] for s in a.get("/api/v1/slots", params={
+        "office": "central", "service": "interview", "from": DAY.isoformat()}).json()}[at] == before
+
+    code = _book(b, "apply", week[5]["starts_at"])
+    moved = b.post(f"/api/v1/appointments/{code}/reschedule", json={"starts_at": week[9]["starts_at"]})
+    assert moved.status_code == 200, moved.text
+    _same(engine, a)
+
+    def staff_ids(s: Session) -> list[int]:
+        return list(s.scalars(select(Staff.id).order_by(Staff.id)))
+
+    # a staff change: someone stops serving interviews (their visits move or are listed)
+    _commit(engine, lambda s, o: service.update_staff_and_reassign(s, o, staff_ids(s)[1], services=["card"], now=NOW))
+    _same(engine, a)
+    # their own hours: mornings only
+    _commit(engine, lambda s, o: service.set_staff_hours(
+        s, o, staff_ids(s)[5], [(d, dt.time(9), dt.time(12)) for d in range(5)], NOW))
+    _same(engine, a)
+    # a day away
+    _commit(engine, lambda s, o: service.add_absence(s, o, staff_ids(s)[3], DAY + dt.timedelta(days=2),
+                                                     DAY + dt.timedelta(days=2), DAY, NOW))
+    _same(engine, a)
+    # the office closes for a day
+    _commit(engine, lambda s, o: service.add_closure(s, o, DAY + dt.timedelta(days=3), "Test closure", DAY))
+    _same(engine, a)
+    # someone leaves
+    _commit(engine, lambda s, o: service.update_staff_and_reassign(s, o, staff_ids(s)[2], active=False, now=NOW))
+    _same(engine, a)
+
+
+def test_an_answer_seen_inside_a_rolled_back_write_is_not_kept(
+    servers: tuple[Engine, TestClient, TestClient], keyring: KeyRing
+) -> None:
+    """A search inside a transaction that booked sees that booking; if the transaction rolls back, its
+    version numbers are handed out again to the next writer, so such an answer must never be kept."""
+    engine, a, _ = servers
+    cache: SearchCache = a.app.state.search_cache  # type: ignore[attr-defined]
+    _same(engine, a)
+    free = _http(a, "apply", None, DAY, DAY)
+    first, second = free[0][0], free[1][0]  # two starts 15 minutes apart, in one hour or two
+
+    def booking(at: str) -> BookingIn:
+        return BookingIn(office="central", service="apply", starts_at=dt.datetime.fromisoformat(at),
+                         name="Test Person B")
+
+    with Session(engine) as s, s.begin():
+        service.book(s, keyring, booking(first), NOW)
+        inside = service.search_slots(s, "central", "apply", DAY, DAY + dt.timedelta(days=6), None, NOW, cache=cache)[2]
+        assert len(inside) >= 1
+        s.rollback()
+    with Session(engine) as s, s.begin():  # another writer, the same hours: the same counters as the rolled-back one
+        service.book(s, keyring, booking(second), NOW)
+    _same(engine, a)
+
+
+def test_the_cached_search_gives_the_uncached_answers_on_random_changes(
+    servers: tuple[Engine, TestClient, TestClient], keyring: KeyRing
+) -> None:
+    """Random bookings, cancellations, moves and staff, hours and absence changes, each committed; after
+    each, random searches through a cache (a read-only transaction) and afresh give the same starts."""
+    engine, _, _ = servers
+    rng = random.Random(20271)
+    cache = SearchCache(max_starts=600)  # small: evictions happen too
+    maker = sessionmaker(engine, expire_on_commit=False)
+    languages = [None, "es", "vi", "en"]
+    for step in range(60):
+        with Session(engine) as s, s.begin():
+            office = service.get_office(s, "central")
+            staff = list(s.scalars(select(Staff).where(Staff.office_id == office.id).order_by(Staff.id)))
+            booked = list(s.scalars(select(Appointment).where(Appointment.status == "booked")))
+            kind = rng.choice(["book", "book", "book", "cancel", "move", "skills", "hours", "absence"])
+            day = DAY + dt.timedelta(days=rng.randrange(0, 9))
+            slug = rng.choice(["apply", "card", "interview"])
+            free = service.search_slots(s, "central", slug, day, day, None, NOW)[2]
+            if kind == "book" and free:
+                at = rng.choice(free).starts_at
+                try:
+                    service.book(s, keyring, BookingIn(office="central", service=slug, starts_at=at,
+                                                       name=f"Test Person {step}",
+                                                       language=rng.choice(languages)), NOW)
+                except Exception:  # a refusal (interpreter unavailable): nothing written
+                    s.rollback()
+                    continue
+            elif kind == "cancel" and booked:
+                service.cancel(s, rng.choice(booked).code, NOW)
+            elif kind == "move" and booked and free:
+                try:
+                    service.reschedule(s, keyring, rng.choice(booked).code, rng.choice(free).starts_at, NOW)
+                except Exception:
+                    s.rollback()
+                    continue
+            elif kind == "skills":
+                member = rng.choice(staff)
+                service.update_staff_and_reassign(
+                    s, office, member.id, services=rng.sample(["apply", "card", "interview"], rng.randint(1, 3)),
+                    languages=["en", *rng.sample(["es", "vi"], rng.randint(0, 2))], now=NOW)
+            elif kind == "hours":
+                opens = dt.time(rng.choice([9, 10, 11]))
+                closes = dt.time(rng.choice([12, 14, 16]))
+                service.set_staff_hours(s, office, rng.choice(staff).id,
+                                        None if rng.random() < 0.3 else [(d, opens, closes) for d in range(5)], NOW)
+            elif kind == "absence":
+                service.add_absence(s, office, rng.choice(staff).id, day, day, DAY, NOW)
+        for _ in range(4):  # from a few searches, so that the cache holds some and evicts others
+            slug, language = rng.choice(QUERIES)
+            first = DAY + dt.timedelta(days=rng.choice([0, 2]))
+            last = first + dt.timedelta(days=rng.choice([0, 6]))
+            with read_transaction(maker) as s:
+                if rng.random() < 0.5:
+                    cached = service.search_slots(s, "central", slug, first, last, language, NOW, cache=cache)[2]
+                else:
+                    cached = search_known(s, cache, "central", slug, first, last, language, NOW)[1]
+            assert cached == _afresh_slots(engine, slug, language, first, last), (step, kind, slug, language)
+    assert cache.hits > 20 and cache.misses > 20 and cache.starts <= 600
+
+
+def _afresh_slots(engine: Engine, slug: str, language: str | None, first: dt.date, last: dt.date) -> list[Any]:
+    with Session(engine) as s:
+        return service.search_slots(s, "central", slug, first, last, language, NOW)[2]
+
+
+def test_a_renamed_or_rezoned_office_or_service_is_read_afresh(servers: tuple[Engine, TestClient, TestClient]) -> None:
+    """The office and service a server remembers by name are used only while the office's setup is unchanged:
+    a service renamed elsewhere is unknown under its old name at once, and a new time zone moves the days."""
+    engine, a, _ = servers
+    _same(engine, a)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Service).where(Service.slug == "card").values(slug="card-2"))
+    r = a.get("/api/v1/slots", params={"office": "central", "service": "card", "from": DAY.isoformat()})
+    assert r.status_code == 404, r.text
+    assert _http(a, "card-2", None, DAY, DAY) == _afresh(engine, "card-2", None, DAY, DAY)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Service).where(Service.slug == "card-2").values(slug="card"))
+    _same(engine, a)
+    with Session(engine) as s, s.begin():
+        s.execute(update(Office).where(Office.slug == "central").values(timezone="America/Los_Angeles"))
+    _same(engine, a)
