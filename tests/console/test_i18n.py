@@ -73,7 +73,10 @@ def test_every_error_title_has_a_spanish_translation() -> None:
                 todo.append(sub)
     assert len(classes) > 40
     spanish = _catalog("es")
-    untranslated = sorted(c.title for c in {DomainError, *classes} if not (spanish.get(c.title) and
+    # the app's own errors: a test module's test-only error (tests/test_recorded.py) is never shown to anyone,
+    # and is a subclass here only when that module was imported first in the same process
+    shipped = {c for c in classes if c.__module__.startswith("safeslot.")}
+    untranslated = sorted(c.title for c in {DomainError, *shipped} if not (spanish.get(c.title) and
                                                                            spanish.get(c.title).string))
     assert not untranslated, f"no Spanish for these error titles (mark them N_ and translate): {untranslated}"
 

@@ -24,6 +24,7 @@ from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
+from tests.privacy import month_key_process
 from tests.scheduling.live import LiveServer
 
 TZ = service.zone("America/New_York")
@@ -140,16 +141,10 @@ def test_a_ring_from_the_environment_seals_under_the_master_key_when_it_lacks_th
     assert ring.open(sealed, "appointment.name") == "Maria Example"
 
 
-def _add_month(key_file: str) -> str:
-    ring = load_key_ring(Path(key_file), None, create=True)
-    ring.ensure_months(["2027-05"])
-    return hashlib.sha256(ring.month_keys["2027-05"]).hexdigest()
-
-
 def test_processes_starting_together_make_one_key_file_and_one_key_per_month(tmp_path: Path) -> None:
     key_file = tmp_path / "keys.json"
     with multiprocessing.get_context("spawn").Pool(6) as pool:
-        digests = pool.map(_add_month, [str(key_file)] * 6)
+        digests = pool.map(month_key_process.add_month, [str(key_file)] * 6)
     ring = KeyRing.from_json(key_file.read_text())
     assert len(set(digests)) == 1 and digests[0] == hashlib.sha256(ring.month_keys["2027-05"]).hexdigest()
     assert len(ring.keys) == 1  # one master key, not one per process

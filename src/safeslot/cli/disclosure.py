@@ -4,7 +4,6 @@ and `safeslot notices send`."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -107,7 +106,7 @@ def approve(
     by: Annotated[str, typer.Option(help="Your staff username; not the proposer.")],
 ) -> None:
     """Approve a proposed change; the second approval writes it to SAFESLOT_POLICIES_DIR."""
-    from safeslot.disclosure import service
+    from safeslot.disclosure import policy_files, service
 
     actor = _staff(by)
     try:
@@ -121,12 +120,7 @@ def approve(
         console.print(f"Approval recorded for change {change_id}; one more is needed.")
         return
     target = settings().policies_dir
-    for name, text in files.items():
-        path = target / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".new")
-        tmp.write_text(text)
-        shutil.move(tmp, path)
+    policy_files.install(files, target)  # as the HTTP approval does
     console.print(f"Change {change_id} adopted and written to {target}; restart safeslot to load it.")
 
 

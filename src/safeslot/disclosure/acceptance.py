@@ -36,6 +36,24 @@ REVIEW_ROLES = ("privacy_officer", "counsel")
 READABLE_STATES = frozenset({"in_review", "info_requested", "approved"})
 
 
+def reviewer_request(session: Session, actor: Actor, request_id: int, role: str, open_states: frozenset[str], *,
+                     act: str, check: str, noun: str) -> DisclosureRequest:
+    """The request a reviewer acts on (attest, approve, narrow, deny …), locked, after the checks every
+    review act shares: a review role the actor holds, never the person who registered the request
+    ("two people, distinct roles"), and a state open for the act. ``act``, ``check`` and ``noun``
+    word the refusals ("attest", "check", "attestation")."""
+    if role not in REVIEW_ROLES:
+        raise ReviewerNotAllowed(f"{act.capitalize()} as 'privacy_officer' or 'counsel'.")
+    if actor.kind != "staff" or role not in actor.roles:
+        raise ReviewerNotAllowed(f"Only staff holding the {role} role may {act} as {role}.")
+    request = get_request(session, request_id, for_update=True)
+    if actor.id == request.registered_by:
+        raise ReviewerNotAllowed(f"You registered this request, so someone else must {check} it.")
+    if request.status not in open_states:
+        raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for {noun}.")
+    return request
+
+
 def reviewing_role(roles: frozenset[str]) -> str | None:
     """The review role a person acts in (counsel first: counsel resolves matches)."""
     return next((r for r in ("counsel", "privacy_officer") if r in roles), None)

@@ -26,14 +26,13 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import logbook
+from safeslot.disclosure import acceptance, logbook
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.acceptance import mark_accepted
-from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import Attestation, DisclosureRequest, RequestSubject
 from safeslot.disclosure.policy import InstrumentType, PolicyEngine, Purpose, SignerType
 from safeslot.disclosure.schemas import JUDICIAL, Actor
-from safeslot.disclosure.service import decide, get_request
+from safeslot.disclosure.service import decide
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.transparency.entries import Review
@@ -45,7 +44,8 @@ CORRECTABLE: Mapping[str, frozenset[str]] = {
     "signer_type": frozenset(v.value for v in SignerType),
     "purpose": frozenset(v.value for v in Purpose),
 }
-REVIEW_ROLES = ("privacy_officer", "counsel")
+REVIEW_ROLES = acceptance.REVIEW_ROLES
+ATTESTABLE_STATES = frozenset({"in_review"})
 
 
 def fields_for(request: DisclosureRequest, subjects: Sequence[RequestSubject]) -> list[str]:
@@ -104,15 +104,8 @@ def attest(
 ) -> Attestation:
     """Record one reviewer's field-by-field check; a mismatch sends the request back (see the
     module docstring). Raises InvalidInput naming the fields left out or unknown."""
-    if role not in REVIEW_ROLES:
-        raise ReviewerNotAllowed("Attest as 'privacy_officer' or 'counsel'.")
-    if actor.kind != "staff" or role not in actor.roles:
-        raise ReviewerNotAllowed(f"Only staff holding the {role} role may attest as {role}.")
-    request = get_request(session, request_id, for_update=True)
-    if actor.id == request.registered_by:
-        raise ReviewerNotAllowed("You registered this request, so someone else must check it.")
-    if request.status != "in_review":
-        raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for attestation.")
+    request = acceptance.reviewer_request(session, actor, request_id, role, ATTESTABLE_STATES,
+                                          act="attest", check="check", noun="attestation")
     mark_accepted(session, request, actor.id, role, now)  # a reviewer who checks the document has taken it up
     if document_sha256 != request.document_sha256:
         raise Conflict("You checked another version of the document; reload the request and check it again.")

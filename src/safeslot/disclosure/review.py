@@ -14,7 +14,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import attest, logbook, sealed
+from safeslot.disclosure import acceptance, attest, logbook, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.acceptance import mark_accepted
 from safeslot.disclosure.errors import RequestNotReviewable, ReviewerNotAllowed
@@ -27,20 +27,14 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.transparency.entries import RequestClosed, Review
 
-REVIEW_ROLES = ("privacy_officer", "counsel")
+REVIEW_ROLES = acceptance.REVIEW_ROLES
+REVIEWABLE_STATES = frozenset({"in_review", "info_requested"})
 
 
 def _reviewable(session: Session, actor: Actor, request_id: int, role: str,
                 now: dt.datetime | None = None) -> DisclosureRequest:
-    if role not in REVIEW_ROLES:
-        raise ReviewerNotAllowed("Review as 'privacy_officer' or 'counsel'.")
-    if actor.kind != "staff" or role not in actor.roles:
-        raise ReviewerNotAllowed(f"Only staff holding the {role} role may review as {role}.")
-    request = get_request(session, request_id, for_update=True)
-    if actor.id == request.registered_by:
-        raise ReviewerNotAllowed("You registered this request, so someone else must review it.")
-    if request.status not in ("in_review", "info_requested"):
-        raise RequestNotReviewable(f"Request {request_id} is {request.status}; it is not open for review.")
+    request = acceptance.reviewer_request(session, actor, request_id, role, REVIEWABLE_STATES,
+                                          act="review", check="review", noun="review")
     if now is not None:
         mark_accepted(session, request, actor.id, role, now)  # a reviewer who acts has taken it up
     return request

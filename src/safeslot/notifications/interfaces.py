@@ -5,7 +5,8 @@ and key links, scheduling's reminders) registers a handler for its kind with `re
 queues messages with `enqueue` inside its own transaction, and is called back by the worker:
 `compose` opens what it sealed and returns an `Outgoing`, `finished` records the outcome.
 The handler sees a queued message only through `Message` (never the outbox table), so no
-domain reads notifications' models.
+domain reads notifications' models. The console lists the dead letters of a supervisor's offices
+(`dead_letters`) and puts one back in the outbox (`retry`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import datetime as dt
 from typing import Protocol
 
 from safeslot.notifications.models import CANCELLED, DEAD, SENT
-from safeslot.notifications.outbox import Cancel, Context, enqueue, register
+from safeslot.notifications.outbox import Cancel, Context, dead_letters, enqueue, register, retry
 from safeslot.notifications.senders import Outgoing, Router, Undeliverable
 
 __all__ = ["CANCELLED", "DEAD", "SENT", "Cancel", "Context", "Message", "Outgoing", "Router", "Undeliverable",
-           "enqueue", "register"]
+           "dead_letters", "enqueue", "register", "retry"]
 
 
 class Message(Protocol):

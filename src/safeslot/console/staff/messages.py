@@ -21,7 +21,7 @@ from safeslot.db import SessionDep
 from safeslot.deps import NowDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
-from safeslot.notifications import outbox
+from safeslot.notifications import interfaces as outbox
 from safeslot.notifications.errors import MessageNotDead
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
