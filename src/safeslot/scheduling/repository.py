@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.duty import Duty, LocalVisit, duties_from_rows
@@ -335,13 +335,31 @@ def appointments_by_name_index(
 
 def existing_slot_starts(
     session: Session, office_id: int, start: dt.datetime, end: dt.datetime
-) -> dict[tuple[int, dt.datetime], SlotCapacity]:
-    rows = session.scalars(
-        select(SlotCapacity).where(
+) -> dict[tuple[int, dt.datetime], tuple[int, int, int]]:
+    """(service id, start) -> (row id, capacity, booked) of the office's grid in [start, end).
+
+    Plain rows, not ORM objects: re-materialising eight weeks reads thousands of them."""
+    rows = session.execute(
+        select(SlotCapacity.id, SlotCapacity.service_id, SlotCapacity.starts_at, SlotCapacity.capacity,
+               SlotCapacity.booked).where(
             SlotCapacity.office_id == office_id, SlotCapacity.starts_at >= start, SlotCapacity.starts_at < end
         )
     )
-    return {(r.service_id, r.starts_at): r for r in rows}
+    return {(r.service_id, r.starts_at): (r.id, r.capacity, r.booked) for r in rows}
+
+
+def write_slot_grid(session: Session, new: list[dict[str, object]], capacities: list[dict[str, object]]) -> None:
+    """Insert new grid rows and set the capacity of existing ones (by id), each in one executemany.
+
+    A grid row already loaded in the session is expired, so it is read again with its new capacity."""
+    if new:
+        session.execute(insert(SlotCapacity), new)
+    if capacities:
+        session.execute(update(SlotCapacity), capacities)  # ORM bulk UPDATE by primary key
+        changed = {c["id"] for c in capacities}
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, SlotCapacity) and obj.id in changed:
+                session.expire(obj, ["capacity"])
 
 
 def idempotency_record(session: Session, scope: str, key: str) -> IdempotencyRecord | None:

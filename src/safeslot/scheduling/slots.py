@@ -21,7 +21,7 @@ from safeslot.scheduling import repository as repo
 from safeslot.scheduling.assignment import Candidates, candidates, person
 from safeslot.scheduling.duty import Duty, DutyMasks
 from safeslot.scheduling.errors import TimeOutOfRange
-from safeslot.scheduling.models import STEP_MINUTES, Office, Service, SlotCapacity, WeeklyHours
+from safeslot.scheduling.models import STEP_MINUTES, Office, Service, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
 from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
 from safeslot.scheduling.search_cache import Place, SearchCache, Version, read_only, versions
@@ -56,23 +56,23 @@ def generate_slots(session: Session, office: Office, first: dt.date, last: dt.da
                 _plan_window(day, h, tz, services, service_capacity, wanted)
         day += dt.timedelta(days=1)
 
-    written = 0
+    new: list[dict[str, object]] = []
+    capacities: list[dict[str, object]] = []
     for (service_id, start), cap in wanted.items():
         existing = slots.get((service_id, start))
         if existing is None:
-            session.add(
-                SlotCapacity(office_id=office.id, service_id=service_id, starts_at=start, capacity=cap, booked=0)
-            )
-            written += 1
-        elif existing.capacity != max(cap, existing.booked):
-            existing.capacity = max(cap, existing.booked)
-            written += 1
-    for key, row in slots.items():  # closed or removed: no new bookings, existing ones kept
-        if key not in wanted and row.capacity != row.booked:
-            row.capacity = row.booked
-            written += 1
+            new.append({"office_id": office.id, "service_id": service_id, "starts_at": start, "capacity": cap,
+                        "booked": 0})
+        else:
+            row_id, capacity, booked = existing
+            if capacity != max(cap, booked):
+                capacities.append({"id": row_id, "capacity": max(cap, booked)})
+    for key, (row_id, capacity, booked) in slots.items():  # closed or removed: no new bookings, existing kept
+        if key not in wanted and capacity != booked:
+            capacities.append({"id": row_id, "capacity": booked})
+    repo.write_slot_grid(session, new, capacities)
     session.flush()
-    return written
+    return len(new) + len(capacities)
 
 
 def _plan_window(
