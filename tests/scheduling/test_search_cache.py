@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,7 +24,7 @@ from safeslot.config import Settings
 from safeslot.db import build_engine, read_transaction
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
-from safeslot.scheduling.models import Appointment, Office, Service, Staff
+from safeslot.scheduling.models import Appointment, Office, Service, Staff, StaffHold
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.search_cache import SearchCache
 from safeslot.scheduling.slots import search_known
@@ -244,3 +244,20 @@ def test_a_renamed_or_rezoned_office_or_service_is_read_afresh(servers: tuple[En
     with Session(engine) as s, s.begin():
         s.execute(update(Office).where(Office.slug == "central").values(timezone="America/Los_Angeles"))
     _same(engine, a)
+
+
+def test_a_bulk_statement_over_many_hours_is_seen_too(servers: tuple[Engine, TestClient, TestClient]) -> None:
+    """One statement holding someone for three whole days (72 UTC hours: more than a visit's few, so on
+    PostgreSQL the trigger bumps them without taking each hour's lock) still changes the next answer."""
+    engine, a, b = servers
+    _same(engine, a, DAY, DAY + dt.timedelta(days=3))
+    code = _book(b, "apply", a.get("/api/v1/slots", params={"office": "central", "service": "apply",
+                                                            "from": DAY.isoformat()}).json()[0]["starts_at"])
+    with Session(engine) as s, s.begin():
+        visit = s.scalars(select(Appointment).where(Appointment.code == service.normalise_code(code))).one()
+        someone = s.scalars(select(Staff.id).where(Staff.id != visit.staff_id).order_by(Staff.id)).first()
+        start = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+        s.execute(insert(StaffHold), [
+            {"staff_id": someone, "starts_at": start + dt.timedelta(minutes=15 * i), "office_id": visit.office_id,
+             "appointment_id": visit.id, "role": "serve"} for i in range(3 * 96)])
+    _same(engine, a, DAY, DAY + dt.timedelta(days=3))
