@@ -18,13 +18,20 @@ install: $(STAMP)
 run: install
 	BIN=$(BIN) scripts/run  # migrate, start the local witness (scripts/witness) and the outbox worker, load the demo, serve
 
+# Each test worker imports and collects everything (about 11 s of CPU from source, 5 s from bytecode):
+# the sources are compiled once up front, and pytest may keep its rewritten test modules
+# (PYTHONDONTWRITEBYTECODE emptied) for the next run. docs/performance.md, "Test suite".
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider --dist loadgroup
+
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
-	$(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup
+	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
+	$(PYTEST) -n auto
 
 # The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
 test-fast: install
-	SAFESLOT_TEST_BACKENDS=sqlite $(BIN)/pytest -q -p no:cacheprovider -n auto --dist loadgroup -m "not slow"
+	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
+	SAFESLOT_TEST_BACKENDS=sqlite $(PYTEST) -n auto -m "not slow"
 
 lint: install
 	$(BIN)/ruff check src tests bench

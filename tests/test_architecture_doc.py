@@ -63,7 +63,9 @@ def _missing(doc: Path) -> list[str]:
             missing.append(f"{cited}::{name} (no such test)")
     for match in CITED_NAME.finditer(text):
         folder = _candidates(doc, "x")[0].parent if doc.is_relative_to(SRC) else TESTS
-        if not _has(sorted(folder.rglob("test_*.py")), match.group(1)):
+        files = sorted(folder.rglob("test_*.py"))
+        # a test's name, or a test file's name without ".py"
+        if not _has(files, match.group(1)) and match.group(1) not in {p.stem for p in files}:
             missing.append(f"{match.group(1)} (no such test)")
     return missing
 
@@ -88,7 +90,7 @@ def test_the_check_sees_a_missing_test(tmp_path: Path) -> None:
                    "`tests/no_such/test_file.py` `tests/test_architecture_doc.py::test_gone` "
                    "`tests/test_architecture_doc.py::test_nothing_starts_so…` "
                    "`tests/test_architecture_doc.py::test_the_check_sees…` "
-                   "`test_every_test_the_docs_cite_exists` `test_renamed_away`")
+                   "`test_every_test_the_docs_cite_exists` `test_architecture_doc` `test_renamed_away`")
     assert _missing(doc) == ["tests/no_such/test_file.py (no such file)",
                              "tests/test_architecture_doc.py::test_gone (no such test)",
                              "tests/test_architecture_doc.py::test_nothing_starts_so… (no such test)",
