@@ -1,8 +1,8 @@
 """Nobody reads a named person's appointments beyond what their job needs.
 
-Each path of the issue is tried as that role would try it (path 3: a privacy officer reads the
-matches of a request they registered; path 4: counsel searches anyone; path 5: a clerk reads any
-day, far futures and past visits), and fails with a clear problem+json. Each unusual pattern raises
+Each way past the rule is tried as that role would try it (a privacy officer reads the matches of
+a request they registered; counsel searches anyone; a clerk reads any day, far futures and past
+visits), and fails with a clear problem+json. Each unusual pattern raises
 one alert; a clerk's ordinary 60-person day raises none. Both databases.
 """
 
