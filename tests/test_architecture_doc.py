@@ -140,15 +140,19 @@ def test_no_module_grows_past_400_lines() -> None:
 
 
 # Every package with a README (the domains, scheduling/queue, the console) names each of its modules
-# there, so a newcomer reading the folder's README finds every file. The files every domain has by
+# there, and those of its sub-packages without a README of their own by their path (`staff/desk.py`),
+# so a newcomer reading the folder's README finds every file. The files every domain has by
 # convention (docs/architecture.md, "Layers") need no line of their own.
 CONVENTIONAL = frozenset({"__init__.py", "models.py", "schemas.py", "repository.py", "errors.py", "demo.py"})
 
 
 def _unnamed(readme: Path) -> list[str]:
     text = readme.read_text(encoding="utf-8")
-    return [p.name for p in sorted(readme.parent.glob("*.py"))
-            if p.name not in CONVENTIONAL and not re.search(rf"(?<![\w/]){re.escape(p.name)}", text)]
+    folder = readme.parent
+    modules = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*.py"))
+               if p.name not in CONVENTIONAL
+               and not any((d / "README.md").is_file() for d in p.parents if d != folder and d.is_relative_to(folder))]
+    return [m for m in modules if not re.search(rf"(?<![\w/]){re.escape(m)}", text)]
 
 
 def test_every_readme_names_the_modules_of_its_folder() -> None:
@@ -159,10 +163,11 @@ def test_every_readme_names_the_modules_of_its_folder() -> None:
 
 
 def test_the_readme_check_sees_an_unnamed_module(tmp_path: Path) -> None:
-    (tmp_path / "README.md").write_text("| `named.py` | … | and `other/hidden.py` elsewhere |")
-    for name in ("named.py", "hidden.py", "models.py"):
+    (tmp_path / "README.md").write_text("| `named.py` | … | and `other/hidden.py`, `sub/page.py` |")
+    for name in ("named.py", "hidden.py", "models.py", "sub/page.py", "sub/lost.py", "own/x.py", "own/README.md"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text("")
-    assert _unnamed(tmp_path / "README.md") == ["hidden.py"]
+    assert _unnamed(tmp_path / "README.md") == ["hidden.py", "sub/lost.py"]
 
 
 # docs/architecture.md, "Allowed arrows": one line per domain (`name ──► other (why), …`, continued on
