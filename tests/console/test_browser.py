@@ -2,7 +2,7 @@
 
 The app runs under uvicorn in a background thread on a free loopback port,
 against a fresh SQLite database with the demo office and the tests' fixed
-clock (one backend is enough here: the database is covered elsewhere).
+clock (tests/live.py's `demo_site`, which every browser story uses).
 With SAFESLOT_TEST_SCREENSHOTS=1 (`make screenshots`) each step's screenshot goes to
 test-artifacts/screenshots/ (ignored by git); by default none is taken (0.3 s each, never asserted).
 Without /usr/bin/chromium (scripts/test-deps installs it) these tests are
@@ -17,14 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from safeslot.app import create_app
-from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker, transaction
-from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from tests.browsing import SCREENSHOTS, install_axe, run_axe
-from tests.conftest import LENIENT_LIMITS, NOW, new_database
-from tests.live import serve
+from tests.conftest import NOW
+from tests.live import demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -34,18 +29,8 @@ CODE = re.compile(r"^[0-9A-Z]{5}-[0-9A-Z]{5}$")
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("browser")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
-    with transaction(build_sessionmaker(engine)) as session:
-        demo.load(session, NOW.date(), weeks=2)
-    settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                        log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
-    app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=KeyRing.generate())
-    with serve(app) as url:
-        yield url
-    engine.dispose()
-    drop()
+    with demo_site(tmp_path_factory, "browser") as site, site.serve(site.settings(), lambda: NOW, host="127.0.0.1"):
+        yield site.url
 
 
 class Walk:
