@@ -15,7 +15,7 @@ slow 3G (400 kbit/s down and up, 400 ms round trip; DevTools
 For each page it prints the bytes transferred (DevTools
 ``Network.loadingFinished.encodedDataLength``: headers and compressed bodies of
 every request the page made) and the Largest Contentful Paint (the browser's own
-``largest-contentful-paint`` entry). The baseline is the issue's measurement
+``largest-contentful-paint`` entry). The baseline is the measurement taken
 before this work: a first visit to ``/`` transferred 602 KB (527 KB of it the
 whole USWDS stylesheet), uncompressed, and paid it again on every visit.
 Targets: first visit to the whole booking flow <= 120 KB, repeat visit
@@ -214,7 +214,7 @@ def report(first: list[Row], repeat: list[Row], baseline: tuple[list[Row], list[
     home = first[0][1]
     worst_repeat = max(b for _, b, _, _ in repeat)
     worst_lcp = max((lcp or 0) for _, _, _, lcp in first + repeat)
-    print(f"first visit to / : {kb(home):.1f} KB vs {BASELINE_FIRST_KB:.0f} KB in the issue "
+    print(f"first visit to / : {kb(home):.1f} KB vs {BASELINE_FIRST_KB:.0f} KB before this work "
           f"(ratio {kb(home) / BASELINE_FIRST_KB:.3f})")
     if baseline is not None:
         b_home, b_flow = baseline[0][0][1], sum(b for _, b, _, _ in baseline[0][:3])

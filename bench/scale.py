@@ -98,7 +98,6 @@ PEOPLE_PER_APPOINTMENT = 0.4  # distinct names: a person comes back 2.5 times a 
 APPOINTMENT_TYPES = ["int4", "varchar", "int4", "int4", "int4", "int4", "int4", "timestamptz", "timestamptz",
                      "varchar", "varchar", "bytea", "varchar", "bytea", "bytea", "bool", "int4", "timestamptz",
                      "timestamptz"]
-TARGETS = "slot search and booking within 2x of one office; accounting p50 < 10 ms; report build < 300 s"
 
 
 def db_names(prefix: str, offices: int) -> list[tuple[str, int]]:

@@ -102,3 +102,38 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION availability_grid_changed()")
     op.execute("CREATE TRIGGER availability_slot_capacity AFTER INSERT OR UPDATE OR DELETE ON slot_capacity "
                "FOR EACH ROW EXECUTE FUNCTION availability_office_changed('office_id')")
+    # 0481's staff_hold function: every statement takes its hours' locks (tests/test_migrations.py compares)
+    op.execute(f"""
+CREATE OR REPLACE FUNCTION availability_holds_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    offices bigint[];
+    hours bigint[];
+BEGIN
+    -- each (office, UTC hour) the statement touched, in the ascending order of its assignment lock
+    IF TG_OP = 'INSERT' THEN
+        SELECT array_agg(o ORDER BY o, h), array_agg(h ORDER BY o, h) INTO offices, hours FROM (
+            SELECT DISTINCT office_id::bigint AS o, floor(extract(epoch FROM starts_at) / 3600)::bigint AS h
+            FROM new_rows) s;
+    ELSIF TG_OP = 'DELETE' THEN
+        SELECT array_agg(o ORDER BY o, h), array_agg(h ORDER BY o, h) INTO offices, hours FROM (
+            SELECT DISTINCT office_id::bigint AS o, floor(extract(epoch FROM starts_at) / 3600)::bigint AS h
+            FROM old_rows) s;
+    ELSE
+        SELECT array_agg(o ORDER BY o, h), array_agg(h ORDER BY o, h) INTO offices, hours FROM (
+            SELECT office_id::bigint AS o, floor(extract(epoch FROM starts_at) / 3600)::bigint AS h FROM new_rows
+            UNION
+            SELECT office_id::bigint, floor(extract(epoch FROM starts_at) / 3600)::bigint FROM old_rows) s;
+    END IF;
+    IF offices IS NULL THEN
+        RETURN NULL;
+    END IF;
+    FOR i IN 1 .. array_length(offices, 1) LOOP
+        PERFORM pg_advisory_xact_lock(({LOCK_NAMESPACE}::bigint << 48) | ((offices[i] & 268435455) << 20)
+                                      | (hours[i] & 1048575));
+    END LOOP;
+    INSERT INTO availability_hour (office_id, hour, version)
+    SELECT o, h, 1 FROM unnest(offices, hours) AS t(o, h)
+    ON CONFLICT (office_id, hour) DO UPDATE SET version = availability_hour.version + 1;
+    RETURN NULL;
+END $$
+""")

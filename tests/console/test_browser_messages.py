@@ -8,22 +8,17 @@ from typing import Any
 
 import pytest
 
-from safeslot.app import create_app
 from safeslot.cli import outbox_kinds
-from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import service as identity
-from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox, reminders
 from safeslot.notifications.senders import Router
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.console.test_browser_staff import PASSWORD, Story, _sign_in
-from tests.live import serve
+from tests.live import demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -35,18 +30,11 @@ class Told(Story):
 
 @pytest.fixture(scope="module")
 def told(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Told]:
-    tmp = tmp_path_factory.mktemp("browser-messages")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
-    maker = build_sessionmaker(engine)
-    ring = KeyRing.generate()
     out = Told()
-    settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                        log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", TEST_HASHER)
-        with transaction(maker) as session:
-            demo.load(session, NOW.date(), weeks=2)
+    with demo_site(tmp_path_factory, "browser-messages") as site:
+        ring = site.ring
+        settings = site.settings()
+        with site.session() as session:
             office = session.query(Office).filter(Office.slug == "central").one()
             _, secret = identity.create_account(session, ring, username="supervisor", display_name="Desk Example",
                                                 password=PASSWORD, roles=["supervisor"], office_id=office.id, now=NOW)
@@ -60,16 +48,13 @@ def told(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Told]:
             out.stop_url = f"/reminders/stop/{reminders.stop_token(settings.secret_key, appointment.id)}"
             due = appointment.starts_at - dt.timedelta(hours=2)
         outbox_kinds.register_all()
-        outbox.drain(lambda: transaction(maker), Router(email=None, phone=None), ring, settings, lambda: due)
-        with maker() as session:
+        outbox.drain(site.session, Router(email=None, phone=None), ring, settings, lambda: due)
+        with site.session() as session:
             [dead] = outbox.dead_letters(session)
             out.dead_id = dead.id
-        app = create_app(settings, engine=engine, clock=lambda: out.now, keyring=ring)
-        with serve(app, host="localhost") as base:
-            out.url = base
+        with site.serve(settings, lambda: out.now):
+            out.url = site.url
             yield out
-    engine.dispose()
-    drop()
 
 
 def test_the_supervisor_sees_the_dead_letter_and_sends_it_again(browser: Any, told: Told) -> None:

@@ -23,21 +23,19 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from safeslot.app import create_app
-from safeslot.config import Environment, QueueSettings, Settings
+from safeslot.config import QueueSettings
 from safeslot.console.public import walk_in
-from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.db import build_sessionmaker, transaction
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office, Staff
 from safeslot.scheduling.queue import service as queue
 from safeslot.scheduling.queue.models import QueueTicket
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.conftest import NOW
 from tests.console.test_browser import Walk
-from tests.live import serve
+from tests.live import demo_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -61,19 +59,14 @@ class Story:
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
-    tmp = tmp_path_factory.mktemp("browser-queue")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
     told = Story()
-    told.engine = engine
     ring = told.ring
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", TEST_HASHER)
+    with demo_site(tmp_path_factory, "browser-queue", weeks=1, ring=ring) as site:
+        told.engine = site.engine
         # The pages re-read themselves every second instead of every 10: the same script and the same
         # change on the page, without the tests waiting out the production interval twice per story.
-        mp.setattr(walk_in, "JS_POLL_SECONDS", 1)
-        with transaction(build_sessionmaker(engine)) as session:
-            demo.load(session, NOW.date(), weeks=1)
+        site.monkeypatch.setattr(walk_in, "JS_POLL_SECONDS", 1)
+        with site.session() as session:
             office = session.scalars(select(Office).where(Office.slug == "central")).one()
             for role in ("clerk", "supervisor"):
                 _, secret = identity.create_account(
@@ -87,15 +80,9 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                     "office": "central", "service": "card", "starts_at": at.isoformat(), "name": NAME,
                     "language": None}), NOW - dt.timedelta(days=1))
                 told.codes[lang] = scheduling.format_code(appointment.code)
-        settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS,
-                            queue={"refresh_seconds": 5})
-        app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
-        with serve(app, host="localhost") as base:
-            told.url = base
+        with site.serve(site.settings(queue={"refresh_seconds": 5}), lambda: told.now):
+            told.url = site.url
             yield told
-    engine.dispose()
-    drop()
 
 
 def _phone(browser: Any, story: Story, name: str, *, javascript: bool = True) -> Walk:

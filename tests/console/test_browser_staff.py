@@ -20,21 +20,15 @@ from typing import Any
 import pyotp
 import pytest
 
-from safeslot.app import create_app
-from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
-from safeslot.identity import service as identity
-from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.identity.helpers import make_staff
-from tests.live import serve
+from tests.live import demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -57,15 +51,10 @@ class Story:
 
 @pytest.fixture(scope="module")
 def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
-    tmp = tmp_path_factory.mktemp("browser-staff")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
-    ring = KeyRing.generate()
     told = Story()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", TEST_HASHER)  # module-scoped: the autouse fixture is per test
-        with transaction(build_sessionmaker(engine)) as session:
-            demo.load(session, NOW.date(), weeks=2)
+    with demo_site(tmp_path_factory, "browser-staff") as site:
+        ring = site.ring
+        with site.session() as session:
             for role in ("clerk", "privacy_officer", "counsel", "auditor", "supervisor", "admin"):
                 # privileged roles: proposed and approved by two founder administrators
                 _, secret = make_staff(session, ring, [role], "central" if role in ("clerk", "supervisor") else None,
@@ -89,15 +78,9 @@ def story(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Story]:
                                   Actor("official", 501, agency="dhs-ice"), meta,
                                   samplepdf.write([["Court order (test only)"]]), NOW)
             told.request_id = found.id
-        settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS)
-        app = create_app(settings, engine=engine, clock=lambda: told.now, keyring=ring)
-        # "localhost": Chromium keeps Secure cookies (the session cookie) on http://localhost
-        with serve(app, host="localhost") as url:
-            told.url = url
+        with site.serve(site.settings(), lambda: told.now):
+            told.url = site.url
             yield told
-    engine.dispose()
-    drop()
 
 
 def _sign_in(walk: Walk, story: Story, role: str) -> None:

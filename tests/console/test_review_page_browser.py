@@ -1,7 +1,8 @@
 """The review page, where reviewers judge the document, in a real browser (Debian's Chromium, Playwright, axe-core): the
 instrument's pages rendered by the server beside what was typed, the signature check, and the
 field-by-field attestation, in English and Spanish, with 0 axe violations. The screenshots
-in docs/images/ (docs/disclosure-gate.md) are written by this test."""
+in docs/images/ (docs/disclosure-gate.md) are written by this test when asked: `make screenshots`
+(SAFESLOT_TEST_SCREENSHOTS=1); a plain run leaves the tracked files alone."""
 
 from __future__ import annotations
 
@@ -13,21 +14,17 @@ from typing import Any
 import pyotp
 import pytest
 
-from safeslot.app import create_app
-from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.disclosure import intake, samplepdf, signatures
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
-from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.browsing import SCREENSHOTS
+from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.disclosure.signing import CourtCA
-from tests.live import serve
+from tests.live import demo_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -54,17 +51,12 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    tmp = tmp_path_factory.mktemp("review-page")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
-    ring = KeyRing.generate()
     court = CourtCA.make()
-    folder = court.write_ca(tmp / "court-ca")
     told = Served()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", TEST_HASHER)
-        with transaction(build_sessionmaker(engine)) as session:
-            demo.load(session, NOW.date(), weeks=2)
+    with demo_site(tmp_path_factory, "review-page") as site:
+        ring = site.ring
+        folder = court.write_ca(site.tmp / "court-ca")
+        with site.session() as session:
             _, told.totp["privacy_officer"] = identity.create_account(
                 session, ring, username="privacy-officer", display_name="Desk Example", password=PASSWORD,
                 roles=["privacy_officer"], office_id=None, now=NOW)
@@ -84,15 +76,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             found = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"),
                                   Actor("official", 501, agency="dhs-ice"), meta, court.sign(ORDER), NOW, checks)
             told.request_id = found.id
-        settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"}, rate_limits=LENIENT_LIMITS,
-                            documents={"trusted_ca_dir": folder})
-        app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=ring)
-        with serve(app, host="localhost") as url:
-            told.url = url
+        with site.serve(site.settings(documents={"trusted_ca_dir": folder}), lambda: NOW):
+            told.url = site.url
             yield told
-    engine.dispose()
-    drop()
 
 
 def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and_spanish(
@@ -113,8 +99,9 @@ def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and
         assert "Valid: unchanged since signing" in page.inner_text(".signature")
         assert NAME in page.inner_text(".document-fields")
         walk.check("en")
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-en.png"), full_page=True)
+        if SCREENSHOTS:
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-en.png"), full_page=True)
 
         page.click("a.lang-switch[hreflang=es]")
         page.wait_for_url(re.compile(r"/console/disclosures/"))
@@ -122,7 +109,8 @@ def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and
         assert "Firma digital" in page.inner_text(".signature")
         assert page.locator("html").get_attribute("lang") == "es"
         walk.check("es")
-        page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-es.png"), full_page=True)
+        if SCREENSHOTS:
+            page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-es.png"), full_page=True)
 
         # The check itself: every field matches, then the approval is offered.
         for answer in page.locator("label[for^='m-']").all():

@@ -13,22 +13,16 @@ from typing import Any
 import pyotp
 import pytest
 
-from safeslot.app import create_app
-from safeslot.config import Environment, Settings
-from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.disclosure import intake, samplepdf
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import proposals
-from safeslot.identity import service as identity
-from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.identity.helpers import PASSWORD, ctx, make_staff
-from tests.live import serve
+from tests.live import demo_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -43,15 +37,10 @@ class Served:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    tmp = tmp_path_factory.mktemp("browser-passkey")
-    url, drop = new_database("sqlite", None, tmp)
-    engine = build_engine(url)
-    ring = KeyRing.generate()
     told = Served()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(identity, "HASHER", TEST_HASHER)
-        with transaction(build_sessionmaker(engine)) as session:
-            demo.load(session, NOW.date(), weeks=2)
+    with demo_site(tmp_path_factory, "browser-passkey") as site:
+        ring = site.ring
+        with site.session() as session:
             officer, told.totp = make_staff(session, ring, ["privacy_officer"], username="po")
             admin, _ = make_staff(session, ring, ["admin"], username="admin-a")
             proposals.propose_role(session, ctx(ring), admin.id, "po", "counsel", NOW)  # waiting in the console
@@ -70,18 +59,13 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                                             Actor("official", 501, agency="dhs-ice"), meta,
                                             samplepdf.write([["Court order (test only)"]]), NOW).id
             del officer
-        settings = Settings(environment=Environment.test, crypto={"key_file": tmp / "keys.json"},
-                            log={"signing_key_file": tmp / "log.key"}, identity={"require_passkey": True},
-                            rate_limits=LENIENT_LIMITS)
-        app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=ring)
-        with serve(app, host="localhost") as base:
+        settings = site.settings(identity={"require_passkey": True})
+        with site.serve(settings, lambda: NOW) as app:
             # the relying party is the served origin (WebAuthn checks it)
             app.state.settings = settings.model_copy(update={"server": settings.server.model_copy(
-                update={"public_url": base})})
-            told.url = base
+                update={"public_url": site.url})})
+            told.url = site.url
             yield told
-    engine.dispose()
-    drop()
 
 
 def dt_days(n: int) -> Any:

@@ -24,6 +24,7 @@ from safeslot.transparency import entries as log_entries
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import bearer, founders, make_staff
+from tests.problem import problem
 
 NEW = {"slug": "springfield-east", "name": "Springfield East Field Office", "address": "1 Example Plaza",
        "timezone": "America/Chicago", "latitude": 39.78, "longitude": -89.65}
@@ -33,14 +34,6 @@ DAY = NOW.date() + dt.timedelta(days=2)
 def _admins(session: Session, keyring: KeyRing) -> tuple[dict[str, str], dict[str, str]]:
     a, b = founders(session, keyring)
     return bearer(session, a), bearer(session, b)
-
-
-def _problem(r: Any, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = r.json()
-    assert body["type"] == f"/problems/{slug}", body
-    return body
 
 
 def _office_events(session: Session) -> list[dict[str, Any]]:
@@ -59,7 +52,7 @@ def test_an_office_exists_only_once_a_second_admin_approves_and_the_log_names_on
     assert session.scalar(select(Office).where(Office.slug == "springfield-east")) is None
 
     own = client.post(f"/api/v1/proposals/{proposal['id']}/approval", headers=first)
-    _problem(own, 403, "own-proposal")
+    problem(own, 403, "own-proposal")
     assert client.post(f"/api/v1/proposals/{proposal['id']}/approval", headers=second).status_code == 200
     opened = session.scalars(select(Office).where(Office.slug == "springfield-east")).one()
     assert (opened.name, opened.timezone, opened.closed_at) == (NEW["name"], "America/Chicago", None)
@@ -68,7 +61,7 @@ def test_an_office_exists_only_once_a_second_admin_approves_and_the_log_names_on
 
     # A replay of the approval changes nothing: the proposal is decided.
     again = client.post(f"/api/v1/proposals/{proposal['id']}/approval", headers=second)
-    _problem(again, 409, "proposal-decided")
+    problem(again, 409, "proposal-decided")
     assert session.scalar(select(func.count()).select_from(Office).where(Office.slug == "springfield-east")) == 1
 
     logged = _office_events(session)
@@ -87,13 +80,13 @@ def test_bad_input_wrong_role_and_replayed_proposals_are_refused_with_what_to_do
     client: TestClient, session: Session, keyring: KeyRing, office: str
 ) -> None:
     first, second = _admins(session, keyring)
-    _problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "slug": "Bad Slug!"}), 422,
+    problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "slug": "Bad Slug!"}), 422,
              "invalid-input")
-    _problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "timezone": "Mars/Olympus"}), 422,
+    problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "timezone": "Mars/Olympus"}), 422,
              "invalid-input")
-    _problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "slug": "central"}), 422,
+    problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "slug": "central"}), 422,
              "invalid-input")
-    _problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "latitude": None}), 422,
+    problem(client.post("/api/v1/office-openings", headers=first, json={**NEW, "latitude": None}), 422,
              "invalid-input")
     supervisor, _ = make_staff(session, keyring, ["supervisor"], "central", username="sup-central")
     refused = client.post("/api/v1/office-openings", headers=bearer(session, supervisor), json=NEW)
@@ -103,7 +96,7 @@ def test_bad_input_wrong_role_and_replayed_proposals_are_refused_with_what_to_do
 
     assert client.post("/api/v1/office-openings", headers=first, json=NEW).status_code == 202
     replay = client.post("/api/v1/office-openings", headers=second, json=NEW)
-    assert "already waiting" in _problem(replay, 409, "conflict")["detail"]
+    assert "already waiting" in problem(replay, 409, "conflict")["detail"]
     assert session.scalar(select(Office).where(Office.slug == "springfield-east")) is None
 
 
@@ -124,12 +117,12 @@ def test_closing_lists_every_visit_to_come_for_moving_and_then_takes_no_booking(
     _book(client, "card")
     # Closing with visits to come that are not listed is refused, with where to find them.
     refused = client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": []})
-    assert "bookings-to-move" in _problem(refused, 409, "office-has-bookings")["detail"]
+    assert "bookings-to-move" in problem(refused, 409, "office-has-bookings")["detail"]
     to_move = client.get("/api/v1/offices/central/bookings-to-move", headers=first)
     assert to_move.status_code == 200
     ids = [b["id"] for b in to_move.json()]
     assert len(ids) == 2 and set(to_move.json()[0]) == {"id", "starts_at", "service_id"}  # no name, no contact
-    _problem(client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": [*ids, 999999]}),
+    problem(client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": [*ids, 999999]}),
              422, "invalid-input")
 
     r = client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": ids})
@@ -139,7 +132,7 @@ def test_closing_lists_every_visit_to_come_for_moving_and_then_takes_no_booking(
     # A visit booked after the proposal was made: approving now would strand it, so it is refused.
     late = _book(client)
     stranded = client.post(f"/api/v1/proposals/{proposal['id']}/approval", headers=second)
-    _problem(stranded, 409, "office-has-bookings")
+    problem(stranded, 409, "office-has-bookings")
     central = session.scalars(select(Office).where(Office.slug == "central")).one()
     assert central.closed_at is None  # nothing half-done
     assert client.post(f"/api/v1/proposals/{proposal['id']}/rejection", headers=second).status_code == 200
@@ -166,5 +159,5 @@ def test_closing_lists_every_visit_to_come_for_moving_and_then_takes_no_booking(
     closed = [e for e in _office_events(session) if e["event"] == "identity.office_closed"]
     assert len(closed) == 1 and closed[0]["bookings"] == 3 and closed[0]["office"] == "central"
     # Closing twice: the office is closed already.
-    _problem(client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": []}), 409,
+    problem(client.post("/api/v1/offices/central/closing", headers=first, json={"move_bookings": []}), 409,
              "office-shut")

@@ -80,7 +80,7 @@ ROUTES = _scoped_routes()
 
 
 def test_the_table_has_office_routes_for_both_roles() -> None:
-    # the parametrisation below is not empty, and covers the routes this issue is about
+    # the parametrisation below is not empty, and covers every office-bound route
     assert {r for _, _, r in ROUTES} == set(OFFICE_BOUND)
     templates = {t for _, t, _ in ROUTES}
     for needed in ("/api/v1/offices/{office}/appointments", "/api/v1/offices/{office}/staff",

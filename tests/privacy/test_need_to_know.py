@@ -1,8 +1,8 @@
 """Nobody reads a named person's appointments beyond what their job needs.
 
-Each path of the issue is tried as that role would try it (path 3: a privacy officer reads the
-matches of a request they registered; path 4: counsel searches anyone; path 5: a clerk reads any
-day, far futures and past visits), and fails with a clear problem+json. Each unusual pattern raises
+Each way past the rule is tried as that role would try it (a privacy officer reads the matches of
+a request they registered; counsel searches anyone; a clerk reads any day, far futures and past
+visits), and fails with a clear problem+json. Each unusual pattern raises
 one alert; a clerk's ordinary 60-person day raises none. Both databases.
 """
 
@@ -29,6 +29,7 @@ from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.scheduling import service as scheduling
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments, bearer, make_staff
+from tests.problem import problem
 
 PDF = samplepdf.write([["WARRANT, case 1:27-mj-00042 (test only)", "Signed: Hon. Judge Example"]])
 TODAY = dt.date(2027, 3, 1)  # NOW in the demo office's zone (America/New_York): 09:00 on Monday
@@ -40,14 +41,6 @@ def _alerts(session: Session) -> list[tuple[str, int]]:
 
 def _records(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(AccessRecord)) or 0)
-
-
-def _problem(r: Any, status: int, slug: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = r.json()
-    assert body["type"] == f"/problems/{slug}", body
-    return body
 
 
 def _day(client: TestClient, headers: dict[str, str], day: dt.date | None = None, office: str = "central") -> Any:
@@ -75,7 +68,7 @@ def test_a_clerk_reads_today_and_the_next_14_days_only_and_each_try_beyond_raise
     before = _records(session)
     for day in (TODAY + dt.timedelta(days=15), TODAY + dt.timedelta(days=3650), TODAY - dt.timedelta(days=3)):
         r = _day(client, headers, day)
-        body = _problem(r, 403, "outside-clerk-window")
+        body = problem(r, 403, "outside-clerk-window")
         assert "next 14 days" in body["detail"] and "Maria" not in r.text
     assert _records(session) == before, "nothing refused is read"
     assert _alerts(session) == [("outside-clerk-window", clerk.id)] * 3
@@ -91,7 +84,7 @@ def test_the_window_is_a_setting(
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     headers = bearer(session, clerk)
     assert _day(client, headers, TODAY + dt.timedelta(days=2)).status_code == 200
-    _problem(_day(client, headers, TODAY + dt.timedelta(days=3)), 403, "outside-clerk-window")
+    problem(_day(client, headers, TODAY + dt.timedelta(days=3)), 403, "outside-clerk-window")
 
 
 def test_a_clerk_reading_another_office_is_answered_as_unknown_and_raises_an_alert(
@@ -102,9 +95,9 @@ def test_a_clerk_reading_another_office_is_answered_as_unknown_and_raises_an_ale
     headers = bearer(session, clerk)
     add_appointments(session, keyring, 2, NOW + dt.timedelta(hours=1), name="Ana Example")
     r = _day(client, headers)
-    _problem(r, 404, "office-not-found")  # as an office that does not exist: no existence oracle
+    problem(r, 404, "office-not-found")  # as an office that does not exist: no existence oracle
     r = _lookup(client, headers, "Ana Example", reason="phone_call", office="central")
-    _problem(r, 404, "office-not-found")
+    problem(r, 404, "office-not-found")
     assert "Ana" not in r.text and _records(session) == 0
     assert _alerts(session) == [("other-office-read", clerk.id)] * 2
     # in their own office (the default) the name finds nothing of central's
@@ -130,7 +123,7 @@ def test_a_name_look_up_finds_today_and_later_never_past_visits_and_records_its_
     event = session.scalars(select(AccessRecord).where(AccessRecord.record_type == "name_lookup")).one()
     assert (event.reason, event.record_id) == ("at_counter", "1")
     # the reason is required and comes from the list
-    _problem(_lookup(client, headers, "Ana Example"), 422, "invalid-input")
+    problem(_lookup(client, headers, "Ana Example"), 422, "invalid-input")
     bad = _lookup(client, headers, "Ana Example", reason="curiosity")
     assert bad.status_code == 422 and "curiosity" not in bad.text
     # it showed a visit 60 days ahead: answered, and an auditor sees it
@@ -290,14 +283,14 @@ def test_the_registrar_never_sees_the_matches_and_nobody_does_before_another_rev
 
     # Path 3, as the privacy officer would try it: register, then read the matches alone.
     r = client.get(subjects, headers=po)
-    body = _problem(r, 403, "registrar-may-not-see-matches")
+    body = problem(r, 403, "registrar-may-not-see-matches")
     assert "starts_at" not in r.text and "never" in body["detail"]
     assert _alerts(session) == [("registrar-read-matches", registrar.id)]
     # Nor can the registrar accept their own request, and nobody sees the matches before acceptance.
-    _problem(client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po), 403,
+    problem(client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po), 403,
              "disclosure-reviewer-not-allowed")
     early = client.get(subjects, headers=counsel)
-    assert "/acceptance" in _problem(early, 409, "disclosure-not-accepted-for-review")["detail"]
+    assert "/acceptance" in problem(early, 409, "disclosure-not-accepted-for-review")["detail"]
     assert _records(session) == 0
 
     # Another privacy officer accepts it: logged publicly (the role, never the person).
@@ -316,7 +309,7 @@ def test_the_registrar_never_sees_the_matches_and_nobody_does_before_another_rev
     assert sorted(c["appointment_id"] for c in subject["candidates"]) == sorted(a.id for a in people["in_range"])
     assert client.get(subjects, headers=other_po).status_code == 200
     # the registrar still never sees them
-    _problem(client.get(subjects, headers=po), 403, "registrar-may-not-see-matches")
+    problem(client.get(subjects, headers=po), 403, "registrar-may-not-see-matches")
     reads = session.scalars(select(AccessRecord)).all()
     assert len(reads) == 4 and {(x.purpose, x.reason) for x in reads} == {("disclosure_review", f"request {rid}")}
     assert {x.role for x in reads} == {"counsel", "privacy_officer"}
@@ -348,17 +341,17 @@ def test_counsel_searches_only_inside_an_open_accepted_request_and_never_sees_co
 
     # Path 4, as counsel would try it: any name, no request.
     r = _lookup(client, counsel, "Maria Example")
-    assert "request_id" in _problem(r, 403, "search-outside-request")["detail"]
+    assert "request_id" in problem(r, 403, "search-outside-request")["detail"]
     assert "Maria" not in r.text
     # a request nobody has accepted for review yet
-    _problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
+    problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
     # a request that does not exist
-    _problem(_lookup(client, counsel, "Maria Example", request_id=rid + 100), 403, "search-outside-request")
+    problem(_lookup(client, counsel, "Maria Example", request_id=rid + 100), 403, "search-outside-request")
     assert _records(session) == 0
     assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po).status_code == 200
     # a person the request does not name
     r = _lookup(client, counsel, "Ana Example", request_id=rid)
-    _problem(r, 403, "search-outside-request")
+    problem(r, 403, "search-outside-request")
     assert _alerts(session) == [("search-outside-request", counsel_account.id)] * 4
 
     # inside the request: the named person, within its office and dates; no codes, no needs
@@ -386,8 +379,8 @@ def test_counsel_sees_needs_only_when_the_request_asks_for_them_and_never_in_a_c
     denied = client.post(f"/api/v1/disclosure-requests/{rid}/denial", json={"role": "counsel", "reason": "not needed"},
                          headers=counsel)
     assert denied.status_code == 200 and denied.json()["status"] == "denied"
-    _problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
-    _problem(client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel), 409,
+    problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
+    problem(client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel), 409,
              "disclosure-request-not-reviewable")
     assert _alerts(session) == [("search-outside-request", counsel_account.id)]
 
@@ -397,4 +390,4 @@ def test_a_clerk_cannot_search_inside_a_request(
 ) -> None:
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     r = _lookup(client, bearer(session, clerk), "Maria Example", request_id=1, reason="at_counter")
-    _problem(r, 403, "role-refused")
+    problem(r, 403, "role-refused")

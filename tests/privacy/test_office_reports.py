@@ -18,10 +18,6 @@ from tests.identity.helpers import add_appointments, bearer, make_staff
 MONTH = NOW.strftime("%Y-%m")
 
 
-def _report(client: TestClient, headers: dict[str, str], office: str = "central", month: str = MONTH) -> object:
-    return client.get(f"/api/v1/offices/{office}/report", params={"month": month}, headers=headers)
-
-
 def test_a_supervisor_sees_their_office_and_the_auditor_the_network(
     client: TestClient, session: Session, keyring: KeyRing, office: str
 ) -> None:

@@ -1,5 +1,5 @@
 """The report reads the log's entries by the typed models' own field names (no alias table):
-every name `reports/compute.py` reads from an entry is a field of some entry model, and
+every name `reports/tally.py` and `reports/compute.py` read from an entry is a field of some entry model, and
 every event it counts is one the log accepts."""
 
 from __future__ import annotations
@@ -10,13 +10,15 @@ from pathlib import Path
 from safeslot.reports import schemas
 from safeslot.transparency import entries
 
-COMPUTE = Path(__file__).resolve().parents[2] / "src" / "safeslot" / "reports" / "compute.py"
+REPORTS = Path(__file__).resolve().parents[2] / "src" / "safeslot" / "reports"
+READERS = (REPORTS / "tally.py", REPORTS / "compute.py")
 
 
 def _names_read_from_entries() -> set[str]:
-    """Every constant key in ``entry.get("...")`` / ``entry["..."]`` in compute.py."""
+    """Every constant key in ``entry.get("...")`` / ``entry["..."]`` in tally.py and compute.py."""
     names = set()
-    for node in ast.walk(ast.parse(COMPUTE.read_text(encoding="utf-8"))):
+    nodes = [node for path in READERS for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))]
+    for node in nodes:
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "entry"
                 and node.args and isinstance(node.args[0], ast.Constant)):

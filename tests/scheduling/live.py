@@ -11,24 +11,15 @@ from types import TracebackType
 from typing import Any
 
 from safeslot.app import create_app
-from safeslot.config import Environment, Settings
 from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from tests.conftest import LENIENT_LIMITS
-from tests.live import serve
+from tests.live import serve, served_settings
 
 
 class LiveServer:
     def __init__(self, url: str, keyring: KeyRing, tmp: Path, clock: Callable[[], dt.datetime],
                  **settings_overrides: Any) -> None:
-        settings = Settings(**{
-            "environment": Environment.test,
-            "database": {"url": url, "pool_size": 8},
-            "crypto": {"key_file": tmp / "keys.json"},
-            "log": {"signing_key_file": tmp / "log.key"},
-            "rate_limits": LENIENT_LIMITS,
-            **settings_overrides,
-        })
+        settings = served_settings(tmp, **{"database": {"url": url, "pool_size": 8}, **settings_overrides})
         self.engine = build_engine(url, pool_size=8)
         self.app = create_app(settings, engine=self.engine, clock=clock, keyring=keyring)
         self.url = ""

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import fastpath, service
+from safeslot.scheduling import fastlookup, fastpath, service
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.scheduling.conftest import fast_path_database
@@ -188,7 +188,7 @@ def test_the_fast_path_sees_staff_changes_within_seconds(
             service.update_staff(s, central, gone, active=False, now=NOW)  # left: not bookable at once
             service.add_staff(s, central, "Desk G", ["en"], ["card"])
         assert http.post("/api/v1/appointments", json=body(5)).status_code == 409  # the one who left is free
-        time.sleep(fastpath.FACTS_TTL + 0.5)
+        time.sleep(fastlookup.FACTS_TTL + 0.5)
         made = http.post("/api/v1/appointments", json=body(6))
         assert made.status_code == 201, made.text  # Desk G, seen by the refreshed cache
         assert live.app.state.fast_booking.answered >= 7

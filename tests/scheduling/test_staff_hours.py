@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import fastpath, service
+from safeslot.scheduling import fastlookup, service
 from safeslot.scheduling.duty import Duty, DutyMasks, local_visit, merge, off_duty
 from safeslot.scheduling.errors import SlotFull
 from safeslot.scheduling.models import Appointment, Office, Staff, StaffHold
@@ -249,7 +249,7 @@ def live_db(fresh_url: str, backend: str) -> Iterator[Engine]:
 def test_the_fast_path_never_books_outside_hours_even_from_a_stale_cache(
     live_db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(fastpath, "FACTS_TTL", 3600.0)  # the cache never refreshes during the test
+    monkeypatch.setattr(fastlookup, "FACTS_TTL", 3600.0)  # the cache never refreshes during the test
     body = {"office": "central", "service": "apply", "starts_at": T.isoformat()}
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
             httpx.Client(base_url=live.url, timeout=30) as client:

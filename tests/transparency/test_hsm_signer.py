@@ -26,6 +26,7 @@ from safeslot.transparency import hsm, service
 from safeslot.transparency.errors import LogKeyUnusable
 from safeslot.transparency.note import (
     CosignatureSigner,
+    NoteKey,
     Signer,
     Verifier,
     open_checkpoint,
@@ -125,6 +126,11 @@ def test_the_file_key_moved_into_the_token_keeps_its_vkey(token: Path, pin_file:
     assert hsm.import_key(where, PIN, file_key).to_vkey() == file_key.to_vkey()
     in_token = service.open_signer(_pkcs11(settings, token, where.key_label, pin_file).log, create=False)
     assert in_token.to_vkey() == file_key.to_vkey()  # witnesses and verifiers need no change
+    # The same public face (note.NoteKey) wherever the secret is: the signature lines name the same key.
+    assert isinstance(in_token, NoteKey)
+    assert (in_token.name, in_token.key_id, in_token.public_key) == (file_key.name, file_key.key_id,
+                                                                     file_key.public_key)
+    assert in_token.verifier().to_vkey() == file_key.to_vkey()
     message = b"safeslot.test/log\n1\n" + b"A" * 43 + b"=\n"
     assert file_key.verifier().verify(message, in_token.sign(message))
     with pytest.raises(LogKeyUnusable, match="already"):  # a key is never overwritten

@@ -30,7 +30,6 @@ REASONS: Final = {
     "role-refused": "wrong_role",
     "csrf-refused": "invalid_credentials",
 }
-INTAKE_PATH: Final = "/api/v1/disclosure-requests"
 
 
 def reason_for(slug: str) -> str:

@@ -1,8 +1,9 @@
 """Privileged identity events: one append-only row and one typed transparency-log entry each.
 
 Every privileged change and every deactivation is written twice in the caller's
-transaction: to `identity_privileged_event` (append-only; triggers refuse UPDATE and DELETE,
-so another issue can hash-chain it) and to the public transparency log. Accounts appear
+transaction: to `identity_privileged_event` (append-only: triggers refuse UPDATE and DELETE, and
+its rows form a hash chain whose head each checkpoint commits, safeslot/chain.py) and to the
+public transparency log. Accounts appear
 only as keyed pseudonyms: HMAC-SHA256 under a server key derived from the secret key, so a
 monitor can follow one account across events without learning who it is, and nobody
 without the key can test a guess ("is this Test Person A?").

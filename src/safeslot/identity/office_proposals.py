@@ -26,8 +26,6 @@ from safeslot.identity.authz import Change
 from safeslot.identity.models import Proposal
 from safeslot.kit.errors import Conflict
 
-LIFECYCLE = frozenset({Change.open_office, Change.close_office})
-
 
 def _pending_for(session: Session, change: Change, slug: str) -> Proposal | None:
     return next((p for p in proposals.pending(session) if p.kind == change.value and p.params.get("office") == slug),

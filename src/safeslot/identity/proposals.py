@@ -37,7 +37,6 @@ from safeslot.identity.authz import (
     mixes_duties,
 )
 from safeslot.identity.errors import (
-    AccountNotFound,
     ApproverNotAllowed,
     DutiesSeparated,
     OwnProposal,
@@ -47,26 +46,11 @@ from safeslot.identity.errors import (
     UnknownRole,
     UsernameTaken,
 )
-from safeslot.identity.invitations import send_claim_link, send_invitation
 from safeslot.identity.models import Proposal, StaffAccount
+from safeslot.identity.proposal_effects import OFFICE_CHANGES, apply, office_role
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 
-EFFECT_EVENTS = {
-    Change.grant_role: "role_granted",
-    Change.remove_role: "role_removed",
-    Change.register_agency: "agency_registered",
-    Change.verify_official: "official_verified",
-    Change.issue_agency_key: "agency_key_approved",
-    Change.lift_hold: "hold_lift_approved",
-    Change.suspend_agreement: "agreement_suspension_approved",
-    Change.reinstate_agreement: "agreement_reinstatement_approved",
-    Change.grant_office: "office_scope_granted",
-    Change.remove_office: "office_scope_removed",
-    Change.open_office: "office_opened",
-    Change.close_office: "office_closed",
-}
-OFFICE_CHANGES = frozenset({Change.grant_office, Change.remove_office})
 # Ids that go into the public log entries (never names, notes or addresses).
 PUBLIC_PARAMS = ("agency_id", "official_id", "hold_id", "agreement_id", "additional_key", "office_id", "office",
                  "bookings")
@@ -194,12 +178,6 @@ def propose_role(session: Session, ctx: Context, by_id: int, username: str, role
     return _propose(session, ctx, by_id, change, role, {"account_id": account.id}, now, beneficiary)
 
 
-def office_role(account: StaffAccount) -> str | None:
-    """The office-bound role an account holds (for the public trace of its scope: role and office only)."""
-    held = account.roles.split()
-    return "supervisor" if "supervisor" in held else "clerk" if "clerk" in held else None
-
-
 def propose_office(session: Session, ctx: Context, by_id: int, username: str, office_id: int, now: dt.datetime, *,
                    remove: bool = False) -> Proposal:
     """Give an account an office scope, or take one away (a second person approves; identity/scopes.py).
@@ -297,7 +275,7 @@ def approve(session: Session, ctx: Context, by_id: int, proposal_id: int, now: d
     approver = _account(session, by_id)
     _require(session, approver, rule_of(proposal).approvers, now, "approving this change")
     _require_office(session, approver, Change(proposal.kind), proposal.params, now, "approving this change")
-    result = _apply(session, ctx, proposal, by_id, now)
+    result = apply(session, ctx, proposal, by_id, now)
     proposal.status, proposal.decided_by, proposal.decided_at, proposal.result = "approved", by_id, now, result
     session.flush()
     return proposal
@@ -342,102 +320,3 @@ def waiting_for(session: Session, account_id: int, now: dt.datetime) -> list[Pro
     return [p for p in pending(session)
             if p.proposed_by != account_id and p.beneficiary_id != account_id and acting & rule_of(p).approvers
             and (Change(p.kind) not in OFFICE_CHANGES or ADMIN in acting or int(p.params["office_id"]) in mine)]
-
-
-# -- applying an approved change ------------------------------------------------------------------
-def _apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int, now: dt.datetime) -> dict[str, Any]:
-    change, params = Change(proposal.kind), dict(proposal.params)
-    common: dict[str, Any] = {"proposer_id": proposal.proposed_by, "approver_id": approver_id,
-                              "proposal_id": proposal.id}
-    effect = EFFECT_EVENTS[change]
-    if change in (Change.open_office, Change.close_office):
-        from safeslot.identity import office_proposals
-
-        return office_proposals.apply(session, ctx, proposal, common, now)
-    if change is Change.grant_role:
-        return _grant(session, ctx, proposal, approver_id, now)
-    if change is Change.remove_role:
-        account = session.get(StaffAccount, int(params["account_id"]))
-        if account is None:
-            raise AccountNotFound("The account no longer exists.")
-        role = proposal.role or ""
-        grants.remove(session, account, role, now)
-        events.record(session, ctx.key, effect, now, account_id=account.id, role=role, **common)
-        return {"account_id": account.id}
-    if change is Change.register_agency:
-        agency = service.create_agency(session, str(params["name"]), str(params["address"]), now)
-        events.record(session, ctx.key, effect, now, agency_id=agency.id, agency=agency.name, **common)
-        return {"agency_id": agency.id}
-    if change is Change.verify_official:
-        official = service.record_verification(session, int(params["agency_id"]), int(params["official_id"]),
-                                               proposal.proposed_by, str(params["method"]), str(params["note"]), now)
-        events.record(session, ctx.key, effect, now, agency_id=official.agency_id, official_id=official.id,
-                      method=official.verification_method, **common)
-        return {"official_id": official.id}
-    if change is Change.issue_agency_key:
-        official = service.get_official(session, int(params["agency_id"]), int(params["official_id"]))
-        send_claim_link(session, ctx, official, now, revoke_others=not params.get("additional_key", False))
-        events.record(session, ctx.key, effect, now, agency_id=official.agency_id, official_id=official.id,
-                      additional_key=bool(params.get("additional_key", False)), **common)
-        return {"official_id": official.id}
-    if change in OFFICE_CHANGES:
-        account = session.get(StaffAccount, int(params["account_id"]))
-        if account is None or not account.active:
-            raise AccountNotFound("The account no longer exists or was deactivated; reject this proposal.")
-        office_id = int(params["office_id"])
-        if change is Change.grant_office:
-            if office_id in scopes.office_ids(session, account.id):
-                raise Conflict("The account has this office scope already; reject this proposal.")
-            scopes.add(session, account, office_id, now, origin="proposal", proposal_id=proposal.id,
-                       proposed_by=proposal.proposed_by, approved_by=approver_id)
-        else:
-            scopes.remove(session, account, office_id, now)
-        events.record(session, ctx.key, effect, now, account_id=account.id, role=office_role(account),
-                      office_id=office_id, **common)
-        return {"account_id": account.id, "office_id": office_id}
-    from safeslot.disclosure import holds
-
-    if change is Change.lift_hold:
-        holds.lift_hold_approved(session, proposal.proposed_by, int(params["hold_id"]), now)
-        events.record(session, ctx.key, effect, now, hold_id=int(params["hold_id"]), **common)
-        return {"hold_id": int(params["hold_id"])}
-    suspend = change is Change.suspend_agreement
-    holds.set_suspension_approved(session, proposal.proposed_by, int(params["agreement_id"]),
-                                  str(params.get("reason") or ""), now, suspended=suspend)
-    events.record(session, ctx.key, effect, now, agreement_id=int(params["agreement_id"]), **common)
-    return {"agreement_id": int(params["agreement_id"])}
-
-
-def _grant(session: Session, ctx: Context, proposal: Proposal, approver_id: int, now: dt.datetime) -> dict[str, Any]:
-    role = proposal.role or ""
-    params = dict(proposal.params)
-    new = params.get("new_account")
-    if isinstance(new, dict):
-        if session.scalars(select(StaffAccount.id).where(StaffAccount.username == new["username"])).first():
-            raise UsernameTaken("An account with this username was created meanwhile; reject this proposal.")
-        account, _ = service.create_account(
-            session, ctx.ring, username=str(new["username"]), display_name=str(new["display_name"]), password=None,
-            roles=list(new.get("other_roles") or []), office_id=new.get("office_id"), now=now,
-            email=str(new["email"]), scope_origin=None,
-        )
-        if account.office_id is not None:  # the office was in the proposal the second person approved
-            scopes.add(session, account, account.office_id, now, origin="proposal", proposal_id=proposal.id,
-                       proposed_by=proposal.proposed_by, approved_by=approver_id)
-        created = True
-    else:
-        found = session.get(StaffAccount, int(params["account_id"]))
-        if found is None or not found.active:
-            raise AccountNotFound("The account no longer exists or was deactivated; reject this proposal.")
-        account, created = found, False
-        if approver_id == account.id:
-            raise OwnProposal("This change gives you a role; a different authorised person must approve it.")
-    if mixes_duties(frozenset(account.roles.split()) | {role}):
-        raise DutiesSeparated("An account cannot hold admin together with privacy_officer or counsel.")
-    grant = grants.add(session, account, role, now, ctx.cooling_off, origin="proposal", proposal_id=proposal.id,
-                       proposed_by=proposal.proposed_by, approved_by=approver_id)
-    events.record(session, ctx.key, EFFECT_EVENTS[Change.grant_role], now, account_id=account.id, role=role,
-                  proposer_id=proposal.proposed_by, approver_id=approver_id, proposal_id=proposal.id,
-                  effective_at=grant.effective_at, new_account=created)
-    if created:
-        send_invitation(session, ctx, account, now)
-    return {"account_id": account.id, "username": account.username, "effective_at": grant.effective_at.isoformat()}

@@ -47,13 +47,6 @@ def active(session: Session, account_id: int) -> Sequence[OfficeScope]:
     ).all()
 
 
-def accounts_of_office(session: Session, office_id: int) -> frozenset[int]:
-    """The accounts holding a scope on this office (a supervisor's colleagues)."""
-    return frozenset(session.scalars(
-        select(OfficeScope.account_id).where(OfficeScope.office_id == office_id, OfficeScope.removed_at.is_(None))
-    ).all())
-
-
 def home_office(account: StaffAccount, scoped: frozenset[int]) -> int | None:
     """The office pages open on: the account's own office when it is in scope, else its lowest scoped
     office; None without any scope (an account waiting for its scope's approval works nowhere)."""

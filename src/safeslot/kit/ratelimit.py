@@ -27,7 +27,7 @@ pages answer with an HTML page in the person's language instead).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
@@ -69,9 +69,6 @@ def _credential(headers: dict[bytes, bytes]) -> str | None:
 
 
 # -- answers ------------------------------------------------------------------------------------
-Render = Callable[[dict[str, Any], int], Awaitable[tuple[int, list[tuple[bytes, bytes]], bytes]]]
-
-
 def problem_429(wait: int, detail: str, path: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     body = orjson.dumps({
         "type": f"/problems/{RateLimited.slug}", "title": RateLimited.title, "status": RateLimited.status,

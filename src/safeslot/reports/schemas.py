@@ -109,9 +109,6 @@ class Period:
         end = dt.datetime(year + (last - 1) // 12, (last - 1) % 12 + 1, 1, tzinfo=dt.UTC)
         return cls(text.strip(), start, end)
 
-    def contains(self, when: dt.datetime) -> bool:
-        return self.start <= when < self.end
-
 
 @dataclass
 class Table:

@@ -131,6 +131,10 @@ UNKNOWN_CODE = "Check the code on your confirmation; it has ten letters and digi
 
 
 def get_by_code(session: Session, code: str, *, for_update: bool = False) -> Appointment:
+    if for_update:  # the office's staff lock before the row's (rules.lock_order; repository.share_office)
+        office_id = repo.office_of_code(session, normalise_code(code))
+        if office_id is not None:
+            repo.share_office(session, office_id)
     appointment = repo.appointment_by_code(session, normalise_code(code), for_update=for_update)
     if appointment is None:
         raise AppointmentNotFound(UNKNOWN_CODE)

@@ -4,7 +4,7 @@ Why: a booking is one short write transaction, and on a small machine the
 application's CPU per request decides throughput, because it is taken from
 PostgreSQL on the same cores (docs/performance.md).
 
-Three modules, by concern:
+Four modules, by concern:
 
 * ``fastfront.py``: the ASGI front that takes ``POST /api/v1/appointments``
   (body limit, rate limits, metrics and headers applied as the outer layers
@@ -12,8 +12,9 @@ Three modules, by concern:
 * this module: ``FastBooking.book`` validates the body with the same
   ``BookingIn`` model and makes the same booking plan (``plan.plan_booking``:
   rules, code, times, the people who may serve and interpret, sealed values, the
-  answer) from an office/service/staff cache refreshed every ``FACTS_TTL``
-  seconds; the writers execute the plans; healing;
+  answer); the writers execute the plans; healing;
+* ``fastlookup.py``: the look-up connection and its caches: office, service and
+  staff facts (refreshed every ``FACTS_TTL`` seconds), nearest free times;
 * ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement
   per booking) and what its row means.
 
@@ -24,7 +25,7 @@ statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
 too, with the nearest free times computed by the same pure search as the sync
-path (``slots.free_starts``, cached ``NEAREST_TTL`` s per start). What the fast
+path (``slots.free_starts``, cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
 path does not decide — invalid input, unknown office, a time not on the grid, a
 reused Idempotency-Key, a database error other than a lost connection — goes
 untouched to the regular FastAPI endpoint.
@@ -45,7 +46,6 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -54,43 +54,13 @@ from pydantic import ValidationError
 from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, problem_body, status_for
-from safeslot.scheduling.assignment import Candidates, Person, candidates
-from safeslot.scheduling.duty import Duty, DutyMasks, duties_from_rows
 from safeslot.scheduling.errors import BookingUnavailable
-from safeslot.scheduling.fastsql import (
-    ABSENCE_SQL,
-    BOOK_SQL,
-    HOLDS_SQL,
-    MASKS_SQL,
-    NEAREST_SQL,
-    OFFICE_SQL,
-    SERVICES_SQL,
-    STAFF_HOURS_SQL,
-    STAFF_SQL,
-    Booking,
-    arrays,
-    lock_row,
-    outcome,
-)
+from safeslot.scheduling.fastlookup import CONNECT_TIMEOUT, LookupFailed, Lookups
+from safeslot.scheduling.fastsql import BOOK_SQL, Booking, lock_row, outcome
 from safeslot.scheduling.idempotency import request_hash
-from safeslot.scheduling.plan import (
-    BookingPlan,
-    OfficeFacts,
-    ServiceFacts,
-    interpreter_unavailable,
-    plan_booking,
-    slot_full,
-)
-from safeslot.scheduling.rules import new_code, zone
+from safeslot.scheduling.plan import interpreter_unavailable, plan_booking, slot_full
+from safeslot.scheduling.rules import new_code
 from safeslot.scheduling.schemas import BookingIn
-from safeslot.scheduling.slots import (
-    NEAREST_HORIZON,
-    alternatives,
-    candidate_bits,
-    free_starts,
-    free_starts_masked,
-    pick_nearest,
-)
 
 log = logging.getLogger(__name__)
 
@@ -101,10 +71,7 @@ RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this of
 REQUEST_TIMEOUT = 4.9  # a booking waits this long for its writer, then 503 (checked every WATCH_EVERY: < 5 s)
 WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
-CONNECT_TIMEOUT = 2.0
 BACKOFF = (0.05, 2.0)  # reconnect delays: first, and the most it doubles to
-FACTS_TTL = 2.0  # office, service and staff changes are seen within this many seconds
-NEAREST_TTL = 1.0
 RETRY_AFTER = b"1"
 # Bench only, and only with SAFESLOT_ENVIRONMENT=demo: store names unsealed to measure what sealing costs.
 PLAINTEXT_FLAG = "SAFESLOT_BENCH_PLAINTEXT"
@@ -113,28 +80,6 @@ PLAINTEXT_FLAG = "SAFESLOT_BENCH_PLAINTEXT"
 Result = tuple[int, bytes, list[tuple[bytes, bytes]]]
 JSON_TYPE = (b"content-type", b"application/json")
 PROBLEM_TYPE = (b"content-type", b"application/problem+json")
-
-
-@dataclass(slots=True)
-class OfficeCache:
-    facts: OfficeFacts
-    services: dict[str, ServiceFacts]
-    people: list[Person]
-    duties: dict[int, Duty] = field(default_factory=dict)  # working hours and absences, for nearest times only
-    fetched: float = field(default_factory=time.monotonic)
-    asked: dict[tuple[str, str | None], tuple[Candidates, tuple[str, str, str]]] = field(default_factory=dict)
-
-    def candidates(self, service: str, language: str | None) -> tuple[Candidates, tuple[str, str, str]]:
-        """assignment.candidates for these people, and their array literals, once per service and language."""
-        found = self.asked.get((service, language))
-        if found is None:
-            c = candidates(self.people, service, language)
-            found = self.asked[(service, language)] = (c, arrays(c))
-        return found
-
-
-class LookupFailed(Exception):
-    """The look-up connection could not answer (the database is away)."""
 
 
 def _problem(exc: DomainError, extra_headers: list[tuple[bytes, bytes]] | None = None) -> Result:
@@ -173,10 +118,7 @@ class FastBooking:
         self.watchdog: asyncio.Task[None] | None = None
         self.waiting: collections.deque[Booking] = collections.deque()  # in deadline order, for the watchdog
         self.connected: list[bool] = [False] * WRITERS
-        self.lookup: asyncpg.Connection | None = None
-        self.lookup_lock = asyncio.Lock()
-        self.offices: dict[str, OfficeCache] = {}
-        self.nearest: dict[tuple[int, dt.datetime, str | None], tuple[float, asyncio.Future[list[str]]]] = {}
+        self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
 
     @property
@@ -190,7 +132,7 @@ class FastBooking:
         self.loop = asyncio.get_running_loop()
         self.queue = asyncio.Queue()
         self.waiting = collections.deque()
-        self.lookup_lock = asyncio.Lock()
+        self.lookups.start()
         self.tasks = [asyncio.create_task(self._writer(i)) for i in range(WRITERS)]
         self.watchdog = asyncio.create_task(self._watch())
         # Wait briefly for the first connections, so a fresh server books at once; a database that is
@@ -207,96 +149,9 @@ class FastBooking:
         await asyncio.gather(*everything, return_exceptions=True)
         self.tasks, self.watchdog = [], None
         self._fail_queued(None)
-        if self.lookup is not None:
-            self.lookup.terminate()
-            self.lookup = None
+        self.lookups.close()
 
     # -- look-ups ----------------------------------------------------------------------------------
-    async def _query(self, sql: str, *args: Any) -> list[Any]:
-        """One read on the look-up connection (call with lookup_lock held), reconnecting when it was lost."""
-        try:
-            conn: Any = self.lookup
-            if conn is None or conn.is_closed():
-                conn = self.lookup = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
-            return list(await asyncio.wait_for(conn.fetch(sql, *args), COMMIT_TIMEOUT))
-        except Exception as exc:
-            if self.lookup is not None:
-                self.lookup.terminate()
-                self.lookup = None
-            raise LookupFailed(type(exc).__name__) from exc
-
-    async def _office(self, slug: str) -> OfficeCache | None:
-        entry = self.offices.get(slug)
-        if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
-            return entry
-        async with self.lookup_lock:
-            entry = self.offices.get(slug)
-            if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
-                return entry
-            rows = await self._query(OFFICE_SQL, slug)
-            if not rows:
-                self.offices.pop(slug, None)
-                return None
-            office = OfficeFacts(rows[0]["id"], rows[0]["slug"], rows[0]["timezone"])
-            services = {r["slug"]: ServiceFacts(r["id"], r["slug"], r["duration_minutes"])
-                        for r in await self._query(SERVICES_SQL, office.id)}
-            staff = await self._query(STAFF_SQL, office.id)
-            people = [Person(r["id"], frozenset(r["languages"].split()), frozenset(r["services"].split()))
-                      for r in staff]
-            own = [r["id"] for r in staff if r["own_hours"]]
-            windows = [tuple(r) for r in await self._query(STAFF_HOURS_SQL, office.id)] if own else []
-            away = [tuple(r) for r in await self._query(ABSENCE_SQL, office.id,
-                                                        self.clock().date() - dt.timedelta(days=1))]
-            entry = self.offices[slug] = OfficeCache(office, services, people, duties_from_rows(own, windows, away))
-            return entry
-
-    async def _nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
-        """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start,
-        computed once however many refusals of that start wait for it."""
-        key = (plan.service.id, plan.start, plan.candidates.language)
-        cached = self.nearest.get(key)
-        if cached is not None and time.monotonic() - cached[0] < NEAREST_TTL:
-            return await asyncio.shield(cached[1])
-        if len(self.nearest) > 10_000:
-            self.nearest.clear()
-        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
-        self.nearest[key] = (time.monotonic(), future)
-        try:
-            found = await self._find_nearest(plan, duties)
-        except Exception as exc:
-            self.nearest.pop(key, None)
-            future.set_exception(exc)
-            future.exception()  # retrieved: the waiters get it, no "never retrieved" warning
-            raise
-        except BaseException:
-            self.nearest.pop(key, None)
-            future.cancel()
-            raise
-        future.set_result(found)
-        return found
-
-    async def _find_nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
-        around, now = plan.start, plan.now
-        async with self.lookup_lock:
-            rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
-                                     around + NEAREST_HORIZON, around, max(now, around - NEAREST_HORIZON))
-            starts = sorted(r["starts_at"] for r in rows)
-            if not starts:
-                return []
-            end = starts[-1] + dt.timedelta(minutes=plan.service.minutes)
-            bits = candidate_bits(plan.candidates)
-            tz = zone(plan.office.timezone)
-            if len(bits) > 62:  # past a 64-bit sum: read the holds one by one (as slots._free does)
-                holds = [(r["staff_id"], r["starts_at"])
-                         for r in await self._query(HOLDS_SQL, plan.office.id, starts[0], end)]
-                free = free_starts(starts, plan.service.minutes, plan.candidates, holds, duties, tz)
-            else:
-                masks = {r["starts_at"]: int(r["held"]) for r in await self._query(
-                    MASKS_SQL, plan.office.id, starts[0], end, list(bits), list(bits.values()))}
-                free = free_starts_masked(starts, plan.service.minutes, plan.candidates, masks,
-                                          DutyMasks(duties, bits, plan.service.minutes, tz))
-        return alternatives(pick_nearest(free, around), plan.office.timezone)
-
     # -- request side -------------------------------------------------------------------------------
     async def book(self, body: bytes, key: str | None) -> Result | None:
         try:
@@ -306,7 +161,7 @@ class FastBooking:
         if not any(self.connected):
             return unavailable()
         try:
-            office = await self._office(data.office)
+            office = await self.lookups.office(data.office)
         except LookupFailed:
             return unavailable()
         service = office.services.get(data.service) if office is not None else None
@@ -338,7 +193,7 @@ class FastBooking:
         if kind == "unavailable":
             return unavailable()
         try:
-            near = await self._nearest(plan, office.duties)
+            near = await self.lookups.nearest(plan, office.duties)
         except LookupFailed:
             return unavailable()
         metrics.CONFLICTS.labels(value).inc()

@@ -9,8 +9,8 @@ claim, the appointment, one hold per person per 15-minute unit. The holds'
 primary key refuses any double in the database itself. A batch is one pipeline of
 BOOK_SQL executions and one Sync, so one round trip and one implicit transaction,
 committed at the Sync: its first execution (``lock_row``) books nothing and takes all
-the batch's locks (its offices' staff locks shared, then ``rules.lock_keys``, ascending;
-``$26``), and each booking after it runs under them with a fresh snapshot. So batches
+the batch's locks (``rules.lock_order``: its offices' staff locks shared, then ``rules.lock_keys``,
+ascending; ``$26``), and each booking after it runs under them with a fresh snapshot. So batches
 of several workers, and the sync path, which locks the same way, cannot deadlock. ``bench/booking.py`` runs these very
 statements under pgbench as its baseline.
 """
@@ -26,14 +26,15 @@ from typing import Any
 from safeslot.kit import metrics
 from safeslot.scheduling.assignment import Candidates
 from safeslot.scheduling.plan import BookingPlan
-from safeslot.scheduling.rules import office_of_lock
+from safeslot.scheduling.rules import lock_order, office_of_lock
 
 # booking.execute in one statement: the start open on the grid, the first free qualified server in the
 # plan's order (re-checked against the staff table), an interpreter when the server does not speak the
 # language, the Idempotency-Key claim, the appointment, one hold per person per unit.
 BOOK_SQL = """
 WITH locked AS (
-  SELECT count(CASE WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END) AS n
+  SELECT count(CASE WHEN k < 0 THEN pg_advisory_xact_lock(-k) WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k)
+    ELSE pg_advisory_xact_lock(k) END) AS n
   FROM unnest($26::text::bigint[]) AS k
 ), slot AS (
   SELECT id, booked < capacity AS open FROM slot_capacity WHERE service_id = $3 AND starts_at = $4
@@ -165,10 +166,11 @@ def outcome(b: Booking, row: Any) -> tuple[str, Any] | None:
 
 
 def batch_keys(bookings: Iterable[Booking]) -> list[int]:
-    """Every lock of a batch in the order taken: the offices' staff locks (shared), then the hour
-    locks, each ascending, as ``repository.take_locks``."""
-    hours = sorted({k for b in bookings for k in b.plan.lock_keys})
-    return sorted({office_of_lock(k) for k in hours}) + hours
+    """Every lock of a batch in the order taken (``rules.lock_order``, as ``repository.take_locks``): the
+    offices' staff locks, shared (an office lock exclusive past ``MAX_HOUR_LOCKS`` hours is given negated),
+    then the hour locks, ascending."""
+    return [-key if exclusive and key == office_of_lock(key) else key
+            for key, exclusive in lock_order(k for b in bookings for k in b.plan.lock_keys)]
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

@@ -116,6 +116,7 @@ def close_office(session: Session, office: Office, listed: Collection[int], now:
     writes every still-bookable slot row, so a booking in flight waits on that row and then finds it
     full), and only then are the visits still to come read and compared with the list.
     """
+    repo.lock_staff(session, office.id)  # one lock for all its visits' hours, first (rules.lock_order)
     office.closed_at = now
     session.flush()
     reopen_slots(session, office, now)

@@ -23,7 +23,7 @@ from safeslot.scheduling.models import (
     StaffHours,
     WeeklyHours,
 )
-from safeslot.scheduling.rules import office_lock_key, office_of_lock
+from safeslot.scheduling.rules import lock_order, office_lock_key
 
 
 def office_by_slug(session: Session, slug: str) -> Office | None:
@@ -181,19 +181,32 @@ def slot_at(session: Session, service_id: int, starts_at: dt.datetime) -> SlotCa
 
 # -- people held --------------------------------------------------------------------------------
 def take_locks(session: Session, keys: Iterable[int]) -> None:
-    """Take the assignment locks (rules.lock_keys) in ascending order, until the transaction ends.
+    """Take the assignment locks (rules.lock_keys) in the one global order (``rules.lock_order``: the
+    offices' staff locks, shared, or exclusive past ``MAX_HOUR_LOCKS`` hours of an office, then the hour
+    locks, ascending), until the transaction ends.
 
     PostgreSQL: transaction-level advisory locks. SQLite: nothing to do, every write
     transaction already holds the database's one write lock (BEGIN IMMEDIATE).
     """
     if session.get_bind().dialect.name != "postgresql":
         return
-    hours = sorted(set(keys))
-    # the offices' staff locks first, shared: a staff change holds its office's exclusively (lock_staff)
-    for office in sorted({office_of_lock(k) for k in hours}):
-        session.execute(select(func.pg_advisory_xact_lock_shared(office)))
-    for key in hours:
-        session.execute(select(func.pg_advisory_xact_lock(key)))
+    for key, exclusive in lock_order(keys):
+        # an office's staff lock shared (a staff change holds it exclusively, lock_staff), or exclusive for a bulk
+        # writer; hour locks exclusive
+        lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+        session.execute(select(lock(key)))
+
+
+def share_office(session: Session, office_id: int) -> None:
+    """Take the office's staff lock shared, before anything else (the first lock of ``rules.lock_order``):
+    what a writer that locks a visit's row first (cancel, status, move) takes before that row, so that it
+    never holds the row while waiting for a staff change that is about to update it. SQLite: nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock_shared(office_lock_key(office_id))))
+
+
+def office_of_code(session: Session, code: str) -> int | None:
+    return session.scalars(select(Appointment.office_id).where(Appointment.code == code)).one_or_none()
 
 
 def lock_staff(session: Session, office_id: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,9 @@ CODE_LENGTH = 10  # 50 bits: unguessable, and short enough to read over the phon
 STEP = dt.timedelta(minutes=STEP_MINUTES)
 # Namespace of the transaction-level advisory locks that serialise assignment per office and hour.
 LOCK_NAMESPACE = 0x5A5
+# Past this many hours of one office, a writer takes the office's staff lock exclusively instead of its hour
+# locks (``lock_order``); the staff_hold trigger applies the same bound (migration 0520).
+MAX_HOUR_LOCKS = 64
 
 # FHIR Appointment.status transitions staff may make
 STAFF_TRANSITIONS = {
@@ -116,6 +120,26 @@ def office_lock_key(office_id: int) -> int:
 def office_of_lock(key: int) -> int:
     """The office staff lock (``office_lock_key``) that goes with an hour lock."""
     return key & ~0xFFFFF
+
+
+def lock_order(keys: Iterable[int]) -> list[tuple[int, bool]]:
+    """The locks a writer takes for these hour locks (``lock_keys``), in the one global order, as
+    (key, exclusive): every office staff lock ascending, then every hour lock ascending.
+
+    An office staff lock is shared, unless the writer touches more than ``MAX_HOUR_LOCKS`` hours of
+    that office: then it is exclusive and replaces that office's hour locks (every assignment takes
+    its office's lock shared before its hours, so the exclusive one alone keeps them all out, and a
+    year of holds does not fill PostgreSQL's shared lock table). The ``staff_hold`` trigger refuses a
+    statement over more hours than that whose transaction cannot have its office exclusively at once
+    (migration 0520), so a bulk writer that skipped this never runs beside a booking.
+    """
+    by_office: dict[int, set[int]] = {}
+    for key in keys:
+        by_office.setdefault(office_of_lock(key), set()).add(key)
+    offices = sorted(by_office)
+    whole = {o for o in offices if len(by_office[o]) > MAX_HOUR_LOCKS}
+    hours = sorted(k for o in offices if o not in whole for k in by_office[o])
+    return [(o, o in whole) for o in offices] + [(k, True) for k in hours]
 
 
 def interpreter_language(language: str | None) -> str | None:

@@ -39,7 +39,7 @@ from pkcs11.exceptions import (
 )
 
 from safeslot.transparency.errors import LogKeyUnusable
-from safeslot.transparency.note import SIG_ED25519, Signer, Verifier, key_id
+from safeslot.transparency.note import SIG_ED25519, NoteKey, Signer, Verifier
 
 __all__ = ["ED25519_PARAMS", "Pkcs11Signer", "TokenKey", "generate_key", "import_key"]
 
@@ -104,19 +104,21 @@ def _open_session(where: TokenKey, pin: str, *, write: bool = False) -> Any:
         raise LogKeyUnusable(f"The token {where.token_label!r} could not be opened ({type(exc).__name__}).") from exc
 
 
-class Pkcs11Signer:
-    """A `note.NoteSigner` (and the rest of the file signer's face) whose key never leaves the token.
+class Pkcs11Signer(NoteKey):
+    """A `note.LogSigner` (the file signer's face: `NoteKey`'s name, key ID, public key and vkey) whose
+    key never leaves the token.
 
     ``name`` is the log's origin, as for the file key; ``key_id`` hashes the token's public key.
     """
 
+    _sig_type = SIG_ED25519
+
     def __init__(self, name: str, where: TokenKey, pin: str) -> None:
-        self._name, self._where, self._pin = name, where, pin
+        self._where, self._pin = where, pin
         self._lock = threading.Lock()
         self._session: Any = None
         self._private: Any = None
-        self._public = self._open()
-        self._key_id = key_id(name, SIG_ED25519, self._public)
+        super().__init__(name, self._open())
         self._self_test()
 
     def _open(self) -> bytes:
@@ -141,21 +143,9 @@ class Pkcs11Signer:
     def _self_test(self) -> None:
         try:
             signature = self.sign(_SELF_TEST)
-            Ed25519PublicKey.from_public_bytes(self._public).verify(signature, _SELF_TEST)
+            Ed25519PublicKey.from_public_bytes(self._public_bytes).verify(signature, _SELF_TEST)
         except InvalidSignature as exc:
             raise LogKeyUnusable(f"The private and public keys of {self._where.describe()} do not match.") from exc
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public
 
     def sign(self, message: bytes) -> bytes:
         """Sign in the token (CKM_EDDSA, pure Ed25519 with no context). A dropped session is reopened once;
@@ -169,7 +159,7 @@ class Pkcs11Signer:
                         raise LogKeyUnusable(f"The token refused to sign ({type(exc).__name__}) with "
                                              f"{self._where.describe()}.") from exc
                     self.close_session()
-                    if self._open() != self._public:
+                    if self._open() != self._public_bytes:
                         raise LogKeyUnusable("The token now holds another key under the log key's label.") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -180,10 +170,7 @@ class Pkcs11Signer:
             self._session = self._private = None
 
     def verifier(self) -> Verifier:
-        return Verifier(self._name, self._public)
-
-    def to_vkey(self) -> str:
-        return self.verifier().to_vkey()
+        return Verifier(self._name, self._public_bytes)
 
     def __repr__(self) -> str:
         return f"Pkcs11Signer(name={self._name!r}, key_id={self._key_id.hex()}, {self._where.describe()})"

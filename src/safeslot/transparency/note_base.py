@@ -1,6 +1,7 @@
 """The signed-note format's primitives shared by keys and notes (C2SP signed-note, tlog-checkpoint,
 tlog-cosignature): limits, signature types, key names and IDs, strict base64, the errors, one
-signature line, and the signer/verifier protocols. ``note.py`` is the module callers import.
+signature line, a key's public face (`NoteKey`), and the signer/verifier protocols. ``note.py`` is the
+module callers import.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import binascii
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from safeslot.transparency.note_keys import Verifier
@@ -92,6 +93,39 @@ class NoteSignature:
     def to_line(self) -> str:
         """``— <name> base64(key ID || signature)`` with its newline."""
         return f"{SIG_PREFIX}{self.name} {b64encode(self.key_id + self.signature)}\n"
+
+
+class NoteKey:
+    """A note key's public face: its name, signature type and public key, and the key ID they hash to.
+
+    Shared by every key, wherever its secret is (the Ed25519 keys of note_keys.py, the log's key in a
+    PKCS#11 token, hsm.py): ``name``, ``key_id``, ``public_key`` and the verifier key string."""
+
+    _sig_type: ClassVar[int]
+
+    def __init__(self, name: str, public_key: bytes) -> None:
+        if not valid_name(name):
+            raise KeyFormatError(f"invalid key name {name!r}")
+        self._name = name
+        self._public_bytes = public_key
+        self._key_id = key_id(name, self._sig_type, public_key)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> bytes:
+        return self._key_id
+
+    @property
+    def public_key(self) -> bytes:
+        return self._public_bytes
+
+    def to_vkey(self) -> str:
+        """``<name>+<hex key ID>+base64(type || public key)``: what readers and witnesses check with."""
+        raw = bytes([self._sig_type]) + self._public_bytes
+        return f"{self._name}+{self._key_id.hex()}+{b64encode(raw)}"
 
 
 class NoteSigner(Protocol):

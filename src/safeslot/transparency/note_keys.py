@@ -5,7 +5,7 @@ golang.org/x/mod/sumdb/note. ``note.py`` is the module callers import.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -25,11 +25,10 @@ from safeslot.transparency.note_base import (
     SIG_ED25519,
     KeyFormatError,
     NoteError,
+    NoteKey,
     NoteSignature,
     b64decode,
     b64encode,
-    key_id,
-    valid_name,
 )
 
 if TYPE_CHECKING:
@@ -44,30 +43,12 @@ def _split_key(key: str, parts: int) -> list[str]:
     return fields
 
 
-class _Ed25519Verifier:
-    _sig_type: ClassVar[int]
-
+class _Ed25519Verifier(NoteKey):
     def __init__(self, name: str, public_key: bytes) -> None:
-        if not valid_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
+        super().__init__(name, public_key)
         if len(public_key) != 32:
             raise KeyFormatError("an Ed25519 public key is 32 bytes")
-        self._name = name
-        self._public_bytes = public_key
         self._key = Ed25519PublicKey.from_public_bytes(public_key)
-        self._key_id = key_id(name, self._sig_type, public_key)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
-
-    @property
-    def public_key(self) -> bytes:
-        return self._public_bytes
 
     @classmethod
     def parse(cls, vkey: str) -> Self:
@@ -85,10 +66,6 @@ class _Ed25519Verifier:
             raise KeyFormatError("the key ID does not match the name and public key")
         return verifier
 
-    def to_vkey(self) -> str:
-        raw = bytes([self._sig_type]) + self._public_bytes
-        return f"{self._name}+{self._key_id.hex()}+{b64encode(raw)}"
-
     def _verify(self, message: bytes, signature: bytes) -> bool:
         try:
             self._key.verify(signature, message)
@@ -100,24 +77,10 @@ class _Ed25519Verifier:
         return f"{type(self).__name__}({self.to_vkey()!r})"
 
 
-class _Ed25519Signer:
-    _sig_type: ClassVar[int]
-
+class _Ed25519Signer(NoteKey):
     def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        if not valid_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
-        self._name = name
+        super().__init__(name, private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
         self._private = private_key
-        self._public_bytes = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        self._key_id = key_id(name, self._sig_type, self._public_bytes)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> bytes:
-        return self._key_id
 
     @classmethod
     def generate(cls, name: str) -> Self:
@@ -151,10 +114,6 @@ class _Ed25519Signer:
         seed = self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         raw = bytes([self._sig_type]) + seed
         return f"PRIVATE+KEY+{self._name}+{self._key_id.hex()}+{b64encode(raw)}"
-
-    def to_vkey(self) -> str:
-        raw = bytes([self._sig_type]) + self._public_bytes
-        return f"{self._name}+{self._key_id.hex()}+{b64encode(raw)}"
 
     def __repr__(self) -> str:  # never print the secret
         return f"{type(self).__name__}(name={self._name!r}, key_id={self._key_id.hex()})"

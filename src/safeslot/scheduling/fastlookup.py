@@ -1,0 +1,181 @@
+"""The fast path's look-ups on PostgreSQL: one connection, and what it caches.
+
+``fastpath.FastBooking`` plans a booking from an office's facts, services and people, and answers a
+refused start with the nearest free times. Both come from here, read on one look-up connection (its
+own, beside the writers) that reconnects when it is lost:
+
+* ``Lookups.office``: an office's facts, services, staff and their duties, cached ``FACTS_TTL``
+  seconds, so an office, service or staff change is seen within that time;
+* ``Lookups.nearest``: the nearest free times for a refused start, by the same pure search as the
+  sync path (``slots.free_starts``), cached ``NEAREST_TTL`` seconds per start and computed once
+  however many refusals of that start wait for it.
+
+A read that fails raises ``LookupFailed``; the fast path answers 503 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+
+from safeslot.scheduling.assignment import Candidates, Person, candidates
+from safeslot.scheduling.duty import Duty, DutyMasks, duties_from_rows
+from safeslot.scheduling.fastsql import (
+    ABSENCE_SQL,
+    HOLDS_SQL,
+    MASKS_SQL,
+    NEAREST_SQL,
+    OFFICE_SQL,
+    SERVICES_SQL,
+    STAFF_HOURS_SQL,
+    STAFF_SQL,
+    arrays,
+)
+from safeslot.scheduling.plan import BookingPlan, OfficeFacts, ServiceFacts
+from safeslot.scheduling.rules import zone
+from safeslot.scheduling.slots import (
+    NEAREST_HORIZON,
+    alternatives,
+    candidate_bits,
+    free_starts,
+    free_starts_masked,
+    pick_nearest,
+)
+
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 4.0  # a look-up that takes longer is treated as a lost connection
+FACTS_TTL = 2.0  # office, service and staff changes are seen within this many seconds
+NEAREST_TTL = 1.0
+NEAREST_KEPT = 10_000  # cached starts; past this the cache starts over
+
+
+@dataclass(slots=True)
+class OfficeCache:
+    facts: OfficeFacts
+    services: dict[str, ServiceFacts]
+    people: list[Person]
+    duties: dict[int, Duty] = field(default_factory=dict)  # working hours and absences, for nearest times only
+    fetched: float = field(default_factory=time.monotonic)
+    asked: dict[tuple[str, str | None], tuple[Candidates, tuple[str, str, str]]] = field(default_factory=dict)
+
+    def candidates(self, service: str, language: str | None) -> tuple[Candidates, tuple[str, str, str]]:
+        """assignment.candidates for these people, and their array literals, once per service and language."""
+        found = self.asked.get((service, language))
+        if found is None:
+            c = candidates(self.people, service, language)
+            found = self.asked[(service, language)] = (c, arrays(c))
+        return found
+
+
+class LookupFailed(Exception):
+    """The look-up connection could not answer (the database is away)."""
+
+
+class Lookups:
+    """The look-up connection, its lock, and the office and nearest-time caches."""
+
+    def __init__(self, dsn: str, clock: Callable[[], dt.datetime]) -> None:
+        self.dsn = dsn
+        self.clock = clock
+        self.conn: asyncpg.Connection | None = None
+        self.lock = asyncio.Lock()
+        self.offices: dict[str, OfficeCache] = {}
+        self.cached: dict[tuple[int, dt.datetime, str | None], tuple[float, asyncio.Future[list[str]]]] = {}
+
+    def start(self) -> None:
+        """A fresh lock for the running event loop."""
+        self.lock = asyncio.Lock()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.terminate()
+            self.conn = None
+
+    async def _query(self, sql: str, *args: Any) -> list[Any]:
+        """One read on the look-up connection (call with the lock held), reconnecting when it was lost."""
+        try:
+            conn: Any = self.conn
+            if conn is None or conn.is_closed():
+                conn = self.conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
+            return list(await asyncio.wait_for(conn.fetch(sql, *args), READ_TIMEOUT))
+        except Exception as exc:
+            self.close()
+            raise LookupFailed(type(exc).__name__) from exc
+
+    async def office(self, slug: str) -> OfficeCache | None:
+        entry = self.offices.get(slug)
+        if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
+            return entry
+        async with self.lock:
+            entry = self.offices.get(slug)
+            if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
+                return entry
+            rows = await self._query(OFFICE_SQL, slug)
+            if not rows:
+                self.offices.pop(slug, None)
+                return None
+            office = OfficeFacts(rows[0]["id"], rows[0]["slug"], rows[0]["timezone"])
+            services = {r["slug"]: ServiceFacts(r["id"], r["slug"], r["duration_minutes"])
+                        for r in await self._query(SERVICES_SQL, office.id)}
+            staff = await self._query(STAFF_SQL, office.id)
+            people = [Person(r["id"], frozenset(r["languages"].split()), frozenset(r["services"].split()))
+                      for r in staff]
+            own = [r["id"] for r in staff if r["own_hours"]]
+            windows = [tuple(r) for r in await self._query(STAFF_HOURS_SQL, office.id)] if own else []
+            away = [tuple(r) for r in await self._query(ABSENCE_SQL, office.id,
+                                                        self.clock().date() - dt.timedelta(days=1))]
+            entry = self.offices[slug] = OfficeCache(office, services, people, duties_from_rows(own, windows, away))
+            return entry
+
+    async def nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
+        """slots.nearest_free for a refusal, on the look-up connection; cached NEAREST_TTL s per start,
+        computed once however many refusals of that start wait for it."""
+        key = (plan.service.id, plan.start, plan.candidates.language)
+        cached = self.cached.get(key)
+        if cached is not None and time.monotonic() - cached[0] < NEAREST_TTL:
+            return await asyncio.shield(cached[1])
+        if len(self.cached) > NEAREST_KEPT:
+            self.cached.clear()
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self.cached[key] = (time.monotonic(), future)
+        try:
+            found = await self._find_nearest(plan, duties)
+        except Exception as exc:
+            self.cached.pop(key, None)
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters get it, no "never retrieved" warning
+            raise
+        except BaseException:
+            self.cached.pop(key, None)
+            future.cancel()
+            raise
+        future.set_result(found)
+        return found
+
+    async def _find_nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
+        around, now = plan.start, plan.now
+        async with self.lock:
+            rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
+                                     around + NEAREST_HORIZON, around, max(now, around - NEAREST_HORIZON))
+            starts = sorted(r["starts_at"] for r in rows)
+            if not starts:
+                return []
+            end = starts[-1] + dt.timedelta(minutes=plan.service.minutes)
+            bits = candidate_bits(plan.candidates)
+            tz = zone(plan.office.timezone)
+            if len(bits) > 62:  # past a 64-bit sum: read the holds one by one (as slots._free does)
+                holds = [(r["staff_id"], r["starts_at"])
+                         for r in await self._query(HOLDS_SQL, plan.office.id, starts[0], end)]
+                free = free_starts(starts, plan.service.minutes, plan.candidates, holds, duties, tz)
+            else:
+                masks = {r["starts_at"]: int(r["held"]) for r in await self._query(
+                    MASKS_SQL, plan.office.id, starts[0], end, list(bits), list(bits.values()))}
+                free = free_starts_masked(starts, plan.service.minutes, plan.candidates, masks,
+                                          DutyMasks(duties, bits, plan.service.minutes, tz))
+        return alternatives(pick_nearest(free, around), plan.office.timezone)

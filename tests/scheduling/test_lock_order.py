@@ -1,0 +1,246 @@
+"""Large and small writers of people's holds side by side (PostgreSQL): one lock order, whatever the size.
+
+A large writer holds someone over more hours than a visit's few (``rules.MAX_HOUR_LOCKS``): it takes the
+office's staff lock exclusively (``repository.take_locks``) or, when it skipped that, the staff_hold
+trigger takes it for the statement, at once or not at all (migration 0520). A small writer (a booking, a
+cancel) takes the office's lock shared before anything else. So neither ever waits on the other's rows
+while holding what the other waits for: no deadlock, no booking failing on a hold it could not see, no
+visit re-held after it was cancelled.
+
+The two parties are interleaved in a fixed order, not by sleeping (as test_staff_change_race.py): the
+first does its work and keeps its transaction open, the second starts in a thread, the test waits until
+the second finished or waits for a lock (``pg_locks``), then commits the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from safeslot.db import build_engine
+from safeslot.kit.crypto import KeyRing
+from safeslot.scheduling import demo, service
+from safeslot.scheduling import repository as repo
+from safeslot.scheduling.assignment import candidates, people_of
+from safeslot.scheduling.models import Appointment, StaffHold
+from safeslot.scheduling.rules import MAX_HOUR_LOCKS, lock_keys, lock_order, office_lock_key
+from safeslot.scheduling.schemas import BookingIn
+from tests.conftest import NOW
+from tests.scheduling.invariants import people_violations
+
+pytestmark = pytest.mark.slow
+
+TZ = service.zone("America/New_York")
+START = dt.datetime(2027, 3, 9, 10, 0, tzinfo=TZ)  # a Tuesday 10:00, a week after NOW
+BULK_FROM = dt.datetime(2027, 3, 8, 0, 0, tzinfo=dt.UTC)
+BULK_UNITS = 3 * 96  # three whole days: 72 UTC hours, more than MAX_HOUR_LOCKS
+
+
+@pytest.fixture
+def db(fresh_url: str, backend: str) -> Iterator[Engine]:
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises every write transaction: there is no race to interleave")
+    engine = build_engine(fresh_url, pool_size=4)
+    with Session(engine) as s, s.begin():
+        demo.load(s, START.date() - dt.timedelta(days=1), weeks=1)
+    yield engine
+    engine.dispose()
+
+
+def _book(s: Session, keyring: KeyRing, start: dt.datetime = START) -> Appointment:
+    body = BookingIn(office="central", service="apply", starts_at=start, name="Test Person A")
+    return service.book(s, keyring, body, NOW)
+
+
+def _first_choice(db: Engine) -> int:
+    """Who a booking of "apply" gets while everyone is free."""
+    with Session(db) as s:
+        office = service.get_office(s, "central")
+        return candidates(people_of(s, office.id), "apply", None).servers[0]
+
+
+def _second_party(work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = work()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _wait_blocked_or_done(db: Engine, thread: threading.Thread) -> None:
+    """Until the thread finished or some session of this database waits for a lock (the ordering point)."""
+    deadline = time.monotonic() + 30
+    with db.connect() as probe:
+        while thread.is_alive():
+            waiting = probe.execute(text(
+                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE NOT l.granted AND a.datname = current_database()")).scalar_one()
+            probe.rollback()
+            if waiting:
+                return
+            assert time.monotonic() < deadline, "the second party neither finished nor waited for a lock"
+            time.sleep(0.01)  # polling a condition, not ordering by time
+
+
+def _bulk_hold(s: Session, staff_id: int, appointment_id: int, *, lock_first: bool) -> int:
+    """Hold ``staff_id`` for three whole days in one statement (a load, a clean-up, an import); returns the
+    advisory locks the transaction holds after it (one office lock when it locked first, not 72 hour locks)."""
+    office_id = s.scalars(select(Appointment.office_id).where(Appointment.id == appointment_id)).one()
+    if lock_first:
+        repo.take_locks(s, lock_keys(office_id, BULK_FROM, BULK_FROM + dt.timedelta(minutes=15 * BULK_UNITS)))
+    s.execute(text("SET LOCAL lock_timeout = '20s'"))  # a test never hangs
+    s.execute(text(  # one statement (an executemany would be a statement per row)
+        "INSERT INTO staff_hold (staff_id, starts_at, office_id, appointment_id, role) "
+        "SELECT :staff, :first + make_interval(mins => 15 * i), :office, :visit, 'serve' "
+        "FROM generate_series(0, :n - 1) AS i"),
+        {"staff": staff_id, "first": BULK_FROM, "office": office_id, "visit": appointment_id, "n": BULK_UNITS})
+    return int(s.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid()")).scalar_one())
+
+
+def _anchor(db: Engine, keyring: KeyRing) -> Appointment:
+    """A visit elsewhere in the week that the bulk holds are filed under (holds need an owner)."""
+    with Session(db, expire_on_commit=False) as s, s.begin():
+        return _book(s, keyring, START + dt.timedelta(days=3))
+
+
+@pytest.mark.parametrize("lock_first", [True, False], ids=["locked-first", "trigger-only"])
+def test_a_booking_sent_during_a_bulk_hold_waits_and_picks_someone_else(
+    db: Engine, keyring: KeyRing, lock_first: bool
+) -> None:
+    """The large writer first, uncommitted, holding the person a booking would pick: the booking waits for
+    it (instead of picking them unseen and failing on their hold) and then gets another server."""
+    anchor = _anchor(db, keyring)
+    wanted = _first_choice(db)
+    with Session(db) as bulk:
+        bulk.begin()
+        locks = _bulk_hold(bulk, wanted, anchor.id, lock_first=lock_first)
+        assert locks == 1  # the office's staff lock, exclusive: not 72 hour locks
+
+        def book() -> tuple[str, int | None]:
+            with Session(db) as s, s.begin():
+                made = _book(s, keyring)
+                return made.code, made.staff_id
+
+        thread, out = _second_party(book)
+        _wait_blocked_or_done(db, thread)
+        assert thread.is_alive(), "the booking ran beside an uncommitted bulk statement"
+        bulk.commit()
+    thread.join(30)
+    assert not thread.is_alive() and "error" not in out, out
+    _, staff_id = out["value"]
+    assert staff_id is not None and staff_id != wanted
+
+
+def test_a_bulk_statement_beside_a_booking_in_flight_is_refused_at_once(db: Engine, keyring: KeyRing) -> None:
+    """A booking first, uncommitted: a bulk statement that did not lock first is refused at once (it does not
+    queue behind bookings that may queue behind its rows); the booking commits as if it had never come."""
+    anchor = _anchor(db, keyring)
+    with Session(db) as booking:
+        booking.begin()
+        made = _book(booking, keyring)
+        code, staff_id = made.code, made.staff_id
+        other = next(p.id for p in people_of(booking, made.office_id) if p.id != made.staff_id)
+        with Session(db) as bulk, bulk.begin():
+            before = time.monotonic()
+            with pytest.raises(OperationalError) as refused:
+                _bulk_hold(bulk, other, anchor.id, lock_first=False)
+            assert getattr(refused.value.orig, "sqlstate", None) == "55P03"  # lock_not_available
+            assert time.monotonic() - before < 10  # refused, not left waiting for the booking
+        booking.commit()
+    with Session(db) as s:
+        assert s.scalars(select(Appointment).where(Appointment.code == code)).one().staff_id == staff_id
+        assert people_violations(s) == []
+
+
+def test_a_large_writer_that_locked_first_waits_for_a_booking_in_flight(db: Engine, keyring: KeyRing) -> None:
+    """A booking first, uncommitted; a bulk writer that takes its locks first waits for it, then runs."""
+    anchor = _anchor(db, keyring)
+    with Session(db) as booking:
+        booking.begin()
+        made = _book(booking, keyring)
+        assert made.staff_id is not None
+        other = next(p.id for p in people_of(booking, made.office_id) if p.id != made.staff_id)
+
+        def bulk() -> int:
+            with Session(db) as s, s.begin():
+                return _bulk_hold(s, other, anchor.id, lock_first=True)
+
+        thread, out = _second_party(bulk)
+        _wait_blocked_or_done(db, thread)
+        assert thread.is_alive(), "the bulk writer did not wait for the booking's office lock"
+        booking.commit()
+    thread.join(30)
+    assert not thread.is_alive() and "error" not in out, out
+    with Session(db) as s:
+        held = s.scalars(select(StaffHold).where(StaffHold.staff_id == other, StaffHold.appointment_id == anchor.id))
+        assert len(held.all()) == BULK_UNITS
+
+
+def test_a_cancel_committed_while_a_staff_change_waits_is_not_re_held(db: Engine, keyring: KeyRing) -> None:
+    """A cancel first, uncommitted; the person it freed leaves meanwhile (the large writer: their visits over
+    many hours go to others). The change waits for the cancel, so it never re-holds someone for the
+    cancelled visit, and every other visit of theirs is moved."""
+    gone = _first_choice(db)
+    codes = []
+    with Session(db) as s, s.begin():
+        for day in range(4):
+            for hour in (9, 11, 13, 15):
+                made = _book(s, keyring, START.replace(hour=hour) + dt.timedelta(days=day))
+                if made.staff_id == gone:
+                    codes.append(made.code)
+    assert len(codes) >= 8
+    with Session(db) as cancel:
+        cancel.begin()
+        service.cancel(cancel, codes[0], NOW)
+
+        def leave() -> None:
+            with Session(db) as s, s.begin():
+                office = service.get_office(s, "central")
+                service.update_staff(s, office, gone, active=False, now=NOW)
+
+        thread, out = _second_party(leave)
+        _wait_blocked_or_done(db, thread)
+        cancel.commit()
+    thread.join(30)
+    assert not thread.is_alive() and "error" not in out, out
+    with Session(db) as s:
+        cancelled = s.scalars(select(Appointment).where(Appointment.code == codes[0])).one()
+        assert cancelled.status == "cancelled"
+        assert s.scalars(select(StaffHold).where(StaffHold.appointment_id == cancelled.id)).all() == []
+        assert all(a.staff_id != gone for a in s.scalars(select(Appointment).where(Appointment.code.in_(codes[1:]))))
+        assert people_violations(s) == []
+
+
+def test_the_bound_is_the_triggers(db: Engine) -> None:
+    """rules.MAX_HOUR_LOCKS and the trigger's bound are one number (the trigger cannot import it)."""
+    with db.connect() as conn:
+        source = conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'availability_holds_changed'"))
+        assert f"touched > {MAX_HOUR_LOCKS} THEN" in source.scalar_one()
+
+
+def test_the_lock_order_puts_offices_first_and_takes_a_busy_office_whole() -> None:
+    """Offices' staff locks ascending (shared), then hour locks ascending; an office with more hours than the
+    bound is one exclusive lock and none of its hours (pure: no database)."""
+    day = dt.datetime(2027, 3, 9, tzinfo=dt.UTC)
+    small = lock_keys(7, day + dt.timedelta(hours=14), day + dt.timedelta(hours=15, minutes=30))  # 2 hours
+    large = lock_keys(3, day, day + dt.timedelta(hours=MAX_HOUR_LOCKS + 1))
+    order = lock_order([*reversed(small), *large, *small])
+    assert order == [(office_lock_key(3), True), (office_lock_key(7), False), *[(k, True) for k in sorted(small)]]
+    assert lock_order(large[:MAX_HOUR_LOCKS]) == [(office_lock_key(3), False),
+                                                   *[(k, True) for k in large[:MAX_HOUR_LOCKS]]]
