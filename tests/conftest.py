@@ -341,9 +341,25 @@ class _Database:
 
 
 @pytest.fixture(scope="session")
+def made_databases(pg_admin_url: str | None) -> Iterator[dict[str, dict[int | None, _Database]]]:
+    """Every backend's shared databases (``databases``), kept until the end of the run.
+
+    Not torn down when the ``backend`` parameter changes: pytest-xdist may hand a worker a SQLite test
+    after a PostgreSQL one (a group of both, as the fuzz's shards are), and each switch would otherwise
+    drop and rebuild the other backend's databases and demo offices.
+    """
+    made: dict[str, dict[int | None, _Database]] = {}
+    yield made
+    for per_backend in made.values():
+        for db in per_backend.values():
+            db.close()
+
+
+@pytest.fixture(scope="session")
 def databases(
-    backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[int | None], _Database]]:
+    backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory,
+    made_databases: dict[str, dict[int | None, _Database]],
+) -> Callable[[int | None], _Database]:
     """The process's databases on one backend, made on first use: the empty one (``None``), and for
     each ``office_weeks`` one holding the demo office with that many weeks of starts, committed.
 
@@ -351,7 +367,7 @@ def databases(
     process instead of once per test (about a second each); the test's own writes are still rolled
     back, so every test starts from the same office.
     """
-    made: dict[int | None, _Database] = {}
+    made = made_databases.setdefault(backend, {})
     tmp = tmp_path_factory.mktemp(backend)
 
     def get(weeks: int | None) -> _Database:
@@ -363,9 +379,7 @@ def databases(
             made[weeks] = db
         return made[weeks]
 
-    yield get
-    for db in made.values():
-        db.close()
+    return get
 
 
 @pytest.fixture
