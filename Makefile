@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast install lint typecheck bench fuzz clean cluster-up cluster-down failover-drill restore-drill
+.PHONY: run test test-fast screenshots install lint typecheck bench fuzz clean cluster-up cluster-down failover-drill restore-drill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ test: install
 test-fast: install
 	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
 	SAFESLOT_TEST_BACKENDS=sqlite $(PYTEST) -n auto -m "not slow"
+
+# The browser stories with a full-page screenshot of each step (test-artifacts/screenshots/) and the review
+# page's images in docs/images/ (docs/disclosure-gate.md); `make test` takes none (tests/browsing.py).
+screenshots: install
+	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
+	SAFESLOT_TEST_SCREENSHOTS=1 $(PYTEST) -n 0 -m browser
 
 lint: install
 	$(BIN)/ruff check src tests bench

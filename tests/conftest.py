@@ -27,6 +27,7 @@ from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from safeslot import migrate
 from safeslot.app import create_app
@@ -89,6 +90,42 @@ def owner_url(url: str) -> str:
     return OWNER_URLS.get(url, url)
 
 
+class _NotReusable(Exception):
+    pass
+
+
+# What a test must not have changed for its database to be reused: everything but the rows.
+_FINGERPRINT = """
+SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
+  SELECT format('class %s %s %s %s %s', c.relname, c.relkind, c.relowner, c.relacl, c.relrowsecurity)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
+  UNION ALL SELECT format('column %s.%s %s %s %s', c.relname, a.attname, a.atttypid, a.attnotnull, a.attisdropped)
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND a.attnum > 0
+  UNION ALL SELECT format('default %s', pg_get_expr(adbin, adrelid)) FROM pg_attrdef
+  UNION ALL SELECT format('constraint %s %s', conname, pg_get_constraintdef(oid)) FROM pg_constraint
+    WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT format('index %s', pg_get_indexdef(indexrelid)) FROM pg_index i
+    JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT format('trigger %s %s %s %s', tgrelid::regclass, tgname, tgenabled, tgfoid::regproc)
+    FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT format('function %s %s %s %s', proname, md5(prosrc), proacl, proowner) FROM pg_proc
+    WHERE pronamespace = 'public'::regnamespace
+  UNION ALL SELECT format('view %s', pg_get_viewdef(c.oid)) FROM pg_class c
+    WHERE c.relkind IN ('v', 'm') AND c.relnamespace = 'public'::regnamespace
+  UNION ALL SELECT format('policy %s %s %s', polname, polrelid::regclass, pg_get_expr(polqual, polrelid))
+    FROM pg_policy
+  UNION ALL SELECT format('rule %s %s', rulename, definition) FROM pg_rules WHERE schemaname = 'public'
+  UNION ALL SELECT format('schema %s %s %s', nspname, nspowner, nspacl) FROM pg_namespace
+  UNION ALL SELECT format('extension %s %s', extname, extversion) FROM pg_extension
+  UNION ALL SELECT format('setting %s %s', setrole, setconfig) FROM pg_db_role_setting
+    WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())
+  UNION ALL SELECT format('database %s', datacl) FROM pg_database WHERE datname = current_database()
+  UNION ALL SELECT format('version %s', version_num) FROM alembic_version
+) AS f(x)
+"""
+
+
 class _Templates:
     """One migrated database per backend per test process, copied for every database a test asks for.
 
@@ -104,6 +141,9 @@ class _Templates:
         self.run = f"safeslot_t_{_worker()}_{uuid.uuid4().hex[:8]}"
         self.sqlite: Path | None = None
         self.pg: tuple[str, str, str, str] | None = None  # admin URL, owner role, app role, password
+        self.pg_free: list[str] = []  # databases given back and reset to the template's state
+        self.pg_seed: tuple[list[str], dict[str, bytes], dict[str, int | None]] | None = None
+        self.pg_fingerprint: str | None = None
         self.dir: Path | None = None
 
     def sqlite_copy(self, path: Path) -> None:
@@ -124,6 +164,10 @@ class _Templates:
             with admin.connect() as conn:
                 for role in (owner, app):
                     conn.execute(text(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'"))
+                    # A commit does not wait for the WAL to reach the disk (0.5 ms -> 0.08 ms here): the
+                    # tests never crash the server, so nothing they check depends on it. Production
+                    # keeps synchronous_commit = on (docs/operations.md; tests/test_deployment.py).
+                    conn.execute(text(f'ALTER ROLE "{role}" SET synchronous_commit = off'))
                 conn.execute(text(f'CREATE DATABASE "{self.run}" OWNER "{owner}"'))
             url = make_url(admin_url).set(database=self.run, username=owner, password=password)
             engine = build_engine(url.render_as_string(hide_password=False))
@@ -135,6 +179,96 @@ class _Templates:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.run}" OWNER "{owner}"'))
         return owner, app, password
+
+    def pg_take(self, admin: Engine, admin_url: str) -> tuple[str, str, str, str]:
+        """A database equal to the template: one given back and reset, else a new copy; (name, owner, app,
+        password)."""
+        if self.pg is not None and self.pg_free:
+            name = self.pg_free.pop()
+            with admin.connect() as conn:
+                conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true'))
+            _, owner, app, password = self.pg
+            return name, owner, app, password
+        name = f"{self.run}_{uuid.uuid4().hex[:10]}"
+        made = self.pg_create(admin, admin_url, name)
+        if self.pg_fingerprint is None:  # of a copy, untouched (a copy does not inherit the template's ACL)
+            self.pg_fingerprint = self._fingerprint(admin_url, name)
+        return (name, *made)
+
+    @staticmethod
+    def _fingerprint(admin_url: str, name: str) -> str:
+        engine = create_engine(make_url(admin_url).set(database=name).render_as_string(hide_password=False),
+                               poolclass=NullPool)
+        with engine.connect() as conn:
+            fingerprint = str(conn.execute(text(_FINGERPRINT)).scalar_one())
+        engine.dispose()
+        return fingerprint
+
+    def pg_give_back(self, admin: Engine, admin_url: str, name: str) -> None:
+        """Reset a test's database to the template's state and keep it for the next test, or drop it.
+
+        Making a database (``CREATE DATABASE … TEMPLATE``) copies about 10 MB and cost 1-3 s of a
+        loaded machine per test that needs one of its own; emptying the tables costs a tenth of that.
+        Only data is reset: a test that changed the schema, its triggers, grants or settings (an insider's
+        tampering, a downgrade) leaves a different fingerprint, and its database is dropped instead.
+        """
+        url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                # No one else may connect while it is reset and waits (a test's server thread may linger);
+                # this connection, already open, stays.
+                with admin.connect() as admin_conn:
+                    admin_conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false'))
+                conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                conn.commit()
+                if (conn.execute(text(_FINGERPRINT)).scalar_one() != self.pg_fingerprint
+                        or conn.execute(text("SELECT count(*) FROM pg_prepared_xacts "
+                                             "WHERE database = current_database()")).scalar_one()):
+                    raise _NotReusable
+                tables, seeds, sequences = self._pg_seed(admin_url)
+                conn.execute(text("SET LOCAL session_replication_role = replica"))  # the no-truncate triggers
+                conn.execute(text("SET LOCAL synchronous_commit = off"))
+                for table in tables:  # DELETE, not TRUNCATE: a few rows each, and no new files to sync
+                    conn.execute(text(f"DELETE FROM {table}"))
+                raw = conn.connection.dbapi_connection
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                for table, data in seeds.items():
+                    with cursor.copy(f"COPY {table} FROM STDIN") as copy:
+                        copy.write(data)
+                for sequence, value in sequences.items():
+                    conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART") if value is None else
+                                 text("SELECT setval(:s, :v, true)").bindparams(s=sequence, v=value))
+                conn.commit()
+        except Exception:  # _NotReusable, or the test left it in a state we cannot reset: drop it
+            engine.dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        engine.dispose()
+        self.pg_free.append(name)
+
+    def _pg_seed(self, admin_url: str) -> tuple[list[str], dict[str, bytes], dict[str, int | None]]:
+        """The template's tables, the rows the migrations put in them, and its sequences."""
+        if self.pg_seed is None:
+            url = make_url(admin_url).set(database=self.run).render_as_string(hide_password=False)
+            engine = create_engine(url, poolclass=NullPool)
+            with engine.connect() as conn:
+                names = conn.execute(text("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public' "
+                                          "AND tablename <> 'alembic_version' ORDER BY 1")).scalars().all()
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                seeds: dict[str, bytes] = {}
+                for table in names:
+                    with cursor.copy(f"COPY {table} TO STDOUT") as copy:
+                        data = b"".join(bytes(chunk) for chunk in copy)
+                    if data:
+                        seeds[table] = data
+                sequences = {str(k): v for k, v in conn.execute(text(
+                    "SELECT quote_ident(sequencename), last_value FROM pg_sequences WHERE schemaname = 'public'"))}
+            engine.dispose()
+            self.pg_seed = (list(names), seeds, sequences)
+        return self.pg_seed
 
     def drop(self) -> None:
         if self.pg is not None:
@@ -148,6 +282,8 @@ class _Templates:
                 conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
             admin.dispose()
             self.pg = None
+            self.pg_free.clear()
+            self.pg_seed = self.pg_fingerprint = None
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.dir = self.sqlite = None
@@ -177,14 +313,13 @@ def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, C
         if admin_url is None:
             pytest.skip(_throwaway.reason or "no PostgreSQL")
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        owner_role, app_role, password = _templates.pg_create(admin, admin_url, name)
+        name, owner_role, app_role, password = _templates.pg_take(admin, admin_url)
         base = make_url(admin_url).set(database=name, password=password)
         owner = base.set(username=owner_role).render_as_string(hide_password=False)
         url = base.set(username=app_role).render_as_string(hide_password=False)
 
         def drop() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _templates.pg_give_back(admin, admin_url, name)
             admin.dispose()
 
     OWNER_URLS[url] = owner
@@ -211,9 +346,25 @@ class _Database:
 
 
 @pytest.fixture(scope="session")
+def made_databases(pg_admin_url: str | None) -> Iterator[dict[str, dict[int | None, _Database]]]:
+    """Every backend's shared databases (``databases``), kept until the end of the run.
+
+    Not torn down when the ``backend`` parameter changes: pytest-xdist may hand a worker a SQLite test
+    after a PostgreSQL one (a group of both, as the fuzz's shards are), and each switch would otherwise
+    drop and rebuild the other backend's databases and demo offices.
+    """
+    made: dict[str, dict[int | None, _Database]] = {}
+    yield made
+    for per_backend in made.values():
+        for db in per_backend.values():
+            db.close()
+
+
+@pytest.fixture(scope="session")
 def databases(
-    backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[int | None], _Database]]:
+    backend: str, pg_admin_url: str | None, tmp_path_factory: pytest.TempPathFactory,
+    made_databases: dict[str, dict[int | None, _Database]],
+) -> Callable[[int | None], _Database]:
     """The process's databases on one backend, made on first use: the empty one (``None``), and for
     each ``office_weeks`` one holding the demo office with that many weeks of starts, committed.
 
@@ -221,7 +372,7 @@ def databases(
     process instead of once per test (about a second each); the test's own writes are still rolled
     back, so every test starts from the same office.
     """
-    made: dict[int | None, _Database] = {}
+    made = made_databases.setdefault(backend, {})
     tmp = tmp_path_factory.mktemp(backend)
 
     def get(weeks: int | None) -> _Database:
@@ -233,9 +384,7 @@ def databases(
             made[weeks] = db
         return made[weeks]
 
-    yield get
-    for db in made.values():
-        db.close()
+    return get
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 The app runs under uvicorn in a background thread on a free loopback port,
 against a fresh SQLite database with the demo office and the tests' fixed
 clock (tests/live.py's `demo_site`, which every browser story uses).
-Screenshots of each step go to test-artifacts/screenshots/ (ignored by git).
+With SAFESLOT_TEST_SCREENSHOTS=1 (`make screenshots`) each step's screenshot goes to
+test-artifacts/screenshots/ (ignored by git); by default none is taken (0.3 s each, never asserted).
 Without /usr/bin/chromium (scripts/test-deps installs it) these tests are
 skipped with the reason printed, and fail under CI=true.
 """
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browsing import SCREENSHOTS, install_axe, run_axe
 from tests.conftest import NOW
 from tests.live import demo_site
 
@@ -32,7 +34,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 class Walk:
-    """One person's visit: a page, screenshots of each step and axe-core on each page."""
+    """One person's visit: a page, axe-core on each page, and screenshots of each step when asked."""
 
     def __init__(self, browser: object, base_url: str, name: str, *, javascript: bool = True) -> None:
         # bypass_csp: axe-core is injected by the test; the pages' own CSP allows only their files
@@ -40,24 +42,26 @@ class Walk:
             base_url=base_url, java_script_enabled=javascript, bypass_csp=True, accept_downloads=True,
             locale="en-US", viewport={"width": 1100, "height": 900},
         )
+        if javascript:
+            install_axe(self.context)
         self.page = self.context.new_page()
         self.name = name
         self.javascript = javascript
         self.step = 0
-        SHOTS.mkdir(parents=True, exist_ok=True)
+        if SCREENSHOTS:
+            SHOTS.mkdir(parents=True, exist_ok=True)
 
     def shot(self, label: str) -> None:
         self.step += 1
-        self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{label}.png"), full_page=True)
+        if SCREENSHOTS:
+            self.page.screenshot(path=str(SHOTS / f"{self.name}-{self.step:02d}-{label}.png"), full_page=True)
 
     def check(self, label: str) -> None:
-        """Screenshot, then axe-core: 0 violations (it needs JavaScript, so only in JS-on walks)."""
+        """Screenshot (when asked), then axe-core: 0 violations (it needs JavaScript, so only in JS-on walks)."""
         self.shot(label)
         if not self.javascript:
             return
-        from axe_playwright_python.sync_playwright import Axe
-
-        results = Axe().run(self.page)
+        results = run_axe(self.page)
         assert results.violations_count == 0, f"{label}: {results.generate_report()}"
 
     def close(self) -> None:

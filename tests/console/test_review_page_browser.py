@@ -1,7 +1,8 @@
 """The review page, where reviewers judge the document, in a real browser (Debian's Chromium, Playwright, axe-core): the
 instrument's pages rendered by the server beside what was typed, the signature check, and the
 field-by-field attestation, in English and Spanish, with 0 axe violations. The screenshots
-in docs/images/ (docs/disclosure-gate.md) are written by this test."""
+in docs/images/ (docs/disclosure-gate.md) are written by this test when asked: `make screenshots`
+(SAFESLOT_TEST_SCREENSHOTS=1); a plain run leaves the tracked files alone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
+from tests.browsing import SCREENSHOTS
 from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.disclosure.signing import CourtCA
@@ -97,8 +99,9 @@ def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and
         assert "Valid: unchanged since signing" in page.inner_text(".signature")
         assert NAME in page.inner_text(".document-fields")
         walk.check("en")
-        DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-en.png"), full_page=True)
+        if SCREENSHOTS:
+            DOCS_IMAGES.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-en.png"), full_page=True)
 
         page.click("a.lang-switch[hreflang=es]")
         page.wait_for_url(re.compile(r"/console/disclosures/"))
@@ -106,7 +109,8 @@ def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and
         assert "Firma digital" in page.inner_text(".signature")
         assert page.locator("html").get_attribute("lang") == "es"
         walk.check("es")
-        page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-es.png"), full_page=True)
+        if SCREENSHOTS:
+            page.screenshot(path=str(DOCS_IMAGES / "disclosure-review-es.png"), full_page=True)
 
         # The check itself: every field matches, then the approval is offered.
         for answer in page.locator("label[for^='m-']").all():

@@ -1,0 +1,69 @@
+"""The test harness's own promise: a test that asks for a database of its own gets one equal to a new one.
+
+On PostgreSQL a database given back is emptied and handed to the next test instead of being dropped and
+copied again (tests/conftest.py, ``_Templates.pg_give_back``). These tests try to make a reused database
+differ from a new one: rows left behind, a sequence moved on, the log's seed row gone, a trigger disabled.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from tests.conftest import _templates, new_database, owner_url
+
+OFFICE = text("INSERT INTO office (slug, name, address, timezone) VALUES ('harness', 'Harness', '-', 'UTC') "
+              "RETURNING id")
+
+
+def _owner(url: str) -> object:
+    return create_engine(owner_url(url), poolclass=NullPool)
+
+
+def test_a_database_given_back_is_handed_out_again_as_new(pg_admin_url: str | None, tmp_path: Path) -> None:
+    if pg_admin_url is None:
+        pytest.skip("no PostgreSQL")
+    url, drop = new_database("postgresql", pg_admin_url, tmp_path)
+    engine = _owner(url)
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        new_seed = conn.execute(text("SELECT count(*) FROM log_head")).scalar_one()
+        conn.execute(OFFICE)
+    engine.dispose()  # type: ignore[attr-defined]
+    superuser = create_engine(make_url(pg_admin_url).set(database=make_url(url).database), poolclass=NullPool)
+    with superuser.begin() as conn:  # the seed row the migrations wrote, gone
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("DELETE FROM log_head"))
+    superuser.dispose()
+    drop()
+    again, drop_again = new_database("postgresql", pg_admin_url, tmp_path)
+    assert again == url, "the database given back was not reused"
+    engine = _owner(again)
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        assert conn.execute(text("SELECT count(*) FROM office")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM log_head")).scalar_one() == new_seed == 1
+        first_id = conn.execute(OFFICE).scalar_one()
+        assert first_id == 1, "the office id sequence was not restarted"
+    engine.dispose()  # type: ignore[attr-defined]
+    drop_again()
+
+
+def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(
+    pg_admin_url: str | None, tmp_path: Path
+) -> None:
+    if pg_admin_url is None:
+        pytest.skip("no PostgreSQL")
+    url, drop = new_database("postgresql", pg_admin_url, tmp_path)
+    engine = _owner(url)
+    with engine.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("ALTER TABLE log_entry DISABLE TRIGGER log_entry_no_truncate"))  # as an insider would
+    engine.dispose()  # type: ignore[attr-defined]
+    drop()
+    name = make_url(url).database
+    assert name not in _templates.pg_free
+    admin = create_engine(pg_admin_url, poolclass=NullPool)
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar_one() == 0
+    admin.dispose()
