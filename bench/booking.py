@@ -102,9 +102,11 @@ end
 """
 
 
-def _book_sql(start: str, end: str, units: str, key: str) -> str:
-    """fastsql.BOOK_SQL with pgbench's per-transaction values in place of the app's parameters."""
+def _book_sql(start: str, end: str, units: str, key: str, probe: bool = False) -> str:
+    """fastsql.BOOK_SQL with pgbench's per-transaction values in place of the app's parameters (``probe``: as
+    the app refuses a start it just found full, booking no one, under the hour's lock shared)."""
     values = {
+        "$27::boolean": "true" if probe else "false",
         "$1::text": key, "$10::text": "md5(random()::text)",
         "$11::text": "'%(answer)s'", "$12::timestamptz": "now()",
         "$13::text": "upper(substr(md5(random()::text), 1, 10))",
@@ -149,8 +151,10 @@ def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
         lines.append(f"\\set r{n} random(1, 9000000000000000000)")
     keys = ", ".join(f":k{n}" for n in range(batch))
     # the office's staff lock (shared; its key, hour 0, sorts first) and the hour locks, ascending, as the app
+    # (the failing transaction: the app's probe of a start it just found full takes the hour's lock shared too)
+    hour_lock = "pg_advisory_xact_lock_shared" if fail else "pg_advisory_xact_lock"
     lock = ("SELECT count(CASE WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k) "
-            "ELSE pg_advisory_xact_lock(k) END) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
+            f"ELSE {hour_lock}(k) END) FROM (SELECT DISTINCT k FROM unnest(ARRAY["
             f"{facts['k0']}, {keys}]::bigint[]) AS k ORDER BY k) AS s;")
     if batch > 1:
         # the app's batch: one pipeline and one Sync, no BEGIN or COMMIT (one implicit transaction, committed
@@ -158,11 +162,11 @@ def pgbench_script(batch: int, fail: bool, facts: dict[str, object]) -> str:
         lines += ["\\startpipeline", lock]
         for n in range(batch):
             start, end, units, key = _start(n)
-            lines.append(_book_sql(start, end, units, key) % facts)
+            lines.append(_book_sql(start, end, units, key, fail) % facts)
         lines.append("\\endpipeline")
         return "\n".join(lines) + "\n"
     start, end, units, key = _start(0)
-    lines += ["BEGIN;", lock, _book_sql(start, end, units, key) % facts, "END;"]
+    lines += ["BEGIN;", lock, _book_sql(start, end, units, key, fail) % facts, "END;"]
     return "\n".join(lines) + "\n"
 
 

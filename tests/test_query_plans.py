@@ -222,8 +222,9 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
                            "{" + ",".join(map(str, staff)) + "}", "{" + ",".join("t" for _ in staff) + "}", None,
                            "{}", "h", "{}", NOW, "CODE000000", None, b"\0", "ix", None, None, False, "apply",
                            [start, start + dt.timedelta(minutes=15)], start.date(), start.weekday(),
-                           start.time(), end.time(), "{}"],  # the visit in office time (here UTC: same plan);
-        # $26: no batch locks (a booking after a batch's lock row; lock_row's plan is the same statement)
+                           start.time(), end.time(), "{}", False],  # the visit in office time (here UTC: same plan);
+        # $26: no batch locks (a booking after a batch's lock row; lock_row's plan is the same statement);
+        # $27: not a probe (fastsql.Booking.probe)
         fastsql.NEAREST_SQL: [service.id, start, end, start, start - dt.timedelta(days=7)],
         fastsql.HOLDS_SQL: [office.id, start, end],
         fastsql.MASKS_SQL: [office.id, start, end, staff, [1 << i for i in range(len(staff))]],

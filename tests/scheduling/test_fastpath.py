@@ -196,3 +196,28 @@ def test_the_fast_path_sees_staff_changes_within_seconds(
         newest = s.scalars(select(Appointment).order_by(Appointment.id.desc())).first()
         assert newest is not None and newest.staff_id not in (None, gone)
         assert people_violations(s) == []
+
+
+def test_a_start_freed_just_after_it_was_found_full_is_booked(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """A start refused as full is probed for FULL_MEMO s (refusals under its hour lock shared, booking no one);
+    a place freed meanwhile is still booked at once, by the fast path, never refused while someone is free."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(10, 0), TZ).isoformat()
+
+    def body(i: int) -> dict[str, Any]:
+        return {"office": "central", "service": "card", "starts_at": at, "name": f"Test Person {i}"}
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        assert [http.post("/api/v1/appointments", json=body(i)).status_code for i in range(5)] == [201] * 4 + [409]
+        fast = live.app.state.fast_booking
+        answered = fast.answered
+        with Session(db) as s, s.begin():
+            service.cancel(s, s.scalars(select(Appointment.code).order_by(Appointment.id.desc())).first(), NOW)
+        made = http.post("/api/v1/appointments", json=body(5))  # within FULL_MEMO: sent as a probe first
+        assert made.status_code == 201, made.text
+        assert http.post("/api/v1/appointments", json=body(6)).status_code == 409  # full again
+        assert fast.answered == answered + 2
+    with Session(db) as s:
+        assert people_violations(s) == []

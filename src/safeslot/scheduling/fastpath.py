@@ -24,8 +24,10 @@ a first statement that takes all their locks in ascending order, then one
 statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
-too, with the nearest free times computed by the same pure search as the sync
-path (``slots.free_starts``, cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
+too (a start refused in the last ``FULL_MEMO`` s is probed: its hour lock shared, no
+one booked, so refusals of one start do not queue on each other), with the nearest
+free times computed by the same pure search as the sync path (``slots.free_starts``,
+cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
 path does not decide — invalid input, unknown office, a time not on the grid, a
 reused Idempotency-Key, a database error other than a lost connection — goes
 untouched to the regular FastAPI endpoint.
@@ -73,6 +75,10 @@ WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
 BACKOFF = (0.05, 2.0)  # reconnect delays: first, and the most it doubles to
 RETRY_AFTER = b"1"
+# A start refused as full is "probed" for this long by this process: its refusals take the hour's lock shared
+# and book no one (a start found free again goes back to the queue as a booking). Refusals of one full start
+# then no longer queue on each other's exclusive lock (docs/performance.md, "Booking": 27 Nov 2026, late).
+FULL_MEMO = 1.0
 # Bench only, and only with SAFESLOT_ENVIRONMENT=demo: store names unsealed to measure what sealing costs.
 PLAINTEXT_FLAG = "SAFESLOT_BENCH_PLAINTEXT"
 
@@ -120,6 +126,7 @@ class FastBooking:
         self.connected: list[bool] = [False] * WRITERS
         self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
+        self.full: dict[tuple[int, dt.datetime], float] = {}  # (service, start) -> loop time last refused full
 
     @property
     def running(self) -> bool:
@@ -176,9 +183,11 @@ class FastBooking:
         answer = plan.answer
         loop = asyncio.get_running_loop()
         done: asyncio.Future[tuple[str, Any] | None] = loop.create_future()
+        now = loop.time()
         booking = Booking(plan=plan, arrays=literals, key=key, answer=answer.decode(), done=done,
                           body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None,
-                          deadline=loop.time() + REQUEST_TIMEOUT)
+                          deadline=now + REQUEST_TIMEOUT,
+                          probe=self.full.get((service.id, plan.start), -FULL_MEMO) > now - FULL_MEMO)
         self.queue.put_nowait(booking)
         self.waiting.append(booking)
         outcome = await done  # the watchdog settles it as unavailable at its deadline
@@ -290,12 +299,32 @@ class FastBooking:
                 for b in live:
                     _settle(b.done, None)
                 return True
-            for b, row in zip(live, rows, strict=True):
-                _settle(b.done, outcome(b, row))
+            self._settle_batch(live, rows)
             return True
         for b in live:
             _settle(b.done, None)
         return not conn.is_closed()
+
+
+    def _settle_batch(self, live: list[Booking], rows: list[Any]) -> None:
+        """Answer a committed batch; remember the starts found full; send probes of a start found free again
+        back to the queue as bookings (their deadline unchanged)."""
+        now = asyncio.get_running_loop().time()
+        if len(self.full) > 10_000:  # starts of the last second, not of the day
+            self.full = {k: t for k, t in self.full.items() if t > now - FULL_MEMO}
+        for b, row in zip(live, rows, strict=True):
+            result = outcome(b, row)
+            start = (b.plan.service.id, b.plan.start)
+            if result == ("refused", "slot"):
+                self.full[start] = now
+            elif result is not None and result[0] == "made":
+                self.full.pop(start, None)
+            if result == ("retry", None):
+                self.full.pop(start, None)
+                b.probe = False
+                self.queue.put_nowait(b)
+                continue
+            _settle(b.done, result)
 
 
 def _settle(fut: asyncio.Future[tuple[str, Any] | None], value: tuple[str, Any] | None) -> None:

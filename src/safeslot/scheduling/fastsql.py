@@ -33,7 +33,8 @@ from safeslot.scheduling.rules import lock_order, office_of_lock
 # language, the Idempotency-Key claim, the appointment, one hold per person per unit.
 BOOK_SQL = """
 WITH locked AS (
-  SELECT count(CASE WHEN k < 0 THEN pg_advisory_xact_lock(-k) WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k)
+  SELECT count(CASE WHEN k < 0 THEN pg_advisory_xact_lock(-k) WHEN k >= 2305843009213693952
+    THEN pg_advisory_xact_lock_shared(k - 2305843009213693952) WHEN k & 1048575 = 0 THEN pg_advisory_xact_lock_shared(k)
     ELSE pg_advisory_xact_lock(k) END) AS n
   FROM unnest($26::text::bigint[]) AS k
 ), slot AS (
@@ -57,7 +58,7 @@ WITH locked AS (
   SELECT slot.id AS slot_id, l.id AS staff_id,
     CASE WHEN l.speaks THEN NULL ELSE (SELECT id FROM interp) END AS interp_id
   FROM slot, live l
-  WHERE slot.open AND (l.speaks OR EXISTS (SELECT 1 FROM interp))
+  WHERE slot.open AND (l.speaks OR EXISTS (SELECT 1 FROM interp)) AND NOT $27::boolean
   ORDER BY l.ord LIMIT 1
 ), claim AS (
   INSERT INTO idempotency_record (scope, key, request_hash, status_code, body, created_at)
@@ -136,6 +137,7 @@ class Booking:
     done: asyncio.Future[tuple[str, Any] | None]
     deadline: float = 0.0  # loop time after which the watchdog answers 503 (fastpath.REQUEST_TIMEOUT)
     abandoned: bool = False
+    probe: bool = False  # a start just found full: refuse under shared hour locks, or "retry" ($27, batch_keys)
 
     def args(self) -> tuple[Any, ...]:
         p, c = self.plan, self.plan.candidates
@@ -145,6 +147,7 @@ class Booking:
             interpreters, self.body_hash, self.answer, p.now, p.code, p.language, p.name_enc, p.name_index,
             p.accommodation_enc, p.contact_enc, p.reminders_opt_in, p.service.slug, list(p.units),
             p.local.day, p.local.weekday, p.local.start, p.local.end if p.local.same_day else None, "{}",
+            self.probe,
         )
 
 
@@ -160,17 +163,31 @@ def outcome(b: Booking, row: Any) -> tuple[str, Any] | None:
         return None  # the key was used for another body: the sync path says so
     if not row["slot_exists"] or (b.key is not None and row["picked"]):
         return None  # not on the grid (the sync path lists times), or a claim still in flight elsewhere
+    if b.probe and row["open"] and row["any_server"]:
+        return "retry", None  # not full after all: book it in a later batch, under its exclusive locks
     if not row["open"] or not row["any_server"]:
         return "refused", "slot"
     return "refused", "interpreter"
 
 
+# $26: a key plus this is an hour lock taken shared (a batch's probes only: refusals do not queue on each other)
+SHARED_HOUR = 1 << 61
+
+
 def batch_keys(bookings: Iterable[Booking]) -> list[int]:
     """Every lock of a batch in the order taken (``rules.lock_order``, as ``repository.take_locks``): the
     offices' staff locks, shared (an office lock exclusive past ``MAX_HOUR_LOCKS`` hours is given negated),
-    then the hour locks, ascending."""
-    return [-key if exclusive and key == office_of_lock(key) else key
-            for key, exclusive in lock_order(k for b in bookings for k in b.plan.lock_keys)]
+    then the hour locks, ascending — exclusive, except an hour only probes need (``Booking.probe``: starts
+    just found full, which this batch can only refuse), given plus ``SHARED_HOUR`` and taken shared."""
+    live = list(bookings)
+    booking = {k for b in live if not b.probe for k in b.plan.lock_keys}
+    keys = []
+    for key, exclusive in lock_order(k for b in live for k in b.plan.lock_keys):
+        if key == office_of_lock(key):
+            keys.append(-key if exclusive else key)
+        else:
+            keys.append(key if key in booking else key + SHARED_HOUR)
+    return keys
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -184,4 +201,4 @@ def lock_row(bookings: Iterable[Booking]) -> tuple[Any, ...]:
     """The arguments of a batch's first BOOK_SQL: no booking (service 0 has no start), only the batch's
     locks ($26; an office staff lock is the key with hour 0, ``rules.office_lock_key``), so that the
     bookings after it in the same pipeline run under them, each with a fresh snapshot."""
-    return (*_NO_BOOKING, "{" + ",".join(map(str, batch_keys(bookings))) + "}")
+    return (*_NO_BOOKING, "{" + ",".join(map(str, batch_keys(bookings))) + "}", False)
