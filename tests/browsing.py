@@ -1,4 +1,16 @@
-"""What the browser tests share: axe-core sent to Chromium once per browser context, screenshots when asked.
+"""What the browser tests share: a browser context per visitor, reused once cleared; axe-core sent to Chromium
+once per browser context; screenshots when asked.
+
+**Contexts.** Each visit (tests/console/test_browser.py's ``Walk``) is one person on their own device: until
+27 Nov 2026 a new Playwright browser context each, which cost Chromium about 1.1 s of CPU per visit (a new
+profile and a new renderer process; 1.4-1.7 s for a context, a page and a first page load against 0.4-0.5 s
+in a cleared one, load 7-8). ``open_context`` now hands a visit a context an earlier visit of the same
+module gave back (same server, same JavaScript setting), cleared first of everything a new visitor would
+not have: its document (the page is on about:blank, so the last page's timers and refreshes are gone),
+every cookie (session, CSRF, language), every permission, the HTTP cache, and the origin's site data
+(local storage, IndexedDB, service workers, cache storage); the viewport goes back to the default and any
+other page (a pop-up) is closed. The server sees a new visitor. A test that changes a context in a way the
+clearing does not undo (a virtual WebAuthn authenticator) closes it instead (``Walk.reusable = False``).
 
 **Screenshots** (``SCREENSHOTS``) are taken only with SAFESLOT_TEST_SCREENSHOTS=1 (`make screenshots`):
 nothing asserts on them, and each full-page one cost about 0.3 s of wall and CPU time. They go to
@@ -18,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from axe_playwright_python.base import AXE_SCRIPT, AxeResults
 from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS
@@ -49,3 +62,53 @@ def run_axe(page: Any) -> AxeResults:
     if not page.evaluate(_LOAD):
         page.evaluate(AXE_SCRIPT)
     return AxeResults(page.evaluate(_RUN))
+
+
+VIEWPORT = {"width": 1100, "height": 900}
+# Contexts given back, per browser: (browser, [((base URL, JavaScript on), context, page)]). The browser is
+# kept beside its id so an id reused by a later module's browser never hands out a closed context.
+_IDLE: dict[int, tuple[Any, list[tuple[tuple[str, bool], Any, Any]]]] = {}
+
+
+def open_context(browser: Any, base_url: str, *, javascript: bool) -> tuple[Any, Any]:
+    """A browser context and its page for a new visitor: a cleared one given back earlier, or a new one."""
+    entry = _IDLE.get(id(browser))
+    if entry is not None and entry[0] is browser:
+        for i, (key, context, page) in enumerate(entry[1]):
+            if key == (base_url, javascript):
+                del entry[1][i]
+                return context, page
+    # bypass_csp: axe-core is injected by the test; the pages' own CSP allows only their files
+    context = browser.new_context(
+        base_url=base_url, java_script_enabled=javascript, bypass_csp=True, accept_downloads=True,
+        locale="en-US", viewport=VIEWPORT,
+    )
+    if javascript:
+        install_axe(context)
+    return context, context.new_page()
+
+
+def give_back(browser: Any, base_url: str, javascript: bool, context: Any, page: Any) -> None:
+    """Clear a visitor's context (module docstring) and keep it for the next visitor; closed if that fails."""
+    try:
+        for other in context.pages:
+            if other is not page:
+                other.close()
+        page.goto("about:blank")
+        context.clear_cookies()
+        context.clear_permissions()
+        cdp = context.new_cdp_session(page)
+        try:
+            cdp.send("Network.clearBrowserCache")
+            origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
+            cdp.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        finally:
+            cdp.detach()
+        page.set_viewport_size(VIEWPORT)
+    except Exception:  # a page or context the test left broken: the next visitor gets a new one
+        context.close()
+        return
+    entry = _IDLE.get(id(browser))
+    if entry is None or entry[0] is not browser:
+        entry = _IDLE[id(browser)] = (browser, [])
+    entry[1].append(((base_url, javascript), context, page))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browsing import SCREENSHOTS, install_axe, run_axe
+from tests.browsing import SCREENSHOTS, give_back, open_context, run_axe
 from tests.conftest import NOW
 from tests.live import demo_site
 
@@ -37,14 +37,11 @@ class Walk:
     """One person's visit: a page, axe-core on each page, and screenshots of each step when asked."""
 
     def __init__(self, browser: object, base_url: str, name: str, *, javascript: bool = True) -> None:
-        # bypass_csp: axe-core is injected by the test; the pages' own CSP allows only their files
-        self.context = browser.new_context(  # type: ignore[attr-defined]
-            base_url=base_url, java_script_enabled=javascript, bypass_csp=True, accept_downloads=True,
-            locale="en-US", viewport={"width": 1100, "height": 900},
-        )
-        if javascript:
-            install_axe(self.context)
-        self.page = self.context.new_page()
+        # a context of its own, or one an earlier visit gave back, cleared (tests/browsing.py)
+        self.context, self.page = open_context(browser, base_url, javascript=javascript)
+        self.browser = browser
+        self.base_url = base_url
+        self.reusable = True  # False: close() closes the context (a change the clearing would not undo)
         self.name = name
         self.javascript = javascript
         self.step = 0
@@ -65,7 +62,10 @@ class Walk:
         assert results.violations_count == 0, f"{label}: {results.generate_report()}"
 
     def close(self) -> None:
-        self.context.close()
+        if self.reusable:
+            give_back(self.browser, self.base_url, self.javascript, self.context, self.page)
+        else:
+            self.context.close()
 
 
 def _book(walk: Walk, *, interpreter: str | None, name: str, find: str, proceed: str, submit: str) -> str:

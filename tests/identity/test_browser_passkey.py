@@ -97,6 +97,7 @@ def _approve(walk: Walk, served: Served) -> tuple[int, str]:
 def test_a_passkey_is_added_used_to_sign_in_and_required_to_approve(browser: object, served: Served) -> None:
     walk = Walk(browser, served.url, "passkey")
     try:
+        walk.reusable = False  # the virtual authenticator stays with the context: nobody else gets it
         cdp = walk.context.new_cdp_session(walk.page)
         cdp.send("WebAuthn.enable")
         cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
