@@ -261,3 +261,32 @@ def test_a_bulk_statement_over_many_hours_is_seen_too(servers: tuple[Engine, Tes
             {"staff_id": someone, "starts_at": start + dt.timedelta(minutes=15 * i), "office_id": visit.office_id,
              "appointment_id": visit.id, "role": "serve"} for i in range(3 * 96)])
     _same(engine, a, DAY, DAY + dt.timedelta(days=3))
+
+
+def test_a_kept_answer_drops_the_starts_the_clock_has_passed(
+    fresh_url: str, settings: Settings, keyring: KeyRing
+) -> None:
+    """The written answer of a cached search is reused (endpoints._encoded), but never with a start that has
+    passed since: as the clock moves through a day, each answer is the search computed afresh at that moment,
+    and one asked with an interpreter language says so on every start."""
+    engine = build_engine(fresh_url, pool_size=2)
+    with Session(engine) as s, s.begin():
+        demo.load(s, DAY, weeks=1)
+    moment = [dt.datetime.combine(DAY, dt.time(8, 0), TZ)]
+    app = create_app(settings, engine=engine, clock=lambda: moment[0], keyring=keyring)
+    try:
+        with TestClient(app) as client:
+            for minutes in (0, 0, 75, 75, 80, 200, 0):
+                moment[0] = dt.datetime.combine(DAY, dt.time(8, 0), TZ) + dt.timedelta(minutes=minutes)
+                for slug, language in (("apply", None), ("interview", "es")):
+                    r = client.get("/api/v1/slots", params={"office": "central", "service": slug,
+                                                            "from": DAY.isoformat(), **({"language": language}
+                                                                                        if language else {})})
+                    with Session(engine) as s:
+                        free = service.search_slots(s, "central", slug, DAY, DAY + dt.timedelta(days=6), language,
+                                                    moment[0])[2]
+                    assert [(x["starts_at_utc"], x["available"]) for x in r.json()] == [
+                        (f.starts_at.isoformat().replace("+00:00", "Z"), f.available) for f in free], minutes
+                    assert {x["interpreter"] for x in r.json()} == {language}
+    finally:
+        engine.dispose()

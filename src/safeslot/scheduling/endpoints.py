@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from safeslot.config import Settings
 from safeslot.db import SessionDep, read_transaction
@@ -36,7 +41,7 @@ from safeslot.scheduling.schemas import (
     StatusChangeIn,
 )
 from safeslot.scheduling.search_cache import SearchCache
-from safeslot.scheduling.slots import search_known
+from safeslot.scheduling.slots import FreeSlot, search_known
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -173,25 +178,57 @@ async def search_slots(
 def _search_slots(
     request: Request, now: dt.datetime, office: str, service_slug: str, date_from: dt.date,
     date_to: dt.date | None, language: str | None,
-) -> JSON:
+) -> Response:
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
     with read_transaction(request.app.state.sessionmaker) as session:
         cache = request.app.state.search_cache
+        stored: Sequence[FreeSlot] | None = None
         if cache is None:
             found, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
             timezone = found.timezone
         else:
-            timezone, slots = search_known(session, cache, office, service_slug, date_from, last, language, now)
-    interpreter = service.interpreter_language(language)
-    return JSON([
+            timezone, slots, stored = search_known(session, cache, office, service_slug, date_from, last, language,
+                                                   now)
+    return Response(_encoded(stored, slots, timezone, service.interpreter_language(language)),
+                    media_type=JSON.media_type)
+
+
+_SLOT_KEYS = ("starts_at", "ends_at", "starts_at_utc", "available", "interpreter")
+# The written answers of the cache's stored searches: (stored answer's id, starts dropped as past, zone,
+# interpreter) -> (that stored answer, the bytes). A hit of the search cache answers the same list again and
+# again; writing it was most of an eight-week answer's time (docs/performance.md, "Slot search"). The entry
+# keeps its stored answer alive, so the id is not reused while the entry is here; the starts dropped are
+# always the earliest (the clock only moves on), so their count says which.
+_BODIES: OrderedDict[tuple[int, int, str, str | None], tuple[Sequence[FreeSlot], bytes]] = OrderedDict()
+_BODIES_KEPT = 64
+_BODIES_LOCK = threading.Lock()
+
+
+def _body(slots: Sequence[FreeSlot], timezone: str, interpreter: str | None) -> bytes:
+    return orjson.dumps([
         dict(zip(_SLOT_KEYS, (*_slot_times(s.starts_at, s.ends_at, timezone), s.available, interpreter),
                  strict=True))
         for s in slots
     ])
 
 
-_SLOT_KEYS = ("starts_at", "ends_at", "starts_at_utc", "available", "interpreter")
+def _encoded(stored: Sequence[FreeSlot] | None, slots: Sequence[FreeSlot], timezone: str,
+             interpreter: str | None) -> bytes:
+    if stored is None:
+        return _body(slots, timezone, interpreter)
+    key = (id(stored), len(stored) - len(slots), timezone, interpreter)
+    with _BODIES_LOCK:
+        found = _BODIES.get(key)
+        if found is not None and found[0] is stored:
+            _BODIES.move_to_end(key)
+            return found[1]
+    body = _body(slots, timezone, interpreter)
+    with _BODIES_LOCK:
+        _BODIES[key] = (stored, body)
+        while len(_BODIES) > _BODIES_KEPT:
+            _BODIES.popitem(last=False)
+    return body
 
 
 @lru_cache(maxsize=1 << 15)

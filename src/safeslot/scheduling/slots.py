@@ -212,15 +212,16 @@ def search_slots(
     version = versions(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
     if read_only(session):
         cache.remember(office_slug, service_slug, replace(place, setup=version[0]))
-    return office, service, _cached(session, cache, place, version, first, hi, lo, language,
-                                    lambda: (office, service))
+    stored = _cached(session, cache, place, version, first, hi, language, lambda: (office, service))
+    return office, service, [s for s in stored if s.starts_at >= lo]
 
 
 def search_known(
     session: Session, cache: SearchCache, office_slug: str, service_slug: str, start: dt.date, end: dt.date,
     language: str | None, now: dt.datetime,
-) -> tuple[str, list[FreeSlot]]:
-    """``search_slots`` through the cache, for the API: the office's time zone and the free starts.
+) -> tuple[str, list[FreeSlot], Sequence[FreeSlot] | None]:
+    """``search_slots`` through the cache, for the API: the office's time zone, the free starts, and the
+    cache's stored answer they were cut from (the starts already past dropped; None when computed afresh).
 
     When this server has searched the office and service before, and the office's setup has not changed
     since, the office and service are not read again: the versions are the one statement of a hit."""
@@ -237,24 +238,24 @@ def search_known(
                 return office, service
 
             lo = max(first, now + dt.timedelta(seconds=1))
-            return place.timezone, _cached(session, cache, place, version, first, hi, lo, language, rows)
+            stored = _cached(session, cache, place, version, first, hi, language, rows)
+            return place.timezone, [s for s in stored if s.starts_at >= lo], stored
     office, _, free = search_slots(session, office_slug, service_slug, start, end, language, now, cache=cache)
-    return office.timezone, free
+    return office.timezone, free, None
 
 
 def _cached(
     session: Session, cache: SearchCache, place: Place, version: Version, first: dt.datetime, hi: dt.datetime,
-    lo: dt.datetime, language: str | None, rows: Callable[[], tuple[Office, Service]],
-) -> list[FreeSlot]:
+    language: str | None, rows: Callable[[], tuple[Office, Service]],
+) -> Sequence[FreeSlot]:
     # Whole days, read and computed from the first day's midnight: the key does not move with the clock;
     # what is already past is dropped below (each start's answer depends on its own units only).
     def compute() -> list[FreeSlot]:
         office, service = rows()
         return _free(session, office, service, repo.open_starts(session, service.id, first, hi), language)
 
-    days = cache.get_or_compute((place.office_id, place.service_id, language, first, hi), version, compute,
+    return cache.get_or_compute((place.office_id, place.service_id, language, first, hi), version, compute,
                                 store=read_only(session))
-    return [s for s in days if s.starts_at >= lo]
 
 
 def _check_range(start: dt.date, end: dt.date, now: dt.datetime) -> None:
