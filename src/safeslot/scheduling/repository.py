@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from functools import lru_cache
 
-from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, insert, not_, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from safeslot.scheduling.duty import Duty, LocalVisit, duties_from_rows
@@ -361,6 +361,11 @@ def existing_slot_starts(
     return {(r.service_id, r.starts_at): (r.id, r.capacity, r.booked) for r in rows}
 
 
+_GRID_CAPACITIES = text(
+    "UPDATE slot_capacity AS s SET capacity = v.capacity"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:caps AS integer[])) AS v(id, capacity) WHERE s.id = v.id")
+
+
 def write_slot_grid(session: Session, new: list[dict[str, object]], capacities: list[dict[str, object]]) -> None:
     """Insert new grid rows and set the capacity of existing ones (by id), each in one executemany.
 
@@ -368,7 +373,13 @@ def write_slot_grid(session: Session, new: list[dict[str, object]], capacities: 
     if new:
         session.execute(insert(SlotCapacity), new)
     if capacities:
-        session.execute(update(SlotCapacity), capacities)  # ORM bulk UPDATE by primary key
+        if session.get_bind().dialect.name == "postgresql":
+            # One statement, not one per row: the grid's statement-level trigger (the search cache's office
+            # version) then runs once, and PostgreSQL plans once; a staff change rewrites thousands of rows.
+            session.execute(_GRID_CAPACITIES, {"ids": [c["id"] for c in capacities],
+                                               "caps": [c["capacity"] for c in capacities]})
+        else:
+            session.execute(update(SlotCapacity), capacities)  # ORM bulk UPDATE by primary key
         changed = {c["id"] for c in capacities}
         for obj in list(session.identity_map.values()):
             if isinstance(obj, SlotCapacity) and obj.id in changed:
