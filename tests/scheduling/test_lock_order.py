@@ -15,10 +15,8 @@ the second finished or waits for a lock (``pg_locks``), then commits the first.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select, text
@@ -30,12 +28,13 @@ from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.assignment import candidates, people_of
+from safeslot.scheduling.assignment import people_of
 from safeslot.scheduling.models import Appointment, StaffHold
 from safeslot.scheduling.rules import MAX_HOUR_LOCKS, lock_keys, lock_order, office_lock_key
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
 from tests.scheduling.invariants import people_violations
+from tests.scheduling.races import first_choice, second_party, wait_blocked_or_done
 
 pytestmark = pytest.mark.slow
 
@@ -59,42 +58,6 @@ def db(fresh_url: str, backend: str) -> Iterator[Engine]:
 def _book(s: Session, keyring: KeyRing, start: dt.datetime = START) -> Appointment:
     body = BookingIn(office="central", service="apply", starts_at=start, name="Test Person A")
     return service.book(s, keyring, body, NOW)
-
-
-def _first_choice(db: Engine) -> int:
-    """Who a booking of "apply" gets while everyone is free."""
-    with Session(db) as s:
-        office = service.get_office(s, "central")
-        return candidates(people_of(s, office.id), "apply", None).servers[0]
-
-
-def _second_party(work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["value"] = work()
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            out["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
-
-
-def _wait_blocked_or_done(db: Engine, thread: threading.Thread) -> None:
-    """Until the thread finished or some session of this database waits for a lock (the ordering point)."""
-    deadline = time.monotonic() + 30
-    with db.connect() as probe:
-        while thread.is_alive():
-            waiting = probe.execute(text(
-                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE NOT l.granted AND a.datname = current_database()")).scalar_one()
-            probe.rollback()
-            if waiting:
-                return
-            assert time.monotonic() < deadline, "the second party neither finished nor waited for a lock"
-            time.sleep(0.01)  # polling a condition, not ordering by time
 
 
 def _bulk_hold(s: Session, staff_id: int, appointment_id: int, *, lock_first: bool) -> int:
@@ -126,7 +89,7 @@ def test_a_booking_sent_during_a_bulk_hold_waits_and_picks_someone_else(
     """The large writer first, uncommitted, holding the person a booking would pick: the booking waits for
     it (instead of picking them unseen and failing on their hold) and then gets another server."""
     anchor = _anchor(db, keyring)
-    wanted = _first_choice(db)
+    wanted = first_choice(db)
     with Session(db) as bulk:
         bulk.begin()
         locks = _bulk_hold(bulk, wanted, anchor.id, lock_first=lock_first)
@@ -137,8 +100,8 @@ def test_a_booking_sent_during_a_bulk_hold_waits_and_picks_someone_else(
                 made = _book(s, keyring)
                 return made.code, made.staff_id
 
-        thread, out = _second_party(book)
-        _wait_blocked_or_done(db, thread)
+        thread, out = second_party(book)
+        wait_blocked_or_done(db, thread)
         assert thread.is_alive(), "the booking ran beside an uncommitted bulk statement"
         bulk.commit()
     thread.join(30)
@@ -181,8 +144,8 @@ def test_a_large_writer_that_locked_first_waits_for_a_booking_in_flight(db: Engi
             with Session(db) as s, s.begin():
                 return _bulk_hold(s, other, anchor.id, lock_first=True)
 
-        thread, out = _second_party(bulk)
-        _wait_blocked_or_done(db, thread)
+        thread, out = second_party(bulk)
+        wait_blocked_or_done(db, thread)
         assert thread.is_alive(), "the bulk writer did not wait for the booking's office lock"
         booking.commit()
     thread.join(30)
@@ -196,7 +159,7 @@ def test_a_cancel_committed_while_a_staff_change_waits_is_not_re_held(db: Engine
     """A cancel first, uncommitted; the person it freed leaves meanwhile (the large writer: their visits over
     many hours go to others). The change waits for the cancel, so it never re-holds someone for the
     cancelled visit, and every other visit of theirs is moved."""
-    gone = _first_choice(db)
+    gone = first_choice(db)
     codes = []
     with Session(db) as s, s.begin():
         for day in range(4):
@@ -214,8 +177,8 @@ def test_a_cancel_committed_while_a_staff_change_waits_is_not_re_held(db: Engine
                 office = service.get_office(s, "central")
                 service.update_staff(s, office, gone, active=False, now=NOW)
 
-        thread, out = _second_party(leave)
-        _wait_blocked_or_done(db, thread)
+        thread, out = second_party(leave)
+        wait_blocked_or_done(db, thread)
         cancel.commit()
     thread.join(30)
     assert not thread.is_alive() and "error" not in out, out

@@ -14,27 +14,24 @@ SQLite needs no such test: every write transaction holds the database's one writ
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
-from safeslot.scheduling.assignment import candidates, people_of
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
 from tests.scheduling.invariants import duty_violations, people_violations
 from tests.scheduling.live import LiveServer
+from tests.scheduling.races import first_choice, second_party, wait_blocked_or_done
 
 pytestmark = pytest.mark.slow
 
@@ -70,42 +67,6 @@ def _book(s: Session, keyring: KeyRing) -> Appointment:
     return service.book(s, keyring, body, NOW)
 
 
-def _first_choice(db: Engine) -> int:
-    """Who a booking of "apply" at START gets while everyone is free."""
-    with Session(db) as s:
-        office = service.get_office(s, "central")
-        return candidates(people_of(s, office.id), "apply", None).servers[0]
-
-
-def _second_party(db: Engine, work: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
-    out: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            out["value"] = work()
-        except BaseException as exc:  # reported by the test, not lost in the thread
-            out["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, out
-
-
-def _wait_blocked_or_done(db: Engine, thread: threading.Thread) -> None:
-    """Until the thread finished or some session of this database waits for a lock (the ordering point)."""
-    deadline = time.monotonic() + 30
-    with db.connect() as probe:
-        while thread.is_alive():
-            waiting = probe.execute(text(
-                "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                "WHERE NOT l.granted AND a.datname = current_database()")).scalar_one()
-            probe.rollback()
-            if waiting:
-                return
-            assert time.monotonic() < deadline, "the second party neither finished nor waited for a lock"
-            time.sleep(0.01)  # polling a condition, not ordering by time
-
-
 def _check(db: Engine, gone: int, how: str) -> Appointment:
     """The booking is served by someone who still may, or by no one and listed for the supervisor."""
     with Session(db) as s:
@@ -134,8 +95,8 @@ def test_a_booking_committed_during_a_staff_change_is_moved(db: Engine, keyring:
             with Session(db) as s, s.begin():
                 _change(s, how, gone)
 
-        thread, out = _second_party(db, change)
-        _wait_blocked_or_done(db, thread)
+        thread, out = second_party(change)
+        wait_blocked_or_done(db, thread)
         booking.commit()
     thread.join(30)
     assert not thread.is_alive() and "error" not in out, out
@@ -145,7 +106,7 @@ def test_a_booking_committed_during_a_staff_change_is_moved(db: Engine, keyring:
 @pytest.mark.parametrize("how", CHANGES)
 def test_a_booking_made_during_a_staff_change_sees_it(db: Engine, keyring: KeyRing, how: str) -> None:
     """The change first, uncommitted: a booking meanwhile never gets the person it changed."""
-    gone = _first_choice(db)
+    gone = first_choice(db)
     with Session(db) as supervisor:
         supervisor.begin()
         _change(supervisor, how, gone)
@@ -154,8 +115,8 @@ def test_a_booking_made_during_a_staff_change_sees_it(db: Engine, keyring: KeyRi
             with Session(db) as s, s.begin():
                 return _book(s, keyring).code
 
-        thread, out = _second_party(db, book)
-        _wait_blocked_or_done(db, thread)
+        thread, out = second_party(book)
+        wait_blocked_or_done(db, thread)
         supervisor.commit()
     thread.join(30)
     assert not thread.is_alive() and "error" not in out, out
@@ -168,7 +129,7 @@ def test_the_fast_path_books_after_a_staff_change_as_changed(
 ) -> None:
     """Over HTTP (the asyncpg fast path, its cache of the office's people still holding the old ones):
     a booking sent while a change is uncommitted waits for it and never gets the changed person."""
-    gone = _first_choice(db)
+    gone = first_choice(db)
     body = {"office": "central", "service": "apply", "starts_at": START.isoformat(), "name": "Test Person B"}
     warm = {**body, "service": "card", "starts_at": (START + dt.timedelta(days=1)).isoformat()}
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
@@ -177,8 +138,8 @@ def test_the_fast_path_books_after_a_staff_change_as_changed(
         with Session(db) as supervisor:
             supervisor.begin()
             _change(supervisor, how, gone)
-            thread, out = _second_party(db, lambda: http.post("/api/v1/appointments", json=body))
-            _wait_blocked_or_done(db, thread)
+            thread, out = second_party(lambda: http.post("/api/v1/appointments", json=body))
+            wait_blocked_or_done(db, thread)
             supervisor.commit()
         thread.join(30)
         assert not thread.is_alive() and "error" not in out, out
