@@ -13,12 +13,18 @@ search) begins deferred instead, so it reads a WAL snapshot without taking or
 waiting for that lock; PostgreSQL runs at READ COMMITTED, where a conditional
 ``UPDATE … WHERE booked < capacity`` re-checks the row after waiting for its
 lock, so capacity holds on both.
+
+Writers in one process queue on a Python lock per SQLite file before BEGIN IMMEDIATE (``_write_lock``):
+SQLite's own busy handler polls with sleeps of up to 100 ms, so 64 waiting writers spent most of their
+wait asleep while the lock was free (docs/decisions.md, "SQLite writers queue in the process").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -102,12 +108,13 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     url = normalize_url(url)
     if is_sqlite(url):
         _private_file(url)
+        lock = _write_lock(url)
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": _LockingConnection},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock)
         return engine
     return create_engine(
         url,
@@ -134,7 +141,53 @@ def _private_file(url: str) -> None:
             sibling.chmod(0o600)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# One lock per SQLite file, shared by every engine of this process on that file (the app, the outbox,
+# a test's 64 racing engines); other processes still queue on SQLite's busy_timeout.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+WRITE_LOCK_TIMEOUT_S = 30.0  # as long as the busy_timeout below
+
+
+def _write_lock(url: str) -> threading.Lock | None:
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    key = os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _LockingConnection(sqlite3.Connection):
+    """A SQLite connection that lets go of its process's write lock once its COMMIT or ROLLBACK has
+    run (SQLAlchemy's commit and rollback events fire before them, too early)."""
+
+    held: threading.Lock | None = None
+
+    def _let_go(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            held.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._let_go()
+
+
+def _configure_sqlite(engine: Engine, lock: threading.Lock | None) -> None:
     # pysqlite's own transaction handling issues a deferred BEGIN lazily; take
     # it over so every transaction starts with BEGIN IMMEDIATE (SQLAlchemy docs,
     # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
@@ -155,7 +208,21 @@ def _configure_sqlite(engine: Engine) -> None:
         # makes SQLite refuse a write inside it, as PostgreSQL's READ ONLY does.
         read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
         conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.driver_connection
+        if lock is not None and isinstance(raw, _LockingConnection) and raw.held is None:
+            # let go of by whichever thread commits (a request may begin and end in different threads)
+            if not lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+                raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
+            raw.held = lock
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(raw, _LockingConnection):
+                raw._let_go()
+            raise
 
 
 def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
