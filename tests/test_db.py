@@ -57,9 +57,13 @@ def _rows(engine: Engine) -> list[int]:
 
 
 def test_a_writer_after_a_failed_transaction_gets_in(sqlite_engine: Engine) -> None:
-    with pytest.raises(ValueError), db.transaction(db.build_sessionmaker(sqlite_engine)) as s:
-        s.execute(text("INSERT INTO t VALUES (1)"))
-        raise ValueError("the endpoint failed half-way")
+    def fail_half_way() -> None:
+        with db.transaction(db.build_sessionmaker(sqlite_engine)) as s:
+            s.execute(text("INSERT INTO t VALUES (1)"))
+            raise ValueError("the endpoint failed half-way")
+
+    with pytest.raises(ValueError, match="half-way"):
+        fail_half_way()
     _write_elsewhere(sqlite_engine, 2)  # raises after 1 s if the failed transaction kept the lock
     assert _rows(sqlite_engine) == [2]
 
