@@ -5,6 +5,7 @@ building one are pure and costly, so each test process keeps their results:
 
 1. FastAPI's analysis of each included route (``install_route_cache``).
 2. The parsed Cedar policy set (``install_policy_cache``).
+3. The OpenAPI document (``install_openapi_cache``).
 
 Each falls back to doing nothing if the code it wraps changes shape: the suite is then slower, not
 wrong. ``SAFESLOT_TEST_REUSE=0`` turns both off.
@@ -25,6 +26,15 @@ route's id is never reused by another while its entry exists.
 (``PolicyEngine.load``, about 6% of the suite's CPU). The engine is immutable (its docstring: "safe to
 share"); the cache is keyed by the profile and the files' full text, so a test that loads other or
 broken files gets its own engine or its own ``PolicyInvalid``.
+
+**OpenAPI.** ``safeslot.openapi.install``'s ``app.openapi()`` builds the document on an app's first
+``/openapi.json`` (0.23-0.37 s of CPU); the fuzz, the authorization matrix and the pages' tests ask for it
+once per app (11% of the fuzz's CPU, py-spy, 28 Nov 2026). The document depends on the app's routes, its
+title, version, description, tags and servers, and on the authorization table (``openapi.complete``). The
+cache is keyed by all of these: each included router by identity, version and include context (as the
+route cache), each other route by its class, path, methods, endpoint code, response model and options. A
+route a test adds after building its app (tests/identity/test_authz.py) changes the key. Each app gets its
+own copy (parsed from the stored JSON), so a test that edits its document changes no other test's.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import dataclasses
 import threading
 from typing import Any
 
+import orjson
 from fastapi import routing
 from fastapi.datastructures import DefaultPlaceholder
 
@@ -125,6 +136,78 @@ def install_policy_cache() -> None:
     policy.PolicyEngine.load = classmethod(cached)  # type: ignore[method-assign,assignment]
 
 
+# app shape -> (the objects its key names by identity, kept alive; the document as JSON)
+_SCHEMAS: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
+SCHEMA_HITS = [0, 0]  # reused, built (for measuring and tests/test_harness.py)
+
+
+def _app_shape(app: Any) -> tuple[tuple[Any, ...], list[Any]] | None:
+    """What the app's OpenAPI document depends on, or None when a route is of a kind this cannot describe."""
+    from safeslot.identity import authz
+
+    parts: list[Any] = [app.title, app.version, app.openapi_version, app.description, repr(app.openapi_tags),
+                        repr(app.servers), repr(sorted(authz.RULES.items()))]
+    keep: list[Any] = []
+    for route in app.router.routes:
+        original, context = getattr(route, "original_router", None), getattr(route, "include_context", None)
+        if original is not None and context is not None:
+            parts.append(("router", id(original), original._get_routes_version(), _fingerprint(context)))
+            keep.append(original)
+            continue
+        endpoint = getattr(route, "endpoint", None)
+        code = getattr(endpoint, "__code__", None)
+        if endpoint is not None and code is None:
+            return None
+        model = getattr(route, "response_model", None)
+        parts.append((
+            type(route).__qualname__, getattr(route, "path", None), frozenset(getattr(route, "methods", None) or ()),
+            id(code), id(model), getattr(route, "include_in_schema", None), getattr(route, "status_code", None),
+            getattr(route, "name", None), getattr(route, "operation_id", None), repr(getattr(route, "tags", None)),
+            repr(getattr(route, "responses", None)), repr(getattr(route, "response_class", None)),
+        ))
+        keep.extend((code, model))
+    return tuple(parts), keep
+
+
+def install_openapi_cache() -> None:
+    from safeslot import openapi as module
+
+    original = module.install
+    if getattr(original, "_suite_cached", False):
+        return
+
+    def install(app: Any) -> None:
+        original(app)
+        build = app.openapi
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is not None:
+                return app.openapi_schema  # type: ignore[no-any-return]
+            described = _app_shape(app)
+            if described is None:
+                return build()  # type: ignore[no-any-return]
+            key, keep = described
+            found = _SCHEMAS.get(key)
+            if found is not None:
+                SCHEMA_HITS[0] += 1
+                app.openapi_schema = orjson.loads(found[1])
+                return app.openapi_schema  # type: ignore[no-any-return]
+            schema: dict[str, Any] = build()
+            SCHEMA_HITS[1] += 1
+            try:
+                with _LOCK:
+                    _SCHEMAS[key] = (keep, orjson.dumps(schema))
+            except TypeError:  # not plain JSON (orjson.JSONEncodeError): every app builds its own
+                pass
+            return schema
+
+        app.openapi = openapi
+
+    install._suite_cached = True  # type: ignore[attr-defined]
+    module.install = install  # type: ignore[assignment]
+
+
 def install() -> None:
     install_route_cache()
     install_policy_cache()
+    install_openapi_cache()

@@ -7,7 +7,9 @@ differ from a new one: rows left behind, a sequence moved on, the log's seed row
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -67,3 +69,33 @@ def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(
     with admin.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar_one() == 0
     admin.dispose()
+
+
+def test_an_apps_openapi_document_from_the_process_cache_equals_a_new_one(app_factory: Callable[..., Any]) -> None:
+    """tests/reuse.py keeps one OpenAPI document per shape of app: what an app gets from it is what the app
+    would have built, its own copy, and an app with another route gets its own document."""
+    from fastapi.openapi.utils import get_openapi
+
+    from safeslot import openapi
+    from tests import reuse
+
+    first = app_factory().app.openapi()
+    app = app_factory().app
+    hits = reuse.SCHEMA_HITS[0]
+    cached = app.openapi()
+    if getattr(openapi.install, "_suite_cached", False):
+        assert reuse.SCHEMA_HITS[0] == hits + 1, "the second app built its document again"
+    built = openapi.complete(get_openapi(title=app.title, version=app.version, openapi_version=app.openapi_version,
+                                         description=app.description, routes=app.routes))
+    assert cached == built == first
+    cached["info"]["title"] = "edited by one test"
+    assert app_factory().app.openapi()["info"]["title"] == first["info"]["title"] != "edited by one test"
+
+    other = app_factory().app
+
+    @other.get("/api/v1/added-by-a-test")  # type: ignore[untyped-decorator]
+    def added() -> dict[str, str]:
+        return {}
+
+    assert "/api/v1/added-by-a-test" in other.openapi()["paths"]
+    assert "/api/v1/added-by-a-test" not in app_factory().app.openapi()["paths"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
-from safeslot.identity.models import Agency, AgencyOfficial, Credential, StaffAccount
+from safeslot.identity.models import Agency, AgencyOfficial, Credential, OfficeScope, StaffAccount
 
 
 def account_by_username(session: Session, username: str, *, for_update: bool = False) -> StaffAccount | None:
@@ -32,6 +34,34 @@ def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
 
 def credential_by_hash(session: Session, secret_hash: str) -> Credential | None:
     return session.scalars(select(Credential).where(Credential.secret_hash == secret_hash)).one_or_none()
+
+
+# Every request with a credential reads these (service.resolve): the credential, its holder's fields and the
+# staff account's offices, in one statement of plain columns, read afresh each time. Three ORM reads cost
+# 3x the CPU and three round trips (docs/decisions.md, "A request's credential in one statement").
+_HOLDER = (
+    select(
+        Credential.id, Credential.kind, Credential.secret_hash, Credential.staff_id, Credential.official_id,
+        Credential.expires_at, Credential.revoked_at, Credential.amr, Credential.office_id,
+        StaffAccount.id.label("account_id"), StaffAccount.username, StaffAccount.roles,
+        StaffAccount.office_id.label("account_office_id"), StaffAccount.active.label("account_active"),
+        StaffAccount.demo.label("account_demo"),
+        AgencyOfficial.id.label("holder_official_id"), AgencyOfficial.name.label("official_name"),
+        AgencyOfficial.active.label("official_active"), AgencyOfficial.demo.label("official_demo"),
+        AgencyOfficial.verified_at.label("official_verified_at"),
+        OfficeScope.office_id.label("scope_office_id"),
+    )
+    .outerjoin(StaffAccount, StaffAccount.id == Credential.staff_id)
+    .outerjoin(AgencyOfficial, AgencyOfficial.id == Credential.official_id)
+    .outerjoin(OfficeScope, (OfficeScope.account_id == StaffAccount.id) & OfficeScope.removed_at.is_(None))
+)
+
+
+def credential_holder(session: Session, secret_hash: str) -> Sequence[Row[Any]]:
+    """The credential with this hash joined with its staff account (or agency official) and the account's
+    active office scopes: one row per office in scope, one row (``scope_office_id`` None) without any,
+    no row for an unknown hash."""
+    return session.execute(_HOLDER.where(Credential.secret_hash == secret_hash)).all()
 
 
 def credentials_of_official(session: Session, official_id: int) -> Sequence[Credential]:

@@ -260,31 +260,33 @@ def revoke_credential(session: Session, credential_id: int, now: dt.datetime) ->
 
 
 def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool) -> Principal:
-    """The principal behind a bearer secret, or CredentialInvalid (401)."""
-    credential = repo.credential_by_hash(session, hash_secret(secret))
-    if credential is None or credential.revoked_at is not None:
+    """The principal behind a bearer secret, or CredentialInvalid (401).
+
+    Read afresh on every call, in one statement (``repo.credential_holder``): a revoked credential, a
+    deactivated account, a changed role or office scope counts from the next request on."""
+    rows = repo.credential_holder(session, hash_secret(secret))
+    first = rows[0] if rows else None
+    if first is None or first.revoked_at is not None:
         raise CredentialInvalid("This token is unknown or was revoked. Sign in again for a new one.")
-    if credential.expires_at <= now:
+    if first.expires_at <= now:
         raise CredentialInvalid("This token has expired. Sign in again for a new one.")
-    if credential.staff_id is not None:
-        account = session.get(StaffAccount, credential.staff_id)
-        if account is None or not account.active or (account.demo and not demo_mode):
+    if first.staff_id is not None:
+        if first.account_id is None or not first.account_active or (first.account_demo and not demo_mode):
             raise CredentialInvalid("This account is disabled. Ask an administrator.")
-        scoped = scopes.office_ids(session, account.id)
-        working = credential.office_id if credential.office_id in scoped else scopes.home_office(account, scoped)
-        return Principal("staff", account.id, account.username, frozenset(account.roles.split()),
-                         working, credential.id, credential.kind, credential.secret_hash, credential.amr or "",
-                         scoped)
-    official = session.get(AgencyOfficial, credential.official_id)
-    if official is None or not official.active or (official.demo and not demo_mode):
+        scoped = frozenset(r.scope_office_id for r in rows if r.scope_office_id is not None)
+        working = (first.office_id if first.office_id in scoped
+                   else scopes.home_office_of(first.account_office_id, scoped))
+        return Principal("staff", first.account_id, first.username, frozenset(first.roles.split()),
+                         working, first.id, first.kind, first.secret_hash, first.amr or "", scoped)
+    if first.holder_official_id is None or not first.official_active or (first.official_demo and not demo_mode):
         raise CredentialInvalid("This official is no longer registered. Contact the office's privacy officer.")
-    if official.verified_at is None:
+    if first.official_verified_at is None:
         # The API key exists, but no request may be sent until the out-of-band check is recorded.
         raise OfficialNotVerified(
             "A privacy officer has not yet recorded how you were verified. Contact the office's privacy officer."
         )
-    return Principal("agency", official.id, official.name, frozenset({AGENCY}), None,
-                     credential.id, credential.kind, credential.secret_hash)
+    return Principal("agency", first.holder_official_id, first.official_name,
+                     frozenset({AGENCY}), None, first.id, first.kind, first.secret_hash)
 
 
 # -- agencies -----------------------------------------------------------------------------------
