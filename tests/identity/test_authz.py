@@ -7,14 +7,14 @@ with no entry fails here, naming the route.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from safeslot.identity import authz, service
-from safeslot.identity.models import AgencyOfficial
+from safeslot.identity.models import AgencyOfficial, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.routing import routes
 from tests.conftest import NOW
@@ -62,6 +62,23 @@ def test_route_without_entry_is_refused(client: TestClient) -> None:
 SHARDS = 3
 
 
+def _fresh_secrets(
+    session: Session, holders: dict[str, StaffAccount | None], official: AgencyOfficial, count: int
+) -> dict[str, Iterator[str]]:
+    """``count`` new credentials per principal (``None``: the official's agency key), each for one request (a
+    request may revoke the one it carries: sign-out), written in one flush instead of one flush each."""
+    made: dict[str, list[str]] = {}
+    for principal, account in holders.items():
+        made[principal] = []
+        for _ in range(count):
+            credential, secret = (service.new_credential("api", NOW, staff=account) if account is not None
+                                  else service.new_credential("agency", NOW, official=official))
+            session.add(credential)
+            made[principal].append(secret)
+    session.flush()
+    return {principal: iter(secrets) for principal, secrets in made.items()}
+
+
 @pytest.mark.parametrize("shard", range(SHARDS))
 def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: str, shard: int) -> None:
     accounts = {role.value: make_staff(session, keyring, [role.value], "central")[0] for role in authz.Role}
@@ -72,18 +89,15 @@ def test_matrix(client: TestClient, session: Session, keyring: KeyRing, office: 
     official.verified_at = NOW
     session.flush()
 
-    def headers_for(principal: str) -> dict[str, str]:
-        if principal == "none":
-            return {}
-        if principal == authz.AGENCY:
-            _, secret = service.issue_credential(session, "agency", NOW, official=official)
-        else:
-            _, secret = service.issue_credential(session, "api", NOW, staff=accounts[principal])
-        return {"Authorization": f"Bearer {secret}"}
-
     principals = [*accounts, authz.AGENCY, "none"]
+    pairs = sorted(_all_routes(client))[shard::SHARDS]
+    fresh = _fresh_secrets(session, {p: accounts.get(p) for p in principals if p != "none"}, official, len(pairs))
+
+    def headers_for(principal: str) -> dict[str, str]:
+        return {} if principal == "none" else {"Authorization": f"Bearer {next(fresh[principal])}"}
+
     wrong: list[str] = []
-    for method, template in sorted(_all_routes(client))[shard::SHARDS]:
+    for method, template in pairs:
         rule = authz.allowed(method, template)
         assert rule is not None, f"{method} {template} has no entry in authz.RULES"
         url = PARAM.sub("1", template)

@@ -222,6 +222,23 @@ def issue_credential(
     amr: str | None = None,
 ) -> tuple[Credential, str]:
     """A new random secret; only its hash is kept. The secret is returned once."""
+    credential, secret = new_credential(kind, now, staff=staff, official=official, lifetime=lifetime, amr=amr)
+    session.add(credential)
+    session.flush()
+    return credential, secret
+
+
+def new_credential(
+    kind: str,
+    now: dt.datetime,
+    *,
+    staff: StaffAccount | None = None,
+    official: AgencyOfficial | None = None,
+    lifetime: dt.timedelta | None = None,
+    amr: str | None = None,
+) -> tuple[Credential, str]:
+    """``issue_credential``'s row and secret, not yet added to a session (the authorization matrix adds
+    a few thousand in one flush)."""
     prefix = {"api": "sst_", "session": "sss_", "agency": "ssa_"}[kind]
     secret = prefix + secrets.token_urlsafe(32)
     default = {"api": TOKEN_LIFETIME, "session": SESSION_LIFETIME, "agency": AGENCY_KEY_LIFETIME}[kind]
@@ -234,8 +251,6 @@ def issue_credential(
         expires_at=now + (lifetime or default),
         amr=amr if amr is not None else ("pwd otp" if staff is not None else None),
     )
-    session.add(credential)
-    session.flush()
     return credential, secret
 
 
