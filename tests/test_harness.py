@@ -7,6 +7,7 @@ differ from a new one: rows left behind, a sequence moved on, the log's seed row
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,61 @@ def test_an_apps_openapi_document_from_the_process_cache_equals_a_new_one(app_fa
 
     assert "/api/v1/added-by-a-test" in other.openapi()["paths"]
     assert "/api/v1/added-by-a-test" not in app_factory().app.openapi()["paths"]
+
+
+def test_the_lean_test_client_answers_as_starlettes_does() -> None:
+    """tests/leanclient.py hands a request to the app's loop once; what the app sees and the test gets is what
+    Starlette's transport gives: the body, a streamed answer chunk by chunk (or in part, then closed),
+    background work done before the answer returns, the app's exceptions raised or a bare 500."""
+    import asyncio
+
+    from starlette.applications import Starlette
+    from starlette.background import BackgroundTask
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response, StreamingResponse
+    from starlette.routing import Route
+
+    from tests.conftest import KeptLoopClient
+    from tests.leanclient import LeanTransport
+
+    done: list[str] = []
+
+    async def echo(request: Request) -> Response:
+        return JSONResponse({"body": (await request.body()).decode(), "method": request.method},
+                            background=BackgroundTask(lambda: done.append("background")))
+
+    async def stream(request: Request) -> Response:
+        async def chunks() -> Any:
+            for i in range(1000):
+                yield f"{i}\n".encode()
+                await asyncio.sleep(0)
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    async def boom(request: Request) -> Response:
+        raise RuntimeError("boom")
+
+    app = Starlette(routes=[Route("/echo", echo, methods=["GET", "POST", "HEAD"]), Route("/stream", stream),
+                            Route("/boom", boom)])
+    for raise_errors in (False, True):
+        client = KeptLoopClient(app, raise_server_exceptions=raise_errors)
+        if os.environ.get("SAFESLOT_TEST_LEAN_CLIENT", "1") != "0":
+            assert isinstance(client._transport, LeanTransport)
+        try:
+            r = client.post("/echo", content=b"hello")
+            assert r.status_code == 200 and r.json() == {"body": "hello", "method": "POST"}
+            assert done.pop() == "background"  # run before the answer came back
+            head = client.head("/echo")
+            assert head.status_code == 200 and head.content == b"" and done.pop() == "background"
+            assert client.get("/stream").text == "".join(f"{i}\n" for i in range(1000))
+            with client.stream("GET", "/stream") as streamed:  # read in part, then closed: the app is cancelled
+                lines = streamed.iter_lines()
+                assert [next(lines) for _ in range(3)] == ["0", "1", "2"]
+            assert client.post("/echo", content=b"after").json()["body"] == "after" and done.pop() == "background"
+            if raise_errors:
+                with pytest.raises(RuntimeError, match="boom"):
+                    client.get("/boom")
+            else:
+                assert client.get("/boom").status_code == 500
+        finally:
+            client.close_loop()
+    assert not done
