@@ -26,7 +26,7 @@ the docstring; the status is a class attribute inherited from the kind's base.
 
 A `Recorded` error is a refusal that is itself a record: the sign-in failure count, the
 log entry of a refused disclosure request, the auditors' alert about a refused read. The
-session dependency (`db.get_session`) commits what the request wrote before such an error
+session dependency (`deps.get_session`) commits what the request wrote before such an error
 was raised, then the error is answered like any other; every other error rolls back.
 """
 
