@@ -85,6 +85,9 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         engine = create_engine(
             url,
             echo=echo,
+            # as many connections as asked for, never fewer than SQLAlchemy's default (5 + 10 overflow)
+            pool_size=max(pool_size, 5),
+            max_overflow=max(pool_size * 2, 10),
             connect_args={"check_same_thread": False, "timeout": 30, "factory": _LockingConnection},
         )
         _configure_sqlite(engine, lock)
