@@ -27,6 +27,7 @@ from safeslot.scheduling.assignment import candidates, count_free, person
 from safeslot.scheduling.duty import local_visit, off_duty
 from safeslot.scheduling.models import Appointment, SlotCapacity, Staff, StaffAbsence, StaffHold
 from safeslot.scheduling.search_cache import SearchCache
+from safeslot.scheduling.search_reads import read_setup
 from tests.conftest import NOW
 
 DAYS = 16  # from NOW's Monday, over the daylight-saving change of 2027-03-14
@@ -34,7 +35,7 @@ LANGUAGES = [None, "es", "vi", "en"]
 SERVICES = {"short": 15, "long": 45}
 
 
-def _build(engine: Engine, rng: random.Random, zone: str) -> dt.date:
+def _build(engine: Engine, rng: random.Random, zone: str, spread: bool) -> dt.date:
     first = NOW.astimezone(service.zone(zone)).date()
     with Session(engine) as s, s.begin():
         office = service.add_office(s, "naive", "Naive Office", "1 Example Street", zone)
@@ -43,6 +44,11 @@ def _build(engine: Engine, rng: random.Random, zone: str) -> dt.date:
         for i in range(9):
             langs = ["en", *rng.sample(["es", "vi"], rng.randint(0, 2))]
             service.add_staff(s, office, f"Desk {i + 1}", langs, rng.sample(list(SERVICES), rng.randint(1, 2)))
+            if i == 4 and spread:  # another office's staff in between: ids 70 apart, more than a mask's bits
+                other = service.add_office(s, "other", "Other Office", "2 Example Street", zone)
+                service.add_service(s, other, "short", "Short", "A visit.", 15)
+                for j in range(70):
+                    service.add_staff(s, other, f"Other {j + 1}", ["en"], ["short"])
         for weekday in range(7 if zone == "America/New_York" else 6):
             service.set_hours(s, office, weekday, dt.time(rng.choice([0, 6, 7])), dt.time(rng.choice([20, 23])))
         service.generate_slots(s, office, first, first + dt.timedelta(days=DAYS - 1))
@@ -122,12 +128,18 @@ def _change(engine: Engine, rng: random.Random, first: dt.date) -> str:
         return kind
 
 
-@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
-def test_the_search_gives_the_naive_answer_on_random_offices_and_changes(fresh_url: str, zone: str) -> None:
+@pytest.mark.parametrize(("zone", "spread"), [("America/New_York", False), ("Asia/Kolkata", True)])
+def test_the_search_gives_the_naive_answer_on_random_offices_and_changes(fresh_url: str, zone: str,
+                                                                         spread: bool) -> None:
+    """``spread``: the office's staff ids are far apart (the masks' CASE statement), else close (shifted bits)."""
     rng = random.Random(f"naive-{zone}")
     engine = build_engine(fresh_url, pool_size=2)
     try:
-        first = _build(engine, rng, zone)
+        first = _build(engine, rng, zone, spread)
+        with Session(engine) as s:
+            office_id = service.get_office(s, "naive").id
+            bases = {read_setup(s, office_id, slug, "es", first, first).base for slug in SERVICES}
+        assert (None in bases) == spread, bases
         cache = SearchCache()
         maker = sessionmaker(engine, expire_on_commit=False)
         for step in range(40):

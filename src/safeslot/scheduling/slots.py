@@ -137,7 +137,8 @@ def free_epochs(
     starts: Sequence[int], minutes: int, c: Candidates, bit: Mapping[int, int], by_unit: Mapping[int, int],
     off: DutyMasks | None = None,
 ) -> list[FreeSlot]:
-    """``free_starts_masked`` on UTC epoch seconds (search_reads.py), ``bit`` being ``candidate_bits(c)``."""
+    """``free_starts_masked`` on UTC epoch seconds (search_reads.py), with ``bit`` one bit per candidate
+    (``candidate_bits`` or ``search_reads.shifted_bits``)."""
     duty = off if off else None
     servers = speakers = 0
     for who, speaks in zip(c.servers, c.speaks, strict=True):
@@ -192,7 +193,7 @@ def _free_at(session: Session, place: Place, people: Setup, starts: Sequence[int
             if who in bits:
                 masks[epoch(unit)] = masks.get(epoch(unit), 0) | bits[who]
     else:
-        masks = search_reads.held_masks(session, place.office_id, lo, end, bits)
+        masks = search_reads.held_masks(session, place.office_id, lo, end, bits, people.base)
     return free_epochs(starts, minutes, c, bits, masks, DutyMasks(people.duties, bits, minutes, tz))
 
 
