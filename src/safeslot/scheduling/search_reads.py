@@ -39,36 +39,31 @@ def epoch(moment: dt.datetime) -> int:
     return int(moment.timestamp())
 
 
+def _masks_select(dialect: str, bits: tuple[tuple[int, int], ...] | None) -> str:
+    """Per unit of [lo, until) with a hold: its epoch second and the sum of the bits of those held. ``bits``
+    None: bit = 1 << (staff id - :base), for ids up to :top (no CASE to evaluate per hold: some 40% of the
+    statement's time on both databases); else a CASE with the (integer) ids and bits written in."""
+    if bits is None:
+        mask, which = "sum(CAST(1 AS BIGINT) << (staff_id - :base))", "staff_id >= :base AND staff_id <= :top"
+    else:
+        whens = " ".join(f"WHEN {int(who)} THEN {int(bit)}" for who, bit in bits)
+        mask = f"sum(CASE staff_id {whens} ELSE 0 END)"
+        which = f"staff_id IN ({', '.join(str(int(who)) for who, _ in bits)})"
+    return (f"SELECT 1, {_EPOCH[dialect].format(col='starts_at')}, CAST({mask} AS BIGINT) FROM staff_hold "
+            f"WHERE office_id = :office_id AND starts_at >= :lo AND starts_at < :until AND {which} GROUP BY starts_at")
+
+
 @lru_cache(maxsize=256)
-def _masks_sql(dialect: str, bits: tuple[tuple[int, int], ...]) -> TextClause:
-    # Only integers are written into the statement: staff ids (from the database) and bits (1 << i).
-    whens = " ".join(f"WHEN {int(who)} THEN {int(bit)}" for who, bit in bits)
-    ids = ", ".join(str(int(who)) for who, _ in bits)
-    return text(
-        f"SELECT {_EPOCH[dialect].format(col='starts_at')}, CAST(sum(CASE staff_id {whens} ELSE 0 END) AS BIGINT) "
-        f"FROM staff_hold WHERE office_id = :office_id AND starts_at >= :lo AND starts_at < :hi "
-        f"AND staff_id IN ({ids}) GROUP BY starts_at"
-    ).bindparams(bindparam("lo", type_=_TIME), bindparam("hi", type_=_TIME))
-
-
-@lru_cache(maxsize=4)
-def _shifted_masks_sql(dialect: str) -> TextClause:
-    # bit = 1 << (staff id - base): no CASE to evaluate per hold (some 40% of the statement's time on both)
-    return text(
-        f"SELECT {_EPOCH[dialect].format(col='starts_at')}, "
-        "CAST(sum(CAST(1 AS BIGINT) << (staff_id - :base)) AS BIGINT) "
-        "FROM staff_hold WHERE office_id = :office_id AND starts_at >= :lo AND starts_at < :hi "
-        "AND staff_id >= :base AND staff_id <= :top GROUP BY starts_at"
-    ).bindparams(bindparam("lo", type_=_TIME), bindparam("hi", type_=_TIME))
-
-
-@lru_cache(maxsize=4)
-def _starts_sql(dialect: str) -> TextClause:
-    return text(
-        f"SELECT {_EPOCH[dialect].format(col='starts_at')} FROM slot_capacity "
-        "WHERE service_id = :service_id AND starts_at >= :lo AND starts_at < :hi AND booked < capacity "
-        "ORDER BY starts_at"
-    ).bindparams(bindparam("lo", type_=_TIME), bindparam("hi", type_=_TIME))
+def _sql(dialect: str, bits: tuple[tuple[int, int], ...] | None, starts: bool) -> TextClause:
+    """The masks statement (none when ``bits`` is empty), after the service's open starts of [lo, hi) when
+    ``starts``: one round trip for both."""
+    masks = bits != ()
+    parts = [_masks_select(dialect, bits)] if masks else []
+    if starts:
+        parts.insert(0, f"SELECT 0, {_EPOCH[dialect].format(col='starts_at')}, 0 FROM slot_capacity WHERE "
+                     "service_id = :service_id AND starts_at >= :lo AND starts_at < :hi AND booked < capacity")
+    names = ("lo", *(("until",) if masks else ()), *(("hi",) if starts else ()))
+    return text(" UNION ALL ".join(parts)).bindparams(*(bindparam(name, type_=_TIME) for name in names))
 
 
 _HOUR_ROWS = text(
@@ -83,22 +78,40 @@ def _dialect(session: Session) -> str:
 
 
 def held_masks(
-    session: Session, office_id: int, lo: dt.datetime, hi: dt.datetime, bits: Mapping[int, int],
+    session: Session, office_id: int, lo: dt.datetime, until: dt.datetime, bits: Mapping[int, int],
     base: int | None = None,
 ) -> dict[int, int]:
-    """For each unit of [lo, hi) with a hold, by epoch second: the OR of ``bits[staff_id]`` of the people held
+    """For each unit of [lo, until) with a hold, by epoch second: the OR of ``bits[staff_id]`` of the people held
     then (the database adds the bits, one row per unit; a person is held at most once per unit). With a
     ``base``, ``bits`` are ``1 << (id - base)`` (``shifted_bits``): the database computes them, and the bits of
     anyone else between the lowest and highest id are there too (no candidate's, so no count sees them)."""
-    if not bits:
-        return {}
-    params = {"office_id": office_id, "lo": lo, "hi": hi}
-    if base is None:
-        stmt = _masks_sql(_dialect(session), tuple(sorted(bits.items())))
-    else:
-        stmt = _shifted_masks_sql(_dialect(session))
+    return starts_and_masks(session, office_id, None, lo, None, until, bits, base)[1]
+
+
+def starts_and_masks(
+    session: Session, office_id: int, service_id: int | None, lo: dt.datetime, hi: dt.datetime | None,
+    until: dt.datetime, bits: Mapping[int, int], base: int | None = None,
+) -> tuple[list[int], dict[int, int]]:
+    """In one statement: the starts of the service's open slots in [lo, hi) in time order (with a
+    ``service_id``), and ``held_masks`` of [lo, until) (with ``bits``)."""
+    if not bits and service_id is None:
+        return [], {}
+    params: dict[str, object] = {"lo": lo}
+    if bits:
+        params.update(office_id=office_id, until=until)
+    if service_id is not None:
+        params.update(service_id=service_id, hi=hi)
+    if base is not None:
         params.update(base=base, top=max(bits))
-    return dict(session.execute(stmt, params).tuples().all())
+    shape = None if base is not None else tuple(sorted(bits.items()))
+    starts, masks = [], {}
+    for kind, unit, held in session.execute(_sql(_dialect(session), shape, service_id is not None), params).all():
+        if kind:
+            masks[unit] = held
+        else:
+            starts.append(unit)
+    starts.sort()
+    return starts, masks
 
 
 def shifted_bits(ids: Sequence[int]) -> tuple[dict[int, int], int | None]:
@@ -108,12 +121,6 @@ def shifted_bits(ids: Sequence[int]) -> tuple[dict[int, int], int | None]:
         base = min(ids)
         return {who: 1 << (who - base) for who in ids}, base
     return {who: 1 << i for i, who in enumerate(ids)}, None
-
-
-def open_starts(session: Session, service_id: int, lo: dt.datetime, hi: dt.datetime) -> list[int]:
-    """The starts of the service's open slots in [lo, hi), in time order, as epoch seconds."""
-    rows = session.execute(_starts_sql(_dialect(session)), {"service_id": service_id, "lo": lo, "hi": hi}).all()
-    return [row[0] for row in rows]
 
 
 def hour_versions(session: Session, office_id: int, first: int, last: int) -> tuple[int, list[tuple[int, int]]]:

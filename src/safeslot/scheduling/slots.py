@@ -181,24 +181,33 @@ def alternatives(slots: Sequence[FreeSlot], timezone: str) -> list[str]:
 
 
 # -- search ---------------------------------------------------------------------------------------
-def _free_at(session: Session, place: Place, people: Setup, starts: Sequence[int]) -> list[FreeSlot]:
-    """The free ones of ``starts`` (epoch seconds, in time order) for the people ``people``."""
+def _free_at(
+    session: Session, place: Place, people: Setup, starts: Sequence[int], masks: dict[int, int] | None = None
+) -> list[FreeSlot]:
+    """The free ones of ``starts`` (epoch seconds, in time order) for the people ``people``, given who is held
+    (``masks``, search_reads.held_masks) or reading it."""
     if not starts:
         return []
     c, bits, minutes, tz = people.candidates, people.bits, place.minutes, zone(place.timezone)
     lo, end = _at(starts[0]), _at(starts[-1] + minutes * 60)
     if len(bits) > 62:  # past a 64-bit sum: read the holds one by one
-        masks: dict[int, int] = {}
+        masks = {}
         for who, unit in repo.holds_between(session, place.office_id, lo, end):
             if who in bits:
                 masks[epoch(unit)] = masks.get(epoch(unit), 0) | bits[who]
-    else:
+    elif masks is None:
         masks = search_reads.held_masks(session, place.office_id, lo, end, bits, people.base)
     return free_epochs(starts, minutes, c, bits, masks, DutyMasks(people.duties, bits, minutes, tz))
 
 
 def _free_between(session: Session, place: Place, people: Setup, lo: dt.datetime, hi: dt.datetime) -> list[FreeSlot]:
-    return _free_at(session, place, people, search_reads.open_starts(session, place.service_id, lo, hi))
+    """The free starts of [lo, hi): the open starts and who is held then read in one statement."""
+    if len(people.bits) > 62:
+        return _free_at(session, place, people, search_reads.starts_and_masks(
+            session, place.office_id, place.service_id, lo, hi, lo, {}, None)[0])
+    starts, masks = search_reads.starts_and_masks(session, place.office_id, place.service_id, lo, hi,
+                                                  hi + dt.timedelta(minutes=place.minutes), people.bits, people.base)
+    return _free_at(session, place, people, starts, masks)
 
 
 def _at(seconds: int) -> dt.datetime:
