@@ -5,7 +5,8 @@ by database triggers (migration 0481), whatever code path or app server writes:
 ``availability_office`` for the office's setup (services, staff, their skills, languages,
 hours and absences, office hours, closures, the start grid) and ``availability_hour`` for
 who is held in each UTC hour. A search reads, in one statement, the office's counter and
-the sum of the counters of the hours its visits could touch (``versions``); the answer computed in
+the counters of the hours its visits could touch (``read_hours``); its key is the office's counter and
+the sum and count of the hours' (``Hours.between``), and the answer computed in
 the same snapshot is stored under that key. A later
 search uses it only if the key it reads is the same, which it is exactly when no
 transaction that touched those hours or that setup has committed since (counters only
@@ -21,6 +22,10 @@ they are enough: docs/decisions.md "Slot search cache".
   setup version they were read at, and used only while the office's setup version is still that one.
 - Answers are stored for whole local days (from the first day's midnight), and what is
   already past is dropped when answering, so the clock does not change the key.
+- Each local day of an answer is stored on its own too, keyed by the hours its own visits touch: when the
+  whole range's key has moved (a booking), only the days whose key moved are computed again.
+- The people of an (office, service, language) — candidates, bits, working hours (``search_reads.Setup``)
+  — are kept at the office's setup version they were read at, and used only while it is still that one.
 - The cache is per process (several app servers each keep their own; each checks the
   shared counters), bounded by the starts it holds (``MAX_STARTS``, least recently used out first).
 """
