@@ -13,24 +13,29 @@ search) begins deferred instead, so it reads a WAL snapshot without taking or
 waiting for that lock; PostgreSQL runs at READ COMMITTED, where a conditional
 ``UPDATE … WHERE booked < capacity`` re-checks the row after waiting for its
 lock, so capacity holds on both.
+
+Writers in one process queue on a Python lock per SQLite file before BEGIN IMMEDIATE (``_write_lock``):
+SQLite's own busy handler polls with sleeps of up to 100 ms, so 64 waiting writers spent most of their
+wait asleep while the lock was free (docs/decisions.md, "SQLite writers queue in the process").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from safeslot.dburl import normalize_url
 from safeslot.kit.errors import Recorded
 
 NAMING_CONVENTION = {
@@ -66,32 +71,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def normalize_url(url: str) -> str:
-    """The URL SQLAlchemy should use; ``postgresql://`` and ``postgres://`` (as hosting platforms and
-    libpq hand them out) mean the installed psycopg 3 driver. An unusable URL raises ValueError
-    saying what to change, so the app and the CLI fail at start, not on the first query."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError(
-            "The database URL cannot be read. Use sqlite:///var/safeslot.db or "
-            "postgresql://user@host:5432/dbname."
-        ) from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise ValueError(f"safeslot runs on SQLite or PostgreSQL, not {backend!r}: use sqlite:/// or postgresql://.")
-    try:
-        parsed.get_dialect().import_dbapi()
-    except (NoSuchModuleError, ImportError):
-        raise ValueError(
-            f"The database driver {parsed.drivername!r} is not installed: use postgresql:// "
-            "(psycopg 3, installed with safeslot) or postgresql+psycopg://."
-        ) from None
-    return parsed.render_as_string(hide_password=False)
-
-
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
@@ -102,12 +81,16 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
     url = normalize_url(url)
     if is_sqlite(url):
         _private_file(url)
+        lock = _write_lock(url)
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            # as many connections as asked for, never fewer than SQLAlchemy's default (5 + 10 overflow)
+            pool_size=max(pool_size, 5),
+            max_overflow=max(pool_size * 2, 10),
+            connect_args={"check_same_thread": False, "timeout": 30, "factory": _LockingConnection},
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, lock)
         return engine
     return create_engine(
         url,
@@ -134,7 +117,53 @@ def _private_file(url: str) -> None:
             sibling.chmod(0o600)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+# One lock per SQLite file, shared by every engine of this process on that file (the app, the outbox,
+# a test's 64 racing engines); other processes still queue on SQLite's busy_timeout.
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+WRITE_LOCK_TIMEOUT_S = 30.0  # as long as the busy_timeout below
+
+
+def _write_lock(url: str) -> threading.Lock | None:
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    key = os.path.realpath(path)
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(key, threading.Lock())
+
+
+class _LockingConnection(sqlite3.Connection):
+    """A SQLite connection that lets go of its process's write lock once its COMMIT or ROLLBACK has
+    run (SQLAlchemy's commit and rollback events fire before them, too early)."""
+
+    held: threading.Lock | None = None
+
+    def _let_go(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            held.release()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._let_go()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._let_go()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._let_go()
+
+
+def _configure_sqlite(engine: Engine, lock: threading.Lock | None) -> None:
     # pysqlite's own transaction handling issues a deferred BEGIN lazily; take
     # it over so every transaction starts with BEGIN IMMEDIATE (SQLAlchemy docs,
     # "Serializable isolation / Savepoints / Transactional DDL" for pysqlite).
@@ -155,7 +184,21 @@ def _configure_sqlite(engine: Engine) -> None:
         # makes SQLite refuse a write inside it, as PostgreSQL's READ ONLY does.
         read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
         conn.exec_driver_sql(f"PRAGMA query_only = {int(read_only)}")
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if read_only:
+            conn.exec_driver_sql("BEGIN")
+            return
+        raw = conn.connection.driver_connection
+        if lock is not None and isinstance(raw, _LockingConnection) and raw.held is None:
+            # let go of by whichever thread commits (a request may begin and end in different threads)
+            if not lock.acquire(timeout=WRITE_LOCK_TIMEOUT_S):
+                raise sqlite3.OperationalError("database is locked (waited for this process's writers)")
+            raw.held = lock
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if isinstance(raw, _LockingConnection):
+                raw._let_go()
+            raise
 
 
 def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
@@ -167,19 +210,6 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
             bind=bind, expire_on_commit=False, autoflush=True, join_transaction_mode="create_savepoint"
         )
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one transaction per request, committed here and only here."""
-    maker: sessionmaker[Session] = request.app.state.sessionmaker
-    with transaction(maker) as session:
-        yield session
-
-
-# The one way endpoints take a session. scope="function": FastAPI otherwise runs
-# the commit after the response is sent, so a client could hear "201" for a
-# write that then fails to commit (invariant "nothing lost, nothing doubled").
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 READ_ONLY_OPTION = "safeslot_read_only"
@@ -206,7 +236,7 @@ def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
 
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction, committed at the end and rolled back on an error: the request's (`get_session`)
+    """One transaction, committed at the end and rolled back on an error: the request's (`deps.get_session`)
     and the CLI's. A `Recorded` refusal (kit/errors.py) commits its record (a failure count, a refusal
     entry, an alert), then is raised again to be answered; every other error rolls back."""
     kept: Exception | None = None
