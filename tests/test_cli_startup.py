@@ -14,9 +14,10 @@ import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
-from safeslot.cli.lazy import LazyGroup, Pending
+from safeslot.cli.lazy import LazyGroup, Pending, load
 from safeslot.cli.main import SafeslotGroup, app
 
 # A child runs the commands from lightest to heaviest and, after each, lists what it has loaded so far.
@@ -66,6 +67,8 @@ def test_the_listing_says_what_each_group_says_and_each_group_loads() -> None:
         group = loader()
         assert isinstance(group, typer.Typer)
         assert group.info.help == help_text, name
+        loaded = load(name, loader)
+        assert isinstance(loaded, TyperGroup) and loaded.name == name and loaded.commands, name
     listing = " ".join(CliRunner().invoke(app, ["--help"]).output.replace("│", " ").split())  # unwrapped
     for name, (help_text, _) in SafeslotGroup.lazy.items():
         assert f" {name} {help_text}" in listing, name
