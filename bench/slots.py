@@ -19,7 +19,8 @@ Times, per database, the p50 over the runs of:
 - the baseline measured in the same run: a ``SELECT 1`` round trip through a
   session (service layer), and ``GET /docs`` (an HTTP round trip that touches
   no database).
-The budget is p50 < 5 ms for a week's search over HTTP (exit 1 when missed).
+The budget is p50 < 5 ms for a week's search over HTTP, cached and when every search misses the cache
+(a hold changed before each); both are printed, and the run exits 1 when either is missed on either database.
 """
 
 from __future__ import annotations
@@ -229,6 +230,7 @@ def main() -> int:
                 conn.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
     print()
     ok = True
+    misses: list[str] = []
     for name, out in results.items():
         base_s = out["service: SELECT 1 (baseline)"]
         base_h = out["HTTP: GET /docs (baseline)"]
@@ -239,7 +241,10 @@ def main() -> int:
               f"{out['service: 1 week, cached']:.2f} ms cached; over HTTP {http:.2f} ms "
               f"({http / base_h:.1f}x GET /docs), {miss:.2f} ms when every search misses the cache "
               f"({miss / base_h:.1f}x); budget {BUDGET_MS:.0f} ms over HTTP")
-        ok = ok and http < BUDGET_MS
+        misses.append(f"{name} {miss:.2f} ms {'met' if miss < BUDGET_MS else 'NOT met'}")
+        ok = ok and http < BUDGET_MS and miss < BUDGET_MS
+    print(f"cache-miss budget (a week over HTTP, a hold changed before each search, p50 < {BUDGET_MS:.0f} ms): "
+          + "; ".join(misses))
     return 0 if ok else 1
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from safeslot.app import create_app
 from safeslot.config import Settings
-from safeslot.db import SessionDep, build_engine, build_sessionmaker, transaction
+from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.deps import SessionDep
 from safeslot.identity.models import StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, Recorded, install_handlers

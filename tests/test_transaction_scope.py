@@ -13,7 +13,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
-from safeslot.db import get_session
+from safeslot.deps import get_session
 
 
 def _session_scopes(dependant: Dependant) -> list[str | None]:

@@ -48,7 +48,7 @@ class DatabaseSettings(BaseModel):
     @field_validator("url")
     @classmethod
     def _usable(cls, value: str) -> str:
-        from safeslot.db import normalize_url
+        from safeslot.dburl import normalize_url
 
         return normalize_url(value)
 

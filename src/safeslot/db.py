@@ -28,15 +28,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from safeslot.dburl import normalize_url
 from safeslot.kit.errors import Recorded
 
 NAMING_CONVENTION = {
@@ -72,32 +71,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def normalize_url(url: str) -> str:
-    """The URL SQLAlchemy should use; ``postgresql://`` and ``postgres://`` (as hosting platforms and
-    libpq hand them out) mean the installed psycopg 3 driver. An unusable URL raises ValueError
-    saying what to change, so the app and the CLI fail at start, not on the first query."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError(
-            "The database URL cannot be read. Use sqlite:///var/safeslot.db or "
-            "postgresql://user@host:5432/dbname."
-        ) from None
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    backend = parsed.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise ValueError(f"safeslot runs on SQLite or PostgreSQL, not {backend!r}: use sqlite:/// or postgresql://.")
-    try:
-        parsed.get_dialect().import_dbapi()
-    except (NoSuchModuleError, ImportError):
-        raise ValueError(
-            f"The database driver {parsed.drivername!r} is not installed: use postgresql:// "
-            "(psycopg 3, installed with safeslot) or postgresql+psycopg://."
-        ) from None
-    return parsed.render_as_string(hide_password=False)
-
-
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine if isinstance(url_or_engine, str) else str(url_or_engine.url)
     return url.startswith("sqlite")
@@ -112,6 +85,9 @@ def build_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine
         engine = create_engine(
             url,
             echo=echo,
+            # as many connections as asked for, never fewer than SQLAlchemy's default (5 + 10 overflow)
+            pool_size=max(pool_size, 5),
+            max_overflow=max(pool_size * 2, 10),
             connect_args={"check_same_thread": False, "timeout": 30, "factory": _LockingConnection},
         )
         _configure_sqlite(engine, lock)
@@ -236,19 +212,6 @@ def build_sessionmaker(bind: Any) -> sessionmaker[Session]:
     return sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """FastAPI dependency: one transaction per request, committed here and only here."""
-    maker: sessionmaker[Session] = request.app.state.sessionmaker
-    with transaction(maker) as session:
-        yield session
-
-
-# The one way endpoints take a session. scope="function": FastAPI otherwise runs
-# the commit after the response is sent, so a client could hear "201" for a
-# write that then fails to commit (invariant "nothing lost, nothing doubled").
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
 READ_ONLY_OPTION = "safeslot_read_only"
 
 
@@ -273,7 +236,7 @@ def read_transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
 
 @contextmanager
 def transaction(maker: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction, committed at the end and rolled back on an error: the request's (`get_session`)
+    """One transaction, committed at the end and rolled back on an error: the request's (`deps.get_session`)
     and the CLI's. A `Recorded` refusal (kit/errors.py) commits its record (a failure count, a refusal
     entry, an alert), then is raised again to be answered; every other error rolls back."""
     kept: Exception | None = None

@@ -81,13 +81,15 @@ def _race(engine: Engine, attempt: Callable[[Session, int], object]) -> list[obj
     barrier = threading.Barrier(ATTEMPTS)
     url = engine.url.render_as_string(hide_password=False)
     results: list[object] = [None] * ATTEMPTS
+    # One engine with a connection per attempt: 64 engines cost 64 dialect start-ups (server version,
+    # settings) for nothing the race needs.
+    shared = build_engine(url, pool_size=ATTEMPTS)
 
     def run(i: int) -> None:
-        # An engine and a connection of its own, opened before the barrier (but no BEGIN
-        # yet: on SQLite, BEGIN IMMEDIATE would take the write lock while others wait).
-        own = build_engine(url, pool_size=1)
+        # A connection of its own, opened before the barrier (but no BEGIN yet: on SQLite, BEGIN
+        # IMMEDIATE would take the write lock while others wait).
         try:
-            with _connect(own) as conn:
+            with _connect(shared) as conn:
                 barrier.wait(timeout=90)
                 try:
                     with Session(bind=conn) as s, s.begin():
@@ -96,14 +98,15 @@ def _race(engine: Engine, attempt: Callable[[Session, int], object]) -> list[obj
                     results[i] = exc
         except Exception as exc:  # shown by the assertion on results
             results[i] = exc
-        finally:
-            own.dispose()
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(ATTEMPTS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        shared.dispose()
     return results
 
 

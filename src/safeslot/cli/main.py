@@ -2,33 +2,143 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, ClassVar
+
 import typer
 
-from safeslot.cli import demo, disclosure, identity, privacy, reports, scheduling, transparency
-from safeslot.cli.common import console, engine, err_console, owner_engine, settings
-from safeslot.config import Settings
+from safeslot.cli.common import console, err_console, settings
+from safeslot.cli.lazy import LazyGroup, Loader
+
+if TYPE_CHECKING:
+    from safeslot.config import Settings
+
+# Each group's module is imported when the group runs (cli/lazy.py): `safeslot witness keygen` does not
+# load the web app, the database layer or the demo data. The help here is the group's own (the module's
+# `typer.Typer(help=...)`); tests/test_cli_startup.py holds them equal.
+
+
+def _office() -> typer.Typer:
+    from safeslot.cli import scheduling
+
+    return scheduling.office_app
+
+
+def _service() -> typer.Typer:
+    from safeslot.cli import scheduling
+
+    return scheduling.service_app
+
+
+def _staff() -> typer.Typer:
+    from safeslot.cli import scheduling
+
+    return scheduling.staff_app
+
+
+def _hours() -> typer.Typer:
+    from safeslot.cli import scheduling
+
+    return scheduling.hours_app
+
+
+def _slots() -> typer.Typer:
+    from safeslot.cli import scheduling
+
+    return scheduling.slots_app
+
+
+def _demo() -> typer.Typer:
+    from safeslot.cli import demo
+
+    return demo.app
+
+
+def _account() -> typer.Typer:
+    from safeslot.cli import identity
+
+    return identity.app
+
+
+def _keys() -> typer.Typer:
+    from safeslot.cli import privacy
+
+    return privacy.keys_app
+
+
+def _retention() -> typer.Typer:
+    from safeslot.cli import privacy
+
+    return privacy.retention_app
+
+
+def _access() -> typer.Typer:
+    from safeslot.cli import privacy
+
+    return privacy.access_app
+
+
+def _log() -> typer.Typer:
+    from safeslot.cli import transparency
+
+    return transparency.log_app
+
+
+def _witness() -> typer.Typer:
+    from safeslot.cli import transparency
+
+    return transparency.witness_app
+
+
+def _policy() -> typer.Typer:
+    from safeslot.cli import disclosure
+
+    return disclosure.policy_app
+
+
+def _request() -> typer.Typer:
+    from safeslot.cli import disclosure
+
+    return disclosure.request_app
+
+
+def _notices() -> typer.Typer:
+    from safeslot.cli import disclosure
+
+    return disclosure.notices_app
+
+
+def _report() -> typer.Typer:
+    from safeslot.cli import reports
+
+    return reports.app
+
+
+class SafeslotGroup(LazyGroup):
+    lazy: ClassVar[Mapping[str, tuple[str, Loader]]] = {
+        "office": ("Offices.", _office),
+        "service": ("Services an office offers.", _service),
+        "staff": ("Staff who serve the public, their languages and services.", _staff),
+        "hours": ("Weekly opening hours.", _hours),
+        "slots": ("Materialised slot capacity.", _slots),
+        "demo": ("Demo data.", _demo),
+        "account": ("Staff accounts and roles.", _account),
+        "keys": ("Field-encryption keys.", _keys),
+        "retention": ("Retention: delete contacts and purge old appointments.", _retention),
+        "access": ("The staff access log.", _access),
+        "log": ("The public transparency log.", _log),
+        "witness": ("Run a witness that cosigns this (or another) log.", _witness),
+        "policy": ("The Cedar disclosure policy: check, explain, change.", _policy),
+        "request": ("Disclosure requests.", _request),
+        "notices": ("Notices to people whose records were disclosed.", _notices),
+        "report": ("Transparency reports: what was asked, by whom, and what was given.", _report),
+    }
+
 
 app = typer.Typer(help="safeslot: appointments for a public office, with a disclosure gate and a public log.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, cls=SafeslotGroup)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-app.add_typer(scheduling.office_app, name="office")
-app.add_typer(scheduling.service_app, name="service")
-app.add_typer(scheduling.staff_app, name="staff")
-app.add_typer(scheduling.hours_app, name="hours")
-app.add_typer(scheduling.slots_app, name="slots")
-
-app.add_typer(demo.app, name="demo")
-app.add_typer(identity.app, name="account")
-app.add_typer(privacy.keys_app, name="keys")
-app.add_typer(privacy.retention_app, name="retention")
-app.add_typer(privacy.access_app, name="access")
-app.add_typer(transparency.log_app, name="log")
-app.add_typer(transparency.witness_app, name="witness")
-app.add_typer(disclosure.policy_app, name="policy")
-app.add_typer(disclosure.request_app, name="request")
-app.add_typer(disclosure.notices_app, name="notices")
-app.add_typer(reports.app, name="report")
 
 
 @db_app.command("upgrade")
@@ -41,6 +151,7 @@ def db_upgrade() -> None:
     from sqlalchemy import make_url
 
     from safeslot import migrate
+    from safeslot.cli.common import engine, owner_engine
 
     s = settings()
     owner = owner_engine()
@@ -96,6 +207,7 @@ def _refuse_owner_role(s: Settings) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from safeslot import migrate
+    from safeslot.cli.common import engine
 
     try:
         owner = migrate.owns_schema(engine())

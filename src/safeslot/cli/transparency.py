@@ -8,7 +8,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 
 from safeslot.cli.common import console, err_console, settings, transaction
@@ -22,8 +21,8 @@ def keygen(
     key_file: Annotated[Path | None, typer.Option(help="Defaults to SAFESLOT_LOG__SIGNING_KEY_FILE.")] = None,
 ) -> None:
     """Write the log's signing key (0600) and print its verifier key for publication."""
+    from safeslot.transparency.keyfiles import write_key_file
     from safeslot.transparency.note import Signer
-    from safeslot.transparency.service import write_key_file
 
     s = settings()
     path = key_file or s.log.signing_key_file
@@ -94,10 +93,10 @@ def hsm_import(
 @log_app.command("vkey")
 def vkey() -> None:
     """Print the log's verifier key (what witnesses and verifiers are given); demo mode makes the key if missing."""
-    from safeslot.transparency import service
+    from safeslot.transparency import keyfiles
 
     s = settings()
-    print(service.open_signer(s.log, create=s.is_demo).to_vkey())
+    print(keyfiles.open_signer(s.log, create=s.is_demo).to_vkey())
 
 
 @log_app.command("status")
@@ -128,6 +127,8 @@ def status() -> None:
 @log_app.command("checkpoint")
 def checkpoint() -> None:
     """Sign a checkpoint now (after the consistency check) and submit it to the witnesses."""
+    import httpx
+
     from safeslot.transparency import service
 
     s = settings()
@@ -188,6 +189,8 @@ def verify(
     ] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
+    import httpx
+
     from safeslot.transparency.verify import VerificationError, verify_log
 
     try:
@@ -261,8 +264,8 @@ def witness_keygen(
     exist_ok: Annotated[bool, typer.Option(help="If the key file exists, print its verifier key instead.")] = False,
 ) -> None:
     """Create a witness cosigning key and print its verifier key."""
+    from safeslot.transparency.keyfiles import write_key_file
     from safeslot.transparency.note import CosignatureSigner
-    from safeslot.transparency.service import write_key_file
 
     if key_file.exists():
         if exist_ok:

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Environment, Settings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure import (
     acceptance,
     accounting,

@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity import invitations, proposals, scopes, service
 from safeslot.identity import repository as repo
 from safeslot.identity.authz import PRIVILEGED_ROLES

@@ -47,8 +47,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from safeslot.config import OidcSettings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.identity import service
 from safeslot.identity.authz import PRIVILEGED_ROLES
 from safeslot.identity.errors import UnknownRole, UsernameTaken

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.identity import events, passkeys, service
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, csrf_token
 from safeslot.identity.models import StaffAccount

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity import events, invitations, offboarding, proposals
 from safeslot.identity.authz import ADMIN, PRIVILEGED_ROLES
 from safeslot.identity.guard import StaffDep

@@ -26,7 +26,7 @@ the docstring; the status is a class attribute inherited from the kind's base.
 
 A `Recorded` error is a refusal that is itself a record: the sign-in failure count, the
 log entry of a refused disclosure request, the auditors' alert about a refused read. The
-session dependency (`db.get_session`) commits what the request wrote before such an error
+session dependency (`deps.get_session`) commits what the request wrote before such an error
 was raised, then the error is answered like any other; every other error rolls back.
 """
 
@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
+
+if TYPE_CHECKING:  # the web stack loads where an answer is written, not where an error is declared
+    from fastapi import FastAPI, Request
+    from starlette.responses import Response
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -206,6 +206,8 @@ def problem_for(kind: type[DomainError], detail: str, instance: str | None = Non
 def problem_response(
     status: int, slug: str, title: str, detail: str, instance: str | None = None, **extra: Any
 ) -> Response:
+    from starlette.responses import Response
+
     body = problem_body(status, slug, title, detail, instance, **extra)
     headers = {"Cache-Control": "no-store"}
     if status == 401:
@@ -243,6 +245,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 
 def install_handlers(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> Response:
         return problem_response(

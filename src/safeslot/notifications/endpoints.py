@@ -9,8 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.notifications import reminders, sms
 from safeslot.notifications.errors import SmsInboundOff, SmsSignatureInvalid
 

@@ -22,11 +22,13 @@ import hashlib
 import hmac
 import re
 from collections.abc import Callable, Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from safeslot.config import SmsSettings
 from safeslot.notifications.senders import Outgoing, Sender, TryLater, Undeliverable
+
+if TYPE_CHECKING:  # httpx (and the click it loads) only in a worker that sends texts
+    import httpx
 
 # Twilio error codes that no retry can fix: invalid 'To', not a mobile number, unsubscribed recipient.
 PERMANENT_CODES = frozenset({21211, 21214, 21610, 21612, 21614})
@@ -50,11 +52,15 @@ class TwilioSms:
     def __init__(self, settings: SmsSettings, transport: httpx.BaseTransport | None = None) -> None:
         if not (settings.account_sid and settings.auth_token and settings.from_number):
             raise ValueError("SMS needs SAFESLOT_SMS__ACCOUNT_SID, __AUTH_TOKEN and __FROM_NUMBER")
+        import httpx
+
         self.settings = settings
         self.client = httpx.Client(base_url=settings.base_url.rstrip("/"), timeout=settings.timeout_seconds,
                                    auth=(settings.account_sid, settings.auth_token), transport=transport)
 
     def send(self, message: Outgoing) -> None:
+        import httpx
+
         s = self.settings
         try:
             answer = self.client.post(f"/2010-04-01/Accounts/{s.account_sid}/Messages.json", data={

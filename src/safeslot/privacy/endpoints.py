@@ -15,8 +15,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from sqlalchemy.orm import Session
 
 from safeslot.config import AccessSettings, Settings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.errors import RoleRefused
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal

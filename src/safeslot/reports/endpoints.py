@@ -8,7 +8,7 @@ import html
 from fastapi import APIRouter
 from starlette.responses import HTMLResponse, Response
 
-from safeslot.db import SessionDep
+from safeslot.deps import SessionDep
 from safeslot.reports import render, service
 
 router = APIRouter(prefix="/transparency/report", tags=["transparency report"])

@@ -28,8 +28,7 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.scheduling import repository as repo

@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep, read_transaction
-from safeslot.deps import NowDep, RingDep
+from safeslot.db import read_transaction
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing, months_between

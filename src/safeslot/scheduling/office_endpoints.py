@@ -11,8 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity import office_proposals, proposals
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.interfaces import proposal_out

@@ -5,7 +5,8 @@ by database triggers (migration 0481), whatever code path or app server writes:
 ``availability_office`` for the office's setup (services, staff, their skills, languages,
 hours and absences, office hours, closures, the start grid) and ``availability_hour`` for
 who is held in each UTC hour. A search reads, in one statement, the office's counter and
-the sum of the counters of the hours its visits could touch (``versions``); the answer computed in
+the counters of the hours its visits could touch (``read_hours``); its key is the office's counter and
+the sum and count of the hours' (``Hours.between``), and the answer computed in
 the same snapshot is stored under that key. A later
 search uses it only if the key it reads is the same, which it is exactly when no
 transaction that touched those hours or that setup has committed since (counters only
@@ -21,6 +22,10 @@ they are enough: docs/decisions.md "Slot search cache".
   setup version they were read at, and used only while the office's setup version is still that one.
 - Answers are stored for whole local days (from the first day's midnight), and what is
   already past is dropped when answering, so the clock does not change the key.
+- Each local day of an answer is stored on its own too, keyed by the hours its own visits touch: when the
+  whole range's key has moved (a booking), only the days whose key moved are computed again.
+- The people of an (office, service, language) — candidates, bits, working hours (``search_reads.Setup``)
+  — are kept at the office's setup version they were read at, and used only while it is still that one.
 - The cache is per process (several app servers each keep their own; each checks the
   shared counters), bounded by the starts it holds (``MAX_STARTS``, least recently used out first).
 """
@@ -29,16 +34,16 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from safeslot.db import READ_ONLY_OPTION
-from safeslot.scheduling.models import AvailabilityHour, AvailabilityOffice
+from safeslot.scheduling.search_reads import Setup, hour_versions
 
 MAX_STARTS = 200_000  # starts kept in all (~200 bytes each: some 40 MB); a week of 15-minute starts is ~200
 
@@ -55,10 +60,19 @@ class Place:
     timezone: str
     minutes: int
     setup: int
+    service_slug: str
 
 Version = tuple[int, int, int]
 MAX_PLACES = 10_000  # (office, service) pairs remembered; a network has some 1,200 offices and a few services each
-T = TypeVar("T")
+MAX_SETUPS = 10_000  # (office, service, language) people remembered, each at its setup version
+
+
+class Timed(Protocol):
+    @property
+    def starts_at(self) -> dt.datetime: ...
+
+
+T = TypeVar("T", bound=Timed)
 
 
 def hour_of(moment: dt.datetime) -> int:
@@ -66,20 +80,29 @@ def hour_of(moment: dt.datetime) -> int:
     return int(moment.timestamp()) // 3600
 
 
-_HOURS = (select(func.coalesce(func.sum(AvailabilityHour.version), 0), func.count())
-          .where(AvailabilityHour.office_id == bindparam("office_id"), AvailabilityHour.hour >= bindparam("first"),
-                 AvailabilityHour.hour <= bindparam("last")))
-# built once: constructing the statement cost more than running it (as repository._held_masks_query)
-_VERSIONS = _HOURS.add_columns(select(func.coalesce(func.max(AvailabilityOffice.version), 0)).where(
-    AvailabilityOffice.office_id == bindparam("office_id")).scalar_subquery())
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """The version rows a search read, in one statement and one snapshot (search_reads.hour_versions):
+    the office's setup version and (hour, version) of each of its hours in the searched range that has one."""
+
+    setup: int
+    rows: Sequence[tuple[int, int]]  # by hour
+
+    def version(self, first: int, last: int) -> Version:
+        """The key of visits held in hours [first, last]: the setup version, and the sum and count of those
+        hours' rows (a row only ever goes up, by one per bump, so neither comes back to an earlier value)."""
+        lo, hi = bisect_left(self.rows, (first, -1)), bisect_right(self.rows, (last, 1 << 62))
+        return self.setup, sum(v for _, v in self.rows[lo:hi]), hi - lo
+
+    def between(self, first: dt.datetime, end: dt.datetime) -> Version:
+        """The key of visits held in [first, end)."""
+        return self.version(hour_of(first), hour_of(end - dt.timedelta(microseconds=1)))
 
 
-def versions(session: Session, office_id: int, first: dt.datetime, end: dt.datetime) -> Version:
-    """The key of the office's availability for visits held in [first, end): its setup version, and the sum
-    and count of the version rows of the hours in between (one indexed read)."""
-    row = session.execute(_VERSIONS, {"office_id": office_id, "first": hour_of(first),
-                                      "last": hour_of(end - dt.timedelta(microseconds=1))}).one()
-    return int(row[2]), int(row[0]), int(row[1])
+def read_hours(session: Session, office_id: int, first: dt.datetime, end: dt.datetime) -> Hours:
+    """The version rows of the office's availability for visits held in [first, end) (one indexed read)."""
+    setup, rows = hour_versions(session, office_id, hour_of(first), hour_of(end - dt.timedelta(microseconds=1)))
+    return Hours(setup, rows)
 
 
 def read_only(session: Session) -> bool:
@@ -95,30 +118,79 @@ class SearchCache:
         self.starts = 0
         self._entries: OrderedDict[Key, tuple[Version, Sequence[object]]] = OrderedDict()
         self._places: dict[tuple[str, str], Place] = {}  # (office slug, service slug): a look-up saved per search
+        self._setups: dict[tuple[int, int, str | None], tuple[int, Setup]] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get_or_compute(
-        self, key: Key, version: Version, compute: Callable[[], Sequence[T]], store: bool
+        self, key: Key, version: Version, days: Callable[[], Sequence[tuple[Key, Version]]],
+        compute: Callable[[dt.datetime, dt.datetime], Sequence[T]], store: bool,
     ) -> Sequence[T]:
-        """The answer stored for ``key`` if it was computed at ``version``; else ``compute()``, kept when
-        ``store`` (a read-only transaction: see the module docstring)."""
+        """The answer stored for ``key`` if it was computed at ``version``. Else it is put together from its
+        local days (``days()``: each one's key and the version of the hours its visits touch): a day stored
+        at its version is reused, the others are computed — each run of consecutive ones by one
+        ``compute(from, to)`` — so that a booking recomputes its own day, not the week. The days and the
+        whole are kept when ``store`` (a read-only transaction: see the module docstring)."""
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None and found[0] == version:
-                self._entries.move_to_end(key)
+            found: Sequence[T] | None = self._get(key, version)
+            if found is not None:
                 self.hits += 1
-                return found[1]  # type: ignore[return-value]  # stored by compute() for this very key
+                return found
             self.misses += 1
-        value = compute()
+            parts: list[tuple[Key, Version, Sequence[T] | None]] = [(d, v, self._get(d, v)) for d, v in days()]
+        out: list[T] = []
+        new: list[tuple[Key, Version, Sequence[T]]] = []
+        i = 0
+        while i < len(parts):
+            j = i
+            while j < len(parts) and parts[j][2] is None:
+                j += 1
+            if j > i:  # days i .. j-1 are not stored at their version: one computation for them
+                computed = compute(parts[i][0][3], parts[j - 1][0][4])
+                k = 0
+                for day, v, _ in parts[i:j]:
+                    piece: list[T] = []
+                    while k < len(computed) and computed[k].starts_at < day[4]:
+                        piece.append(computed[k])
+                        k += 1
+                    new.append((day, v, piece))
+                    out.extend(piece)
+            if j < len(parts):
+                out.extend(parts[j][2] or ())
+            i = j + 1
         if store:
             with self._lock:
-                old = self._entries.pop(key, None)
-                self.starts += len(value) - (len(old[1]) if old else 0)
-                self._entries[key] = (version, value)
-                while self.starts > self.max_starts and len(self._entries) > 1:
-                    self.starts -= len(self._entries.popitem(last=False)[1][1])
-        return value
+                for day, v, kept in new:
+                    self._put(day, v, kept)
+                if len(parts) != 1 or parts[0][0] != key:
+                    self._put(key, version, out)
+        return out
+
+    def _get(self, key: Key, version: Version) -> Sequence[Any] | None:
+        found = self._entries.get(key)  # stored by get_or_compute for this very key (and so of its type)
+        if found is None or found[0] != version:
+            return None
+        self._entries.move_to_end(key)
+        return found[1]
+
+    def _put(self, key: Key, version: Version, value: Sequence[object]) -> None:
+        old = self._entries.pop(key, None)
+        self.starts += len(value) - (len(old[1]) if old else 0)
+        self._entries[key] = (version, value)
+        while self.starts > self.max_starts and len(self._entries) > 1:
+            self.starts -= len(self._entries.popitem(last=False)[1][1])
+
+    def setup(self, key: tuple[int, int, str | None], version: int) -> Setup | None:
+        """The people of an (office, service, language) as read at the office's setup version ``version``."""
+        found = self._setups.get(key)
+        return found[1] if found is not None and found[0] == version else None
+
+    def keep_setup(self, key: tuple[int, int, str | None], version: int, setup: Setup) -> None:
+        """Only for a setup read in a read-only transaction, with ``version`` read in its snapshot."""
+        with self._lock:
+            if len(self._setups) >= MAX_SETUPS:
+                self._setups.clear()
+            self._setups[key] = (version, setup)
 
     def place(self, office_slug: str, service_slug: str) -> Place | None:
         return self._places.get((office_slug, service_slug))
@@ -133,4 +205,5 @@ class SearchCache:
         with self._lock:
             self._entries.clear()
             self._places.clear()
+            self._setups.clear()
             self.starts = 0

@@ -10,21 +10,23 @@ nearest alternatives of a refusal (on both booking paths) and nothing else use i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling.assignment import Candidates, candidates, person
+from safeslot.scheduling import search_reads
+from safeslot.scheduling.assignment import Candidates
 from safeslot.scheduling.duty import Duty, DutyMasks
 from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
 from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
-from safeslot.scheduling.search_cache import Place, SearchCache, Version, read_only, versions
+from safeslot.scheduling.search_cache import Hours, Key, Place, SearchCache, Version, read_hours, read_only
+from safeslot.scheduling.search_reads import Setup, epoch, read_setup
 
 NEAREST_HORIZON = dt.timedelta(days=14)
 
@@ -127,7 +129,16 @@ def free_starts_masked(
 ) -> list[FreeSlot]:
     """``assignment.count_free`` per start, on bit masks (``candidate_bits``) of who is held in each unit
     and who is off duty (``off``), so that eight weeks of starts for thirty people stay cheap."""
-    bit = candidate_bits(c)
+    return free_epochs([epoch(s) for s in starts], minutes, c, candidate_bits(c),
+                       {epoch(unit): held for unit, held in by_unit.items()}, off)
+
+
+def free_epochs(
+    starts: Sequence[int], minutes: int, c: Candidates, bit: Mapping[int, int], by_unit: Mapping[int, int],
+    off: DutyMasks | None = None,
+) -> list[FreeSlot]:
+    """``free_starts_masked`` on UTC epoch seconds (search_reads.py), with ``bit`` one bit per candidate
+    (``candidate_bits`` or ``search_reads.shifted_bits``)."""
     duty = off if off else None
     servers = speakers = 0
     for who, speaks in zip(c.servers, c.speaks, strict=True):
@@ -139,19 +150,22 @@ def free_starts_masked(
         interpreters |= bit[who]
     interpreters &= ~servers
     length = dt.timedelta(minutes=minutes)
-    steps = [STEP * i for i in range(minutes // STEP_MINUTES)]
+    steps = [STEP_MINUTES * 60 * i for i in range(minutes // STEP_MINUTES)]
+    utc, get = dt.UTC, by_unit.get
     out = []
     for start in starts:
-        busy = duty.mask(start) if duty is not None else 0
+        at = dt.datetime.fromtimestamp(start, utc) if duty is not None else None
+        busy = duty.mask(at) if duty is not None and at is not None else 0
         for offset in steps:
-            busy |= by_unit.get(start + offset, 0)
+            busy |= get(start + offset, 0)
         if c.language is None:
             free = (servers & ~busy).bit_count()
         else:
             free = (speakers & ~busy).bit_count() + min((others & ~busy).bit_count(),
                                                           (interpreters & ~busy).bit_count())
         if free:
-            out.append(FreeSlot(start, start + length, free))
+            at = at or dt.datetime.fromtimestamp(start, utc)
+            out.append(FreeSlot(at, at + length, free))
     return out
 
 
@@ -167,24 +181,41 @@ def alternatives(slots: Sequence[FreeSlot], timezone: str) -> list[str]:
 
 
 # -- search ---------------------------------------------------------------------------------------
-def _free(
-    session: Session, office: Office, service: Service, starts: Sequence[dt.datetime], language: str | None
+def _free_at(
+    session: Session, place: Place, people: Setup, starts: Sequence[int], masks: dict[int, int] | None = None
 ) -> list[FreeSlot]:
+    """The free ones of ``starts`` (epoch seconds, in time order) for the people ``people``, given who is held
+    (``masks``, search_reads.held_masks) or reading it."""
     if not starts:
         return []
-    members = repo.staff(session, office.id)
-    c = candidates([person(m) for m in members], service.slug, language)
-    end = starts[-1] + dt.timedelta(minutes=service.duration_minutes)
-    tz = zone(office.timezone)
-    duties = repo.duties(session, office.id, starts[0].astimezone(tz).date(), end.astimezone(tz).date(),
-                         own=[m.id for m in members if m.own_hours])
-    bits = candidate_bits(c)
+    c, bits, minutes, tz = people.candidates, people.bits, place.minutes, zone(place.timezone)
+    lo, end = _at(starts[0]), _at(starts[-1] + minutes * 60)
     if len(bits) > 62:  # past a 64-bit sum: read the holds one by one
-        holds = repo.holds_between(session, office.id, starts[0], end)
-        return free_starts(starts, service.duration_minutes, c, holds, duties, tz)
-    masks = repo.held_masks(session, office.id, starts[0], end, bits)
-    return free_starts_masked(starts, service.duration_minutes, c, masks,
-                              DutyMasks(duties, bits, service.duration_minutes, tz))
+        masks = {}
+        for who, unit in repo.holds_between(session, place.office_id, lo, end):
+            if who in bits:
+                masks[epoch(unit)] = masks.get(epoch(unit), 0) | bits[who]
+    elif masks is None:
+        masks = search_reads.held_masks(session, place.office_id, lo, end, bits, people.base)
+    return free_epochs(starts, minutes, c, bits, masks, DutyMasks(people.duties, bits, minutes, tz))
+
+
+def _free_between(session: Session, place: Place, people: Setup, lo: dt.datetime, hi: dt.datetime) -> list[FreeSlot]:
+    """The free starts of [lo, hi): the open starts and who is held then read in one statement."""
+    if len(people.bits) > 62:
+        return _free_at(session, place, people, search_reads.starts_and_masks(
+            session, place.office_id, place.service_id, lo, hi, lo, {}, None)[0])
+    starts, masks = search_reads.starts_and_masks(session, place.office_id, place.service_id, lo, hi,
+                                                  hi + dt.timedelta(minutes=place.minutes), people.bits, people.base)
+    return _free_at(session, place, people, starts, masks)
+
+
+def _at(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _place(office: Office, service: Service, setup: int = 0) -> Place:
+    return Place(office.id, service.id, office.timezone, service.duration_minutes, setup, service.slug)
 
 
 def search_slots(
@@ -207,12 +238,13 @@ def search_slots(
     first, hi = _utc_days(office.timezone, start, end)
     lo = max(first, now + dt.timedelta(seconds=1))
     if cache is None:
-        return office, service, _free(session, office, service, repo.open_starts(session, service.id, lo, hi), language)
-    place = Place(office.id, service.id, office.timezone, service.duration_minutes, 0)
-    version = versions(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
+        people = read_setup(session, office.id, service.slug, language, start, end + dt.timedelta(days=1))
+        return office, service, _free_between(session, _place(office, service), people, lo, hi)
+    hours = read_hours(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
+    place = _place(office, service, hours.setup)
     if read_only(session):
-        cache.remember(office_slug, service_slug, replace(place, setup=version[0]))
-    stored = _cached(session, cache, place, version, first, hi, language, lambda: (office, service))
+        cache.remember(office_slug, service_slug, place)
+    stored = _cached(session, cache, place, hours, first, hi, language)
     return office, service, [s for s in stored if s.starts_at >= lo]
 
 
@@ -229,33 +261,46 @@ def search_known(
     if place is not None:
         _check_range(start, end, now)  # first: days far out of range cannot even be converted
         first, hi = _utc_days(place.timezone, start, end)
-        version = versions(session, place.office_id, first, hi + dt.timedelta(minutes=place.minutes))
-        if version[0] == place.setup:  # the same office, service, zone and duration as when remembered
-
-            def rows() -> tuple[Office, Service]:
-                office, service = session.get(Office, place.office_id), session.get(Service, place.service_id)
-                assert office is not None and service is not None  # a deletion would have bumped the version
-                return office, service
-
+        hours = read_hours(session, place.office_id, first, hi + dt.timedelta(minutes=place.minutes))
+        if hours.setup == place.setup:  # the same office, service, zone and duration as when remembered
             lo = max(first, now + dt.timedelta(seconds=1))
-            stored = _cached(session, cache, place, version, first, hi, language, rows)
+            stored = _cached(session, cache, place, hours, first, hi, language)
             return place.timezone, [s for s in stored if s.starts_at >= lo], stored
     office, _, free = search_slots(session, office_slug, service_slug, start, end, language, now, cache=cache)
     return office.timezone, free, None
 
 
 def _cached(
-    session: Session, cache: SearchCache, place: Place, version: Version, first: dt.datetime, hi: dt.datetime,
-    language: str | None, rows: Callable[[], tuple[Office, Service]],
+    session: Session, cache: SearchCache, place: Place, hours: Hours, first: dt.datetime, hi: dt.datetime,
+    language: str | None,
 ) -> Sequence[FreeSlot]:
     # Whole days, read and computed from the first day's midnight: the key does not move with the clock;
-    # what is already past is dropped below (each start's answer depends on its own units only).
-    def compute() -> list[FreeSlot]:
-        office, service = rows()
-        return _free(session, office, service, repo.open_starts(session, service.id, first, hi), language)
+    # what is already past is dropped below (each start's answer depends on its own units only). Each local
+    # day is also kept on its own, keyed by the hours its visits touch (docs/decisions.md "Slot search cache").
+    tz, length, store = zone(place.timezone), dt.timedelta(minutes=place.minutes), read_only(session)
+    base = (place.office_id, place.service_id, language)
 
-    return cache.get_or_compute((place.office_id, place.service_id, language, first, hi), version, compute,
-                                store=read_only(session))
+    def days() -> list[tuple[Key, Version]]:
+        out = []
+        day, a = first.astimezone(tz).date(), first
+        while a < hi:
+            day += dt.timedelta(days=1)
+            b = min(dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC), hi)
+            out.append(((*base, a, b), hours.between(a, b + length)))
+            a = b
+        return out
+
+    def compute(lo: dt.datetime, to: dt.datetime) -> list[FreeSlot]:
+        first_day, last_day = lo.astimezone(tz).date(), to.astimezone(tz).date()
+        people = cache.setup(base, hours.setup)
+        if people is None or not people.covers(first_day, last_day):
+            people = read_setup(session, place.office_id, place.service_slug, language, first_day,
+                                last_day + SEARCH_WINDOW)
+            if store:  # read in the snapshot its version was read in
+                cache.keep_setup(base, hours.setup, people)
+        return _free_between(session, place, people, lo, to)
+
+    return cache.get_or_compute((*base, first, hi), hours.between(first, hi + length), days, compute, store)
 
 
 def _check_range(start: dt.date, end: dt.date, now: dt.datetime) -> None:
@@ -282,5 +327,10 @@ def nearest_free(
     """The three free starts nearest to ``around`` (within two weeks either side, never in the past)."""
     after = repo.free_slots(session, service.id, around + dt.timedelta(seconds=1), around + NEAREST_HORIZON, limit=40)
     before = repo.free_slots_before(session, service.id, around, max(now, around - NEAREST_HORIZON), limit=40)
-    starts = sorted(r[1] for r in [*before, *after])
-    return pick_nearest(_free(session, office, service, starts, language), around)
+    starts = sorted(epoch(r[1]) for r in [*before, *after])
+    if not starts:
+        return []
+    tz = zone(office.timezone)
+    people = read_setup(session, office.id, service.slug, language, _at(starts[0]).astimezone(tz).date(),
+                        _at(starts[-1]).astimezone(tz).date() + dt.timedelta(days=1))
+    return pick_nearest(_free_at(session, _place(office, service), people, starts), around)

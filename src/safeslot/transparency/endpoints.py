@@ -17,8 +17,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
 from safeslot.config import Settings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.kit.http import JSON
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired

@@ -11,22 +11,19 @@ changed. The tile layout is `tiles.py`'s.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from safeslot import chain
-from safeslot.config import LogSettings
 from safeslot.transparency import entries, merkle, repository
 from safeslot.transparency.appends import append
-from safeslot.transparency.errors import BadLogRequest, BeyondLog, LogInconsistent, LogKeyMissing, LogKeyUnusable
+from safeslot.transparency.errors import BadLogRequest, BeyondLog, LogInconsistent
 from safeslot.transparency.merkle import ProofError
 from safeslot.transparency.models import LogCheckpoint
-from safeslot.transparency.note import Checkpoint, LogSigner, NoteSigner, Signer, sign_note
+from safeslot.transparency.note import Checkpoint, NoteSigner, sign_note
 from safeslot.transparency.tiles import TILE_HEIGHT, TILE_WIDTH, bundle
 
 
@@ -234,42 +231,3 @@ def status(session: Session) -> Status:
     latest = repository.latest_checkpoint(session)
     cosigners = [c.witness for c in repository.cosignatures(session, latest.size)] if latest else []
     return Status(h.size, h.root, latest.size if latest else 0, latest.signed_at if latest else None, cosigners)
-
-
-# --- keys ---
-
-
-def write_key_file(path: Path, secret: str) -> None:
-    """Write a secret key readable by its owner only (0600); never overwrite."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret + "\n")
-
-
-def load_signer(path: Path, origin: str, *, create: bool) -> Signer:
-    """The log's signing key; generated on first use only when ``create`` (demo/dev/test)."""
-    if path.exists():
-        return Signer.parse(path.read_text())
-    if not create:
-        raise LogKeyMissing(
-            f"No log signing key at {path}. Run `safeslot log keygen` and set SAFESLOT_LOG__SIGNING_KEY_FILE."
-        )
-    signer = Signer.generate(origin)
-    write_key_file(path, signer.to_skey())
-    return signer
-
-
-def open_signer(log: LogSettings, *, create: bool) -> LogSigner:
-    """The log's signing key where the settings keep it: the key file (`load_signer`) or a PKCS#11
-    token (`hsm.Pkcs11Signer`, opened and self-tested now so that a wrong PIN or label stops start-up)."""
-    if log.signer == "file":
-        return load_signer(log.signing_key_file, log.origin, create=create)
-    from safeslot.transparency import hsm  # the PKCS#11 binding loads only where a token is configured
-
-    pin = log.pkcs11.read_pin()
-    if pin is None:
-        raise LogKeyUnusable("The log key is in a PKCS#11 token but no PIN is readable: set SAFESLOT_LOG__PKCS11__"
-                             "PIN_FILE to a file the service can read (or SAFESLOT_LOG__PKCS11__PIN).")
-    where = hsm.TokenKey(log.pkcs11.module, log.pkcs11.token_label, log.pkcs11.key_label)
-    return hsm.Pkcs11Signer(log.origin, where, pin)

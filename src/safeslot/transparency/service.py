@@ -27,6 +27,7 @@ from safeslot.transparency.appends import (
     is_known_event,
     new_salt,
 )
+from safeslot.transparency.keyfiles import load_signer, open_signer, write_key_file
 from safeslot.transparency.proofs import (
     InclusionProof,
     Status,
@@ -38,13 +39,10 @@ from safeslot.transparency.proofs import (
     entry_bundle,
     entry_chunks,
     inclusion,
-    load_signer,
-    open_signer,
     published_size,
     status,
     tile,
     tree_root,
-    write_key_file,
 )
 from safeslot.transparency.witnesses import Witness, consistency_for_witness, submit_to_witnesses
 

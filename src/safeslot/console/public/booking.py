@@ -25,8 +25,7 @@ from safeslot.console.i18n import N_
 from safeslot.console.labels import label
 from safeslot.console.pages import PageRoute, error_page, render, see_other
 from safeslot.console.public import calendar, finder
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.kit.errors import DomainError
 from safeslot.notifications import reminders as reminder_notices
 from safeslot.scheduling import service

@@ -17,8 +17,7 @@ from starlette.responses import Response
 from safeslot.console import i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, render
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import PlaceNotFound

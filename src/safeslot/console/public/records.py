@@ -26,8 +26,7 @@ from safeslot.console import csrf, i18n
 from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, error_page, language, render
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure import accounting
 from safeslot.disclosure.schemas import AccountingEntryOut
 from safeslot.privacy import person

@@ -12,8 +12,7 @@ from starlette.responses import Response
 
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, render
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.notifications import reminders
 from safeslot.notifications.errors import StopLinkUnknown
 

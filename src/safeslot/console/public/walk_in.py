@@ -24,8 +24,7 @@ from safeslot.console import i18n, pages
 from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, see_other
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.kit.errors import DomainError, Forbidden
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.interfaces import Office

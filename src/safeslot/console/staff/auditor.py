@@ -9,8 +9,7 @@ from starlette.responses import Response
 from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, when
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.identity import service as identity
 from safeslot.identity.guard import StaffDep
 from safeslot.privacy import service as privacy

@@ -19,8 +19,7 @@ from safeslot.console.forms import BookingForm, parse_day
 from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, staff_office
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput

@@ -17,8 +17,7 @@ from starlette.responses import Response
 from safeslot.console.i18n import N_
 from safeslot.console.pages import see_other
 from safeslot.console.staff.shell import StaffRoute, page
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep
+from safeslot.deps import NowDep, SessionDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.notifications import interfaces as outbox

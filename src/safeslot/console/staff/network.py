@@ -20,8 +20,7 @@ from safeslot.console import i18n
 from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, when
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity import office_proposals, proposals
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.interfaces import proposal_out

@@ -17,8 +17,7 @@ from starlette.responses import Response
 from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, actor, page, when
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure import holds
 from safeslot.disclosure import service as disclosure
 from safeslot.identity import events, passkeys, proposals

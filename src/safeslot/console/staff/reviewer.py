@@ -19,8 +19,7 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff import review_document
 from safeslot.console.staff.shell import StaffRoute, actor, page, when
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure import acceptance, attest, review
 from safeslot.disclosure import interfaces as disclosure_faces
 from safeslot.disclosure import service as disclosure

@@ -28,8 +28,7 @@ from safeslot.console import csrf, i18n, pages
 from safeslot.console.i18n import N_
 from safeslot.console.labels import label
 from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, language, render, see_other
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure.schemas import Actor
 from safeslot.identity import service as identity
 from safeslot.identity.errors import AccountLocked, SignInFailed

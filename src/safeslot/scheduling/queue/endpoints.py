@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from safeslot.config import QueueSettings
-from safeslot.db import SessionDep
-from safeslot.deps import NowDep, RingDep
+from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import Principal, StaffDep
 from safeslot.kit.http import JSON
 from safeslot.scheduling import service as scheduling
