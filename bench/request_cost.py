@@ -83,6 +83,7 @@ def _measure(label: str, n: int, send: Callable[[int], Any], expect: int) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--direct", action="store_true", help="only the app alone (for py-spy)")
     parser.add_argument("--only", help="run only the requests whose label starts with this (for py-spy)")
     args = parser.parse_args()
     ONLY.extend([args.only] if args.only else [])
@@ -106,10 +107,11 @@ def main() -> None:
         starts = [s["starts_at"] for s in client.get("/api/v1/slots", params={
             "office": "central", "service": "card", "from": NOW.date().isoformat(),
             "to": (NOW.date() + dt.timedelta(days=13)).isoformat()}).json() for _ in range(s["available"])]
-        if len(starts) < 2 * (args.n + 20):
+        if len(starts) < 2 * (args.n + 20) and (not ONLY or "booking POST".startswith(ONLY[0])):
             sys.exit(f"only {len(starts)} free starts for the bookings; lower --n")
-        print("through Starlette's TestClient (the test suite's way; its own share is the noop row):")
-        _requests(client, args.n, token, cookie, starts[:args.n + 20])
+        if not args.direct:
+            print("through Starlette's TestClient (the test suite's way; its own share is the noop row):")
+            _requests(client, args.n, token, cookie, starts[:args.n + 20])
         print("the app alone (ASGI messages from this thread's event loop, as a server sends them):")
         _requests(Direct(app), args.n, token, cookie, starts[args.n + 20:])
 
