@@ -298,7 +298,7 @@ def test_the_registrar_never_sees_the_matches_and_nobody_does_before_another_rev
     assert r.status_code == 200, r.text
     from safeslot.transparency.models import LogEntry
 
-    accepted = [json.loads(d) for d in session.scalars(select(LogEntry.data))][-1]
+    accepted = [json.loads(d) for d in session.scalars(select(LogEntry.data).order_by(LogEntry.idx))][-1]
     assert (accepted["event"], accepted["action"], accepted["role"]) == ("disclosure.review", "accept",
                                                                        "privacy_officer")
     logged = len(session.scalars(select(LogEntry.data)).all())
