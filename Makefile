@@ -23,10 +23,15 @@ run: install
 # (PYTHONDONTWRITEBYTECODE emptied) for the next run. docs/performance.md, "Test suite".
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -p no:cacheprovider --dist loadgroup
 
+# One worker more than cores: the browser stories, live servers and spawned commands leave a core idle
+# while they wait, and a third worker fills it (2 cores: 2:22 with 3 workers, 2:34 with 2, 2:40 with 4;
+# docs/decisions.md, "Workers: one more than cores"). test-fast waits on nothing: a worker per core.
+WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
 	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
-	$(PYTEST) -n auto
+	$(PYTEST) -n $(WORKERS)
 
 # The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
 test-fast: install
