@@ -158,3 +158,27 @@ def test_the_lean_test_client_answers_as_starlettes_does() -> None:
         finally:
             client.close_loop()
     assert not done
+
+
+def _calls_serve_in_a_nested_block() -> None:
+    def inner() -> None:
+        with serve(None):  # type: ignore[name-defined]  # noqa: F821 (never run: only its code is read)
+            pass
+
+    inner()
+
+
+def _calls_a_live_server_in_a_comprehension() -> None:
+    [LiveServer(i) for i in range(2)]  # type: ignore[name-defined]  # noqa: F821
+
+
+def _only_mentions_serve() -> None:
+    """Says serve( and LiveServer( in its text but never calls either."""
+
+
+def test_a_test_that_starts_a_server_is_found_from_its_code() -> None:
+    from tests.conftest import _code_starts_a_server
+
+    assert _code_starts_a_server(_calls_serve_in_a_nested_block.__code__)
+    assert _code_starts_a_server(_calls_a_live_server_in_a_comprehension.__code__)
+    assert not _code_starts_a_server(_only_mentions_serve.__code__)
