@@ -25,7 +25,7 @@ import datetime as dt
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -144,23 +144,20 @@ class _LockingConnection(sqlite3.Connection):
         if held is not None:
             held.release()
 
-    def commit(self) -> None:
+    def _end_then_let_go(self, end: Callable[[], None]) -> None:
         try:
-            super().commit()
+            end()
         finally:
             self._let_go()
+
+    def commit(self) -> None:
+        self._end_then_let_go(super().commit)
 
     def rollback(self) -> None:
-        try:
-            super().rollback()
-        finally:
-            self._let_go()
+        self._end_then_let_go(super().rollback)
 
     def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._let_go()
+        self._end_then_let_go(super().close)
 
 
 def _configure_sqlite(engine: Engine, lock: threading.Lock | None) -> None:
