@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
+	@# pip byte-compiles one file at a time; compileall writes the same .pyc files on every core (docs/decisions.md,
+	@# "Installing: the byte-compile on every core"). Files that are not Python 3 (some packages ship templates) are
+	@# skipped, as pip skips them.
+	@$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP)
