@@ -38,7 +38,8 @@ def _expected(session: Session, secret: str, now: dt.datetime, demo_mode: bool) 
         if account is None or not account.active or (account.demo and not demo_mode):
             return "CredentialInvalid"
         scoped = scopes.office_ids(session, account.id)
-        working = credential.office_id if credential.office_id in scoped else scopes.home_office(account, scoped)
+        working = (credential.office_id if credential.office_id in scoped
+                   else scopes.home_office(account.office_id, scoped))
         return service.Principal("staff", account.id, account.username, frozenset(account.roles.split()), working,
                                  credential.id, credential.kind, credential.secret_hash, credential.amr or "", scoped)
     official = session.get(AgencyOfficial, credential.official_id)

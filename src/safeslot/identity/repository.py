@@ -32,10 +32,6 @@ def usernames(session: Session, ids: Sequence[int]) -> dict[int, str]:
     return {account_id: username for account_id, username in rows.tuples()}  # noqa: C416 (Row → tuple)
 
 
-def credential_by_hash(session: Session, secret_hash: str) -> Credential | None:
-    return session.scalars(select(Credential).where(Credential.secret_hash == secret_hash)).one_or_none()
-
-
 # Every request with a credential reads these (service.resolve): the credential, its holder's fields and the
 # staff account's offices, in one statement of plain columns, read afresh each time. Three ORM reads cost
 # 3x the CPU and three round trips (docs/decisions.md, "A request's credential in one statement").

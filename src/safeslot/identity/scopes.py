@@ -47,14 +47,9 @@ def active(session: Session, account_id: int) -> Sequence[OfficeScope]:
     ).all()
 
 
-def home_office(account: StaffAccount, scoped: frozenset[int]) -> int | None:
-    """The office pages open on: the account's own office when it is in scope, else its lowest scoped
-    office; None without any scope (an account waiting for its scope's approval works nowhere)."""
-    return home_office_of(account.office_id, scoped)
-
-
-def home_office_of(own_office_id: int | None, scoped: frozenset[int]) -> int | None:
-    """``home_office`` from the account's own office id."""
+def home_office(own_office_id: int | None, scoped: frozenset[int]) -> int | None:
+    """The office pages open on: the account's own office (``own_office_id``) when it is in scope, else its
+    lowest scoped office; None without any scope (an account waiting for its scope's approval works nowhere)."""
     if own_office_id is not None and own_office_id in scoped:
         return own_office_id
     return min(scoped) if scoped else None

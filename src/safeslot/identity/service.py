@@ -290,7 +290,7 @@ def resolve(session: Session, secret: str, now: dt.datetime, *, demo_mode: bool)
             raise CredentialInvalid("This account is disabled. Ask an administrator.")
         scoped = frozenset(r.scope_office_id for r in rows if r.scope_office_id is not None)
         working = (first.office_id if first.office_id in scoped
-                   else scopes.home_office_of(first.account_office_id, scoped))
+                   else scopes.home_office(first.account_office_id, scoped))
         return Principal("staff", first.account_id, first.username, frozenset(first.roles.split()),
                          working, first.id, first.kind, first.secret_hash, first.amr or "", scoped)
     if first.holder_official_id is None or not first.official_active or (first.official_demo and not demo_mode):
