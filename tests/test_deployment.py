@@ -173,3 +173,15 @@ def test_the_drill_finds_each_acknowledged_disclosure_step_in_the_log(drill: Mod
     assert drill.unlogged_steps({8: STEPS[:2]}, set(), logged) == {8: ["filed", "accepted"]}
     # A step that was not acknowledged (the load stopped, or it was answered 409 after a 503) is not required.
     assert drill.unlogged_steps({7: STEPS[:3]}, set(), logged[:3]) == {}
+
+
+def test_the_archive_command_the_guide_shows_runs_without_a_shell_too() -> None:
+    """docs/operations.md's production archive_command follows the rule above: Patroni also runs it split
+    into words, with no shell, so `test ! -f … && cp …` would hand `&&` to `test` as an argument."""
+    guide = (SCRIPT.parents[1] / "docs" / "operations.md").read_text()
+    shown = re.findall(r"archive_command\s*=\s*'([^']*)'", guide)
+    assert shown, "the guide shows no archive_command"
+    for command in shown:
+        words = command.replace("%p", "").replace("%f", "")
+        assert not set("&|;$`'\"<>") & set(words), command
+        assert "=" not in command.split()[0], command  # no VAR=value before the program: that is a shell's
