@@ -59,8 +59,9 @@ fuzz: install
 	nice -n 10 $(BIN)/python bench/fuzz.py --cases 28000
 
 # The reference deployment on loopback (etcd, Patroni with two PostgreSQL, HAProxy, two app servers, the
-# worker; ports 18600-18699, files under var/cluster): docs/operations.md. Needs root (PostgreSQL runs as
-# the postgres OS user) and Debian's patroni, etcd-server, haproxy and postgresql-15 packages.
+# worker; ports 18600-18699 or SAFESLOT_CLUSTER_PORT_BASE=18N00, files under var/cluster): docs/operations.md.
+# Needs root (PostgreSQL runs as the postgres OS user) and Debian's patroni, etcd-server, haproxy and
+# postgresql-15 packages.
 cluster-up: install
 	scripts/cluster up
 
