@@ -78,6 +78,10 @@ WHOLE_READS = (
 )
 
 ORIGIN = "plans.example/log"
+# plan nodes that hand rows up as they read them, so that a LIMIT above them stops the scans below (and a
+# sorted group aggregate, below); a sort, hash, plain aggregate or window over everything reads all first
+STREAMING = frozenset({"Limit", "Append", "Merge Append", "Subquery Scan", "Result", "Unique", "Gather Merge",
+                       "Gather"})
 
 
 def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
@@ -96,8 +100,12 @@ def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
             found.append(f"full {kind} of {rel} ({node.get('Index Name')})")
         elif kind == "Bitmap Heap Scan" and "Recheck Cond" not in node:
             found.append(f"full Bitmap Heap Scan of {rel}")
-    for child in node.get("Plans", []):
-        found.extend(_growing(child, limited))
+    for n, child in enumerate(node.get("Plans", [])):
+        # a LIMIT stops what streams into it; a sort, hash or aggregate below it reads all of its input first,
+        # and a nested loop's inner side runs once per outer row
+        streams = (kind in STREAMING or (kind == "Aggregate" and node.get("Strategy") == "Sorted")
+                   or (kind == "Nested Loop" and n == 0))
+        found.extend(_growing(child, limited and streams))
     return found
 
 
@@ -194,6 +202,12 @@ def test_the_check_sees_a_sequential_scan(pg: Session) -> None:
     assert offenders(connection, [("SELECT count(*) FROM log_entry", None)])
     assert not offenders(connection, [("SELECT id FROM appointment WHERE code = %(c)s", {"c": "X"})])
     assert not offenders(connection, [("SELECT idx FROM log_entry ORDER BY idx DESC LIMIT 1", None)])
+    # a LIMIT over an aggregate of everything: the whole index is read before the one row comes out
+    assert offenders(connection, [("SELECT count(*) FROM (SELECT idx FROM log_entry ORDER BY idx) s LIMIT 1",
+                                   None)])
+    # ... but a sorted group aggregate hands its groups up as it goes: the LIMIT stops it
+    assert not offenders(connection, [("SELECT idx, count(*) FROM log_entry GROUP BY idx ORDER BY idx LIMIT 1",
+                                       None)])
     # the newest row that matches an unindexed condition: LIMIT 1, but the whole index read to find it
     assert offenders(connection, [("SELECT idx FROM log_entry WHERE length(data) = 7 ORDER BY idx DESC LIMIT 1",
                                    None)])
