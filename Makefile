@@ -7,12 +7,14 @@ STAMP := $(VENV)/.installed
 .PHONY: run test test-fast screenshots install lint typecheck bench fuzz clean cluster-up cluster-down failover-drill restore-drill
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --no-compile -e '.[dev]'
-	@# pip byte-compiles one file at a time; compileall writes the same .pyc files on every core (docs/decisions.md,
-	@# "Installing: the byte-compile on every core"). Files that are not Python 3 (some packages ship templates) are
-	@# skipped, as pip skips them.
+	@# uv, given pip's own configuration, or pip where that cannot be (docs/decisions.md, "Installing with uv,
+	@# configured as pip is"); SAFESLOT_INSTALL_WITH=pip forces pip. npm fetches the stylesheet's sources meanwhile.
+	@scripts/build-assets --fetch & fetch=$$!; \
+	  echo "$(PYTHON) scripts/install-venv $(VENV) $(PYTHON)"; $(PYTHON) scripts/install-venv $(VENV) $(PYTHON); rc=$$?; \
+	  wait $$fetch; exit $$rc
+	@# Neither installer byte-compiles (pip would, one file at a time); compileall writes the same .pyc files on every
+	@# core (docs/decisions.md, "Installing: the byte-compile on every core"). Files that are not Python 3 (some
+	@# packages ship templates) are skipped, as pip skips them.
 	@$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null || true
 	touch $(STAMP)
 
@@ -59,8 +61,9 @@ fuzz: install
 	nice -n 10 $(BIN)/python bench/fuzz.py --cases 28000
 
 # The reference deployment on loopback (etcd, Patroni with two PostgreSQL, HAProxy, two app servers, the
-# worker; ports 18600-18699, files under var/cluster): docs/operations.md. Needs root (PostgreSQL runs as
-# the postgres OS user) and Debian's patroni, etcd-server, haproxy and postgresql-15 packages.
+# worker; ports 18600-18699 or SAFESLOT_CLUSTER_PORT_BASE=18N00, files under var/cluster): docs/operations.md.
+# Needs root (PostgreSQL runs as the postgres OS user) and Debian's patroni, etcd-server, haproxy and
+# postgresql-15 packages.
 cluster-up: install
 	scripts/cluster up
 

@@ -4,9 +4,12 @@ by `make failover-drill` and `make restore-drill` (slow, need root and Debian's 
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import re
 import subprocess
+import sys
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
@@ -66,6 +69,69 @@ def test_patroni_runs_the_archive_command_split_into_words_without_a_shell(clust
     assert not set("&|;$`'\"=") & set(command.replace("%p", "").replace("%f", ""))
 
 
+def _load(path: Path, name: str) -> ModuleType:
+    loader = SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the script runs
+    try:
+        loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
+def _ports(module: ModuleType) -> set[int]:
+    """Every port a script names in its constants and node table (and those of the cluster script it reads)."""
+    names = ("ETCD_CLIENT", "ETCD_PEER", "DB_PORT", "HTTP_PORT", "STATS_PORT", "HTTPS_PORT", "APP_PORT0",
+             "RESTORE_PORT", "PORT")
+    found = {int(getattr(module, n)) for n in names if isinstance(getattr(module, n, None), int)}
+    for n in ("NODES",):
+        found |= {int(p) for pair in getattr(module, n, {}).values() for p in pair}
+    ports = getattr(module, "PORTS", None)
+    if ports is not None:
+        found |= _ports(ports)
+    return found
+
+
+def _fixed_ports(path: Path) -> list[str]:
+    """Port numbers of the default hundred written as numbers or inside strings, outside docstrings."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                  and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    default = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Assign)
+               and [getattr(t, "id", None) for t in n.targets] == ["DEFAULT_PORT_BASE"]}  # the one default
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Constant) or id(node) in docstrings | default:
+            continue
+        if isinstance(node.value, int) and 18600 <= node.value <= 18699:
+            found.append(f"line {node.lineno}: {node.value}")
+        elif isinstance(node.value, str) and re.search(r"(^|:)186[0-9]{2}\b", node.value):
+            found.append(f"line {node.lineno}: {node.value!r}")
+    return found
+
+
+@pytest.mark.parametrize("script", ["cluster", "failover-drill", "restore-drill"])
+def test_a_second_cluster_on_the_machine_takes_another_hundred_ports(
+    script: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two people (worktrees) drilling on one machine: SAFESLOT_CLUSTER_PORT_BASE moves every port the
+    cluster, the failover drill and the restore drill use, and nothing stays on the default hundred."""
+    path = SCRIPT.parent / script
+    monkeypatch.setenv("SAFESLOT_CLUSTER_PORT_BASE", "18200")
+    module = _load(path, f"safeslot_{script.replace('-', '_')}_18200")
+    ports = _ports(module) | {int(p) for p in re.findall(r"\b18[0-9]{3}\b", str(getattr(module, "FRONT", "")))}
+    assert ports and all(18200 <= p <= 18299 for p in ports), sorted(ports)
+    # and no port of the default hundred is written into the code itself (docstrings may name them)
+    assert not _fixed_ports(path), _fixed_ports(path)
+    monkeypatch.setenv("SAFESLOT_CLUSTER_PORT_BASE", "5400")  # never near the shared PostgreSQL's 5432
+    with pytest.raises(SystemExit):
+        _load(SCRIPT, "safeslot_cluster_bad_base")
+
+
 def test_an_acknowledged_commit_waits_for_the_synchronous_standby(cluster: ModuleType) -> None:
     config: dict[str, Any] = json.loads(cluster.patroni_config("pg1", dict.fromkeys(
         ("postgres", "replicator", "owner", "app", "secret_key"), "x")))
@@ -77,3 +143,45 @@ def test_an_acknowledged_commit_waits_for_the_synchronous_standby(cluster: Modul
     assert dcs["postgresql"]["use_pg_rewind"] and dcs["postgresql"]["parameters"]["wal_log_hints"] == "on"
     ports = [int(p) for n in cluster.NODES.values() for p in n] + [cluster.DB_PORT, cluster.HTTP_PORT]
     assert all(18600 <= p <= 18699 for p in ports)  # never the shared PostgreSQL on 5432
+
+
+@pytest.fixture(scope="module")
+def drill() -> ModuleType:
+    return _load(SCRIPT.parent / "failover-drill", "safeslot_failover_drill_script")
+
+
+STEPS = ["filed", "accepted", "attested:privacy_officer", "attested:counsel", "approved:privacy_officer",
+         "approved:counsel"]
+# What a request taken through every step to its release writes (tests/disclosure/test_story.py).
+WRITTEN = [("disclosure.decision", None, None), ("disclosure.review", "accept", "counsel"),
+           ("disclosure.review", "attest", "privacy_officer"), ("disclosure.review", "attest", "counsel"),
+           ("disclosure.review", "approve", "privacy_officer"), ("disclosure.review", "approve", "counsel"),
+           ("disclosure.release", None, None), ("disclosure.accounting", None, None)]
+
+
+def test_the_drill_finds_each_acknowledged_disclosure_step_in_the_log(drill: ModuleType) -> None:
+    logged = [(7, *entry) for entry in WRITTEN]
+    assert drill.unlogged_steps({7: STEPS}, {7}, logged) == {}
+    # One attestation's entry lost: the request still has more entries than acknowledged steps (the release
+    # wrote two), which the drill's earlier count (entries >= steps) let through; step by step it is found.
+    lost = [e for e in logged if e[2:] != ("attest", "privacy_officer")]
+    assert len(lost) >= len(STEPS)
+    assert drill.unlogged_steps({7: STEPS}, {7}, lost) == {7: ["attested:privacy_officer"]}
+    # An acknowledged release without its release entry; another request's entries never count.
+    assert drill.unlogged_steps({7: STEPS}, {7}, [e for e in logged if e[1] != "disclosure.release"]) == {
+        7: ["released"]}
+    assert drill.unlogged_steps({8: STEPS[:2]}, set(), logged) == {8: ["filed", "accepted"]}
+    # A step that was not acknowledged (the load stopped, or it was answered 409 after a 503) is not required.
+    assert drill.unlogged_steps({7: STEPS[:3]}, set(), logged[:3]) == {}
+
+
+def test_the_archive_command_the_guide_shows_runs_without_a_shell_too() -> None:
+    """docs/operations.md's production archive_command follows the rule above: Patroni also runs it split
+    into words, with no shell, so `test ! -f … && cp …` would hand `&&` to `test` as an argument."""
+    guide = (SCRIPT.parents[1] / "docs" / "operations.md").read_text()
+    shown = re.findall(r"archive_command\s*=\s*'([^']*)'", guide)
+    assert shown, "the guide shows no archive_command"
+    for command in shown:
+        words = command.replace("%p", "").replace("%f", "")
+        assert not set("&|;$`'\"<>") & set(words), command
+        assert "=" not in command.split()[0], command  # no VAR=value before the program: that is a shell's

@@ -132,3 +132,39 @@ def test_downgrade_to_0481_and_back_up_gives_each_schema_exactly(
         _book(engine, keyring, 11)
     finally:
         engine.dispose()
+
+
+# Tables that grow with visits, holds and log entries. An index built on one inside the upgrade's transaction
+# (migrate.upgrade runs every pending revision in one) blocks its writes — bookings — while it builds, minutes
+# on a network's tens of millions of rows. From revision 0530 on such an index is created IF NOT EXISTS, so
+# that the release can have it built beforehand with CREATE INDEX CONCURRENTLY (docs/operations.md, Upgrades).
+LARGE = frozenset({"appointment", "staff_hold", "slot_capacity", "log_entry", "log_node", "access_record",
+                   "disclosure_accounting", "disclosure_accounting_code", "idempotency_record",
+                   "notification_outbox", "queue_ticket", "availability_hour"})
+FIRST_RULED = "0530"
+
+
+def _blocking_indexes(source: str) -> list[str]:
+    """The op.create_index calls on a LARGE table without if_not_exists=True, by index name."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "create_index" and len(node.args) >= 2):
+            continue
+        name, table = (a.value if isinstance(a, ast.Constant) else None for a in node.args[:2])
+        ahead = any(k.arg == "if_not_exists" and isinstance(k.value, ast.Constant) and k.value.value is True
+                    for k in node.keywords)
+        if table in LARGE and not ahead:
+            found.append(str(name))
+    return found
+
+
+def test_an_index_on_a_large_table_can_be_built_ahead_without_blocking_bookings() -> None:
+    assert _blocking_indexes('op.create_index("ix_a", "staff_hold", ["office_id"])') == ["ix_a"]
+    assert _blocking_indexes('op.create_index("ix_a", "staff_hold", ["office_id"], if_not_exists=True)') == []
+    assert _blocking_indexes('op.create_index("ix_a", "log_verification", ["id"])') == []
+    ruled = [p for p in sorted(migrate.MIGRATIONS.glob("versions/*.py")) if p.name[:4] >= FIRST_RULED]
+    assert ruled, "no revision from 0530 on: the rule checks nothing"
+    assert {p.name: _blocking_indexes(p.read_text()) for p in ruled} == {p.name: [] for p in ruled}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +98,45 @@ def test_metrics_count_bookings_conflicts_and_requests(
     # request paths are counted by template, never by raw path (codes are personal references)
     client.get("/api/v1/appointments/ZZZZZ-ZZZZZ")
     assert not any("ZZZZZ" in name for name in _samples(client))
+
+
+def _documented_metrics() -> dict[str, set[str]]:
+    """safeslot's metric names in docs/operations.md and the alert rules, each with the labels used with it."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "operations.md").read_text()
+    monitoring = doc[doc.index("### Monitoring"):]
+    monitoring = monitoring[:monitoring.index("\n### ", 1)]
+    rules = yaml.safe_load((root / "deploy" / "prometheus" / "safeslot-alerts.yml").read_text())
+    exprs = [r["expr"] for g in rules["groups"] for r in g["rules"]]
+    found: dict[str, set[str]] = {}
+    for text_ in [monitoring, *exprs]:
+        for name, labels in re.findall(r"\b(safeslot_[a-z_]+)(?:\{([^}]*)\})?", text_):
+            base = re.sub(r"_(bucket|count|sum)$", "", name)
+            found.setdefault(base, set()).update(
+                m.group(1) for m in re.finditer(r"([a-z_]+)\s*(?:=~|!=|=|,|$)", labels) if m.group(1) != "le")
+    return found
+
+
+def test_the_documented_metrics_and_their_labels_are_the_ones_served() -> None:
+    """Every safeslot_* name in docs/operations.md's Monitoring table and in the alert rules is a metric the
+    app serves, with the labels the doc and the rules use (a renamed metric would silence an alert)."""
+    from safeslot.kit.metrics import REGISTRY
+
+    served = {m.name: set() for m in REGISTRY.collect()}
+    for family in REGISTRY.collect():
+        for sample in family.samples:
+            served[family.name] |= set(sample.labels) - {"le"}
+    # labelled families have no samples until used: their label names from the collectors themselves
+    for collector in list(REGISTRY._collector_to_names):  # prometheus-client keeps them here
+        names = getattr(collector, "_labelnames", ())
+        for name in REGISTRY._collector_to_names[collector]:
+            base = re.sub(r"_(total|bucket|count|sum|created)$", "", name)
+            served.setdefault(base, set()).update(names)
+    documented = _documented_metrics()
+    assert {"safeslot_http_requests_total", "safeslot_bookings_total"} <= set(documented)
+    for name, labels in documented.items():
+        family = re.sub(r"_total$", "", name)
+        assert family in served, f"{name} is documented or alerted on but not served"
+        assert labels <= served[family], f"{name}: labels {labels - served[family]} are not served"

@@ -43,6 +43,7 @@ from safeslot.reports import service as reports
 from safeslot.reports.schemas import Period
 from safeslot.scheduling import demo, fastsql
 from safeslot.scheduling import service as scheduling
+from safeslot.scheduling.idempotency import run_once
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.transparency import repository as log_repository
 from safeslot.transparency import selfcheck
@@ -58,6 +59,12 @@ GROWING = frozenset({
     "queue_ticket",
     # and with the offices: a network has 1,200 of them, and every search reads its office's people and hours
     "staff", "service", "weekly_hours", "closure", "service_translation", "staff_account",
+    "staff_hours", "staff_absence", "identity_office_scope", "credential",
+    # per office and hour, day or month: the search cache's versions and the counters
+    "availability_hour", "availability_office", "appointment_monthly_count", "queue_daily_count",
+    # with the disclosure requests, each of which writes log entries
+    "disclosure_request", "disclosure_decision", "disclosure_review", "disclosure_attestation",
+    "disclosure_release", "disclosure_notice", "identity_privileged_event",
 })
 
 # Statements that read a whole growing table by design, and why.
@@ -71,6 +78,10 @@ WHOLE_READS = (
 )
 
 ORIGIN = "plans.example/log"
+# plan nodes that hand rows up as they read them, so that a LIMIT above them stops the scans below (and a
+# sorted group aggregate, below); a sort, hash, plain aggregate or window over everything reads all first
+STREAMING = frozenset({"Limit", "Append", "Merge Append", "Subquery Scan", "Result", "Unique", "Gather Merge",
+                       "Gather"})
 
 
 def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
@@ -82,12 +93,19 @@ def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
     if rel in GROWING:
         if kind == "Seq Scan":
             found.append(f"Seq Scan on {rel}")
-        elif kind in {"Index Scan", "Index Only Scan"} and "Index Cond" not in node and not limited:
+        elif kind in {"Index Scan", "Index Only Scan"} and "Index Cond" not in node and (
+                not limited or "Filter" in node):
+            # a LIMIT stops a scan in index order after its first rows, unless a filter skips rows: then
+            # it reads on until enough rows pass, the whole index when few or none do
             found.append(f"full {kind} of {rel} ({node.get('Index Name')})")
         elif kind == "Bitmap Heap Scan" and "Recheck Cond" not in node:
             found.append(f"full Bitmap Heap Scan of {rel}")
-    for child in node.get("Plans", []):
-        found.extend(_growing(child, limited))
+    for n, child in enumerate(node.get("Plans", [])):
+        # a LIMIT stops what streams into it; a sort, hash or aggregate below it reads all of its input first,
+        # and a nested loop's inner side runs once per outer row
+        streams = (kind in STREAMING or (kind == "Aggregate" and node.get("Strategy") == "Sorted")
+                   or (kind == "Nested Loop" and n == 0))
+        found.extend(_growing(child, limited and streams))
     return found
 
 
@@ -184,6 +202,15 @@ def test_the_check_sees_a_sequential_scan(pg: Session) -> None:
     assert offenders(connection, [("SELECT count(*) FROM log_entry", None)])
     assert not offenders(connection, [("SELECT id FROM appointment WHERE code = %(c)s", {"c": "X"})])
     assert not offenders(connection, [("SELECT idx FROM log_entry ORDER BY idx DESC LIMIT 1", None)])
+    # a LIMIT over an aggregate of everything: the whole index is read before the one row comes out
+    assert offenders(connection, [("SELECT count(*) FROM (SELECT idx FROM log_entry ORDER BY idx) s LIMIT 1",
+                                   None)])
+    # ... but a sorted group aggregate hands its groups up as it goes: the LIMIT stops it
+    assert not offenders(connection, [("SELECT idx, count(*) FROM log_entry GROUP BY idx ORDER BY idx LIMIT 1",
+                                       None)])
+    # the newest row that matches an unindexed condition: LIMIT 1, but the whole index read to find it
+    assert offenders(connection, [("SELECT idx FROM log_entry WHERE length(data) = 7 ORDER BY idx DESC LIMIT 1",
+                                   None)])
 
 
 def test_slot_search(pg: Session, network: dict[str, Any]) -> None:
@@ -207,15 +234,51 @@ def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRin
     assert _run(pg, lambda: (scheduling.lock_booking_day(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
 
 
+def _prepared(connection: Connection, args: dict[str, list[Any]]) -> list[str]:
+    """The offenders among asyncpg's statements ($n parameters), each planned as the fast path runs it."""
+    bad: list[str] = []
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
+        cur.execute("SET LOCAL enable_seqscan = off")
+        for n, (sql, values) in enumerate(args.items()):
+            cur.execute(f"PREPARE plans_{n} AS {sql}")
+            placeholders = ", ".join("%s" for _ in values)
+            cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE plans_{n} ({placeholders})", values)
+            row = cur.fetchone()
+            assert row is not None
+            plan = (row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]["Plan"]
+            bad.extend(f"{b} in: {' '.join(sql.split())[:200]}" for b in _growing(plan))
+            cur.execute(f"DEALLOCATE plans_{n}")
+    return bad
+
+
+def test_booking_fast_path_lookups(pg: Session, network: dict[str, Any]) -> None:
+    """What the fast path reads before its statement (fastlookup.Lookups.office, every FACTS_TTL seconds):
+    the office, its services, its active staff, their own hours and their absences to come."""
+    office = network["office"]
+    assert _prepared(pg.connection(), {
+        fastsql.OFFICE_SQL: [office.slug], fastsql.SERVICES_SQL: [office.id], fastsql.STAFF_SQL: [office.id],
+        fastsql.STAFF_HOURS_SQL: [office.id], fastsql.ABSENCE_SQL: [office.id, NOW.date()],
+    }) == []
+
+
+def test_booking_idempotency_key(pg: Session, network: dict[str, Any]) -> None:
+    """A booking's Idempotency-Key: the claim, the answer stored under it, and a retry's replay."""
+    def twice() -> None:
+        first = run_once(pg, "book", "plans-key", "h", NOW, lambda: (201, {"code": "X"}))
+        again = run_once(pg, "book", "plans-key", "h", NOW, lambda: (500, {}))
+        assert first == (201, {"code": "X"}, False) and again == (201, {"code": "X"}, True)
+
+    assert _run(pg, twice) == []
+
+
 def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> None:
-    """The fast path's one statement per booking (asyncpg, $n parameters), and its look-ups."""
+    """The fast path's one statement per booking (asyncpg, $n parameters), and its refusal's look-ups."""
     connection = pg.connection()
     office, start = network["office"], network["free"][-1].starts_at
     service = scheduling.get_service(pg, office, "apply")
     staff = list(pg.scalars(text("SELECT id FROM staff WHERE office_id = :o ORDER BY id"), {"o": office.id}))
-    bad: list[str] = []
-    raw = connection.connection.driver_connection
-    assert isinstance(raw, psycopg.Connection)
     end = start + dt.timedelta(minutes=30)
     args = {
         fastsql.BOOK_SQL: ["k1", office.id, service.id, start, end,
@@ -229,22 +292,13 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
         fastsql.HOLDS_SQL: [office.id, start, end],
         fastsql.MASKS_SQL: [office.id, start, end, staff, [1 << i for i in range(len(staff))]],
     }
-    with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
-        cur.execute("SET LOCAL enable_seqscan = off")
-        for n, (sql, values) in enumerate(args.items()):
-            cur.execute(f"PREPARE plans_{n} AS {sql}")
-            placeholders = ", ".join("%s" for _ in values)
-            cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE plans_{n} ({placeholders})", values)
-            row = cur.fetchone()
-            assert row is not None
-            plan = (row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]["Plan"]
-            bad.extend(_growing(plan))
-            cur.execute(f"DEALLOCATE plans_{n}")
-    assert bad == []
+    assert _prepared(connection, args) == []
 
 
 def test_office_finder(pg: Session, network: dict[str, Any]) -> None:
     assert _run(pg, lambda: scheduling.nearest_offices(pg, "01103", "vi", NOW)) == []
+    # by town, with no interpreter asked for (the home page's first search)
+    assert _run(pg, lambda: scheduling.nearest_offices(pg, "Springfield, MA", None, NOW)) == []
 
 
 def test_accounting_lookup(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:

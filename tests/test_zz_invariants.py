@@ -152,7 +152,7 @@ def test_no_person_is_in_two_overlapping_visits(session: Session, keyring: KeyRi
     assert people_violations(session) == []
 
     # Try to break it: a visit written behind the service's back on a person already serving then is refused
-    # by the database itself (migration 0530; tests/scheduling/test_one_visit_at_a_time.py) ...
+    # by the database itself (migration 0540; tests/scheduling/test_one_visit_at_a_time.py) ...
     first = session.scalars(select(Appointment).order_by(Appointment.id)).first()
     assert first is not None
     copied = {c.key: getattr(first, c.key) for c in Appointment.__table__.columns if c.key not in ("id", "code")}

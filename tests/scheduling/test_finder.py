@@ -137,3 +137,33 @@ def test_next_free_is_the_earliest_even_past_two_closed_days(session: Session, n
     friday = dt.datetime(2027, 3, 5, 14, 0, tzinfo=dt.UTC)  # 9:00 in Holyoke: today's starts are free
     assert next_free(session, holyoke, services, None, friday) == service.search_slots(
         session, "holyoke", "apply", dt.date(2027, 3, 5), dt.date(2027, 3, 18), None, friday)[2][0].starts_at
+
+
+def test_a_language_nobody_nearby_speaks_costs_a_few_statements_not_one_per_office(
+    client: TestClient, session: Session, network: list[str]
+) -> None:
+    """A network has 1,200 offices: the finder must not ask each one in turn whether its staff speak the
+    language (a public page, one request, 1,200 round trips). Offices are ranked, then the speakers found
+    in one statement."""
+    from sqlalchemy import event
+
+    for i in range(30):
+        row = service.add_office(session, f"far-{i}", f"Far Office {i}", "1 Example Road", "America/New_York")
+        service.set_location(session, row, 40.0 + i / 100, -75.0)
+        service.add_staff(session, row, "Desk A", ["en", "es"], [])
+    session.flush()
+    seen: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        assert _nearest(client, where="01040", language="ko") == []
+        nobody = len(seen)
+        seen.clear()
+        assert _nearest(client, where="01040", language="pt") == ["holyoke"]  # the one that does, found
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+    assert nobody < 10, f"{nobody} statements for 34 offices"

@@ -1,4 +1,4 @@
-"""The database itself keeps a person in one visit at a time, on SQLite and PostgreSQL (migration 0530).
+"""The database itself keeps a person in one visit at a time, on SQLite and PostgreSQL (migration 0540).
 
 Rows are written as an insider would, in plain SQL behind the services' back (no holds, no locks
 taken first): an appointment naming a person already in an overlapping visit, in either role, is

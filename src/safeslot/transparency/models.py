@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeslot.db import Base, UTCDateTime
@@ -85,3 +85,6 @@ class LogVerification(Base):
     root: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(String(500))
+    # the newest successful run, where every self-check starts (migration 0530)
+    __table_args__ = (Index("ix_log_verification_last_ok", "id", postgresql_where=text("ok AND size > 0"),
+                            sqlite_where=text("ok AND size > 0")),)

@@ -20,7 +20,7 @@ them by then (``repository.take_locks``, the fast path's lock row, or the office
 for a staff change), so for the app they cost a look-up and never a wait. SQLite has one writer at a
 time. A refusal is an integrity error (SQLSTATE 23P01 on PostgreSQL, SQLITE_CONSTRAINT on SQLite).
 
-Revision ID: 0530_one_visit_at_a_time
+Revision ID: 0540_one_visit_at_a_time
 Revises: 0520_hold_lock_order
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0530_one_visit_at_a_time"
+revision = "0540_one_visit_at_a_time"
 down_revision = "0520_hold_lock_order"
 branch_labels = None
 depends_on = None
