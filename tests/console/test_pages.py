@@ -104,6 +104,10 @@ def test_invalid_input_is_shown_next_to_each_field(client: TestClient, office: s
     # a contact without the reminders box is not kept (collect the minimum)
     assert 'id="contact-error"' in answer.text and "check the box" in answer.text
     assert 'value="555-0100"' in answer.text  # what the person typed is kept for them to fix
+    for name in ("Test\u202ePerson", "Test\x1b[2JPerson"):  # a bidirectional override, an escape sequence
+        answer = client.post("/book", data={"office": "central", "service": "apply", "start": start, "name": name,
+                                            "csrf_token": token(client)})
+        assert answer.status_code == 422 and 'id="name-error"' in answer.text
     assert _count(session) == 0
 
 

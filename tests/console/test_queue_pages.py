@@ -53,6 +53,8 @@ def test_bad_check_ins_say_what_to_do(client: TestClient, office: str) -> None:
     assert answer.status_code == 404 and "No encontramos una cita con ese código" in answer.text
     answer = client.post("/queue/central/ticket", data={"service": "card", "language": "fr"})
     assert answer.status_code == 422 and "Choose a language from the list." in answer.text
+    answer = client.post("/queue/central/ticket", data={"service": "card", "name": "Test\u202ePerson"})
+    assert answer.status_code == 422 and "Check your answers and try again." in answer.text
     # another site's form is refused (no cookie to lean on: Fetch Metadata / Origin)
     answer = client.post("/queue/central/ticket", data={"service": "card"},
                          headers={"sec-fetch-site": "cross-site"}, follow_redirects=False)
@@ -149,6 +151,9 @@ def test_the_api_answers_problems_that_say_what_to_do(
     bad = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "name": "x" * 101})
     assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
     assert client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "extra": 1}).status_code == 422
+    for name in ("Test\x1b[2JPerson", "Test \u202ePerson"):  # control characters, a bidirectional override
+        bad = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "name": name})
+        assert bad.status_code == 422 and bad.json()["type"] == "/problems/invalid-input", bad.text
     taken = client.post("/api/v1/offices/central/queue/tickets", json={"service": "card", "language": "es"})
     assert taken.status_code == 201 and taken.json()["number"] == "W001"
     assert client.post("/api/v1/offices/central/queue/call-next", json={"staff_id": 1, "desk": "D"}).status_code == 401

@@ -63,6 +63,15 @@ def test_the_clerk_booking_follows_the_same_rules(session: Session, staff: SignI
     no_consent = clerk.post("/console/appointments/new",
                             data={**form, "name": "M. E.", "contact_kind": "phone", "contact": "555-0100"})
     assert no_consent.status_code == 422 and "check the box above" in no_consent.text
+    for bad, message in (  # control characters: refused as the API refuses them, never a 500
+            ({"name": "M.\u202eE."}, "Check your answers and try again."),
+            ({"name": "M. E.", "accommodation": "A ramp\x1b[2J"}, "Check your answers and try again."),
+            ({"name": "M. E.", "reminders": "yes", "contact_kind": "email", "contact": "m\x01@example.org"},
+             "Enter an email address like name@example.com."),
+            ({"name": "M. E.", "reminders": "yes", "contact_kind": "email", "contact": "m" * 300 + "@example.org"},
+             "Check your answers and try again.")):  # past the API's 254 characters
+        refused = clerk.post("/console/appointments/new", data={**form, **bad})
+        assert refused.status_code == 422 and message in refused.text, bad
     assert _count(session, Appointment) == 0, "nothing is booked on bad input"
     session.execute(update(SlotCapacity).values(booked=SlotCapacity.capacity).where(
         SlotCapacity.starts_at == dt.datetime.fromisoformat(start).astimezone(dt.UTC)))

@@ -127,7 +127,7 @@ def test_visits_no_one_can_take_are_listed_for_the_supervisor_only_and_overbook_
     office: str, session: Session, keyring: KeyRing, client: TestClient
 ) -> None:
     contact = Contact(kind=ContactKind.phone, value="555-0100")
-    booked = [_book(session, keyring, "apply", name=f"Test Person {i}", contact=contact if i == 0 else None)
+    booked = [_book(session, keyring, "apply", name=f"Test Person {i}", contact=contact if i % 2 else None)
               for i in range(4)]  # every apply server is busy at 10:00
     desk_b = _staff(session, "Desk B")
     supervisor = staff_headers(session, keyring, ["supervisor"])
@@ -143,6 +143,9 @@ def test_visits_no_one_can_take_are_listed_for_the_supervisor_only_and_overbook_
     [row] = listed.json()
     assert row["code"] == service.format_code(lost.code) and row["service"] == "apply"
     assert row["name"].startswith("Test Person") and row["starts_at"] == T.isoformat()
+    # the person to contact, and how: the phone they gave for reminders, when they gave one
+    assert row["name"] == f"Test Person {booked.index(lost)}"
+    assert row["contact"] == ("phone:555-0100" if booked.index(lost) % 2 else None), row
     assert session.scalar(select(func.count()).select_from(AccessRecord)) == 1  # the read is access-logged
     # a clerk of the office may not see it
     clerk = staff_headers(session, keyring, ["clerk"])

@@ -59,6 +59,13 @@ WRONG_TYPES: list[tuple[dict[str, Any], str]] = [
     ({"language": "Spanish!"}, "language"),
     ({"contact": {"kind": "pigeon", "value": "555-0100"}}, "contact.kind"),
     ({"extra": "field"}, "extra"),
+    # control characters and bidirectional overrides: no place in a name, a contact or an accommodation
+    ({"name": "Test\x1b[2JPerson"}, "name"),
+    ({"name": "Test Person \u202eA"}, "name"),
+    ({"name": "Test\tPerson"}, "name"),
+    ({"contact": {"kind": "email", "value": "a@example.org\r\nBcc: b@example.org"}, "reminders_opt_in": True},
+     "contact.value"),
+    ({"accommodation": "a ramp\x07"}, "accommodation"),
 ]
 
 

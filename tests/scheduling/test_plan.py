@@ -52,6 +52,7 @@ REQUESTS: list[tuple[Any, str | None]] = [
     (_req("card", 60, "Test Person E", accommodation="wheelchair",
           contact={"kind": "email", "value": "e@example.org"}, reminders_opt_in=True), "c1"),
     (_req("card", 60, "Test Person F", language="en"), None),
+    (_req("card", 75, "Test\u202ePerson G"), None),  # a bidirectional override in the name: refused by both
     ("{not json", None),
 ]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from safeslot.console.i18n import N_
 from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.schemas import LANGUAGE_PATTERN, BookingIn, Contact, ContactKind
+from safeslot.scheduling.schemas import CONTROLS, LANGUAGE_PATTERN, LINE_BREAKS, BookingIn, Contact, ContactKind
 
 NAME_MAX = 120
 ACCOMMODATION_MAX = 500
@@ -75,10 +75,14 @@ class BookingForm:
             errors["name"] = N_("Enter your name or your initials.")
         elif len(self.name) > NAME_MAX:
             errors["name"] = N_("Use at most 120 characters. Initials are enough.")
+        elif CONTROLS.search(self.name) or LINE_BREAKS.search(self.name):  # as BookingIn refuses them
+            errors["name"] = N_("Check your answers and try again.")
         if self.language and not re.match(LANGUAGE_PATTERN, self.language):
             errors["language"] = N_("Choose a language from the list.")
         if len(self.accommodation) > ACCOMMODATION_MAX:
             errors["accommodation"] = N_("Use at most 500 characters.")
+        elif CONTROLS.search(self.accommodation):
+            errors["accommodation"] = N_("Check your answers and try again.")
         if self.contact and not self.reminders:
             # Collect the minimum: a contact only with consent to reminders.
             errors["contact"] = N_("To get reminders, check the box above. If you do not want them, leave this empty.")
@@ -87,7 +91,7 @@ class BookingForm:
         elif self.contact:
             if self.contact_kind not in ("phone", "email"):
                 errors["contact_kind"] = N_("Choose text message or email.")
-            elif self.contact_kind == "email" and not EMAIL.match(self.contact):
+            elif self.contact_kind == "email" and (not EMAIL.match(self.contact) or CONTROLS.search(self.contact)):
                 errors["contact"] = N_("Enter an email address like name@example.com.")
             elif self.contact_kind == "phone" and not PHONE.match(self.contact):
                 errors["contact"] = N_("Enter a phone number with at least 7 digits, like 555-0100.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,6 +12,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 Language = Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN, max_length=16)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+# What a person types: no control characters (C0, DEL, C1) and no bidirectional overrides or isolates,
+# which have no place in a name or a contact and can make a clerk's list read other than it is
+# (docs/decisions.md "Control characters in what a person types"). Checked by pydantic's own regex engine;
+# written with \uHHHH escapes, which it, Python's ``re`` (``CONTROLS``, ``LINE_BREAKS``: the console's forms)
+# and the OpenAPI document's readers (ECMA-262) all read alike.
+_CONTROL_RANGES = ((0x0, 0x8), (0xB, 0xC), (0xE, 0x1F), (0x7F, 0x9F), (0x202A, 0x202E), (0x2066, 0x2069))
+_LINE_RANGES = ((0x9, 0xA), (0xD, 0xD))  # tab, line feed, carriage return: only where lines are allowed
+
+
+def _set(ranges: tuple[tuple[int, int], ...]) -> str:
+    return "".join(f"\\u{a:04X}-\\u{b:04X}" for a, b in ranges)
+
+
+CONTROLS = re.compile(f"[{_set(_CONTROL_RANGES)}]")
+LINE_BREAKS = re.compile(f"[{_set(_LINE_RANGES)}]")
+OneLine = Annotated[str, StringConstraints(pattern=f"^[^{_set(_CONTROL_RANGES + _LINE_RANGES)}]*$")]
+Lines = Annotated[str, StringConstraints(pattern=f"^[^{_set(_CONTROL_RANGES)}]*$")]  # tabs and line breaks allowed
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -33,16 +51,16 @@ class ContactKind(StrEnum):
 
 class Contact(Strict):
     kind: ContactKind
-    value: str = Field(min_length=3, max_length=254, description="Phone number or e-mail address.")
+    value: OneLine = Field(min_length=3, max_length=254, description="Phone number or e-mail address.")
 
 
 class BookingIn(Strict):
     office: Slug
     service: Slug
     starts_at: AwareDatetime = Field(description="Start of the slot, as returned by the slot search.")
-    name: str = Field(min_length=1, max_length=120, description="A name or just initials.")
+    name: OneLine = Field(min_length=1, max_length=120, description="A name or just initials.")
     language: Language | None = Field(default=None, description="Language for an interpreter, e.g. 'es'.")
-    accommodation: str | None = Field(default=None, max_length=500, description="An accommodation need.")
+    accommodation: Lines | None = Field(default=None, max_length=500, description="An accommodation need.")
     contact: Contact | None = Field(default=None, description="Only for reminders, deleted after the visit.")
     reminders_opt_in: bool = Field(default=False, description="Explicit consent to reminders.")
 

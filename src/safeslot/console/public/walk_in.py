@@ -31,6 +31,7 @@ from safeslot.scheduling.interfaces import Office
 from safeslot.scheduling.queue import errors as queue_errors
 from safeslot.scheduling.queue import service as queue
 from safeslot.scheduling.queue import views
+from safeslot.scheduling.schemas import CONTROLS
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["queue pages"])
 
@@ -139,6 +140,8 @@ def take_ticket(
         errors["service"] = N_("Choose what you came for.")
     if len(" ".join(name.split())) > queue.MAX_NAME:
         errors["name"] = N_("Give at most 100 characters. Initials are enough.")
+    elif CONTROLS.search(name):  # as the API's WalkInIn refuses them (scheduling/schemas.py)
+        errors["name"] = N_("Check your answers and try again.")
     if not errors:
         try:
             token = queue.take_ticket_once(session, ring, found.slug, service, language, name, once, now,

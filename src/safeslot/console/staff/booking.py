@@ -11,6 +11,7 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -93,10 +94,15 @@ def book(
                        accommodation=accommodation, contact_kind=contact_kind, contact=contact,
                        reminders=bool(reminders))
     errors = form.validate()
+    if not errors:
+        try:
+            data = form.to_booking()
+        except ValidationError:  # what the form's own checks let through and the API's model does not
+            errors["name"] = N_("Check your answers and try again.")
     if errors:
         return _bookpage(request, staff, session, now, form, day, errors, status=422)
     try:
-        appointment = scheduling.book(session, ring, form.to_booking(), now)
+        appointment = scheduling.book(session, ring, data, now)
     except (SlotFull, InterpreterUnavailable, NoSuchSlot, TimeOutOfRange) as exc:
         errors = {"start": TAKEN[type(exc)]}
         nearest = list(exc.extra.get("nearest", []))

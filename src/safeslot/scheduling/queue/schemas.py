@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from safeslot.scheduling.schemas import Language, Slug
+from safeslot.scheduling.schemas import Language, OneLine, Slug
 
 Code = Annotated[str, StringConstraints(min_length=10, max_length=16, pattern=r"^[0-9A-Za-z -]+$")]
 Desk = Annotated[str, StringConstraints(min_length=1, max_length=32)]
@@ -19,7 +19,7 @@ class WalkInIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     service: Slug
     language: Language | None = Field(default=None, description="Served in this language (BCP 47), if wanted.")
-    name: str | None = Field(default=None, max_length=100, description="Optional: a name or initials.")
+    name: OneLine | None = Field(default=None, max_length=100, description="Optional: a name or initials.")
 
 
 class AppointmentCheckIn(BaseModel):
