@@ -218,3 +218,40 @@ def test_refusals_before_the_gate_are_logged_as_counts_by_reason(
     assert entry["period"] == "2027-03-01T14"
     assert entry["counts"] == {"no_credentials": 1, "invalid_credentials": 1, "wrong_role": 1}
     assert "nonsense" not in json.dumps(entry) and "auditor" not in json.dumps(entry)
+
+
+def test_a_filing_retried_with_its_idempotency_key_is_filed_once(
+    client: TestClient, session: Session, keyring: KeyRing, book: Callable[..., Appointment],
+) -> None:
+    """A filing whose answer was lost (a 503 while the database failed over, its COMMIT already on the standby)
+    is sent again: with the same Idempotency-Key it gets the first answer, not a second request."""
+    from safeslot.transparency.models import LogEntry
+
+    book("Maria Example")
+    po = staff(session, keyring, "po", ["privacy_officer"])
+    agent = official(session, keyring, po)
+    session.flush()
+
+    def file(key: str, **overrides: Any) -> Any:
+        return client.post("/api/v1/disclosure-requests", headers={**agent, "Idempotency-Key": key},
+                           files={"document": ("w.pdf", PDF)}, data={"metadata": meta(**overrides)})
+
+    def decisions() -> int:
+        return sum(json.loads(d)["event"] == "disclosure.decision" for d in session.scalars(select(LogEntry.data)))
+
+    first = file("filing-1")
+    again = file("filing-1")
+    assert first.status_code == again.status_code == 201, (first.text, again.text)
+    assert again.json()["id"] == first.json()["id"] and again.headers.get("idempotent-replayed") == "true"
+    assert len(client.get("/api/v1/disclosure-requests", headers=po).json()) == 1 and decisions() == 1
+    # Another filing under the same key: refused as a reused key, nothing filed.
+    other = file("filing-1", docket="1:27-mj-00043")
+    assert other.status_code == 409 and other.headers["content-type"] == "application/problem+json"
+    assert len(client.get("/api/v1/disclosure-requests", headers=po).json()) == 1
+    # A refused filing keeps only its refusal entry, not its key: sent again, it is refused again (not "in use").
+    group = {"subjects": [], "scope_description": "everyone at central next week"}
+    for _ in range(2):
+        refused = file("filing-2", **group)
+        assert refused.status_code == 422 and "groups of people" in refused.json()["detail"], refused.text
+    # A key a server cannot keep is bad input, as on bookings.
+    assert file("x" * 201).status_code == 422

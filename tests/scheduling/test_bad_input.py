@@ -46,6 +46,9 @@ def test_malformed_json_is_400(client: TestClient, session: Session, start: str)
     r = client.post("/api/v1/appointments", content=b'{"office": "central", "name": ',
                     headers={"content-type": "application/json", "Idempotency-Key": "bad-1"})
     _is_clear_problem(r, 400, "malformed-json")
+    for body in (b'{"office": "central", "name": "\xff\xfe"}', b"[" * 100_000):  # not UTF-8; nested too deep
+        r = client.post("/api/v1/appointments", content=body, headers={"content-type": "application/json"})
+        _is_clear_problem(r, 400, "malformed-json")
     assert _state(session) == before
 
 
@@ -147,3 +150,19 @@ def test_contact_without_reminder_consent_is_refused(client: TestClient, session
                                                   "contact": {"kind": "phone", "value": "555-0100"}})
     _is_clear_problem(r, 422, "invalid-input")
     assert _state(session) == before
+
+
+def test_several_idempotency_keys_are_refused(client: TestClient, session: Session, start: str) -> None:
+    """Which of two keys a retry would be matched by is not for the server to guess (the fast path and the
+    endpoint once took different ones: tests/scheduling/test_plan.py sends this down both paths)."""
+    before = _state(session)
+    r = client.post("/api/v1/appointments", json={**GOOD, "starts_at": start},
+                    headers=[("Idempotency-Key", "key-1"), ("Idempotency-Key", "key-2")])
+    assert "one Idempotency-Key" in _is_clear_problem(r, 422, "invalid-input")["detail"]
+    booked = client.post("/api/v1/appointments", json={**GOOD, "starts_at": start}, headers={"Idempotency-Key": "k"})
+    assert booked.status_code == 201
+    moved = (dt.datetime.fromisoformat(start) + dt.timedelta(hours=1)).isoformat()
+    r = client.post(f"/api/v1/appointments/{booked.json()['code']}/reschedule", json={"starts_at": moved},
+                    headers=[("Idempotency-Key", "m-1"), ("Idempotency-Key", "m-1")])
+    _is_clear_problem(r, 422, "invalid-input")
+    assert _state(session)[0] == before[0] + 1

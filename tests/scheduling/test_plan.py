@@ -40,7 +40,7 @@ def _req(slug: str, minutes: int, name: str, **extra: Any) -> dict[str, Any]:
 
 # (body, Idempotency-Key): bookings, a full start, an interpreter refused, a replay, a reused key,
 # a contact without consent, a time off the grid, an accommodation and a contact with consent.
-REQUESTS: list[tuple[Any, str | None]] = [
+REQUESTS: list[tuple[Any, str | tuple[str, ...] | None]] = [
     *[(_req("apply", 0, f"Test Person {i}"), f"a{i}") for i in range(5)],
     (_req("interview", 15, "Test Person I", language="es"), None),
     (_req("interview", 15, "Test Person J", language="es-MX"), "i2"),
@@ -53,6 +53,8 @@ REQUESTS: list[tuple[Any, str | None]] = [
           contact={"kind": "email", "value": "e@example.org"}, reminders_opt_in=True), "c1"),
     (_req("card", 60, "Test Person F", language="en"), None),
     (_req("card", 75, "Test\u202ePerson G"), None),  # a bidirectional override in the name: refused by both
+    (_req("card", 75, "Test Person H"), ("h1", "h2")),  # two Idempotency-Keys: refused by both
+    (_req("card", 75, "Test Person H"), "h1"),  # then one of them: a new booking on both, replayed by neither
     ("{not json", None),
 ]
 
@@ -66,10 +68,11 @@ def db(fresh_url: str, backend: str) -> Iterator[Engine]:
 def _send(client: httpx.Client | TestClient) -> list[tuple[int, Any]]:
     out = []
     for body, key in REQUESTS:
-        headers = {"Idempotency-Key": key} if key else {}
+        keys = (key,) if isinstance(key, str) else key or ()
+        headers = [("Idempotency-Key", k) for k in keys]
         if isinstance(body, str):
             r = client.post("/api/v1/appointments", content=body,
-                            headers={**headers, "Content-Type": "application/json"})
+                            headers=[*headers, ("Content-Type", "application/json")])
         else:
             r = client.post("/api/v1/appointments", json=body, headers=headers)
         answer = r.json()

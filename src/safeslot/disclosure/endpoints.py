@@ -4,11 +4,12 @@ has an entry); the services check the finer rules (two people, not the registrar
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, File, Form, Header, Request, UploadFile
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -59,6 +60,7 @@ from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.service import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
+from safeslot.scheduling import interfaces as scheduling
 from safeslot.transparency.note import LogSigner
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
@@ -115,6 +117,10 @@ def file_request(
     request: Request, session: SessionDep, ring: RingDep, engine: EngineDep, now: NowDep, principal: PrincipalDep,
     metadata: Annotated[str, Form(description="JSON: see RequestMetadata in the schema.")],
     document: Annotated[UploadFile | None, File(description="The signed instrument, PDF, at most 10 MiB.")] = None,
+    idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", max_length=200,
+        description="A retry with the same key gets the first answer instead of filing the request twice (an "
+                    "answer lost to a 503 while the database fails over may have been filed).")] = None,
 ) -> Response:
     actor = _actor(session, principal)
     data = document.file.read(MAX_DOCUMENT_BYTES + 1) if document is not None else None
@@ -124,9 +130,17 @@ def file_request(
         fields = sorted({".".join(str(p) for p in e["loc"]) or "metadata" for e in exc.errors()})
         # RequestRefused is Recorded: the session commits the refusal's log entry (and nothing else).
         intake.refuse(session, actor, None, now, [f"Fix these metadata fields and file again: {', '.join(fields)}."])
-    created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
-                            quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
-    return JSON(service.view(session, engine, created, now).model_dump(mode="json"), status_code=201)
+
+    def _file() -> tuple[int, dict[str, Any]]:
+        created = intake.submit(session, ring, engine, actor, meta, data, now, request.app.state.document_checks,
+                                quota_bytes=request.app.state.settings.server.agency_storage_quota_bytes)
+        return 201, service.view(session, engine, created, now).model_dump(mode="json")
+
+    # The key is the filer's own: another credential's key never replays this answer.
+    scope = f"disclosure-file:{principal.kind}:{principal.id}"
+    digest = hashlib.sha256(metadata.encode() + b"\0" + (data or b"")).hexdigest()
+    status, body, replayed = scheduling.run_once(session, scope, idempotency_key, digest, now, _file)
+    return JSON(body, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 @router.get("/disclosure-requests", response_model=list[RequestOut], summary="Requests, with deadlines and overdue")

@@ -23,6 +23,7 @@ from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import Principal, current_staff
 from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing, months_between
+from safeslot.kit.errors import InvalidInput
 from safeslot.kit.http import JSON
 from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
@@ -59,10 +60,19 @@ def setup(app: FastAPI, settings: Settings) -> None:
     fastfront.install(app, settings)
 
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Retries with the same key return the first answer."),
-]
+def _idempotency_key(
+    request: Request,
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                      description="Retries with the same key return the first answer.")] = None,
+) -> str | None:
+    """The one Idempotency-Key of a request. Several are refused: which one a retry would be matched by is
+    not for the server to guess (the fast path and this endpoint once took different ones)."""
+    if len(request.headers.getlist("idempotency-key")) > 1:
+        raise InvalidInput("Send one Idempotency-Key header, not several; a UUID is a good choice.")
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 
 
 class Problem(BaseModel):

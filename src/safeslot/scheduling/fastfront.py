@@ -25,7 +25,7 @@ layers would, with the same functions:
   labels them; the error boundary: ``failures.classify``.
 
 Anything unusual (a chunked body, no Content-Length, a body over the limit, a
-query string, a non-JSON body, a bad Idempotency-Key) goes untouched to the
+query string, a non-JSON body, a bad Idempotency-Key or several) goes untouched to the
 stack, where ``FastBookingMiddleware`` — the same fast path inside every layer,
 as before — still takes it. What the fast path does not decide goes on to the
 FastAPI endpoint, marked ``TRIED`` so the inner middleware does not try again.
@@ -103,19 +103,20 @@ class FastFront:
         started = time.perf_counter()
         key: str | None = None
         length = b""
-        json_body = chunked = compressible = False
+        json_body = chunked = compressible = several_keys = False
         for name, value in scope["headers"]:
             if name == b"content-length":
                 length = value
             elif name == b"content-type":
                 json_body = value.split(b";")[0].strip() == b"application/json"
             elif name == b"idempotency-key":
+                several_keys = key is not None
                 key = value.decode("latin-1")
             elif name == b"transfer-encoding":
                 chunked = True
             elif name == b"accept-encoding":
                 compressible = True
-        if (not json_body or chunked or not length.isdigit() or int(length) > self.max_body
+        if (not json_body or chunked or several_keys or not length.isdigit() or int(length) > self.max_body
                 or scope.get("query_string") or scope.get("raw_path", RAW_PATH) != RAW_PATH
                 or (key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()))):
             await self.app(scope, receive, send)  # the stack and its answers, the fast path inside it
@@ -216,9 +217,10 @@ class FastBookingMiddleware:
             await self.app(scope, receive, send)
             return
         key: str | None = None
-        json_body = False
+        json_body = several_keys = False
         for name, value in scope["headers"]:
             if name == b"idempotency-key":
+                several_keys = key is not None
                 key = value.decode("latin-1")
             elif name == b"content-type":
                 json_body = value.split(b";")[0].strip() == b"application/json"
@@ -232,7 +234,7 @@ class FastBookingMiddleware:
                 break
         body = b"".join(chunks)
         result = None
-        if json_body and (key is None or (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable())):
+        if json_body and not several_keys and (key is None or (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable())):
             result = await self.fast.book(body, key)
         if result is None:
             await self.app(scope, replay(body, receive), send)

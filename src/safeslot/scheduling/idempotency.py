@@ -16,11 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from safeslot.kit.errors import IdempotencyKeyReused, InvalidInput
+from safeslot.kit.errors import IdempotencyKeyReused, InvalidInput, Recorded
 from safeslot.scheduling import repository
 from safeslot.scheduling.models import IdempotencyRecord
 
@@ -69,7 +69,16 @@ def run_once(
                 "This Idempotency-Key was already used with a different body. Use a new key for a new request."
             )
         return record.status_code, orjson.loads(record.body), True
-    status, body = run()
+    try:
+        status, body = run()
+    except Recorded:
+        # A refusal that keeps its own record (kit/errors.py) is committed: the claim must not be, or the key
+        # would stay "in use" for good. A retry then runs afresh, as after any other refusal.
+        session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+            .execution_options(synchronize_session=False)
+        )
+        raise
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
+from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Closure, Office, Service, Staff, WeeklyHours
 from safeslot.scheduling.office_changes import (
     BookingToMove,
@@ -55,6 +56,8 @@ __all__ = [
     "open_office",
     "open_office_by_slug",
     "reopen_slots",
+    "request_hash",
+    "run_once",
     "staff_member",
     "weekly_hours",
     "zone",
