@@ -46,6 +46,9 @@ def test_malformed_json_is_400(client: TestClient, session: Session, start: str)
     r = client.post("/api/v1/appointments", content=b'{"office": "central", "name": ',
                     headers={"content-type": "application/json", "Idempotency-Key": "bad-1"})
     _is_clear_problem(r, 400, "malformed-json")
+    for body in (b'{"office": "central", "name": "\xff\xfe"}', b"[" * 100_000):  # not UTF-8; nested too deep
+        r = client.post("/api/v1/appointments", content=body, headers={"content-type": "application/json"})
+        _is_clear_problem(r, 400, "malformed-json")
     assert _state(session) == before
 
 

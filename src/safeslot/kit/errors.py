@@ -244,6 +244,11 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# FastAPI's words when reading a JSON body fails other than as a JSON syntax error (bytes that are not UTF-8,
+# arrays nested past the parser's depth): answered as the malformed JSON it is.
+BODY_UNREADABLE = "There was an error parsing the body"
+
+
 def install_handlers(app: FastAPI) -> None:
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -254,13 +259,16 @@ def install_handlers(app: FastAPI) -> None:
             status_for(exc), exc.slug, exc.title, exc.detail, instance=request.url.path, **exc.extra
         )
 
+    def _malformed(request: Request) -> Response:
+        return problem_for(MalformedJson, "Send a JSON object with Content-Type: application/json; "
+                           "check quotes and commas.", instance=request.url.path)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
-                return problem_for(MalformedJson, "Send a JSON object with Content-Type: application/json; "
-                                   "check quotes and commas.", instance=request.url.path)
+                return _malformed(request)
             # Never echo the submitted value back: it may be personal data.
             errors.append({"field": _field_name(tuple(err.get("loc", ()))), "message": err.get("msg", "")})
         fields = ", ".join(sorted({e["field"] for e in errors}))
@@ -269,6 +277,8 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == BODY_UNREADABLE:
+            return _malformed(request)  # not UTF-8, or nested past the parser's depth: not JSON either
         slug = {404: NotFound, 405: MethodNotAllowed, 413: PayloadTooLarge}.get(exc.status_code, HttpError).slug
         detail = str(exc.detail)
         if exc.status_code == 404:
