@@ -40,6 +40,9 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.disclosure import endpoints as disclosure_endpoints
     from safeslot.disclosure import search as disclosure_search
     from safeslot.identity import endpoints as identity_endpoints
+    from safeslot.identity import oidc as identity_oidc
+    from safeslot.identity import passkey_endpoints as identity_passkey_endpoints
+    from safeslot.identity import privileged_endpoints as identity_privileged_endpoints
     from safeslot.notifications import endpoints as notifications_endpoints
     from safeslot.privacy import endpoints as privacy_endpoints
     from safeslot.reports import endpoints as reports_endpoints
@@ -62,6 +65,9 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     app.include_router(scheduling_office_endpoints.router)
     app.include_router(queue_endpoints.router)
     identity_endpoints.setup(app, settings, office_id_of=office_id_of)
+    app.include_router(identity_oidc.router)
+    app.include_router(identity_privileged_endpoints.router)
+    app.include_router(identity_passkey_endpoints.router)
     app.include_router(identity_endpoints.router)
     transparency_endpoints.setup(app, settings)
     app.include_router(transparency_endpoints.router)

@@ -26,7 +26,7 @@ from safeslot.scheduling.models import Appointment
 from safeslot.transparency import merkle
 from safeslot.transparency import service as log
 from safeslot.transparency.models import LogEntry
-from safeslot.transparency.note import Signer
+from safeslot.transparency.note import Signer, open_note
 from tests.conftest import NOW
 from tests.disclosure.conftest import BOTH, CLERK, COUNSEL, OFFICIAL, PRIVACY, RING, approve
 
@@ -121,8 +121,7 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     assert set(person) == {"appointment_schedule"}  # not identity, contact or accommodation
     assert [a["starts_at"] for a in person["appointment_schedule"]] == [maria.starts_at.isoformat()]
     assert "Other" not in got["package"] and "555-0100" not in got["package"]
-    text, _ = __import__("safeslot.transparency.note", fromlist=["open_note"]).open_note(
-        got["manifest"], [signer.verifier()])
+    text, _ = open_note(got["manifest"], [signer.verifier()])
     assert rel.package_sha256 in text
 
     # Accounting: exists, deferred while the non-disclosure order runs, then visible.

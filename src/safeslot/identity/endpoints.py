@@ -63,13 +63,10 @@ class OfficeIdOf(Protocol):
 
 
 def setup(app: FastAPI, settings: Settings, *, office_id_of: OfficeIdOf) -> None:
-    from safeslot.identity import oidc, passkey_endpoints, privileged_endpoints
-
+    """Identity's state and the authorization middleware; app.py includes this router and identity's others
+    (``oidc``, ``privileged_endpoints``, ``passkey_endpoints``)."""
     app.state.office_id_of = office_id_of
     app.add_middleware(AuthzMiddleware)
-    app.include_router(oidc.router)
-    app.include_router(privileged_endpoints.router)
-    app.include_router(passkey_endpoints.router)
 
 
 def _sign_in(request: Request, body: SignIn, session: Session, ring: KeyRing, now: dt.datetime) -> StaffAccount:

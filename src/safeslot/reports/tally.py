@@ -238,8 +238,6 @@ def tally(entries: Iterable[dict[str, Any]], period: Period) -> Tally:
         if inside:
             in_period[kind] += 1
         rid = entry.get("request_id")
-        if rid is None:
-            rid = entry.get("request_id")
         key = None if rid is None else str(rid)
         if kind == "refused":
             if key is None:  # refused before a request existed: each refusal is one request
