@@ -154,8 +154,8 @@ def as_before(app: Any, tmp: Path) -> bool:
     old = {"uswds/uswds.css": "/static/uswds/css/uswds.min.css"}
     for lang in ("en", "es"):
         pages.environment(lang).globals["asset"] = lambda name: old.get(name, f"/static/{name}")
-    added_by_issue_16 = ("HeadAsGet", "CompressMiddleware")
-    app.user_middleware[:] = [m for m in app.user_middleware if m.cls.__name__ not in added_by_issue_16]
+    delivery_layers = ("HeadAsGet", "CompressMiddleware")
+    app.user_middleware[:] = [m for m in app.user_middleware if m.cls.__name__ not in delivery_layers]
     for i, route in enumerate(app.router.routes):
         if isinstance(route, Mount) and route.path == "/static":
             app.router.routes[i] = Mount("/static", StaticFiles(directory=static), name="static")

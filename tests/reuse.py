@@ -176,8 +176,8 @@ def install_openapi_cache() -> None:
     if getattr(original, "_suite_cached", False):
         return
 
-    def install(app: Any) -> None:
-        original(app)
+    def install(app: Any, **kwargs: Any) -> None:
+        original(app, **kwargs)
         build = app.openapi
 
         def openapi() -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Three rules from docs/architecture.md, each a ratchet: what exists today is listed below as debt
 to pay off, and anything new fails.
 
-* The kernel (``safeslot.kit``) imports no domain and no shell.
+* The kernel (``safeslot.kit`` and the top-level modules but app, asgi and models_all) imports no
+  domain and no shell.
 * A domain, the console or the CLI never imports another domain's ``models``, ``repository`` or
   a private (``_``) name; it calls that domain's service-level functions. (ruff's TID251
   refuses the same imports at lint time, through the ``ruff.toml`` of each domain folder.)
@@ -72,6 +73,42 @@ def test_the_kernel_imports_no_domain_and_no_shell() -> None:
              for module, _ in _imports(path, module_level_only=False)
              if _area(module) in DOMAINS | SHELLS]
     assert found == [], "the kit is below every domain; move the shared piece into kit/ instead"
+
+
+# The top-level modules of src/safeslot/ that wire the domains together (shells, above every domain); every
+# other top-level module is kernel, below them, like kit/.
+WIRING = frozenset({"app.py", "asgi.py", "models_all.py"})
+# A kernel import that points up, with its reason: the hash chains must see every chained table, so
+# `chain.chained_tables` loads the model registry (models_all) inside the function before walking them.
+KERNEL_EXCEPTIONS = frozenset({("chain.py", "safeslot.models_all")})
+
+
+def _kernel_upward_imports(src: Path = SRC) -> set[tuple[str, str]]:
+    """(kernel file, module) for every import by a top-level kernel module of a domain, a shell or a wiring module."""
+    upward = DOMAINS | SHELLS | {name.removesuffix(".py") for name in WIRING}
+    return {(path.name, target if module == "safeslot" else module)
+            for path in sorted(src.glob("*.py")) if path.name not in WIRING
+            for module, names in _imports(path, module_level_only=False, src=src)
+            for target in ([module] if module != "safeslot" else [f"safeslot.{n}" for n in names])
+            if _area(target) in upward}
+
+
+def test_the_top_level_kernel_modules_import_no_domain_and_no_shell() -> None:
+    # config, db, deps, chain, headers, failures, openapi, ...: below every domain, as kit/ is.
+    found = sorted(_kernel_upward_imports() - KERNEL_EXCEPTIONS)
+    assert found == [], "the kernel is below every domain: move the shared piece down, or have app.py pass it in"
+
+
+def test_the_kernel_check_sees_an_upward_import(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    src.mkdir()
+    (src / "openapi.py").write_text("def f():\n    from safeslot.identity import authz\n")
+    (src / "chain.py").write_text("from safeslot.transparency.canonical import canonical_json\n"
+                                  "from safeslot import models_all, db\n")
+    (src / "app.py").write_text("from safeslot.scheduling import endpoints\n")
+    assert _kernel_upward_imports(src) == {("openapi.py", "safeslot.identity"),
+                                           ("chain.py", "safeslot.transparency.canonical"),
+                                           ("chain.py", "safeslot.models_all")}
 
 
 def _crossings(src: Path = SRC) -> set[tuple[str, str]]:

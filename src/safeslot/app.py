@@ -154,8 +154,12 @@ def create_app(
 
     _mount_domains(app, settings)
 
+    from safeslot.identity import authz
+
     health.install(app)
-    openapi.install(app)  # the answers of the layers around the endpoints, documented (safeslot/openapi.py)
+    # The answers of the layers around the endpoints, documented (safeslot/openapi.py); which operations need a
+    # credential is identity's table, passed in, so the kernel's openapi.py imports no domain.
+    openapi.install(app, needs_credentials=authz.needs_credentials)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
     def metrics_endpoint() -> Response:

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_mapper
 from sqlalchemy.orm.attributes import instance_state
 
 from safeslot.db import Base, UTCDateTime
-from safeslot.transparency.canonical import canonical_json
+from safeslot.kit.canonical import canonical_json
 
 GENESIS = bytes(32)
 CHAIN_COLUMNS = frozenset({"chain_seq", "chain_prev", "chain_hash"})
@@ -168,8 +168,12 @@ class ChainCommit(Base):
 
 
 def chained_tables() -> list[str]:
-    """Every chained table the models declare, sorted (one place: `Chained` subclasses)."""
-    import safeslot.models_all  # noqa: F401  (every model registered, whoever calls)
+    """Every chained table the models declare, sorted (one place: `Chained` subclasses).
+
+    The kernel's one upward import, and on purpose: a chain left out of a ``records.heads`` entry would go
+    unwatched, so the model registry is loaded here, whoever calls, rather than trusted to be loaded.
+    """
+    import safeslot.models_all  # noqa: F401, TID251  (every model registered; tests/test_import_graph.py)
 
     names: set[str] = set()
     stack = list(Chained.__subclasses__())

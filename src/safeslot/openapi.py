@@ -9,7 +9,8 @@ layers use:
   limits, ``Retry-After``), 503 (database unavailable, ``Retry-After``);
 * operations with a body: 408 (body too slow), 413 (body too large);
 * operations that change something: 409 (the world changed);
-* operations that need credentials (identity/authz.py ``RULES``): 401 and 403.
+* operations that need credentials: 401 and 403 (which those are is identity's authorization table,
+  ``identity/authz.py``, which app.py passes in as ``needs_credentials``: the kernel imports no domain).
 
 Every error is RFC 9457 ``application/problem+json`` with the ``Problem``
 schema. A 500 is not documented: it is a bug. tests/test_openapi_fuzz.py and
@@ -18,6 +19,7 @@ bench/fuzz.py check the server against this document.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -67,10 +69,12 @@ def _problem(description: str, status: str) -> dict[str, Any]:
     return answer
 
 
-def complete(schema: dict[str, Any]) -> dict[str, Any]:
-    """Add the answers of the layers around the endpoints to every operation of ``schema``."""
-    from safeslot.identity import authz
+NeedsCredentials = Callable[[str, str], bool]
+"""Whether an operation (method, path template) needs a credential: identity's ``authz.needs_credentials``."""
 
+
+def complete(schema: dict[str, Any], needs_credentials: NeedsCredentials) -> dict[str, Any]:
+    """Add the answers of the layers around the endpoints to every operation of ``schema``."""
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
@@ -82,8 +86,7 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted |= WITH_BODY
             if method != "get":
                 wanted |= CHANGES
-            rule = authz.allowed(method.upper(), path)
-            if rule is None or authz.PUBLIC not in rule:
+            if needs_credentials(method.upper(), path):
                 wanted |= NEEDS_CREDENTIALS
             for status, description in wanted.items():
                 existing = responses.get(status)
@@ -103,13 +106,13 @@ def complete(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, needs_credentials: NeedsCredentials) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             app.openapi_schema = complete(get_openapi(
                 title=app.title, version=app.version, openapi_version=app.openapi_version,
                 description=app.description, routes=app.routes, tags=app.openapi_tags, servers=app.servers,
-            ))
+            ), needs_credentials)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

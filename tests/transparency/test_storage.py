@@ -80,7 +80,7 @@ def test_commitment_is_sha256_of_salt_person_and_request() -> None:
         service.commitment(b"short", "person-17", "req-4")
 
 
-def test_invariant_1_a_failing_caller_transaction_takes_the_append_with_it(session: Session) -> None:
+def test_a_failing_caller_transaction_takes_the_append_with_it(session: Session) -> None:
     nested = session.begin_nested()
     service.append(session, entries(2), now=NOW)
     nested.rollback()  # the disclosure gate failed after appending: nothing stays

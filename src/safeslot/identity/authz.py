@@ -374,3 +374,9 @@ def allowed(method: str, path_template: str) -> frozenset[str] | None:
     if rule is None and (path_template.startswith(PUBLIC_PREFIXES) and method == "GET"):
         return PUBLIC_ONLY
     return rule
+
+
+def needs_credentials(method: str, path_template: str) -> bool:
+    """Whether an operation answers 401/403 to a caller without the right credential (for the OpenAPI document)."""
+    rule = allowed(method, path_template)
+    return rule is None or PUBLIC not in rule

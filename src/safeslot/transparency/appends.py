@@ -24,7 +24,7 @@ import rfc8785
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from safeslot.transparency import canonical as canonical_form
+from safeslot.kit import canonical as canonical_form
 from safeslot.transparency import entries, merkle, repository
 from safeslot.transparency.errors import EntryRejected, LogInconsistent
 from safeslot.transparency.merkle import CompactRange
@@ -80,7 +80,7 @@ def personal_keys(value: Any, path: str = "") -> list[str]:
 
 
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON (the fast path is proven identical; see transparency/canonical.py)."""
+    """RFC 8785 canonical JSON (the fast path is proven identical; see kit/canonical.py)."""
     return canonical_form.canonical_json(value)
 
 

@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError
 
+from safeslot.kit.canonical import is_canonical_object
 from safeslot.transparency import entries, merkle
-from safeslot.transparency.canonical import is_canonical_object
 from safeslot.transparency.note import Checkpoint, CosignatureVerifier, NoteError, Verifier, open_checkpoint
 from safeslot.transparency.tiles import TILE_WIDTH, BundleError, encode_index, split_bundle, tile_path, tiles
 

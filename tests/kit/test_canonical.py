@@ -10,7 +10,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from safeslot.transparency.canonical import is_canonical_object
+from safeslot.kit.canonical import is_canonical_object
 
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)

@@ -8,9 +8,10 @@ by UTF-16 code units; for ASCII that is orjson's byte order). Floats and
 anything else take the reference path, whose number formatting follows
 ECMAScript. A Hypothesis test holds the two paths byte-equal.
 
-The server writes entries with it, and the independent verifier
-(`verify.py`) checks them with it: like `merkle` and `note`, it is part of the
-small pure core both share.
+The log writes entries with it (`transparency/appends.py`), the independent
+verifier (`transparency/verify.py`) checks them with it, and the record chains
+(`safeslot/chain.py`) hash rows with it: it is in the kit because the kernel's
+chains need it as much as the log does.
 """
 
 from __future__ import annotations
