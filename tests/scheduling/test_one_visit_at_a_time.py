@@ -162,3 +162,40 @@ def test_two_writers_behind_the_services_back_cannot_both_put_one_person_in_two_
         codes = set(s.scalars(select(Appointment.code).where(Appointment.starts_at == later["starts_at"])))
         assert codes == {"RACE000001"}
         assert s.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_a_write_over_many_hours_holds_one_office_lock_not_hundreds(committed: Engine, keyring: KeyRing) -> None:
+    """PostgreSQL (migration 0541): past 64 hour locks of an office in one transaction, the trigger takes the
+    office's staff lock exclusively instead of more hour locks (PostgreSQL's shared lock table is finite) — at
+    once or not at all: beside a booking in flight (the office lock shared) the write is refused, not queued."""
+    from sqlalchemy.exc import OperationalError
+
+    from safeslot.scheduling.rules import office_lock_key
+
+    with Session(committed) as s, s.begin():
+        booked = _book(s, keyring, "apply")
+        like = {c.key: getattr(booked, c.key) for c in Appointment.__table__.columns if c.key != "id"}
+        office_id = booked.office_id
+    hours = [like["starts_at"] + dt.timedelta(hours=3 + h) for h in range(100)]  # one 15-minute visit an hour
+    rows = [{**like, "starts_at": at, "ends_at": at + dt.timedelta(minutes=15), "code": f"BULK{n:06}"}
+            for n, at in enumerate(hours)]
+
+    with Session(committed) as s, s.begin():
+        s.execute(insert(Appointment), rows)
+        held = s.execute(text("SELECT mode, count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                              "AND pid = pg_backend_pid() GROUP BY mode")).all()
+        assert sum(n for _, n in held) <= 66, held  # 64 hour locks and the office's, not 100 and more
+        key = office_lock_key(office_id)
+        office_modes = set(s.scalars(text(
+            "SELECT mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() "
+            "AND classid::bigint = :hi AND objid::bigint = :lo AND objsubid = 1"),
+            {"hi": key >> 32, "lo": key & 0xFFFFFFFF}))
+        assert "ExclusiveLock" in office_modes, office_modes
+        s.rollback()
+
+    with committed.connect() as booking, booking.begin():  # a booking in flight at the office
+        booking.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": office_lock_key(office_id)})
+        started = time.monotonic()
+        with Session(committed) as s, pytest.raises(OperationalError) as refused, s.begin():
+            s.execute(insert(Appointment), rows)
+        assert time.monotonic() - started < 5 and "exclusively" in str(refused.value.orig)
