@@ -635,10 +635,12 @@ def office(session: Session, office_weeks: int) -> str:
     return scheduling_demo.OFFICE
 
 
-# A test that starts a server itself (tests/live.py's serve, tests/scheduling/live.py's LiveServer): the
-# names its code (and the functions and comprehensions inside it) uses, read from the compiled code
-# instead of the source text (reading 1,900 functions' source cost each worker a second).
-_SERVES = frozenset({"serve", "LiveServer"})
+# A test that starts a server itself (tests/live.py's serve, tests/scheduling/live.py's LiveServer, a stand-in
+# SMTP server or provider on loopback) or races threads, it or a fixture it uses: the names its code (and the
+# functions and comprehensions inside it) uses, read from the compiled code instead of the source text
+# (reading 1,900 functions' source cost each worker a second).
+_SERVES = frozenset({"serve", "LiveServer", "ThreadingHTTPServer", "Controller", "Thread", "ThreadPoolExecutor",
+                     "Barrier"})
 
 
 @functools.cache
@@ -648,8 +650,12 @@ def _code_starts_a_server(code: types.CodeType) -> bool:
 
 
 def _starts_a_server(item: pytest.Item) -> bool:
-    code = getattr(getattr(item, "function", None), "__code__", None)
-    return isinstance(code, types.CodeType) and _code_starts_a_server(code)
+    functions = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    if info is not None:  # and the fixtures it uses (a file's `smtp`)
+        functions += [d.func for defs in info.name2fixturedefs.values() for d in defs]
+    return any(isinstance(code := getattr(f, "__code__", None), types.CodeType) and _code_starts_a_server(code)
+               for f in functions)
 
 
 def pytest_configure(config: pytest.Config) -> None:
