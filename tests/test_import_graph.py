@@ -242,3 +242,25 @@ def test_nothing_is_imported_by_name() -> None:
                        and any(a.name.split(".")[0] == "importlib" for a in node.names)
                        | ((getattr(node, "module", None) or "").startswith("importlib"))))
     assert found == [], "import it by its name in the source instead"
+
+
+# Pairs of domains that import each other anywhere, an import inside a function included: a package-level
+# loop that module loading does not show. What is left today, as debt: identity's two-person changes reach
+# into disclosure (lifting a hold, suspending an agreement; counting a refusal at the gate) and scheduling
+# (opening and closing an office). Remove an entry when its loop goes; never add one.
+KNOWN_PACKAGE_LOOPS: frozenset[frozenset[str]] = frozenset({
+    frozenset({"identity", "disclosure"}), frozenset({"identity", "scheduling"})})
+
+
+def _package_edges() -> set[tuple[str, str]]:
+    return {(area, other)
+            for area, path in _files(*sorted(DOMAINS))
+            for module, _ in _imports(path, module_level_only=False)
+            if (other := _area(module)) in DOMAINS and other != area}
+
+
+def test_no_new_package_level_loop_between_domains_even_through_imports_inside_functions() -> None:
+    loops = _loops(_package_edges())
+    assert sorted(map(sorted, loops - KNOWN_PACKAGE_LOOPS)) == [], "pass the function in from app.py instead"
+    assert sorted(map(sorted, KNOWN_PACKAGE_LOOPS - loops)) == [], "a loop is gone: remove it from the list"
+    assert ("privacy", "scheduling") in _package_edges(), "the scan sees privacy reading appointments"

@@ -45,6 +45,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
     from safeslot.identity import privileged_endpoints as identity_privileged_endpoints
     from safeslot.notifications import endpoints as notifications_endpoints
     from safeslot.privacy import endpoints as privacy_endpoints
+    from safeslot.privacy import service as privacy_service
     from safeslot.reports import endpoints as reports_endpoints
     from safeslot.scheduling import admin_endpoints as scheduling_admin_endpoints
     from safeslot.scheduling import endpoints as scheduling_endpoints
@@ -59,7 +60,7 @@ def _mount_domains(app: FastAPI, settings: Settings) -> None:
                  else scheduling_service.office_in_scope(session, slug, within))
         return found.id
 
-    scheduling_endpoints.setup(app, settings)
+    scheduling_endpoints.setup(app, settings, record_read=privacy_service.record_access)
     app.include_router(scheduling_endpoints.router)
     app.include_router(scheduling_admin_endpoints.router)
     app.include_router(scheduling_office_endpoints.router)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from safeslot.privacy.models import AccessRecord
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment, Closure, Service, SlotCapacity, Staff, WeeklyHours
 from tests.conftest import NOW
@@ -285,6 +286,9 @@ def test_the_office_page_lists_the_people_to_contact_when_a_staff_change_leaves_
     assert "Citas que nadie puede atender" in page and 'id="to-contact"' in page
     [row] = re.findall(r'<table class="usa-table" id="to-contact">.*?<tbody>(.*?)</tbody>', page, re.S)
     assert row.count("<tr>") == 1 and "Test Person" in row and "555-010" in row
+    # each showing of the name is in the access log, as the supervisor's front-desk read of that visit
+    reads = session.execute(select(AccessRecord.record_type, AccessRecord.purpose)).all()
+    assert reads == [("appointment", "front_desk")] * 2, "one read when the list appeared, one for this page"
     # a clerk of the office does not see the office page at all
     assert staff("clerk").get("/console/office").status_code == 403
 

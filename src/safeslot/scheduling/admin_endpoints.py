@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -202,14 +202,15 @@ class UnassignedOut(BaseModel):
 
 @router.get("/unassigned", response_model=list[UnassignedOut])
 def list_unassigned(
-    office: str, staff: StaffDep, session: SessionDep, now: NowDep, ring: RingDep
+    office: str, staff: StaffDep, session: SessionDep, now: NowDep, ring: RingDep, request: Request
 ) -> list[UnassignedOut]:
     """Visits still to come that no one can serve since a staff change: call or write to each person to
     move or cancel their visit. Shown to the office's supervisor only; each person read is access-logged."""
     found = _own_office(session, office, staff)
     return [UnassignedOut(code=p.code, starts_at=p.starts_at, ends_at=p.ends_at, service=p.service,
                           language=p.language, name=p.name, contact=p.contact)
-            for p in service.people_to_contact(session, ring, staff, found, now)]
+            for p in service.people_to_contact(session, ring, staff, found, now,
+                                               record_read=request.app.state.record_read)]
 
 
 class StaffHoursIn(Strict):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,18 @@ from safeslot.scheduling.slots import generate_slots
 
 if TYPE_CHECKING:
     from safeslot.identity.service import Principal
+
+
+class RecordRead(Protocol):
+    """Writes to the access log that ``staff`` read these records, and why: privacy's ``service.record_access``.
+
+    Scheduling's reads of a name (the supervisor's people to contact, the walk-in at a desk) take it as an
+    argument, so no name is opened without a record, and scheduling, which privacy reads, imports nothing of
+    privacy: app.py hands it to scheduling's endpoints, and the console passes it from privacy's service.
+    """
+
+    def __call__(self, session: Session, staff: Principal, record_type: str, record_ids: Sequence[str | int],
+                 purpose: str, now: dt.datetime) -> object: ...
 
 
 def add_office(session: Session, slug: str, name: str, address: str, timezone: str) -> Office:
@@ -266,16 +278,15 @@ class PersonToContact:
 
 
 def people_to_contact(
-    session: Session, ring: KeyRing, supervisor: Principal, office: Office, now: dt.datetime
+    session: Session, ring: KeyRing, supervisor: Principal, office: Office, now: dt.datetime, *,
+    record_read: RecordRead,
 ) -> list[PersonToContact]:
     """The unassigned visits with the people's names and contacts, for the office's supervisor only;
-    each person read is written to the access log (privacy, purpose front_desk)."""
-    from safeslot.privacy import service as privacy
-
+    each person read is written to the access log first (``record_read``, purpose front_desk)."""
     if not supervisor.covers(office.id):
         raise OfficeNotFound(unknown_office(office.slug))
     rows = unassigned(session, office, now)
-    privacy.record_access(session, supervisor, "appointment", [a.id for a in rows], "front_desk", now)
+    record_read(session, supervisor, "appointment", [a.id for a in rows], "front_desk", now)
     tz = zone(office.timezone)
     slugs = {s.id: s.slug for s in repo.services(session, office.id)}
     return [

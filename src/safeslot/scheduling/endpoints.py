@@ -47,10 +47,12 @@ from safeslot.scheduling.slots import FreeSlot, search_known
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
 
-def setup(app: FastAPI, settings: Settings) -> None:
-    """Month data keys for the booking window, made ahead; on PostgreSQL, the asyncpg fast path (fastfront.py)."""
+def setup(app: FastAPI, settings: Settings, *, record_read: service.RecordRead) -> None:
+    """Month data keys for the booking window, made ahead; on PostgreSQL, the asyncpg fast path (fastfront.py).
+    ``record_read`` writes a staff read of a name to the access log (privacy's, passed in by app.py)."""
     from safeslot.scheduling import fastfront
 
+    app.state.record_read = record_read
     ring: KeyRing = app.state.keyring
     # The slot search cache (search_cache.py), one per app server. Not when the app is bound to a test's
     # connection: its transaction is rolled back, so its availability versions would be reused.

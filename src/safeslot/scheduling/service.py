@@ -13,6 +13,7 @@ from __future__ import annotations
 from safeslot.scheduling.administration import (
     PersonToContact,
     Reassignment,
+    RecordRead,
     add_closure,
     add_office,
     add_service,
@@ -89,6 +90,7 @@ __all__ = [
     "NearOffice",
     "PersonToContact",
     "Reassignment",
+    "RecordRead",
     "StaffSchedule",
     "SubjectRecord",
     "add_absence",

@@ -24,6 +24,7 @@ from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.identity.guard import StaffDep
 from safeslot.kit.errors import InvalidInput
+from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling import staffing
 from safeslot.scheduling.queue import rules, views
@@ -64,7 +65,8 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
         context.update(choosing=True, desk_name=desk_name)
         return page(request, "staff/desk.html", context)
     current = queue.at_desk(session, office, member.id, now)
-    name = queue.name_at_desk(session, ring, staff, current, now) if current is not None else None  # recorded
+    name = (queue.name_at_desk(session, ring, staff, current, now, record_read=privacy.record_access)
+            if current is not None else None)  # recorded
     tickets = views.waiting(session, office, now)
     waiting = [(queue.label(t), t) for t in tickets]
     can_serve = queue.desk_of(session, office, member)

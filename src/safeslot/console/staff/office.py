@@ -27,6 +27,7 @@ from safeslot.deps import NowDep, SessionDep
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.service import Principal
 from safeslot.kit.errors import InvalidInput
+from safeslot.privacy import service as privacy
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.errors import ClosureTaken, HoursOverlap
 from safeslot.scheduling.interfaces import Office, Service, Staff, has_service, office_setup, staff_member
@@ -85,7 +86,8 @@ def office_context(request: Request, staff: Principal, session: Session, now: dt
                                                f"{i18n.time_label(p.starts_at, tz, lang)}",
                         "service": service_names.get(p.service, p.service), "name": p.name,
                         "contact": p.contact.partition(":")[2] if p.contact else None}
-                       for p in scheduling.people_to_contact(session, request.app.state.keyring, staff, office, now)],
+                       for p in scheduling.people_to_contact(session, request.app.state.keyring, staff, office, now,
+                                                             record_read=privacy.record_access)],
     }
 
 

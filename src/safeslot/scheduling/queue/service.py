@@ -49,6 +49,7 @@ from safeslot.scheduling.queue.models import QueueTicket
 
 if TYPE_CHECKING:
     from safeslot.identity.service import Principal
+    from safeslot.scheduling.administration import RecordRead
 
 NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (kit/crypto.py)
 # The queue's one sealed column, for key rotation and the month keys still in use (privacy.rotation).
@@ -324,14 +325,12 @@ def open_name(ring: KeyRing, ticket: QueueTicket) -> str | None:
 
 
 def name_at_desk(session: Session, ring: KeyRing, staff: Principal, ticket: QueueTicket,
-                 now: dt.datetime) -> str | None:
+                 now: dt.datetime, *, record_read: RecordRead) -> str | None:
     """The name or initials of the walk-in at the clerk's desk, if they gave one; the read is written to the
-    access log first (purpose front_desk), so no staff member sees a name without a record of it."""
+    access log first (``record_read``, purpose front_desk), so no staff member sees a name without a record."""
     if ticket.name_enc is None:
         return None
-    from safeslot.privacy import service as privacy  # not at module level: privacy reads scheduling
-
-    privacy.record_access(session, staff, "queue_ticket", [ticket.id], "front_desk", now)
+    record_read(session, staff, "queue_ticket", [ticket.id], "front_desk", now)
     return open_name(ring, ticket)
 
 
