@@ -111,6 +111,30 @@ def test_the_kernel_check_sees_an_upward_import(tmp_path: Path) -> None:
                                            ("chain.py", "safeslot.models_all")}
 
 
+def _domain_upward_imports(src: Path = SRC) -> set[tuple[str, str]]:
+    """(domain file, module) for every import by a domain of a shell (console, cli) or a wiring module."""
+    upward = SHELLS | {name.removesuffix(".py") for name in WIRING}
+    return {(str(path.relative_to(src)), target if module == "safeslot" else module)
+            for _, path in _files(*sorted(DOMAINS), src=src)
+            for module, names in _imports(path, module_level_only=False, src=src)
+            for target in ([module] if module != "safeslot" else [f"safeslot.{n}" for n in names])
+            if _area(target) in upward}
+
+
+def test_no_domain_imports_a_shell() -> None:
+    # The console and the CLI sit above the domains and call them; a domain that needs a piece of the console
+    # (the languages, the catalogs) finds it in the kernel.
+    assert sorted(_domain_upward_imports()) == [], "move the shared piece into the kernel"
+
+
+def test_the_shell_check_sees_a_domain_importing_the_console(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    (src / "notifications").mkdir(parents=True)
+    (src / "notifications" / "reminders.py").write_text("from safeslot.console import i18n\nfrom safeslot import app\n")
+    assert _domain_upward_imports(src) == {("notifications/reminders.py", "safeslot.console"),
+                                           ("notifications/reminders.py", "safeslot.app")}
+
+
 def _crossings(src: Path = SRC) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for area, path in _files(*sorted(DOMAINS | SHELLS), src=src):
