@@ -294,3 +294,57 @@ def test_no_new_package_level_loop_between_domains_even_through_imports_inside_f
     assert sorted(map(sorted, loops - KNOWN_PACKAGE_LOOPS)) == [], "pass the function in from app.py instead"
     assert sorted(map(sorted, KNOWN_PACKAGE_LOOPS - loops)) == [], "a loop is gone: remove it from the list"
     assert ("privacy", "scheduling") in _package_edges(), "the scan sees privacy reading appointments"
+
+
+# What each domain offers the other domains: its face. The console and the CLI may call any service-level
+# module; a domain calls another only through these. interfaces.py (or service.py) is the face proper; the
+# other modules are what crosses today: the shared types (errors, schemas, the log's typed entries), the
+# FastAPI dependency that says who is signed in (identity's guard), and debt to fold into the face. The list
+# shrinks and never grows: a new crossing goes through the face, or this list changes with its reason.
+FACES: dict[str, frozenset[str]] = {
+    "disclosure": frozenset({"interfaces", "service",
+                             "gate_refusals", "holds"}),  # identity's back arrows (KNOWN_PACKAGE_LOOPS)
+    "identity": frozenset({"interfaces", "service", "errors", "schemas", "guard",
+                           "authz", "grants", "proposals", "office_proposals", "demo"}),
+    "notifications": frozenset({"interfaces"}),
+    "privacy": frozenset({"service", "errors", "reads"}),
+    "reports": frozenset({"service"}),
+    "scheduling": frozenset({"interfaces", "service", "schemas", "reminders",
+                             "retention", "queue.service", "queue.retention"}),  # privacy's retention and keys
+    "transparency": frozenset({"interfaces", "service", "entries", "note", "merkle", "tiles"}),
+}
+
+
+def _face_imports(src: Path = SRC) -> set[tuple[str, str, str]]:
+    """(importing file, other domain, module of it) for every import of one domain by another."""
+    found: set[tuple[str, str, str]] = set()
+    for area, path in _files(*sorted(DOMAINS), src=src):
+        for module, names in _imports(path, module_level_only=False, src=src):
+            other = _area(module)
+            if other not in DOMAINS or other == area:
+                continue
+            parts = module.split(".")[2:]
+            subs = [[*parts, n] for n in names] if not parts or (src / other / Path(*parts)).is_dir() else [parts]
+            found |= {(str(path.relative_to(src)), other, ".".join(sub)) for sub in subs}
+    return found
+
+
+def test_a_domain_calls_another_only_through_its_face() -> None:
+    imports = _face_imports()
+    outside = sorted(f"{file} -> {other}.{sub}" for file, other, sub in imports if sub not in FACES[other])
+    assert outside == [], "go through the other domain's interfaces.py or service.py"
+    unused = sorted(f"{other}.{sub}" for other, subs in FACES.items() for sub in subs
+                    if (other, sub) not in {(o, s) for _, o, s in imports} and sub not in ("interfaces", "service"))
+    assert unused == [], "nobody crosses through these any more: take them off the face"
+
+
+def test_the_face_check_sees_a_module_outside_the_face(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    (src / "scheduling" / "queue").mkdir(parents=True)
+    (src / "disclosure").mkdir()
+    (src / "disclosure" / "notices.py").write_text(
+        "from safeslot.scheduling import fastpath\nfrom safeslot.scheduling.queue import views\n"
+        "from safeslot.scheduling.interfaces import Appointment\n")
+    assert _face_imports(src) == {("disclosure/notices.py", "scheduling", "fastpath"),
+                                  ("disclosure/notices.py", "scheduling", "queue.views"),
+                                  ("disclosure/notices.py", "scheduling", "interfaces")}
