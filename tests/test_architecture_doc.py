@@ -218,3 +218,12 @@ def test_the_arrow_reader_reads_continuations_and_ignores_reasons() -> None:
     text = ("## Allowed arrows\n\n```\nidentity ──► transparency (why: reports),\n"
             "               scheduling (offices)\nreports ──► kernel only\n```\n")
     assert _arrows(text) == {"identity": {"transparency", "scheduling"}, "reports": set()}
+
+
+def test_the_architecture_names_every_kernel_module() -> None:
+    # The kernel (kit/ and the top-level modules) has no README of its own: docs/architecture.md is its map.
+    page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    unnamed = sorted(p.name for p in (SRC / "kit").glob("*.py") if p.name != "__init__.py"
+                     and f"kit/{p.name}" not in page)
+    unnamed += sorted(p.name for p in SRC.glob("*.py") if p.name != "__init__.py" and f"`{p.name}`" not in page)
+    assert unnamed == [], "name each kit module in docs/architecture.md's kernel paragraph"
