@@ -111,6 +111,30 @@ def test_the_kernel_check_sees_an_upward_import(tmp_path: Path) -> None:
                                            ("chain.py", "safeslot.models_all")}
 
 
+def _domain_upward_imports(src: Path = SRC) -> set[tuple[str, str]]:
+    """(domain file, module) for every import by a domain of a shell (console, cli) or a wiring module."""
+    upward = SHELLS | {name.removesuffix(".py") for name in WIRING}
+    return {(str(path.relative_to(src)), target if module == "safeslot" else module)
+            for _, path in _files(*sorted(DOMAINS), src=src)
+            for module, names in _imports(path, module_level_only=False, src=src)
+            for target in ([module] if module != "safeslot" else [f"safeslot.{n}" for n in names])
+            if _area(target) in upward}
+
+
+def test_no_domain_imports_a_shell() -> None:
+    # The console and the CLI sit above the domains and call them; a domain that needs a piece of the console
+    # (the languages, the catalogs) finds it in the kernel.
+    assert sorted(_domain_upward_imports()) == [], "move the shared piece into the kernel"
+
+
+def test_the_shell_check_sees_a_domain_importing_the_console(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    (src / "notifications").mkdir(parents=True)
+    (src / "notifications" / "reminders.py").write_text("from safeslot.console import i18n\nfrom safeslot import app\n")
+    assert _domain_upward_imports(src) == {("notifications/reminders.py", "safeslot.console"),
+                                           ("notifications/reminders.py", "safeslot.app")}
+
+
 def _crossings(src: Path = SRC) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for area, path in _files(*sorted(DOMAINS | SHELLS), src=src):
@@ -118,10 +142,11 @@ def _crossings(src: Path = SRC) -> set[tuple[str, str]]:
             other = _area(module)
             if other is None or other == area or other not in DOMAINS:
                 continue
-            targets = [module] if module.count(".") > 1 else [f"{module}.{n}" for n in names]
-            for target in targets:
-                if target.split(".")[2:3] in (["models"], ["repository"]):
-                    found.add((str(path.relative_to(src)), ".".join(target.split(".")[:3])))
+            for target in [module, *(f"{module}.{n}" for n in names)]:
+                parts = target.split(".")  # a sub-package's own too: scheduling.queue.models
+                inner = next((i for i, part in enumerate(parts) if i >= 2 and part in ("models", "repository")), None)
+                if inner is not None:
+                    found.add((str(path.relative_to(src)), ".".join(parts[: inner + 1])))
             if any(n.startswith("_") for n in names):
                 found.add((str(path.relative_to(src)), module + " (private name)"))
     return found
@@ -141,12 +166,15 @@ def test_the_crossing_check_sees_a_crossing(tmp_path: Path) -> None:
         "from safeslot.scheduling.models import Office\nfrom safeslot.disclosure import repository\n")
     (src / "privacy").mkdir()
     (src / "privacy" / "reads.py").write_text(
-        "from ..identity import models\nfrom safeslot.scheduling.service import _private\n")
+        "from ..identity import models\nfrom safeslot.scheduling.service import _private\n"
+        "from safeslot.scheduling.queue.models import QueueTicket\nfrom safeslot.scheduling.queue import repository\n")
     assert _crossings(src) == {
         ("console/staff/page.py", "safeslot.scheduling.models"),
         ("console/staff/page.py", "safeslot.disclosure.repository"),
         ("privacy/reads.py", "safeslot.identity.models"),
         ("privacy/reads.py", "safeslot.scheduling.service (private name)"),
+        ("privacy/reads.py", "safeslot.scheduling.queue.models"),
+        ("privacy/reads.py", "safeslot.scheduling.queue.repository"),
     }
 
 
@@ -171,7 +199,9 @@ def test_lint_refuses_a_new_console_page_reading_a_domains_models_repository_or_
     # make lint runs ruff with each folder's ruff.toml: the console's bans reach its sub-packages and
     # exempt no file; a domain's interfaces.py stays allowed.
     page = "from safeslot.scheduling.models import Office\nfrom safeslot.identity import repository\n" \
-           "from safeslot.scheduling.interfaces import Staff\nfrom safeslot.transparency.endpoints import router\n"
+           "from safeslot.scheduling.interfaces import Staff\nfrom safeslot.transparency.endpoints import router\n" \
+           "from safeslot.scheduling.queue.models import QueueTicket\n" \
+           "from safeslot.scheduling.queue import repository\n"
     found = {}
     for name in ("public/new_page.py", "staff/new_page.py", "new_shared.py"):
         result = subprocess.run(
@@ -180,7 +210,7 @@ def test_lint_refuses_a_new_console_page_reading_a_domains_models_repository_or_
             input=page, capture_output=True, text=True, check=False)
         found[name] = (result.returncode, sorted(line.split(":")[1] for line in result.stdout.splitlines()
                                                  if "TID251" in line))
-    assert found == dict.fromkeys(found, (1, ["1", "2", "4"])), found
+    assert found == dict.fromkeys(found, (1, ["1", "2", "4", "5", "6"])), found
 
 
 def _module_level_edges() -> set[tuple[str, str]]:
@@ -264,3 +294,57 @@ def test_no_new_package_level_loop_between_domains_even_through_imports_inside_f
     assert sorted(map(sorted, loops - KNOWN_PACKAGE_LOOPS)) == [], "pass the function in from app.py instead"
     assert sorted(map(sorted, KNOWN_PACKAGE_LOOPS - loops)) == [], "a loop is gone: remove it from the list"
     assert ("privacy", "scheduling") in _package_edges(), "the scan sees privacy reading appointments"
+
+
+# What each domain offers the other domains: its face. The console and the CLI may call any service-level
+# module; a domain calls another only through these. interfaces.py (or service.py) is the face proper; the
+# other modules are what crosses today: the shared types (errors, schemas, the log's typed entries), the
+# FastAPI dependency that says who is signed in (identity's guard), and debt to fold into the face. The list
+# shrinks and never grows: a new crossing goes through the face, or this list changes with its reason.
+FACES: dict[str, frozenset[str]] = {
+    "disclosure": frozenset({"interfaces", "service",
+                             "gate_refusals", "holds"}),  # identity's back arrows (KNOWN_PACKAGE_LOOPS)
+    "identity": frozenset({"interfaces", "service", "errors", "schemas", "guard",
+                           "authz", "grants", "proposals", "office_proposals", "demo"}),
+    "notifications": frozenset({"interfaces"}),
+    "privacy": frozenset({"service", "errors", "reads"}),
+    "reports": frozenset({"service"}),
+    "scheduling": frozenset({"interfaces", "service", "schemas", "reminders",
+                             "retention", "queue.service", "queue.retention"}),  # privacy's retention and keys
+    "transparency": frozenset({"interfaces", "service", "entries", "note", "merkle", "tiles"}),
+}
+
+
+def _face_imports(src: Path = SRC) -> set[tuple[str, str, str]]:
+    """(importing file, other domain, module of it) for every import of one domain by another."""
+    found: set[tuple[str, str, str]] = set()
+    for area, path in _files(*sorted(DOMAINS), src=src):
+        for module, names in _imports(path, module_level_only=False, src=src):
+            other = _area(module)
+            if other not in DOMAINS or other == area:
+                continue
+            parts = module.split(".")[2:]
+            subs = [[*parts, n] for n in names] if not parts or (src / other / Path(*parts)).is_dir() else [parts]
+            found |= {(str(path.relative_to(src)), other, ".".join(sub)) for sub in subs}
+    return found
+
+
+def test_a_domain_calls_another_only_through_its_face() -> None:
+    imports = _face_imports()
+    outside = sorted(f"{file} -> {other}.{sub}" for file, other, sub in imports if sub not in FACES[other])
+    assert outside == [], "go through the other domain's interfaces.py or service.py"
+    unused = sorted(f"{other}.{sub}" for other, subs in FACES.items() for sub in subs
+                    if (other, sub) not in {(o, s) for _, o, s in imports} and sub not in ("interfaces", "service"))
+    assert unused == [], "nobody crosses through these any more: take them off the face"
+
+
+def test_the_face_check_sees_a_module_outside_the_face(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    (src / "scheduling" / "queue").mkdir(parents=True)
+    (src / "disclosure").mkdir()
+    (src / "disclosure" / "notices.py").write_text(
+        "from safeslot.scheduling import fastpath\nfrom safeslot.scheduling.queue import views\n"
+        "from safeslot.scheduling.interfaces import Appointment\n")
+    assert _face_imports(src) == {("disclosure/notices.py", "scheduling", "fastpath"),
+                                  ("disclosure/notices.py", "scheduling", "queue.views"),
+                                  ("disclosure/notices.py", "scheduling", "interfaces")}

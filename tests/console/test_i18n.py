@@ -14,6 +14,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from safeslot.console import i18n
+from safeslot.kit import locale
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "safeslot"  # the pages, and the error titles of every domain (shown by the console)
@@ -91,9 +92,9 @@ def test_a_missing_or_stale_mo_is_compiled_on_first_use(tmp_path: Path, monkeypa
     folder = tmp_path / "es" / "LC_MESSAGES"
     folder.mkdir(parents=True)
     shutil.copy(i18n.LOCALE_DIR / "es" / "LC_MESSAGES" / "messages.po", folder / "messages.po")
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    monkeypatch.setattr(locale, "LOCALE_DIR", tmp_path)
     assert not (folder / "messages.mo").exists()
-    i18n.compile_catalog("es")
+    locale.compile_catalog("es")
     assert (folder / "messages.mo").exists()
     # an edited .po makes the .mo stale: it is compiled again
     os.utime(folder / "messages.mo", (1, 1))
@@ -103,7 +104,7 @@ def test_a_missing_or_stale_mo_is_compiled_on_first_use(tmp_path: Path, monkeypa
     from gettext import GNUTranslations
     from io import BytesIO
 
-    fresh = GNUTranslations(BytesIO(i18n.compile_catalog("es")))
+    fresh = GNUTranslations(BytesIO(locale.compile_catalog("es")))
     assert fresh.gettext("Book an appointment") == "Reservar una cita"
     assert (folder / "messages.mo").stat().st_mtime > 1
 

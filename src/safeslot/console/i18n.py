@@ -1,69 +1,29 @@
-"""Languages of the public pages: gettext catalogs (Babel), locale choice, dates in the office's zone.
+"""Languages of the pages: the choice of language, language names, dates in the office's zone.
 
-The catalogs live in ``safeslot/locale/<lang>/LC_MESSAGES/messages.po``.
-``scripts/build-assets`` compiles them to ``.mo`` at install; when a ``.mo``
-is missing or older than its ``.po`` (a fresh checkout, a test run) it is
-compiled here on first use, and if the folder is read-only the catalog is
-used straight from memory. Either way the pages are always translated.
+The languages and their gettext catalogs (compiled on first use when a ``.mo`` is missing or stale)
+are the kernel's, ``kit/locale.py``, named here too for the pages.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import os
-import tempfile
-from functools import lru_cache
-from gettext import GNUTranslations, NullTranslations
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
+from safeslot.kit import locale
 from safeslot.kit.errors import N_ as N_  # the pages mark their messages with it
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
-LANGUAGES = ("en", "es")
-DEFAULT = "en"
+# The languages and their catalogs are the kernel's (kit/locale.py): the reminders are translated too.
+LOCALE_DIR = locale.LOCALE_DIR
+LANGUAGES = locale.LANGUAGES
+DEFAULT = locale.DEFAULT
+compile_catalog = locale.compile_catalog
+translations = locale.translations
 # The name of each language in itself, for the switcher (never translated).
 NATIVE_NAMES = {"en": "English", "es": "Español"}
 COOKIE = "safeslot_lang"
-
-
-def _po_path(lang: str) -> Path:
-    return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-
-
-def compile_catalog(lang: str) -> bytes:
-    """The compiled .mo of ``lang``, written next to the .po when it is missing or stale."""
-    po = _po_path(lang)
-    mo = po.with_suffix(".mo")
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-        return mo.read_bytes()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
-    buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
-    data = buf.getvalue()
-    try:
-        # Write then rename: parallel test workers never read half a file.
-        fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".mo.tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, mo)
-    except OSError:
-        pass  # read-only install: use the catalog from memory
-    return data
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def translations(lang: str) -> NullTranslations:
-    if lang == DEFAULT or lang not in LANGUAGES:
-        return NullTranslations()  # English is the source language of every message
-    return GNUTranslations(io.BytesIO(compile_catalog(lang)))
 
 
 def pick(query: str | None, cookie: str | None, accept_language: str | None) -> str:

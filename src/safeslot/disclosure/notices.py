@@ -25,10 +25,8 @@ from safeslot.config import Settings
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureNotice
 from safeslot.kit.crypto import KeyRing
-from safeslot.notifications import outbox, reminders
-from safeslot.notifications.interfaces import SENT, Message
-from safeslot.notifications.outbox import Cancel, Context
-from safeslot.notifications.senders import Outgoing, Router, Undeliverable
+from safeslot.notifications import interfaces as outbox
+from safeslot.notifications.interfaces import SENT, Cancel, Context, Message, Outgoing, Router, Undeliverable
 from safeslot.scheduling import interfaces as scheduling
 from safeslot.scheduling.interfaces import Appointment
 
@@ -87,7 +85,7 @@ class NoticeHandler:
         if appointment is None or appointment.contact_enc is None:
             raise Undeliverable("the contact was deleted before sending")
         kind, _, address = ctx.ring.open(appointment.contact_enc, "appointment.contact").partition(":")
-        if reminders.stopped(session, ctx.ring, kind, address):
+        if outbox.stopped(session, ctx.ring, kind, address):
             raise Cancel("the contact said STOP")
         return Outgoing(kind, address, SUBJECT, body(appointment.code, f"{ctx.public_url}/records"),
                         ref=f"notice-{notice.id}")

@@ -72,7 +72,7 @@ def consume(session: Session, purpose: str, token: str, now: dt.datetime) -> Inv
 
 def queue(session: Session, ring: KeyRing, address: str, subject: str, body: str, now: dt.datetime) -> IdentityMail:
     """Queue a message in the caller's transaction; `safeslot worker` sends it (notifications outbox)."""
-    from safeslot.notifications import outbox
+    from safeslot.notifications import interfaces as outbox
 
     message = IdentityMail(address_enc=ring.seal(address, ADDRESS_CONTEXT), subject=subject,
                            body_enc=ring.seal(body, BODY_CONTEXT), status="queued", created_at=now)

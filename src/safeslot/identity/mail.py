@@ -9,10 +9,8 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity.links import ADDRESS_CONTEXT, BODY_CONTEXT, KIND
 from safeslot.identity.models import IdentityMail
-from safeslot.notifications import outbox
-from safeslot.notifications.interfaces import SENT, Message
-from safeslot.notifications.outbox import Cancel, Context
-from safeslot.notifications.senders import Outgoing
+from safeslot.notifications import interfaces as outbox
+from safeslot.notifications.interfaces import SENT, Cancel, Context, Message, Outgoing
 
 
 class IdentityMailHandler:

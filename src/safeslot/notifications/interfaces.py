@@ -12,14 +12,35 @@ domain reads notifications' models. The console lists the dead letters of a supe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from safeslot.notifications.models import CANCELLED, DEAD, SENT
-from safeslot.notifications.outbox import Cancel, Context, dead_letters, enqueue, register, retry
+from safeslot.notifications.outbox import (
+    Cancel,
+    Context,
+    dead_letters,
+    drain,
+    enqueue,
+    register,
+    register_producer,
+    retry,
+)
 from safeslot.notifications.senders import Outgoing, Router, Undeliverable
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from safeslot.kit.crypto import KeyRing
+
 __all__ = ["CANCELLED", "DEAD", "SENT", "Cancel", "Context", "Message", "Outgoing", "Router", "Undeliverable",
-           "dead_letters", "enqueue", "register", "retry"]
+           "dead_letters", "drain", "enqueue", "register", "register_producer", "retry", "stopped"]
+
+
+def stopped(session: Session, ring: KeyRing, kind: str, address: str) -> bool:
+    """Whether the person at this address said STOP (reminders.py keeps the list): then nothing is sent to it."""
+    from safeslot.notifications import reminders  # reminders read scheduling's; the face loads without them
+
+    return reminders.stopped(session, ring, kind, address)
 
 
 class Message(Protocol):

@@ -35,7 +35,7 @@ from babel.dates import format_date, format_time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.console import i18n
+from safeslot.kit import locale
 from safeslot.kit.crypto import KeyRing
 from safeslot.notifications import outbox
 from safeslot.notifications.models import ContactStop, OutboxMessage, ReminderLanguage
@@ -103,7 +103,7 @@ def produce(session: Session, ctx: Context) -> int:
 
 def remember_language(session: Session, appointment_id: int, language: str) -> None:
     """Called by the booking page: reminders come in the language the person booked in."""
-    if language in i18n.LANGUAGES:
+    if language in locale.LANGUAGES:
         session.merge(ReminderLanguage(appointment_id=appointment_id, language=language))
 
 
@@ -111,7 +111,7 @@ def language_of(session: Session, appointment_id: int, interpreter: str | None) 
     chosen = session.get(ReminderLanguage, appointment_id)
     if chosen is not None:
         return chosen.language
-    return interpreter if interpreter in i18n.LANGUAGES else "en"  # booked through the API: its language if known
+    return interpreter if interpreter in locale.LANGUAGES else "en"  # booked through the API: its language if known
 
 
 # -- STOP ----------------------------------------------------------------------------------------
@@ -174,7 +174,7 @@ def stop_by_reply(session: Session, ring: KeyRing, phone: str, text: str, now: d
 def compose_text(lang: str, office_name: str, office_address: str, local_start: dt.datetime, office_phone: str,
                  contact_kind: str, stop_url: str | None) -> tuple[str, str]:
     """(subject, text) in ``lang``. Pure: the words a person reads."""
-    _ = i18n.translations(lang).gettext
+    _ = locale.translations(lang).gettext
     day = format_date(local_start.date(), format="full", locale=lang)
     time = format_time(local_start.time(), format="short", locale=lang)
     subject = _("Reminder: your appointment on %(day)s") % {"day": day}
