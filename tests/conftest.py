@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import os
 import shutil
 import tempfile
@@ -669,6 +670,24 @@ def pytest_configure(config: pytest.Config) -> None:
     except ImportError:  # a pytest without this setting collects as it likes
         return
     config.stash[gc_collect_iterations_key] = 1
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """What importing and collecting made (modules, classes, 2,000 test items) lives as long as the process:
+    it is moved out of the garbage collector's sight once, so that each full collection during the run walks
+    only what the tests themselves keep (docs/decisions.md, "The collector walks what the tests made")."""
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """After a module's last test (its module fixtures torn down): what survived it is kept by the process
+    (the apps, documents and policies kept per process, engines): collected once, then frozen too."""
+    yield
+    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
