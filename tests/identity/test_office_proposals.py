@@ -1,4 +1,4 @@
-"""Offices opened and closed by two administrators (identity/office_proposals.py, scheduling/office_changes.py).
+"""Offices opened and closed by two administrators (scheduling/office_proposals.py, office_changes.py).
 
 Stories over the API as the organisation's administrators live them: one proposes, another approves, the
 public log says so with slugs and ids only; nobody does it alone, a replay changes nothing, bad input is a

@@ -307,7 +307,7 @@ def test_administrators_and_auditors_hold_no_office_scope(
         proposals.propose_office(session, ctx(keyring), a.id, auditor.username, central, NOW)
 
 
-# Closing an office (two administrators, identity/office_proposals.py) names the office; what comes back is
+# Closing an office (two administrators, scheduling/office_proposals.py) names the office; what comes back is
 # a proposal, or the visits still to come as ids, times and services with no person
 # (tests/identity/test_office_proposals.py checks those fields).
 ADMIN_OFFICE_ROUTES = frozenset({

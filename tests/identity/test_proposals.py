@@ -6,22 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import holds
+from safeslot.disclosure import hold_proposals, holds
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
-from safeslot.identity import office_proposals, proposals, service
+from safeslot.identity import proposals, service
 from safeslot.identity.authz import APPROVALS, Change, Role
 from safeslot.identity.errors import ApproverNotAllowed, ReviewerCoolingOff
 from safeslot.identity.models import PrivilegedEvent, Proposal, RoleGrant, StaffAccount
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError
+from safeslot.scheduling import office_proposals
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.interfaces import NewOffice
 from safeslot.transparency.models import LogEntry
@@ -82,7 +86,7 @@ def _target(session: Session, ring: KeyRing, change: Change, role: str | None,
     if change is Change.lift_hold:
         hold = holds.create_hold(session, officer, HoldIn.model_validate(
             {"authority": "Order of the Example Court, case 27-1", "agency": "dhs-ice"}), NOW)
-        return lambda by: proposals.propose_lift_hold(session, c, by.id, hold.id, NOW)
+        return lambda by: hold_proposals.propose_lift(session, c, by.id, hold.id, NOW)
     agreement = holds.create_agreement(session, officer, AgreementIn.model_validate({
         "agency": "state-benefits", "kind": "computer_matching", "reference": "CMA 2027-01",
         "purposes": ["program_integrity"], "categories": ["identity"], "starts_at": NOW.isoformat(),
@@ -91,7 +95,7 @@ def _target(session: Session, ring: KeyRing, change: Change, role: str | None,
         agreement.suspended = True
         session.flush()
     suspend = change is Change.suspend_agreement
-    return lambda by: proposals.propose_agreement(session, c, by.id, agreement.id, NOW, suspend=suspend,
+    return lambda by: hold_proposals.propose_agreement(session, c, by.id, agreement.id, NOW, suspend=suspend,
                                                   reason="Under audit")
 
 
@@ -217,3 +221,40 @@ def test_the_events_are_append_only(session: Session, keyring: KeyRing) -> None:
     for statement in ("UPDATE identity_privileged_event SET role = 'admin'", "DELETE FROM identity_privileged_event"):
         with rolled_back(session), pytest.raises(DBAPIError):
             session.execute(text(statement))
+
+
+def test_an_approval_whose_owning_domain_is_not_wired_is_refused_and_stays_pending(
+    session: Session, keyring: KeyRing, office: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lifting a hold is disclosure's effect, registered with identity when disclosure/hold_proposals.py loads.
+    # A process where it is missing refuses the approval (503) with nothing changed, never approves it empty.
+    from safeslot.identity import proposal_effects
+
+    proposer, _ = make_staff(session, keyring, ["privacy_officer"], "central", username="proposer")
+    counsel, _ = make_staff(session, keyring, ["counsel"], "central", username="counsel")
+    proposal = _target(session, keyring, Change.lift_hold, None, proposer)(proposer)
+    monkeypatch.delitem(proposal_effects._EFFECTS, Change.lift_hold)
+    with pytest.raises(DomainError) as refused:
+        proposals.approve(session, ctx(keyring), counsel.id, proposal.id, NOW)
+    assert refused.value.slug == "unavailable" and proposal.status == "pending"
+    assert Change.lift_hold in proposal_effects.unowned()
+
+
+def test_a_served_app_can_apply_every_change_owned_by_another_domain(tmp_path: Path) -> None:
+    # In a fresh process: building the app loads disclosure's and scheduling's proposals, which register
+    # their effects; nothing else has to remember to.
+    code = (
+        "from pathlib import Path; import sys\n"
+        "from safeslot.config import Environment, Settings\n"
+        "from safeslot.identity import proposal_effects\n"
+        "before = sorted(c.value for c in proposal_effects.unowned())\n"
+        "from safeslot.app import create_app\n"
+        "d = Path(sys.argv[1])\n"
+        "create_app(Settings(environment=Environment.test, database={'url': f'sqlite:///{d}/x.db'},\n"
+        "                    crypto={'key_file': d / 'keys.json'}, log={'signing_key_file': d / 'log.key'}))\n"
+        "print(before, sorted(c.value for c in proposal_effects.unowned()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == ("['close_office', 'lift_hold', 'open_office', 'reinstate_agreement', "
+                                     "'suspend_agreement'] []")

@@ -21,6 +21,8 @@ from safeslot.disclosure import (
     accounting,
     attest,
     document,
+    gate_refusals,
+    hold_proposals,
     holds,
     intake,
     policy_files,
@@ -68,7 +70,9 @@ router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
 
 def setup(app: FastAPI, settings: Settings) -> None:
-    """Parse and validate the policy set once; a broken policy set stops start-up."""
+    """Parse and validate the policy set once; a broken policy set stops start-up. Identity's authorization
+    middleware counts the requests it refuses before the gate through ``count_gate_refusal``."""
+    app.state.count_gate_refusal = gate_refusals.count
     app.state.policy_engine = PolicyEngine.load(settings.policies_dir, settings.policy_profile)
     app.state.document_checks = intake.DocumentChecks(
         limits=DocumentLimits(max_pages=settings.documents.max_pages,
@@ -273,7 +277,7 @@ def create_hold(body: HoldIn, session: SessionDep, now: NowDep, principal: Princ
              summary="Propose lifting a hold: counsel or a second privacy officer approves it")
 def lift_hold(hold_id: int, request: Request, session: SessionDep, ring: RingDep, now: NowDep,
               principal: PrincipalDep) -> Response:
-    proposal = proposals.propose_lift_hold(session, _ctx(request, ring), principal.id, hold_id, now)
+    proposal = hold_proposals.propose_lift(session, _ctx(request, ring), principal.id, hold_id, now)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
@@ -287,8 +291,8 @@ def create_agreement(body: AgreementIn, session: SessionDep, now: NowDep, princi
              summary="Propose suspending an agreement; a second reviewer approves")
 def suspend_agreement(agreement_id: int, body: SuspendIn, request: Request, session: SessionDep, ring: RingDep,
                       now: NowDep, principal: PrincipalDep) -> Response:
-    proposal = proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
-                                           suspend=True, reason=body.reason)
+    proposal = hold_proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
+                                                suspend=True, reason=body.reason)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 
@@ -296,8 +300,8 @@ def suspend_agreement(agreement_id: int, body: SuspendIn, request: Request, sess
              summary="Propose lifting a suspension; a second reviewer approves (logged)")
 def reinstate_agreement(agreement_id: int, request: Request, session: SessionDep, ring: RingDep, now: NowDep,
                         principal: PrincipalDep) -> Response:
-    proposal = proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
-                                           suspend=False)
+    proposal = hold_proposals.propose_agreement(session, _ctx(request, ring), principal.id, agreement_id, now,
+                                                suspend=False)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
 

@@ -203,7 +203,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/proposals/{proposal_id}/approval"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
     ("POST", "/api/v1/proposals/{proposal_id}/rejection"): roles(ADMIN, PRIVACY, COUNSEL, AUDITOR, SUPERVISOR),
     ("GET", "/api/v1/privileged-events"): roles(AUDITOR, ADMIN, PRIVACY),
-    # opening and closing offices: the organisation's administrators, two of them (identity/office_proposals.py)
+    # opening and closing offices: the organisation's administrators, two of them (scheduling/office_proposals.py)
     ("POST", "/api/v1/office-openings"): roles(ADMIN),
     ("POST", "/api/v1/offices/{office}/closing"): roles(ADMIN),
     ("GET", "/api/v1/offices/{office}/bookings-to-move"): roles(ADMIN),
@@ -291,7 +291,7 @@ class Change(StrEnum):
     reinstate_agreement = "reinstate_agreement"
     grant_office = "grant_office"  # an office scope (identity/scopes.py); also a new account's first office
     remove_office = "remove_office"
-    open_office = "open_office"  # a new office of the network (identity/office_proposals.py)
+    open_office = "open_office"  # a new office of the network (scheduling/office_proposals.py)
     close_office = "close_office"  # closing one; its visits still to come listed for moving
 
 

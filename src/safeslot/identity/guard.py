@@ -114,11 +114,14 @@ class AuthzMiddleware:
 
 
 def _count_gate_refusal(state: Any, slug: str) -> None:
-    from safeslot.disclosure import gate_refusals  # the gate's service; identity does not import it at load
-
+    # The gate's counter (disclosure's gate_refusals.count), which disclosure's setup() puts on the app's state:
+    # identity refuses before the gate, and counts through it without importing it.
+    count = getattr(state, "count_gate_refusal", None)
+    if count is None:  # no disclosure gate mounted: nothing to count
+        return
     try:
         with state.sessionmaker() as session, session.begin():
-            gate_refusals.count(session, slug, state.clock())
+            count(session, slug, state.clock())
     except Exception:  # counting must never change the refusal itself; the next one counts again
         logging.getLogger(__name__).warning("could not count a refusal before the disclosure gate", exc_info=True)
 

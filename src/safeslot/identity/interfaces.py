@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from safeslot.identity import proposals, service
 from safeslot.identity import repository as repo
-from safeslot.identity.models import Agency, AgencyOfficial, Proposal, StaffAccount
+from safeslot.identity.models import Agency, AgencyOfficial, StaffAccount
+from safeslot.identity.models import Proposal as Proposal  # handed out: read it, pass it back
 from safeslot.identity.schemas import ProposalOut
 from safeslot.identity.service import TOTP_CONTEXT
 

@@ -3,15 +3,17 @@
 ``proposals.approve`` checks who may approve (the matrix ``authz.APPROVALS``, nobody approving their
 own change or a role for themselves) and then calls ``apply``: the role is granted or removed, the
 agency registered, the official verified, the claim link sent, the office scope given or taken, the
-hold lifted or the agreement suspended; opening and closing an office is ``office_proposals.apply``.
-Each effect is one privileged event (``EFFECT_EVENTS``) in the event table and the public log, with
+changes of what another domain owns (lifting a hold, suspending or reinstating an agreement: disclosure's;
+opening and closing an office: scheduling's) are that domain's, registered here with `register` when its
+module loads (``disclosure/hold_proposals.py``, ``scheduling/office_proposals.py``), so identity imports
+neither. Each effect is one privileged event (``EFFECT_EVENTS``) in the event table and the public log, with
 the proposer and approver as keyed pseudonyms and ids only (never a name, note or address).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from safeslot.identity.authz import Change, mixes_duties
 from safeslot.identity.errors import AccountNotFound, DutiesSeparated, OwnProposal, UsernameTaken
 from safeslot.identity.invitations import send_claim_link, send_invitation
 from safeslot.identity.models import Proposal, StaffAccount
-from safeslot.kit.errors import Conflict
+from safeslot.kit.errors import Conflict, Unavailable
 
 if TYPE_CHECKING:
     from safeslot.identity.proposals import Context
@@ -41,6 +43,35 @@ EFFECT_EVENTS = {
     Change.close_office: "office_closed",
 }
 OFFICE_CHANGES = frozenset({Change.grant_office, Change.remove_office})
+# Changes to what another domain owns: their effect is that domain's (`register`).
+OWNED_ELSEWHERE = frozenset({Change.lift_hold, Change.suspend_agreement, Change.reinstate_agreement,
+                             Change.open_office, Change.close_office})
+
+
+class Effect(Protocol):
+    """What an approved change does in the domain that owns what it changes, in the approval's transaction.
+
+    Gets who proposed it and the proposal's parameters; returns the ids that go into the privileged event
+    and the proposal's result (never a name, note or address). Raises the owner's error to refuse.
+    """
+
+    def __call__(self, session: Session, proposer_id: int, params: dict[str, Any],
+                 now: dt.datetime) -> dict[str, Any]: ...
+
+
+_EFFECTS: dict[Change, Effect] = {}
+
+
+def register(change: Change, effect: Effect) -> None:
+    """The owning domain's effect of an approved ``change`` (one of `OWNED_ELSEWHERE`), set when its module loads."""
+    if change not in OWNED_ELSEWHERE:
+        raise ValueError(f"identity applies {change.value} itself")
+    _EFFECTS[change] = effect
+
+
+def unowned() -> frozenset[Change]:
+    """Changes owned elsewhere whose effect nobody registered (none, once app.py has wired the domains)."""
+    return OWNED_ELSEWHERE - _EFFECTS.keys()
 
 
 def office_role(account: StaffAccount) -> str | None:
@@ -54,10 +85,13 @@ def apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int, 
     common: dict[str, Any] = {"proposer_id": proposal.proposed_by, "approver_id": approver_id,
                               "proposal_id": proposal.id}
     effect = EFFECT_EVENTS[change]
-    if change in (Change.open_office, Change.close_office):
-        from safeslot.identity import office_proposals
-
-        return office_proposals.apply(session, ctx, proposal, common, now)
+    if change in OWNED_ELSEWHERE:
+        owner = _EFFECTS.get(change)
+        if owner is None:  # a process that never loaded the owning domain: refuse, the proposal stays pending
+            raise Unavailable(f"This server cannot apply {change.value.replace('_', ' ')} now; nothing was changed.")
+        fields = owner(session, proposal.proposed_by, params, now)
+        events.record(session, ctx.key, effect, now, **fields, **common)
+        return fields
     if change is Change.grant_role:
         return _grant(session, ctx, proposal, approver_id, now)
     if change is Change.remove_role:
@@ -99,17 +133,7 @@ def apply(session: Session, ctx: Context, proposal: Proposal, approver_id: int, 
         events.record(session, ctx.key, effect, now, account_id=account.id, role=office_role(account),
                       office_id=office_id, **common)
         return {"account_id": account.id, "office_id": office_id}
-    from safeslot.disclosure import holds
-
-    if change is Change.lift_hold:
-        holds.lift_hold_approved(session, proposal.proposed_by, int(params["hold_id"]), now)
-        events.record(session, ctx.key, effect, now, hold_id=int(params["hold_id"]), **common)
-        return {"hold_id": int(params["hold_id"])}
-    suspend = change is Change.suspend_agreement
-    holds.set_suspension_approved(session, proposal.proposed_by, int(params["agreement_id"]),
-                                  str(params.get("reason") or ""), now, suspended=suspend)
-    events.record(session, ctx.key, effect, now, agreement_id=int(params["agreement_id"]), **common)
-    return {"agreement_id": int(params["agreement_id"])}
+    raise ValueError(f"no effect for {change.value}")  # every Change is one of the branches above
 
 
 def _grant(session: Session, ctx: Context, proposal: Proposal, approver_id: int, now: dt.datetime) -> dict[str, Any]:

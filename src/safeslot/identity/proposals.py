@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
-from safeslot.identity import events, grants, scopes, service
+from safeslot.identity import events, grants, proposal_effects, scopes, service
 from safeslot.identity.authz import (
     ADMIN,
     AUDITOR,
@@ -133,7 +133,8 @@ def _propose(session: Session, ctx: Context, by_id: int, change: Change, role: s
 
 def propose(session: Session, ctx: Context, by_id: int, change: Change, params: dict[str, Any],
             now: dt.datetime) -> Proposal:
-    """A proposal with no role and no beneficiary, checked against the matrix (identity/office_proposals.py)."""
+    """A proposal with no role and no beneficiary, checked against the matrix; the owning domain checks its
+    own facts first (scheduling/office_proposals.py, disclosure/hold_proposals.py)."""
     return _propose(session, ctx, by_id, change, None, params, now)
 
 
@@ -232,20 +233,10 @@ def propose_key(session: Session, ctx: Context, by_id: int, agency_id: int, offi
                     {"agency_id": agency_id, "official_id": official_id, "additional_key": not revoke_others}, now)
 
 
-def propose_lift_hold(session: Session, ctx: Context, by_id: int, hold_id: int, now: dt.datetime) -> Proposal:
-    from safeslot.disclosure import holds
-
-    holds.check_liftable(session, hold_id)
-    return _propose(session, ctx, by_id, Change.lift_hold, None, {"hold_id": hold_id}, now)
-
-
-def propose_agreement(session: Session, ctx: Context, by_id: int, agreement_id: int, now: dt.datetime, *,
-                      suspend: bool, reason: str = "") -> Proposal:
-    from safeslot.disclosure import holds
-
-    holds.check_agreement(session, agreement_id, suspended=not suspend)
-    change = Change.suspend_agreement if suspend else Change.reinstate_agreement
-    return _propose(session, ctx, by_id, change, None, {"agreement_id": agreement_id, "reason": reason}, now)
+def register_effect(change: Change, effect: proposal_effects.Effect) -> None:
+    """The owning domain's effect of an approved change to what it owns (a hold, an agreement, an office),
+    registered when its module loads: identity applies it in the approval's transaction and logs the event."""
+    proposal_effects.register(change, effect)
 
 
 # -- deciding -------------------------------------------------------------------------------------

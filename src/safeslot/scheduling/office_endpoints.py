@@ -1,4 +1,4 @@
-"""The organisation's administrators open and close offices, two of them (identity/office_proposals.py).
+"""The organisation's administrators open and close offices, two of them (scheduling/office_proposals.py).
 
 ``POST /api/v1/office-openings`` and ``POST /api/v1/offices/{office}/closing`` make a proposal (202);
 a second administrator approves it with ``POST /api/v1/proposals/{id}/approval``, and only then does the
@@ -12,11 +12,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity import office_proposals, proposals
+from safeslot.identity import proposals
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.schemas import BookingToMoveOut, OfficeClosingIn, OfficeOpeningIn, ProposalOut
 from safeslot.kit.http import JSON
+from safeslot.scheduling import office_proposals
 from safeslot.scheduling.office_changes import NewOffice, bookings_to_move, open_office_by_slug
 
 router = APIRouter(prefix="/api/v1", tags=["office administration"])

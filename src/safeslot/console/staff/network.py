@@ -21,7 +21,7 @@ from safeslot.console.i18n import N_
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, when
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity import office_proposals, proposals
+from safeslot.identity import proposals
 from safeslot.identity.guard import StaffDep
 from safeslot.identity.interfaces import proposal_out
 from safeslot.identity.schemas import OfficeOpeningIn
@@ -29,6 +29,7 @@ from safeslot.identity.service import Principal
 from safeslot.kit.errors import DomainError
 from safeslot.privacy import statistics
 from safeslot.scheduling import interfaces as offices
+from safeslot.scheduling import office_proposals
 from safeslot.scheduling import service as scheduling
 
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])

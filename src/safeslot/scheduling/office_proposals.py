@@ -1,10 +1,10 @@
 """Opening and closing an office: two-person privileged changes (invariant "two people, distinct roles").
 
-A network's organisation administrator proposes; a second administrator approves (`authz.APPROVALS`);
-neither can do it alone, and the proposer cannot approve. Scheduling owns the office and its rules
-(``scheduling/office_changes.py``, reached through ``scheduling/interfaces.py``): they are checked when the
-change is proposed, so a bad proposal is refused at once, and again when it is approved, in the same
-transaction as the effect.
+A network's organisation administrator proposes; a second administrator approves (identity's proposals,
+`authz.APPROVALS`); neither can do it alone, and the proposer cannot approve. Scheduling owns the office and
+its rules (``office_changes.py``): they are checked when the change is proposed, so a bad proposal is
+refused at once, and again when it is approved, in the same transaction as the effect, which is
+scheduling's: registered with identity when this module loads, so identity never imports scheduling.
 
 Every step is a privileged event in the public transparency log (``identity.change_proposed``, then
 ``identity.office_opened`` or ``identity.office_closed``) holding the office's id and slug, the
@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from safeslot.identity import events, proposals
+from safeslot.identity import proposals
 from safeslot.identity.authz import Change
-from safeslot.identity.models import Proposal
+from safeslot.identity.interfaces import Proposal
 from safeslot.kit.errors import Conflict
+from safeslot.scheduling import interfaces as offices
 
 
 def _pending_for(session: Session, change: Change, slug: str) -> Proposal | None:
@@ -33,9 +34,7 @@ def _pending_for(session: Session, change: Change, slug: str) -> Proposal | None
 
 
 def propose_opening(session: Session, ctx: proposals.Context, by_id: int, new: Any, now: dt.datetime) -> Proposal:
-    """Propose a new office (``new`` is scheduling's `NewOffice`); it exists once a second admin approves."""
-    from safeslot.scheduling import interfaces as offices
-
+    """Propose a new office (``new`` is a `NewOffice`); it exists once a second admin approves."""
     offices.check_new_office(session, new)
     waiting = _pending_for(session, Change.open_office, new.slug)
     if waiting is not None:
@@ -48,8 +47,6 @@ def propose_opening(session: Session, ctx: proposals.Context, by_id: int, new: A
 def propose_closing(session: Session, ctx: proposals.Context, by_id: int, slug: str, move: Collection[int],
                     now: dt.datetime) -> Proposal:
     """Propose closing an office. Refused while a visit still to come is not in ``move`` (ids)."""
-    from safeslot.scheduling import interfaces as offices
-
     office = offices.open_office_by_slug(session, slug)
     listed = offices.check_closable(session, office, move, now)
     waiting = _pending_for(session, Change.close_office, slug)
@@ -60,18 +57,18 @@ def propose_closing(session: Session, ctx: proposals.Context, by_id: int, slug: 
     return proposals.propose(session, ctx, by_id, Change.close_office, params, now)
 
 
-def apply(session: Session, ctx: proposals.Context, proposal: Proposal, common: dict[str, Any],
-          now: dt.datetime) -> dict[str, Any]:
-    """The approved change, in the approval's transaction (`proposals.approve`)."""
-    from safeslot.scheduling import interfaces as offices
+def _open(session: Session, proposer_id: int, params: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    office = offices.open_office(session, offices.NewOffice(**params["new_office"]))
+    return {"office_id": office.id, "office": office.slug}
 
-    params = dict(proposal.params)
-    if proposal.kind == Change.open_office.value:
-        office = offices.open_office(session, offices.NewOffice(**params["new_office"]))
-        events.record(session, ctx.key, "office_opened", now, office_id=office.id, office=office.slug, **common)
-        return {"office_id": office.id, "office": office.slug}
+
+def _close(session: Session, proposer_id: int, params: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     office = offices.open_office_by_slug(session, str(params["office"]))
     moved = offices.close_office(session, office, [int(i) for i in params["move_bookings"]], now)
-    events.record(session, ctx.key, "office_closed", now, office_id=office.id, office=office.slug, bookings=moved,
-                  **common)
     return {"office_id": office.id, "office": office.slug, "bookings": moved}
+
+
+# The approved change, in the approval's transaction; identity logs ``identity.office_opened`` / ``_closed``
+# with these ids.
+proposals.register_effect(Change.open_office, _open)
+proposals.register_effect(Change.close_office, _close)
