@@ -628,6 +628,16 @@ def office_weeks() -> int:
     return 2
 
 
+def office_database(url: str, first_day: dt.date, *, weeks: int = 1, pool_size: int = 10) -> Engine:
+    """An engine on a database of the test's own (``fresh_url``, a CLI's database) with the demo office
+    committed, ``weeks`` weeks of starts from ``first_day``: for tests whose writers commit on connections of
+    their own (races, the CLI, live servers). Inside the test's transaction, the ``office`` fixture is it."""
+    engine = build_engine(url, pool_size=pool_size)
+    with Session(engine) as s, s.begin():
+        scheduling_demo.load(s, first_day, weeks=weeks)
+    return engine
+
+
 @pytest.fixture
 def office(session: Session, office_weeks: int) -> str:
     """The demo office ("central": services, staff, hours) with ``office_weeks`` weeks of starts from NOW.

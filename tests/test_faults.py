@@ -36,9 +36,9 @@ from sqlalchemy.orm import Session
 
 from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.scheduling.live import LiveServer
 
 pytestmark = pytest.mark.slow
@@ -130,9 +130,7 @@ class Load:
 
 
 def _demo(url: str) -> None:
-    engine = build_engine(url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, DAY - dt.timedelta(days=1), weeks=1)
+    engine = office_database(url, DAY - dt.timedelta(days=1), pool_size=2)
     engine.dispose()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -80,3 +81,12 @@ def test_a_kind_declares_its_status_once_and_every_error_below_it_inherits_it() 
         "slot-full": 409, "not-found": 404, "rate-limited": 429, "request-timeout": 408,
         "database-unavailable": 503, "sign-in-failed": 401, "internal": 500}
     assert DomainError.status == 400
+
+
+def test_a_problem_page_speaks_to_the_caller_not_of_the_code() -> None:
+    # The docstring is the page a caller reads at /problems/<slug>: what happened and what to do, in their
+    # words. How the code keeps a refusal (a `Recorded` kind) or where it lives goes in a comment instead.
+    _import_everything()
+    code_words = re.compile(r"\bRecorded\b|\.py\b|\braises?\b|\bclass\b|\bcommit")
+    found = sorted(slug for slug, doc in problem_docs().items() if code_words.search(doc.text))
+    assert found == [], "say what happened and what to do instead"

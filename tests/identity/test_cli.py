@@ -7,16 +7,13 @@ from typer.testing import CliRunner
 from safeslot.cli.main import app
 from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import repository
-from safeslot.scheduling import demo
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 
 runner = CliRunner()
 
 
 def test_account_commands(cli_url: str) -> None:
-    engine = build_engine(cli_url)
-    with transaction(build_sessionmaker(engine)) as s:
-        demo.load(s, NOW.date(), weeks=1)
+    engine = office_database(cli_url, NOW.date())
     password = "correct horse battery staple\ncorrect horse battery staple\n"
     r = runner.invoke(app, ["account", "create", "desk-a", "--name", "Desk Example", "--role", "clerk",
                             "--office", "central"])

@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from safeslot.config import RetentionSettings
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyMissing, KeyRing, load_key_ring, update_key_file
 from safeslot.privacy import retention
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.privacy import month_key_process
 from tests.scheduling.live import LiveServer
 
@@ -35,9 +34,7 @@ CONTEXTS = {"name_enc": "appointment.name", "contact_enc": "appointment.contact"
 
 @pytest.fixture
 def db(fresh_url: str) -> Iterator[Engine]:
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, START.date() - dt.timedelta(days=1), weeks=1)
+    engine = office_database(fresh_url, START.date() - dt.timedelta(days=1), pool_size=2)
     yield engine
     engine.dispose()
 

@@ -6,11 +6,8 @@ from contextlib import contextmanager
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
-from safeslot.scheduling import demo
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 
 
 @contextmanager
@@ -19,9 +16,7 @@ def fast_path_database(url: str, backend: str, first_day: dt.date, weeks: int) -
     path (its writers commit on connections of their own); skipped on SQLite, which has no fast path."""
     if backend != "postgresql":
         pytest.skip("the fast path is PostgreSQL's")
-    engine = build_engine(url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, first_day, weeks=weeks)
+    engine = office_database(url, first_day, weeks=weeks, pool_size=2)
     try:
         yield engine
     finally:

@@ -31,11 +31,11 @@ from safeslot.db import build_engine
 from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.errors import InterpreterUnavailable, SlotFull
 from safeslot.scheduling.models import Appointment, IdempotencyRecord
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
 
@@ -51,9 +51,8 @@ SERVICES = ("apply", "card", "interview")
 
 @pytest.fixture
 def db(fresh_url: str) -> Iterator[Engine]:
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, START.date() - dt.timedelta(days=1), weeks=1)  # the week around START is enough
+    # the week around START is enough
+    engine = office_database(fresh_url, START.date() - dt.timedelta(days=1), pool_size=2)
     yield engine
     engine.dispose()
 

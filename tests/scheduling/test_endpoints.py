@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Settings
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment, IdempotencyRecord, StaffHold
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.identity.helpers import staff_headers
 from tests.scheduling.conftest import first_free
 
@@ -188,12 +188,8 @@ def test_a_search_is_answered_while_a_booking_holds_the_write_lock(
     if backend != "sqlite":
         pytest.skip("PostgreSQL readers never wait for writers")
     from safeslot.app import create_app
-    from safeslot.db import build_engine
-    from safeslot.scheduling import demo
 
-    engine = build_engine(fresh_url)
-    with Session(engine) as s, s.begin():
-        demo.load(s, NOW.date(), weeks=1)
+    engine = office_database(fresh_url, NOW.date())
     app = create_app(settings, engine=engine, clock=lambda: NOW, keyring=keyring)
     with engine.connect() as writer, TestClient(app, raise_server_exceptions=False) as client:
         writer.begin()  # BEGIN IMMEDIATE: the write lock, held for the whole search

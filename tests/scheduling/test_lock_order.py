@@ -24,15 +24,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, service
 from safeslot.scheduling import repository as repo
+from safeslot.scheduling import service
 from safeslot.scheduling.assignment import people_of
 from safeslot.scheduling.models import Appointment, StaffHold
 from safeslot.scheduling.rules import MAX_HOUR_LOCKS, lock_keys, lock_order, office_lock_key
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.races import first_choice, second_party, wait_blocked_or_done
 
@@ -48,9 +47,7 @@ BULK_UNITS = 3 * 96  # three whole days: 72 UTC hours, more than MAX_HOUR_LOCKS
 def db(fresh_url: str, backend: str) -> Iterator[Engine]:
     if backend != "postgresql":
         pytest.skip("SQLite serialises every write transaction: there is no race to interleave")
-    engine = build_engine(fresh_url, pool_size=4)
-    with Session(engine) as s, s.begin():
-        demo.load(s, START.date() - dt.timedelta(days=1), weeks=1)
+    engine = office_database(fresh_url, START.date() - dt.timedelta(days=1), pool_size=4)
     yield engine
     engine.dispose()
 

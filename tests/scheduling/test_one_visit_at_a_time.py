@@ -19,12 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 
 TZ = service.zone("America/New_York")
 T = dt.datetime(2027, 3, 2, 10, 0, tzinfo=TZ)  # a Tuesday, inside the demo's two weeks
@@ -120,9 +119,7 @@ def test_moving_or_reassigning_a_visit_onto_a_busy_person_is_refused_by_the_data
 def committed(fresh_url: str, backend: str) -> Any:
     if backend != "postgresql":
         pytest.skip("SQLite has one writer at a time")
-    engine = build_engine(fresh_url, pool_size=3)
-    with Session(engine) as s, s.begin():
-        demo.load(s, T.date() - dt.timedelta(days=1), weeks=1)
+    engine = office_database(fresh_url, T.date() - dt.timedelta(days=1), pool_size=3)
     yield engine
     engine.dispose()
 

@@ -23,12 +23,12 @@ from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine, read_transaction
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment, Office, Service, Staff, StaffHold
 from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.search_cache import SearchCache
 from safeslot.scheduling.slots import search_known
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 
 TZ = service.zone("America/New_York")
 DAY = NOW.astimezone(TZ).date()  # a Monday
@@ -37,9 +37,7 @@ QUERIES = [("apply", None), ("interview", "es"), ("card", "vi"), ("interview", N
 
 @pytest.fixture
 def servers(fresh_url: str, settings: Settings, keyring: KeyRing) -> Iterator[tuple[Engine, TestClient, TestClient]]:
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, DAY, weeks=2)
+    engine = office_database(fresh_url, DAY, weeks=2, pool_size=2)
     other = build_engine(fresh_url, pool_size=2)
     a = create_app(settings, engine=engine, clock=lambda: NOW, keyring=keyring)
     b = create_app(settings, engine=other, clock=lambda: NOW, keyring=keyring)
@@ -269,9 +267,7 @@ def test_a_kept_answer_drops_the_starts_the_clock_has_passed(
     """The written answer of a cached search is reused (endpoints._encoded), but never with a start that has
     passed since: as the clock moves through a day, each answer is the search computed afresh at that moment,
     and one asked with an interpreter language says so on every start."""
-    engine = build_engine(fresh_url, pool_size=2)
-    with Session(engine) as s, s.begin():
-        demo.load(s, DAY, weeks=1)
+    engine = office_database(fresh_url, DAY, pool_size=2)
     moment = [dt.datetime.combine(DAY, dt.time(8, 0), TZ)]
     app = create_app(settings, engine=engine, clock=lambda: moment[0], keyring=keyring)
     try:

@@ -23,12 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo, service
+from safeslot.scheduling import service
 from safeslot.scheduling.models import Appointment
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.scheduling.invariants import duty_violations, people_violations
 from tests.scheduling.live import LiveServer
 from tests.scheduling.races import first_choice, second_party, wait_blocked_or_done
@@ -44,9 +43,7 @@ CHANGES = ("leaves", "skills", "hours")
 def db(fresh_url: str, backend: str) -> Iterator[Engine]:
     if backend != "postgresql":
         pytest.skip("SQLite serialises every write transaction: there is no race to interleave")
-    engine = build_engine(fresh_url, pool_size=4)
-    with Session(engine) as s, s.begin():
-        demo.load(s, START.date() - dt.timedelta(days=1), weeks=1)
+    engine = office_database(fresh_url, START.date() - dt.timedelta(days=1), pool_size=4)
     yield engine
     engine.dispose()
 

@@ -6,6 +6,10 @@ when the form token's signature is valid *and* its value equals the cookie's
 (OWASP CSRF cheat sheet, "signed double-submit cookie"). Another site can
 neither read the cookie nor forge the signature. Over HTTPS the cookie is
 named with the ``__Host-`` prefix, so a sibling subdomain cannot plant one.
+
+Forms that must work without a cookie (the walk-in kiosk) are checked by `same_site` instead:
+Fetch Metadata, then Origin. Signed-in staff forms are checked by identity's session token
+(``identity/guard.py``). This module is the console's one home for both of its own checks.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlparse
 
 from starlette.requests import Request
 
@@ -52,3 +57,12 @@ def request_ok(request: Request, token: str | None) -> bool:
     """Whether a POSTed form's token matches this browser's CSRF cookie (the one check every public form makes)."""
     cookie = request.cookies.get(cookie_name(request.url.scheme == "https"))
     return valid(cookie, token, request.app.state.settings.secret_key)
+
+
+def same_site(request: Request) -> bool:
+    """Cookie-less check (Fetch Metadata, then Origin): whether a form was posted from this site."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin in (None, "null") or urlparse(origin).netloc == request.url.netloc

@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import holds
 from safeslot.identity import proposals
-from safeslot.identity.authz import Change
-from safeslot.identity.interfaces import Proposal
+from safeslot.identity.interfaces import Change, Proposal
 
 
 def propose_lift(session: Session, ctx: proposals.Context, by_id: int, hold_id: int, now: dt.datetime) -> Proposal:

@@ -12,8 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeslot.identity import proposals, service
+from safeslot.identity import authz, grants, proposals, service
 from safeslot.identity import repository as repo
+from safeslot.identity.authz import Change as Change  # the kinds of two-person change, for the domains that own them
 from safeslot.identity.models import Agency, AgencyOfficial, StaffAccount
 from safeslot.identity.models import Proposal as Proposal  # handed out: read it, pass it back
 from safeslot.identity.schemas import ProposalOut
@@ -113,3 +114,13 @@ def proposal_out(session: Session, p: Proposal) -> ProposalOut:
 
 # Identity's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key rotation.
 SEALED_COLUMNS = ((StaffAccount.totp_enc, TOTP_CONTEXT),)
+
+
+def require_reviewer(session: Session, account_id: int, role: str, now: dt.datetime) -> None:
+    """Refuse unless the account is active and holds this reviewer role past its cooling-off (identity/grants.py)."""
+    grants.require_reviewer(session, account_id, role, now)
+
+
+def route_is_public(method: str, path_template: str) -> bool:
+    """Whether identity's authorization table lets anyone call this route without a credential."""
+    return not authz.needs_credentials(method, path_template)

@@ -24,7 +24,11 @@ class UnknownPurpose(InvalidInput, slug="unknown-purpose", title=N_("Unknown pur
 
 
 class ReadRefused(Recorded, Forbidden, slug="read-refused", title=N_("This read goes beyond what your work needs")):
-    """Refused, and an alert for auditors written and kept (a `Recorded` refusal)."""
+    """Nothing was shown: reading this personal data goes beyond what your work needs. The attempt is kept
+    as an alert for the auditors. If your work does need it, ask your supervisor or the privacy officer.
+    """
+
+    # Recorded: the alert is committed with the refusal (kit/errors.py).
 
 
 class OutsideClerkWindow(ReadRefused, slug="outside-clerk-window", title=N_("Clerks see today and the next days only")):

@@ -24,8 +24,8 @@ from safeslot.kit.crypto import KeyRing, months_between
 from safeslot.privacy import repository as repo
 from safeslot.privacy.models import MonthlyCount
 from safeslot.privacy.rotation import keys_in_use, month_bounds
-from safeslot.scheduling import retention as appointment_retention
-from safeslot.scheduling.queue import retention as queue_retention
+from safeslot.scheduling.interfaces import queue_retention
+from safeslot.scheduling.interfaces import retention as appointment_retention
 
 
 @dataclass(frozen=True)

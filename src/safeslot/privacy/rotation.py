@@ -20,7 +20,6 @@ from safeslot.identity import interfaces as identity_face
 from safeslot.kit.crypto import MAGIC, KeyRing, month_kid
 from safeslot.scheduling import interfaces as scheduling_face
 from safeslot.scheduling.interfaces import Appointment
-from safeslot.scheduling.queue import service as queue
 
 
 @dataclass(frozen=True)
@@ -33,7 +32,7 @@ SEALED: tuple[SealedTable, ...] = (
     SealedTable(Appointment, scheduling_face.SEALED_COLUMNS),
     SealedTable(identity_face.SEALED_COLUMNS[0][0].class_, identity_face.SEALED_COLUMNS),
     # walk-in names (initials, or nothing): sealed under the month's data key at check-in
-    SealedTable(queue.SEALED_COLUMNS[0][0].class_, queue.SEALED_COLUMNS),
+    SealedTable(scheduling_face.QUEUE_SEALED_COLUMNS[0][0].class_, scheduling_face.QUEUE_SEALED_COLUMNS),
 )
 
 

@@ -286,7 +286,6 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def _public(method: str, template: str) -> bool:
     """Only a public route may skip the authorization middleware (identity/authz.py is its table)."""
-    from safeslot.identity import authz
+    from safeslot.identity.interfaces import route_is_public
 
-    rule = authz.allowed(method, template)
-    return rule is not None and authz.PUBLIC in rule
+    return route_is_public(method, template)

@@ -3,7 +3,9 @@
 
 Scheduling's repository stays inside scheduling (``ruff.toml`` of each folder and
 ``tests/test_import_graph.py`` refuse imports of it, or of ``scheduling.models``, from outside).
-The record types below are what the service hands out: callers read their attributes and pass
+Privacy's retention and key rotation reach the rows they age and re-seal through ``retention`` and
+``queue_retention`` (the modules that change scheduling's rows when privacy decides) and the sealed
+columns below. The record types below are what the service hands out: callers read their attributes and pass
 them back to a service function; they never query, add or change them.
 """
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
+from safeslot.scheduling import retention as retention
 from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Closure, Office, Service, Staff, WeeklyHours
 from safeslot.scheduling.office_changes import (
@@ -29,9 +32,12 @@ from safeslot.scheduling.office_changes import (
     open_office_by_slug,
 )
 from safeslot.scheduling.offices import office_item
+from safeslot.scheduling.queue import retention as queue_retention
+from safeslot.scheduling.queue import service as queue_service
 from safeslot.scheduling.service import reopen_slots, zone
 
 __all__ = [
+    "QUEUE_SEALED_COLUMNS",
     "SEALED_COLUMNS",
     "Appointment",
     "BookingToMove",
@@ -55,8 +61,10 @@ __all__ = [
     "office_setup",
     "open_office",
     "open_office_by_slug",
+    "queue_retention",
     "reopen_slots",
     "request_hash",
+    "retention",
     "run_once",
     "staff_member",
     "weekly_hours",
@@ -71,6 +79,10 @@ SEALED_COLUMNS = (
     (Appointment.contact_enc, "appointment.contact"),
     (Appointment.accommodation_enc, "appointment.accommodation"),
 )
+
+
+# A walk-in's sealed name (initials, or nothing), under its month's data key from check-in.
+QUEUE_SEALED_COLUMNS = queue_service.SEALED_COLUMNS
 
 
 def office_by_id(session: Session, office_id: int | None) -> Office | None:

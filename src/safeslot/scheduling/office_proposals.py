@@ -22,8 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.identity import proposals
-from safeslot.identity.authz import Change
-from safeslot.identity.interfaces import Proposal
+from safeslot.identity.interfaces import Change, Proposal
 from safeslot.kit.errors import Conflict
 from safeslot.scheduling import interfaces as offices
 

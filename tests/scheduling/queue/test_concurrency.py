@@ -17,14 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from safeslot.db import build_engine, build_sessionmaker, transaction
+from safeslot.db import build_sessionmaker, transaction
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import demo
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Staff
 from safeslot.scheduling.queue import service as queue
 from safeslot.scheduling.queue.models import QueueTicket
-from tests.conftest import NOW
+from tests.conftest import NOW, office_database
 from tests.scheduling.queue.conftest import SETTINGS
 
 pytestmark = pytest.mark.slow
@@ -34,9 +33,7 @@ CARD_DESKS = ("Desk A", "Desk B", "Desk C", "Desk E")  # everyone who serves "ca
 
 @pytest.fixture
 def db(fresh_url: str) -> Iterator[Engine]:
-    engine = build_engine(fresh_url, pool_size=8)
-    with transaction(build_sessionmaker(engine)) as s:
-        demo.load(s, NOW.date(), weeks=1)
+    engine = office_database(fresh_url, NOW.date(), pool_size=8)
     yield engine
     engine.dispose()
 

@@ -13,14 +13,13 @@ import datetime as dt
 import io
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlparse
 
 import segno
 from fastapi import APIRouter, Form, Request
 from sqlalchemy.orm import Session
 from starlette.responses import HTMLResponse, Response
 
-from safeslot.console import i18n, pages
+from safeslot.console import csrf, i18n, pages
 from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
 from safeslot.console.pages import PageRoute, see_other
@@ -73,12 +72,8 @@ def _page(request: Request, template: str, context: dict[str, Any], *, status: i
 
 
 def _same_site(request: Request) -> None:
-    """Cookie-less CSRF defence (Fetch Metadata, then Origin): a form posted from another site is refused."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise Forbidden("Take a ticket from this office's own page.")
-    origin = request.headers.get("origin")
-    if site is None and origin not in (None, "null") and urlparse(origin).netloc != request.url.netloc:
+    """A form posted from another site is refused (console/csrf.py: no cookie here, so Fetch Metadata)."""
+    if not csrf.same_site(request):
         raise Forbidden("Take a ticket from this office's own page.")
 
 
