@@ -38,6 +38,7 @@ from safeslot.cli import common as cli_common
 from safeslot.config import Environment, Settings
 from safeslot.db import build_engine, build_sessionmaker, normalize_url
 from safeslot.identity import service as identity
+from safeslot.kit import collector
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo as scheduling_demo
 from safeslot.scheduling import service as scheduling
@@ -686,8 +687,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """What importing and collecting made (modules, classes, 2,000 test items) lives as long as the process:
     it is moved out of the garbage collector's sight once, so that each full collection during the run walks
     only what the tests themselves keep (docs/decisions.md, "The collector walks what the tests made")."""
-    gc.collect()
-    gc.freeze()
+    collector.settle()  # and the server's thresholds for the young generations
 
 
 @pytest.hookimpl(hookwrapper=True)
