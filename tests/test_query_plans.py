@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -84,12 +84,37 @@ STREAMING = frozenset({"Limit", "Append", "Merge Append", "Subquery Scan", "Resu
                        "Gather"})
 
 
-def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
-    """The plan nodes that read a growing table from end to end."""
+_LEADING = """
+SELECT ic.relname, tc.relname, a.attname FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class tc ON tc.oid = i.indrelid
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+WHERE tc.relname = ANY(%s) AND i.indkey[0] <> 0
+"""
+
+
+def leading_columns(connection: Connection) -> dict[str, tuple[str, str]]:
+    """Index name -> (table, first column) for every index on a growing table (expression indexes left out)."""
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    with raw.cursor() as cur:
+        cur.execute(_LEADING, [sorted(GROWING)])
+        return {index: (table, column) for index, table, column in cur.fetchall()}
+
+
+def _growing(node: dict[str, Any], leading: Mapping[str, tuple[str, str]], limited: bool = False) -> list[str]:
+    """The plan nodes that read a growing table from end to end. ``leading``: index name -> (its table, its
+    first column), for the growing tables' indexes."""
     found: list[str] = []
     kind = node.get("Node Type", "")
     rel = node.get("Relation Name")
     limited = limited or kind == "Limit"
+    index = node.get("Index Name")
+    if index in leading and "Index Cond" in node:
+        # PostgreSQL uses a condition on a later column of an index as an index condition too, and then reads
+        # the whole index to apply it: a full scan in all but name (a B-tree is ordered by its first column)
+        table, first = leading[index]
+        if not re.search(rf"\b{re.escape(first)}\b", node["Index Cond"]):
+            found.append(f"{kind} of {table} ({index}) with no condition on its first column, {first}")
     if rel in GROWING:
         if kind == "Seq Scan":
             found.append(f"Seq Scan on {rel}")
@@ -105,7 +130,7 @@ def _growing(node: dict[str, Any], limited: bool = False) -> list[str]:
         # and a nested loop's inner side runs once per outer row
         streams = (kind in STREAMING or (kind == "Aggregate" and node.get("Strategy") == "Sorted")
                    or (kind == "Nested Loop" and n == 0))
-        found.extend(_growing(child, limited and streams))
+        found.extend(_growing(child, leading, limited and streams))
     return found
 
 
@@ -140,13 +165,14 @@ def plan_of(connection: Connection, statement: str, parameters: Any) -> dict[str
 
 def offenders(connection: Connection, statements: list[tuple[str, Any]]) -> list[str]:
     out: list[str] = []
+    leading = leading_columns(connection)
     for statement, parameters in statements:
         head = statement.lstrip().split(None, 1)[0].upper()
         if head not in {"SELECT", "WITH", "UPDATE", "DELETE"} or "pg_advisory" in statement:
             continue
         if any(p.search(statement) for p in WHOLE_READS):
             continue
-        bad = _growing(plan_of(connection, statement, parameters))
+        bad = _growing(plan_of(connection, statement, parameters), leading)
         if bad:
             out.append(f"{'; '.join(bad)} in: {' '.join(statement.split())[:300]}")
     return out
@@ -201,6 +227,8 @@ def test_the_check_sees_a_sequential_scan(pg: Session) -> None:
     assert offenders(connection, [("SELECT id FROM appointment WHERE ends_at > %(t)s", {"t": NOW})])
     assert offenders(connection, [("SELECT count(*) FROM log_entry", None)])
     assert not offenders(connection, [("SELECT id FROM appointment WHERE code = %(c)s", {"c": "X"})])
+    # a condition on an index's second column only: PostgreSQL reads the whole index to apply it
+    assert offenders(connection, [("SELECT id FROM appointment WHERE starts_at = %(t)s", {"t": NOW})])
     assert not offenders(connection, [("SELECT idx FROM log_entry ORDER BY idx DESC LIMIT 1", None)])
     # a LIMIT over an aggregate of everything: the whole index is read before the one row comes out
     assert offenders(connection, [("SELECT count(*) FROM (SELECT idx FROM log_entry ORDER BY idx) s LIMIT 1",
@@ -237,6 +265,7 @@ def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRin
 def _prepared(connection: Connection, args: dict[str, list[Any]]) -> list[str]:
     """The offenders among asyncpg's statements ($n parameters), each planned as the fast path runs it."""
     bad: list[str] = []
+    leading = leading_columns(connection)
     raw = connection.connection.driver_connection
     assert isinstance(raw, psycopg.Connection)
     with psycopg.ClientCursor(raw) as cur:  # values inlined: EXECUTE inside EXPLAIN takes no bound parameters
@@ -248,7 +277,7 @@ def _prepared(connection: Connection, args: dict[str, list[Any]]) -> list[str]:
             row = cur.fetchone()
             assert row is not None
             plan = (row[0] if not isinstance(row[0], str) else json.loads(row[0]))[0]["Plan"]
-            bad.extend(f"{b} in: {' '.join(sql.split())[:200]}" for b in _growing(plan))
+            bad.extend(f"{b} in: {' '.join(sql.split())[:200]}" for b in _growing(plan, leading))
             cur.execute(f"DEALLOCATE plans_{n}")
     return bad
 
@@ -293,6 +322,30 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
         fastsql.MASKS_SQL: [office.id, start, end, staff, [1 << i for i in range(len(staff))]],
     }
     assert _prepared(connection, args) == []
+
+
+def test_the_databases_one_visit_check(pg: Session, network: dict[str, Any]) -> None:
+    """The appointment trigger's look-up of a visit's people (migration 0550), run by every booking's INSERT:
+    planned with the values a booking gives it, as the trigger's own statement is."""
+    import importlib.util
+
+    from safeslot import migrate
+
+    path = migrate.MIGRATIONS / "versions" / "0550_visit_check_by_person.py"
+    spec = importlib.util.spec_from_file_location("migration_0550", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sql = "SELECT " + module.POSTGRESQL_OVERLAP
+    for name, placeholder in (("NEW.staff_id", "$1::int"), ("NEW.interpreter_id", "$2::int"),
+                              ("NEW.starts_at", "$3::timestamptz"), ("NEW.ends_at", "$4::timestamptz"),
+                              ("NEW.id", "$5::int")):
+        sql = sql.replace(name, placeholder)
+    assert "NEW." not in sql
+    office, start = network["office"], network["free"][-1].starts_at
+    staff = pg.scalar(text("SELECT min(id) FROM staff WHERE office_id = :o"), {"o": office.id})
+    args = {sql: [staff, staff + 1, start, start + dt.timedelta(minutes=45), 0]}
+    assert _prepared(pg.connection(), args) == []
 
 
 def test_office_finder(pg: Session, network: dict[str, Any]) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -214,7 +215,13 @@ class Appointment(Base):
     """
 
     __tablename__ = "appointment"
-    __table_args__ = (Index("ix_appointment_office_start", "office_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_appointment_office_start", "office_id", "starts_at"),
+        # a person's visits: the database's one-visit-at-a-time check (migration 0550) looks them up here
+        Index("ix_appointment_staff_start", "staff_id", "starts_at"),
+        Index("ix_appointment_interpreter_start", "interpreter_id", "starts_at",
+              postgresql_where=text("interpreter_id IS NOT NULL"), sqlite_where=text("interpreter_id IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"))

@@ -90,15 +90,19 @@ def off_duty(session: Session, staff_ids: Collection[int], visit: LocalVisit) ->
     visit, or an absence that day)."""
     if not staff_ids:
         return set()
+    # Each look-up names the people too (redundant with the join): PostgreSQL may run an EXISTS as one hashed
+    # read of every matching row, and without them that reads every office's hours for the weekday.
+    ids = list(staff_ids)
     covered = exists().where(
-        StaffHours.staff_id == Staff.id, StaffHours.weekday == visit.weekday,
+        StaffHours.staff_id.in_(ids), StaffHours.staff_id == Staff.id, StaffHours.weekday == visit.weekday,
         StaffHours.opens <= visit.start, StaffHours.closes >= visit.end,
     )
     absent = exists().where(
-        StaffAbsence.staff_id == Staff.id, StaffAbsence.first_day <= visit.day, StaffAbsence.last_day >= visit.day
+        StaffAbsence.staff_id.in_(ids), StaffAbsence.staff_id == Staff.id, StaffAbsence.first_day <= visit.day,
+        StaffAbsence.last_day >= visit.day,
     )
     hours_miss = and_(Staff.own_hours.is_(True), not_(covered)) if visit.same_day else Staff.own_hours.is_(True)
-    return set(session.scalars(select(Staff.id).where(Staff.id.in_(list(staff_ids)), or_(hours_miss, absent))))
+    return set(session.scalars(select(Staff.id).where(Staff.id.in_(ids), or_(hours_miss, absent))))
 
 
 def staff_hours(session: Session, staff_id: int) -> Sequence[StaffHours]:
