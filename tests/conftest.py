@@ -455,12 +455,34 @@ def owner_session(owner_connection: Connection) -> Iterator[Session]:
         yield s
 
 
+def people_left_unsound(url: str) -> list[str]:
+    """The people invariant (tests/scheduling/invariants.py) over everything committed to a test's database:
+    nobody in two overlapping visits, every visit holding exactly its people. Read as the schema owner."""
+    from tests.scheduling.invariants import people_violations
+
+    engine = create_engine(owner_url(url), poolclass=NullPool)
+    try:
+        with build_sessionmaker(engine)() as s:
+            return people_violations(s)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def fresh_url(backend: str, pg_admin_url: str | None, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, for tests that commit on several connections."""
+def fresh_url(request: pytest.FixtureRequest, backend: str, pg_admin_url: str | None,
+              tmp_path: Path) -> Iterator[str]:
+    """A database of its own, for tests that commit on several connections. Whatever they committed must
+    leave the people invariant whole (``people_left_unsound``) unless the test says it breaks it on purpose
+    (``@pytest.mark.breaks_people_invariant``): races, faults and live servers are where a lost hold or a
+    doubled visit would show, so every one of their databases is checked, not only the ones a test asks about."""
     url, drop = new_database(backend, pg_admin_url, tmp_path)
     yield url
-    drop()
+    try:
+        if request.node.get_closest_marker("breaks_people_invariant") is None:
+            found = people_left_unsound(url)
+            assert found == [], f"the test left the people invariant broken: {found[:3]}"
+    finally:
+        drop()
 
 
 @contextmanager

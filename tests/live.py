@@ -25,7 +25,7 @@ from safeslot.db import build_engine, build_sessionmaker, transaction
 from safeslot.identity import service as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo
-from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database
+from tests.conftest import LENIENT_LIMITS, NOW, TEST_HASHER, new_database, people_left_unsound
 
 
 class _Server(uvicorn.Server):
@@ -116,6 +116,9 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory, name: str, *, weeks: int
             with transaction(build_sessionmaker(engine)) as session:
                 demo.load(session, NOW.date(), weeks=weeks)
             yield DemoSite(tmp, engine, ring or KeyRing.generate(), mp)
+        # what the module's stories booked, moved and cancelled through the pages (conftest.fresh_url's check)
+        found = people_left_unsound(url)
+        assert found == [], f"the stories left the people invariant broken: {found[:3]}"
     finally:
         engine.dispose()
         drop()

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
+from safeslot.kit.crypto import KeyRing
 from tests.conftest import _templates, new_database, owner_url
 
 OFFICE = text("INSERT INTO office (slug, name, address, timezone) VALUES ('harness', 'Harness', '-', 'UTC') "
@@ -203,3 +204,31 @@ def test_make_test_fast_leaves_out_servers_threads_and_browsers() -> None:
             "tests/test_db.py::test_writers_in_one_process_take_turns_and_readers_never_wait"}
     assert sorted(slow & fast) == []
     assert not [t for t in fast if t.startswith("tests/console/test_browser.py")]
+
+
+def test_a_database_left_with_a_visit_missing_its_holds_is_reported(fresh_url: str, keyring: KeyRing) -> None:
+    """``fresh_url`` checks every committed-to database at the end (``people_left_unsound``): a booked visit
+    whose holds were taken away behind the services' back is named; the same office untouched is sound."""
+    import datetime as dt
+
+    from sqlalchemy.orm import Session
+
+    from safeslot.scheduling import service
+    from safeslot.scheduling.schemas import BookingIn
+    from tests.conftest import NOW, office_database, people_left_unsound
+
+    engine = office_database(fresh_url, NOW.date())
+    start = dt.datetime(2027, 3, 2, 10, 0, tzinfo=service.zone("America/New_York"))
+    with Session(engine) as s, s.begin():
+        service.book(s, keyring, BookingIn(office="central", service="apply", starts_at=start,
+                                           name="Test Person A"), NOW)
+    assert people_left_unsound(fresh_url) == []
+    owner = _owner(fresh_url)
+    with owner.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("DELETE FROM staff_hold WHERE appointment_id IS NOT NULL"))
+    owner.dispose()  # type: ignore[attr-defined]
+    engine.dispose()
+    left = people_left_unsound(fresh_url)
+    assert left and all("does not hold staff" in line for line in left)
+    with _owner(fresh_url).begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(text("UPDATE appointment SET status = 'cancelled'"))  # sound again, for fresh_url's own check

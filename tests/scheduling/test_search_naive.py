@@ -130,6 +130,7 @@ def _change(engine: Engine, rng: random.Random, first: dt.date) -> str:
         return kind
 
 
+@pytest.mark.breaks_people_invariant("its random changes include holds written straight to the table")
 @pytest.mark.parametrize(("zone", "spread"), [("America/New_York", False), ("Asia/Kolkata", True)])
 def test_the_search_gives_the_naive_answer_on_random_offices_and_changes(fresh_url: str, zone: str,
                                                                          spread: bool) -> None:
