@@ -5,29 +5,23 @@ by `make failover-drill` and `make restore-drill` (slow, need root and Debian's 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import subprocess
-import sys
-from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.scripts import load_file
+
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "cluster"
 
 
 @pytest.fixture(scope="module")
 def cluster() -> ModuleType:
-    loader = SourceFileLoader("safeslot_cluster_script", str(SCRIPT))  # a script without .py
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_file(SCRIPT, "safeslot_cluster_script")
 
 
 @pytest.fixture
@@ -67,19 +61,6 @@ def test_patroni_runs_the_archive_command_split_into_words_without_a_shell(clust
     # Patroni archives leftover segments before pg_rewind with shlex.split(archive_command): no shell syntax.
     command = str(cluster.DCS_PARAMETERS["archive_command"])
     assert not set("&|;$`'\"=") & set(command.replace("%p", "").replace("%f", ""))
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    loader = SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the script runs
-    try:
-        loader.exec_module(module)
-    finally:
-        del sys.modules[name]
-    return module
 
 
 def _ports(module: ModuleType) -> set[int]:
@@ -122,14 +103,14 @@ def test_a_second_cluster_on_the_machine_takes_another_hundred_ports(
     cluster, the failover drill and the restore drill use, and nothing stays on the default hundred."""
     path = SCRIPT.parent / script
     monkeypatch.setenv("SAFESLOT_CLUSTER_PORT_BASE", "18200")
-    module = _load(path, f"safeslot_{script.replace('-', '_')}_18200")
+    module = load_file(path, f"safeslot_{script.replace('-', '_')}_18200")
     ports = _ports(module) | {int(p) for p in re.findall(r"\b18[0-9]{3}\b", str(getattr(module, "FRONT", "")))}
     assert ports and all(18200 <= p <= 18299 for p in ports), sorted(ports)
     # and no port of the default hundred is written into the code itself (docstrings may name them)
     assert not _fixed_ports(path), _fixed_ports(path)
     monkeypatch.setenv("SAFESLOT_CLUSTER_PORT_BASE", "5400")  # never near the shared PostgreSQL's 5432
     with pytest.raises(SystemExit):
-        _load(SCRIPT, "safeslot_cluster_bad_base")
+        load_file(SCRIPT, "safeslot_cluster_bad_base")
 
 
 def test_an_acknowledged_commit_waits_for_the_synchronous_standby(cluster: ModuleType) -> None:
@@ -147,7 +128,7 @@ def test_an_acknowledged_commit_waits_for_the_synchronous_standby(cluster: Modul
 
 @pytest.fixture(scope="module")
 def drill() -> ModuleType:
-    return _load(SCRIPT.parent / "failover-drill", "safeslot_failover_drill_script")
+    return load_file(SCRIPT.parent / "failover-drill", "safeslot_failover_drill_script")
 
 
 STEPS = ["filed", "accepted", "attested:privacy_officer", "attested:counsel", "approved:privacy_officer",

@@ -6,24 +6,19 @@ would; these tests hold the translation to what pip itself would do."""
 
 from __future__ import annotations
 
-import importlib.util
-from importlib.machinery import SourceFileLoader
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from tests.scripts import load_file
 
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "install-venv"
 
 
 @pytest.fixture(scope="module")
 def iv() -> ModuleType:
-    loader = SourceFileLoader("safeslot_install_venv", str(SCRIPT))  # a script without .py
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
+    return load_file(SCRIPT, "safeslot_install_venv")
 
 
 def test_pip_config_list_is_read_with_the_environment_winning(iv: ModuleType) -> None:

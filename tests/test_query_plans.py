@@ -327,15 +327,10 @@ def test_booking_fast_path_statement(pg: Session, network: dict[str, Any]) -> No
 def test_the_databases_one_visit_check(pg: Session, network: dict[str, Any]) -> None:
     """The appointment trigger's look-up of a visit's people (migration 0550), run by every booking's INSERT:
     planned with the values a booking gives it, as the trigger's own statement is."""
-    import importlib.util
-
     from safeslot import migrate
+    from tests.scripts import load_file
 
-    path = migrate.MIGRATIONS / "versions" / "0550_visit_check_by_person.py"
-    spec = importlib.util.spec_from_file_location("migration_0550", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_file(migrate.MIGRATIONS / "versions" / "0550_visit_check_by_person.py", "migration_0550")
     sql = "SELECT " + module.POSTGRESQL_OVERLAP
     for name, placeholder in (("NEW.staff_id", "$1::int"), ("NEW.interpreter_id", "$2::int"),
                               ("NEW.starts_at", "$3::timestamptz"), ("NEW.ends_at", "$4::timestamptz"),
