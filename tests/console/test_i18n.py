@@ -37,6 +37,15 @@ def _catalog(lang: str):  # type: ignore[no-untyped-def]
         return read_po(fh, locale=lang)
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_every_catalog_is_well_formed(lang: str) -> None:
+    # A merge once left a msgid without its msgstr: pybabel compiled it with a warning and the message after
+    # it was lost from the catalog. read_po with abort_invalid raises on exactly that.
+    with (i18n.LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale=lang, abort_invalid=True)
+    assert "Not every part is working" in catalog and "Work on this office" in catalog
+
+
 def test_every_message_in_the_code_and_templates_has_a_spanish_translation() -> None:
     messages = _extracted()
     assert len(messages) > 100, "extraction found the page messages"
