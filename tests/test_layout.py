@@ -38,11 +38,9 @@ THIN_FOLDERS: dict[str, str] = {
 # Take an entry off when its file exists; never add one (write the file instead).
 NOT_YET: dict[str, str] = {
     "app": "create_app; every HTTP test builds one through tests/conftest.py's app_factory",
-    "config": "settings; read by every test through tests/conftest.py's settings fixture",
     "console/assets": "tests/console/test_light_pages.py",
     "console/forms": "tests/console/test_staff_forms.py",
     "console/labels": "tests/console/test_pages.py, tests/console/test_i18n.py",
-    "dburl": "through 's service; the stories in tests//",
     "delivery": "compression and HEAD; tests/console/test_light_pages.py",
     "disclosure/acceptance": "through tests/console/test_need_to_know_pages.py",
     "disclosure/accounting": "through tests/console/test_records.py, tests/disclosure/test_review.py and more",
@@ -63,7 +61,6 @@ NOT_YET: dict[str, str] = {
     "disclosure/search": "through disclosure's service; the stories in tests/disclosure/",
     "disclosure/service": "the disclosure façade; tests/disclosure/test_story.py and the other stories",
     "disclosure/signatures": "through tests/disclosure/test_document.py, tests/disclosure/test_gate_stories.py",
-    "headers": "tests/test_leaks.py (CSP and the other headers over HTTP)",
     "health": "/healthz; tests/test_failures.py",
     "identity/events": "through identity's service; the stories in tests/identity/",
     "identity/grants": "through identity's service; the stories in tests/identity/",
@@ -74,11 +71,6 @@ NOT_YET: dict[str, str] = {
     "identity/proposal_effects": "through tests/identity/test_proposals.py",
     "identity/repository": "through tests/identity/test_cli.py",
     "identity/scopes": "through tests/identity/test_credential_read_afresh.py",
-    "kit/http": "through kit's service; the stories in tests/kit/",
-    "kit/limiter": "tests/test_rate_limits.py (the limits over HTTP)",
-    "kit/limits": "tests/test_rate_limits.py (the limits over HTTP)",
-    "kit/locale": "tests/console/test_i18n.py",
-    "kit/metrics": "through tests/scheduling/test_concurrency.py, tests/scheduling/test_fastfront.py and more",
     "kit/ratelimit": "tests/test_rate_limits.py (the limits over HTTP)",
     "migrate": "tests/test_migrations.py, tests/test_faults.py",
     "notifications/outbox": "through tests/console/test_browser_messages.py, tests/console/test_messages.py and more",
@@ -103,16 +95,10 @@ NOT_YET: dict[str, str] = {
     "scheduling/service": "the scheduling façade; every tests/scheduling/ story calls it",
     "scheduling/statistics": "through scheduling's service; the stories in tests/scheduling/",
     "server": "uvicorn's head deadline; tests/test_failures.py (slowloris)",
-    "transparency/keyfiles": "through transparency's service; the stories in tests/transparency/",
     "transparency/merkle_tree": "through transparency's service; the stories in tests/transparency/",
-    "transparency/merkle_verify": "through transparency's service; the stories in tests/transparency/",
     "transparency/note_base": "through transparency's service; the stories in tests/transparency/",
-    "transparency/note_keys": "through transparency's service; the stories in tests/transparency/",
-    "transparency/proofs": "through transparency's service; the stories in tests/transparency/",
     "transparency/repository": "through tests/test_chain.py, tests/test_least_privilege.py, tests/test_query_plans.py",
     "transparency/service": "the log façade; tests/transparency/ stories",
-    "transparency/tiles": "through tests/transparency/test_bulk_log.py, tests/transparency/test_endpoints.py",
-    "transparency/witnesses": "through transparency's service; the stories in tests/transparency/",
 }
 
 
