@@ -10,21 +10,21 @@ Not a test. Run from the repository root:
 What it loads, into its own PostgreSQL databases (kept between runs; ``--load`` drops and
 rebuilds them, ``--reuse`` only measures):
 
-* ``scale_bench`` the network: ``--offices`` offices shaped as the demo office (three
-  services of 15, 30 and 45 minutes, six staff speaking en/es/vi, open 9:00-16:30 Monday to
-  Friday, placed around the bundled ZIP table's towns), a year of start times made by the real
-  ``generate_slots`` for one office and copied to the others (same hours, same zone);
+* ``scale_bench`` the network: ``--offices`` offices shaped as the demo office (three services of 15, 30
+  and 45 minutes, six staff speaking en/es/vi (one office in a hundred has a seventh, speaking so), open
+  9:00-16:30 Monday to Friday, placed around the bundled ZIP table's towns), a year of start times made
+  by the real ``generate_slots`` for one office and copied to the others (same hours, same zone);
   ``--appointments`` appointments spread over that year (46 weeks past, 6 weeks ahead; past ones
-  fulfilled, cancelled or no-show, their contact gone as retention leaves them), every
-  person-unit held in ``staff_hold`` as a booking holds it, names, accommodations and contacts
-  SEALED AS IN PRODUCTION (``KeyRing.seal`` under the visit month's data key, with the keyed
-  blind index ``KeyRing.blind_index``: the calls ``plan.plan_booking`` makes), written with
-  COPY by ``--jobs`` processes; ``--log-entries`` transparency-log entries of the allowed
-  kinds (the report bench's gate mix: decisions, releases, accounting, refusals, holds, policy
-  changes) appended through the log's own ``service.append`` in batches, so the Merkle nodes,
-  tiles and checkpoints are the appender's; and ``--accounting`` rows of the accounting of
-  disclosures for the log's first accounting entries, hash-chained with ``chain.row_hash``
-  as the flush hook chains them, each naming a loaded person's blind index and code.
+  fulfilled, cancelled or no-show, their contact gone as retention leaves them), every person-unit held
+  in ``staff_hold`` as a booking holds it, names, accommodations and contacts SEALED AS IN PRODUCTION
+  (``KeyRing.seal`` under the visit month's data key, with the keyed blind index
+  ``KeyRing.blind_index``: the calls ``plan.plan_booking`` makes), written with COPY by ``--jobs``
+  processes; ``--log-entries`` transparency-log entries of the allowed kinds (the report bench's gate
+  mix: decisions, releases, accounting, refusals, holds, policy changes) appended through the log's own
+  ``service.append`` in batches, so the Merkle nodes, tiles and checkpoints are the appender's; and
+  ``--accounting`` rows of the accounting of disclosures for the log's first accounting entries,
+  hash-chained with ``chain.row_hash`` as the flush hook chains them, each naming a loaded person's
+  blind index and code.
 * ``scale_bench_o1`` and ``scale_bench_o100``: the same, with 1 and 100 offices and the
   appointments, log entries and accounting rows in proportion (the growth stages).
 
@@ -91,6 +91,7 @@ SERVICES = (("apply", "Apply for benefits", 30), ("card", "Replace a card", 15),
 STAFF = (("Desk A", ["en"], ["apply", "card"]), ("Desk B", ["en", "es"], ["apply", "card", "interview"]),
          ("Desk C", ["en", "es"], ["card", "interview"]), ("Desk D", ["en", "vi"], ["apply", "interview"]),
          ("Desk E", ["en"], ["card"]), ("Desk F", ["en", "es", "vi"], ["apply", "interview"]))
+RARE, RARE_EVERY = "so", 100  # Somali: office-0001, office-0101, ... (12 of 1,200 offices)
 OPENS, CLOSES = dt.time(9, 0), dt.time(16, 30)
 PAST_WEEKS, FUTURE_WEEKS = 46, 6
 ID_STRIDE = 100_000  # appointment ids of office k: [k * ID_STRIDE, (k + 1) * ID_STRIDE)
@@ -168,6 +169,8 @@ def build_offices(engine: Engine, offices: int, first: dt.date, last: dt.date) -
                 scheduling.add_service(s, office, slug, name, f"{name}.", minutes)
             for name, langs, services in STAFF:
                 scheduling.add_staff(s, office, name, langs, services)
+            if k % RARE_EVERY == 0:  # one office in a hundred also serves in a rare language (the finder's worst case)
+                scheduling.add_staff(s, office, "Desk R", ["en", RARE], ["apply", "interview"])
             for weekday in range(5):
                 scheduling.set_hours(s, office, weekday, OPENS, CLOSES)
         one = scheduling.get_office(s, "office-0001")
@@ -677,6 +680,11 @@ def measure(db: str, runs: int, heavy: bool, light: bool = True) -> dict[str, tu
     out["office finder (ZIP, vi)"] = (
         p50_ms(r.run(lambda x: scheduling.nearest_offices(x, zip_code, "vi", now)), max(5, runs // 5)),
         p50_ms(base("SELECT id, latitude, longitude FROM office WHERE latitude IS NOT NULL"), runs))
+
+    # the same with a language one office in a hundred offers: the finder looks past the nearest offices
+    out[f"office finder (ZIP, {RARE})"] = (
+        p50_ms(r.run(lambda x: scheduling.nearest_offices(x, zip_code, RARE, now)), max(5, runs // 5)),
+        out["office finder (ZIP, vi)"][1])
 
     # accounting look-up: a person's accounting by code + name (name -> blind index, then the indexed join)
     with engine.connect() as c:
