@@ -53,6 +53,10 @@ if os.environ.get("SAFESLOT_TEST_REUSE", "1") != "0":  # 0: build every app from
 # "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).
 BACKENDS = tuple({"postgres": "postgresql"}.get(b.strip(), b.strip())
                  for b in os.environ.get("SAFESLOT_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip())
+# A module's own tests (tests/test_layout.py) whose SQL is the same on both backends run on SQLite only:
+# ``@ON_SQLITE`` on the test. The stories and the concurrency tests keep both.
+ON_SQLITE = pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "sqlite"] or list(BACKENDS[:1]),
+                                    scope="session")
 # Fixtures that make a test slow: a real browser, a database of its own, a live server.
 SLOW_FIXTURES = frozenset({"browser", "fresh_url", "base_url", "live_server"})
 # Whole files that are slow by nature: the schema fuzzer and the races.

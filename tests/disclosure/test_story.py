@@ -23,6 +23,7 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import AgreementIn, HoldIn
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
+from safeslot.transparency import interfaces as log_face
 from safeslot.transparency import merkle
 from safeslot.transparency import service as log
 from safeslot.transparency.models import LogEntry
@@ -219,7 +220,7 @@ def test_release_is_not_made_when_the_log_append_fails(
     def broken(*_: object, **__: object) -> list[int]:
         raise RuntimeError("log storage unavailable")
 
-    monkeypatch.setattr(log, "append", broken)
+    monkeypatch.setattr(log_face, "append", broken)  # where disclosure reaches the log (its face)
     with pytest.raises(RuntimeError), session.begin_nested():
         release.create(session, keyring, signer, request.id, NOW)
     session.expire_all()

@@ -25,11 +25,10 @@ from safeslot.disclosure.errors import NotAcceptedForReview, RequestNotReviewabl
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.schemas import Actor, SubjectOut
 from safeslot.disclosure.service import get_request, subjects_view
-from safeslot.identity.service import Principal
-from safeslot.privacy import reads
-from safeslot.privacy.errors import MatchesRefused
-from safeslot.privacy.service import record_access
-from safeslot.transparency.entries import Review
+from safeslot.identity.interfaces import Principal
+from safeslot.privacy import interfaces as privacy
+from safeslot.privacy.interfaces import MatchesRefused, record_access
+from safeslot.transparency.interfaces import Review
 
 REVIEW_ROLES = ("privacy_officer", "counsel")
 # States in which a request can be taken up and its matches read.
@@ -89,7 +88,7 @@ def ensure_may_see_matches(session: Session, staff: Principal, request: Disclosu
     if staff.kind != "staff" or role is None:
         raise ReviewerNotAllowed("Only a privacy officer or counsel may read a request's matches.")
     if staff.id == request.registered_by:
-        reads.refuse(session, staff, "registrar-read-matches",
+        privacy.refuse(session, staff, "registrar-read-matches",
                      f"registered disclosure request {request.id} and asked to read its matches",
                      MatchesRefused("You registered this request, so you never see its matches; "
                                     "the other reviewers do."), now)

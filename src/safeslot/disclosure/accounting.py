@@ -17,7 +17,7 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import AccountingEntry
 from safeslot.disclosure.schemas import AccountingEntryOut, AccountingOut
 from safeslot.kit.crypto import KeyRing
-from safeslot.scheduling import service as scheduling
+from safeslot.scheduling import interfaces as scheduling
 
 NOTE = (
     "These are the disclosures of your records that the law lets us show you now. "

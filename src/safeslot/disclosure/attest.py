@@ -35,7 +35,7 @@ from safeslot.disclosure.schemas import JUDICIAL, Actor
 from safeslot.disclosure.service import decide
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
-from safeslot.transparency.entries import Review
+from safeslot.transparency.interfaces import Review
 
 MATCH, MISMATCH = "match", "mismatch"
 # Fields whose value a reviewer may correct from the document, and what they may say.

@@ -25,12 +25,12 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.kit.crypto import load_key_ring
 from safeslot.kit.errors import DomainError
-from safeslot.scheduling import service as scheduling
-from safeslot.scheduling.schemas import BookingIn
+from safeslot.scheduling import interfaces as scheduling
+from safeslot.scheduling.interfaces import BookingIn
 
 PERSON = "Maria Example"
 try:  # the agency identity's demo registers, so its demo official sees these requests
-    from safeslot.identity.demo import AGENCY
+    from safeslot.identity.interfaces import DEMO_AGENCY as AGENCY
 except ImportError:  # pragma: no cover - identity absent
     AGENCY = "Example Immigration Agency"
 # Identity's demo accounts act when present; otherwise stand-in staff ids.
@@ -50,7 +50,7 @@ def _meta(**values: Any) -> RequestMetadata:
 
 def _staff(session: Session, role: str) -> Actor:
     try:
-        from safeslot.identity import service as identity
+        from safeslot.identity import interfaces as identity
 
         account = identity.get_account(session, "demo-" + role.replace("_", "-"))
         return Actor("staff", account.id, frozenset(account.roles.split()))
@@ -79,7 +79,7 @@ def load(session: Session, settings: Settings, console: Console) -> None:
     # database without it gets it here, demo data only).
     agency_id = repo.agency_id(session, AGENCY)
     if agency_id is None:
-        from safeslot.identity import service as identity
+        from safeslot.identity import interfaces as identity
 
         agency_id = identity.create_agency(session, AGENCY, "1 Example Plaza, Washington, DC", now).id
     denied = intake.submit(session, ring, engine, clerk, _meta(instrument_type="administrative_warrant",

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from safeslot.disclosure import attest, document, sealed
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.models import DisclosureRequest
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy.service import record_access
+from safeslot.privacy.interfaces import record_access
 
 RECORD_TYPE = "disclosure_document"
 

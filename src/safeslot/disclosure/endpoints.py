@@ -56,14 +56,12 @@ from safeslot.disclosure.schemas import (
     SubjectOut,
     SuspendIn,
 )
-from safeslot.identity import proposals
-from safeslot.identity.guard import PrincipalDep, require_passkey
-from safeslot.identity.interfaces import proposal_out
-from safeslot.identity.service import Principal
+from safeslot.identity import interfaces as identity
+from safeslot.identity.interfaces import Principal, PrincipalDep, proposal_out, require_passkey
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.http import JSON
 from safeslot.scheduling import interfaces as scheduling
-from safeslot.transparency.note import LogSigner
+from safeslot.transparency.interfaces import LogSigner
 
 router = APIRouter(prefix="/api/v1", tags=["disclosure"])
 
@@ -99,8 +97,8 @@ def _signer(request: Request) -> LogSigner:
 EngineDep = Annotated[PolicyEngine, Depends(_engine)]
 
 
-def _ctx(request: Request, ring: KeyRing) -> proposals.Context:
-    return proposals.context_for(request.app.state.settings, ring)
+def _ctx(request: Request, ring: KeyRing) -> identity.Context:
+    return identity.context_for(request.app.state.settings, ring)
 
 
 def _actor(session: Session, principal: Principal) -> Actor:

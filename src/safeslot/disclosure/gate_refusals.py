@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.disclosure import logbook
 from safeslot.disclosure.models import GateRefusal
-from safeslot.transparency.entries import RefusedBeforeGate
+from safeslot.transparency.interfaces import RefusedBeforeGate
 
 REASONS: Final = {
     "unauthenticated": "no_credentials",

@@ -14,22 +14,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from safeslot.disclosure import holds
-from safeslot.identity import proposals
+from safeslot.identity import interfaces as identity
 from safeslot.identity.interfaces import Change, Proposal
 
 
-def propose_lift(session: Session, ctx: proposals.Context, by_id: int, hold_id: int, now: dt.datetime) -> Proposal:
+def propose_lift(session: Session, ctx: identity.Context, by_id: int, hold_id: int, now: dt.datetime) -> Proposal:
     """Propose lifting a hold in force; it is lifted when a second person approves."""
     holds.check_liftable(session, hold_id)
-    return proposals.propose(session, ctx, by_id, Change.lift_hold, {"hold_id": hold_id}, now)
+    return identity.propose(session, ctx, by_id, Change.lift_hold, {"hold_id": hold_id}, now)
 
 
-def propose_agreement(session: Session, ctx: proposals.Context, by_id: int, agreement_id: int, now: dt.datetime, *,
+def propose_agreement(session: Session, ctx: identity.Context, by_id: int, agreement_id: int, now: dt.datetime, *,
                       suspend: bool, reason: str = "") -> Proposal:
     """Propose suspending an agreement in force (``suspend``) or reinstating a suspended one."""
     holds.check_agreement(session, agreement_id, suspended=not suspend)
     change = Change.suspend_agreement if suspend else Change.reinstate_agreement
-    return proposals.propose(session, ctx, by_id, change, {"agreement_id": agreement_id, "reason": reason}, now)
+    return identity.propose(session, ctx, by_id, change, {"agreement_id": agreement_id, "reason": reason}, now)
 
 
 def _lift(session: Session, proposer_id: int, params: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -49,6 +49,6 @@ def _reinstate(session: Session, proposer_id: int, params: dict[str, Any], now: 
     return {"agreement_id": int(params["agreement_id"])}
 
 
-proposals.register_effect(Change.lift_hold, _lift)
-proposals.register_effect(Change.suspend_agreement, _suspend)
-proposals.register_effect(Change.reinstate_agreement, _reinstate)
+identity.register_effect(Change.lift_hold, _lift)
+identity.register_effect(Change.suspend_agreement, _suspend)
+identity.register_effect(Change.reinstate_agreement, _reinstate)

@@ -20,7 +20,7 @@ from safeslot.disclosure.errors import ReviewerNotAllowed
 from safeslot.disclosure.models import LegalHold, SharingAgreement
 from safeslot.disclosure.schemas import Actor, AgreementIn, HoldIn
 from safeslot.kit.errors import Conflict, InvalidInput, NotFound
-from safeslot.transparency.entries import (
+from safeslot.transparency.interfaces import (
     AgreementChanged,
     AgreementCreated,
     AgreementRenewed,

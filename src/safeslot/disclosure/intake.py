@@ -24,7 +24,7 @@ from safeslot.disclosure.policy import Category, DocumentSignature, InstrumentTy
 from safeslot.disclosure.schemas import JUDICIAL, MAX_DOCUMENT_BYTES, Actor, RequestMetadata
 from safeslot.disclosure.service import decide
 from safeslot.kit.crypto import KeyRing
-from safeslot.transparency.entries import Refused
+from safeslot.transparency.interfaces import Refused
 
 PDF_MAGIC = b"%PDF-"
 

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from safeslot.transparency import entries
-from safeslot.transparency import service as log_service
+from safeslot.transparency import interfaces as log
 
 UNREGISTERED = "unregistered"
 
@@ -30,20 +29,20 @@ def rfc3339(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def record(session: Session, entry: entries.EntryBase, now: dt.datetime | None = None) -> int:
+def record(session: Session, entry: log.EntryBase, now: dt.datetime | None = None) -> int:
     """Append one entry; returns its log index."""
     return record_many(session, [entry], now)[0]
 
 
-def record_many(session: Session, batch: Sequence[entries.EntryBase], now: dt.datetime | None = None) -> list[int]:
+def record_many(session: Session, batch: Sequence[log.EntryBase], now: dt.datetime | None = None) -> list[int]:
     """Append entries in order, in the caller's transaction; returns their log indexes."""
-    return log_service.append(session, batch, now=now)
+    return log.append(session, batch, now=now)
 
 
 def new_salt() -> bytes:
-    return log_service.new_salt()
+    return log.new_salt()
 
 
 def commitment(salt: bytes, person_id: str, request_id: int) -> str:
     """Hex SHA-256(salt ‖ person id ‖ request id) (docs/transparency-log.md)."""
-    return log_service.commitment(salt, person_id, str(request_id))
+    return log.commitment(salt, person_id, str(request_id))

@@ -29,10 +29,9 @@ from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request, years_later
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import NotFound
-from safeslot.scheduling import service as scheduling
-from safeslot.transparency import entries as log_entries
-from safeslot.transparency import service as log_service
-from safeslot.transparency.note import LogSigner, sign_note
+from safeslot.scheduling import interfaces as scheduling
+from safeslot.transparency import interfaces as log
+from safeslot.transparency.interfaces import LogSigner, sign_note
 
 LINK_LIFETIME = dt.timedelta(days=7)
 # 5 U.S.C. 552a(c)(2): keep the accounting five years or the life of the record, if longer.
@@ -44,7 +43,7 @@ HISTORY_STATES = frozenset({"fulfilled", "noshow", "checked-in"})
 def load_signer(settings: Settings) -> LogSigner:
     """The log's Ed25519 signer, file or token (a file key is created on first use only in development,
     demo and test)."""
-    return log_service.open_signer(settings.log, create=settings.is_demo)
+    return log.open_signer(settings.log, create=settings.is_demo)
 
 
 def released_categories(session: Session, request: DisclosureRequest) -> list[str]:
@@ -146,12 +145,12 @@ def create(session: Session, ring: KeyRing, signer: LogSigner, request_id: int, 
     except Exception as exc:  # a release without a valid signature must not exist
         raise LogUnavailable("The manifest could not be signed; nothing was released.") from exc
     when = logbook.rfc3339(now)
-    logged: list[log_entries.EntryBase] = [
-        log_entries.Release(time=when, request_id=request.id, agency=logbook.agency_ref(request.agency_id),
+    logged: list[log.EntryBase] = [
+        log.Release(time=when, request_id=request.id, agency=logbook.agency_ref(request.agency_id),
                             instrument_type=request.instrument_type, categories=categories, subjects=len(people),
                             policy_set_hash=request.policy_set_hash, package_sha256=package_sha256,
                             commitments=commitments),
-        *(log_entries.Accounting(time=when, request_id=request.id, commitment=c) for c in commitments),
+        *(log.Accounting(time=when, request_id=request.id, commitment=c) for c in commitments),
     ]
     indexes = logbook.record_many(session, logged, now)
     token = secrets.token_urlsafe(32)

@@ -22,10 +22,10 @@ from safeslot.disclosure.models import DisclosureRequest, ReviewAction
 from safeslot.disclosure.policy import Outcome
 from safeslot.disclosure.schemas import Actor
 from safeslot.disclosure.service import get_request
-from safeslot.identity import interfaces as identity_face
+from safeslot.identity import interfaces as identity
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
-from safeslot.transparency.entries import RequestClosed, Review
+from safeslot.transparency.interfaces import RequestClosed, Review
 
 REVIEW_ROLES = acceptance.REVIEW_ROLES
 REVIEWABLE_STATES = frozenset({"in_review", "info_requested"})
@@ -78,7 +78,7 @@ def approve(session: Session, actor: Actor, request_id: int, role: str, now: dt.
     """Record an approval; True when both approvals now stand (the request is approved)."""
     request = _reviewable(session, actor, request_id, role, now)
     # The role must have been approved by a second person and passed its cooling-off.
-    identity_face.require_reviewer(session, actor.id, role, now)
+    identity.require_reviewer(session, actor.id, role, now)
     if request.status != "in_review":
         raise RequestNotReviewable("The reviewers asked for more information; wait for the requester's answer.")
     attested = attest.standing(session, request, actor.id, role)

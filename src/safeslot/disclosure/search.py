@@ -22,16 +22,15 @@ from safeslot.disclosure import repository as repo
 from safeslot.disclosure.acceptance import READABLE_STATES
 from safeslot.disclosure.errors import RequestNotFound
 from safeslot.disclosure.service import get_request
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy import reads
-from safeslot.privacy.errors import SearchOutsideRequest
-from safeslot.privacy.reads import CounselMatch
-from safeslot.scheduling import service as scheduling
+from safeslot.privacy import interfaces as privacy
+from safeslot.privacy.interfaces import CounselMatch, SearchOutsideRequest
+from safeslot.scheduling import interfaces as scheduling
 
 
 def _refuse(session: Session, staff: Principal, detail: str, advice: str, now: dt.datetime) -> NoReturn:
-    reads.refuse(session, staff, "search-outside-request", detail, SearchOutsideRequest(advice), now)
+    privacy.refuse(session, staff, "search-outside-request", detail, SearchOutsideRequest(advice), now)
 
 
 def within_request(
@@ -67,7 +66,7 @@ def within_request(
         start = dt.datetime.combine(subject.date_from, dt.time(), dt.UTC) if subject.date_from else None
         end = (dt.datetime.combine(subject.date_to + dt.timedelta(days=1), dt.time(), dt.UTC)
                if subject.date_to else None)
-        for view in reads.review_lookup(session, ring, staff, index, subject.office_slug, start, end,
+        for view in privacy.review_lookup(session, ring, staff, index, subject.office_slug, start, end,
                                         request.id, now):
             out.append(CounselMatch(
                 appointment_id=view.id, subject_id=subject.id, office=_office_slug(session, view.office_id),

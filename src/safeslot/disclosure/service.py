@@ -48,8 +48,8 @@ from safeslot.disclosure.policy import (
 from safeslot.disclosure.schemas import Actor, CandidateOut, CategoryDecisionOut, RequestOut, SubjectOut
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
-from safeslot.scheduling import service as scheduling
-from safeslot.transparency import entries
+from safeslot.scheduling import interfaces as scheduling
+from safeslot.transparency import interfaces as log
 
 OPEN_STATES = frozenset({"received", "in_review", "info_requested", "approved"})
 _DROPPED = "disclosure_decision.dropped_reason"
@@ -169,7 +169,7 @@ def decide(
         request.closed_reason = "Every category was denied by policy."
     request.decision_log_index = logbook.record(
         session,
-        entries.Decision(
+        log.Decision(
             time=logbook.rfc3339(now),
             request_id=request.id,
             agency=logbook.agency_ref(request.agency_id),
@@ -181,7 +181,7 @@ def decide(
             emergency=request.instrument_type == InstrumentType.EMERGENCY,
             policy_set_hash=decision.policy_set_hash,
             profile=decision.profile,
-            categories=[entries.CategoryOutcome(category=d.category, outcome=d.outcome.value,
+            categories=[log.CategoryOutcome(category=d.category, outcome=d.outcome.value,
                                                 policies=list(d.policy_ids)) for d in decision.categories],
             stage=stage or None,
         ),
@@ -336,7 +336,7 @@ def propose_policy(
     )
     session.add(change)
     session.flush()
-    logbook.record(session, entries.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step="proposed",
+    logbook.record(session, log.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step="proposed",
                                                  profile=change.profile, policy_set_hash=change.policy_set_hash),
                    now)
     return change
@@ -357,7 +357,7 @@ def approve_policy(session: Session, actor: Actor, change_id: int, now: dt.datet
     step = "approved"
     if len(change.approvals) >= 2:
         change.status = step = "adopted"
-    logbook.record(session, entries.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step=step,
+    logbook.record(session, log.PolicyChange(time=logbook.rfc3339(now), change_id=change.id, step=step,
                                                  profile=change.profile, policy_set_hash=change.policy_set_hash,
                                                  approvals=len(change.approvals)), now)
     session.flush()

@@ -22,9 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeslot.identity.models import PrivilegedEvent
-from safeslot.transparency import entries
-from safeslot.transparency import service as log_service
-from safeslot.transparency.entries import IdentityEvent
+from safeslot.transparency import interfaces as log
+from safeslot.transparency.interfaces import IdentityEvent
 
 PREFIX = "identity."
 
@@ -73,8 +72,8 @@ def record(
     # The typed kind (transparency/entries.py) refuses a field or value a privileged event may not hold.
     typed = IdentityEvent.model_validate(dict({k: v for k, v in fields.items() if v is not None},
                                               event=PREFIX + event))
-    entry = entries.as_json(typed)
-    (index,) = log_service.append(session, [typed], now=now)
+    entry = log.as_json(typed)
+    (index,) = log.append(session, [typed], now=now)
     row = PrivilegedEvent(
         event=entry["event"], at=now, account=entry.get("account"), role=role, proposer=entry.get("proposer"),
         approver=entry.get("approver"), proposal_id=proposal_id, entry=rfc8785.dumps(entry).decode(),

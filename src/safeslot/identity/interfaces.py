@@ -1,24 +1,106 @@
-"""What other domains may ask identity, in plain values (the pattern of Warehouse's
-``accounts/interfaces.py``). Identity's models and repository stay inside identity
-(``identity/ruff.toml`` and ``tests/test_import_graph.py`` refuse imports of them from outside).
+"""Identity's face: all that another domain may use of identity, in one module, in plain values where it
+can (the pattern of Warehouse's ``accounts/interfaces.py``; docs/architecture.md, "Allowed arrows").
+
+To every domain:
+
+* who is asking: ``Principal`` (what a request's credential resolved to), and for their routes the
+  FastAPI dependencies ``StaffDep``, ``PrincipalDep``, ``current_staff``, ``require_passkey`` and the
+  refusal ``RoleRefused``;
+* the agency registry (``agency_id``, ``agency_name``, ``agency_address``, ``official_agency_name``) and
+  whether an account may review (``require_reviewer``), for disclosure;
+* two-person changes (``Change``, ``Proposal``, ``Context``, ``context_for``, ``propose``, ``pending``,
+  ``register_effect``, ``proposal_out`` and the schemas of an office's opening and closing): the domain
+  that owns what a change acts on (scheduling's offices, disclosure's holds and agreements) registers the
+  effect here, so identity never imports it;
+* the sealed columns privacy's key rotation re-seals (``SEALED_COLUMNS``), whether a route is public
+  (``route_is_public``, for scheduling's fast front), and the demo's agency and accounts (``DEMO_AGENCY``,
+  ``get_account``, ``create_agency``, for disclosure's demo).
+
+The console and the CLI also list accounts and the registry here (``accounts``, ``registry``), and may call
+``service``. Identity's models and repository stay inside identity (``identity/ruff.toml`` and
+``tests/test_import_graph.py`` refuse imports of them, and of any module but this one, from another domain).
+The route dependencies and the demo's agency load on first use (PEP 562 ``__getattr__`` below), so a
+command that imports this face, the outbox worker's, loads no web framework.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeslot.identity import authz, grants, proposals, service
 from safeslot.identity import repository as repo
-from safeslot.identity.authz import Change as Change  # the kinds of two-person change, for the domains that own them
-from safeslot.identity.models import Agency, AgencyOfficial, StaffAccount
-from safeslot.identity.models import Proposal as Proposal  # handed out: read it, pass it back
-from safeslot.identity.schemas import ProposalOut
-from safeslot.identity.service import TOTP_CONTEXT
+from safeslot.identity.authz import Change
+from safeslot.identity.errors import RoleRefused
+from safeslot.identity.models import (
+    Agency,
+    AgencyOfficial,
+    Proposal,  # handed out: read it, pass it back
+    StaffAccount,
+)
+from safeslot.identity.proposals import Context, context_for, pending, propose, register_effect
+from safeslot.identity.schemas import BookingToMoveOut, OfficeClosingIn, OfficeOpeningIn, ProposalOut
+from safeslot.identity.service import TOTP_CONTEXT, Principal, create_agency, get_account
+
+if TYPE_CHECKING:
+    from safeslot.identity.demo import AGENCY as DEMO_AGENCY
+    from safeslot.identity.guard import PrincipalDep, StaffDep, current_staff, require_passkey
+
+__all__ = [
+    "DEMO_AGENCY",
+    "SEALED_COLUMNS",
+    "AccountSummary",
+    "AgencyEntry",
+    "BookingToMoveOut",
+    "Change",
+    "Context",
+    "OfficeClosingIn",
+    "OfficeOpeningIn",
+    "OfficialEntry",
+    "Principal",
+    "PrincipalDep",
+    "Proposal",
+    "ProposalOut",
+    "RoleRefused",
+    "StaffDep",
+    "accounts",
+    "agency_address",
+    "agency_id",
+    "agency_name",
+    "context_for",
+    "create_agency",
+    "current_staff",
+    "get_account",
+    "official_agency_name",
+    "pending",
+    "proposal_out",
+    "propose",
+    "register_effect",
+    "registry",
+    "require_passkey",
+    "require_reviewer",
+    "route_is_public",
+]
+
+# Names that load their module on first use: the route dependencies need FastAPI, the demo's agency the demo.
+_ON_FIRST_USE = {"PrincipalDep": "guard", "StaffDep": "guard", "current_staff": "guard", "require_passkey": "guard",
+                 "DEMO_AGENCY": "demo"}
+
+if not TYPE_CHECKING:
+    def __getattr__(name: str) -> Any:
+        if name not in _ON_FIRST_USE:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if _ON_FIRST_USE[name] == "guard":
+            from safeslot.identity import guard
+
+            return getattr(guard, name)
+        from safeslot.identity import demo
+
+        return demo.AGENCY
 
 
 def official_agency_name(session: Session, official_id: int) -> str | None:

@@ -42,7 +42,7 @@ from safeslot.notifications.models import ContactStop, OutboxMessage, ReminderLa
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing
 from safeslot.notifications.sms import e164
-from safeslot.scheduling import reminders as scheduling
+from safeslot.scheduling.interfaces import reminders as scheduling
 
 KIND = "reminder"
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"})

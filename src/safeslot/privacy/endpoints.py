@@ -16,9 +16,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import AccessSettings, Settings
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity.errors import RoleRefused
-from safeslot.identity.guard import StaffDep
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal, RoleRefused, StaffDep
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import InvalidInput
 from safeslot.privacy import person, reads, service, statistics
@@ -35,7 +33,7 @@ from safeslot.privacy.schemas import (
     StaffLookOut,
     StaffLooksIn,
 )
-from safeslot.scheduling import service as scheduling
+from safeslot.scheduling import interfaces as scheduling
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import NotFound
 from safeslot.privacy import repository as repo
-from safeslot.scheduling import service as scheduling
+from safeslot.scheduling import interfaces as scheduling
 
 SHOWN_PURPOSES = frozenset({"name_lookup", "front_desk", "audit", "subject_access"})
 

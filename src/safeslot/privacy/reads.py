@@ -40,14 +40,13 @@ from typing import NoReturn
 from sqlalchemy.orm import Session
 
 from safeslot.config import AccessSettings
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, InvalidInput
 from safeslot.privacy import repository as repo
 from safeslot.privacy.errors import OfficeOutOfScope, OutsideClerkWindow
 from safeslot.privacy.service import alert, record_access
-from safeslot.scheduling import interfaces as scheduling_face
-from safeslot.scheduling import service as scheduling
+from safeslot.scheduling import interfaces as scheduling
 from safeslot.scheduling.interfaces import Appointment, Office
 
 # Why a clerk looks a person up by name: the person is at the counter, on the phone, arriving
@@ -117,7 +116,7 @@ def _own_office(session: Session, staff: Principal, office_slug: str | None, now
     if office is not None and not staff.covers(office.id):
         refuse(session, staff, "other-office-read", f"asked to read appointments of office {office.slug}",
                OfficeOutOfScope(scheduling.unknown_office(office.slug)), now)
-    own = office or scheduling_face.office_by_id(session, staff.office_id)
+    own = office or scheduling.office_by_id(session, staff.office_id)
     if own is None:
         raise InvalidInput("Your account is not bound to an office; ask an administrator.")
     return own
@@ -143,7 +142,7 @@ def office_day(
                    f"Clerks see the list of today and of the next {limits.clerk_days_ahead} days only "
                    f"({days[0].isoformat()} to {days[-1].isoformat()}). Past visits are not a clerk's work."),
                now)
-    rows = scheduling_face.appointments_between(session, office.id, _local_midnight(day, office),
+    rows = scheduling.appointments_between(session, office.id, _local_midnight(day, office),
                                                 _local_midnight(day + dt.timedelta(days=1), office))
     record_access(session, staff, "appointment", [a.id for a in rows], "front_desk", now,
                   role="clerk", office_id=office.id)
@@ -163,7 +162,7 @@ def clerk_lookup(
         raise InvalidInput(f"Give the reason for this look-up, one of: {', '.join(LOOKUP_REASONS)}.")
     office = _own_office(session, staff, office_slug, now)
     start = _local_midnight(clerk_days(office, now, limits)[0], office)
-    rows = scheduling_face.appointments_by_name_index(session, ring.blind_index(name), office.id, start)
+    rows = scheduling.appointments_by_name_index(session, ring.blind_index(name), office.id, start)
     record_access(session, staff, "name_lookup", [len(rows)], "name_lookup", now, role="clerk",
                   office_id=office.id, reason=reason)
     record_access(session, staff, "appointment", [a.id for a in rows], "name_lookup", now, role="clerk",
@@ -203,7 +202,7 @@ def review_lookup(
     """Counsel's look-up of one person named by a disclosure request, within the request's office and
     dates (disclosure/search.py has checked the request); each appointment shown is recorded."""
     office_id = scheduling.get_office(session, office_slug).id if office_slug is not None else None
-    rows = scheduling_face.appointments_by_name_index(session, name_index, office_id, start, end)
+    rows = scheduling.appointments_by_name_index(session, name_index, office_id, start, end)
     record_access(session, staff, "appointment", [a.id for a in rows], "disclosure_review", now,
                   role="counsel", reason=f"request {request_id}")
     return [_view(ring, a) for a in rows]

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import LargeBinary, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from safeslot.identity import interfaces as identity_face
+from safeslot.identity import interfaces as identity
 from safeslot.kit.crypto import MAGIC, KeyRing, month_kid
-from safeslot.scheduling import interfaces as scheduling_face
+from safeslot.scheduling import interfaces as scheduling
 from safeslot.scheduling.interfaces import Appointment
 
 
@@ -29,10 +29,10 @@ class SealedTable:
 
 
 SEALED: tuple[SealedTable, ...] = (
-    SealedTable(Appointment, scheduling_face.SEALED_COLUMNS),
-    SealedTable(identity_face.SEALED_COLUMNS[0][0].class_, identity_face.SEALED_COLUMNS),
+    SealedTable(Appointment, scheduling.SEALED_COLUMNS),
+    SealedTable(identity.SEALED_COLUMNS[0][0].class_, identity.SEALED_COLUMNS),
     # walk-in names (initials, or nothing): sealed under the month's data key at check-in
-    SealedTable(scheduling_face.QUEUE_SEALED_COLUMNS[0][0].class_, scheduling_face.QUEUE_SEALED_COLUMNS),
+    SealedTable(scheduling.QUEUE_SEALED_COLUMNS[0][0].class_, scheduling.QUEUE_SEALED_COLUMNS),
 )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal
 from safeslot.privacy import repository as repo
 from safeslot.privacy.errors import UnknownPurpose
 from safeslot.privacy.models import AccessAlert, AccessRecord

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.errors import InvalidInput
 from safeslot.privacy.models import MonthlyCount
-from safeslot.scheduling import service as scheduling
+from safeslot.scheduling import interfaces as scheduling
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 STATUSES = ("booked", "checked-in", "fulfilled", "noshow", "cancelled")

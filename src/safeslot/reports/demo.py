@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import Settings
 from safeslot.reports import service
 from safeslot.reports.schemas import Period
-from safeslot.transparency import service as log
+from safeslot.transparency import interfaces as log
 
 
 def load(session: Session, settings: Settings, console: Console) -> None:

@@ -33,11 +33,21 @@ from safeslot.reports.compute import compute
 from safeslot.reports.errors import LogUnreadable, ReportMismatch, ReportNotFound
 from safeslot.reports.models import PublishedReport
 from safeslot.reports.schemas import CheckpointRef, Period, Report
-from safeslot.transparency import merkle
-from safeslot.transparency.entries import ReportPublished
-from safeslot.transparency.note import Checkpoint, NoteError, NoteSigner, NoteVerifier, open_checkpoint, open_note
-from safeslot.transparency.note import sign_note as _sign_note
-from safeslot.transparency.tiles import TILE_WIDTH, BundleError, split_bundle, tile_path
+from safeslot.transparency import interfaces as log
+from safeslot.transparency.interfaces import (
+    TILE_WIDTH,
+    BundleError,
+    Checkpoint,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    ReportPublished,
+    open_checkpoint,
+    open_note,
+    split_bundle,
+    tile_path,
+)
+from safeslot.transparency.interfaces import sign_note as _sign_note
 
 NOTE_TITLE: Final = "safeslot transparency report v1"
 Progress = Callable[[int, int], None]  # (entries read, entries to read)
@@ -106,27 +116,19 @@ class LocalLog:
         self.session = session
 
     def checkpoint_note(self) -> str:
-        from safeslot.transparency import service as log
-
         note = log.checkpoint_note(self.session)
         if note is None:
             raise LogUnreadable("The log has no signed checkpoint yet; run `safeslot log checkpoint`.")
         return note
 
     def entry_bundle(self, index: int, width: int) -> bytes:
-        from safeslot.transparency import service as log
-
         return log.entry_bundle(self.session, index, width)
 
     def entry_chunks(self, published: int, size: int) -> Iterator[Sequence[bytes]]:
         """The same bytes as the entry bundles, streamed in one statement (not one query per bundle)."""
-        from safeslot.transparency import service as log
-
         return log.entry_chunks(self.session, size, CHUNK)
 
     def consistency(self, old: int, new: int) -> list[bytes]:
-        from safeslot.transparency import service as log
-
         return log.consistency(self.session, old, new)
 
 
@@ -185,7 +187,7 @@ def read_entries(source: LogSource, latest: Checkpoint, size: int, root: bytes,
             progress(count, size)
     if count != size:
         raise LogUnreadable(f"The log gave {count} entries of the {size} its checkpoint covers.")
-    got = merkle.EMPTY_ROOT
+    got = log.EMPTY_ROOT
     if stack:
         got = stack[-1]
         for left in reversed(stack[:-1]):
@@ -204,8 +206,8 @@ def check_prefix(source: LogSource, latest: Checkpoint, size: int, root: bytes) 
     if size == 0:
         return
     try:
-        merkle.verify_consistency(size, latest.size, source.consistency(size, latest.size), root, latest.root_hash)
-    except merkle.ProofError as exc:
+        log.verify_consistency(size, latest.size, source.consistency(size, latest.size), root, latest.root_hash)
+    except log.ProofError as exc:
         raise LogUnreadable(f"The log of size {latest.size} does not extend the report's checkpoint of size "
                             f"{size} ({exc}): the log forked or was rewritten.") from exc
 
@@ -271,8 +273,6 @@ class Published:
 
 def publish(session: Session, report: Report, signature: str, now: dt.datetime) -> Published:
     """Append `report.published` to the log and keep the file for the public page (no commit)."""
-    from safeslot.transparency import service as log
-
     assert report.checkpoint is not None
     sha = render.sha256(report)
     [index] = log.append(session, [ReportPublished(

@@ -29,8 +29,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity.guard import StaffDep
-from safeslot.identity.service import Principal
+from safeslot.identity.interfaces import Principal, StaffDep
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import service
 from safeslot.scheduling.models import Office, Service, Staff

@@ -31,7 +31,7 @@ from safeslot.scheduling.rules import BASE_LANGUAGE, format_code, interpreter_la
 from safeslot.scheduling.slots import generate_slots
 
 if TYPE_CHECKING:
-    from safeslot.identity.service import Principal
+    from safeslot.identity.interfaces import Principal
 
 
 class RecordRead(Protocol):

@@ -48,7 +48,7 @@ from safeslot.scheduling.schemas import BookingIn
 from safeslot.scheduling.slots import alternatives, nearest_free
 
 if TYPE_CHECKING:
-    from safeslot.identity.service import Principal
+    from safeslot.identity.interfaces import Principal
 
 
 def office_facts(office: Office) -> OfficeFacts:

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from safeslot.config import Settings
 from safeslot.db import read_transaction
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity.guard import Principal, current_staff
+from safeslot.identity.interfaces import Principal, current_staff
 from safeslot.kit import metrics
 from safeslot.kit.crypto import KeyRing, months_between
 from safeslot.kit.errors import InvalidInput

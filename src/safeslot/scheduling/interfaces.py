@@ -1,11 +1,24 @@
-"""What the console, the CLI and other domains may ask scheduling beyond ``scheduling/service.py``
-(the pattern of Warehouse's ``accounts/interfaces.py``; identity's is ``identity/interfaces.py``).
+"""Scheduling's face: all that another domain may use of scheduling, in one module (the pattern of Warehouse's
+``accounts/interfaces.py``; docs/architecture.md, "Allowed arrows").
 
-Scheduling's repository stays inside scheduling (``ruff.toml`` of each folder and
-``tests/test_import_graph.py`` refuse imports of it, or of ``scheduling.models``, from outside).
-Privacy's retention and key rotation reach the rows they age and re-seal through ``retention`` and
-``queue_retention`` (the modules that change scheduling's rows when privacy decides) and the sealed
-columns below. The record types below are what the service hands out: callers read their attributes and pass
+To the other domains:
+
+* privacy reads offices and appointments to decide and record who may see them (``list_offices``,
+  ``get_office``, ``office_in_scope``, ``list_services``, ``get_by_code``, ``appointments_between``,
+  ``appointments_by_name_index``, ``month_counts``, the codes' forms ``format_code``/``normalise_code``);
+  its retention and key rotation reach the rows they age and re-seal through ``retention`` and
+  ``queue_retention`` (the modules that change scheduling's rows when privacy decides) and the sealed
+  columns below;
+* disclosure finds a named person's appointments for a request (``SubjectRecord``,
+  ``appointments_for_subject``), tells the person by their appointment (``appointment_by_code``) and books
+  its demo's visit (``search_slots``, ``book``, ``BookingIn``);
+* notifications reads what a reminder needs through ``reminders`` (scheduling's module written for it).
+
+The console and the CLI use the rest (office set-up, staff, idempotent retries, opening and closing an
+office, whose two-person effects scheduling/office_proposals.py registers with identity) and may also call
+``service``. Scheduling's repository and models stay inside scheduling (``ruff.toml`` of each folder and
+``tests/test_import_graph.py`` refuse imports of them, and of any module but this one, from another
+domain). The record types below are what the service hands out: callers read their attributes and pass
 them back to a service function; they never query, add or change them.
 """
 
@@ -17,6 +30,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from safeslot.scheduling import reminders as reminders
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import retention as retention
 from safeslot.scheduling.idempotency import request_hash, run_once
@@ -34,12 +48,30 @@ from safeslot.scheduling.office_changes import (
 from safeslot.scheduling.offices import office_item
 from safeslot.scheduling.queue import retention as queue_retention
 from safeslot.scheduling.queue import service as queue_service
-from safeslot.scheduling.service import reopen_slots, zone
+from safeslot.scheduling.schemas import BookingIn
+from safeslot.scheduling.service import (
+    SubjectRecord,
+    appointments_for_subject,
+    book,
+    format_code,
+    get_by_code,
+    get_office,
+    list_offices,
+    list_services,
+    month_counts,
+    normalise_code,
+    office_in_scope,
+    reopen_slots,
+    search_slots,
+    unknown_office,
+    zone,
+)
 
 __all__ = [
     "QUEUE_SEALED_COLUMNS",
     "SEALED_COLUMNS",
     "Appointment",
+    "BookingIn",
     "BookingToMove",
     "Closure",
     "NewOffice",
@@ -47,26 +79,40 @@ __all__ = [
     "OfficeSetup",
     "Service",
     "Staff",
+    "SubjectRecord",
     "WeeklyHours",
     "appointment_by_code",
     "appointment_place",
     "appointments_between",
     "appointments_by_name_index",
+    "appointments_for_subject",
+    "book",
     "bookings_to_move",
     "check_closable",
     "check_new_office",
     "close_office",
+    "format_code",
+    "get_by_code",
+    "get_office",
     "has_service",
+    "list_offices",
+    "list_services",
+    "month_counts",
+    "normalise_code",
     "office_by_id",
+    "office_in_scope",
     "office_setup",
     "open_office",
     "open_office_by_slug",
     "queue_retention",
+    "reminders",
     "reopen_slots",
     "request_hash",
     "retention",
     "run_once",
+    "search_slots",
     "staff_member",
+    "unknown_office",
     "weekly_hours",
     "zone",
 ]

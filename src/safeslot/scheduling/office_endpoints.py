@@ -12,10 +12,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity import proposals
-from safeslot.identity.guard import StaffDep
-from safeslot.identity.interfaces import proposal_out
-from safeslot.identity.schemas import BookingToMoveOut, OfficeClosingIn, OfficeOpeningIn, ProposalOut
+from safeslot.identity import interfaces as identity
+from safeslot.identity.interfaces import (
+    BookingToMoveOut,
+    OfficeClosingIn,
+    OfficeOpeningIn,
+    ProposalOut,
+    StaffDep,
+    proposal_out,
+)
 from safeslot.kit.http import JSON
 from safeslot.scheduling import office_proposals
 from safeslot.scheduling.office_changes import NewOffice, bookings_to_move, open_office_by_slug
@@ -27,7 +32,7 @@ router = APIRouter(prefix="/api/v1", tags=["office administration"])
              summary="Propose a new office (a second administrator approves it)")
 def propose_opening(body: OfficeOpeningIn, request: Request, staff: StaffDep, session: SessionDep, ring: RingDep,
                     now: NowDep) -> Response:
-    ctx = proposals.context_for(request.app.state.settings, ring)
+    ctx = identity.context_for(request.app.state.settings, ring)
     proposal = office_proposals.propose_opening(session, ctx, staff.id, NewOffice(**body.model_dump()), now)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)
 
@@ -44,6 +49,6 @@ def list_bookings_to_move(office: str, staff: StaffDep, session: SessionDep, now
              summary="Propose closing an office, listing its visits still to come for moving")
 def propose_closing(office: str, body: OfficeClosingIn, request: Request, staff: StaffDep, session: SessionDep,
                     ring: RingDep, now: NowDep) -> Response:
-    ctx = proposals.context_for(request.app.state.settings, ring)
+    ctx = identity.context_for(request.app.state.settings, ring)
     proposal = office_proposals.propose_closing(session, ctx, staff.id, office, body.move_bookings, now)
     return JSON(proposal_out(session, proposal).model_dump(mode="json"), status_code=202)

@@ -21,18 +21,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from safeslot.identity import proposals
+from safeslot.identity import interfaces as identity
 from safeslot.identity.interfaces import Change, Proposal
 from safeslot.kit.errors import Conflict
 from safeslot.scheduling import interfaces as offices
 
 
 def _pending_for(session: Session, change: Change, slug: str) -> Proposal | None:
-    return next((p for p in proposals.pending(session) if p.kind == change.value and p.params.get("office") == slug),
+    return next((p for p in identity.pending(session) if p.kind == change.value and p.params.get("office") == slug),
                 None)
 
 
-def propose_opening(session: Session, ctx: proposals.Context, by_id: int, new: Any, now: dt.datetime) -> Proposal:
+def propose_opening(session: Session, ctx: identity.Context, by_id: int, new: Any, now: dt.datetime) -> Proposal:
     """Propose a new office (``new`` is a `NewOffice`); it exists once a second admin approves."""
     offices.check_new_office(session, new)
     waiting = _pending_for(session, Change.open_office, new.slug)
@@ -40,10 +40,10 @@ def propose_opening(session: Session, ctx: proposals.Context, by_id: int, new: A
         raise Conflict(f"Proposal {waiting.id} to open {new.slug!r} is already waiting for a second administrator; "
                        "approve or withdraw that one.")
     params = {"office": new.slug, "new_office": dataclasses.asdict(new)}
-    return proposals.propose(session, ctx, by_id, Change.open_office, params, now)
+    return identity.propose(session, ctx, by_id, Change.open_office, params, now)
 
 
-def propose_closing(session: Session, ctx: proposals.Context, by_id: int, slug: str, move: Collection[int],
+def propose_closing(session: Session, ctx: identity.Context, by_id: int, slug: str, move: Collection[int],
                     now: dt.datetime) -> Proposal:
     """Propose closing an office. Refused while a visit still to come is not in ``move`` (ids)."""
     office = offices.open_office_by_slug(session, slug)
@@ -53,7 +53,7 @@ def propose_closing(session: Session, ctx: proposals.Context, by_id: int, slug: 
         raise Conflict(f"Proposal {waiting.id} to close {slug!r} is already waiting for a second administrator; "
                        "approve or withdraw that one.")
     params = {"office_id": office.id, "office": office.slug, "move_bookings": listed, "bookings": len(listed)}
-    return proposals.propose(session, ctx, by_id, Change.close_office, params, now)
+    return identity.propose(session, ctx, by_id, Change.close_office, params, now)
 
 
 def _open(session: Session, proposer_id: int, params: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
@@ -69,5 +69,5 @@ def _close(session: Session, proposer_id: int, params: dict[str, Any], now: dt.d
 
 # The approved change, in the approval's transaction; identity logs ``identity.office_opened`` / ``_closed``
 # with these ids.
-proposals.register_effect(Change.open_office, _open)
-proposals.register_effect(Change.close_office, _close)
+identity.register_effect(Change.open_office, _open)
+identity.register_effect(Change.close_office, _close)

@@ -12,7 +12,7 @@ from safeslot.scheduling.errors import OfficeItemNotFound, OfficeNotFound, Servi
 from safeslot.scheduling.models import Closure, Office, Service, Staff, WeeklyHours
 
 if TYPE_CHECKING:
-    from safeslot.identity.service import Principal
+    from safeslot.identity.interfaces import Principal
 
 
 def unknown_office(slug: str) -> str:

@@ -1,9 +1,23 @@
-"""What the console and the CLI may ask the log beyond ``transparency/service.py`` (the pattern of
-``scheduling/interfaces.py``): keeping the served checkpoint current, checking one person's entry
-as an outside verifier would, and the self-verification runs an auditor starts and reads.
+"""The transparency log's face: all that another domain may use of the log, in one module (the pattern
+of Warehouse's ``accounts/interfaces.py``; docs/architecture.md, "Allowed arrows").
 
-Shells import this module or ``service``; never ``endpoints`` (a route module is wiring, not a
-contract) nor the package's other modules.
+To the domains that write to the log or read it as a verifier:
+
+* disclosure and identity append their typed entries (the kinds of ``entries``, documented in
+  docs/log-entries.md) with ``append``, in their own transaction, and disclosure seals a person's
+  commitment with ``new_salt`` and ``commitment`` and signs a release's note with the log's key
+  (``open_signer``, ``LogSigner``, ``sign_note``);
+* reports reads the log as any outside verifier does: the signed checkpoint (``checkpoint_note``,
+  ``open_checkpoint``), the entry bundles (``entry_bundle``, ``entry_chunks``, in ``tiles``' layout) and
+  consistency proofs checked with the pure core (``verify_consistency``); it appends ``ReportPublished``.
+
+To the console and the CLI besides (they may also call ``service``): keeping the served checkpoint
+current, checking one person's entry as an outside verifier would, and the self-verification runs an
+auditor starts and reads.
+
+No domain imports the package's other modules, and no shell its ``endpoints`` (a route module is wiring,
+not a contract). This module loads no web framework: the outbox worker reaches it through identity's and
+disclosure's log writers.
 """
 
 from __future__ import annotations
@@ -11,16 +25,112 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fastapi import Request
 from sqlalchemy.orm import Session
 
 from safeslot.transparency import merkle, note, service
+from safeslot.transparency.entries import (
+    Accounting,
+    AgreementChanged,
+    AgreementCreated,
+    AgreementRenewed,
+    CategoryOutcome,
+    Decision,
+    EntryBase,
+    HoldCreated,
+    HoldLifted,
+    HoldScope,
+    IdentityEvent,
+    PolicyChange,
+    Refused,
+    RefusedBeforeGate,
+    Release,
+    ReportPublished,
+    RequestClosed,
+    Review,
+    as_json,
+)
+from safeslot.transparency.merkle import EMPTY_ROOT, ProofError, verify_consistency
+from safeslot.transparency.note import (
+    Checkpoint,
+    LogSigner,
+    NoteError,
+    NoteSigner,
+    NoteVerifier,
+    open_checkpoint,
+    open_note,
+    sign_note,
+)
 from safeslot.transparency.selfcheck import last as last_verifications
 from safeslot.transparency.selfcheck import self_verify
+from safeslot.transparency.service import (
+    append,
+    checkpoint,
+    checkpoint_note,
+    commitment,
+    consistency,
+    entry_bundle,
+    entry_chunks,
+    new_salt,
+    open_signer,
+)
+from safeslot.transparency.tiles import TILE_WIDTH, BundleError, split_bundle, tile_path
 
-__all__ = ["WITNESS_RETRY_SECONDS", "EntryCheck", "check_entry", "last_verifications", "refresh_checkpoint",
-           "self_verify"]
+if TYPE_CHECKING:
+    from fastapi import Request
+
+__all__ = [
+    "EMPTY_ROOT",
+    "TILE_WIDTH",
+    "WITNESS_RETRY_SECONDS",
+    "Accounting",
+    "AgreementChanged",
+    "AgreementCreated",
+    "AgreementRenewed",
+    "BundleError",
+    "CategoryOutcome",
+    "Checkpoint",
+    "Decision",
+    "EntryBase",
+    "EntryCheck",
+    "HoldCreated",
+    "HoldLifted",
+    "HoldScope",
+    "IdentityEvent",
+    "LogSigner",
+    "NoteError",
+    "NoteSigner",
+    "NoteVerifier",
+    "PolicyChange",
+    "ProofError",
+    "Refused",
+    "RefusedBeforeGate",
+    "Release",
+    "ReportPublished",
+    "RequestClosed",
+    "Review",
+    "append",
+    "as_json",
+    "check_entry",
+    "checkpoint",
+    "checkpoint_note",
+    "commitment",
+    "consistency",
+    "entry_bundle",
+    "entry_chunks",
+    "last_verifications",
+    "new_salt",
+    "open_checkpoint",
+    "open_note",
+    "open_signer",
+    "refresh_checkpoint",
+    "self_verify",
+    "sign_note",
+    "split_bundle",
+    "tile_path",
+    "verify_consistency",
+]
 
 WITNESS_RETRY_SECONDS = 60.0
 

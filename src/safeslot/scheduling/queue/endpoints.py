@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from safeslot.config import QueueSettings
 from safeslot.deps import NowDep, RingDep, SessionDep
-from safeslot.identity.guard import Principal, StaffDep
+from safeslot.identity.interfaces import Principal, StaffDep
 from safeslot.kit.http import JSON
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.endpoints import PROBLEMS, IdempotencyKey

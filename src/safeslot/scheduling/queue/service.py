@@ -48,7 +48,7 @@ from safeslot.scheduling.queue.errors import (
 from safeslot.scheduling.queue.models import QueueTicket
 
 if TYPE_CHECKING:
-    from safeslot.identity.service import Principal
+    from safeslot.identity.interfaces import Principal
     from safeslot.scheduling.administration import RecordRead
 
 NAME_CONTEXT = "queue_ticket.name"  # AEAD context of the sealed name (kit/crypto.py)

@@ -1,0 +1,37 @@
+"""Request metrics (kit/metrics.py): counted and timed by route template and status, never by the raw path
+(a confirmation code or an office's name in a URL never becomes a label)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from safeslot.kit.metrics import REGISTRY, MetricsMiddleware
+
+
+def _count(route: str, status: str) -> float:
+    return REGISTRY.get_sample_value("safeslot_http_requests_total",
+                                     {"route": route, "method": "GET", "status": status}) or 0.0
+
+
+def test_requests_are_counted_by_route_template_and_status_not_by_path() -> None:
+    app = FastAPI()
+
+    @app.get("/api/v1/appointments/{code}")
+    def _appointment(code: str) -> dict[str, str]:
+        return {"code": code}
+
+    app.add_middleware(MetricsMiddleware)
+    template = "/api/v1/appointments/{code}"
+    before, missing = _count(template, "200"), _count("unmatched", "404")
+    with TestClient(app) as client:
+        assert client.get("/api/v1/appointments/ABCDE-12345").status_code == 200
+        assert client.get("/api/v1/appointments/FGHJK-67890").status_code == 200
+        assert client.get("/nowhere").status_code == 404
+    assert _count(template, "200") == before + 2
+    assert _count("unmatched", "404") == missing + 1
+    labels = {s.labels.get("route") for m in REGISTRY.collect() for s in m.samples}
+    assert not any("ABCDE" in str(label) for label in labels)
+    assert (REGISTRY.get_sample_value("safeslot_http_request_seconds_count", {"route": template, "method": "GET"})
+            or 0) >= 2
+
