@@ -12,11 +12,10 @@ To the other domains:
 * disclosure finds a named person's appointments for a request (``SubjectRecord``,
   ``appointments_for_subject``), tells the person by their appointment (``appointment_by_code``) and books
   its demo's visit (``search_slots``, ``book``, ``BookingIn``);
-* notifications reads what a reminder needs through ``reminders`` (scheduling's module written for it);
-* identity's two-person office changes call back into ``open_office``, ``close_office`` and their checks
-  (registered from scheduling/office_proposals.py, so identity never imports scheduling).
+* notifications reads what a reminder needs through ``reminders`` (scheduling's module written for it).
 
-The console and the CLI use the rest (office set-up, staff, idempotent retries) and may also call
+The console and the CLI use the rest (office set-up, staff, idempotent retries, opening and closing an
+office, whose two-person effects scheduling/office_proposals.py registers with identity) and may also call
 ``service``. Scheduling's repository and models stay inside scheduling (``ruff.toml`` of each folder and
 ``tests/test_import_graph.py`` refuse imports of them, and of any module but this one, from another
 domain). The record types below are what the service hands out: callers read their attributes and pass
