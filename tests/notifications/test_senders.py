@@ -156,29 +156,6 @@ def test_an_unreachable_provider_is_retried() -> None:
         _sms("http://127.0.0.1:9").send(TEXT)
 
 
-def test_providers_are_picked_by_configuration() -> None:
-    assert sms.provider_for(SmsSettings()) is None
-    with pytest.raises(ValueError, match="unknown SMS provider"):
-        sms.provider_for(SmsSettings(provider="carrier-pigeon"))
-    with pytest.raises(ValueError, match="ACCOUNT_SID"):
-        sms.provider_for(SmsSettings(provider="twilio"))
-
-
-def test_inbound_signature() -> None:
-    form = {"From": "+15550100199", "Body": "STOP", "To": "+15555550100"}
-    url = "https://office.example/api/v1/sms/inbound"
-    import base64
-    import hashlib
-    import hmac
-
-    payload = url + "BodySTOPFrom+15550100199To+15555550100"
-    good = base64.b64encode(hmac.new(b"secret-token", payload.encode(), hashlib.sha1).digest()).decode()
-    assert sms.valid_signature("secret-token", url, form, good)
-    assert not sms.valid_signature("secret-token", url, {**form, "Body": "START"}, good)
-    assert not sms.valid_signature("other-token", url, form, good)
-    assert not sms.valid_signature("secret-token", url, form, "")
-
-
 def test_a_reminder_goes_by_smtp_and_another_by_the_sms_provider_end_to_end(
     smtp: tuple[Inbox, int], provider: str, book: Callable[..., Appointment], run: Callable[..., Tally],
     notify_settings: Settings,
