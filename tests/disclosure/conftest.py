@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,14 @@ def seed_actors(session: Session, actors: tuple[Actor, ...] = ACTORS) -> None:
 def _seeded_actors(request: pytest.FixtureRequest) -> None:
     if "session" in request.fixturenames:
         seed_actors(request.getfixturevalue("session"))
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    """A copy of the shipped policies to change (test_policy.py, test_policy_set.py)."""
+    copy = tmp_path / "policies"
+    shutil.copytree(POLICIES, copy)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Review, matching, holds, agreements, accounting visibility and policy changes: the
-rules around the story, each tried from the side that would break it (both databases)."""
+"""Review and matching (disclosure/review.py), and policy changes: the rules around the story, each tried from
+the side that would break it (both databases). Holds and agreements are in test_holds.py, what a person sees
+in test_accounting.py, the package in test_release.py."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import accounting, holds, release, review, service
-from safeslot.disclosure.errors import PackageGone, ReleaseNotReady, RequestNotReviewable, ReviewerNotAllowed
+from safeslot.disclosure import release, review, service
+from safeslot.disclosure.errors import ReleaseNotReady, RequestNotReviewable, ReviewerNotAllowed
 from safeslot.disclosure.models import DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
-from safeslot.disclosure.schemas import Actor, AgreementIn
+from safeslot.disclosure.schemas import Actor
 from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling.models import Appointment
@@ -181,61 +182,6 @@ def test_deadlines_are_shown_and_overdue_flagged(
     assert late.overdue is True and late.deadline == deadline
 
 
-def test_an_expired_link_is_refused(
-    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
-    book: Callable[..., Appointment],
-) -> None:
-    book("Maria Example")
-    request = file_request()
-    _approve(session, request.id)
-    _, token = release.create(session, keyring, signer, request.id, NOW)
-    with pytest.raises(PackageGone, match="expired"):
-        release.download(session, keyring, OFFICIAL, token, NOW + release.LINK_LIFETIME)
-
-
-def test_b7_disclosures_are_withheld_from_the_persons_accounting(
-    session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
-    book: Callable[..., Appointment], engine_federal: PolicyEngine,
-) -> None:
-    maria = book("Maria Example")
-    request = file_request(instrument_type="head_of_agency_request", signer_type="agency_head", court=None,
-                           docket=None, categories=["visit_history", "identity"])
-    outcomes = {d.category: d.outcome for d in service.view(session, engine_federal, request, NOW).decisions}
-    assert outcomes == {"visit_history": "allow_with_counsel_review", "identity": "allow_with_counsel_review"}
-    _approve(session, request.id)
-    release.create(session, keyring, signer, request.id, NOW)
-    # 5 U.S.C. 552a(c)(3): the entry is kept (for the log and auditors) but not shown to the person.
-    assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW + dt.timedelta(days=400)).entries == []
-
-
-def test_agreements_are_limited_to_18_months_and_one_renewal(session: Session) -> None:
-    term = {"agency": "state-benefits", "kind": "computer_matching", "reference": "CMA 2027-01",
-            "purposes": ["program_integrity"], "categories": ["identity"], "starts_at": NOW.isoformat()}
-    with pytest.raises(InvalidInput, match="18 months"):
-        holds.create_agreement(session, PRIVACY, AgreementIn.model_validate(
-            {**term, "expires_at": (NOW + dt.timedelta(days=600)).isoformat()}), NOW)
-    made = holds.create_agreement(session, PRIVACY, AgreementIn.model_validate(
-        {**term, "expires_at": (NOW + dt.timedelta(days=540)).isoformat()}), NOW)
-    with pytest.raises(InvalidInput, match="12 months"):
-        holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=400), NOW)
-    holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=365), NOW)
-    with pytest.raises(Conflict, match="only once"):
-        holds.renew_agreement(session, PRIVACY, made.id, made.expires_at + dt.timedelta(days=30), NOW)
-
-
-def test_a_suspended_agreement_allows_nothing(
-    session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
-) -> None:
-    book("Maria Example")
-    made = holds.create_agreement(session, PRIVACY, AgreementIn(
-        agency="dhs-ice", kind="routine_use", reference="Routine use 7", purposes=["program_integrity"],
-        categories=["identity"], starts_at=NOW - dt.timedelta(days=1), expires_at=NOW + dt.timedelta(days=90)), NOW)
-    holds.suspend_agreement(session, PRIVACY, made.id, "Under audit.", NOW)
-    request = file_request(instrument_type="sharing_agreement", signer_type="agency_head", court=None, docket=None,
-                           purpose="program_integrity", categories=["identity"])
-    assert request.status == "denied"
-
-
 def test_a_policy_change_needs_two_approvals_from_people_other_than_the_proposer(
     session: Session, engine_federal: PolicyEngine,
 ) -> None:
@@ -248,14 +194,6 @@ def test_a_policy_change_needs_two_approvals_from_people_other_than_the_proposer
     with pytest.raises(ReviewerNotAllowed):
         service.approve_policy(session, COUNSEL, change.id, NOW)
     assert service.approve_policy(session, COUNSEL_2, change.id, NOW).status == "adopted"
-
-
-def test_accounting_is_kept_five_years_even_from_29_february() -> None:
-    from safeslot.disclosure.release import _years_later
-
-    leap = dt.datetime(2028, 2, 29, 12, tzinfo=dt.UTC)
-    assert _years_later(leap, 5) == dt.datetime(2033, 3, 1, 12, tzinfo=dt.UTC)
-    assert _years_later(NOW, 5) == NOW.replace(year=NOW.year + 5)
 
 
 def test_the_requesting_agency_may_withdraw_before_release(
