@@ -191,14 +191,15 @@ def test_a_test_that_starts_a_server_is_found_from_its_code() -> None:
 def test_make_test_fast_leaves_out_servers_threads_and_browsers() -> None:
     # `slow` comes from what a test (or a fixture it uses) does, not from anyone remembering to mark it:
     # a stand-in SMTP server or provider on loopback, racing threads, a served app, a browser.
-    files = ["tests/notifications/test_senders.py", "tests/test_db.py", "tests/console/test_browser.py"]
+    files = ["tests/notifications/test_senders.py", "tests/notifications/test_sms.py", "tests/test_db.py",
+             "tests/console/test_browser.py"]
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "--co", "-n", "0", "-p", "no:cacheprovider", "-m", "not slow", *files],
         cwd=Path(__file__).resolve().parents[1], env={**os.environ, "SAFESLOT_TEST_BACKENDS": "sqlite"},
         capture_output=True, text=True, check=False)
     fast = {line.split("[")[0] for line in result.stdout.splitlines() if "::" in line}
     assert "tests/test_db.py::test_a_writer_after_a_failed_transaction_gets_in" in fast, result.stdout[-2000:]
-    assert "tests/notifications/test_senders.py::test_inbound_signature" in fast
+    assert "tests/notifications/test_sms.py::test_inbound_signature" in fast
     slow = {"tests/notifications/test_senders.py::test_email_goes_through_a_real_smtp_server",
             "tests/notifications/test_senders.py::test_a_text_is_posted_to_the_provider_as_its_api_expects",
             "tests/test_db.py::test_writers_in_one_process_take_turns_and_readers_never_wait"}
