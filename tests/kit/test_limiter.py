@@ -77,3 +77,41 @@ def test_a_storage_that_is_down_lets_requests_through() -> None:
             await limiter.close()
 
     assert _run(go()) == [0, 0]
+
+
+def test_hits_spaced_apart_start_no_thread_and_old_entries_are_still_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # limits' own memory storage started a 10 ms timer thread again on every hit that came after the last one
+    # ended, which at a request every few tens of milliseconds is a thread per request.
+    import threading
+    import time
+
+    from limits.storage import MemoryStorage
+
+    from safeslot.kit.limiter import MemoryCounters
+
+    assert hasattr(MemoryStorage, "_MemoryStorage__schedule_expiry"), "limits renamed the hook MemoryCounters uses"
+    limiter = Limiter(RateLimitSettings())
+    assert isinstance(limiter.storage, MemoryCounters)
+    started: list[object] = []
+    original = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (started.append(self), original(self))[1])
+    one_a_second = parse_many("100/second")
+
+    async def go() -> list[int]:
+        waits = []
+        for n in range(5):
+            waits.append(await limiter.hit(one_a_second, "address", f"192.0.2.{n}"))
+            await asyncio.sleep(0.02)  # longer than the library's timer
+        return waits
+
+    assert _run(go()) == [0] * 5
+    assert [t for t in started if isinstance(t, threading.Timer)] == []
+    storage = limiter.storage
+    assert sum(len(entries) for entries in storage.events.values()) == 5  # type: ignore[union-attr]
+    # A second and more later, the next hit drops every entry that has expired, as the library's timer did.
+    later = time.time() + 2
+    monkeypatch.setattr(time, "time", lambda: later)
+    storage._next_expiry = 0.0  # type: ignore[union-attr]
+    assert _run(limiter.hit(one_a_second, "address", "192.0.2.9")) == 0
+    left = {key: len(entries) for key, entries in storage.events.items() if entries}  # type: ignore[union-attr]
+    assert list(left.values()) == [1] and "192.0.2.9" in next(iter(left))

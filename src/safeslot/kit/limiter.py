@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,34 @@ class RateLimitSettings(BaseModel):
         return value
 
 
+class MemoryCounters(SyncMemoryStorage):
+    """``limits``' thread-safe memory storage, with its old entries dropped inline, at most once a second.
+
+    The library drops them in a 10 ms ``threading.Timer`` that it starts again on the next hit once the last
+    one has ended: with requests more than 10 ms apart (an office's normal day) that is a new thread for
+    every request, about a third of a small request's CPU (bench/request_cost.py; docs/decisions.md, "The
+    rate limiter's counters without a thread per request"). Here the hit that finds a second gone does the
+    same expiry itself, outside every key's lock (where the library calls its hook), one thread at a time.
+    """
+
+    EVERY = 1.0  # seconds between two expiry passes
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_expiry = 0.0
+        self._expiring = threading.Lock()
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the library's hook, name-mangled
+        now = time.monotonic()
+        if now < self._next_expiry or not self._expiring.acquire(blocking=False):
+            return
+        try:
+            self._next_expiry = now + self.EVERY
+            self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+        finally:
+            self._expiring.release()
+
+
 @dataclass(frozen=True)
 class Limits:
     per_address: list[RateLimitItem]
@@ -95,7 +124,7 @@ class Limiter:
         if url.startswith("memory"):
             # The thread-safe synchronous memory storage: the asyncio one binds its lock and expiry
             # task to the first event loop, and a test client runs each request on a loop of its own.
-            self.storage = SyncMemoryStorage()
+            self.storage = MemoryCounters()
             self.strategy = SyncMovingWindow(self.storage)
         else:
             storage = storage_from_string("async+" + url, implementation="redispy", key_prefix=settings.key_prefix,
