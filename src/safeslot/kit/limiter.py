@@ -91,7 +91,7 @@ class MemoryCounters(SyncMemoryStorage):
         self._expiring = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the library's hook, name-mangled
-        now = time.monotonic()
+        now = time.time()  # the library's clock, which its expiry compares entries with
         if now < self._next_expiry or not self._expiring.acquire(blocking=False):
             return
         try:
