@@ -78,9 +78,12 @@ class MemoryCounters(SyncMemoryStorage):
 
     The library drops them in a 10 ms ``threading.Timer`` that it starts again on the next hit once the last
     one has ended: with requests more than 10 ms apart (an office's normal day) that is a new thread for
-    every request, about a third of a small request's CPU (bench/request_cost.py; docs/decisions.md, "The
-    rate limiter's counters without a thread per request"). Here the hit that finds a second gone does the
-    same expiry itself, outside every key's lock (where the library calls its hook), one thread at a time.
+    every request, about 8 % of a small request's CPU (bench/request_cost.py; docs/decisions.md, "The rate
+    limiter's counters without a thread per request"). Here the hit that finds a second gone runs the
+    library's own expiry pass itself, outside every key's lock (where the library calls its hook), one
+    thread at a time, and then forgets the keys left with no entry, which the library keeps for ever (an
+    address seen once would otherwise cost every later pass a look), so a pass is as long as the keys
+    counted within the longest window.
     """
 
     EVERY = 1.0  # seconds between two expiry passes
@@ -97,6 +100,11 @@ class MemoryCounters(SyncMemoryStorage):
         try:
             self._next_expiry = now + self.EVERY
             self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+            for key in [k for k, entries in self.events.items() if not entries]:
+                with self.locks[key]:  # a hit on this key now either came before (entries) or comes after
+                    if not self.events.get(key):
+                        self.events.pop(key, None)
+                self.locks.pop(key, None)
         finally:
             self._expiring.release()
 
