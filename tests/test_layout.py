@@ -56,7 +56,6 @@ NOT_YET: dict[str, str] = {
     "privacy/repository": "through tests/privacy/test_retention.py",
     "privacy/service": "the privacy façade; tests/privacy/ stories",
     "reports/repository": "through reports's service; the stories in tests/reports/",
-    "scheduling/fastlookup": "through tests/scheduling/test_fastpath.py, tests/scheduling/test_staff_hours.py",
     "scheduling/fastsql": "through tests/test_query_plans.py",
     "scheduling/office_changes": "through scheduling's service; the stories in tests/scheduling/",
     "scheduling/office_proposals": "through tests/identity/test_proposals.py",

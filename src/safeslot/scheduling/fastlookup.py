@@ -5,7 +5,11 @@ refused start with the nearest free times. Both come from here, read on one look
 own, beside the writers) that reconnects when it is lost:
 
 * ``Lookups.office``: an office's facts, services, staff and their duties, cached ``FACTS_TTL``
-  seconds, so an office, service or staff change is seen within that time;
+  seconds, so an office, service or staff change is seen within that time. Facts past half that age are
+  read afresh by one task behind the bookings, which go on with them meanwhile: a refresh that every
+  booking of the office waited for (five reads) was the bench's p99 on a loaded machine (docs/decisions.md,
+  "The fast path's facts refreshed ahead"). Past ``FACTS_TTL`` (a quiet office) a booking waits for the
+  reads, as before;
 * ``Lookups.nearest``: the nearest free times for a refused start, by the same pure search as the
   sync path (``slots.free_starts``), cached ``NEAREST_TTL`` seconds per start and computed once
   however many refusals of that start wait for it.
@@ -51,6 +55,7 @@ from safeslot.scheduling.slots import (
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 4.0  # a look-up that takes longer is treated as a lost connection
 FACTS_TTL = 2.0  # office, service and staff changes are seen within this many seconds
+REFRESH_AHEAD = FACTS_TTL / 2  # facts this old are read afresh behind the bookings, which still use them
 NEAREST_TTL = 1.0
 NEAREST_KEPT = 10_000  # cached starts; past this the cache starts over
 
@@ -86,6 +91,7 @@ class Lookups:
         self.conn: asyncpg.Connection | None = None
         self.lock = asyncio.Lock()
         self.offices: dict[str, OfficeCache] = {}
+        self.refreshing: dict[str, asyncio.Task[OfficeCache | None]] = {}  # kept referenced while they run
         self.cached: dict[tuple[int, dt.datetime, str | None], tuple[float, asyncio.Future[list[str]]]] = {}
 
     def start(self) -> None:
@@ -93,6 +99,11 @@ class Lookups:
         self.lock = asyncio.Lock()
 
     def close(self) -> None:
+        for task in list(self.refreshing.values()):  # a refresh behind the bookings ends with the fast path
+            task.cancel()
+        self._drop_connection()
+
+    def _drop_connection(self) -> None:
         if self.conn is not None:
             self.conn.terminate()
             self.conn = None
@@ -105,16 +116,34 @@ class Lookups:
                 conn = self.conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
             return list(await asyncio.wait_for(conn.fetch(sql, *args), READ_TIMEOUT))
         except Exception as exc:
-            self.close()
+            self._drop_connection()
             raise LookupFailed(type(exc).__name__) from exc
 
     async def office(self, slug: str) -> OfficeCache | None:
         entry = self.offices.get(slug)
-        if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
-            return entry
+        if entry is not None:
+            age = time.monotonic() - entry.fetched
+            if age < FACTS_TTL:
+                if age >= REFRESH_AHEAD and slug not in self.refreshing:  # one task reads them afresh
+                    task = asyncio.get_running_loop().create_task(self._refresh_quietly(slug))
+                    self.refreshing[slug] = task
+                    task.add_done_callback(lambda _: self.refreshing.pop(slug, None))
+                return entry
+        return await self._refresh(slug)
+
+    async def _refresh_quietly(self, slug: str) -> OfficeCache | None:
+        """A refresh behind the bookings; one that fails leaves the facts as they were, and the first booking
+        past ``FACTS_TTL`` waits for its own reads (and hears 503 if the database is still away)."""
+        try:
+            return await self._refresh(slug, REFRESH_AHEAD)
+        except LookupFailed:
+            return None
+
+    async def _refresh(self, slug: str, younger_than: float = FACTS_TTL) -> OfficeCache | None:
+        """The office's facts read afresh, unless another read made them ``younger_than`` seconds meanwhile."""
         async with self.lock:
             entry = self.offices.get(slug)
-            if entry is not None and time.monotonic() - entry.fetched < FACTS_TTL:
+            if entry is not None and time.monotonic() - entry.fetched < younger_than:
                 return entry
             rows = await self._query(OFFICE_SQL, slug)
             if not rows:
