@@ -156,6 +156,34 @@ def test_the_drill_finds_each_acknowledged_disclosure_step_in_the_log(drill: Mod
     assert drill.unlogged_steps({7: STEPS[:3]}, set(), logged[:3]) == {}
 
 
+def test_a_step_whose_commit_landed_before_a_503_is_not_counted_and_not_a_failure(drill: ModuleType) -> None:
+    """A step answered 503 whose COMMIT had landed is refused on its retry: 409 (the state moved on), or for an
+    approval 403 (the same person's second approval). The drill carries on without counting it; any other
+    refusal, or one without a retry before it, is a failure."""
+    import httpx
+
+    class Stub:
+        def __init__(self, answer: httpx.Response, retried: bool) -> None:
+            self.answer, self.retried, self.seen = answer, retried, type("Seen", (), {"bad": []})()
+
+        def call(self, *args: object, **kw: object) -> httpx.Response:
+            return self.answer
+
+    twice = httpx.Response(403, json={"type": "/problems/disclosure-reviewer-not-allowed",
+                                      "detail": "You already approved this request; the second approval must "
+                                                "come from someone else."})
+    other = httpx.Response(403, json={"type": "/problems/disclosure-reviewer-not-allowed",
+                                      "detail": "Your counsel role is not yet approved by a second person."})
+    cases = [("approved:privacy_officer", twice, True, True), ("approved:privacy_officer", twice, False, False),
+             ("approved:privacy_officer", other, True, False), ("attested:counsel", twice, True, False),
+             ("accepted", httpx.Response(409, json={}), True, True)]
+    for name, answer, retried, carries_on in cases:
+        ledger, client = drill.Ledger(), Stub(answer, retried)
+        assert drill.step(client, ledger, 7, name, "POST", "/x", {}) is carries_on, (name, answer.status_code)
+        assert ledger.steps[7] == []  # never acknowledged, never counted
+        assert (client.seen.bad == []) is carries_on
+
+
 def test_the_archive_command_the_guide_shows_runs_without_a_shell_too() -> None:
     """docs/operations.md's production archive_command follows the rule above: Patroni also runs it split
     into words, with no shell, so `test ! -f … && cp …` would hand `&&` to `test` as an argument."""
