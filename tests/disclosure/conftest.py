@@ -127,6 +127,12 @@ def approve(session: Session, ring: KeyRing, actor: Actor, request_id: int, role
     return review.approve(session, actor, request_id, role, now)
 
 
+def approve_both(session: Session, request_id: int) -> None:
+    """The privacy officer, then counsel: the two approvals a release needs."""
+    approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
+    approve(session, RING, COUNSEL, request_id, "counsel", NOW)
+
+
 def metadata(**overrides: Any) -> RequestMetadata:
     base: dict[str, Any] = {
         "instrument_type": "judicial_warrant",

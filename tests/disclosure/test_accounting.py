@@ -15,12 +15,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import COUNSEL, PRIVACY, RING, approve
-
-
-def _approve(session: Session, request_id: int) -> None:
-    approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
-    approve(session, RING, COUNSEL, request_id, "counsel", NOW)
+from tests.disclosure.conftest import approve_both
 
 
 def test_b7_disclosures_are_withheld_from_the_persons_accounting(
@@ -32,7 +27,7 @@ def test_b7_disclosures_are_withheld_from_the_persons_accounting(
                            docket=None, categories=["visit_history", "identity"])
     outcomes = {d.category: d.outcome for d in service.view(session, engine_federal, request, NOW).decisions}
     assert outcomes == {"visit_history": "allow_with_counsel_review", "identity": "allow_with_counsel_review"}
-    _approve(session, request.id)
+    approve_both(session, request.id)
     release.create(session, keyring, signer, request.id, NOW)
     # 5 U.S.C. 552a(c)(3): the entry is kept (for the log and auditors) but not shown to the person.
     assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW + dt.timedelta(days=400)).entries == []
@@ -53,7 +48,7 @@ def test_a_person_finds_their_entry_with_code_and_name_and_a_wrong_one_finds_not
 ) -> None:
     visit = book("Test Person 1")
     request = file_request(subjects=[{"name": "Test Person 1", "office": "central"}])
-    _approve(session, request.id)
+    approve_both(session, request.id)
     release.create(session, keyring, signer, request.id, NOW)
     found = accounting.lookup(session, keyring, visit.code.lower(), "Test Person 1", NOW)
     assert [(e.request_id, e.categories) for e in found.entries] == [(request.id, ["appointment_schedule"])]

@@ -18,12 +18,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve
-
-
-def _approve(session: Session, request_id: int) -> None:
-    approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
-    approve(session, RING, COUNSEL, request_id, "counsel", NOW)
+from tests.disclosure.conftest import OFFICIAL, PRIVACY, RING, approve, approve_both
 
 
 def test_an_expired_link_is_refused(
@@ -32,7 +27,7 @@ def test_an_expired_link_is_refused(
 ) -> None:
     book("Maria Example")
     request = file_request()
-    _approve(session, request.id)
+    approve_both(session, request.id)
     _, token = release.create(session, keyring, signer, request.id, NOW)
     with pytest.raises(PackageGone, match="expired"):
         release.download(session, keyring, OFFICIAL, token, NOW + release.LINK_LIFETIME)
@@ -67,7 +62,7 @@ def test_only_the_requesting_official_fetches_the_package_and_only_once(
 ) -> None:
     visit = book("Test Person 1")
     request = file_request(subjects=[{"name": "Test Person 1", "office": "central"}])
-    _approve(session, request.id)
+    approve_both(session, request.id)
     release.create(session, keyring, signer, request.id, NOW)
     _, token = release.link_for(session, keyring, OFFICIAL, request.id)
     for other in (Actor("official", 9, agency="another-agency"), PRIVACY):

@@ -21,14 +21,9 @@ from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve, approve_both
 
 COUNSEL_2 = Actor("staff", 22, frozenset({"counsel"}))
-
-
-def _approve(session: Session, request_id: int) -> None:
-    approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
-    approve(session, RING, COUNSEL, request_id, "counsel", NOW)
 
 
 def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
@@ -56,7 +51,7 @@ def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
     review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "visit_date_on_document", NOW)
     [subject] = service.subjects_view(session, request.id)
     assert subject.included == [first.id] and subject.match_reason == "visit_date_on_document"
-    _approve(session, request.id)
+    approve_both(session, request.id)
     assert request.status == "approved"
 
 
@@ -78,7 +73,7 @@ def test_bookings_are_never_merged_even_with_the_same_contact_and_the_log_counts
     [logged] = [e for e in entries(session) if e.get("action") == "resolve_match"]
     assert logged["candidates"] == 2 and logged["match_reason"] == "no_candidate_matches_document"
     assert "Test Person" not in json.dumps(entries(session)) and "555-0100" not in json.dumps(entries(session))
-    _approve(session, request.id)
+    approve_both(session, request.id)
     with pytest.raises(ReleaseNotReady, match="Nothing is left"):
         release.create(session, keyring, signer, request.id, NOW)
 
@@ -93,7 +88,7 @@ def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
     [subject] = service.subjects_view(session, request.id)
     review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "office_and_date_on_document",
                          NOW)
-    _approve(session, request.id)
+    approve_both(session, request.id)
     _, token = release.create(session, keyring, signer, request.id, NOW)
     package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
     assert [a["starts_at"] for a in package["people"][0]["appointment_schedule"]] == [first.starts_at.isoformat()]
@@ -106,7 +101,7 @@ def test_nobody_unmatched_is_included_and_unmatched_alone_cannot_be_released(
     book("Other Person")
     request = file_request(subjects=[{"name": "Maria Example"}])
     assert [s.status for s in service.subjects_view(session, request.id)] == ["unmatched"]
-    _approve(session, request.id)
+    approve_both(session, request.id)
     with pytest.raises(ReleaseNotReady, match="Nothing is left"):
         release.create(session, keyring, signer, request.id, NOW)
 
@@ -132,7 +127,7 @@ def test_narrowing_drops_categories_and_voids_earlier_approvals(
     review.narrow(session, COUNSEL, request.id, "counsel", "The warrant's text covers the schedule only.",
                   [], ["contact"], NOW)
     assert review.approvals(session, request.id) == {}
-    _approve(session, request.id)
+    approve_both(session, request.id)
     _, token = release.create(session, keyring, signer, request.id, NOW)
     package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
     assert set(package["people"][0]) == {"appointment_schedule"} and "555-0100" not in json.dumps(package)
@@ -209,7 +204,7 @@ def test_the_requesting_agency_may_withdraw_before_release(
     with pytest.raises(RequestNotReviewable):
         approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     released = file_request()
-    _approve(session, released.id)
+    approve_both(session, released.id)
     release.create(session, keyring, signer, released.id, NOW)
     with pytest.raises(RequestNotReviewable):
         review.withdraw(session, OFFICIAL, released.id, NOW)
