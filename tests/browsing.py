@@ -112,3 +112,17 @@ def give_back(browser: Any, base_url: str, javascript: bool, context: Any, page:
     if entry is None or entry[0] is not browser:
         entry = _IDLE[id(browser)] = (browser, [])
     entry[1].append(((base_url, javascript), context, page))
+
+
+def follow(page: Any, target: Any) -> None:
+    """Click what submits a form or follows a link (a selector or a locator) and wait for the next page's load.
+
+    A plain click returns once the navigation has started: `page.content()`, `page.url`, `count()` and
+    `is_visible()` read whatever is there at that moment (an empty document mid-load, seen once in CI), and
+    `inner_text("#done")` may still read the previous page's banner. Reads after `follow` see the new page.
+    """
+    with page.expect_navigation(wait_until="load"):
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()

@@ -15,6 +15,7 @@ from safeslot.notifications.senders import Router
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Office
 from safeslot.scheduling.schemas import BookingIn
+from tests.browsing import follow
 from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.console.test_browser_staff import PASSWORD, Story, _sign_in
@@ -62,14 +63,14 @@ def test_the_supervisor_sees_the_dead_letter_and_sends_it_again(browser: Any, to
     try:
         _sign_in(walk, told, "supervisor")
         page = walk.page
-        page.click("a[href='/console/messages']")
+        follow(page, "a[href='/console/messages']")
         assert page.locator(f"#message-{told.dead_id}").count() == 1
         walk.check("dead-letters")
         page.goto("/console/messages?lang=es")
         assert "Mensajes no enviados" in page.inner_text("h1")
         walk.check("dead-letters-es")
         page.goto("/console/messages?lang=en")
-        page.locator(f"#message-{told.dead_id} button").click()
+        follow(page, page.locator(f"#message-{told.dead_id} button"))
         assert "back in the outbox" in page.inner_text("#done")
         assert page.locator("#no-dead-letters").count() == 1
         walk.check("sent-again")
@@ -84,7 +85,7 @@ def test_the_stop_link_asks_then_stops(browser: Any, told: Told, lang: str) -> N
         page = walk.page
         page.goto(f"{told.stop_url}?lang={lang}")
         walk.check("ask")
-        page.click("#stop-button")
+        follow(page, "#stop-button")
         assert page.locator("#stopped").count() == 1
         walk.check("stopped")
     finally:

@@ -33,6 +33,7 @@ from safeslot.scheduling.models import Office, Staff
 from safeslot.scheduling.queue import service as queue
 from safeslot.scheduling.queue.models import QueueTicket
 from safeslot.scheduling.schemas import BookingIn
+from tests.browsing import follow
 from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.live import demo_site
@@ -98,7 +99,7 @@ def _clerk(browser: Any, story: Story, name: str, role: str = "clerk") -> Walk:
     page.fill("#username", role)
     page.fill("#password", PASSWORD)
     page.fill("#totp", pyotp.TOTP(story.totp[role]).at(story.now))
-    page.click("button[type=submit]")
+    follow(page, "button[type=submit]")
     return walk
 
 
@@ -124,7 +125,7 @@ def _desk(walk: Walk, story: Story, member: str, desk: str, lang: str) -> None:
 
 
 def _call_next(walk: Walk) -> str:
-    walk.page.click("#call-next")
+    follow(walk.page, "#call-next")
     return walk.page.inner_text("#done")
 
 
@@ -177,7 +178,7 @@ def test_a_walk_in_on_a_phone_is_called_at_a_desk_that_speaks_their_language(
         assert lobby.page.get_attribute("#lobby-calls", "aria-live") == "polite"
         lobby.check("display")
 
-        clerk.page.click("#action-done")
+        follow(clerk.page, "#action-done")
         page.wait_for_function(f"document.getElementById('finished') && "
                                f"document.getElementById('finished').innerText.includes({TEXT[lang]['done']!r})",
                                timeout=CALL_WAIT_MS)
@@ -217,10 +218,10 @@ def test_an_appointment_holder_checks_in_and_goes_before_later_walk_ins(
         holder.check("called")
         walk_in.page.wait_for_function("document.getElementById('ahead').innerText.trim() === '0'",
                                        timeout=CALL_WAIT_MS)  # and then the walk-in is next in line
-        clerk.page.click("#action-done")
+        follow(clerk.page, "#action-done")
         _call_next(clerk)
         assert clerk.page.inner_text("#current-number").strip() == later
-        clerk.page.click("#action-done")
+        follow(clerk.page, "#action-done")
     finally:
         holder.close()
         walk_in.close()
@@ -239,7 +240,7 @@ def test_without_javascript_the_ticket_page_follows_the_queue(browser: Any, stor
         phone.page.wait_for_selector("#called", timeout=CALL_WAIT_MS)  # the meta refresh reloaded the page
         assert "Desk 5" in phone.page.inner_text("#called")
         phone.shot("called-without-js")
-        clerk.page.click("#action-noshow")
+        follow(clerk.page, "#action-noshow")
     finally:
         phone.close()
         clerk.close()

@@ -25,6 +25,7 @@ from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
+from tests.browsing import follow
 from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.identity.helpers import make_staff
@@ -91,7 +92,7 @@ def _sign_in(walk: Walk, story: Story, role: str) -> None:
     page.fill("#password", PASSWORD)
     page.fill("#totp", pyotp.TOTP(story.totp[role]).at(story.now))
     walk.check("sign-in")
-    page.click("button[type=submit]:has-text('Sign in')")
+    follow(page, "button[type=submit]:has-text('Sign in')")
 
 
 def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
@@ -103,14 +104,14 @@ def test_a_clerk_checks_someone_in(browser: Any, story: Story) -> None:
         row = page.locator(f"#appt-{story.code}")
         assert NAME in row.inner_text()
         walk.check("day")
-        row.locator("button", has_text="Check in").click()
+        follow(page, row.locator("button", has_text="Check in"))
         assert "The appointment was updated." in page.inner_text("#done")
         assert page.locator(f"#appt-{story.code} .status").inner_text() == "Checked in"
         walk.check("checked-in")
         # A look-up by name, with a reason from the list; the person will see it on /records
         page.fill("#name", NAME)
         page.select_option("#reason", "phone_call")
-        page.click("#lookup button[type=submit]")
+        follow(page, "#lookup button[type=submit]")
         assert NAME in page.inner_text("#lookup-results")
         walk.check("lookup")
     finally:
@@ -125,7 +126,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             _sign_in(walk, story, role)
             page = walk.page
             assert page.url.endswith("/console/disclosures")
-            page.click(f"a[href='/console/disclosures/{story.request_id}']")
+            follow(page, f"a[href='/console/disclosures/{story.request_id}']")
             assert "Policies that decided" in page.content()
             if role == "privacy_officer":  # nobody has accepted it yet: no matches, a button
                 assert page.locator("#accept").is_visible() and page.locator("#match-table").count() == 0
@@ -135,9 +136,9 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             # Check every field against the document, then approve.
             for radio in page.locator("input[type=radio][value=match]").all():
                 page.click(f"label[for={radio.get_attribute('id')}]")  # USWDS draws the radio on the label
-            page.click("#attest")
+            follow(page, "#attest")
             assert "Your check of the document is recorded." in page.inner_text("#done")
-            page.click("#approve")
+            follow(page, "#approve")
             assert expected in page.inner_text("#done")
             walk.check("approved")
         finally:
@@ -152,7 +153,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
             person.check("form")
             page.fill("#code", story.code)
             page.fill("#name", NAME)
-            page.click("button[type=submit]")
+            follow(page, "button[type=submit]")
 
         look_up()
         assert page.locator("#no-entries").is_visible(), "hidden while the non-disclosure order runs"
@@ -162,7 +163,7 @@ def test_two_people_approve_and_the_person_sees_it_once_the_order_ends(browser: 
         assert "Checked: this entry is in the public log." in page.content()
         assert "A clerk at Central Benefits Office looked up your appointment by name" in page.inner_text("#looks")
         person.check("entry-checked")
-        page.click("a:has-text('(JSON)') >> nth=0")
+        follow(page, "a:has-text('(JSON)') >> nth=0")
         assert '"proof"' in page.content()
         person.shot("proof-json")
         page.goto("/records?lang=es")

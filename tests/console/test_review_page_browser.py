@@ -20,7 +20,7 @@ from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.schemas import BookingIn
-from tests.browsing import SCREENSHOTS
+from tests.browsing import SCREENSHOTS, follow
 from tests.conftest import NOW
 from tests.console.test_browser import Walk
 from tests.disclosure.signing import CourtCA
@@ -115,7 +115,7 @@ def test_the_review_page_shows_the_document_beside_what_was_typed_in_english_and
         # The check itself: every field matches, then the approval is offered.
         for answer in page.locator("label[for^='m-']").all():
             answer.click()
-        page.click("#attest")
+        follow(page, "#attest")
         assert page.locator("#approve").count() == 1
         walk.check("attested-es")
     finally:
