@@ -8,6 +8,7 @@ on several connections (concurrency) ask for ``fresh_url`` instead.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import functools
 import gc
@@ -158,6 +159,9 @@ class _Templates:
     def sqlite_copy(self, path: Path) -> None:
         if self.sqlite is None:
             self.dir = Path(tempfile.mkdtemp(prefix=f"{self.run}-"))
+            # removed when the process ends too: a run without PostgreSQL never reaches drop() (under
+            # `make test` the folder is in memory, /dev/shm, where a leftover would hold RAM)
+            atexit.register(shutil.rmtree, self.dir, True)
             template = self.dir / "template.db"
             engine = build_engine(f"sqlite:///{template}")
             migrate.upgrade(engine)

@@ -6,6 +6,8 @@ would; these tests hold the translation to what pip itself would do."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -76,3 +78,54 @@ def test_no_index_is_passed_on(iv: ModuleType) -> None:
 def test_a_setting_uv_cannot_be_given_sends_the_install_to_pip(iv: ModuleType, option: str) -> None:
     with pytest.raises(iv.NotTranslatable):
         iv.uv_arguments({option: "1"})
+
+
+def test_the_environment_is_built_on_the_interpreter_asked_for(
+    iv: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """PYTHON runs pip and uv; the environment itself is built on VENV_PYTHON, by uv and by the pip fallback."""
+    ran: list[list[str]] = []
+    monkeypatch.chdir(tmp_path)  # the pip fallback clears ./.venv first: this one is the test's
+    monkeypatch.setattr(iv.shutil, "rmtree", lambda path, **_: ran.append(["rmtree", str(path)]))
+
+    def run(cmd: list[str], env: dict[str, str] | None = None) -> bool:
+        ran.append(cmd)
+        return True
+
+    class Listed:
+        returncode, stdout = 0, ""
+
+    monkeypatch.setattr(iv, "_run", run)
+    monkeypatch.setattr(iv.subprocess, "run", lambda cmd, **_: ran.append(cmd) or Listed())
+    monkeypatch.setattr(iv, "_uv", lambda python: "/opt/uv")
+    monkeypatch.setattr(iv.sys, "argv", ["install-venv", ".venv", "/tool/python3", "/usr/bin/python3.11"])
+    monkeypatch.delenv("SAFESLOT_INSTALL_WITH", raising=False)
+    iv.main()
+    assert ran[0][:2] == ["/tool/python3", "-m"]  # pip's configuration, read by the tool interpreter
+    venv = next(cmd for cmd in ran if cmd[:2] == ["/opt/uv", "venv"])
+    assert venv[venv.index("--python") + 1] == "/usr/bin/python3.11"
+
+    ran.clear()
+    monkeypatch.setenv("SAFESLOT_INSTALL_WITH", "pip")
+    iv.main()
+    assert ran[:2] == [["rmtree", ".venv"], ["/usr/bin/python3.11", "-m", "venv", ".venv"]]
+
+    ran.clear()  # no third argument: the environment is built on PYTHON, as before
+    monkeypatch.setattr(iv.sys, "argv", ["install-venv", ".venv", "/tool/python3"])
+    iv.main()
+    assert ran[1] == ["/tool/python3", "-m", "venv", ".venv"]
+
+
+def test_make_builds_on_the_distributions_own_build_of_the_same_python() -> None:
+    """The Makefile's VENV_PYTHON: /usr/bin/pythonX.Y for PYTHON's X.Y when that runs, else PYTHON itself."""
+    root = SCRIPT.parents[1]
+
+    def chosen(python: str) -> str:
+        out = subprocess.run(["make", "-s", "-C", str(root), "print-venv-python", f"PYTHON={python}"],
+                             capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+
+    minor = "{}.{}".format(*sys.version_info[:2])
+    distribution = Path(f"/usr/bin/python{minor}")
+    assert chosen(sys.executable) == (str(distribution) if distribution.exists() else sys.executable)
+    assert chosen("/nonexistent/python3") == "/nonexistent/python3"  # nothing to ask: PYTHON as given
