@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.kit.errors import InvalidInput
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling import search_reads
+from safeslot.scheduling import search_reads, slot_grid
 from safeslot.scheduling.assignment import Candidates
 from safeslot.scheduling.duty import Duty, DutyMasks
 from safeslot.scheduling.errors import TimeOutOfRange
@@ -49,7 +49,7 @@ def generate_slots(session: Session, office: Office, first: dt.date, last: dt.da
 
     lo = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.UTC)
     hi = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    slots = repo.existing_slot_starts(session, office.id, lo, hi)
+    slots = slot_grid.existing_slot_starts(session, office.id, lo, hi)
     wanted: dict[tuple[int, dt.datetime], int] = {}
     day = first
     while day <= last:
@@ -72,7 +72,7 @@ def generate_slots(session: Session, office: Office, first: dt.date, last: dt.da
     for key, (row_id, capacity, booked) in slots.items():  # closed or removed: no new bookings, existing kept
         if key not in wanted and capacity != booked:
             capacities.append({"id": row_id, "capacity": booked})
-    repo.write_slot_grid(session, new, capacities)
+    slot_grid.write_slot_grid(session, new, capacities)
     session.flush()
     return len(new) + len(capacities)
 
