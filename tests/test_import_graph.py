@@ -19,6 +19,7 @@ import ast
 import subprocess
 import sys
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "safeslot"
@@ -35,11 +36,18 @@ KNOWN_CROSSINGS: frozenset[tuple[str, str]] = frozenset()
 KNOWN_LOOPS: frozenset[frozenset[str]] = frozenset()
 
 
+@cache
+def _tree(text: str) -> ast.Module:
+    """A source's syntax tree, parsed once per process for every test here that reads it (keyed by the text, so
+    a test's own temporary sources get theirs); the trees are only read."""
+    return ast.parse(text)
+
+
 def _imports(path: Path, *, module_level_only: bool, src: Path = SRC) -> Iterator[tuple[str, list[str]]]:
     """(absolute module, imported names) for every ``import`` / ``from … import`` in a file."""
     rel = path.relative_to(src.parent).with_suffix("").parts
     package = rel if path.name == "__init__.py" else rel[:-1]
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path.read_text(encoding="utf-8"))
     nodes: list[ast.stmt] = list(tree.body) if module_level_only else [
         n for n in ast.walk(tree) if isinstance(n, ast.stmt)]
     if module_level_only:  # also imports inside module-level try/if, but not under TYPE_CHECKING
@@ -247,7 +255,7 @@ def test_no_new_package_level_import_loop_between_domains() -> None:
 def _include_router_calls(src: Path = SRC) -> list[str]:
     return sorted(f"{path.relative_to(src)}:{node.lineno}"
                   for path in src.rglob("*.py")
-                  for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                  for node in ast.walk(_tree(path.read_text(encoding="utf-8")))
                   if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                   and node.func.attr == "include_router")
 
@@ -267,7 +275,7 @@ def test_nothing_is_imported_by_name() -> None:
     found = sorted(f"{path.relative_to(SRC.parents[1])}:{node.lineno}"
                    for root in (SRC, SRC.parents[1] / "bench")
                    for path in root.rglob("*.py")
-                   for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                   for node in ast.walk(_tree(path.read_text(encoding="utf-8")))
                    if (isinstance(node, ast.Name | ast.Attribute)
                        and (node.id if isinstance(node, ast.Name) else node.attr) in by_name)
                    or (isinstance(node, ast.Import | ast.ImportFrom)
