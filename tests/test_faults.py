@@ -20,6 +20,7 @@ import os
 import random
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -197,20 +198,35 @@ def _no_writes(folder: Path) -> Iterator[None]:
 
 
 def test_a_sqlite_folder_that_stops_taking_writes_gives_503_then_service_resumes(
-    backend: str, keyring: KeyRing, tmp_path: Path
+    backend: str, keyring: KeyRing, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if backend != "sqlite":
         pytest.skip("the SQLite folder's fault")
     if os.geteuid() != 0 or shutil.which("chattr") is None:
         pytest.skip("needs root and chattr: open files keep writing whatever their mode says")
-    folder = tmp_path / "var"
+    # In the checkout's build/ (ignored), not in tmp_path: `make test` keeps tmp_path in memory (/dev/shm), and a
+    # tmpfs lets a file opened before `chattr +i` go on writing, so the fault would not be felt there.
+    base = Path(os.environ.get("SAFESLOT_TEST_DISK_TMP") or Path(__file__).resolve().parents[1] / "build")
+    base.mkdir(exist_ok=True)
+    disk = Path(tempfile.mkdtemp(prefix="fault-", dir=base))
+    request.addfinalizer(lambda: shutil.rmtree(disk, ignore_errors=True))
+    folder = disk / "var"
     folder.mkdir()
     probe = folder / "probe"
-    probe.touch()
-    if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode != 0:
-        pytest.skip("this file system has no immutable attribute (chattr +i)")
-    subprocess.run(["chattr", "-i", str(probe)], check=True)
+    with probe.open("ab") as already_open:
+        if subprocess.run(["chattr", "+i", str(probe)], capture_output=True).returncode != 0:
+            pytest.skip(f"{disk}'s file system has no immutable attribute (chattr +i)")
+        try:
+            already_open.write(b"x")
+            already_open.flush()
+            felt = False
+        except OSError:
+            felt = True
+        finally:
+            subprocess.run(["chattr", "-i", str(probe)], check=True)
     probe.unlink()
+    if not felt:
+        pytest.skip(f"{disk}'s file system lets a file opened before chattr +i go on writing")
     url = f"sqlite:///{folder / 'safeslot.db'}"
     from safeslot import migrate
 
