@@ -4,6 +4,8 @@ tested in test_authz.py."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from typing import Any
 
 import pytest
@@ -27,16 +29,38 @@ def _request(principal: Principal | None, **extra: Any) -> Request:
 
 def test_nobody_signed_in_is_asked_to_sign_in() -> None:
     with pytest.raises(Unauthenticated, match="Sign in"):
-        guard.current_principal(_request(None))
+        guard.principal_of(_request(None))
+    with pytest.raises(Unauthenticated, match="Sign in"):
+        asyncio.run(guard.current_principal(_request(None)))
 
 
 def test_staff_routes_refuse_officials_and_gate_routes_refuse_staff() -> None:
-    assert guard.current_staff(_request(CLERK)) is CLERK
-    assert guard.current_official(_request(OFFICIAL)) is OFFICIAL
+    assert guard.staff_of(_request(CLERK)) is CLERK
+    assert guard.official_of(_request(OFFICIAL)) is OFFICIAL
     with pytest.raises(RoleRefused, match="Only staff"):
-        guard.current_staff(_request(OFFICIAL))
+        guard.staff_of(_request(OFFICIAL))
     with pytest.raises(RoleRefused, match="agency official"):
-        guard.current_official(_request(CLERK))
+        guard.official_of(_request(CLERK))
+    # the dependencies FastAPI calls give the same answers
+    assert asyncio.run(guard.current_staff(_request(CLERK))) is CLERK
+    assert asyncio.run(guard.current_official(_request(OFFICIAL))) is OFFICIAL
+    with pytest.raises(RoleRefused, match="Only staff"):
+        asyncio.run(guard.current_staff(_request(OFFICIAL)))
+    with pytest.raises(RoleRefused, match="agency official"):
+        asyncio.run(guard.current_official(_request(CLERK)))
+
+
+def test_the_identity_dependencies_run_on_the_event_loop_not_in_the_thread_pool() -> None:
+    """FastAPI sends a plain `def` dependency to the thread pool: a thread hop per staff request for a read of
+    the scope. These are coroutine functions, which FastAPI awaits in place (fastapi.dependencies.utils)."""
+    from safeslot.disclosure import endpoints as disclosure_endpoints
+    from safeslot.scheduling import endpoints as scheduling_endpoints
+    from safeslot.scheduling.queue import endpoints as queue_endpoints
+
+    for dependency in (guard.current_principal, guard.current_staff, guard.current_official,
+                       queue_endpoints.queue_settings, disclosure_endpoints._engine,
+                       scheduling_endpoints._idempotency_key):
+        assert inspect.iscoroutinefunction(dependency), dependency.__qualname__
 
 
 def test_a_role_dependency_lets_through_any_of_its_roles_only() -> None:

@@ -84,7 +84,8 @@ def setup(app: FastAPI, settings: Settings) -> None:
                          name="pdf-worker-warm-up", daemon=True).start()
 
 
-def _engine(request: Request) -> PolicyEngine:
+# async: awaited in place, not sent to the thread pool (identity/guard.py, "dependencies for endpoints")
+async def _engine(request: Request) -> PolicyEngine:
     engine: PolicyEngine = request.app.state.policy_engine
     return engine
 

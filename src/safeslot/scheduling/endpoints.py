@@ -62,7 +62,8 @@ def setup(app: FastAPI, settings: Settings, *, record_read: service.RecordRead) 
     fastfront.install(app, settings)
 
 
-def _idempotency_key(
+# async: awaited in place, not sent to the thread pool (identity/guard.py, "dependencies for endpoints")
+async def _idempotency_key(
     request: Request,
     key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                       description="Retries with the same key return the first answer.")] = None,

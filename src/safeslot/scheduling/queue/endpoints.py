@@ -37,7 +37,8 @@ from safeslot.scheduling.queue.schemas import (
 router = APIRouter(prefix="/api/v1", tags=["queue"])
 
 
-def queue_settings(request: Request) -> QueueSettings:
+# async: awaited in place, not sent to the thread pool (identity/guard.py, "dependencies for endpoints")
+async def queue_settings(request: Request) -> QueueSettings:
     settings: QueueSettings = request.app.state.settings.queue
     return settings
 
