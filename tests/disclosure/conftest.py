@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import attest, intake, review, samplepdf, service
+from safeslot.disclosure import attest, intake, release, review, samplepdf, service
 from safeslot.disclosure import repository as repo
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.models import DisclosureRequest, Release
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity.models import RoleGrant, StaffAccount
@@ -131,6 +131,16 @@ def approve_both(session: Session, request_id: int) -> None:
     """The privacy officer, then counsel: the two approvals a release needs."""
     approve(session, RING, PRIVACY, request_id, "privacy_officer", NOW)
     approve(session, RING, COUNSEL, request_id, "counsel", NOW)
+
+
+def approve_and_release(session: Session, keyring: KeyRing, signer: Signer, request_id: int) -> tuple[Release, str]:
+    """Both approvals, then the release: (the release, the requesting official's download token)."""
+    approve_both(session, request_id)
+    return release.create(session, keyring, signer, request_id, NOW)
+
+
+# A subject named as a request names a person the tests booked ("Test Person 1" at the demo office).
+TEST_PERSON = [{"name": "Test Person 1", "office": "central"}]
 
 
 def metadata(**overrides: Any) -> RequestMetadata:

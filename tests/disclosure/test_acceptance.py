@@ -17,9 +17,7 @@ from safeslot.identity.service import Principal
 from safeslot.privacy.models import AccessRecord
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import BOTH, CLERK, COUNSEL, PRIVACY
-
-TEST_PERSON = [{"name": "Test Person 1", "office": "central"}]
+from tests.disclosure.conftest import BOTH, CLERK, COUNSEL, PRIVACY, TEST_PERSON
 
 
 def _principal(actor_id: int, *roles: str) -> Principal:

@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
-from safeslot.disclosure import accounting, release, service
+from safeslot.disclosure import accounting, service
 from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import approve_both
+from tests.disclosure.conftest import TEST_PERSON, approve_and_release
 
 
 def test_b7_disclosures_are_withheld_from_the_persons_accounting(
@@ -27,8 +27,7 @@ def test_b7_disclosures_are_withheld_from_the_persons_accounting(
                            docket=None, categories=["visit_history", "identity"])
     outcomes = {d.category: d.outcome for d in service.view(session, engine_federal, request, NOW).decisions}
     assert outcomes == {"visit_history": "allow_with_counsel_review", "identity": "allow_with_counsel_review"}
-    approve_both(session, request.id)
-    release.create(session, keyring, signer, request.id, NOW)
+    approve_and_release(session, keyring, signer, request.id)
     # 5 U.S.C. 552a(c)(3): the entry is kept (for the log and auditors) but not shown to the person.
     assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW + dt.timedelta(days=400)).entries == []
 
@@ -47,9 +46,8 @@ def test_a_person_finds_their_entry_with_code_and_name_and_a_wrong_one_finds_not
     book: Callable[..., Appointment],
 ) -> None:
     visit = book("Test Person 1")
-    request = file_request(subjects=[{"name": "Test Person 1", "office": "central"}])
-    approve_both(session, request.id)
-    release.create(session, keyring, signer, request.id, NOW)
+    request = file_request(subjects=TEST_PERSON)
+    approve_and_release(session, keyring, signer, request.id)
     found = accounting.lookup(session, keyring, visit.code.lower(), "Test Person 1", NOW)
     assert [(e.request_id, e.categories) for e in found.entries] == [(request.id, ["appointment_schedule"])]
     assert found.entries[0].recipient and found.entries[0].log_index is not None and "552a(c)(3)" in found.note

@@ -19,10 +19,8 @@ from safeslot.disclosure.schemas import MAX_DOCUMENT_BYTES, Actor
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import OFFICIAL, PDF, PRIVACY, metadata
+from tests.disclosure.conftest import OFFICIAL, PDF, PRIVACY, TEST_PERSON, metadata
 from tests.disclosure.test_story import entries
-
-TEST_PERSON = [{"name": "Test Person 1", "office": "central"}]
 
 
 def _problems(actor: Actor = OFFICIAL, document: bytes | None = PDF, agency: str | None = None,

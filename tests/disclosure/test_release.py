@@ -18,7 +18,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import OFFICIAL, PRIVACY, RING, approve, approve_both
+from tests.disclosure.conftest import OFFICIAL, PRIVACY, RING, TEST_PERSON, approve, approve_and_release
 
 
 def test_an_expired_link_is_refused(
@@ -27,8 +27,7 @@ def test_an_expired_link_is_refused(
 ) -> None:
     book("Maria Example")
     request = file_request()
-    approve_both(session, request.id)
-    _, token = release.create(session, keyring, signer, request.id, NOW)
+    _, token = approve_and_release(session, keyring, signer, request.id)
     with pytest.raises(PackageGone, match="expired"):
         release.download(session, keyring, OFFICIAL, token, NOW + release.LINK_LIFETIME)
 
@@ -47,7 +46,7 @@ def test_nothing_is_released_before_both_approvals(
     book: Callable[..., Appointment],
 ) -> None:
     book("Test Person 1")
-    request = file_request(subjects=[{"name": "Test Person 1", "office": "central"}])
+    request = file_request(subjects=TEST_PERSON)
     with pytest.raises(ReleaseNotReady, match="both approvals"):
         release.create(session, keyring, signer, request.id, NOW)
     approve(session, RING, PRIVACY, request.id, "privacy_officer", NOW)
@@ -61,9 +60,8 @@ def test_only_the_requesting_official_fetches_the_package_and_only_once(
     book: Callable[..., Appointment],
 ) -> None:
     visit = book("Test Person 1")
-    request = file_request(subjects=[{"name": "Test Person 1", "office": "central"}])
-    approve_both(session, request.id)
-    release.create(session, keyring, signer, request.id, NOW)
+    request = file_request(subjects=TEST_PERSON)
+    approve_and_release(session, keyring, signer, request.id)
     _, token = release.link_for(session, keyring, OFFICIAL, request.id)
     for other in (Actor("official", 9, agency="another-agency"), PRIVACY):
         with pytest.raises(ReviewerNotAllowed, match="requesting official"):

@@ -21,7 +21,7 @@ from safeslot.kit.errors import Conflict, InvalidInput
 from safeslot.scheduling.models import Appointment
 from safeslot.transparency.note import Signer
 from tests.conftest import NOW
-from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve, approve_both
+from tests.disclosure.conftest import COUNSEL, OFFICIAL, PRIVACY, RING, approve, approve_and_release, approve_both
 
 COUNSEL_2 = Actor("staff", 22, frozenset({"counsel"}))
 
@@ -88,8 +88,7 @@ def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
     [subject] = service.subjects_view(session, request.id)
     review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "office_and_date_on_document",
                          NOW)
-    approve_both(session, request.id)
-    _, token = release.create(session, keyring, signer, request.id, NOW)
+    _, token = approve_and_release(session, keyring, signer, request.id)
     package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
     assert [a["starts_at"] for a in package["people"][0]["appointment_schedule"]] == [first.starts_at.isoformat()]
 
@@ -127,8 +126,7 @@ def test_narrowing_drops_categories_and_voids_earlier_approvals(
     review.narrow(session, COUNSEL, request.id, "counsel", "The warrant's text covers the schedule only.",
                   [], ["contact"], NOW)
     assert review.approvals(session, request.id) == {}
-    approve_both(session, request.id)
-    _, token = release.create(session, keyring, signer, request.id, NOW)
+    _, token = approve_and_release(session, keyring, signer, request.id)
     package = json.loads(release.download(session, keyring, OFFICIAL, token, NOW)["package"])
     assert set(package["people"][0]) == {"appointment_schedule"} and "555-0100" not in json.dumps(package)
     contact = next(d for d in service.view(session, engine_federal, request, NOW).decisions if d.category == "contact")

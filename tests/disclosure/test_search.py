@@ -18,9 +18,8 @@ from safeslot.privacy.errors import SearchOutsideRequest
 from safeslot.privacy.models import AccessAlert, AccessRecord
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW, ON_SQLITE
-from tests.disclosure.conftest import COUNSEL, PRIVACY
+from tests.disclosure.conftest import COUNSEL, PRIVACY, TEST_PERSON
 
-TEST_PERSON = [{"name": "Test Person 1", "office": "central"}]
 ME = Principal("staff", COUNSEL.id, "Test Person 9", frozenset({"counsel"}), None, 1, "session", "h")
 
 
