@@ -524,9 +524,12 @@ def cli_url(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         yield fresh_url
 
 
-# Debian's Chromium, launched the one way the browser tests use: no
-# background networking, since this machine's network is closed.
-CHROMIUM = "/usr/bin/chromium"
+# Debian's Chromium headless shell (package chromium-headless-shell: the same Blink and V8 as chromium, without
+# the desktop browser around them; what Playwright itself runs headless tests on). The browser tests took 84
+# core-seconds on it against 112 on the full browser (docs/decisions.md, "The browser tests on Chromium's
+# headless shell"). Launched the one way the browser tests use: no background networking, since this
+# machine's network is closed.
+CHROMIUM = "/usr/bin/chromium-headless-shell"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",

@@ -5,7 +5,7 @@ against a fresh SQLite database with the demo office and the tests' fixed
 clock (tests/live.py's `demo_site`, which every browser story uses).
 With SAFESLOT_TEST_SCREENSHOTS=1 (`make screenshots`) each step's screenshot goes to
 test-artifacts/screenshots/ (ignored by git); by default none is taken (0.3 s each, never asserted).
-Without /usr/bin/chromium (scripts/test-deps installs it) these tests are
+Without /usr/bin/chromium-headless-shell (scripts/test-deps installs it) these tests are
 skipped with the reason printed, and fail under CI=true.
 """
 
