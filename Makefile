@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml
 	  wait $$fetch; exit $$rc
 	@# Neither installer byte-compiles (pip would, one file at a time); compileall writes the same .pyc files on every
 	@# core (docs/decisions.md, "Installing: the byte-compile on every core"). Files that are not Python 3 (some
-	@# packages ship templates) are skipped, as pip skips them.
-	@$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null || true
+	@# packages ship templates) are skipped, as pip skips them. The installers and the type checker (pip, setuptools,
+	@# mypy, mypyc: a fifth of the files) are left out: no test or server imports them, and `make lint` writes their
+	@# .pyc files the first time it runs (docs/decisions.md, "Installing: the byte-compile on every core").
+	@$(BIN)/python -m compileall -q -j 0 -x '/site-packages/(pip|setuptools|pkg_resources|_distutils_hack|mypy|mypyc)/' \
+	  "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null || true
 	touch $(STAMP)
 
 install: $(STAMP)
