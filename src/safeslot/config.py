@@ -65,6 +65,11 @@ class ServerSettings(BaseModel):
         description="Limit for multipart uploads (instrument documents: 10 MiB plus form overhead).",
     )
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL people reach.")
+    workers: int = Field(
+        default=1, ge=1, le=16,
+        description="Processes `safeslot serve` starts (its --workers). The booking fast path's writer connections "
+        "are shared out among them, so the server as a whole commits in batches as large as one process would.",
+    )
     header_timeout_seconds: float = Field(
         default=10, gt=0, le=300,
         description="A request's line and headers must arrive within this, or the connection is closed.",

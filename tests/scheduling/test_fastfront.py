@@ -162,3 +162,35 @@ def test_a_nul_in_the_body_is_refused_by_the_edge_rule(
         refused = client.post(PATH, json=_booking(0, "Test\u0000Person"))
     assert refused.status_code == 422 and refused.json()["type"] == "/problems/invalid-input"
     assert _appointments(db) == 0
+
+
+def test_the_writers_are_shared_out_among_a_servers_processes(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`safeslot serve --workers 2` tells each process it is one of two (SAFESLOT_SERVER__WORKERS), and each
+    then runs half the writers: the server commits in batches as large as one process would."""
+    import uvicorn
+
+    from safeslot.cli import common as cli_common
+    from safeslot.cli.main import serve
+
+    monkeypatch.setenv("SAFESLOT_DATABASE__URL", fresh_url)
+    monkeypatch.setenv("SAFESLOT_ENVIRONMENT", "demo")  # the schema owner may serve in demo mode only
+    monkeypatch.setenv("SAFESLOT_SERVER__WORKERS", "1")  # restored (unset) after the test, whatever serve sets
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: None)
+    cli_common.settings.cache_clear()
+    try:
+        serve(host=None, port=None, workers=2)
+    finally:
+        cli_common.settings.cache_clear()
+    workers = Settings().server.workers  # what a worker process reads from the environment it inherits
+    assert workers == 2
+
+    seen = {}
+    for processes in (1, workers):
+        with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW, server={"workers": processes}) as live, \
+                httpx.Client(base_url=live.url, timeout=30) as client:
+            health = client.get("/healthz").json()["booking_writers"]
+            made = client.post(PATH, json=_booking(15 * processes))
+        seen[processes] = (health["writers"], made.status_code)
+    assert seen == {1: (4, 201), 2: (2, 201)}

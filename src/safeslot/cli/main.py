@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -175,7 +176,7 @@ def db_upgrade() -> None:
 def serve(
     host: str | None = None,
     port: int | None = None,
-    workers: int = typer.Option(1, min=1, max=16),
+    workers: int | None = typer.Option(None, min=1, max=16, help="Processes (default: SAFESLOT_SERVER__WORKERS, 1)."),
 ) -> None:
     """Serve the API, the public pages and the console."""
     import uvicorn
@@ -183,6 +184,10 @@ def serve(
     from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol
 
     s = settings()
+    workers = workers or s.server.workers
+    # Each worker process reads its settings afresh: it learns how many share the server from the environment
+    # (the booking writers are shared out among them, scheduling/fastfront.py).
+    os.environ["SAFESLOT_SERVER__WORKERS"] = str(workers)
     try:
         import httptools  # noqa: F401  (uvicorn[standard])
 

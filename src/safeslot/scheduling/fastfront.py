@@ -53,7 +53,7 @@ from safeslot.kit.http import replay
 from safeslot.kit.limiter import Limiter
 from safeslot.kit.limits import TOO_LARGE, TOO_SLOW, read_body, refuse_slow, refuse_too_large
 from safeslot.kit.ratelimit import COUNTED, address_wait, booking_wait, refuse
-from safeslot.scheduling.fastpath import PATH, PLAINTEXT_FLAG, FastBooking, Result
+from safeslot.scheduling.fastpath import PATH, PLAINTEXT_FLAG, FastBooking, Result, writers_per_process
 from safeslot.scheduling.idempotency import MAX_KEY_LENGTH
 
 log = logging.getLogger(__name__)
@@ -259,7 +259,8 @@ def install(app: FastAPI, settings: Settings) -> None:
     seal = not (settings.environment is Environment.demo and os.environ.get(PLAINTEXT_FLAG) == "1")
     if not seal:
         log.warning("%s=1: names are stored UNSEALED by the booking fast path (benchmark only)", PLAINTEXT_FLAG)
-    fast = FastBooking(asyncpg_dsn(engine), app.state.clock, app.state.keyring, seal=seal)
+    fast = FastBooking(asyncpg_dsn(engine), app.state.clock, app.state.keyring, seal=seal,
+                       writers=writers_per_process(settings.server.workers))
     app.state.fast_booking = fast
     app.add_middleware(FastBookingMiddleware, fast=fast)
     if _public("POST", PATH):

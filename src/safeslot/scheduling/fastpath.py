@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/v1/appointments"
 BATCH = 8  # bookings per transaction
-WRITERS = 4  # writer connections
+WRITERS = 4  # writer connections of a server, shared out among its processes (writers_per_process)
 RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often, then the sync path
 REQUEST_TIMEOUT = 4.9  # a booking waits this long for its writer, then 503 (checked every WATCH_EVERY: < 5 s)
 WATCH_EVERY = 0.1
@@ -86,6 +86,15 @@ PLAINTEXT_FLAG = "SAFESLOT_BENCH_PLAINTEXT"
 Result = tuple[int, bytes, list[tuple[bytes, bytes]]]
 JSON_TYPE = (b"content-type", b"application/json")
 PROBLEM_TYPE = (b"content-type", b"application/problem+json")
+
+
+def writers_per_process(workers: int) -> int:
+    """A server's WRITERS shared out among its worker processes (at least one each).
+
+    Group commit is what makes a booking cheap: a writer takes what queued while the one before it committed.
+    With 4 writers in each of 2 processes, 8 transactions ran side by side on 2 cores and each carried fewer
+    bookings; 2 writers each kept the batches of one process (docs/performance.md, "Booking": 28 Nov 2026)."""
+    return max(1, WRITERS // max(1, workers))
 
 
 def _problem(exc: DomainError, extra_headers: list[tuple[bytes, bytes]] | None = None) -> Result:
@@ -113,8 +122,10 @@ def _lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
 class FastBooking:
     """The writer connections, the queue, and the office/service/staff look-ups they need."""
 
-    def __init__(self, dsn: str, clock: Callable[[], dt.datetime], ring: KeyRing, *, seal: bool = True) -> None:
+    def __init__(self, dsn: str, clock: Callable[[], dt.datetime], ring: KeyRing, *, seal: bool = True,
+                 writers: int = WRITERS) -> None:
         self.dsn = dsn
+        self.writers = writers
         self.clock = clock
         self.ring = ring
         self.seal = seal
@@ -123,7 +134,7 @@ class FastBooking:
         self.tasks: list[asyncio.Task[None]] = []
         self.watchdog: asyncio.Task[None] | None = None
         self.waiting: collections.deque[Booking] = collections.deque()  # in deadline order, for the watchdog
-        self.connected: list[bool] = [False] * WRITERS
+        self.connected: list[bool] = [False] * writers
         self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
         self.full: dict[tuple[int, dt.datetime], float] = {}  # (service, start) -> loop time last refused full
@@ -140,7 +151,7 @@ class FastBooking:
         self.queue = asyncio.Queue()
         self.waiting = collections.deque()
         self.lookups.start()
-        self.tasks = [asyncio.create_task(self._writer(i)) for i in range(WRITERS)]
+        self.tasks = [asyncio.create_task(self._writer(i)) for i in range(self.writers)]
         self.watchdog = asyncio.create_task(self._watch())
         # Wait briefly for the first connections, so a fresh server books at once; a database that is
         # away is not fatal: the writers keep trying, and bookings get 503 until one connects.
