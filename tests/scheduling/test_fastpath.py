@@ -221,3 +221,31 @@ def test_a_start_freed_just_after_it_was_found_full_is_booked(
         assert fast.answered == answered + 2
     with Session(db) as s:
         assert people_violations(s) == []
+
+
+def test_refusals_of_a_full_start_are_answered_on_the_probers_connection(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """Once a start is found full, its refusals go to the prober (a queue and a connection of their own, a
+    transaction that writes nothing), not into the writers' batches: they are still 409 with the nearest free
+    times, the place freed meanwhile is still booked, and nobody is booked twice."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=3), dt.time(11, 0), TZ).isoformat()
+
+    def body(i: int) -> dict[str, Any]:
+        return {"office": "central", "service": "card", "starts_at": at, "name": f"Test Person {i}"}
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        fast = live.app.state.fast_booking
+        assert http.get("/healthz").json()["booking_writers"]["prober"] == 1
+        filled = [http.post("/api/v1/appointments", json=body(i)).status_code for i in range(5)]
+        assert filled == [201] * 4 + [409] and fast.probed == 0  # the first refusal was a booking's
+        refused = [http.post("/api/v1/appointments", json=body(10 + i)) for i in range(5)]
+        assert [r.status_code for r in refused] == [409] * 5 and fast.probed == 5
+        assert refused[-1].json()["type"] == "/problems/slot-full" and refused[-1].json()["nearest"]
+        with Session(db) as s, s.begin():
+            service.cancel(s, s.scalars(select(Appointment.code).order_by(Appointment.id.desc())).first(), NOW)
+        made = http.post("/api/v1/appointments", json=body(20))  # probed, found free, booked by a writer
+        assert made.status_code == 201 and fast.probed == 6, made.text
+    with Session(db) as s:
+        assert people_violations(s) == []

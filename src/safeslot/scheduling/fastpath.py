@@ -25,7 +25,11 @@ statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here
 too (a start refused in the last ``FULL_MEMO`` s is probed: its hour lock shared, no
-one booked, so refusals of one start do not queue on each other), with the nearest
+one booked, so refusals of one start do not queue on each other). Probes have a queue and a connection of
+their own (the prober): a batch of probes writes nothing, so its commit waits for no disk, and a refusal no
+longer waits for the commit of bookings it happened to share a batch with. The shared hour lock still makes a
+probe read the start after any booking of that hour in flight has committed. A start a probe finds free goes
+to the writers' queue as a booking; without the prober's connection, probes go to the writers. With the nearest
 free times computed by the same pure search as the sync path (``slots.free_starts``,
 cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
 path does not decide — invalid input, unknown office, a time not on the grid, a
@@ -131,12 +135,14 @@ class FastBooking:
         self.seal = seal
         self.loop: asyncio.AbstractEventLoop | None = None
         self.queue: asyncio.Queue[Booking] = asyncio.Queue()
+        self.probes: asyncio.Queue[Booking] = asyncio.Queue()  # starts just found full (Booking.probe)
         self.tasks: list[asyncio.Task[None]] = []
         self.watchdog: asyncio.Task[None] | None = None
         self.waiting: collections.deque[Booking] = collections.deque()  # in deadline order, for the watchdog
-        self.connected: list[bool] = [False] * writers
+        self.connected: list[bool] = [False] * (writers + 1)  # the writers, then the prober
         self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
+        self.probed = 0  # probes run on the prober's connection
         self.full: dict[tuple[int, dt.datetime], float] = {}  # (service, start) -> loop time last refused full
 
     @property
@@ -144,19 +150,25 @@ class FastBooking:
         return self.loop is not None and asyncio.get_running_loop() is self.loop
 
     def health(self) -> dict[str, int]:
-        return {"writers": len(self.tasks), "connected": sum(self.connected), "queued": self.queue.qsize()}
+        return {"writers": self.writers, "connected": sum(self.connected[:self.writers]), "queued": self.queue.qsize(),
+                "prober": int(self.connected[self.writers]), "probes_queued": self.probes.qsize()}
+
+    def _writing(self) -> bool:
+        """Is any writer connected (the prober alone cannot book)?"""
+        return any(self.connected[:self.writers])
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.queue = asyncio.Queue()
+        self.queue, self.probes = asyncio.Queue(), asyncio.Queue()
         self.waiting = collections.deque()
         self.lookups.start()
-        self.tasks = [asyncio.create_task(self._writer(i)) for i in range(self.writers)]
+        self.tasks = [asyncio.create_task(self._writer(i, self.queue)) for i in range(self.writers)]
+        self.tasks.append(asyncio.create_task(self._writer(self.writers, self.probes)))
         self.watchdog = asyncio.create_task(self._watch())
         # Wait briefly for the first connections, so a fresh server books at once; a database that is
         # away is not fatal: the writers keep trying, and bookings get 503 until one connects.
         deadline = time.monotonic() + CONNECT_TIMEOUT
-        while not any(self.connected) and time.monotonic() < deadline:
+        while not self._writing() and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
@@ -176,7 +188,7 @@ class FastBooking:
             data = BookingIn.model_validate_json(body)
         except ValidationError:
             return None
-        if not any(self.connected):
+        if not self._writing():
             return unavailable()
         try:
             office = await self.lookups.office(data.office)
@@ -199,7 +211,8 @@ class FastBooking:
                           body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None,
                           deadline=now + REQUEST_TIMEOUT,
                           probe=self.full.get((service.id, plan.start), -FULL_MEMO) > now - FULL_MEMO)
-        self.queue.put_nowait(booking)
+        prober = booking.probe and self.connected[self.writers]
+        (self.probes if prober else self.queue).put_nowait(booking)
         self.waiting.append(booking)
         outcome = await done  # the watchdog settles it as unavailable at its deadline
         if outcome is None:
@@ -239,10 +252,21 @@ class FastBooking:
 
     # -- writer side --------------------------------------------------------------------------------
     def _fail_queued(self, value: tuple[str, Any] | None) -> None:
-        while not self.queue.empty():
-            _settle(self.queue.get_nowait().done, value)
+        for queue in (self.queue, self.probes):
+            while not queue.empty():
+                _settle(queue.get_nowait().done, value)
 
-    async def _writer(self, index: int) -> None:
+    def _disconnected(self, index: int) -> None:
+        """A writer or the prober has no connection: with no writer left, every queued request is answered 503;
+        without the prober, the probes queued for it go to the writers (who probe as before)."""
+        if not self._writing():
+            self._fail_queued(("unavailable", None))
+        elif index == self.writers:
+            while not self.probes.empty():
+                self.queue.put_nowait(self.probes.get_nowait())
+
+    async def _writer(self, index: int, queue: asyncio.Queue[Booking]) -> None:
+        """A writer (index < self.writers, on the bookings' queue) or the prober (on the probes' queue)."""
         conn: asyncpg.Connection | None = None
         delay = BACKOFF[0]
         try:
@@ -251,8 +275,7 @@ class FastBooking:
                     try:
                         conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
                     except Exception as exc:  # any failure to connect: try again later
-                        if not any(self.connected):
-                            self._fail_queued(("unavailable", None))
+                        self._disconnected(index)
                         log.warning("booking writer %d cannot connect (%s); retrying in %.2f s",
                                     index, type(exc).__name__, delay)
                         await asyncio.sleep(delay)
@@ -260,16 +283,16 @@ class FastBooking:
                         continue
                     delay = BACKOFF[0]
                     self.connected[index] = True
-                batch = [await self.queue.get()]
-                while len(batch) < BATCH and not self.queue.empty():
-                    batch.append(self.queue.get_nowait())
+                batch = [await queue.get()]
+                while len(batch) < BATCH and not queue.empty():
+                    batch.append(queue.get_nowait())
                 assert conn is not None
+                self.probed += len(batch) if index == self.writers else 0
                 if not await self._commit(conn, batch):
                     self.connected[index] = False
                     conn.terminate()
                     conn = None
-                    if not any(self.connected):
-                        self._fail_queued(("unavailable", None))
+                    self._disconnected(index)
         finally:
             self.connected[index] = False
             if conn is not None:
