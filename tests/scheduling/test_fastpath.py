@@ -249,3 +249,32 @@ def test_refusals_of_a_full_start_are_answered_on_the_probers_connection(
         assert made.status_code == 201 and fast.probed == 6, made.text
     with Session(db) as s:
         assert people_violations(s) == []
+
+
+def test_probes_whose_connection_was_lost_are_refused_by_the_writers_not_answered_503(
+    db: Engine, fresh_url: str, pg_admin_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """A batch of probes writes nothing: when the prober's connection is cut (a failover, a restart), its probes
+    are sent again to the writers and answered as ever, instead of 503 after the database is back."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=4), dt.time(11, 0), TZ).isoformat()
+
+    def body(i: int) -> dict[str, Any]:
+        return {"office": "central", "service": "card", "starts_at": at, "name": f"Test Person {i}"}
+
+    database = db.url.database
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        fast = live.app.state.fast_booking
+        assert [http.post("/api/v1/appointments", json=body(i)).status_code for i in range(5)] == [201] * 4 + [409]
+        with psycopg.connect(pg_admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as admin:
+            cut = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                "WHERE datname = %s AND application_name = %s",
+                                (database, fastpath.PROBER_NAME)).fetchone()
+        assert cut == (1,)
+        refused = http.post("/api/v1/appointments", json=body(10))  # to the prober, whose connection is gone
+        assert refused.status_code == 409, refused.text
+        assert fast.probed == 1  # the prober took it, lost it, and a writer answered it
+        deadline = time.monotonic() + 10
+        while not http.get("/healthz").json()["booking_writers"]["prober"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert http.post("/api/v1/appointments", json=body(11)).status_code == 409 and fast.probed == 2

@@ -23,15 +23,15 @@ one pipeline (one round trip, one implicit transaction committed at its Sync):
 a first statement that takes all their locks in ascending order, then one
 statement per booking; answers go out after the commit.
 
-Refusals of a full start (no free person, or no interpreter) are answered here
-too (a start refused in the last ``FULL_MEMO`` s is probed: its hour lock shared, no
-one booked, so refusals of one start do not queue on each other). Probes have a queue and a connection of
-their own (the prober): a batch of probes writes nothing, so its commit waits for no disk, and a refusal no
-longer waits for the commit of bookings it happened to share a batch with. The shared hour lock still makes a
-probe read the start after any booking of that hour in flight has committed. A start a probe finds free goes
-to the writers' queue as a booking; without the prober's connection, probes go to the writers. With the nearest
-free times computed by the same pure search as the sync path (``slots.free_starts``,
-cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
+Refusals of a full start (no free person, or no interpreter) are answered here too. A start refused in the
+last ``FULL_MEMO`` s is probed: its hour lock shared, no one booked, so refusals of one start do not queue on
+each other. Probes have a queue and a connection of their own (the prober): a batch of probes writes nothing,
+so its commit waits for no disk, and a refusal no longer waits for the commit of bookings it happened to share
+a batch with. The shared hour lock still makes a probe read the start after any booking of that hour in flight
+has committed. A start a probe finds free goes to the writers' queue as a booking; without the prober's
+connection, probes go to the writers, and a batch of probes that lost its connection (it wrote nothing) is
+queued again for them instead of being answered 503. The nearest free times of a refusal are computed by the
+same pure search as the sync path (``slots.free_starts``, cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
 path does not decide — invalid input, unknown office, a time not on the grid, a
 reused Idempotency-Key, a database error other than a lost connection — goes
 untouched to the regular FastAPI endpoint.
@@ -79,6 +79,8 @@ WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
 BACKOFF = (0.05, 2.0)  # reconnect delays: first, and the most it doubles to
 RETRY_AFTER = b"1"
+# application_name of the connections, as pg_stat_activity shows them
+WRITER_NAME, PROBER_NAME = "safeslot booking writer", "safeslot booking prober"
 # A start refused as full is "probed" for this long by this process: its refusals take the hour's lock shared
 # and book no one (a start found free again goes back to the queue as a booking). Refusals of one full start
 # then no longer queue on each other's exclusive lock (docs/performance.md, "Booking": 27 Nov 2026, late).
@@ -273,7 +275,9 @@ class FastBooking:
             while True:
                 if conn is None:
                     try:
-                        conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
+                        conn = await asyncio.wait_for(asyncpg.connect(self.dsn, server_settings={
+                            "application_name": PROBER_NAME if index == self.writers else WRITER_NAME,
+                        }), CONNECT_TIMEOUT)
                     except Exception as exc:  # any failure to connect: try again later
                         self._disconnected(index)
                         log.warning("booking writer %d cannot connect (%s); retrying in %.2f s",
@@ -325,6 +329,11 @@ class FastBooking:
                 raise
             except Exception as exc:  # every database or driver error, at any statement
                 if _lost(exc, conn) or not await _idle(conn):
+                    if all(b.probe for b in live):  # probes write nothing: send them again, to the writers
+                        log.warning("probe batch lost its connection (%s); probes queued again", type(exc).__name__)
+                        for b in live:
+                            self.queue.put_nowait(b)
+                        return False
                     log.warning("booking batch lost its connection (%s); answered 503", type(exc).__name__)
                     for b in live:
                         _settle(b.done, ("unavailable", None))
