@@ -35,7 +35,7 @@ pytestmark = pytest.mark.browser
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 PASSWORD = "correct horse battery staple"
-NAME = "Maria Example"
+NAME = "Test Person M"
 ORDER_ENDS = NOW + dt.timedelta(days=30)
 
 

@@ -29,7 +29,7 @@ from tests.console.conftest import TOKEN, SignIn
 from tests.console.conftest import token as form_token
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-NAME = "Maria Example"
+NAME = "Test Person M"
 
 
 def _book(session: Session, keyring: KeyRing, days: int) -> Appointment:
@@ -62,7 +62,7 @@ def test_the_clerk_looks_a_person_up_by_name_with_a_reason(session: Session, key
     refused = _lookup(clerk, NAME, "")
     assert refused.status_code == 422 and "Choose why you look this person up." in refused.text
     assert _reads(session) == []
-    found = _lookup(clerk, "maria example", "phone_call")
+    found = _lookup(clerk, "test person m", "phone_call")
     assert found.status_code == 200
     row = re.search(r'id="lookup-results".*?</section>', found.text, re.S)
     assert row and NAME in row.group(0) and scheduling.format_code(coming.code) in row.group(0)
@@ -113,7 +113,7 @@ def _account(session: Session, username: str) -> StaffAccount:
 def test_the_reviewer_sees_matches_after_accepting_and_the_registrar_never(
     session: Session, keyring: KeyRing, staff: SignIn
 ) -> None:
-    maria = _book(session, keyring, days=2)
+    person_m = _book(session, keyring, days=2)
     registrar = staff("privacy_officer", username="po-registrar")
     reviewer = staff("counsel", username="counsel-a")
     found = _paper_request(session, keyring, _account(session, "po-registrar"))
@@ -133,7 +133,7 @@ def test_the_reviewer_sees_matches_after_accepting_and_the_registrar_never(
     table = re.search(r'id="match-table".*?</table>', accepted.text, re.S)
     assert table and "Matched" in table.group(0) and NAME not in table.group(0)
     assert {(r.record_id, r.role, r.purpose) for r in _reads(session, record_type="appointment")} == {
-        (str(maria.id), "counsel", "disclosure_review")}
+        (str(person_m.id), "counsel", "disclosure_review")}
     assert 'id="match-table"' not in registrar.get(path).text, "the registrar never sees them"
     spanish = reviewer.get(f"{path}?lang=es").text
     assert "Citas que coinciden" in spanish and "Coincide" in spanish
@@ -159,8 +159,8 @@ def _looks(text: str) -> list[str]:
 def test_the_person_sees_when_staff_looked_at_their_appointment_by_role_and_office_never_a_name(
     session: Session, keyring: KeyRing, staff: SignIn, client: TestClient
 ) -> None:
-    maria = _book(session, keyring, days=3)  # Thursday 4 March
-    code = scheduling.format_code(maria.code)
+    person_m = _book(session, keyring, days=3)  # Thursday 4 March
+    code = scheduling.format_code(person_m.code)
     clerk = staff("clerk", username="desk-clerk-7")
     assert client.get("/records").status_code == 200
     assert _looks(_records_page(client, code, NAME)) == [], "booking is not a look"
@@ -205,11 +205,11 @@ def test_the_person_sees_when_staff_looked_at_their_appointment_by_role_and_offi
 
 def test_the_visit_day_and_check_in_are_not_looks(session: Session, keyring: KeyRing, staff: SignIn,
                                                   client: TestClient) -> None:
-    maria = _book(session, keyring, days=0)  # this afternoon
+    person_m = _book(session, keyring, days=0)  # this afternoon
     clerk = staff("clerk")
     clerk.get("/console/appointments")
     assert _lookup(clerk, NAME, "check_in").status_code == 200
     assert {(r.purpose, r.reason) for r in _reads(session, record_type="appointment")} == {
         ("front_desk", None), ("name_lookup", "check_in")}
-    assert _looks(_records_page(client, scheduling.format_code(maria.code), NAME)) == []
-    assert 'id="no-looks"' in _records_page(client, scheduling.format_code(maria.code), NAME)
+    assert _looks(_records_page(client, scheduling.format_code(person_m.code), NAME)) == []
+    assert 'id="no-looks"' in _records_page(client, scheduling.format_code(person_m.code), NAME)

@@ -116,7 +116,7 @@ def test_reminders_need_the_box_and_a_contact(client: TestClient, office: str, s
     no_contact = client.post("/book", data={"office": "central", "service": "apply", "start": start,
                                             "name": "M", "reminders": "yes", "csrf_token": token(client)})
     assert no_contact.status_code == 422 and "Enter a phone number or an email address" in no_contact.text
-    book(client, start, reminders="yes", contact_kind="email", contact="maria@example.com")
+    book(client, start, reminders="yes", contact_kind="email", contact="person-m@example.com")
     appointment = session.scalars(select(Appointment)).one()
     assert appointment.reminders_opt_in is True and appointment.contact_enc is not None
 
@@ -182,7 +182,7 @@ def _uid(ics: str) -> str:
 
 def test_calendar_file_has_timezone_and_no_personal_data(client: TestClient, office: str) -> None:
     start = free_starts(client)[0]
-    code = book(client, start, name="Maria Example", reminders="yes", contact_kind="phone",
+    code = book(client, start, name="Test Person M", reminders="yes", contact_kind="phone",
                 contact="555-0100", accommodation="wheelchair").rsplit("/", 1)[1]
     answer = client.get(f"/manage/{code}/calendar.ics")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/calendar")
@@ -190,7 +190,7 @@ def test_calendar_file_has_timezone_and_no_personal_data(client: TestClient, off
     body = answer.text
     assert "METHOD:REQUEST" in body and "BEGIN:VTIMEZONE" in body and "TZID:America/New_York" in body
     assert f"DTSTART;TZID=America/New_York:{dt.datetime.fromisoformat(start):%Y%m%dT%H%M%S}" in body
-    for secret in ("Maria", "555-0100", "wheelchair", code, code.replace("-", "")):
+    for secret in ("Person M", "555-0100", "wheelchair", code, code.replace("-", "")):
         assert secret not in body
 
 

@@ -38,7 +38,7 @@ def _reviewers(request: pytest.FixtureRequest) -> None:
         from tests.disclosure.conftest import seed_actors
 
         seed_actors(request.getfixturevalue("session"), (PRIVACY, COUNSEL))
-NAME = "Maria Example"
+NAME = "Test Person M"
 
 
 def _released(session: Session, keyring: KeyRing, **extra: Any) -> str:

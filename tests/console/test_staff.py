@@ -32,7 +32,7 @@ from tests.console.conftest import token as form_token
 from tests.transparency.support import triggers_disabled
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
-NAME = "Maria Example"
+NAME = "Test Person M"
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.conftest import NOW
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 # A real, renderable PDF (intake renders every instrument); made-up text only.
 PDF = samplepdf.write([["UNITED STATES DISTRICT COURT, DISTRICT OF EXAMPLE (test only)",
-                        "WARRANT, case 1:27-mj-00042", "Named: Maria Example", "Signed: Hon. Judge Example"]])
+                        "WARRANT, case 1:27-mj-00042", "Named: Test Person M", "Signed: Hon. Judge Example"]])
 AGENCY = "dhs-ice"
 
 OFFICIAL = Actor("official", 501, agency=AGENCY)
@@ -153,7 +153,7 @@ def metadata(**overrides: Any) -> RequestMetadata:
         "signer_type": "judge",
         "statutes": ["18 U.S.C. 3117"],
         "purpose": "criminal",
-        "subjects": [{"name": "Maria Example", "office": "central"}],
+        "subjects": [{"name": "Test Person M", "office": "central"}],
         "categories": ["appointment_schedule"],
     }
     base.update(overrides)

@@ -22,14 +22,15 @@ def test_b7_disclosures_are_withheld_from_the_persons_accounting(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], engine_federal: PolicyEngine,
 ) -> None:
-    maria = book("Maria Example")
+    person_m = book("Test Person M")
     request = file_request(instrument_type="head_of_agency_request", signer_type="agency_head", court=None,
                            docket=None, categories=["visit_history", "identity"])
     outcomes = {d.category: d.outcome for d in service.view(session, engine_federal, request, NOW).decisions}
     assert outcomes == {"visit_history": "allow_with_counsel_review", "identity": "allow_with_counsel_review"}
     approve_and_release(session, keyring, signer, request.id)
     # 5 U.S.C. 552a(c)(3): the entry is kept (for the log and auditors) but not shown to the person.
-    assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW + dt.timedelta(days=400)).entries == []
+    later = NOW + dt.timedelta(days=400)
+    assert accounting.lookup(session, keyring, person_m.code, "Test Person M", later).entries == []
 
 
 def test_an_entry_is_shown_unless_withheld_or_while_its_deferral_runs() -> None:

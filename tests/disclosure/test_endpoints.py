@@ -46,7 +46,7 @@ def meta(**overrides: Any) -> str:
     base: dict[str, Any] = {
         "instrument_type": "judicial_warrant", "issuer": "U.S. District Court", "court": "U.S. District Court",
         "docket": "1:27-mj-00042", "signer_name": "Hon. Judge Example", "signer_type": "judge",
-        "purpose": "criminal", "subjects": [{"name": "Maria Example", "office": "central"}],
+        "purpose": "criminal", "subjects": [{"name": "Test Person M", "office": "central"}],
         "categories": ["appointment_schedule"],
     }
     base.update(overrides)
@@ -56,7 +56,7 @@ def meta(**overrides: Any) -> str:
 def test_the_gate_over_http(
     client: TestClient, session: Session, keyring: KeyRing, book: Callable[..., Appointment],
 ) -> None:
-    maria = book("Maria Example")
+    person_m = book("Test Person M")
     po = staff(session, keyring, "po", ["privacy_officer"])
     counsel = staff(session, keyring, "counsel", ["counsel"])
     clerk = staff(session, keyring, "clerk", ["clerk"])
@@ -81,7 +81,7 @@ def test_the_gate_over_http(
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["status"] == "denied" and {d["outcome"] for d in body["decisions"]} == {"deny"}
-    assert "Maria" not in r.text
+    assert "Person M" not in r.text
 
     # The judicial warrant: in review; a clerk cannot approve; one person approves once.
     r = client.post("/api/v1/disclosure-requests", headers=agent, files={"document": ("w.pdf", PDF)},
@@ -92,11 +92,11 @@ def test_the_gate_over_http(
     assert client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).status_code == 409
     assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=counsel).status_code == 200
     [subject] = client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel).json()
-    assert subject["status"] == "matched" and subject["included"] == [maria.id] and "name" not in subject
+    assert subject["status"] == "matched" and subject["included"] == [person_m.id] and "name" not in subject
     from safeslot.privacy.models import AccessRecord
 
     reads = session.scalars(select(AccessRecord)).all()
-    assert [(a.record_id, a.purpose) for a in reads] == [(str(maria.id), "disclosure_review")]
+    assert [(a.record_id, a.purpose) for a in reads] == [(str(person_m.id), "disclosure_review")]
     assert client.post(f"/api/v1/disclosure-requests/{rid}/approvals", json={"role": "privacy_officer"},
                        headers=clerk).status_code == 403
     assert client.get(f"/api/v1/disclosure-requests/{rid}/release", headers=agent).status_code == 409
@@ -132,16 +132,16 @@ def test_the_gate_over_http(
     got = client.get(path, headers=agent)
     assert got.status_code == 200
     package = json.loads(got.json()["package"])
-    assert package["people"][0]["appointment_schedule"][0]["starts_at"] == maria.starts_at.isoformat()
+    assert package["people"][0]["appointment_schedule"][0]["starts_at"] == person_m.starts_at.isoformat()
     assert client.get(path, headers=agent).status_code == 409
 
     # The person's accounting: the entry is visible (no non-disclosure order here).
-    r = client.post("/api/v1/accounting/lookup", json={"code": maria.code, "name": "Maria Example"})
+    r = client.post("/api/v1/accounting/lookup", json={"code": person_m.code, "name": "Test Person M"})
     assert r.status_code == 200
     [entry] = r.json()["entries"]
     assert entry["recipient"] == AGENCY_NAME and entry["categories"] == ["appointment_schedule"]
     assert client.post("/api/v1/accounting/lookup",
-                       json={"code": maria.code, "name": "Not Her"}).json()["entries"] == []
+                       json={"code": person_m.code, "name": "Not Her"}).json()["entries"] == []
     lines = client.get(f"/api/v1/disclosure-requests/{rid}/explanation", headers=counsel).json()["lines"]
     assert any("Appointment schedule: allowed" in line for line in lines)
 
@@ -151,7 +151,7 @@ def test_refusals_keep_only_a_log_entry_and_staff_can_scan_paper_requests(
 ) -> None:
     from safeslot.transparency.models import LogEntry
 
-    book("Maria Example")
+    book("Test Person M")
     clerk = staff(session, keyring, "clerk", ["clerk"])
     po = staff(session, keyring, "po", ["privacy_officer"])
     counsel = staff(session, keyring, "counsel", ["counsel"])
@@ -227,7 +227,7 @@ def test_a_filing_retried_with_its_idempotency_key_is_filed_once(
     is sent again: with the same Idempotency-Key it gets the first answer, not a second request."""
     from safeslot.transparency.models import LogEntry
 
-    book("Maria Example")
+    book("Test Person M")
     po = staff(session, keyring, "po", ["privacy_officer"])
     agent = official(session, keyring, po)
     session.flush()

@@ -37,7 +37,7 @@ def test_agreements_are_limited_to_18_months_and_one_renewal(session: Session) -
 def test_a_suspended_agreement_allows_nothing(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     made = holds.create_agreement(session, PRIVACY, AgreementIn(
         agency="dhs-ice", kind="routine_use", reference="Routine use 7", purposes=["program_integrity"],
         categories=["identity"], starts_at=NOW - dt.timedelta(days=1), expires_at=NOW + dt.timedelta(days=90)), NOW)

@@ -51,7 +51,7 @@ def test_a_released_warrant_without_an_order_is_noticed_once_and_the_notice_hold
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], tmp_path: Path,
 ) -> None:
-    maria = book("Maria Example", contact="555-0100", accommodation="wheelchair access")
+    person_m = book("Test Person M", contact="555-0100", accommodation="wheelchair access")
     request = file_request(categories=["appointment_schedule", "identity"])
     _released(session, keyring, signer, request)
     [notice] = repo.notices(session)
@@ -63,8 +63,8 @@ def test_a_released_warrant_without_an_order_is_noticed_once_and_the_notice_hold
     assert (notice.status, notice.channel, notice.sent_at) == ("sent", "file", NOW)
     [file] = list(tmp_path.iterdir())
     text = file.read_text()
-    assert "555-0100" in text and maria.code in text and f"{URL}/records" in text
-    for secret in ("Maria", "schedule", "identity", "dhs-ice", "wheelchair", maria.starts_at.date().isoformat(),
+    assert "555-0100" in text and person_m.code in text and f"{URL}/records" in text
+    for secret in ("Person M", "schedule", "identity", "dhs-ice", "wheelchair", person_m.starts_at.date().isoformat(),
                    "criminal", "warrant"):
         assert secret.lower() not in text.lower(), secret
 
@@ -73,7 +73,7 @@ def test_a_notice_waits_for_the_non_disclosure_order_to_expire(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], tmp_path: Path,
 ) -> None:
-    book("Maria Example", contact="555-0100")
+    book("Test Person M", contact="555-0100")
     nda_end = NOW + dt.timedelta(days=90)
     request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042",
                                                  "expires_at": nda_end.isoformat()})
@@ -89,7 +89,7 @@ def test_a_notice_waits_for_the_non_disclosure_order_to_expire(
 def test_an_order_without_an_end_cannot_defer_anything_the_request_is_refused(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example", contact="555-0100")
+    book("Test Person M", contact="555-0100")
     request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042"})
     assert request.status == "denied"
     rows = repo.decisions(session, request.id)
@@ -106,7 +106,7 @@ def test_only_a_judges_order_ending_within_a_year_is_accepted(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
     order: dict[str, str], deny_id: str,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042", **order})
     assert request.status == "denied"
     assert all(deny_id in r.policy_ids for r in repo.decisions(session, request.id))
@@ -116,7 +116,7 @@ def test_an_emergency_disclosure_is_noticed_at_the_contact_the_person_gave(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], tmp_path: Path,
 ) -> None:
-    book("Maria Example", contact="555-0100")  # a contact is kept only with reminders opted in
+    book("Test Person M", contact="555-0100")  # a contact is kept only with reminders opted in
     request = file_request(instrument_type="emergency", signer_type="officer", court=None, docket=None,
                            purpose="health_or_safety", categories=["identity", "contact"],
                            emergency_justification="Test justification: a person is missing and at risk.")
@@ -132,7 +132,7 @@ def test_b7_disclosures_are_never_noticed(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], tmp_path: Path,
 ) -> None:
-    book("Maria Example", contact="555-0100")
+    book("Test Person M", contact="555-0100")
     request = file_request(instrument_type="head_of_agency_request", signer_type="agency_head", court=None,
                            docket=None, categories=["visit_history", "identity"])
     _released(session, keyring, signer, request)
@@ -145,15 +145,15 @@ def test_nobody_is_noticed_without_a_contact_or_once_it_was_deleted(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], tmp_path: Path,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     _released(session, keyring, signer, file_request())
     assert _send(session, keyring, tmp_path, NOW) == (0, 0, 0)
     assert repo.notices(session) == []
 
-    ana = book("Ana Example", days=2, contact="555-0101")
-    _released(session, keyring, signer, file_request(subjects=[{"name": "Ana Example", "office": "central"}]))
+    person_n = book("Test Person N", days=2, contact="555-0101")
+    _released(session, keyring, signer, file_request(subjects=[{"name": "Test Person N", "office": "central"}]))
     [notice] = repo.notices(session)
-    ana.contact_enc = None  # retention deleted the contact before the notice went out
+    person_n.contact_enc = None  # retention deleted the contact before the notice went out
     session.flush()
     assert _send(session, keyring, tmp_path, NOW) == (0, 0, 1)
     [notice] = repo.notices(session)
@@ -182,8 +182,8 @@ def test_smtp_sends_email_and_refuses_phone_contacts(monkeypatch: pytest.MonkeyP
                                                  environment="production"))
     assert router.channel("email") == "smtp" and isinstance(router.by_kind["email"], SmtpSender)
     text = notices.body("ABCDE12345", URL)
-    router.send(Outgoing("email", "maria@example.org", notices.SUBJECT, text, ref="notice-1"))
-    assert "To: maria@example.org" in sent[0] and "ABCDE12345" in sent[0]
+    router.send(Outgoing("email", "person-m@example.org", notices.SUBJECT, text, ref="notice-1"))
+    assert "To: person-m@example.org" in sent[0] and "ABCDE12345" in sent[0]
     with pytest.raises(Undeliverable):  # no text-message provider configured
         router.send(Outgoing("phone", "555-0100", notices.SUBJECT, text, ref="notice-2"))
     # outside demo, no SMTP host means no e-mail sender at all (never a silent file sink)
@@ -195,7 +195,7 @@ def test_stale_requests_expire_and_are_logged_in_the_same_transaction(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     deadline = NOW + dt.timedelta(days=10)
     stale = file_request(deadline=deadline.isoformat())
     done = file_request(deadline=deadline.isoformat())

@@ -49,7 +49,7 @@ def test_notices_send_sends_each_notice_once_and_request_expire_closes_stale_req
         _, _, slots = scheduling.search_slots(session, office, "apply", day, day, None, NOW)
         scheduling.book(session, ring, BookingIn.model_validate({
             "office": office, "service": "apply", "starts_at": slots[0].starts_at.isoformat(),
-            "name": "Maria Example", "contact": {"kind": "phone", "value": "555-0100"}, "reminders_opt_in": True,
+            "name": "Test Person M", "contact": {"kind": "phone", "value": "555-0100"}, "reminders_opt_in": True,
         }), NOW)
         released = intake.submit(session, ring, policy, OFFICIAL, metadata(), PDF, NOW)
         approve(session, ring, PRIVACY, released.id, "privacy_officer", NOW)

@@ -25,7 +25,7 @@ def test_an_expired_link_is_refused(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     _, token = approve_and_release(session, keyring, signer, request.id)
     with pytest.raises(PackageGone, match="expired"):

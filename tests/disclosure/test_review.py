@@ -30,8 +30,8 @@ def test_same_name_with_different_contacts_is_ambiguous_until_counsel_chooses(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    first = book("Maria Example", days=1, contact="555-0100")
-    book("María  example", days=2, contact="555-0199")  # another person, same normalised name
+    first = book("Test Person M", days=1, contact="555-0100")
+    book("TEST  person-m", days=2, contact="555-0199")  # another person, same normalised name
     request = file_request(categories=["appointment_schedule", "identity"])
     [subject] = service.subjects_view(session, request.id)
     assert subject.status == "ambiguous" and len(subject.candidates) == 2 and subject.included == []
@@ -82,8 +82,8 @@ def test_counsel_resolves_during_review_and_only_the_chosen_record_leaves(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    first = book("Maria Example", days=1, contact="555-0100")
-    book("Maria Example", days=2, contact="555-0199")
+    first = book("Test Person M", days=1, contact="555-0100")
+    book("Test Person M", days=2, contact="555-0199")
     request = file_request(categories=["appointment_schedule"])
     [subject] = service.subjects_view(session, request.id)
     review.resolve_match(session, COUNSEL, request.id, subject.id, first.id, "office_and_date_on_document",
@@ -98,7 +98,7 @@ def test_nobody_unmatched_is_included_and_unmatched_alone_cannot_be_released(
     book: Callable[..., Appointment],
 ) -> None:
     book("Other Person")
-    request = file_request(subjects=[{"name": "Maria Example"}])
+    request = file_request(subjects=[{"name": "Test Person M"}])
     assert [s.status for s in service.subjects_view(session, request.id)] == ["unmatched"]
     approve_both(session, request.id)
     with pytest.raises(ReleaseNotReady, match="Nothing is left"):
@@ -108,11 +108,11 @@ def test_nobody_unmatched_is_included_and_unmatched_alone_cannot_be_released(
 def test_office_and_dates_limit_the_match(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example", days=3)
+    book("Test Person M", days=3)
     day = (NOW + dt.timedelta(days=1)).date().isoformat()
-    request = file_request(subjects=[{"name": "Maria Example", "date_from": day, "date_to": day}])
+    request = file_request(subjects=[{"name": "Test Person M", "date_from": day, "date_to": day}])
     assert [s.status for s in service.subjects_view(session, request.id)] == ["unmatched"]
-    other = file_request(subjects=[{"name": "Maria Example", "office": "elsewhere"}])
+    other = file_request(subjects=[{"name": "Test Person M", "office": "elsewhere"}])
     assert [s.status for s in service.subjects_view(session, other.id)] == ["unmatched"]
 
 
@@ -120,7 +120,7 @@ def test_narrowing_drops_categories_and_voids_earlier_approvals(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], engine_federal: PolicyEngine,
 ) -> None:
-    book("Maria Example", contact="555-0100")
+    book("Test Person M", contact="555-0100")
     request = file_request(categories=["appointment_schedule", "contact"])
     approve(session, keyring, PRIVACY, request.id, "privacy_officer", NOW)
     review.narrow(session, COUNSEL, request.id, "counsel", "The warrant's text covers the schedule only.",
@@ -136,7 +136,7 @@ def test_narrowing_drops_categories_and_voids_earlier_approvals(
 def test_narrowing_to_nobody_denies_and_a_denial_closes_review(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     [subject] = service.subjects_view(session, request.id)
     review.narrow(session, PRIVACY, request.id, "privacy_officer", "Not the person named.", [subject.id], [], NOW)
@@ -151,7 +151,7 @@ def test_narrowing_to_nobody_denies_and_a_denial_closes_review(
 def test_asking_for_information_pauses_review_until_the_agency_answers(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     approve(session, RING, PRIVACY, request.id, "privacy_officer", NOW)
     review.ask_information(session, COUNSEL, request.id, "counsel", "Send the warrant's second page.", NOW)
@@ -167,7 +167,7 @@ def test_deadlines_are_shown_and_overdue_flagged(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
     engine_federal: PolicyEngine,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     deadline = NOW + dt.timedelta(days=2)
     request = file_request(deadline=deadline.isoformat())
     assert service.view(session, engine_federal, request, NOW).overdue is False
@@ -193,7 +193,7 @@ def test_the_requesting_agency_may_withdraw_before_release(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     with pytest.raises(ReviewerNotAllowed):
         review.withdraw(session, Actor("official", 9, agency="another-agency"), request.id, NOW)

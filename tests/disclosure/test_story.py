@@ -43,7 +43,7 @@ def test_administrative_warrant_is_denied_for_every_category_and_logged(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],
     engine_federal: PolicyEngine,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request(instrument_type="administrative_warrant", signer_type="officer", court=None, docket=None,
                            issuer="DHS ICE", signer_name="Officer Example", purpose="civil_immigration",
                            categories=["identity", "appointment_schedule", "contact"])
@@ -52,10 +52,10 @@ def test_administrative_warrant_is_denied_for_every_category_and_logged(
     assert {d.outcome for d in out.decisions} == {"deny"}
     assert all("administrative-warrant-refused" in d.policy_ids for d in out.decisions)
     assert all(any("not a judge" in r for r in d.reasons) for d in out.decisions)
-    assert "Maria" not in out.model_dump_json()
+    assert "Person M" not in out.model_dump_json()
     logged = [e for e in entries(session) if e.get("request_id") == request.id]
     assert [e["event"] for e in logged] == ["disclosure.decision"]
-    assert "Maria" not in json.dumps(logged)
+    assert "Person M" not in json.dumps(logged)
     lines = service.explain(session, engine_federal, request.id)
     assert any("Appointment schedule: denied" in line and "I-205" in line for line in lines)
 
@@ -100,7 +100,7 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], engine_federal: PolicyEngine,
 ) -> None:
-    maria = book("Maria Example", contact="555-0100", accommodation="wheelchair access")
+    person_m = book("Test Person M", contact="555-0100", accommodation="wheelchair access")
     book("Other Person", days=2)
     nda_end = NOW + dt.timedelta(days=90)
     request = file_request(non_disclosure_order={"authority": "Order sealing 1:27-mj-00042",
@@ -120,18 +120,19 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     assert len(package["people"]) == 1
     person = package["people"][0]
     assert set(person) == {"appointment_schedule"}  # not identity, contact or accommodation
-    assert [a["starts_at"] for a in person["appointment_schedule"]] == [maria.starts_at.isoformat()]
+    assert [a["starts_at"] for a in person["appointment_schedule"]] == [person_m.starts_at.isoformat()]
     assert "Other" not in got["package"] and "555-0100" not in got["package"]
     text, _ = open_note(got["manifest"], [signer.verifier()])
     assert rel.package_sha256 in text
 
     # Accounting: exists, deferred while the non-disclosure order runs, then visible.
-    assert accounting.lookup(session, keyring, maria.code, "Maria Example", NOW).entries == []
-    later = accounting.lookup(session, keyring, maria.code, "maria  EXAMPLE", nda_end + dt.timedelta(days=1))
+    assert accounting.lookup(session, keyring, person_m.code, "Test Person M", NOW).entries == []
+    later = accounting.lookup(session, keyring, person_m.code, "test  PERSON-m", nda_end + dt.timedelta(days=1))
     [entry] = later.entries
     assert entry.categories == ["appointment_schedule"] and entry.recipient == "dhs-ice"
     assert log.commitment(bytes.fromhex(entry.salt), entry.person_id, str(request.id)) == entry.commitment
-    assert accounting.lookup(session, keyring, maria.code, "Someone Else", nda_end + dt.timedelta(days=1)).entries == []
+    after = nda_end + dt.timedelta(days=1)
+    assert accounting.lookup(session, keyring, person_m.code, "Someone Else", after).entries == []
 
     # The log holds the decision and the release; inclusion proofs verify.
     logged = entries(session)
@@ -144,7 +145,7 @@ def test_judicial_warrant_releases_only_the_named_persons_schedule_after_two_app
     assert all("instrument_type" in e["attestation"]["fields"] for e in approvals)
     assert {e["attestation"]["reviewer"] for e in approvals} == {e["reviewer"] for e in logged
                                                                  if e.get("action") == "attest"}
-    assert "Maria" not in json.dumps(logged) and "555-0100" not in json.dumps(logged)
+    assert "Person M" not in json.dumps(logged) and "555-0100" not in json.dumps(logged)
     log.checkpoint(session, signer, NOW, origin=ORIGIN)
     for index in (request.decision_log_index, rel.log_index, entry.log_index):
         assert index is not None
@@ -158,7 +159,7 @@ def test_a_legal_hold_stops_a_sharing_agreement_until_lifted(
     session: Session, keyring: KeyRing, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     holds.create_agreement(session, PRIVACY, AgreementIn(
         agency="dhs-ice", kind="routine_use", reference="Routine use 7, SORN example", purposes=["program_integrity"],
         categories=["identity", "visit_history"], starts_at=NOW - dt.timedelta(days=30),
@@ -183,7 +184,7 @@ def test_two_different_people_must_approve_and_the_package_downloads_once(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     with pytest.raises(ReviewerNotAllowed):
         approve(session, keyring, CLERK, request.id, "privacy_officer", NOW)
@@ -202,7 +203,7 @@ def test_two_different_people_must_approve_and_the_package_downloads_once(
 def test_the_staff_member_who_registered_a_paper_request_cannot_approve_it(
     session: Session, file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment], agency_id: int,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request(actor=PRIVACY, agency_id=agency_id)
     assert request.registered_by == PRIVACY.id and request.official_id is None
     with pytest.raises(ReviewerNotAllowed, match="registered"):
@@ -213,7 +214,7 @@ def test_release_is_not_made_when_the_log_append_fails(
     session: Session, keyring: KeyRing, signer: Signer, file_request: Callable[..., DisclosureRequest],
     book: Callable[..., Appointment], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     request = file_request()
     _approve_both(session, request.id)
 

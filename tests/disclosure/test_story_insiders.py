@@ -39,7 +39,7 @@ LATER = NOW + dt.timedelta(hours=72, minutes=5)
 def test_an_admin_and_a_privacy_officer_together_cannot_release_alone(
     app_factory: Callable[..., TestClient], session: Session, keyring: KeyRing, book: Callable[..., Appointment],
 ) -> None:
-    book("Maria Example", days=3)
+    book("Test Person M", days=3)
     admin_account, _ = make_staff(session, keyring, ["admin"], username="admin-x")
     officer_account, _ = make_staff(session, keyring, ["privacy_officer"], username="po")
     admin, po = bearer(session, admin_account), bearer(session, officer_account)
@@ -108,7 +108,7 @@ def test_approvals_need_a_passkey_sign_in_when_required(
     book: Callable[..., Appointment],
 ) -> None:
     """Outside demo mode (or when set), password and TOTP alone do not approve a disclosure (OMB M-22-09)."""
-    book("Maria Example", days=3)
+    book("Test Person M", days=3)
     po = bearer(session, make_staff(session, keyring, ["privacy_officer"], username="po")[0])
     agent = official(session, keyring, po)
     strict = app_factory(settings=settings.model_copy(update={  # type: ignore[attr-defined]

@@ -103,7 +103,7 @@ def link_token(session: Session, ring: KeyRing, address: str, prefix: str) -> st
 
 
 def add_appointments(
-    session: Session, ring: KeyRing, n: int, starts_at: dt.datetime, *, name: str = "Maria Example",
+    session: Session, ring: KeyRing, n: int, starts_at: dt.datetime, *, name: str = "Test Person M",
     contact: str | None = "phone:555-0100", status: str = "booked", language: str | None = None,
 ) -> list[Appointment]:
     """Rows inserted directly (bypassing capacity): for listing and retention tests."""

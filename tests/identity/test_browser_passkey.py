@@ -48,12 +48,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             _, _, slots = scheduling.search_slots(session, "central", "apply", day, day, None, NOW)
             scheduling.book(session, ring, BookingIn.model_validate({
                 "office": "central", "service": "apply", "starts_at": slots[0].starts_at.isoformat(),
-                "name": "Maria Example"}), NOW)
+                "name": "Test Person M"}), NOW)
             meta = RequestMetadata.model_validate({
                 "instrument_type": "judicial_warrant", "issuer": "U.S. District Court, District of Example",
                 "court": "U.S. District Court, District of Example", "docket": "1:27-mj-00042",
                 "signer_name": "Hon. Judge Example", "signer_type": "judge", "statutes": ["18 U.S.C. 3117"],
-                "purpose": "criminal", "subjects": [{"name": "Maria Example", "office": "central"}],
+                "purpose": "criminal", "subjects": [{"name": "Test Person M", "office": "central"}],
                 "categories": ["appointment_schedule"]})
             told.request_id = intake.submit(session, ring, PolicyEngine.load(POLICIES, "federal"),
                                             Actor("official", 501, agency="dhs-ice"), meta,

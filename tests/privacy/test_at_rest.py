@@ -1,4 +1,4 @@
-"""Encryption at rest: after booking "Maria Example" with a phone number, neither the raw SQLite
+"""Encryption at rest: after booking "Test Person M" with a phone number, neither the raw SQLite
 file nor a PostgreSQL dump holds the name or the number."""
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ def test_name_and_phone_are_not_in_the_stored_bytes(fresh_url: str, settings: Se
     start = client.get("/api/v1/slots", params={"office": "central", "service": "apply",
                                                 "from": NOW.date().isoformat()}).json()[0]["starts_at"]
     r = client.post("/api/v1/appointments", json={
-        "office": "central", "service": "apply", "starts_at": start, "name": "Maria Example",
+        "office": "central", "service": "apply", "starts_at": start, "name": "Test Person M",
         "contact": {"kind": "phone", "value": "555-0100"}, "reminders_opt_in": True,
-        "accommodation": "Maria needs a ramp",
+        "accommodation": "Person M needs a ramp",
     })
     assert r.status_code == 201, r.text
     with engine.connect() as conn:  # the row is there and committed
@@ -48,5 +48,5 @@ def test_name_and_phone_are_not_in_the_stored_bytes(fresh_url: str, settings: Se
         assert b"COPY public.appointment" in table
         stored = table + subprocess.run(["pg_dump", url], check=True, capture_output=True).stdout
     assert len(stored) > 1000
-    for secret in (b"Maria", b"maria", b"555-0100", b"5550100", b"ramp"):
+    for secret in (b"Person M", b"person m", b"555-0100", b"5550100", b"ramp"):
         assert secret not in stored

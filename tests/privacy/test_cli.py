@@ -52,7 +52,7 @@ def test_keys_rotate_interrupted_then_resumed_then_old_key_retired(cli_env: tupl
     assert set(final.keys) == {half.current}
     with transaction(build_sessionmaker(engine)) as s:
         names = sorted(final.open(a.name_enc, "appointment.name") for a in s.scalars(select(Appointment)))
-    assert names == [f"Maria Example {i}" for i in range(5)]
+    assert names == [f"Test Person M {i}" for i in range(5)]
     engine.dispose()
 
 
@@ -64,7 +64,7 @@ def test_retention_run_and_access_report(cli_env: tuple[str, Path]) -> None:
     with transaction(build_sessionmaker(engine)) as s:
         demo.load(s, NOW.date(), weeks=1)
         old = add_appointments(s, ring, 2, dt.datetime(2020, 1, 6, 15, tzinfo=dt.UTC))
-        old[0].name_enc = ring.seal("Maria Example", "appointment.name", "2020-01")
+        old[0].name_enc = ring.seal("Test Person M", "appointment.name", "2020-01")
         add_appointments(s, ring, 1, dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
         clerk, _ = make_staff(s, ring, ["clerk"], "central")
         s.add(AccessRecord(staff_id=clerk.id, record_type="appointment", record_id="1", purpose="front_desk",

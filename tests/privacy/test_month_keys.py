@@ -42,7 +42,7 @@ def test_purged_month_key_is_destroyed_and_old_backups_become_unreadable(session
         assert contact_enc is not None
         with pytest.raises(KeyMissing):
             after.open(contact_enc, "appointment.contact")
-    assert [after.open(a.name_enc, "appointment.name") for a in recent] == ["Maria Example 0", "Maria Example 1"]
+    assert [after.open(a.name_enc, "appointment.name") for a in recent] == ["Test Person M 0", "Test Person M 1"]
 
 
 def test_a_running_server_reads_month_keys_added_to_the_file_later(tmp_path: Path) -> None:
@@ -50,5 +50,5 @@ def test_a_running_server_reads_month_keys_added_to_the_file_later(tmp_path: Pat
     server = load_key_ring(key_file, None, create=True)  # loaded at start-up
     cli = KeyRing.from_json(key_file.read_text()).with_month_keys(["2027-03"])
     write_key_file(key_file, cli)  # `safeslot retention run` adds a month key
-    sealed = cli.seal("Maria Example", "appointment.name", "2027-03")
-    assert server.open(sealed, "appointment.name") == "Maria Example"
+    sealed = cli.seal("Test Person M", "appointment.name", "2027-03")
+    assert server.open(sealed, "appointment.name") == "Test Person M"

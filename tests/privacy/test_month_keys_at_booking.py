@@ -55,14 +55,14 @@ def test_a_backup_taken_right_after_booking_is_unreadable_once_the_month_is_purg
         fast = getattr(server.app.state, "fast_booking", None)
         assert (fast is not None and fast.loop is not None) == fresh_url.startswith("postgresql")  # both paths
         r = httpx.post(f"{server.url}/api/v1/appointments", json={
-            "office": "central", "service": "apply", "starts_at": START.isoformat(), "name": "Maria Example",
+            "office": "central", "service": "apply", "starts_at": START.isoformat(), "name": "Test Person M",
             "contact": {"kind": "phone", "value": "+1 202 555 0100"}, "reminders_opt_in": True,
             "accommodation": "wheelchair access",
         })
         assert r.status_code == 201, r.text
     backup = _backup(db)  # before any retention run
     assert {ring.key_id_of(v) for _, v in backup} == {"m2027-03"}  # sealed under March's key at booking
-    assert KeyRing.from_json(key_file.read_text()).open(backup[0][1], "appointment.name") == "Maria Example"
+    assert KeyRing.from_json(key_file.read_text()).open(backup[0][1], "appointment.name") == "Test Person M"
 
     later = NOW + dt.timedelta(days=400)  # a year after the visit: retention purges March
     settings = RetentionSettings()
@@ -87,7 +87,7 @@ def test_moving_an_appointment_to_another_month_moves_its_values_to_that_months_
     april = dt.date(2027, 4, 6)
     service.generate_slots(session, office, april, april)
     booked = service.book(session, ring, BookingIn(
-        office="central", service="apply", starts_at=START, name="Maria Example", accommodation="large print",
+        office="central", service="apply", starts_at=START, name="Test Person M", accommodation="large print",
     ), NOW)
     assert ring.key_id_of(booked.name_enc) == "m2027-03"
     moved = service.reschedule(session, ring, booked.code, dt.datetime(2027, 4, 6, 10, 0, tzinfo=TZ), NOW)
@@ -95,17 +95,17 @@ def test_moving_an_appointment_to_another_month_moves_its_values_to_that_months_
     row = session.scalars(select(Appointment).where(Appointment.code == moved.code)).one()
     assert ring.key_id_of(row.name_enc) == ring.key_id_of(row.accommodation_enc or b"") == "m2027-04"
     after_march = ring.without_months(["2027-03"])  # March's purge must not take the moved values with it
-    assert after_march.open(row.name_enc, "appointment.name") == "Maria Example"
+    assert after_march.open(row.name_enc, "appointment.name") == "Test Person M"
 
 
 def test_a_month_missing_at_booking_is_added_to_the_key_file_for_every_server(tmp_path: Path) -> None:
     key_file = tmp_path / "keys.json"
     one = load_key_ring(key_file, None, create=True)
     two = load_key_ring(key_file, None, create=False)  # a second server on the same key file
-    sealed = one.seal("Maria Example", "appointment.name", "2027-09")
+    sealed = one.seal("Test Person M", "appointment.name", "2027-09")
     assert one.key_id_of(sealed) == "m2027-09"
     assert "2027-09" in KeyRing.from_json(key_file.read_text()).month_keys  # written, so it survives a restart
-    assert two.open(sealed, "appointment.name") == "Maria Example"
+    assert two.open(sealed, "appointment.name") == "Test Person M"
     # the second server takes the key the first one wrote instead of making its own
     assert two.key_id_of(two.seal("x", "appointment.name", "2027-09")) == "m2027-09"
     assert two.month_keys["2027-09"] == one.month_keys["2027-09"]
@@ -124,18 +124,18 @@ def test_a_read_only_key_file_seals_under_the_master_key_and_does_not_stop_booki
         raise PermissionError("read-only file system")
 
     monkeypatch.setattr(crypto, "update_key_file", refuse)
-    first = ring.seal("Maria Example", "appointment.name", "2027-03")
-    second = ring.seal("Maria Example", "appointment.name", "2027-03")
+    first = ring.seal("Test Person M", "appointment.name", "2027-03")
+    second = ring.seal("Test Person M", "appointment.name", "2027-03")
     assert ring.key_id_of(first) == ring.key_id_of(second) == ring.current
     assert len(calls) == 1, "no second write attempt within a minute"
-    assert "cannot add month keys" in caplog.text and "Maria" not in caplog.text
+    assert "cannot add month keys" in caplog.text and "Person M" not in caplog.text
 
 
 def test_a_ring_from_the_environment_seals_under_the_master_key_when_it_lacks_the_month() -> None:
     ring = KeyRing.from_json(KeyRing.generate().to_json())  # as SAFESLOT_CRYPTO__KEYS gives it: no file
-    sealed = ring.seal("Maria Example", "appointment.name", "2027-03")
+    sealed = ring.seal("Test Person M", "appointment.name", "2027-03")
     assert ring.key_id_of(sealed) == ring.current
-    assert ring.open(sealed, "appointment.name") == "Maria Example"
+    assert ring.open(sealed, "appointment.name") == "Test Person M"
 
 
 def test_processes_starting_together_make_one_key_file_and_one_key_per_month(tmp_path: Path) -> None:

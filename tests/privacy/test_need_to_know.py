@@ -69,10 +69,10 @@ def test_a_clerk_reads_today_and_the_next_14_days_only_and_each_try_beyond_raise
     for day in (TODAY + dt.timedelta(days=15), TODAY + dt.timedelta(days=3650), TODAY - dt.timedelta(days=3)):
         r = _day(client, headers, day)
         body = problem(r, 403, "outside-clerk-window")
-        assert "next 14 days" in body["detail"] and "Maria" not in r.text
+        assert "next 14 days" in body["detail"] and "Person M" not in r.text
     assert _records(session) == before, "nothing refused is read"
     assert _alerts(session) == [("outside-clerk-window", clerk.id)] * 3
-    assert all("Maria" not in a.detail for a in session.scalars(select(AccessAlert)))
+    assert all("Person M" not in a.detail for a in session.scalars(select(AccessAlert)))
 
 
 def test_the_window_is_a_setting(
@@ -93,15 +93,15 @@ def test_a_clerk_reading_another_office_is_answered_as_unknown_and_raises_an_ale
     scheduling.add_office(session, "north", "North Office", "2 Example Road", "America/New_York")
     clerk, _ = make_staff(session, keyring, ["clerk"], "north")
     headers = bearer(session, clerk)
-    add_appointments(session, keyring, 2, NOW + dt.timedelta(hours=1), name="Ana Example")
+    add_appointments(session, keyring, 2, NOW + dt.timedelta(hours=1), name="Test Person N")
     r = _day(client, headers)
     problem(r, 404, "office-not-found")  # as an office that does not exist: no existence oracle
-    r = _lookup(client, headers, "Ana Example", reason="phone_call", office="central")
+    r = _lookup(client, headers, "Test Person N", reason="phone_call", office="central")
     problem(r, 404, "office-not-found")
-    assert "Ana" not in r.text and _records(session) == 0
+    assert "Person N" not in r.text and _records(session) == 0
     assert _alerts(session) == [("other-office-read", clerk.id)] * 2
     # in their own office (the default) the name finds nothing of central's
-    own = _lookup(client, headers, "Ana Example", reason="phone_call")
+    own = _lookup(client, headers, "Test Person N", reason="phone_call")
     assert own.status_code == 200 and own.json() == []
 
 
@@ -110,10 +110,10 @@ def test_a_name_look_up_finds_today_and_later_never_past_visits_and_records_its_
 ) -> None:
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     headers = bearer(session, clerk)
-    past = add_appointments(session, keyring, 2, NOW - dt.timedelta(days=40), name="Ana Example", status="fulfilled")
-    yesterday = add_appointments(session, keyring, 1, NOW - dt.timedelta(days=1), name="Ana Example")
-    coming = add_appointments(session, keyring, 1, NOW + dt.timedelta(days=60), name="Ana Example")
-    r = _lookup(client, headers, "ana example", reason="at_counter")
+    past = add_appointments(session, keyring, 2, NOW - dt.timedelta(days=40), name="Test Person N", status="fulfilled")
+    yesterday = add_appointments(session, keyring, 1, NOW - dt.timedelta(days=1), name="Test Person N")
+    coming = add_appointments(session, keyring, 1, NOW + dt.timedelta(days=60), name="Test Person N")
+    r = _lookup(client, headers, "test person n", reason="at_counter")
     assert r.status_code == 200, r.text
     assert [a["starts_at"][:10] for a in r.json()] == ["2027-04-30"], "only the coming visit"
     shown = session.scalars(select(AccessRecord).where(AccessRecord.record_type == "appointment")).all()
@@ -123,8 +123,8 @@ def test_a_name_look_up_finds_today_and_later_never_past_visits_and_records_its_
     event = session.scalars(select(AccessRecord).where(AccessRecord.record_type == "name_lookup")).one()
     assert (event.reason, event.record_id) == ("at_counter", "1")
     # the reason is required and comes from the list
-    problem(_lookup(client, headers, "Ana Example"), 422, "invalid-input")
-    bad = _lookup(client, headers, "Ana Example", reason="curiosity")
+    problem(_lookup(client, headers, "Test Person N"), 422, "invalid-input")
+    bad = _lookup(client, headers, "Test Person N", reason="curiosity")
     assert bad.status_code == 422 and "curiosity" not in bad.text
     # it showed a visit 60 days ahead: answered, and an auditor sees it
     assert _alerts(session) == [("name-lookup-future-visit", clerk.id)]
@@ -136,13 +136,13 @@ def test_one_name_look_up_that_shows_a_later_day_raises_an_alert_and_todays_does
     """When a named person will come is what was passed on in the reported harm: one look-up is enough."""
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     headers = bearer(session, clerk)
-    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Ana Example")
-    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=7), name="Maria Example")
-    assert len(_lookup(client, headers, "Ana Example", reason="at_counter").json()) == 1
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Test Person N")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=7), name="Test Person M")
+    assert len(_lookup(client, headers, "Test Person N", reason="at_counter").json()) == 1
     assert _alerts(session) == [], "the person at the counter today"
-    assert len(_lookup(client, headers, "Maria Example", reason="phone_call").json()) == 1
+    assert len(_lookup(client, headers, "Test Person M", reason="phone_call").json()) == 1
     assert _alerts(session) == [("name-lookup-future-visit", clerk.id)]
-    assert "Maria" not in session.scalars(select(AccessAlert)).one().detail
+    assert "Person M" not in session.scalars(select(AccessAlert)).one().detail
 
 
 def test_a_clerk_has_no_export_of_any_kind() -> None:
@@ -208,14 +208,14 @@ def test_a_check_in_look_up_for_someone_with_no_visit_today_raises_an_alert(
 ) -> None:
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
     headers = bearer(session, clerk)
-    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=2), name="Ana Example")
-    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=30), name="Maria Example")
-    assert len(_lookup(client, headers, "Ana Example", reason="check_in").json()) == 1
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=2), name="Test Person N")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(days=30), name="Test Person M")
+    assert len(_lookup(client, headers, "Test Person N", reason="check_in").json()) == 1
     assert _alerts(session) == [], "checking in someone who comes today is the visit itself"
-    r = _lookup(client, headers, "Maria Example", reason="check_in")
+    r = _lookup(client, headers, "Test Person M", reason="check_in")
     assert r.status_code == 200 and len(r.json()) == 1, "the look-up is answered; the auditors judge"
     assert sorted(_alerts(session)) == [("check-in-lookup-not-today", clerk.id), ("name-lookup-future-visit", clerk.id)]
-    assert not any("Maria" in a.detail for a in session.scalars(select(AccessAlert)))
+    assert not any("Person M" in a.detail for a in session.scalars(select(AccessAlert)))
 
 
 def test_reading_more_people_than_the_setting_in_a_day_raises_bulk_read(
@@ -239,7 +239,7 @@ def _meta(**overrides: Any) -> str:
         "instrument_type": "judicial_warrant", "issuer": "U.S. District Court",
         "court": "U.S. District Court", "docket": "1:27-mj-00042", "signer_name": "Hon. Judge Example",
         "signer_type": "judge", "purpose": "criminal",
-        "subjects": [{"name": "Maria Example", "office": "central", "date_from": "2027-03-01",
+        "subjects": [{"name": "Test Person M", "office": "central", "date_from": "2027-03-01",
                       "date_to": "2027-03-10"}],
         "categories": ["appointment_schedule"],
     }
@@ -249,11 +249,11 @@ def _meta(**overrides: Any) -> str:
 
 @pytest.fixture
 def people(session: Session, keyring: KeyRing, office: str) -> dict[str, Any]:
-    """Maria twice in the request's range, once after it; Ana, whom no request names."""
+    """Person M twice in the request's range, once after it; Person N, whom no request names."""
     return {
-        "in_range": add_appointments(session, keyring, 2, NOW + dt.timedelta(days=2), name="Maria Example"),
-        "after": add_appointments(session, keyring, 1, NOW + dt.timedelta(days=20), name="Maria Example"),
-        "ana": add_appointments(session, keyring, 1, NOW + dt.timedelta(days=2), name="Ana Example"),
+        "in_range": add_appointments(session, keyring, 2, NOW + dt.timedelta(days=2), name="Test Person M"),
+        "after": add_appointments(session, keyring, 1, NOW + dt.timedelta(days=20), name="Test Person M"),
+        "person_n": add_appointments(session, keyring, 1, NOW + dt.timedelta(days=2), name="Test Person N"),
     }
 
 
@@ -340,22 +340,22 @@ def test_counsel_searches_only_inside_an_open_accepted_request_and_never_sees_co
     rid = _paper_request(client, session, clerk)
 
     # Path 4, as counsel would try it: any name, no request.
-    r = _lookup(client, counsel, "Maria Example")
+    r = _lookup(client, counsel, "Test Person M")
     assert "request_id" in problem(r, 403, "search-outside-request")["detail"]
-    assert "Maria" not in r.text
+    assert "Person M" not in r.text
     # a request nobody has accepted for review yet
-    problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
+    problem(_lookup(client, counsel, "Test Person M", request_id=rid), 403, "search-outside-request")
     # a request that does not exist
-    problem(_lookup(client, counsel, "Maria Example", request_id=rid + 100), 403, "search-outside-request")
+    problem(_lookup(client, counsel, "Test Person M", request_id=rid + 100), 403, "search-outside-request")
     assert _records(session) == 0
     assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=po).status_code == 200
     # a person the request does not name
-    r = _lookup(client, counsel, "Ana Example", request_id=rid)
+    r = _lookup(client, counsel, "Test Person N", request_id=rid)
     problem(r, 403, "search-outside-request")
     assert _alerts(session) == [("search-outside-request", counsel_account.id)] * 4
 
     # inside the request: the named person, within its office and dates; no codes, no needs
-    r = _lookup(client, counsel, "maria example", request_id=rid)
+    r = _lookup(client, counsel, "test person m", request_id=rid)
     assert r.status_code == 200, r.text
     found = r.json()
     assert sorted(a["appointment_id"] for a in found) == sorted(a.id for a in people["in_range"])
@@ -374,12 +374,12 @@ def test_counsel_sees_needs_only_when_the_request_asks_for_them_and_never_in_a_c
     counsel_account, counsel = _staff(session, keyring, "counsel-a", ["counsel"])
     rid = _paper_request(client, session, clerk, categories=["appointment_schedule", "language_accommodation"])
     assert client.post(f"/api/v1/disclosure-requests/{rid}/acceptance", headers=counsel).status_code == 200
-    found = _lookup(client, counsel, "Maria Example", request_id=rid).json()
+    found = _lookup(client, counsel, "Test Person M", request_id=rid).json()
     assert found and all(a["accommodation"] == "wheelchair" for a in found)
     denied = client.post(f"/api/v1/disclosure-requests/{rid}/denial", json={"role": "counsel", "reason": "not needed"},
                          headers=counsel)
     assert denied.status_code == 200 and denied.json()["status"] == "denied"
-    problem(_lookup(client, counsel, "Maria Example", request_id=rid), 403, "search-outside-request")
+    problem(_lookup(client, counsel, "Test Person M", request_id=rid), 403, "search-outside-request")
     problem(client.get(f"/api/v1/disclosure-requests/{rid}/subjects", headers=counsel), 409,
              "disclosure-request-not-reviewable")
     assert _alerts(session) == [("search-outside-request", counsel_account.id)]
@@ -389,5 +389,5 @@ def test_a_clerk_cannot_search_inside_a_request(
     client: TestClient, session: Session, keyring: KeyRing, people: dict[str, Any]
 ) -> None:
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
-    r = _lookup(client, bearer(session, clerk), "Maria Example", request_id=1, reason="at_counter")
+    r = _lookup(client, bearer(session, clerk), "Test Person M", request_id=1, reason="at_counter")
     problem(r, 403, "role-refused")

@@ -22,7 +22,7 @@ def test_a_supervisor_sees_their_office_and_the_auditor_the_network(
     client: TestClient, session: Session, keyring: KeyRing, office: str
 ) -> None:
     scheduling.add_office(session, "north", "North Office", "1 Example Road", "America/New_York")
-    add_appointments(session, keyring, 3, NOW + dt.timedelta(hours=1), name="Ana Example")
+    add_appointments(session, keyring, 3, NOW + dt.timedelta(hours=1), name="Test Person N")
     add_appointments(session, keyring, 2, NOW + dt.timedelta(hours=2), status="fulfilled")
     sup = bearer(session, make_staff(session, keyring, ["supervisor"], "central", username="sup-central")[0])
     sup_north = bearer(session, make_staff(session, keyring, ["supervisor"], "north", username="sup-north")[0])
@@ -34,7 +34,7 @@ def test_a_supervisor_sees_their_office_and_the_auditor_the_network(
     assert own.status_code == 200, own.text
     body = own.json()
     assert body["total"] == 5 and body["by_status"] == {"booked": 3, "fulfilled": 2}
-    assert "Ana" not in own.text and "Maria" not in own.text  # counts, never a person
+    assert "Person N" not in own.text and "Person M" not in own.text  # counts, never a person
     # another office's report answers as an unknown office's
     other = client.get("/api/v1/offices/central/report", params={"month": MONTH}, headers=sup_north)
     missing = client.get("/api/v1/offices/nowhere/report", params={"month": MONTH}, headers=sup_north)

@@ -27,7 +27,7 @@ def test_clerk_day_list_shows_names_and_records_each_read(
     rows = add_appointments(session, keyring, 3, NOW + dt.timedelta(hours=1))
     r = client.get("/api/v1/offices/central/appointments", headers=bearer(session, clerk))
     assert r.status_code == 200, r.text
-    assert sorted(a["name"] for a in r.json()) == ["Maria Example 0", "Maria Example 1", "Maria Example 2"]
+    assert sorted(a["name"] for a in r.json()) == ["Test Person M 0", "Test Person M 1", "Test Person M 2"]
     recorded = session.scalars(select(AccessRecord)).all()
     assert sorted(int(x.record_id) for x in recorded) == sorted(a.id for a in rows)
     assert {(x.staff_id, x.purpose, x.at) for x in recorded} == {(clerk.id, "front_desk", NOW)}
@@ -47,7 +47,7 @@ def test_clerk_of_another_office_sees_nothing_and_nothing_is_recorded(
     add_appointments(session, keyring, 2, NOW + dt.timedelta(hours=1))
     r = client.get("/api/v1/offices/central/appointments", headers=bearer(session, clerk))
     # another office answers as an unknown one (no existence oracle), and nothing is opened or recorded
-    assert r.status_code == 404 and "Maria" not in r.text and _records(session) == 0
+    assert r.status_code == 404 and "Person M" not in r.text and _records(session) == 0
 
 
 def test_more_people_than_the_setting_in_a_day_raises_an_alert_auditors_see(
@@ -70,7 +70,7 @@ def test_more_people_than_the_setting_in_a_day_raises_an_alert_auditors_see(
     alerts = client.get("/api/v1/access/alerts", headers=bearer(session, auditor))
     assert alerts.status_code == 200
     assert [(a["rule"], a["staff_id"]) for a in alerts.json()] == [("bulk-read", clerk.id)]
-    assert "Maria" not in alerts.text
+    assert "Person M" not in alerts.text
     # the clerk cannot see or clear the alerts about themselves
     assert client.get("/api/v1/access/alerts", headers=headers).status_code == 403
 
@@ -80,22 +80,22 @@ def test_name_search_outside_the_job_raises_an_alert(
 ) -> None:
     counsel, _ = make_staff(session, keyring, ["counsel"])
     clerk, _ = make_staff(session, keyring, ["clerk"], "central")
-    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Ana Example")
+    add_appointments(session, keyring, 1, NOW + dt.timedelta(hours=1), name="Test Person N")
     # a clerk searching their own office, with a reason: recorded, no alert
     r = client.post("/api/v1/appointments/search", headers=bearer(session, clerk),
-                    json={"name": "ana example", "office": "central", "reason": "at_counter"})
+                    json={"name": "test person n", "office": "central", "reason": "at_counter"})
     assert r.status_code == 200 and len(r.json()) == 1
     assert session.scalar(select(func.count()).select_from(AccessAlert)) == 0
     # A search across all offices no longer exists. Counsel searches only inside a disclosure
     # request (refused here, with an alert); a clerk always searches their own office.
     r = client.post("/api/v1/appointments/search", headers=bearer(session, counsel),
-                    json={"name": "ANA EXAMPLE"})
-    assert r.status_code == 403 and "Ana" not in r.text
+                    json={"name": "TEST PERSON N"})
+    assert r.status_code == 403 and "Person N" not in r.text
     alert = session.scalars(select(AccessAlert)).one()
-    assert alert.rule == "search-outside-request" and alert.staff_id == counsel.id and "Ana" not in alert.detail
+    assert alert.rule == "search-outside-request" and alert.staff_id == counsel.id and "Person N" not in alert.detail
     assert _records(session) == 2  # the clerk's look-up and the appointment it showed
     bad = client.post("/api/v1/appointments/search", headers=bearer(session, clerk),
-                      json={"name": "Ana Example", "reason": "curiosity"})
+                      json={"name": "Test Person N", "reason": "curiosity"})
     assert bad.status_code == 422
 
 

@@ -35,7 +35,7 @@ def test_retention_deletes_what_it_should_and_keeps_the_counts(
     assert all(left[a.id].contact_enc is not None for a in [*recent, *upcoming])
     assert all(left[a.id].contact_enc is None and not left[a.id].reminders_opt_in for a in month_old)
     # the month-old visit keeps its name and need until the appointment period ends
-    assert keyring.open(left[month_old[0].id].name_enc, "appointment.name").startswith("Maria Example")
+    assert keyring.open(left[month_old[0].id].name_enc, "appointment.name").startswith("Test Person M")
     assert not year_old_ids & set(left)
 
     counts = [(c.month, c.status, c.language, c.count) for c in repository.monthly_counts(session)]

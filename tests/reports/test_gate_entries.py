@@ -44,7 +44,7 @@ def test_the_gates_own_entries_give_the_outcomes_it_decided(
     file_request: Callable[..., DisclosureRequest], book: Callable[..., Appointment],  # noqa: F811
     agency_id: int,  # noqa: F811
 ) -> None:
-    book("Maria Example")
+    book("Test Person M")
     denied = file_request(instrument_type="administrative_warrant", signer_type="officer", court=None, docket=None,
                           issuer="DHS ICE", signer_name="Officer Example", purpose="civil_immigration",
                           categories=["identity", "appointment_schedule"])

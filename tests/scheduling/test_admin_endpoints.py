@@ -155,7 +155,7 @@ def test_unknown_office_is_404(client: TestClient, session: Session, keyring: Ke
 def _book(client: TestClient, service_slug: str, day: dt.date) -> str:
     start = _slots(client, service_slug, day)[0]["starts_at"]
     r = client.post("/api/v1/appointments", json={"office": "central", "service": service_slug,
-                                                   "starts_at": start, "name": "Maria Example"})
+                                                   "starts_at": start, "name": "Test Person M"})
     assert r.status_code == 201, r.text
     return str(r.json()["code"])
 

@@ -28,14 +28,14 @@ from safeslot.kit.errors import DomainError
 from safeslot.scheduling import interfaces as scheduling
 from safeslot.scheduling.interfaces import BookingIn
 
-PERSON = "Maria Example"
+PERSON = "Test Person M"
 try:  # the agency identity's demo registers, so its demo official sees these requests
     from safeslot.identity.interfaces import DEMO_AGENCY as AGENCY
 except ImportError:  # pragma: no cover - identity absent
     AGENCY = "Example Immigration Agency"
 # Identity's demo accounts act when present; otherwise stand-in staff ids.
 STAND_INS = {"clerk": 9001, "privacy_officer": 9002, "counsel": 9003}
-PDF = samplepdf.write([["DEMO INSTRUMENT - not a real document", "Named: Maria Example (demo data)"]])
+PDF = samplepdf.write([["DEMO INSTRUMENT - not a real document", "Named: Test Person M (demo data)"]])
 
 
 def _meta(**values: Any) -> RequestMetadata:
