@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 import tempfile
@@ -165,6 +166,11 @@ def as_before(app: Any, tmp: Path) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.parse_args()
+    if not os.path.exists(CHROMIUM):
+        # The tests run on Chromium's headless shell (scripts/test-deps); this bench measures a person's browser.
+        print(f"{CHROMIUM} is missing: apt-get install -y chromium (the full browser, which this bench measures)",
+              file=sys.stderr)
+        return 2
     from playwright.sync_api import sync_playwright
 
     from safeslot.console import pages
