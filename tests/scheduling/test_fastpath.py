@@ -224,11 +224,14 @@ def test_a_start_freed_just_after_it_was_found_full_is_booked(
 
 
 def test_refusals_of_a_full_start_are_answered_on_the_probers_connection(
-    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Once a start is found full, its refusals go to the prober (a queue and a connection of their own, a
     transaction that writes nothing), not into the writers' batches: they are still 409 with the nearest free
     times, the place freed meanwhile is still booked, and nobody is booked twice."""
+    # A start stays "just found full" for FULL_MEMO (1 s): long enough here that a slow moment of a busy machine
+    # between two requests cannot turn a probe back into a booking attempt.
+    monkeypatch.setattr(fastpath, "FULL_MEMO", 60.0)
     at = dt.datetime.combine(DAY + dt.timedelta(days=3), dt.time(11, 0), TZ).isoformat()
 
     def body(i: int) -> dict[str, Any]:
@@ -252,10 +255,13 @@ def test_refusals_of_a_full_start_are_answered_on_the_probers_connection(
 
 
 def test_probes_whose_connection_was_lost_are_refused_by_the_writers_not_answered_503(
-    db: Engine, fresh_url: str, pg_admin_url: str, keyring: KeyRing, tmp_path: Path
+    db: Engine, fresh_url: str, pg_admin_url: str, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A batch of probes writes nothing: when the prober's connection is cut (a failover, a restart), its probes
     are sent again to the writers and answered as ever, instead of 503 after the database is back."""
+    # A start stays "just found full" for FULL_MEMO (1 s): long enough here that a slow moment of a busy machine
+    # between two requests cannot turn a probe back into a booking attempt.
+    monkeypatch.setattr(fastpath, "FULL_MEMO", 60.0)
     at = dt.datetime.combine(DAY + dt.timedelta(days=4), dt.time(11, 0), TZ).isoformat()
 
     def body(i: int) -> dict[str, Any]:
