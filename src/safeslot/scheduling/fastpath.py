@@ -99,7 +99,8 @@ def writers_per_process(workers: int) -> int:
 
     Group commit is what makes a booking cheap: a writer takes what queued while the one before it committed.
     With 4 writers in each of 2 processes, 8 transactions ran side by side on 2 cores and each carried fewer
-    bookings; 2 writers each kept the batches of one process (docs/performance.md, "Booking": 28 Nov 2026)."""
+    bookings; 2 writers each kept the batches of one process (docs/performance.md, "Probes on a connection of
+    their own, writers shared out")."""
     return max(1, WRITERS // max(1, workers))
 
 
