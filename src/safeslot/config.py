@@ -362,6 +362,16 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "policies",
         description="Folder with the Cedar schema and profiles (default: the project's policies/, from any directory).",
     )
+    debug_pages: bool = Field(
+        default=False,
+        description="SAFESLOT_DEBUG_PAGES=1: an unexpected error in a page is raised again (its stack trace in a test "
+        "or a terminal) instead of rendering the \"something went wrong\" page. Never in production.",
+    )
+    bench_plaintext: bool = Field(
+        default=False,
+        description="SAFESLOT_BENCH_PLAINTEXT=1, honoured only in the demo environment: the booking fast path stores "
+        "names unsealed, so bench/booking.py can show what encryption costs. Never in production.",
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -393,3 +403,18 @@ class Settings(BaseSettings):
     def demo_credentials(self) -> bool:
         """Demo data loads and the demo accounts and agency key work: only when demo mode was asked for."""
         return self.environment in (Environment.demo, Environment.test)
+
+
+class _ServerEnvironment(BaseSettings):
+    """Only the ``SAFESLOT_SERVER__…`` variables: what the server's protocol classes read, which uvicorn
+    makes before any app (and its whole Settings) exists."""
+
+    model_config = SettingsConfigDict(env_prefix="SAFESLOT_", env_nested_delimiter="__", extra="ignore")
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+
+def server_settings() -> ServerSettings:
+    """The server section, read from the environment as `Settings` reads it (same names, same checks)."""
+    return _ServerEnvironment().server
+
