@@ -318,7 +318,7 @@ def drop_secondary(url: str, tables: tuple[str, ...]) -> list[str]:
 def remake(url: str, statements: list[str]) -> None:
     t0 = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SET maintenance_work_mem = '512MB'")  # this session's sorts only
+        conn.execute("SET maintenance_work_mem = '512MB'")  # this connection's sorts only
         for sql in statements:
             conn.execute(sql)
     print(f"  {len(statements)} indexes and unique constraints rebuilt in {time.perf_counter() - t0:.0f} s",
