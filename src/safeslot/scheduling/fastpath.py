@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 PATH = "/api/v1/appointments"
 BATCH = 8  # bookings per transaction
 WRITERS = 4  # writer connections of a server, shared out among its processes (writers_per_process)
-RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often, then the sync path
+RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often (counted), then the sync path
 REQUEST_TIMEOUT = 4.9  # a booking waits this long for its writer, then 503 (checked every WATCH_EVERY: < 5 s)
 WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
@@ -114,11 +114,8 @@ def unavailable() -> Result:
 
 def _lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
     """Did this error take the connection with it (so the outcome of the batch is unknown)?"""
-    if conn.is_closed():
-        return True
-    return not isinstance(exc, asyncpg.PostgresError) or isinstance(
-        exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError, asyncpg.CannotConnectNowError)
-    )
+    return conn.is_closed() or not isinstance(exc, asyncpg.PostgresError) or isinstance(
+        exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError, asyncpg.CannotConnectNowError))
 
 
 class FastBooking:
@@ -141,6 +138,7 @@ class FastBooking:
         self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
         self.probed = 0  # probes run on the prober's connection
+        self.deadlock_retries = 0  # batches run again after a deadlock (or serialization failure): /healthz, /metrics
         self.full: dict[tuple[int, dt.datetime], float] = {}  # (service, start) -> loop time last refused full
 
     @property
@@ -149,7 +147,8 @@ class FastBooking:
 
     def health(self) -> dict[str, int]:
         return {"writers": self.writers, "connected": sum(self.connected[:self.writers]), "queued": self.queue.qsize(),
-                "prober": int(self.connected[self.writers]), "probes_queued": self.probes.qsize()}
+                "prober": int(self.connected[self.writers]), "probes_queued": self.probes.qsize(),
+                "deadlock_retries": self.deadlock_retries}
 
     def _writing(self) -> bool:
         """Is any writer connected (the prober alone cannot book)?"""
@@ -328,7 +327,9 @@ class FastBooking:
             try:
                 async with asyncio.timeout(COMMIT_TIMEOUT):
                     rows = (await conn.fetchmany(BOOK_SQL, args))[1:]
-            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
+                self.deadlock_retries += 1
+                metrics.BATCH_RETRIES.labels(type(exc).__name__).inc()
                 if conn.is_closed():
                     break
                 continue  # the Sync rolled the batch back: run it again
