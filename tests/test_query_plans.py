@@ -203,7 +203,7 @@ def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
     pg.add(clerk)
     pg.flush()
     signer = Signer.generate(ORIGIN)
-    log.append(pg, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": i, "step": "proposed"}
+    log.append_raw(pg, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": i, "step": "proposed"}
                     for i in range(600)], now=NOW)
     log.checkpoint(pg, signer, NOW, origin=ORIGIN)
     pg.execute(text("ANALYZE"))
