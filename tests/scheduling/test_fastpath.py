@@ -32,7 +32,7 @@ from tests.conftest import NOW
 from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
-from tests.scheduling.proxy import BLACKHOLE, FORWARD, Proxy
+from tests.scheduling.proxy import BLACKHOLE, FORWARD, REFUSE, Proxy
 
 pytestmark = pytest.mark.slow
 
@@ -344,3 +344,41 @@ def test_an_unreachable_database_answers_every_booking_503_within_the_request_ti
                 assert time.monotonic() < deadline, made.text
                 time.sleep(0.2)
             assert made.status_code == 201, made.text
+
+
+def test_healthz_says_503_while_the_writers_have_no_connection_then_200_when_they_are_back(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """The fast path's connections are cut and refused (the database went, for them): /healthz answers 503
+    problem+json with Retry-After, `checks.writers` says so and `booking_writers.connected` is 0 — seen at once,
+    while the writers are idle, not at their next batch; bookings meanwhile are 503 at once. When connections
+    are accepted again, the writers reconnect by themselves and /healthz is 200."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(14, 0), TZ).isoformat()
+    body = {"office": "central", "service": "card", "starts_at": at, "name": "Test Person M"}
+
+    def health_when(http: httpx.Client, ok: Any) -> httpx.Response:
+        deadline = time.monotonic() + 10
+        while not ok(r := http.get("/healthz")):
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.05)
+        return r
+
+    with Proxy(fresh_url) as proxy, through(LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW), proxy) \
+            as live, httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        assert http.get("/healthz").status_code == 200
+        proxy.set(REFUSE)
+        down = health_when(http, lambda r: r.status_code != 200)
+        assert down.status_code == 503 and down.headers["retry-after"]
+        assert down.headers["content-type"] == "application/problem+json"
+        assert down.json()["checks"]["writers"] == "the booking writers are reconnecting"
+        assert down.json()["checks"]["database"] == "ok"  # the app's own engine still reaches it
+        writers = down.json()["booking_writers"]
+        assert writers["connected"] == 0 and writers["writers"] == fastpath.WRITERS and writers["prober"] == 0
+        sent = time.monotonic()
+        refused = http.post("/api/v1/appointments", json=body)
+        assert refused.status_code == 503 and refused.headers["retry-after"] and time.monotonic() - sent < 1
+        proxy.set(FORWARD)
+        up = health_when(http, lambda r: r.status_code == 200)
+        assert up.json()["booking_writers"]["connected"] == fastpath.WRITERS
+        made = http.post("/api/v1/appointments", json=body)
+        assert made.status_code == 201, made.text

@@ -1,4 +1,5 @@
-"""The scheduling domain's service-level functions, in one place for other domains and the endpoints.
+"""The scheduling domain's service-level functions, in one place for the endpoints, the console and the CLI
+(other domains call the ones they need through ``interfaces.py``, the face).
 
 The rules live in modules by use case (scheduling/README.md): ``rules`` (times,
 codes, windows, the assignment locks), ``offices`` (look-ups), ``slots`` (the start-time
