@@ -46,7 +46,6 @@ NOT_YET: dict[str, str] = {
     "disclosure/gate_refusals": "through disclosure's service; the stories in tests/disclosure/",
     "disclosure/hold_proposals": "through tests/identity/test_proposals.py",
     "disclosure/repository": "through tests/console/test_staff.py, tests/disclosure/test_gate_stories.py and more",
-    "disclosure/service": "the disclosure façade; tests/disclosure/test_story.py and the other stories",
     "health": "/healthz; tests/test_failures.py",
     "identity/proposal_effects": "through tests/identity/test_proposals.py",
     "identity/repository": "through tests/identity/test_cli.py",
@@ -54,7 +53,6 @@ NOT_YET: dict[str, str] = {
     "migrate": "tests/test_migrations.py, tests/test_faults.py",
     "openapi": "tests/test_harness.py and the schema fuzz (tests/test_openapi_fuzz.py)",
     "privacy/repository": "through tests/privacy/test_retention.py",
-    "privacy/service": "the privacy façade; tests/privacy/ stories",
     "reports/repository": "through reports's service; the stories in tests/reports/",
     "scheduling/fastsql": "through tests/test_query_plans.py",
     "scheduling/office_changes": "through scheduling's service; the stories in tests/scheduling/",
@@ -63,12 +61,10 @@ NOT_YET: dict[str, str] = {
     "scheduling/queue/views": "through tests/scheduling/queue/test_estimate_day.py and test_service.py",
     "scheduling/repository": "through tests/scheduling/test_lock_order.py, tests/scheduling/test_search_naive.py",
     "scheduling/search_reads": "through tests/scheduling/test_search_naive.py",
-    "scheduling/service": "the scheduling façade; every tests/scheduling/ story calls it",
     "server": "uvicorn's head deadline; tests/test_failures.py (slowloris)",
     "transparency/merkle_tree": "tests/transparency/test_merkle.py through merkle.py, which re-exports it",
     "transparency/note_base": "tests/transparency/test_note.py through note.py, which re-exports it",
     "transparency/repository": "through tests/test_chain.py, tests/test_least_privilege.py, tests/test_query_plans.py",
-    "transparency/service": "the log façade; tests/transparency/ stories",
 }
 
 
