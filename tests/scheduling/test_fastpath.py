@@ -21,13 +21,15 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError
 from safeslot.scheduling import fastlookup, fastpath, service
-from safeslot.scheduling.models import Appointment
+from safeslot.scheduling.models import Appointment, Staff
+from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
 from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
@@ -199,6 +201,58 @@ def test_the_fast_path_sees_staff_changes_within_seconds(
         newest = s.scalars(select(Appointment).order_by(Appointment.id.desc())).first()
         assert newest is not None and newest.staff_id not in (None, gone)
         assert people_violations(s) == []
+
+
+def test_the_fast_path_sees_a_new_service_within_seconds_and_a_closed_office_at_once(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """Office and service changes, as the staff one above: a service added to the office is bookable at once
+    (the fast path does not know it yet and leaves it to the sync endpoint) and by the fast path itself once its
+    facts are refreshed (FACTS_TTL); an office closed (its visits to come listed for moving) books no one from
+    that moment, on the fast path, with the same answer the sync path gives: slot-full, no nearest time."""
+    from safeslot.scheduling import office_changes
+
+    def at(day: int, hour: int, minute: int = 0) -> str:
+        return dt.datetime.combine(DAY + dt.timedelta(days=day), dt.time(hour, minute), TZ).isoformat()
+
+    def body(svc: str, starts_at: str, i: int) -> dict[str, Any]:
+        return {"office": "central", "service": svc, "starts_at": starts_at, "name": f"Test Person {i}"}
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        fast = live.app.state.fast_booking
+        assert http.post("/api/v1/appointments", json=body("card", at(3, 9), 0)).status_code == 201
+        assert fast.answered == 1  # the fast path's facts of the office are read
+        with Session(db) as s, s.begin():
+            central = service.get_office(s, "central")
+            service.add_service(s, central, "renew", "Renew a benefit", "Renew what you receive.", 15)
+            desk = s.scalars(select(Staff.id).where(Staff.office_id == central.id, Staff.display_name == "Desk E"))
+            service.update_staff(s, central, desk.one(), services=["card", "renew"], now=NOW)
+            service.reopen_slots(s, central, NOW)
+        made = http.post("/api/v1/appointments", json=body("renew", at(3, 10), 1))
+        assert made.status_code == 201 and fast.answered == 1, made.text  # booked by the sync endpoint
+        time.sleep(fastlookup.FACTS_TTL + 0.5)
+        made = http.post("/api/v1/appointments", json=body("renew", at(3, 11), 2))
+        assert made.status_code == 201 and fast.answered == 2, made.text  # now by the fast path
+        assert http.post("/api/v1/appointments", json=body("renew", at(3, 11), 3)).status_code == 409  # one desk
+
+        with Session(db) as s, s.begin():
+            central = service.get_office(s, "central")
+            to_move = [b.id for b in office_changes.bookings_to_move(s, central, NOW)]
+            assert len(to_move) == 3
+            office_changes.close_office(s, central, to_move, NOW)
+        for i, wait in enumerate((0.0, fastlookup.FACTS_TTL + 0.5)):  # at once, and after a refresh
+            time.sleep(wait)
+            answered = fast.answered
+            refused = http.post("/api/v1/appointments", json=body("card", at(4, 10), 10 + i))
+            assert refused.status_code == 409 and fast.answered == answered + 1, refused.text
+            assert refused.json()["type"] == "/problems/slot-full" and refused.json()["nearest"] == []
+    with Session(db) as s:
+        assert s.scalar(select(func.count()).select_from(Appointment).where(Appointment.staff_id.is_not(None))) == 0
+        assert people_violations(s) == []
+        with pytest.raises(DomainError) as sync:  # the sync path's answer for the same request
+            service.book(s, keyring, BookingIn.model_validate(body("card", at(4, 10), 12)), NOW)
+        assert sync.value.slug == "slot-full" and sync.value.extra["nearest"] == []
 
 
 def test_a_start_freed_just_after_it_was_found_full_is_booked(
