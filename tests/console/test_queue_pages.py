@@ -103,6 +103,11 @@ def test_the_board_is_for_the_supervisor(
     supervisor = staff("supervisor")
     board = supervisor.get("/console/board")
     assert board.status_code == 200 and "W001" in board.text
+    # the ticket's kind and state, and the day's counts, in words (console/labels.py), in the page's language
+    assert '<td class="code-inline">W001</td><td>Walk-in</td>' in board.text and "<td>Waiting</td>" in board.text
+    spanish = supervisor.get("/console/board?lang=es").text
+    assert '<td class="code-inline">W001</td><td>Sin cita</td>' in spanish and "<td>Esperando</td>" in spanish
+    assert "<td>Walk-in</td>" not in spanish and "<td>waiting</td>" not in spanish
     clerk = staff("clerk")
     assert clerk.get("/console/board").status_code == 403
     anonymous = app_factory()

@@ -17,6 +17,7 @@ from safeslot.notifications import outbox, reminders
 from safeslot.notifications.models import OutboxMessage
 from safeslot.notifications.outbox import Tally
 from safeslot.notifications.senders import Router, TryLater
+from safeslot.scheduling import reminders as appointments
 from safeslot.scheduling import service as scheduling
 from safeslot.scheduling.models import Appointment
 from tests.notifications.conftest import Recorder
@@ -50,6 +51,22 @@ def test_two_days_and_two_hours_before_each_once_at_office_time_across_dst(
     assert f"{local:%-I}:00" in first.text and "Monday, March 15, 2027" in first.text
     assert "Test Person A" not in first.text and appointment.code not in first.text
     assert "STOP" in first.text
+
+
+def test_reminders_are_installed_once_however_often_the_shells_register_them(
+    session: Session, book: Callable[..., Appointment], run: Callable[..., Tally], recorder: Recorder,
+) -> None:
+    # The worker's shells hand scheduling's appointments to reminders (cli/outbox_kinds.register_all); a
+    # second registration (the CLI and a test both calling it) must not queue or send a reminder twice.
+    from safeslot.cli import outbox_kinds
+
+    outbox_kinds.register_all()
+    outbox_kinds.register_all()
+    assert [p for p in outbox.PRODUCERS if isinstance(p, reminders.ReminderHandler)] == [
+        reminders.ReminderHandler(appointments)]
+    appointment = book(MONDAY_AFTER_DST)
+    assert run(appointment.starts_at - dt.timedelta(hours=2)).sent == 1
+    assert [m.kind for m in _messages(session)] == ["reminder"]
 
 
 def test_in_the_language_booked_in(
@@ -89,7 +106,7 @@ def test_never_after_a_cancellation_even_once_queued(
     due = late.starts_at - dt.timedelta(hours=2)
     with session.begin_nested():  # the reminder is queued by a round whose sending is held up…
         from safeslot.notifications.outbox import Context
-        reminders.produce(session, Context(keyring, notify_settings, due))
+        reminders.produce(session, Context(keyring, notify_settings, due), appointments)
     scheduling.cancel(session, late.code, due)  # …and the person cancels before it goes out
     tally = run(due)
     assert tally.sent == 0 and tally.cancelled == 1
@@ -124,9 +141,10 @@ def test_stop_link_and_stop_reply_are_honoured(
 ) -> None:
     by_link = book(MONDAY_AFTER_DST, kind="email", contact="person.a@example.org")
     secret = notify_settings.secret_key
-    assert not reminders.stop_by_token(session, keyring, secret, f"{by_link.id}-forged", by_link.created_at)
+    assert not reminders.stop_by_token(session, keyring, secret, f"{by_link.id}-forged", by_link.created_at,
+                                       appointments)
     assert reminders.stop_by_token(session, keyring, secret, reminders.stop_token(secret, by_link.id),
-                                   by_link.created_at)
+                                   by_link.created_at, appointments)
     by_reply = book(MONDAY_AFTER_DST, contact="(555) 010-0199")
     assert not reminders.stop_by_reply(session, keyring, "+15550100199", "thanks", by_reply.created_at)
     assert reminders.stop_by_reply(session, keyring, "+15550100199", " stop ", by_reply.created_at)
@@ -185,7 +203,7 @@ def test_a_message_interrupted_mid_send_is_never_sent_again_by_itself(
     due = appointment.starts_at - dt.timedelta(hours=2)
     from safeslot.notifications.outbox import Context
     with session.begin_nested():
-        reminders.produce(session, Context(keyring, notify_settings, due))
+        reminders.produce(session, Context(keyring, notify_settings, due), appointments)
     with session.begin_nested():
         assert len(outbox.claim(session, due, 10)) == 1  # a worker claimed it, then died
     assert run(due + dt.timedelta(seconds=10)).sent == 0  # still within its lease: left alone

@@ -113,6 +113,44 @@ def test_a_refresh_that_fails_keeps_the_facts_then_the_booking_hears_the_failure
     asyncio.run(go())
 
 
+def test_bookings_waiting_behind_a_read_that_failed_hear_it_at_once_then_the_next_one_tries_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Against a database that drops packets each read costs its whole timeout: ten bookings waiting in turn
+    # for the one connection would wait ten timeouts. They share the one failure instead.
+    lookups, database = _lookups(monkeypatch)
+
+    async def go() -> None:
+        lookups.start()
+        database.away = True
+        began = time.monotonic()
+        tried = await asyncio.gather(*(lookups.office("central") for _ in range(10)), return_exceptions=True)
+        assert all(isinstance(t, LookupFailed) for t in tried)
+        assert database.reads == 1 and time.monotonic() - began < 3 * READ  # one read, not ten
+        database.away = False
+        got = await lookups.office("central")  # a booking after the failure reads again
+        assert got is not None and database.reads == 5
+
+    asyncio.run(go())
+
+
+def test_a_turn_cut_off_by_its_deadline_fails_those_waiting_behind_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups, database = _lookups(monkeypatch)
+
+    async def go() -> None:
+        lookups.start()
+
+        async def cut_off() -> None:
+            async with asyncio.timeout(READ / 2):  # the request's deadline comes during its read
+                await lookups.office("central")
+
+        tried = await asyncio.gather(cut_off(), lookups.office("central"), return_exceptions=True)
+        assert isinstance(tried[0], TimeoutError) and isinstance(tried[1], LookupFailed)
+        assert database.reads == 1
+
+    asyncio.run(go())
+
+
 def test_the_ages_are_what_the_fast_path_promises() -> None:
     # changes are seen within seconds, and the refresh starts before the facts are too old to use
     assert 0 < fastlookup.REFRESH_AHEAD < fastlookup.FACTS_TTL <= 5

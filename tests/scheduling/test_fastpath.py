@@ -32,13 +32,16 @@ from tests.conftest import NOW
 from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
+from tests.scheduling.proxy import BLACKHOLE, FORWARD, Proxy
 
 pytestmark = pytest.mark.slow
 
 TZ = service.zone("America/New_York")
 DAY = dt.date(2027, 3, 8)  # the Monday a week after NOW
 CLIENTS = 8
-TIMEOUT = fastpath.REQUEST_TIMEOUT + 3  # the client's: a request that takes longer has hung
+# The client's: a request that takes longer has hung. The fast path bounds the whole request by REQUEST_TIMEOUT
+# (its watchdog looks every WATCH_EVERY); the rest is the HTTP round trip on a busy machine.
+TIMEOUT = fastpath.REQUEST_TIMEOUT + 0.5
 
 
 @pytest.fixture
@@ -284,3 +287,60 @@ def test_probes_whose_connection_was_lost_are_refused_by_the_writers_not_answere
         while not http.get("/healthz").json()["booking_writers"]["prober"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert http.post("/api/v1/appointments", json=body(11)).status_code == 409 and fast.probed == 2
+
+
+def through(live: LiveServer, proxy: Proxy) -> LiveServer:
+    """The live server's fast path (writers, prober, look-ups) connects through the proxy; the app's own
+    engine (the sync path, /healthz's database check) still reaches PostgreSQL directly."""
+    fast = live.app.state.fast_booking
+    fast.dsn = fast.lookups.dsn = proxy.dsn
+    return live
+
+
+async def at_once(base: str, bodies: list[dict[str, Any]], timeout: float = 30) -> list[tuple[httpx.Response, float]]:
+    """POST every body at the same moment; each answer with the seconds it took."""
+    async with httpx.AsyncClient(base_url=base, timeout=timeout,
+                                 limits=httpx.Limits(max_connections=len(bodies))) as http:
+        async def one(body: dict[str, Any]) -> tuple[httpx.Response, float]:
+            sent = time.monotonic()
+            r = await http.post("/api/v1/appointments", json=body)
+            return r, time.monotonic() - sent
+
+        return await asyncio.gather(*(one(b) for b in bodies))
+
+
+def test_an_unreachable_database_answers_every_booking_503_within_the_request_timeout(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database that stops answering without refusing (packets dropped): the office's facts are older than
+    their TTL, so every booking needs a read that will never come back. Each request is answered 503 with
+    Retry-After within REQUEST_TIMEOUT, however many arrive together: those waiting behind a read that
+    failed hear it at once instead of each trying again (before, the k-th waited about 2k s); and a read
+    allowed longer than the request (the second round) is cut off at the request's deadline. When the
+    database answers again, bookings succeed."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=1), dt.time(14, 0), TZ)
+
+    def body(i: int) -> dict[str, Any]:
+        start = at + dt.timedelta(minutes=15 * (i % 8))
+        return {"office": "central", "service": "card", "starts_at": start.isoformat(), "name": f"Test Person {i}"}
+
+    with Proxy(fresh_url) as proxy, through(LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW), proxy) \
+            as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        assert http.post("/api/v1/appointments", json=body(0)).status_code == 201  # through the proxy
+        for connect_timeout, read_timeout in ((fastlookup.CONNECT_TIMEOUT, fastlookup.READ_TIMEOUT), (60.0, 60.0)):
+            monkeypatch.setattr(fastlookup, "CONNECT_TIMEOUT", connect_timeout)
+            monkeypatch.setattr(fastlookup, "READ_TIMEOUT", read_timeout)
+            proxy.set(BLACKHOLE)
+            time.sleep(fastlookup.FACTS_TTL + 0.2)  # the office's facts are stale: the next booking must read
+            answers = asyncio.run(at_once(live.url, [body(i) for i in range(1, 7)]))
+            took = [round(t, 2) for _, t in answers]
+            for r, _ in answers:
+                assert r.status_code == 503, r.text
+                assert r.headers["retry-after"] and r.headers["content-type"] == "application/problem+json"
+            assert max(took) < fastpath.REQUEST_TIMEOUT + 0.5, (read_timeout, took)
+            proxy.set(FORWARD)
+            deadline = time.monotonic() + 10
+            while (made := http.post("/api/v1/appointments", json=body(9))).status_code == 503:
+                assert time.monotonic() < deadline, made.text
+                time.sleep(0.2)
+            assert made.status_code == 201, made.text

@@ -1,4 +1,5 @@
-"""Words for the codes staff pages show (request states, instruments, purposes, categories, outcomes).
+"""Words for the codes staff pages show (request states, instruments, purposes, categories, outcomes,
+the walk-in queue's tickets).
 
 The API and the log keep the codes; people read these, in their language. An unknown code
 is shown as it is rather than hidden.
@@ -108,6 +109,24 @@ LABELS: dict[str, dict[str, str]] = {
         "remove_office": N_("Take an office scope away"),
         "open_office": N_("Open an office"),
         "close_office": N_("Close an office"),
+    },
+    "ticket_kind": {  # the walk-in queue's tickets (scheduling/queue), at the desk and on the board
+        "walk-in": N_("Walk-in"),
+        "appointment": N_("Appointment"),
+    },
+    "ticket": {  # a ticket's state now
+        "waiting": N_("Waiting"),
+        "called": N_("Called"),
+        "done": N_("Done"),
+        "noshow": N_("Missed"),
+        "left": N_("Left"),
+    },
+    "ticket_outcome": {  # the board's counts of the day: how each ticket ended (or stands)
+        "done": N_("Served"),
+        "noshow": N_("Missed"),
+        "left": N_("Left"),
+        "waiting": N_("Waiting"),
+        "called": N_("Called"),
     },
     "proposal": {
         "pending": N_("Waiting for a second person"),

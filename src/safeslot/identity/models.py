@@ -89,7 +89,7 @@ class Credential(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     # How the holder proved who they are (RFC 8176 "amr" values): "pwd otp", or "hwk" for a passkey.
     amr: Mapped[str | None] = mapped_column(String(32))
-    # The office of the holder's scope this session works on (chosen in the console); counts only while
+    # The office of the holder's scope this console session works on (chosen in the console); counts only while
     # it is in scope (identity/scopes.py); None: the account's own office.
     office_id: Mapped[int | None] = mapped_column(Integer)
 

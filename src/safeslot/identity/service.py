@@ -255,7 +255,7 @@ def new_credential(
 
 
 def work_on(session: Session, principal: Principal, office_id: int) -> None:
-    """This session works on another office of the principal's scope from its next request (the console's
+    """The console session works on another office of the principal's scope from its next request (the console's
     office choice). An office outside the scope is refused by the caller's look-up first; here too."""
     credential = session.get(Credential, principal.credential_id)
     if credential is None or not principal.covers(office_id):

@@ -1,7 +1,7 @@
 """What other domains may use of notifications: queue a message of their kind, and handle it.
 
 A domain with something to send (disclosure's notices to the person, identity's invitations
-and key links, scheduling's reminders) registers a handler for its kind with `register`,
+and key links) registers a handler for its kind with `register`,
 queues messages with `enqueue` inside its own transaction, and is called back by the worker:
 `compose` opens what it sealed and returns an `Outgoing`, `finished` records the outcome.
 The handler sees a queued message only through `Message` (never the outbox table), so no
@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Protocol
 
+from safeslot.notifications import reminders
 from safeslot.notifications.models import CANCELLED, DEAD, SENT
 from safeslot.notifications.outbox import (
     Cancel,
@@ -38,8 +39,6 @@ __all__ = ["CANCELLED", "DEAD", "SENT", "Cancel", "Context", "Message", "Outgoin
 
 def stopped(session: Session, ring: KeyRing, kind: str, address: str) -> bool:
     """Whether the person at this address said STOP (reminders.py keeps the list): then nothing is sent to it."""
-    from safeslot.notifications import reminders  # reminders read scheduling's; the face loads without them
-
     return reminders.stopped(session, ring, kind, address)
 
 

@@ -22,6 +22,12 @@ citizenship or benefits. In the language the person booked in.
 (e-mails, with RFC 8058 one-click ``List-Unsubscribe``). A STOP records a keyed
 hash of the contact (never the contact) and turns reminders off for the
 appointment; no message is sent to that contact afterwards.
+
+**Whose appointments.** Notifications sits below the domains whose messages it sends, so it
+imports none of them: what reminders read of appointments (``Appointments``: the opted-in ones
+ahead, one by id, its sealed contact, stop) is handed in by the shells — scheduling's
+``reminders`` module, given to ``install`` by ``cli/outbox_kinds.register_all`` and to
+``stop_by_token`` by the stop page.
 """
 
 from __future__ import annotations
@@ -29,6 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
@@ -42,10 +51,53 @@ from safeslot.notifications.models import ContactStop, OutboxMessage, ReminderLa
 from safeslot.notifications.outbox import Cancel, Context
 from safeslot.notifications.senders import Outgoing
 from safeslot.notifications.sms import e164
-from safeslot.scheduling.interfaces import reminders as scheduling
 
 KIND = "reminder"
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"})
+
+
+# -- what reminders read of appointments (handed in; scheduling/reminders.py is the one in use) -----
+class ReminderTarget(Protocol):
+    """An opted-in booked appointment with a contact, as a reminder needs it."""
+
+    @property
+    def appointment_id(self) -> int: ...
+    @property
+    def office_id(self) -> int: ...
+    @property
+    def office_name(self) -> str: ...
+    @property
+    def office_address(self) -> str: ...
+    @property
+    def office_timezone(self) -> str: ...
+    @property
+    def starts_at(self) -> dt.datetime: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def language(self) -> str | None: ...  # the interpreter language asked for, if any
+    @property
+    def contact_enc(self) -> bytes: ...  # sealed; opened at send time
+
+
+class Appointments(Protocol):
+    """What reminders read and change of appointments, from the domain that owns them."""
+
+    def upcoming(self, session: Session, now: dt.datetime, horizon: dt.timedelta) -> Sequence[ReminderTarget]:
+        """Opted-in booked appointments starting after ``now`` and within ``horizon``."""
+        ...
+
+    def target(self, session: Session, appointment_id: int) -> ReminderTarget | None:
+        """The appointment as a reminder target now; None once cancelled, opted out, contact deleted, gone."""
+        ...
+
+    def contact_of(self, session: Session, appointment_id: int) -> bytes | None:
+        """The sealed contact of an appointment, whatever its state (for a STOP from its reminder)."""
+        ...
+
+    def stop_reminders(self, session: Session, appointment_id: int) -> None:
+        """No more reminders about this appointment."""
+        ...
 
 
 # -- when (pure) ---------------------------------------------------------------------------------
@@ -77,13 +129,13 @@ def current_reminder(starts_at: dt.datetime, created_at: dt.datetime, timezone: 
 
 
 # -- queueing (a producer the worker calls each round) -------------------------------------------
-def produce(session: Session, ctx: Context) -> int:
+def produce(session: Session, ctx: Context, appointments: Appointments) -> int:
     r = ctx.settings.reminders
     if not (r.days_before or r.hours_before):
         return 0
     horizon = dt.timedelta(days=max(r.days_before, default=0) + 1, hours=max(r.hours_before, default=0))
-    wanted: dict[str, scheduling.ReminderTarget] = {}
-    for t in scheduling.upcoming(session, ctx.now, horizon):
+    wanted: dict[str, ReminderTarget] = {}
+    for t in appointments.upcoming(session, ctx.now, horizon):
         pick = current_reminder(t.starts_at, t.created_at, t.office_timezone, r.days_before, r.hours_before,
                                 ctx.now)
         if pick is not None:
@@ -148,16 +200,17 @@ def appointment_of_token(secret_key: str, token: str) -> int | None:
     return int(head) if hmac.compare_digest(stop_token(secret_key, int(head)), token) else None
 
 
-def stop_by_token(session: Session, ring: KeyRing, secret_key: str, token: str, now: dt.datetime) -> bool:
+def stop_by_token(session: Session, ring: KeyRing, secret_key: str, token: str, now: dt.datetime,
+                  appointments: Appointments) -> bool:
     """The stop link: reminders off for the appointment and its contact on the stop list. False: bad token."""
     appointment_id = appointment_of_token(secret_key, token)
     if appointment_id is None:
         return False
-    sealed = scheduling.contact_of(session, appointment_id)
+    sealed = appointments.contact_of(session, appointment_id)
     if sealed is not None:
         kind, _, address = ring.open(sealed, "appointment.contact").partition(":")
         record_stop(session, ring, kind, address, now, "link")
-    scheduling.stop_reminders(session, appointment_id)
+    appointments.stop_reminders(session, appointment_id)
     # queued reminders of this appointment are cancelled when they come up (the handler checks the stop list)
     return True
 
@@ -191,9 +244,17 @@ def compose_text(lang: str, office_name: str, office_address: str, local_start: 
     return subject, "\n\n".join(lines) + "\n"
 
 
+@dataclass(frozen=True)
 class ReminderHandler:
+    """The outbox's handler of reminders, and the worker's producer of them (called each round)."""
+
+    appointments: Appointments
+
+    def __call__(self, session: Session, ctx: Context) -> int:
+        return produce(session, ctx, self.appointments)
+
     def compose(self, session: Session, message: OutboxMessage, ctx: Context) -> Outgoing:
-        t = scheduling.target(session, message.ref)
+        t = self.appointments.target(session, message.ref)
         if t is None:
             raise Cancel("the appointment was cancelled, has no contact any more, or reminders were turned off")
         if message.about_at is not None and t.starts_at != message.about_at:
@@ -217,5 +278,10 @@ class ReminderHandler:
         return None
 
 
-outbox.register(KIND, ReminderHandler())
-outbox.register_producer(produce)
+def install(appointments: Appointments) -> ReminderHandler:
+    """Register reminders with the outbox: their handler, and their producer, which the worker calls each round.
+    Installing again with the same ``appointments`` changes nothing (the handler is equal, so not added twice)."""
+    handler = ReminderHandler(appointments)
+    outbox.register(KIND, handler)
+    outbox.register_producer(handler)
+    return handler

@@ -14,7 +14,12 @@ own, beside the writers) that reconnects when it is lost:
   sync path (``slots.free_starts``), cached ``NEAREST_TTL`` seconds per start and computed once
   however many refusals of that start wait for it.
 
-A read that fails raises ``LookupFailed``; the fast path answers 503 with ``Retry-After``.
+A read that fails raises ``LookupFailed``; the fast path answers 503 with ``Retry-After``. Reads take
+turns on the one connection (``Lookups.lock``): those that were waiting while a read failed (or was cut off
+by its request's deadline) fail at once with it instead of each trying again in turn — against a database
+that drops packets, each try costs up to ``CONNECT_TIMEOUT`` or ``READ_TIMEOUT``, and the k-th waiter in
+line waited about 2k s. The next request after the failure tries again. The caller bounds the whole wait
+by its own deadline (``fastpath.FastBooking.book``).
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +99,7 @@ class Lookups:
         self.offices: dict[str, OfficeCache] = {}
         self.refreshing: dict[str, asyncio.Task[OfficeCache | None]] = {}  # kept referenced while they run
         self.cached: dict[tuple[int, dt.datetime, str | None], tuple[float, asyncio.Future[list[str]]]] = {}
+        self.failed = float("-inf")  # monotonic time the last turn on the connection failed or was cut off
 
     def start(self) -> None:
         """A fresh lock for the running event loop."""
@@ -109,27 +116,49 @@ class Lookups:
             self.conn = None
 
     async def _query(self, sql: str, *args: Any) -> list[Any]:
-        """One read on the look-up connection (call with the lock held), reconnecting when it was lost."""
+        """One read on the look-up connection (call with the lock held), reconnecting when it was lost.
+        A read that fails or is cancelled (its request's deadline) drops the connection: its state is unknown."""
         try:
             conn: Any = self.conn
             if conn is None or conn.is_closed():
                 conn = self.conn = await asyncio.wait_for(asyncpg.connect(self.dsn), CONNECT_TIMEOUT)
             return list(await asyncio.wait_for(conn.fetch(sql, *args), READ_TIMEOUT))
-        except Exception as exc:
+        except BaseException as exc:
             self._drop_connection()
-            raise LookupFailed(type(exc).__name__) from exc
+            if isinstance(exc, Exception):
+                raise LookupFailed(type(exc).__name__) from exc
+            raise
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """The look-up connection's lock; LookupFailed at once if a turn failed while this one waited."""
+        asked = time.monotonic()
+        async with self.lock:
+            if self.failed >= asked:
+                raise LookupFailed("the look-up before this one failed")
+            try:
+                yield
+            except BaseException:  # a read failed, or the turn was cut off by its request's deadline
+                self.failed = time.monotonic()
+                raise
+
+    def fresh(self, slug: str) -> OfficeCache | None:
+        """The office's cached facts if younger than FACTS_TTL (past REFRESH_AHEAD, one task reads them afresh
+        behind the bookings); None when they must be read (``office``). Never waits."""
+        entry = self.offices.get(slug)
+        if entry is None:
+            return None
+        age = time.monotonic() - entry.fetched
+        if age >= FACTS_TTL:
+            return None
+        if age >= REFRESH_AHEAD and slug not in self.refreshing:
+            task = asyncio.get_running_loop().create_task(self._refresh_quietly(slug))
+            self.refreshing[slug] = task
+            task.add_done_callback(lambda _: self.refreshing.pop(slug, None))
+        return entry
 
     async def office(self, slug: str) -> OfficeCache | None:
-        entry = self.offices.get(slug)
-        if entry is not None:
-            age = time.monotonic() - entry.fetched
-            if age < FACTS_TTL:
-                if age >= REFRESH_AHEAD and slug not in self.refreshing:  # one task reads them afresh
-                    task = asyncio.get_running_loop().create_task(self._refresh_quietly(slug))
-                    self.refreshing[slug] = task
-                    task.add_done_callback(lambda _: self.refreshing.pop(slug, None))
-                return entry
-        return await self._refresh(slug)
+        return self.fresh(slug) or await self._refresh(slug)
 
     async def _refresh_quietly(self, slug: str) -> OfficeCache | None:
         """A refresh behind the bookings; one that fails leaves the facts as they were, and the first booking
@@ -141,7 +170,7 @@ class Lookups:
 
     async def _refresh(self, slug: str, younger_than: float = FACTS_TTL) -> OfficeCache | None:
         """The office's facts read afresh, unless another read made them ``younger_than`` seconds meanwhile."""
-        async with self.lock:
+        async with self._turn():
             entry = self.offices.get(slug)
             if entry is not None and time.monotonic() - entry.fetched < younger_than:
                 return entry
@@ -189,7 +218,7 @@ class Lookups:
 
     async def _find_nearest(self, plan: BookingPlan, duties: dict[int, Duty]) -> list[str]:
         around, now = plan.start, plan.now
-        async with self.lock:
+        async with self._turn():
             rows = await self._query(NEAREST_SQL, plan.service.id, around + dt.timedelta(seconds=1),
                                      around + NEAREST_HORIZON, around, max(now, around - NEAREST_HORIZON))
             starts = sorted(r["starts_at"] for r in rows)

@@ -1,27 +1,22 @@
 """The booking fast path on PostgreSQL: asyncpg writers with group commit, and the look-ups they need.
 
-Why: a booking is one short write transaction, and on a small machine the
-application's CPU per request decides throughput, because it is taken from
-PostgreSQL on the same cores (docs/performance.md).
+Why: a booking is one short write transaction, and on a small machine the application's CPU per request decides
+throughput, because it is taken from PostgreSQL on the same cores (docs/performance.md).
 
 Four modules, by concern:
 
-* ``fastfront.py``: the ASGI front that takes ``POST /api/v1/appointments``
-  (body limit, rate limits, metrics and headers applied as the outer layers
-  would), and ``install``;
-* this module: ``FastBooking.book`` validates the body with the same
-  ``BookingIn`` model and makes the same booking plan (``plan.plan_booking``:
-  rules, code, times, the people who may serve and interpret, sealed values, the
-  answer); the writers execute the plans; healing;
-* ``fastlookup.py``: the look-up connection and its caches: office, service and
-  staff facts (refreshed every ``FACTS_TTL`` seconds), nearest free times;
-* ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement
-  per booking) and what its row means.
+* ``fastfront.py``: the ASGI front that takes ``POST /api/v1/appointments`` (body limit, rate limits, metrics and
+  headers applied as the outer layers would), and ``install``;
+* this module: ``FastBooking.book`` validates the body with the same ``BookingIn`` model and makes the same
+  booking plan (``plan.plan_booking``: rules, code, times, the people who may serve and interpret, sealed values,
+  the answer); the writers execute the plans; healing;
+* ``fastlookup.py``: the look-up connection and its caches: office, service and staff facts (refreshed every
+  ``FACTS_TTL`` seconds), nearest free times;
+* ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement per booking) and what its row means.
 
-Group commit: each writer takes up to ``BATCH`` queued plans and sends them as
-one pipeline (one round trip, one implicit transaction committed at its Sync):
-a first statement that takes all their locks in ascending order, then one
-statement per booking; answers go out after the commit.
+Group commit: each writer takes up to ``BATCH`` queued plans and sends them as one pipeline (one round trip, one
+implicit transaction committed at its Sync): a first statement that takes all their locks in ascending order,
+then one statement per booking; answers go out after the commit.
 
 Refusals of a full start (no free person, or no interpreter) are answered here too. A start refused in the
 last ``FULL_MEMO`` s is probed: its hour lock shared, no one booked, so refusals of one start do not queue on
@@ -31,17 +26,17 @@ a batch with. The shared hour lock still makes a probe read the start after any 
 has committed. A start a probe finds free goes to the writers' queue as a booking; without the prober's
 connection, probes go to the writers, and a batch of probes that lost its connection (it wrote nothing) is
 queued again for them instead of being answered 503. The nearest free times of a refusal are computed by the
-same pure search as the sync path (``slots.free_starts``, cached ``fastlookup.NEAREST_TTL`` s per start). What the fast
-path does not decide — invalid input, unknown office, a time not on the grid, a
-reused Idempotency-Key, a database error other than a lost connection — goes
-untouched to the regular FastAPI endpoint.
+same pure search as the sync path (``slots.free_starts``, cached ``fastlookup.NEAREST_TTL`` s per start). What
+the fast path does not decide — invalid input, unknown office, a time not on the grid, a reused Idempotency-Key,
+a database error other than a lost connection — goes untouched to the regular FastAPI endpoint.
 
-Healing: writers and the look-up connection reconnect with backoff. While no
-writer is connected, or when a batch's connection is lost (even at COMMIT),
-the affected requests get 503 problem+json with ``Retry-After`` at once; no
-request waits more than ``REQUEST_TIMEOUT``. A booking answered 503 may have been
-committed (a COMMIT cut off mid-way): a retry with the same Idempotency-Key
-replays it, so nothing acknowledged is lost or doubled. ``/healthz`` shows the writers.
+Healing: writers and the look-up connection reconnect with backoff. While no writer is connected, or when a
+batch's connection is lost (even at COMMIT), the affected requests get 503 problem+json with ``Retry-After`` at
+once. No request waits more than ``REQUEST_TIMEOUT`` (plus ``WATCH_EVERY``) in all: one deadline, set when it
+comes, bounds its look-ups (a timer only when it must wait for one), its place in the queue (the watchdog) and
+its refusal's nearest times. A booking answered 503 may have been committed (a COMMIT cut off mid-way): a retry
+with the same Idempotency-Key replays it, so nothing acknowledged is lost or doubled. ``/healthz`` shows the
+writers.
 """
 
 from __future__ import annotations
@@ -184,7 +179,6 @@ class FastBooking:
         self._fail_queued(None)
         self.lookups.close()
 
-    # -- look-ups ----------------------------------------------------------------------------------
     # -- request side -------------------------------------------------------------------------------
     async def book(self, body: bytes, key: str | None) -> Result | None:
         try:
@@ -193,10 +187,16 @@ class FastBooking:
             return None
         if not self._writing():
             return unavailable()
-        try:
-            office = await self.lookups.office(data.office)
-        except LookupFailed:
-            return unavailable()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REQUEST_TIMEOUT  # of the whole request: look-ups, the writer, nearest times
+        office = self.lookups.fresh(data.office)
+        waited = office is None
+        if waited:  # the facts must be read (stale, or never read): only then a timer
+            try:
+                async with asyncio.timeout_at(deadline):
+                    office = await self.lookups.office(data.office)
+            except (LookupFailed, TimeoutError):
+                return unavailable()
         service = office.services.get(data.service) if office is not None else None
         if office is None or service is None:
             return None
@@ -207,17 +207,24 @@ class FastBooking:
         except DomainError:
             return None  # the sync path answers with the same rule's words
         answer = plan.answer
-        loop = asyncio.get_running_loop()
         done: asyncio.Future[tuple[str, Any] | None] = loop.create_future()
         now = loop.time()
         booking = Booking(plan=plan, arrays=literals, key=key, answer=answer.decode(), done=done,
                           body_hash=request_hash(data.model_dump(mode="json")) if key is not None else None,
-                          deadline=now + REQUEST_TIMEOUT,
+                          deadline=deadline,
                           probe=self.full.get((service.id, plan.start), -FULL_MEMO) > now - FULL_MEMO)
         prober = booking.probe and self.connected[self.writers]
         (self.probes if prober else self.queue).put_nowait(booking)
-        self.waiting.append(booking)
-        outcome = await done  # the watchdog settles it as unavailable at its deadline
+        if waited:  # queued after requests that came later: its own timer, not the watchdog's deadline order
+            try:
+                async with asyncio.timeout_at(deadline):
+                    outcome = await done
+            except TimeoutError:
+                booking.abandoned = True  # a writer that has not started it skips it
+                return unavailable()
+        else:
+            self.waiting.append(booking)
+            outcome = await done  # the watchdog settles it as unavailable at its deadline
         if outcome is None:
             return None
         kind, value = outcome
@@ -229,8 +236,9 @@ class FastBooking:
         if kind == "unavailable":
             return unavailable()
         try:
-            near = await self.lookups.nearest(plan, office.duties)
-        except LookupFailed:
+            async with asyncio.timeout_at(deadline):
+                near = await self.lookups.nearest(plan, office.duties)
+        except (LookupFailed, TimeoutError):
             return unavailable()
         metrics.CONFLICTS.labels(value).inc()
         if value == "interpreter" and plan.candidates.language is not None:
@@ -238,7 +246,7 @@ class FastBooking:
         return _problem(slot_full(near))
 
     async def _watch(self) -> None:
-        """Answer 503 to every booking still waiting at its deadline (REQUEST_TIMEOUT after it was queued).
+        """Answer 503 to every booking still waiting at its deadline (REQUEST_TIMEOUT after its request came).
 
         One task for all requests, instead of a timer per request: bookings are queued in deadline order, so
         the oldest is checked first and each is looked at once or twice. A writer that has not started an
@@ -348,7 +356,6 @@ class FastBooking:
         for b in live:
             _settle(b.done, None)
         return not conn.is_closed()
-
 
     def _settle_batch(self, live: list[Booking], rows: list[Any]) -> None:
         """Answer a committed batch; remember the starts found full; send probes of a start found free again

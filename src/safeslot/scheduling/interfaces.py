@@ -11,8 +11,9 @@ To the other domains:
   columns below;
 * disclosure finds a named person's appointments for a request (``SubjectRecord``,
   ``appointments_for_subject``), tells the person by their appointment (``appointment_by_code``) and books
-  its demo's visit (``search_slots``, ``book``, ``BookingIn``);
-* notifications reads what a reminder needs through ``reminders`` (scheduling's module written for it).
+  its demo's visit (``search_slots``, ``book``, ``BookingIn``).
+
+Notifications imports nothing of scheduling: what its reminders read (``reminders.py``) the shells hand to it.
 
 The console and the CLI use the rest (office set-up, staff, idempotent retries, opening and closing an
 office, whose two-person effects scheduling/office_proposals.py registers with identity) and may also call
@@ -30,7 +31,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from safeslot.scheduling import reminders as reminders
 from safeslot.scheduling import repository as repo
 from safeslot.scheduling import retention as retention
 from safeslot.scheduling.idempotency import request_hash, run_once
@@ -105,7 +105,6 @@ __all__ = [
     "open_office",
     "open_office_by_slug",
     "queue_retention",
-    "reminders",
     "reopen_slots",
     "request_hash",
     "retention",

@@ -1,4 +1,7 @@
-"""What the notifications domain may read about appointments for reminders (its one face here).
+"""What reminders read and change of appointments (``notifications.reminders.Appointments``).
+
+Notifications imports no domain: the shells hand this module to it (``cli/outbox_kinds.register_all``
+installs reminders with it; the stop page passes it to ``stop_by_token``).
 
 Only booked appointments whose person opted in and still has a contact are
 returned; the contact stays sealed (the caller opens it at send time).

@@ -15,6 +15,7 @@ from safeslot.console.pages import PageRoute, render
 from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.notifications import reminders
 from safeslot.notifications.errors import StopLinkUnknown
+from safeslot.scheduling import reminders as appointments
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
@@ -33,6 +34,6 @@ def stop_form(token: str, request: Request) -> Response:
 @router.post("/reminders/stop/{token}")
 def stop(token: str, request: Request, session: SessionDep, ring: RingDep, now: NowDep) -> Response:
     _check(request, token)
-    reminders.stop_by_token(session, ring, request.app.state.settings.secret_key, token, now)
+    reminders.stop_by_token(session, ring, request.app.state.settings.secret_key, token, now, appointments)
     return render(request, "public/reminders_stop.html",
                   {"title": N_("Reminders stopped"), "token": token, "done": True}, page_url=f"/reminders/stop/{token}")

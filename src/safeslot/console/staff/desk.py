@@ -19,6 +19,7 @@ from starlette.responses import Response
 from safeslot.console import i18n
 from safeslot.console.forms import parse_code
 from safeslot.console.i18n import N_
+from safeslot.console.labels import label
 from safeslot.console.pages import language, see_other
 from safeslot.console.staff.shell import StaffRoute, page, staff_office
 from safeslot.deps import NowDep, RingDep, SessionDep
@@ -33,11 +34,6 @@ from safeslot.scheduling.queue import service as queue
 router = APIRouter(prefix="/console", route_class=StaffRoute, include_in_schema=False, tags=["staff console"])
 
 ACTIONS = ("recall", "done", "noshow", "transfer")
-KIND_LABELS = {"walk-in": N_("Walk-in"), "appointment": N_("Appointment")}
-TICKET_STATUS = {"waiting": N_("Waiting"), "called": N_("Called"), "done": N_("Done"), "noshow": N_("Missed"),
-                 "left": N_("Left")}
-OUTCOMES = {"done": N_("Served"), "noshow": N_("Missed"), "left": N_("Left"), "waiting": N_("Waiting"),
-            "called": N_("Called")}
 
 
 def _desk_url(staff_id: int, desk: str, done: str | None = None) -> str:
@@ -75,10 +71,9 @@ def desk(request: Request, staff: StaffDep, session: SessionDep, ring: RingDep, 
         choosing=False, member=member, desk_name=queue.desk_label(desk_name), current=current, name=name,
         current_label=queue.label(current) if current is not None else None,
         code=queue.appointment_code(session, current) if current is not None else None,
-        waiting=[{"label": label, "ticket": t, "service": services.get(t.service_id),
+        waiting=[{"label": shown, "ticket": t, "service": services.get(t.service_id),
                   "mine": rules.can_call(can_serve, queue.as_waiting(t), uncovered),
-                  "waited": int((now - t.checked_in_at).total_seconds() // 60)} for label, t in waiting],
-        kind_labels=KIND_LABELS,
+                  "waited": int((now - t.checked_in_at).total_seconds() // 60)} for shown, t in waiting],
     )
     return page(request, "staff/desk.html", context)
 
@@ -132,11 +127,12 @@ def board(request: Request, staff: StaffDep, session: SessionDep, now: NowDep) -
     lang = language(request)
     b = views.board(session, office, now, request.app.state.settings.queue)
     services = {s.id: s for s in scheduling.list_services(session, office)}
-    counts = [{"service": services[k[0]].text_in(lang)[0] if k[0] in services else "", "kind": KIND_LABELS[k[1]],
-               "language": _language(k[2], lang) or "", "outcome": OUTCOMES.get(k[3], k[3]),
+    counts = [{"service": services[k[0]].text_in(lang)[0] if k[0] in services else "",
+               "kind": label("ticket_kind", k[1]),
+               "language": _language(k[2], lang) or "", "outcome": label("ticket_outcome", k[3]),
                "band": k[4], "count": n} for k, n in sorted(b.counts.items())]
     return page(request, "staff/board.html", {
         "staff": staff, "title": N_("Queue board"), "office": office, "board": b, "counts": counts,
-        "kind_labels": KIND_LABELS, "status_labels": TICKET_STATUS, "lang_name": _language,
+        "lang_name": _language,
         "refresh": request.app.state.settings.queue.refresh_seconds,
     })

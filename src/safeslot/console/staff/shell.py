@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from sqlalchemy.orm import Session
@@ -31,16 +31,32 @@ from safeslot.console.pages import PAGE_HEADERS, PageRoute, environment, languag
 from safeslot.deps import NowDep, RingDep, SessionDep
 from safeslot.disclosure.schemas import Actor
 from safeslot.identity import service as identity
-from safeslot.identity.errors import AccountLocked, SignInFailed
+from safeslot.identity.errors import AccountLocked
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep, session_csrf_token
 from safeslot.identity.service import Principal
-from safeslot.kit.errors import DomainError, InvalidInput, status_for
+from safeslot.kit.errors import DomainError, InvalidInput, Recorded, status_for
 from safeslot.scheduling.interfaces import Office, office_by_id, zone
 from safeslot.scheduling.service import office_in_scope
 
+# A route's page for a `Recorded` refusal (kit/errors.py): by the time it is rendered the request's
+# session has committed the refusal's record (a sign-in failure count), so the page is only an answer.
+RefusalPage = Callable[[Request, DomainError], Awaitable[Response]]
+REFUSAL_PAGES: dict[Callable[..., Any], RefusalPage] = {}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def refusal_page(page: RefusalPage) -> Callable[[F], F]:
+    """Answer this route's `Recorded` refusals with ``page`` (its form again, with the message) instead
+    of the error page. Put it below the route's decorator."""
+    def register(endpoint: F) -> F:
+        REFUSAL_PAGES[endpoint] = page
+        return endpoint
+    return register
+
 
 class StaffRoute(PageRoute):
-    """Errors are pages; a domain error's detail (what to do next, never personal data) is shown to staff."""
+    """Errors are pages; a domain error's detail (what to do next, never personal data) is shown to staff;
+    a route's `Recorded` refusals may have a page of their own (``refusal_page``)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super(PageRoute, self).get_route_handler()
@@ -50,6 +66,8 @@ class StaffRoute(PageRoute):
             try:
                 return await handler(request)
             except DomainError as exc:
+                if isinstance(exc, Recorded) and (refused := REFUSAL_PAGES.get(self.endpoint)) is not None:
+                    return await refused(request, exc)
                 status = status_for(exc)
                 context = {"title": exc.title, "advice": _advice(request, exc, status), "console": True}
                 return render(request, "error.html", context, status=status, page_url="/console")
@@ -254,7 +272,21 @@ def sign_in_form(request: Request) -> Response:
     return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"), "username": ""})
 
 
+async def _sign_in_refused(request: Request, exc: DomainError) -> Response:
+    """The form again, with what was typed as the username; 401 (the rate limiter counts it), or 429 locked."""
+    form = await request.form()  # read already for the route: Starlette keeps it on the request
+    username = form.get("username")
+    message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")
+               if isinstance(exc, AccountLocked)
+               else N_("Check your username, password and the six-digit code from your app."))
+    return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"),
+                                                  "username": username if isinstance(username, str) else "",
+                                                  "errors": {"username": message}},
+                  status=429 if isinstance(exc, AccountLocked) else 401, page_url="/console/sign-in")
+
+
 @router.post("/sign-in")
+@refusal_page(_sign_in_refused)
 def sign_in(
     request: Request, session: SessionDep, ring: RingDep, now: NowDep,
     username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
@@ -262,17 +294,9 @@ def sign_in(
 ) -> Response:
     if not csrf.request_ok(request, csrf_token):  # login CSRF: the public double-submit token
         return pages.error_page(request, "csrf", 403)
-    try:
-        account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
-                                   demo_mode=request.app.state.settings.demo_credentials)
-    except (SignInFailed, AccountLocked) as exc:
-        # Answer without raising, so the failure count is committed (the lockout depends on it).
-        message = (N_("Too many failed sign-ins. Wait a few minutes or ask an administrator.")
-                   if isinstance(exc, AccountLocked)
-                   else N_("Check your username, password and the six-digit code from your app."))
-        return render(request, "staff/sign_in.html", {"title": N_("Staff sign-in"), "username": username,
-                                                      "errors": {"username": message}},
-                      status=429 if isinstance(exc, AccountLocked) else 401, page_url="/console/sign-in")
+    # A failure raises SignInFailed (Recorded): the session commits its count, then _sign_in_refused answers.
+    account = identity.sign_in(session, ring, username.strip(), password, totp.strip(), now,
+                               demo_mode=request.app.state.settings.demo_credentials)
     _, secret = identity.issue_credential(session, "session", now, staff=account)
     response = see_other("/console")
     response.set_cookie(SESSION_COOKIE, secret, max_age=int(identity.SESSION_LIFETIME.total_seconds()),
