@@ -20,11 +20,11 @@ as the schema owner, on PostgreSQL::
 
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_reminders ON appointment (starts_at)
         WHERE reminders_opt_in IS true AND contact_enc IS NOT NULL;
-    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_end ON appointment (ends_at, id);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_end ON appointment (ends_at);
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_contact_end ON appointment (ends_at)
         WHERE contact_enc IS NOT NULL;
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_idempotency_record_created ON idempotency_record (created_at);
-    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_queue_ticket_day ON queue_ticket (day, id);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_queue_ticket_day ON queue_ticket (day);
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_queue_ticket_name_day ON queue_ticket (day)
         WHERE name_enc IS NOT NULL;
 
@@ -52,10 +52,10 @@ WITH_NAME = {"postgresql_where": sa.text("name_enc IS NOT NULL"), "sqlite_where"
 
 def upgrade() -> None:
     op.create_index("ix_appointment_reminders", "appointment", ["starts_at"], if_not_exists=True, **REMINDERS)
-    op.create_index("ix_appointment_end", "appointment", ["ends_at", "id"], if_not_exists=True)
+    op.create_index("ix_appointment_end", "appointment", ["ends_at"], if_not_exists=True)
     op.create_index("ix_appointment_contact_end", "appointment", ["ends_at"], if_not_exists=True, **WITH_CONTACT)
     op.create_index("ix_idempotency_record_created", "idempotency_record", ["created_at"], if_not_exists=True)
-    op.create_index("ix_queue_ticket_day", "queue_ticket", ["day", "id"], if_not_exists=True)
+    op.create_index("ix_queue_ticket_day", "queue_ticket", ["day"], if_not_exists=True)
     op.create_index("ix_queue_ticket_name_day", "queue_ticket", ["day"], if_not_exists=True, **WITH_NAME)
 
 

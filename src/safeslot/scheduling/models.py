@@ -226,7 +226,7 @@ class Appointment(Base):
               postgresql_where=text("reminders_opt_in IS true AND contact_enc IS NOT NULL"),
               sqlite_where=text("reminders_opt_in IS 1 AND contact_enc IS NOT NULL")),
         # retention: visits past their period, and the contacts still kept, by end
-        Index("ix_appointment_end", "ends_at", "id"),
+        Index("ix_appointment_end", "ends_at"),
         Index("ix_appointment_contact_end", "ends_at", postgresql_where=text("contact_enc IS NOT NULL"),
               sqlite_where=text("contact_enc IS NOT NULL")),
     )

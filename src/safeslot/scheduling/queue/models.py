@@ -34,7 +34,7 @@ class QueueTicket(Base):
         Index("ix_queue_ticket_office_status", "office_id", "status", "queued_at"),
         Index("ix_queue_ticket_office_day", "office_id", "day"),
         # retention, by day: the tickets past their period, and the names still kept
-        Index("ix_queue_ticket_day", "day", "id"),
+        Index("ix_queue_ticket_day", "day"),
         Index("ix_queue_ticket_name_day", "day", postgresql_where=text("name_enc IS NOT NULL"),
               sqlite_where=text("name_enc IS NOT NULL")),
     )
