@@ -259,7 +259,7 @@ def test_slot_search_through_the_cache(pg: Session, network: dict[str, Any]) -> 
 def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
     start = network["free"][-1].starts_at
     data = BookingIn(office=network["slug"], service="apply", starts_at=start, name="Test Person Z")
-    assert _run(pg, lambda: (scheduling.lock_booking_day(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
+    assert _run(pg, lambda: (scheduling.lock_booking_hours(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
 
 
 def _prepared(connection: Connection, args: dict[str, list[Any]]) -> list[str]:
