@@ -70,7 +70,7 @@ screenshots: install
 
 # ruff's TID251 refuses another domain's models and repository (each folder's ruff.toml); what ruff cannot
 # say, the import graph's checks do from the source: a private name taken from another domain, the kernel
-# importing upward, two domains importing each other (tests/test_import_graph.py: no database, ~2 s).
+# importing upward, a loop of imports between domains of any length (tests/test_import_graph.py: no database, ~2 s).
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q -n 0 -p no:cacheprovider tests/test_import_graph.py

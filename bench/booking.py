@@ -358,7 +358,8 @@ def log_size() -> dict[str, int]:
 
 
 def logged_deadlocks(since: dict[str, int]) -> int | None:
-    """'deadlock detected' lines of this database in the server log written since ``since`` (None: no log)."""
+    """'deadlock detected' lines of this database in the server log written since ``since``; None when no log
+    could be read (not checked: never counted as 0)."""
     found = None
     for name, size in since.items():
         try:
@@ -468,7 +469,8 @@ def main() -> int:
             line += f"  encryption cost {(1 - http['http1']['rps'] / r['rps']) * 100:.1f} %"
         print(line)
     print(f"deadlocks in {DB} during the runs: {dead} (pg_stat_database), "
-          f"{'no server log readable' if dead_logged is None else dead_logged} (server log)")
+          + ("not checked in the server log (none readable: " + ", ".join(SERVER_LOGS) + ")" if dead_logged is None
+             else f"{dead_logged} (server log)"))
     print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"overbooked people: {over}; booked visits whose person is not held: {unheld}; appointments {made}")
     failed = sum(int(r["failed"]) for r in http.values())

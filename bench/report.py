@@ -117,7 +117,7 @@ def main() -> None:
     t0 = time.perf_counter()
     if args.reuse:  # a new key: sign a new checkpoint over one more entry (after the period)
         with sm() as s, s.begin():
-            log.append(s, [{"event": "policy.change", "time": stamp(now), "step": "proposed"}], now=now)
+            log.append_raw(s, [{"event": "policy.change", "time": stamp(now), "step": "proposed"}], now=now)
             cp = log.checkpoint(s, signer, now, origin=ORIGIN)
         print(f"reusing {cp.size:,} entries in {url}")
     else:
@@ -136,11 +136,11 @@ def fill(sm: Any, entries: int, size: int, period: Period, now: dt.datetime) -> 
         batch.append(e)
         if len(batch) == size:
             with sm() as s, s.begin():
-                log.append(s, batch, now=now)
+                log.append_raw(s, batch, now=now)
             batch = []
     if batch:
         with sm() as s, s.begin():
-            log.append(s, batch, now=now)
+            log.append_raw(s, batch, now=now)
 
 
 class BundledLog(service.LocalLog):

@@ -14,13 +14,16 @@ Times, per database, the p50 over the runs of:
   for all eight weeks, with and without an interpreter language;
 - the service layer through the search cache (``search_cache.py``, a read-only transaction), a week;
 - HTTP, ``GET /api/v1/slots`` against a uvicorn server in its own process, same queries (the server's
-  cache answers all but the first: nothing changes in between), and a week's search after a committed
-  change of one held unit in that week before every request (untimed), so that every search misses;
+  cache answers all but the first: nothing changes in between), and a week's and all eight weeks' search
+  after a committed change of one held unit in the range before every request (untimed), so that every
+  search misses the cache (the changed day is recomputed, the answer put together and encoded afresh);
 - the baseline measured in the same run: a ``SELECT 1`` round trip through a
   session (service layer), and ``GET /docs`` (an HTTP round trip that touches
   no database).
-The budget is p50 < 5 ms for a week's search over HTTP, cached and when every search misses the cache
-(a hold changed before each); both are printed, and the run exits 1 when either is missed on either database.
+The budget is p50 < 5 ms over HTTP for a week's search, cached and when every search misses the cache (a hold
+changed before each), and for eight weeks' when every search misses it (cached, eight weeks is a stored answer's
+bytes sent again, which says little); all three are printed, and the run exits 1 when any is missed on either
+database.
 """
 
 from __future__ import annotations
@@ -191,10 +194,12 @@ def measure(name: str, url: str, first: dt.date, runs: int, tmp: Path) -> dict[s
                 out[f"HTTP: {label} ({len(r.json())} slots)"] = p50_ms(
                     partial(client.get, "/api/v1/slots", params=params), runs
                 )
-            # the cache's worst case: someone's hold in the week changes before every search (untimed)
-            params = {"office": "bench", "service": "visit", "from": first.isoformat(), "to": week_end.isoformat()}
-            out["HTTP: 1 week, a hold changed before each"] = p50_after(
-                partial(touch_hold, engine, first), partial(client.get, "/api/v1/slots", params=params), runs)
+            # the cache's worst case: someone's hold in the range changes before every search (untimed), so
+            # every answer is put together afresh (the changed day recomputed) and encoded again
+            for label, end in (("1 week", week_end), ("8 weeks", all_end)):
+                params = {"office": "bench", "service": "visit", "from": first.isoformat(), "to": end.isoformat()}
+                out[f"HTTP: {label}, a hold changed before each"] = p50_after(
+                    partial(touch_hold, engine, first), partial(client.get, "/api/v1/slots", params=params), runs)
     finally:
         engine.dispose()
         proc.terminate()
@@ -237,13 +242,16 @@ def main() -> int:
         svc = next(v for k, v in out.items() if k.startswith("service: 1 week ("))
         http = next(v for k, v in out.items() if k.startswith("HTTP: 1 week ("))
         miss = out["HTTP: 1 week, a hold changed before each"]
+        miss8 = out["HTTP: 8 weeks, a hold changed before each"]
         print(f"{name}: a week's search p50 {svc:.2f} ms service uncached ({svc / base_s:.1f}x SELECT 1), "
               f"{out['service: 1 week, cached']:.2f} ms cached; over HTTP {http:.2f} ms "
               f"({http / base_h:.1f}x GET /docs), {miss:.2f} ms when every search misses the cache "
-              f"({miss / base_h:.1f}x); budget {BUDGET_MS:.0f} ms over HTTP")
-        misses.append(f"{name} {miss:.2f} ms {'met' if miss < BUDGET_MS else 'NOT met'}")
-        ok = ok and http < BUDGET_MS and miss < BUDGET_MS
-    print(f"cache-miss budget (a week over HTTP, a hold changed before each search, p50 < {BUDGET_MS:.0f} ms): "
+              f"({miss / base_h:.1f}x); eight weeks missing the cache {miss8:.2f} ms ({miss8 / base_h:.1f}x); "
+              f"budget {BUDGET_MS:.0f} ms over HTTP")
+        misses += [f"{name} a week {miss:.2f} ms {'met' if miss < BUDGET_MS else 'NOT met'}",
+                   f"{name} 8 weeks {miss8:.2f} ms {'met' if miss8 < BUDGET_MS else 'NOT met'}"]
+        ok = ok and http < BUDGET_MS and miss < BUDGET_MS and miss8 < BUDGET_MS
+    print(f"cache-miss budget (over HTTP, a hold changed before each search, p50 < {BUDGET_MS:.0f} ms): "
           + "; ".join(misses))
     return 0 if ok else 1
 

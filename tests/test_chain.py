@@ -41,7 +41,7 @@ def signer() -> Signer:
 
 
 def _publish(session: Session, signer: Signer, n: int = 3) -> None:
-    service.append(session, entries(n), now=NOW)
+    service.append_raw(session, entries(n), now=NOW)
     service.checkpoint(session, signer, NOW, origin=ORIGIN)
 
 
@@ -268,7 +268,7 @@ def test_concurrent_writers_keep_one_unbroken_chain(fresh_url: str, keyring: Key
         try:
             for b in range(8):
                 with transaction(maker) as s:
-                    service.append(s, entries(3, 100 * b), now=NOW)
+                    service.append_raw(s, entries(3, 100 * b), now=NOW)
         except BaseException as exc:
             errors.append(exc)
 

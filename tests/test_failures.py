@@ -1,6 +1,7 @@
 """Failing gracefully: values the database cannot hold are 4xx at the edge, an
-unavailable database is 503 with Retry-After, /healthz names what is wrong, unusable database
-URLs fail at start, and slow or half-sent requests time out."""
+unavailable database is 503 with Retry-After, unusable database URLs fail at start, and a
+half-sent body times out. /healthz is tested in test_health.py, the served protocols' head
+deadline in test_server.py."""
 
 from __future__ import annotations
 
@@ -16,15 +17,12 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from safeslot import health
 from safeslot.app import create_app
 from safeslot.config import Settings
 from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
-from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol, header_timeout
 from tests.conftest import NOW
 from tests.identity.helpers import staff_headers
-from tests.live import serve
 
 PROBLEM = "application/problem+json"
 BIG = (str(2**31), str(2**63), str(2**70))
@@ -92,34 +90,6 @@ def test_an_unreachable_database_is_503_with_retry_after(settings: Settings, key
         engine.dispose()
 
 
-def test_healthz_names_each_part_and_what_is_wrong(
-    app_factory: Callable[..., TestClient]
-) -> None:
-    client = app_factory()
-    ok = client.get("/healthz")
-    assert ok.status_code == 200 and ok.json()["checks"] == {"database": "ok", "disk": "ok"}
-    health.register(client.app, "writers", lambda app: "2 of 4 booking writers are reconnecting")  # type: ignore[arg-type]
-    r = client.get("/healthz")
-    assert r.status_code == 503 and r.json()["type"] == "/problems/unhealthy"
-    assert r.json()["checks"]["writers"] == "2 of 4 booking writers are reconnecting"
-    assert "writers" in r.json()["detail"]
-
-
-def test_a_sqlite_folder_that_takes_no_writes_is_named(
-    app_factory: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch, backend: str
-) -> None:
-    if backend != "sqlite":
-        pytest.skip("the disk check is SQLite's folder")
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        raise OSError(30, "Read-only file system")
-
-    client = app_factory()
-    monkeypatch.setattr(health.tempfile, "NamedTemporaryFile", refuse)
-    r = client.get("/healthz")
-    assert r.status_code == 503 and r.json()["checks"]["disk"] == "the database folder is not writable"
-
-
 @pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:5432/x", "postgres://postgres@db/x"])
 def test_a_standard_postgresql_url_uses_psycopg(url: str) -> None:
     assert Settings(environment="test", database={"url": url}).database.url.startswith("postgresql+psycopg://")
@@ -160,48 +130,6 @@ def test_a_half_sent_body_times_out_with_408(settings: Settings, keyring: KeyRin
     started = time.monotonic()
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 10))
     assert statuses == [408] and time.monotonic() - started < 5
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("protocol", [TimedH11Protocol, TimedHttpToolsProtocol])
-def test_a_half_sent_request_head_is_cut_off(
-    protocol: type, monkeypatch: pytest.MonkeyPatch, app_factory: Callable[..., TestClient]
-) -> None:
-    monkeypatch.setenv("SAFESLOT_SERVER__HEADER_TIMEOUT_SECONDS", "1")
-    header_timeout.cache_clear()
-    try:
-        with serve(app_factory().app, http=protocol) as url:
-            host, port = url.removeprefix("http://").split(":")
-            with socket.create_connection((host, int(port)), timeout=10) as slow:
-                slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
-                started = time.monotonic()
-                assert slow.recv(1024) == b""  # closed by the server
-                assert time.monotonic() - started < 5
-            # a whole head is served (its first answer builds the app's route table: slow on a busy machine)
-            with socket.create_connection((host, int(port)), timeout=60) as fine:
-                fine.sendall(b"GET /problems/slot-full HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                assert fine.recv(1024).startswith(b"HTTP/1.1 200")
-    finally:
-        header_timeout.cache_clear()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("protocol", [TimedH11Protocol, TimedHttpToolsProtocol])
-def test_answers_joined_into_one_write_arrive_whole_on_a_kept_alive_connection(
-    protocol: type, app_factory: Callable[..., TestClient]
-) -> None:
-    """The served protocols send an answer's head and body in one write (server.OneWrite): small and large
-    answers, one after another on the same connection, each arrive whole, and a closing answer too."""
-    import httpx
-
-    with serve(app_factory().app, http=protocol) as url, httpx.Client(base_url=url, timeout=60) as http:
-        for path in ("/healthz", "/openapi.json", "/problems/slot-full", "/healthz", "/openapi.json"):
-            r = http.get(path)
-            assert r.status_code == 200 and r.num_bytes_downloaded == int(r.headers["content-length"])
-        spec = http.get("/openapi.json", headers={"accept-encoding": "identity"}).json()
-        assert "/api/v1/appointments" in spec["paths"]
-        last = http.get("/healthz", headers={"connection": "close"})
-        assert last.status_code == 200
 
 
 def test_dates_stay_in_range_on_the_public_pages(client: TestClient, office: str) -> None:

@@ -79,7 +79,7 @@ def test_append_only_tables_refuse_delete_and_update_for_the_app(session: Sessio
     # A row in every append-only table, written by the app itself (SQLite's triggers fire per row).
     signer = Signer.generate("log.example.gov/safeslot")
     chained_records(session, keyring)
-    service.append(session, entries(3), now=NOW)
+    service.append_raw(session, entries(3), now=NOW)
     service.checkpoint(session, signer, NOW, origin="log.example.gov/safeslot")
     repository.add_cosignature(session, 4, "witness.example", "— witness.example AAAA", NOW)
     selfcheck.self_verify(session, signer.verifier(), "log.example.gov/safeslot", NOW, method="cli")

@@ -25,7 +25,7 @@ from safeslot.db import build_engine
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import demo, service
 from safeslot.scheduling.schemas import BookingIn
-from tests.conftest import NOW, owner_url
+from tests.conftest import NOW, drop_later, owner_url
 from tests.scheduling.invariants import people_violations
 
 pytestmark = pytest.mark.slow
@@ -90,9 +90,8 @@ def _empty_database(backend: str, admin_url: str | None, tmp_path: Path) -> Iter
         yield engine
     finally:
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+        drop_later(admin_url, name)  # PostgreSQL checkpoints for a DROP DATABASE: not while the tests wait
 
 
 def _book(engine: Engine, keyring: KeyRing, hour: int) -> None:

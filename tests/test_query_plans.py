@@ -210,7 +210,7 @@ def network(pg: Session, keyring: KeyRing) -> dict[str, Any]:
     pg.add(clerk)
     pg.flush()
     signer = Signer.generate(ORIGIN)
-    log.append(pg, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": i, "step": "proposed"}
+    log.append_raw(pg, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": i, "step": "proposed"}
                     for i in range(600)], now=NOW)
     log.checkpoint(pg, signer, NOW, origin=ORIGIN)
     principal = Principal(kind="staff", id=clerk.id, name="Desk Example", roles=frozenset({"clerk"}),
@@ -265,7 +265,7 @@ def test_slot_search_through_the_cache(pg: Session, network: dict[str, Any]) -> 
 def test_booking_sync_path(pg: Session, network: dict[str, Any], keyring: KeyRing) -> None:
     start = network["free"][-1].starts_at
     data = BookingIn(office=network["slug"], service="apply", starts_at=start, name="Test Person Z")
-    assert _run(pg, lambda: (scheduling.lock_booking_day(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
+    assert _run(pg, lambda: (scheduling.lock_booking_hours(pg, data), scheduling.book(pg, keyring, data, NOW))) == []
 
 
 def _prepared(connection: Connection, args: dict[str, list[Any]]) -> list[str]:

@@ -93,14 +93,10 @@ class ServerSettings(BaseModel):
 
 
 class CryptoSettings(BaseModel):
-    key_file: Path = Field(
-        default=VAR_DIR / "keys" / "field-keys.json",
-        description="File holding the field-encryption master keys (never the database).",
-    )
-    keys: str | None = Field(
-        default=None,
-        description="Alternative to key_file: the key-ring JSON itself, e.g. from a secrets manager.",
-    )
+    key_file: Path = Field(default=VAR_DIR / "keys" / "field-keys.json",
+                           description="File holding the field-encryption master keys (never the database).")
+    keys: str | None = Field(default=None, description="Alternative to key_file: the key-ring JSON itself, e.g. from "
+                             "a secrets manager.")
 
 
 class Pkcs11Settings(BaseModel):
@@ -145,10 +141,8 @@ class LogSettings(BaseModel):
     )
     pkcs11: Pkcs11Settings = Field(default_factory=Pkcs11Settings,
                                    description="The token holding the log key when signer is 'pkcs11'.")
-    witnesses: list[str] = Field(
-        default_factory=list,
-        description="Witnesses as 'URL vkey' strings; each new checkpoint is submitted to them.",
-    )
+    witnesses: list[str] = Field(default_factory=list, description="Witnesses as 'URL vkey' strings; each new "
+                                 "checkpoint is submitted to them.")
 
 
 class RetentionSettings(BaseModel):
@@ -195,9 +189,8 @@ class QueueSettings(BaseModel):
         default=10, ge=0, le=240,
         description="A checked-in appointment due within this many minutes is called before any walk-in.",
     )
-    estimate_days: int = Field(
-        default=14, ge=1, le=90, description="Days of the office's own service times the wait estimate uses."
-    )
+    estimate_days: int = Field(default=14, ge=1, le=90,
+                               description="Days of the office's own service times the wait estimate uses.")
     estimate_min_samples: int = Field(
         default=5, ge=1, le=1000,
         description="Fewer finished visits than this for a service: the estimate uses the service's duration.",
@@ -362,6 +355,10 @@ class Settings(BaseSettings):
         default=PROJECT_DIR / "policies",
         description="Folder with the Cedar schema and profiles (default: the project's policies/, from any directory).",
     )
+    debug_pages: bool = Field(default=False, description="SAFESLOT_DEBUG_PAGES=1: an unexpected error in a page "
+                              "is raised again (to see its stack trace), not the error page. Never in production.")
+    bench_plaintext: bool = Field(default=False, description="SAFESLOT_BENCH_PLAINTEXT=1, in the demo environment "
+                                  "only: the fast path stores names unsealed (bench/booking.py). Never in production.")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
@@ -393,3 +390,11 @@ class Settings(BaseSettings):
     def demo_credentials(self) -> bool:
         """Demo data loads and the demo accounts and agency key work: only when demo mode was asked for."""
         return self.environment in (Environment.demo, Environment.test)
+
+
+def server_settings() -> ServerSettings:
+    """The server section alone, read as `Settings` reads it: uvicorn makes its protocol objects before any app."""
+    class Server(BaseSettings):
+        model_config = Settings.model_config
+        server: ServerSettings = Field(default_factory=ServerSettings)
+    return Server().server

@@ -27,12 +27,10 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 @functools.cache
 def header_timeout() -> float:
-    import os
+    """``SAFESLOT_SERVER__HEADER_TIMEOUT_SECONDS``, through config.py (read once per process)."""
+    from safeslot.config import server_settings
 
-    from safeslot.config import ServerSettings
-
-    raw = os.environ.get("SAFESLOT_SERVER__HEADER_TIMEOUT_SECONDS")
-    return float(raw) if raw else float(ServerSettings.model_fields["header_timeout_seconds"].default)
+    return server_settings().header_timeout_seconds
 
 
 class _HeadDeadline:

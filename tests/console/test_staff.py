@@ -320,7 +320,7 @@ def test_the_auditor_verifies_the_log_and_sees_when_it_was_last_verified(session
     page = auditor.get("/console/audit")
     assert re.search(r'id="last-verification">Never<', page.text)
     signer = auditor.app.state.log_signer  # type: ignore[attr-defined]
-    log_service.append(session, [{"event": "policy.change", "time": "2027-03-01T14:00:00Z"}], now=NOW)
+    log_service.append_raw(session, [{"event": "policy.change", "time": "2027-03-01T14:00:00Z"}], now=NOW)
     log_service.checkpoint(session, signer, NOW, origin=auditor.app.state.settings.log.origin)  # type: ignore[attr-defined]
     session.flush()
 

@@ -99,7 +99,7 @@ def test_a_server_starts_its_pdf_worker_before_the_first_instrument_arrives() ->
     # A worker spawned by the first filing made that filing (and those queued behind it) wait for Python and
     # PDFium to load: over ten seconds under the failover drill's load. Servers warm it at start-up instead.
     document.stop_worker()
-    assert not document.worker_running()
+    assert not document._WORKER.running()
     document.warm(DocumentLimits())
-    assert document.worker_running()
+    assert document._WORKER.running()
     assert document.inspect(ORDER, DocumentLimits()).pages == 1

@@ -19,7 +19,7 @@ from safeslot.db import build_engine, build_sessionmaker
 from safeslot.disclosure import attest, intake, release, review, samplepdf, service, signatures
 from safeslot.disclosure import repository as repo
 from safeslot.disclosure.errors import ReleaseNotReady, RequestRefused
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import Actor, RequestMetadata
 from safeslot.identity import service as identity
@@ -207,7 +207,7 @@ def test_an_order_with_no_end_date_cannot_defer_the_accounting(gate: Gate) -> No
     assert request.status == "denied"
     assert all("nondisclosure-order-without-end" in d.policy_ids
                for d in service.stored_decision(gate.session, request).categories)
-    assert repo.accounting_for_request(gate.session, request.id) == []
+    assert gate.session.scalars(select(AccountingEntry).where(AccountingEntry.request_id == request.id)).all() == []
 
 
 def test_a_free_text_agency_name_reaches_neither_the_log_nor_the_report(gate: Gate) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from safeslot.config import MailSettings, Settings, SmsSettings
 from safeslot.disclosure import notices, release, review
 from safeslot.disclosure import repository as repo
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.kit.crypto import KeyRing
 from safeslot.notifications.senders import FileSender, Outgoing, Router, SmtpSender, Undeliverable
 from safeslot.notifications.worker import router_for
@@ -94,7 +94,7 @@ def test_an_order_without_an_end_cannot_defer_anything_the_request_is_refused(
     assert request.status == "denied"
     rows = repo.decisions(session, request.id)
     assert rows and all("nondisclosure-order-without-end" in r.policy_ids for r in rows)
-    assert repo.accounting_for_request(session, request.id) == []
+    assert session.scalars(select(AccountingEntry).where(AccountingEntry.request_id == request.id)).all() == []
 
 
 @pytest.mark.parametrize(("order", "deny_id"), [

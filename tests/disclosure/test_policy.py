@@ -18,6 +18,7 @@ from safeslot.disclosure.policy import (
     EVALUATION_ERROR,
     AgreementFacts,
     Category,
+    CategoryDecision,
     ConsentFacts,
     Decision,
     DocumentSignature,
@@ -84,8 +85,13 @@ def outcomes(decision: Decision) -> dict[str, Outcome]:
     return {d.category: d.outcome for d in decision.categories}
 
 
+def for_category(decision: Decision, category: str) -> CategoryDecision:
+    """The answer for one category (KeyError if it was not asked for)."""
+    return {d.category: d for d in decision.categories}[category]
+
+
 def ids(decision: Decision, category: Category) -> tuple[str, ...]:
-    return decision.for_category(category).policy_ids
+    return for_category(decision, category).policy_ids
 
 
 # --- the table (docs/architecture.md, "Default disclosure policy"), one row per case ---------------
@@ -195,7 +201,7 @@ def test_hold_forbids(profile: str, holds: HoldSets, hold_id: str, denied: set[C
     decision = engine(profile).decide(facts(InstrumentType.COURT_ORDER, SignerType.JUDGE, holds=holds))
     for category in ALL:
         expected = DENY if category in denied else ALLOW
-        assert decision.for_category(category).outcome is expected
+        assert for_category(decision, category).outcome is expected
     for category in denied:
         assert ids(decision, category) == (hold_id,)
 
@@ -288,11 +294,11 @@ def test_sharing_agreement_refuses_unlisted_purpose(profile: str) -> None:
 def test_sharing_agreement_never_releases_schedule_for_enforcement(profile: str, purpose: Purpose) -> None:
     deal = agreement(categories=frozenset(ALL), purposes=frozenset(Purpose))
     decision = engine(profile).decide(sharing(purpose, deal))
-    schedule = decision.for_category(SCH)
+    schedule = for_category(decision, SCH)
     assert schedule.outcome is DENY
     assert "sharing-agreement-no-schedule-for-enforcement" in schedule.policy_ids
     if profile == "federal":
-        assert decision.for_category(IDN).outcome is ALLOW
+        assert for_category(decision, IDN).outcome is ALLOW
 
 
 # --- state profile: civil immigration needs a judicial warrant --------------------------
@@ -374,7 +380,7 @@ def test_no_combination_with_a_hold_on_the_category_is_allowed(
     holds = dataclasses.replace(drawn.holds, categories=drawn.holds.categories | {held})
     request = dataclasses.replace(drawn, holds=holds)
     decision = engine(profile).decide(request)
-    assert decision.for_category(held).outcome is DENY
+    assert for_category(decision, held).outcome is DENY
     assert "legal-hold-category" in ids(decision, held)
     for decided in decision.categories:
         assert EVALUATION_ERROR not in decided.policy_ids
@@ -440,8 +446,8 @@ def test_unknown_category_is_denied_alone() -> None:
         named=frozenset({IDN}),
     )
     decision = engine("federal").decide(request)
-    assert decision.for_category(IDN).outcome is ALLOW
-    assert decision.for_category("ssn").policy_ids == (EVALUATION_ERROR,)
+    assert for_category(decision, IDN).outcome is ALLOW
+    assert for_category(decision, "ssn").policy_ids == (EVALUATION_ERROR,)
 
 
 def test_unserialisable_facts_deny_everything() -> None:

@@ -18,7 +18,7 @@ from safeslot.disclosure.errors import (
     RequestRefused,
     ReviewerNotAllowed,
 )
-from safeslot.disclosure.models import DisclosureRequest
+from safeslot.disclosure.models import AccountingEntry, DisclosureRequest
 from safeslot.disclosure.policy import PolicyEngine
 from safeslot.disclosure.schemas import AgreementIn, HoldIn
 from safeslot.kit.crypto import KeyRing
@@ -229,4 +229,4 @@ def test_release_is_not_made_when_the_log_append_fails(
     from safeslot.disclosure import repository
 
     assert repository.release_for(session, request.id) is None
-    assert repository.accounting_for_request(session, request.id) == []
+    assert session.scalars(select(AccountingEntry).where(AccountingEntry.request_id == request.id)).all() == []

@@ -9,10 +9,15 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
 from safeslot.kit.crypto import KeyRing
-from safeslot.privacy import repository, retention
+from safeslot.privacy import retention
+from safeslot.privacy.models import MonthlyCount
 from safeslot.scheduling.models import Appointment
 from tests.conftest import NOW
 from tests.identity.helpers import add_appointments
+
+
+def _monthly_counts(session: Session) -> list[MonthlyCount]:
+    return list(session.scalars(select(MonthlyCount).order_by(MonthlyCount.month, MonthlyCount.id)))
 
 
 def test_retention_deletes_what_it_should_and_keeps_the_counts(
@@ -38,16 +43,16 @@ def test_retention_deletes_what_it_should_and_keeps_the_counts(
     assert keyring.open(left[month_old[0].id].name_enc, "appointment.name").startswith("Test Person M")
     assert not year_old_ids & set(left)
 
-    counts = [(c.month, c.status, c.language, c.count) for c in repository.monthly_counts(session)]
+    counts = [(c.month, c.status, c.language, c.count) for c in _monthly_counts(session)]
     assert counts == [("2026-01", "fulfilled", "", 3), ("2026-01", "noshow", "es", 1)]
 
     # a second run deletes nothing more and does not count twice
     again = retention.run(session, RetentionSettings(), NOW)
     assert (again.appointments_purged, again.contacts_deleted) == (0, 0)
-    assert [c.count for c in repository.monthly_counts(session)] == [3, 1]
+    assert [c.count for c in _monthly_counts(session)] == [3, 1]
     # a later purge in the same month adds to the same count
     add_appointments(session, keyring, 2, dt.datetime(2026, 1, 25, 15, tzinfo=dt.UTC), status="fulfilled")
     retention.run(session, RetentionSettings(contact_days=5, appointment_days=30), NOW)
-    fulfilled = [c.count for c in repository.monthly_counts(session)
+    fulfilled = [c.count for c in _monthly_counts(session)
                  if c.month == "2026-01" and c.status == "fulfilled"]
     assert fulfilled == [5]

@@ -23,7 +23,7 @@ runner = CliRunner()
 def cli_env(fresh_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     engine = build_engine(fresh_url)
     with build_sessionmaker(engine)() as s, s.begin():
-        log.append(s, known_entries(), now=dt.datetime(2027, 1, 5, tzinfo=dt.UTC))
+        log.append_raw(s, known_entries(), now=dt.datetime(2027, 1, 5, tzinfo=dt.UTC))
     engine.dispose()
     with cli_configured(monkeypatch, {
         "SAFESLOT_ENVIRONMENT": "test", "SAFESLOT_DATABASE__URL": fresh_url,

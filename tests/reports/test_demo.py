@@ -11,7 +11,7 @@ from safeslot.transparency import service as log
 
 
 def test_the_demo_publishes_a_report_from_the_log(session: Session, settings: Settings) -> None:
-    log.append(session, [{"event": "policy.change", "policy_set_hash": "0" * 64, "time": "2026-11-25T00:00:00Z"}])
+    log.append_raw(session, [{"event": "policy.change", "policy_set_hash": "0" * 64, "time": "2026-11-25T00:00:00Z"}])
     console = Console(record=True)
     demo.load(session, settings, console)
     published = service.published_periods(session)

@@ -140,7 +140,7 @@ def reference(session: Session, signer: Signer, period: Period) -> Report:
 def filled(session: Session, n: int, seed: int) -> Signer:
     signer = Signer.generate(ORIGIN)
     batch = list(generated(n, seed))
-    log.append(session, batch, now=NOW)
+    log.append_raw(session, batch, now=NOW)
     log.checkpoint(session, signer, NOW, origin=ORIGIN)
     session.flush()
     return signer

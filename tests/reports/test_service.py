@@ -52,7 +52,7 @@ def origin_of(client: TestClient) -> str:
 
 
 def fill(client: TestClient, session: Session) -> None:
-    log.append(session, known_entries(), now=NOW)
+    log.append_raw(session, known_entries(), now=NOW)
     session.flush()
     assert client.get("/log/checkpoint").status_code == 200  # signs a checkpoint over them
 
@@ -156,12 +156,12 @@ def test_a_report_still_verifies_after_the_log_grows(client: TestClient, session
     """Its checkpoint is then proved a prefix of the new tree, and its last partial tile is read
     from the full tile the log now serves."""
     many = [E.decision(1000 + i, T0, agency=f"agency-{i % 3}") for i in range(600)]
-    log.append(session, many, now=NOW)
+    log.append_raw(session, many, now=NOW)
     session.flush()
     assert client.get("/log/checkpoint").status_code == 200
     document, done = build(client, session)
     assert done.report.summary["requests"] == 600
-    log.append(session, [E.decision(5000 + i, T0) for i in range(100)], now=NOW)
+    log.append_raw(session, [E.decision(5000 + i, T0) for i in range(100)], now=NOW)
     session.flush()
     assert client.get("/log/checkpoint").status_code == 200
     again = service.verify(document, service.HttpLog(client, URL), signer_of(client).verifier(), origin_of(client))

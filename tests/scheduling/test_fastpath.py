@@ -21,18 +21,20 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from safeslot.kit.crypto import KeyRing
+from safeslot.kit.errors import DomainError
 from safeslot.scheduling import fastlookup, fastpath, service
-from safeslot.scheduling.models import Appointment
+from safeslot.scheduling.models import Appointment, Staff
+from safeslot.scheduling.schemas import BookingIn
 from tests.conftest import NOW
 from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.invariants import people_violations
 from tests.scheduling.live import LiveServer
-from tests.scheduling.proxy import BLACKHOLE, FORWARD, Proxy
+from tests.scheduling.proxy import BLACKHOLE, FORWARD, REFUSE, Proxy
 
 pytestmark = pytest.mark.slow
 
@@ -201,6 +203,58 @@ def test_the_fast_path_sees_staff_changes_within_seconds(
         assert people_violations(s) == []
 
 
+def test_the_fast_path_sees_a_new_service_within_seconds_and_a_closed_office_at_once(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """Office and service changes, as the staff one above: a service added to the office is bookable at once
+    (the fast path does not know it yet and leaves it to the sync endpoint) and by the fast path itself once its
+    facts are refreshed (FACTS_TTL); an office closed (its visits to come listed for moving) books no one from
+    that moment, on the fast path, with the same answer the sync path gives: slot-full, no nearest time."""
+    from safeslot.scheduling import office_changes
+
+    def at(day: int, hour: int, minute: int = 0) -> str:
+        return dt.datetime.combine(DAY + dt.timedelta(days=day), dt.time(hour, minute), TZ).isoformat()
+
+    def body(svc: str, starts_at: str, i: int) -> dict[str, Any]:
+        return {"office": "central", "service": svc, "starts_at": starts_at, "name": f"Test Person {i}"}
+
+    with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live, \
+            httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        fast = live.app.state.fast_booking
+        assert http.post("/api/v1/appointments", json=body("card", at(3, 9), 0)).status_code == 201
+        assert fast.answered == 1  # the fast path's facts of the office are read
+        with Session(db) as s, s.begin():
+            central = service.get_office(s, "central")
+            service.add_service(s, central, "renew", "Renew a benefit", "Renew what you receive.", 15)
+            desk = s.scalars(select(Staff.id).where(Staff.office_id == central.id, Staff.display_name == "Desk E"))
+            service.update_staff(s, central, desk.one(), services=["card", "renew"], now=NOW)
+            service.reopen_slots(s, central, NOW)
+        made = http.post("/api/v1/appointments", json=body("renew", at(3, 10), 1))
+        assert made.status_code == 201 and fast.answered == 1, made.text  # booked by the sync endpoint
+        time.sleep(fastlookup.FACTS_TTL + 0.5)
+        made = http.post("/api/v1/appointments", json=body("renew", at(3, 11), 2))
+        assert made.status_code == 201 and fast.answered == 2, made.text  # now by the fast path
+        assert http.post("/api/v1/appointments", json=body("renew", at(3, 11), 3)).status_code == 409  # one desk
+
+        with Session(db) as s, s.begin():
+            central = service.get_office(s, "central")
+            to_move = [b.id for b in office_changes.bookings_to_move(s, central, NOW)]
+            assert len(to_move) == 3
+            office_changes.close_office(s, central, to_move, NOW)
+        for i, wait in enumerate((0.0, fastlookup.FACTS_TTL + 0.5)):  # at once, and after a refresh
+            time.sleep(wait)
+            answered = fast.answered
+            refused = http.post("/api/v1/appointments", json=body("card", at(4, 10), 10 + i))
+            assert refused.status_code == 409 and fast.answered == answered + 1, refused.text
+            assert refused.json()["type"] == "/problems/slot-full" and refused.json()["nearest"] == []
+    with Session(db) as s:
+        assert s.scalar(select(func.count()).select_from(Appointment).where(Appointment.staff_id.is_not(None))) == 0
+        assert people_violations(s) == []
+        with pytest.raises(DomainError) as sync:  # the sync path's answer for the same request
+            service.book(s, keyring, BookingIn.model_validate(body("card", at(4, 10), 12)), NOW)
+        assert sync.value.slug == "slot-full" and sync.value.extra["nearest"] == []
+
+
 def test_a_start_freed_just_after_it_was_found_full_is_booked(
     db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
 ) -> None:
@@ -344,3 +398,41 @@ def test_an_unreachable_database_answers_every_booking_503_within_the_request_ti
                 assert time.monotonic() < deadline, made.text
                 time.sleep(0.2)
             assert made.status_code == 201, made.text
+
+
+def test_healthz_says_503_while_the_writers_have_no_connection_then_200_when_they_are_back(
+    db: Engine, fresh_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """The fast path's connections are cut and refused (the database went, for them): /healthz answers 503
+    problem+json with Retry-After, `checks.writers` says so and `booking_writers.connected` is 0 — seen at once,
+    while the writers are idle, not at their next batch; bookings meanwhile are 503 at once. When connections
+    are accepted again, the writers reconnect by themselves and /healthz is 200."""
+    at = dt.datetime.combine(DAY + dt.timedelta(days=2), dt.time(14, 0), TZ).isoformat()
+    body = {"office": "central", "service": "card", "starts_at": at, "name": "Test Person M"}
+
+    def health_when(http: httpx.Client, ok: Any) -> httpx.Response:
+        deadline = time.monotonic() + 10
+        while not ok(r := http.get("/healthz")):
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.05)
+        return r
+
+    with Proxy(fresh_url) as proxy, through(LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW), proxy) \
+            as live, httpx.Client(base_url=live.url, timeout=TIMEOUT) as http:
+        assert http.get("/healthz").status_code == 200
+        proxy.set(REFUSE)
+        down = health_when(http, lambda r: r.status_code != 200)
+        assert down.status_code == 503 and down.headers["retry-after"]
+        assert down.headers["content-type"] == "application/problem+json"
+        assert down.json()["checks"]["writers"] == "the booking writers are reconnecting"
+        assert down.json()["checks"]["database"] == "ok"  # the app's own engine still reaches it
+        writers = down.json()["booking_writers"]
+        assert writers["connected"] == 0 and writers["writers"] == fastpath.WRITERS and writers["prober"] == 0
+        sent = time.monotonic()
+        refused = http.post("/api/v1/appointments", json=body)
+        assert refused.status_code == 503 and refused.headers["retry-after"] and time.monotonic() - sent < 1
+        proxy.set(FORWARD)
+        up = health_when(http, lambda r: r.status_code == 200)
+        assert up.json()["booking_writers"]["connected"] == fastpath.WRITERS
+        made = http.post("/api/v1/appointments", json=body)
+        assert made.status_code == 201, made.text

@@ -15,8 +15,11 @@ the second finished or waits for a lock (``pg_locks``), then commits the first.
 from __future__ import annotations
 
 import datetime as dt
+import random
 import time
+from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -206,3 +209,85 @@ def test_the_lock_order_puts_offices_first_and_takes_a_busy_office_whole() -> No
     assert order == [(office_lock_key(3), True), (office_lock_key(7), False), *[(k, True) for k in sorted(small)]]
     assert lock_order(large[:MAX_HOUR_LOCKS]) == [(office_lock_key(3), False),
                                                    *[(k, True) for k in large[:MAX_HOUR_LOCKS]]]
+
+
+def _second_office(db: Engine, first: dt.date, last: dt.date) -> None:
+    """"north": three desks who interview, beside the demo office's four (who also take applications)."""
+    with Session(db) as s, s.begin():
+        north = service.add_office(s, "north", "North Office", "1 Example Road, Springfield", "America/New_York")
+        service.add_service(s, north, "interview", "Eligibility interview", "A meeting about your case.", 45)
+        for desk in ("Desk N", "Desk O", "Desk P"):
+            service.add_staff(s, north, desk, ["en"], ["interview"])
+        for weekday in range(5):
+            service.set_hours(s, north, weekday, dt.time(9, 0), dt.time(16, 30))
+        service.generate_slots(s, north, first, last)
+
+
+def _deadlocks(admin_url: str, database: str) -> int:
+    """pg_stat_database.deadlocks of one database, once its fast-path connections have gone (a backend's
+    counts reach the statistics when it exits, at the latest)."""
+    import psycopg
+
+    from safeslot.scheduling.fastpath import PROBER_NAME, WRITER_NAME
+
+    with psycopg.connect(admin_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        deadline = time.monotonic() + 10
+        while conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name IN "
+                           "(%s, %s)", (database, WRITER_NAME, PROBER_NAME)).fetchone() != (0,):
+            assert time.monotonic() < deadline, "the fast path's connections did not go"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        row = conn.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = %s", (database,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def test_two_servers_of_two_processes_book_overlapping_visits_across_hours_without_a_deadlock(
+    db: Engine, fresh_url: str, pg_admin_url: str, keyring: KeyRing, tmp_path: Path
+) -> None:
+    """A server started with two worker processes, twice (four writers and two probers on one database): 45-minute
+    interviews and 30-minute applications that cross hour boundaries (two hour locks each), at two offices, sent
+    together so that batches hold bookings of both offices and of overlapping hours. All locks are taken in the
+    one order, so PostgreSQL detects no deadlock (pg_stat_database), no batch is retried after one (the fast
+    path's counter, /healthz), and nobody is in two visits at once."""
+    import asyncio
+
+    import httpx
+
+    from tests.scheduling.live import LiveServer
+
+    day = START.date() + dt.timedelta(days=1)  # Wednesday: no other test of this file books it
+    _second_office(db, START.date() - dt.timedelta(days=1), day + dt.timedelta(days=1))
+    database = db.url.database
+    assert database is not None
+    before = _deadlocks(pg_admin_url, database)
+    starts = [dt.datetime.combine(day, dt.time(9, 0), TZ) + dt.timedelta(minutes=15 * q) for q in range(24)]
+    rng = random.Random(45)
+    kinds = [("central", "interview"), ("central", "apply"), ("north", "interview")]
+    bodies = [{"office": office, "service": svc, "starts_at": rng.choice(starts).isoformat(),
+               "name": f"Test Person {i}"} for i in range(240) for office, svc in [rng.choice(kinds)]]
+    statuses: list[int] = []
+
+    async def load(urls: list[str]) -> None:
+        async def client(n: int) -> None:
+            async with httpx.AsyncClient(base_url=urls[n % len(urls)], timeout=30) as http:
+                for body in bodies[n::16]:
+                    statuses.append((await http.post("/api/v1/appointments", json=body)).status_code)
+
+        await asyncio.gather(*(client(n) for n in range(16)))
+
+    servers = [LiveServer(fresh_url, keyring, tmp_path / str(i), clock=lambda: NOW, server={"workers": 2})
+               for i in range(2)]
+    with servers[0] as one, servers[1] as two:
+        asyncio.run(load([one.url, two.url]))
+        health = [httpx.get(f"{live.url}/healthz", timeout=30).json()["booking_writers"] for live in (one, two)]
+        answered = [live.app.state.fast_booking.answered for live in (one, two)]
+    assert Counter(statuses).keys() <= {201, 409}, Counter(statuses)
+    assert [h["writers"] for h in health] == [2, 2] and all(a > 0 for a in answered)  # both fast paths booked
+    assert [h["deadlock_retries"] for h in health] == [0, 0]
+    assert _deadlocks(pg_admin_url, database) == before
+    with Session(db) as s:
+        made = s.execute(select(Appointment.office_id, Appointment.starts_at, Appointment.ends_at)).all()
+        assert len({office for office, *_ in made}) == 2
+        assert sum(a.hour != (b - dt.timedelta(seconds=1)).hour for _, a, b in made) >= 10  # across an hour
+        assert people_violations(s) == []

@@ -27,8 +27,8 @@ ORIGIN = "safeslot.test/log"
 
 def test_append_assigns_dense_indices_and_the_rfc9162_root(session: Session) -> None:
     batch = entries(5)
-    assert service.append(session, batch, now=NOW) == [0, 1, 2, 3, 4]
-    assert service.append(session, entries(3, 5), now=NOW) == [5, 6, 7]
+    assert service.append_raw(session, batch, now=NOW) == [0, 1, 2, 3, 4]
+    assert service.append_raw(session, entries(3, 5), now=NOW) == [5, 6, 7]
     head = session.get(LogHead, 1)
     assert head is not None and head.size == 8
     datas = [rfc8785.dumps(e) for e in [*batch, *entries(3, 5)]]
@@ -37,7 +37,7 @@ def test_append_assigns_dense_indices_and_the_rfc9162_root(session: Session) -> 
 
 
 def test_entries_are_stored_as_canonical_json(session: Session) -> None:
-    service.append(session, [{"people": 2, "event": "policy.change", "b": 1.0, "a": "é"}], now=NOW)
+    service.append_raw(session, [{"people": 2, "event": "policy.change", "b": 1.0, "a": "é"}], now=NOW)
     stored = session.scalars(select(LogEntry.data)).one()
     assert stored == '{"a":"é","b":1,"event":"policy.change","people":2}'.encode()
 
@@ -56,20 +56,20 @@ def test_entries_are_stored_as_canonical_json(session: Session) -> None:
 )
 def test_invalid_entries_are_refused(session: Session, entry: dict[str, object], why: str) -> None:
     with pytest.raises(EntryRejected, match=why):
-        service.append(session, [entry], now=NOW)
+        service.append_raw(session, [entry], now=NOW)
 
 
 def test_a_refused_entry_refuses_the_whole_batch(session: Session) -> None:
     with pytest.raises(EntryRejected):
-        service.append(session, [*entries(3), {"event": "nope"}], now=NOW)
+        service.append_raw(session, [*entries(3), {"event": "nope"}], now=NOW)
     assert session.get(LogHead, 1).size == 0  # type: ignore[union-attr]
     assert session.scalars(select(LogEntry)).all() == []
 
 
 def test_known_events_and_the_size_limit_boundary(session: Session) -> None:
     pad = 65_535 - len(rfc8785.dumps({"event": "legal_hold.lifted", "pad": ""}))
-    assert service.append(session, [{"event": "legal_hold.lifted", "pad": "x" * pad}], now=NOW) == [0]
-    assert service.append(session, [{"event": "sharing_agreement.suspended"}], now=NOW) == [1]
+    assert service.append_raw(session, [{"event": "legal_hold.lifted", "pad": "x" * pad}], now=NOW) == [0]
+    assert service.append_raw(session, [{"event": "sharing_agreement.suspended"}], now=NOW) == [1]
 
 
 def test_commitment_is_sha256_of_salt_person_and_request() -> None:
@@ -82,7 +82,7 @@ def test_commitment_is_sha256_of_salt_person_and_request() -> None:
 
 def test_a_failing_caller_transaction_takes_the_append_with_it(session: Session) -> None:
     nested = session.begin_nested()
-    service.append(session, entries(2), now=NOW)
+    service.append_raw(session, entries(2), now=NOW)
     nested.rollback()  # the disclosure gate failed after appending: nothing stays
     assert session.get(LogHead, 1, populate_existing=True).size == 0  # type: ignore[union-attr]
     assert session.scalars(select(LogEntry)).all() == []
@@ -104,7 +104,7 @@ def test_the_database_refuses_to_rewrite_history(owner_session: Session, stateme
     # Even the schema owner's statements hit the triggers (the app's role is refused earlier still:
     # tests/test_least_privilege.py).
     session = owner_session
-    service.append(session, entries(4), now=NOW)
+    service.append_raw(session, entries(4), now=NOW)
     service.checkpoint(session, Signer.generate(ORIGIN), NOW, origin=ORIGIN)
     nested = session.begin_nested()
     with pytest.raises((DBAPIError, IntegrityError), match="append-only"):
@@ -122,7 +122,7 @@ def test_one_sequencer_under_concurrent_appenders(fresh_url: str) -> None:
         try:
             for b in range(4):
                 with transaction(maker) as s:
-                    service.append(s, entries(25, 1000 * w + 100 * b), now=NOW)
+                    service.append_raw(s, entries(25, 1000 * w + 100 * b), now=NOW)
         except BaseException as exc:
             errors.append(exc)
 

@@ -85,15 +85,15 @@ def _state(s: Session) -> dict[str, Any]:
 
 def _by_append(s: Session, seed: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
     if seed:
-        log.append(s, seed, now=NOW)
+        log.append_raw(s, seed, now=NOW)
     for i in range(0, len(entries), 97):  # batches that fit no chunk boundary
-        log.append(s, entries[i:i + 97], now=NOW)
+        log.append_raw(s, entries[i:i + 97], now=NOW)
     return _state(s)
 
 
 def _by_bulk(s: Session, seed: list[dict[str, Any]], entries: list[dict[str, Any]]) -> dict[str, Any]:
     if seed:
-        log.append(s, seed, now=NOW)
+        log.append_raw(s, seed, now=NOW)
     bulk_log.write(s, _chunks(entries, len(seed)), NOW)
     return _state(s)
 
@@ -130,7 +130,7 @@ def test_the_self_check_passes_on_a_bulk_built_log(pg: Session) -> None:
 
 
 def test_a_chunk_that_does_not_follow_the_log_is_refused_and_writes_nothing(pg: Session) -> None:
-    log.append(pg, _entries(3), now=NOW)
+    log.append_raw(pg, _entries(3), now=NOW)
     before = _state(pg)
     with pytest.raises(RuntimeError, match="does not follow"):
         bulk_log.write(pg, _chunks(_entries(20, start=3), 2), NOW)  # one index too early: would overwrite

@@ -30,7 +30,7 @@ def signer_of(client: TestClient) -> Signer:
 
 
 def published(client: TestClient, session: Session, n: int) -> list[bytes]:
-    service.append(session, entries(n), now=NOW)
+    service.append_raw(session, entries(n), now=NOW)
     session.flush()
     assert client.get("/log/checkpoint").status_code == 200
     return [rfc8785.dumps(e) for e in entries(n)]
@@ -93,7 +93,7 @@ def test_bad_or_unpublished_tiles_are_problems(client: TestClient, session: Sess
 
 def test_unsigned_entries_are_not_served_until_the_next_checkpoint(client: TestClient, session: Session) -> None:
     published(client, session, 2)
-    service.append(session, entries(1, 2), now=NOW)
+    service.append_raw(session, entries(1, 2), now=NOW)
     session.flush()
     assert client.get("/log/tile/entries/000.p/3").status_code == 404
     assert client.get("/log/proof/inclusion", params={"index": 2}).status_code == 400

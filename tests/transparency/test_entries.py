@@ -121,7 +121,11 @@ def test_a_typed_entry_is_appended_as_the_same_bytes(session: Session) -> None:
     stored = session.get(LogEntry, index)
     assert stored is not None and stored.data == rfc8785.dumps(_entry("disclosure.release"))
     with pytest.raises(EntryRejected, match="Unknown log event"):
-        service.append(session, [{"event": "legal_hold.placed"}])
+        service.append_raw(session, [{"event": "legal_hold.placed"}])
+    # the application's append takes typed entries only: the same entry as a plain object is refused
+    with pytest.raises(EntryRejected, match="built from its model"):
+        service.append(session, [_entry("disclosure.release")])  # type: ignore[list-item]
+    assert service.status(session).size == 1
 
 
 def test_the_writers_build_typed_entries_not_dicts() -> None:

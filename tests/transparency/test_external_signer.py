@@ -39,7 +39,7 @@ class RemoteSigner:
 
 def test_a_checkpoint_signed_by_an_external_key_verifies_with_its_public_key(session: Session) -> None:
     signer = RemoteSigner(ORIGIN)
-    service.append(session, entries(3), now=NOW)
+    service.append_raw(session, entries(3), now=NOW)
     row = service.checkpoint(session, signer, NOW, origin=ORIGIN)
     assert signer.calls == 1
     checkpoint, _ = open_checkpoint(row.note, ORIGIN, Verifier(ORIGIN, signer.public))
@@ -50,7 +50,7 @@ def test_a_checkpoint_signed_by_an_external_key_verifies_with_its_public_key(ses
 
 def test_a_signing_device_that_does_not_answer_publishes_nothing(session: Session) -> None:
     signer = RemoteSigner(ORIGIN)
-    service.append(session, entries(2), now=NOW)
+    service.append_raw(session, entries(2), now=NOW)
     signer.down = True
     with pytest.raises(ConnectionError):
         service.checkpoint(session, signer, NOW, origin=ORIGIN)

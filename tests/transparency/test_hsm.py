@@ -102,7 +102,7 @@ def test_a_token_key_signs_checkpoints_the_verifier_and_a_witness_accept(
     assert isinstance(signer, hsm.Pkcs11Signer)
     assert signer.to_vkey() == published.to_vkey()  # the public key and key ID come from the token
 
-    service.append(session, entries(9), now=NOW_ENTRIES)
+    service.append_raw(session, entries(9), now=NOW_ENTRIES)
     session.flush()
     note = client.get("/log/checkpoint").text
     checkpoint, _ = open_checkpoint(note, settings.log.origin, Verifier.parse(published.to_vkey()))

@@ -47,7 +47,7 @@ def test_keygen_status_and_checkpoint(cli_env: Path, fresh_url: str) -> None:
 
     engine = build_engine(fresh_url)
     with transaction(build_sessionmaker(engine)) as s:
-        service.append(s, entries(7), now=NOW_ENTRIES)
+        service.append_raw(s, entries(7), now=NOW_ENTRIES)
     engine.dispose()
     signed = runner.invoke(log_app, ["checkpoint"])
     assert signed.exit_code == 0, signed.output
@@ -95,7 +95,7 @@ def test_two_witness_processes_cosign_the_log(cli_env: Path, fresh_url: str, tmp
         maker = build_sessionmaker(engine)
         for n in (3, 40):
             with transaction(maker) as s:
-                service.append(s, entries(n), now=NOW_ENTRIES)
+                service.append_raw(s, entries(n), now=NOW_ENTRIES)
             out = runner.invoke(log_app, ["checkpoint"]).output
             assert out.count(": cosigned") == 2, out
         with transaction(maker) as s:
@@ -134,7 +134,7 @@ def test_self_check_records_each_run_and_fails_on_a_tampered_entry(cli_env: Path
     assert runner.invoke(log_app, ["keygen"]).exit_code == 0
     engine = build_engine(fresh_url)
     with transaction(build_sessionmaker(engine)) as s:
-        service.append(s, entries(7), now=NOW_ENTRIES)
+        service.append_raw(s, entries(7), now=NOW_ENTRIES)
     assert runner.invoke(log_app, ["checkpoint"]).exit_code == 0
     ok = runner.invoke(log_app, ["self-check"])
     assert ok.exit_code == 0, ok.output

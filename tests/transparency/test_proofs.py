@@ -23,7 +23,7 @@ ORIGIN = "safeslot.test/log"
 
 def test_checkpoint_signs_size_and_root(session: Session) -> None:
     signer = Signer.generate(ORIGIN)
-    service.append(session, entries(10), now=NOW)
+    service.append_raw(session, entries(10), now=NOW)
     cp = service.checkpoint(session, signer, NOW, origin=ORIGIN)
     opened, _ = open_checkpoint(cp.note, ORIGIN, signer.verifier())
     assert (opened.size, opened.root_hash) == (10, session.get(LogHead, 1).root)  # type: ignore[union-attr]
@@ -33,9 +33,9 @@ def test_checkpoint_signs_size_and_root(session: Session) -> None:
 def test_checkpoint_refuses_to_sign_over_rewritten_history(owner_session: Session) -> None:
     session = owner_session  # an insider with the schema owner's rights rewrites a node
     signer = Signer.generate(ORIGIN)
-    service.append(session, entries(6), now=NOW)
+    service.append_raw(session, entries(6), now=NOW)
     service.checkpoint(session, signer, NOW, origin=ORIGIN)
-    service.append(session, entries(3, 6), now=NOW)
+    service.append_raw(session, entries(3, 6), now=NOW)
     with triggers_disabled(session, "log_node"):
         # Someone rewrites the hash of leaves 0..3, which the signed checkpoint covers.
         session.execute(text("UPDATE log_node SET hash = :h WHERE level = 2 AND idx = 0"), {"h": b"\1" * 32})
@@ -48,7 +48,7 @@ def test_proofs_from_storage_verify_for_every_index(session: Session) -> None:
     signer = Signer.generate(ORIGIN)
     roots = {}
     for size in (1, 2, 3, 7, 8, 13, 33):
-        service.append(session, entries(size - service.status(session).size), now=NOW)
+        service.append_raw(session, entries(size - service.status(session).size), now=NOW)
         roots[size] = service.checkpoint(session, signer, NOW, origin=ORIGIN).root
         for index in range(size):
             p = service.inclusion(session, index, size)
@@ -62,9 +62,9 @@ def test_proofs_from_storage_verify_for_every_index(session: Session) -> None:
 @ON_SQLITE
 def test_readers_see_the_tree_only_up_to_the_last_checkpoint(session: Session) -> None:
     signer = Signer.generate(ORIGIN)
-    service.append(session, entries(3), now=NOW)
+    service.append_raw(session, entries(3), now=NOW)
     proofs.checkpoint(session, signer, NOW, origin=ORIGIN)
-    service.append(session, entries(2, 3), now=NOW)  # appended, not yet signed
+    service.append_raw(session, entries(2, 3), now=NOW)  # appended, not yet signed
     assert proofs.published_size(session) == 3
     with pytest.raises(BeyondLog, match="published 3 entries"):
         proofs.inclusion(session, 3, 5)
@@ -83,7 +83,7 @@ def test_readers_see_the_tree_only_up_to_the_last_checkpoint(session: Session) -
 def test_a_tile_and_an_entry_bundle_hold_what_the_checkpoint_signed(session: Session) -> None:
     signer = Signer.generate(ORIGIN)
     batch = entries(5)
-    service.append(session, batch, now=NOW)
+    service.append_raw(session, batch, now=NOW)
     cp = proofs.checkpoint(session, signer, NOW, origin=ORIGIN)
     datas = [appends.canonical_json(e) for e in batch]
     leaves = [merkle.leaf_hash(d) for d in datas]

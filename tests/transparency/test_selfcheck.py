@@ -28,7 +28,7 @@ def signer() -> Signer:
 
 
 def _publish(session: Session, signer: Signer, n: int, start: int = 0) -> None:
-    service.append(session, entries(n, start), now=NOW)
+    service.append_raw(session, entries(n, start), now=NOW)
     service.checkpoint(session, signer, NOW, origin=ORIGIN)
 
 

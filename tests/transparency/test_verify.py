@@ -35,7 +35,7 @@ pytestmark = pytest.mark.as_owner
 
 def publish(client: TestClient, session: Session, n: int) -> str:
     start = service.status(session).size
-    service.append(session, entries(n, start), now=NOW)
+    service.append_raw(session, entries(n, start), now=NOW)
     session.flush()
     r = client.get("/log/checkpoint")
     assert r.status_code == 200
@@ -145,7 +145,7 @@ def test_the_verify_command_over_real_http(
     app = create_app(settings, engine=engine, keyring=keyring, clock=lambda: NOW)
     maker = build_sessionmaker(engine)
     with transaction(maker) as s:
-        service.append(s, entries(20), now=NOW)
+        service.append_raw(s, entries(20), now=NOW)
     key = app.state.log_signer.to_vkey()
     runner = CliRunner()
     with serve(app) as base:

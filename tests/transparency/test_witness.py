@@ -123,7 +123,7 @@ def test_two_witnesses_on_loopback_cosign_the_log_and_refuse_a_fork(
         client = app_factory(settings=configured)
         verifiers = [w1.verifier(), w2.verifier()]
         for n in (5, 300):
-            service.append(session, entries(n), now=NOW)
+            service.append_raw(session, entries(n), now=NOW)
             session.flush()
             served = client.get("/log/checkpoint").text
             cp, sigs = open_checkpoint(served, settings.log.origin, log_signer.verifier(), verifiers)
@@ -133,7 +133,7 @@ def test_two_witnesses_on_loopback_cosign_the_log_and_refuse_a_fork(
         # A forked log (the same key, another history) gets no cosignature from either witness.
         same_size = sign_note(Checkpoint(cp.origin, cp.size, secrets.token_bytes(32)).to_text(), [log_signer])
         bigger = sign_note(Checkpoint(cp.origin, cp.size + 10, secrets.token_bytes(32)).to_text(), [log_signer])
-        service.append(session, entries(10, 1000), now=NOW)
+        service.append_raw(session, entries(10, 1000), now=NOW)
         session.flush()
         proof = service.consistency_for_witness(session, cp.size, cp.size + 10)  # a real proof, wrong root
         lines = "".join(base64.b64encode(p).decode() + "\n" for p in proof)
@@ -161,7 +161,7 @@ def test_the_log_catches_up_a_witness_that_answers_409(
 ) -> None:
     plain = app_factory()
     log_signer: Signer = plain.app.state.log_signer  # type: ignore[attr-defined]
-    service.append(session, entries(5), now=NOW)
+    service.append_raw(session, entries(5), now=NOW)
     session.flush()
     first = plain.get("/log/checkpoint").text
     w = CosignatureSigner.generate("ngo.test/witness")
@@ -171,7 +171,7 @@ def test_the_log_catches_up_a_witness_that_answers_409(
         configured = settings.model_copy(deep=True)
         configured.log.witnesses = [f"{url} {w.to_vkey()}"]
         client = app_factory(settings=configured)
-        service.append(session, entries(30, 5), now=NOW)
+        service.append_raw(session, entries(30, 5), now=NOW)
         session.flush()
         served = client.get("/log/checkpoint").text  # the log first sends "old 0", learns 5, then proves 5 -> 35
     _, sigs = open_checkpoint(served, settings.log.origin, log_signer.verifier(), [w.verifier()])

@@ -121,7 +121,7 @@ def test_the_office_publishes_checkpoints_cosigned_by_that_witness(
                         log={"signing_key_file": tmp_path / "keys" / "log-signing.key",
                              "witnesses": [f"{w.url} {w.verifier.to_vkey()}"]})
     client = app_factory(settings=settings)
-    service.append(session, entries(4), now=NOW_ENTRIES)
+    service.append_raw(session, entries(4), now=NOW_ENTRIES)
     note = client.get("/log/checkpoint").text
     assert f"— {w.verifier.name} " in note  # published with the witness's cosignature
     vkey = w.log.verifier().to_vkey()

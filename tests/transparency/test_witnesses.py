@@ -26,7 +26,7 @@ WITNESS = CosignatureSigner.generate("witness.test")
 
 
 def _checkpoint(session: Session, size: int) -> LogCheckpoint:
-    service.append(session, entries(size - proofs.published_size(session), proofs.published_size(session)), now=NOW)
+    service.append_raw(session, entries(size - proofs.published_size(session), proofs.published_size(session)), now=NOW)
     return proofs.checkpoint(session, LOG, NOW, origin=ORIGIN)
 
 

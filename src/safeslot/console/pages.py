@@ -7,7 +7,6 @@ Kept apart from the routes so that each page module (``public/``, ``staff/``) re
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Coroutine, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -190,7 +189,7 @@ class PageRoute(APIRoute):
                     return error_page(request, "invalid-input", 422)
                 # No exception text on the page or in the log: it may carry personal data.
                 LOG.error("public page %s failed: %s", request.url.path.split("/")[1], type(exc).__name__)
-                if os.environ.get("SAFESLOT_DEBUG_PAGES"):
+                if request.app.state.settings.debug_pages:  # SAFESLOT_DEBUG_PAGES=1 (config.py)
                     raise
                 return error_page(request, "internal", 500)
 

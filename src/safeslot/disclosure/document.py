@@ -288,11 +288,6 @@ def warm(limits: DocumentLimits) -> None:
         inspect(samplepdf.write([["worker warm-up"]]), limits)
 
 
-def worker_running() -> bool:
-    """Whether the PDFium worker process is up (started by `warm` or the first call)."""
-    return _WORKER.running()
-
-
 def page_text(data: bytes, limits: DocumentLimits) -> list[str]:
     """The text PDFium extracts from each page (empty for a scanned image)."""
     try:

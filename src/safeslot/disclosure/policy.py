@@ -130,13 +130,6 @@ class Decision:
     policy_set_hash: str
     profile: str
 
-    def for_category(self, category: str) -> CategoryDecision:
-        """The answer for `category`; KeyError if it was not requested."""
-        for decided in self.categories:
-            if decided.category == category:
-                return decided
-        raise KeyError(category)
-
     @property
     def disclosable(self) -> tuple[str, ...]:
         """Categories that may go forward to review (allow or allow with counsel review)."""

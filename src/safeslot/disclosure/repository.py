@@ -111,12 +111,6 @@ def accounting_for(session: Session, name_index: str, code: str) -> Sequence[Acc
     ).all()
 
 
-def accounting_for_request(session: Session, request_id: int) -> Sequence[AccountingEntry]:
-    return session.scalars(
-        select(AccountingEntry).where(AccountingEntry.request_id == request_id).order_by(AccountingEntry.id)
-    ).all()
-
-
 def policy_change(session: Session, change_id: int, *, for_update: bool = False) -> PolicyChange | None:
     stmt = select(PolicyChange).where(PolicyChange.id == change_id)
     if for_update:

@@ -12,7 +12,8 @@ To every domain:
   ``register_effect``, ``proposal_out`` and the schemas of an office's opening and closing): the domain
   that owns what a change acts on (scheduling's offices, disclosure's holds and agreements) registers the
   effect here, so identity never imports it;
-* the sealed columns privacy's key rotation re-seals (``SEALED_COLUMNS``), whether a route is public
+* what privacy's key rotation asks of identity's sealed values (``pending_reseal``, ``reseal_batch``,
+  ``sealed_key_ids``: identity re-seals its own rows with ``kit/sealed_rows.py``), whether a route is public
   (``route_is_public``, for scheduling's fast front), and the demo's agency and accounts (``DEMO_AGENCY``,
   ``get_account``, ``create_agency``, for disclosure's demo).
 
@@ -45,6 +46,9 @@ from safeslot.identity.models import (
 from safeslot.identity.proposals import Context, context_for, pending, propose, register_effect
 from safeslot.identity.schemas import BookingToMoveOut, OfficeClosingIn, OfficeOpeningIn, ProposalOut
 from safeslot.identity.service import TOTP_CONTEXT, Principal, create_agency, get_account
+from safeslot.kit import sealed_rows
+from safeslot.kit.crypto import KeyRing
+from safeslot.kit.sealed_rows import SealedTable
 
 if TYPE_CHECKING:
     from safeslot.identity.demo import AGENCY as DEMO_AGENCY
@@ -52,7 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO_AGENCY",
-    "SEALED_COLUMNS",
     "AccountSummary",
     "AgencyEntry",
     "BookingToMoveOut",
@@ -77,13 +80,16 @@ __all__ = [
     "get_account",
     "official_agency_name",
     "pending",
+    "pending_reseal",
     "proposal_out",
     "propose",
     "register_effect",
     "registry",
     "require_passkey",
     "require_reviewer",
+    "reseal_batch",
     "route_is_public",
+    "sealed_key_ids",
 ]
 
 # Names that load their module on first use: the route dependencies need FastAPI, the demo's agency the demo.
@@ -194,8 +200,23 @@ def proposal_out(session: Session, p: Proposal) -> ProposalOut:
                        approver_roles=sorted(proposals.rule_of(p).approvers), target=target)
 
 
-# Identity's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key rotation.
-SEALED_COLUMNS = ((StaffAccount.totp_enc, TOTP_CONTEXT),)
+# Identity's values sealed with the key ring (column, AEAD context): re-sealed when privacy's key rotation asks.
+SEALED = (SealedTable(StaffAccount, ((StaffAccount.totp_enc, TOTP_CONTEXT),)),)
+
+
+def pending_reseal(session: Session, ring: KeyRing) -> int:
+    """How many accounts still hold a second factor sealed under an older master key."""
+    return sealed_rows.pending(session, ring, SEALED)
+
+
+def reseal_batch(session: Session, ring: KeyRing, batch_size: int = 500) -> int:
+    """Re-seal up to ``batch_size`` accounts' second factors under the current key; how many changed."""
+    return sealed_rows.reseal(session, ring, SEALED, batch_size)
+
+
+def sealed_key_ids(session: Session) -> set[str]:
+    """Key ids that an account's sealed second factor still names."""
+    return sealed_rows.key_ids(session, SEALED)
 
 
 def require_reviewer(session: Session, account_id: int, role: str, now: dt.datetime) -> None:

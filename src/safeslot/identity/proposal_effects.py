@@ -69,11 +69,6 @@ def register(change: Change, effect: Effect) -> None:
     _EFFECTS[change] = effect
 
 
-def unowned() -> frozenset[Change]:
-    """Changes owned elsewhere whose effect nobody registered (none, once app.py has wired the domains)."""
-    return OWNED_ELSEWHERE - _EFFECTS.keys()
-
-
 def office_role(account: StaffAccount) -> str | None:
     """The office-bound role an account holds (for the public trace of its scope: role and office only)."""
     held = account.roles.split()

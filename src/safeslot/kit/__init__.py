@@ -1,6 +1,7 @@
 """The kernel below every domain: plumbing with no domain logic, importing no domain.
 
-``crypto`` (field encryption and per-month keys), ``locale`` (the languages and their gettext
+``crypto`` (field encryption and per-month keys), ``sealed_rows`` (re-sealing a table's sealed columns under
+another key, for the domain that owns the rows), ``locale`` (the languages and their gettext
 catalogs, for the pages and the reminders alike), ``canonical`` (RFC 8785 canonical JSON, for the
 log's entries and the record chains), ``errors`` (domain error base classes, each
 kind with its status, RFC 9457 problem rendering), ``http`` (the JSON response), ``limits`` (body

@@ -281,6 +281,12 @@ def months_between(first: dt.datetime, last: dt.datetime) -> list[str]:
     return months
 
 
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The span ("YYYY-MM", UTC) whose values a month's data key seals: [first instant, first of the next)."""
+    year, mon = (int(x) for x in month.split("-"))
+    return dt.datetime(year, mon, 1, tzinfo=dt.UTC), dt.datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=dt.UTC)
+
+
 def write_key_file(key_file: Path, ring: KeyRing) -> None:
     key_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = key_file.with_suffix(".tmp")

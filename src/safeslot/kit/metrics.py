@@ -27,6 +27,12 @@ CONFLICTS = Counter(
     ["reason"], registry=REGISTRY,
 )
 
+BATCH_RETRIES = Counter(
+    "safeslot_booking_batch_retries_total",
+    "Fast-path booking batches run again after a deadlock or serialization failure (none expected: one lock order)",
+    ["reason"], registry=REGISTRY,
+)
+
 
 class MetricsMiddleware:
     """Pure ASGI middleware: counts and times requests by route template (never by raw path)."""

@@ -59,5 +59,3 @@ def monthly_count(
     )).one_or_none()
 
 
-def monthly_counts(session: Session) -> Sequence[MonthlyCount]:
-    return session.scalars(select(MonthlyCount).order_by(MonthlyCount.month, MonthlyCount.id)).all()

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from safeslot.config import RetentionSettings
-from safeslot.kit.crypto import KeyRing, months_between
+from safeslot.kit.crypto import KeyRing, month_bounds, months_between
 from safeslot.privacy import repository as repo
 from safeslot.privacy.models import MonthlyCount
-from safeslot.privacy.rotation import keys_in_use, month_bounds
-from safeslot.scheduling.interfaces import queue_retention
-from safeslot.scheduling.interfaces import retention as appointment_retention
+from safeslot.privacy.rotation import keys_in_use
+from safeslot.scheduling import interfaces as scheduling
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
     purge_cutoff = now - dt.timedelta(days=settings.appointment_days)
     purged = 0
     while True:
-        rows = appointment_retention.ended_before(session, purge_cutoff, batch_size)
+        rows = scheduling.appointments_ended_before(session, purge_cutoff, batch_size)
         if not rows:
             break
         counts: dict[tuple[str, int, int, str, str], int] = {}
@@ -57,11 +56,11 @@ def run(session: Session, settings: RetentionSettings, now: dt.datetime, batch_s
             else:
                 existing.count += n
         session.flush()
-        appointment_retention.purge(session, [row.id for row in rows])
+        scheduling.purge_appointments(session, [row.id for row in rows])
         purged += len(rows)
-    contacts = appointment_retention.erase_contacts(session, now - dt.timedelta(days=settings.contact_days))
-    idem = appointment_retention.purge_idempotency(session, purge_cutoff)
-    tickets = queue_retention.run(session, settings.contact_days, settings.appointment_days, now, batch_size)
+    contacts = scheduling.erase_contacts(session, now - dt.timedelta(days=settings.contact_days))
+    idem = scheduling.purge_idempotency(session, purge_cutoff)
+    tickets = scheduling.age_tickets(session, settings.contact_days, settings.appointment_days, now, batch_size)
     session.flush()
     return RetentionResult(contacts_deleted=int(contacts), appointments_purged=purged, idempotency_purged=int(idem),
                            ticket_names_erased=tickets.names_erased, tickets_purged=tickets.tickets_purged)

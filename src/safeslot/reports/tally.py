@@ -5,6 +5,12 @@ request with its outcome as at the end of the period, the holds and agreements s
 events and policy changes of the period. The counts are raw (small numbers not yet suppressed):
 `compute.py` turns them into the published tables, and only tests read a `Tally` directly.
 The counting rules are in compute.py's docstring and docs/transparency-report.md.
+
+Entries come as decoded JSON objects, read by the field names of the typed models in
+`transparency/entries.py` (`tests/reports/test_entry_fields.py` checks, branch by branch, that each
+name read is a field of that kind's model). They are not parsed into the models: the fold reads every
+entry of the log, a strict parse costs several times the fold, and a log may hold entries the models
+refuse (written by other software, or raw by tools) that the report still counts, under fixed labels.
 """
 
 from __future__ import annotations

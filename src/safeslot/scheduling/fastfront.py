@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -256,7 +255,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     bind = app.state.sessionmaker.kw.get("bind")
     if engine.dialect.name != "postgresql" or bind is not engine:
         return
-    seal = not (settings.environment is Environment.demo and os.environ.get(PLAINTEXT_FLAG) == "1")
+    seal = not (settings.environment is Environment.demo and settings.bench_plaintext)
     if not seal:
         log.warning("%s=1: names are stored UNSEALED by the booking fast path (benchmark only)", PLAINTEXT_FLAG)
     fast = FastBooking(asyncpg_dsn(engine), app.state.clock, app.state.keyring, seal=seal,

@@ -1,22 +1,14 @@
 """The booking fast path on PostgreSQL: asyncpg writers with group commit, and the look-ups they need.
 
 Why: a booking is one short write transaction, and on a small machine the application's CPU per request decides
-throughput, because it is taken from PostgreSQL on the same cores (docs/performance.md).
-
-Four modules, by concern:
-
-* ``fastfront.py``: the ASGI front that takes ``POST /api/v1/appointments`` (body limit, rate limits, metrics and
-  headers applied as the outer layers would), and ``install``;
-* this module: ``FastBooking.book`` validates the body with the same ``BookingIn`` model and makes the same
-  booking plan (``plan.plan_booking``: rules, code, times, the people who may serve and interpret, sealed values,
-  the answer); the writers execute the plans; healing;
-* ``fastlookup.py``: the look-up connection and its caches: office, service and staff facts (refreshed every
-  ``FACTS_TTL`` seconds), nearest free times;
-* ``fastsql.py``: the plan executed by PostgreSQL (``BOOK_SQL``, one statement per booking) and what its row means.
+throughput, because it is taken from PostgreSQL on the same cores (docs/performance.md). This module (of four:
+``fastfront``, the ASGI front and ``install``; ``fastlookup``, the look-up connection and its caches;
+``fastsql``, the SQL): ``FastBooking.book`` validates the body with the same ``BookingIn`` model and makes the
+same booking plan (``plan.plan_booking``); the writers execute the plans; healing.
 
 Group commit: each writer takes up to ``BATCH`` queued plans and sends them as one pipeline (one round trip, one
 implicit transaction committed at its Sync): a first statement that takes all their locks in ascending order,
-then one statement per booking; answers go out after the commit.
+then one statement per booking; answers go out after the commit. A deadlock (none expected) is counted.
 
 Refusals of a full start (no free person, or no interpreter) are answered here too. A start refused in the
 last ``FULL_MEMO`` s is probed: its hour lock shared, no one booked, so refusals of one start do not queue on
@@ -36,7 +28,7 @@ once. No request waits more than ``REQUEST_TIMEOUT`` (plus ``WATCH_EVERY``) in a
 comes, bounds its look-ups (a timer only when it must wait for one), its place in the queue (the watchdog) and
 its refusal's nearest times. A booking answered 503 may have been committed (a COMMIT cut off mid-way): a retry
 with the same Idempotency-Key replays it, so nothing acknowledged is lost or doubled. ``/healthz`` shows the
-writers.
+writers; a connection closed from the other end is seen at once (``_cut``), even while its writer is idle.
 """
 
 from __future__ import annotations
@@ -57,7 +49,7 @@ from safeslot.kit.crypto import KeyRing
 from safeslot.kit.errors import DomainError, problem_body, status_for
 from safeslot.scheduling.errors import BookingUnavailable
 from safeslot.scheduling.fastlookup import CONNECT_TIMEOUT, LookupFailed, Lookups
-from safeslot.scheduling.fastsql import BOOK_SQL, Booking, lock_row, outcome
+from safeslot.scheduling.fastsql import BOOK_SQL, Booking, idle, lock_row, lost, outcome
 from safeslot.scheduling.idempotency import request_hash
 from safeslot.scheduling.plan import interpreter_unavailable, plan_booking, slot_full
 from safeslot.scheduling.rules import new_code
@@ -68,7 +60,7 @@ log = logging.getLogger(__name__)
 PATH = "/api/v1/appointments"
 BATCH = 8  # bookings per transaction
 WRITERS = 4  # writer connections of a server, shared out among its processes (writers_per_process)
-RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often, then the sync path
+RETRIES = 3  # deadlocks (none expected: one lock order) retry the batch this often (counted), then the sync path
 REQUEST_TIMEOUT = 4.9  # a booking waits this long for its writer, then 503 (checked every WATCH_EVERY: < 5 s)
 WATCH_EVERY = 0.1
 COMMIT_TIMEOUT = 4.0  # a batch (locks, statements, COMMIT) that takes longer is treated as a lost connection
@@ -112,15 +104,6 @@ def unavailable() -> Result:
     )
 
 
-def _lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
-    """Did this error take the connection with it (so the outcome of the batch is unknown)?"""
-    if conn.is_closed():
-        return True
-    return not isinstance(exc, asyncpg.PostgresError) or isinstance(
-        exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError, asyncpg.CannotConnectNowError)
-    )
-
-
 class FastBooking:
     """The writer connections, the queue, and the office/service/staff look-ups they need."""
 
@@ -138,9 +121,12 @@ class FastBooking:
         self.watchdog: asyncio.Task[None] | None = None
         self.waiting: collections.deque[Booking] = collections.deque()  # in deadline order, for the watchdog
         self.connected: list[bool] = [False] * (writers + 1)  # the writers, then the prober
+        self.conns: list[asyncpg.Connection | None] = [None] * (writers + 1)
+        self.idle: list[bool] = [False] * (writers + 1)  # waiting for a batch
         self.lookups = Lookups(dsn, clock)
         self.answered = 0  # bookings and refusals answered here (not handed to the sync endpoint)
         self.probed = 0  # probes run on the prober's connection
+        self.deadlock_retries = 0  # batches run again after a deadlock (or serialization failure): /healthz, /metrics
         self.full: dict[tuple[int, dt.datetime], float] = {}  # (service, start) -> loop time last refused full
 
     @property
@@ -149,7 +135,8 @@ class FastBooking:
 
     def health(self) -> dict[str, int]:
         return {"writers": self.writers, "connected": sum(self.connected[:self.writers]), "queued": self.queue.qsize(),
-                "prober": int(self.connected[self.writers]), "probes_queued": self.probes.qsize()}
+                "prober": int(self.connected[self.writers]), "probes_queued": self.probes.qsize(),
+                "deadlock_retries": self.deadlock_retries}
 
     def _writing(self) -> bool:
         """Is any writer connected (the prober alone cannot book)?"""
@@ -278,7 +265,7 @@ class FastBooking:
 
     async def _writer(self, index: int, queue: asyncio.Queue[Booking]) -> None:
         """A writer (index < self.writers, on the bookings' queue) or the prober (on the probes' queue)."""
-        conn: asyncpg.Connection | None = None
+        conn: Any = None  # an asyncpg.Connection
         delay = BACKOFF[0]
         try:
             while True:
@@ -295,21 +282,47 @@ class FastBooking:
                         delay = min(delay * 2, BACKOFF[1])
                         continue
                     delay = BACKOFF[0]
+                    self.conns[index] = conn
+                    conn.add_termination_listener(lambda _, c=conn: self._cut(index, c))
                     self.connected[index] = True
-                batch = [await queue.get()]
+                self.idle[index] = True
+                try:
+                    batch = [await queue.get()]
+                except asyncio.CancelledError:
+                    if self.loop is None or not conn.is_closed():
+                        raise
+                    task = asyncio.current_task()  # woken by _cut: the batch-less wait ends, to reconnect
+                    assert task is not None
+                    task.uncancel()
+                    self.conns[index] = conn = None
+                    continue
+                finally:
+                    self.idle[index] = False
                 while len(batch) < BATCH and not queue.empty():
                     batch.append(queue.get_nowait())
-                assert conn is not None
                 self.probed += len(batch) if index == self.writers else 0
                 if not await self._commit(conn, batch):
                     self.connected[index] = False
+                    self.conns[index] = None
                     conn.terminate()
                     conn = None
                     self._disconnected(index)
         finally:
             self.connected[index] = False
+            self.conns[index] = None
             if conn is not None:
                 conn.terminate()
+
+    def _cut(self, index: int, conn: asyncpg.Connection) -> None:
+        """A writer's connection closed from the other end (the server went, the network was cut): seen at once,
+        not at its next batch — /healthz says so, and with no writer left bookings get 503 — and a writer waiting
+        for a batch is woken to reconnect."""
+        if self.conns[index] is not conn or self.loop is None:
+            return  # the writer closed it itself
+        self.connected[index] = False
+        self._disconnected(index)
+        if self.idle[index]:
+            self.tasks[index].cancel()
 
     async def _commit(self, conn: asyncpg.Connection, batch: list[Booking]) -> bool:
         """Run a batch in one transaction and settle every booking in it; False if the connection was lost."""
@@ -328,7 +341,9 @@ class FastBooking:
             try:
                 async with asyncio.timeout(COMMIT_TIMEOUT):
                     rows = (await conn.fetchmany(BOOK_SQL, args))[1:]
-            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
+                self.deadlock_retries += 1
+                metrics.BATCH_RETRIES.labels(type(exc).__name__).inc()
                 if conn.is_closed():
                     break
                 continue  # the Sync rolled the batch back: run it again
@@ -337,7 +352,7 @@ class FastBooking:
                     _settle(b.done, ("unavailable", None))
                 raise
             except Exception as exc:  # every database or driver error, at any statement
-                if _lost(exc, conn) or not await _idle(conn):
+                if lost(exc, conn) or not await idle(conn, CONNECT_TIMEOUT):
                     if all(b.probe for b in live):  # probes write nothing: send them again, to the writers
                         log.warning("probe batch lost its connection (%s); probes queued again", type(exc).__name__)
                         for b in live:
@@ -382,17 +397,3 @@ def _settle(fut: asyncio.Future[tuple[str, Any] | None], value: tuple[str, Any] 
     if not fut.done():
         fut.set_result(value)
 
-
-async def _idle(conn: asyncpg.Connection) -> bool:
-    """Out of any transaction (a batch that failed was rolled back at its Sync); False when the connection is
-    gone or cannot be brought back."""
-    if conn.is_closed():
-        return False
-    if not conn.is_in_transaction():
-        return True
-    try:
-        async with asyncio.timeout(CONNECT_TIMEOUT):
-            await conn.execute("ROLLBACK")
-    except Exception:
-        return False
-    return True

@@ -12,7 +12,8 @@ committed at the Sync: its first execution (``lock_row``) books nothing and take
 the batch's locks (``rules.lock_order``: its offices' staff locks shared, then ``rules.lock_keys``,
 ascending; ``$26``), and each booking after it runs under them with a fresh snapshot. So batches
 of several workers, and the sync path, which locks the same way, cannot deadlock. ``bench/booking.py`` runs these very
-statements under pgbench as its baseline.
+statements under pgbench as its baseline. ``lost`` and ``idle``: whether an error at a batch took its
+connection, and bringing the connection out of a failed batch.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
 
 from safeslot.kit import metrics
 from safeslot.scheduling.assignment import Candidates
@@ -202,3 +205,24 @@ def lock_row(bookings: Iterable[Booking]) -> tuple[Any, ...]:
     locks ($26; an office staff lock is the key with hour 0, ``rules.office_lock_key``), so that the
     bookings after it in the same pipeline run under them, each with a fresh snapshot."""
     return (*_NO_BOOKING, "{" + ",".join(map(str, batch_keys(bookings))) + "}", False)
+
+
+def lost(exc: BaseException, conn: asyncpg.Connection) -> bool:
+    """Did this error at a batch take the connection with it (so the outcome of the batch is unknown)?"""
+    return conn.is_closed() or not isinstance(exc, asyncpg.PostgresError) or isinstance(
+        exc, (asyncpg.PostgresConnectionError, asyncpg.OperatorInterventionError, asyncpg.CannotConnectNowError))
+
+
+async def idle(conn: asyncpg.Connection, timeout: float) -> bool:
+    """Out of any transaction (a batch that failed was rolled back at its Sync); False when the connection is
+    gone or cannot be brought back within ``timeout`` seconds."""
+    if conn.is_closed():
+        return False
+    if not conn.is_in_transaction():
+        return True
+    try:
+        async with asyncio.timeout(timeout):
+            await conn.execute("ROLLBACK")
+    except Exception:
+        return False
+    return True

@@ -6,9 +6,10 @@ To the other domains:
 * privacy reads offices and appointments to decide and record who may see them (``list_offices``,
   ``get_office``, ``office_in_scope``, ``list_services``, ``get_by_code``, ``appointments_between``,
   ``appointments_by_name_index``, ``month_counts``, the codes' forms ``format_code``/``normalise_code``);
-  its retention and key rotation reach the rows they age and re-seal through ``retention`` and
-  ``queue_retention`` (the modules that change scheduling's rows when privacy decides) and the sealed
-  columns below;
+  its retention ages the rows (``appointments_ended_before``, ``purge_appointments``, ``erase_contacts``,
+  ``purge_idempotency``, ``age_tickets``) and its key rotation re-seals them (``pending_reseal``,
+  ``reseal_batch``, ``seal_month_batch``, ``sealed_key_ids``): privacy decides when, and scheduling changes
+  its own rows (retention.py, queue/retention.py, sealing.py), so privacy builds no query on them;
 * disclosure finds a named person's appointments for a request (``SubjectRecord``,
   ``appointments_for_subject``), tells the person by their appointment (``appointment_by_code``) and books
   its demo's visit (``search_slots``, ``book``, ``BookingIn``).
@@ -19,8 +20,10 @@ The console and the CLI use the rest (office set-up, staff, idempotent retries, 
 office, whose two-person effects scheduling/office_proposals.py registers with identity) and may also call
 ``service``. Scheduling's repository and models stay inside scheduling (``ruff.toml`` of each folder and
 ``tests/test_import_graph.py`` refuse imports of them, and of any module but this one, from another
-domain). The record types below are what the service hands out: callers read their attributes and pass
-them back to a service function; they never query, add or change them.
+domain). The record types exported (``Appointment``, ``Office``, ``Service``, ``Staff``) are what the
+service hands out, named here only because callers annotate with them: callers read their attributes and
+pass them back to a service function; they never query, add or change them. Whole modules are not
+re-exported: a name another domain needs is added here as a function.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from safeslot.scheduling import repository as repo
-from safeslot.scheduling import retention as retention
 from safeslot.scheduling.idempotency import request_hash, run_once
 from safeslot.scheduling.models import Appointment, Closure, Office, Service, Staff, WeeklyHours
 from safeslot.scheduling.office_changes import (
@@ -46,9 +48,12 @@ from safeslot.scheduling.office_changes import (
     open_office_by_slug,
 )
 from safeslot.scheduling.offices import office_item
-from safeslot.scheduling.queue import retention as queue_retention
-from safeslot.scheduling.queue import service as queue_service
+from safeslot.scheduling.queue.retention import run as age_tickets
+from safeslot.scheduling.retention import ended_before as appointments_ended_before
+from safeslot.scheduling.retention import erase_contacts, purge_idempotency
+from safeslot.scheduling.retention import purge as purge_appointments
 from safeslot.scheduling.schemas import BookingIn
+from safeslot.scheduling.sealing import pending_reseal, reseal_batch, seal_month_batch, sealed_key_ids
 from safeslot.scheduling.service import (
     SubjectRecord,
     appointments_for_subject,
@@ -68,29 +73,28 @@ from safeslot.scheduling.service import (
 )
 
 __all__ = [
-    "QUEUE_SEALED_COLUMNS",
-    "SEALED_COLUMNS",
     "Appointment",
     "BookingIn",
     "BookingToMove",
-    "Closure",
     "NewOffice",
     "Office",
     "OfficeSetup",
     "Service",
     "Staff",
     "SubjectRecord",
-    "WeeklyHours",
+    "age_tickets",
     "appointment_by_code",
     "appointment_place",
     "appointments_between",
     "appointments_by_name_index",
+    "appointments_ended_before",
     "appointments_for_subject",
     "book",
     "bookings_to_move",
     "check_closable",
     "check_new_office",
     "close_office",
+    "erase_contacts",
     "format_code",
     "get_by_code",
     "get_office",
@@ -104,30 +108,21 @@ __all__ = [
     "office_setup",
     "open_office",
     "open_office_by_slug",
-    "queue_retention",
+    "pending_reseal",
+    "purge_appointments",
+    "purge_idempotency",
     "reopen_slots",
     "request_hash",
-    "retention",
+    "reseal_batch",
     "run_once",
+    "seal_month_batch",
+    "sealed_key_ids",
     "search_slots",
     "staff_member",
     "unknown_office",
     "weekly_hours",
     "zone",
 ]
-
-
-# An appointment's values sealed with the key ring (column, AEAD context): re-sealed by privacy's key
-# rotation, moved under their month's data key at booking or by ``safeslot keys`` (privacy/rotation.py).
-SEALED_COLUMNS = (
-    (Appointment.name_enc, "appointment.name"),
-    (Appointment.contact_enc, "appointment.contact"),
-    (Appointment.accommodation_enc, "appointment.accommodation"),
-)
-
-
-# A walk-in's sealed name (initials, or nothing), under its month's data key from check-in.
-QUEUE_SEALED_COLUMNS = queue_service.SEALED_COLUMNS
 
 
 def office_by_id(session: Session, office_id: int | None) -> Office | None:

@@ -130,17 +130,6 @@ def closures(session: Session, office_id: int, start: dt.date, end: dt.date) -> 
     ).all()
 
 
-def open_starts(session: Session, service_id: int, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """The starts of open slots in [start, end), in time order (``free_slots`` without the columns search
-    does not use)."""
-    return list(session.scalars(
-        select(SlotCapacity.starts_at)
-        .where(SlotCapacity.service_id == service_id, SlotCapacity.starts_at >= start,
-               SlotCapacity.starts_at < end, SlotCapacity.booked < SlotCapacity.capacity)
-        .order_by(SlotCapacity.starts_at)
-    ))
-
-
 def free_slots(
     session: Session, service_id: int, start: dt.datetime, end: dt.datetime, limit: int | None = None
 ) -> Sequence[tuple[int, dt.datetime, int]]:

@@ -1,4 +1,5 @@
-"""The scheduling domain's service-level functions, in one place for other domains and the endpoints.
+"""The scheduling domain's service-level functions, in one place for the endpoints, the console and the CLI
+(other domains call the ones they need through ``interfaces.py``, the face).
 
 The rules live in modules by use case (scheduling/README.md): ``rules`` (times,
 codes, windows, the assignment locks), ``offices`` (look-ups), ``slots`` (the start-time
@@ -38,7 +39,7 @@ from safeslot.scheduling.booking import (
     cancel,
     execute,
     get_by_code,
-    lock_booking_day,
+    lock_booking_hours,
     prepare,
     reschedule,
     set_status,
@@ -115,7 +116,7 @@ __all__ = [
     "interpreter_language",
     "list_offices",
     "list_services",
-    "lock_booking_day",
+    "lock_booking_hours",
     "month_counts",
     "nearest_free",
     "nearest_offices",

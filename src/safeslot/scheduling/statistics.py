@@ -1,7 +1,7 @@
 """Counts of appointments by office, service and status for a month (no names, codes or times).
 
-Other domains' reports read these through ``scheduling.service``; after retention purges a visit,
-privacy's monthly counts (privacy/statistics.py) hold what is left of it.
+Privacy's office reports read these through ``scheduling.interfaces`` (``month_counts``); after retention
+purges a visit, privacy's monthly counts (privacy/statistics.py) hold what is left of it.
 """
 
 from __future__ import annotations

@@ -148,11 +148,27 @@ def _load_compact(session: Session, size: int) -> CompactRange:
         ) from exc
 
 
-def append(
-    session: Session, batch: Sequence[entries.EntryBase | Mapping[str, Any]], *, now: dt.datetime | None = None
-) -> list[int]:
-    """Append entries in one batch; return their indices. Runs in the caller's transaction."""
-    datas = [canonical(e) for e in batch]
+def append(session: Session, batch: Sequence[entries.EntryBase], *, now: dt.datetime | None = None) -> list[int]:
+    """Append typed entries (transparency/entries.py) in one batch; return their indices. Runs in the caller's
+    transaction. A plain object is refused: the application's writers build every entry from its model, so
+    an unknown field, a sentence where a code goes or a value of the wrong type fails where it is written."""
+    for entry in batch:
+        if not isinstance(entry, entries.EntryBase):
+            raise EntryRejected("A log entry is built from its model in transparency/entries.py, "
+                                "not as a plain object.")
+    return _append(session, [canonical(e) for e in batch], now)
+
+
+def append_raw(session: Session, batch: Sequence[entries.EntryBase | Mapping[str, Any]], *,
+               now: dt.datetime | None = None) -> list[int]:
+    """Append plain JSON objects, with the checks every entry gets (a known event, no personal keys, canonical
+    JSON, the size) but not the models': for tools, tests and benchmarks that write synthetic logs, holding
+    entries the models would refuse that readers (the report, the verifier) must still survive. Not on the
+    face: no domain writes through it."""
+    return _append(session, [canonical(e) for e in batch], now)
+
+
+def _append(session: Session, datas: list[bytes], now: dt.datetime | None) -> list[int]:
     if not datas:
         return []
     now = now or _db_now(session)

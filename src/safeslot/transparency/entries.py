@@ -4,8 +4,10 @@ The disclosure gate (`disclosure/`), the privileged identity events (`identity/e
 the report (`reports/service.publish`) and the log itself (`records.heads`) append instances
 of these models; `transparency.service.append` refuses anything else. Reading back,
 `parse` turns the canonical JSON of an entry into its model (the verifier reads
-``records.heads`` through it; the report reads the same field names, and
-`tests/transparency/test_entries.py` checks that each name it reads is a field here).
+``records.heads`` through it). The report reads the same field names from the decoded JSON
+without building a model per entry (it folds every entry of the log, and must still count
+entries the models refuse: docs/decisions.md); `tests/reports/test_entry_fields.py` checks,
+kind by kind, that each name it reads is a field of that kind's model.
 docs/log-entries.md documents each kind, and a test checks it against these models.
 
 What an entry may hold ("no free text in the public log"; "collect the minimum"):
