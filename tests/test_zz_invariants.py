@@ -1,10 +1,15 @@
-"""Whole-database invariant checks, run at the end of the suite (file name sorts last).
+"""Whole-database invariant checks, each over a database its test fills itself (the demo, played first).
+
+They do not run "last": under pytest-xdist (``--dist loadgroup``) a file runs whenever a worker takes it,
+and each test here sees only its own rolled-back transaction. What the rest of the suite committed is
+checked where it is given back: every database of its own that a test commits to (``fresh_url``) and every
+demo site a module's browser stories use is checked for the people invariant when it is dropped
+(``people_left_unsound`` in tests/conftest.py, called by ``fresh_url`` and by ``demo_site`` in tests/live.py).
 
 No disclosure without a record: for every disclosure request there is a `disclosure.decision` log
 entry, and for every release a `disclosure.release` entry with the package's SHA-256 and
 one `disclosure.accounting` entry per accounting row. The check reads the whole database
-(the demo is played first so there is something to check) and is shown to catch a
-request or a release slipped in behind the gate's back.
+and is shown to catch a request or a release slipped in behind the gate's back.
 """
 
 from __future__ import annotations

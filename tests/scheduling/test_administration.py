@@ -79,3 +79,20 @@ def test_a_visit_whose_server_leaves_moves_to_someone_free_or_is_listed_to_call(
                                                                now=NOW)
     assert visit.staff_id is None
     assert administration.unassigned(session, central, NOW) == [visit]
+
+
+@ON_SQLITE
+def test_every_way_of_changing_a_member_moves_their_visits_to_come(
+    office: str, session: Session, keyring: KeyRing,
+) -> None:
+    # update_staff (the console's form) as update_staff_and_reassign (the API): both take the moment of the
+    # change, so neither can leave a visit with someone who no longer serves it
+    central = service.get_office(session, office)
+    visit = booking.book(session, keyring, BookingIn(office="central", service="card", starts_at=TUESDAY_10,
+                                                     name="Test Person 2"), NOW)
+    first = visit.staff_id
+    assert first is not None
+    administration.update_staff(session, central, first, services=["apply"], now=NOW)
+    assert visit.staff_id not in (None, first)
+    with pytest.raises(TypeError):
+        administration.update_staff(session, central, first, active=False)  # type: ignore[call-arg]

@@ -1,8 +1,9 @@
 """People under contention: 64 bookings at once never put a person in two visits.
 
 Each attempt runs ``service.book`` in its own transaction on its own connection,
-and a barrier releases them together. PostgreSQL serialises assignment on the
-office day's advisory lock, SQLite on ``BEGIN IMMEDIATE``; either way the holds'
+and a barrier releases them together. PostgreSQL serialises assignment on advisory
+locks (the office's staff lock shared, then one per UTC hour the visit touches:
+``booking.lock_booking_hours``), SQLite on ``BEGIN IMMEDIATE``; either way the holds'
 primary key (staff_id, unit) is the last word. The same races also go through
 HTTP against a real server, which on PostgreSQL is the asyncpg fast path.
 
@@ -183,7 +184,7 @@ def test_concurrent_retries_with_one_idempotency_key_make_one_row(db: Engine, ke
             a = service.book(s, keyring, body, NOW)
             return 201, {"code": a.code}
 
-        service.lock_booking_day(s, body)
+        service.lock_booking_hours(s, body)
         return run_once(s, "book", "same-key", request_hash(body.model_dump(mode="json")), NOW, run)
 
     results = _race(db, attempt)

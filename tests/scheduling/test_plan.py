@@ -4,6 +4,7 @@ give the same answers and the same rows."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from safeslot.app import create_app
 from safeslot.config import Environment, Settings
 from safeslot.kit.crypto import KeyRing
 from safeslot.scheduling import service
-from safeslot.scheduling.models import Appointment, Service, StaffHold
+from safeslot.scheduling.models import Appointment, IdempotencyRecord, Service, StaffHold
 from tests.conftest import LENIENT_LIMITS, NOW
 from tests.scheduling.conftest import fast_path_database
 from tests.scheduling.live import LiveServer
@@ -99,6 +100,18 @@ def _rows(engine: Engine, ring: KeyRing) -> list[tuple[Any, ...]]:
         return sorted(rows, key=lambda r: (r[0], r[7]))
 
 
+def _records(engine: Engine) -> list[tuple[Any, ...]]:
+    """The stored first answers to Idempotency-Keys, as a replay sends them, the code masked (each path draws
+    its own)."""
+    with Session(engine) as s:
+        out = []
+        for r in s.scalars(select(IdempotencyRecord)):
+            code = json.loads(r.body).get("code")
+            body = r.body.replace(code, "…") if isinstance(code, str) else r.body
+            out.append((r.scope, r.key, r.request_hash, r.status_code, body, r.created_at))
+        return sorted(out)
+
+
 def _wipe(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM staff_hold; DELETE FROM appointment; DELETE FROM idempotency_record"))
@@ -114,7 +127,7 @@ def test_the_same_requests_down_both_paths_give_the_same_answers_and_rows(
     sync_app = create_app(settings, engine=db, clock=lambda: NOW, keyring=keyring)
     assert sync_app.state.fast_booking.loop is None
     sync_answers = _send(TestClient(sync_app, raise_server_exceptions=False))
-    sync_rows = _rows(db, keyring)
+    sync_rows, sync_records = _rows(db, keyring), _records(db)
     _wipe(db)
 
     with LiveServer(fresh_url, keyring, tmp_path, clock=lambda: NOW) as live:
@@ -125,7 +138,7 @@ def test_the_same_requests_down_both_paths_give_the_same_answers_and_rows(
         answered = sum(status in (201, 409) and answer.get("type") != "/problems/idempotency-key-reused"
                        for status, answer, *_ in fast_answers)
         assert live.app.state.fast_booking.answered == answered
-    fast_rows = _rows(db, keyring)
+    fast_rows, fast_records = _rows(db, keyring), _records(db)
 
     kinds = {(status, answer.get("type")) for status, answer, *_ in sync_answers}
     assert kinds >= {(201, None), (409, "/problems/slot-full"), (409, "/problems/interpreter-unavailable"),
@@ -135,3 +148,7 @@ def test_the_same_requests_down_both_paths_give_the_same_answers_and_rows(
     assert fast_answers == sync_answers
     assert len(fast_rows) == sum(status == 201 for status, *_ in sync_answers) - 1  # one was a replay
     assert fast_rows == sync_rows
+    booked_with_a_key = {key for (_, key), (status, *_) in zip(REQUESTS, sync_answers, strict=True)
+                         if status == 201 and isinstance(key, str)}
+    assert {key for _, key, *_ in sync_records} == booked_with_a_key  # refusals keep no answer
+    assert fast_records == sync_records  # what a retry with the same key is sent, byte for byte but the code

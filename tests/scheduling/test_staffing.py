@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.scheduling import service, staffing
 from safeslot.scheduling.models import Staff
-from tests.conftest import ON_SQLITE
+from tests.conftest import NOW, ON_SQLITE
 
 
 def _desk(session: Session, office: str, name: str) -> Staff:
@@ -31,7 +31,7 @@ def test_a_member_serves_their_services_in_the_languages_they_speak(office: str,
 def test_a_member_who_left_serves_nothing_and_is_not_active_staff(office: str, session: Session) -> None:
     central = service.get_office(session, office)
     a = _desk(session, office, "Desk A")
-    service.update_staff(session, central, a.id, active=False)
+    service.update_staff(session, central, a.id, active=False, now=NOW)
     assert not staffing.serves(a, "card")
     assert a not in staffing.active_staff(session, central)
     assert staffing.member(session, central, a.id) is a  # still their office's, for the record

@@ -162,26 +162,26 @@ class Reassignment:
 
 
 def update_staff(
-    session: Session, office: Office, staff_id: int, *, languages: list[str] | None = None,
-    services: list[str] | None = None, active: bool | None = None, now: dt.datetime | None = None,
+    session: Session, office: Office, staff_id: int, *, now: dt.datetime, languages: list[str] | None = None,
+    services: list[str] | None = None, active: bool | None = None,
 ) -> Staff:
     """Change what a staff member speaks or serves, or whether they still work here.
 
-    With ``now``, the visits still to come that this person can no longer serve or
-    interpret are handed to another qualified free person (``reassign``); the caller
-    re-materialises slots. ``update_staff_and_reassign`` returns what was moved.
+    The visits still to come (after ``now``) that this person can no longer serve or interpret are handed
+    to another qualified free person, or listed for the supervisor (``reassign``); ``now`` is required so
+    that no change can skip this. The caller re-materialises slots. ``update_staff_and_reassign`` returns
+    what was moved.
     """
     return update_staff_and_reassign(session, office, staff_id, languages=languages, services=services,
                                      active=active, now=now)[0]
 
 
 def update_staff_and_reassign(
-    session: Session, office: Office, staff_id: int, *, languages: list[str] | None = None,
-    services: list[str] | None = None, active: bool | None = None, now: dt.datetime | None = None,
+    session: Session, office: Office, staff_id: int, *, now: dt.datetime, languages: list[str] | None = None,
+    services: list[str] | None = None, active: bool | None = None,
 ) -> tuple[Staff, Reassignment]:
     member = office_item(session, Staff, staff_id, office, "staff member")
-    if now is not None:
-        repo.lock_staff(session, office.id)  # before the change: no booking reads the people half-changed
+    repo.lock_staff(session, office.id)  # before the change: no booking reads the people half-changed
     if services is not None:
         unknown = sorted(set(services) - {s.slug for s in repo.services(session, office.id)})
         if unknown:
@@ -192,8 +192,7 @@ def update_staff_and_reassign(
     if active is not None:
         member.active = active
     session.flush()
-    done = reassign(session, office, now, [member.id]) if now is not None else Reassignment()
-    return member, done
+    return member, reassign(session, office, now, [member.id])
 
 
 def _still_valid(a: Appointment, slug: str, people: Mapping[int, Person], off: Collection[int]) -> bool:

@@ -70,9 +70,11 @@ def book(session: Session, ring: KeyRing, data: BookingIn, now: dt.datetime) -> 
     return execute(session, prepare(session, ring, data, now))
 
 
-def lock_booking_day(session: Session, data: BookingIn) -> None:
+def lock_booking_hours(session: Session, data: BookingIn) -> None:
     """Take the locks a booking will need before its Idempotency-Key is claimed, as the fast path
-    does (lock, then claim): the two paths take their locks in one order. No office or service, no lock."""
+    does (lock, then claim): the office's staff lock shared, then one per UTC hour the visit touches
+    (``rules.lock_keys``, ``repository.take_locks``), so the two paths take their locks in one order.
+    No office or service, no lock."""
     office = repo.office_by_slug(session, data.office)
     found = repo.service_by_slug(session, office.id, data.service) if office is not None else None
     if office is None or found is None:

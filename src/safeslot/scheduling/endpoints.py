@@ -269,7 +269,7 @@ def book(
         metrics.BOOKINGS.inc()
         return 201, appointment_out(session, appointment).model_dump(mode="json")
 
-    service.lock_booking_day(session, body)  # lock, then claim the key: the fast path's order
+    service.lock_booking_hours(session, body)  # lock, then claim the key: the fast path's order
     status, payload, replayed = run_once(
         session, "book", idempotency_key, request_hash(body.model_dump(mode="json")), now, _run
     )
