@@ -43,7 +43,6 @@ NOT_YET: dict[str, str] = {
     "disclosure/hold_proposals": "through tests/identity/test_proposals.py",
     "disclosure/repository": "through tests/console/test_staff.py, tests/disclosure/test_gate_stories.py and more",
     "identity/repository": "through tests/identity/test_cli.py",
-    "migrate": "tests/test_migrations.py, tests/test_faults.py",
     "openapi": "tests/test_harness.py and the schema fuzz (tests/test_openapi_fuzz.py)",
     "privacy/repository": "through tests/privacy/test_retention.py",
     "reports/repository": "through reports's service; the stories in tests/reports/",
@@ -54,8 +53,6 @@ NOT_YET: dict[str, str] = {
     "scheduling/queue/views": "through tests/scheduling/queue/test_estimate_day.py and test_service.py",
     "scheduling/repository": "through tests/scheduling/test_lock_order.py, tests/scheduling/test_search_naive.py",
     "scheduling/search_reads": "through tests/scheduling/test_search_naive.py",
-    "transparency/merkle_tree": "tests/transparency/test_merkle.py through merkle.py, which re-exports it",
-    "transparency/note_base": "tests/transparency/test_note.py through note.py, which re-exports it",
     "transparency/repository": "through tests/test_chain.py, tests/test_least_privilege.py, tests/test_query_plans.py",
 }
 
