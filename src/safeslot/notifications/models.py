@@ -25,7 +25,11 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "notification_outbox"
-    __table_args__ = (Index("ix_notification_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_outbox_due", "status", "next_attempt_at"),  # the claim
+        Index("ix_notification_outbox_ref", "kind", "ref"),  # the reminder round's de-duplication
+        Index("ix_notification_outbox_created", "created_at"),  # pruning the finished, by age
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))

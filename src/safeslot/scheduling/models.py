@@ -221,6 +221,14 @@ class Appointment(Base):
         Index("ix_appointment_staff_start", "staff_id", "starts_at"),
         Index("ix_appointment_interpreter_start", "interpreter_id", "starts_at",
               postgresql_where=text("interpreter_id IS NOT NULL"), sqlite_where=text("interpreter_id IS NOT NULL")),
+        # the worker's reminder scan, by start, of the visits it may remind (migration 0570: why no status)
+        Index("ix_appointment_reminders", "starts_at",
+              postgresql_where=text("reminders_opt_in IS true AND contact_enc IS NOT NULL"),
+              sqlite_where=text("reminders_opt_in IS 1 AND contact_enc IS NOT NULL")),
+        # retention: visits past their period, and the contacts still kept, by end
+        Index("ix_appointment_end", "ends_at"),
+        Index("ix_appointment_contact_end", "ends_at", postgresql_where=text("contact_enc IS NOT NULL"),
+              sqlite_where=text("contact_enc IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -253,6 +261,7 @@ class IdempotencyRecord(Base):
     """
 
     __tablename__ = "idempotency_record"
+    __table_args__ = (Index("ix_idempotency_record_created", "created_at"),)  # retention, by age
     scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))

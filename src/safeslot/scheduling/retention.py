@@ -31,11 +31,12 @@ class Ended:
 
 
 def ended_before(session: Session, cutoff: dt.datetime, batch_size: int) -> list[Ended]:
-    """Up to ``batch_size`` appointments that ended before ``cutoff``, oldest id first."""
+    """Up to ``batch_size`` appointments that ended before ``cutoff``, the earliest ended first (in the order of
+    ``ix_appointment_end``: a batch reads its own rows, not every visit past the cutoff)."""
     rows = session.execute(
         select(Appointment.id, Appointment.starts_at, Appointment.office_id, Appointment.service_id,
                Appointment.status, Appointment.language)
-        .where(Appointment.ends_at < cutoff).order_by(Appointment.id).limit(batch_size)
+        .where(Appointment.ends_at < cutoff).order_by(Appointment.ends_at, Appointment.id).limit(batch_size)
     ).all()
     return [Ended(*row) for row in rows]
 

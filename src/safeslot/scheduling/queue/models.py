@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeslot.db import Base, UTCDateTime
@@ -33,6 +33,10 @@ class QueueTicket(Base):
         CheckConstraint("status <> 'called' OR (staff_id IS NOT NULL AND called_at IS NOT NULL)", name="caller"),
         Index("ix_queue_ticket_office_status", "office_id", "status", "queued_at"),
         Index("ix_queue_ticket_office_day", "office_id", "day"),
+        # retention, by day: the tickets past their period, and the names still kept
+        Index("ix_queue_ticket_day", "day"),
+        Index("ix_queue_ticket_name_day", "day", postgresql_where=text("name_enc IS NOT NULL"),
+              sqlite_where=text("name_enc IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)

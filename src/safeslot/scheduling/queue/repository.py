@@ -121,7 +121,7 @@ def of_day(session: Session, office_id: int, day: dt.date) -> Sequence[QueueTick
 
 def expired(session: Session, before: dt.date, limit: int) -> Sequence[QueueTicket]:
     return session.scalars(
-        select(QueueTicket).where(QueueTicket.day < before).order_by(QueueTicket.id).limit(limit)
+        select(QueueTicket).where(QueueTicket.day < before).order_by(QueueTicket.day, QueueTicket.id).limit(limit)
     ).all()
 
 
