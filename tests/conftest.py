@@ -598,7 +598,7 @@ def keyring() -> KeyRing:
 
 # The suite books, looks up and signs in many times from TestClient's one address: the
 # fixtures' settings raise every rate limit out of reach (the limiter still runs on every
-# request). tests/test_rate_limits.py builds apps with the shipped defaults.
+# request). tests/kit/test_ratelimit.py builds apps with the shipped defaults.
 LENIENT_LIMITS = dict.fromkeys(
     (
         "per_address", "per_credential", "booking_per_address", "booking_per_office", "lookup_per_address",

@@ -56,7 +56,7 @@ def test_a_totp_code_works_once(client: TestClient, session: Session, keyring: K
 def test_repeated_failures_lock_nothing_and_are_logged_without_the_password(
     app_factory: Callable[..., TestClient], session: Session, keyring: KeyRing, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # Slowing down failures is the rate limiter's job, per address (tests/test_rate_limits.py):
+    # Slowing down failures is the rate limiter's job, per address (tests/kit/test_ratelimit.py):
     # a lock on the account would let anyone lock its owner out.
     client = app_factory()
     account, secret = make_staff(session, keyring, ["auditor"])

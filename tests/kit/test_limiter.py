@@ -1,6 +1,6 @@
 """The rate limiter (kit/limiter.py): a moving window per key, tiers that must all hold, the wait a refused
 caller is told, and a storage that is down lets requests through. In memory; the limits as the app applies
-them over HTTP (and on Redis) are in tests/test_rate_limits.py."""
+them over HTTP (and on Redis) are in tests/kit/test_ratelimit.py."""
 
 from __future__ import annotations
 
