@@ -44,8 +44,6 @@ NOT_YET: dict[str, str] = {
     "privacy/repository": "through tests/privacy/test_retention.py",
     "reports/repository": "through reports's service; the stories in tests/reports/",
     "scheduling/fastsql": "through tests/test_query_plans.py",
-    "scheduling/office_changes": "through scheduling's service; the stories in tests/scheduling/",
-    "scheduling/office_proposals": "through tests/identity/test_proposals.py",
     "scheduling/queue/repository": "through the queue service; tests/scheduling/queue/",
     "scheduling/repository": "through tests/scheduling/test_lock_order.py, tests/scheduling/test_search_naive.py",
     "scheduling/search_reads": "through tests/scheduling/test_search_naive.py",
