@@ -133,9 +133,45 @@ def test_the_documented_metrics_and_their_labels_are_the_ones_served() -> None:
         for name in REGISTRY._collector_to_names[collector]:
             base = re.sub(r"_(total|bucket|count|sum|created)$", "", name)
             served.setdefault(base, set()).update(names)
+    # the gauges read from the database at each scrape, as the app registers them
+    from safeslot.app import register_database_gauges
+    from safeslot.kit.metrics import DATABASE
+
+    register_database_gauges()
+    for name, (_, labels, _) in DATABASE.gauges.items():
+        served.setdefault(name, set()).update(labels)
     documented = _documented_metrics()
-    assert {"safeslot_http_requests_total", "safeslot_bookings_total"} <= set(documented)
+    assert {"safeslot_http_requests_total", "safeslot_bookings_total",
+            "safeslot_log_checkpoint_age_seconds", "safeslot_outbox_messages"} <= set(documented)
     for name, labels in documented.items():
         family = re.sub(r"_total$", "", name)
         assert family in served, f"{name} is documented or alerted on but not served"
         assert labels <= served[family], f"{name}: labels {labels - served[family]} are not served"
+
+
+def test_metrics_read_the_checkpoint_age_and_the_outbox_from_the_database(
+    client: TestClient, session: Session, keyring: KeyRing
+) -> None:
+    """What alerts fire on when a timer runs but its work fails: the newest checkpoint's age, and the outbox's
+    messages waiting, dead and how long the oldest due one has waited (every server reads the same database)."""
+    import datetime as dt
+
+    from safeslot.notifications import outbox
+    from safeslot.transparency import service as log
+    from safeslot.transparency.note import Signer
+
+    client.headers.update(staff_headers(session, keyring, ["auditor"], None))
+    log.append_raw(session, [{"event": "policy.change", "time": "2027-02-01T10:00:00Z", "change_id": 1,
+                              "step": "proposed"}], now=NOW)
+    log.checkpoint(session, Signer.generate("ops.example/log"), NOW - dt.timedelta(minutes=10),
+                   origin="ops.example/log")
+    for i in range(3):
+        outbox.enqueue(session, kind="reminder", ref=i, dedupe_key=f"ops-{i}", now=NOW - dt.timedelta(minutes=i))
+    outbox.enqueue(session, kind="reminder", ref=9, dedupe_key="ops-later", now=NOW,
+                   not_before=NOW + dt.timedelta(hours=1))  # a retry waiting for its time: not due
+    session.flush()
+    samples = _samples(client)
+    assert samples["safeslot_log_checkpoint_age_seconds{}"] == 600
+    assert samples["safeslot_outbox_messages{status=queued}"] == 4
+    assert samples["safeslot_outbox_messages{status=dead}"] == 0
+    assert samples["safeslot_outbox_oldest_due_seconds{}"] == 120

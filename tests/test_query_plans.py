@@ -545,3 +545,11 @@ def test_walk_in_queue(pg: Session, network: dict[str, Any], keyring: KeyRing) -
         views.board(pg, office, NOW + dt.timedelta(minutes=10), settings)
 
     assert _run(pg, day) == []
+
+
+def test_metrics_database_gauges(pg: Session, network: dict[str, Any]) -> None:
+    """What every scrape of /metrics reads, on every app server: the newest checkpoint, the outbox by state."""
+    from safeslot.notifications import outbox
+    from safeslot.transparency.interfaces import checkpoint_age
+
+    assert _run(pg, lambda: (checkpoint_age(pg, NOW), outbox.backlog(pg, NOW), outbox.oldest_due(pg, NOW))) == []

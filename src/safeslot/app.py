@@ -22,7 +22,7 @@ from safeslot.kit.crypto import KeyRing, load_key_ring
 from safeslot.kit.errors import NotFound, install_handlers, problem_doc
 from safeslot.kit.limiter import Limiter
 from safeslot.kit.limits import BodyLimitMiddleware
-from safeslot.kit.metrics import REGISTRY, MetricsMiddleware, start_metrics_server
+from safeslot.kit.metrics import DATABASE, REGISTRY, MetricsMiddleware, start_metrics_server
 from safeslot.kit.ratelimit import RateLimitMiddleware
 
 if TYPE_CHECKING:
@@ -130,6 +130,21 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def register_database_gauges() -> None:
+    """The gauges /metrics reads from the database at each scrape, each with the domain function that reads it:
+    what alerts need to fire on a failure, not on a timer having run (deploy/prometheus/safeslot-alerts.yml)."""
+    from safeslot.notifications import interfaces as notifications
+    from safeslot.transparency import interfaces as transparency
+
+    DATABASE.register("safeslot_log_checkpoint_age_seconds", "Seconds since the newest log checkpoint was signed",
+                      (), transparency.checkpoint_age)
+    DATABASE.register("safeslot_outbox_messages", "Outbox messages waiting (queued), being sent and dead, by state",
+                      ("status",), notifications.backlog)
+    DATABASE.register("safeslot_outbox_oldest_due_seconds",
+                      "Seconds since the oldest outbox message due now was queued (0: none due)", (),
+                      notifications.oldest_due)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -154,6 +169,8 @@ def create_app(
     app.state.engine = engine
     app.state.sessionmaker = build_sessionmaker(bind if bind is not None else engine)
     app.state.clock = clock or _utcnow
+    register_database_gauges()
+    DATABASE.attach(app.state.sessionmaker, app.state.clock)
     app.state.keyring = keyring or load_key_ring(
         settings.crypto.key_file, settings.crypto.keys, create=settings.is_demo
     )

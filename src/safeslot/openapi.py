@@ -100,8 +100,9 @@ def complete(schema: dict[str, Any], needs_credentials: NeedsCredentials) -> dic
                     content[PROBLEM_MEDIA_TYPE] = {"schema": REF}
                 if status in WITH_RETRY:
                     existing.setdefault("headers", RETRY_AFTER)
-            for status, answer in responses.items():  # any other error someone documented as JSON
-                if status.startswith(("4", "5")) and "application/json" in answer.get("content", {}):
+            for status, answer in responses.items():  # any other error someone documented, as JSON or bare
+                content = answer.get("content")
+                if status.startswith(("4", "5")) and (not content or "application/json" in content):
                     answer["content"] = {PROBLEM_MEDIA_TYPE: {"schema": REF}}
     return schema
 

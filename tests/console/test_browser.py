@@ -220,4 +220,7 @@ def test_axe_on_the_office_finder_and_an_office_page(browser: object, base_url: 
         walk.check("finder-unknown")
         page.goto("/offices/central")
         walk.check("office-page")
+        page.goto("/offices")  # the list a network's home page links to
+        assert page.locator("a[href='/offices/central']").count() == 1
+        walk.check("office-list")
         walk.close()

@@ -309,7 +309,7 @@ def test_administrators_and_auditors_hold_no_office_scope(
 
 # Closing an office (two administrators, scheduling/office_proposals.py) names the office; what comes back is
 # a proposal, or the visits still to come as ids, times and services with no person
-# (tests/identity/test_office_proposals.py checks those fields).
+# (tests/scheduling/test_office_proposals.py checks those fields).
 ADMIN_OFFICE_ROUTES = frozenset({
     ("POST", "/api/v1/offices/{office}/closing"), ("GET", "/api/v1/offices/{office}/bookings-to-move"),
     ("GET", "/console/offices/{office}/closing"), ("POST", "/console/offices/{office}/closing"),

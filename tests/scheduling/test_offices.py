@@ -59,3 +59,35 @@ def test_another_offices_staff_member_is_not_found_here(office: str, session: Se
         offices.office_item(session, Staff, theirs.id, central, "staff member")
     with pytest.raises(OfficeItemNotFound):
         offices.office_item(session, Staff, 10**9, central, "staff member")
+
+
+@ON_SQLITE
+def test_the_languages_offered_are_those_of_active_staff_at_open_offices(office: str, session: Session) -> None:
+    """The public finder's language choice: what a person can ask for somewhere, not at a closed office nor
+    from someone who left."""
+    import datetime as dt
+
+    from sqlalchemy import event
+
+    other = service.add_office(session, "test-other", "Test Office 2", "1 Test Street", "America/Chicago")
+    service.add_service(session, other, "apply", "Apply", "Start an application.", 30)
+    gone = service.add_staff(session, other, "Test Person 1", ["en", "ru"], ["apply"])
+    before = offices.offered_languages(session)
+    assert "ru" in before and {"en", "es", "vi"} <= set(before)
+    gone.active = False
+    session.flush()
+    assert "ru" not in offices.offered_languages(session)
+    gone.active = True
+    other.closed_at = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    session.flush()
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(session.connection(), "before_cursor_execute", count)
+    try:
+        assert offices.offered_languages(session) == sorted(set(before) - {"ru"})
+    finally:
+        event.remove(session.connection(), "before_cursor_execute", count)
+    assert len(seen) == 1  # one statement, whatever the number of offices

@@ -114,6 +114,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/static/{path:path}"): PUBLIC_ONLY,
     ("GET", "/book/slots"): PUBLIC_ONLY,
     ("GET", "/find"): PUBLIC_ONLY,
+    ("GET", "/offices"): PUBLIC_ONLY,
     ("GET", "/offices/{office}"): PUBLIC_ONLY,
     ("GET", "/book/details"): PUBLIC_ONLY,
     ("POST", "/book"): PUBLIC_ONLY,

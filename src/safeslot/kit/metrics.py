@@ -1,14 +1,25 @@
 """Prometheus metrics (prometheus-client), exposed at /metrics to auditors and administrators
-(identity/authz.py), or without a token on a separate address (``server.metrics_bind``)."""
+(identity/authz.py), or without a token on a separate address (``server.metrics_bind``).
+
+Counters and histograms count what this process did; ``DATABASE``'s gauges are read from the database at
+each scrape (what only the database knows, whichever server wrote it: the newest signed checkpoint, the
+outbox's backlog and dead letters). app.py registers each gauge with the domain function that reads it and
+hands in its sessions and clock.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.orm import Session
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -32,6 +43,55 @@ BATCH_RETRIES = Counter(
     "Fast-path booking batches run again after a deadlock or serialization failure (none expected: one lock order)",
     ["reason"], registry=REGISTRY,
 )
+
+
+# A gauge's reader: (session, now) -> value by label values (``()`` for a gauge without labels); a value left
+# out is not served (no checkpoint yet: no age).
+GaugeReader = Callable[[Session, dt.datetime], Mapping[tuple[str, ...], float]]
+
+
+class DatabaseGauges(Collector):
+    """Gauges read from the database at scrape time. A read that fails (the database away in a failover) leaves
+    the gauges out of that scrape, logged by exception class: the scrape still answers, and the database's own
+    alerts say what is wrong."""
+
+    def __init__(self) -> None:
+        self.gauges: dict[str, tuple[str, tuple[str, ...], GaugeReader]] = {}
+        self._sessions: Callable[[], AbstractContextManager[Session]] | None = None
+        self._clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+
+    def register(self, name: str, documentation: str, labels: tuple[str, ...], read: GaugeReader) -> None:
+        self.gauges[name] = (documentation, labels, read)
+
+    def attach(self, sessions: Callable[[], AbstractContextManager[Session]],
+               clock: Callable[[], dt.datetime]) -> None:
+        """Read through these sessions from now on (the latest app built; a process builds one)."""
+        self._sessions, self._clock = sessions, clock
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        for name, (documentation, labels, _) in self.gauges.items():
+            yield GaugeMetricFamily(name, documentation, labels=list(labels))
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self._sessions is None or not self.gauges:
+            return
+        families = []
+        try:
+            with self._sessions() as session:
+                now = self._clock()
+                for name, (documentation, labels, read) in self.gauges.items():
+                    family = GaugeMetricFamily(name, documentation, labels=list(labels))
+                    for values, value in read(session, now).items():
+                        family.add_metric(list(values), value)
+                    families.append(family)
+        except Exception as exc:  # the database is away: serve the rest of the scrape
+            logging.getLogger(__name__).warning("database gauges not read: %s", type(exc).__name__)
+            return
+        yield from families
+
+
+DATABASE = DatabaseGauges()
+REGISTRY.register(DATABASE)
 
 
 class MetricsMiddleware:

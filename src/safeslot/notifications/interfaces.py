@@ -6,7 +6,8 @@ queues messages with `enqueue` inside its own transaction, and is called back by
 `compose` opens what it sealed and returns an `Outgoing`, `finished` records the outcome.
 The handler sees a queued message only through `Message` (never the outbox table), so no
 domain reads notifications' models. The console lists the dead letters of a supervisor's offices
-(`dead_letters`) and puts one back in the outbox (`retry`).
+(`dead_letters`) and puts one back in the outbox (`retry`); `/metrics` reads the backlog by state
+(`backlog`) and how long the oldest due message has waited (`oldest_due`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from safeslot.notifications.models import CANCELLED, DEAD, SENT
 from safeslot.notifications.outbox import (
     Cancel,
     Context,
+    backlog,
     dead_letters,
     drain,
     enqueue,
+    oldest_due,
     register,
     register_producer,
     retry,
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
     from safeslot.kit.crypto import KeyRing
 
 __all__ = ["CANCELLED", "DEAD", "SENT", "Cancel", "Context", "Message", "Outgoing", "Router", "Undeliverable",
-           "dead_letters", "drain", "enqueue", "register", "register_producer", "retry", "stopped"]
+           "backlog", "dead_letters", "drain", "enqueue", "oldest_due", "register", "register_producer", "retry",
+           "stopped"]
 
 
 def stopped(session: Session, ring: KeyRing, kind: str, address: str) -> bool:

@@ -262,6 +262,27 @@ def retry(session: Session, message_id: int, now: dt.datetime, office_ids: Itera
     return bool(getattr(result, "rowcount", 0))
 
 
+def backlog(session: Session, now: dt.datetime) -> dict[tuple[str, ...], float]:
+    """``/metrics``: the messages waiting, being sent and dead, by state (each counted on the claim's index, by
+    its state: the sent ones, nearly all of the table, are not read)."""
+    from sqlalchemy import func
+
+    rows = session.execute(select(OutboxMessage.status, func.count()).where(
+        OutboxMessage.status.in_([QUEUED, SENDING, DEAD])).group_by(OutboxMessage.status))
+    found = {status: float(n) for status, n in rows}
+    return {(status,): found.get(status, 0.0) for status in (QUEUED, SENDING, DEAD)}
+
+
+def oldest_due(session: Session, now: dt.datetime) -> dict[tuple[str, ...], float]:
+    """``/metrics``: seconds since the oldest message due now was queued (0 when none is due): it grows while no
+    worker sends. A retry waiting for its time is not due."""
+    from sqlalchemy import func
+
+    first = session.scalar(select(func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now))
+    return {(): 0.0 if first is None else max(0.0, (now - first).total_seconds())}
+
+
 def counts(session: Session) -> dict[str, int]:
     """How many messages are in each state (for the console and metrics); no ids, no contacts."""
     from sqlalchemy import func

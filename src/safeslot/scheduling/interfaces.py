@@ -16,14 +16,15 @@ To the other domains:
 
 Notifications imports nothing of scheduling: what its reminders read (``reminders.py``) the shells hand to it.
 
-The console and the CLI use the rest (office set-up, staff, idempotent retries, opening and closing an
-office, whose two-person effects scheduling/office_proposals.py registers with identity) and may also call
-``service``. Scheduling's repository and models stay inside scheduling (``ruff.toml`` of each folder and
-``tests/test_import_graph.py`` refuse imports of them, and of any module but this one, from another
-domain). The record types exported (``Appointment``, ``Office``, ``Service``, ``Staff``) are what the
-service hands out, named here only because callers annotate with them: callers read their attributes and
-pass them back to a service function; they never query, add or change them. Whole modules are not
-re-exported: a name another domain needs is added here as a function.
+The public pages ask for the languages offered across the network in one statement (``offered_languages``),
+never office by office. The console and the CLI use the rest (office set-up, staff, idempotent retries,
+opening and closing an office, whose two-person effects scheduling/office_proposals.py registers with
+identity) and may also call ``service``. Scheduling's repository and models stay inside scheduling
+(``ruff.toml`` of each folder and ``tests/test_import_graph.py`` refuse imports of them, and of any module but
+this one, from another domain). The record types exported (``Appointment``, ``Office``, ``Service``,
+``Staff``) are what the service hands out, named here only because callers annotate with them: callers read
+their attributes and pass them back to a service function; they never query, add or change them. Whole modules
+are not re-exported: a name another domain needs is added here as a function.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from safeslot.scheduling.service import (
     list_services,
     month_counts,
     normalise_code,
+    offered_languages,
     office_in_scope,
     reopen_slots,
     search_slots,
@@ -103,6 +105,7 @@ __all__ = [
     "list_services",
     "month_counts",
     "normalise_code",
+    "offered_languages",
     "office_by_id",
     "office_in_scope",
     "office_setup",

@@ -61,6 +61,15 @@ def office_languages(session: Session, office: Office) -> list[str]:
     return sorted(langs)
 
 
+def offered_languages(session: Session) -> list[str]:
+    """Every language spoken by an active staff member of an open office, in one statement (the public
+    finder's language choice; asking each office in turn cost one statement per office of the network)."""
+    langs: set[str] = set()
+    for spoken in repo.spoken_language_lists(session):
+        langs.update(spoken.split())
+    return sorted(langs)
+
+
 Item = TypeVar("Item", WeeklyHours, Closure, Staff)
 
 

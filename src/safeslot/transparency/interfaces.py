@@ -11,9 +11,9 @@ To the domains that write to the log or read it as a verifier:
   ``open_checkpoint``), the entry bundles (``entry_bundle``, ``entry_chunks``, in ``tiles``' layout) and
   consistency proofs checked with the pure core (``verify_consistency``); it appends ``ReportPublished``.
 
-To the console and the CLI besides (they may also call ``service``): keeping the served checkpoint
-current, checking one person's entry as an outside verifier would, and the self-verification runs an
-auditor starts and reads.
+To the console and the CLI besides (they may also call ``service``): the age of the newest checkpoint (a
+gauge of ``/metrics``), keeping the served checkpoint current, checking one person's entry as an outside
+verifier would, and the self-verification runs an auditor starts and reads.
 
 No domain imports the package's other modules, and no shell its ``endpoints`` (a route module is wiring,
 not a contract). This module loads no web framework: the outbox worker reaches it through identity's and
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from safeslot.transparency import merkle, note, service
+from safeslot.transparency import repository as repo
 from safeslot.transparency.entries import (
     Accounting,
     AgreementChanged,
@@ -114,6 +115,7 @@ __all__ = [
     "as_json",
     "check_entry",
     "checkpoint",
+    "checkpoint_age",
     "checkpoint_note",
     "commitment",
     "consistency",
@@ -133,6 +135,13 @@ __all__ = [
 ]
 
 WITNESS_RETRY_SECONDS = 60.0
+
+
+def checkpoint_age(session: Session, now: dt.datetime) -> dict[tuple[str, ...], float]:
+    """Seconds since the newest checkpoint was signed (``/metrics``: the checkpoint timer's unit can succeed
+    while nothing is signed); nothing before the first checkpoint."""
+    latest = repo.latest_checkpoint(session)
+    return {} if latest is None else {(): max(0.0, (now - latest.signed_at).total_seconds())}
 
 
 def refresh_checkpoint(request: Request, session: Session, now: dt.datetime) -> None:

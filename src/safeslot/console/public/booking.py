@@ -117,11 +117,14 @@ def _language_options(session: Session, office: Office, lang: str) -> list[dict[
 # -- find a time ---------------------------------------------------------------------------------
 @router.get("/")
 def home(request: Request, session: SessionDep, now: NowDep) -> Response:
+    """Each open office's booking form, up to ``finder.HOME_FORMS`` offices; past that the finder alone and a link
+    to the list of offices: a network's home page costs the same few statements whatever its size."""
     lang = _lang(request)
-    offices = [finder.booking_item(session, office, lang, now)
-               for office in service.list_offices(session, open_only=True)]
+    open_offices = service.list_offices(session, open_only=True)
+    many = len(open_offices) > finder.HOME_FORMS
+    offices = [] if many else [finder.booking_item(session, office, lang, now) for office in open_offices]
     return render(request, "public/home.html", {"title": N_("Book an appointment"), "offices": offices,
-                                                "languages": finder.finder_languages(session, lang)})
+                                                "many": many, "languages": finder.finder_languages(session, lang)})
 
 
 @router.get("/book/slots")

@@ -2,7 +2,9 @@
 
 A GET form, so a result is a plain, bookmarkable link and works without
 JavaScript. An office's page is the home page's booking form for that office
-alone: the address that clinics, letters and posters link to.
+alone: the address that clinics, letters and posters link to. ``/offices`` lists
+them all (a network's home page shows the finder and links there instead of a
+form per office).
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from safeslot.scheduling.errors import PlaceNotFound
 router = APIRouter(route_class=PageRoute, include_in_schema=False, tags=["public pages"])
 
 SEARCH_DAYS = 7
+# Up to this many open offices the home page shows each one's booking form (a town's one or two offices book
+# from the first page); past it, the finder and a link to the list of offices, each with its own page.
+HOME_FORMS = 5
 KM_PER_MILE = 1.609344
 BAD_PLACE = N_("Type a 5-digit ZIP code, like 01103, or a town and its state, like Springfield, MA.")
 UNKNOWN_PLACE = N_("We do not know this ZIP code or town. Check it, or try a nearby town or ZIP code.")
@@ -44,12 +49,9 @@ def booking_item(session: Session, office: Any, lang: str, now: dt.datetime) -> 
 
 
 def finder_languages(session: Session, lang: str) -> list[dict[str, str]]:
-    """Every interpreter language some office offers, for the finder's language choice."""
-    codes: set[str] = set()
-    for office in service.list_offices(session, open_only=True):
-        codes.update(service.office_languages(session, office))
-    codes.discard(service.BASE_LANGUAGE)
-    return [{"code": c, "name": i18n.language_name(c, lang)} for c in sorted(codes)]
+    """Every interpreter language some open office offers, for the finder's language choice (one statement)."""
+    return [{"code": c, "name": i18n.language_name(c, lang)}
+            for c in service.offered_languages(session) if c != service.BASE_LANGUAGE]
 
 
 @router.get("/find")
@@ -72,7 +74,7 @@ def find(request: Request, session: SessionDep, now: NowDep) -> Response:
         for near in found:
             tz = service.zone(near.office.timezone)
             results.append({
-                **booking_item(session, near.office, lang, now),
+                "office": near.office, "services": near.services,  # as the finder read them: no second look-up
                 "km": f"{near.distance_km:.1f}",
                 "miles": f"{near.distance_km / KM_PER_MILE:.1f}",
                 "spoken": [i18n.language_name(c, lang) for c in near.languages],
@@ -87,6 +89,14 @@ def find(request: Request, session: SessionDep, now: NowDep) -> Response:
         "place": place, "results": results, "errors": errors,
     }
     return render(request, "public/find.html", context, status=status)
+
+
+@router.get("/offices")
+def office_list(request: Request, session: SessionDep) -> Response:
+    """Every open office by name, each linking to its own page (one statement): for a person who knows their
+    office but not its ZIP code, and the finder's way back to all offices."""
+    return render(request, "public/offices.html",
+                  {"title": N_("All offices"), "offices": service.list_offices(session, open_only=True)})
 
 
 @router.get("/offices/{office}")

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,12 @@ from safeslot.transparency.models import LogEntry
 from tests.conftest import NOW
 from tests.identity.helpers import bearer, founders, make_staff
 from tests.problem import problem
+
+
+@pytest.fixture
+def office_weeks() -> int:
+    return 1
+
 
 NEW = {"slug": "springfield-east", "name": "Springfield East Field Office", "address": "1 Example Plaza",
        "timezone": "America/Chicago", "latitude": 39.78, "longitude": -89.65}
