@@ -38,10 +38,8 @@ THIN_FOLDERS: dict[str, str] = {
 # Take an entry off when its file exists; never add one (write the file instead).
 NOT_YET: dict[str, str] = {
     "disclosure/document_view": "through disclosure's service; the stories in tests/disclosure/",
-    "disclosure/hold_proposals": "through tests/identity/test_proposals.py",
     "disclosure/repository": "through tests/console/test_staff.py, tests/disclosure/test_gate_stories.py and more",
     "identity/repository": "through tests/identity/test_cli.py",
-    "privacy/repository": "through tests/privacy/test_retention.py",
     "reports/repository": "through reports's service; the stories in tests/reports/",
     "scheduling/fastsql": "through tests/test_query_plans.py",
     "scheduling/queue/repository": "through the queue service; tests/scheduling/queue/",
