@@ -20,8 +20,12 @@ rebuilds them, ``--reuse`` only measures):
   (``KeyRing.seal`` under the visit month's data key, with the keyed blind index
   ``KeyRing.blind_index``: the calls ``plan.plan_booking`` makes), written with COPY by ``--jobs``
   processes; ``--log-entries`` transparency-log entries of the allowed kinds (the report bench's gate
-  mix: decisions, releases, accounting, refusals, holds, policy changes) appended through the log's own
-  ``service.append`` in batches, so the Merkle nodes, tiles and checkpoints are the appender's; and
+  mix: decisions, releases, accounting, refusals, holds, policy changes) built in bulk by
+  ``bench/bulk_log.py`` (not through ``service.append``, which would take hours one entry at a time): the
+  log's own pure functions (canonical JSON, leaf hashes, compact ranges) in ``--jobs`` processes, then COPY,
+  with a checkpoint signed by the log's ``service.checkpoint`` after each group (it refuses to sign unless
+  the stored nodes hash to the root); tests/transparency/test_bulk_log.py proves the rows equal those
+  ``service.append`` writes; and
   ``--accounting`` rows of the accounting of disclosures for the log's first accounting entries,
   hash-chained with ``chain.row_hash`` as the flush hook chains them, each naming a loaded person's
   blind index and code.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
 from safeslot.kit.crypto import KeyRing
-from tests.conftest import _templates, new_database, owner_url
+from tests.conftest import _templates, drop_later, new_database, owner_url
 
 OFFICE = text("INSERT INTO office (slug, name, address, timezone) VALUES ('harness', 'Harness', '-', 'UTC') "
               "RETURNING id")
@@ -56,7 +57,7 @@ def test_a_database_given_back_is_handed_out_again_as_new(pg_admin_url: str | No
     drop_again()
 
 
-def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(
+def test_a_database_whose_schema_a_test_changed_is_not_reused_and_is_dropped_after(
     pg_admin_url: str | None, tmp_path: Path
 ) -> None:
     if pg_admin_url is None:
@@ -68,10 +69,19 @@ def test_a_database_whose_schema_a_test_changed_is_dropped_not_reused(
     engine.dispose()  # type: ignore[attr-defined]
     drop()
     name = make_url(url).database
-    assert name not in _templates.pg_free
+    assert name is not None and name not in _templates.pg_free
     admin = create_engine(pg_admin_url, poolclass=NullPool)
-    with admin.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": name}).scalar_one() == 0
+    exists = text("SELECT datallowconn FROM pg_database WHERE datname = :n")
+    with admin.connect() as conn:  # closed to connections until the run's end drops it (see _Templates.drop)
+        assert conn.execute(exists, {"n": name}).scalar_one() is False
+    drop_later(pg_admin_url, name)  # as the run's end does, by its name
+    deadline = time.monotonic() + 20
+    while True:
+        with admin.connect() as conn:
+            if conn.execute(exists, {"n": name}).first() is None:
+                break
+        assert time.monotonic() < deadline, "the detached dropper did not drop the database"
+        time.sleep(0.1)
     admin.dispose()
 
 

@@ -335,13 +335,16 @@ def test_probes_whose_connection_was_lost_are_refused_by_the_writers_not_answere
                                 "WHERE datname = %s AND application_name = %s",
                                 (database, fastpath.PROBER_NAME)).fetchone()
         assert cut == (1,)
-        refused = http.post("/api/v1/appointments", json=body(10))  # to the prober, whose connection is gone
+        # Either the prober took it and lost its connection (its batch goes back to the writers), or the
+        # prober's listener had already marked it down and a writer took it: refused as ever, never 503.
+        refused = http.post("/api/v1/appointments", json=body(10))
         assert refused.status_code == 409, refused.text
-        assert fast.probed == 1  # the prober took it, lost it, and a writer answered it
+        probed = fast.probed
+        assert probed in (0, 1)
         deadline = time.monotonic() + 10
         while not http.get("/healthz").json()["booking_writers"]["prober"] and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert http.post("/api/v1/appointments", json=body(11)).status_code == 409 and fast.probed == 2
+        assert http.post("/api/v1/appointments", json=body(11)).status_code == 409 and fast.probed == probed + 1
 
 
 def through(live: LiveServer, proxy: Proxy) -> LiveServer:
