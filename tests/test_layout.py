@@ -39,8 +39,6 @@ THIN_FOLDERS: dict[str, str] = {
 NOT_YET: dict[str, str] = {
     "disclosure/repository": "through tests/console/test_staff.py, tests/disclosure/test_gate_stories.py and more",
     "scheduling/fastsql": "through tests/test_query_plans.py",
-    "scheduling/repository": "through tests/scheduling/test_lock_order.py, tests/scheduling/test_search_naive.py",
-    "scheduling/search_reads": "through tests/scheduling/test_search_naive.py",
 }
 
 
