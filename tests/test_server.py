@@ -1,6 +1,7 @@
 """The served protocols (server.py): a request head must arrive within its deadline, or the connection is
 closed (uvicorn alone has none); an answer's head and body go out in one write and arrive whole on a kept-alive
-connection. The deadline's setting is read through config.py (tests/test_config.py)."""
+connection. The deadline's setting is read through config.py (tests/test_config.py). SQLite only: the protocols
+never touch the database."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safeslot.server import TimedH11Protocol, TimedHttpToolsProtocol, header_timeout
+from tests.conftest import ON_SQLITE
 from tests.live import serve
 
 
+@ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.parametrize("protocol", [TimedH11Protocol, TimedHttpToolsProtocol])
 def test_a_half_sent_request_head_is_cut_off(
@@ -38,6 +41,7 @@ def test_a_half_sent_request_head_is_cut_off(
         header_timeout.cache_clear()
 
 
+@ON_SQLITE
 @pytest.mark.slow
 @pytest.mark.parametrize("protocol", [TimedH11Protocol, TimedHttpToolsProtocol])
 def test_answers_joined_into_one_write_arrive_whole_on_a_kept_alive_connection(
