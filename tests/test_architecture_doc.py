@@ -120,8 +120,8 @@ SCANNED = ("src", "tests", "docs", "bench", "scripts", "migrations", "policies",
 
 
 # Left for the rewrite of docs/performance.md's opening (its first 130 lines are being reworked beside
-# this change): the two budgets' sources there are named by request. Remove once they are reasons.
-PENDING = {"docs/performance.md": ("the Foundation " + "issue", "the Identity " + "issue")}
+# this change): the encryption budget's source there is named by request. Remove once it is a reason.
+PENDING = {"docs/performance.md": ("the Identity " + "issue",)}
 
 
 def _outside(text: str) -> list[tuple[int, str]]:
