@@ -14,7 +14,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 import safeslot
-from safeslot.kit.errors import Conflict, DomainError, problem_classes, problem_docs
+from safeslot.kit import errors
+from safeslot.kit.errors import Conflict, DomainError, ProblemDoc
+
+
+def problem_classes() -> dict[str, list[type[DomainError]]]:
+    """slug -> the error classes that carry it (each slug must have exactly one)."""
+    return {slug: list(found) for slug, found in errors._ERROR_CLASSES.items()}
+
+
+def problem_docs() -> dict[str, ProblemDoc]:
+    """Every problem type known so far (error classes register when their module is imported)."""
+    return {slug: doc for slug in errors._ERROR_CLASSES if (doc := errors.problem_doc(slug)) is not None}
 
 
 def _import_everything() -> None:

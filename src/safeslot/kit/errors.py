@@ -174,16 +174,6 @@ def problem_doc(slug: str) -> ProblemDoc | None:
     return _class_doc(classes[0]) if classes else None
 
 
-def problem_docs() -> dict[str, ProblemDoc]:
-    """Every problem type known so far (error classes register when their module is imported)."""
-    return {slug: _class_doc(classes[0]) for slug, classes in _ERROR_CLASSES.items()}
-
-
-def problem_classes() -> dict[str, list[type[DomainError]]]:
-    """slug -> the error classes that carry it (a test checks each slug has exactly one)."""
-    return {slug: list(classes) for slug, classes in _ERROR_CLASSES.items()}
-
-
 def status_for(exc: DomainError) -> int:
     """The HTTP status of an error: declared on its kind (``NotFound`` is 404), inherited below it."""
     return exc.status
