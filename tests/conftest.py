@@ -329,7 +329,7 @@ def drop_later(admin_url: str, pattern: str, roles: tuple[str, ...] = ()) -> Non
                     pattern, *roles], check=True, start_new_session=True)
 
 
-def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, Callable[[], None]]:
+def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, Callable[..., None]]:
     """A new, migrated database; returns the app's URL and a function that drops it.
 
     On PostgreSQL, as in production (docs/database-roles.md): an owner role ran the
@@ -343,7 +343,7 @@ def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, C
         url = owner = f"sqlite:///{path}"
         _templates.sqlite_copy(path)
 
-        def drop() -> None:
+        def drop(reset: bool = True) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
@@ -355,8 +355,9 @@ def new_database(backend: str, admin_url: str | None, tmp: Path) -> tuple[str, C
         owner = base.set(username=owner_role).render_as_string(hide_password=False)
         url = base.set(username=app_role).render_as_string(hide_password=False)
 
-        def drop() -> None:
-            _templates.pg_give_back(admin, admin_url, name)
+        def drop(reset: bool = True) -> None:  # reset=False: the run's end, which drops it (_Templates.drop)
+            if reset:
+                _templates.pg_give_back(admin, admin_url, name)
             admin.dispose()
 
     OWNER_URLS[url] = owner
@@ -371,7 +372,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 class _Database:
     """One test database of a process: its app URL and the app's and the owner's engines."""
 
-    def __init__(self, url: str, drop: Callable[[], None]) -> None:
+    def __init__(self, url: str, drop: Callable[..., None]) -> None:
         self.url, self.drop = url, drop
         self.engine = build_engine(url)
         self.owner_engine = build_engine(owner_url(url))
@@ -379,8 +380,7 @@ class _Database:
     def close(self, *, end_of_run: bool = False) -> None:
         self.engine.dispose()
         self.owner_engine.dispose()
-        if not (end_of_run and self.url.startswith("postgresql")):  # the run's end drops PostgreSQL's: no reset
-            self.drop()
+        self.drop(reset=not end_of_run)  # at the run's end PostgreSQL's are dropped, not reset first
 
 
 @pytest.fixture(scope="session")
