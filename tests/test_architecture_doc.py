@@ -119,11 +119,6 @@ RULE = "by the " + "issue that introduced it"
 SCANNED = ("src", "tests", "docs", "bench", "scripts", "migrations", "policies", "README.md", "Makefile")
 
 
-# Left for the rewrite of docs/performance.md's opening (its first 130 lines are being reworked beside
-# this change): the encryption budget's source there is named by request. Remove once it is a reason.
-PENDING = {"docs/performance.md": ("the Identity " + "issue",)}
-
-
 def _outside(text: str) -> list[tuple[int, str]]:
     allowed = [range(m.start(), m.end()) for m in OTHER_ISSUE.finditer(text)]
     allowed += [range(m.start(), m.end()) for m in re.finditer(re.escape(RULE), text)]
@@ -142,9 +137,8 @@ def test_nothing_cites_a_document_outside_the_repository() -> None:
                     or "vectors" in path.parts or "__pycache__" in path.parts:
                 continue
             text = path.read_text(encoding="utf-8", errors="replace")
-            pending = PENDING.get(path.relative_to(ROOT).as_posix(), ())
             found += [f"{path.relative_to(ROOT)}:{text.count(chr(10), 0, start) + 1}: {cited}"
-                      for start, cited in _outside(text) if cited not in pending]
+                      for start, cited in _outside(text)]
     assert found == [], "write the reason itself instead"
 
 
