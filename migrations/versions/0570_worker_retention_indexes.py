@@ -8,11 +8,21 @@ that ask by time alone read the whole table: on a network's tens of millions of 
   is the query's own (``reminders_opt_in IS true``: PostgreSQL does not read ``IS true`` as implying the bare
   column) and leaves the status out, so that a check-in, a cancellation or a visit's end stays a heap-only
   update (the few cancelled visits with reminders on are filtered on the way);
-* retention, nightly: the visits ended before the period (``ix_appointment_end``, in batches by end), the
+* retention, nightly: the visits ended before the period (``ix_appointment_end``, in batches by end; on
+  PostgreSQL a BRIN index, below), the
   contacts of visits ended a month ago (``ix_appointment_contact_end``: the visits that still have one, so
   the night reads the day's few hundred, not the eleven months before them), the stored retry answers by age
   (``ix_idempotency_record_created``), and the walk-in tickets by day (``ix_queue_ticket_day``, and
   ``ix_queue_ticket_name_day`` for the names still kept).
+
+``ix_appointment_end`` is a BRIN index on PostgreSQL (block ranges and the least and greatest end in each), not
+a B-tree: every booking inserts into it, and many visits end at the same few times (every 09:00 visit of a
+network ends at 09:15), so a B-tree took all those inserts on one leaf page: bench/booking.py's pgbench
+baseline (the app's own booking statements) fell from about 2,300 to 1,000 bookings a second with it, and
+the app's bookings with it (docs/decisions.md, "The retention index by end: BRIN on PostgreSQL"). Visits
+past the retention period are the table's oldest rows, in its first pages, which is what a BRIN index
+finds well. SQLite has one writer at a time and keeps the B-tree. The two partial indexes are B-trees:
+only visits with a contact enter them, and they must find the few rows they hold, not page ranges.
 
 tests/test_query_plans.py finds each of them otherwise. The indexes are created IF NOT EXISTS
 (tests/test_migrations.py): a release builds them CONCURRENTLY beforehand (docs/operations.md, Upgrades),
@@ -20,7 +30,7 @@ as the schema owner, on PostgreSQL::
 
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_reminders ON appointment (starts_at)
         WHERE reminders_opt_in IS true AND contact_enc IS NOT NULL;
-    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_end ON appointment (ends_at);
+    CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_end ON appointment USING brin (ends_at);
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_appointment_contact_end ON appointment (ends_at)
         WHERE contact_enc IS NOT NULL;
     CREATE INDEX CONCURRENTLY IF NOT EXISTS ix_idempotency_record_created ON idempotency_record (created_at);
@@ -52,7 +62,7 @@ WITH_NAME = {"postgresql_where": sa.text("name_enc IS NOT NULL"), "sqlite_where"
 
 def upgrade() -> None:
     op.create_index("ix_appointment_reminders", "appointment", ["starts_at"], if_not_exists=True, **REMINDERS)
-    op.create_index("ix_appointment_end", "appointment", ["ends_at"], if_not_exists=True)
+    op.create_index("ix_appointment_end", "appointment", ["ends_at"], if_not_exists=True, postgresql_using="brin")
     op.create_index("ix_appointment_contact_end", "appointment", ["ends_at"], if_not_exists=True, **WITH_CONTACT)
     op.create_index("ix_idempotency_record_created", "idempotency_record", ["created_at"], if_not_exists=True)
     op.create_index("ix_queue_ticket_day", "queue_ticket", ["day"], if_not_exists=True)

@@ -225,8 +225,9 @@ class Appointment(Base):
         Index("ix_appointment_reminders", "starts_at",
               postgresql_where=text("reminders_opt_in IS true AND contact_enc IS NOT NULL"),
               sqlite_where=text("reminders_opt_in IS 1 AND contact_enc IS NOT NULL")),
-        # retention: visits past their period, and the contacts still kept, by end
-        Index("ix_appointment_end", "ends_at"),
+        # retention: visits past their period (a BRIN on PostgreSQL: see migration 0570), and the contacts still
+        # kept, by end
+        Index("ix_appointment_end", "ends_at", postgresql_using="brin"),
         Index("ix_appointment_contact_end", "ends_at", postgresql_where=text("contact_enc IS NOT NULL"),
               sqlite_where=text("contact_enc IS NOT NULL")),
     )
