@@ -14,6 +14,7 @@ import functools
 import gc
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,15 @@ from tests.pg import Throwaway
 
 if os.environ.get("SAFESLOT_TEST_REUSE", "1") != "0":  # 0: build every app from scratch (tests/reuse.py)
     reuse.install()  # FastAPI's route analysis and the parsed policies once per process, not per app
+
+# The tests' own httpx clients (live servers, witnesses, load generators) speak plain HTTP on loopback, yet
+# httpx builds a TLS context for each, loading the CA bundle that SSL_CERT_FILE names: about 20 ms of CPU a
+# client here, some hundreds a run. OpenSSL's certificate folder (SSL_CERT_DIR, read lazily, by subject hash)
+# trusts the same authorities for 0.1 ms a context; servers and commands the tests start inherit it.
+_CERT_DIR = os.environ.get("SSL_CERT_DIR") or ssl.get_default_verify_paths().openssl_capath
+if os.path.isdir(_CERT_DIR) and any(name.endswith(".0") for name in os.listdir(_CERT_DIR)):
+    os.environ.pop("SSL_CERT_FILE", None)
+    os.environ["SSL_CERT_DIR"] = _CERT_DIR
 
 # `make test` runs every database test on both; `make test-fast` sets SQLite only.
 # "postgres" is read as "postgresql" (the dialect's name, which backend-specific tests compare with).

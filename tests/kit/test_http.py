@@ -1,12 +1,25 @@
-"""HTTP plumbing (kit/http.py): JSON answers rendered by orjson, and a request body read once by a guard
-then handed whole to the application."""
+"""HTTP plumbing (kit/http.py): JSON answers rendered by orjson, a request body read once by a guard
+then handed whole to the application, and one TLS context for every outgoing client."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+import threading
+from pathlib import Path
 from typing import Any
 
-from safeslot.kit.http import JSON, read_body, replay
+import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from safeslot.kit.http import JSON, outgoing_client, read_body, replay, tls_context
 
 
 def _receiver(*messages: dict[str, Any]) -> Any:
@@ -39,3 +52,47 @@ def test_the_application_gets_the_body_once_then_the_real_receive() -> None:
 
     assert asyncio.run(go()) == [{"type": "http.request", "body": b"abcd", "more_body": False},
                                  {"type": "http.disconnect"}]
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_outgoing_clients_share_one_context_that_refuses_a_server_it_does_not_trust(tmp_path: Path) -> None:
+    with outgoing_client() as first, outgoing_client(timeout=5.0) as second:
+        pools = [client._transport._pool for client in (first, second)]
+    assert all(pool._ssl_context is tls_context() for pool in pools)
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname
+    # a server whose certificate no authority signed: the shared context refuses it, as httpx's own would
+    cert_file, key_file = _self_signed(tmp_path)
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert_file, key_file)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with contextlib.suppress(OSError), server_side.wrap_socket(conn, server_side=True) as tls:
+            tls.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        refused = pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED")
+        with outgoing_client(timeout=5.0) as client, refused:
+            client.get(f"https://localhost:{port}/")
+    finally:
+        thread.join(timeout=5)
+        listener.close()

@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from safeslot.cli.common import console, err_console, settings, transaction
+from safeslot.kit.http import outgoing_client
 
 app = typer.Typer(help="Transparency reports: what was asked, by whom, and what was given.", no_args_is_help=True)
 
@@ -112,7 +112,7 @@ def verify(
                 err_console.print("[red]Give the log's verifier key with --vkey.[/]")
                 raise typer.Exit(2)
             verifier = Verifier.parse(vkey)
-            with httpx.Client(timeout=30.0, follow_redirects=True) as client:
+            with outgoing_client(timeout=30.0, follow_redirects=True) as client:
                 actual = service.verify(document, service.HttpLog(client, url), verifier, origin or verifier.name,
                                         progress=progress)
         else:

@@ -127,8 +127,7 @@ def status() -> None:
 @log_app.command("checkpoint")
 def checkpoint() -> None:
     """Sign a checkpoint now (after the consistency check) and submit it to the witnesses."""
-    import httpx
-
+    from safeslot.kit.http import outgoing_client
     from safeslot.transparency import service
 
     s = settings()
@@ -138,7 +137,7 @@ def checkpoint() -> None:
         cp = service.checkpoint(session, signer, now, origin=s.log.origin)
         outcomes = {}
         if s.log.witnesses:
-            with httpx.Client() as http:
+            with outgoing_client() as http:
                 outcomes = service.submit_to_witnesses(
                     session, cp, [service.Witness.parse(w) for w in s.log.witnesses], now, http
                 )
@@ -189,13 +188,12 @@ def verify(
     ] = None,
 ) -> None:
     """Independently verify every entry, tile and the signed root of a log over HTTP."""
-    import httpx
-
+    from safeslot.kit.http import outgoing_client
     from safeslot.transparency.verify import VerificationError, verify_log
 
     try:
         published = [p.read_text() for p in checkpoint or ()]
-        with httpx.Client(timeout=30.0, follow_redirects=True) as client:
+        with outgoing_client(timeout=30.0, follow_redirects=True) as client:
             result = verify_log(
                 client, url, vkey, origin=origin, state_file=state, witnesses=witness or (), quorum=quorum,
                 published=published,

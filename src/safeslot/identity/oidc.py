@@ -54,6 +54,7 @@ from safeslot.identity.errors import UnknownRole, UsernameTaken
 from safeslot.identity.guard import SESSION_COOKIE, StaffDep
 from safeslot.identity.models import StaffAccount
 from safeslot.kit.errors import N_, NotFound, Unauthenticated, Unavailable, problem_response, status_for
+from safeslot.kit.http import tls_context
 
 log = logging.getLogger("safeslot.identity.oidc")
 
@@ -115,7 +116,7 @@ def _transport(request: Request) -> httpx.BaseTransport | None:
 
 def _get_json(request: Request, url: str) -> dict[str, Any]:
     try:
-        with httpx.Client(transport=_transport(request), timeout=TIMEOUT) as http:
+        with httpx.Client(transport=_transport(request), timeout=TIMEOUT, verify=tls_context()) as http:
             response = http.get(url)
             response.raise_for_status()
             data = response.json()

@@ -5,15 +5,24 @@
   chunks, and the ``receive`` that hands the whole body to the application afterwards. The
   edge guard and the action limits read the body before the route runs, so what they refuse
   never reaches a handler (nothing is half-written).
+* `tls_context` / `outgoing_client`: the TLS settings every outgoing client shares (witnesses, the
+  SMS provider, the identity provider, the command line's log and report readers), built once per
+  process instead of once per client.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.responses import Response
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
 
 Receive = Callable[[], Awaitable[Any]]
 Send = Callable[[Any], Awaitable[None]]
@@ -52,3 +61,21 @@ def replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return _replay
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """httpx's own default TLS settings (the CA bundle SSL_CERT_FILE or SSL_CERT_DIR names, else
+    certifi's), made once per process. httpx makes a new one for every client it builds, and loading a
+    bundle of a hundred-odd certificates costs about 20 ms of CPU each time; a context is safe to share
+    between clients and threads (docs/decisions.md, "One TLS context per process")."""
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def outgoing_client(**options: Any) -> httpx.Client:
+    """An httpx client for a call out of the process, on the shared TLS context."""
+    import httpx
+
+    return httpx.Client(verify=tls_context(), **options)

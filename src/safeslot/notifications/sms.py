@@ -54,9 +54,12 @@ class TwilioSms:
             raise ValueError("SMS needs SAFESLOT_SMS__ACCOUNT_SID, __AUTH_TOKEN and __FROM_NUMBER")
         import httpx
 
+        from safeslot.kit.http import tls_context
+
         self.settings = settings
         self.client = httpx.Client(base_url=settings.base_url.rstrip("/"), timeout=settings.timeout_seconds,
-                                   auth=(settings.account_sid, settings.auth_token), transport=transport)
+                                   auth=(settings.account_sid, settings.auth_token), transport=transport,
+                                   verify=tls_context())  # shared: a new one costs ~20 ms
 
     def send(self, message: Outgoing) -> None:
         import httpx

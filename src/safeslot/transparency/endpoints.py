@@ -12,13 +12,12 @@ import base64
 import gzip
 from typing import Annotated
 
-import httpx
 from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.responses import Response
 
 from safeslot.config import Settings
 from safeslot.deps import NowDep, SessionDep
-from safeslot.kit.http import JSON
+from safeslot.kit.http import JSON, outgoing_client
 from safeslot.transparency import service
 from safeslot.transparency.errors import BadLogRequest, WitnessRequired
 from safeslot.transparency.interfaces import refresh_checkpoint
@@ -44,7 +43,7 @@ def setup(app: FastAPI, settings: Settings) -> None:
             "see docs/transparency-log.md. `make run` starts a local one in demo mode."
         )
     app.state.log_witnesses = [service.Witness.parse(w) for w in settings.log.witnesses]
-    app.state.log_http = httpx.Client  # tests may replace the client factory
+    app.state.log_http = outgoing_client  # tests may replace the client factory
 
 
 def _b64(h: bytes) -> str:
