@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from safeslot.config import Settings
 from safeslot.kit.crypto import KeyRing
+from safeslot.scheduling import endpoints
 from safeslot.scheduling.models import Appointment, IdempotencyRecord, StaffHold
 from tests.conftest import NOW, office_database
 from tests.identity.helpers import staff_headers
@@ -198,3 +199,16 @@ def test_a_search_is_answered_while_a_booking_holds_the_write_lock(
         writer.rollback()
     engine.dispose()
     assert r.status_code == 200 and r.json(), r.text
+
+
+def test_written_bytes_are_kept_by_their_very_object_and_the_oldest_go_past_the_budget() -> None:
+    """A cached answer's days are written once each (endpoints._Written): found again only for the same object
+    written the same way — never for an equal list, whose id may be an old one's — and the oldest go first."""
+    written = endpoints._Written(budget=10)
+    day, equal = [1], [1]
+    written.put(day, ("past", 0), b"12345")
+    assert written.get(day, ("past", 0)) == b"12345"
+    assert written.get(equal, ("past", 0)) is None and written.get(day, ("past", 1)) is None
+    written.put(equal, ("past", 0), b"678901")  # 11 bytes kept: over the budget, the oldest goes
+    assert written.get(day, ("past", 0)) is None and written.get(equal, ("past", 0)) == b"678901"
+    assert written.size == 6

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, update
@@ -216,7 +217,7 @@ def test_the_cached_search_gives_the_uncached_answers_on_random_changes(
                 if rng.random() < 0.5:
                     cached = service.search_slots(s, "central", slug, first, last, language, NOW, cache=cache)[2]
                 else:
-                    cached = search_known(s, cache, "central", slug, first, last, language, NOW)[1]
+                    cached = search_known(s, cache, "central", slug, first, last, language, NOW).slots
             assert cached == _afresh_slots(engine, slug, language, first, last), (step, kind, slug, language)
     assert cache.hits > 20 and cache.misses > 20 and cache.starts <= 600
 
@@ -265,7 +266,7 @@ def test_a_bulk_statement_over_many_hours_is_seen_too(servers: tuple[Engine, Tes
 def test_a_kept_answer_drops_the_starts_the_clock_has_passed(
     fresh_url: str, settings: Settings, keyring: KeyRing
 ) -> None:
-    """The written answer of a cached search is reused (endpoints._encoded), but never with a start that has
+    """The written answer of a cached search is reused (endpoints._answer_json), but never with a start that has
     passed since: as the clock moves through a day, each answer is the search computed afresh at that moment,
     and one asked with an interpreter language says so on every start."""
     engine = office_database(fresh_url, DAY, pool_size=2)
@@ -287,3 +288,79 @@ def test_a_kept_answer_drops_the_starts_the_clock_has_passed(
                     assert {x["interpreter"] for x in r.json()} == {language}
     finally:
         engine.dispose()
+
+
+def test_the_written_answer_is_the_uncached_one_byte_for_byte_on_random_changes(
+    fresh_url: str, settings: Settings, keyring: KeyRing
+) -> None:
+    """The API writes a cached answer from its days' JSON, each day's written once and cut where the clock has
+    passed (endpoints._answer_json): after random bookings, cancellations and moves on another server, with the
+    clock moving back and forth over the first days, each answer of the caching server is, byte for byte, the
+    answer of a server without a cache and the list of starts written whole by ``orjson``."""
+    engine = office_database(fresh_url, DAY, weeks=2, pool_size=2)
+    other = build_engine(fresh_url, pool_size=2)
+    moment = [NOW]
+    a = create_app(settings, engine=engine, clock=lambda: moment[0], keyring=keyring)
+    b = create_app(settings, engine=other, clock=lambda: moment[0], keyring=keyring)
+    b.state.search_cache = None  # every answer computed afresh and written whole (endpoints._body)
+    rng = random.Random(20281)
+    codes: list[tuple[str, str]] = []
+    answers = 0
+    try:
+        with TestClient(a) as ca, TestClient(b) as cb:
+            for step in range(40):
+                moment[0] = NOW + dt.timedelta(minutes=rng.choice([0, 0, 45, 120, 60 * 24, 60 * 30, 60 * 52]))
+                booked = _change(cb, rng, step, codes)
+                for _ in range(3):
+                    slug, language = rng.choice([*QUERIES, ("apply", "en"), ("card", "es-MX")])
+                    first = DAY + dt.timedelta(days=rng.choice([-1, 0, 0, 1, 2, 5]))
+                    params = {"office": "central", "service": slug, "from": first.isoformat(),
+                              **({"to": (first + dt.timedelta(days=rng.choice([0, 1, 6, 9]))).isoformat()}
+                                 if rng.random() < 0.8 else {}), **({"language": language} if language else {})}
+                    cached, afresh = ca.get("/api/v1/slots", params=params), cb.get("/api/v1/slots", params=params)
+                    assert (cached.status_code, cached.content) == (afresh.status_code, afresh.content), (
+                        step, booked, params, moment[0])
+                    if cached.status_code != 422:  # (days all past: refused alike)
+                        answers += 1
+                        assert cached.content == _written(engine, params, moment[0]), (step, params, moment[0])
+    finally:
+        other.dispose()
+        engine.dispose()
+    cache: SearchCache = a.state.search_cache
+    assert answers > 90 and cache.hits > 10 and cache.misses > 30
+
+
+def _change(client: TestClient, rng: random.Random, step: int, codes: list[tuple[str, str]]) -> str:
+    """A booking (most often), a cancellation or a move, through ``client``'s API; ``codes``: (service, code)
+    of the visits booked so far and not cancelled."""
+    day = DAY + dt.timedelta(days=rng.randrange(0, 10))
+    slug = rng.choice(["apply", "card", "interview"])
+    free = client.get("/api/v1/slots", params={"office": "central", "service": slug, "from": day.isoformat(),
+                                               "to": day.isoformat()}).json()
+    kind = rng.choice(["book", "book", "book", "cancel", "move"])
+    if kind == "book" and free:
+        r = client.post("/api/v1/appointments", json={"office": "central", "service": slug,
+                                                      "name": f"Test Person {step}",
+                                                      "starts_at": rng.choice(free)["starts_at"]})
+        assert r.status_code == 201, r.text
+        codes.append((slug, r.json()["code"]))
+    elif kind == "cancel" and codes:
+        _, code = codes.pop(rng.randrange(len(codes)))
+        assert client.post(f"/api/v1/appointments/{code}/cancel").status_code == 200
+    elif kind == "move" and codes and free and (chosen := rng.choice(codes))[0] == slug:
+        r = client.post(f"/api/v1/appointments/{chosen[1]}/reschedule",
+                        json={"starts_at": rng.choice(free)["starts_at"]})
+        assert r.status_code in (200, 409), r.text
+    return kind
+
+
+def _written(engine: Engine, params: dict[str, str], now: dt.datetime) -> bytes:
+    """The search computed afresh (service layer, no cache) and its list written whole by ``orjson``."""
+    first = dt.date.fromisoformat(params["from"])
+    last = dt.date.fromisoformat(params["to"]) if "to" in params else first + dt.timedelta(days=6)
+    with Session(engine) as s:
+        free = service.search_slots(s, "central", params["service"], first, last, params.get("language"), now)[2]
+    interpreter = service.interpreter_language(params.get("language"))
+    return orjson.dumps([{"starts_at": f.starts_at.astimezone(TZ).isoformat(), "ends_at": f.ends_at.astimezone(TZ)
+                          .isoformat(), "starts_at_utc": f.starts_at.isoformat().replace("+00:00", "Z"),
+                          "available": f.available, "interpreter": interpreter} for f in free])

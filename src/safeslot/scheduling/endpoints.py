@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Annotated, Any
@@ -42,7 +41,7 @@ from safeslot.scheduling.schemas import (
     StatusChangeIn,
 )
 from safeslot.scheduling.search_cache import SearchCache
-from safeslot.scheduling.slots import FreeSlot, search_known
+from safeslot.scheduling.slots import Answer, FreeSlot, search_known
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling"])
 
@@ -194,35 +193,83 @@ def _search_slots(
 ) -> Response:
     last = date_to or (date_from + dt.timedelta(days=6) if date_from < dt.date(9999, 1, 1) else date_from)
     # A search only reads: a snapshot, without the SQLite write lock that bookings queue on (db.read_transaction).
+    interpreter = service.interpreter_language(language)
     with read_transaction(request.app.state.sessionmaker) as session:
         cache = request.app.state.search_cache
-        stored: Sequence[FreeSlot] | None = None
         if cache is None:
             found, _, slots = service.search_slots(session, office, service_slug, date_from, last, language, now)
-            timezone = found.timezone
-        else:
-            timezone, slots, stored = search_known(session, cache, office, service_slug, date_from, last, language,
-                                                   now)
-    return Response(_encoded(stored, slots, timezone, service.interpreter_language(language)),
-                    media_type=JSON.media_type)
+            return Response(_body(slots, found.timezone, interpreter), media_type=JSON.media_type)
+        answer = search_known(session, cache, office, service_slug, date_from, last, language, now)
+    return Response(_answer_json(answer, interpreter), media_type=JSON.media_type)
 
 
 _SLOT_KEYS = ("starts_at", "ends_at", "starts_at_utc", "available", "interpreter")
-# The written answers of the cache's stored searches: (stored answer's id, starts dropped as past, zone,
-# interpreter) -> (that stored answer, the bytes). A hit of the search cache answers the same list again and
-# again; writing it was most of an eight-week answer's time (docs/performance.md, "Slot search"). The entry
-# keeps its stored answer alive, so the id is not reused while the entry is here; the starts dropped are
-# always the earliest (the clock only moves on), so their count says which.
-_BODIES: OrderedDict[tuple[int, int, str, str | None], tuple[Sequence[FreeSlot], bytes]] = OrderedDict()
-_BODIES_KEPT = 64
-_BODIES_LOCK = threading.Lock()
+
+
+class _Written:
+    """Bytes written from an object that never changes once made — a cached answer's tuple of days, or one
+    day's list (search_cache.py) — by that object's identity and how it was written; the oldest out past
+    ``budget`` bytes. An entry keeps its object alive, so the id is not reused while the entry is here."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.size = budget, 0
+        self._kept: dict[tuple[int, object], tuple[object, bytes]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: object, how: object) -> bytes | None:
+        found = self._kept.get((id(source), how))  # one atomic look-up: no lock
+        return found[1] if found is not None and found[0] is source else None
+
+    def put(self, source: object, how: object, written: bytes) -> None:
+        with self._lock:
+            old = self._kept.pop((id(source), how), None)
+            self.size += len(written) - (len(old[1]) if old else 0)
+            self._kept[(id(source), how)] = (source, written)
+            while self.size > self.budget and len(self._kept) > 1:
+                self.size -= len(self._kept.pop(next(iter(self._kept)))[1])
+
+
+# A hit of the search cache answers the same days again and again: its written answer is kept whole
+# (``_ANSWERS``), by the days and the starts dropped as past. A search that misses it (someone booked in the
+# range) gets the days not changed from the cache, the very lists as before: each day's starts are written once
+# per list and cut (``_DAYS``), and the answer is the written days joined — writing all of eight weeks' starts
+# again was most of such a search's time (docs/decisions.md, "Slot search: days written once").
+_ANSWERS, _DAYS = _Written(16 << 20), _Written(16 << 20)
+
+
+def _answer_json(answer: Answer, interpreter: str | None) -> bytes:
+    """The JSON of ``answer.slots``, byte for byte what ``_body`` writes of them."""
+    first, past = answer.first_kept()
+    how = (first, past, answer.timezone, interpreter)
+    body = _ANSWERS.get(answer.days, how)
+    if body is None:
+        pieces = [b"["]  # the written days and their commas, so that the answer's bytes are copied once
+        for n, day in enumerate(answer.days[first:], first):
+            if written := _day_json(day, past if n == first else 0, answer.timezone, interpreter):
+                pieces += (written, b",")
+        pieces[-1:] = [b"]"] if len(pieces) > 1 else [b"[]"]
+        body = b"".join(pieces)
+        _ANSWERS.put(answer.days, how, body)
+    return body
+
+
+def _day_json(day: Sequence[FreeSlot], past: int, timezone: str, interpreter: str | None) -> bytes:
+    """A day's starts from the ``past``-th on, written as ``_body`` writes them, without the brackets."""
+    if len(day) <= past:
+        return b""
+    how = (past, timezone, interpreter)
+    written = _DAYS.get(day, how)
+    if written is None:
+        written = b",".join([_slot_json(s.starts_at, s.ends_at, timezone, s.available, interpreter)
+                             for s in day[past:]])
+        _DAYS.put(day, how, written)
+    return written
 
 
 def _body(slots: Sequence[FreeSlot], timezone: str, interpreter: str | None) -> bytes:
     """The answer's JSON: each start's object written once and kept (``_slot_json``), the list joined.
 
-    A search that misses the cache (someone booked in the range) writes every start of the range again, and
-    building a dict per start was a third of an eight-week answer's time; the same start with the same count
+    Building a dict per start was a third of an eight-week answer's time; the same start with the same count
     is written the same way each time, byte for byte as ``orjson.dumps`` of the whole list would."""
     return b"[" + b",".join([_slot_json(s.starts_at, s.ends_at, timezone, s.available, interpreter)
                              for s in slots]) + b"]"
@@ -232,24 +279,6 @@ def _body(slots: Sequence[FreeSlot], timezone: str, interpreter: str | None) -> 
 def _slot_json(start: dt.datetime, end: dt.datetime, timezone: str, available: int, interpreter: str | None) -> bytes:
     return orjson.dumps(dict(zip(_SLOT_KEYS, (*_slot_times(start, end, timezone), available, interpreter),
                                  strict=True)))
-
-
-def _encoded(stored: Sequence[FreeSlot] | None, slots: Sequence[FreeSlot], timezone: str,
-             interpreter: str | None) -> bytes:
-    if stored is None:
-        return _body(slots, timezone, interpreter)
-    key = (id(stored), len(stored) - len(slots), timezone, interpreter)
-    with _BODIES_LOCK:
-        found = _BODIES.get(key)
-        if found is not None and found[0] is stored:
-            _BODIES.move_to_end(key)
-            return found[1]
-    body = _body(slots, timezone, interpreter)
-    with _BODIES_LOCK:
-        _BODIES[key] = (stored, body)
-        while len(_BODIES) > _BODIES_KEPT:
-            _BODIES.popitem(last=False)
-    return body
 
 
 @lru_cache(maxsize=1 << 15)

@@ -123,11 +123,17 @@ def shifted_bits(ids: Sequence[int]) -> tuple[dict[int, int], int | None]:
     return {who: 1 << i for i, who in enumerate(ids)}, None
 
 
-def hour_versions(session: Session, office_id: int, first: int, last: int) -> tuple[int, list[tuple[int, int]]]:
-    """The office's setup version and the (hour, version) rows of its hours [first, last] (one statement)."""
-    rows = session.execute(_HOUR_ROWS, {"office_id": office_id, "first": first, "last": last}).tuples().all()
-    setup = next(int(v) for h, v in rows if h == -1)
-    return setup, sorted((int(h), int(v)) for h, v in rows if h != -1)
+def hour_versions(session: Session, office_id: int, first: int, last: int) -> tuple[int, list[int], list[int]]:
+    """The office's setup version, and its hours [first, last] that have a row with their versions, by hour (one
+    statement). Eight weeks are some 400 rows, read by every search: taken apart column-wise, not row by row."""
+    rows = session.execute(_HOUR_ROWS, {"office_id": office_id, "first": first, "last": last}).all()
+    hours, versions = [row[0] for row in rows], [row[1] for row in rows]
+    at = hours.index(-1)  # the office's row is always there
+    del hours[at]
+    setup = versions.pop(at)
+    if hours != sorted(hours):  # (the index gives them in order; nothing promises it)
+        hours, versions = (list(column) for column in zip(*sorted(zip(hours, versions, strict=True)), strict=True))
+    return setup, hours, versions
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ nearest alternatives of a refusal (on both booking paths) and nothing else use i
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -25,7 +26,17 @@ from safeslot.scheduling.errors import TimeOutOfRange
 from safeslot.scheduling.models import STEP_MINUTES, Office, Service, WeeklyHours
 from safeslot.scheduling.offices import get_office, get_service
 from safeslot.scheduling.rules import BOOKING_WINDOW, SEARCH_WINDOW, STEP, local_to_utc, zone
-from safeslot.scheduling.search_cache import Hours, Key, Place, SearchCache, Version, read_hours, read_only
+from safeslot.scheduling.search_cache import (
+    Days,
+    Hours,
+    Key,
+    Place,
+    SearchCache,
+    Version,
+    local_days,
+    read_hours,
+    read_only,
+)
 from safeslot.scheduling.search_reads import Setup, epoch, read_setup
 
 NEAREST_HORIZON = dt.timedelta(days=14)
@@ -234,26 +245,53 @@ def search_slots(
     reused while nothing they depend on has changed; the answer is the same either way."""
     office = get_office(session, office_slug)
     service = get_service(session, office, service_slug)
+    if cache is not None:
+        return office, service, _through(session, cache, office, service, (office_slug, service_slug), start, end,
+                                         language, now).slots
     _check_range(start, end, now)
     first, hi = _utc_days(office.timezone, start, end)
-    lo = max(first, now + dt.timedelta(seconds=1))
-    if cache is None:
-        people = read_setup(session, office.id, service.slug, language, start, end + dt.timedelta(days=1))
-        return office, service, _free_between(session, _place(office, service), people, lo, hi)
-    hours = read_hours(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
-    place = _place(office, service, hours.setup)
-    if read_only(session):
-        cache.remember(office_slug, service_slug, place)
-    stored = _cached(session, cache, place, hours, first, hi, language)
-    return office, service, [s for s in stored if s.starts_at >= lo]
+    people = read_setup(session, office.id, service.slug, language, start, end + dt.timedelta(days=1))
+    return office, service, _free_between(session, _place(office, service), people, _since(first, now), hi)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A search through the cache: the office's time zone, the free starts of each local day of the range as
+    the cache keeps them (``days``, in time order), and the first moment not past (``since``). The answer
+    is the starts of ``days`` from ``since`` on (``slots``); the clock is not part of the cache's keys."""
+
+    timezone: str
+    days: Days[FreeSlot]
+    since: dt.datetime
+
+    @property
+    def slots(self) -> list[FreeSlot]:
+        i, past = self.first_kept()
+        return [*self.days[i][past:], *(s for day in self.days[i + 1:] for s in day)] if i < len(self.days) else []
+
+    def first_kept(self) -> tuple[int, int]:
+        """The first day with a start not past, and how many of its starts are past (the earliest ones);
+        every start of the days after it is after ``since`` too (len(days) when every start is past)."""
+        for i, day in enumerate(self.days):
+            if day and day[-1].starts_at >= self.since:
+                return i, bisect_left(day, self.since, key=_starts_at)
+        return len(self.days), 0
+
+
+def _starts_at(slot: FreeSlot) -> dt.datetime:
+    return slot.starts_at
+
+
+def _since(first: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """The first moment of a search from ``first`` whose starts are not past."""
+    return max(first, now + dt.timedelta(seconds=1))
 
 
 def search_known(
     session: Session, cache: SearchCache, office_slug: str, service_slug: str, start: dt.date, end: dt.date,
     language: str | None, now: dt.datetime,
-) -> tuple[str, list[FreeSlot], Sequence[FreeSlot] | None]:
-    """``search_slots`` through the cache, for the API: the office's time zone, the free starts, and the
-    cache's stored answer they were cut from (the starts already past dropped; None when computed afresh).
+) -> Answer:
+    """``search_slots`` through the cache, for the API: the answer with its days as the cache keeps them.
 
     When this server has searched the office and service before, and the office's setup has not changed
     since, the office and service are not read again: the versions are the one statement of a hit."""
@@ -263,32 +301,40 @@ def search_known(
         first, hi = _utc_days(place.timezone, start, end)
         hours = read_hours(session, place.office_id, first, hi + dt.timedelta(minutes=place.minutes))
         if hours.setup == place.setup:  # the same office, service, zone and duration as when remembered
-            lo = max(first, now + dt.timedelta(seconds=1))
-            stored = _cached(session, cache, place, hours, first, hi, language)
-            return place.timezone, [s for s in stored if s.starts_at >= lo], stored
-    office, _, free = search_slots(session, office_slug, service_slug, start, end, language, now, cache=cache)
-    return office.timezone, free, None
+            return Answer(place.timezone, _cached(session, cache, place, hours, first, hi, language),
+                          _since(first, now))
+    office = get_office(session, office_slug)
+    service = get_service(session, office, service_slug)
+    return _through(session, cache, office, service, (office_slug, service_slug), start, end, language, now)
+
+
+def _through(
+    session: Session, cache: SearchCache, office: Office, service: Service, slugs: tuple[str, str], start: dt.date,
+    end: dt.date, language: str | None, now: dt.datetime,
+) -> Answer:
+    """The search through the cache, the office and service read (and remembered by the slugs asked)."""
+    _check_range(start, end, now)
+    first, hi = _utc_days(office.timezone, start, end)
+    hours = read_hours(session, office.id, first, hi + dt.timedelta(minutes=service.duration_minutes))
+    place = _place(office, service, hours.setup)
+    if read_only(session):
+        cache.remember(*slugs, place)
+    return Answer(office.timezone, _cached(session, cache, place, hours, first, hi, language), _since(first, now))
 
 
 def _cached(
     session: Session, cache: SearchCache, place: Place, hours: Hours, first: dt.datetime, hi: dt.datetime,
     language: str | None,
-) -> Sequence[FreeSlot]:
+) -> Days[FreeSlot]:
     # Whole days, read and computed from the first day's midnight: the key does not move with the clock;
     # what is already past is dropped below (each start's answer depends on its own units only). Each local
     # day is also kept on its own, keyed by the hours its visits touch (docs/decisions.md "Slot search cache").
-    tz, length, store = zone(place.timezone), dt.timedelta(minutes=place.minutes), read_only(session)
+    tz, store = zone(place.timezone), read_only(session)
     base = (place.office_id, place.service_id, language)
 
     def days() -> list[tuple[Key, Version]]:
-        out = []
-        day, a = first.astimezone(tz).date(), first
-        while a < hi:
-            day += dt.timedelta(days=1)
-            b = min(dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(dt.UTC), hi)
-            out.append(((*base, a, b), hours.between(a, b + length)))
-            a = b
-        return out
+        return [((*base, a, b), hours.version(*touched))
+                for a, b, touched in local_days(place.timezone, first, hi, place.minutes)]
 
     def compute(lo: dt.datetime, to: dt.datetime) -> list[FreeSlot]:
         first_day, last_day = lo.astimezone(tz).date(), to.astimezone(tz).date()
@@ -300,7 +346,8 @@ def _cached(
                 cache.keep_setup(base, hours.setup, people)
         return _free_between(session, place, people, lo, to)
 
-    return cache.get_or_compute((*base, first, hi), hours.between(first, hi + length), days, compute, store)
+    whole = hours.between(first, hi + dt.timedelta(minutes=place.minutes))
+    return cache.get_or_compute((*base, first, hi), whole, days, compute, store)
 
 
 def _check_range(start: dt.date, end: dt.date, now: dt.datetime) -> None:
