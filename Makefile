@@ -39,7 +39,9 @@ run: install
 
 # Each test worker imports and collects everything (about 11 s of CPU from source, 5 s from bytecode):
 # the sources are compiled once up front, and pytest may keep its rewritten test modules
-# (PYTHONDONTWRITEBYTECODE emptied) for the next run. docs/performance.md, "Test suite".
+# (PYTHONDONTWRITEBYTECODE emptied) for the next run. docs/performance.md, "Test suite". On a fresh clone each
+# worker would also rewrite every test module's asserts itself (5 s of CPU each): scripts/rewrite-tests does
+# it once on every core first (docs/decisions.md, "The test modules rewritten once").
 # The tests' temporary files (pytest's tmp_path: SQLite databases, keys, Chromium's profiles) in memory when the
 # machine has a tmpfs with room (4 GB free), else where TMPDIR says: SQLite's and Chromium's writes then cost no
 # disk I/O (docs/decisions.md, "The tests' files in memory").
@@ -55,11 +57,13 @@ WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install
 	@if [ -x scripts/test-deps ]; then scripts/test-deps; fi
 	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/python scripts/rewrite-tests
 	$(PYTEST) -n $(WORKERS)
 
 # The pure cores and the SQLite half, without browsers, live servers or concurrency: for the edit loop.
 test-fast: install
 	@$(BIN)/python -m compileall -q -j 0 src tests >/dev/null
+	@PYTHONDONTWRITEBYTECODE= $(BIN)/python scripts/rewrite-tests
 	SAFESLOT_TEST_BACKENDS=sqlite $(PYTEST) -n auto -m "not slow"
 
 # The browser stories with a full-page screenshot of each step (test-artifacts/screenshots/) and the review
