@@ -71,3 +71,12 @@ def test_it_stands_aside_when_bytecode_is_not_to_be_written(tmp_path: Path) -> N
                          capture_output=True, text=True, check=True)
     assert "skipped" in run.stderr
     assert _pytest_pycs(tmp_path) == {}
+
+
+def test_a_module_that_does_not_parse_is_left_for_pytest_to_report(tmp_path: Path) -> None:
+    _project(tmp_path)
+    (tmp_path / "tests" / "test_broken.py").write_text("def test_(:\n")
+    run = subprocess.run([sys.executable, str(SCRIPT)], cwd=tmp_path, env=_env(), capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr  # `make test` goes on to pytest, which names the file and line
+    assert sorted(Path(name).name.split(".")[0] for name in _pytest_pycs(tmp_path)) == [
+        "conftest", "test_failing", "test_passing"]
