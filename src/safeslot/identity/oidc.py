@@ -116,6 +116,7 @@ def _transport(request: Request) -> httpx.BaseTransport | None:
 
 def _get_json(request: Request, url: str) -> dict[str, Any]:
     try:
+        # httpx2's client (authlib's), not kit.http.outgoing_client (httpx's); the TLS context is shared
         with httpx.Client(transport=_transport(request), timeout=TIMEOUT, verify=tls_context()) as http:
             response = http.get(url)
             response.raise_for_status()

@@ -260,8 +260,7 @@ def _day_json(day: Sequence[FreeSlot], past: int, timezone: str, interpreter: st
     how = (past, timezone, interpreter)
     written = _DAYS.get(day, how)
     if written is None:
-        written = b",".join([_slot_json(s.starts_at, s.ends_at, timezone, s.available, interpreter)
-                             for s in day[past:]])
+        written = _starts_json(day[past:], timezone, interpreter)
         _DAYS.put(day, how, written)
     return written
 
@@ -271,8 +270,12 @@ def _body(slots: Sequence[FreeSlot], timezone: str, interpreter: str | None) -> 
 
     Building a dict per start was a third of an eight-week answer's time; the same start with the same count
     is written the same way each time, byte for byte as ``orjson.dumps`` of the whole list would."""
-    return b"[" + b",".join([_slot_json(s.starts_at, s.ends_at, timezone, s.available, interpreter)
-                             for s in slots]) + b"]"
+    return b"[" + _starts_json(slots, timezone, interpreter) + b"]"
+
+
+def _starts_json(slots: Sequence[FreeSlot], timezone: str, interpreter: str | None) -> bytes:
+    """The starts' objects, comma-separated, without the brackets."""
+    return b",".join([_slot_json(s.starts_at, s.ends_at, timezone, s.available, interpreter) for s in slots])
 
 
 @lru_cache(maxsize=1 << 16)
